@@ -1,0 +1,75 @@
+/**
+ * The warehouse layout on disk (or under an S3 prefix), shared by the ingester (writer) and the API (reader).
+ *
+ *   <root>/flows/account_id=<id>/region=<region>/date=<YYYY-MM-DD>/part-<uuid>.parquet
+ *   <root>/handshakes/account_id=.../region=.../date=.../part-<uuid>.parquet   (derived, issue 5)
+ *   <root>/edges/account_id=.../region=.../date=.../part-<uuid>.parquet        (derived, issue 5)
+ *   <root>/_flowql/ledger.duckdb      the ingest ledger (sources, outputs, rejects); only the ingester opens it
+ *   <root>/_flowql/manifest.json      the committed file list; written atomically (temp file + rename)
+ *   <root>/_flowql/staging/           files being written; never read by queries
+ *
+ * Readers take the file list from the manifest, never from a directory glob: a file is visible to flowql only once
+ * the ledger committed it and the manifest listing it has been renamed into place, so compaction and replacement of a
+ * changed object swap file sets without a reader ever seeing a duplicate or a gap. (Athena/Trino/Spark reading the
+ * same prefix by glob see the files too; they can see both sides of a swap for the seconds it takes.)
+ */
+import { join } from 'node:path';
+
+export const TABLES = ['flows', 'handshakes', 'edges'] as const;
+export type TableName = (typeof TABLES)[number];
+
+/** One committed Parquet file. */
+export interface ManifestFile {
+  /** Path relative to the warehouse root, with `/` separators. */
+  readonly path: string;
+  readonly table: TableName;
+  readonly accountId: string;
+  readonly region: string;
+  /** UTC date, YYYY-MM-DD. */
+  readonly date: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/** What has been ingested, as a whole, for coverage and freshness displays. */
+export interface ManifestIngestSummary {
+  readonly objects: number;
+  readonly records: number;
+  readonly rejects: number;
+  readonly lastIngestAt: string | null;
+}
+
+export interface Manifest {
+  readonly formatVersion: 1;
+  /** Increases with every commit; readers use it to notice new data without a restart. */
+  readonly generation: number;
+  readonly updatedAt: string;
+  readonly files: readonly ManifestFile[];
+  readonly ingest: ManifestIngestSummary;
+}
+
+export const EMPTY_MANIFEST: Manifest = {
+  formatVersion: 1,
+  generation: 0,
+  updatedAt: new Date(0).toISOString(),
+  files: [],
+  ingest: { objects: 0, records: 0, rejects: 0, lastIngestAt: null },
+};
+
+/** Paths of a local warehouse rooted at `root`. */
+export function warehousePaths(root: string) {
+  const meta = join(root, '_flowql');
+  return {
+    root,
+    meta,
+    ledger: join(meta, 'ledger.duckdb'),
+    manifest: join(meta, 'manifest.json'),
+    staging: join(meta, 'staging'),
+    table: (table: TableName) => join(root, table),
+  };
+}
+
+/** Relative path of a partition directory: `flows/account_id=1/region=r/date=2024-01-02`. */
+export function partitionDir(table: TableName, accountId: string, region: string, date: string): string {
+  return `${table}/account_id=${accountId}/region=${region}/date=${date}`;
+}
