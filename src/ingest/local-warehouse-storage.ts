@@ -1,0 +1,80 @@
+/** A warehouse in a local folder: publishing is a rename, the manifest is replaced by temp file + rename. */
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { warehousePaths, type Manifest } from '../store/layout.ts';
+import type { StoredFile, WarehouseStorage } from './warehouse-storage.ts';
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+}
+
+/** Opens (creating its folders) the local warehouse rooted at `root`. */
+export async function createLocalWarehouseStorage(root: string): Promise<WarehouseStorage> {
+  const paths = warehousePaths(root);
+  await mkdir(paths.staging, { recursive: true });
+  const abs = (path: string) => join(root, ...path.split('/'));
+  return {
+    location: pathToFileURL(root).href,
+    stagingDir: paths.staging,
+    ledgerPath: async () => paths.ledger,
+    saveLedger: async () => {},
+    async publishFile(staged, path) {
+      const target = abs(path);
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await rename(staged, target);
+      } catch (err) {
+        // Rolled forward after a crash: the rename already happened.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (await exists(target))) return;
+        throw err;
+      }
+    },
+    async deleteFile(path) {
+      await rm(abs(path), { force: true });
+    },
+    async listFiles(prefix) {
+      const found: string[] = [];
+      await walk(abs(prefix), found);
+      const files: StoredFile[] = [];
+      for (const f of found) {
+        const s = await stat(f).catch(() => null);
+        if (s) files.push({ path: relative(root, f).split(sep).join('/'), bytes: s.size });
+      }
+      return files;
+    },
+    readableFile: async (path) => abs(path),
+    async readManifest() {
+      try {
+        return JSON.parse(await readFile(paths.manifest, 'utf8')) as Manifest;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw new Error(`cannot read ${paths.manifest}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async writeManifest(manifest) {
+      const tmp = `${paths.manifest}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(manifest, null, 1));
+      await rename(tmp, paths.manifest);
+    },
+  };
+}
