@@ -1,11 +1,31 @@
 import type { Command } from 'commander';
 
-/** `flowql athena-ddl`: not built yet (see the open issues). */
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+/** `flowql athena-ddl`: print the Athena CREATE EXTERNAL TABLE (with partition projection) for an S3 warehouse. */
 export function registerAthenaDdlCommand(program: Command): void {
   program
     .command('athena-ddl')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('flowql athena-ddl is not built yet');
+    .description('print CREATE EXTERNAL TABLE with partition projection for Athena/Trino over an S3 warehouse')
+    .requiredOption('--data <s3-uri>', 'the warehouse on S3, as given to `flowql ingest --data` (s3://bucket/prefix)')
+    .option('--table <name>', '[database.]table name', 'flowql_flows')
+    .option('--accounts <ids>', 'comma-separated account ids to project as an enum (default: injected)', list)
+    .option('--regions <codes>', 'comma-separated regions to project as an enum (default: injected)', list)
+    .option('--from <YYYY-MM-DD>', 'first date of the projected date range (it ends at NOW)')
+    .action(async (opts: { data: string; table: string; accounts?: string[]; regions?: string[]; from?: string }) => {
+      const { buildAthenaDdl } = await import('../store/athena-ddl.ts');
+      process.stdout.write(
+        buildAthenaDdl({
+          location: opts.data,
+          table: opts.table,
+          ...(opts.accounts ? { accounts: opts.accounts } : {}),
+          ...(opts.regions ? { regions: opts.regions } : {}),
+          ...(opts.from ? { from: opts.from } : {}),
+        }),
+      );
     });
 }
