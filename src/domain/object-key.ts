@@ -1,0 +1,69 @@
+/**
+ * What an S3 key (or a local path laid out like one) says about the flow-log object: account, region, date, hour,
+ * flow log id and file format. AWS's layouts (flow-logs.md §5.1-5.2):
+ *
+ *   .../AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]<file>
+ *   .../AWSLogs/aws-account-id=<acct>/aws-service=vpcflowlogs/aws-region=<region>/year=YYYY/month=MM/day=DD/[hour=HH/]<file>
+ *   <file> = <acct>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz | .log.parquet
+ *
+ * The file name is the most specific source; the folders fill in what it lacks. Unrecognised keys give nulls.
+ */
+
+/** What a key tells about its object; every part is null when the key does not say. */
+export interface ObjectKeyInfo {
+  readonly accountId: string | null;
+  readonly region: string | null;
+  /** UTC date of the folder or file-name timestamp, YYYY-MM-DD. */
+  readonly date: string | null;
+  /** Hour folder (hourly partitions) or file-name hour, 0-23. */
+  readonly hour: number | null;
+  readonly flowLogId: string | null;
+  /** From the suffix: `.gz` text, `.parquet`, plain text (`.log`/`.txt`), or unknown (sniff the bytes). */
+  readonly format: 'gzip' | 'parquet' | 'text' | null;
+}
+
+const FILE_NAME =
+  /^(\d{12})_vpcflowlogs_([a-z0-9-]+)_(fl-[0-9a-z]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[0-9a-zA-Z]+\.log\.(gz|parquet)$/;
+const PLAIN =
+  /(?:^|\/)AWSLogs\/(\d{12})\/vpcflowlogs\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/(?:(\d{2})\/)?/;
+const HIVE =
+  /(?:^|\/)AWSLogs\/aws-account-id=(\d{12})\/aws-service=vpcflowlogs\/aws-region=([a-z0-9-]+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/(?:hour=(\d{2})\/)?/;
+
+function validDate(y: string, m: string, d: string): string | null {
+  const iso = `${y}-${m}-${d}`;
+  const t = Date.parse(`${iso}T00:00:00Z`);
+  return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== iso ? null : iso;
+}
+
+function hourOf(h: string | undefined): number | null {
+  if (h === undefined) return null;
+  const n = Number(h);
+  return n >= 0 && n <= 23 ? n : null;
+}
+
+function formatOf(name: string): ObjectKeyInfo['format'] {
+  if (name.endsWith('.parquet')) return 'parquet';
+  if (name.endsWith('.gz')) return 'gzip';
+  if (name.endsWith('.log') || name.endsWith('.txt')) return 'text';
+  return null;
+}
+
+/** Parses a key or a `/`-separated relative path. Never throws. */
+export function parseObjectKey(key: string): ObjectKeyInfo {
+  const path = key.replaceAll('\\', '/');
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const folder = HIVE.exec(path) ?? PLAIN.exec(path);
+  const file = FILE_NAME.exec(name);
+  const [, fAcct, fRegion, flowLogId, fy, fm, fd, fh] = file ?? [];
+  const [, dAcct, dRegion, dy, dm, dd, dh] = folder ?? [];
+  const fileDate = fy && fm && fd ? validDate(fy, fm, fd) : null;
+  const folderDate = dy && dm && dd ? validDate(dy, dm, dd) : null;
+  return {
+    accountId: fAcct ?? dAcct ?? null,
+    region: fRegion ?? dRegion ?? null,
+    date: fileDate ?? folderDate,
+    hour: fileDate ? hourOf(fh) : hourOf(dh),
+    flowLogId: flowLogId ?? null,
+    format: formatOf(name),
+  };
+}
