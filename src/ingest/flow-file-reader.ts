@@ -1,0 +1,221 @@
+/**
+ * Reads one input object, whatever AWS delivered (gzip text, plain text, Parquet, a CloudWatch Logs subscription
+ * payload), into numbered records and rejects. Bad lines become rejects and reading goes on; an object that is not a
+ * flow log at all raises one FlowFormatError naming it, after any good records read before the damage (a truncated
+ * gzip keeps its complete lines).
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { DEFAULT_FORMAT_STRING } from '../domain/fields.ts';
+import { cloudWatchItems, parseCloudWatchPayload } from './cloudwatch-payload.ts';
+import { isGzip, sniffInput, SNIFF_BYTES, type InputFormat } from './format-sniff.ts';
+import {
+  compileLayout,
+  FlowFormatError,
+  isHeaderLine,
+  looksLikeHeader,
+  parseLine,
+  tokenize,
+  type FlowRecord,
+  type HeaderLayout,
+} from './line-parser.ts';
+import { readParquetBatches } from './parquet-input.ts';
+import { readLineBatches } from './text-lines.ts';
+
+export type { InputFormat } from './format-sniff.ts';
+
+/** One outcome of reading an object: a record, or a reject with its reason and the offending text. */
+export type FlowItem =
+  | { kind: 'record'; line: number; record: FlowRecord }
+  | { kind: 'reject'; line: number; reason: string; field?: string; text: string };
+
+/** An object to read: `name` names it in errors; `path` (a local file) lets Parquet be read in place. */
+export interface FlowInput {
+  readonly name: string;
+  readonly path?: string;
+  open(): Promise<NodeJS.ReadableStream>;
+}
+
+/** Reading options. `format` is a `${field} ...` string: required for header-less input, and it wins over a header. */
+export interface ReadOptions {
+  readonly format?: string;
+}
+
+/** Longest reject text kept, so a binary line cannot blow up the reject log. */
+const MAX_REJECT_TEXT = 2000;
+
+/**
+ * Sniffs and reads an input. For text, the header is line 1 and data lines are numbered from 2; a repeated header or
+ * a blank line is skipped. Parquet rows and CloudWatch events are numbered from 1.
+ */
+export async function* readFlowFile(input: FlowInput, opts: ReadOptions = {}): AsyncGenerator<FlowItem> {
+  for await (const batch of readFlowBatches(input, opts)) yield* batch;
+}
+
+/** As readFlowFile, in batches (a few hundred items each): one await per batch instead of per record. */
+export async function* readFlowBatches(input: FlowInput, opts: ReadOptions = {}): AsyncGenerator<FlowItem[]> {
+  const formatLayout = opts.format === undefined ? undefined : namedLayout(input.name, opts.format, '--format');
+  const stream = await input.open();
+  const source = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const head = await readHead(source);
+  const format: InputFormat | 'unknown' = await sniffInput(head.bytes);
+  const rest = replay(head.bytes, head.done ? undefined : source);
+  switch (format) {
+    case 'unknown':
+      await source.return?.();
+      throw new FlowFormatError(`${input.name}: not a flow log: binary content that is neither gzip text nor Parquet`);
+    case 'parquet':
+      if (input.path !== undefined) {
+        await source.return?.();
+        yield* readParquetBatches(input.path, input.name);
+      } else yield* spooledParquet(input.name, rest);
+      return;
+    case 'cloudwatch': {
+      const bytes = await collect(isGzip(head.bytes) ? gunzipped(rest) : rest, input.name);
+      const payload = parseCloudWatchPayload(bytes.toString('utf8'), input.name);
+      yield cloudWatchItems(payload, formatLayout ?? compileLayout(DEFAULT_FORMAT_STRING));
+      return;
+    }
+    default:
+      yield* textBatches(input.name, format === 'gzip-text' ? gunzipped(rest) : rest, formatLayout);
+  }
+}
+
+/** Compiles a header or format, naming the input and where the text came from on failure. */
+function namedLayout(name: string, text: string, where: string): HeaderLayout {
+  try {
+    return compileLayout(text);
+  } catch (err) {
+    throw new FlowFormatError(`${name}: ${where}: ${(err as Error).message}`);
+  }
+}
+
+async function readHead(source: AsyncIterator<Buffer | string>): Promise<{ bytes: Buffer; done: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < SNIFF_BYTES) {
+    const next = await source.next();
+    if (next.done) return { bytes: Buffer.concat(parts), done: true };
+    const buf = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    parts.push(buf);
+    size += buf.length;
+  }
+  return { bytes: Buffer.concat(parts), done: false };
+}
+
+async function* replay(head: Buffer, source: AsyncIterator<Buffer | string> | undefined): AsyncGenerator<Buffer> {
+  if (head.length > 0) yield head;
+  if (source === undefined) return;
+  for (;;) {
+    const next = await source.next();
+    if (next.done) return;
+    yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+  }
+}
+
+async function collect(chunks: AsyncIterable<Buffer>, name: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const c of chunks) parts.push(c);
+  } catch (err) {
+    throw gzipError(name, err, 'before the end of the JSON payload');
+  }
+  return Buffer.concat(parts);
+}
+
+/** Gunzips a byte stream (concatenated gzip members too, as when objects are joined). */
+function gunzipped(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const source = Readable.from(chunks, { objectMode: false });
+  source.on('error', (err) => gunzip.destroy(err));
+  return source.pipe(gunzip);
+}
+
+/** A zlib failure as FlowFormatError ("truncated gzip ..."); other errors (I/O) pass through unchanged. */
+function gzipError(name: string, err: unknown, where: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string' || !e.code.startsWith('Z_')) return err as Error;
+  const what = e.code === 'Z_BUF_ERROR' ? 'truncated gzip stream' : 'corrupt gzip stream';
+  return new FlowFormatError(`${name}: ${what} (${e.message}) ${where}`);
+}
+
+/** Line-by-line state of a text object: its layout, and whether the header line has been seen. */
+async function* textBatches(
+  name: string,
+  chunks: AsyncIterable<Buffer>,
+  formatLayout: HeaderLayout | undefined,
+): AsyncGenerator<FlowItem[]> {
+  let layout = formatLayout;
+  let lineNo = 0;
+  let sawFirst = false;
+  try {
+    for await (const lines of readLineBatches(chunks)) {
+      const items: FlowItem[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        lineNo++;
+        if (layout !== undefined && isHeaderLine(layout, line)) continue;
+        if (!sawFirst) {
+          // The first non-blank line is the header, unless a format was given (then a header, if any, is skipped).
+          if (isBlank(line)) continue;
+          sawFirst = true;
+          const text = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
+          if (looksLikeHeader(text)) {
+            layout ??= namedLayout(name, text, `line ${lineNo}`);
+            continue;
+          }
+          if (layout === undefined) {
+            throw new FlowFormatError(
+              `${name}: not a flow log: line ${lineNo} is not a header of field names (such as 'version account-id interface-id ...'); for header-less input pass the format ('\${version} \${account-id} ...')`,
+            );
+          }
+        }
+        const r = parseLine(layout!, line);
+        if (r.ok) {
+          items.push({ kind: 'record', line: lineNo, record: r.record });
+          continue;
+        }
+        if (isBlank(line)) continue;
+        if (looksLikeHeader(line)) {
+          // A different header mid-stream: objects of another format were concatenated; follow it.
+          if (formatLayout === undefined) layout = namedLayout(name, line, `line ${lineNo}`);
+          continue;
+        }
+        const text = line.length > MAX_REJECT_TEXT ? line.slice(0, MAX_REJECT_TEXT) : line;
+        items.push(
+          r.field === undefined
+            ? { kind: 'reject', line: lineNo, reason: r.reason, text }
+            : { kind: 'reject', line: lineNo, reason: r.reason, field: r.field, text },
+        );
+      }
+      if (items.length > 0) yield items;
+    }
+  } catch (err) {
+    throw gzipError(
+      name,
+      err,
+      `after line ${lineNo}; the lines before it were kept and the incomplete last line dropped`,
+    );
+  }
+}
+
+function isBlank(line: string): boolean {
+  return tokenize(line).length === 0;
+}
+
+/** Parquet needs random access: a stream (e.g. an S3 object) is spooled to a temporary file first. */
+async function* spooledParquet(name: string, bytes: AsyncIterable<Buffer>): AsyncGenerator<FlowItem[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'flowql-parquet-'));
+  try {
+    const path = join(dir, 'input.parquet');
+    await pipeline(Readable.from(bytes), createWriteStream(path));
+    yield* readParquetBatches(path, name);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

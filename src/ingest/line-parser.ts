@@ -1,0 +1,310 @@
+/**
+ * The flow-log line parser: a header line (or a `${field}` format) compiles to a layout once per file, and each data
+ * line is then cut by a hand-written whitespace scanner and converted field by field from the field table's kinds.
+ * This is the ingest hot path: no regex, no per-field closures, no substring for numeric fields.
+ *
+ * Rules (flow-logs.md §1, §8): tokens are separated by runs of ASCII or Unicode whitespace (CR and tabs included);
+ * `-` is null for every field; `start`/`end` above 2^31-1 are milliseconds; unknown (future) field names go into
+ * `extra`; no cross-field consistency is enforced (synthetic peer data violates it).
+ */
+import { fieldByName, type FieldSpec } from '../domain/fields.ts';
+
+/**
+ * A parsed record: keys are storage columns (FieldSpec.column); epoch fields (start_time/end_time) hold Unix SECONDS
+ * as numbers (values > 2147483647 are milliseconds, divided by 1000 and floored); int32/int64 are numbers; strings are
+ * strings; `-` is null for every field; absent fields are missing keys. Unknown (future) field names go into `extra`
+ * (AWS name -> raw text; `-` values are left out).
+ */
+export type FlowRecord = {
+  [column: string]: string | number | null | Record<string, string> | undefined;
+  extra?: Record<string, string>;
+};
+
+/** How a slot's token is converted (the field kind, plus `extra` for unknown fields). */
+const STRING = 0;
+const INT = 1;
+const INT64 = 2;
+const EPOCH = 3;
+const EXTRA = 4;
+
+/** Compiled field order of one file or stream. */
+export interface HeaderLayout {
+  /** AWS names in order, as given (without `${}`). */
+  readonly names: readonly string[];
+  /** Storage column per position (the AWS name for unknown fields, which land in `extra`). */
+  readonly columns: readonly string[];
+  /** The field spec per position; undefined for unknown (future) fields. */
+  readonly specs: readonly (FieldSpec | undefined)[];
+  /** AWS names with no spec in the field table, kept in `extra`. */
+  readonly unknown: readonly string[];
+  /** True for a transit gateway layout (has `resource-type`); VPC layouts reject TGW rows. */
+  readonly transitGateway: boolean;
+  /** Conversion code per position (internal to the parser). */
+  readonly kinds: Uint8Array;
+  /** Largest accepted value per integer position (internal to the parser). */
+  readonly maxes: Float64Array;
+}
+
+/** A whole object that is not a flow log (or cannot be read as one); the message names the file. */
+export class FlowFormatError extends Error {
+  override readonly name = 'FlowFormatError';
+}
+
+/** One line's outcome. `reason` is the whole message, starting with `<field>: ` when one field is at fault. */
+export type LineResult = { ok: true; record: FlowRecord } | { ok: false; reason: string; field?: string };
+
+/** Narrower ranges than int32 for fields whose values are bytes or ports on the wire. */
+const INT_MAX: Readonly<Record<string, number>> = {
+  srcport: 65535,
+  dstport: 65535,
+  protocol: 255,
+  'tcp-flags': 255,
+  version: 255,
+  'traffic-path': 255,
+  'encryption-status': 255,
+};
+const INT32_MAX = 2147483647;
+const KIND_CODE = { string: STRING, int32: INT, int64: INT64, epoch: EPOCH } as const;
+
+/** True for the characters AWS separates fields with, and the Unicode spaces peers also accept. */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** Tokens of a line, split on runs of whitespace (slow path: headers, formats, rejects). */
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= line.length; i++) {
+    const space = i === line.length || isSpace(line.charCodeAt(i));
+    if (space && start >= 0) {
+      out.push(line.slice(start, i));
+      start = -1;
+    } else if (!space && start < 0) start = i;
+  }
+  return out;
+}
+
+/** `${name}` (also Terraform's escaped `$${name}`) -> `name`; bare names pass through. */
+function bareName(token: string): string {
+  const m = /^\$+\{([^}]*)\}$/.exec(token);
+  return m ? m[1]! : token;
+}
+
+/**
+ * From an S3 header line ("version account-id ...") or a `${version} ${account-id}` format string. Throws
+ * FlowFormatError when no token is a known field (i.e. not a flow log) or a field is listed twice.
+ */
+export function compileLayout(headerOrFormat: string): HeaderLayout {
+  const names = tokenize(headerOrFormat).map(bareName);
+  const specs = names.map((n) => fieldByName(n));
+  if (!specs.some((s) => s !== undefined)) {
+    const shown = headerOrFormat.length > 60 ? `${headerOrFormat.slice(0, 60)}…` : headerOrFormat;
+    throw new FlowFormatError(`not a flow-log header or format: no known field name in '${shown}'`);
+  }
+  const seen = new Set<string>();
+  for (const [i, n] of names.entries()) {
+    const key = specs[i]?.column ?? n;
+    if (seen.has(key)) throw new FlowFormatError(`field '${n}' appears twice in the header or format`);
+    seen.add(key);
+  }
+  const kinds = new Uint8Array(names.length);
+  const maxes = new Float64Array(names.length);
+  specs.forEach((spec, i) => {
+    kinds[i] = spec ? KIND_CODE[spec.kind] : EXTRA;
+    maxes[i] = spec?.kind === 'int32' ? (INT_MAX[spec.name] ?? INT32_MAX) : Number.MAX_SAFE_INTEGER;
+  });
+  return {
+    names,
+    columns: names.map((n, i) => specs[i]?.column ?? n),
+    specs,
+    unknown: names.filter((_n, i) => specs[i] === undefined),
+    transitGateway: names.includes('resource-type'),
+    kinds,
+    maxes,
+  };
+}
+
+/** True when every token looks like a field name and at least one is known: a header line, not data. */
+export function looksLikeHeader(line: string): boolean {
+  const tokens = tokenize(line);
+  return (
+    tokens.length > 0 &&
+    tokens.every((t) => /^(\$+\{)?[a-z][a-z0-9_-]*\}?$/.test(t)) &&
+    tokens.some((t) => fieldByName(bareName(t)) !== undefined)
+  );
+}
+
+/** True when `line` is this layout's header repeated (skip it). */
+export function isHeaderLine(layout: HeaderLayout, line: string): boolean {
+  const first = layout.names[0]!;
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  if (!line.startsWith(first, i)) return false;
+  const tokens = tokenize(line);
+  return tokens.length === layout.names.length && tokens.every((t, k) => t === layout.names[k]);
+}
+
+// Token boundaries of the line being parsed; module-level because parseLine is synchronous and never re-entered.
+let starts = new Int32Array(128);
+let ends = new Int32Array(128);
+
+/** Finds token boundaries into `starts`/`ends`; returns the token count (which may exceed the arrays' capacity). */
+function scan(line: string): number {
+  const len = line.length;
+  let n = 0;
+  let i = 0;
+  for (;;) {
+    while (i < len && isSpace(line.charCodeAt(i))) i++;
+    if (i >= len) return n;
+    const s = i;
+    while (i < len && !isSpace(line.charCodeAt(i))) i++;
+    if (n >= starts.length) {
+      const grownS = new Int32Array(starts.length * 2);
+      const grownE = new Int32Array(ends.length * 2);
+      grownS.set(starts);
+      grownE.set(ends);
+      starts = grownS;
+      ends = grownE;
+    }
+    starts[n] = s;
+    ends[n] = i;
+    n++;
+  }
+}
+
+/** Quotes a token for an error message, shortened so a garbage line cannot flood the reject log. */
+function quote(text: string): string {
+  return `'${text.length > 40 ? `${text.slice(0, 40)}…` : text}'`;
+}
+
+function fail(field: string | undefined, message: string): LineResult {
+  return field === undefined ? { ok: false, reason: message } : { ok: false, reason: `${field}: ${message}`, field };
+}
+
+/** The message for a bad integer token of a field of this kind and range. */
+function intError(kind: number, max: number, text: string): string {
+  const digits = /^[0-9]+$/.test(text);
+  if (kind === INT) return `expected an integer 0-${max}, found ${quote(text)}`;
+  if (digits) return `${quote(text)} is out of range (max ${Number.MAX_SAFE_INTEGER})`;
+  if (kind === EPOCH) return `expected Unix seconds (a non-negative integer), found ${quote(text)}`;
+  return `expected a non-negative integer, found ${quote(text)}`;
+}
+
+/** ISO-8601 prefix written by CloudWatch Logs export-to-S3 before each record (`2018-09-22T20:28:14.000Z`). */
+function isIsoPrefix(line: string, s: number, e: number): boolean {
+  return (
+    e - s >= 20 &&
+    line.charCodeAt(s + 4) === 45 &&
+    line.charCodeAt(s + 10) === 84 &&
+    /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(line.slice(s, e))
+  );
+}
+
+/** Parse one data line (no trailing newline). Splits on runs of ASCII/Unicode whitespace; tolerates CR, tabs. */
+export function parseLine(layout: HeaderLayout, line: string): LineResult {
+  const count = scan(line);
+  const n = layout.kinds.length;
+  let offset = 0;
+  if (count !== n) {
+    if (count === n + 1 && isIsoPrefix(line, starts[0]!, ends[0]!)) offset = 1;
+    else return countError(layout, line, count);
+  }
+  if (!layout.transitGateway && n > 1 && line.startsWith('TransitGateway', starts[offset + 1]!)) {
+    return transitGatewayError(line.slice(starts[offset + 1]!, ends[offset + 1]!));
+  }
+  const kinds = layout.kinds;
+  const columns = layout.columns;
+  const record: FlowRecord = {};
+  for (let k = 0; k < n; k++) {
+    const s = starts[k + offset]!;
+    const e = ends[k + offset]!;
+    const kind = kinds[k]!;
+    if (e - s === 1 && line.charCodeAt(s) === 45) {
+      if (kind !== EXTRA) record[columns[k]!] = null;
+      continue;
+    }
+    if (kind === STRING) {
+      record[columns[k]!] = line.slice(s, e);
+      continue;
+    }
+    if (kind === EXTRA) {
+      (record.extra ??= {})[columns[k]!] = line.slice(s, e);
+      continue;
+    }
+    // Integer kinds: digits only, no sign; 16 significant digits at most before the range check (2^53 has 16).
+    let v = 0;
+    let bad = e - s > 24;
+    for (let i = s; i < e && !bad; i++) {
+      const d = line.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) bad = true;
+      else v = v * 10 + d;
+    }
+    if (bad || v > layout.maxes[k]!) return fail(layout.names[k], intError(kind, layout.maxes[k]!, line.slice(s, e)));
+    record[columns[k]!] = kind === EPOCH && v > INT32_MAX ? Math.floor(v / 1000) : v;
+  }
+  return { ok: true, record };
+}
+
+function transitGatewayError(resourceType: string): LineResult {
+  return {
+    ok: false,
+    reason: `transit gateway record (resource-type ${quote(resourceType)}) in a VPC flow log; it does not follow this file's header`,
+  };
+}
+
+/** Slow path for a wrong token count: name TGW rows, which AWS may mix into VPC files (flow-logs.md §5.6). */
+function countError(layout: HeaderLayout, line: string, count: number): LineResult {
+  if (!layout.transitGateway) {
+    const tokens = tokenize(line);
+    const tgw = tokens.find((t) => t === 'TransitGateway' || t === 'TransitGatewayAttachment');
+    if (tgw !== undefined) return transitGatewayError(tgw);
+  }
+  return fail(undefined, `expected ${layout.kinds.length} fields, found ${count}`);
+}
+
+const singleFieldLayouts = new Map<string, HeaderLayout>();
+
+/**
+ * Converts one field value that arrived as text outside a text line (Parquet string columns, JSON). Same rules as
+ * parseLine: `-` (and 'None', seen in peers' Parquet) is null; integers are checked against the field's range.
+ */
+export function parseFieldText(
+  spec: FieldSpec,
+  text: string,
+): { ok: true; value: string | number | null } | { ok: false; reason: string } {
+  if (text === '-' || text === 'None' || text === '') return { ok: true, value: null };
+  if (spec.kind === 'string') return { ok: true, value: text };
+  let layout = singleFieldLayouts.get(spec.name);
+  if (layout === undefined) singleFieldLayouts.set(spec.name, (layout = compileLayout(spec.name)));
+  const result = parseLine(layout, text.trim());
+  if (result.ok) return { ok: true, value: result.record[spec.column] as number };
+  return { ok: false, reason: result.reason };
+}
+
+/** Checks a number that arrived already typed (Parquet INT32/INT64) against the field's range and kind. */
+export function checkFieldNumber(
+  spec: FieldSpec,
+  value: number | bigint,
+): { ok: true; value: string | number } | { ok: false; reason: string } {
+  if (spec.kind === 'string') return { ok: true, value: String(value) };
+  const max = spec.kind === 'int32' ? (INT_MAX[spec.name] ?? INT32_MAX) : Number.MAX_SAFE_INTEGER;
+  const n = Number(value);
+  if (typeof value === 'bigint' ? value < 0n || value > BigInt(max) : !Number.isInteger(n) || n < 0 || n > max) {
+    return { ok: false, reason: `${spec.name}: ${intError(spec.kind === 'int32' ? INT : INT64, max, String(value))}` };
+  }
+  return { ok: true, value: spec.kind === 'epoch' && n > INT32_MAX ? Math.floor(n / 1000) : n };
+}
