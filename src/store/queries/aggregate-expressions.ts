@@ -1,0 +1,113 @@
+/**
+ * The allow-list behind the aggregate enums: each dimension and metric of src/domain/aggregate-enums.ts maps to one
+ * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
+ */
+import type { FlowDimension, FlowMetric, FlowValue, TimeInterval } from '../../domain/aggregate-enums.ts';
+import { TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
+import { raw, type SqlFragment } from '../sql.ts';
+
+/** Where the records of an aggregate come from: a relation over the warehouse's files and a WHERE clause. */
+export interface AggregateScope {
+  /** A relation such as `read_parquet([...], hive_partitioning = true, hive_types = {...})`. */
+  readonly source: SqlFragment;
+  /** A boolean condition over the stored and partition columns (`TRUE` for everything). */
+  readonly where: SqlFragment;
+}
+
+/** The column behind each dimension (stored or partition column). */
+export const DIMENSION_COLUMN: Readonly<Record<FlowDimension, string>> = {
+  SRC_ADDR: 'srcaddr',
+  DST_ADDR: 'dstaddr',
+  SRC_PORT: 'srcport',
+  DST_PORT: 'dstport',
+  PROTOCOL: 'protocol',
+  ACTION: 'action',
+  LOG_STATUS: 'log_status',
+  ACCOUNT: 'account_id',
+  REGION: 'region',
+  DATE: 'date',
+  VPC: 'vpc_id',
+  SUBNET: 'subnet_id',
+  INSTANCE: 'instance_id',
+  INTERFACE: 'interface_id',
+  AZ: 'az_id',
+  FLOW_DIRECTION: 'flow_direction',
+  TRAFFIC_PATH: 'traffic_path',
+  TYPE: 'type',
+  PKT_SRC_ADDR: 'pkt_srcaddr',
+  PKT_DST_ADDR: 'pkt_dstaddr',
+  PKT_SRC_AWS_SERVICE: 'pkt_src_aws_service',
+  PKT_DST_AWS_SERVICE: 'pkt_dst_aws_service',
+};
+
+// Sums are cast back to BIGINT (DuckDB widens them to HUGEINT): 2^63 bytes is beyond any warehouse, and one integer
+// type keeps the BigInt scalar exact end to end. An overflow would raise an error, never wrap.
+const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
+  RECORDS: 'count(*)',
+  BYTES: 'CAST(coalesce(sum(bytes), 0) AS BIGINT)',
+  PACKETS: 'CAST(coalesce(sum(packets), 0) AS BIGINT)',
+  ACCEPTED_RECORDS: "count(*) FILTER (WHERE action = 'ACCEPT')",
+  REJECTED_RECORDS: "count(*) FILTER (WHERE action = 'REJECT')",
+  NODATA_RECORDS: "count(*) FILTER (WHERE log_status = 'NODATA')",
+  SKIPDATA_RECORDS: "count(*) FILTER (WHERE log_status = 'SKIPDATA')",
+  DISTINCT_SRC_ADDRS: 'count(DISTINCT srcaddr)',
+  DISTINCT_DST_ADDRS: 'count(DISTINCT dstaddr)',
+  DISTINCT_INTERFACES: 'count(DISTINCT interface_id)',
+  FIRST_SEEN: 'min(start_time)',
+  LAST_SEEN: 'max(coalesce(end_time, start_time))',
+};
+
+/** Metrics that add up across groups (a series can be ranked by their sum over its buckets). */
+export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set([
+  'RECORDS',
+  'BYTES',
+  'PACKETS',
+  'ACCEPTED_RECORDS',
+  'REJECTED_RECORDS',
+  'NODATA_RECORDS',
+  'SKIPDATA_RECORDS',
+]);
+
+// Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.
+const DIMENSION_SQL: Partial<Record<FlowDimension, string>> = { DATE: 'CAST(date AS VARCHAR)' };
+
+/** The SQL expression of a dimension (its column, or a conversion of it). */
+export function dimensionExpression(d: FlowDimension): string {
+  return DIMENSION_SQL[d] ?? DIMENSION_COLUMN[d];
+}
+
+/** Result column alias of a dimension: `k_srcaddr`. */
+export function dimensionAlias(d: FlowDimension): string {
+  return `k_${DIMENSION_COLUMN[d]}`;
+}
+
+/** Result column alias of a metric or bound: `m_bytes`, `m_first_seen`. */
+export function valueAlias(v: FlowValue): string {
+  return `m_${v.toLowerCase()}`;
+}
+
+/** `srcaddr AS k_srcaddr` */
+export function dimensionSelect(d: FlowDimension): SqlFragment {
+  return raw(`${dimensionExpression(d)} AS ${dimensionAlias(d)}`);
+}
+
+/** `count(*) AS m_records` */
+export function valueSelect(v: FlowValue): SqlFragment {
+  return raw(`${VALUE_SQL[v]} AS ${valueAlias(v)}`);
+}
+
+/** The aggregate expression of a metric, for ranking in an outer query. */
+export function valueExpression(v: FlowValue): SqlFragment {
+  return raw(VALUE_SQL[v]);
+}
+
+/** `time_bucket(INTERVAL '3600 seconds', start_time)`: epoch-aligned UTC buckets (every width divides a day). */
+export function bucketExpression(interval: TimeInterval): SqlFragment {
+  return raw(`time_bucket(INTERVAL '${TIME_INTERVALS[interval]} seconds', start_time)`);
+}
+
+/** Values in a stable order without duplicates, so equal requests build identical SQL. */
+export function uniqueValues<T extends string>(values: readonly T[], order: readonly T[]): T[] {
+  const wanted = new Set(values);
+  return order.filter((v) => wanted.has(v));
+}

@@ -1,0 +1,24 @@
+/** `flows.topN`: the largest groups by one key (an address pair, an instance, a port...), null keys left out. */
+import { type FlowMetric, type FlowValue, type TopNKey, topNDimensions } from '../../domain/aggregate-enums.ts';
+import type { SqlQuery } from '../sql.ts';
+import type { AggregateScope } from './aggregate-expressions.ts';
+import { buildFlowGroupQuery } from './flow-breakdown-query.ts';
+
+/** What to rank and how many to keep. */
+export interface FlowTopNRequest {
+  readonly by: TopNKey;
+  readonly metric: FlowMetric;
+  readonly values: readonly FlowValue[];
+  readonly limit: number;
+}
+
+/** Top `limit` groups by `metric`; a record whose key is null (a NODATA record has no address) is not a talker. */
+export function buildFlowTopNQuery(scope: AggregateScope, req: FlowTopNRequest): SqlQuery {
+  return buildFlowGroupQuery('flows.topN', scope, {
+    dimensions: topNDimensions(req.by),
+    values: req.values,
+    orderBy: req.metric,
+    limit: req.limit,
+    skipNullKeys: true,
+  });
+}
