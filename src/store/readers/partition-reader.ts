@@ -1,0 +1,106 @@
+/**
+ * Coverage and freshness of the warehouse: which tables, accounts, regions and dates hold data, with file, record and
+ * byte counts. Everything here comes from the committed manifest (no SQL): it is exactly what queries can see.
+ */
+import type { Manifest, ManifestFile, TableName } from '../layout.ts';
+import { TABLES } from '../layout.ts';
+
+/** One partition (account, region, UTC date) of one table. */
+export interface PartitionInfo {
+  readonly table: TableName;
+  readonly accountId: string;
+  readonly region: string;
+  readonly date: string;
+  readonly files: number;
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** One table as a whole. */
+export interface DatasetInfo {
+  readonly table: TableName;
+  readonly accountIds: readonly string[];
+  readonly regions: readonly string[];
+  /** Oldest and newest UTC dates with data, YYYY-MM-DD. */
+  readonly firstDate: string;
+  readonly lastDate: string;
+  readonly partitions: number;
+  readonly files: number;
+  readonly records: number;
+  readonly bytes: number;
+}
+
+/** Which partitions to list; every condition optional, dates inclusive (YYYY-MM-DD). */
+export interface PartitionQuery {
+  readonly table?: TableName;
+  readonly accountIds?: readonly string[] | null;
+  readonly regions?: readonly string[] | null;
+  readonly fromDate?: string | null;
+  readonly toDate?: string | null;
+}
+
+function keep(f: ManifestFile, q: PartitionQuery): boolean {
+  return (
+    f.table === (q.table ?? 'flows') &&
+    (!q.accountIds || q.accountIds.includes(f.accountId)) &&
+    (!q.regions || q.regions.includes(f.region)) &&
+    (!q.fromDate || f.date >= q.fromDate) &&
+    (!q.toDate || f.date <= q.toDate)
+  );
+}
+
+/** Partitions of a table, newest date first, then account and region. */
+export function listPartitions(manifest: Manifest, q: PartitionQuery = {}): PartitionInfo[] {
+  const byKey = new Map<string, { -readonly [K in keyof PartitionInfo]: PartitionInfo[K] }>();
+  for (const f of manifest.files) {
+    if (!keep(f, q)) continue;
+    const key = `${f.accountId}\u0000${f.region}\u0000${f.date}`;
+    const p = byKey.get(key) ?? {
+      table: f.table,
+      accountId: f.accountId,
+      region: f.region,
+      date: f.date,
+      files: 0,
+      records: 0,
+      bytes: 0,
+    };
+    p.files += 1;
+    p.records += f.rows;
+    p.bytes += f.bytes;
+    byKey.set(key, p);
+  }
+  return [...byKey.values()].sort(
+    (a, b) =>
+      b.date.localeCompare(a.date) || a.accountId.localeCompare(b.accountId) || a.region.localeCompare(b.region),
+  );
+}
+
+/** One summary per table that holds at least one file, in the layout's table order. */
+export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
+  return TABLES.flatMap((table) => {
+    const parts = listPartitions(manifest, { table });
+    if (parts.length === 0) return [];
+    const dates = parts.map((p) => p.date).sort();
+    const sum = (k: 'files' | 'records' | 'bytes') => parts.reduce((n, p) => n + p[k], 0);
+    return [
+      {
+        table,
+        accountIds: [...new Set(parts.map((p) => p.accountId))].sort(),
+        regions: [...new Set(parts.map((p) => p.region))].sort(),
+        firstDate: dates[0]!,
+        lastDate: dates[dates.length - 1]!,
+        partitions: parts.length,
+        files: sum('files'),
+        records: sum('records'),
+        bytes: sum('bytes'),
+      },
+    ];
+  });
+}
+
+/** Newest UTC date holding flows, or null for an empty warehouse (example queries default to it). */
+export function newestFlowDate(manifest: Manifest): string | null {
+  let newest: string | null = null;
+  for (const f of manifest.files) if (f.table === 'flows' && (newest === null || f.date > newest)) newest = f.date;
+  return newest;
+}
