@@ -19,6 +19,8 @@ import { createS3Client, type S3ClientOptions } from '../../src/ingest/s3-client
 export interface S3TestServer {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
+  /** The server's data directory (deleted on stop, or when the test process dies). */
+  readonly dir: string;
   /** Options for createS3Client / listS3Objects (endpoint, path style, the server's fixed credentials). */
   readonly clientOptions: S3ClientOptions;
   /** A client for arranging fixtures (checksum workarounds included). */
@@ -92,6 +94,7 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<S3
   let stopped = false;
   const server: S3TestServer = {
     endpoint,
+    dir,
     clientOptions,
     client,
     env: {
