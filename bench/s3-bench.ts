@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createS3WarehouseStorage } from '../src/ingest/s3-warehouse-storage.ts';
 import { listS3Objects } from '../src/ingest/sources/s3-source.ts';
+import type { SourceObject } from '../src/ingest/sources/source-object.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 
 const { values } = parseArgs({
@@ -80,7 +81,7 @@ try {
   row('list', listS3, listLocal, 'objects', objects);
 
   // Streamed reads, 8 at a time (the ingester's concurrency): GetObject vs createReadStream.
-  const found = [];
+  const found: SourceObject[] = [];
   for await (const o of listS3Objects('s3://bench/AWSLogs', { client: s3.client })) found.push(o);
   const mib = (objects * kib) / 1024;
   const [, readS3] = await timed(() => pool(found, 8, async (o) => drain(await o.open())));
