@@ -11,9 +11,9 @@ export type InputFormat = 'gzip-text' | 'text' | 'parquet' | 'cloudwatch';
 /** Bytes to read before sniffing: enough for a gzip header plus some text, and for a UTF-8 check. */
 export const SNIFF_BYTES = 4096;
 
-/** True for gzip's magic number. */
+/** True for gzip's magic number followed by its only compression method, deflate (8). */
 export function isGzip(bytes: Buffer): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return bytes.length >= 3 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 8;
 }
 
 /** Gunzips as much of a prefix as possible (a prefix is a truncated stream, so no end-of-stream is required). */
