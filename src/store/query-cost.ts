@@ -1,0 +1,51 @@
+/**
+ * What one request cost: partitions and files scanned, rows returned, wall time. Readers record scans, the query
+ * runner records rows, and the GraphQL layer reports the total as `extensions.cost` on every response.
+ */
+import type { ManifestFile } from './layout.ts';
+
+/** The figures reported to clients. */
+export interface QueryCost {
+  readonly partitionsScanned: number;
+  readonly filesScanned: number;
+  readonly rowsReturned: number;
+  readonly ms: number;
+}
+
+/** Accumulates the cost of one request (several queries may run for it, even concurrently). */
+export class CostMeter {
+  private readonly startedAt = performance.now();
+  private readonly partitions = new Set<string>();
+  private readonly files = new Set<string>();
+  private rows = 0;
+  private statements = 0;
+
+  /** Files a query is about to read (counted once per request, however many queries read them). */
+  recordScan(files: readonly ManifestFile[]): void {
+    for (const f of files) {
+      this.files.add(f.path);
+      this.partitions.add(`${f.table}/${f.accountId}/${f.region}/${f.date}`);
+    }
+  }
+
+  /** Rows a query returned to the API. */
+  recordRows(n: number): void {
+    this.rows += n;
+    this.statements++;
+  }
+
+  /** Number of statements run so far (tests use it to prove that nothing ran). */
+  get statementsRun(): number {
+    return this.statements;
+  }
+
+  /** The figures so far; `ms` is the wall time since the request started. */
+  snapshot(): QueryCost {
+    return {
+      partitionsScanned: this.partitions.size,
+      filesScanned: this.files.size,
+      rowsReturned: this.rows,
+      ms: Math.round(performance.now() - this.startedAt),
+    };
+  }
+}

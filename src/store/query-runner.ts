@@ -1,0 +1,100 @@
+/**
+ * Runs one named statement: a fresh connection (a connection runs one query at a time, and a request may run several
+ * concurrently), bound parameters with explicit types, the request's time budget enforced by `interrupt()` from a
+ * timer (DuckDB has no statement timeout), rows counted into the request's cost, and one log line per statement.
+ */
+import {
+  BIGINT, BOOLEAN, DOUBLE, INTEGER, LIST, SQLNULL, TIMESTAMP, VARCHAR, listValue, timestampValue,
+  type DuckDBInstance, type DuckDBType, type DuckDBValue, type JS,
+} from '@duckdb/node-api';
+import type { CostMeter } from './query-cost.ts';
+import type { SqlQuery, SqlValue } from './sql.ts';
+import type { WarehouseReader } from './warehouse-reader.ts';
+
+/** Structured logger (pino-compatible subset). */
+export interface QueryLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Everything a reader needs to answer one request; lives on the GraphQL context as `ctx.query`. */
+export interface QueryContext {
+  readonly db: DuckDBInstance;
+  readonly warehouse: WarehouseReader;
+  readonly cost: CostMeter;
+  /** Epoch ms after which running statements are interrupted. */
+  readonly deadline: number;
+  readonly log: QueryLogger;
+}
+
+/** A row as JS values: BIGINT as bigint, TIMESTAMP/DATE as Date, VARCHAR as string, MAP as [{ key, value }]. */
+export type Row = Record<string, JS>;
+
+/** The statement ran past the request's time budget and was interrupted. */
+export class QueryTimeoutError extends Error {
+  override readonly name = 'QueryTimeoutError';
+  readonly statement: string;
+  readonly budgetMs: number;
+  constructor(statement: string, budgetMs: number) {
+    super(`query ${statement} exceeded its time budget of ${budgetMs} ms and was stopped`);
+    this.statement = statement;
+    this.budgetMs = budgetMs;
+  }
+}
+
+function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
+  if (value === null) return [null, SQLNULL];
+  if (value instanceof Date) return [timestampValue(BigInt(value.getTime()) * 1000n), TIMESTAMP];
+  if (Array.isArray(value)) {
+    const items = value as readonly (string | number)[];
+    const allStrings = items.every((v) => typeof v === 'string');
+    if (items.length === 0 || allStrings) return [listValue(items as string[]), LIST(VARCHAR)];
+    const ints = items.every((v) => Number.isSafeInteger(v));
+    return [listValue(items as number[]), LIST(ints ? BIGINT : DOUBLE)];
+  }
+  switch (typeof value) {
+    case 'string':
+      return [value, VARCHAR];
+    case 'boolean':
+      return [value, BOOLEAN];
+    case 'bigint':
+      return [value, BIGINT];
+    default: {
+      const v = value as number;
+      if (!Number.isInteger(v)) return [v, DOUBLE];
+      return Math.abs(v) <= 2_147_483_647 ? [v, INTEGER] : [BigInt(v), BIGINT];
+    }
+  }
+}
+
+/** Runs `query` within the request's budget; returns its rows as JS values. */
+export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
+  const started = performance.now();
+  const budgetMs = Math.max(0, ctx.deadline - Date.now());
+  if (budgetMs === 0) throw new QueryTimeoutError(query.name, 0);
+  const bound = query.params.map(bind);
+  const connection = await ctx.db.connect();
+  let interrupted = false;
+  const timer = setTimeout(() => {
+    interrupted = true;
+    connection.interrupt();
+  }, budgetMs);
+  try {
+    const reader = await connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
+    const rows = reader.getRowObjectsJS();
+    ctx.cost.recordRows(rows.length);
+    ctx.log.info({ statement: query.name, ms: Math.round(performance.now() - started), rows: rows.length }, 'query');
+    return rows;
+  } catch (err) {
+    const ms = Math.round(performance.now() - started);
+    if (interrupted) {
+      ctx.log.warn({ statement: query.name, ms, budgetMs }, 'query interrupted');
+      throw new QueryTimeoutError(query.name, budgetMs);
+    }
+    ctx.log.warn({ statement: query.name, ms, err: (err as Error).message }, 'query failed');
+    throw new Error(`query ${query.name} failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    connection.closeSync();
+  }
+}
