@@ -1,8 +1,9 @@
 /**
  * The vocabulary of flow aggregates: the dimensions a client may group by, the metrics it may ask for or sort by, and
  * the time-series intervals. Clients only ever name these enum values; the SQL expression behind each one lives in an
- * allow-list in src/store/queries/flow-aggregate-sql.ts, so no request text reaches SQL.
+ * allow-list in src/store/queries/aggregate-expressions.ts, so no request text reaches SQL.
  */
+import { InputError } from './input-error.ts';
 
 /** Dimensions flows can be grouped by (one stored or partition column each). */
 export const FLOW_DIMENSIONS = [
@@ -61,6 +62,17 @@ export const FLOW_METRICS = [
 ] as const;
 export type FlowMetric = (typeof FLOW_METRICS)[number];
 
+/** Metrics that add up across groups (a time series can be ranked by their sum over its buckets). */
+export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set<FlowMetric>([
+  'RECORDS',
+  'BYTES',
+  'PACKETS',
+  'ACCEPTED_RECORDS',
+  'REJECTED_RECORDS',
+  'NODATA_RECORDS',
+  'SKIPDATA_RECORDS',
+]);
+
 /** Bounds of the records in a group: not sortable metrics, but selectable next to them. */
 export const FLOW_BOUNDS = ['FIRST_SEEN', 'LAST_SEEN'] as const;
 export type FlowBound = (typeof FLOW_BOUNDS)[number];
@@ -92,3 +104,41 @@ export const AGGREGATE_LIMITS = {
   /** Buckets a time series may span (time range / interval). */
   maxBuckets: 10_000,
 } as const;
+
+/** A whole number from `min` to `max`, or an InputError naming the argument. */
+export function checkCount(argument: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InputError(argument, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** The buckets a window spans at `interval`, refused past AGGREGATE_LIMITS.maxBuckets with a coarser suggestion. */
+export function checkBuckets(argument: string, range: { from: Date; to: Date }, interval: TimeInterval): number {
+  const width = TIME_INTERVALS[interval] * 1000;
+  const buckets = Math.ceil((range.to.getTime() - range.from.getTime()) / width);
+  if (buckets > AGGREGATE_LIMITS.maxBuckets) {
+    const fits = (Object.keys(TIME_INTERVALS) as TimeInterval[]).find(
+      (i) =>
+        Math.ceil((range.to.getTime() - range.from.getTime()) / (TIME_INTERVALS[i] * 1000)) <=
+        AGGREGATE_LIMITS.maxBuckets,
+    );
+    throw new InputError(
+      argument,
+      `at most ${AGGREGATE_LIMITS.maxBuckets} buckets over the time range (${interval} gives ${buckets}; use ${fits ?? 'DAY'} or a shorter range)`,
+    );
+  }
+  return buckets;
+}
+
+/** A breakdown's dimensions: 1 to maxBreakdownDimensions, no repeats. */
+export function checkDimensions(argument: string, dims: readonly FlowDimension[]): readonly FlowDimension[] {
+  const max = AGGREGATE_LIMITS.maxBreakdownDimensions;
+  if (dims.length < 1 || dims.length > max) throw new InputError(argument, `1 to ${max} dimensions`, dims);
+  const seen = new Set<FlowDimension>();
+  dims.forEach((d, i) => {
+    if (seen.has(d)) throw new InputError(`${argument}[${i}]`, 'each dimension once', d);
+    seen.add(d);
+  });
+  return dims;
+}

@@ -2,7 +2,7 @@
  * The allow-list behind the aggregate enums: each dimension and metric of src/domain/aggregate-enums.ts maps to one
  * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
  */
-import type { FlowDimension, FlowMetric, FlowValue, TimeInterval } from '../../domain/aggregate-enums.ts';
+import type { FlowDimension, FlowValue, TimeInterval } from '../../domain/aggregate-enums.ts';
 import { TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
 import { raw, type SqlFragment } from '../sql.ts';
 
@@ -56,17 +56,6 @@ const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   FIRST_SEEN: 'min(start_time)',
   LAST_SEEN: 'max(coalesce(end_time, start_time))',
 };
-
-/** Metrics that add up across groups (a series can be ranked by their sum over its buckets). */
-export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set([
-  'RECORDS',
-  'BYTES',
-  'PACKETS',
-  'ACCEPTED_RECORDS',
-  'REJECTED_RECORDS',
-  'NODATA_RECORDS',
-  'SKIPDATA_RECORDS',
-]);
 
 // Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.
 const DIMENSION_SQL: Partial<Record<FlowDimension, string>> = { DATE: 'CAST(date AS VARCHAR)' };

@@ -3,6 +3,7 @@
  * series per value of a dimension, keeping the `maxSeries` largest series by an additive metric.
  */
 import {
+  ADDITIVE_METRICS,
   FLOW_BOUNDS,
   FLOW_METRICS,
   type FlowDimension,
@@ -12,7 +13,6 @@ import {
 } from '../../domain/aggregate-enums.ts';
 import { build, join, raw, sql, type SqlQuery } from '../sql.ts';
 import {
-  ADDITIVE_METRICS,
   type AggregateScope,
   bucketExpression,
   dimensionAlias,
