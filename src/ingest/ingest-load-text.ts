@@ -1,0 +1,150 @@
+/**
+ * Loads one text flow-log object (gzip or plain) into the batch table. DuckDB's CSV reader takes every well-formed
+ * line at C++ speed; the lines it rejects (double spaces, tabs, a repeated header, garbage) go through the TS line
+ * parser, which keeps what it can and names the reason for the rest. Line numbers are the object's own (header = 1).
+ */
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { build, raw, sql } from '../store/sql.ts';
+import { compileLayout, isHeaderLine, parseLine, type HeaderLayout } from './line-parser.ts';
+import { csvColumnsSql, projection, rawType, type SourceContext } from './ingest-projection.ts';
+
+/** A line that is not a flow record. */
+export interface RejectRow {
+  readonly line: number;
+  readonly field: string | null;
+  readonly reason: string;
+  readonly text: string;
+}
+
+/** What loading one object produced. */
+export interface LoadResult {
+  readonly records: number;
+  readonly rejects: RejectRow[];
+}
+
+const MAX_REJECT_TEXT = 1000;
+
+/** The first line of a (possibly gzip) local file, without its newline; null for an empty file. */
+export async function readFirstLine(path: string, gzip: boolean): Promise<string | null> {
+  const file = createReadStream(path, { highWaterMark: 16 * 1024 });
+  const stream = gzip ? file.pipe(createGunzip()) : file;
+  let text = '';
+  try {
+    for await (const chunk of stream) {
+      text += (chunk as Buffer).toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl >= 0) return text.slice(0, nl).replace(/\r$/, '');
+      if (text.length > 64 * 1024) break;
+    }
+  } finally {
+    file.destroy();
+    stream.destroy();
+  }
+  return text.length > 0 ? text.replace(/\r$/, '') : null;
+}
+
+/** The layout of a text object from its first line: a header, or AWS's default format when the file has none. */
+export function layoutFromFirstLine(first: string, defaultFormat: string): { layout: HeaderLayout; header: boolean } {
+  try {
+    return { layout: compileLayout(first), header: true };
+  } catch {
+    // No known field name in the first line: a headerless export (e.g. CloudWatch); data in the default format.
+    return { layout: compileLayout(defaultFormat), header: false };
+  }
+}
+
+async function run(c: DuckDBConnection, name: string, fragment: ReturnType<typeof sql>) {
+  const q = build(name, fragment);
+  return c.run(q.text, q.params as DuckDBValue[]);
+}
+
+/** Loads a local text object; `gzip` picks the decompression (sniffed from the bytes, not the name). */
+export async function loadTextObject(
+  c: DuckDBConnection,
+  path: string,
+  gzip: boolean,
+  layout: HeaderLayout,
+  header: boolean,
+  ctx: SourceContext,
+): Promise<LoadResult> {
+  const hdr = header ? 1 : 0;
+  const options = raw(
+    `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='-', store_rejects=true, ` +
+      `compression='${gzip ? 'gzip' : 'none'}', columns=${csvColumnsSql(layout)}`,
+  );
+  const inserted = await run(
+    c,
+    'ingest.load_text',
+    sql`INSERT INTO memory.main.batch SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true)}
+        FROM read_csv(${path}, ${options}) WITH ORDINALITY`,
+  );
+  const records = Number(inserted.rowsChanged);
+  const failed = (
+    await c.runAndReadAll(
+      `SELECT line, any_value(csv_line) AS text FROM reject_errors
+       WHERE scan_id = (SELECT max(scan_id) FROM reject_scans) GROUP BY line ORDER BY line`,
+    )
+  ).getRowObjectsJS();
+  if (failed.length === 0) return { records, rejects: [] };
+
+  const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
+  // Good row k (1-based) sits after the i-th failed line iff k > line_i - hdr - i: shift it by that many lines.
+  const thresholds = lines.map((l, i) => l.line - hdr - (i + 1));
+  await run(
+    c,
+    'ingest.fix_lines',
+    sql`UPDATE memory.main.batch SET source_line = source_line +
+          (SELECT count(*) FROM unnest(${raw(`[${thresholds.join(',')}]`)}) t(g) WHERE g < source_line - ${hdr})
+        WHERE source_id = ${ctx.sourceId}`,
+  );
+  const rejects: RejectRow[] = [];
+  const rescued: { line: number; values: (string | null)[] }[] = [];
+  for (const { line, text } of lines) {
+    const clean = text.replace(/\r$/, '');
+    if (clean.trim() === '' || isHeaderLine(layout, clean)) continue;
+    const result = parseLine(layout, clean);
+    if (result.ok) {
+      const rec = result.record;
+      const values = layout.columns.map((col, i) => {
+        const v = layout.specs[i] ? rec[col] : rec.extra?.[col];
+        return v === null || v === undefined ? null : String(v);
+      });
+      rescued.push({ line, values });
+    } else {
+      rejects.push({ line, field: result.field ?? null, reason: result.reason, text: clean.slice(0, MAX_REJECT_TEXT) });
+    }
+  }
+  if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued);
+  return { records: records + rescued.length, rejects };
+}
+
+/** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */
+async function insertRescued(
+  c: DuckDBConnection,
+  layout: HeaderLayout,
+  ctx: SourceContext,
+  rows: { line: number; values: (string | null)[] }[],
+): Promise<void> {
+  const cols = layout.specs.map((_s, i) => `c${i} VARCHAR`).join(', ');
+  await c.run(`CREATE OR REPLACE TEMP TABLE rescued (${cols}, line INTEGER)`);
+  const appender = await c.createAppender('rescued', 'main', 'temp');
+  for (const row of rows) {
+    for (const v of row.values) {
+      if (v === null) appender.appendNull();
+      else appender.appendVarchar(v);
+    }
+    appender.appendInteger(row.line);
+    appender.endRow();
+  }
+  appender.closeSync();
+  const typed = raw(layout.specs.map((s, i) => `CAST(c${i} AS ${rawType(s)}) AS c${i}`).join(', '));
+  await run(
+    c,
+    'ingest.load_rescued',
+    sql`INSERT INTO memory.main.batch SELECT ${projection(layout, ctx, 'line', false)}
+        FROM (SELECT ${typed}, line FROM temp.main.rescued)`,
+  );
+  await c.run('DROP TABLE temp.main.rescued');
+}
