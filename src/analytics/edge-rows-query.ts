@@ -1,0 +1,141 @@
+/**
+ * Edge rows (docs/semantics.md §1, §4, §6): the finest grain of the communication graph, one row per UTC hour,
+ * client endpoint, server endpoint, protocol, server port, direction method and NAT path. This is the schema of the
+ * derived `edges/` table; level aggregation (edge-query.ts) sums these rows.
+ *
+ * Counting once: each directional 5-tuple (psrc, srcport, pdst, dstport, protocol) on a UTC day takes its bytes and
+ * packets from its best observation only: the sender's egress records (prio 1) if any exist that day, else the
+ * receiver's ingress records (prio 2), else a forwarding interface's transit records (prio 3). The decision is per
+ * day (not per hour) because two interfaces' windows of the same packets start at different times and could
+ * straddle an hour; per day a straddle can only happen at midnight. `records` counts every record of the tuple at
+ * every observation point; `rejectedRecords` those with action REJECT.
+ * Cost lens: `internet_bytes` are bytes that left through an internet gateway (traffic-path 2 or 8 on the sender's
+ * egress record) or through a NAT gateway to an external address; cross-AZ and cross-region are read from the two
+ * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
+ * CTEs defined: `key_hour`, `key_best`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map, hs).
+ */
+import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
+import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
+import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
+import { directionColumnsSql } from './flow-direction-query.ts';
+import type { FlowSource } from './flow-source.ts';
+import { handshakeCtes } from './handshake-query.ts';
+import { observationCtes } from './normalized-records-query.ts';
+
+const SIDE_ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
+
+function sideAggregates(): string {
+  return SIDE_ATTRS.flatMap((a) => [
+    `any_value(${a}) FILTER (prio = 1) AS src_${a}`,
+    `any_value(${a}) FILTER (prio = 2) AS dst_${a}`,
+  ]).join(',\n         ');
+}
+
+function orientedSides(): string {
+  return SIDE_ATTRS.flatMap((a) => [
+    `CASE WHEN is_c2s THEN src_${a} ELSE dst_${a} END AS client_obs_${a}`,
+    `CASE WHEN is_c2s THEN dst_${a} ELSE src_${a} END AS server_obs_${a}`,
+  ]).join(',\n         ');
+}
+
+const ENDPOINT_COLS = ['kind', 'addr', 'interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region', 'service'];
+const GROUP_COLS = [
+  'day', 'bucket', 'protocol', 'server_port', 'method', 'via_nat',
+  ...ENDPOINT_COLS.map((c) => `client_${c}`),
+  ...ENDPOINT_COLS.map((c) => `server_${c}`),
+];
+
+/** Columns of an edge row, as stored in the `edges/` table. */
+export const EDGE_ROW_COLUMNS = [
+  ...GROUP_COLS,
+  'bytes_to_server', 'bytes_to_client', 'packets_to_server', 'packets_to_client', 'internet_bytes',
+  'connections', 'flows', 'records', 'rejected_records', 'first_seen', 'last_seen', 'observed_interfaces',
+] as const;
+
+/** The edge CTEs; `edge_rows` holds the rows. */
+export function edgeRowCtes(): SqlFragment {
+  const bytesOf = (col: string) =>
+    `CASE best WHEN 1 THEN coalesce(${col}1, 0) WHEN 2 THEN coalesce(${col}2, 0) ELSE coalesce(${col}3, 0) END`;
+  const unresolved = raw(`(SELECT * FROM oriented)`);
+  return sql`key_hour AS (
+  SELECT psrc, srcport, pdst, dstport, protocol, day, date_trunc('hour', start_time) AS bucket,
+         min(prio) AS best_in_hour,
+         sum(bytes) FILTER (prio = 1) AS b1, sum(bytes) FILTER (prio = 2) AS b2, sum(bytes) FILTER (prio = 3) AS b3,
+         sum(packets) FILTER (prio = 1) AS p1, sum(packets) FILTER (prio = 2) AS p2, sum(packets) FILTER (prio = 3) AS p3,
+         count(*) AS records, count(*) FILTER (action = 'REJECT') AS rejected_records,
+         min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen,
+         bool_or(at_forwarder) AS via_nat,
+         bool_or(prio = 1 AND list_contains(${INTERNET_TRAFFIC_PATHS}::INTEGER[], traffic_path)) AS internet_path,
+         any_value(pkt_src_aws_service) AS src_service, any_value(pkt_dst_aws_service) AS dst_service,
+         list_distinct(list(interface_id)) AS observed_interfaces,
+         ${raw(sideAggregates())}
+  FROM obs
+  GROUP BY psrc, srcport, pdst, dstport, protocol, day, bucket
+),
+key_best AS (
+  SELECT *, min(best_in_hour) OVER (PARTITION BY psrc, srcport, pdst, dstport, protocol, day) AS best FROM key_hour
+),
+hs_tuple AS (
+  SELECT DISTINCT client_addr, client_port, server_addr, server_port FROM hs
+),
+hs_hour AS (
+  SELECT client_addr, client_port, server_addr, server_port, day, date_trunc('hour', start_time) AS bucket,
+         count(*) AS n
+  FROM hs GROUP BY ALL
+),
+directed AS (
+  SELECT k.*, f.client_addr IS NOT NULL AS hs_fwd, r.client_addr IS NOT NULL AS hs_rev
+  FROM key_best AS k
+  LEFT JOIN hs_tuple AS f
+    ON f.client_addr = k.psrc AND f.client_port = k.srcport AND f.server_addr = k.pdst AND f.server_port = k.dstport
+   AND k.protocol = 6
+  LEFT JOIN hs_tuple AS r
+    ON r.client_addr = k.pdst AND r.client_port = k.dstport AND r.server_addr = k.psrc AND r.server_port = k.srcport
+   AND k.protocol = 6
+),
+oriented AS (
+  SELECT d.day, d.bucket, d.protocol, d.method, d.via_nat, d.is_c2s, d.first_seen, d.last_seen, d.records,
+         d.rejected_records, d.observed_interfaces, d.internet_path,
+         ${raw(bytesOf('b'))} AS bytes, ${raw(bytesOf('p'))} AS packets,
+         CASE WHEN d.is_c2s THEN d.psrc ELSE d.pdst END AS client_addr,
+         CASE WHEN d.is_c2s THEN d.srcport ELSE d.dstport END AS client_port,
+         CASE WHEN d.is_c2s THEN d.pdst ELSE d.psrc END AS server_addr,
+         CASE WHEN d.is_c2s THEN d.dstport ELSE d.srcport END AS server_port,
+         CASE WHEN d.is_c2s THEN d.src_service ELSE d.dst_service END AS client_service,
+         CASE WHEN d.is_c2s THEN d.dst_service ELSE d.src_service END AS server_service,
+         CASE WHEN d.is_c2s AND d.hs_fwd THEN coalesce(h.n, 0) ELSE 0 END AS connections,
+         ${raw(orientedSides())}
+  FROM (SELECT *, ${directionColumnsSql()} FROM directed) AS d
+  LEFT JOIN hs_hour AS h
+    ON d.is_c2s AND d.hs_fwd AND h.client_addr = d.psrc AND h.client_port = d.srcport AND h.server_addr = d.pdst
+   AND h.server_port = d.dstport AND h.day = d.day AND h.bucket = d.bucket
+),
+resolved AS (
+  ${resolveEndpointsSql(unresolved)}
+),
+edge_rows AS (
+  SELECT ${raw(GROUP_COLS.join(', '))},
+         sum(bytes) FILTER (is_c2s) AS bytes_to_server, sum(bytes) FILTER (NOT is_c2s) AS bytes_to_client,
+         sum(packets) FILTER (is_c2s) AS packets_to_server, sum(packets) FILTER (NOT is_c2s) AS packets_to_client,
+         sum(bytes) FILTER (internet_path OR (via_nat AND (CASE WHEN is_c2s THEN server_kind ELSE client_kind END) = 'EXTERNAL')) AS internet_bytes,
+         sum(connections) AS connections, count(DISTINCT client_port) AS flows,
+         sum(records) AS records, sum(rejected_records) AS rejected_records,
+         min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+         list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces
+  FROM resolved
+  GROUP BY ${raw(GROUP_COLS.join(', '))}
+)`;
+}
+
+/** Edge rows computed straight from raw records (derivation and raw fallback). */
+export function edgeRowsFromFlowsQuery(source: FlowSource, name = 'edges.fromFlows'): SqlQuery {
+  return build(
+    name,
+    sql`WITH ${observationCtes(source)},
+${addressMapCte()},
+${handshakeCtes()},
+${edgeRowCtes()}
+SELECT ${raw(EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
+ORDER BY day, bucket, client_addr, server_addr, protocol, server_port, method`,
+  );
+}

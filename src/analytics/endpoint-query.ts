@@ -1,0 +1,81 @@
+/**
+ * Endpoints (docs/semantics.md §5): the address-to-interface map learned from the records, and the resolution of a
+ * client or server address to an instance, an interface, an AWS service or an external address.
+ *
+ * Rules, as implemented:
+ * - An interface owns the address it logs as srcaddr on egress and dstaddr on ingress (its primary address), from
+ *   ADDRESS_VALIDITY_SLACK before its first such record to the same slack after its last. Outside that span the
+ *   address maps to nothing (addresses are reused by later instances).
+ * - Resolution, most specific first: the interface that logged the side's own record (the sender's egress or the
+ *   receiver's ingress observation), else the map entry valid at the time (an ASOF join picks the latest owner whose
+ *   span started before; it counts only if the span has not ended), else the AWS service named by
+ *   pkt-*-aws-service, else EXTERNAL.
+ * - kind: INSTANCE when an instance is known, INTERFACE for interfaces without one (NAT gateways, endpoints, load
+ *   balancers), AWS_SERVICE, EXTERNAL.
+ */
+import { raw, sql, type SqlFragment } from '../store/sql.ts';
+import { ADDRESS_VALIDITY_SLACK_SECONDS, type EdgeLevel } from './connection-rules.ts';
+import { secondsSql } from './sql-interval.ts';
+
+/** CTE `addr_map` (addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */
+export function addressMapCte(): SqlFragment {
+  const slack = secondsSql(ADDRESS_VALIDITY_SLACK_SECONDS);
+  return sql`addr_map AS (
+  SELECT addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
+         max(az_id) AS az_id, max(region) AS region,
+         min(start_time) - ${slack} AS valid_from, max(coalesce(end_time, start_time)) + ${slack} AS valid_to
+  FROM (SELECT *, CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS addr FROM obs)
+  WHERE addr IS NOT NULL AND interface_id IS NOT NULL
+  GROUP BY addr, interface_id
+)`;
+}
+
+const SIDES = ['client', 'server'] as const;
+type Side = (typeof SIDES)[number];
+const ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
+
+function resolvedColumns(side: Side): string {
+  const m = `m_${side}`;
+  const fromMap = `x.first_seen <= ${m}.valid_to`;
+  const attrs = ATTRS.map(
+    (a) =>
+      `CASE WHEN x.${side}_obs_interface_id IS NOT NULL THEN x.${side}_obs_${a} WHEN ${fromMap} THEN ${m}.${a} END AS ${side}_${a}`,
+  );
+  return attrs.join(',\n         ');
+}
+
+function kindColumn(side: Side): string {
+  return `CASE WHEN ${side}_instance_id IS NOT NULL THEN 'INSTANCE' WHEN ${side}_interface_id IS NOT NULL THEN 'INTERFACE'
+              WHEN ${side}_service IS NOT NULL THEN 'AWS_SERVICE' ELSE 'EXTERNAL' END AS ${side}_kind`;
+}
+
+/**
+ * Resolve both ends of `input`, which has client_addr, server_addr, client_service, server_service, first_seen and
+ * client_obs_<attr>/server_obs_<attr> for each attr above. The result replaces the obs columns by client_<attr>,
+ * server_<attr> and adds client_kind, server_kind. Needs the `addr_map` CTE.
+ */
+export function resolveEndpointsSql(input: SqlFragment): SqlFragment {
+  const obsCols = SIDES.flatMap((s) => ATTRS.map((a) => `${s}_obs_${a}`)).join(', ');
+  return sql`SELECT *, ${raw(kindColumn('client'))}, ${raw(kindColumn('server'))}
+FROM (
+  SELECT x.* EXCLUDE (${raw(obsCols)}),
+         ${raw(resolvedColumns('client'))},
+         ${raw(resolvedColumns('server'))}
+  FROM ${input} AS x
+  ASOF LEFT JOIN addr_map AS m_client ON m_client.addr = x.client_addr AND x.first_seen >= m_client.valid_from
+  ASOF LEFT JOIN addr_map AS m_server ON m_server.addr = x.server_addr AND x.first_seen >= m_server.valid_from
+)`;
+}
+
+/** The column holding an endpoint's id at a level: the instance, else the interface, else the address. */
+export function endpointIdSql(side: Side, level: EdgeLevel): SqlFragment {
+  const s = side;
+  const byLevel: Record<EdgeLevel, string> = {
+    INSTANCE: `coalesce(${s}_instance_id, ${s}_interface_id, ${s}_addr)`,
+    INTERFACE: `coalesce(${s}_interface_id, ${s}_addr)`,
+    SUBNET: `coalesce(${s}_subnet_id, ${s}_addr)`,
+    VPC: `coalesce(${s}_vpc_id, ${s}_addr)`,
+    ADDRESS: `${s}_addr`,
+  };
+  return raw(byLevel[level]);
+}
