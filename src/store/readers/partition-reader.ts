@@ -1,9 +1,14 @@
 /**
  * Coverage and freshness of the warehouse: which tables, accounts, regions and dates hold data, with file, record and
- * byte counts. Everything here comes from the committed manifest (no SQL): it is exactly what queries can see.
+ * byte counts, from the committed manifest (no SQL: it is exactly what queries can see); and, with one query, how
+ * each interface logged (OK, NODATA, SKIPDATA records), to tell a quiet interface from a gap in coverage.
  */
+import type { FlowFilter } from '../../domain/flow-filter.ts';
 import type { Manifest, ManifestFile, TableName } from '../layout.ts';
 import { TABLES } from '../layout.ts';
+import { buildInterfaceStatusQuery } from '../queries/partitions-query.ts';
+import { runQuery, type QueryContext } from '../query-runner.ts';
+import { aggregateScope } from './aggregate-reader.ts';
 
 /** One partition (account, region, UTC date) of one table. */
 export interface PartitionInfo {
@@ -103,4 +108,40 @@ export function newestFlowDate(manifest: Manifest): string | null {
   let newest: string | null = null;
   for (const f of manifest.files) if (f.table === 'flows' && (newest === null || f.date > newest)) newest = f.date;
   return newest;
+}
+
+/** How one interface logged over the filter's window. */
+export interface InterfaceStatus {
+  readonly accountId: string;
+  readonly region: string;
+  readonly interfaceId: string | null;
+  readonly records: bigint;
+  readonly okRecords: bigint;
+  readonly nodataRecords: bigint;
+  readonly skipdataRecords: bigint;
+  readonly firstSeen: Date | null;
+  readonly lastSeen: Date | null;
+}
+
+/** Interfaces with SKIPDATA first, then NODATA, up to `limit`, and whether more existed. */
+export async function readInterfaceStatus(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  limit: number,
+): Promise<{ rows: InterfaceStatus[]; truncated: boolean }> {
+  const rows = await runQuery(ctx, buildInterfaceStatusQuery(await aggregateScope(ctx, filter), limit));
+  return {
+    rows: rows.slice(0, limit).map((r) => ({
+      accountId: r.account_id as string,
+      region: r.region as string,
+      interfaceId: (r.interface_id ?? null) as string | null,
+      records: r.records as bigint,
+      okRecords: r.ok_records as bigint,
+      nodataRecords: r.nodata_records as bigint,
+      skipdataRecords: r.skipdata_records as bigint,
+      firstSeen: (r.first_seen ?? null) as Date | null,
+      lastSeen: (r.last_seen ?? null) as Date | null,
+    })),
+    truncated: rows.length > limit,
+  };
 }

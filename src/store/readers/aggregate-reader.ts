@@ -1,0 +1,158 @@
+/**
+ * Flow aggregates for the API: prunes the manifest's files by the filter, builds the aggregate statement, runs it,
+ * and maps `k_*`/`m_*` columns back to the enum vocabulary. One function per question; each runs one statement.
+ */
+import {
+  FLOW_DIMENSIONS,
+  FLOW_BOUNDS,
+  FLOW_METRICS,
+  topNDimensions,
+  type FlowDimension,
+  type FlowMetric,
+  type FlowValue,
+  type TimeInterval,
+  type TopNKey,
+} from '../../domain/aggregate-enums.ts';
+import type { FlowFilter } from '../../domain/flow-filter.ts';
+import { type AggregateScope, dimensionAlias, valueAlias } from '../queries/aggregate-expressions.ts';
+import { buildFlowBreakdownQuery } from '../queries/flow-breakdown-query.ts';
+import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts';
+import { buildFlowSummaryQuery } from '../queries/flow-summary-query.ts';
+import { buildFlowTimeSeriesQuery } from '../queries/flow-time-series-query.ts';
+import { buildFlowTopNQuery } from '../queries/flow-top-n-query.ts';
+import { parquetSourceSql } from '../queries/parquet-source-query.ts';
+import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
+
+/** Computed values by name: counts and sums as bigint, FIRST_SEEN/LAST_SEEN as Date (null over no records). */
+export type AggregateValues = Partial<Record<FlowValue, bigint | Date | null>>;
+
+/** A group's key: the value of each grouped dimension (null is a group too, e.g. NODATA records have no address). */
+export type GroupKey = Partial<Record<FlowDimension, string | number | null>>;
+
+/** One group of a top-N or breakdown. */
+export interface AggregateRow {
+  readonly key: GroupKey;
+  readonly values: AggregateValues;
+}
+
+/** Rows plus whether more groups existed beyond the limit. */
+export interface AggregateRows {
+  readonly rows: readonly AggregateRow[];
+  readonly truncated: boolean;
+}
+
+/** One point of a time series. */
+export interface TimePoint {
+  readonly time: Date;
+  readonly values: AggregateValues;
+}
+
+/** One series: its key (empty when the series is not split) and its non-empty buckets in time order. */
+export interface TimeSeries {
+  readonly key: GroupKey;
+  readonly points: readonly TimePoint[];
+}
+
+const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+
+/** The relation and WHERE clause for a filter, recording the scanned files in the request's cost. */
+export async function aggregateScope(ctx: QueryContext, filter: FlowFilter): Promise<AggregateScope> {
+  const manifest = await ctx.warehouse.manifest();
+  const files = prunePartitions(manifest.files, filter);
+  ctx.cost.recordScan(files);
+  return { source: parquetSourceSql(files.map((f) => ctx.warehouse.absolutePath(f))), where: flowFilterSql(filter) };
+}
+
+function valuesOf(row: Row, wanted: readonly FlowValue[]): AggregateValues {
+  const out: AggregateValues = {};
+  for (const v of wanted) out[v] = (row[valueAlias(v)] ?? null) as bigint | Date | null;
+  return out;
+}
+
+function keyOf(row: Row, dims: readonly FlowDimension[]): GroupKey {
+  const out: GroupKey = {};
+  for (const d of dims) out[d] = (row[dimensionAlias(d)] ?? null) as string | number | null;
+  return out;
+}
+
+function rowsOf(
+  rows: Row[],
+  dims: readonly FlowDimension[],
+  values: readonly FlowValue[],
+  limit: number,
+): AggregateRows {
+  return {
+    rows: rows.slice(0, limit).map((r) => ({ key: keyOf(r, dims), values: valuesOf(r, values) })),
+    truncated: rows.length > limit,
+  };
+}
+
+/** Totals over the filter, for the requested values only (one statement). */
+export async function readFlowSummary(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  values: readonly FlowValue[],
+): Promise<AggregateValues> {
+  const wanted = ALL_VALUES.filter((v) => values.includes(v));
+  if (wanted.length === 0) return {};
+  const [row] = await runQuery(ctx, buildFlowSummaryQuery(await aggregateScope(ctx, filter), wanted));
+  return valuesOf(row ?? {}, wanted);
+}
+
+/** The `limit` largest groups by `metric` (groups with a null key part are not talkers). */
+export async function readFlowTopN(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  req: { by: TopNKey; metric: FlowMetric; values: readonly FlowValue[]; limit: number },
+): Promise<AggregateRows> {
+  const values = ALL_VALUES.filter((v) => v === req.metric || req.values.includes(v));
+  const rows = await runQuery(ctx, buildFlowTopNQuery(await aggregateScope(ctx, filter), { ...req, values }));
+  return rowsOf(rows, topNDimensions(req.by), values, req.limit);
+}
+
+/** Groups over several dimensions, largest by `orderBy` first. */
+export async function readFlowBreakdown(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  req: { dimensions: readonly FlowDimension[]; orderBy: FlowMetric; values: readonly FlowValue[]; limit: number },
+): Promise<AggregateRows> {
+  const values = ALL_VALUES.filter((v) => v === req.orderBy || req.values.includes(v));
+  const dims = FLOW_DIMENSIONS.filter((d) => req.dimensions.includes(d)).sort(
+    (a, b) => req.dimensions.indexOf(a) - req.dimensions.indexOf(b),
+  );
+  const rows = await runQuery(
+    ctx,
+    buildFlowBreakdownQuery(await aggregateScope(ctx, filter), { ...req, dimensions: dims, values }),
+  );
+  return rowsOf(rows, dims, values, req.limit);
+}
+
+/** Buckets of `interval`, as one series or split by a dimension into the `maxSeries` largest by `rankBy`. */
+export async function readFlowTimeSeries(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  req: {
+    interval: TimeInterval;
+    values: readonly FlowValue[];
+    groupBy?: { dimension: FlowDimension; maxSeries: number; rankBy: FlowMetric } | undefined;
+  },
+): Promise<TimeSeries[]> {
+  const values = ALL_VALUES.filter((v) => req.values.includes(v));
+  const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter), {
+    interval: req.interval,
+    values: values.length ? values : ['RECORDS'],
+    ...(req.groupBy ? { groupBy: req.groupBy } : {}),
+  });
+  const rows = await runQuery(ctx, query);
+  const dims = req.groupBy ? [req.groupBy.dimension] : [];
+  const series: { key: GroupKey; points: TimePoint[] }[] = [];
+  let lastKey: unknown = Symbol('none');
+  for (const row of rows) {
+    const k = dims.length ? row[dimensionAlias(dims[0]!)] : null;
+    // Rows arrive ordered by key then bucket: a new key starts a new series.
+    if (series.length === 0 || k !== lastKey) series.push({ key: keyOf(row, dims), points: [] });
+    lastKey = k;
+    series[series.length - 1]!.points.push({ time: row.bucket as Date, values: valuesOf(row, values) });
+  }
+  return series;
+}
