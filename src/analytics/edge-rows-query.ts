@@ -127,15 +127,18 @@ edge_rows AS (
 )`;
 }
 
-/** Edge rows computed straight from raw records (derivation and raw fallback). */
-export function edgeRowsFromFlowsQuery(source: FlowSource, name = 'edges.fromFlows'): SqlQuery {
-  return build(
-    name,
-    sql`WITH ${observationCtes(source)},
+/** Edge rows computed straight from raw records (only those of UTC `day` when given). */
+export function edgeRowsFromFlowsSql(source: FlowSource, day?: string): SqlFragment {
+  return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()},
 ${edgeRowCtes()}
 SELECT ${raw(EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
-ORDER BY day, bucket, client_addr, server_addr, protocol, server_port, method`,
-  );
+WHERE ${day === undefined ? raw('TRUE') : sql`day = ${day}::DATE`}
+ORDER BY day, bucket, client_addr, server_addr, protocol, server_port, method`;
+}
+
+/** Edge rows computed straight from raw records (the raw fallback and the tests use it). */
+export function edgeRowsFromFlowsQuery(source: FlowSource, name = 'edges.fromFlows'): SqlQuery {
+  return build(name, edgeRowsFromFlowsSql(source));
 }

@@ -17,7 +17,7 @@
  *   SYN-ACK because a reply proves the SYN got through (a REJECT elsewhere was another path or a retransmission).
  * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs` (needs `obs`, `addr_map`).
  */
-import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
+import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
 import { FLAG, HANDSHAKE_SKEW_SECONDS } from './connection-rules.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import type { FlowSource } from './flow-source.ts';
@@ -120,14 +120,62 @@ export function handshakeSelectList(): SqlFragment {
   return raw(HANDSHAKE_COLUMNS.join(', '));
 }
 
-/** Every handshake in the records of `source`, oldest first (the derivation and the raw fallback both use it). */
-export function handshakesFromFlowsQuery(source: FlowSource, name = 'handshakes.fromFlows'): SqlQuery {
-  return build(
-    name,
-    sql`WITH ${observationCtes(source)},
+/** Every handshake in the records of `source` (only those starting on UTC `day` when given), oldest first. */
+export function handshakesFromFlowsSql(source: FlowSource, day?: string): SqlFragment {
+  return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()}
 SELECT ${handshakeSelectList()} FROM hs
-ORDER BY start_time, client_addr, client_port, server_addr, server_port`,
+WHERE ${day === undefined ? raw('TRUE') : sql`day = ${day}::DATE`}
+ORDER BY start_time, client_addr, client_port, server_addr, server_port`;
+}
+
+/** Every handshake in the records of `source`, oldest first (the raw fallback and the tests use it). */
+export function handshakesFromFlowsQuery(source: FlowSource, name = 'handshakes.fromFlows'): SqlQuery {
+  return build(name, handshakesFromFlowsSql(source));
+}
+
+/** Keyset position of a handshake: its start and its 4-tuple (unique: one handshake per tuple per session). */
+export interface HandshakeKey {
+  readonly startTime: Date;
+  readonly clientAddr: string;
+  readonly clientPort: number;
+  readonly serverAddr: string;
+  readonly serverPort: number;
+}
+
+function afterKeySql(k: HandshakeKey): SqlFragment {
+  const cols: [string, SqlValue][] = [
+    ['start_time', k.startTime],
+    ['client_addr', k.clientAddr],
+    ['client_port', k.clientPort],
+    ['server_addr', k.serverAddr],
+    ['server_port', k.serverPort],
+  ];
+  // (a, b, c) > (x, y, z) spelled out, so DuckDB can still use the start_time bound for row-group pruning.
+  let out: SqlFragment = sql`${raw(cols[4]![0])} > ${cols[4]![1]}`;
+  for (let i = 3; i >= 0; i--) {
+    const [c, v] = cols[i]!;
+    out = sql`(${raw(c)} > ${v} OR (${raw(c)} = ${v} AND ${out}))`;
+  }
+  return out;
+}
+
+/** One page of handshakes, oldest first, `first + 1` rows (the extra one says there is a next page). */
+export function handshakePageQuery(input: {
+  rows: SqlFragment;
+  states: readonly string[] | null;
+  first: number;
+  after: HandshakeKey | null;
+}): SqlQuery {
+  const conds: SqlFragment[] = [raw('TRUE')];
+  if (input.states) conds.push(sql`state IN (${join(input.states.map((s) => sql`${s}`), ', ', 'NULL')})`);
+  if (input.after) conds.push(afterKeySql(input.after));
+  return build(
+    'handshakes.page',
+    sql`SELECT ${handshakeSelectList()} FROM ${input.rows}
+WHERE ${join(conds, ' AND ')}
+ORDER BY start_time, client_addr, client_port, server_addr, server_port
+LIMIT ${input.first + 1}`,
   );
 }

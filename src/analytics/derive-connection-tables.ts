@@ -1,0 +1,116 @@
+/**
+ * Derives the `handshakes/` and `edges/` tables (issue 5) for the partitions an ingest commit touched, so API queries
+ * over long ranges read small pre-paired tables instead of pairing raw records every time.
+ *
+ * Exactness with late files: pairing and direction cross midnight (a SYN at 23:59:50 is answered after 00:00, a
+ * handshake decides the direction of the next day's records), so a change to day D re-derives D-1, D and D+1, and
+ * each derived day D is computed from the flows of D-1..D+1 but keeps only rows dated D. Each derived partition is
+ * written as one new file; the caller commits it to the manifest and drops the partition's previous derived files
+ * (`replaces`), in the same manifest swap as the flows, so a reader never sees a partition twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { partitionDir, type ManifestFile, type TableName } from '../store/layout.ts';
+import { runQuery } from '../store/query-runner.ts';
+import { CostMeter } from '../store/query-cost.ts';
+import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { createWarehouseReader } from '../store/warehouse-reader.ts';
+import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
+import { handshakesFromFlowsSql } from './handshake-query.ts';
+
+/** One (account, region, UTC date) partition. */
+export interface PartitionKey {
+  readonly accountId: string;
+  readonly region: string;
+  readonly date: string;
+}
+
+/** What to derive. */
+export interface DeriveConnectionTablesOptions {
+  /** A DuckDB instance allowed to write under `root` (the ingester's, not the locked-down API one). */
+  readonly db: DuckDBInstance;
+  /** Local warehouse root. */
+  readonly root: string;
+  /** The committed flows files (the manifest after the commit; other tables are ignored). */
+  readonly files: readonly ManifestFile[];
+  /** Partitions whose flows changed in the commit. */
+  readonly touched: readonly PartitionKey[];
+}
+
+/** New derived files to add to the manifest, and the derived partitions whose previous files they replace. */
+export interface DeriveConnectionTablesResult {
+  readonly files: ManifestFile[];
+  readonly replaces: PartitionKey[];
+}
+
+const DAY_MS = 86_400_000;
+/** Time budget of one derivation statement (an ingest commit is not an API request; an hour bounds a runaway). */
+const DERIVE_BUDGET_MS = 3_600_000;
+const shiftDate = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+const keyOf = (p: PartitionKey): string => `${p.accountId}/${p.region}/${p.date}`;
+
+/** The partitions to re-derive: each touched one and its neighbouring days, where flows exist. */
+export function partitionsToDerive(touched: readonly PartitionKey[], flows: readonly ManifestFile[]): PartitionKey[] {
+  const present = new Set(flows.filter((f) => f.table === 'flows').map((f) => keyOf(f)));
+  const out = new Map<string, PartitionKey>();
+  for (const p of touched) {
+    for (const d of [-1, 0, 1]) {
+      const k = { accountId: p.accountId, region: p.region, date: shiftDate(p.date, d) };
+      if (present.has(keyOf(k))) out.set(keyOf(k), k);
+    }
+  }
+  return [...out.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+}
+
+const SAFE_PATH = /^[A-Za-z0-9_=./-]+$/;
+
+function copyTo(select: SqlFragment, path: string): SqlFragment {
+  if (!SAFE_PATH.test(path)) throw new Error(`refusing to write a derived file to an unusual path: ${path}`);
+  return sql`COPY (${select}) TO ${raw(`'${path}'`)} (FORMAT parquet, COMPRESSION zstd)`;
+}
+
+/** Derives handshakes and edges for the touched partitions (and neighbours); see the module comment. */
+export async function deriveConnectionTables(opts: DeriveConnectionTablesOptions): Promise<DeriveConnectionTablesResult> {
+  const flows = opts.files.filter((f) => f.table === 'flows');
+  const targets = partitionsToDerive(opts.touched, flows);
+  const ctx = {
+    db: opts.db,
+    warehouse: createWarehouseReader(opts.root),
+    cost: new CostMeter(),
+    deadline: Date.now() + DERIVE_BUDGET_MS,
+    log: { info: () => undefined, warn: () => undefined },
+  };
+  const written: ManifestFile[] = [];
+  for (const p of targets) {
+    const window = new Set([-1, 0, 1].map((d) => shiftDate(p.date, d)));
+    const source = {
+      files: flows
+        .filter((f) => f.accountId === p.accountId && f.region === p.region && window.has(f.date))
+        .map((f) => join(opts.root, f.path)),
+    };
+    const derived: [TableName, SqlFragment][] = [
+      ['handshakes', handshakesFromFlowsSql(source, p.date)],
+      ['edges', edgeRowsFromFlowsSql(source, p.date)],
+    ];
+    for (const [table, select] of derived) {
+      const path = `${partitionDir(table, p.accountId, p.region, p.date)}/part-derived-${randomUUID()}.parquet`;
+      const absolute = join(opts.root, path);
+      await mkdir(dirname(absolute), { recursive: true });
+      const rows = await runQuery(ctx, build(`${table}.derive`, copyTo(select, absolute)));
+      const count = Number(Object.values(rows[0] ?? {})[0] ?? 0);
+      const { size } = await stat(absolute);
+      written.push({ path, table, accountId: p.accountId, region: p.region, date: p.date, rows: count, bytes: size });
+    }
+  }
+  return { files: written, replaces: targets };
+}
+
+/** The manifest file list after a derivation: previous derived files of the re-derived partitions swapped for new ones. */
+export function applyDerivedFiles(files: readonly ManifestFile[], result: DeriveConnectionTablesResult): ManifestFile[] {
+  const replaced = new Set(result.replaces.map(keyOf));
+  const kept = files.filter((f) => f.table === 'flows' || !replaced.has(keyOf(f)));
+  return [...kept, ...result.files];
+}

@@ -1,0 +1,87 @@
+/**
+ * The `trafficEdges` question: edge rows (derived `edges/` table, or computed from raw records) summed per client
+ * endpoint, server endpoint, protocol and server port at a level, ordered, paged by offset (aggregates have no stable
+ * keyset: a new file can reorder them), with the cost lens. Named `edges.top`.
+ */
+import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
+import type { EdgeLevel } from './connection-rules.ts';
+import { endpointIdSql } from './endpoint-query.ts';
+
+/** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port). */
+export const EDGE_ORDERS = ['BYTES', 'BYTES_TO_SERVER', 'BYTES_TO_CLIENT', 'CONNECTIONS', 'RECORDS', 'REJECTED_RECORDS', 'LAST_SEEN'] as const;
+export type EdgeOrder = (typeof EDGE_ORDERS)[number];
+
+const ORDER_SQL: Record<EdgeOrder, string> = {
+  BYTES: 'bytes_to_server + bytes_to_client',
+  BYTES_TO_SERVER: 'bytes_to_server',
+  BYTES_TO_CLIENT: 'bytes_to_client',
+  CONNECTIONS: 'connections',
+  RECORDS: 'records',
+  REJECTED_RECORDS: 'rejected_records',
+  LAST_SEEN: 'last_seen',
+};
+
+/** Input of edgeQuery. `rows` is a relation of edge rows already filtered (connectionRelationSql). */
+export interface EdgeQueryInput {
+  readonly rows: SqlFragment;
+  readonly level: EdgeLevel;
+  readonly orderBy: EdgeOrder;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+const single = (col: string): string => `CASE WHEN count(DISTINCT ${col}) = 1 THEN min(${col}) END`;
+
+function endpointColumns(side: 'client' | 'server'): string {
+  const s = side;
+  return [
+    `min(${s}_kind) AS ${s}_kind`,
+    `${single(`${s}_instance_id`)} AS ${s}_instance_id`,
+    `${single(`${s}_interface_id`)} AS ${s}_interface_id`,
+    `${single(`${s}_addr`)} AS ${s}_addr`,
+    `${single(`${s}_subnet_id`)} AS ${s}_subnet_id`,
+    `${single(`${s}_vpc_id`)} AS ${s}_vpc_id`,
+    `${single(`${s}_az_id`)} AS ${s}_az_id`,
+    `${single(`${s}_region`)} AS ${s}_region`,
+    `min(${s}_service) AS ${s}_service`,
+  ].join(',\n       ');
+}
+
+/** SELECT of the aggregated edges (no ORDER/LIMIT): shared by the page, the graph and the diff. */
+export function edgeAggregateSql(rows: SqlFragment, level: EdgeLevel): SqlFragment {
+  return sql`SELECT ${endpointIdSql('client', level)} AS client_id, ${endpointIdSql('server', level)} AS server_id,
+       protocol, server_port,
+       ${raw(endpointColumns('client'))},
+       ${raw(endpointColumns('server'))},
+       coalesce(sum(bytes_to_server), 0)::BIGINT AS bytes_to_server,
+       coalesce(sum(bytes_to_client), 0)::BIGINT AS bytes_to_client,
+       coalesce(sum(packets_to_server), 0)::BIGINT AS packets_to_server,
+       coalesce(sum(packets_to_client), 0)::BIGINT AS packets_to_client,
+       coalesce(sum(connections), 0)::BIGINT AS connections,
+       coalesce(sum(records), 0)::BIGINT AS records,
+       coalesce(sum(rejected_records), 0)::BIGINT AS rejected_records,
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+       CASE min(CASE method WHEN 'HANDSHAKE' THEN 1 WHEN 'PORT' THEN 2 ELSE 3 END)
+            WHEN 1 THEN 'HANDSHAKE' WHEN 2 THEN 'PORT' ELSE 'UNKNOWN' END AS direction_method,
+       coalesce(sum(internet_bytes), 0)::BIGINT AS internet_bytes,
+       coalesce(sum(coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0))
+                FILTER (via_nat), 0)::BIGINT AS nat_bytes,
+       coalesce(sum(coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0))
+                FILTER (client_az_id <> server_az_id), 0)::BIGINT AS cross_az_bytes,
+       coalesce(sum(coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0))
+                FILTER (client_region <> server_region), 0)::BIGINT AS cross_region_bytes,
+       list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces
+FROM ${rows}
+GROUP BY ALL`;
+}
+
+/** One page of edges at a level: LIMIT limit + 1 rows so the caller knows whether there is a next page. */
+export function edgeQuery(input: EdgeQueryInput): SqlQuery {
+  const order = raw(ORDER_SQL[input.orderBy]);
+  return build(
+    'edges.top',
+    sql`SELECT * FROM (${edgeAggregateSql(input.rows, input.level)})
+ORDER BY ${order} DESC NULLS LAST, client_id, server_id, protocol, server_port
+LIMIT ${input.limit + 1} OFFSET ${input.offset}`,
+  );
+}

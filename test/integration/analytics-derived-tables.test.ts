@@ -1,0 +1,135 @@
+/**
+ * The derived `handshakes/` and `edges/` tables end to end: a fixture warehouse of every semantics.md §7 case,
+ * deriveConnectionTables as the ingest hook would run it, the manifest swap, and the API readers over the locked-down
+ * DuckDB instance; then a late file that changes the previous day's answer.
+ */
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyDerivedFiles, deriveConnectionTables, partitionsToDerive } from '../../src/analytics/derive-connection-tables.ts';
+import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
+import { warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
+import { readEdges } from '../../src/store/readers/edge-reader.ts';
+import { handshakeKeyOf, readHandshakes } from '../../src/store/readers/handshake-reader.ts';
+import type { FixtureRecord as ConnRecord } from '../helpers/analytics-fixture.ts';
+import { testQueryContext } from '../helpers/query-context.ts';
+import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
+import * as C from '../unit/analytics/connection-cases.ts';
+
+const toStored = (r: ConnRecord) => {
+  const { start, end, ...rest } = r;
+  return { ...rest, start_time: new Date(start * 1000), end_time: end === undefined ? null : new Date(end * 1000) };
+};
+
+/** What the ingest hook does after a commit: derive the touched partitions and swap the derived files in. */
+async function ingestAndDerive(root: string, records: ConnRecord[]): Promise<readonly ManifestFile[]> {
+  const written = await writeFixtureWarehouse(root, records.map(toStored));
+  const path = warehousePaths(root).manifest;
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  const db = await DuckDBInstance.create(':memory:');
+  const result = await deriveConnectionTables({ db, root, files: manifest.files, touched: written });
+  db.closeSync();
+  const next: Manifest = { ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, result) };
+  await writeFile(path, JSON.stringify(next));
+  return next.files;
+}
+
+const day1 = validateFlowFilter({ timeRange: { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' } });
+
+describe('derived connection tables', () => {
+  let root: string;
+  let files: readonly ManifestFile[];
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'flowql-derived-'));
+    files = await ingestAndDerive(root, Object.values(C).flat());
+  });
+
+  it('writes one handshakes and one edges file per flows partition (2024-03-01 and 2024-03-02)', () => {
+    const derived = files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.date}`).sort();
+    expect(derived).toEqual(['edges 2024-03-01', 'edges 2024-03-02', 'handshakes 2024-03-01', 'handshakes 2024-03-02']);
+    // 8 handshakes start on 2024-03-01 (SSH 1, flag sequence 2, instance pair 1, NAT 1, rejected 1, unanswered 1,
+    // midnight 1); none on 2024-03-02.
+    expect(files.filter((f) => f.table === 'handshakes').map((f) => [f.date, f.rows])).toEqual([['2024-03-01', 8], ['2024-03-02', 0]]);
+  });
+
+  it('pages handshakes by keyset from the derived table, states filter included', async () => {
+    const ctx = await testQueryContext(root);
+    const seen: string[] = [];
+    let after = null;
+    for (let page = 0; page < 5; page++) {
+      const p = await readHandshakes(ctx, { filter: day1, states: null, first: 3, after });
+      seen.push(...p.rows.map((r) => `${r.client_addr}:${r.client_port}>${r.server_port} ${r.state}`));
+      if (!p.hasNextPage) break;
+      after = handshakeKeyOf(p.rows[p.rows.length - 1]!);
+    }
+    expect(seen).toEqual([
+      // Four start at 10:00:00; ties are ordered by client address as text.
+      '10.0.1.10:51000>5432 ESTABLISHED',
+      '10.0.1.5:40001>443 ESTABLISHED',
+      '198.51.100.7:62897>22 ESTABLISHED',
+      '52.213.180.42:43416>5001 ESTABLISHED',
+      '52.213.180.42:43418>5001 ESTABLISHED',
+      '10.0.0.5:45000>8443 UNANSWERED',
+      '203.0.113.9:50000>3389 REJECTED',
+      '198.51.100.8:60000>443 ESTABLISHED',
+    ]);
+    const failed = await readHandshakes(ctx, { filter: day1, states: ['REJECTED', 'UNANSWERED'], first: 10, after: null });
+    expect(failed.rows.map((r) => r.server_port)).toEqual([8443, 3389]);
+  });
+
+  it('ranks instance-level edges by bytes, each counted once (the instance pair: 10060 + 50060, not the naive 120240)', async () => {
+    const ctx = await testQueryContext(root);
+    const page = await readEdges(ctx, { filter: day1, level: 'INSTANCE', orderBy: 'BYTES', first: 4, offset: 0 });
+    expect(page.rows.map((e) => [e.client_id, e.server_id, e.server_port, Number(e.bytes_to_server) + Number(e.bytes_to_client)])).toEqual([
+      ['52.213.180.42', 'i-62', 5001, 103106],
+      ['i-a', 'i-b', 5432, 60120],
+      ['198.51.100.7', 'i-srv', 22, 12000],
+      ['i-app', '203.0.113.5', 443, 6000],
+    ]);
+    expect(page.hasNextPage).toBe(true);
+    // Cost lens: the instance pair crosses AZs (use1-az1 -> use1-az2); the NAT edge goes through the NAT gateway.
+    expect(Number(page.rows[1]?.cross_az_bytes)).toBe(60120);
+    expect(Number(page.rows[0]?.cross_az_bytes)).toBe(0);
+    expect([Number(page.rows[3]?.nat_bytes), Number(page.rows[3]?.internet_bytes)]).toEqual([6000, 1000]);
+  });
+
+  it('answers the same from the derived table as from raw records', async () => {
+    const ctx = await testQueryContext(root);
+    const derived = await readEdges(ctx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
+    const rawRoot = await mkdtemp(join(tmpdir(), 'flowql-raw-'));
+    await writeFixtureWarehouse(rawRoot, Object.values(C).flat().map(toStored));
+    const rawCtx = await testQueryContext(rawRoot);
+    const fromRaw = await readEdges(rawCtx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
+    const strip = (rows: readonly Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    expect(strip(fromRaw.rows)).toEqual(strip(derived.rows));
+    expect(derived.rows.length).toBeGreaterThan(5);
+  });
+});
+
+describe('late files', () => {
+  it('re-derives the previous day when a late file on the next day answers its SYN', () => {
+    expect(partitionsToDerive([{ accountId: 'a', region: 'r', date: '2024-03-02' }], [
+      { path: 'x', table: 'flows', accountId: 'a', region: 'r', date: '2024-03-01', rows: 1, bytes: 1 },
+      { path: 'y', table: 'flows', accountId: 'a', region: 'r', date: '2024-03-02', rows: 1, bytes: 1 },
+      { path: 'z', table: 'flows', accountId: 'b', region: 'r', date: '2024-03-01', rows: 1, bytes: 1 },
+    ])).toEqual([
+      { accountId: 'a', region: 'r', date: '2024-03-01' },
+      { accountId: 'a', region: 'r', date: '2024-03-02' },
+    ]);
+  });
+
+  it('turns an UNANSWERED handshake into ESTABLISHED when the SYN-ACK arrives in a later file after midnight', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-late-'));
+    const [syn, synAck] = C.MIDNIGHT;
+    await ingestAndDerive(root, [syn!]);
+    const before = await readHandshakes(await testQueryContext(root), { filter: day1, states: null, first: 5, after: null });
+    expect(before.rows.map((r) => r.state)).toEqual(['UNANSWERED']);
+    const files = await ingestAndDerive(root, [synAck!]);
+    const after = await readHandshakes(await testQueryContext(root), { filter: day1, states: null, first: 5, after: null });
+    expect(after.rows.map((r) => r.state)).toEqual(['ESTABLISHED']);
+    // The old derived files of 2024-03-01 were swapped out, not duplicated.
+    expect(files.filter((f) => f.table === 'handshakes').map((f) => f.date).sort()).toEqual(['2024-03-01', '2024-03-02']);
+  });
+});
