@@ -1,0 +1,161 @@
+/**
+ * Accumulates the ground truth while traffic is generated: one mutable entry per instance pair, NAT path, AWS
+ * service and endpoint pair, created on first use, plus the TCP and scan counters. `finish` freezes it into the
+ * GroundTruth document.
+ */
+import {
+  emptyTotals,
+  type AwsServiceTruth,
+  type InstancePairTruth,
+  type InterfacePairTruth,
+  type NatTruth,
+  type PairTotals,
+  type StraddleTruth,
+} from './ground-truth.ts';
+import type { Iface, Instance } from './topology.ts';
+
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+/** Mutable ground-truth state of one generation run. */
+export class TruthRecorder {
+  readonly pairs = new Map<string, InstancePairTruth>();
+  readonly interfacePairs = new Map<string, InterfacePairTruth>();
+  readonly nat = new Map<string, NatTruth>();
+  readonly awsServices = new Map<string, AwsServiceTruth>();
+  readonly tcp = { handshakes: 0, rejectedSyns: 0, unansweredSyns: 0, resets: 0, straddlingHandshakes: 0 };
+  readonly acrossMidnight: StraddleTruth[] = [];
+  readonly scan = {
+    probes: 0,
+    records: 0,
+    ports: new Set<number>(),
+    hosts: new Set<string>(),
+    from: Infinity,
+    to: -Infinity,
+  };
+
+  /** The entry for traffic opened by `client` to `server` on protocol/port. */
+  pair(client: Instance, server: Instance, protocol: number, serverPort: number): InstancePairTruth {
+    const key = `${client.id}|${server.id}|${protocol}|${serverPort}`;
+    let entry = this.pairs.get(key);
+    if (entry === undefined) {
+      entry = {
+        clientInstanceId: client.id,
+        serverInstanceId: server.id,
+        clientIp: client.iface.ip,
+        serverIp: server.iface.ip,
+        protocol,
+        serverPort,
+        crossAz: client.iface.azId !== server.iface.azId,
+        crossVpc: client.vpc !== server.vpc,
+        ...emptyTotals(),
+      };
+      this.pairs.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The entry for traffic opened by `client` to a requester-managed interface. */
+  interfacePair(client: Instance, server: Iface, protocol: number, serverPort: number): InterfacePairTruth {
+    const key = `${client.id}|${server.interfaceId}|${protocol}|${serverPort}`;
+    let entry = this.interfacePairs.get(key);
+    if (entry === undefined) {
+      entry = {
+        clientInstanceId: client.id,
+        serverInterfaceId: server.interfaceId,
+        serverIp: server.ip,
+        protocol,
+        serverPort,
+        ...emptyTotals(),
+      };
+      this.interfacePairs.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The entry for an instance's connections through a NAT gateway to one external host and port. */
+  natPath(inst: Instance, natIface: Iface, externalIp: string, protocol: number, port: number): NatTruth {
+    const key = `${inst.id}|${externalIp}|${protocol}|${port}`;
+    let entry = this.nat.get(key);
+    if (entry === undefined) {
+      entry = {
+        instanceId: inst.id,
+        insideIp: inst.iface.ip,
+        natInterfaceId: natIface.interfaceId,
+        natIp: natIface.ip,
+        externalIp,
+        protocol,
+        port,
+        connections: 0,
+        bytesOut: 0,
+        bytesIn: 0,
+        packetsOut: 0,
+        packetsIn: 0,
+        naiveBytes: 0,
+      };
+      this.nat.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The entry for an account/region's traffic to an AWS service over one traffic path. */
+  awsService(inst: Instance, service: string, trafficPath: number): AwsServiceTruth {
+    const key = `${inst.vpc.accountId}|${inst.vpc.region}|${service}|${trafficPath}`;
+    let entry = this.awsServices.get(key);
+    if (entry === undefined) {
+      entry = {
+        accountId: inst.vpc.accountId,
+        region: inst.vpc.region,
+        service,
+        trafficPath,
+        flows: 0,
+        bytesOut: 0,
+        bytesIn: 0,
+      };
+      this.awsServices.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Notes a handshake whose SYN-ACK lands in the window after its SYN. */
+  straddle(client: Instance, server: Instance, port: number, synStart: number, synAckStart: number): void {
+    this.tcp.straddlingHandshakes++;
+    if (Math.floor(synStart / 86_400) !== Math.floor(synAckStart / 86_400)) {
+      this.acrossMidnight.push({
+        clientInstanceId: client.id,
+        serverInstanceId: server.id,
+        serverPort: port,
+        synStart: iso(synStart),
+        synAckStart: iso(synAckStart),
+      });
+    }
+  }
+
+  /** Notes one scan probe. */
+  probe(target: Instance, port: number, start: number, end: number): void {
+    this.scan.probes++;
+    this.scan.records += 2;
+    this.scan.ports.add(port);
+    this.scan.hosts.add(target.id);
+    this.scan.from = Math.min(this.scan.from, start);
+    this.scan.to = Math.max(this.scan.to, end);
+  }
+
+  /** Sorted lists for the ground-truth document (stable order: by key). */
+  sorted<T>(map: Map<string, T>): T[] {
+    return [...map.keys()].sort().map((k) => map.get(k)!);
+  }
+}
+
+/** Adds one window of a two-way conversation to the once-counted totals. */
+export function addOnce(
+  t: PairTotals,
+  toServer: { packets: number; bytes: number },
+  toClient: { packets: number; bytes: number } | null,
+): void {
+  t.bytesToServer += toServer.bytes;
+  t.packetsToServer += toServer.packets;
+  if (toClient !== null) {
+    t.bytesToClient += toClient.bytes;
+    t.packetsToClient += toClient.packets;
+  }
+}
