@@ -1,11 +1,48 @@
 import type { Command } from 'commander';
 
-/** `flowql ingest`: not built yet (see the open issues). */
+function ratio(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new Error(`--max-reject-ratio: expected a number from 0 to 1, found '${value}'`);
+  return n;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, found '${value}'`);
+    return n;
+  };
+}
+
+/** `flowql ingest SOURCE...`: loads flow-log objects into the Parquet warehouse, exactly once. */
 export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('flowql ingest is not built yet');
+    .description('Load flow-log files, folders or s3:// prefixes into the Parquet warehouse (incremental, exactly once)')
+    .argument('<source...>', 'a file, a folder (walked recursively) or s3://bucket/prefix')
+    .option('--data <dir>', 'warehouse: a folder or s3://bucket/prefix', 'data')
+    .option('--json', 'print the summary as one JSON object')
+    .option('--max-reject-ratio <r>', 'exit 2 when rejected lines / all lines exceed this', ratio, 0.01)
+    .option('--batch-records <n>', 'records per commit (memory and crash granularity)', positiveInt('--batch-records'))
+    .option('--threads <n>', 'DuckDB threads and objects loaded at once (default 2)', positiveInt('--threads'))
+    .option('--memory-limit <size>', "DuckDB memory_limit (default '1GB')")
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
+    .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
+    .option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest')
+    .addHelpText(
+      'after',
+      `
+Objects already loaded (same ETag, or same size+mtime locally) are skipped; a changed object replaces its old rows.
+Unreadable objects are reported and retried on the next run. Rejected lines are kept in the ledger's rejects table.
+Exit codes: 0 ok, 2 reject ratio above --max-reject-ratio, 3 some objects could not be read.
+
+Examples:
+  flowql ingest ./AWSLogs --data ./data
+  flowql ingest s3://my-bucket/AWSLogs/123456789012/vpcflowlogs/ --data ./data --json
+`,
+    )
+    .action(async (sources: string[], opts) => {
+      const { ingestCli } = await import('../ingest/ingest-cli.ts');
+      process.exitCode = await ingestCli(sources, opts);
     });
 }

@@ -1,0 +1,191 @@
+/**
+ * `flowql ingest`: lists the sources, loads pending objects (new, changed or previously failed) a few at a time
+ * into the batch table, and commits every `batchRecords` records: Parquet files staged per partition, the ledger
+ * updated in one transaction, files published, manifest replaced. Unchanged objects are skipped, so re-running the
+ * same command (from cron) loads only what is new; a changed object's old rows are removed in the same commit.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
+import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
+import { loadObject, type ObjectResult } from './ingest-object.ts';
+import { filesHoldingSources, loadedSources, nextIds, type CommitPlan } from './ledger.ts';
+import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
+import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
+import type { SourceObject } from './sources/source-object.ts';
+import type { WarehouseStorage } from './warehouse-storage.ts';
+
+/** A step run after each commit with the partitions it touched (e.g. deriving handshakes and edges for them). */
+export type PostCommitStep = (ctx: { partitions: readonly PartitionKey[]; storage: WarehouseStorage }) => Promise<void>;
+
+/** Progress, reported after every object. */
+export interface IngestProgress {
+  readonly objectsDone: number;
+  readonly records: number;
+  readonly bytesRead: number;
+  readonly current: string;
+}
+
+/** Options of one ingest run. */
+export interface IngestOptions extends EngineOptions, SourceListOptions {
+  readonly sources: readonly string[];
+  readonly storage: WarehouseStorage;
+  /** Records per commit (default 2,000,000): bounds memory and the work a crash can lose. */
+  readonly batchRecords?: number;
+  readonly postCommit?: readonly PostCommitStep[];
+  readonly onProgress?: (p: IngestProgress) => void;
+  readonly onLog?: (line: string) => void;
+  /** Internal (crash tests): called after each commit stage. */
+  readonly stageHook?: StageHook;
+}
+
+/** What a run did. */
+export interface IngestSummary {
+  readonly warehouse: string;
+  readonly objects: { readonly listed: number; readonly loaded: number; readonly skipped: number; readonly replaced: number; readonly failed: number };
+  readonly records: number;
+  readonly rejects: number;
+  readonly rejectRatio: number;
+  readonly partitionsTouched: number;
+  readonly filesWritten: number;
+  readonly bytesWritten: number;
+  readonly bytesRead: number;
+  readonly elapsedMs: number;
+  readonly recordsPerSecond: number;
+  readonly failures: readonly { uri: string; error: string }[];
+  readonly recovery: RecoveryReport;
+}
+
+interface Pending {
+  readonly results: ObjectResult[];
+  /** uri -> source id of the loaded older version being replaced. */
+  readonly replacing: Map<string, number>;
+  records: number;
+}
+
+const key = (p: PartitionKey) => `${p.accountId}/${p.region}/${p.date}`;
+
+/** Runs one ingest. Throws only for problems with the warehouse or a source listing, never for one bad object. */
+export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
+  const started = Date.now();
+  const { storage } = opts;
+  const log = opts.onLog ?? (() => {});
+  const hook = opts.stageHook ?? (async () => {});
+  const batchRecords = opts.batchRecords ?? 2_000_000;
+  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
+  const c = engine.main;
+  try {
+    const recovery = await recover(c, storage);
+    if (recovery.rolledForward + recovery.stagedRemoved + recovery.orphansRemoved > 0) {
+      log(`recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`);
+    }
+    const loaded = await loadedSources(c);
+    let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
+    const totals = { listed: 0, loaded: 0, skipped: 0, replaced: 0, failed: 0, records: 0, rejects: 0, files: 0, bytes: 0, read: 0 };
+    const touched = new Set<string>();
+    const failures: { uri: string; error: string }[] = [];
+    const seen = new Set<string>();
+    let pending: Pending = { results: [], replacing: new Map(), records: 0 };
+
+    const flush = async () => {
+      if (pending.results.length === 0) return;
+      const batch = pending;
+      pending = { results: [], replacing: new Map(), records: 0 };
+      const staged: StagedFile[] = await flushBatch(c, storage.stagingDir);
+      const superseded = [...batch.replacing.values()];
+      const retired: string[] = [];
+      for (const f of await filesHoldingSources(c, superseded)) {
+        const rewritten = await rewriteFiles(c, storage.stagingDir, f, [await storage.readableFile(f.path)], superseded);
+        if (rewritten) staged.push(rewritten);
+        retired.push(f.path);
+        touched.add(key(f));
+      }
+      const plan: CommitPlan = {
+        commitId: nextCommit++,
+        kind: 'ingest',
+        sources: batch.results.map((r) => r.outcome),
+        superseded,
+        rejects: batch.results.flatMap((r) => r.rejects.map((x) => ({ ...x, sourceId: r.outcome.sourceId }))),
+        added: staged,
+        retired,
+      };
+      await commit(c, storage, plan, hook);
+      const partitions = new Map<string, PartitionKey>();
+      for (const f of staged) partitions.set(key(f), f);
+      for (const p of partitions.keys()) touched.add(p);
+      totals.files += staged.length;
+      totals.bytes += staged.reduce((a, f) => a + f.bytes, 0);
+      for (const step of opts.postCommit ?? []) await step({ partitions: [...partitions.values()], storage });
+      log(`committed ${batch.records} records from ${batch.results.length} object(s) into ${staged.length} file(s)`);
+    };
+
+    const free: DuckDBConnection[] = [...engine.loaders];
+    const inflight = new Set<Promise<void>>();
+    const start = (obj: SourceObject, sourceId: number, replacing: number | undefined) => {
+      const conn = free.pop()!;
+      const p: Promise<void> = loadObject(conn, obj, sourceId, storage.stagingDir).then((result) => {
+        free.push(conn);
+        inflight.delete(p);
+        const o = result.outcome;
+        totals.read += obj.size;
+        if (o.state === 'loaded') {
+          totals.loaded++;
+          totals.records += o.records;
+          totals.rejects += o.rejects;
+          pending.records += o.records;
+          if (replacing !== undefined) {
+            pending.replacing.set(o.uri, replacing);
+            totals.replaced++;
+          }
+        } else {
+          totals.failed++;
+          failures.push({ uri: o.uri, error: o.error ?? 'failed' });
+          log(`skipped (will retry next run): ${o.error}`);
+        }
+        pending.results.push(result);
+        opts.onProgress?.({ objectsDone: totals.loaded + totals.failed, records: totals.records, bytesRead: totals.read, current: obj.uri });
+      });
+      inflight.add(p);
+    };
+
+    for (const source of opts.sources) {
+      for await (const obj of listSourceObjects(source, opts)) {
+        if (seen.has(obj.uri)) continue;
+        seen.add(obj.uri);
+        totals.listed++;
+        const before = loaded.get(obj.uri);
+        if (before?.version === obj.version) {
+          totals.skipped++;
+          continue;
+        }
+        while (free.length === 0) await Promise.race(inflight);
+        if (pending.records >= batchRecords) {
+          await Promise.all(inflight);
+          await flush();
+        }
+        start(obj, nextSource++, before?.sourceId);
+      }
+    }
+    await Promise.all(inflight);
+    await flush();
+
+    const elapsedMs = Date.now() - started;
+    const seenRecords = totals.records + totals.rejects;
+    return {
+      warehouse: storage.location,
+      objects: { listed: totals.listed, loaded: totals.loaded, skipped: totals.skipped, replaced: totals.replaced, failed: totals.failed },
+      records: totals.records,
+      rejects: totals.rejects,
+      rejectRatio: seenRecords === 0 ? 0 : totals.rejects / seenRecords,
+      partitionsTouched: touched.size,
+      filesWritten: totals.files,
+      bytesWritten: totals.bytes,
+      bytesRead: totals.read,
+      elapsedMs,
+      recordsPerSecond: elapsedMs > 0 ? Math.round((totals.records * 1000) / elapsedMs) : 0,
+      failures,
+      recovery,
+    };
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Writes flows Parquet files into the staging folder: one zstd file per partition, rows sorted by (start_time,
+ * interface_id, srcaddr) so time and address filters skip row groups, DuckDB's default row-group size. Used for new
+ * batches, for rewriting files without a replaced source's rows, and for compaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { STORED_COLUMNS } from '../domain/flow-schema.ts';
+import { partitionDir } from '../store/layout.ts';
+import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+
+/** A partition of the flows table. */
+export interface PartitionKey {
+  readonly accountId: string;
+  readonly region: string;
+  /** YYYY-MM-DD */
+  readonly date: string;
+}
+
+/** A Parquet file written to staging, with what the ledger needs to know about it. */
+export interface StagedFile extends PartitionKey {
+  readonly stagedPath: string;
+  /** Final path relative to the warehouse root. */
+  readonly path: string;
+  readonly rows: number;
+  readonly bytes: number;
+  /** Rows per source object, so a changed object can be removed from exactly the files holding it. */
+  readonly sources: readonly { sourceId: number; rows: number }[];
+}
+
+const ORDER = 'start_time, interface_id, srcaddr';
+const COLUMNS = STORED_COLUMNS.map((c) => c.column).join(', ');
+
+function literal(path: string): string {
+  return `'${path.replaceAll("'", "''")}'`;
+}
+
+async function rows(c: DuckDBConnection, name: string, f: SqlFragment): Promise<Record<string, unknown>[]> {
+  const q = build(name, f);
+  return (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
+}
+
+async function copyTo(c: DuckDBConnection, select: SqlFragment, staged: string): Promise<void> {
+  const q = build('ingest.copy_parquet', sql`COPY (${select}) TO ${raw(literal(staged))} (FORMAT parquet, COMPRESSION zstd)`);
+  await c.run(q.text, q.params as DuckDBValue[]);
+}
+
+async function describe(c: DuckDBConnection, stagingDir: string, part: PartitionKey, staged: string): Promise<StagedFile> {
+  const counts = await rows(
+    c,
+    'ingest.staged_sources',
+    sql`SELECT source_id, count(*) AS n FROM read_parquet(${staged}) GROUP BY source_id ORDER BY source_id`,
+  );
+  const sources = counts.map((r) => ({ sourceId: Number(r.source_id), rows: Number(r.n) }));
+  return {
+    ...part,
+    stagedPath: staged,
+    path: `${partitionDir('flows', part.accountId, part.region, part.date)}/${staged.slice(stagingDir.length + 1)}`,
+    rows: sources.reduce((a, s) => a + s.rows, 0),
+    bytes: (await stat(staged)).size,
+    sources,
+  };
+}
+
+function stagedName(stagingDir: string): string {
+  return join(stagingDir, `part-${randomUUID()}.parquet`);
+}
+
+/** Writes the batch table (`memory.main.batch`) as one staged file per partition, then empties it. */
+export async function flushBatch(c: DuckDBConnection, stagingDir: string): Promise<StagedFile[]> {
+  const parts = await rows(
+    c,
+    'ingest.batch_partitions',
+    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date FROM memory.main.batch GROUP BY ALL ORDER BY ALL`,
+  );
+  const out: StagedFile[] = [];
+  for (const p of parts) {
+    const part = { accountId: String(p.account_id), region: String(p.region), date: String(p.date) };
+    const staged = stagedName(stagingDir);
+    const cols = raw(COLUMNS.replace('flow_id', 'CAST(source_id AS BIGINT) * 4294967296 + source_line AS flow_id'));
+    await copyTo(
+      c,
+      sql`SELECT ${cols} FROM memory.main.batch
+          WHERE account_id = ${part.accountId} AND region = ${part.region} AND date = CAST(${part.date} AS DATE)
+          ORDER BY ${raw(ORDER)}`,
+      staged,
+    );
+    out.push(await describe(c, stagingDir, part, staged));
+  }
+  await c.run('DELETE FROM memory.main.batch');
+  return out;
+}
+
+/**
+ * Writes the rows of committed files `inputs` (local paths, same partition) minus those of `dropSources` as one
+ * sorted staged file; null when no row is left. Compaction passes no sources to drop.
+ */
+export async function rewriteFiles(
+  c: DuckDBConnection,
+  stagingDir: string,
+  part: PartitionKey,
+  inputs: readonly string[],
+  dropSources: readonly number[] = [],
+): Promise<StagedFile | null> {
+  const list = raw(`[${inputs.map(literal).join(', ')}]`);
+  const drop = dropSources.length > 0 ? raw(`WHERE source_id NOT IN (${dropSources.map((s) => Math.trunc(s)).join(', ')})`) : raw('');
+  const staged = stagedName(stagingDir);
+  await copyTo(c, sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(ORDER)}`, staged);
+  const file = await describe(c, stagingDir, part, staged);
+  if (file.rows > 0) return file;
+  await rm(staged, { force: true });
+  return null;
+}

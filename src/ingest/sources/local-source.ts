@@ -1,0 +1,44 @@
+/**
+ * A local source: one file, or a folder walked recursively in name order (hidden entries skipped). The key is the
+ * absolute path, so AWS's layout is recognised wherever `AWSLogs/` sits above the folder given.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import type { SourceObject } from './source-object.ts';
+
+function objectOf(path: string, size: number, mtimeMs: number): SourceObject {
+  return {
+    uri: path,
+    key: path.split(sep).join('/'),
+    size,
+    version: `${size}-${Math.trunc(mtimeMs)}`,
+    open: async () => createReadStream(path),
+  };
+}
+
+async function* walk(dir: string): AsyncIterable<SourceObject> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.isFile()) {
+      const s = await stat(p);
+      yield objectOf(p, s.size, s.mtimeMs);
+    }
+  }
+}
+
+/** Every file at or under `path`. A missing path is an error naming it. */
+export async function* listLocalObjects(path: string): AsyncIterable<SourceObject> {
+  const abs = resolve(path);
+  let s;
+  try {
+    s = await stat(abs);
+  } catch (err) {
+    throw new Error(`source ${path}: no such file or folder`, { cause: err });
+  }
+  if (s.isDirectory()) yield* walk(abs);
+  else yield objectOf(abs, s.size, s.mtimeMs);
+}
