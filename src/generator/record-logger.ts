@@ -5,7 +5,6 @@
  * per-record totals of the ground truth are summed here and cannot disagree with the files.
  */
 import { blankRecord, type FlowRecord } from './flow-log-formats.ts';
-import type { DatasetWriter } from './dataset-writer.ts';
 import type { Iface } from './topology.ts';
 
 /** One direction of a conversation within one aggregation window: the packets as sent. */
@@ -40,14 +39,20 @@ export interface NaiveTotals {
   records?: number;
 }
 
+/** Where records go: the dataset writer, or a collecting array in tests. */
+export interface RecordSink {
+  /** Takes the record at once (the logger reuses the object). */
+  emit(iface: Iface, r: FlowRecord): void;
+}
+
 const NONE: LogDetails = {};
 
 /** Writes records for interfaces, reusing one record object (the writer renders it at once). */
 export class RecordLogger {
   private readonly r: FlowRecord = blankRecord();
-  private readonly writer: DatasetWriter;
+  private readonly writer: RecordSink;
 
-  constructor(writer: DatasetWriter) {
+  constructor(writer: RecordSink) {
     this.writer = writer;
     this.r.type = 'IPv4';
   }
