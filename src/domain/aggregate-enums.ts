@@ -32,6 +32,32 @@ export const FLOW_DIMENSIONS = [
 ] as const;
 export type FlowDimension = (typeof FLOW_DIMENSIONS)[number];
 
+/** The column behind each dimension (stored or partition column). */
+export const DIMENSION_COLUMN: Readonly<Record<FlowDimension, string>> = {
+  SRC_ADDR: 'srcaddr',
+  DST_ADDR: 'dstaddr',
+  SRC_PORT: 'srcport',
+  DST_PORT: 'dstport',
+  PROTOCOL: 'protocol',
+  ACTION: 'action',
+  LOG_STATUS: 'log_status',
+  ACCOUNT: 'account_id',
+  REGION: 'region',
+  DATE: 'date',
+  VPC: 'vpc_id',
+  SUBNET: 'subnet_id',
+  INSTANCE: 'instance_id',
+  INTERFACE: 'interface_id',
+  AZ: 'az_id',
+  FLOW_DIRECTION: 'flow_direction',
+  TRAFFIC_PATH: 'traffic_path',
+  TYPE: 'type',
+  PKT_SRC_ADDR: 'pkt_srcaddr',
+  PKT_DST_ADDR: 'pkt_dstaddr',
+  PKT_SRC_AWS_SERVICE: 'pkt_src_aws_service',
+  PKT_DST_AWS_SERVICE: 'pkt_dst_aws_service',
+};
+
 /**
  * What a top-N ranks: any single dimension, or `ADDRESS_PAIR` (source and destination address together, directional:
  * A->B and B->A are two rows, as the records log them).

@@ -3,7 +3,7 @@
  * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
  */
 import type { FlowDimension, FlowValue, TimeInterval } from '../../domain/aggregate-enums.ts';
-import { TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
+import { DIMENSION_COLUMN, TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
 import { raw, type SqlFragment } from '../sql.ts';
 
 /** Where the records of an aggregate come from: a relation over the warehouse's files and a WHERE clause. */
@@ -13,32 +13,6 @@ export interface AggregateScope {
   /** A boolean condition over the stored and partition columns (`TRUE` for everything). */
   readonly where: SqlFragment;
 }
-
-/** The column behind each dimension (stored or partition column). */
-export const DIMENSION_COLUMN: Readonly<Record<FlowDimension, string>> = {
-  SRC_ADDR: 'srcaddr',
-  DST_ADDR: 'dstaddr',
-  SRC_PORT: 'srcport',
-  DST_PORT: 'dstport',
-  PROTOCOL: 'protocol',
-  ACTION: 'action',
-  LOG_STATUS: 'log_status',
-  ACCOUNT: 'account_id',
-  REGION: 'region',
-  DATE: 'date',
-  VPC: 'vpc_id',
-  SUBNET: 'subnet_id',
-  INSTANCE: 'instance_id',
-  INTERFACE: 'interface_id',
-  AZ: 'az_id',
-  FLOW_DIRECTION: 'flow_direction',
-  TRAFFIC_PATH: 'traffic_path',
-  TYPE: 'type',
-  PKT_SRC_ADDR: 'pkt_srcaddr',
-  PKT_DST_ADDR: 'pkt_dstaddr',
-  PKT_SRC_AWS_SERVICE: 'pkt_src_aws_service',
-  PKT_DST_AWS_SERVICE: 'pkt_dst_aws_service',
-};
 
 // Sums are cast back to BIGINT (DuckDB widens them to HUGEINT): 2^63 bytes is beyond any warehouse, and one integer
 // type keeps the BigInt scalar exact end to end. An overflow would raise an error, never wrap.
