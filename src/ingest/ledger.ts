@@ -79,7 +79,7 @@ export async function filesHoldingSources(c: DuckDBConnection, sourceIds: readon
     await q(
       c,
       'ledger.files_of_sources',
-      sql`SELECT * FROM files WHERE state = 'live' AND path IN (SELECT path FROM file_sources WHERE source_id IN (${ids})) ORDER BY path`,
+      sql`SELECT path, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' AND path IN (SELECT path FROM file_sources WHERE source_id IN (${ids})) ORDER BY path`,
     ),
   );
 }
