@@ -9,6 +9,7 @@ import { registerIngestCommand } from './ingest-command.ts';
 import { registerCompactCommand } from './compact-command.ts';
 import { registerAthenaDdlCommand } from './athena-ddl-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerPrintSchemaCommand } from './print-schema-command.ts';
 
 const program = new Command('flowql')
   .description('AWS VPC Flow Logs -> Parquet partitions -> DuckDB -> GraphQL')
@@ -21,6 +22,7 @@ registerIngestCommand(program);
 registerCompactCommand(program);
 registerAthenaDdlCommand(program);
 registerServeCommand(program);
+registerPrintSchemaCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,114 @@
+/**
+ * The `FlowFilter` input every flow question takes, and `resolveFlowFilter`, which validates it (pure domain rules,
+ * src/domain/flow-filter.ts) with the request's limits, clock, tenant scope and newest data date. Resolvers of other
+ * questions (aggregates, handshakes, edges) take `filter: FlowFilter!` and call `resolveFlowFilter` the same way.
+ */
+import { TCP_FLAGS } from '../../domain/fields.ts';
+import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
+import { builder, type GraphQLContext } from '../builder.ts';
+
+/** Record actions. */
+export const FlowActionEnum = builder.enumType('FlowAction', {
+  description: 'What the security groups and network ACLs decided.',
+  values: FLOW_ACTIONS,
+});
+
+/** Record log statuses. */
+export const LogStatusEnum = builder.enumType('LogStatus', {
+  description: 'OK; NODATA: no traffic in the window; SKIPDATA: records were skipped in the window.',
+  values: LOG_STATUSES,
+});
+
+/** Flow directions relative to the recording interface. */
+export const FlowDirectionEnum = builder.enumType('FlowDirection', {
+  description: 'Direction relative to the recording interface (flow-direction).',
+  values: { INGRESS: { value: 'ingress' }, EGRESS: { value: 'egress' } } as const,
+});
+
+/** TCP flag bit names. */
+export const TcpFlagEnum = builder.enumType('TcpFlag', {
+  description: 'A TCP flag bit of tcp-flags (SYN-ACK is SYN and ACK).',
+  values: Object.keys(TCP_FLAGS) as (keyof typeof TCP_FLAGS)[],
+});
+
+/** `{ from, to }` time window. */
+export const TimeRangeInput = builder.inputType('TimeRangeInput', {
+  description:
+    'A half-open UTC window [from, to) on the record start time. Without from and to: the 24 hours ending at the end of ' +
+    'the newest UTC day with data (or now on an empty warehouse); with only from: up to now; with only to: the 24 hours ' +
+    'before it. At most the server maximum (31 days by default).',
+  fields: (t) => ({ from: t.field({ type: 'DateTime' }), to: t.field({ type: 'DateTime' }) }),
+});
+
+/** Inclusive port range. */
+export const PortRangeInput = builder.inputType('PortRangeInput', {
+  description: 'An inclusive port range; a single port when `to` is omitted. Ports are 0-65535.',
+  fields: (t) => ({ from: t.int({ required: true }), to: t.int() }),
+});
+
+/** TCP flag tests. */
+export const TcpFlagsInput = builder.inputType('TcpFlagsInput', {
+  description: 'Tests on tcp-flags: any = at least one bit set; all = every bit set; none = no bit set (records without flags pass).',
+  fields: (t) => ({
+    any: t.field({ type: [TcpFlagEnum] }),
+    all: t.field({ type: [TcpFlagEnum] }),
+    none: t.field({ type: [TcpFlagEnum] }),
+  }),
+});
+
+const addrDoc = (what: string) => `${what}: IPv4/IPv6 addresses or CIDR blocks (10.0.0.0/8, 2600:1f18::/32), ORed.`;
+
+/** The flow filter input. */
+export const FlowFilterInput = builder.inputType('FlowFilter', {
+  description:
+    'Which flow records a question covers. Fields are ANDed; values within a list are ORed. `not*` fields keep records ' +
+    'whose value is missing (a NODATA record has no address). Account, region and date conditions prune partitions.',
+  fields: (t) => ({
+    timeRange: t.field({ type: TimeRangeInput }),
+    accountIds: t.stringList({ description: '12-digit account ids (partition account).' }),
+    regions: t.stringList({ description: 'Regions such as us-east-1 (partition region).' }),
+    vpcIds: t.stringList(),
+    subnetIds: t.stringList(),
+    instanceIds: t.stringList(),
+    interfaceIds: t.stringList(),
+    srcAddr: t.stringList({ description: addrDoc('Source address in') }),
+    dstAddr: t.stringList({ description: addrDoc('Destination address in') }),
+    addr: t.stringList({ description: addrDoc('Source or destination address in') }),
+    notSrcAddr: t.stringList({ description: addrDoc('Source address not in') }),
+    notDstAddr: t.stringList({ description: addrDoc('Destination address not in') }),
+    notAddr: t.stringList({ description: addrDoc('Neither address in') }),
+    srcPort: t.field({ type: [PortRangeInput] }),
+    dstPort: t.field({ type: [PortRangeInput] }),
+    port: t.field({ type: [PortRangeInput], description: 'Source or destination port in the ranges.' }),
+    notSrcPort: t.field({ type: [PortRangeInput] }),
+    notDstPort: t.field({ type: [PortRangeInput] }),
+    notPorts: t.field({ type: [PortRangeInput], description: 'Neither port in the ranges.' }),
+    protocols: t.intList({ description: 'IANA protocol numbers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).' }),
+    notProtocols: t.intList(),
+    actions: t.field({ type: [FlowActionEnum] }),
+    logStatuses: t.field({ type: [LogStatusEnum] }),
+    tcpFlags: t.field({ type: TcpFlagsInput }),
+    flowDirections: t.field({ type: [FlowDirectionEnum] }),
+    trafficPaths: t.intList({ description: 'traffic-path codes 1-8.' }),
+    pktSrcAwsServices: t.stringList({ description: 'AWS services as flow logs name them (S3, AMAZON, EC2, ...).' }),
+    pktDstAwsServices: t.stringList(),
+  }),
+});
+
+/** Strips GraphQL's nulls for omitted fields, so validation sees only what the client sent. */
+function compact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(compact);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, compact(v)]));
+}
+
+/** Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. */
+export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argument = 'filter'): Promise<FlowFilter> {
+  return validateFlowFilter(compact(raw), {
+    argument,
+    now: ctx.now,
+    maxRangeMs: ctx.limits.maxRangeMs,
+    scopeAccountIds: ctx.scopeAccountIds,
+    latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The `Flow` type: one stored record. Its fields are generated from the field table (src/domain/fields.ts), so a
+ * field AWS adds appears here by adding one row there. Kinds map to GraphQL types: string -> String, int32 -> Int,
+ * int64 -> BigInt (exact, as a string), epoch -> DateTime. Every AWS field is nullable (`-` in a record is null).
+ */
+import { FIELDS, type FieldSpec } from '../../domain/fields.ts';
+import { protocolName } from '../../domain/protocols.ts';
+import { tcpFlagNames } from '../../domain/tcp-flags.ts';
+import type { Row } from '../../store/query-runner.ts';
+import { builder } from '../builder.ts';
+
+/** A record row as readers return it: storage column -> JS value. */
+export type FlowRow = Row;
+
+/** Fields resolved from partition columns instead of the field table (never null there). */
+const PARTITION_FIELDS = new Set(['account_id', 'region']);
+
+/** One key/value of a field from a newer format version than flowql knows. */
+export const FlowExtraFieldRef = builder
+  .objectRef<{ key: string; value: string | null }>('FlowExtraField')
+  .implement({
+    description: 'A field of a newer flow log version than this server knows, as text.',
+    fields: (t) => ({
+      name: t.exposeString('key', { description: "AWS's field name (hyphenated)." }),
+      value: t.exposeString('value', { nullable: true }),
+    }),
+  });
+
+/** The Flow object type. */
+export const FlowRef = builder.objectRef<FlowRow>('Flow');
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+FlowRef.implement({
+  description: 'One VPC flow log record: one flow on one network interface in one aggregation window.',
+  fields: (t) => {
+    const fieldFor = (f: FieldSpec) => {
+      const options = { nullable: true, description: `\`${f.name}\` (v${f.version}). ${f.description}` } as const;
+      const value = (row: FlowRow) => row[f.column];
+      switch (f.kind) {
+        case 'string':
+          return t.field({ ...options, type: 'String', resolve: (r) => (value(r) as string | null) ?? null });
+        case 'int32':
+          return t.field({ ...options, type: 'Int', resolve: (r) => num(value(r)) });
+        case 'int64':
+          return t.field({ ...options, type: 'BigInt', resolve: (r) => (value(r) as bigint | null) ?? null });
+        case 'epoch':
+          return t.field({ ...options, type: 'DateTime', resolve: (r) => (value(r) as Date | null) ?? null });
+      }
+    };
+    const generated = Object.fromEntries(
+      FIELDS.filter((f) => !PARTITION_FIELDS.has(f.column)).map((f) => [f.graphql, fieldFor(f)]),
+    );
+    return {
+      ...generated,
+      accountId: t.string({
+        description: 'Account of the record (partition account_id: the record account-id, else the delivering account).',
+        resolve: (r) => String(r.account_id),
+      }),
+      region: t.string({
+        description: 'Region of the record (partition region: the record region, else the delivery key region).',
+        resolve: (r) => String(r.region),
+      }),
+      date: t.string({
+        description: 'UTC date (YYYY-MM-DD) of the partition holding the record.',
+        resolve: (r) => (r.date instanceof Date ? r.date.toISOString().slice(0, 10) : String(r.date)),
+      }),
+      flowId: t.field({
+        type: 'BigInt',
+        description: 'Unique record id (source_id * 2^32 + source_line); the tie-breaker of keyset paging.',
+        resolve: (r) => r.flow_id as bigint,
+      }),
+      sourceId: t.int({ nullable: true, description: 'Ingest ledger id of the source object.', resolve: (r) => num(r.source_id) }),
+      sourceLine: t.int({ nullable: true, description: 'Line of the record in its source object.', resolve: (r) => num(r.source_line) }),
+      sourceAccountId: t.string({
+        nullable: true,
+        description: 'Account in the S3 key that delivered the record, when known.',
+        resolve: (r) => (r.source_account_id as string | null) ?? null,
+      }),
+      extraFields: t.field({
+        type: [FlowExtraFieldRef],
+        description: 'Fields of newer flow log versions than this server knows.',
+        resolve: (r) => (Array.isArray(r.extra) ? (r.extra as { key: string; value: string | null }[]) : []),
+      }),
+      tcpFlagNames: t.stringList({
+        description: 'tcp-flags decoded, lowest bit first (19 -> FIN, SYN, ACK); empty when absent.',
+        resolve: (r) => (r.tcp_flags === null || r.tcp_flags === undefined ? [] : tcpFlagNames(Number(r.tcp_flags))),
+      }),
+      protocolName: t.string({
+        nullable: true,
+        description: 'IANA name of protocol (6 -> TCP), the number as text when it has no common name.',
+        resolve: (r) => (r.protocol === null || r.protocol === undefined ? null : protocolName(Number(r.protocol))),
+      }),
+    };
+  },
+});

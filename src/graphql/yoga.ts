@@ -1,0 +1,79 @@
+/**
+ * The GraphQL HTTP handler (graphql-yoga), without a listening socket: tests call `yoga.fetch`, src/main.ts mounts it
+ * on a node http server. Per request it builds the context (a cost meter, a deadline, the tenant scope), masks
+ * unexpected errors, enforces operation limits and adds `extensions.cost` to every response.
+ */
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { CostMeter, type QueryCost } from '../store/query-cost.ts';
+import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import type { ApiLimits, GraphQLContext } from './builder.ts';
+import { maskApiError } from './errors.ts';
+import { operationLimitsRule } from './operation-limits.ts';
+import { schema } from './schema.ts';
+
+/** What the API needs from the rest of the process. */
+export interface ApiDeps {
+  readonly db: QueryContext['db'];
+  readonly warehouse: WarehouseReader;
+  readonly log: QueryLogger & { error(obj: object, msg: string): void };
+  readonly limits: ApiLimits;
+  /** Time budget of one request's statements. */
+  readonly queryTimeoutMs: number;
+  readonly maxDepth: number;
+  readonly maxCost: number;
+  /** GraphiQL options (false to disable); GraphiQL's assets are served inline, so it works offline. */
+  readonly graphiql?: false | Record<string, unknown>;
+  /** Tenant allow-list for every request (API keys, later); null = all accounts. */
+  readonly scopeAccountIds?: readonly string[] | null;
+}
+
+const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsReturned: 0, ms: 0 };
+
+/** Adds `extensions.cost` to each single result, from the request's meter (zero when nothing ran). */
+function useCostExtension(meters: WeakMap<Request, CostMeter>): Plugin {
+  return {
+    onResultProcess({ request, result, setResult }) {
+      if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return;
+      const cost = meters.get(request)?.snapshot() ?? ZERO_COST;
+      const single = result as { extensions?: Record<string, unknown> };
+      setResult({ ...single, extensions: { ...single.extensions, cost } } as typeof result);
+    },
+  };
+}
+
+/** The operation limits as a validation plugin. */
+function useOperationLimits(deps: ApiDeps): Plugin {
+  const rule = operationLimitsRule({ maxDepth: deps.maxDepth, maxCost: deps.maxCost, listSize: deps.limits.maxPageSize });
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
+}
+
+/** The flowql GraphQL handler at `/graphql`. */
+export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
+  const meters = new WeakMap<Request, CostMeter>();
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: deps.graphiql === false ? false : (deps.graphiql ?? true),
+    logging: false,
+    maskedErrors: {
+      maskError: (error) => maskApiError(error, (err) => deps.log.error({ err }, 'unexpected error in a resolver')),
+    },
+    plugins: [useOperationLimits(deps), useCostExtension(meters)],
+    context: ({ request }) => {
+      const cost = new CostMeter();
+      meters.set(request, cost);
+      return {
+        query: { db: deps.db, warehouse: deps.warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log },
+        limits: deps.limits,
+        scopeAccountIds: deps.scopeAccountIds ?? null,
+        now: new Date(),
+      };
+    },
+  });
+}
