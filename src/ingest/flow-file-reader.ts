@@ -20,12 +20,13 @@ import {
   isHeaderLine,
   looksLikeHeader,
   parseLine,
+  parseSpan,
   tokenize,
   type FlowRecord,
   type HeaderLayout,
 } from './line-parser.ts';
 import { readParquetBatches } from './parquet-input.ts';
-import { readLineBatches } from './text-lines.ts';
+import { readLineChunks } from './text-lines.ts';
 
 export type { InputFormat } from './format-sniff.ts';
 
@@ -53,8 +54,32 @@ const MAX_REJECT_TEXT = 2000;
  * Sniffs and reads an input. For text, the header is line 1 and data lines are numbered from 2; a repeated header or
  * a blank line is skipped. Parquet rows and CloudWatch events are numbered from 1.
  */
-export async function* readFlowFile(input: FlowInput, opts: ReadOptions = {}): AsyncGenerator<FlowItem> {
-  for await (const batch of readFlowBatches(input, opts)) yield* batch;
+export function readFlowFile(input: FlowInput, opts: ReadOptions = {}): AsyncIterable<FlowItem> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<FlowItem> {
+      // Hand-written rather than `yield*` over the batches: an async generator adds an extra await per item, and this
+      // is the per-record path (the bench measured about 2x less overhead than the generator version).
+      const batches = readFlowBatches(input, opts);
+      let batch: FlowItem[] = [];
+      let i = 0;
+      const next = (): Promise<IteratorResult<FlowItem>> => {
+        if (i < batch.length) return Promise.resolve({ value: batch[i++]!, done: false });
+        return batches.next().then((r) => {
+          if (r.done) return { value: undefined, done: true };
+          batch = r.value;
+          i = 0;
+          return next();
+        });
+      };
+      return {
+        next,
+        return: async () => {
+          await batches.return(undefined);
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
 }
 
 /** As readFlowFile, in batches (a few hundred items each): one await per batch instead of per record. */
@@ -144,7 +169,7 @@ function gzipError(name: string, err: unknown, where: string): Error {
   return new FlowFormatError(`${name}: ${what} (${e.message}) ${where}`);
 }
 
-/** Line-by-line state of a text object: its layout, and whether the header line has been seen. */
+/** Reads a text object line by line: its layout, whether the header has been seen, the line number. */
 async function* textBatches(
   name: string,
   chunks: AsyncIterable<Buffer>,
@@ -154,44 +179,39 @@ async function* textBatches(
   let lineNo = 0;
   let sawFirst = false;
   try {
-    for await (const lines of readLineBatches(chunks)) {
+    for await (const { text, end } of readLineChunks(chunks)) {
       const items: FlowItem[] = [];
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i]!;
+      for (let from = 0, to = 0; from < end; from = to + 1) {
+        to = text.indexOf('\n', from);
+        if (to < 0 || to >= end) to = end;
         lineNo++;
-        if (layout !== undefined && isHeaderLine(layout, line)) continue;
-        if (!sawFirst) {
-          // The first non-blank line is the header, unless a format was given (then a header, if any, is skipped).
-          if (isBlank(line)) continue;
-          sawFirst = true;
-          const text = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
-          if (looksLikeHeader(text)) {
-            layout ??= namedLayout(name, text, `line ${lineNo}`);
+        if (layout !== undefined && sawFirst) {
+          // Hot path: parse in place; only a line that may be a repeated header is cut out first.
+          const c = text.charCodeAt(from);
+          if ((c <= 32 || text.startsWith(layout.names[0]!, from)) && isHeaderLine(layout, text.slice(from, to)))
             continue;
-          }
-          if (layout === undefined) {
-            throw new FlowFormatError(
-              `${name}: not a flow log: line ${lineNo} is not a header of field names (such as 'version account-id interface-id ...'); for header-less input pass the format ('\${version} \${account-id} ...')`,
-            );
-          }
-        }
-        const r = parseLine(layout!, line);
-        if (r.ok) {
-          items.push({ kind: 'record', line: lineNo, record: r.record });
+          const r = parseSpan(layout, text, from, to);
+          if (r.ok) items.push({ kind: 'record', line: lineNo, record: r.record });
+          else layout = onFailure(name, text.slice(from, to), lineNo, r, layout, formatLayout, items);
           continue;
         }
+        const line = text.slice(from, to);
+        // The first non-blank line is the header, unless a format was given (then a header, if any, is skipped).
         if (isBlank(line)) continue;
-        if (looksLikeHeader(line)) {
-          // A different header mid-stream: objects of another format were concatenated; follow it.
-          if (formatLayout === undefined) layout = namedLayout(name, line, `line ${lineNo}`);
+        sawFirst = true;
+        const first = lineNo === 1 ? line.replace(/^\uFEFF/, '') : line;
+        if (looksLikeHeader(first)) {
+          layout ??= namedLayout(name, first, `line ${lineNo}`);
           continue;
         }
-        const text = line.length > MAX_REJECT_TEXT ? line.slice(0, MAX_REJECT_TEXT) : line;
-        items.push(
-          r.field === undefined
-            ? { kind: 'reject', line: lineNo, reason: r.reason, text }
-            : { kind: 'reject', line: lineNo, reason: r.reason, field: r.field, text },
-        );
+        if (layout === undefined) {
+          throw new FlowFormatError(
+            `${name}: not a flow log: line ${lineNo} is not a header of field names (such as 'version account-id interface-id ...'); for header-less input pass the format ('\${version} \${account-id} ...')`,
+          );
+        }
+        const r = parseLine(layout, line);
+        if (r.ok) items.push({ kind: 'record', line: lineNo, record: r.record });
+        else layout = onFailure(name, line, lineNo, r, layout, formatLayout, items);
       }
       if (items.length > 0) yield items;
     }
@@ -202,6 +222,30 @@ async function* textBatches(
       `after line ${lineNo}; the lines before it were kept and the incomplete last line dropped`,
     );
   }
+}
+
+/** A line that did not parse: blank (skipped), a new header (followed, unless a format was given) or a reject. */
+function onFailure(
+  name: string,
+  line: string,
+  lineNo: number,
+  r: { reason: string; field?: string },
+  layout: HeaderLayout,
+  formatLayout: HeaderLayout | undefined,
+  items: FlowItem[],
+): HeaderLayout {
+  if (isBlank(line)) return layout;
+  if (looksLikeHeader(line)) {
+    // A different header mid-stream: objects of another format were concatenated.
+    return formatLayout ?? namedLayout(name, line, `line ${lineNo}`);
+  }
+  const text = line.length > MAX_REJECT_TEXT ? line.slice(0, MAX_REJECT_TEXT) : line;
+  items.push(
+    r.field === undefined
+      ? { kind: 'reject', line: lineNo, reason: r.reason, text }
+      : { kind: 'reject', line: lineNo, reason: r.reason, field: r.field, text },
+  );
+  return layout;
 }
 
 function isBlank(line: string): boolean {

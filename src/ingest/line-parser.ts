@@ -43,6 +43,8 @@ export interface HeaderLayout {
   readonly kinds: Uint8Array;
   /** Largest accepted value per integer position (internal to the parser). */
   readonly maxes: Float64Array;
+  /** Builds a record from the converted values by position (internal to the parser). */
+  readonly build: (values: readonly (string | number | null)[]) => FlowRecord;
 }
 
 /** A whole object that is not a flow log (or cannot be read as one); the message names the file. */
@@ -135,7 +137,18 @@ export function compileLayout(headerOrFormat: string): HeaderLayout {
     transitGateway: names.includes('resource-type'),
     kinds,
     maxes,
+    build: recordBuilder(specs),
   };
+}
+
+/**
+ * A record factory for one layout: an object literal with the layout's columns, compiled once per file, so every
+ * record of a file has one hidden class and is built without keyed stores (measured ~2x faster than assigning
+ * `record[column]` in a loop). Keys come only from the field table, never from input text.
+ */
+function recordBuilder(specs: readonly (FieldSpec | undefined)[]): HeaderLayout['build'] {
+  const props = specs.flatMap((spec, i) => (spec ? [`${JSON.stringify(spec.column)}: v[${i}]`] : []));
+  return new Function('v', `return { ${props.join(', ')} };`) as HeaderLayout['build'];
 }
 
 /** True when every token looks like a field name and at least one is known: a header line, not data. */
@@ -158,33 +171,8 @@ export function isHeaderLine(layout: HeaderLayout, line: string): boolean {
   return tokens.length === layout.names.length && tokens.every((t, k) => t === layout.names[k]);
 }
 
-// Token boundaries of the line being parsed; module-level because parseLine is synchronous and never re-entered.
-let starts = new Int32Array(128);
-let ends = new Int32Array(128);
-
-/** Finds token boundaries into `starts`/`ends`; returns the token count (which may exceed the arrays' capacity). */
-function scan(line: string): number {
-  const len = line.length;
-  let n = 0;
-  let i = 0;
-  for (;;) {
-    while (i < len && isSpace(line.charCodeAt(i))) i++;
-    if (i >= len) return n;
-    const s = i;
-    while (i < len && !isSpace(line.charCodeAt(i))) i++;
-    if (n >= starts.length) {
-      const grownS = new Int32Array(starts.length * 2);
-      const grownE = new Int32Array(ends.length * 2);
-      grownS.set(starts);
-      grownE.set(ends);
-      starts = grownS;
-      ends = grownE;
-    }
-    starts[n] = s;
-    ends[n] = i;
-    n++;
-  }
-}
+// Converted values of the line being parsed; module-level because parseLine is synchronous and never re-entered.
+const values: (string | number | null)[] = [];
 
 /** Quotes a token for an error message, shortened so a garbage line cannot flood the reject log. */
 function quote(text: string): string {
@@ -205,58 +193,90 @@ function intError(kind: number, max: number, text: string): string {
 }
 
 /** ISO-8601 prefix written by CloudWatch Logs export-to-S3 before each record (`2018-09-22T20:28:14.000Z`). */
-function isIsoPrefix(line: string, s: number, e: number): boolean {
-  return (
-    e - s >= 20 &&
-    line.charCodeAt(s + 4) === 45 &&
-    line.charCodeAt(s + 10) === 84 &&
-    /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(line.slice(s, e))
-  );
+function isIsoPrefix(token: string): boolean {
+  return /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(token);
 }
 
 /** Parse one data line (no trailing newline). Splits on runs of ASCII/Unicode whitespace; tolerates CR, tabs. */
 export function parseLine(layout: HeaderLayout, line: string): LineResult {
-  const count = scan(line);
-  const n = layout.kinds.length;
-  let offset = 0;
-  if (count !== n) {
-    if (count === n + 1 && isIsoPrefix(line, starts[0]!, ends[0]!)) offset = 1;
-    else return countError(layout, line, count);
-  }
-  if (!layout.transitGateway && n > 1 && line.startsWith('TransitGateway', starts[offset + 1]!)) {
-    return transitGatewayError(line.slice(starts[offset + 1]!, ends[offset + 1]!));
-  }
+  return parseSpan(layout, line, 0, line.length);
+}
+
+/**
+ * parseLine on `text[from, to)`, so the reader can parse lines in place inside a decoded chunk (a flat string reads
+ * faster than a slice of it, and no per-line string is made unless the line is rejected).
+ */
+export function parseSpan(layout: HeaderLayout, text: string, from: number, to: number): LineResult {
+  // One pass: find each token and convert it in the same walk over the characters. A field error is remembered and
+  // reported only once the token count is known to be right, so a short line reads "expected 14 fields, found 13".
   const kinds = layout.kinds;
-  const columns = layout.columns;
-  const record: FlowRecord = {};
-  for (let k = 0; k < n; k++) {
-    const s = starts[k + offset]!;
-    const e = ends[k + offset]!;
-    const kind = kinds[k]!;
-    if (e - s === 1 && line.charCodeAt(s) === 45) {
-      if (kind !== EXTRA) record[columns[k]!] = null;
+  const n = kinds.length;
+  const len = to;
+  let k = 0;
+  let i = from;
+  let badField = -1;
+  let badStart = 0;
+  let badEnd = 0;
+  let secondStart = 0;
+  let extra: Record<string, string> | undefined;
+  for (;;) {
+    let c: number;
+    while (i < len && ((c = text.charCodeAt(i)) === 32 || isSpace(c))) i++;
+    if (i >= len) break;
+    const s = i;
+    if (k === 1) secondStart = s;
+    const kind = k < n ? kinds[k]! : STRING;
+    if (kind === STRING || kind === EXTRA) {
+      while (i < len && (c = text.charCodeAt(i)) !== 32 && !isSpace(c)) i++;
+      if (k < n) {
+        const dash = i - s === 1 && text.charCodeAt(s) === 45;
+        if (kind === STRING) values[k] = dash ? null : text.slice(s, i);
+        else if (!dash) (extra ??= {})[layout.columns[k]!] = text.slice(s, i);
+      }
+      k++;
       continue;
     }
-    if (kind === STRING) {
-      record[columns[k]!] = line.slice(s, e);
-      continue;
-    }
-    if (kind === EXTRA) {
-      (record.extra ??= {})[columns[k]!] = line.slice(s, e);
-      continue;
-    }
-    // Integer kinds: digits only, no sign; 16 significant digits at most before the range check (2^53 has 16).
+    // Integer kinds: digits only, no sign; more than 24 characters cannot be in range even with leading zeros.
     let v = 0;
-    let bad = e - s > 24;
-    for (let i = s; i < e && !bad; i++) {
-      const d = line.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) bad = true;
-      else v = v * 10 + d;
+    let bad = false;
+    while (i < len) {
+      c = text.charCodeAt(i);
+      const d = c - 48;
+      if (d >= 0 && d <= 9) v = v * 10 + d;
+      else if (c === 32 || isSpace(c)) break;
+      else bad = true;
+      i++;
     }
-    if (bad || v > layout.maxes[k]!) return fail(layout.names[k], intError(kind, layout.maxes[k]!, line.slice(s, e)));
-    record[columns[k]!] = kind === EPOCH && v > INT32_MAX ? Math.floor(v / 1000) : v;
+    if (i - s === 1 && text.charCodeAt(s) === 45) values[k] = null;
+    else if (bad || i - s > 24 || v > layout.maxes[k]!) {
+      if (badField < 0) {
+        badField = k;
+        badStart = s;
+        badEnd = i;
+      }
+    } else values[k] = kind === EPOCH && v > INT32_MAX ? Math.floor(v / 1000) : v;
+    k++;
   }
+  if (k !== n) return countMismatch(layout, text.slice(from, to), k);
+  if (!layout.transitGateway && n > 1 && text.startsWith('TransitGateway', secondStart)) {
+    return transitGatewayError(tokenize(text.slice(from, to))[1]!);
+  }
+  if (badField >= 0) {
+    const kind = kinds[badField]!;
+    return fail(layout.names[badField], intError(kind, layout.maxes[badField]!, text.slice(badStart, badEnd)));
+  }
+  const record = layout.build(values);
+  if (extra !== undefined) record.extra = extra;
   return { ok: true, record };
+}
+
+/** A wrong token count: a CloudWatch export line with its ISO timestamp prefix, a TGW row, or a plain mismatch. */
+function countMismatch(layout: HeaderLayout, line: string, count: number): LineResult {
+  if (count === layout.kinds.length + 1) {
+    const tokens = tokenize(line);
+    if (isIsoPrefix(tokens[0]!)) return parseLine(layout, line.slice(line.indexOf(tokens[0]!) + tokens[0]!.length));
+  }
+  return countError(layout, line, count);
 }
 
 function transitGatewayError(resourceType: string): LineResult {
