@@ -107,7 +107,7 @@ describe('aggregate reader over a fixture warehouse (manifest, pruning, locked-d
       values: ['RECORDS', 'BYTES'],
       groupBy: { dimension: 'INTERFACE', maxSeries: 2, rankBy: 'BYTES' },
     });
-    expect(got.map((s) => s.key)).toEqual([{ INTERFACE: 'eni-b' }, { INTERFACE: 'eni-d' }]);
+    expect(got.map((s) => s.key)).toEqual([{ INTERFACE: 'eni-0000000b' }, { INTERFACE: 'eni-0000000d' }]);
     const flat = got.flatMap((s) =>
       s.points.map((p) => [s.key.INTERFACE, p.time.toISOString(), Number(p.values.RECORDS), Number(p.values.BYTES)]),
     );
