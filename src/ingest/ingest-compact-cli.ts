@@ -1,0 +1,30 @@
+/** The body of `flowql compact` (loaded lazily by src/cli/compact-command.ts). */
+import { openStorage, pauseHook } from './ingest-cli.ts';
+import { runCompact } from './ingest-compact.ts';
+
+/** Options of `flowql compact` after commander. */
+export interface CompactCliOptions {
+  readonly data: string;
+  readonly json?: boolean;
+  readonly s3Endpoint?: string;
+  readonly s3ForcePathStyle?: boolean;
+  readonly debugPauseAfterStage?: string;
+}
+
+/** Runs `flowql compact`; returns the exit code. */
+export async function compactCli(opts: CompactCliOptions): Promise<number> {
+  const stageHook = pauseHook(opts.debugPauseAfterStage);
+  const { storage, close } = await openStorage(opts.data, opts);
+  try {
+    const s = await runCompact({ storage, stageHook, onLog: (l) => process.stderr.write(`compact: ${l}\n`) });
+    process.stdout.write(
+      opts.json
+        ? `${JSON.stringify(s)}\n`
+        : `partitions   ${s.partitionsCompacted} compacted\nfiles        ${s.filesBefore} -> ${s.filesAfter}\n` +
+            `bytes        ${s.bytesBefore} -> ${s.bytesAfter}\nelapsed      ${(s.elapsedMs / 1000).toFixed(1)} s\n`,
+    );
+    return 0;
+  } finally {
+    await close();
+  }
+}
