@@ -12,6 +12,7 @@
  */
 import { ADDRESS_BLOCK_EXPECTED, parseAddressBlock, type AddressBlock } from './cidr.ts';
 import { TCP_FLAGS } from './fields.ts';
+import { assertAccountsAllowed } from './forbidden-error.ts';
 import { InputError } from './input-error.ts';
 import type { TcpFlagName } from './tcp-flags.ts';
 
@@ -242,9 +243,12 @@ export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}
   const addrs = (k: string) => list(r[k], `${a}.${k}`, 'addresses or CIDR blocks', addressBlock);
   const ports = (k: string) => list(r[k], `${a}.${k}`, 'port ranges', portRange);
   const protocol = intIn(0, 255, 'an IANA protocol number');
+  const accountIds = list(r.accountIds, `${a}.accountIds`, 'account ids', accountId);
+  // Tenant isolation: naming an account outside the key's allow-list is refused, not answered with nothing.
+  assertAccountsAllowed(options.scopeAccountIds, accountIds, `${a}.accountIds`);
   return {
     timeRange: timeRange(r.timeRange, `${a}.timeRange`, options),
-    accountIds: list(r.accountIds, `${a}.accountIds`, 'account ids', accountId),
+    accountIds,
     regions: list(r.regions, `${a}.regions`, 'regions', region),
     vpcIds: list(r.vpcIds, `${a}.vpcIds`, 'VPC ids', awsId('vpc')),
     subnetIds: list(r.subnetIds, `${a}.subnetIds`, 'subnet ids', awsId('subnet')),

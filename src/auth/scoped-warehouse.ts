@@ -1,0 +1,51 @@
+/**
+ * Tenant isolation in one place: a WarehouseReader that shows a tenant only the manifest files of its accounts.
+ * Every reader (flows, aggregates, handshakes, edges, partitions, coverage, the default time window) takes its file
+ * list from `ctx.warehouse.manifest()`, so with this reader on the request's QueryContext another account's file is
+ * never handed to DuckDB at all — a reader cannot forget the scope. The filter's `scopeAccountIds` (ANDed into the
+ * SQL by flowFilterSql) stays as a second line of defence, and validateFlowFilter refuses foreign accounts by name.
+ */
+import type { Manifest } from '../store/layout.ts';
+import type { WarehouseReader } from '../store/warehouse-reader.ts';
+
+/** The manifest as `accounts` may see it: their files only, ingest totals recomputed from those files. */
+export function scopeManifest(manifest: Manifest, accounts: readonly string[]): Manifest {
+  const allowed = new Set(accounts);
+  const files = manifest.files.filter((f) => allowed.has(f.accountId));
+  const records = files.reduce((n, f) => (f.table === 'flows' ? n + f.rows : n), 0);
+  // Object and reject counts are warehouse-wide (the ledger does not split them by account): not shown to a tenant.
+  return { ...manifest, files, ingest: { objects: 0, records, rejects: 0, lastIngestAt: manifest.ingest.lastIngestAt } };
+}
+
+/** `reader` restricted to `accounts` (null = unrestricted: returns `reader` itself). */
+export function scopeWarehouse(reader: WarehouseReader, accounts: readonly string[] | null): WarehouseReader {
+  if (accounts === null) return reader;
+  let cached: { source: Manifest; scoped: Manifest } | null = null;
+  return {
+    root: reader.root,
+    absolutePath: (file) => reader.absolutePath(file),
+    async manifest() {
+      const source = await reader.manifest();
+      if (cached?.source !== source) cached = { source, scoped: scopeManifest(source, accounts) };
+      return cached.scoped;
+    },
+    async latestDataEnd(table = 'flows') {
+      const m = await this.manifest();
+      let latest = '';
+      for (const f of m.files) if (f.table === table && f.date > latest) latest = f.date;
+      return latest ? new Date(Date.parse(`${latest}T00:00:00Z`) + 86_400_000) : null;
+    },
+  };
+}
+
+/** Scoped readers shared per allow-list, so each tenant filters a new manifest once, not once per request. */
+export function createScopedWarehouses(reader: WarehouseReader): (accounts: readonly string[] | null) => WarehouseReader {
+  const byScope = new Map<string, WarehouseReader>();
+  return (accounts) => {
+    if (accounts === null) return reader;
+    const key = accounts.join(',');
+    let scoped = byScope.get(key);
+    if (!scoped) byScope.set(key, (scoped = scopeWarehouse(reader, accounts)));
+    return scoped;
+  };
+}
