@@ -1,11 +1,22 @@
 import type { Command } from 'commander';
 
-/** `flowql serve`: not built yet (see the open issues). */
+/** `flowql serve`: the GraphQL API over a warehouse (picks up newly ingested data without a restart). */
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('flowql serve is not built yet');
+    .description('serve the GraphQL API (/graphql) over a warehouse')
+    .option('--data <dir>', 'warehouse directory (env FLOWQL_DATA, default ./data)')
+    .option('--port <port>', 'port (env FLOWQL_PORT, default 4000; 0 = any free port)')
+    .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
+    .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')
+    .option('--max-range-days <n>', 'longest filter time window (env FLOWQL_MAX_RANGE_DAYS, default 31)')
+    .option('--query-timeout-ms <ms>', 'time budget of one request (env FLOWQL_QUERY_TIMEOUT_MS, default 10000)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env FLOWQL_LOG_LEVEL, default info)')
+    .option('--no-graphiql', 'do not serve GraphiQL at /graphql')
+    .option('--demo', 'fill an empty warehouse with generated demo data first')
+    .action(async (options: Record<string, unknown>) => {
+      const { serve } = await import('../main.ts');
+      // commander sets graphiql=true unless --no-graphiql: pass it only when turned off, so FLOWQL_GRAPHIQL still applies.
+      await serve({ ...options, dataDir: options.data, graphiql: options.graphiql === false ? false : undefined });
     });
 }

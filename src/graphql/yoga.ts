@@ -3,7 +3,7 @@
  * on a node http server. Per request it builds the context (a cost meter, a deadline, the tenant scope), masks
  * unexpected errors, enforces operation limits and adds `extensions.cost` to every response.
  */
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
@@ -22,8 +22,10 @@ export interface ApiDeps {
   readonly queryTimeoutMs: number;
   readonly maxDepth: number;
   readonly maxCost: number;
-  /** GraphiQL options (false to disable); GraphiQL's assets are served inline, so it works offline. */
-  readonly graphiql?: false | Record<string, unknown>;
+  /** GraphiQL options or a factory of them (src/graphql/graphiql-tabs.ts); false to disable. */
+  readonly graphiql?: YogaServerOptions<Record<string, unknown>, GraphQLContext>['graphiql'];
+  /** Renders GraphiQL's page; @graphql-yoga/render-graphiql inlines its assets so it works offline. */
+  readonly renderGraphiQL?: YogaServerOptions<Record<string, unknown>, GraphQLContext>['renderGraphiQL'];
   /** Tenant allow-list for every request (API keys, later); null = all accounts. */
   readonly scopeAccountIds?: readonly string[] | null;
 }
@@ -59,7 +61,8 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: deps.graphiql === false ? false : (deps.graphiql ?? true),
+    graphiql: deps.graphiql ?? false,
+    ...(deps.renderGraphiQL ? { renderGraphiQL: deps.renderGraphiQL } : {}),
     logging: false,
     maskedErrors: {
       maskError: (error) => maskApiError(error, (err) => deps.log.error({ err }, 'unexpected error in a resolver')),

@@ -1,0 +1,84 @@
+/**
+ * The server's configuration, validated once at start: environment variables (FLOWQL_*) overridden by command-line
+ * flags. Pure: `parseConfig(env, flags)` never reads process.env itself (src/main.ts passes it in), so tests can
+ * give any environment. A bad value stops the process with every problem listed at once.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+const schema = z.object({
+  dataDir: z.string().min(1),
+  port: int(0, 65535),
+  host: z.string().min(1),
+  /** Largest `first` of a connection. */
+  maxPageSize: int(1, 100_000),
+  defaultPageSize: int(1, 100_000),
+  /** Longest time window of a filter, in days. */
+  maxRangeDays: z.coerce.number().positive().max(3660),
+  /** Time budget of one request's statements. */
+  queryTimeoutMs: int(1, 3_600_000),
+  maxDepth: int(1, 100),
+  maxCost: int(1, 100_000_000),
+  duckdbThreads: int(1, 1024).optional(),
+  duckdbMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  graphiql: bool,
+  /** Fill an empty warehouse with generated demo data before serving. */
+  demo: bool,
+});
+
+/** The validated configuration. */
+export type Config = z.infer<typeof schema>;
+
+/** Where each setting comes from: its environment variable and its CLI flag. */
+const SOURCES: Record<keyof Config, { env: string; flag: string; default?: unknown }> = {
+  dataDir: { env: 'FLOWQL_DATA', flag: '--data', default: './data' },
+  port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
+  host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
+  maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },
+  defaultPageSize: { env: 'FLOWQL_DEFAULT_PAGE_SIZE', flag: '--default-page-size', default: 100 },
+  maxRangeDays: { env: 'FLOWQL_MAX_RANGE_DAYS', flag: '--max-range-days', default: 31 },
+  queryTimeoutMs: { env: 'FLOWQL_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', default: 10_000 },
+  maxDepth: { env: 'FLOWQL_MAX_DEPTH', flag: '--max-depth', default: 12 },
+  maxCost: { env: 'FLOWQL_MAX_COST', flag: '--max-cost', default: 200_000 },
+  duckdbThreads: { env: 'FLOWQL_DUCKDB_THREADS', flag: '--duckdb-threads' },
+  duckdbMemoryLimit: { env: 'FLOWQL_DUCKDB_MEMORY_LIMIT', flag: '--duckdb-memory-limit' },
+  logLevel: { env: 'FLOWQL_LOG_LEVEL', flag: '--log-level', default: 'info' },
+  graphiql: { env: 'FLOWQL_GRAPHIQL', flag: '--graphiql', default: true },
+  demo: { env: 'FLOWQL_DEMO', flag: '--demo', default: false },
+};
+
+/** Invalid configuration: every problem, each naming its variable and flag. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Command-line values (commander's camelCase option names); undefined = not given. */
+export type ConfigFlags = { readonly [K in keyof Config]?: unknown };
+
+/** Validates env (FLOWQL_*) and flags (which win) into a Config; throws ConfigError listing every problem. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>, flags: ConfigFlags = {}): Config {
+  const input: Record<string, unknown> = {};
+  for (const [key, source] of Object.entries(SOURCES) as [keyof Config, (typeof SOURCES)[keyof Config]][]) {
+    const fromEnv = env[source.env];
+    input[key] = flags[key] ?? (fromEnv === undefined || fromEnv === '' ? source.default : fromEnv);
+  }
+  const parsed = schema.safeParse(input);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0]) as keyof Config;
+    const source = SOURCES[key];
+    return `${source.flag} / ${source.env} = ${JSON.stringify(input[key])}: ${issue.message}`;
+  });
+  if (parsed.success && parsed.data.defaultPageSize > parsed.data.maxPageSize) {
+    problems.push(`--default-page-size / FLOWQL_DEFAULT_PAGE_SIZE = ${parsed.data.defaultPageSize}: must not exceed the maximum page size ${parsed.data.maxPageSize}`);
+  }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  return parsed.data;
+}
