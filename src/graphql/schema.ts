@@ -4,6 +4,8 @@
  */
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
+import './types/aggregates.ts';
+import './types/datasets.ts';
 import './types/flow.ts';
 import './types/flow-filter-input.ts';
 import './types/flows.ts';

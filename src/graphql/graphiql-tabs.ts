@@ -1,0 +1,167 @@
+/**
+ * GraphiQL's opening tabs: example queries that run as they are against the data in the warehouse. Each query gives
+ * its variables default values inside the query text (GraphiQL's variables pane of a preloaded tab can render empty,
+ * see toolchain-notes.md), derived from the manifest's newest day and an instance seen that day. The Chromium test
+ * and `npm run bench:api` run the same list.
+ */
+import type { GraphiQLOptions } from 'graphql-yoga';
+import { CostMeter } from '../store/query-cost.ts';
+import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import { readFlowTopN } from '../store/readers/aggregate-reader.ts';
+import { newestFlowDate } from '../store/readers/partition-reader.ts';
+import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import { validateFlowFilter } from '../domain/flow-filter.ts';
+
+/** The values the example queries default to. */
+export interface ExampleContext {
+  /** Start of the newest UTC day with data (ISO-8601). */
+  readonly from: string;
+  /** End (exclusive) of that day. */
+  readonly to: string;
+  /** The busiest instance of that day, for "flows of an instance" (a placeholder on an empty warehouse). */
+  readonly instanceId: string;
+}
+
+/** One example: a tab title (its operation name) and its query text for a context. */
+export interface ExampleQuery {
+  readonly name: string;
+  /** What the example shows, one line (the tab's leading comment). */
+  readonly about: string;
+  readonly query: (ctx: ExampleContext) => string;
+}
+
+const window = (c: ExampleContext) => `$from: DateTime = "${c.from}", $to: DateTime = "${c.to}"`;
+
+/** The examples, in tab order. The analytics examples (handshakes, edges) are appended to this list. */
+export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
+  {
+    name: 'FlowsOfAnInstance',
+    about: 'The first page of flow records logged at one instance during one day.',
+    query: (c) => `query FlowsOfAnInstance(${window(c)}, $instanceId: String = "${c.instanceId}") {
+  flows(filter: { timeRange: { from: $from, to: $to }, instanceIds: [$instanceId] }, first: 20) {
+    nodes {
+      start
+      interfaceId
+      srcAddr
+      srcPort
+      dstAddr
+      dstPort
+      protocolName
+      action
+      bytes
+      packets
+      tcpFlagNames
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`,
+  },
+  {
+    name: 'TopTalkers',
+    about: 'The address pairs that moved the most bytes during one day (as logged at every interface).',
+    query: (c) => `query TopTalkers(${window(c)}) {
+  flowTopN(filter: { timeRange: { from: $from, to: $to } }, by: ADDRESS_PAIR, metric: BYTES, limit: 10) {
+    truncated
+    rows { label bytes packets records }
+  }
+  flowSummary(filter: { timeRange: { from: $from, to: $to } }) { records bytes packets distinctSrcAddrs distinctDstAddrs }
+}`,
+  },
+  {
+    name: 'RejectedTraffic',
+    about: 'Rejected records during one day: totals, the sources rejected most, and the ports they tried.',
+    query: (c) => `query RejectedTraffic(${window(c)}) {
+  flowSummary(filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }) { records bytes distinctSrcAddrs firstSeen lastSeen }
+  bySource: flowTopN(filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }, by: SRC_ADDR, metric: RECORDS, limit: 10) {
+    rows { label records distinctDstAddrs }
+  }
+  byPort: flowTopN(filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }, by: DST_PORT, metric: RECORDS, limit: 10) {
+    rows { label records }
+  }
+}`,
+  },
+  {
+    name: 'TrafficOverTime',
+    about: 'Bytes per hour during one day, one series per account.',
+    query: (c) => `query TrafficOverTime(${window(c)}) {
+  flowTimeSeries(filter: { timeRange: { from: $from, to: $to } }, interval: HOUR, groupBy: ACCOUNT, maxSeries: 5) {
+    series {
+      label
+      points { time bytes records rejectedRecords }
+    }
+  }
+}`,
+  },
+  {
+    name: 'Coverage',
+    about: 'What is ingested: tables, partitions, freshness, and interfaces with NODATA/SKIPDATA windows.',
+    query: (c) => `query Coverage(${window(c)}) {
+  datasets { table accountIds regions firstDate lastDate partitionCount files records bytes }
+  ingestStatus { generation objects records rejects lastIngestAt }
+  partitions(first: 10) { totalCount nodes { accountId region date files records } }
+  interfaceStatus(filter: { timeRange: { from: $from, to: $to } }, limit: 5) {
+    rows { accountId interfaceId records nodataRecords skipdataRecords }
+  }
+}`,
+  },
+];
+
+const DAY_MS = 86_400_000;
+
+/** Example defaults for a newest date (today, UTC, on an empty warehouse) and an instance id. */
+export function exampleContext(newestDate: string | null, instanceId: string | null, now = new Date()): ExampleContext {
+  const day = newestDate ?? now.toISOString().slice(0, 10);
+  const from = new Date(`${day}T00:00:00Z`);
+  return {
+    from: from.toISOString(),
+    to: new Date(from.getTime() + DAY_MS).toISOString(),
+    instanceId: instanceId ?? 'i-0123456789abcdef0',
+  };
+}
+
+/** GraphiQL tabs for a context: each example preceded by a comment saying what it shows. */
+export function exampleTabs(ctx: ExampleContext, examples: readonly ExampleQuery[] = EXAMPLE_QUERIES) {
+  return examples.map((e) => ({ query: `# ${e.about}\n${e.query(ctx)}\n`, variables: null, headers: null }));
+}
+
+/** What the tab builder needs from the server. */
+export interface ExampleDeps {
+  readonly db: QueryContext['db'];
+  readonly warehouse: WarehouseReader;
+  readonly log: QueryLogger;
+}
+
+/** The example context of the current data: the newest day, and that day's busiest instance (one top-N query). */
+export async function loadExampleContext(deps: ExampleDeps): Promise<ExampleContext> {
+  const manifest = await deps.warehouse.manifest();
+  const newest = newestFlowDate(manifest);
+  if (!newest) return exampleContext(null, null);
+  const base = exampleContext(newest, null);
+  const ctx: QueryContext = { ...deps, cost: new CostMeter(), deadline: Date.now() + 10_000 };
+  const filter = validateFlowFilter({ timeRange: { from: base.from, to: base.to } });
+  const top = await readFlowTopN(ctx, filter, { by: 'INSTANCE', metric: 'RECORDS', values: [], limit: 1 });
+  return exampleContext(newest, (top.rows[0]?.key.INSTANCE as string | undefined) ?? null);
+}
+
+/**
+ * yoga's `graphiql` option: a factory building the tabs from the current manifest (recomputed when its generation
+ * changes, so a warehouse filled after start gets matching examples).
+ */
+export function graphiqlOptions(deps: ExampleDeps): () => Promise<GraphiQLOptions> {
+  let cached: { generation: number; options: Promise<GraphiQLOptions> } | null = null;
+  return async () => {
+    const { generation } = await deps.warehouse.manifest();
+    if (cached?.generation !== generation) {
+      const options = loadExampleContext(deps).then((ctx) => ({
+        title: 'flowql',
+        defaultTabs: exampleTabs(ctx),
+        defaultEditorToolsVisibility: false,
+      }));
+      cached = { generation, options };
+      options.catch(() => {
+        cached = null;
+      });
+    }
+    return cached.options;
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Which aggregate values a query selected, read from the resolver's `info`: a root aggregate runs one statement for
+ * exactly the metrics the client asked for, so asking for a total never pays for distinct counts.
+ */
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
+import { FLOW_BOUNDS, FLOW_METRICS, type FlowValue } from '../../domain/aggregate-enums.ts';
+
+/** GraphQL field name of each value on the summary, group and time-point types. */
+export const VALUE_FIELD: Readonly<Record<FlowValue, string>> = {
+  RECORDS: 'records',
+  BYTES: 'bytes',
+  PACKETS: 'packets',
+  ACCEPTED_RECORDS: 'acceptedRecords',
+  REJECTED_RECORDS: 'rejectedRecords',
+  NODATA_RECORDS: 'nodataRecords',
+  SKIPDATA_RECORDS: 'skipdataRecords',
+  DISTINCT_SRC_ADDRS: 'distinctSrcAddrs',
+  DISTINCT_DST_ADDRS: 'distinctDstAddrs',
+  DISTINCT_INTERFACES: 'distinctInterfaces',
+  FIRST_SEEN: 'firstSeen',
+  LAST_SEEN: 'lastSeen',
+};
+
+const VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+
+function fieldsOf(selections: readonly SelectionNode[], info: GraphQLResolveInfo, out: FieldNode[]): FieldNode[] {
+  for (const s of selections) {
+    if (s.kind === Kind.FIELD) out.push(s);
+    else if (s.kind === Kind.INLINE_FRAGMENT) fieldsOf(s.selectionSet.selections, info, out);
+    else {
+      const fragment = info.fragments[s.name.value];
+      if (fragment) fieldsOf(fragment.selectionSet.selections, info, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Names of the fields selected below the current field, following `path` (e.g. ['series', 'points']) through
+ * fragments. @skip/@include are ignored: a skipped field is computed anyway, never missed.
+ */
+export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  let nodes: readonly FieldNode[] = info.fieldNodes;
+  for (const name of path) {
+    nodes = nodes
+      .flatMap((n) => (n.selectionSet ? fieldsOf(n.selectionSet.selections, info, []) : []))
+      .filter((f) => f.name.value === name);
+  }
+  const names = new Set<string>();
+  for (const n of nodes)
+    if (n.selectionSet) for (const f of fieldsOf(n.selectionSet.selections, info, [])) names.add(f.name.value);
+  return names;
+}
+
+/** The aggregate values selected below `path`. */
+export function selectedValues(info: GraphQLResolveInfo, path: readonly string[] = []): FlowValue[] {
+  const names = selectedFieldNames(info, path);
+  return VALUES.filter((v) => names.has(VALUE_FIELD[v]));
+}

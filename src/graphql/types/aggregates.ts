@@ -1,0 +1,288 @@
+/**
+ * Flow aggregates: `flowSummary`, `flowTopN`, `flowBreakdown`, `flowTimeSeries`. Each root field validates its
+ * arguments (errors before any SQL) and returns a cheap selector; the statement runs only when a field that needs it
+ * is resolved, once, for exactly the values the query selected.
+ */
+import {
+  ADDITIVE_METRICS,
+  AGGREGATE_LIMITS,
+  checkBuckets,
+  checkCount,
+  checkDimensions,
+  topNDimensions,
+  type FlowDimension,
+  type FlowMetric,
+  type TimeInterval,
+  type TopNKey,
+} from '../../domain/aggregate-enums.ts';
+import type { FlowFilter } from '../../domain/flow-filter.ts';
+import { InputError } from '../../domain/input-error.ts';
+import {
+  readFlowBreakdown,
+  readFlowSummary,
+  readFlowTimeSeries,
+  readFlowTopN,
+  type AggregateRow,
+  type AggregateRows,
+  type GroupKey,
+  type TimePoint,
+} from '../../store/readers/aggregate-reader.ts';
+import { builder } from '../builder.ts';
+import { selectedValues } from './aggregate-selection.ts';
+import {
+  FlowAggregateRef,
+  FlowDimensionEnum,
+  FlowGroupKeyRef,
+  FlowMetricEnum,
+  FlowTopNKeyEnum,
+  TimeIntervalEnum,
+  keyLabel,
+  type AggregateParent,
+} from './aggregate-types.ts';
+import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
+
+/** Runs `fn` once, on first call. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= fn());
+}
+
+interface Window {
+  readonly filter: FlowFilter;
+}
+
+type SummaryParent = AggregateParent & Window;
+
+const FlowSummaryRef = builder.objectRef<SummaryParent>('FlowSummary').implement({
+  description: 'Totals over the records matching a filter.',
+  interfaces: [FlowAggregateRef],
+  isTypeOf: () => true,
+  fields: (t) => ({
+    from: t.field({
+      type: 'DateTime',
+      description: 'Start of the window covered.',
+      resolve: (p) => p.filter.timeRange.from,
+    }),
+    to: t.field({
+      type: 'DateTime',
+      description: 'End (exclusive) of the window covered.',
+      resolve: (p) => p.filter.timeRange.to,
+    }),
+  }),
+});
+
+type GroupParent = AggregateParent & {
+  readonly row: AggregateRow;
+  readonly dims: readonly FlowDimension[];
+  readonly metric: FlowMetric;
+};
+
+const FlowGroupRef = builder.objectRef<GroupParent>('FlowGroup').implement({
+  description: 'One group of a top-N or breakdown.',
+  interfaces: [FlowAggregateRef],
+  isTypeOf: () => true,
+  fields: (t) => ({
+    key: t.field({ type: FlowGroupKeyRef, resolve: (p) => p.row.key }),
+    label: t.string({
+      description: 'The key as text (`a -> b` for an address pair).',
+      resolve: (p) => keyLabel(p.row.key, p.dims),
+    }),
+    value: t.field({
+      type: 'BigInt',
+      description: 'The value of the metric the groups are ranked by.',
+      resolve: (p) => BigInt(p.row.values[p.metric] as bigint),
+    }),
+  }),
+});
+
+function groupParents(result: AggregateRows, dims: readonly FlowDimension[], metric: FlowMetric): GroupParent[] {
+  return result.rows.map((row) => ({ row, dims, metric, values: () => Promise.resolve(row.values) }));
+}
+
+interface RankedParent extends Window {
+  readonly metric: FlowMetric;
+  readonly dims: readonly FlowDimension[];
+  readonly result: () => Promise<AggregateRows>;
+}
+
+const rankedFields = {
+  rows: (p: RankedParent) => p.result().then((r) => groupParents(r, p.dims, p.metric)),
+  truncated: (p: RankedParent) => p.result().then((r) => r.truncated),
+};
+
+const FlowTopNRef = builder.objectRef<RankedParent & { readonly by: TopNKey }>('FlowTopN').implement({
+  description:
+    'The largest groups by one key. Records whose key is missing (NODATA/SKIPDATA have no address) are left out.',
+  fields: (t) => ({
+    by: t.field({ type: FlowTopNKeyEnum, resolve: (p) => p.by }),
+    metric: t.field({ type: FlowMetricEnum, resolve: (p) => p.metric }),
+    from: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.from }),
+    to: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.to }),
+    rows: t.field({ type: [FlowGroupRef], resolve: rankedFields.rows }),
+    truncated: t.boolean({ description: 'More groups exist beyond `limit`.', resolve: rankedFields.truncated }),
+  }),
+});
+
+const FlowBreakdownRef = builder.objectRef<RankedParent>('FlowBreakdown').implement({
+  description:
+    'Records grouped by several dimensions; a missing value (e.g. the action of a NODATA record) is a group.',
+  fields: (t) => ({
+    dimensions: t.field({ type: [FlowDimensionEnum], resolve: (p) => [...p.dims] }),
+    orderBy: t.field({ type: FlowMetricEnum, resolve: (p) => p.metric }),
+    from: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.from }),
+    to: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.to }),
+    rows: t.field({ type: [FlowGroupRef], resolve: rankedFields.rows }),
+    truncated: t.boolean({ description: 'More groups exist beyond `limit`.', resolve: rankedFields.truncated }),
+  }),
+});
+
+type PointParent = AggregateParent & { readonly point: TimePoint };
+
+const FlowTimePointRef = builder.objectRef<PointParent>('FlowTimePoint').implement({
+  description: 'One bucket of a series. Buckets without records are absent.',
+  interfaces: [FlowAggregateRef],
+  isTypeOf: () => true,
+  fields: (t) => ({
+    time: t.field({ type: 'DateTime', description: 'Start of the bucket (UTC).', resolve: (p) => p.point.time }),
+  }),
+});
+
+type SeriesParent = {
+  readonly key: GroupKey;
+  readonly dims: readonly FlowDimension[];
+  readonly points: readonly TimePoint[];
+};
+
+const FlowSeriesRef = builder.objectRef<SeriesParent>('FlowSeries').implement({
+  description: 'The buckets of one series (of all records when the time series is not grouped).',
+  fields: (t) => ({
+    key: t.field({ type: FlowGroupKeyRef, resolve: (p) => p.key }),
+    label: t.string({ resolve: (p) => keyLabel(p.key, p.dims) }),
+    points: t.field({
+      type: [FlowTimePointRef],
+      resolve: (p) => p.points.map((point) => ({ point, values: () => Promise.resolve(point.values) })),
+    }),
+  }),
+});
+
+type TimeSeriesParent = Window & {
+  readonly interval: TimeInterval;
+  readonly groupBy: FlowDimension | null;
+  readonly series: () => Promise<SeriesParent[]>;
+};
+
+const FlowTimeSeriesRef = builder.objectRef<TimeSeriesParent>('FlowTimeSeries').implement({
+  description: 'Metrics per time bucket, optionally one series per value of a dimension.',
+  fields: (t) => ({
+    interval: t.field({ type: TimeIntervalEnum, resolve: (p) => p.interval }),
+    groupBy: t.field({ type: FlowDimensionEnum, nullable: true, resolve: (p) => p.groupBy }),
+    from: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.from }),
+    to: t.field({ type: 'DateTime', resolve: (p) => p.filter.timeRange.to }),
+    series: t.field({ type: [FlowSeriesRef], resolve: (p) => p.series() }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  flowSummary: t.field({
+    type: FlowSummaryRef,
+    description: 'Totals over the records matching `filter`: one statement for the selected fields only.',
+    args: { filter: t.arg({ type: FlowFilterInput, required: true }) },
+    resolve: async (_root, args, ctx, info) => {
+      const filter = await resolveFlowFilter(ctx, args.filter);
+      const wanted = selectedValues(info);
+      return { filter, values: once(() => readFlowSummary(ctx.query, filter, wanted)) };
+    },
+  }),
+
+  flowTopN: t.field({
+    type: FlowTopNRef,
+    description: 'Top talkers: the largest groups by `by` (address pair, address, instance, port...) and `metric`.',
+    args: {
+      filter: t.arg({ type: FlowFilterInput, required: true }),
+      by: t.arg({ type: FlowTopNKeyEnum, required: true }),
+      metric: t.arg({ type: FlowMetricEnum, required: true, defaultValue: 'BYTES' }),
+      limit: t.arg.int({ required: true, defaultValue: 10, description: `1 to ${AGGREGATE_LIMITS.maxTopN}.` }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const filter = await resolveFlowFilter(ctx, args.filter);
+      const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxTopN);
+      const values = selectedValues(info, ['rows']);
+      const req = { by: args.by, metric: args.metric, values, limit };
+      return {
+        filter,
+        by: args.by,
+        metric: args.metric,
+        dims: topNDimensions(args.by),
+        result: once(() => readFlowTopN(ctx.query, filter, req)),
+      };
+    },
+  }),
+
+  flowBreakdown: t.field({
+    type: FlowBreakdownRef,
+    description: 'Records grouped by several dimensions, largest by `orderBy` first.',
+    args: {
+      filter: t.arg({ type: FlowFilterInput, required: true }),
+      dimensions: t.arg({
+        type: [FlowDimensionEnum],
+        required: true,
+        description: `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions}, each once.`,
+      }),
+      orderBy: t.arg({ type: FlowMetricEnum, required: true, defaultValue: 'BYTES' }),
+      limit: t.arg.int({
+        required: true,
+        defaultValue: 100,
+        description: `1 to ${AGGREGATE_LIMITS.maxBreakdownRows}.`,
+      }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const filter = await resolveFlowFilter(ctx, args.filter);
+      const dims = checkDimensions('dimensions', args.dimensions);
+      const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxBreakdownRows);
+      const req = { dimensions: dims, orderBy: args.orderBy, values: selectedValues(info, ['rows']), limit };
+      return { filter, metric: args.orderBy, dims, result: once(() => readFlowBreakdown(ctx.query, filter, req)) };
+    },
+  }),
+
+  flowTimeSeries: t.field({
+    type: FlowTimeSeriesRef,
+    description: 'Metrics per time bucket; with `groupBy`, one series per value, the `maxSeries` largest by `rankBy`.',
+    args: {
+      filter: t.arg({ type: FlowFilterInput, required: true }),
+      interval: t.arg({ type: TimeIntervalEnum, required: true, defaultValue: 'HOUR' }),
+      groupBy: t.arg({ type: FlowDimensionEnum }),
+      maxSeries: t.arg.int({ required: true, defaultValue: 10, description: `1 to ${AGGREGATE_LIMITS.maxSeries}.` }),
+      rankBy: t.arg({
+        type: FlowMetricEnum,
+        required: true,
+        defaultValue: 'BYTES',
+        description: 'An additive metric.',
+      }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const filter = await resolveFlowFilter(ctx, args.filter);
+      checkBuckets('interval', filter.timeRange, args.interval);
+      const maxSeries = checkCount('maxSeries', args.maxSeries, 1, AGGREGATE_LIMITS.maxSeries);
+      if (!ADDITIVE_METRICS.has(args.rankBy)) {
+        throw new InputError(
+          'rankBy',
+          `a metric that adds up over buckets: ${[...ADDITIVE_METRICS].join(', ')}`,
+          args.rankBy,
+        );
+      }
+      const groupBy = args.groupBy ?? null;
+      const dims = groupBy ? [groupBy] : [];
+      const values = selectedValues(info, ['series', 'points']);
+      const series = once(async () =>
+        (
+          await readFlowTimeSeries(ctx.query, filter, {
+            interval: args.interval,
+            values,
+            groupBy: groupBy ? { dimension: groupBy, maxSeries, rankBy: args.rankBy } : undefined,
+          })
+        ).map((s) => ({ ...s, dims })),
+      );
+      return { filter, interval: args.interval, groupBy, series };
+    },
+  }),
+}));
