@@ -197,7 +197,8 @@ export class DatasetWriter {
       throw new Error(`dataset-writer: flow log ${state.def.id} delivers Parquet but no Parquet writer was given`);
     await this.options.parquet.write(state.def.fields, lines, path);
     this.parquetFiles++;
-    this.bytes += (await stat(path)).size;
+    const { size } = await stat(path); // not `this.bytes += await ...`: that reads this.bytes before the await
+    this.bytes += size;
   }
 
   private async ensureDir(dir: string): Promise<void> {

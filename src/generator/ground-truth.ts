@@ -126,6 +126,19 @@ export interface AwsServiceTruth {
   bytesIn: number;
 }
 
+/** A monitored interface, what is behind it and its lifetime (the range, unless its address is reused). */
+export interface InterfaceTruth {
+  readonly interfaceId: string;
+  readonly ip: string;
+  readonly kind: 'instance' | 'nat' | 'endpoint';
+  /** `-` for requester-managed interfaces. */
+  readonly instanceId: string;
+  readonly accountId: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly azId: string;
+}
+
 /** One lifetime of an address: the instance that held it, from..to (to exclusive). */
 export interface AddressHolderTruth {
   readonly ip: string;
@@ -166,7 +179,8 @@ export interface GroundTruth {
     readonly regions: readonly string[];
     readonly vpcs: number;
     readonly instances: number;
-    readonly interfaces: number;
+    /** Every interface (instance, NAT gateway, endpoint) with its address: the address-to-endpoint ground truth. */
+    readonly interfaces: readonly InterfaceTruth[];
     readonly natGateways: readonly { readonly vpcId: string; readonly interfaceId: string; readonly ip: string }[];
     readonly endpoints: readonly { readonly vpcId: string; readonly interfaceId: string; readonly ip: string }[];
   };

@@ -249,7 +249,8 @@ export function buildTopology(rng: Prng, from: number, to: number): Topology {
       ) ?? null;
   }
   for (const vpc of vpcs) planCalls(rng, vpc);
-  const scanner = (vpcs[0]!.byRole.get('batch') ?? []).at(-1)!;
+  // The scanner lives for the whole range (not one of the instances whose address is reused).
+  const scanner = (vpcs[0]!.byRole.get('batch') ?? []).findLast((i) => i.aliveFrom === from && i.aliveTo === to)!;
   return { vpcs, flowLogs, instances, interfaces, reuses, scanner };
 }
 
