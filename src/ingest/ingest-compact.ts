@@ -39,7 +39,8 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
   const c = engine.main;
   try {
     await recover(c, storage);
-    const files = await liveFiles(c);
+    // Only flows files: derived tables (handshakes/, edges/) are rebuilt by their own step, not merged here.
+    const files = (await liveFiles(c)).filter((f) => f.path.startsWith('flows/'));
     const groups = new Map<string, typeof files>();
     for (const f of files) {
       const k = `${f.accountId}/${f.region}/${f.date}`;
