@@ -35,20 +35,31 @@ const COLUMNS = raw(
   [...STORED_COLUMNS, ...PARTITION_COLUMNS].map((c) => (c.column === 'end' ? '"end"' : c.column)).join(', '),
 );
 
-/** `flows.page`: the rows of one page plus one look-ahead row. */
+/**
+ * `flows.page`: the rows of one page plus one look-ahead row. Two phases: the keyset top-N reads only start_time and
+ * flow_id (plus the filter columns), then the page's full rows are joined back by key, so DuckDB does not materialise
+ * every column of every matching row to sort them (about 3.7x faster on a 250k-record day; bench/flows-bench.ts).
+ */
 export function flowsPageQuery(input: FlowsPageInput): SqlQuery {
   const desc = input.order === 'START_TIME_DESC';
   const cmp = raw(desc ? '<' : '>');
   const keyset = input.after
-    ? sql`\n  AND (start_time ${cmp} make_timestamp(${input.after.startUs}) OR (start_time = make_timestamp(${input.after.startUs}) AND flow_id ${cmp} ${input.after.flowId}))`
+    ? sql`\n    AND (start_time ${cmp} make_timestamp(${input.after.startUs}) OR (start_time = make_timestamp(${input.after.startUs}) AND flow_id ${cmp} ${input.after.flowId}))`
     : raw('');
   const dir = raw(desc ? 'DESC' : 'ASC');
+  const source = parquetSourceSql(input.files);
   return build(
     'flows.page',
-    sql`SELECT ${COLUMNS}, epoch_us(start_time) AS ${raw(CURSOR_US)}
-FROM ${parquetSourceSql(input.files)}
-WHERE ${input.where}${keyset}
-ORDER BY start_time ${dir}, flow_id ${dir}
-LIMIT ${input.limit + 1}`,
+    sql`WITH page_keys AS (
+  SELECT start_time AS key_start, flow_id AS key_flow_id
+  FROM ${source}
+  WHERE ${input.where}${keyset}
+  ORDER BY start_time ${dir}, flow_id ${dir}
+  LIMIT ${input.limit + 1}
+)
+SELECT ${COLUMNS}, epoch_us(start_time) AS ${raw(CURSOR_US)}
+FROM ${source} JOIN page_keys ON flow_id = key_flow_id AND start_time = key_start
+WHERE ${input.where}
+ORDER BY start_time ${dir}, flow_id ${dir}`,
   );
 }
