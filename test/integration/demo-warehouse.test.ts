@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { demoStartDate, ensureDemoWarehouse } from '../../src/demo/ensure-demo-warehouse.ts';
+import type { Manifest } from '../../src/store/layout.ts';
+
+const quietStream = () =>
+  Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: false }) as unknown as NodeJS.WriteStream;
+
+describe('demo start date', () => {
+  it('ends the window yesterday (UTC)', () => {
+    expect(demoStartDate(new Date('2025-03-01T23:59:00Z'), 1)).toBe('2025-02-28');
+    expect(demoStartDate(new Date('2025-03-01T00:00:00Z'), 2)).toBe('2025-02-27');
+  });
+});
+
+describe('ensureDemoWarehouse (real generator and ingester)', () => {
+  let root = '';
+  const lines: string[] = [];
+  const log = { info: (_o: object, msg: string) => void lines.push(msg) };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'flowql-demo-test-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('generates and ingests into an empty warehouse, then leaves it alone', async () => {
+    const now = new Date('2025-03-02T12:00:00Z');
+    const filled = await ensureDemoWarehouse(root, { log, records: 2000, days: 1, now, progress: quietStream() });
+    expect(filled).toBe(true);
+    const manifest = JSON.parse(await readFile(join(root, '_flowql', 'manifest.json'), 'utf8')) as Manifest;
+    const flows = manifest.files.filter((f) => f.table === 'flows');
+    expect(flows.reduce((n, f) => n + f.rows, 0)).toBe(2000);
+    expect(manifest.ingest.records).toBe(2000);
+    expect(manifest.ingest.rejects).toBe(0);
+    expect([...new Set(flows.map((f) => f.date))]).toEqual(['2025-03-01']);
+    expect(lines).toEqual(expect.arrayContaining(['demo: generating flow logs', 'demo: generated', 'demo: ingested']));
+
+    lines.length = 0;
+    expect(await ensureDemoWarehouse(root, { log, records: 2000, now, progress: quietStream() })).toBe(false);
+    expect(lines).toEqual(['demo: warehouse already holds flows; not generating']);
+    const again = JSON.parse(await readFile(join(root, '_flowql', 'manifest.json'), 'utf8')) as Manifest;
+    expect(again.generation).toBe(manifest.generation);
+  });
+});
