@@ -39,7 +39,7 @@ async function visible(data: string, select: string, tail = ''): Promise<Record<
   if (manifest.files.length === 0) return [];
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const files = manifest.files.map((f) => `'${join(data, f.path)}'`).join(', ');
+  const files = manifest.files.filter((f) => f.path.startsWith('flows/')).map((f) => `'${join(data, f.path)}'`).join(', ');
   const r = await c.runAndReadAll(
     `SELECT ${select} FROM read_parquet([${files}], hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL}) ${tail}`,
   );
