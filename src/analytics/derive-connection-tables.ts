@@ -31,17 +31,27 @@ export interface PartitionKey {
 export interface DeriveConnectionTablesOptions {
   /** A DuckDB instance allowed to write under `root` (the ingester's, not the locked-down API one). */
   readonly db: DuckDBInstance;
-  /** Local warehouse root. */
+  /** Local warehouse root (where files are read from and written to unless `locate`/`stagingDir` say otherwise). */
   readonly root: string;
   /** The committed flows files (the manifest after the commit; other tables are ignored). */
   readonly files: readonly ManifestFile[];
   /** Partitions whose flows changed in the commit. */
   readonly touched: readonly PartitionKey[];
+  /**
+   * A local path DuckDB can read a flows file from. The ingester passes its staged copies of files not published yet
+   * (and, for an S3 warehouse, downloaded copies), so derivation runs before the commit and joins its manifest swap.
+   */
+  readonly locate?: (file: ManifestFile) => string | Promise<string>;
+  /** Write the derived files into this flat folder (as `stagedPath`) instead of their final place under `root`. */
+  readonly stagingDir?: string;
 }
 
-/** New derived files to add to the manifest, and the derived partitions whose previous files they replace. */
+/** A derived file; `stagedPath` is set when it was written to `stagingDir` and still has to be published to `path`. */
+export type DerivedFile = ManifestFile & { readonly stagedPath?: string };
+
+/** New derived files to add to the manifest, and the derived partitions whose previous files they replace or drop. */
 export interface DeriveConnectionTablesResult {
-  readonly files: ManifestFile[];
+  readonly files: DerivedFile[];
   readonly replaces: PartitionKey[];
 }
 
@@ -52,24 +62,27 @@ const shiftDate = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 const keyOf = (p: PartitionKey): string => `${p.accountId}/${p.region}/${p.date}`;
 
-/** The partitions to re-derive: each touched one and its neighbouring days, where flows exist. */
-export function partitionsToDerive(touched: readonly PartitionKey[], flows: readonly ManifestFile[]): PartitionKey[] {
-  const present = new Set(flows.filter((f) => f.table === 'flows').map((f) => keyOf(f)));
+/** The partitions whose derived rows may change: each touched one and its neighbouring days. */
+function affectedPartitions(touched: readonly PartitionKey[]): PartitionKey[] {
   const out = new Map<string, PartitionKey>();
   for (const p of touched) {
     for (const d of [-1, 0, 1]) {
       const k = { accountId: p.accountId, region: p.region, date: shiftDate(p.date, d) };
-      if (present.has(keyOf(k))) out.set(keyOf(k), k);
+      out.set(keyOf(k), k);
     }
   }
   return [...out.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 }
 
-const SAFE_PATH = /^[A-Za-z0-9_=./-]+$/;
+/** The partitions to re-derive: each touched one and its neighbouring days, where flows exist. */
+export function partitionsToDerive(touched: readonly PartitionKey[], flows: readonly ManifestFile[]): PartitionKey[] {
+  const present = new Set(flows.filter((f) => f.table === 'flows').map((f) => keyOf(f)));
+  return affectedPartitions(touched).filter((k) => present.has(keyOf(k)));
+}
 
+// COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
 function copyTo(select: SqlFragment, path: string): SqlFragment {
-  if (!SAFE_PATH.test(path)) throw new Error(`refusing to write a derived file to an unusual path: ${path}`);
-  return sql`COPY (${select}) TO ${raw(`'${path}'`)} (FORMAT parquet, COMPRESSION zstd)`;
+  return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
 }
 
 /** Derives handshakes and edges for the touched partitions (and neighbours); see the module comment. */
@@ -83,34 +96,42 @@ export async function deriveConnectionTables(opts: DeriveConnectionTablesOptions
     deadline: Date.now() + DERIVE_BUDGET_MS,
     log: { info: () => undefined, warn: () => undefined },
   };
-  const written: ManifestFile[] = [];
+  const locate = opts.locate ?? ((f: ManifestFile) => join(opts.root, f.path));
+  const written: DerivedFile[] = [];
   for (const p of targets) {
     const window = new Set([-1, 0, 1].map((d) => shiftDate(p.date, d)));
-    const source = {
-      files: flows
-        .filter((f) => f.accountId === p.accountId && f.region === p.region && window.has(f.date))
-        .map((f) => join(opts.root, f.path)),
-    };
+    const inWindow = flows.filter((f) => f.accountId === p.accountId && f.region === p.region && window.has(f.date));
+    const source = { files: await Promise.all(inWindow.map((f) => locate(f))) };
     const derived: [TableName, SqlFragment][] = [
       ['handshakes', handshakesFromFlowsSql(source, p.date)],
       ['edges', edgeRowsFromFlowsSql(source, p.date)],
     ];
     for (const [table, select] of derived) {
-      const path = `${partitionDir(table, p.accountId, p.region, p.date)}/part-derived-${randomUUID()}.parquet`;
-      const absolute = join(opts.root, path);
+      const id = randomUUID();
+      const path = `${partitionDir(table, p.accountId, p.region, p.date)}/part-derived-${id}.parquet`;
+      const absolute = opts.stagingDir ? join(opts.stagingDir, `${table}-derived-${id}.parquet`) : join(opts.root, path);
       await mkdir(dirname(absolute), { recursive: true });
       const rows = await runQuery(ctx, build(`${table}.derive`, copyTo(select, absolute)));
       const count = Number(Object.values(rows[0] ?? {})[0] ?? 0);
       const { size } = await stat(absolute);
-      written.push({ path, table, accountId: p.accountId, region: p.region, date: p.date, rows: count, bytes: size });
+      const file = { path, table, accountId: p.accountId, region: p.region, date: p.date, rows: count, bytes: size };
+      written.push(opts.stagingDir ? { ...file, stagedPath: absolute } : file);
     }
   }
-  return { files: written, replaces: targets };
+  // A partition left without flows (its only object was replaced by one without those records) loses its derived
+  // files too: derived rows of day D always come from records starting on D.
+  return { files: written, replaces: affectedPartitions(opts.touched) };
 }
 
 /** The manifest file list after a derivation: previous derived files of the re-derived partitions swapped for new ones. */
 export function applyDerivedFiles(files: readonly ManifestFile[], result: DeriveConnectionTablesResult): ManifestFile[] {
   const replaced = new Set(result.replaces.map(keyOf));
   const kept = files.filter((f) => f.table === 'flows' || !replaced.has(keyOf(f)));
-  return [...kept, ...result.files];
+  return [...kept, ...result.files.map(({ stagedPath: _staged, ...f }) => f)];
+}
+
+/** The derived files of `files` that a derivation replaces (the ingester retires them in the same commit). */
+export function replacedDerivedFiles(files: readonly ManifestFile[], result: DeriveConnectionTablesResult): ManifestFile[] {
+  const replaced = new Set(result.replaces.map(keyOf));
+  return files.filter((f) => f.table !== 'flows' && replaced.has(keyOf(f)));
 }

@@ -28,6 +28,7 @@ export function registerIngestCommand(program: Command): void {
     .option('--memory-limit <size>', "DuckDB memory_limit (default '1GB')")
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
+    .option('--no-derive', 'skip deriving the handshakes/ and edges/ tables (the API then pairs raw records, slowly)')
     .option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest')
     .addHelpText(
       'after',

@@ -22,6 +22,8 @@ export interface IngestCliOptions {
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle?: boolean;
   readonly debugPauseAfterStage?: string;
+  /** false with --no-derive: skip deriving the handshakes/ and edges/ tables. */
+  readonly derive?: boolean;
 }
 
 /** Opens `--data` (a folder, or `s3://bucket/prefix`); returns the storage and how to release it. */
@@ -64,6 +66,7 @@ export async function ingestCli(sources: readonly string[], opts: IngestCliOptio
       onProgress: (p) => progress.update(p),
       onLog: (l) => progress.log(l),
       stageHook,
+      deriveConnections: opts.derive !== false,
     });
     progress.stop();
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
+import { deriveForCommit } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
 import { loadObject, type ObjectResult } from './ingest-object.ts';
 import { filesHoldingSources, loadedSources, nextIds, type CommitPlan } from './ledger.ts';
@@ -32,6 +33,8 @@ export interface IngestOptions extends EngineOptions, SourceListOptions {
   /** Records per commit (default 2,000,000): bounds memory and the work a crash can lose. */
   readonly batchRecords?: number;
   readonly postCommit?: readonly PostCommitStep[];
+  /** Derive the handshakes/ and edges/ tables of the changed partitions inside each commit (ingest-derive.ts). */
+  readonly deriveConnections?: boolean;
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onLog?: (line: string) => void;
   /** Internal (crash tests): called after each commit stage. */
@@ -99,6 +102,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         retired.push(f.path);
         touched.add(key(f));
       }
+      const flowsStaged = staged.length;
+      if (opts.deriveConnections) {
+        const derived = await deriveForCommit(engine.instance, c, storage, staged, retired);
+        staged.push(...derived.added);
+        retired.push(...derived.retired);
+      }
       const plan: CommitPlan = {
         commitId: nextCommit++,
         kind: 'ingest',
@@ -110,12 +119,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       };
       await commit(c, storage, plan, hook);
       const partitions = new Map<string, PartitionKey>();
-      for (const f of staged) partitions.set(key(f), f);
+      const flowFiles = staged.slice(0, flowsStaged);
+      for (const f of flowFiles) partitions.set(key(f), f);
       for (const p of partitions.keys()) touched.add(p);
-      totals.files += staged.length;
-      totals.bytes += staged.reduce((a, f) => a + f.bytes, 0);
+      totals.files += flowFiles.length;
+      totals.bytes += flowFiles.reduce((a, f) => a + f.bytes, 0);
       for (const step of opts.postCommit ?? []) await step({ partitions: [...partitions.values()], storage });
-      log(`committed ${batch.records} records from ${batch.results.length} object(s) into ${staged.length} file(s)`);
+      log(`committed ${batch.records} records from ${batch.results.length} object(s) into ${flowFiles.length} file(s)`);
     };
 
     const free: DuckDBConnection[] = [...engine.loaders];

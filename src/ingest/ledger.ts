@@ -4,7 +4,7 @@
  * main connection, where `USE ledger` makes the ledger's tables the unqualified ones.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { ManifestFile, ManifestIngestSummary } from '../store/layout.ts';
+import type { ManifestFile, ManifestIngestSummary, TableName } from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { RejectRow } from './ingest-load-text.ts';
 import type { StagedFile } from './parquet-writer.ts';
@@ -87,7 +87,7 @@ export async function filesHoldingSources(c: DuckDBConnection, sourceIds: readon
 function toFiles(rows: Record<string, unknown>[]): ManifestFile[] {
   return rows.map((r) => ({
     path: String(r.path),
-    table: 'flows',
+    table: (r.table_name ?? 'flows') as TableName,
     accountId: String(r.account_id),
     region: String(r.region),
     date: String(r.date),
@@ -99,7 +99,7 @@ function toFiles(rows: Record<string, unknown>[]): ManifestFile[] {
 /** Every live file, in path order: the manifest's file list. */
 export async function liveFiles(c: DuckDBConnection): Promise<ManifestFile[]> {
   return toFiles(
-    await q(c, 'ledger.live_files', sql`SELECT path, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' ORDER BY path`),
+    await q(c, 'ledger.live_files', sql`SELECT path, table_name, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' ORDER BY path`),
   );
 }
 
@@ -154,7 +154,7 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
       await exec(
         c,
         'ledger.file',
-        sql`INSERT INTO files VALUES (${f.path}, 'flows', ${f.accountId}, ${f.region}, CAST(${f.date} AS DATE), ${f.rows}, ${f.bytes},
+        sql`INSERT INTO files VALUES (${f.path}, ${f.table ?? 'flows'}, ${f.accountId}, ${f.region}, CAST(${f.date} AS DATE), ${f.rows}, ${f.bytes},
               'live', ${f.stagedPath}, ${plan.commitId}, NULL)`,
       );
       for (const s of f.sources) {
