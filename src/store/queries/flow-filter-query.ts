@@ -97,14 +97,27 @@ function portMatch(c: Column, ranges: readonly PortRange[]): SqlFragment {
 /** Keeps records for which `match` is false or unknown (null columns are "not in" anything). */
 const not = (match: SqlFragment): SqlFragment => sql`coalesce(NOT ${match}, TRUE)`;
 
-/** The WHERE conditions of a filter over the flows columns (including the hive columns account_id/region/date). */
-export function flowFilterSql(f: FlowFilter): SqlFragment {
+function windowSql(f: FlowFilter): SqlFragment[] {
   const dates = datesInRange(f.timeRange);
   const w: SqlFragment[] = [
     sql`date BETWEEN CAST(${dates[0] ?? '1970-01-01'} AS DATE) AND CAST(${dates[dates.length - 1] ?? '1970-01-01'} AS DATE)`,
     sql`start_time >= ${f.timeRange.from} AND start_time < ${f.timeRange.to}`,
   ];
   if (f.scopeAccountIds) w.push(inList('account_id', f.scopeAccountIds));
+  return w;
+}
+
+/**
+ * Only the cheap, pruning part of a filter: dates, time window and tenant scope. For a second pass over rows already
+ * selected by the full filter (e.g. joining a page's keys back to its full rows), where re-testing CIDRs is waste.
+ */
+export function flowWindowSql(f: FlowFilter): SqlFragment {
+  return join(windowSql(f), '\n  AND ');
+}
+
+/** The WHERE conditions of a filter over the flows columns (including the hive columns account_id/region/date). */
+export function flowFilterSql(f: FlowFilter): SqlFragment {
+  const w = windowSql(f);
   const lists: [Column, readonly SqlValue[] | null][] = [
     ['account_id', f.accountIds],
     ['region', f.regions],

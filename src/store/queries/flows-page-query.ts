@@ -22,6 +22,8 @@ export interface FlowKey {
 export interface FlowsPageInput {
   readonly files: readonly string[];
   readonly where: SqlFragment;
+  /** Pruning conditions for the second pass (flowWindowSql); the rows are already chosen by `where`. */
+  readonly window: SqlFragment;
   readonly order: FlowOrder;
   readonly after: FlowKey | null;
   /** Rows wanted; the query asks for one more. */
@@ -59,7 +61,7 @@ export function flowsPageQuery(input: FlowsPageInput): SqlQuery {
 )
 SELECT ${COLUMNS}, epoch_us(start_time) AS ${raw(CURSOR_US)}
 FROM ${source} JOIN page_keys ON flow_id = key_flow_id AND start_time = key_start
-WHERE ${input.where}
+WHERE ${input.window}
 ORDER BY start_time ${dir}, flow_id ${dir}`,
   );
 }

@@ -4,7 +4,7 @@
  */
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';
-import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts';
+import { flowFilterSql, flowWindowSql, prunePartitions } from '../queries/flow-filter-query.ts';
 import { CURSOR_US, flowsPageQuery, type FlowKey, type FlowOrder } from '../queries/flows-page-query.ts';
 import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
 
@@ -52,6 +52,7 @@ export function createFlowReader(ctx: QueryContext) {
       const query = flowsPageQuery({
         files: files.map((f) => ctx.warehouse.absolutePath(f)),
         where: flowFilterSql(filter),
+        window: flowWindowSql(filter),
         order: args.order,
         after,
         limit: args.first,

@@ -105,9 +105,11 @@ describe('flowFilterSql over a fixture warehouse', () => {
     });
   }
 
-  it('ANDs the tenant scope in, even against an explicit account filter', async () => {
+  it('ANDs the tenant scope in; an explicit account outside it is refused before SQL', async () => {
     expect(await matching({}, [B])).toEqual([7, 8, 9]);
-    expect(await matching({ accountIds: [A] }, [B])).toEqual([]);
+    await expect(matching({ accountIds: [A] }, [B])).rejects.toThrow(
+      `Forbidden: filter.accountIds[0] names account ${A}, which this API key may not read`,
+    );
   });
 });
 

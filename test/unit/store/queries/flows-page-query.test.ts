@@ -8,6 +8,7 @@ describe('flowsPageQuery', () => {
     const q = flowsPageQuery({
       files: ['/w/flows/a.parquet'],
       where: sql`action = ${'ACCEPT'}`,
+      window: sql`date = ${'2024-05-01'}`,
       order: 'START_TIME_DESC',
       after: { startUs: 1714557600000000n, flowId: 42n },
       limit: 100,
@@ -16,8 +17,8 @@ describe('flowsPageQuery', () => {
     expect(q.text).toContain(
       '  WHERE action = $2\n    AND (start_time < make_timestamp($3) OR (start_time = make_timestamp($4) AND flow_id < $5))\n  ORDER BY start_time DESC, flow_id DESC\n  LIMIT $6\n)',
     );
-    expect(q.text).toContain('JOIN page_keys ON flow_id = key_flow_id AND start_time = key_start\nWHERE action = $8\nORDER BY start_time DESC, flow_id DESC');
-    expect(q.params).toEqual([['/w/flows/a.parquet'], 'ACCEPT', 1714557600000000n, 1714557600000000n, 42n, 101, ['/w/flows/a.parquet'], 'ACCEPT']);
+    expect(q.text).toContain('JOIN page_keys ON flow_id = key_flow_id AND start_time = key_start\nWHERE date = $8\nORDER BY start_time DESC, flow_id DESC');
+    expect(q.params).toEqual([['/w/flows/a.parquet'], 'ACCEPT', 1714557600000000n, 1714557600000000n, 42n, 101, ['/w/flows/a.parquet'], '2024-05-01']);
   });
 
   it('round-trips cursors and refuses damaged ones', () => {
