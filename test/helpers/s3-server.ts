@@ -7,7 +7,7 @@
  * directory and exits, so no server or temp dir outlives a crashed run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,15 @@ const [modUrl, dir] = process.argv.slice(1);
 const { default: S3rver } = await import(modUrl);
 const server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true });
 const { port } = await server.run();
-const bye = () => { try { rmSync(dir, { recursive: true, force: true }); } finally { process.exit(0); } };
+let leaving = false;
+// Stop serving first, so no request writes into the tree while it is being deleted; then delete with retries.
+const bye = () => {
+  if (leaving) return;
+  leaving = true;
+  const done = () => { try { rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); } finally { process.exit(0); } };
+  server.close(done);
+  setTimeout(done, 2000).unref();
+};
 process.stdin.on('end', bye);
 process.stdin.on('close', bye);
 process.stdin.resume();
@@ -120,6 +128,8 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<S3
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+      // The child deletes its data on the way out; this catches what a killed or failed child left behind.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
   try {
