@@ -30,14 +30,16 @@ export interface ExampleQuery {
   readonly query: (ctx: ExampleContext) => string;
 }
 
-const window = (c: ExampleContext) => `$from: DateTime = "${c.from}", $to: DateTime = "${c.to}"`;
+/** Variable declarations with their defaults, one a line. */
+const vars = (c: ExampleContext, ...more: string[]) =>
+  ['', `$from: DateTime = "${c.from}"`, `$to: DateTime = "${c.to}"`, ...more].join('\n  ') + '\n';
 
 /** The examples, in tab order. The analytics examples (handshakes, edges) are appended to this list. */
 export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'FlowsOfAnInstance',
     about: 'The first page of flow records logged at one instance during one day.',
-    query: (c) => `query FlowsOfAnInstance(${window(c)}, $instanceId: String = "${c.instanceId}") {
+    query: (c) => `query FlowsOfAnInstance(${vars(c, `$instanceId: String = "${c.instanceId}"`)}) {
   flows(filter: { timeRange: { from: $from, to: $to }, instanceIds: [$instanceId] }, first: 20) {
     nodes {
       start
@@ -59,7 +61,7 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'TopTalkers',
     about: 'The address pairs that moved the most bytes during one day (as logged at every interface).',
-    query: (c) => `query TopTalkers(${window(c)}) {
+    query: (c) => `query TopTalkers(${vars(c)}) {
   flowTopN(filter: { timeRange: { from: $from, to: $to } }, by: ADDRESS_PAIR, metric: BYTES, limit: 10) {
     truncated
     rows { label bytes packets records }
@@ -70,7 +72,7 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'RejectedTraffic',
     about: 'Rejected records during one day: totals, the sources rejected most, and the ports they tried.',
-    query: (c) => `query RejectedTraffic(${window(c)}) {
+    query: (c) => `query RejectedTraffic(${vars(c)}) {
   flowSummary(filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }) { records bytes distinctSrcAddrs firstSeen lastSeen }
   bySource: flowTopN(filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }, by: SRC_ADDR, metric: RECORDS, limit: 10) {
     rows { label records distinctDstAddrs }
@@ -83,7 +85,7 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'TrafficOverTime',
     about: 'Bytes per hour during one day, one series per account.',
-    query: (c) => `query TrafficOverTime(${window(c)}) {
+    query: (c) => `query TrafficOverTime(${vars(c)}) {
   flowTimeSeries(filter: { timeRange: { from: $from, to: $to } }, interval: HOUR, groupBy: ACCOUNT, maxSeries: 5) {
     series {
       label
@@ -95,7 +97,7 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'Coverage',
     about: 'What is ingested: tables, partitions, freshness, and interfaces with NODATA/SKIPDATA windows.',
-    query: (c) => `query Coverage(${window(c)}) {
+    query: (c) => `query Coverage(${vars(c)}) {
   datasets { table accountIds regions firstDate lastDate partitionCount files records bytes }
   ingestStatus { generation objects records rejects lastIngestAt }
   partitions(first: 10) { totalCount nodes { accountId region date files records } }
