@@ -25,7 +25,7 @@ const SAFE_PATH = /^[A-Za-z0-9_./=:\\ -]+$/;
 /** Converts space-separated lines (in `fields` order) into Parquet objects, one DuckDB COPY each. */
 export interface AwsParquetWriter {
   /** Writes `lines` (LF-terminated, no header) as a Parquet object at `outPath`; resolves when the file is complete. */
-  write(fields: readonly GeneratedField[], lines: Buffer, outPath: string): Promise<void>;
+  write(fields: readonly GeneratedField[], lines: Uint8Array, outPath: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export async function createAwsParquetWriter(): Promise<AwsParquetWriter> {
   let n = 0;
   // One connection runs one statement at a time: queue the writes.
   let queue: Promise<void> = Promise.resolve();
-  const writeOne = async (fields: readonly GeneratedField[], lines: Buffer, outPath: string): Promise<void> => {
+  const writeOne = async (fields: readonly GeneratedField[], lines: Uint8Array, outPath: string): Promise<void> => {
     if (!SAFE_PATH.test(outPath))
       throw new Error(`aws-parquet-writer: unexpected characters in output path ${outPath}`);
     const staged = join(staging, `part-${n++}.txt`);

@@ -1,45 +1,55 @@
 /**
  * Buffers rendered records per flow log for the current 5-minute file window and writes each window's objects as it
- * closes: text objects as gzip (compressed on libuv's thread pool, so generation continues on the main thread),
- * Parquet objects through DuckDB. At most a few objects are in flight, which bounds memory whatever the dataset size.
- * It also counts records per flowql partition for the ground truth.
+ * closes: text objects as gzip (one `zlib.gzip` of the whole object on libuv's thread pool, so generation continues
+ * on the main thread), Parquet objects through DuckDB. Lines are rendered straight into reused byte buffers (see
+ * line-buffer.ts); at most a few objects are in flight, which bounds memory whatever the dataset size. It also counts
+ * records per flowql partition for the ground truth.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { compileRenderer, headerLine, type FlowRecord } from './flow-log-formats.ts';
+import { headerLine, type FlowRecord } from './flow-log-formats.ts';
+import { LineBuffer } from './line-buffer.ts';
+import { compileLineEncoder, type LineEncoder } from './line-encoder.ts';
 import { buildObjectKey } from './object-key-builder.ts';
 import type { AwsParquetWriter } from './aws-parquet-writer.ts';
 import type { FlowLogTruth, PartitionTruth } from './ground-truth.ts';
 import type { FlowLogDef, Iface } from './topology.ts';
 
 const gzipAsync = promisify(gzip);
-// Text objects in flight (gzip on the thread pool). Parquet objects queue on DuckDB's one connection and are small,
-// so more may wait without holding up generation.
-const MAX_TEXT_IN_FLIGHT = 8;
+// Text objects in flight (gzip on the thread pool): enough to keep both cores busy while the main thread renders the
+// next window. Parquet objects queue on DuckDB's one connection and are small, so more may wait.
+const MAX_TEXT_IN_FLIGHT = 4;
 const MAX_PARQUET_IN_FLIGHT = 64;
+// Buffers kept for reuse once their object is written: reusing them spares allocating (and the collector tracking)
+// a fresh multi-megabyte buffer per object.
+const MAX_POOLED = 16;
+const INITIAL_BUFFER = 64 * 1024;
 const ACCOUNT_ID = /^\d{12}$/;
-const STATUS_INDEX: Readonly<Record<string, number>> = { OK: 0, NODATA: 1, SKIPDATA: 2 };
+const NEWLINE = 10;
 
 interface FlowLogState {
   readonly def: FlowLogDef;
-  readonly render: (r: FlowRecord) => string;
+  readonly encode: LineEncoder;
   readonly header: string;
-  /** The current window's lines, appended as bytes at once: holding millions of short strings until the window
-   * closes would promote them all to the old generation and make garbage collection the bottleneck. */
-  buf: Buffer;
-  length: number;
+  /** The current window's bytes: the header line (text objects), then one line per record. */
+  readonly out: LineBuffer;
   /** Lines in the current window. */
   pending: number;
   files: number;
   records: number;
 }
 
-const INITIAL_BUFFER = 64 * 1024;
-
-/** Counters of one interface's partition: per UTC day number, [ok, nodata, skipdata]. */
-type PartitionCounters = { readonly accountId: string; readonly region: string; readonly days: Map<number, number[]> };
+/** Counters of one interface's partition: per UTC day number, [ok, nodata, skipdata]; the last day is cached. */
+interface InterfaceSlot {
+  readonly log: FlowLogState;
+  readonly accountId: string;
+  readonly region: string;
+  readonly days: Map<number, number[]>;
+  day: number;
+  counts: number[];
+}
 
 /** Options of the writer. */
 export interface DatasetWriterOptions {
@@ -55,9 +65,10 @@ export interface DatasetWriterOptions {
 /** Writes the objects of a dataset window by window. */
 export class DatasetWriter {
   private readonly states = new Map<FlowLogDef, FlowLogState>();
-  private readonly partitions = new Map<Iface, PartitionCounters>();
+  private readonly slots = new Map<Iface, InterfaceSlot>();
   private readonly textInFlight: Promise<void>[] = [];
   private readonly parquetInFlight: Promise<void>[] = [];
+  private readonly pool: Uint8Array[] = [];
   private readonly madeDirs = new Set<string>();
   private readonly options: DatasetWriterOptions;
   /** Objects written so far, with their sizes. */
@@ -69,45 +80,38 @@ export class DatasetWriter {
   constructor(options: DatasetWriterOptions) {
     this.options = options;
     for (const def of options.flowLogs) {
-      const header = headerLine(def.fields);
-      this.states.set(def, {
+      const state: FlowLogState = {
         def,
-        render: compileRenderer(def.fields),
-        header,
-        buf: Buffer.allocUnsafe(INITIAL_BUFFER),
-        length: 0,
+        encode: compileLineEncoder(def.fields),
+        header: headerLine(def.fields),
+        out: new LineBuffer(new Uint8Array(INITIAL_BUFFER)),
         pending: 0,
         files: 0,
         records: 0,
-      });
+      };
+      this.startWindow(state);
+      this.states.set(def, state);
     }
   }
 
   /** Adds one record logged at `iface`; the record's `start` decides its partition date. */
   emit(iface: Iface, r: FlowRecord): void {
-    const state = this.states.get(iface.flowLog)!;
+    const slot = this.slots.get(iface) ?? this.addSlot(iface);
+    const state = slot.log;
     r.version = state.def.version;
-    const line = state.render(r);
-    if (state.length + line.length + 1 > state.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(state.buf.length * 2, state.length + line.length + 1));
-      state.buf.copy(bigger, 0, 0, state.length);
-      state.buf = bigger;
-    }
-    state.length += state.buf.write(line, state.length, 'latin1');
-    state.buf[state.length++] = 10;
+    state.encode(r, state.out);
     state.pending++;
     state.records++;
     this.records++;
-    let counters = this.partitions.get(iface);
-    if (counters === undefined) {
-      const accountId = ACCOUNT_ID.test(iface.recordAccountId) ? iface.recordAccountId : iface.flowLog.accountId;
-      counters = { accountId, region: iface.region, days: new Map() };
-      this.partitions.set(iface, counters);
-    }
     const day = Math.floor(r.start / 86_400);
-    let perDay = counters.days.get(day);
-    if (perDay === undefined) counters.days.set(day, (perDay = [0, 0, 0]));
-    perDay[STATUS_INDEX[r['log-status']] ?? 0]!++;
+    if (day !== slot.day) {
+      let counts = slot.days.get(day);
+      if (counts === undefined) slot.days.set(day, (counts = [0, 0, 0]));
+      slot.day = day;
+      slot.counts = counts;
+    }
+    const status = r['log-status'];
+    slot.counts[status === 'NODATA' ? 1 : status === 'SKIPDATA' ? 2 : 0]!++;
   }
 
   /** Writes the objects of the file window starting at `windowStart` (records whose `end` falls in it). */
@@ -115,9 +119,9 @@ export class DatasetWriter {
     for (const state of this.states.values()) {
       if (state.pending === 0) continue;
       const key = buildObjectKey(state.def, windowStart, this.options.seed);
-      const body = state.buf.subarray(0, state.length);
-      state.buf = Buffer.allocUnsafe(Math.max(INITIAL_BUFFER, state.length + (state.length >> 2)));
-      state.length = 0;
+      const body = state.out.bytes();
+      state.out.buf = this.pool.pop() ?? new Uint8Array(Math.max(INITIAL_BUFFER, body.length + (body.length >> 2)));
+      this.startWindow(state);
       state.pending = 0;
       state.files++;
       if (state.def.fileFormat === 'parquet') {
@@ -125,7 +129,7 @@ export class DatasetWriter {
         this.parquetInFlight.push(this.writeParquet(state, key, body));
       } else {
         while (this.textInFlight.length >= MAX_TEXT_IN_FLIGHT) await this.textInFlight.shift();
-        this.textInFlight.push(this.writeText(state, key, body));
+        this.textInFlight.push(this.writeText(key, body));
       }
     }
   }
@@ -154,7 +158,7 @@ export class DatasetWriter {
   /** Record counts per flowql partition, sorted by account, region, date. */
   partitionTruth(): PartitionTruth[] {
     const merged = new Map<string, PartitionTruth & { counts: number[] }>();
-    for (const { accountId, region, days } of this.partitions.values()) {
+    for (const { accountId, region, days } of this.slots.values()) {
       for (const [day, counts] of days) {
         const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
         const key = `${accountId}|${region}|${date}`;
@@ -179,23 +183,54 @@ export class DatasetWriter {
     });
   }
 
-  private async writeText(state: FlowLogState, key: string, lines: Buffer): Promise<void> {
-    const body = await gzipAsync(Buffer.concat([Buffer.from(`${state.header}\n`), lines]), {
-      level: this.options.gzipLevel,
-      chunkSize: 1 << 20,
-    });
-    const path = join(this.options.outDir, key);
-    await this.ensureDir(dirname(path));
-    await writeFile(path, body);
-    this.textFiles++;
-    this.bytes += body.length;
+  private startWindow(state: FlowLogState): void {
+    state.out.length = 0;
+    if (state.def.fileFormat === 'text') {
+      state.out.reserve();
+      state.out.ascii(state.header);
+      state.out.byte(NEWLINE);
+    }
   }
 
-  private async writeParquet(state: FlowLogState, key: string, lines: Buffer): Promise<void> {
+  private addSlot(iface: Iface): InterfaceSlot {
+    const log = this.states.get(iface.flowLog);
+    if (log === undefined) throw new Error(`dataset-writer: interface ${iface.interfaceId} has an unknown flow log`);
+    const accountId = ACCOUNT_ID.test(iface.recordAccountId) ? iface.recordAccountId : iface.flowLog.accountId;
+    const slot: InterfaceSlot = { log, accountId, region: iface.region, days: new Map(), day: NaN, counts: [] };
+    this.slots.set(iface, slot);
+    return slot;
+  }
+
+  /** Hands a written window's buffer back for reuse (the whole backing store, not the view). */
+  private release(bytes: Uint8Array): void {
+    if (this.pool.length < MAX_POOLED) this.pool.push(new Uint8Array(bytes.buffer, bytes.byteOffset));
+  }
+
+  private async writeText(key: string, body: Uint8Array): Promise<void> {
+    let zipped: Buffer;
+    try {
+      // One output chunk for the whole object when it compresses to under half its size, so it is one thread-pool job.
+      const chunkSize = Math.max(64 * 1024, Math.min(16 << 20, body.length >> 1));
+      zipped = await gzipAsync(body, { level: this.options.gzipLevel, chunkSize });
+    } finally {
+      this.release(body);
+    }
+    const path = join(this.options.outDir, key);
+    await this.ensureDir(dirname(path));
+    await writeFile(path, zipped);
+    this.textFiles++;
+    this.bytes += zipped.length;
+  }
+
+  private async writeParquet(state: FlowLogState, key: string, lines: Uint8Array): Promise<void> {
     const path = join(this.options.outDir, key);
     if (this.options.parquet === null)
       throw new Error(`dataset-writer: flow log ${state.def.id} delivers Parquet but no Parquet writer was given`);
-    await this.options.parquet.write(state.def.fields, lines, path);
+    try {
+      await this.options.parquet.write(state.def.fields, lines, path);
+    } finally {
+      this.release(lines);
+    }
     this.parquetFiles++;
     const { size } = await stat(path); // not `this.bytes += await ...`: that reads this.bytes before the await
     this.bytes += size;
