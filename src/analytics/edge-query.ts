@@ -85,3 +85,25 @@ ORDER BY ${order} DESC NULLS LAST, client_id, server_id, protocol, server_port
 LIMIT ${input.limit + 1} OFFSET ${input.offset}`,
   );
 }
+
+/**
+ * `edges.totals`: all edge rows under a filter summed into one row: bytes and packets each counted once per
+ * direction, connections, records, and the cost lens (cross-AZ, cross-region, through a NAT gateway, to the internet).
+ */
+export function edgeTotalsQuery(rows: SqlFragment): SqlQuery {
+  const both = 'coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0)';
+  return build(
+    'edges.totals',
+    sql`SELECT coalesce(sum(${raw(both)}), 0)::BIGINT AS bytes,
+       coalesce(sum(bytes_to_server), 0)::BIGINT AS bytes_to_server,
+       coalesce(sum(bytes_to_client), 0)::BIGINT AS bytes_to_client,
+       coalesce(sum(coalesce(packets_to_server, 0) + coalesce(packets_to_client, 0)), 0)::BIGINT AS packets,
+       coalesce(sum(connections), 0)::BIGINT AS connections,
+       coalesce(sum(records), 0)::BIGINT AS records,
+       coalesce(sum(${raw(both)}) FILTER (client_az_id <> server_az_id), 0)::BIGINT AS cross_az_bytes,
+       coalesce(sum(${raw(both)}) FILTER (client_region <> server_region), 0)::BIGINT AS cross_region_bytes,
+       coalesce(sum(${raw(both)}) FILTER (via_nat), 0)::BIGINT AS nat_bytes,
+       coalesce(sum(internet_bytes), 0)::BIGINT AS internet_bytes
+FROM ${rows}`,
+  );
+}

@@ -9,7 +9,7 @@
  * 3. UNKNOWN: equal ports (NTP 123<->123, ICMP with ports 0) or a missing port. Both directions of such a tuple are
  *    still oriented one way so they form one edge: the lexically smaller address is taken as the client.
  */
-import { raw, type SqlFragment } from '../store/sql.ts';
+import { build, join, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 
 /**
  * `method` and `is_c2s` (true when psrc is the client) for a row with psrc, srcport, pdst, dstport and booleans
@@ -22,4 +22,53 @@ export function directionColumnsSql(): SqlFragment {
        CASE WHEN hs_fwd THEN true WHEN hs_rev THEN false
             WHEN srcport IS NOT NULL AND dstport IS NOT NULL AND srcport <> dstport THEN srcport > dstport
             ELSE psrc <= pdst END AS is_c2s`);
+}
+
+/** One flow record to orient: its index in the caller's list, packet-level tuple and UTC day (YYYY-MM-DD). */
+export interface FlowTupleKey {
+  readonly i: number;
+  readonly psrc: string;
+  readonly srcport: number | null;
+  readonly pdst: string;
+  readonly dstport: number | null;
+  readonly protocol: number | null;
+  readonly day: string;
+}
+
+const tupleMatch = (c: string, cp: string, s: string, sp: string): string =>
+  `h.client_addr = k.${c} AND h.client_port = k.${cp} AND h.server_addr = k.${s} AND h.server_port = k.${sp}`;
+
+/**
+ * `flows.direction`: client, server and method for a page of records, looking up `handshakes` (a handshakes relation
+ * covering the records' days +-1) the way edge rows do: a TCP tuple, or its reverse, with a handshake starting on the
+ * record's UTC day or the day before or after. Rows: i, method, client_addr, client_port, server_addr, server_port.
+ */
+export function flowDirectionLookupQuery(keys: readonly FlowTupleKey[], handshakes: SqlFragment): SqlQuery {
+  const values = join(
+    keys.map(
+      (k) =>
+        sql`(${k.i}::INTEGER, ${k.psrc}::VARCHAR, ${k.srcport}::INTEGER, ${k.pdst}::VARCHAR, ${k.dstport}::INTEGER, ${k.protocol}::INTEGER, ${k.day}::DATE)`,
+    ),
+    ',\n  ',
+  );
+  return build(
+    'flows.direction',
+    sql`WITH k(i, psrc, srcport, pdst, dstport, protocol, day) AS (VALUES
+  ${values}
+),
+m AS (
+  SELECT k.i, coalesce(bool_or(${raw(tupleMatch('psrc', 'srcport', 'pdst', 'dstport'))}), false) AS hs_fwd,
+         coalesce(bool_or(${raw(tupleMatch('pdst', 'dstport', 'psrc', 'srcport'))}), false) AS hs_rev
+  FROM k LEFT JOIN ${handshakes} AS h
+    ON k.protocol = 6
+   AND ((${raw(tupleMatch('psrc', 'srcport', 'pdst', 'dstport'))}) OR (${raw(tupleMatch('pdst', 'dstport', 'psrc', 'srcport'))}))
+   AND h.start_time >= k.day - INTERVAL 1 DAY AND h.start_time < k.day + INTERVAL 2 DAY
+  GROUP BY k.i
+)
+SELECT i, method,
+       CASE WHEN is_c2s THEN psrc ELSE pdst END AS client_addr, CASE WHEN is_c2s THEN srcport ELSE dstport END AS client_port,
+       CASE WHEN is_c2s THEN pdst ELSE psrc END AS server_addr, CASE WHEN is_c2s THEN dstport ELSE srcport END AS server_port
+FROM (SELECT k.*, m.hs_fwd, m.hs_rev, ${directionColumnsSql()} FROM k JOIN m USING (i))
+ORDER BY i`,
+  );
 }

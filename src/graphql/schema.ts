@@ -6,9 +6,16 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.ts';
 import './types/aggregates.ts';
 import './types/datasets.ts';
+import './types/edge-diff.ts';
+import './types/edge-graph.ts';
 import './types/flow.ts';
+import './types/flow-direction.ts';
 import './types/flow-filter-input.ts';
 import './types/flows.ts';
+import './types/handshake.ts';
+import './types/scan.ts';
+import './types/traffic-edge.ts';
+import './types/traffic-edge-endpoint.ts';
 
 /** The executable schema (built once per process). */
 export const schema: GraphQLSchema = builder.toSchema();
