@@ -27,13 +27,25 @@ const schema = z.object({
   graphiql: bool,
   /** Fill an empty warehouse with generated demo data before serving. */
   demo: bool,
+  /** API key file (src/domain/api-keys.ts); unset = no keys, everything open. */
+  apiKeysFile: z.string().min(1).optional(),
+  /** Allow-listed operations `{ "<sha256>": "<query>" }` (src/http/persisted-operations.ts). */
+  persistedOperationsFile: z.string().min(1).optional(),
+  /** Answer introspection queries (turn off in production; the schema is published as schema/schema.graphql). */
+  introspection: bool,
+  /** Scratch directory for dataset exports; default a fresh folder under the OS temp directory. */
+  exportDir: z.string().min(1).optional(),
+  /** Most rows of a row-level dataset download (flows, handshakes, edges). */
+  maxDatasetRows: int(1, 100_000_000),
+  /** Time budget of one dataset export. */
+  datasetTimeoutMs: int(1, 3_600_000),
 });
 
 /** The validated configuration. */
 export type Config = z.infer<typeof schema>;
 
-/** Where each setting comes from: its environment variable and its CLI flag. */
-const SOURCES: Record<keyof Config, { env: string; flag: string; default?: unknown }> = {
+/** Where each setting comes from: its environment variable and its CLI flag (docs/configuration.md lists them all). */
+export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: string; default?: unknown }>> = {
   dataDir: { env: 'FLOWQL_DATA', flag: '--data', default: './data' },
   port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
   host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
@@ -48,7 +60,14 @@ const SOURCES: Record<keyof Config, { env: string; flag: string; default?: unkno
   logLevel: { env: 'FLOWQL_LOG_LEVEL', flag: '--log-level', default: 'info' },
   graphiql: { env: 'FLOWQL_GRAPHIQL', flag: '--graphiql', default: true },
   demo: { env: 'FLOWQL_DEMO', flag: '--demo', default: false },
+  apiKeysFile: { env: 'FLOWQL_API_KEYS_FILE', flag: '--api-keys' },
+  persistedOperationsFile: { env: 'FLOWQL_PERSISTED_OPERATIONS_FILE', flag: '--persisted-operations' },
+  introspection: { env: 'FLOWQL_INTROSPECTION', flag: '--no-introspection', default: true },
+  exportDir: { env: 'FLOWQL_EXPORT_DIR', flag: '--export-dir' },
+  maxDatasetRows: { env: 'FLOWQL_MAX_DATASET_ROWS', flag: '--max-dataset-rows', default: 1_000_000 },
+  datasetTimeoutMs: { env: 'FLOWQL_DATASET_TIMEOUT_MS', flag: '--dataset-timeout-ms', default: 120_000 },
 };
+const SOURCES = CONFIG_SOURCES;
 
 /** Invalid configuration: every problem, each naming its variable and flag. */
 export class ConfigError extends Error {

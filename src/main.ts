@@ -3,13 +3,20 @@
  * process.env), builds the DuckDB instance, warehouse reader and GraphQL handler, listens, and shuts down cleanly
  * on SIGINT/SIGTERM (stop accepting, finish in-flight requests, close DuckDB).
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { parseConfig, type Config, type ConfigFlags } from './config.ts';
+import { parseApiKeyFile } from './domain/api-keys.ts';
 import { createApiYoga } from './graphql/yoga.ts';
+import { useNoIntrospection, useOperationMetrics } from './http/graphql-plugins.ts';
+import { loadPersistedOperations } from './http/persisted-operations.ts';
+import { createReadinessCheck } from './http/readiness.ts';
+import { createRequestHandler } from './http/request-handler.ts';
+import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.ts';
 import { openApiDatabase } from './store/duckdb.ts';
 import { createWarehouseReader } from './store/warehouse-reader.ts';
 
@@ -27,7 +34,18 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
   const root = resolve(config.dataDir);
   await mkdir(root, { recursive: true });
   const warehouse = createWarehouseReader(root);
-  const db = await openApiDatabase({ warehouseRoot: root, threads: config.duckdbThreads, memoryLimit: config.duckdbMemoryLimit });
+  const apiKeys = config.apiKeysFile ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile) : null;
+  const persisted = config.persistedOperationsFile ? await loadPersistedOperations(config.persistedOperationsFile) : null;
+  const exportDir = config.exportDir ? resolve(config.exportDir) : await mkdtemp(join(tmpdir(), 'flowql-exports-'));
+  await mkdir(exportDir, { recursive: true });
+  const metrics = createServerMetrics(warehouse);
+  const queryLog = meteredQueryLogger(log, metrics);
+  const db = await openApiDatabase({
+    warehouseRoot: root,
+    threads: config.duckdbThreads,
+    memoryLimit: config.duckdbMemoryLimit,
+    exportDirectory: exportDir,
+  });
   const graphiql = config.graphiql
     ? {
         graphiql: (await import('./graphql/graphiql-tabs.ts')).graphiqlOptions({ db, warehouse, log }),
@@ -37,7 +55,7 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
   const yoga = createApiYoga({
     db,
     warehouse,
-    log,
+    log: queryLog,
     limits: {
       maxPageSize: config.maxPageSize,
       defaultPageSize: config.defaultPageSize,
@@ -46,9 +64,24 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
     queryTimeoutMs: config.queryTimeoutMs,
     maxDepth: config.maxDepth,
     maxCost: config.maxCost,
+    plugins: [useOperationMetrics(metrics, log), ...(config.introspection ? [] : [useNoIntrospection()])],
     ...graphiql,
   });
-  const server = createServer(yoga);
+  const handler = createRequestHandler({
+    yoga,
+    db,
+    warehouse,
+    log: queryLog,
+    metrics,
+    apiKeys,
+    persisted,
+    readiness: createReadinessCheck(warehouse),
+    exportDir,
+    maxRows: config.maxDatasetRows,
+    maxRangeMs: config.maxRangeDays * 86_400_000,
+    timeoutMs: config.datasetTimeoutMs,
+  });
+  const server = createServer(handler);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => ok());
@@ -56,6 +89,8 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  if (apiKeys) log.info({ keys: apiKeys.byDigest.size, file: config.apiKeysFile }, 'API keys configured: every request needs a key');
+  else log.warn({}, 'no API keys configured (--api-keys / FLOWQL_API_KEYS_FILE): the API is open, every caller sees every account');
   log.info({ url: `${url}/graphql`, warehouse: root }, 'flowql API listening');
   return {
     url,
@@ -64,7 +99,9 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
       new Promise<void>((ok) => {
         server.close(() => {
           db.closeSync();
-          ok();
+          // Only the folder this process created is removed; a configured export directory is left alone.
+          if (config.exportDir) ok();
+          else void rm(exportDir, { recursive: true, force: true }).then(() => ok(), () => ok());
         });
         server.closeIdleConnections();
       }),

@@ -14,9 +14,22 @@ export function registerServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env FLOWQL_LOG_LEVEL, default info)')
     .option('--no-graphiql', 'do not serve GraphiQL at /graphql')
     .option('--demo', 'fill an empty warehouse with generated demo data first')
+    .option('--api-keys <file>', 'API key file; every request then needs a key (env FLOWQL_API_KEYS_FILE)')
+    .option('--persisted-operations <file>', 'allow-listed operations { sha256: query } (env FLOWQL_PERSISTED_OPERATIONS_FILE)')
+    .option('--no-introspection', 'refuse GraphQL introspection (env FLOWQL_INTROSPECTION=false)')
+    .option('--export-dir <dir>', 'scratch directory of dataset downloads (env FLOWQL_EXPORT_DIR, default a temp folder)')
+    .option('--max-dataset-rows <n>', 'most rows of a dataset download (env FLOWQL_MAX_DATASET_ROWS, default 1000000)')
+    .option('--dataset-timeout-ms <ms>', 'time budget of one dataset download (env FLOWQL_DATASET_TIMEOUT_MS, default 120000)')
     .action(async (options: Record<string, unknown>) => {
       const { serve } = await import('../main.ts');
       // commander sets graphiql=true unless --no-graphiql: pass it only when turned off, so FLOWQL_GRAPHIQL still applies.
-      await serve({ ...options, dataDir: options.data, graphiql: options.graphiql === false ? false : undefined });
+      await serve({
+        ...options,
+        dataDir: options.data,
+        graphiql: options.graphiql === false ? false : undefined,
+        introspection: options.introspection === false ? false : undefined,
+        apiKeysFile: options.apiKeys,
+        persistedOperationsFile: options.persistedOperations,
+      });
     });
 }

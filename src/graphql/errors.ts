@@ -1,9 +1,11 @@
 /**
  * How errors reach clients. Expected ones are typed by `extensions.code`: `BAD_USER_INPUT` (with `argument` and
- * `expected`, raised before any SQL runs), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`. Everything else is masked as
- * `Unexpected error.` (code `INTERNAL_SERVER_ERROR`) and logged with its real message.
+ * `expected`, raised before any SQL runs), `FORBIDDEN` (an account outside the API key's allow-list, with `argument`
+ * and `accountId`), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`. Everything else is masked as `Unexpected error.` (code
+ * `INTERNAL_SERVER_ERROR`) and logged with its real message.
  */
 import { GraphQLError } from 'graphql';
+import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
 import { QueryTimeoutError } from '../store/query-runner.ts';
 
@@ -32,6 +34,12 @@ export function maskApiError(error: unknown, log: ErrorLogger): GraphQLError {
     return new GraphQLError(original.message, {
       ...where,
       extensions: { code: 'BAD_USER_INPUT', argument: original.argument, expected: original.expected },
+    });
+  }
+  if (original instanceof ForbiddenError) {
+    return new GraphQLError(original.message, {
+      ...where,
+      extensions: { code: 'FORBIDDEN', argument: original.argument, accountId: original.accountId },
     });
   }
   if (original instanceof QueryTimeoutError) {

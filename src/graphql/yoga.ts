@@ -28,6 +28,17 @@ export interface ApiDeps {
   readonly renderGraphiQL?: YogaServerOptions<Record<string, unknown>, GraphQLContext>['renderGraphiQL'];
   /** Tenant allow-list for every request (API keys, later); null = all accounts. */
   readonly scopeAccountIds?: readonly string[] | null;
+  /** More plugins (the HTTP layer's operation metrics and logs, introspection off). */
+  readonly plugins?: readonly Plugin[];
+}
+
+/**
+ * What the HTTP layer (src/http/request-handler.ts) passes as yoga's server context for one request: the API key's
+ * account allow-list and the warehouse reader scoped to it (src/auth/scoped-warehouse.ts).
+ */
+export interface TenantServerContext {
+  readonly scopeAccountIds?: readonly string[] | null;
+  readonly warehouse?: WarehouseReader;
 }
 
 const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsReturned: 0, ms: 0 };
@@ -67,14 +78,17 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
     maskedErrors: {
       maskError: (error) => maskApiError(error, (err) => deps.log.error({ err }, 'unexpected error in a resolver')),
     },
-    plugins: [useOperationLimits(deps), useCostExtension(meters)],
-    context: ({ request }) => {
+    plugins: [useOperationLimits(deps), useCostExtension(meters), ...(deps.plugins ?? [])],
+    context: (initial) => {
+      const { request } = initial;
+      const tenant = initial as TenantServerContext;
       const cost = new CostMeter();
       meters.set(request, cost);
+      const warehouse = tenant.warehouse ?? deps.warehouse;
       return {
-        query: { db: deps.db, warehouse: deps.warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log },
+        query: { db: deps.db, warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log },
         limits: deps.limits,
-        scopeAccountIds: deps.scopeAccountIds ?? null,
+        scopeAccountIds: tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null,
         now: new Date(),
       };
     },

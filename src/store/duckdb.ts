@@ -14,6 +14,8 @@ export interface ApiDatabaseOptions {
   readonly threads?: number;
   /** e.g. `4GB`; default DuckDB's (80% of RAM). */
   readonly memoryLimit?: string;
+  /** Scratch directory the dataset exports write into (`COPY ... TO`), allowed next to the warehouse. */
+  readonly exportDirectory?: string;
 }
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
@@ -24,12 +26,13 @@ export async function openApiDatabase(options: ApiDatabaseOptions): Promise<Duck
   const connection = await instance.connect();
   try {
     const root = resolve(options.warehouseRoot);
-    const dir = root.endsWith(sep) ? root : root + sep;
+    const asDir = (path: string): string => (path.endsWith(sep) ? path : path + sep);
+    const dirs = [asDir(root), ...(options.exportDirectory ? [asDir(resolve(options.exportDirectory))] : [])];
     const statements = [
       "SET GLOBAL TimeZone = 'UTC'",
       ...(options.threads ? [`SET GLOBAL threads = ${Math.max(1, Math.floor(options.threads))}`] : []),
       ...(options.memoryLimit ? [`SET GLOBAL memory_limit = ${quote(options.memoryLimit)}`] : []),
-      `SET GLOBAL allowed_directories = [${quote(dir)}]`,
+      `SET GLOBAL allowed_directories = [${dirs.map(quote).join(', ')}]`,
       'SET GLOBAL enable_external_access = false',
       'SET GLOBAL lock_configuration = true',
     ];

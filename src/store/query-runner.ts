@@ -42,7 +42,8 @@ export class QueryTimeoutError extends Error {
   }
 }
 
-function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
+/** A bound parameter's value and explicit type (the dataset exporter binds its COPY statements the same way). */
+export function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
   if (value === null) return [null, SQLNULL];
   if (value instanceof Date) return [timestampValue(BigInt(value.getTime()) * 1000n), TIMESTAMP];
   if (Array.isArray(value)) {

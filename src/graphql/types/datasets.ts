@@ -3,6 +3,7 @@
  * bytes), `ingestStatus` (objects, records, rejects, last ingest) from the committed manifest, and
  * `interfaceStatus` (OK/NODATA/SKIPDATA per interface) from one query.
  */
+import { assertAccountsAllowed } from '../../domain/forbidden-error.ts';
 import { AGGREGATE_LIMITS, checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { TABLES, type TableName } from '../../store/layout.ts';
@@ -140,6 +141,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const first = checkCount('first', args.first, 1, MAX_PARTITIONS);
+      assertAccountsAllowed(ctx.scopeAccountIds, args.accountIds, 'accountIds');
       const query = {
         table: args.table,
         accountIds: args.accountIds ?? null,

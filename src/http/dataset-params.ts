@@ -1,0 +1,208 @@
+/**
+ * BI datasets as flat query parameters (`/datasets/topn.csv?from=2024-05-01&to=2024-05-02&by=DST_PORT&limit=20`):
+ * Power BI, Excel and Grafana build URLs, not GraphQL variables. Parameters map onto the same FlowFilter and the same
+ * aggregate arguments as GraphQL and go through the same validation and limits; an error names the URL parameter.
+ * Lists repeat the parameter or separate values by commas (`port=80,443&port=8000-8999`); enum values are
+ * case-insensitive (`by=dst_port`).
+ */
+import { EDGE_ORDERS } from '../analytics/edge-query.ts';
+import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
+import {
+  AGGREGATE_LIMITS, FLOW_BOUNDS, FLOW_DIMENSIONS, FLOW_METRICS, TIME_INTERVALS, TOP_N_KEYS, checkBuckets, checkCount,
+  checkDimensions, type FlowValue, type TimeInterval,
+} from '../domain/aggregate-enums.ts';
+import { ForbiddenError } from '../domain/forbidden-error.ts';
+import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
+import { InputError } from '../domain/input-error.ts';
+import { protocolNumber } from '../domain/protocols.ts';
+import type { DatasetName, DatasetRequest } from '../store/dataset-export.ts';
+
+/** Server settings the parser needs. */
+export interface DatasetOptions extends Pick<FlowFilterOptions, 'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds'> {
+  /** Most rows of a row-level dataset (flows, handshakes, edges). */
+  readonly maxRows: number;
+}
+
+/** URL parameter -> FlowFilter field; `parse` turns one text value into the filter's input shape. */
+const FILTER_PARAMS: Readonly<Record<string, { field: string; parse?: (v: string, param: string) => unknown }>> = {
+  accountId: { field: 'accountIds' },
+  region: { field: 'regions' },
+  vpcId: { field: 'vpcIds' },
+  subnetId: { field: 'subnetIds' },
+  instanceId: { field: 'instanceIds' },
+  interfaceId: { field: 'interfaceIds' },
+  srcAddr: { field: 'srcAddr' },
+  dstAddr: { field: 'dstAddr' },
+  addr: { field: 'addr' },
+  cidr: { field: 'addr' },
+  notSrcAddr: { field: 'notSrcAddr' },
+  notDstAddr: { field: 'notDstAddr' },
+  notAddr: { field: 'notAddr' },
+  srcPort: { field: 'srcPort', parse: portRange },
+  dstPort: { field: 'dstPort', parse: portRange },
+  port: { field: 'port', parse: portRange },
+  notPort: { field: 'notPorts', parse: portRange },
+  protocol: { field: 'protocols', parse: protocol },
+  notProtocol: { field: 'notProtocols', parse: protocol },
+  action: { field: 'actions', parse: (v) => v.toUpperCase() },
+  logStatus: { field: 'logStatuses', parse: (v) => v.toUpperCase() },
+  flowDirection: { field: 'flowDirections', parse: (v) => v.toLowerCase() },
+  trafficPath: { field: 'trafficPaths', parse: integerText },
+  pktSrcAwsService: { field: 'pktSrcAwsServices' },
+  pktDstAwsService: { field: 'pktDstAwsServices' },
+};
+
+const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
+  flows: ['limit'],
+  summary: ['values'],
+  timeseries: ['interval', 'values', 'by', 'maxSeries', 'rankBy'],
+  topn: ['by', 'metric', 'values', 'limit'],
+  breakdown: ['by', 'metric', 'values', 'limit'],
+  handshakes: ['state', 'limit'],
+  edges: ['level', 'orderBy', 'limit'],
+};
+
+function integerText(v: string): unknown {
+  return /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
+function portRange(v: string, param: string): unknown {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v);
+  if (!m) throw new InputError(param, 'a port or port range such as 443 or 1024-65535', v);
+  return { from: Number(m[1]), to: m[2] === undefined ? Number(m[1]) : Number(m[2]) };
+}
+
+function protocol(v: string): unknown {
+  return /^\d+$/.test(v) ? Number(v) : (protocolNumber(v) ?? v);
+}
+
+/** Every value of a parameter, split on commas, empty pieces dropped. */
+function values(params: URLSearchParams, name: string): string[] {
+  return params.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+function single(params: URLSearchParams, name: string): string | null {
+  const all = params.getAll(name);
+  if (all.length > 1) throw new InputError(name, 'a single value', all);
+  return all[0]?.trim() || null;
+}
+
+function enumValue<T extends string>(params: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
+  const v = single(params, name);
+  if (v === null) return fallback;
+  const upper = v.toUpperCase().replaceAll('-', '_');
+  if (!(allowed as readonly string[]).includes(upper)) throw new InputError(name, `one of ${allowed.join(', ')}`, v);
+  return upper as T;
+}
+
+function enumList<T extends string>(params: URLSearchParams, name: string, allowed: readonly T[]): T[] | null {
+  const list = values(params, name);
+  if (list.length === 0) return null;
+  return list.map((v, i) => {
+    const upper = v.toUpperCase().replaceAll('-', '_');
+    if (!(allowed as readonly string[]).includes(upper)) throw new InputError(`${name}[${i}]`, `one of ${allowed.join(', ')}`, v);
+    return upper as T;
+  });
+}
+
+function count(params: URLSearchParams, name: string, fallback: number, max: number): number {
+  const v = single(params, name);
+  if (v === null) return Math.min(fallback, max);
+  if (!/^\d+$/.test(v)) throw new InputError(name, `an integer from 1 to ${max}`, v);
+  return checkCount(name, Number(v), 1, max);
+}
+
+const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+
+/** Renames a filter error's argument path (`filter.accountIds[1]`) to the URL parameter that carried it. */
+function asParameterError(err: unknown, byField: ReadonlyMap<string, string>): unknown {
+  if (!(err instanceof InputError) && !(err instanceof ForbiddenError)) return err;
+  const m = /^filter\.(\w+)(.*)$/.exec(err.argument);
+  if (!m) return err;
+  const param = m[1] === 'timeRange' ? (/^\.(from|to)/.exec(m[2]!)?.[1] ?? 'from') : (byField.get(m[1]!) ?? m[1]!);
+  if (err instanceof ForbiddenError) return new ForbiddenError(param, err.accountId);
+  const renamed = new InputError(param, err.expected);
+  renamed.message = err.message.replace(`Invalid ${err.argument}:`, `Invalid ${param}:`);
+  return renamed;
+}
+
+/** The filter of a dataset URL, validated as GraphQL validates `filter`. */
+export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterOptions): FlowFilter {
+  const input: Record<string, unknown> = {};
+  const byField = new Map<string, string>();
+  for (const [param, spec] of Object.entries(FILTER_PARAMS)) {
+    const list = values(params, param);
+    if (list.length === 0) continue;
+    const parsed = list.map((v) => (spec.parse ? spec.parse(v, param) : v));
+    input[spec.field] = [...((input[spec.field] as unknown[] | undefined) ?? []), ...parsed];
+    byField.set(spec.field, param);
+  }
+  const from = single(params, 'from');
+  const to = single(params, 'to');
+  if (from !== null || to !== null) input.timeRange = { from, to };
+  try {
+    return validateFlowFilter(input, { ...options, argument: 'filter' });
+  } catch (err) {
+    throw asParameterError(err, byField);
+  }
+}
+
+/** Validates the parameters of `/datasets/<dataset>.*`; throws InputError (or ForbiddenError) naming the parameter. */
+export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParams, options: DatasetOptions): DatasetRequest {
+  const known = new Set(['from', 'to', ...Object.keys(FILTER_PARAMS), ...DATASET_PARAMS[dataset]]);
+  for (const name of new Set(params.keys())) {
+    if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
+  }
+  const filter = parseDatasetFilter(params, options);
+  const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', ALL_VALUES) ?? fallback;
+  switch (dataset) {
+    case 'flows':
+      return { dataset, filter, limit: count(params, 'limit', options.maxRows, options.maxRows) };
+    case 'summary':
+      return { dataset, filter, values: valueList(ALL_VALUES) };
+    case 'timeseries': {
+      const interval = enumValue(params, 'interval', Object.keys(TIME_INTERVALS) as TimeInterval[], 'HOUR');
+      checkBuckets('interval', filter.timeRange, interval);
+      const dimension = single(params, 'by') === null ? null : enumValue(params, 'by', FLOW_DIMENSIONS, 'SRC_ADDR');
+      const groupBy = dimension
+        ? {
+            dimension,
+            maxSeries: count(params, 'maxSeries', 10, AGGREGATE_LIMITS.maxSeries),
+            rankBy: enumValue(params, 'rankBy', FLOW_METRICS, 'BYTES'),
+          }
+        : null;
+      return { dataset, filter, interval, values: valueList(['RECORDS', 'BYTES', 'PACKETS']), groupBy };
+    }
+    case 'topn':
+      return {
+        dataset,
+        filter,
+        by: enumValue(params, 'by', TOP_N_KEYS, 'ADDRESS_PAIR'),
+        metric: enumValue(params, 'metric', FLOW_METRICS, 'BYTES'),
+        values: valueList(['RECORDS', 'BYTES', 'PACKETS']),
+        limit: count(params, 'limit', 10, AGGREGATE_LIMITS.maxTopN),
+      };
+    case 'breakdown': {
+      const dims = enumList(params, 'by', FLOW_DIMENSIONS);
+      if (!dims) throw new InputError('by', `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions} dimensions of ${FLOW_DIMENSIONS.join(', ')}`);
+      return {
+        dataset,
+        filter,
+        dimensions: checkDimensions('by', dims),
+        orderBy: enumValue(params, 'metric', FLOW_METRICS, 'BYTES'),
+        values: valueList(['RECORDS', 'BYTES', 'PACKETS']),
+        limit: count(params, 'limit', 100, AGGREGATE_LIMITS.maxBreakdownRows),
+      };
+    }
+    case 'handshakes':
+      return { dataset, filter, states: enumList(params, 'state', HANDSHAKE_STATES), limit: count(params, 'limit', 10_000, options.maxRows) };
+    case 'edges':
+      return {
+        dataset,
+        filter,
+        level: enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
+        orderBy: enumValue(params, 'orderBy', EDGE_ORDERS, 'BYTES'),
+        limit: count(params, 'limit', 1000, options.maxRows),
+      };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `GET /datasets/<name>.<csv|json|parquet>`: a BI dataset over plain HTTP. The request is validated like its GraphQL
+ * counterpart (same filter, limits and tenant scope), DuckDB writes the file (src/store/dataset-export.ts), and the
+ * bytes stream to the client with a download name, so a million-row CSV never sits in memory.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Tenant } from '../domain/api-keys.ts';
+import { CostMeter } from '../store/query-cost.ts';
+import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import { DATASET_NAMES, exportDataset, type DatasetName } from '../store/dataset-export.ts';
+import { DATASET_FORMATS, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
+import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import { parseDatasetRequest } from './dataset-params.ts';
+import { sendError, sendFailure } from './http-responses.ts';
+import type { ServerMetrics } from './server-metrics.ts';
+
+/** What the dataset route needs from the server. */
+export interface DatasetRouteDeps {
+  readonly db: QueryContext['db'];
+  readonly log: QueryLogger & { error(obj: object, msg: string): void };
+  /** Directory the exports are written into (allowed to the API's DuckDB instance). */
+  readonly exportDir: string;
+  readonly maxRows: number;
+  readonly maxRangeMs: number;
+  /** Time budget of one export. */
+  readonly timeoutMs: number;
+  readonly metrics: ServerMetrics;
+}
+
+const CONTENT_TYPES: Record<DatasetFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+};
+
+const PATH = /^\/datasets\/([a-z]+)\.([a-z]+)$/;
+
+/** The dataset and format of a `/datasets/...` path, or null when the path names none. */
+export function datasetOfPath(path: string): { name: DatasetName; format: DatasetFormat } | null {
+  const m = PATH.exec(path);
+  if (!m || !(DATASET_NAMES as readonly string[]).includes(m[1]!) || !(DATASET_FORMATS as readonly string[]).includes(m[2]!)) return null;
+  return { name: m[1] as DatasetName, format: m[2] as DatasetFormat };
+}
+
+/** Answers one dataset request for `tenant` over `warehouse` (already scoped to the tenant); returns the status. */
+export async function handleDatasetRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  tenant: Tenant,
+  warehouse: WarehouseReader,
+  deps: DatasetRouteDeps,
+): Promise<number> {
+  const target = datasetOfPath(url.pathname);
+  if (!target) {
+    sendError(res, 404, 'NOT_FOUND', `No dataset at ${url.pathname}: expected /datasets/<${DATASET_NAMES.join('|')}>.<${DATASET_FORMATS.join('|')}>`);
+    return 404;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Datasets are read with GET', {}, { allow: 'GET, HEAD' });
+    return 405;
+  }
+  const ctx: QueryContext = { db: deps.db, warehouse, cost: new CostMeter(), deadline: Date.now() + deps.timeoutMs, log: deps.log };
+  try {
+    const request = parseDatasetRequest(target.name, url.searchParams, {
+      now: new Date(),
+      latestDataEnd: await warehouse.latestDataEnd(),
+      maxRangeMs: deps.maxRangeMs,
+      scopeAccountIds: tenant.accounts,
+      maxRows: deps.maxRows,
+    });
+    const file = await exportDataset(ctx, request, target.format, deps.exportDir);
+    const { from, to } = request.filter.timeRange;
+    const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    const filename = `flowql-${target.name}-${stamp(from)}-${stamp(to)}.${target.format}`;
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[target.format],
+      'content-length': file.bytes,
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'no-store',
+      'x-flowql-rows': String(file.rows),
+      'x-flowql-limit-reached': String(file.limitReached),
+      'x-flowql-cost': JSON.stringify(ctx.cost.snapshot()),
+    });
+    const labels = { dataset: target.name, format: target.format };
+    deps.metrics.datasetExports.inc(labels);
+    if (req.method === 'HEAD') {
+      file.stream.destroy();
+      res.end();
+      return 200;
+    }
+    deps.metrics.datasetBytes.inc(labels, file.bytes);
+    await new Promise<void>((done) => {
+      file.stream.once('error', (err) => {
+        deps.log.error({ err, dataset: target.name }, 'dataset stream failed');
+        res.destroy(err);
+        done();
+      });
+      res.once('close', () => {
+        file.stream.destroy();
+        done();
+      });
+      file.stream.pipe(res);
+    });
+    return 200;
+  } catch (err) {
+    return sendFailure(res, err, (e) => deps.log.error({ err: e, dataset: target.name }, 'dataset export failed'));
+  }
+}
