@@ -2,11 +2,13 @@
  * Loads one text flow-log object (gzip or plain) into the batch table. DuckDB's CSV reader takes every well-formed
  * line at C++ speed; the lines it rejects (double spaces, tabs, a repeated header, garbage) go through the TS line
  * parser, which keeps what it can and names the reason for the rest. Line numbers are the object's own (header = 1).
+ * The CSV reader numbers only the rows it returns and skips empty lines silently, so a good row's line is its
+ * ordinality shifted by the rejected and the empty lines above it (empty lines are found by a cheap line count).
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { build, raw, sql } from '../store/sql.ts';
+import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { compileLayout, isHeaderLine, parseLine, type HeaderLayout } from './line-parser.ts';
 import { csvColumnsSql, projection, rawType, type SourceContext } from './ingest-projection.ts';
 
@@ -74,6 +76,9 @@ export async function loadTextObject(
     `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='-', store_rejects=true, ` +
       `compression='${gzip ? 'gzip' : 'none'}', columns=${csvColumnsSql(layout)}`,
   );
+  // The reject tables belong to the connection and outlive the scan; a scan without errors adds no row to them, so
+  // stale rows of the connection's previous object would be taken for this one's.
+  await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
   const inserted = await run(
     c,
     'ingest.load_text',
@@ -83,15 +88,17 @@ export async function loadTextObject(
   const records = Number(inserted.rowsChanged);
   const failed = (
     await c.runAndReadAll(
-      `SELECT line, any_value(csv_line) AS text FROM reject_errors
-       WHERE scan_id = (SELECT max(scan_id) FROM reject_scans) GROUP BY line ORDER BY line`,
+      `SELECT line, any_value(csv_line) AS text FROM temp.main.reject_errors GROUP BY line ORDER BY line`,
     )
   ).getRowObjectsJS();
-  if (failed.length === 0) return { records, rejects: [] };
-
   const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
-  // Good row k (1-based) sits after the i-th failed line iff k > line_i - hdr - i: shift it by that many lines.
-  const thresholds = lines.map((l, i) => l.line - hdr - (i + 1));
+  const empty = await emptyLines(c, path, gzip, hdr + records + lines.length);
+  if (lines.length === 0 && empty.length === 0) return { records, rejects: [] };
+
+  // Lines that produced no good row, in order. Good row k (1-based) sits after the i-th of them iff
+  // k > line_i - hdr - i: shift it by that many lines.
+  const skipped = [...lines.map((l) => l.line), ...empty].sort((a, b) => a - b);
+  const thresholds = skipped.map((line, i) => line - hdr - (i + 1));
   await run(
     c,
     'ingest.fix_lines',
@@ -118,6 +125,31 @@ export async function loadTextObject(
   }
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued);
   return { records: records + rescued.length, rejects };
+}
+
+/** Reads each line as one column: empty lines come back as NULL rows instead of being skipped. */
+function lineReader(path: string, gzip: boolean): SqlFragment {
+  // A 4-byte delimiter no flow log contains; strict_mode=false keeps a line that happens to contain it as one row.
+  const options = raw(
+    `delim='\x01\x02\x03\x04', quote='', escape='', header=false, auto_detect=false, strict_mode=false, ` +
+      `compression='${gzip ? 'gzip' : 'none'}', columns={'l': 'VARCHAR'}`,
+  );
+  return sql`read_csv(${path}, ${options})`;
+}
+
+/**
+ * Physical numbers of the empty lines of an object whose reader returned `accounted` lines (header, good rows and
+ * rejected lines). One line count settles the usual case (no empty line); only a mismatch pays for their positions.
+ */
+async function emptyLines(c: DuckDBConnection, path: string, gzip: boolean, accounted: number): Promise<number[]> {
+  const q = build('ingest.count_lines', sql`SELECT count(*) AS n FROM ${lineReader(path, gzip)}`);
+  const [counted] = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
+  if (Number(counted!.n) === accounted) return [];
+  const e = build(
+    'ingest.empty_lines',
+    sql`SELECT ordinality AS line FROM ${lineReader(path, gzip)} WITH ORDINALITY WHERE l IS NULL OR trim(l, E'\r') = '' ORDER BY 1`,
+  );
+  return (await c.runAndReadAll(e.text, e.params as DuckDBValue[])).getRowObjectsJS().map((r) => Number(r.line));
 }
 
 /** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */

@@ -1,9 +1,10 @@
 // The fast path (DuckDB's CSV reader + the TS parser for its rejects) against the TS parser alone, on
 // test/fixtures/ingest/mixed.log (expected outcome in mixed.expected.md).
 import { createReadStream } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FORMAT_STRING } from '../../../src/domain/fields.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
@@ -11,11 +12,13 @@ import { layoutFromFirstLine, loadTextObject, readFirstLine } from '../../../src
 import { readFlowFile } from '../../../src/ingest/flow-file-reader.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/ingest/mixed.log');
+const HEADER_LINE = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const CTX = { sourceId: 7, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
 
 let engine: IngestEngine;
+let dir: string;
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'flowql-load-'));
+  dir = await mkdtemp(join(tmpdir(), 'flowql-load-'));
   engine = await openIngestEngine(join(dir, 'ledger.duckdb'), dir, { threads: 1 });
 });
 afterAll(() => engine.close());
@@ -99,5 +102,56 @@ describe('loadTextObject', () => {
         rec.log_status,
       ]);
     });
+  });
+
+  // DuckDB's CSV reader skips empty lines without a trace; a record's line (and so its flow_id) must still be its own.
+  // Each record's bytes value is 100 x its line number, so the expected lines can be read off the text.
+  const rec = (line: number, extra = '') => `2 111122223333 eni-e${line} 10.0.0.1${extra} 10.0.0.2 443 50000 6 1 ${line * 100} 1700000000 1700000060 ACCEPT OK`;
+  const BLANKS_ONLY = [HEADER_LINE, rec(2), '', rec(4), '', '', rec(7), rec(8), ''].join('\n'); // lines 2, 4, 7, 8
+  const BLANKS_AND_REJECTS = [
+    HEADER_LINE, // 1
+    '', // 2: empty
+    rec(3), // 3
+    rec(4, ' '), // 4: double space -> rescued by the parser
+    '', // 5: empty
+    '   ', // 6: spaces only -> neither record nor reject
+    rec(7).replace('443', '70000'), // 7: reject srcport
+    '', // 8: empty
+    rec(9), // 9
+    '', // 10: empty
+    rec(11), // 11
+  ].join('\n') + '\n';
+
+  const cases = [
+    { title: 'empty lines only', text: BLANKS_ONLY, lines: [2, 4, 7, 8], rejects: [] as number[][] },
+    { title: 'empty lines, a rescued line and a reject', text: BLANKS_AND_REJECTS, lines: [3, 4, 9, 11], rejects: [[7]] },
+  ];
+  let nextId = 20;
+  for (const { title, text, lines, rejects } of cases) {
+    for (const gzip of [false, true]) {
+      it(`numbers records by their own line across ${title} (${gzip ? 'gzip' : 'plain'})`, async () => {
+        const path = join(dir, `blank-${nextId}.log${gzip ? '.gz' : ''}`);
+        await writeFile(path, gzip ? gzipSync(text) : text);
+        const ctx = { ...CTX, sourceId: nextId++ };
+        const { layout, header } = layoutFromFirstLine((await readFirstLine(path, gzip))!, DEFAULT_FORMAT_STRING);
+        const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, ctx);
+        expect(result.records).toBe(lines.length);
+        expect(result.rejects.map((r) => [r.line])).toEqual(rejects);
+        const rows = await batchRows(ctx.sourceId);
+        expect(rows.map((r) => [r.source_line, Number(r.bytes) / 100])).toEqual(lines.map((l) => [l, l]));
+      });
+    }
+  }
+
+  it('gives an object without rejects none of the rejects of the previous object on the same connection', async () => {
+    const conn = engine.loaders[0]!;
+    const { layout } = layoutFromFirstLine(HEADER_LINE, DEFAULT_FORMAT_STRING);
+    const withRejects = await loadTextObject(conn, FIXTURE, false, layout, true, { ...CTX, sourceId: 40 });
+    expect(withRejects.rejects.map((r) => r.line)).toEqual([6, 7, 11]);
+    const path = join(dir, 'clean.log');
+    await writeFile(path, `${HEADER_LINE}\n${rec(2)}\n${rec(3)}\n`);
+    const clean = await loadTextObject(conn, path, false, layout, true, { ...CTX, sourceId: 41 });
+    expect([clean.records, clean.rejects.length]).toEqual([2, 0]);
+    expect((await batchRows(41)).map((r) => r.source_line)).toEqual([2, 3]);
   });
 });
