@@ -1,7 +1,7 @@
 /**
  * The first CTEs of every connection query: raw records turned into observations with the packet-level addresses,
  * the direction relative to the recording interface (given or inferred), and whether the interface forwards traffic
- * for others (a NAT gateway). CTE names defined here: `rec`, `own_addr`, `forwarding`, `obs`.
+ * for others (a NAT gateway). CTE names defined here: `rec`, `own_candidates`, `own_ranked`, `own_addr`, `forwarding`, `obs`.
  *
  * Rules (docs/semantics.md §1, §2, §5), as implemented:
  * - psrc/pdst = pkt-srcaddr/pkt-dstaddr when present, else srcaddr/dstaddr: the true ends of the packet.
@@ -9,7 +9,8 @@
  *   seen in the most records of that interface (per address family; an IPv4 candidate must be private, because AWS
  *   always logs an interface's private IPv4 address); srcaddr own -> egress, dstaddr own -> ingress. Two private
  *   addresses seen in exactly as many records (one peer only) cannot be told apart: both count as own, and the
- *   records are taken as egress.
+ *   records are taken as egress, unless one of them is the sole own address of another interface (its peer's, when
+ *   the peer's interface saw more traffic): then the other one is this interface's.
  * - A forwarding interface has no instance and either a NAT interface-type or a record whose packet address differs
  *   from the logged one. At such an interface the records whose packet addresses equal the logged ones are its own
  *   outside legs (NAT IP <-> internet host): the same bytes as the inside legs under a translated tuple. They are
@@ -41,11 +42,17 @@ own_candidates AS (
         UNION ALL SELECT interface_id, dstaddr FROM rec WHERE flow_direction IS NULL)
   GROUP BY interface_id, addr
 ),
-own_addr AS (
-  SELECT interface_id, list(addr) AS addrs
+own_ranked AS (
+  SELECT *, count(*) OVER (PARTITION BY interface_id, contains(addr, ':')) AS tied
   FROM (SELECT * FROM own_candidates
         WHERE contains(addr, ':') OR regexp_matches(addr, ${PRIVATE_IPV4_PATTERN})
         QUALIFY n = max(n) OVER (PARTITION BY interface_id, contains(addr, ':')))
+),
+own_addr AS (
+  SELECT interface_id, list(addr) AS addrs
+  FROM own_ranked AS o
+  WHERE tied = 1
+     OR addr NOT IN (SELECT s.addr FROM own_ranked AS s WHERE s.tied = 1 AND s.interface_id <> o.interface_id)
   GROUP BY interface_id
 ),
 forwarding AS (
