@@ -5,7 +5,7 @@
  * or the process dies mid-download; memory stays flat however large the file.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import type { ReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlowFilter } from '../domain/flow-filter.ts';
@@ -164,7 +164,7 @@ export async function exportDataset(ctx: QueryContext, req: DatasetRequest, form
     ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), rows, bytes: size }, 'query');
     // COPY only reports its row count: a file holding exactly `limit` rows may or may not have been cut.
     const limitReached = rows >= limit;
-    return { stream: createReadStream('', { fd: handle.fd, autoClose: true }), bytes: size, rows, limitReached };
+    return { stream: handle.createReadStream({ autoClose: true }), bytes: size, rows, limitReached };
   } catch (err) {
     await rm(target, { force: true });
     const ms = Math.round(performance.now() - started);
