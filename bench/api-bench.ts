@@ -6,6 +6,7 @@
  *
  * Data: generated once (src/generator, 2 days) and ingested (src/ingest) into .bench/api-<N>/, reused afterwards.
  * Targets (issue 4): ratio <= 1.2; a page of flows <= 50 ms; a one-day top-N <= 300 ms.
+ * The server is the GraphQL handler `flowql serve` mounts (createApiYoga on a node http server, locked-down DuckDB).
  * Baselines run on their own DuckDB instance with default settings, reading the warehouse by glob with Hive
  * partitions, as a user scripting DuckDB by hand would; statements of one question run concurrently, as GraphQL
  * resolves root fields concurrently.
@@ -15,16 +16,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { validateFlowFilter } from '../src/domain/flow-filter.ts';
 import { HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
-import { generateDataset } from '../src/generator/generate-dataset.ts';
 import { EXAMPLE_QUERIES, exampleContext, type ExampleContext } from '../src/graphql/graphiql-tabs.ts';
-import { createLocalWarehouseStorage } from '../src/ingest/local-warehouse-storage.ts';
-import { createProgressReporter } from '../src/ingest/ingest-progress.ts';
-import { runIngest } from '../src/ingest/ingest-run.ts';
-import { startApiServer } from '../src/main.ts';
+import { createApiYoga } from '../src/graphql/yoga.ts';
+import { openApiDatabase } from '../src/store/duckdb.ts';
 import type { Manifest } from '../src/store/layout.ts';
 import { CostMeter } from '../src/store/query-cost.ts';
 import { runQuery } from '../src/store/query-runner.ts';
@@ -51,6 +49,11 @@ async function ensureData(): Promise<Manifest> {
     console.log(`reusing ${root} (${existing.ingest.records} records, ${existing.files.length} files)`);
     return existing;
   }
+  // Generator and ingester load only when data must be made (a reused warehouse needs neither).
+  const { generateDataset } = await import('../src/generator/generate-dataset.ts');
+  const { createLocalWarehouseStorage } = await import('../src/ingest/local-warehouse-storage.ts');
+  const { createProgressReporter } = await import('../src/ingest/ingest-progress.ts');
+  const { runIngest } = await import('../src/ingest/ingest-run.ts');
   if (!existsSync(join(source, 'ground-truth.json'))) {
     console.log(`generating ${N} records into ${source} ...`);
     const g = await generateDataset({ outDir: source, records: N, days: 2, seed: 7 });
@@ -130,7 +133,7 @@ function baselineStatements(c: ExampleContext): Record<string, { text: string; p
     ],
     Coverage: [
       {
-        text: `SELECT account_id, region, interface_id, count(*) AS n, count(*) FILTER (WHERE log_status = 'NODATA') AS nd, count(*) FILTER (WHERE log_status = 'SKIPDATA') AS sd FROM ${flows} WHERE ${day} GROUP BY ALL ORDER BY sd DESC, nd DESC LIMIT 6`,
+        text: `SELECT account_id, region, interface_id, count(*) AS n, count(*) FILTER (WHERE log_status = 'OK') AS ok, count(*) FILTER (WHERE log_status = 'NODATA') AS nd, count(*) FILTER (WHERE log_status = 'SKIPDATA') AS sd, min(start_time), max(coalesce(end_time, start_time)) FROM ${flows} WHERE ${day} GROUP BY ALL ORDER BY sd DESC, nd DESC, account_id, region, interface_id LIMIT 6`,
         params: w,
       },
     ],
@@ -150,7 +153,6 @@ async function runAll(db: DuckDBInstance, statements: { text: string; params: Du
   );
 }
 
-const quiet = { info: () => {}, warn: () => {} };
 const fmt = (ms: number) => ms.toFixed(1).padStart(8);
 const line = (name: string, api: { p50: number; p95: number }, base: { p50: number; p95: number }, target = '') =>
   console.log(
@@ -161,6 +163,7 @@ const header = (first: string) =>
     `\n${first.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'SQL p50'.padStart(8)} ${'SQL p95'.padStart(8)} ${'ratio'.padStart(7)}  target`,
   );
 
+const quiet = { info: () => {}, warn: () => {} };
 const manifest = await ensureData();
 const newest = manifest.files.filter((f) => f.table === 'flows').reduce((d, f) => (f.date > d ? f.date : d), '');
 const dayRecords = manifest.files
@@ -178,11 +181,21 @@ console.log(
   `day ${newest} (${dayRecords} of ${manifest.ingest.records} records), instance ${ctx.instanceId}, ${RUNS} runs each`,
 );
 
-const server = await startApiServer(
-  parseConfig({}, { dataDir: root, port: 0, logLevel: 'silent', queryTimeoutMs: 120_000, graphiql: false }),
-  pino({ level: 'silent' }),
-);
-const endpoint = `${server.url}/graphql`;
+// The API as `flowql serve` mounts it: the locked-down DuckDB instance, the yoga handler, a node http server.
+const apiDb = await openApiDatabase({ warehouseRoot: root });
+const yoga = createApiYoga({
+  db: apiDb,
+  warehouse: createWarehouseReader(root),
+  log: { ...quiet, error: (obj: object) => console.error(obj) },
+  limits: { maxPageSize: 1000, defaultPageSize: 100, maxRangeMs: 31 * 86_400_000 },
+  queryTimeoutMs: 120_000,
+  maxDepth: 12,
+  maxCost: 100_000,
+  graphiql: false,
+});
+const server = createServer(yoga);
+await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 const post = async (query: string) => {
   const res = await fetch(endpoint, {
     method: 'POST',
@@ -229,6 +242,7 @@ try {
     }
   }
 } finally {
-  await server.close();
+  await new Promise((ok) => server.close(ok));
+  apiDb.closeSync();
   baselineDb.closeSync();
 }
