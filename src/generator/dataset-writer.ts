@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { headerLine, type FlowRecord } from './flow-log-formats.ts';
 import { LineBuffer } from './line-buffer.ts';
-import { compileLineEncoder, type LineEncoder } from './line-encoder.ts';
+import { compileLineEncoder, type LineEncoder, type PreparedInterface } from './line-encoder.ts';
 import { buildObjectKey } from './object-key-builder.ts';
 import type { AwsParquetWriter } from './aws-parquet-writer.ts';
 import type { FlowLogTruth, PartitionTruth } from './ground-truth.ts';
@@ -44,6 +44,7 @@ interface FlowLogState {
 /** Counters of one interface's partition: per UTC day number, [ok, nodata, skipdata]; the last day is cached. */
 interface InterfaceSlot {
   readonly log: FlowLogState;
+  readonly prepared: PreparedInterface;
   readonly accountId: string;
   readonly region: string;
   readonly days: Map<number, number[]>;
@@ -99,7 +100,7 @@ export class DatasetWriter {
     const slot = this.slots.get(iface) ?? this.addSlot(iface);
     const state = slot.log;
     r.version = state.def.version;
-    state.encode(r, state.out);
+    state.encode.encode(r, state.out, slot.prepared);
     state.pending++;
     state.records++;
     this.records++;
@@ -196,7 +197,15 @@ export class DatasetWriter {
     const log = this.states.get(iface.flowLog);
     if (log === undefined) throw new Error(`dataset-writer: interface ${iface.interfaceId} has an unknown flow log`);
     const accountId = ACCOUNT_ID.test(iface.recordAccountId) ? iface.recordAccountId : iface.flowLog.accountId;
-    const slot: InterfaceSlot = { log, accountId, region: iface.region, days: new Map(), day: NaN, counts: [] };
+    const slot: InterfaceSlot = {
+      log,
+      prepared: log.encode.prepare({ ...iface, version: log.def.version }),
+      accountId,
+      region: iface.region,
+      days: new Map(),
+      day: NaN,
+      counts: [],
+    };
     this.slots.set(iface, slot);
     return slot;
   }

@@ -2,13 +2,39 @@
  * Renders a FlowRecord as one text line (fields separated by single spaces, LF-terminated) straight into a
  * LineBuffer, in a flow log's field order. A switch on a per-field code reads each property by its literal name, so
  * every load is monomorphic; indexing the record by a variable field name was a slow generic lookup per field.
- * The bytes are exactly those of `compileRenderer(fields)(r) + '\n'` in latin1 (a unit test holds it to that).
+ * Runs of adjacent fields that an interface writes identically in every record (version, account, ids, region, AZ:
+ * half the bytes of a v5 line) are encoded once per interface and copied whole when the record holds exactly those
+ * values (checked per record, so a record that differs is still rendered field by field). The bytes are exactly
+ * those of `compileRenderer(fields)(r) + '\n'` in latin1 (a unit test holds it to that).
  */
 import type { FlowRecord, GeneratedField } from './flow-log-formats.ts';
-import type { LineBuffer } from './line-buffer.ts';
+import { encodeAscii, type LineBuffer } from './line-buffer.ts';
 
-/** Writes one record as a line into a buffer. */
-export type LineEncoder = (r: FlowRecord, out: LineBuffer) => void;
+/** What an interface writes in every record: its ids, region, AZ and its flow log's version. */
+export interface InterfaceStrings {
+  readonly version: number;
+  readonly recordAccountId: string;
+  readonly interfaceId: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly instanceId: string;
+  readonly region: string;
+  readonly azId: string;
+}
+
+/** An interface's runs of constant fields, with their bytes (see compileLineEncoder). */
+export interface PreparedInterface {
+  readonly values: readonly (readonly (string | number)[])[];
+  readonly bytes: readonly Uint8Array[];
+}
+
+/** Renders records in one field order. */
+export interface LineEncoder {
+  /** Encodes the runs of fields that `iface` writes identically in every record. */
+  prepare(iface: InterfaceStrings): PreparedInterface;
+  /** Writes `r` as a line; `prepared` (of the logging interface) lets runs be copied whole when `r` holds them. */
+  encode(r: FlowRecord, out: LineBuffer, prepared: PreparedInterface | null): void;
+}
 
 const FIELD_CODE: Readonly<Record<GeneratedField, number>> = {
   version: 0,
@@ -44,90 +70,175 @@ const FIELD_CODE: Readonly<Record<GeneratedField, number>> = {
 
 const SPACE = 32;
 const NEWLINE = 10;
+// Fields an interface writes the same in every record (version is its flow log's).
+const PER_INTERFACE: ReadonlySet<number> = new Set([0, 1, 2, 14, 15, 16, 21, 22]);
 
-function optional(out: LineBuffer, v: number | string): void {
-  if (typeof v === 'number') out.uint(v);
-  else out.ascii(v);
+/** The interface's value of a per-interface field. */
+function ofInterface(i: InterfaceStrings, code: number): string | number {
+  const values: Readonly<Record<number, string | number>> = {
+    0: i.version,
+    1: i.recordAccountId,
+    2: i.interfaceId,
+    14: i.vpcId,
+    15: i.subnetId,
+    16: i.instanceId,
+    21: i.region,
+    22: i.azId,
+  };
+  return values[code]!;
 }
 
-function field(out: LineBuffer, r: FlowRecord, code: number): void {
+/** The record's value of a field, by code. */
+function valueOf(r: FlowRecord, code: number): string | number {
   switch (code) {
     case 0:
-      return out.uint(r.version);
+      return r.version;
     case 1:
-      return out.ascii(r['account-id']);
+      return r['account-id'];
     case 2:
-      return out.ascii(r['interface-id']);
+      return r['interface-id'];
     case 3:
-      return out.ascii(r.srcaddr);
+      return r.srcaddr;
     case 4:
-      return out.ascii(r.dstaddr);
+      return r.dstaddr;
     case 5:
-      return optional(out, r.srcport);
+      return r.srcport;
     case 6:
-      return optional(out, r.dstport);
+      return r.dstport;
     case 7:
-      return optional(out, r.protocol);
+      return r.protocol;
     case 8:
-      return optional(out, r.packets);
+      return r.packets;
     case 9:
-      return optional(out, r.bytes);
+      return r.bytes;
     case 10:
-      return out.uint(r.start);
+      return r.start;
     case 11:
-      return out.uint(r.end);
+      return r.end;
     case 12:
-      return out.ascii(r.action);
+      return r.action;
     case 13:
-      return out.ascii(r['log-status']);
+      return r['log-status'];
     case 14:
-      return out.ascii(r['vpc-id']);
+      return r['vpc-id'];
     case 15:
-      return out.ascii(r['subnet-id']);
+      return r['subnet-id'];
     case 16:
-      return out.ascii(r['instance-id']);
+      return r['instance-id'];
     case 17:
-      return optional(out, r['tcp-flags']);
+      return r['tcp-flags'];
     case 18:
-      return out.ascii(r.type);
+      return r.type;
     case 19:
-      return out.ascii(r['pkt-srcaddr']);
+      return r['pkt-srcaddr'];
     case 20:
-      return out.ascii(r['pkt-dstaddr']);
+      return r['pkt-dstaddr'];
     case 21:
-      return out.ascii(r.region);
+      return r.region;
     case 22:
-      return out.ascii(r['az-id']);
+      return r['az-id'];
     case 23:
-      return out.ascii(r['sublocation-type']);
+      return r['sublocation-type'];
     case 24:
-      return out.ascii(r['sublocation-id']);
+      return r['sublocation-id'];
     case 25:
-      return out.ascii(r['pkt-src-aws-service']);
+      return r['pkt-src-aws-service'];
     case 26:
-      return out.ascii(r['pkt-dst-aws-service']);
+      return r['pkt-dst-aws-service'];
     case 27:
-      return out.ascii(r['flow-direction']);
+      return r['flow-direction'];
     default:
-      return optional(out, r['traffic-path']);
+      return r['traffic-path'];
   }
 }
 
 /** Compiles the line encoder of one field order. */
 export function compileLineEncoder(fields: readonly GeneratedField[]): LineEncoder {
-  const codes = Uint8Array.from(fields, (f) => {
+  const codes = fields.map((f) => {
     const code = FIELD_CODE[f];
     if (code === undefined) throw new Error(`line-encoder: unknown field ${String(f)}`);
     return code;
   });
-  const n = codes.length;
-  return (r, out) => {
-    out.reserve();
-    field(out, r, codes[0]!);
-    for (let i = 1; i < n; i++) {
-      out.byte(SPACE);
-      field(out, r, codes[i]!);
+  // Segments of the line: a run of adjacent per-interface fields, or one other field.
+  const segments: number[][] = [];
+  for (const code of codes) {
+    const last = segments.at(-1);
+    if (last !== undefined && PER_INTERFACE.has(code) && PER_INTERFACE.has(last[0]!)) last.push(code);
+    else segments.push([code]);
+  }
+  const runCodes = segments.filter((seg) => PER_INTERFACE.has(seg[0]!));
+
+  // Each line is one loop over `order`: a field code (>= 0) or a run (-1 - run index). Values are written inline
+  // (digits, char codes) rather than through LineBuffer methods: a call per field cost as much as the writing.
+  const order = Int32Array.from(segments, (seg) => {
+    const run = runCodes.indexOf(seg);
+    return run >= 0 ? -1 - run : seg[0]!;
+  });
+  const n = order.length;
+  const matches = (r: FlowRecord, run: number, expected: readonly (string | number)[]): boolean => {
+    const list = runCodes[run]!;
+    for (let j = 0; j < list.length; j++) if (valueOf(r, list[j]!) !== expected[j]) return false;
+    return true;
+  };
+  // A run whose values differ from the interface's, field by field.
+  const spell = (r: FlowRecord, out: LineBuffer, run: number): void => {
+    const list = runCodes[run]!;
+    for (let j = 0; j < list.length; j++) {
+      if (j > 0) out.byte(SPACE);
+      const v = valueOf(r, list[j]!);
+      if (typeof v === 'number') out.uint(v);
+      else out.ascii(v);
     }
-    out.byte(NEWLINE);
+  };
+  return {
+    prepare(iface) {
+      const values = runCodes.map((list) => list.map((code) => ofInterface(iface, code)));
+      return { values, bytes: values.map((v) => encodeAscii(v.join(' '))) };
+    },
+    encode(r, out, prepared) {
+      out.reserve();
+      for (let s = 0; s < n; s++) {
+        if (s > 0) out.byte(SPACE);
+        const code = order[s]!;
+        if (code < 0) {
+          const run = -1 - code;
+          if (prepared !== null && matches(r, run, prepared.values[run]!)) out.copy(prepared.bytes[run]!);
+          else spell(r, out, run);
+          continue;
+        }
+        const v = valueOf(r, code);
+        if (typeof v === 'string') {
+          const buf = out.buf;
+          let at = out.length;
+          for (let i = 0; i < v.length; i++) buf[at++] = v.charCodeAt(i);
+          out.length = at;
+        } else if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
+          const buf = out.buf;
+          const digits =
+            v < 10
+              ? 1
+              : v < 100
+                ? 2
+                : v < 1000
+                  ? 3
+                  : v < 100_000
+                    ? v < 10_000
+                      ? 4
+                      : 5
+                    : v < 1e9
+                      ? 9 - (v < 1e8 ? 1 : 0) - (v < 1e7 ? 1 : 0) - (v < 1e6 ? 1 : 0)
+                      : 10;
+          let at = out.length + digits;
+          out.length = at;
+          let rest = v;
+          do {
+            const q = (rest / 10) | 0;
+            buf[--at] = 48 + (rest - q * 10);
+            rest = q;
+          } while (rest > 0);
+        } else out.uint(v);
+      }
+      out.byte(NEWLINE);
+    },
   };
 }

@@ -53,9 +53,9 @@ const nodata: FlowRecord = {
 describe('compileLineEncoder', () => {
   it('writes the v2 default line of an egress record, then a NODATA line, LF-terminated', () => {
     const out = new LineBuffer(new Uint8Array(16));
-    const encode = compileLineEncoder(FORMAT_FIELDS['v2-default']);
-    encode({ ...egress, version: 2 }, out);
-    encode(nodata, out);
+    const { encode } = compileLineEncoder(FORMAT_FIELDS['v2-default']);
+    encode({ ...egress, version: 2 }, out, null);
+    encode(nodata, out, null);
     expect(text(out)).toBe(
       '2 012345678901 eni-0a1b2c3d4e5f60718 10.10.1.23 10.10.3.45 44321 5432 6 12 4321 1725494400 1725494459 ACCEPT OK\n' +
         '2 unknown eni-1 - - - - - - - 1725494400 1725494459 - NODATA\n',
@@ -64,7 +64,7 @@ describe('compileLineEncoder', () => {
 
   it('puts the fields of the alphabetical v3 format in its order', () => {
     const out = new LineBuffer(new Uint8Array(LINE_HEADROOM));
-    compileLineEncoder(FORMAT_FIELDS['v3-alphabetical'])({ ...egress, version: 3 }, out);
+    compileLineEncoder(FORMAT_FIELDS['v3-alphabetical']).encode({ ...egress, version: 3 }, out, null);
     // account-id action bytes dstaddr dstport end instance-id interface-id log-status packets pkt-dstaddr pkt-srcaddr
     // protocol srcaddr srcport start subnet-id tcp-flags type version vpc-id
     expect(text(out)).toBe(
@@ -77,11 +77,65 @@ describe('compileLineEncoder', () => {
     for (const name of Object.keys(FORMAT_FIELDS) as FormatName[]) {
       const fields = FORMAT_FIELDS[name];
       const out = new LineBuffer(new Uint8Array(8));
-      const encode = compileLineEncoder(fields);
+      const { encode } = compileLineEncoder(fields);
       const render = compileRenderer(fields);
-      for (const r of [egress, nodata]) encode(r, out);
+      for (const r of [egress, nodata]) encode(r, out, null);
       expect(text(out), name).toBe(`${render(egress)}\n${render(nodata)}\n`);
     }
+  });
+});
+
+describe('compileLineEncoder with an interface prepared', () => {
+  const iface = {
+    version: 5,
+    recordAccountId: '012345678901',
+    interfaceId: 'eni-0a1b2c3d4e5f60718',
+    vpcId: 'vpc-0a1b2c3d4e5f60718',
+    subnetId: 'subnet-0a1b2c3d4e5f60718',
+    instanceId: 'i-0a1b2c3d4e5f60718',
+    region: 'eu-west-1',
+    azId: 'euw1-az1',
+  };
+
+  it('groups adjacent per-interface fields into runs: 3 in v5, 1 in v2, 4 in alphabetical v3', () => {
+    const runs = (name: FormatName): string[] =>
+      compileLineEncoder(FORMAT_FIELDS[name])
+        .prepare(iface)
+        .bytes.map((b) => Buffer.from(b).toString('latin1'));
+    expect(runs('v5-full')).toEqual([
+      '5 012345678901 eni-0a1b2c3d4e5f60718',
+      'vpc-0a1b2c3d4e5f60718 subnet-0a1b2c3d4e5f60718 i-0a1b2c3d4e5f60718',
+      'eu-west-1 euw1-az1',
+    ]);
+    expect(runs('v2-default')).toEqual(['5 012345678901 eni-0a1b2c3d4e5f60718']);
+    expect(runs('v3-alphabetical')).toEqual([
+      '012345678901',
+      'i-0a1b2c3d4e5f60718 eni-0a1b2c3d4e5f60718',
+      'subnet-0a1b2c3d4e5f60718',
+      '5 vpc-0a1b2c3d4e5f60718',
+    ]);
+  });
+
+  it('copies the runs and renders the rest, with the same bytes as without them', () => {
+    for (const name of Object.keys(FORMAT_FIELDS) as FormatName[]) {
+      const encoder = compileLineEncoder(FORMAT_FIELDS[name]);
+      const [plain, fast] = [new LineBuffer(new Uint8Array(8)), new LineBuffer(new Uint8Array(8))];
+      encoder.encode(egress, plain, null);
+      encoder.encode(egress, fast, encoder.prepare(iface));
+      expect(text(fast), name).toBe(text(plain));
+      expect(text(fast), name).toBe(`${compileRenderer(FORMAT_FIELDS[name])(egress)}\n`);
+    }
+  });
+
+  it('renders a run field by field when the record differs from the interface (unknown account, other AZ)', () => {
+    const out = new LineBuffer(new Uint8Array(8));
+    const encoder = compileLineEncoder(FORMAT_FIELDS['v5-full']);
+    encoder.encode({ ...egress, 'account-id': 'unknown', 'az-id': 'euw1-az3' }, out, encoder.prepare(iface));
+    expect(text(out)).toBe(
+      '5 unknown eni-0a1b2c3d4e5f60718 10.10.1.23 10.10.3.45 44321 5432 6 12 4321 1725494400 1725494459 ACCEPT OK ' +
+        'vpc-0a1b2c3d4e5f60718 subnet-0a1b2c3d4e5f60718 i-0a1b2c3d4e5f60718 0 IPv4 10.10.1.23 10.10.3.45 ' +
+        'eu-west-1 euw1-az3 - - - S3 egress 7\n',
+    );
   });
 });
 
@@ -103,6 +157,15 @@ describe('LineBuffer', () => {
       out.byte(32);
     }
     expect(text(out)).toBe('-1 1.5 1152921504606847000 ');
+  });
+
+  it('switches from 32-bit to general digits at 2^31 without a seam', () => {
+    const out = new LineBuffer(new Uint8Array(LINE_HEADROOM));
+    for (const v of [999_999_999, 1_000_000_000, 2_147_483_647, 2_147_483_648, 9_999_999_999, 10_000_000_000]) {
+      out.uint(v);
+      out.byte(32);
+    }
+    expect(text(out)).toBe('999999999 1000000000 2147483647 2147483648 9999999999 10000000000 ');
   });
 
   it('grows by copying what was written, keeping LINE_HEADROOM free after reserve()', () => {
