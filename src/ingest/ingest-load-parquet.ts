@@ -7,7 +7,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { fieldByName, type FieldSpec } from '../domain/fields.ts';
 import { build, raw, sql } from '../store/sql.ts';
-import { projection, rawType, type RawLayout, type SourceContext } from './ingest-projection.ts';
+import { filledColumns, projection, rawType, type RawLayout, type SourceContext } from './ingest-projection.ts';
 import type { LoadResult } from './ingest-load-text.ts';
 
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -49,5 +49,5 @@ export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: 
         FROM (SELECT ${raw(exprs.join(', '))}, file_row_number + 1 AS line FROM read_parquet(${path}, file_row_number = true))`,
   );
   const inserted = await c.run(q.text, q.params as DuckDBValue[]);
-  return { records: Number(inserted.rowsChanged), rejects: [] };
+  return { records: Number(inserted.rowsChanged), rejects: [], columns: filledColumns(layout) };
 }

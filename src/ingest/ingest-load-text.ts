@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { compileLayout, isHeaderLine, parseLine, type HeaderLayout } from './line-parser.ts';
-import { csvColumnsSql, projection, rawType, type SourceContext } from './ingest-projection.ts';
+import { csvColumnsSql, filledColumns, projection, rawType, type SourceContext } from './ingest-projection.ts';
 
 /** A line that is not a flow record. */
 export interface RejectRow {
@@ -24,6 +24,8 @@ export interface RejectRow {
 export interface LoadResult {
   readonly records: number;
   readonly rejects: RejectRow[];
+  /** Stored columns the object's rows can have values in (see filledColumns). */
+  readonly columns: readonly string[];
 }
 
 const MAX_REJECT_TEXT = 1000;
@@ -93,7 +95,8 @@ export async function loadTextObject(
   ).getRowObjectsJS();
   const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
   const empty = await emptyLines(c, path, gzip, hdr + records + lines.length);
-  if (lines.length === 0 && empty.length === 0) return { records, rejects: [] };
+  const columns = filledColumns(layout);
+  if (lines.length === 0 && empty.length === 0) return { records, rejects: [], columns };
 
   // Lines that produced no good row, in order. Good row k (1-based) sits after the i-th of them iff
   // k > line_i - hdr - i: shift it by that many lines.
@@ -124,7 +127,7 @@ export async function loadTextObject(
     }
   }
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued);
-  return { records: records + rescued.length, rejects };
+  return { records: records + rescued.length, rejects, columns };
 }
 
 /** Reads each line as one column: empty lines come back as NULL rows instead of being skipped. */

@@ -22,6 +22,8 @@ import type { SourceObject } from './sources/source-object.ts';
 export interface ObjectResult {
   readonly outcome: SourceOutcome;
   readonly rejects: readonly RejectRow[];
+  /** Stored columns its rows can have values in (none for a failed object). */
+  readonly columns: readonly string[];
 }
 
 /** Rejects kept per object (all are counted); a garbage object must not flood the ledger. */
@@ -78,12 +80,13 @@ export async function loadObject(c: DuckDBConnection, obj: SourceObject, sourceI
     return {
       outcome: { ...base, format, state: 'loaded', records: result.records, rejects: result.rejects.length, error: null },
       rejects: result.rejects.slice(0, MAX_REJECTS_KEPT),
+      columns: result.columns,
     };
   } catch (err) {
     const q = build('ingest.drop_partial', sql`DELETE FROM memory.main.batch WHERE source_id = ${sourceId}`);
     await c.run(q.text, [...q.params] as number[]).catch(() => {});
     const error = `${obj.uri}: ${(err as Error).message.split('\n')[0]}`;
-    return { outcome: { ...base, format, state: 'failed', records: 0, rejects: 0, error }, rejects: [] };
+    return { outcome: { ...base, format, state: 'failed', records: 0, rejects: 0, error }, rejects: [], columns: [] };
   } finally {
     if (local?.temp) await rm(local.path, { force: true });
   }

@@ -104,6 +104,16 @@ export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: stri
   return join(parts, ',\n  ');
 }
 
+/**
+ * Stored columns the projection of `layout` can fill (fields present, provenance, `extra` when a field is unknown);
+ * every other stored column is NULL in all its rows, which the writer adds after sorting instead of carrying it.
+ */
+export function filledColumns(layout: RawLayout): string[] {
+  const present = new Set<string>(['source_id', 'source_line', 'source_account_id']);
+  for (const s of layout.specs) present.add(s ? s.column : 'extra');
+  return STORED_COLUMNS.map((c) => c.column).filter((c) => present.has(c));
+}
+
 /** MAP of unknown fields by AWS name, nulls left out; NULL when none has a value (as the parser's missing `extra`). */
 function extraExpr(unknown: readonly [string, string][]): string {
   if (unknown.length === 0) return 'CAST(NULL AS MAP(VARCHAR, VARCHAR))';

@@ -70,26 +70,62 @@ function stagedName(stagingDir: string): string {
   return join(stagingDir, `part-${randomUUID()}.parquet`);
 }
 
-/** Writes the batch table (`memory.main.batch`) as one staged file per partition, then empties it. */
-export async function flushBatch(c: DuckDBConnection, stagingDir: string): Promise<StagedFile[]> {
-  const parts = await rows(
+const FLOW_ID = 'CAST(source_id AS BIGINT) * 4294967296 + source_line';
+
+/**
+ * `SELECT` list of a flows file over a relation holding only `filled` columns: the rest are typed NULLs, added after
+ * the sort so that neither the sort nor the scan carries them (the Parquet writer still writes every column).
+ */
+function paddedColumns(filled: ReadonlySet<string>): string {
+  return STORED_COLUMNS.map(({ column, type }) => {
+    if (column === 'flow_id') return `${FLOW_ID} AS flow_id`;
+    return filled.has(column) ? column : `CAST(NULL AS ${type}) AS ${column}`;
+  }).join(', ');
+}
+
+/**
+ * Writes the batch table (`memory.main.batch`) as one sorted staged file per partition, then empties it. `filled`:
+ * the stored columns any of the batch's rows can have values in (default: all). Rows per partition and source come
+ * from the batch table itself, so the staged files are not read back.
+ */
+export async function flushBatch(c: DuckDBConnection, stagingDir: string, filled?: Iterable<string>): Promise<StagedFile[]> {
+  const counts = await rows(
     c,
-    'ingest.batch_partitions',
-    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date FROM memory.main.batch GROUP BY ALL ORDER BY ALL`,
+    'ingest.batch_counts',
+    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date, source_id, count(*) AS n FROM memory.main.batch
+        GROUP BY ALL ORDER BY ALL`,
   );
+  const parts = new Map<string, { part: PartitionKey; sources: { sourceId: number; rows: number }[] }>();
+  for (const r of counts) {
+    const part = { accountId: String(r.account_id), region: String(r.region), date: String(r.date) };
+    const k = `${part.accountId}/${part.region}/${part.date}`;
+    if (!parts.has(k)) parts.set(k, { part, sources: [] });
+    parts.get(k)!.sources.push({ sourceId: Number(r.source_id), rows: Number(r.n) });
+  }
+  const wanted = new Set([...(filled ?? STORED_COLUMNS.map((col) => col.column)), 'source_id', 'source_line', ...ORDER.split(', ')]);
+  // Identifiers only from the stored-column allow-list, in file order.
+  const keep = new Set(STORED_COLUMNS.map((col) => col.column).filter((col) => col !== 'flow_id' && wanted.has(col)));
+  const inner = raw([...keep].join(', '));
+  const outer = raw(paddedColumns(keep));
   const out: StagedFile[] = [];
-  for (const p of parts) {
-    const part = { accountId: String(p.account_id), region: String(p.region), date: String(p.date) };
+  for (const { part, sources } of parts.values()) {
     const staged = stagedName(stagingDir);
-    const cols = raw(COLUMNS.replace('flow_id', 'CAST(source_id AS BIGINT) * 4294967296 + source_line AS flow_id'));
     await copyTo(
       c,
-      sql`SELECT ${cols} FROM memory.main.batch
-          WHERE account_id = ${part.accountId} AND region = ${part.region} AND date = CAST(${part.date} AS DATE)
-          ORDER BY ${raw(ORDER)}`,
+      sql`SELECT ${outer} FROM (
+            SELECT ${inner} FROM memory.main.batch
+            WHERE account_id = ${part.accountId} AND region = ${part.region} AND date = CAST(${part.date} AS DATE)
+            ORDER BY ${raw(ORDER)})`,
       staged,
     );
-    out.push(await describe(c, stagingDir, part, staged));
+    out.push({
+      ...part,
+      stagedPath: staged,
+      path: `${partitionDir('flows', part.accountId, part.region, part.date)}/${staged.slice(stagingDir.length + 1)}`,
+      rows: sources.reduce((a, x) => a + x.rows, 0),
+      bytes: (await stat(staged)).size,
+      sources,
+    });
   }
   await c.run('DELETE FROM memory.main.batch');
   return out;
