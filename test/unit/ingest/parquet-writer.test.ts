@@ -1,0 +1,73 @@
+// flushBatch over a batch holding a v2 object and a v3 object (vpc_id, tcp_flags) plus an unknown field: each
+// partition's file has every stored column, values of the columns any object fills, NULL elsewhere, sorted rows, and
+// the ledger's rows-per-source counts taken from the batch match the rows in the file.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FORMAT_STRING } from '../../../src/domain/fields.ts';
+import { STORED_COLUMNS } from '../../../src/domain/flow-schema.ts';
+import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
+import { layoutFromFirstLine, loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
+import { flushBatch } from '../../../src/ingest/parquet-writer.ts';
+
+// Object 1 (v2), 3 records: account 111122223333 on 2023-11-14 (starts 1700000300, 1700000100) and 2023-11-15.
+const V2 = [
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
+  '2 111122223333 eni-a 10.0.0.1 10.0.0.2 443 50000 6 1 100 1700000300 1700000360 ACCEPT OK',
+  '2 111122223333 eni-a 10.0.0.1 10.0.0.2 443 50001 6 1 200 1700000100 1700000160 ACCEPT OK',
+  '2 111122223333 eni-a 10.0.0.1 10.0.0.2 443 50002 6 1 300 1700086400 1700086460 ACCEPT OK',
+].join('\n');
+// Object 2 (v3 fields + an unknown future field), 2 records on 2023-11-14 (starts 1700000200, 1700000000).
+const V3 = [
+  'account-id interface-id srcaddr start end vpc-id tcp-flags bytes future-field',
+  '111122223333 eni-b 10.0.0.3 1700000200 1700000260 vpc-1 2 400 x1',
+  '111122223333 eni-b 10.0.0.3 1700000000 1700000060 vpc-1 18 500 -',
+].join('\n');
+
+let engine: IngestEngine;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowql-writer-'));
+  engine = await openIngestEngine(join(dir, 'ledger.duckdb'), dir, { threads: 1 });
+});
+afterAll(() => engine.close());
+
+describe('flushBatch', () => {
+  it('writes one sorted file per partition with every stored column, padding the columns no object fills', async () => {
+    const filled = new Set<string>();
+    for (const [sourceId, text] of [[1, V2], [2, V3]] as const) {
+      const path = join(dir, `o${sourceId}.log`);
+      await writeFile(path, `${text}\n`);
+      const { layout, header } = layoutFromFirstLine(text.split('\n')[0]!, DEFAULT_FORMAT_STRING);
+      const ctx = { sourceId, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
+      const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, ctx);
+      result.columns.forEach((c) => filled.add(c));
+    }
+    expect(filled.has('vpc_id') && filled.has('extra') && !filled.has('tgw_id')).toBe(true);
+    const staged = await flushBatch(engine.main, dir, filled);
+    expect(staged.map((f) => [f.date, f.rows, f.sources])).toEqual([
+      ['2023-11-14', 4, [{ sourceId: 1, rows: 2 }, { sourceId: 2, rows: 2 }]],
+      ['2023-11-15', 1, [{ sourceId: 1, rows: 1 }]],
+    ]);
+    const file = staged[0]!;
+    expect(file.path).toMatch(/^flows\/account_id=111122223333\/region=eu-west-1\/date=2023-11-14\/part-[0-9a-f-]+\.parquet$/);
+    const described = (await engine.main.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file.stagedPath}')`)).getRowObjectsJS();
+    expect(described.map((r) => [r.column_name, r.column_type])).toEqual(STORED_COLUMNS.map((c) => [c.column, c.type]));
+    const rows = (
+      await engine.main.runAndReadAll(
+        `SELECT bytes::INTEGER AS b, vpc_id, tcp_flags, extra['future-field'] AS future, tgw_id, flow_id::VARCHAR AS flow_id,
+                source_line FROM read_parquet('${file.stagedPath}')`,
+      )
+    ).getRowObjectsJson();
+    // Sorted by start_time: 1700000000 (b=500), 1700000100 (200), 1700000200 (400), 1700000300 (100).
+    expect(rows).toEqual([
+      { b: 500, vpc_id: 'vpc-1', tcp_flags: 18, future: null, tgw_id: null, flow_id: String(2 * 2 ** 32 + 3), source_line: 3 },
+      { b: 200, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 3), source_line: 3 },
+      { b: 400, vpc_id: 'vpc-1', tcp_flags: 2, future: 'x1', tgw_id: null, flow_id: String(2 * 2 ** 32 + 2), source_line: 2 },
+      { b: 100, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 2), source_line: 2 },
+    ]);
+    const left = await engine.main.runAndReadAll('SELECT count(*)::INTEGER AS n FROM memory.main.batch');
+    expect(left.getRowObjectsJson()).toEqual([{ n: 0 }]);
+  });
+});
