@@ -40,7 +40,7 @@ export const HANDSHAKE_STATES = ['ESTABLISHED', 'REJECTED', 'UNANSWERED', 'RESET
 export type HandshakeState = (typeof HANDSHAKE_STATES)[number];
 
 /** What an endpoint resolved to (semantics.md §5), most specific first. */
-export const ENDPOINT_KINDS = ['INSTANCE', 'INTERFACE', 'AWS_SERVICE', 'EXTERNAL'] as const;
+export const ENDPOINT_KINDS = ['INSTANCE', 'INTERFACE', 'AWS_SERVICE', 'UNRESOLVED', 'EXTERNAL'] as const;
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
 
 /** Aggregation levels of an edge. */

@@ -3,16 +3,20 @@
  * client endpoint, server endpoint, protocol, server port, direction method and NAT path. This is the schema of the
  * derived `edges/` table; level aggregation (edge-query.ts) sums these rows.
  *
- * Counting once: each directional 5-tuple (psrc, srcport, pdst, dstport, protocol) on a UTC day takes its bytes and
- * packets from its best observation only: the sender's egress records (prio 1) if any exist that day, else the
- * receiver's ingress records (prio 2), else a forwarding interface's transit records (prio 3). The decision is per
- * day (not per hour) because two interfaces' windows of the same packets start at different times and could
- * straddle an hour; per day a straddle can only happen at midnight. `records` counts every record of the tuple at
- * every observation point; `rejectedRecords` those with action REJECT.
+ * Counting once (docs/semantics.md §1): the same packets are logged by every interface they cross, in windows that
+ * overlap in time (not necessarily aligned, possibly on either side of midnight). Observers of a directional 5-tuple
+ * (psrc, srcport, pdst, dstport, protocol) are ranked: the sender's egress (prio 1), the receiver's ingress (2), a
+ * forwarding interface's transit record (3), a record of unknown direction (4), then by interface id. A record's
+ * bytes and packets count unless a better-ranked observer of the same tuple covers its window (that observer's first
+ * to last record of the tuple on the same or a neighbouring day). So each transfer is counted once, from the best
+ * observer, and a stretch only a worse observer saw (the sender's interface not monitored yet) still counts; where
+ * two interfaces log the same tuple with the same rank (direction unknown at both), exactly one of them counts.
+ * `records` counts every record of the tuple at every observation point; `rejectedRecords` those with action REJECT.
  * Cost lens: `internet_bytes` are bytes that left through an internet gateway (traffic-path 2 or 8 on the sender's
  * egress record) or through a NAT gateway to an external address; cross-AZ and cross-region are read from the two
  * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
- * CTEs defined: `key_hour`, `key_best`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map, hs).
+ * Endpoints of tuples with a record of unknown direction are flagged unresolved (endpoint-query.ts).
+ * CTEs defined: `obs_cover`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map, hs).
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
@@ -54,26 +58,34 @@ export const EDGE_ROW_COLUMNS = [
 
 /** The edge CTEs; `edge_rows` holds the rows. */
 export function edgeRowCtes(): SqlFragment {
-  const bytesOf = (col: string) =>
-    `CASE best WHEN 1 THEN coalesce(${col}1, 0) WHEN 2 THEN coalesce(${col}2, 0) ELSE coalesce(${col}3, 0) END`;
+  const sameTuple = ['psrc', 'srcport', 'pdst', 'dstport', 'protocol'].map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
   const unresolved = raw(`(SELECT * FROM oriented)`);
-  return sql`key_hour AS (
+  return sql`obs_cover AS (
+  SELECT psrc, srcport, pdst, dstport, protocol, day, interface_id, min(prio) AS prio,
+         min(start_time) AS cover_from, max(coalesce(end_time, start_time)) AS cover_to
+  FROM obs
+  GROUP BY psrc, srcport, pdst, dstport, protocol, day, interface_id
+),
+obs_counted AS (
+  SELECT o.*,
+         NOT EXISTS (SELECT 1 FROM obs_cover AS c
+                     WHERE ${raw(sameTuple)} AND c.day BETWEEN o.day - 1 AND o.day + 1
+                       AND (c.prio < o.prio OR (c.prio = o.prio AND c.interface_id < o.interface_id))
+                       AND c.cover_from <= coalesce(o.end_time, o.start_time) AND o.start_time <= c.cover_to) AS counted
+  FROM obs AS o
+),
+key_hour AS (
   SELECT psrc, srcport, pdst, dstport, protocol, day, date_trunc('hour', start_time) AS bucket,
-         min(prio) AS best_in_hour,
-         sum(bytes) FILTER (prio = 1) AS b1, sum(bytes) FILTER (prio = 2) AS b2, sum(bytes) FILTER (prio = 3) AS b3,
-         sum(packets) FILTER (prio = 1) AS p1, sum(packets) FILTER (prio = 2) AS p2, sum(packets) FILTER (prio = 3) AS p3,
+         coalesce(sum(bytes) FILTER (counted), 0) AS bytes, coalesce(sum(packets) FILTER (counted), 0) AS packets,
          count(*) AS records, count(*) FILTER (action = 'REJECT') AS rejected_records,
          min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen,
-         bool_or(at_forwarder) AS via_nat,
+         bool_or(at_forwarder) AS via_nat, bool_or(prio = 4) AS unresolved,
          bool_or(prio = 1 AND list_contains(${INTERNET_TRAFFIC_PATHS}::INTEGER[], traffic_path)) AS internet_path,
          any_value(pkt_src_aws_service) AS src_service, any_value(pkt_dst_aws_service) AS dst_service,
          list_distinct(list(interface_id)) AS observed_interfaces,
          ${raw(sideAggregates())}
-  FROM obs
+  FROM obs_counted
   GROUP BY psrc, srcport, pdst, dstport, protocol, day, bucket
-),
-key_best AS (
-  SELECT *, min(best_in_hour) OVER (PARTITION BY psrc, srcport, pdst, dstport, protocol, day) AS best FROM key_hour
 ),
 hs_tuple AS (
   SELECT DISTINCT client_addr, client_port, server_addr, server_port FROM hs
@@ -85,7 +97,7 @@ hs_hour AS (
 ),
 directed AS (
   SELECT k.*, f.client_addr IS NOT NULL AS hs_fwd, r.client_addr IS NOT NULL AS hs_rev
-  FROM key_best AS k
+  FROM key_hour AS k
   LEFT JOIN hs_tuple AS f
     ON f.client_addr = k.psrc AND f.client_port = k.srcport AND f.server_addr = k.pdst AND f.server_port = k.dstport
    AND k.protocol = 6
@@ -95,8 +107,8 @@ directed AS (
 ),
 oriented AS (
   SELECT d.day, d.bucket, d.protocol, d.method, d.via_nat, d.is_c2s, d.first_seen, d.last_seen, d.records,
-         d.rejected_records, d.observed_interfaces, d.internet_path,
-         ${raw(bytesOf('b'))} AS bytes, ${raw(bytesOf('p'))} AS packets,
+         d.rejected_records, d.observed_interfaces, d.internet_path, d.bytes, d.packets,
+         d.unresolved AS client_unresolved, d.unresolved AS server_unresolved,
          CASE WHEN d.is_c2s THEN d.psrc ELSE d.pdst END AS client_addr,
          CASE WHEN d.is_c2s THEN d.srcport ELSE d.dstport END AS client_port,
          CASE WHEN d.is_c2s THEN d.pdst ELSE d.psrc END AS server_addr,

@@ -11,7 +11,8 @@
  *   span started before; it counts only if the span has not ended), else the AWS service named by
  *   pkt-*-aws-service, else EXTERNAL.
  * - kind: INSTANCE when an instance is known, INTERFACE for interfaces without one (NAT gateways, endpoints, load
- *   balancers), AWS_SERVICE, EXTERNAL.
+ *   balancers), AWS_SERVICE, UNRESOLVED for an address a monitored interface logged when the records cannot say which
+ *   of the interfaces that logged it owns it (own-address-query.ts), EXTERNAL.
  */
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { ADDRESS_VALIDITY_SLACK_SECONDS, type EdgeLevel } from './connection-rules.ts';
@@ -46,12 +47,13 @@ function resolvedColumns(side: Side): string {
 
 function kindColumn(side: Side): string {
   return `CASE WHEN ${side}_instance_id IS NOT NULL THEN 'INSTANCE' WHEN ${side}_interface_id IS NOT NULL THEN 'INTERFACE'
-              WHEN ${side}_service IS NOT NULL THEN 'AWS_SERVICE' ELSE 'EXTERNAL' END AS ${side}_kind`;
+              WHEN ${side}_service IS NOT NULL THEN 'AWS_SERVICE' WHEN ${side}_unresolved THEN 'UNRESOLVED'
+              ELSE 'EXTERNAL' END AS ${side}_kind`;
 }
 
 /**
- * Resolve both ends of `input`, which has client_addr, server_addr, client_service, server_service, first_seen and
- * client_obs_<attr>/server_obs_<attr> for each attr above. The result replaces the obs columns by client_<attr>,
+ * Resolve both ends of `input`, which has client_addr, server_addr, client_service, server_service, first_seen,
+ * client_unresolved, server_unresolved (a record of unknown direction saw the side) and client_obs_<attr>/server_obs_<attr> for each attr above. The result replaces the obs columns by client_<attr>,
  * server_<attr> and adds client_kind, server_kind. Needs the `addr_map` CTE.
  */
 export function resolveEndpointsSql(input: SqlFragment): SqlFragment {

@@ -41,6 +41,7 @@ export function handshakeCtes(): SqlFragment {
          count(*) FILTER (action = 'REJECT') AS rejected_syn_records,
          arg_min(account_id, start_time) AS account_id,
          any_value(client_service) AS client_service, any_value(server_service) AS server_service,
+         bool_or(prio = 4) AS client_unresolved, bool_or(prio = 4) AS server_unresolved,
          any_value(interface_id) FILTER (prio = 1) AS client_obs_interface_id,
          any_value(instance_id) FILTER (prio = 1) AS client_obs_instance_id,
          any_value(subnet_id) FILTER (prio = 1) AS client_obs_subnet_id,

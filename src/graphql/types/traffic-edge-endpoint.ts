@@ -13,7 +13,9 @@ export const EndpointKindEnum = builder.enumType('EndpointKind', {
   description:
     'What an endpoint resolved to: INSTANCE (an EC2 instance, via the interface that logged it or an address it held ' +
     'at the time), INTERFACE (a requester-managed interface: NAT gateway, VPC endpoint, load balancer), AWS_SERVICE ' +
-    '(pkt-*-aws-service), EXTERNAL (anything else).',
+    '(pkt-*-aws-service), UNRESOLVED (a monitored interface logged the address, but the records cannot say which of ' +
+    'the interfaces that logged it owns it: v2/v3 records of a single-peer exchange between two interfaces; the ' +
+    "edge's observedAt lists both), EXTERNAL (anything else).",
   values: ENDPOINT_KINDS,
 });
 
