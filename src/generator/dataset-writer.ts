@@ -5,7 +5,7 @@
  * line-buffer.ts); at most a few objects are in flight, which bounds memory whatever the dataset size. It also counts
  * records per flowql partition for the ground truth.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -19,7 +19,7 @@ import type { FlowLogDef, Iface } from './topology.ts';
 
 const gzipAsync = promisify(gzip);
 // Text objects in flight (gzip on the thread pool): enough to keep both cores busy while the main thread renders the
-// next window. Parquet objects queue on DuckDB's one connection and are small, so more may wait.
+// next window. Parquet objects wait for a batch (aws-parquet-writer.ts) as staged files, not in memory.
 const MAX_TEXT_IN_FLIGHT = 4;
 const MAX_PARQUET_IN_FLIGHT = 64;
 // Buffers kept for reuse once their object is written: reusing them spares allocating (and the collector tracking)
@@ -126,7 +126,10 @@ export class DatasetWriter {
       state.pending = 0;
       state.files++;
       if (state.def.fileFormat === 'parquet') {
-        while (this.parquetInFlight.length >= MAX_PARQUET_IN_FLIGHT) await this.parquetInFlight.shift();
+        if (this.parquetInFlight.length >= MAX_PARQUET_IN_FLIGHT) {
+          void this.options.parquet?.flush();
+          while (this.parquetInFlight.length >= MAX_PARQUET_IN_FLIGHT) await this.parquetInFlight.shift();
+        }
         this.parquetInFlight.push(this.writeParquet(state, key, body));
       } else {
         while (this.textInFlight.length >= MAX_TEXT_IN_FLIGHT) await this.textInFlight.shift();
@@ -137,6 +140,7 @@ export class DatasetWriter {
 
   /** Waits for every object in flight. */
   async finish(): Promise<void> {
+    if (this.parquetInFlight.length > 0) void this.options.parquet?.flush();
     for (const queue of [this.textInFlight, this.parquetInFlight]) while (queue.length > 0) await queue.shift();
   }
 
@@ -235,13 +239,9 @@ export class DatasetWriter {
     const path = join(this.options.outDir, key);
     if (this.options.parquet === null)
       throw new Error(`dataset-writer: flow log ${state.def.id} delivers Parquet but no Parquet writer was given`);
-    try {
-      await this.options.parquet.write(state.def.fields, lines, path);
-    } finally {
-      this.release(lines);
-    }
+    const { staged, written } = this.options.parquet.write(state.def.fields, lines, path);
+    const [, size] = await Promise.all([staged.finally(() => this.release(lines)), written]);
     this.parquetFiles++;
-    const { size } = await stat(path); // not `this.bytes += await ...`: that reads this.bytes before the await
     this.bytes += size;
   }
 
