@@ -34,7 +34,7 @@ export interface ExampleQuery {
 const vars = (c: ExampleContext, ...more: string[]) =>
   ['', `$from: DateTime = "${c.from}"`, `$to: DateTime = "${c.to}"`, ...more].join('\n  ') + '\n';
 
-/** The examples, in tab order. The analytics examples (handshakes, edges) are appended to this list. */
+/** The examples, in tab order (flows and aggregates, then the connection analytics: handshakes, edges with costs). */
 export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'FlowsOfAnInstance',
@@ -103,6 +103,54 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   partitions(first: 10) { totalCount nodes { accountId region date files records } }
   interfaceStatus(filter: { timeRange: { from: $from, to: $to } }, limit: 5) {
     rows { accountId interfaceId records nodataRecords skipdataRecords }
+  }
+}`,
+  },
+  {
+    name: 'Handshakes',
+    about: 'TCP handshakes of one day that did not complete (rejected, unanswered, reset), oldest first, with both ends.',
+    query: (c) => `query Handshakes(${vars(c)}) {
+  handshakes(filter: { timeRange: { from: $from, to: $to } }, states: [REJECTED, UNANSWERED, RESET], first: 20) {
+    nodes {
+      start
+      state
+      clientAddr
+      clientPort
+      serverAddr
+      serverPort
+      client { kind id }
+      server { kind id }
+      observedAt
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`,
+  },
+  {
+    name: 'TrafficEdgesCost',
+    about: 'Who talks to whom (bytes counted once, not per observation point) and what it costs: cross-AZ, NAT, internet.',
+    query: (c) => `query TrafficEdgesCost(${vars(c)}) {
+  trafficCost(filter: { timeRange: { from: $from, to: $to } }) {
+    bytes
+    crossAzBytes
+    crossRegionBytes
+    natBytes
+    internetBytes
+  }
+  trafficEdges(filter: { timeRange: { from: $from, to: $to } }, level: INSTANCE, orderBy: BYTES, first: 10) {
+    nodes {
+      client { kind id }
+      server { kind id }
+      protocol
+      serverPort
+      bytesToServer
+      bytesToClient
+      connections
+      crossAzBytes
+      natBytes
+      internetBytes
+      directionMethod
+    }
   }
 }`,
   },

@@ -47,6 +47,8 @@ describe('example context', () => {
       'query RejectedTraffic(',
       'query TrafficOverTime(',
       'query Coverage(',
+      'query Handshakes(',
+      'query TrafficEdgesCost(',
     ]);
     for (const tab of tabs)
       expect(tab.query).toContain(
@@ -94,5 +96,17 @@ describe('examples over data', () => {
     ]);
     const series = results.TrafficOverTime!.data as { flowTimeSeries: { series: { label: string }[] } };
     expect(series.flowTimeSeries.series.map((s) => s.label)).toEqual(['222222222222']);
+    // 2024-03-02 has one record (#9), logged at eni-0000000d only, without flow-direction: nothing says which of its
+    // two private addresses is the interface's, so both ends are UNRESOLVED; the bytes count once.
+    const edges = results.TrafficEdgesCost!.data as {
+      trafficCost: { bytes: string; crossAzBytes: string };
+      trafficEdges: { nodes: { client: { kind: string; id: string }; server: { kind: string; id: string }; serverPort: number; bytesToServer: string }[] };
+    };
+    expect(edges.trafficCost).toMatchObject({ bytes: '64000', crossAzBytes: '0' });
+    expect(edges.trafficEdges.nodes.map((e) => [e.client.kind, e.client.id, e.server.kind, e.server.id, e.serverPort, e.bytesToServer])).toEqual([
+      ['UNRESOLVED', '10.1.0.1', 'UNRESOLVED', '10.1.0.2', 5432, '64000'],
+    ]);
+    const hs = results.Handshakes!.data as { handshakes: { nodes: unknown[] } };
+    expect(hs.handshakes.nodes).toEqual([]); // the fixture has no tcp-flags
   });
 });
