@@ -6,6 +6,7 @@ import { InputError } from '../../domain/input-error.ts';
 import { FLOW_ORDERS } from '../../store/queries/flows-page-query.ts';
 import { createFlowReader } from '../../store/readers/flow-reader.ts';
 import { builder } from '../builder.ts';
+import { selectedFlowColumns } from '../flow-columns.ts';
 import { FlowRef } from './flow.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 
@@ -34,7 +35,7 @@ builder.queryField('flows', (t) =>
       after: t.arg.string({ description: 'endCursor of the previous page.' }),
       orderBy: t.arg({ type: FlowOrderEnum, defaultValue: 'START_TIME_ASC' }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const { maxPageSize, defaultPageSize } = ctx.limits;
       const first = args.first ?? defaultPageSize;
       if (!Number.isInteger(first) || first < 1 || first > maxPageSize) {
@@ -45,6 +46,7 @@ builder.queryField('flows', (t) =>
         first,
         after: args.after ?? null,
         order: args.orderBy ?? 'START_TIME_ASC',
+        columns: selectedFlowColumns(info),
       });
       return {
         edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node })),

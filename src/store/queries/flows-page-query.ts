@@ -3,8 +3,8 @@
  * pair is a total order and paging never repeats or skips a record, however many share a start second. The cursor
  * carries start_time in microseconds (exact) and flow_id; the page reads `limit + 1` rows to learn whether more follow.
  */
-import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
-import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
+import { PARTITION_COLUMNS, READABLE_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
+import { build, ident, join, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
 
 /** Sort orders of a flows page. */
@@ -22,46 +22,52 @@ export interface FlowKey {
 export interface FlowsPageInput {
   readonly files: readonly string[];
   readonly where: SqlFragment;
-  /** Pruning conditions for the second pass (flowWindowSql); the rows are already chosen by `where`. */
-  readonly window: SqlFragment;
   readonly order: FlowOrder;
   readonly after: FlowKey | null;
   /** Rows wanted; the query asks for one more. */
   readonly limit: number;
+  /** Columns the caller will read (flow_id is always added); null for every stored and partition column. */
+  readonly columns?: readonly string[] | null;
 }
 
 /** Column alias of the exact cursor time in page rows. */
 export const CURSOR_US = 'cursor_start_us';
 
-const COLUMNS = raw(
-  [...STORED_COLUMNS, ...PARTITION_COLUMNS].map((c) => (c.column === 'end' ? '"end"' : c.column)).join(', '),
-);
+/** Every readable column, in file order then partition order. */
+export const ALL_FLOW_COLUMNS: readonly string[] = [...STORED_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.column);
+
+/** Largest page (+1 look-ahead row) DuckDB must late-materialise; src/store/duckdb.ts sets the instance to it. */
+export const LATE_MATERIALIZATION_ROWS = 10_001;
+
+function selectList(columns: readonly string[] | null | undefined): SqlFragment {
+  const wanted = columns ? [...new Set([...columns, 'flow_id'])] : ALL_FLOW_COLUMNS;
+  return join(wanted.map((c) => ident(c, READABLE_COLUMNS)), ', ');
+}
 
 /**
- * `flows.page`: the rows of one page plus one look-ahead row. Two phases: the keyset top-N reads only start_time and
- * flow_id (plus the filter columns), then the page's full rows are joined back by key, so DuckDB does not materialise
- * every column of every matching row to sort them (about 3.7x faster on a 250k-record day; bench/flows-bench.ts).
+ * `flows.page`: the rows of one page plus one look-ahead row, in one statement. DuckDB plans `ORDER BY ... LIMIT` over
+ * Parquet as a top-N on (start_time, flow_id) only, whose running bound is pushed into the scan as a dynamic filter
+ * (row groups past it are skipped by their min/max), then fetches the other columns of the winners by file row number
+ * (late materialisation, up to LATE_MATERIALIZATION_ROWS). The keyset condition repeats its time bound as a plain
+ * range so the scan also skips the row groups before the cursor (the OR alone cannot be checked against statistics).
+ * Selecting only the columns the caller reads halves the cost of the fetch (bench/flows-bench.ts).
  */
 export function flowsPageQuery(input: FlowsPageInput): SqlQuery {
   const desc = input.order === 'START_TIME_DESC';
   const cmp = raw(desc ? '<' : '>');
-  const keyset = input.after
-    ? sql`\n    AND (start_time ${cmp} make_timestamp(${input.after.startUs}) OR (start_time = make_timestamp(${input.after.startUs}) AND flow_id ${cmp} ${input.after.flowId}))`
+  const bound = raw(desc ? '<=' : '>=');
+  const after = input.after;
+  const keyset = after
+    ? sql`\n  AND start_time ${bound} make_timestamp(${after.startUs})
+  AND (start_time ${cmp} make_timestamp(${after.startUs}) OR (start_time = make_timestamp(${after.startUs}) AND flow_id ${cmp} ${after.flowId}))`
     : raw('');
   const dir = raw(desc ? 'DESC' : 'ASC');
-  const source = parquetSourceSql(input.files);
   return build(
     'flows.page',
-    sql`WITH page_keys AS (
-  SELECT start_time AS key_start, flow_id AS key_flow_id
-  FROM ${source}
-  WHERE ${input.where}${keyset}
-  ORDER BY start_time ${dir}, flow_id ${dir}
-  LIMIT ${input.limit + 1}
-)
-SELECT ${COLUMNS}, epoch_us(start_time) AS ${raw(CURSOR_US)}
-FROM ${source} JOIN page_keys ON flow_id = key_flow_id AND start_time = key_start
-WHERE ${input.window}
-ORDER BY start_time ${dir}, flow_id ${dir}`,
+    sql`SELECT ${selectList(input.columns)}, epoch_us(start_time) AS ${raw(CURSOR_US)}
+FROM ${parquetSourceSql(input.files)}
+WHERE ${input.where}${keyset}
+ORDER BY start_time ${dir}, flow_id ${dir}
+LIMIT ${input.limit + 1}`,
   );
 }

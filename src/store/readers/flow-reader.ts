@@ -4,7 +4,7 @@
  */
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';
-import { flowFilterSql, flowWindowSql, prunePartitions } from '../queries/flow-filter-query.ts';
+import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts';
 import { CURSOR_US, flowsPageQuery, type FlowKey, type FlowOrder } from '../queries/flows-page-query.ts';
 import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
 
@@ -13,6 +13,8 @@ export interface FlowPageArgs {
   readonly first: number;
   readonly after: string | null;
   readonly order: FlowOrder;
+  /** Columns the caller reads from each node (flow_id is always there); null or absent for all of them. */
+  readonly columns?: readonly string[] | null;
 }
 
 /** One page of records. */
@@ -52,10 +54,10 @@ export function createFlowReader(ctx: QueryContext) {
       const query = flowsPageQuery({
         files: files.map((f) => ctx.warehouse.absolutePath(f)),
         where: flowFilterSql(filter),
-        window: flowWindowSql(filter),
         order: args.order,
         after,
         limit: args.first,
+        columns: args.columns ?? null,
       });
       const rows = await runQuery(ctx, query);
       const edges = rows.slice(0, args.first).map((node) => ({
