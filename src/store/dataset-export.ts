@@ -5,9 +5,9 @@
  * or the process dies mid-download; memory stays flat however large the file.
  */
 import { randomUUID } from 'node:crypto';
-import type { ReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
@@ -19,7 +19,7 @@ import {
 } from '../domain/aggregate-enums.ts';
 import type { AggregateScope } from './queries/aggregate-expressions.ts';
 import { datasetCopyQuery, type DatasetColumn, type DatasetFormat } from './queries/dataset-copy-query.ts';
-import { datasetFlowsQuery } from './queries/dataset-flows-query.ts';
+import { datasetFlowPageStartsQuery, datasetFlowsPageQuery, datasetFlowsQuery } from './queries/dataset-flows-query.ts';
 import { buildFlowBreakdownQuery } from './queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from './queries/flow-filter-query.ts';
 import { parquetSourceSql } from './queries/parquet-source-query.ts';
@@ -58,7 +58,7 @@ export type DatasetRequest =
 
 /** A written dataset, ready to stream. */
 export interface DatasetFile {
-  readonly stream: ReadStream;
+  readonly stream: Readable;
   readonly bytes: number;
   readonly rows: number;
   /** The file holds the request's row limit: more rows may have matched (narrow the filter or raise `limit`). */
@@ -125,48 +125,105 @@ export async function datasetStatement(ctx: QueryContext, req: DatasetRequest): 
   }
 }
 
+/** Rows per CSV page of the flows dataset: bounds the sort's memory (a top-N of this many rows at a time). */
+export const FLOW_CSV_PAGE_ROWS = 100_000;
+
+type Connection = Awaited<ReturnType<QueryContext['db']['connect']>>;
+
+async function runBound(connection: Connection, query: SqlQuery) {
+  const bound = query.params.map(bind);
+  return connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
+}
+
+/** COPYs `inner` (at most `limit` rows) into `target`; returns the row count DuckDB reports. */
+async function copyToFile(connection: Connection, inner: SqlQuery, format: DatasetFormat, target: string, limit: number, header: boolean): Promise<number> {
+  // The result's columns (names and types) decide each column's format; a prepared statement with untyped
+  // parameters does not know them yet, so describe the bound statement by running it with LIMIT 0.
+  const described = await runBound(connection, { ...inner, text: `SELECT * FROM (${inner.text}) AS described LIMIT 0` });
+  const columns: DatasetColumn[] = described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
+  const result = await runBound(connection, datasetCopyQuery(inner, columns, format, target, limit, { header }));
+  return Number(result.getRows()[0]?.[0] ?? 0);
+}
+
+/** The COPY statements of a request, each with its row cap: one, or pages of the flows CSV. */
+async function* copyPlan(
+  ctx: QueryContext,
+  connection: Connection,
+  req: DatasetRequest,
+  format: DatasetFormat,
+): AsyncGenerator<{ query: SqlQuery; limit: number; header: boolean }> {
+  if (req.dataset !== 'flows' || format !== 'csv' || req.limit <= FLOW_CSV_PAGE_ROWS) {
+    const { query, limit } = await datasetStatement(ctx, req);
+    yield { query, limit, header: true };
+    return;
+  }
+  // A large CSV is written page by page (CSV pages concatenate; JSON arrays and Parquet files do not).
+  const { scope, files } = await flowScope(ctx, req.filter);
+  const starts = await runBound(connection, datasetFlowPageStartsQuery({ files, where: scope.where, limit: req.limit, pageSize: FLOW_CSV_PAGE_ROWS }));
+  const keys = starts.getRowObjectsJS().map((r) => ({ startUs: r.start_us as bigint, flowId: r.flow_id as bigint }));
+  if (keys.length === 0) {
+    yield { query: datasetFlowsQuery({ files, where: scope.where, limit: 0 }), limit: 0, header: true };
+    return;
+  }
+  for (const [i, start] of keys.entries()) {
+    const limit = Math.min(FLOW_CSV_PAGE_ROWS, req.limit - i * FLOW_CSV_PAGE_ROWS);
+    yield { query: datasetFlowsPageQuery({ files, where: scope.where, start, limit }), limit, header: i === 0 };
+  }
+}
+
+/** One stream over several files in order (each already unlinked), closing each handle when read or abandoned. */
+function concatenate(handles: readonly FileHandle[]): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        for (const handle of handles) for await (const chunk of handle.createReadStream({ autoClose: false })) yield chunk as Buffer;
+      } finally {
+        await Promise.all(handles.map((h) => h.close().catch(() => {})));
+      }
+    })(),
+  );
+}
+
 /**
  * Writes the dataset of `req` as `format` into `dir` (an allowed directory of the API's DuckDB instance) within the
  * request's time budget, and returns a stream over it.
  */
 export async function exportDataset(ctx: QueryContext, req: DatasetRequest, format: DatasetFormat, dir: string): Promise<DatasetFile> {
-  const { query: inner, limit } = await datasetStatement(ctx, req);
-  const target = join(dir, `${randomUUID()}.${format}`);
   const started = performance.now();
+  const name = `datasets.${req.dataset}.${format}`;
   const budgetMs = Math.max(0, ctx.deadline - Date.now());
-  if (budgetMs === 0) throw new QueryTimeoutError(inner.name, 0);
+  if (budgetMs === 0) throw new QueryTimeoutError(name, 0);
   const connection = await ctx.db.connect();
   let interrupted = false;
   const timer = setTimeout(() => {
     interrupted = true;
     connection.interrupt();
   }, budgetMs);
-  let name = inner.name;
+  const targets: string[] = [];
+  const handles: FileHandle[] = [];
   try {
-    // The result's columns (names and types) decide each column's format; a prepared statement with untyped
-    // parameters does not know them yet, so describe the bound statement by running it with LIMIT 0.
-    const innerBound = inner.params.map(bind);
-    const described = await connection.run(
-      `SELECT * FROM (${inner.text}) AS described LIMIT 0`,
-      innerBound.map((b) => b[0]),
-      innerBound.map((b) => b[1]),
-    );
-    const columns: DatasetColumn[] = described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
-    const copy = datasetCopyQuery(inner, columns, format, target, limit);
-    name = copy.name;
-    const bound = copy.params.map(bind);
-    const result = await connection.runAndReadAll(copy.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
-    const rows = Number(result.getRows()[0]?.[0] ?? 0);
+    let rows = 0;
+    let limit = 0;
+    for await (const step of copyPlan(ctx, connection, req, format)) {
+      const target = join(dir, `${randomUUID()}.${format}`);
+      targets.push(target);
+      rows += await copyToFile(connection, step.query, format, target, step.limit, step.header);
+      limit += step.limit;
+    }
+    let bytes = 0;
+    for (const target of targets) {
+      const handle = await open(target, 'r');
+      handles.push(handle);
+      bytes += (await handle.stat()).size;
+      await rm(target, { force: true });
+    }
     ctx.cost.recordRows(rows);
-    const handle = await open(target, 'r');
-    await rm(target, { force: true });
-    const { size } = await handle.stat();
-    ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), rows, bytes: size }, 'query');
+    ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), rows, bytes, files: targets.length }, 'query');
     // COPY only reports its row count: a file holding exactly `limit` rows may or may not have been cut.
-    const limitReached = rows >= limit;
-    return { stream: handle.createReadStream({ autoClose: true }), bytes: size, rows, limitReached };
+    const limitReached = limit < Number.MAX_SAFE_INTEGER && rows >= limit;
+    return { stream: concatenate(handles), bytes, rows, limitReached };
   } catch (err) {
-    await rm(target, { force: true });
+    await Promise.all([...targets.map((t) => rm(t, { force: true })), ...handles.map((h) => h.close().catch(() => {}))]);
     const ms = Math.round(performance.now() - started);
     if (interrupted) {
       ctx.log.warn({ statement: name, ms, budgetMs }, 'query interrupted');

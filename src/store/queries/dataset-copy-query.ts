@@ -70,12 +70,13 @@ export function datasetCopyQuery(
   format: DatasetFormat,
   target: string,
   limit: number,
+  options: { header?: boolean } = {},
 ): SqlQuery {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`dataset row limit must be a whole number, got ${limit}`);
   const select = columns.map((c) => projection(c, format)).join(', ');
   return {
     name: `${inner.name}.${format}`,
-    text: `COPY (SELECT ${select} FROM (${inner.text}) AS dataset LIMIT ${limit}) TO ${quoteText(target)} (${OPTIONS[format]})`,
+    text: `COPY (SELECT ${select} FROM (${inner.text}) AS dataset LIMIT ${limit}) TO ${quoteText(target)} (${options.header === false && format === 'csv' ? 'FORMAT csv, HEADER false' : OPTIONS[format]})`,
     params: inner.params,
   };
 }
