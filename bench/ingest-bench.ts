@@ -1,15 +1,19 @@
 /**
- * npm run bench:ingest [-- --records 1000000]  (default 10,000,000)
+ * npm run bench:ingest [-- --records 1000000]  (default 10,000,000; BENCH_INGEST_RECORDS=... works too)
  *
  * Generates gzip flow-log text in AWS's layout (cached in .bench/), then, in the same run and on the same files:
  *   baseline: DuckDB's own read_csv(delim ' ', header, nullstr '-') -> COPY ... PARTITION_BY, as a user would script it
- *   flowql:   `flowql ingest` (child process), then `flowql compact`
- * and prints records/s of both, the ratio, peak RSS of each process (sampled every 100 ms from /proc, DuckDB
- * included) and bytes on disk per record after compaction. Targets: ratio >= 1.0, peak < 1.5 GiB, <= 15 B/record.
+ *   flowql:   `flowql ingest --no-derive` (the same job as the baseline: text -> partitioned Parquet), then the default
+ *             `flowql ingest` (also derives handshakes/ and edges/), each into an empty warehouse; then `flowql compact`
+ * and prints wall time and records/s of each, the ratio to the baseline, CPU seconds (user + system, DuckDB threads
+ * included: wall time is noisy on a shared machine, CPU time less so), peak RSS, the load average before and after,
+ * and bytes on disk per record after compaction. Targets: ratio >= 1.0, peak < 1.5 GiB, <= 15 B/record.
+ * CPU time and peak RSS come from /usr/bin/time when it exists, else from sampling /proc every 100 ms.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
@@ -19,7 +23,7 @@ const arg = (name: string, dflt: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
-const RECORDS = Number(arg('--records', '10000000'));
+const RECORDS = Number(arg('--records', process.env.BENCH_INGEST_RECORDS ?? '10000000'));
 const PER_FILE = 250_000;
 const ROOT = resolve('.bench', `ingest-${RECORDS}`);
 const SRC = join(ROOT, 'src');
@@ -71,26 +75,45 @@ async function generate(): Promise<string[]> {
   return files;
 }
 
-/** Runs a child, sampling its RSS; returns elapsed ms, peak RSS bytes and stdout. */
-async function measure(cmd: string[]): Promise<{ ms: number; peak: number; stdout: string }> {
+interface Measured {
+  readonly ms: number;
+  readonly peak: number;
+  readonly cpu: number;
+  readonly stdout: string;
+}
+
+const TIME = '/usr/bin/time';
+
+/** Runs `node <args>` as a child; elapsed ms, peak RSS bytes, CPU seconds (user + system) and stdout. */
+async function measure(nodeArgs: string[]): Promise<Measured> {
+  const useTime = existsSync(TIME);
+  const report = join(tmpdir(), `flowql-bench-time-${process.pid}-${Date.now()}`);
+  const [cmd, argv] = useTime ? [TIME, ['-f', '%U %S %M', '-o', report, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const started = Date.now();
-  const child = spawn(process.execPath, cmd, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   let peak = 0;
+  let ticks = 0;
   const timer = setInterval(async () => {
+    if (useTime) return;
     try {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      peak = Math.max(peak, kb * 1024);
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024);
+      const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14, 15)
     } catch {
       /* exited */
     }
   }, 100);
   const [code] = (await once(child, 'exit')) as [number];
   clearInterval(timer);
-  if (code !== 0 && code !== 3) throw new Error(`${cmd.join(' ')} exited ${code}`);
-  return { ms: Date.now() - started, peak, stdout };
+  const ms = Date.now() - started;
+  if (code !== 0 && code !== 3) throw new Error(`${nodeArgs.join(' ')} exited ${code}`);
+  if (!useTime) return { ms, peak, cpu: ticks / 100, stdout };
+  const [user, sys, maxKb] = (await readFile(report, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
+  await rm(report, { force: true });
+  return { ms, peak: maxKb! * 1024, cpu: user! + sys!, stdout };
 }
 
 const BASELINE = `
@@ -105,23 +128,36 @@ await c.run(\`COPY (SELECT * EXCLUDE ("account-id"), "account-id" AS account_id,
 `;
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const files = await generate();
 console.log(`bench:ingest  ${RECORDS} records in ${files.length} gzip objects (${ROOT})`);
+const loadBefore = load();
 
 await rm(join(ROOT, 'baseline'), { recursive: true, force: true });
 const base = await measure(['--input-type=module', '-e', BASELINE, join(ROOT, 'baseline'), ...files]);
-await rm(join(ROOT, 'data'), { recursive: true, force: true });
-const ing = await measure(['bin/flowql.js', 'ingest', SRC, '--data', join(ROOT, 'data'), '--json']);
-const summary = JSON.parse(ing.stdout) as { records: number };
+const runs: { label: string; m: Measured; records: number }[] = [];
+for (const [label, extra] of [['ingest --no-derive', ['--no-derive']], ['ingest (derives)', []]] as const) {
+  await rm(join(ROOT, 'data'), { recursive: true, force: true });
+  const m = await measure(['bin/flowql.js', 'ingest', SRC, '--data', join(ROOT, 'data'), '--json', ...extra]);
+  runs.push({ label, m, records: (JSON.parse(m.stdout) as { records: number }).records });
+}
 const comp = await measure(['bin/flowql.js', 'compact', '--data', join(ROOT, 'data'), '--json']);
-const manifest = JSON.parse(await readFile(join(ROOT, 'data/_flowql/manifest.json'), 'utf8')) as { files: { bytes: number }[] };
-const bytes = manifest.files.reduce((a, f) => a + f.bytes, 0);
-void readdir;
+const manifest = JSON.parse(await readFile(join(ROOT, 'data/_flowql/manifest.json'), 'utf8')) as { files: { path: string; bytes: number }[] };
+const flowsFiles = manifest.files.filter((f) => f.path.startsWith('flows/'));
+const bytes = flowsFiles.reduce((a, f) => a + f.bytes, 0);
 
-const baseRate = RECORDS / (base.ms / 1000);
-const ingRate = summary.records / (ing.ms / 1000);
-console.log(`baseline  read_csv -> COPY PARTITION_BY   ${(base.ms / 1000).toFixed(1)} s   ${Math.round(baseRate)} records/s   peak RSS ${gib(base.peak)}`);
-console.log(`flowql    ingest (${summary.records} records)   ${(ing.ms / 1000).toFixed(1)} s   ${Math.round(ingRate)} records/s   peak RSS ${gib(ing.peak)}`);
-console.log(`ratio     flowql / baseline = ${(ingRate / baseRate).toFixed(2)}  (target >= 1.0)`);
-console.log(`compact   ${(comp.ms / 1000).toFixed(1)} s   peak RSS ${gib(comp.peak)}   ${manifest.files.length} files`);
-console.log(`storage   ${(bytes / summary.records).toFixed(2)} bytes/record after compact  (target <= 15)`);
+const rate = (records: number, m: Measured) => records / (m.ms / 1000);
+const line = (label: string, records: number, m: Measured) =>
+  `${label.padEnd(34)} ${(m.ms / 1000).toFixed(1).padStart(7)} s  ${String(Math.round(rate(records, m))).padStart(8)} records/s` +
+  `  cpu ${m.cpu.toFixed(1).padStart(6)} s (${((m.cpu * 1e6) / records).toFixed(2)} us/record)  peak RSS ${gib(m.peak)}`;
+console.log(line('baseline  read_csv -> COPY', RECORDS, base));
+for (const r of runs) {
+  console.log(line(`flowql    ${r.label}`, r.records, r.m));
+  console.log(
+    `  ratio flowql / baseline: throughput ${(rate(r.records, r.m) / rate(RECORDS, base)).toFixed(2)} (target >= 1.0), ` +
+      `cpu per record ${((r.m.cpu / r.records) / (base.cpu / RECORDS)).toFixed(2)} x the baseline's`,
+  );
+}
+console.log(`compact   ${(comp.ms / 1000).toFixed(1)} s   cpu ${comp.cpu.toFixed(1)} s   peak RSS ${gib(comp.peak)}   ${flowsFiles.length} flows files`);
+console.log(`storage   ${(bytes / runs[1]!.records).toFixed(2)} bytes/record in flows files after compact  (target <= 15)`);
+console.log(`load average (1, 5, 15 min): before ${loadBefore}, after ${load()}  (2 cores: above 2 means the figures are shared)`);
