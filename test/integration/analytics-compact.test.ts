@@ -1,0 +1,107 @@
+// `flowql compact` merges flows files only (src/ingest/ingest-compact.ts): the derived handshakes/ and edges/ files
+// must stay listed, unchanged and valid, and answers must not change. Fixture: AWS's TCP flag sequence example
+// (test/fixtures/aws/tcp-flag-sequence.log) split into two objects ingested in two runs, so 2019-08-26 holds 2 flows
+// files before compaction:
+//   object 1: lines 1-4 (43416 SYN / SYN-ACK, 43418 SYN / SYN-ACK, 2019-08-26)
+//   object 2: lines 5-8 (43418 FIN both ways on 2019-08-26; 43638 SYN+FIN / SYN-ACK+FIN on 2019-08-27)
+// Expected on 2019-08-26: 2 ESTABLISHED handshakes (43418 closed), one edge 52.213.180.42 -> i-01234567890123456:5001
+// with 568 + 100701 + 23294588 = 23395857 bytes to the server and 376 + 632 + 63388 = 64396 back.
+import { access, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { connectionSource } from '../../src/analytics/connection-source.ts';
+import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
+import { runCompact } from '../../src/ingest/ingest-compact.ts';
+import { runIngest } from '../../src/ingest/ingest-run.ts';
+import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
+import type { Manifest } from '../../src/store/layout.ts';
+import { readEdges } from '../../src/store/readers/edge-reader.ts';
+import { readHandshakes } from '../../src/store/readers/handshake-reader.ts';
+import { testQueryContext } from '../helpers/query-context.ts';
+
+const FIXTURE = join(import.meta.dirname, '../fixtures/aws/tcp-flag-sequence.log');
+const DIR = 'AWSLogs/123456789010/vpcflowlogs/us-east-1/2019/08/26';
+const aug26 = validateFlowFilter({ timeRange: { from: '2019-08-26T00:00:00Z', to: '2019-08-27T00:00:00Z' } });
+
+const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const listing = (m: Manifest) => m.files.map((f) => `${f.table} ${f.date} ${f.rows}`).sort();
+const derivedPaths = (m: Manifest) => m.files.filter((f) => f.table !== 'flows').map((f) => f.path).sort();
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+async function answers(data: string) {
+  const ctx = await testQueryContext(data);
+  const hs = await readHandshakes(ctx, { filter: aug26, states: null, first: 10, after: null });
+  const edges = await readEdges(ctx, { filter: aug26, level: 'INSTANCE', orderBy: 'BYTES', first: 10, offset: 0 });
+  const m = await manifestOf(data);
+  return {
+    derived: connectionSource(m.files, aug26, 'edges', (f) => join(data, f.path)).derived,
+    handshakes: hs.rows.map((r) => `${r.client_port} ${r.state} closed=${r.closed} ${r.server_instance_id}`),
+    edges: edges.rows.map((e) => `${e.client_id} -> ${e.server_id}:${e.server_port} ${e.bytes_to_server}/${e.bytes_to_client} conn=${e.connections}`),
+  };
+}
+
+describe('compact keeps the derived tables consistent', () => {
+  it('merges the flows files of a day and leaves its derived files listed, present and answering the same', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-'));
+    const src = join(root, 'src');
+    const data = join(root, 'data');
+    await mkdir(join(src, DIR), { recursive: true });
+    const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
+    const object = (n: number, part: string[]) =>
+      writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+    const ingest = async () =>
+      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), deriveConnections: true, threads: 1 });
+
+    await object(1, lines.slice(0, 4));
+    await ingest();
+    await object(2, lines.slice(4));
+    await ingest();
+    const before = await manifestOf(data);
+    expect(listing(before)).toEqual([
+      'edges 2019-08-26 1',
+      'edges 2019-08-27 1',
+      'flows 2019-08-26 2',
+      'flows 2019-08-26 4',
+      'flows 2019-08-27 2',
+      'handshakes 2019-08-26 2',
+      'handshakes 2019-08-27 1',
+    ]);
+    const expected = {
+      derived: true,
+      handshakes: ['43416 ESTABLISHED closed=false i-01234567890123456', '43418 ESTABLISHED closed=true i-01234567890123456'],
+      edges: ['52.213.180.42 -> i-01234567890123456:5001 23395857/64396 conn=2'],
+    };
+    expect(await answers(data)).toEqual(expected);
+
+    const summary = await runCompact({ storage: await createLocalWarehouseStorage(data) });
+    expect([summary.partitionsCompacted, summary.filesBefore, summary.filesAfter, summary.rows]).toEqual([1, 3, 2, 6]);
+    const after = await manifestOf(data);
+    expect(listing(after)).toEqual([
+      'edges 2019-08-26 1',
+      'edges 2019-08-27 1',
+      'flows 2019-08-26 6',
+      'flows 2019-08-27 2',
+      'handshakes 2019-08-26 2',
+      'handshakes 2019-08-27 1',
+    ]);
+    // The very same derived files: compaction does not change a record, so there is nothing to re-derive.
+    expect(derivedPaths(after)).toEqual(derivedPaths(before));
+    for (const f of after.files) expect(await exists(join(data, f.path)), f.path).toBe(true);
+    expect(await answers(data)).toEqual(expected);
+
+    // A later object for the compacted day re-derives it from the merged file plus the new one: 43416's FIN arrives.
+    await object(3, [
+      '3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 40 1 1566848990 1566849050 ACCEPT 1 OK',
+    ]);
+    await ingest();
+    const third = await manifestOf(data);
+    expect(listing(third).filter((l) => !l.startsWith('flows'))).toEqual(listing(after).filter((l) => !l.startsWith('flows')));
+    expect(derivedPaths(third).some((p) => derivedPaths(after).includes(p))).toBe(false); // all re-derived (26th and its neighbours)
+    expect(await answers(data)).toEqual({
+      derived: true,
+      handshakes: ['43416 ESTABLISHED closed=true i-01234567890123456', '43418 ESTABLISHED closed=true i-01234567890123456'],
+      edges: ['52.213.180.42 -> i-01234567890123456:5001 23395897/64396 conn=2'],
+    });
+  }, 120_000);
+});
