@@ -2,12 +2,16 @@
  * Conversations with one monitored end or a middlebox: through a NAT gateway to the internet, to an AWS service,
  * and the port scan. What each interface logs follows flow-logs.md §4.11 (NAT) and §4.6/§4.7 (paths, services).
  */
-import type { Leg } from './record-logger.ts';
-import { ephemeralPort, windowTimes, type Conversation, type TrafficContext } from './tcp-conversation.ts';
+import type { Leg, LogDetails } from './record-logger.ts';
+import { ephemeralPort, pathDetails, windowTimes, type Conversation, type TrafficContext } from './tcp-conversation.ts';
 import type { Instance } from './topology.ts';
 
 const tcpFlags = (k: number, w: number, synAck: boolean): number =>
   (k === 0 ? (synAck ? 18 : 2) : 0) | (k === w - 1 ? 1 : 0);
+
+/** tcp-flags of a NAT leg: TCP's, `-` for UDP. */
+const natFlags = (protocol: number, k: number, w: number, synAck: boolean): number | '-' =>
+  protocol === 6 ? tcpFlags(k, w, synAck) : '-';
 
 /**
  * An inside instance's connection through its VPC's NAT gateway to `externalIp`. Per window, 6 records:
@@ -32,6 +36,8 @@ export function natConversation(
   const entry = truth.natPath(inst, nat, externalIp, protocol, port);
   const sport = ephemeralPort(rng);
   const natPort = rng.range(1024, 65535);
+  const toNat: LogDetails = { dstaddr: nat.ip };
+  const fromNat: LogDetails = { srcaddr: nat.ip, path: 1 };
   return {
     windows,
     records: 6 * windows,
@@ -39,7 +45,6 @@ export function natConversation(
       const [start, end] = windowTimes(rng, k, windows, minuteStart);
       const outPackets = rng.range(2, 30);
       const inPackets = protocol === 6 ? rng.range(2, 80) : outPackets;
-      const flags = (synAck: boolean): number | '-' => (protocol === 6 ? tcpFlags(k, windows, synAck) : '-');
       const out: Leg = {
         src: inst.iface.ip,
         dst: externalIp,
@@ -50,7 +55,7 @@ export function natConversation(
         bytes: outPackets * rng.range(52, 700),
         start,
         end,
-        flags: flags(false),
+        flags: natFlags(protocol, k, windows, false),
       };
       const back: Leg = {
         src: externalIp,
@@ -62,15 +67,15 @@ export function natConversation(
         bytes: inPackets * rng.range(52, 1400),
         start,
         end,
-        flags: flags(true),
+        flags: natFlags(protocol, k, windows, true),
       };
       const outside: Leg = { ...out, src: nat.ip, sport: natPort };
       const outsideBack: Leg = { ...back, dst: nat.ip, dport: natPort };
-      logger.log(inst.iface, 'egress', out, 'ACCEPT', entry, { path: 1 });
-      logger.log(nat, 'ingress', out, 'ACCEPT', entry, { dstaddr: nat.ip });
-      logger.log(nat, 'egress', outside, 'ACCEPT', entry, { path: 2 });
+      logger.log(inst.iface, 'egress', out, 'ACCEPT', entry, pathDetails(1));
+      logger.log(nat, 'ingress', out, 'ACCEPT', entry, toNat);
+      logger.log(nat, 'egress', outside, 'ACCEPT', entry, pathDetails(2));
       logger.log(nat, 'ingress', outsideBack, 'ACCEPT', entry);
-      logger.log(nat, 'egress', back, 'ACCEPT', entry, { srcaddr: nat.ip, path: 1 });
+      logger.log(nat, 'egress', back, 'ACCEPT', entry, fromNat);
       logger.log(inst.iface, 'ingress', back, 'ACCEPT', entry);
       entry.bytesOut += out.bytes;
       entry.packetsOut += out.packets;
@@ -104,6 +109,8 @@ export function serviceConversation(
     service === 'S3' ? `52.216.${rng.int(256)}.${rng.range(1, 254)}` : `52.94.${rng.int(8)}.${rng.range(1, 254)}`;
   const sport = ephemeralPort(rng);
   const naive = { naiveBytes: 0 };
+  const toService: LogDetails = { dstService: service, path };
+  const fromService: LogDetails = { srcService: service };
   return {
     windows,
     records: 2 * windows,
@@ -135,8 +142,8 @@ export function serviceConversation(
         end,
         flags: tcpFlags(k, windows, true),
       };
-      logger.log(inst.iface, 'egress', out, 'ACCEPT', naive, { dstService: service, path });
-      logger.log(inst.iface, 'ingress', back, 'ACCEPT', naive, { srcService: service });
+      logger.log(inst.iface, 'egress', out, 'ACCEPT', naive, toService);
+      logger.log(inst.iface, 'ingress', back, 'ACCEPT', naive, fromService);
       entry.bytesOut += out.bytes;
       entry.bytesIn += back.bytes;
       if (k === 0) {
@@ -184,7 +191,7 @@ export function portScan(
           end: start,
           flags: 2,
         };
-        logger.log(scanner.iface, 'egress', leg, 'ACCEPT', naive, { path: 1 });
+        logger.log(scanner.iface, 'egress', leg, 'ACCEPT', naive, pathDetails(1));
         logger.log(target.iface, 'ingress', leg, 'REJECT', naive);
         truth.probe(target, port, start, start);
       }

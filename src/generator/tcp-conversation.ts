@@ -12,7 +12,7 @@
  *   UDP/ICMP:        1 window, request and response, flags `-`
  */
 import type { Prng } from './prng.ts';
-import type { Leg, RecordLogger } from './record-logger.ts';
+import type { Leg, LogDetails, RecordLogger } from './record-logger.ts';
 import { addOnce, type TruthRecorder } from './truth-recorder.ts';
 import type { PairTotals } from './ground-truth.ts';
 import type { Iface } from './topology.ts';
@@ -64,6 +64,12 @@ export function windowTimes(rng: Prng, k: number, w: number, minuteStart: number
   return k === w - 1 ? [start, start + rng.range(0, 50)] : [start, minuteStart + rng.range(57, 59)];
 }
 
+// Shared details of egress records per traffic-path (1-8), rather than an object per record.
+const PATH_DETAILS: readonly LogDetails[] = Array.from({ length: 9 }, (_v, path) => Object.freeze({ path }));
+
+/** The LogDetails `{ path }`, shared. */
+export const pathDetails = (path: number): LogDetails => PATH_DETAILS[path] ?? { path };
+
 function logBoth(
   ctx: TrafficContext,
   ends: Ends,
@@ -72,8 +78,9 @@ function logBoth(
   serverAction: 'ACCEPT' | 'REJECT',
   totals: PairTotals,
 ): void {
-  const [from, to] = toServer ? [ends.client, ends.server] : [ends.server, ends.client];
-  ctx.logger.log(from, 'egress', leg, 'ACCEPT', totals, { path: ends.path });
+  const from = toServer ? ends.client : ends.server;
+  const to = toServer ? ends.server : ends.client;
+  ctx.logger.log(from, 'egress', leg, 'ACCEPT', totals, pathDetails(ends.path));
   ctx.logger.log(to, 'ingress', leg, toServer ? serverAction : 'ACCEPT', totals);
 }
 

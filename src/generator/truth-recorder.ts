@@ -16,6 +16,28 @@ import type { Iface, Instance } from './topology.ts';
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
+/**
+ * Entries found by two keys (objects or interned strings) and a number, so the hot path skips building the entry's
+ * string key (a concatenation and a hash of a fresh string per conversation); that key is built once, on a miss.
+ */
+class EntryIndex<T> {
+  private readonly byFirst = new Map<unknown, Map<unknown, Map<number, T>>>();
+
+  get(a: unknown, b: unknown, n: number): T | undefined {
+    return this.byFirst.get(a)?.get(b)?.get(n);
+  }
+
+  /** Remembers `entry` under (a, b, n) and returns it. */
+  set(a: unknown, b: unknown, n: number, entry: T): T {
+    let second = this.byFirst.get(a);
+    if (second === undefined) this.byFirst.set(a, (second = new Map()));
+    let third = second.get(b);
+    if (third === undefined) second.set(b, (third = new Map()));
+    third.set(n, entry);
+    return entry;
+  }
+}
+
 /** Mutable ground-truth state of one generation run. */
 export class TruthRecorder {
   readonly pairs = new Map<string, InstancePairTruth>();
@@ -32,9 +54,15 @@ export class TruthRecorder {
     from: Infinity,
     to: -Infinity,
   };
+  private readonly pairIndex = new EntryIndex<InstancePairTruth>();
+  private readonly interfacePairIndex = new EntryIndex<InterfacePairTruth>();
+  private readonly natIndex = new EntryIndex<NatTruth>();
+  private readonly awsServiceIndex = new EntryIndex<AwsServiceTruth>();
 
   /** The entry for traffic opened by `client` to `server` on protocol/port. */
   pair(client: Instance, server: Instance, protocol: number, serverPort: number): InstancePairTruth {
+    const found = this.pairIndex.get(client, server, protocol * 65536 + serverPort);
+    if (found !== undefined) return found;
     const key = `${client.id}|${server.id}|${protocol}|${serverPort}`;
     let entry = this.pairs.get(key);
     if (entry === undefined) {
@@ -51,11 +79,13 @@ export class TruthRecorder {
       };
       this.pairs.set(key, entry);
     }
-    return entry;
+    return this.pairIndex.set(client, server, protocol * 65536 + serverPort, entry);
   }
 
   /** The entry for traffic opened by `client` to a requester-managed interface. */
   interfacePair(client: Instance, server: Iface, protocol: number, serverPort: number): InterfacePairTruth {
+    const found = this.interfacePairIndex.get(client, server, protocol * 65536 + serverPort);
+    if (found !== undefined) return found;
     const key = `${client.id}|${server.interfaceId}|${protocol}|${serverPort}`;
     let entry = this.interfacePairs.get(key);
     if (entry === undefined) {
@@ -69,11 +99,13 @@ export class TruthRecorder {
       };
       this.interfacePairs.set(key, entry);
     }
-    return entry;
+    return this.interfacePairIndex.set(client, server, protocol * 65536 + serverPort, entry);
   }
 
   /** The entry for an instance's connections through a NAT gateway to one external host and port. */
   natPath(inst: Instance, natIface: Iface, externalIp: string, protocol: number, port: number): NatTruth {
+    const found = this.natIndex.get(inst, externalIp, protocol * 65536 + port);
+    if (found !== undefined) return found;
     const key = `${inst.id}|${externalIp}|${protocol}|${port}`;
     let entry = this.nat.get(key);
     if (entry === undefined) {
@@ -94,11 +126,13 @@ export class TruthRecorder {
       };
       this.nat.set(key, entry);
     }
-    return entry;
+    return this.natIndex.set(inst, externalIp, protocol * 65536 + port, entry);
   }
 
   /** The entry for an account/region's traffic to an AWS service over one traffic path. */
   awsService(inst: Instance, service: string, trafficPath: number): AwsServiceTruth {
+    const found = this.awsServiceIndex.get(inst.vpc, service, trafficPath);
+    if (found !== undefined) return found;
     const key = `${inst.vpc.accountId}|${inst.vpc.region}|${service}|${trafficPath}`;
     let entry = this.awsServices.get(key);
     if (entry === undefined) {
@@ -113,7 +147,7 @@ export class TruthRecorder {
       };
       this.awsServices.set(key, entry);
     }
-    return entry;
+    return this.awsServiceIndex.set(inst.vpc, service, trafficPath, entry);
   }
 
   /** Notes a handshake whose SYN-ACK lands in the window after its SYN. */
