@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadMigrations, runMigrations } from '../store/migrations.ts';
-import { BATCH_COLUMNS_SQL } from './ingest-projection.ts';
+import { createBatchTables, type BatchTables } from './ingest-batch-tables.ts';
 
 /** Resource limits of the ingester's DuckDB. */
 export interface EngineOptions {
@@ -24,6 +24,8 @@ export interface IngestEngine {
   readonly loaders: readonly DuckDBConnection[];
   /** The connection that owns the ledger (`USE ledger`) and the batch flushes. */
   readonly main: DuckDBConnection;
+  /** The batch: loaded rows waiting for the next commit. */
+  readonly batches: BatchTables;
   close(): void;
 }
 
@@ -49,13 +51,13 @@ export async function openIngestEngine(ledgerPath: string, tempDir: string, opts
   }
   await main.run('USE ledger');
   await runMigrations(main, await loadMigrations());
-  await main.run(`CREATE TABLE memory.main.batch (${BATCH_COLUMNS_SQL})`);
   const loaders: DuckDBConnection[] = [];
   for (let i = 0; i < threads; i++) loaders.push(await instance.connect());
   return {
     instance,
     loaders,
     main,
+    batches: createBatchTables(),
     close() {
       for (const c of loaders) c.closeSync();
       main.closeSync();

@@ -8,6 +8,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { fieldByName, type FieldSpec } from '../domain/fields.ts';
 import { build, raw, sql } from '../store/sql.ts';
 import { filledColumns, projection, rawType, type RawLayout, type SourceContext } from './ingest-projection.ts';
+import type { BatchTables } from './ingest-batch-tables.ts';
 import type { LoadResult } from './ingest-load-text.ts';
 
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -21,7 +22,7 @@ function convert(name: string, type: string, spec: FieldSpec | undefined): strin
 }
 
 /** Loads a local Parquet object; fails (naming the file) when no column is a known flow-log field. */
-export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: SourceContext): Promise<LoadResult> {
+export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: SourceContext, batches: BatchTables): Promise<LoadResult> {
   const d = build('ingest.describe_parquet', sql`DESCRIBE SELECT * FROM read_parquet(${path})`);
   const described = (await c.runAndReadAll(d.text, d.params as DuckDBValue[])).getRowObjectsJS();
   const names: string[] = [];
@@ -43,11 +44,12 @@ export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: 
     throw new Error(`not a flow-log Parquet file: no column is a known flow-log field`);
   }
   const layout: RawLayout = { names, specs };
+  const table = await batches.tableFor(c, filledColumns(layout));
   const q = build(
     'ingest.load_parquet',
-    sql`INSERT INTO memory.main.batch SELECT ${projection(layout, ctx, 'line', true)}
+    sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, 'line', true, new Set(table.columns))}
         FROM (SELECT ${raw(exprs.join(', '))}, file_row_number + 1 AS line FROM read_parquet(${path}, file_row_number = true))`,
   );
   const inserted = await c.run(q.text, q.params as DuckDBValue[]);
-  return { records: Number(inserted.rowsChanged), rejects: [], columns: filledColumns(layout) };
+  return { records: Number(inserted.rowsChanged), rejects: [], columns: table.columns };
 }

@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { compileLayout, isHeaderLine, parseLine, type HeaderLayout } from './line-parser.ts';
+import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
 import { csvColumnsSql, filledColumns, projection, rawType, type SourceContext } from './ingest-projection.ts';
 
 /** A line that is not a flow record. */
@@ -72,8 +73,12 @@ export async function loadTextObject(
   layout: HeaderLayout,
   header: boolean,
   ctx: SourceContext,
+  batches: BatchTables,
 ): Promise<LoadResult> {
   const hdr = header ? 1 : 0;
+  const columns = filledColumns(layout);
+  const table = await batches.tableFor(c, columns);
+  const only = new Set(table.columns);
   const options = raw(
     `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='-', store_rejects=true, ` +
       `compression='${gzip ? 'gzip' : 'none'}', columns=${csvColumnsSql(layout)}`,
@@ -84,7 +89,7 @@ export async function loadTextObject(
   const inserted = await run(
     c,
     'ingest.load_text',
-    sql`INSERT INTO memory.main.batch SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true)}
+    sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
         FROM read_csv(${path}, ${options}) WITH ORDINALITY`,
   );
   const records = Number(inserted.rowsChanged);
@@ -95,7 +100,6 @@ export async function loadTextObject(
   ).getRowObjectsJS();
   const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
   const empty = await emptyLines(c, path, gzip, hdr + records + lines.length);
-  const columns = filledColumns(layout);
   if (lines.length === 0 && empty.length === 0) return { records, rejects: [], columns };
 
   // Lines that produced no good row, in order. Good row k (1-based) sits after the i-th of them iff
@@ -105,7 +109,7 @@ export async function loadTextObject(
   await run(
     c,
     'ingest.fix_lines',
-    sql`UPDATE memory.main.batch SET source_line = source_line +
+    sql`UPDATE ${raw(table.name)} SET source_line = source_line +
           (SELECT count(*) FROM unnest(${raw(`[${thresholds.join(',')}]`)}) t(g) WHERE g < source_line - ${hdr})
         WHERE source_id = ${ctx.sourceId}`,
   );
@@ -126,7 +130,7 @@ export async function loadTextObject(
       rejects.push({ line, field: result.field ?? null, reason: result.reason, text: clean.slice(0, MAX_REJECT_TEXT) });
     }
   }
-  if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued);
+  if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
   return { records: records + rescued.length, rejects, columns };
 }
 
@@ -161,6 +165,7 @@ async function insertRescued(
   layout: HeaderLayout,
   ctx: SourceContext,
   rows: { line: number; values: (string | null)[] }[],
+  table: BatchTable,
 ): Promise<void> {
   const cols = layout.specs.map((_s, i) => `c${i} VARCHAR`).join(', ');
   await c.run(`CREATE OR REPLACE TEMP TABLE rescued (${cols}, line INTEGER)`);
@@ -178,7 +183,7 @@ async function insertRescued(
   await run(
     c,
     'ingest.load_rescued',
-    sql`INSERT INTO memory.main.batch SELECT ${projection(layout, ctx, 'line', false)}
+    sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, 'line', false, new Set(table.columns))}
         FROM (SELECT ${typed}, line FROM temp.main.rescued)`,
   );
   await c.run('DROP TABLE temp.main.rescued');

@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DEFAULT_FORMAT_STRING } from '../domain/fields.ts';
 import { parseObjectKey } from '../domain/object-key.ts';
-import { build, sql } from '../store/sql.ts';
+import { build, raw, sql } from '../store/sql.ts';
+import type { BatchTables } from './ingest-batch-tables.ts';
 import { SNIFF_BYTES, sniffInput } from './format-sniff.ts';
 import { layoutFromFirstLine, loadTextObject, readFirstLine, type RejectRow } from './ingest-load-text.ts';
 import { loadParquetObject } from './ingest-load-parquet.ts';
@@ -48,7 +49,13 @@ async function localCopy(obj: SourceObject, stagingDir: string, sourceId: number
 }
 
 /** Loads `obj` as source `sourceId` through connection `c`; never throws for a bad object. */
-export async function loadObject(c: DuckDBConnection, obj: SourceObject, sourceId: number, stagingDir: string): Promise<ObjectResult> {
+export async function loadObject(
+  c: DuckDBConnection,
+  obj: SourceObject,
+  sourceId: number,
+  stagingDir: string,
+  batches: BatchTables,
+): Promise<ObjectResult> {
   const key = parseObjectKey(obj.key);
   const ctx: SourceContext = { sourceId, keyAccountId: key.accountId, keyRegion: key.region, keyDate: key.date };
   const base = {
@@ -67,13 +74,13 @@ export async function loadObject(c: DuckDBConnection, obj: SourceObject, sourceI
     const sniffed = await sniffInput(await firstBytes(local.path));
     format = sniffed;
     let result;
-    if (sniffed === 'parquet') result = await loadParquetObject(c, local.path, ctx);
+    if (sniffed === 'parquet') result = await loadParquetObject(c, local.path, ctx, batches);
     else if (sniffed === 'gzip-text' || sniffed === 'text') {
       const gzip = sniffed === 'gzip-text';
       const first = await readFirstLine(local.path, gzip);
       if (first === null) throw new Error('empty object (no header, no records)');
       const { layout, header } = layoutFromFirstLine(first, DEFAULT_FORMAT_STRING);
-      result = await loadTextObject(c, local.path, gzip, layout, header, ctx);
+      result = await loadTextObject(c, local.path, gzip, layout, header, ctx, batches);
       if (result.records === 0 && !header) throw new Error(`not a flow log: first line '${first.slice(0, 60)}' is neither a header nor a record`);
     } else if (sniffed === 'cloudwatch') throw new Error('a CloudWatch Logs payload, not an S3 flow-log object');
     else throw new Error('not a flow log: neither gzip text, plain text nor Parquet');
@@ -83,8 +90,10 @@ export async function loadObject(c: DuckDBConnection, obj: SourceObject, sourceI
       columns: result.columns,
     };
   } catch (err) {
-    const q = build('ingest.drop_partial', sql`DELETE FROM memory.main.batch WHERE source_id = ${sourceId}`);
-    await c.run(q.text, [...q.params] as number[]).catch(() => {});
+    for (const t of await batches.tables()) {
+      const q = build('ingest.drop_partial', sql`DELETE FROM ${raw(t.name)} WHERE source_id = ${sourceId}`);
+      await c.run(q.text, [...q.params] as number[]).catch(() => {});
+    }
     const error = `${obj.uri}: ${(err as Error).message.split('\n')[0]}`;
     return { outcome: { ...base, format, state: 'failed', records: 0, rejects: 0, error }, rejects: [], columns: [] };
   } finally {

@@ -55,10 +55,11 @@ function epochExpr(col: string, msAware: boolean): string {
 }
 
 /**
- * SELECT list producing the batch table's columns from positional columns `c<i>` and a line-number expression.
+ * SELECT list producing the batch table's columns from positional columns `c<i>` and a line-number expression
+ * (`only`: just these stored columns, for a batch table holding the filled columns; partition columns always).
  * `msAware`: epoch values above 2^31-1 are milliseconds (raw text and Parquet); false for values the parser converted.
  */
-export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: string, msAware: boolean): SqlFragment {
+export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: string, msAware: boolean, only?: ReadonlySet<string>): SqlFragment {
   const colOf = new Map<string, string>();
   const unknown: [string, string][] = [];
   layout.specs.forEach((s, i) => {
@@ -73,6 +74,7 @@ export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: stri
   };
   const parts: SqlFragment[] = [];
   for (const { column, type } of STORED_COLUMNS) {
+    if (only && !only.has(column)) continue;
     let expr: SqlFragment;
     if (column === 'flow_id') expr = raw('CAST(NULL AS BIGINT)');
     else if (column === 'source_id') expr = sql`CAST(${ctx.sourceId} AS INTEGER)`;
@@ -123,11 +125,3 @@ function extraExpr(unknown: readonly [string, string][]): string {
   const list = `list_filter([${entries}], e -> e.v IS NOT NULL)`;
   return `(CASE WHEN len(${list}) = 0 THEN NULL ELSE map_from_entries(${list}) END)`;
 }
-
-/** Batch table DDL: stored columns then partition columns. */
-export const BATCH_COLUMNS_SQL = [
-  ...STORED_COLUMNS.map((c) => `${c.column} ${c.type}`),
-  'account_id VARCHAR',
-  'region VARCHAR',
-  'date DATE',
-].join(', ');

@@ -62,8 +62,6 @@ interface Pending {
   readonly results: ObjectResult[];
   /** uri -> source id of the loaded older version being replaced. */
   readonly replacing: Map<string, number>;
-  /** Stored columns the batch's rows can have values in. */
-  readonly columns: Set<string>;
   records: number;
 }
 
@@ -89,13 +87,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const touched = new Set<string>();
     const failures: { uri: string; error: string }[] = [];
     const seen = new Set<string>();
-    let pending: Pending = { results: [], replacing: new Map(), columns: new Set(), records: 0 };
+    let pending: Pending = { results: [], replacing: new Map(), records: 0 };
 
     const flush = async () => {
       if (pending.results.length === 0) return;
       const batch = pending;
-      pending = { results: [], replacing: new Map(), columns: new Set(), records: 0 };
-      const staged: StagedFile[] = await flushBatch(c, storage.stagingDir, batch.columns);
+      pending = { results: [], replacing: new Map(), records: 0 };
+      const staged: StagedFile[] = await flushBatch(c, storage.stagingDir, engine.batches);
       const superseded = [...batch.replacing.values()];
       const retired: string[] = [];
       for (const f of await filesHoldingSources(c, superseded)) {
@@ -134,7 +132,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const inflight = new Set<Promise<void>>();
     const start = (obj: SourceObject, sourceId: number, replacing: number | undefined) => {
       const conn = free.pop()!;
-      const p: Promise<void> = loadObject(conn, obj, sourceId, storage.stagingDir).then((result) => {
+      const p: Promise<void> = loadObject(conn, obj, sourceId, storage.stagingDir, engine.batches).then((result) => {
         free.push(conn);
         inflight.delete(p);
         const o = result.outcome;
@@ -154,7 +152,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           log(`skipped (will retry next run): ${o.error}`);
         }
         pending.results.push(result);
-        for (const col of result.columns) pending.columns.add(col);
         opts.onProgress?.({ objectsDone: totals.loaded + totals.failed, records: totals.records, bytesRead: totals.read, current: obj.uri });
       });
       inflight.add(p);

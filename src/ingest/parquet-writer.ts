@@ -10,6 +10,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import type { BatchTables } from './ingest-batch-tables.ts';
 
 /** A partition of the flows table. */
 export interface PartitionKey {
@@ -84,15 +85,18 @@ function paddedColumns(filled: ReadonlySet<string>): string {
 }
 
 /**
- * Writes the batch table (`memory.main.batch`) as one sorted staged file per partition, then empties it. `filled`:
- * the stored columns any of the batch's rows can have values in (default: all). Rows per partition and source come
- * from the batch table itself, so the staged files are not read back.
+ * Writes the batch (every batch table, see ingest-batch-tables.ts) as one sorted staged file per partition, then
+ * drops its tables. Rows per partition and source come from the batch itself, so staged files are not read back.
  */
-export async function flushBatch(c: DuckDBConnection, stagingDir: string, filled?: Iterable<string>): Promise<StagedFile[]> {
+export async function flushBatch(c: DuckDBConnection, stagingDir: string, batches: BatchTables): Promise<StagedFile[]> {
+  const tables = await batches.tables();
+  if (tables.length === 0) return [];
+  // Tables of different layouts meet by name; a column one of them lacks reads as NULL there.
+  const source = raw(tables.length === 1 ? tables[0]!.name : `(${tables.map((t) => `SELECT * FROM ${t.name}`).join(' UNION ALL BY NAME ')})`);
   const counts = await rows(
     c,
     'ingest.batch_counts',
-    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date, source_id, count(*) AS n FROM memory.main.batch
+    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date, source_id, count(*) AS n FROM ${source}
         GROUP BY ALL ORDER BY ALL`,
   );
   const parts = new Map<string, { part: PartitionKey; sources: { sourceId: number; rows: number }[] }>();
@@ -102,20 +106,22 @@ export async function flushBatch(c: DuckDBConnection, stagingDir: string, filled
     if (!parts.has(k)) parts.set(k, { part, sources: [] });
     parts.get(k)!.sources.push({ sourceId: Number(r.source_id), rows: Number(r.n) });
   }
-  const wanted = new Set([...(filled ?? STORED_COLUMNS.map((col) => col.column)), 'source_id', 'source_line', ...ORDER.split(', ')]);
-  // Identifiers only from the stored-column allow-list, in file order.
-  const keep = new Set(STORED_COLUMNS.map((col) => col.column).filter((col) => col !== 'flow_id' && wanted.has(col)));
-  const inner = raw([...keep].join(', '));
-  const outer = raw(paddedColumns(keep));
+  const filled = new Set(tables.flatMap((t) => t.columns));
+  const keep = STORED_COLUMNS.map((col) => col.column).filter((col) => filled.has(col));
+  const inner = raw(keep.join(', '));
+  const outer = raw(paddedColumns(filled));
+  // Sort keys the batch lacks are NULL in every row: leave them out (the row order does not change).
+  const order = ORDER.split(', ').filter((col) => filled.has(col));
+  const orderBy = raw((order.length > 0 ? order : ['source_id', 'source_line']).join(', '));
   const out: StagedFile[] = [];
   for (const { part, sources } of parts.values()) {
     const staged = stagedName(stagingDir);
     await copyTo(
       c,
       sql`SELECT ${outer} FROM (
-            SELECT ${inner} FROM memory.main.batch
+            SELECT ${inner} FROM ${source}
             WHERE account_id = ${part.accountId} AND region = ${part.region} AND date = CAST(${part.date} AS DATE)
-            ORDER BY ${raw(ORDER)})`,
+            ORDER BY ${orderBy})`,
       staged,
     );
     out.push({
@@ -127,7 +133,7 @@ export async function flushBatch(c: DuckDBConnection, stagingDir: string, filled
       sources,
     });
   }
-  await c.run('DELETE FROM memory.main.batch');
+  await batches.clear(c);
   return out;
 }
 

@@ -24,11 +24,13 @@ beforeAll(async () => {
 afterAll(() => engine.close());
 
 async function batchRows(sourceId: number) {
+  const tables = await engine.batches.tables();
+  expect(tables.map((t) => t.name)).toEqual(['memory.main.batch_1']); // all objects here have the default v2 layout
   const r = await engine.main.runAndReadAll(
     `SELECT source_line, account_id, region, CAST(date AS VARCHAR) AS date, interface_id, srcaddr, dstaddr, srcport,
             dstport, protocol, packets, bytes, epoch(start_time)::BIGINT AS s, epoch(end_time)::BIGINT AS e, action,
             log_status, source_account_id
-     FROM memory.main.batch WHERE source_id = ${sourceId} ORDER BY source_line`,
+     FROM memory.main.batch_1 WHERE source_id = ${sourceId} ORDER BY source_line`,
   );
   return r.getRowObjectsJson();
 }
@@ -41,7 +43,7 @@ describe('loadTextObject', () => {
       const { layout, header } = layoutFromFirstLine(first!, DEFAULT_FORMAT_STRING);
       expect(header).toBe(true);
       const ctx = { ...CTX, sourceId: gzip ? 7 : 8 };
-      const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, ctx);
+      const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, ctx, engine.batches);
       expect(result.records).toBe(7);
       expect(result.rejects.map((r) => [r.line, r.field])).toEqual([
         [6, null],
@@ -134,7 +136,7 @@ describe('loadTextObject', () => {
         await writeFile(path, gzip ? gzipSync(text) : text);
         const ctx = { ...CTX, sourceId: nextId++ };
         const { layout, header } = layoutFromFirstLine((await readFirstLine(path, gzip))!, DEFAULT_FORMAT_STRING);
-        const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, ctx);
+        const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, ctx, engine.batches);
         expect(result.records).toBe(lines.length);
         expect(result.rejects.map((r) => [r.line])).toEqual(rejects);
         const rows = await batchRows(ctx.sourceId);
@@ -146,11 +148,11 @@ describe('loadTextObject', () => {
   it('gives an object without rejects none of the rejects of the previous object on the same connection', async () => {
     const conn = engine.loaders[0]!;
     const { layout } = layoutFromFirstLine(HEADER_LINE, DEFAULT_FORMAT_STRING);
-    const withRejects = await loadTextObject(conn, FIXTURE, false, layout, true, { ...CTX, sourceId: 40 });
+    const withRejects = await loadTextObject(conn, FIXTURE, false, layout, true, { ...CTX, sourceId: 40 }, engine.batches);
     expect(withRejects.rejects.map((r) => r.line)).toEqual([6, 7, 11]);
     const path = join(dir, 'clean.log');
     await writeFile(path, `${HEADER_LINE}\n${rec(2)}\n${rec(3)}\n`);
-    const clean = await loadTextObject(conn, path, false, layout, true, { ...CTX, sourceId: 41 });
+    const clean = await loadTextObject(conn, path, false, layout, true, { ...CTX, sourceId: 41 }, engine.batches);
     expect([clean.records, clean.rejects.length]).toEqual([2, 0]);
     expect((await batchRows(41)).map((r) => r.source_line)).toEqual([2, 3]);
   });

@@ -41,11 +41,14 @@ describe('flushBatch', () => {
       await writeFile(path, `${text}\n`);
       const { layout, header } = layoutFromFirstLine(text.split('\n')[0]!, DEFAULT_FORMAT_STRING);
       const ctx = { sourceId, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
-      const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, ctx);
+      const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, ctx, engine.batches);
       result.columns.forEach((c) => filled.add(c));
     }
     expect(filled.has('vpc_id') && filled.has('extra') && !filled.has('tgw_id')).toBe(true);
-    const staged = await flushBatch(engine.main, dir, filled);
+    // One narrow table per layout: v2 fills 16 stored columns, the v3 object 11 (with source_account_id, extra).
+    const tables = await engine.batches.tables();
+    expect(tables.map((t) => [t.name, t.columns.length])).toEqual([['memory.main.batch_1', 16], ['memory.main.batch_2', 11]]);
+    const staged = await flushBatch(engine.main, dir, engine.batches);
     expect(staged.map((f) => [f.date, f.rows, f.sources])).toEqual([
       ['2023-11-14', 4, [{ sourceId: 1, rows: 2 }, { sourceId: 2, rows: 2 }]],
       ['2023-11-15', 1, [{ sourceId: 1, rows: 1 }]],
@@ -67,7 +70,8 @@ describe('flushBatch', () => {
       { b: 400, vpc_id: 'vpc-1', tcp_flags: 2, future: 'x1', tgw_id: null, flow_id: String(2 * 2 ** 32 + 2), source_line: 2 },
       { b: 100, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 2), source_line: 2 },
     ]);
-    const left = await engine.main.runAndReadAll('SELECT count(*)::INTEGER AS n FROM memory.main.batch');
+    expect(await engine.batches.tables()).toEqual([]);
+    const left = await engine.main.runAndReadAll("SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name LIKE 'batch%'");
     expect(left.getRowObjectsJson()).toEqual([{ n: 0 }]);
   });
 });
