@@ -1,10 +1,17 @@
 /**
- * `npm run bench:api [-- --records N --runs R]` (default 10,000,000 records, 20 runs): every GraphiQL example query
- * (src/graphql/graphiql-tabs.ts) through HTTP to a real `flowql serve` on a loopback port, next to the same question
- * answered by hand-written DuckDB SQL on the same Parquet files in the same run, with p50/p95 and the ratio; then the
- * connection-analytics statements of bench/analytics-bench-cases.ts next to their raw-SQL baselines.
+ * `npm run bench:api [-- --records N --runs R --data DIR]` (default 10,000,000 records, 20 runs): every GraphiQL
+ * example query (src/graphql/graphiql-tabs.ts) through HTTP to a real `flowql serve` handler on a loopback port, next
+ * to the same question answered by hand-written DuckDB SQL on the same Parquet files in the same run, with p50/p95 of
+ * wall time, p50 of process CPU time (server, client and DuckDB threads all live in this process, so CPU time is the
+ * figure to trust on a shared machine) and the ratio of p50s; then the connection-analytics statements of
+ * bench/analytics-bench-cases.ts next to their raw-SQL baselines.
  *
- * Data: generated once (src/generator, 2 days) and ingested (src/ingest) into .bench/api-<N>/, reused afterwards.
+ * API and baseline runs alternate (A, B, A, B, ...) so that load from other processes hits both alike.
+ * The first line is the floor: `{ __typename }` through the same HTTP path next to DuckDB's `SELECT 1`.
+ *
+ * Data: generated once (src/generator, 2 days) and ingested (src/ingest) into .bench/api-<N>/, reused afterwards;
+ * `--data DIR` points at another prepared directory (DIR/warehouse/_flowql/manifest.json), e.g. for development at a
+ * reduced size. Use `--records 1000000` for a quick run.
  * Targets (issue 4): ratio <= 1.2; a page of flows <= 50 ms; a one-day top-N <= 300 ms.
  * The server is the GraphQL handler `flowql serve` mounts (createApiYoga on a node http server, locked-down DuckDB).
  * Baselines run on their own DuckDB instance with default settings, reading the warehouse by glob with Hive
@@ -13,7 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { createServer } from 'node:http';
@@ -31,11 +38,15 @@ import { createWarehouseReader } from '../src/store/warehouse-reader.ts';
 import { analyticsBenchCases } from './analytics-bench-cases.ts';
 
 const { values } = parseArgs({
-  options: { records: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '20' } },
+  options: {
+    records: { type: 'string', default: '10000000' },
+    runs: { type: 'string', default: '20' },
+    data: { type: 'string' },
+  },
 });
 const N = Number(values.records);
 const RUNS = Math.max(3, Number(values.runs));
-const dir = join(process.cwd(), '.bench', `api-${N}`);
+const dir = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`);
 const source = join(dir, 'source');
 const root = join(dir, 'warehouse');
 const manifestPath = join(root, '_flowql', 'manifest.json');
@@ -72,18 +83,38 @@ async function ensureData(): Promise<Manifest> {
   return (await readManifest())!;
 }
 
-/** p50 and p95 of `runs` timed calls after two warm-ups. */
-async function measure(fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 2; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
+/** Wall-time p50/p95 and CPU-time p50 (ms) of a series of calls. */
+interface Figures {
+  readonly p50: number;
+  readonly p95: number;
+  readonly cpu: number;
+}
+
+const quantile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+};
+
+/** Times `subject` and `baseline` alternately, `RUNS` calls each after two warm-ups of each. */
+async function measurePair(subject: () => Promise<unknown>, baseline: () => Promise<unknown>): Promise<[Figures, Figures]> {
+  for (let i = 0; i < 2; i++) {
+    await subject();
+    await baseline();
   }
-  ms.sort((a, b) => a - b);
-  const at = (q: number) => ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]!;
-  return { p50: at(0.5), p95: at(0.95) };
+  const wall: [number[], number[]] = [[], []];
+  const cpu: [number[], number[]] = [[], []];
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, fn] of [subject, baseline].entries()) {
+      const c0 = process.cpuUsage();
+      const t = performance.now();
+      await fn();
+      wall[k]!.push(performance.now() - t);
+      const c = process.cpuUsage(c0);
+      cpu[k]!.push((c.user + c.system) / 1000);
+    }
+  }
+  const figures = (k: 0 | 1): Figures => ({ p50: quantile(wall[k], 0.5), p95: quantile(wall[k], 0.95), cpu: quantile(cpu[k], 0.5) });
+  return [figures(0), figures(1)];
 }
 
 /** The hand-written SQL answering each example, over the warehouse by glob (a question may need several statements). */
@@ -154,13 +185,13 @@ async function runAll(db: DuckDBInstance, statements: { text: string; params: Du
 }
 
 const fmt = (ms: number) => ms.toFixed(1).padStart(8);
-const line = (name: string, api: { p50: number; p95: number }, base: { p50: number; p95: number }, target = '') =>
+const line = (name: string, api: Figures, base: Figures, target = '') =>
   console.log(
-    `${name.padEnd(44)} ${fmt(api.p50)} ${fmt(api.p95)} ${fmt(base.p50)} ${fmt(base.p95)} ${(api.p50 / base.p50).toFixed(2).padStart(7)}  ${target}`,
+    `${name.padEnd(40)} ${fmt(api.p50)} ${fmt(api.p95)} ${fmt(api.cpu)} ${fmt(base.p50)} ${fmt(base.p95)} ${fmt(base.cpu)} ${(api.p50 / base.p50).toFixed(2).padStart(6)} ${(api.cpu / base.cpu).toFixed(2).padStart(6)}  ${target}`,
   );
 const header = (first: string) =>
   console.log(
-    `\n${first.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'SQL p50'.padStart(8)} ${'SQL p95'.padStart(8)} ${'ratio'.padStart(7)}  target`,
+    `\n${first.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'CPU ms'.padStart(8)} ${'SQL p50'.padStart(8)} ${'SQL p95'.padStart(8)} ${'SQL CPU'.padStart(8)} ${'ratio'.padStart(6)} ${'CPU r.'.padStart(6)}  target`,
   );
 
 const quiet = { info: () => {}, warn: () => {} };
@@ -215,12 +246,16 @@ try {
     TopTalkers: 'one-day top-N <= 300 ms',
     RejectedTraffic: 'one-day top-N <= 300 ms',
   };
+  const [floorApi, floorSql] = await measurePair(
+    () => post('{ __typename }'),
+    () => runAll(baselineDb, [{ text: 'SELECT 1', params: [] }]),
+  );
+  line('floor: { __typename } vs SELECT 1', floorApi, floorSql, 'HTTP + yoga overhead');
   for (const example of EXAMPLE_QUERIES) {
     const query = example.query(ctx);
     const statements = baselines[example.name];
     if (!statements) continue;
-    const api = await measure(() => post(query));
-    const base = await measure(() => runAll(baselineDb, statements));
+    const [api, base] = await measurePair(() => post(query), () => runAll(baselineDb, statements));
     line(example.name, api, base, `ratio <= 1.2; ${targets[example.name] ?? ''}`);
   }
 
@@ -238,7 +273,8 @@ try {
       const warehouse = createWarehouseReader(root);
       const run = (q: SqlQuery) => () =>
         runQuery({ db: baselineDb, warehouse, cost: new CostMeter(), deadline: Date.now() + 600_000, log: quiet }, q);
-      line(c.name.slice(0, 44), await measure(run(c.query)), await measure(run(c.baseline)), '<= 300 ms');
+      const [api, base] = await measurePair(run(c.query), run(c.baseline));
+      line(c.name.slice(0, 40), api, base, '<= 300 ms');
     }
   }
 } finally {
