@@ -21,7 +21,7 @@ import { secondsSql } from './sql-interval.ts';
 /** CTE `addr_map` (addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */
 export function addressMapCte(): SqlFragment {
   const slack = secondsSql(ADDRESS_VALIDITY_SLACK_SECONDS);
-  return sql`addr_map AS (
+  return sql`addr_map AS MATERIALIZED (
   SELECT addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
          max(az_id) AS az_id, max(region) AS region,
          min(start_time) - ${slack} AS valid_from, max(coalesce(end_time, start_time)) + ${slack} AS valid_to

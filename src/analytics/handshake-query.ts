@@ -101,7 +101,7 @@ hs_sess AS (
                               ROWS UNBOUNDED PRECEDING) AS sess
   FROM hs_seq
 ),
-hs AS (
+hs AS MATERIALIZED (
   ${resolveEndpointsSql(unresolved)}
 )`;
 }

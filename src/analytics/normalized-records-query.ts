@@ -24,7 +24,7 @@ import { flowScanSql, type FlowSource } from './flow-source.ts';
 
 /** CTEs `rec`, `own_addr`, `forwarding`, `obs` over the given records. */
 export function observationCtes(source: FlowSource): SqlFragment {
-  return sql`rec AS (
+  return sql`rec AS MATERIALIZED (
   SELECT account_id, region, interface_id, instance_id, subnet_id, vpc_id, az_id, srcaddr, dstaddr, srcport, dstport,
          protocol, packets, bytes, start_time, end_time, action, tcp_flags, flow_direction, traffic_path,
          pkt_src_aws_service, pkt_dst_aws_service, interface_type,
@@ -40,7 +40,7 @@ forwarding AS (
   HAVING bool_and(instance_id IS NULL)
      AND bool_or(psrc <> srcaddr OR pdst <> dstaddr OR list_contains(${FORWARDING_INTERFACE_TYPES}::VARCHAR[], interface_type))
 ),
-obs AS (
+obs AS MATERIALIZED (
   SELECT *, CASE WHEN at_forwarder THEN 3 WHEN dir = 'egress' THEN 1 WHEN dir = 'ingress' THEN 2 ELSE 4 END AS prio
   FROM (
     SELECT rec.*, forwarding.interface_id IS NOT NULL AS at_forwarder, rec.flow_direction IS NULL AS dir_inferred,

@@ -117,7 +117,7 @@ own_kept AS (
         FROM own_judged WINDOW w AS (PARTITION BY interface_id, v6))
   WHERE CASE WHEN any_proven THEN proven WHEN by_taken THEN NOT taken WHEN any_subnet THEN in_subnet ELSE true END
 ),
-own_addr AS (
+own_addr AS MATERIALIZED (
   SELECT interface_id, list(addr) AS addrs, max(n) > 1 AS ambiguous
   FROM (SELECT *, count(*) OVER (PARTITION BY interface_id, v6) AS n FROM own_kept)
   GROUP BY interface_id
