@@ -1,0 +1,131 @@
+/**
+ * `npm run bench:load [-- --records N --clients C --seconds S --data DIR]` (default 10,000,000 records, 50 clients,
+ * 60 s): a `flowql serve` child process on a loopback port, C concurrent clients for S seconds mixing every GraphiQL
+ * example query (src/graphql/graphiql-tabs.ts) with BI dataset downloads (summary, top-N, time series, a page of
+ * flows as CSV). Prints throughput, p50/p95/p99 latency and errors per kind, next to a baseline measured in the same
+ * run: the same clients hammering `/health` (HTTP + node overhead only) for S/6 seconds first, and the ratio.
+ * Targets (issue 6): zero errors, p99 under 1 s at 10M records.
+ *
+ * Data: the warehouse `npm run bench:api` prepares in .bench/api-<N>/warehouse (run it first), or `--data DIR` (a
+ * warehouse root). Use `--records 1000000 --seconds 15` while developing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts';
+import type { Manifest } from '../src/store/layout.ts';
+import { newestFlowDate } from '../src/store/readers/partition-reader.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000000' },
+    clients: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '60' },
+    data: { type: 'string' },
+  },
+});
+const N = Number(values.records);
+const CLIENTS = Number(values.clients);
+const SECONDS = Number(values.seconds);
+const root = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`, 'warehouse');
+const manifestPath = join(root, '_flowql', 'manifest.json');
+if (!existsSync(manifestPath)) {
+  console.error(`no warehouse at ${root}: run \`npm run bench:api -- --records ${N}\` first (it prepares .bench/api-${N}), or pass --data DIR`);
+  process.exit(1);
+}
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+
+interface Request {
+  readonly kind: string;
+  readonly path: string;
+  readonly body?: string;
+}
+
+async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
+  });
+  const url = await new Promise<string>((ok, fail) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === 'flowql API listening' && entry.url) ok(entry.url.replace(/\/graphql$/, ''));
+    });
+    child.once('exit', (code) => fail(new Error(`flowql serve exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+async function busiestInstance(url: string, from: string, to: string): Promise<string | null> {
+  const res = await fetch(`${url}/datasets/topn.json?from=${from}&to=${to}&by=INSTANCE&metric=RECORDS&limit=1`);
+  const rows = (await res.json()) as { instance_id?: string }[];
+  return rows[0]?.instance_id ?? null;
+}
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function load(url: string, requests: readonly Request[], seconds: number) {
+  const samples = new Map<string, number[]>();
+  const errors = new Map<string, number>();
+  const until = performance.now() + seconds * 1000;
+  let next = 0;
+  const client = async () => {
+    while (performance.now() < until) {
+      const r = requests[next++ % requests.length]!;
+      const started = performance.now();
+      try {
+        // A request that never answers counts as an error instead of stalling its client.
+        const signal = AbortSignal.timeout(30_000);
+        const init: RequestInit = r.body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body, signal } : { signal };
+        const res = await fetch(`${url}${r.path}`, init);
+        const text = await res.text();
+        const failed = !res.ok || (r.body !== undefined && (JSON.parse(text) as { errors?: unknown[] }).errors !== undefined);
+        if (failed) errors.set(r.kind, (errors.get(r.kind) ?? 0) + 1);
+      } catch {
+        errors.set(r.kind, (errors.get(r.kind) ?? 0) + 1);
+      }
+      const list = samples.get(r.kind) ?? [];
+      list.push(performance.now() - started);
+      samples.set(r.kind, list);
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  const all = [...samples.values()].flat().sort((a, b) => a - b);
+  return { samples, errors, all, throughput: all.length / seconds };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+const { child, url } = await startServer();
+try {
+  const ctx = exampleContext(newestFlowDate(manifest), null);
+  const example = exampleContext(newestFlowDate(manifest), await busiestInstance(url, ctx.from, ctx.to));
+  const window = `from=${example.from}&to=${example.to}`;
+  const requests: Request[] = [
+    ...EXAMPLE_QUERIES.map((e) => ({ kind: `graphql ${e.name}`, path: '/graphql', body: JSON.stringify({ query: e.query(example) }) })),
+    { kind: 'dataset summary.csv', path: `/datasets/summary.csv?${window}` },
+    { kind: 'dataset topn.csv', path: `/datasets/topn.csv?${window}&by=DST_PORT&limit=20` },
+    { kind: 'dataset timeseries.csv', path: `/datasets/timeseries.csv?${window}&interval=FIFTEEN_MINUTES` },
+    { kind: 'dataset flows.csv (1000 rows)', path: `/datasets/flows.csv?${window}&instanceId=${example.instanceId}&limit=1000` },
+  ];
+  console.log(`load: ${CLIENTS} clients, ${SECONDS} s, ${manifest.ingest.records} records in ${root}; ${requests.length} request kinds`);
+  const baseline = await load(url, [{ kind: 'GET /health', path: '/health' }], Math.max(5, SECONDS / 6));
+  const run = await load(url, requests, SECONDS);
+  console.log('\nkind                                   count   p50        p95        p99        errors');
+  for (const [kind, list] of run.samples) {
+    const s = [...list].sort((a, b) => a - b);
+    console.log(`${kind.padEnd(38)} ${String(s.length).padStart(6)}   ${fmt(percentile(s, 50)).padEnd(10)} ${fmt(percentile(s, 95)).padEnd(10)} ${fmt(percentile(s, 99)).padEnd(10)} ${run.errors.get(kind) ?? 0}`);
+  }
+  const errors = [...run.errors.values()].reduce((a, b) => a + b, 0);
+  const [p50, p95, p99] = [50, 95, 99].map((p) => percentile(run.all, p));
+  const [b50, b95, b99] = [50, 95, 99].map((p) => percentile(baseline.all, p));
+  console.log(`\nmixed load:  ${run.throughput.toFixed(1)} req/s, p50 ${fmt(p50!)}, p95 ${fmt(p95!)}, p99 ${fmt(p99!)}, errors ${errors}`);
+  console.log(`baseline:    ${baseline.throughput.toFixed(1)} req/s, p50 ${fmt(b50!)}, p95 ${fmt(b95!)}, p99 ${fmt(b99!)} (GET /health, same clients)`);
+  console.log(`ratio:       throughput ${(run.throughput / baseline.throughput).toFixed(3)}, p99 ${(p99! / b99!).toFixed(1)}x`);
+  console.log(`targets:     errors 0 -> ${errors === 0 ? 'met' : 'MISSED'}; p99 < 1000 ms -> ${p99! < 1000 ? 'met' : 'MISSED'}`);
+} finally {
+  child.kill('SIGTERM');
+}
