@@ -91,7 +91,7 @@ describe('/metrics', () => {
     expect(delta('flowql_graphql_operations_total{operation="TopTalkers",outcome="ok"}')).toBe(1);
     expect(delta('flowql_graphql_operation_duration_seconds_count{operation="TopTalkers"}')).toBe(1);
     expect(delta('flowql_duckdb_queries_total{outcome="ok",statement="flows.summary"}')).toBe(1);
-    expect(delta('flowql_duckdb_queries_total{outcome="ok",statement="flows.summary.csv"}')).toBe(1);
+    expect(delta('flowql_duckdb_queries_total{outcome="ok",statement="datasets.summary.csv"}')).toBe(1);
     expect(delta('flowql_dataset_exports_total{dataset="summary",format="csv"}')).toBe(1);
     expect(delta('flowql_auth_failures_total{status="401"}')).toBe(1);
     expect(sample(after, 'flowql_manifest_generation')).toBe(1);
