@@ -83,6 +83,9 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
       const summary = await runIngest({
         sources: [join(source, 'AWSLogs')],
         storage: await createLocalWarehouseStorage(root),
+        // The demo's example tabs ask for handshakes and edges: without the derived tables they would be paired
+        // from raw records on every query.
+        deriveConnections: true,
         onProgress: (p) => progress.update(p),
         onLog: (line) => progress.log(line),
       });
