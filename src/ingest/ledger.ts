@@ -114,34 +114,65 @@ export async function ingestTotals(c: DuckDBConnection): Promise<ManifestIngestS
   return { objects: Number(r!.objects), records: Number(r!.records), rejects: Number(r!.rejects), lastIngestAt: (r!.last as string | null) ?? null };
 }
 
-/** Stores a commit atomically. Rejects travel through a memory table so the transaction stays one SQL batch. */
-export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promise<void> {
-  await c.run('CREATE OR REPLACE TABLE memory.main.commit_rejects (source_id INTEGER, line BIGINT, field VARCHAR, reason VARCHAR, text VARCHAR)');
-  if (plan.rejects.length > 0) {
-    const app = await c.createAppender('commit_rejects', 'main', 'memory');
-    for (const r of plan.rejects) {
-      app.appendInteger(r.sourceId);
-      app.appendBigInt(BigInt(r.line));
-      if (r.field === null) app.appendNull();
-      else app.appendVarchar(r.field);
-      app.appendVarchar(r.reason);
-      app.appendVarchar(r.text);
-      app.endRow();
+// Memory tables the commit's rows travel through: appenders fill them outside the transaction, and the transaction
+// copies each with one INSERT ... SELECT (a statement per source cost ~15 ms: a third of a small-object batch).
+const STAGING_DDL = [
+  'CREATE OR REPLACE TABLE memory.main.commit_rejects (source_id INTEGER, line BIGINT, field VARCHAR, reason VARCHAR, text VARCHAR)',
+  `CREATE OR REPLACE TABLE memory.main.commit_sources (source_id INTEGER, uri VARCHAR, version VARCHAR, size BIGINT, format VARCHAR,
+     key_account_id VARCHAR, key_region VARCHAR, key_date VARCHAR, state VARCHAR, records BIGINT, rejects BIGINT, error VARCHAR)`,
+  'CREATE OR REPLACE TABLE memory.main.commit_files (path VARCHAR, table_name VARCHAR, account_id VARCHAR, region VARCHAR, date VARCHAR, rows BIGINT, bytes BIGINT, staged_path VARCHAR)',
+  'CREATE OR REPLACE TABLE memory.main.commit_file_sources (path VARCHAR, source_id INTEGER, rows BIGINT)',
+].join('; ');
+const STAGING_DROP =
+  'DROP TABLE IF EXISTS memory.main.commit_rejects; DROP TABLE IF EXISTS memory.main.commit_sources; ' +
+  'DROP TABLE IF EXISTS memory.main.commit_files; DROP TABLE IF EXISTS memory.main.commit_file_sources';
+
+type Cell = string | number | bigint | null;
+
+/** Appends `rows` (cells in table order: string, integer, bigint or null) to memory table `table`. */
+async function appendRows(c: DuckDBConnection, table: string, rows: readonly (readonly Cell[])[]): Promise<void> {
+  if (rows.length === 0) return;
+  const app = await c.createAppender(table, 'main', 'memory');
+  for (const row of rows) {
+    for (const v of row) {
+      if (v === null) app.appendNull();
+      else if (typeof v === 'string') app.appendVarchar(v);
+      else if (typeof v === 'bigint') app.appendBigInt(v);
+      else app.appendInteger(v);
     }
-    app.closeSync();
+    app.endRow();
   }
+  app.closeSync();
+}
+
+/** Stores a commit atomically: rows travel through memory tables so the transaction is a fixed handful of statements. */
+export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promise<void> {
+  await c.run(STAGING_DDL);
+  await appendRows(c, 'commit_rejects', plan.rejects.map((r) => [r.sourceId, BigInt(r.line), r.field, r.reason, r.text]));
+  await appendRows(
+    c,
+    'commit_sources',
+    plan.sources.map((s) => [
+      s.sourceId, s.uri, s.version, BigInt(s.size), s.format, s.keyAccountId, s.keyRegion, s.keyDate, s.state,
+      BigInt(s.records), BigInt(s.rejects), s.error,
+    ]),
+  );
+  await appendRows(
+    c,
+    'commit_files',
+    plan.added.map((f) => [f.path, f.table ?? 'flows', f.accountId, f.region, f.date, BigInt(f.rows), BigInt(f.bytes), f.stagedPath]),
+  );
+  await appendRows(c, 'commit_file_sources', plan.added.flatMap((f) => f.sources.map((s) => [f.path, s.sourceId, BigInt(s.rows)])));
   await c.run('BEGIN TRANSACTION');
   try {
     await exec(c, 'ledger.commit', sql`INSERT INTO commits VALUES (${plan.commitId}, ${plan.kind}, 'committed', now()::TIMESTAMP, NULL)`);
-    for (const s of plan.sources) {
-      if (s.state === 'loaded') await exec(c, 'ledger.clear_failed', sql`DELETE FROM sources WHERE uri = ${s.uri} AND state = 'failed'`);
-      await exec(
-        c,
-        'ledger.source',
-        sql`INSERT INTO sources VALUES (${s.sourceId}, ${s.uri}, ${s.version}, ${s.size}, ${s.format}, ${s.keyAccountId},
-              ${s.keyRegion}, CAST(${s.keyDate} AS DATE), ${s.state}, ${s.records}, ${s.rejects}, ${s.error}, ${plan.commitId}, now()::TIMESTAMP)`,
-      );
-    }
+    await c.run(`DELETE FROM sources WHERE state = 'failed' AND uri IN (SELECT uri FROM memory.main.commit_sources WHERE state = 'loaded')`);
+    await exec(
+      c,
+      'ledger.sources',
+      sql`INSERT INTO sources SELECT source_id, uri, version, size, format, key_account_id, key_region, CAST(key_date AS DATE), state,
+            records, rejects, error, ${plan.commitId}, now()::TIMESTAMP FROM memory.main.commit_sources ORDER BY source_id`,
+    );
     if (plan.superseded.length > 0) {
       const ids = raw(plan.superseded.map((s) => Math.trunc(s)).join(', '));
       await exec(c, 'ledger.supersede', sql`UPDATE sources SET state = 'superseded', updated_at = now()::TIMESTAMP WHERE source_id IN (${ids})`);
@@ -150,23 +181,19 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
     for (const path of plan.retired) {
       await exec(c, 'ledger.retire', sql`UPDATE files SET state = 'retired', retired_commit_id = ${plan.commitId} WHERE path = ${path} AND state = 'live'`);
     }
-    for (const f of plan.added) {
-      await exec(
-        c,
-        'ledger.file',
-        sql`INSERT INTO files VALUES (${f.path}, ${f.table ?? 'flows'}, ${f.accountId}, ${f.region}, CAST(${f.date} AS DATE), ${f.rows}, ${f.bytes},
-              'live', ${f.stagedPath}, ${plan.commitId}, NULL)`,
-      );
-      for (const s of f.sources) {
-        await exec(c, 'ledger.file_source', sql`INSERT INTO file_sources VALUES (${f.path}, ${s.sourceId}, ${s.rows})`);
-      }
-    }
+    await exec(
+      c,
+      'ledger.files',
+      sql`INSERT INTO files SELECT path, table_name, account_id, region, CAST(date AS DATE), rows, bytes, 'live', staged_path, ${plan.commitId}, NULL
+            FROM memory.main.commit_files`,
+    );
+    await c.run('INSERT INTO file_sources SELECT path, source_id, rows FROM memory.main.commit_file_sources');
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK');
     throw err;
   } finally {
-    await c.run('DROP TABLE IF EXISTS memory.main.commit_rejects');
+    await c.run(STAGING_DROP);
   }
 }
 
