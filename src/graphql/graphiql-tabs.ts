@@ -195,22 +195,25 @@ export async function loadExampleContext(deps: ExampleDeps): Promise<ExampleCont
 
 /**
  * yoga's `graphiql` option: a factory building the tabs from the current manifest (recomputed when its generation
- * changes, so a warehouse filled after start gets matching examples).
+ * changes, so a warehouse filled after start gets matching examples). The examples are drawn from the request's own
+ * warehouse (the tenant-scoped reader src/http/request-handler.ts passes as server context), so a tenant's page never
+ * names another account's instance; one cache per reader, and the scoped readers are shared per allow-list.
  */
-export function graphiqlOptions(deps: ExampleDeps): () => Promise<GraphiQLOptions> {
-  let cached: { generation: number; options: Promise<GraphiQLOptions> } | null = null;
-  return async () => {
-    const { generation } = await deps.warehouse.manifest();
+export function graphiqlOptions(deps: ExampleDeps): (request?: Request, server?: { warehouse?: WarehouseReader }) => Promise<GraphiQLOptions> {
+  const cache = new WeakMap<WarehouseReader, { generation: number; options: Promise<GraphiQLOptions> }>();
+  return async (_request, server) => {
+    const warehouse = server?.warehouse ?? deps.warehouse;
+    const { generation } = await warehouse.manifest();
+    let cached = cache.get(warehouse);
     if (cached?.generation !== generation) {
-      const options = loadExampleContext(deps).then((ctx) => ({
+      const options = loadExampleContext({ ...deps, warehouse }).then((ctx) => ({
         title: 'flowql',
         defaultTabs: exampleTabs(ctx),
         defaultEditorToolsVisibility: false,
       }));
       cached = { generation, options };
-      options.catch(() => {
-        cached = null;
-      });
+      cache.set(warehouse, cached);
+      options.catch(() => cache.delete(warehouse));
     }
     return cached.options;
   };
