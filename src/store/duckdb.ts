@@ -5,7 +5,6 @@
  */
 import { resolve, sep } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { LATE_MATERIALIZATION_ROWS } from './queries/flows-page-query.ts';
 
 /** Settings of the API instance. */
 export interface ApiDatabaseOptions {
@@ -31,9 +30,6 @@ export async function openApiDatabase(options: ApiDatabaseOptions): Promise<Duck
     const dirs = [asDir(root), ...(options.exportDirectory ? [asDir(resolve(options.exportDirectory))] : [])];
     const statements = [
       "SET GLOBAL TimeZone = 'UTC'",
-      // A flows page is a top-N; above this LIMIT DuckDB would sort every column of every matching row instead of
-      // fetching the winners' columns by row number (default 50, below a default page of 100).
-      `SET GLOBAL late_materialization_max_rows = ${LATE_MATERIALIZATION_ROWS}`,
       ...(options.threads ? [`SET GLOBAL threads = ${Math.max(1, Math.floor(options.threads))}`] : []),
       ...(options.memoryLimit ? [`SET GLOBAL memory_limit = ${quote(options.memoryLimit)}`] : []),
       `SET GLOBAL allowed_directories = [${dirs.map(quote).join(', ')}]`,
