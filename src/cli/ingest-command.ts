@@ -6,6 +6,12 @@ function ratio(value: string): number {
   return n;
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 86_400)) throw new Error(`--interval: expected a number of seconds from 0 to 86400, found '${value}'`);
+  return n;
+}
+
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
@@ -29,6 +35,8 @@ export function registerIngestCommand(program: Command): void {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
     .option('--no-derive', 'skip deriving the handshakes/ and edges/ tables (the API then pairs raw records, slowly)')
+    .option('--watch', 'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)')
+    .option('--interval <seconds>', 'pause between --watch runs, from start to start (default 300)', positiveSeconds, 300)
     .option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest')
     .addHelpText(
       'after',
@@ -40,10 +48,17 @@ Exit codes: 0 ok, 2 reject ratio above --max-reject-ratio, 3 some objects could 
 Examples:
   flowql ingest ./AWSLogs --data ./data
   flowql ingest s3://my-bucket/AWSLogs/123456789012/vpcflowlogs/ --data ./data --json
+  flowql ingest s3://my-bucket/AWSLogs/ --data ./data --watch --interval 60
 `,
     )
     .action(async (sources: string[], opts) => {
       const { ingestCli } = await import('../ingest/ingest-cli.ts');
-      process.exitCode = await ingestCli(sources, opts);
+      if (!opts.watch) {
+        process.exitCode = await ingestCli(sources, opts);
+        return;
+      }
+      const { watchIngest } = await import('./ingest-watch.ts');
+      const intervalMs = (opts.interval as number) * 1000;
+      process.exitCode = await watchIngest({ runOnce: () => ingestCli(sources, opts), intervalMs, stderr: process.stderr, signals: process });
     });
 }
