@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FORMAT_STRING } from '../../../src/domain/fields.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
-import { layoutFromFirstLine, loadTextObject, readFirstLine } from '../../../src/ingest/ingest-load-text.ts';
+import { countLines, layoutFromFirstLine, loadTextObject, readFirstLine } from '../../../src/ingest/ingest-load-text.ts';
 import { readFlowFile } from '../../../src/ingest/flow-file-reader.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/ingest/mixed.log');
@@ -127,6 +127,7 @@ describe('loadTextObject', () => {
   const cases = [
     { title: 'empty lines only', text: BLANKS_ONLY, lines: [2, 4, 7, 8], rejects: [] as number[][] },
     { title: 'empty lines, a rescued line and a reject', text: BLANKS_AND_REJECTS, lines: [3, 4, 9, 11], rejects: [[7]] },
+    { title: 'CRLF empty lines', text: BLANKS_ONLY.replaceAll('\n', '\r\n'), lines: [2, 4, 7, 8], rejects: [] as number[][] },
   ];
   let nextId = 20;
   for (const { title, text, lines, rejects } of cases) {
@@ -156,4 +157,26 @@ describe('loadTextObject', () => {
     expect([clean.records, clean.rejects.length]).toEqual([2, 0]);
     expect((await batchRows(41)).map((r) => r.source_line)).toEqual([2, 3]);
   });
+});
+
+// The Node-side line count that decides whether an object has empty lines; null sends the count back to DuckDB.
+describe('countLines', () => {
+  const cases: [string, string, number | null][] = [
+    ['empty file', '', 0],
+    ['terminated lines', 'a\nb\n', 2],
+    ['unterminated last line', 'a\nb', 2],
+    ['empty lines count', 'a\n\n\nb\n', 4],
+    ['CRLF', 'a\r\n\r\nb\r\n', 3],
+    ['a bare carriage return', 'a\rb\n', null],
+    ['a carriage return at the end', 'a\nb\r', null],
+  ];
+  for (const [title, text, expected] of cases) {
+    for (const gzip of [false, true]) {
+      it(`${title} (${gzip ? 'gzip' : 'plain'}) -> ${expected}`, async () => {
+        const path = join(dir, `count-${title.replaceAll(' ', '-')}.txt${gzip ? '.gz' : ''}`);
+        await writeFile(path, gzip ? gzipSync(text) : text);
+        expect(await countLines(path, gzip)).toBe(expected);
+      });
+    }
+  }
 });
