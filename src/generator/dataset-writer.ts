@@ -31,7 +31,7 @@ const NEWLINE = 10;
 
 interface FlowLogState {
   readonly def: FlowLogDef;
-  readonly encode: LineEncoder;
+  readonly encoder: LineEncoder;
   readonly header: string;
   /** The current window's bytes: the header line (text objects), then one line per record. */
   readonly out: LineBuffer;
@@ -83,7 +83,7 @@ export class DatasetWriter {
     for (const def of options.flowLogs) {
       const state: FlowLogState = {
         def,
-        encode: compileLineEncoder(def.fields),
+        encoder: compileLineEncoder(def.fields),
         header: headerLine(def.fields),
         out: new LineBuffer(new Uint8Array(INITIAL_BUFFER)),
         pending: 0,
@@ -100,7 +100,7 @@ export class DatasetWriter {
     const slot = this.slots.get(iface) ?? this.addSlot(iface);
     const state = slot.log;
     r.version = state.def.version;
-    state.encode.encode(r, state.out, slot.prepared);
+    state.encoder.encode(r, state.out, slot.prepared);
     state.pending++;
     state.records++;
     this.records++;
@@ -203,7 +203,7 @@ export class DatasetWriter {
     const accountId = ACCOUNT_ID.test(iface.recordAccountId) ? iface.recordAccountId : iface.flowLog.accountId;
     const slot: InterfaceSlot = {
       log,
-      prepared: log.encode.prepare({ ...iface, version: log.def.version }),
+      prepared: log.encoder.prepare({ ...iface, version: log.def.version }),
       accountId,
       region: iface.region,
       days: new Map(),

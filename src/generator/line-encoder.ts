@@ -8,7 +8,7 @@
  * those of `compileRenderer(fields)(r) + '\n'` in latin1 (a unit test holds it to that).
  */
 import type { FlowRecord, GeneratedField } from './flow-log-formats.ts';
-import { encodeAscii, type LineBuffer } from './line-buffer.ts';
+import { decimalDigits, encodeAscii, type LineBuffer } from './line-buffer.ts';
 
 /** What an interface writes in every record: its ids, region, AZ and its flow log's version. */
 export interface InterfaceStrings {
@@ -214,20 +214,7 @@ export function compileLineEncoder(fields: readonly GeneratedField[]): LineEncod
           out.length = at;
         } else if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
           const buf = out.buf;
-          const digits =
-            v < 10
-              ? 1
-              : v < 100
-                ? 2
-                : v < 1000
-                  ? 3
-                  : v < 100_000
-                    ? v < 10_000
-                      ? 4
-                      : 5
-                    : v < 1e9
-                      ? 9 - (v < 1e8 ? 1 : 0) - (v < 1e7 ? 1 : 0) - (v < 1e6 ? 1 : 0)
-                      : 10;
+          const digits = decimalDigits(v);
           let at = out.length + digits;
           out.length = at;
           let rest = v;

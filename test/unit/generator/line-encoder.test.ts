@@ -6,7 +6,7 @@ import {
   type FlowRecord,
   type FormatName,
 } from '../../../src/generator/flow-log-formats.ts';
-import { LINE_HEADROOM, LineBuffer } from '../../../src/generator/line-buffer.ts';
+import { decimalDigits, LINE_HEADROOM, LineBuffer } from '../../../src/generator/line-buffer.ts';
 import { compileLineEncoder } from '../../../src/generator/line-encoder.ts';
 
 const text = (out: LineBuffer): string => Buffer.from(out.bytes()).toString('latin1');
@@ -140,6 +140,12 @@ describe('compileLineEncoder with an interface prepared', () => {
 });
 
 describe('LineBuffer', () => {
+  it('counts decimal digits at every power-of-ten boundary up to 2^31 - 1', () => {
+    const values = [0, 9, 10, 99, 100, 9_999, 10_000, 99_999, 100_000, 999_999, 1_000_000, 99_999_999, 100_000_000];
+    expect(values.map(decimalDigits)).toEqual([1, 1, 2, 2, 3, 4, 5, 5, 6, 6, 7, 8, 9]);
+    expect([999_999_999, 1_000_000_000, 2_147_483_647].map(decimalDigits)).toEqual([9, 10, 10]);
+  });
+
   it('writes integers as String() does, including 0, powers of ten and 2^53 - 1', () => {
     const values = [0, 7, 9, 10, 99, 100, 65535, 1725494400, 4294967296, Number.MAX_SAFE_INTEGER];
     const out = new LineBuffer(new Uint8Array(LINE_HEADROOM));
