@@ -99,11 +99,15 @@ export async function loadTextObject(
     countLines(path, gzip),
   ]);
   const records = Number(inserted.rowsChanged);
-  const failed = (
-    await c.runAndReadAll(
-      `SELECT line, any_value(csv_line) AS text FROM temp.main.reject_errors GROUP BY line ORDER BY line`,
-    )
-  ).getRowObjectsJS();
+  // Every physical line a header or a record: nothing was rejected or skipped, so no need to ask (the usual case).
+  const complete = physical !== null && physical === hdr + records;
+  const failed = complete
+    ? []
+    : (
+        await c.runAndReadAll(
+          `SELECT line, any_value(csv_line) AS text FROM temp.main.reject_errors GROUP BY line ORDER BY line`,
+        )
+      ).getRowObjectsJS();
   if (failed.length === 0) rejectsLeft.delete(c);
   const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
   const empty = await emptyLines(c, path, gzip, hdr + records + lines.length, physical);
