@@ -95,9 +95,13 @@ const quantile = (values: number[], q: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 };
 
-/** Times `subject` and `baseline` alternately, `RUNS` calls each after two warm-ups of each. */
-async function measurePair(subject: () => Promise<unknown>, baseline: () => Promise<unknown>): Promise<[Figures, Figures]> {
-  for (let i = 0; i < 2; i++) {
+/** Times `subject` and `baseline` alternately, `RUNS` calls each after `warmups` calls of each. */
+async function measurePair(
+  subject: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+  warmups = 5,
+): Promise<[Figures, Figures]> {
+  for (let i = 0; i < warmups; i++) {
     await subject();
     await baseline();
   }
@@ -249,6 +253,7 @@ try {
   const [floorApi, floorSql] = await measurePair(
     () => post('{ __typename }'),
     () => runAll(baselineDb, [{ text: 'SELECT 1', params: [] }]),
+    50, // the first requests run yoga and graphql-js unoptimised (JIT): ~15 ms each instead of ~4
   );
   line('floor: { __typename } vs SELECT 1', floorApi, floorSql, 'HTTP + yoga overhead');
   for (const example of EXAMPLE_QUERIES) {
