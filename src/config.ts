@@ -9,7 +9,14 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 const schema = z.object({
+  /** Warehouse folder, or `s3://bucket/prefix` (served from a local cache synced by the manifest). */
   dataDir: z.string().min(1),
+  /** S3-compatible endpoint of an `s3://` warehouse (MinIO...); unset = AWS. */
+  s3Endpoint: z.string().url().optional(),
+  /** Seconds between syncs of an `s3://` warehouse's local cache. */
+  s3SyncSeconds: z.coerce.number().positive().max(86_400),
+  /** Local cache folder of an `s3://` warehouse; default a fresh temp folder. */
+  cacheDir: z.string().min(1).optional(),
   port: int(0, 65535),
   host: z.string().min(1),
   /** Largest `first` of a connection. */
@@ -47,6 +54,9 @@ export type Config = z.infer<typeof schema>;
 /** Where each setting comes from: its environment variable and its CLI flag (docs/configuration.md lists them all). */
 export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: string; default?: unknown }>> = {
   dataDir: { env: 'FLOWQL_DATA', flag: '--data', default: './data' },
+  s3Endpoint: { env: 'FLOWQL_S3_ENDPOINT', flag: '--s3-endpoint' },
+  s3SyncSeconds: { env: 'FLOWQL_S3_SYNC_SECONDS', flag: '--s3-sync-seconds', default: 30 },
+  cacheDir: { env: 'FLOWQL_CACHE_DIR', flag: '--cache-dir' },
   port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
   host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
   maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },

@@ -29,9 +29,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * An `s3://` warehouse: a local cache synced once before serving (so the first request sees the data) and then every
+ * s3SyncSeconds. The module is loaded only for S3 warehouses (it pulls in the AWS SDK).
+ */
+async function openS3Cache(config: Config, log: Logger) {
+  const { createS3WarehouseCache } = await import('./ingest/s3-warehouse-cache.ts');
+  const cache = await createS3WarehouseCache(config.dataDir, { endpoint: config.s3Endpoint, cacheDir: config.cacheDir });
+  const first = await cache.sync();
+  log.info({ warehouse: config.dataDir, cache: cache.root, ...first }, 'S3 warehouse cache synced');
+  cache.start(config.s3SyncSeconds * 1000, (err, report) => {
+    if (err) log.error({ err, warehouse: config.dataDir }, 'S3 warehouse sync failed; serving the cached data');
+    else if (report && report.downloaded + report.deleted > 0) log.info({ warehouse: config.dataDir, ...report }, 'S3 warehouse cache synced');
+  });
+  return cache;
+}
+
 /** Builds and starts the API for a validated configuration. */
 export async function startApiServer(config: Config, log: Logger): Promise<RunningServer> {
-  const root = resolve(config.dataDir);
+  const s3 = config.dataDir.startsWith('s3://') ? await openS3Cache(config, log) : null;
+  const root = s3 ? s3.root : resolve(config.dataDir);
   await mkdir(root, { recursive: true });
   const warehouse = createWarehouseReader(root);
   const apiKeys = config.apiKeysFile ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile) : null;
@@ -97,7 +114,8 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
     server,
     close: () =>
       new Promise<void>((ok) => {
-        server.close(() => {
+        server.close(async () => {
+          await s3?.close().catch((err: unknown) => log.warn({ err }, 'closing the S3 cache failed'));
           db.closeSync();
           // Only the folder this process created is removed; a configured export directory is left alone.
           if (config.exportDir) ok();

@@ -5,7 +5,10 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve the GraphQL API (/graphql) over a warehouse')
-    .option('--data <dir>', 'warehouse directory (env FLOWQL_DATA, default ./data)')
+    .option('--data <dir>', 'warehouse directory or s3://bucket/prefix (env FLOWQL_DATA, default ./data)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint of an s3:// warehouse (env FLOWQL_S3_ENDPOINT)')
+    .option('--s3-sync-seconds <s>', 'seconds between syncs of an s3:// warehouse (env FLOWQL_S3_SYNC_SECONDS, default 30)')
+    .option('--cache-dir <dir>', 'local cache of an s3:// warehouse (env FLOWQL_CACHE_DIR, default a temp folder)')
     .option('--port <port>', 'port (env FLOWQL_PORT, default 4000; 0 = any free port)')
     .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
     .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')

@@ -12,7 +12,7 @@ it('lists every setting with its variable, its real flag (or none) and its defau
   registerServeCommand(program);
   const flags = new Set(program.commands[0]!.options.map((o) => o.long));
   const rows = new Map(
-    [...doc.matchAll(/^\| (\w+) \| `(FLOWQL_[A-Z_]+)` \| (`--[a-z-]+`|—) \| ([^|]+) \|/gm)].map((m) => [m[1]!, { env: m[2]!, flag: m[3]!, def: m[4]!.trim() }]),
+    [...doc.matchAll(/^\| (\w+) \| `(FLOWQL_[A-Z0-9_]+)` \| (`--[a-z0-9-]+`|—) \| ([^|]+) \|/gm)].map((m) => [m[1]!, { env: m[2]!, flag: m[3]!, def: m[4]!.trim() }]),
   );
   expect([...rows.keys()].sort()).toEqual(Object.keys(CONFIG_SOURCES).sort());
   const defaults = parseConfig({}) as Record<string, unknown>;
@@ -23,6 +23,6 @@ it('lists every setting with its variable, its real flag (or none) and its defau
     expect(row.flag, key).toBe(real);
     if (defaults[key] !== undefined) expect(row.def.replaceAll('`', ''), key).toBe(String(defaults[key]));
   }
-  const mentioned = new Set([...doc.matchAll(/\b(FLOWQL_[A-Z_]+)\b/g)].map((m) => m[1]!));
+  const mentioned = new Set([...doc.matchAll(/\b(FLOWQL_[A-Z0-9_]+)\b/g)].map((m) => m[1]!));
   expect([...mentioned].sort()).toEqual(Object.values(CONFIG_SOURCES).map((s) => s.env).sort());
 });
