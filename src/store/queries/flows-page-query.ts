@@ -34,7 +34,7 @@ export interface FlowsPageInput {
 export const CURSOR_US = 'cursor_start_us';
 
 /** Every readable column, in file order then partition order. */
-export const ALL_FLOW_COLUMNS: readonly string[] = [...STORED_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.column);
+const ALL_FLOW_COLUMNS: readonly string[] = [...STORED_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.column);
 
 function selectList(columns: readonly string[] | null | undefined): SqlFragment {
   const wanted = columns ? [...new Set([...columns, 'flow_id'])] : ALL_FLOW_COLUMNS;
@@ -48,7 +48,7 @@ function selectList(columns: readonly string[] | null | undefined): SqlFragment 
  * repeats its time bound as a plain range so the scan also skips the row groups before the cursor.
  * This replaced a two-phase design (keys first, then every column joined back by key), which scanned the day twice
  * (~1.7x the CPU, bench/flows-bench.ts). Reading only the columns the caller selects matters most: whole row groups
- * are decompressed per column, and all ~60 columns cost 3-5x what a typical 10-field page does. Measured and left
+ * are decompressed per column, and all 78 columns cost ~3x what a typical 10-field page does. Measured and left
  * out: DuckDB's late materialisation for LIMITs above its default 50 (no gain: the fetch decompresses the same row
  * groups) and an adaptive time window ahead of the cursor (no gain: the dynamic filter already prunes row groups).
  */
