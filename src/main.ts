@@ -18,6 +18,7 @@ import { createReadinessCheck } from './http/readiness.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.ts';
 import { openApiDatabase } from './store/duckdb.ts';
+import type { S3WarehouseCache } from './ingest/s3-warehouse-cache.ts';
 import { createWarehouseReader } from './store/warehouse-reader.ts';
 
 /** A listening API server. */
@@ -48,6 +49,16 @@ async function openS3Cache(config: Config, log: Logger) {
 /** Builds and starts the API for a validated configuration. */
 export async function startApiServer(config: Config, log: Logger): Promise<RunningServer> {
   const s3 = config.dataDir.startsWith('s3://') ? await openS3Cache(config, log) : null;
+  try {
+    return await listenApi(config, log, s3);
+  } catch (err) {
+    // Its sync timer would keep a failed start alive.
+    await s3?.close();
+    throw err;
+  }
+}
+
+async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | null): Promise<RunningServer> {
   const root = s3 ? s3.root : resolve(config.dataDir);
   await mkdir(root, { recursive: true });
   const warehouse = createWarehouseReader(root);
@@ -130,6 +141,9 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
 export async function serve(flags: ConfigFlags): Promise<void> {
   const config = parseConfig(process.env, flags);
   const log = pino({ level: config.logLevel });
+  if (config.demo && config.dataDir.startsWith('s3://')) {
+    throw new Error(`--demo fills a local warehouse; it cannot be combined with --data ${config.dataDir} (ingest into S3 with flowql ingest)`);
+  }
   if (config.demo) {
     // The demo bootstrap (empty warehouse -> generate -> ingest) belongs to src/demo/ (another owner); the specifier is
     // a variable so this file type-checks before that module lands.

@@ -114,3 +114,20 @@ it('serves an S3 warehouse from a synced local cache and picks up a new ingest a
   expect(await exited).toBe(0);
   server = null;
 });
+
+it('refuses to start, naming the warehouse, when its bucket does not exist or --demo is asked for an S3 warehouse', async () => {
+  const serve = (args: string[]) =>
+    new Promise<{ code: number; stderr: string }>((done) =>
+      execFile(
+        process.execPath,
+        [BIN, 'serve', '--s3-endpoint', s3.endpoint, '--port', '0', ...args],
+        { env: { ...process.env, ...s3.env } },
+        (err, _stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    );
+  const [missing, demo] = await Promise.all([serve(['--data', 's3://no-such-bucket/wh']), serve(['--data', 's3://lake/wh', '--demo'])]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('flowql: cannot open the warehouse s3://no-such-bucket/wh (bucket no-such-bucket)');
+  expect(demo.code).toBe(1);
+  expect(demo.stderr).toContain('flowql: --demo fills a local warehouse; it cannot be combined with --data s3://lake/wh (ingest into S3 with flowql ingest)');
+});
