@@ -8,6 +8,7 @@
  */
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createS3WarehouseStorage, type S3WarehouseStorage } from './s3-warehouse-storage.ts';
 import { warehousePaths, type Manifest } from '../store/layout.ts';
 
@@ -32,6 +33,8 @@ export interface S3WarehouseCache {
 export interface S3CacheOptions {
   readonly endpoint?: string;
   readonly forcePathStyle?: boolean;
+  /** A ready client (tests); otherwise one is built from endpoint and the SDK's default credential chain. */
+  readonly client?: S3Client;
   /** Cache folder (kept across restarts, so a replica restarts warm); default a temp folder removed by close(). */
   readonly cacheDir?: string;
   /** Files downloaded at once. */
@@ -51,6 +54,7 @@ export async function createS3WarehouseCache(uri: string, opts: S3CacheOptions =
     endpoint: opts.endpoint,
     forcePathStyle: opts.forcePathStyle,
     workDir: opts.cacheDir,
+    ...(opts.client ? { client: opts.client } : {}),
   });
   // readableFile() caches a committed file at <workDir>/committed/<path>: that folder is the warehouse root.
   const root = join(storage.stagingDir, '..', 'committed');
