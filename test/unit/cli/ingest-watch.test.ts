@@ -19,11 +19,13 @@ function harness(runs: (n: number) => Promise<number>, intervalMs: number) {
 }
 
 it('finishes the run in progress on SIGTERM and returns its code, without starting another', async () => {
-  let finish = (_code: number) => {};
-  const h = harness((n) => (n === 1 ? Promise.resolve(0) : new Promise<number>((r) => (finish = r))), 10);
-  await new Promise((r) => setTimeout(r, 40)); // run 1 done, run 2 in progress
-  h.signals.emit('SIGTERM', 'SIGTERM');
-  finish(3);
+  const signals: { emit(s: string, v: string): void }[] = [];
+  const h = harness((n) => {
+    if (n === 1) return Promise.resolve(0);
+    signals[0]!.emit('SIGTERM', 'SIGTERM'); // the signal arrives while run 2 is in progress
+    return new Promise<number>((r) => setTimeout(() => r(3), 20));
+  }, 10);
+  signals.push(h.signals);
   expect(await h.done).toBe(3);
   expect([h.runs(), h.forced()]).toEqual([2, 0]);
   expect(h.text).toEqual(['flowql ingest --watch: SIGTERM, stopping after the current run\n']);
@@ -32,7 +34,7 @@ it('finishes the run in progress on SIGTERM and returns its code, without starti
 
 it('stops during the pause at once, reports a failed run and retries, and force-exits on a second signal', async () => {
   const h = harness((n) => (n === 1 ? Promise.reject(new Error('S3 unreachable')) : Promise.resolve(0)), 60_000);
-  await new Promise((r) => setTimeout(r, 20)); // run 1 failed, pausing for a minute
+  while (h.text.length === 0) await new Promise((r) => setTimeout(r, 5)); // run 1 failed, pausing for a minute
   const started = Date.now();
   h.signals.emit('SIGINT', 'SIGINT');
   h.signals.emit('SIGINT', 'SIGINT');
