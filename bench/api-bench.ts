@@ -75,6 +75,8 @@ async function ensureData(): Promise<Manifest> {
   const s = await runIngest({
     sources: [join(source, 'AWSLogs')],
     storage: await createLocalWarehouseStorage(root),
+    // As `flowql ingest` does by default: the handshake and edge cases read the derived tables.
+    deriveConnections: true,
     onProgress: (p) => progress.update(p),
     onLog: (l) => progress.log(l),
   });
