@@ -88,16 +88,13 @@ export const FLOW_METRICS = [
 ] as const;
 export type FlowMetric = (typeof FLOW_METRICS)[number];
 
-/** Metrics that add up across groups (a time series can be ranked by their sum over its buckets). */
-export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set<FlowMetric>([
-  'RECORDS',
-  'BYTES',
-  'PACKETS',
-  'ACCEPTED_RECORDS',
-  'REJECTED_RECORDS',
-  'NODATA_RECORDS',
-  'SKIPDATA_RECORDS',
-]);
+/**
+ * Metrics that add up across groups (a time series can be ranked by their sum over its buckets): every metric but
+ * the distinct counts, whose groups overlap.
+ */
+export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set(
+  FLOW_METRICS.filter((m) => !m.startsWith('DISTINCT_')),
+);
 
 /** Bounds of the records in a group: not sortable metrics, but selectable next to them. */
 export const FLOW_BOUNDS = ['FIRST_SEEN', 'LAST_SEEN'] as const;
