@@ -15,7 +15,7 @@ const noUp = (from, forbidden) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.bench/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.bench/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -57,26 +57,45 @@ function projection(c: DatasetColumn, format: DatasetFormat): string {
   return `${src} AS ${as}`;
 }
 
-const OPTIONS: Record<DatasetFormat, string> = {
-  csv: 'FORMAT csv, HEADER true',
-  json: 'FORMAT json, ARRAY true',
-  parquet: "FORMAT parquet, COMPRESSION 'zstd'",
-};
+/**
+ * How a COPY writes its file: a whole download, or one piece of a download assembled from several files (a CSV
+ * without its header, newline-delimited JSON objects to be joined into one array).
+ */
+export interface CopyPiece {
+  readonly csvHeader?: boolean;
+  readonly jsonArray?: boolean;
+}
 
-/** `COPY (SELECT <renamed columns> FROM (<inner>) LIMIT <limit>) TO '<target>' (...)`, keeping inner's parameters. */
+function copyOptions(format: DatasetFormat, piece: CopyPiece): string {
+  switch (format) {
+    case 'csv':
+      return `FORMAT csv, HEADER ${piece.csvHeader ?? true}`;
+    case 'json':
+      return `FORMAT json, ARRAY ${piece.jsonArray ?? true}`;
+    case 'parquet':
+      return "FORMAT parquet, COMPRESSION 'zstd'";
+  }
+}
+
+/**
+ * `COPY (SELECT <renamed columns> FROM (<inner>) [LIMIT <limit>]) TO '<target>' (...)`, keeping inner's parameters.
+ * `limit` null adds no LIMIT, for an inner statement already bounded: in DuckDB a LIMIT over an order-preserving
+ * parallel scan collects its rows in memory before passing them on (1M flow rows: +1.2 GB).
+ */
 export function datasetCopyQuery(
   inner: SqlQuery,
   columns: readonly DatasetColumn[],
   format: DatasetFormat,
   target: string,
-  limit: number,
-  options: { header?: boolean } = {},
+  limit: number | null,
+  piece: CopyPiece = {},
 ): SqlQuery {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`dataset row limit must be a whole number, got ${limit}`);
+  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) throw new Error(`dataset row limit must be a whole number, got ${limit}`);
   const select = columns.map((c) => projection(c, format)).join(', ');
+  const cap = limit === null ? '' : ` LIMIT ${limit}`;
   return {
     name: `${inner.name}.${format}`,
-    text: `COPY (SELECT ${select} FROM (${inner.text}) AS dataset LIMIT ${limit}) TO ${quoteText(target)} (${options.header === false && format === 'csv' ? 'FORMAT csv, HEADER false' : OPTIONS[format]})`,
+    text: `COPY (SELECT ${select} FROM (${inner.text}) AS dataset${cap}) TO ${quoteText(target)} (${copyOptions(format, piece)})`,
     params: inner.params,
   };
 }

@@ -28,41 +28,70 @@ LIMIT ${input.limit}`,
   );
 }
 
-/** Position of a page's first row in (start_time, flow_id) order; start_time in microseconds (exact). */
-export interface FlowPageStart {
+/** One run of a large flows export: the rows from `startUs` (inclusive) to the next run's start (exclusive). */
+export interface FlowRun {
+  /** start_time of the run's first row, in microseconds (exact). */
   readonly startUs: bigint;
-  readonly flowId: bigint;
+  /** How many rows of the selection come before the run. */
+  readonly firstRow: number;
+  readonly rows: number;
 }
 
 /**
- * `datasets.flows.pages`: the key of every `pageSize`-th row (1st, pageSize+1-th, ...) among the first `limit` rows in
- * (start_time, flow_id) order. Sorting just the two key columns stays small where sorting whole rows did not (a
- * million 80-column rows took ~500 MB); each page is then a top-N of `pageSize` rows from its start key.
+ * `datasets.flows.runs`: the selection cut into runs of about `runRows` rows, in start_time order, for an export
+ * that sorts one run at a time. Rows are counted per distinct start_time (a few per second of the window, however
+ * many rows), and a start_time goes to run (rows before it) / runRows, so a run never splits one start_time: its
+ * rows sort by flow_id inside the run, and run bounds are plain start_time ranges, which DuckDB pushes into the
+ * Parquet scan to skip row groups (ingest writes files sorted by time). A run holds at most runRows rows plus
+ * those of its last start_time.
  */
-export function datasetFlowPageStartsQuery(input: { files: readonly string[]; where: SqlFragment; limit: number; pageSize: number }): SqlQuery {
+export function datasetFlowRunsQuery(input: { files: readonly string[]; where: SqlFragment; runRows: number }): SqlQuery {
   return build(
-    'datasets.flows.pages',
-    sql`SELECT epoch_us(start_time) AS start_us, flow_id
-FROM (
-  SELECT start_time, flow_id, row_number() OVER (ORDER BY start_time, flow_id) AS n
+    'datasets.flows.runs',
+    sql`WITH times AS (
+  SELECT start_time, count(*) AS n
   FROM ${parquetSourceSql(input.files)}
   WHERE ${input.where}
+  GROUP BY start_time
+), placed AS (
+  SELECT start_time, n, sum(n) OVER (ORDER BY start_time ROWS UNBOUNDED PRECEDING) - n AS before
+  FROM times
 )
-WHERE n <= ${input.limit} AND (n - 1) % ${input.pageSize} = 0
-ORDER BY n`,
+SELECT epoch_us(min(start_time)) AS start_us, CAST(min(before) AS BIGINT) AS first_row, CAST(sum(n) AS BIGINT) AS rows
+FROM placed
+GROUP BY before // ${input.runRows}
+ORDER BY start_us`,
   );
 }
 
-/** One page of the flows dataset: `limit` rows from `start` (inclusive) in (start_time, flow_id) order. */
-export function datasetFlowsPageQuery(input: { files: readonly string[]; where: SqlFragment; start: FlowPageStart; limit: number }): SqlQuery {
-  const t = input.start.startUs;
+/**
+ * One run of the flows dataset: rows with start_time from `start` (inclusive) to `end` (exclusive; null: no upper
+ * bound) in (start_time, flow_id) order, cut at `limit` rows when the export's row limit falls inside the run.
+ */
+export function datasetFlowsRunQuery(input: {
+  files: readonly string[];
+  where: SqlFragment;
+  startUs: bigint;
+  endUs: bigint | null;
+  limit: number | null;
+}): SqlQuery {
+  const upper = input.endUs === null ? raw('') : sql` AND start_time < make_timestamp(${input.endUs})`;
+  const limit = input.limit === null ? raw('') : sql`
+LIMIT ${input.limit}`;
   return build(
     'datasets.flows',
     sql`SELECT ${SELECT}
 FROM ${parquetSourceSql(input.files)}
 WHERE ${input.where}
-  AND (start_time > make_timestamp(${t}) OR (start_time = make_timestamp(${t}) AND flow_id >= ${input.start.flowId}))
-ORDER BY start_time, flow_id
-LIMIT ${input.limit}`,
+  AND start_time >= make_timestamp(${input.startUs})${upper}
+ORDER BY start_time, flow_id${limit}`,
   );
+}
+
+/**
+ * The sorted run files of one export (written from datasetFlowsRunQuery, in key order) read back as one relation in
+ * that order: DuckDB's multi-file scan keeps file order while insertion order is preserved (its default).
+ */
+export function datasetRunsQuery(runFiles: readonly string[]): SqlQuery {
+  return build('datasets.flows', sql`SELECT * FROM read_parquet(${runFiles}, hive_partitioning = false)`);
 }
