@@ -46,6 +46,8 @@ const schema = z.object({
   maxDatasetRows: int(1, 100_000_000),
   /** Time budget of one dataset export. */
   datasetTimeoutMs: int(1, 3_600_000),
+  /** Memory for answers shared between identical requests (per tenant and manifest generation), in MiB; 0 = off. */
+  resultCacheMb: int(0, 1_048_576),
 });
 
 /** The validated configuration. */
@@ -76,6 +78,7 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   exportDir: { env: 'FLOWQL_EXPORT_DIR', flag: '--export-dir' },
   maxDatasetRows: { env: 'FLOWQL_MAX_DATASET_ROWS', flag: '--max-dataset-rows', default: 1_000_000 },
   datasetTimeoutMs: { env: 'FLOWQL_DATASET_TIMEOUT_MS', flag: '--dataset-timeout-ms', default: 120_000 },
+  resultCacheMb: { env: 'FLOWQL_RESULT_CACHE_MB', flag: '--result-cache-mb', default: 64 },
 };
 const SOURCES = CONFIG_SOURCES;
 

@@ -15,6 +15,7 @@ import { createApiYoga } from './graphql/yoga.ts';
 import { useNoIntrospection, useOperationMetrics } from './http/graphql-plugins.ts';
 import { loadPersistedOperations } from './http/persisted-operations.ts';
 import { createReadinessCheck } from './http/readiness.ts';
+import { ResultCache } from './store/result-cache.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.ts';
 import { openApiDatabase } from './store/duckdb.ts';
@@ -66,7 +67,8 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   const persisted = config.persistedOperationsFile ? await loadPersistedOperations(config.persistedOperationsFile) : null;
   const exportDir = config.exportDir ? resolve(config.exportDir) : await mkdtemp(join(tmpdir(), 'flowql-exports-'));
   await mkdir(exportDir, { recursive: true });
-  const metrics = createServerMetrics(warehouse);
+  const resultCache = new ResultCache(config.resultCacheMb * 2 ** 20);
+  const metrics = createServerMetrics(warehouse, resultCache);
   const queryLog = meteredQueryLogger(log, metrics);
   const db = await openApiDatabase({
     warehouseRoot: root,
@@ -92,6 +94,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
     queryTimeoutMs: config.queryTimeoutMs,
     maxDepth: config.maxDepth,
     maxCost: config.maxCost,
+    resultCache,
     plugins: [useOperationMetrics(metrics, log), ...(config.introspection ? [] : [useNoIntrospection()])],
     ...graphiql,
   });
@@ -108,6 +111,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
     maxRows: config.maxDatasetRows,
     maxRangeMs: config.maxRangeDays * 86_400_000,
     timeoutMs: config.datasetTimeoutMs,
+    resultCache,
   });
   const server = createServer(handler);
   await new Promise<void>((ok, fail) => {

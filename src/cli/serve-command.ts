@@ -28,6 +28,7 @@ export function registerServeCommand(program: Command): void {
     .option('--export-dir <dir>', 'scratch directory of dataset downloads (env FLOWQL_EXPORT_DIR, default a temp folder)')
     .option('--max-dataset-rows <n>', 'most rows of a dataset download (env FLOWQL_MAX_DATASET_ROWS, default 1000000)')
     .option('--dataset-timeout-ms <ms>', 'time budget of one dataset download (env FLOWQL_DATASET_TIMEOUT_MS, default 120000)')
+    .option('--result-cache-mb <mib>', 'memory for answers shared by identical requests, 0 = off (env FLOWQL_RESULT_CACHE_MB, default 64)')
     .action(async (options: Record<string, unknown>) => {
       const { serve } = await import('../main.ts');
       // commander sets graphiql=true unless --no-graphiql: pass it only when turned off, so FLOWQL_GRAPHIQL still applies.

@@ -6,6 +6,7 @@
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import { scopeKey, type ResultCache } from '../store/result-cache.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import type { ApiLimits, GraphQLContext } from './builder.ts';
 import { maskApiError } from './errors.ts';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly renderGraphiQL?: YogaServerOptions<Record<string, unknown>, GraphQLContext>['renderGraphiQL'];
   /** Tenant allow-list for every request (API keys, later); null = all accounts. */
   readonly scopeAccountIds?: readonly string[] | null;
+  /** Answers shared between requests of the same tenant and manifest generation; absent = none. */
+  readonly resultCache?: ResultCache | null;
   /** More plugins (the HTTP layer's operation metrics and logs, introspection off). */
   readonly plugins?: readonly Plugin[];
 }
@@ -85,10 +88,12 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       const cost = new CostMeter();
       meters.set(request, cost);
       const warehouse = tenant.warehouse ?? deps.warehouse;
+      const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
+      const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
       return {
-        query: { db: deps.db, warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log },
+        query: { db: deps.db, warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log, ...results },
         limits: deps.limits,
-        scopeAccountIds: tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null,
+        scopeAccountIds,
         now: new Date(),
       };
     },

@@ -5,9 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Tenant } from '../domain/api-keys.ts';
-import { CostMeter } from '../store/query-cost.ts';
+import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
+import { CostMeter, type QueryCost } from '../store/query-cost.ts';
+import { paramsKey, scopeKey, type CacheOutcome, type ResultCache } from '../store/result-cache.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
-import { DATASET_NAMES, exportDataset, type DatasetName } from '../store/dataset-export.ts';
+import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../store/dataset-export.ts';
 import { DATASET_FORMATS, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { parseDatasetRequest } from './dataset-params.ts';
@@ -25,6 +28,51 @@ export interface DatasetRouteDeps {
   /** Time budget of one export. */
   readonly timeoutMs: number;
   readonly metrics: ServerMetrics;
+  /** Small downloads are kept here per tenant and manifest generation; identical downloads in flight share a run. */
+  readonly resultCache?: ResultCache | null;
+}
+
+/** Downloads up to this size are kept in the result cache (a summary, a top-N, a page of flows), larger ones stream. */
+const MAX_CACHED_DOWNLOAD_BYTES = 1 << 20;
+
+/** A written download: its bytes kept in memory when small (shareable), else a stream over the export (read once). */
+interface Download {
+  readonly rows: number;
+  readonly limitReached: boolean;
+  readonly bytes: number;
+  /** What running the export cost (also reported on an answer taken from the cache). */
+  readonly cost: QueryCost;
+  readonly body: Buffer | null;
+  readonly stream: Readable | null;
+}
+
+async function exportDownload(ctx: QueryContext, request: DatasetRequest, format: DatasetFormat, dir: string): Promise<Download> {
+  const file = await exportDataset(ctx, request, format, dir);
+  const small = file.bytes <= MAX_CACHED_DOWNLOAD_BYTES;
+  const body = small ? await buffer(file.stream) : null;
+  return { rows: file.rows, limitReached: file.limitReached, bytes: file.bytes, cost: ctx.cost.snapshot(), body, stream: small ? null : file.stream };
+}
+
+/**
+ * The download of `request`: from the result cache when an identical one is kept, shared with an identical one in
+ * flight when it is small enough to share, otherwise exported now.
+ */
+async function download(
+  ctx: QueryContext,
+  request: DatasetRequest,
+  format: DatasetFormat,
+  tenant: Tenant,
+  deps: DatasetRouteDeps,
+): Promise<{ download: Download; cache: CacheOutcome }> {
+  const run = () => exportDownload(ctx, request, format, deps.exportDir);
+  if (!deps.resultCache) return { download: await run(), cache: 'miss' };
+  const { generation } = await ctx.warehouse.manifest();
+  const key = `${scopeKey(tenant.accounts)}\n${generation}\ndatasets.${request.dataset}.${format}\n${paramsKey([request])}`;
+  const { value, outcome } = await deps.resultCache.get(key, run, (d) => (d.body ? d.body.length + 256 : null));
+  // A stream is read once: a request that joined a large export in flight runs its own.
+  if (outcome === 'shared' && value.stream) return { download: await run(), cache: 'miss' };
+  if (outcome !== 'miss') deps.log.info({ statement: `datasets.${request.dataset}.${format}`, rows: value.rows, cache: outcome }, 'query cached');
+  return { download: value, cache: outcome };
 }
 
 const CONTENT_TYPES: Record<DatasetFormat, string> = {
@@ -69,38 +117,44 @@ export async function handleDatasetRequest(
       scopeAccountIds: tenant.accounts,
       maxRows: deps.maxRows,
     });
-    const file = await exportDataset(ctx, request, target.format, deps.exportDir);
+    const { download: answer, cache } = await download(ctx, request, target.format, tenant, deps);
     const { from, to } = request.filter.timeRange;
     const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
     const filename = `flowql-${target.name}-${stamp(from)}-${stamp(to)}.${target.format}`;
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[target.format],
-      'content-length': file.bytes,
+      'content-length': answer.bytes,
       'content-disposition': `attachment; filename="${filename}"`,
       'cache-control': 'no-store',
-      'x-flowql-rows': String(file.rows),
-      'x-flowql-limit-reached': String(file.limitReached),
-      'x-flowql-cost': JSON.stringify(ctx.cost.snapshot()),
+      'x-flowql-rows': String(answer.rows),
+      'x-flowql-limit-reached': String(answer.limitReached),
+      'x-flowql-cost': JSON.stringify(answer.cost),
+      'x-flowql-cache': cache,
     });
     const labels = { dataset: target.name, format: target.format };
     deps.metrics.datasetExports.inc(labels);
     if (req.method === 'HEAD') {
-      file.stream.destroy();
+      answer.stream?.destroy();
       res.end();
       return 200;
     }
-    deps.metrics.datasetBytes.inc(labels, file.bytes);
+    deps.metrics.datasetBytes.inc(labels, answer.bytes);
+    if (answer.body) {
+      res.end(answer.body);
+      return 200;
+    }
+    const stream = answer.stream!;
     await new Promise<void>((done) => {
-      file.stream.once('error', (err) => {
+      stream.once('error', (err) => {
         deps.log.error({ err, dataset: target.name }, 'dataset stream failed');
         res.destroy(err);
         done();
       });
       res.once('close', () => {
-        file.stream.destroy();
+        stream.destroy();
         done();
       });
-      file.stream.pipe(res);
+      stream.pipe(res);
     });
     return 200;
   } catch (err) {

@@ -5,6 +5,7 @@
  * manifest reports them (ingest runs in its own process; the committed manifest is the shared truth).
  */
 import type { QueryLogger } from '../store/query-runner.ts';
+import type { ResultCache } from '../store/result-cache.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { MetricsRegistry, type Counter, type Histogram } from './metrics-registry.ts';
 
@@ -17,6 +18,7 @@ export interface ServerMetrics {
   readonly graphqlDuration: Histogram;
   readonly duckdbQueries: Counter;
   readonly duckdbDuration: Histogram;
+  readonly cachedAnswers: Counter;
   readonly datasetExports: Counter;
   readonly datasetBytes: Counter;
   readonly authFailures: Counter;
@@ -26,8 +28,8 @@ export interface ServerMetrics {
   refresh(): Promise<void>;
 }
 
-/** Creates the registry and its series; `warehouse` feeds the ingest/manifest gauges. */
-export function createServerMetrics(warehouse: WarehouseReader): ServerMetrics {
+/** Creates the registry and its series; `warehouse` feeds the ingest/manifest gauges, `cache` the cache's size. */
+export function createServerMetrics(warehouse: WarehouseReader, cache?: ResultCache): ServerMetrics {
   const registry = new MetricsRegistry();
   const snapshot = { generation: 0, files: 0, objects: 0, records: 0, rejects: 0, lastIngest: 0 };
   const metrics: ServerMetrics = {
@@ -38,6 +40,10 @@ export function createServerMetrics(warehouse: WarehouseReader): ServerMetrics {
     graphqlDuration: registry.histogram('flowql_graphql_operation_duration_seconds', 'GraphQL operation latency by operation name.'),
     duckdbQueries: registry.counter('flowql_duckdb_queries_total', 'DuckDB statements by statement name and outcome (ok, failed, interrupted).'),
     duckdbDuration: registry.histogram('flowql_duckdb_query_duration_seconds', 'DuckDB statement time by statement name.'),
+    cachedAnswers: registry.counter(
+      'flowql_cached_answers_total',
+      'Statements and downloads answered without running DuckDB, by statement name and how (hit: kept answer; shared: joined an identical run in flight).',
+    ),
     datasetExports: registry.counter('flowql_dataset_exports_total', 'Dataset downloads by dataset and format.'),
     datasetBytes: registry.counter('flowql_dataset_export_bytes_total', 'Bytes of dataset downloads by dataset and format.'),
     authFailures: registry.counter('flowql_auth_failures_total', 'Requests refused by API key checks, by status (401, 403).'),
@@ -53,6 +59,7 @@ export function createServerMetrics(warehouse: WarehouseReader): ServerMetrics {
     },
   };
   registry.gauge('flowql_http_requests_in_flight', 'Requests being handled now.', () => [{ value: metrics.inFlight }]);
+  if (cache) registry.gauge('flowql_result_cache_bytes', 'Estimated memory held by kept answers.', () => [{ value: cache.size }]);
   registry.gauge('flowql_manifest_generation', 'Generation of the committed manifest being served.', () => [{ value: snapshot.generation }]);
   registry.gauge('flowql_warehouse_files', 'Parquet files listed by the manifest.', () => [{ value: snapshot.files }]);
   registry.gauge('flowql_ingest_objects', 'Source objects ingested into the warehouse (from the manifest).', () => [{ value: snapshot.objects }]);
@@ -64,11 +71,13 @@ export function createServerMetrics(warehouse: WarehouseReader): ServerMetrics {
 
 /**
  * A query logger that also counts statements: the query runner logs `query` (done), `query failed` and
- * `query interrupted` with the statement name and its time in ms.
+ * `query interrupted` with the statement name and its time in ms, and `query cached` for an answer taken from the
+ * result cache.
  */
 export function meteredQueryLogger<L extends QueryLogger>(log: L, metrics: ServerMetrics): L {
   const observe = (obj: object, msg: string): void => {
-    const { statement, ms } = obj as { statement?: unknown; ms?: unknown };
+    const { statement, ms, cache } = obj as { statement?: unknown; ms?: unknown; cache?: unknown };
+    if (msg === 'query cached' && typeof statement === 'string' && typeof cache === 'string') metrics.cachedAnswers.inc({ statement, how: cache });
     if (typeof statement !== 'string' || typeof ms !== 'number') return;
     const outcome = msg === 'query' ? 'ok' : msg === 'query interrupted' ? 'interrupted' : msg === 'query failed' ? 'failed' : null;
     if (!outcome) return;

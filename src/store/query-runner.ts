@@ -8,6 +8,7 @@ import {
   type DuckDBInstance, type DuckDBType, type DuckDBValue, type JS,
 } from '@duckdb/node-api';
 import type { CostMeter } from './query-cost.ts';
+import { estimateRowsBytes, paramsKey, type ResultCache } from './result-cache.ts';
 import type { SqlQuery, SqlValue } from './sql.ts';
 import type { WarehouseReader } from './warehouse-reader.ts';
 
@@ -25,6 +26,11 @@ export interface QueryContext {
   /** Epoch ms after which running statements are interrupted. */
   readonly deadline: number;
   readonly log: QueryLogger;
+  /**
+   * Shared answers (src/store/result-cache.ts), keyed by `scope` (the tenant's account allow-list), the manifest
+   * generation and the statement; absent = every statement runs.
+   */
+  readonly results?: { readonly cache: ResultCache; readonly scope: string };
 }
 
 /** A row as JS values: BIGINT as bigint, TIMESTAMP/DATE as Date, VARCHAR as string, MAP as [{ key, value }]. */
@@ -68,8 +74,34 @@ export function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
   }
 }
 
-/** Runs `query` within the request's budget; returns its rows as JS values. */
+/** Answers with more rows are not kept: a page or a top-N is small, a large answer is rarely asked twice. */
+const MAX_CACHED_ROWS = 10_000;
+
+/**
+ * Runs `query` within the request's budget, or takes its answer from the result cache; returns its rows as JS values.
+ * Kept rows are frozen and shared between requests: callers build new values from them, never edit them.
+ */
 export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
+  if (!ctx.results) return execute(ctx, query);
+  const { generation } = await ctx.warehouse.manifest();
+  const key = `${ctx.results.scope}\n${generation}\n${query.text}\n${paramsKey(query.params)}`;
+  const { value, outcome } = await ctx.results.cache.get(
+    key,
+    () => execute(ctx, query),
+    (rows) => {
+      if (rows.length > MAX_CACHED_ROWS) return null;
+      for (const row of rows) Object.freeze(row);
+      return estimateRowsBytes(rows);
+    },
+  );
+  if (outcome !== 'miss') {
+    ctx.cost.recordRows(value.length);
+    ctx.log.info({ statement: query.name, rows: value.length, cache: outcome }, 'query cached');
+  }
+  return [...value];
+}
+
+async function execute(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
   const started = performance.now();
   const budgetMs = Math.max(0, ctx.deadline - Date.now());
   if (budgetMs === 0) throw new QueryTimeoutError(query.name, 0);
