@@ -1,10 +1,16 @@
 /**
- * `npm run bench:load [-- --records N --clients C --seconds S --data DIR]` (default 10,000,000 records, 50 clients,
- * 60 s): a `flowql serve` child process on a loopback port, C concurrent clients for S seconds mixing every GraphiQL
+ * `npm run bench:load [-- --records N --clients C --seconds S --data DIR --result-cache-mb M --distinct]` (default
+ * 10,000,000 records, 50 clients, 60 s): a `flowql serve` child process on a loopback port, C concurrent clients for S
+ * seconds mixing every GraphiQL
  * example query (src/graphql/graphiql-tabs.ts) with BI dataset downloads (summary, top-N, time series, a page of
  * flows as CSV). Prints throughput, p50/p95/p99 latency and errors per kind, next to a baseline measured in the same
  * run: the same clients hammering `/health` (HTTP + node overhead only) for S/6 seconds first, and the ratio.
  * Targets (issue 6): zero errors, p99 under 1 s at 10M records.
+ *
+ * By default clients repeat the same requests, as dashboard viewers do, so most are answered by the result cache
+ * (src/store/result-cache.ts). `--distinct` makes every request different (each window starts a unique number of
+ * seconds later), so every one runs DuckDB: the worst case. `--result-cache-mb 0` keeps no answers (identical
+ * requests in flight are still shared).
  *
  * Data: the warehouse `npm run bench:api` prepares in .bench/api-<N>/warehouse (run it first), or `--data DIR` (a
  * warehouse root). Use `--records 1000000 --seconds 15` while developing.
@@ -24,9 +30,13 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '60' },
     data: { type: 'string' },
+    'result-cache-mb': { type: 'string' },
+    distinct: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.records);
+/** Every request different (its window starts a unique number of seconds later): no answer can be reused. */
+const DISTINCT = values.distinct;
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const root = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`, 'warehouse');
@@ -43,8 +53,12 @@ interface Request {
   readonly body?: string;
 }
 
+/** The n-th request of a kind (the same every time unless --distinct). */
+type RequestKind = { readonly kind: string; readonly make: (n: number) => Request };
+
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'], {
+  const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
+  const child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info', ...cache], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
   });
@@ -67,14 +81,15 @@ async function busiestInstance(url: string, from: string, to: string): Promise<s
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function load(url: string, requests: readonly Request[], seconds: number) {
+async function load(url: string, kinds: readonly RequestKind[], seconds: number) {
   const samples = new Map<string, number[]>();
   const errors = new Map<string, number>();
   const until = performance.now() + seconds * 1000;
   let next = 0;
   const client = async () => {
     while (performance.now() < until) {
-      const r = requests[next++ % requests.length]!;
+      const n = next++;
+      const r = kinds[n % kinds.length]!.make(Math.floor(n / kinds.length));
       const started = performance.now();
       try {
         // A request that never answers counts as an error instead of stalling its client.
@@ -103,16 +118,27 @@ const { child, url } = await startServer();
 try {
   const ctx = exampleContext(newestFlowDate(manifest), null);
   const example = exampleContext(newestFlowDate(manifest), await busiestInstance(url, ctx.from, ctx.to));
-  const window = `from=${example.from}&to=${example.to}`;
-  const requests: Request[] = [
-    ...EXAMPLE_QUERIES.map((e) => ({ kind: `graphql ${e.name}`, path: '/graphql', body: JSON.stringify({ query: e.query(example) }) })),
-    { kind: 'dataset summary.csv', path: `/datasets/summary.csv?${window}` },
-    { kind: 'dataset topn.csv', path: `/datasets/topn.csv?${window}&by=DST_PORT&limit=20` },
-    { kind: 'dataset timeseries.csv', path: `/datasets/timeseries.csv?${window}&interval=FIFTEEN_MINUTES` },
-    { kind: 'dataset flows.csv (1000 rows)', path: `/datasets/flows.csv?${window}&instanceId=${example.instanceId}&limit=1000` },
+  // --distinct: the n-th request of a kind starts its window n seconds later (wrapping within the first hour).
+  const shifted = (n: number) => {
+    const from = new Date(Date.parse(example.from) + (DISTINCT ? (n % 3600) * 1000 : 0)).toISOString();
+    return { ...example, from, window: `from=${from}&to=${example.to}` };
+  };
+  const requests: RequestKind[] = [
+    ...EXAMPLE_QUERIES.map((e) => ({
+      kind: `graphql ${e.name}`,
+      make: (n: number) => ({ kind: `graphql ${e.name}`, path: '/graphql', body: JSON.stringify({ query: e.query(shifted(n)) }) }),
+    })),
+    ...[
+      ['dataset summary.csv', 'summary.csv?'],
+      ['dataset topn.csv', 'topn.csv?by=DST_PORT&limit=20&'],
+      ['dataset timeseries.csv', 'timeseries.csv?interval=FIFTEEN_MINUTES&'],
+      ['dataset flows.csv (1000 rows)', `flows.csv?instanceId=${example.instanceId}&limit=1000&`],
+    ].map(([kind, path]) => ({ kind: kind!, make: (n: number) => ({ kind: kind!, path: `/datasets/${path}${shifted(n).window}` }) })),
   ];
-  console.log(`load: ${CLIENTS} clients, ${SECONDS} s, ${manifest.ingest.records} records in ${root}; ${requests.length} request kinds`);
-  const baseline = await load(url, [{ kind: 'GET /health', path: '/health' }], Math.max(5, SECONDS / 6));
+  const cacheNote = values['result-cache-mb'] === undefined ? 'default result cache' : `--result-cache-mb ${values['result-cache-mb']}`;
+  console.log(`load: ${CLIENTS} clients, ${SECONDS} s, ${manifest.ingest.records} records in ${root}; ${requests.length} request kinds, ${DISTINCT ? 'every request distinct' : 'repeated requests'}, ${cacheNote}`);
+  const health: RequestKind = { kind: 'GET /health', make: () => ({ kind: 'GET /health', path: '/health' }) };
+  const baseline = await load(url, [health], Math.max(5, SECONDS / 6));
   const run = await load(url, requests, SECONDS);
   console.log('\nkind                                   count   p50        p95        p99        errors');
   for (const [kind, list] of run.samples) {
