@@ -129,8 +129,8 @@ async function datasetStatement(
 }
 
 /**
- * Rows per sorted run of a large flows export. A run is the unit of sorting, so this bounds the export's memory
- * whatever its row count (a sort of whole ~80-column rows costs DuckDB roughly 1 KB a row per thread).
+ * Rows per sorted run of a large flows export. A run is the unit of sorting (of whole ~80-column rows, the costly
+ * part), so this bounds the export's memory whatever its row count.
  */
 export const FLOW_EXPORT_RUN_ROWS = 50_000;
 
