@@ -30,7 +30,8 @@ export interface EdgeQueryInput {
   readonly offset: number;
 }
 
-const single = (col: string): string => `CASE WHEN count(DISTINCT ${col}) = 1 THEN min(${col}) END`;
+/** The one value of `col` in the group, or NULL when it has several (or none): min = max says so without a DISTINCT. */
+const single = (col: string): string => `CASE WHEN min(${col}) = max(${col}) THEN min(${col}) END`;
 
 function endpointColumns(side: 'client' | 'server'): string {
   const s = side;
@@ -47,13 +48,13 @@ function endpointColumns(side: 'client' | 'server'): string {
   ].join(',\n       ');
 }
 
-/** SELECT of the aggregated edges (no ORDER/LIMIT): shared by the page, the graph and the diff. */
-export function edgeAggregateSql(rows: SqlFragment, level: EdgeLevel): SqlFragment {
-  return sql`SELECT ${endpointIdSql('client', level)} AS client_id, ${endpointIdSql('server', level)} AS server_id,
-       protocol, server_port,
-       ${raw(endpointColumns('client'))},
-       ${raw(endpointColumns('server'))},
-       coalesce(sum(bytes_to_server), 0)::BIGINT AS bytes_to_server,
+/** What describes an edge's ends and where it was seen: string aggregates and a list, the costly part of a group. */
+const DETAILS = `${endpointColumns('client')},
+       ${endpointColumns('server')}`;
+const OBSERVED = 'list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces';
+
+/** What an edge measures: sums, times and the direction method, cheap to compute for every group. */
+const MEASURES = `coalesce(sum(bytes_to_server), 0)::BIGINT AS bytes_to_server,
        coalesce(sum(bytes_to_client), 0)::BIGINT AS bytes_to_client,
        coalesce(sum(packets_to_server), 0)::BIGINT AS packets_to_server,
        coalesce(sum(packets_to_client), 0)::BIGINT AS packets_to_client,
@@ -69,20 +70,63 @@ export function edgeAggregateSql(rows: SqlFragment, level: EdgeLevel): SqlFragme
        coalesce(sum(coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0))
                 FILTER (client_az_id <> server_az_id), 0)::BIGINT AS cross_az_bytes,
        coalesce(sum(coalesce(bytes_to_server, 0) + coalesce(bytes_to_client, 0))
-                FILTER (client_region <> server_region), 0)::BIGINT AS cross_region_bytes,
-       list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces
-FROM ${rows}
+                FILTER (client_region <> server_region), 0)::BIGINT AS cross_region_bytes`;
+
+/** The grouping key of an edge; protocol and server_port may be NULL, so keys are matched with IS NOT DISTINCT FROM. */
+const KEYS = ['client_id', 'server_id', 'protocol', 'server_port'] as const;
+const sameKey = (a: string, b: string): string => KEYS.map((k) => `${a}.${k} IS NOT DISTINCT FROM ${b}.${k}`).join(' AND ');
+
+/** `rows` with each end's id at `level` in front. */
+const withIds = (rows: SqlFragment, level: EdgeLevel): SqlFragment =>
+  sql`SELECT ${endpointIdSql('client', level)} AS client_id, ${endpointIdSql('server', level)} AS server_id, * FROM ${rows}`;
+
+/** SELECT of the aggregated edges (no ORDER/LIMIT), every group described: the diff compares all of them. */
+export function edgeAggregateSql(rows: SqlFragment, level: EdgeLevel): SqlFragment {
+  return sql`SELECT client_id, server_id, protocol, server_port,
+       ${raw(DETAILS)},
+       ${raw(MEASURES)},
+       ${raw(OBSERVED)}
+FROM (${withIds(rows, level)})
 GROUP BY ALL`;
 }
 
-/** One page of edges at a level: LIMIT limit + 1 rows so the caller knows whether there is a next page. */
+/**
+ * One page of edges at a level: LIMIT limit + 1 rows so the caller knows whether there is a next page. Columns as
+ * edgeAggregateSql. Groups are ranked on their measures alone, and only the page's groups are described (ends,
+ * observed interfaces) in a second pass over their rows: describing every group first took most of the time
+ * (54k instance edges of a 10M-record day: 1.7 s, against ~0.4 s for the measures).
+ */
 export function edgeQuery(input: EdgeQueryInput): SqlQuery {
   const order = raw(ORDER_SQL[input.orderBy]);
+  const ranking = sql`${order} DESC NULLS LAST, client_id, server_id, protocol, server_port`;
   return build(
     'edges.top',
-    sql`SELECT * FROM (${edgeAggregateSql(input.rows, input.level)})
-ORDER BY ${order} DESC NULLS LAST, client_id, server_id, protocol, server_port
-LIMIT ${input.limit + 1} OFFSET ${input.offset}`,
+    sql`WITH edge_rows AS (${withIds(input.rows, input.level)}),
+page AS (
+  SELECT * FROM (
+    SELECT client_id, server_id, protocol, server_port,
+           ${raw(MEASURES)}
+    FROM edge_rows
+    GROUP BY ALL
+  )
+  ORDER BY ${ranking}
+  LIMIT ${input.limit + 1} OFFSET ${input.offset}
+),
+described AS (
+  SELECT client_id, server_id, protocol, server_port,
+         ${raw(DETAILS)},
+         ${raw(OBSERVED)}
+  FROM edge_rows e SEMI JOIN page p ON ${raw(sameKey('e', 'p'))}
+  GROUP BY ALL
+)
+SELECT * FROM (
+  SELECT p.client_id, p.server_id, p.protocol, p.server_port,
+         d.* EXCLUDE (client_id, server_id, protocol, server_port, observed_interfaces),
+         p.* EXCLUDE (client_id, server_id, protocol, server_port),
+         d.observed_interfaces
+  FROM page p JOIN described d ON ${raw(sameKey('p', 'd'))}
+)
+ORDER BY ${ranking}`,
   );
 }
 
