@@ -134,6 +134,12 @@ async function datasetStatement(
  */
 export const FLOW_EXPORT_RUN_ROWS = 50_000;
 
+/**
+ * Most runs in one export: each run's file stays open until it is sent (it is unlinked once open), so a huge `limit`
+ * gets larger runs rather than more open files than a process may hold (often 1,024).
+ */
+const MAX_RUNS = 200;
+
 type Connection = Awaited<ReturnType<QueryContext['db']['connect']>>;
 
 async function runBound(connection: Connection, query: SqlQuery) {
@@ -173,7 +179,7 @@ async function writeWhole(connection: Connection, query: SqlQuery, limit: number
 
 /**
  * The flows dataset. A selection larger than one run is cut into runs of about `runRows` rows by start_time
- * (datasetFlowRunsQuery), each sorted on its own, so no step holds more than one run however many rows are asked
+ * (datasetFlowRunsQuery; larger runs when `limit` would need more than MAX_RUNS), each sorted on its own, so no step holds more than one run however many rows are asked
  * for. (One ordered COPY of the whole selection is no answer: with more than one thread DuckDB buffers what the
  * faster thread wrote ahead, measured at +300 MB for a 1M-row CSV and +1.3 GB for JSON, growing with the file.)
  * - CSV: one file per run, the header in the first only; the files are sent one after another.
@@ -194,7 +200,8 @@ async function writeFlows(
 ): Promise<WrittenExport> {
   const { scope, files } = await flowScope(ctx, req.filter);
   if (req.limit <= runRows) return writeWhole(connection, datasetFlowsQuery({ files, where: scope.where, limit: req.limit }), req.limit, format, target, scratch);
-  const runRowsResult = await runBound(connection, datasetFlowRunsQuery({ files, where: scope.where, runRows }));
+  const runSize = Math.max(runRows, Math.ceil(req.limit / MAX_RUNS));
+  const runRowsResult = await runBound(connection, datasetFlowRunsQuery({ files, where: scope.where, runRows: runSize }));
   const runs: FlowRun[] = runRowsResult
     .getRowObjectsJS()
     .map((r) => ({ startUs: r.start_us as bigint, firstRow: Number(r.first_row), rows: Number(r.rows) }))
