@@ -14,11 +14,12 @@
  *   => bytes 9007199254741000 (exact only as a string).
  * Every record lasts 60 s and was logged at the tenant's one interface.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { parseConfig, type ConfigFlags } from '../../src/config.ts';
 import { startApiServer, type RunningServer } from '../../src/main.ts';
 import { writeFixtureWarehouse, type FixtureRecord } from './warehouse-fixture.ts';
@@ -102,4 +103,34 @@ export async function startTestServer(flags: ConfigFlags): Promise<{ server: Run
   const config = parseConfig({}, { port: 0, graphiql: false, logLevel: 'debug', duckdbThreads: 1, ...flags });
   const server = await startApiServer(config, pino({ level: 'debug' }, sink));
   return { server, lines };
+}
+
+/** A served tenant fixture: its warehouse folder, the running server and the server's log lines. */
+export interface TenantServer {
+  readonly root: string;
+  readonly server: RunningServer;
+  readonly lines: LogLines;
+}
+
+/**
+ * Serves a fresh tenant fixture (tenantWarehouse + startTestServer with its keys) for the calling test file: started
+ * before its tests and handed to `ready`, closed and deleted after them. `moreFlags` may write files into the
+ * warehouse folder first (a persisted-operations file, say).
+ */
+export function serveTenantFixture(
+  ready: (fixture: TenantServer) => void,
+  moreFlags: (root: string) => ConfigFlags | Promise<ConfigFlags> = () => ({}),
+): void {
+  let fixture: TenantServer | null = null;
+  beforeAll(async () => {
+    const w = await tenantWarehouse();
+    const { server, lines } = await startTestServer({ dataDir: w.root, apiKeysFile: w.keysFile, ...(await moreFlags(w.root)) });
+    fixture = { root: w.root, server, lines };
+    ready(fixture);
+  });
+  afterAll(async () => {
+    if (!fixture) return;
+    await fixture.server.close();
+    await rm(fixture.root, { recursive: true, force: true });
+  });
 }

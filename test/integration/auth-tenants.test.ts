@@ -5,31 +5,26 @@
  * naming a foreign account is FORBIDDEN (GraphQL) / 403 (datasets); persisted-only keys run only allow-listed text.
  */
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
 import { DATASET_NAMES } from '../../src/store/dataset-export.ts';
-import { ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, KEY_OPS, KEY_PERSISTED, startTestServer, tenantWarehouse, type LogLines } from '../helpers/tenant-fixture.ts';
+import { ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, KEY_OPS, KEY_PERSISTED, serveTenantFixture, type LogLines } from '../helpers/tenant-fixture.ts';
 
-let root: string;
 let server: RunningServer;
 let lines: LogLines;
 const DAY = '{ timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
 const ALLOWED = `query Allowed { flowSummary(filter: ${DAY}) { records bytes } }`;
 
-beforeAll(async () => {
-  const w = await tenantWarehouse();
-  root = w.root;
-  const persisted = join(root, 'persisted.json');
-  await writeFile(persisted, JSON.stringify({ [createHash('sha256').update(ALLOWED).digest('hex')]: ALLOWED }));
-  ({ server, lines } = await startTestServer({ dataDir: root, apiKeysFile: w.keysFile, persistedOperationsFile: persisted, introspection: false }));
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(root, { recursive: true, force: true });
-});
+serveTenantFixture(
+  (f) => ({ server, lines } = f),
+  async (dir) => {
+    const persisted = join(dir, 'persisted.json');
+    await writeFile(persisted, JSON.stringify({ [createHash('sha256').update(ALLOWED).digest('hex')]: ALLOWED }));
+    return { persistedOperationsFile: persisted, introspection: false };
+  },
+);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per query; assertions check them
 type Gql = { status: number; data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };

@@ -3,28 +3,19 @@
  * computed there by hand). Checks each dataset's CSV byte for byte where it is short, quoting, types, JSON's exact
  * integers, Parquet read back by DuckDB, download headers, and argument errors naming the URL parameter.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
 import { DATASET_FLOW_COLUMNS } from '../../src/store/queries/dataset-flows-query.ts';
-import { KEY_A, startTestServer, tenantWarehouse } from '../helpers/tenant-fixture.ts';
+import { KEY_A, serveTenantFixture } from '../helpers/tenant-fixture.ts';
 
 let root: string;
 let server: RunningServer;
 const DAY = 'from=2024-05-01&to=2024-05-02';
 
-beforeAll(async () => {
-  const w = await tenantWarehouse();
-  root = w.root;
-  server = (await startTestServer({ dataDir: root, apiKeysFile: w.keysFile })).server;
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(root, { recursive: true, force: true });
-});
+serveTenantFixture((f) => ({ root, server } = f));
 
 /** RFC 4180 fields of each line (quotes, doubled quotes, commas inside quotes); enough for these small files. */
 function parseCsv(text: string): string[][] {

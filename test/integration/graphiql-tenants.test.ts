@@ -3,26 +3,15 @@
  * A's only instance i-0a0a0a0a0a0a0a0a1 logs 4 records, B's i-0b0b0b0b0b0b0b0b1 logs 2, both on 2024-05-01), each
  * tenant's page defaults to its own instance and never names the other's, even though A's is the busiest overall.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
-import { KEY_A, KEY_B, KEY_OPS, startTestServer, tenantWarehouse } from '../helpers/tenant-fixture.ts';
+import { KEY_A, KEY_B, KEY_OPS, serveTenantFixture } from '../helpers/tenant-fixture.ts';
 
 const INSTANCE_A = 'i-0a0a0a0a0a0a0a0a1';
 const INSTANCE_B = 'i-0b0b0b0b0b0b0b0b1';
-let root: string;
 let server: RunningServer;
 
-beforeAll(async () => {
-  const w = await tenantWarehouse();
-  root = w.root;
-  ({ server } = await startTestServer({ dataDir: root, apiKeysFile: w.keysFile, graphiql: true }));
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(root, { recursive: true, force: true });
-});
+serveTenantFixture((f) => ({ server } = f), () => ({ graphiql: true }));
 
 async function page(key: string | null): Promise<{ status: number; text: string }> {
   const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', ...(key ? { 'x-api-key': key } : {}) } });

@@ -6,25 +6,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
 import { warehousePaths } from '../../src/store/layout.ts';
-import { KEY_A, KEY_OPS, startTestServer, tenantWarehouse, type LogLines } from '../helpers/tenant-fixture.ts';
+import { KEY_A, KEY_OPS, serveTenantFixture, startTestServer, type LogLines } from '../helpers/tenant-fixture.ts';
 
-let root: string;
 let server: RunningServer;
 let lines: LogLines;
 
-beforeAll(async () => {
-  const w = await tenantWarehouse();
-  root = w.root;
-  ({ server, lines } = await startTestServer({ dataDir: root, apiKeysFile: w.keysFile }));
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(root, { recursive: true, force: true });
-});
+serveTenantFixture((f) => ({ server, lines } = f));
 
 const metricsText = async () => (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${KEY_OPS}` } })).text();
 const sample = (text: string, series: string): number => {

@@ -3,10 +3,9 @@
  * without running DuckDB again, but never with another tenant's answer, and a new ingest (a new manifest generation)
  * is seen at once. Also for downloads, whose headers say how they were answered, and /metrics counts it.
  */
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
-import { ACCOUNT_A, KEY_A, KEY_B, KEY_OPS, startTestServer, tenantWarehouse, type LogLines } from '../helpers/tenant-fixture.ts';
+import { ACCOUNT_A, KEY_A, KEY_B, KEY_OPS, serveTenantFixture, type LogLines } from '../helpers/tenant-fixture.ts';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 
 let root: string;
@@ -15,16 +14,7 @@ let lines: LogLines;
 const DAY = '{ timeRange: { from: "2024-05-01T00:00:00Z", to: "2024-05-02T00:00:00Z" } }';
 const SUMMARY = `{ flowSummary(filter: ${DAY}) { records bytes } }`;
 
-beforeAll(async () => {
-  const w = await tenantWarehouse();
-  root = w.root;
-  ({ server, lines } = await startTestServer({ dataDir: root, apiKeysFile: w.keysFile }));
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(root, { recursive: true, force: true });
-});
+serveTenantFixture((f) => ({ root, server, lines } = f));
 
 async function gql(key: string, query: string): Promise<Record<string, { records: string; bytes: string }>> {
   const res = await fetch(`${server.url}/graphql`, {
