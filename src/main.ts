@@ -15,10 +15,10 @@ import { createApiYoga } from './graphql/yoga.ts';
 import { useNoIntrospection, useOperationMetrics } from './http/graphql-plugins.ts';
 import { loadPersistedOperations } from './http/persisted-operations.ts';
 import { createReadinessCheck } from './http/readiness.ts';
-import { ResultCache } from './store/result-cache.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.ts';
 import { openApiDatabase } from './store/duckdb.ts';
+import { ResultCache } from './store/result-cache.ts';
 import type { S3WarehouseCache } from './ingest/s3-warehouse-cache.ts';
 import { createWarehouseReader } from './store/warehouse-reader.ts';
 
