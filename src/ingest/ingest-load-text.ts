@@ -4,8 +4,10 @@
  * parser, which keeps what it can and names the reason for the rest. Line numbers are the object's own (header = 1).
  * The CSV reader numbers only the rows it returns and skips empty lines silently, so a good row's line is its
  * ordinality shifted by the rejected and the empty lines above it (empty lines are found by a cheap line count).
+ * A file the reader refuses outright goes through the line parser whole (loadByLines).
  */
 import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
@@ -89,15 +91,23 @@ export async function loadTextObject(
   if (rejectsLeft.has(c)) await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
   rejectsLeft.add(c); // until this scan is known to have left none (a scan that throws may have left some)
   // The line count (for empty lines) runs in Node's thread pool while DuckDB scans: one statement less per object.
-  const [inserted, physical] = await Promise.all([
-    run(
-      c,
-      'ingest.load_text',
-      sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
-          FROM read_csv(${path}, ${options}) WITH ORDINALITY`,
-    ),
-    countLines(path, gzip),
-  ]);
+  let inserted;
+  let physical;
+  try {
+    [inserted, physical] = await Promise.all([
+      run(
+        c,
+        'ingest.load_text',
+        sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
+            FROM read_csv(${path}, ${options}) WITH ORDINALITY`,
+      ),
+      countLines(path, gzip),
+    ]);
+  } catch {
+    // The reader refused the whole file (its state machine stops on, e.g., a line holding only a carriage return
+    // in a file of LF lines). The statement inserted nothing; the line parser takes the object instead.
+    return loadByLines(c, path, gzip, layout, header, ctx, table);
+  }
   const records = Number(inserted.rowsChanged);
   // Every physical line a header or a record: nothing was rejected or skipped, so no need to ask (the usual case).
   const complete = physical !== null && physical === hdr + records;
@@ -124,8 +134,21 @@ export async function loadTextObject(
           (SELECT count(*) FROM unnest(${raw(`[${thresholds.join(',')}]`)}) t(g) WHERE g < source_line - ${hdr})
         WHERE source_id = ${ctx.sourceId}`,
   );
+  const { rescued, rejects } = parseLines(layout, lines);
+  if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
+  return { records: records + rescued.length, rejects, columns };
+}
+
+/** A line the parser accepted: its text values in layout column order. */
+interface RescuedRow {
+  readonly line: number;
+  readonly values: (string | null)[];
+}
+
+/** Lines through the TS parser: records to insert, rejects with their reasons; blank lines and headers skipped. */
+function parseLines(layout: HeaderLayout, lines: readonly { line: number; text: string }[]): { rescued: RescuedRow[]; rejects: RejectRow[] } {
   const rejects: RejectRow[] = [];
-  const rescued: { line: number; values: (string | null)[] }[] = [];
+  const rescued: RescuedRow[] = [];
   for (const { line, text } of lines) {
     const clean = text.replace(/\r$/, '');
     if (clean.trim() === '' || isHeaderLine(layout, clean)) continue;
@@ -141,8 +164,52 @@ export async function loadTextObject(
       rejects.push({ line, field: result.field ?? null, reason: result.reason, text: clean.slice(0, MAX_REJECT_TEXT) });
     }
   }
-  if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
-  return { records: records + rescued.length, rejects, columns };
+  return { rescued, rejects };
+}
+
+/** Lines handed to the parser at a time on the whole-object path (bounds memory on a large object). */
+const LINES_PER_CHUNK = 50_000;
+
+/**
+ * A whole object through the TS line parser, for a file DuckDB's reader refuses outright: slower than the reader,
+ * but every good line is kept and every bad one named. Lines are numbered as the object's own (header = 1), a
+ * CRLF or a lone carriage return ending a line as a newline does.
+ */
+async function loadByLines(
+  c: DuckDBConnection,
+  path: string,
+  gzip: boolean,
+  layout: HeaderLayout,
+  header: boolean,
+  ctx: SourceContext,
+  table: BatchTable,
+): Promise<LoadResult> {
+  const file = createReadStream(path);
+  const input = gzip ? file.pipe(createGunzip()) : file;
+  let records = 0;
+  const rejects: RejectRow[] = [];
+  let chunk: { line: number; text: string }[] = [];
+  const flush = async () => {
+    const parsed = parseLines(layout, chunk);
+    chunk = [];
+    rejects.push(...parsed.rejects);
+    if (parsed.rescued.length > 0) await insertRescued(c, layout, ctx, parsed.rescued, table);
+    records += parsed.rescued.length;
+  };
+  try {
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (header && line === 1) continue;
+      chunk.push({ line, text });
+      if (chunk.length >= LINES_PER_CHUNK) await flush();
+    }
+    await flush();
+  } finally {
+    file.destroy();
+    input.destroy();
+  }
+  return { records, rejects, columns: filledColumns(layout) };
 }
 
 /** Reads each line as one column: empty lines come back as NULL rows instead of being skipped. */
@@ -213,7 +280,7 @@ async function insertRescued(
   c: DuckDBConnection,
   layout: HeaderLayout,
   ctx: SourceContext,
-  rows: { line: number; values: (string | null)[] }[],
+  rows: readonly RescuedRow[],
   table: BatchTable,
 ): Promise<void> {
   const cols = layout.specs.map((_s, i) => `c${i} VARCHAR`).join(', ');
