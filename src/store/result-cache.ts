@@ -70,10 +70,14 @@ export function estimateRowsBytes(rows: readonly Record<string, unknown>[]): num
   return bytes;
 }
 
-/** A key part for statement parameters: JSON with bigint and Date spelled out, so equal values give equal keys. */
+/**
+ * A key part for statement parameters or a validated request: JSON with bigints spelled out (Dates become ISO text),
+ * so equal values give equal keys. A Set or Map would turn into `{}` and make different requests share a key: refused.
+ */
 export function paramsKey(params: readonly unknown[]): string {
   return JSON.stringify(params, (_key, value: unknown) => {
     if (typeof value === 'bigint') return `${value}n`;
+    if (value instanceof Set || value instanceof Map) throw new Error('a cache key cannot hold a Set or a Map');
     return value;
   });
 }

@@ -66,5 +66,6 @@ describe('key parts', () => {
     expect(paramsKey([9007199254740993n])).not.toBe(paramsKey([9007199254740992n]));
     expect(scopeKey(['222222222222', '111111111111'])).toBe('111111111111,222222222222');
     expect(scopeKey(null)).toBe('*');
+    expect(() => paramsKey([new Set(['a'])])).toThrow('a cache key cannot hold a Set or a Map');
   });
 });
