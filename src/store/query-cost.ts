@@ -9,6 +9,8 @@ export interface QueryCost {
   readonly partitionsScanned: number;
   readonly filesScanned: number;
   readonly rowsReturned: number;
+  /** Statements answered from the result cache instead of DuckDB (their files are still counted as scanned). */
+  readonly cachedStatements: number;
   readonly ms: number;
 }
 
@@ -19,6 +21,7 @@ export class CostMeter {
   private readonly files = new Set<string>();
   private rows = 0;
   private statements = 0;
+  private cached = 0;
 
   /** Files a query is about to read (counted once per request, however many queries read them). */
   recordScan(files: readonly ManifestFile[]): void {
@@ -34,6 +37,12 @@ export class CostMeter {
     this.statements++;
   }
 
+  /** Rows of an answer taken from the result cache: returned, but no statement ran. */
+  recordCached(n: number): void {
+    this.rows += n;
+    this.cached++;
+  }
+
   /** Number of statements run so far (tests use it to prove that nothing ran). */
   get statementsRun(): number {
     return this.statements;
@@ -45,6 +54,7 @@ export class CostMeter {
       partitionsScanned: this.partitions.size,
       filesScanned: this.files.size,
       rowsReturned: this.rows,
+      cachedStatements: this.cached,
       ms: Math.round(performance.now() - this.startedAt),
     };
   }

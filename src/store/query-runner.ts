@@ -95,7 +95,7 @@ export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[
     },
   );
   if (outcome !== 'miss') {
-    ctx.cost.recordRows(value.length);
+    ctx.cost.recordCached(value.length);
     ctx.log.info({ statement: query.name, rows: value.length, cache: outcome }, 'query cached');
   }
   return [...value];

@@ -16,14 +16,19 @@ const SUMMARY = `{ flowSummary(filter: ${DAY}) { records bytes } }`;
 
 serveTenantFixture((f) => ({ root, server, lines } = f));
 
-async function gql(key: string, query: string): Promise<Record<string, { records: string; bytes: string }>> {
+type Summary = Record<string, { records: string; bytes: string }>;
+type Cost = { cachedStatements: number };
+
+/** The data of a query; the response's `extensions.cost` goes to `costs` when given. */
+async function gql(key: string, query: string, costs?: Cost[]): Promise<Summary> {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ query }),
   });
-  const body = (await res.json()) as { data: Record<string, { records: string; bytes: string }>; errors?: unknown };
+  const body = (await res.json()) as { data: Summary; errors?: unknown; extensions: { cost: Cost } };
   expect(body.errors).toBeUndefined();
+  costs?.push(body.extensions.cost);
   return body.data;
 }
 
@@ -43,8 +48,10 @@ describe('result cache', () => {
     expect(since(mark).ran).toBeGreaterThan(0);
 
     mark = lines.length;
-    expect((await gql(KEY_A, SUMMARY)).flowSummary).toEqual({ records: '4', bytes: '6500' });
+    const costs: Cost[] = [];
+    expect((await gql(KEY_A, SUMMARY, costs)).flowSummary).toEqual({ records: '4', bytes: '6500' });
     expect(since(mark)).toEqual({ ran: 0, cached: ['hit'] });
+    expect(costs[0]!.cachedStatements).toBe(1);
 
     // Same text, other tenant: B's own answer, computed for B.
     mark = lines.length;
