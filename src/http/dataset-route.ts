@@ -8,7 +8,7 @@ import type { Tenant } from '../domain/api-keys.ts';
 import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
-import { paramsKey, scopeKey, type CacheOutcome, type ResultCache } from '../store/result-cache.ts';
+import { answerKey, scopeKey, type CacheOutcome, type ResultCache } from '../store/result-cache.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../store/dataset-export.ts';
 import { DATASET_FORMATS, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
@@ -67,7 +67,7 @@ async function download(
   const run = () => exportDownload(ctx, request, format, deps.exportDir);
   if (!deps.resultCache) return { download: await run(), cache: 'miss' };
   const { generation } = await ctx.warehouse.manifest();
-  const key = `${scopeKey(tenant.accounts)}\n${generation}\ndatasets.${request.dataset}.${format}\n${paramsKey([request])}`;
+  const key = answerKey(scopeKey(tenant.accounts), generation, `datasets.${request.dataset}.${format}`, [request]);
   const { value, outcome } = await deps.resultCache.get(key, run, (d) => (d.body ? d.body.length + 256 : null));
   // A stream is read once: a request that joined a large export in flight runs its own.
   if (outcome === 'shared' && value.stream) return { download: await run(), cache: 'miss' };

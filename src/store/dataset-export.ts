@@ -30,7 +30,7 @@ import { parquetSourceSql } from './queries/parquet-source-query.ts';
 import { buildFlowSummaryQuery } from './queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from './queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from './queries/flow-top-n-query.ts';
-import { bind, QueryTimeoutError, type QueryContext } from './query-runner.ts';
+import { runBound, withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
 import type { SqlQuery } from './sql.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
@@ -142,14 +142,19 @@ export const FLOW_EXPORT_RUN_ROWS: Readonly<Record<DatasetFormat, number>> = { c
  */
 const MAX_RUNS = 200;
 
-type Connection = Awaited<ReturnType<QueryContext['db']['connect']>>;
-
-async function runBound(connection: Connection, query: SqlQuery) {
-  const bound = query.params.map(bind);
-  return connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
+/**
+ * The result columns (names and types) of `inner`, which decide each column's format in the file. A prepared
+ * statement with untyped parameters does not know them yet, so the bound statement runs with LIMIT 0.
+ */
+async function describeColumns(connection: Connection, inner: SqlQuery): Promise<DatasetColumn[]> {
+  const described = await runBound(connection, { ...inner, text: `SELECT * FROM (${inner.text}) AS described LIMIT 0` });
+  return described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
 }
 
-/** COPYs `inner` (cut at `limit` rows unless null) into `target` as `format`; returns the row count DuckDB reports. */
+/**
+ * COPYs `inner` (cut at `limit` rows unless null) into `target` as `format`; returns the row count DuckDB reports.
+ * `columns`: inner's, when already known (every run of an export has the same).
+ */
 async function copyToFile(
   connection: Connection,
   inner: SqlQuery,
@@ -157,12 +162,9 @@ async function copyToFile(
   target: string,
   limit: number | null,
   piece: CopyPiece = {},
+  columns?: readonly DatasetColumn[],
 ): Promise<number> {
-  // The result's columns (names and types) decide each column's format; a prepared statement with untyped
-  // parameters does not know them yet, so describe the bound statement by running it with LIMIT 0.
-  const described = await runBound(connection, { ...inner, text: `SELECT * FROM (${inner.text}) AS described LIMIT 0` });
-  const columns: DatasetColumn[] = described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
-  const result = await runBound(connection, datasetCopyQuery(inner, columns, format, target, limit, piece));
+  const result = await runBound(connection, datasetCopyQuery(inner, columns ?? (await describeColumns(connection, inner)), format, target, limit, piece));
   return Number(result.getRows()[0]?.[0] ?? 0);
 }
 
@@ -211,13 +213,15 @@ async function writeFlows(
   if (runs.length <= 1) return writeWhole(connection, datasetFlowsQuery({ files, where: scope.where, limit: req.limit }), req.limit, format, target, scratch);
   const runFiles: string[] = [];
   let rows = 0;
+  let columns: DatasetColumn[] | undefined;
   for (const [i, run] of runs.entries()) {
     const file = `${target}.run-${i}`;
     scratch.push(file);
     runFiles.push(file);
     const cut = run.firstRow + run.rows > req.limit ? req.limit - run.firstRow : null;
     const query = datasetFlowsRunQuery({ files, where: scope.where, startUs: run.startUs, endUs: runs[i + 1]?.startUs ?? null, limit: cut });
-    rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false });
+    columns ??= await describeColumns(connection, query);
+    rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false }, columns);
   }
   if (format !== 'parquet') return { files: runFiles, rows, joined: format === 'json' ? 'json-array' : 'concatenated' };
   scratch.push(target);
@@ -236,59 +240,45 @@ export async function exportDataset(
   dir: string,
   runRows = FLOW_EXPORT_RUN_ROWS[format],
 ): Promise<DatasetFile> {
-  const started = performance.now();
   const name = `datasets.${req.dataset}.${format}`;
-  const budgetMs = Math.max(0, ctx.deadline - Date.now());
-  if (budgetMs === 0) throw new QueryTimeoutError(name, 0);
-  const connection = await ctx.db.connect();
-  let interrupted = false;
-  const timer = setTimeout(() => {
-    interrupted = true;
-    connection.interrupt();
-  }, budgetMs);
   const target = join(dir, `${randomUUID()}.${format}`);
   const scratch: string[] = [];
-  const handles: FileHandle[] = [];
   try {
-    let limit: number;
-    let written: WrittenExport;
-    if (req.dataset === 'flows') {
-      limit = req.limit;
-      written = await writeFlows(ctx, connection, req, format, target, runRows, scratch);
-    } else {
-      const statement = await datasetStatement(ctx, req);
-      limit = statement.limit;
-      written = await writeWhole(connection, statement.query, limit, format, target, scratch);
-    }
-    let bytes = 0;
-    for (const file of written.files) {
-      const handle = await open(file, 'r');
-      handles.push(handle);
-      bytes += (await handle.stat()).size;
-    }
-    // Unlinked once open: the bytes live until the stream closes its handles, even if the process dies first.
-    await Promise.all(scratch.map((file) => rm(file, { force: true })));
-    const { rows } = written;
-    if (written.joined === 'json-array') bytes = jsonArrayBytes(bytes, rows);
-    ctx.cost.recordRows(rows);
-    ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), rows, bytes, files: written.files.length }, 'query');
-    // COPY only reports its row count: a file holding exactly `limit` rows may or may not have been cut.
-    const limitReached = limit < Number.MAX_SAFE_INTEGER && rows >= limit;
-    const owned = handles.splice(0); // the stream closes them from now on, not the catch below
-    const stream = written.joined === 'json-array' ? jsonArrayOfLines(owned) : concatenatedFiles(owned);
-    return { stream, bytes, rows, limitReached };
-  } catch (err) {
-    await Promise.all(handles.map((h) => h.close().catch(() => {})));
-    const ms = Math.round(performance.now() - started);
-    if (interrupted) {
-      ctx.log.warn({ statement: name, ms, budgetMs }, 'query interrupted');
-      throw new QueryTimeoutError(name, budgetMs);
-    }
-    ctx.log.warn({ statement: name, ms, err: (err as Error).message }, 'query failed');
-    throw new Error(`query ${name} failed: ${(err as Error).message}`, { cause: err });
+    return await withStatementBudget(ctx, name, async (connection) => {
+      const handles: FileHandle[] = [];
+      try {
+        let limit: number;
+        let written: WrittenExport;
+        if (req.dataset === 'flows') {
+          limit = req.limit;
+          written = await writeFlows(ctx, connection, req, format, target, runRows, scratch);
+        } else {
+          const statement = await datasetStatement(ctx, req);
+          limit = statement.limit;
+          written = await writeWhole(connection, statement.query, limit, format, target, scratch);
+        }
+        let bytes = 0;
+        for (const file of written.files) {
+          const handle = await open(file, 'r');
+          handles.push(handle);
+          bytes += (await handle.stat()).size;
+        }
+        // Unlinked once open: the bytes live until the stream closes its handles, even if the process dies first.
+        await Promise.all(scratch.map((file) => rm(file, { force: true })));
+        const { rows } = written;
+        if (written.joined === 'json-array') bytes = jsonArrayBytes(bytes, rows);
+        ctx.cost.recordRows(rows);
+        // COPY only reports its row count: a file holding exactly `limit` rows may or may not have been cut.
+        const limitReached = limit < Number.MAX_SAFE_INTEGER && rows >= limit;
+        const owned = handles.splice(0); // the stream closes them from now on, not the catch below
+        const stream = written.joined === 'json-array' ? jsonArrayOfLines(owned) : concatenatedFiles(owned);
+        return { value: { stream, bytes, rows, limitReached }, logged: { rows, bytes, files: written.files.length } };
+      } catch (err) {
+        await Promise.all(handles.map((h) => h.close().catch(() => {})));
+        throw err;
+      }
+    });
   } finally {
-    clearTimeout(timer);
-    connection.closeSync();
     await Promise.all(scratch.map((file) => rm(file, { force: true })));
   }
 }

@@ -8,7 +8,7 @@ import {
   type DuckDBInstance, type DuckDBType, type DuckDBValue, type JS,
 } from '@duckdb/node-api';
 import type { CostMeter } from './query-cost.ts';
-import { estimateRowsBytes, paramsKey, type ResultCache } from './result-cache.ts';
+import { answerKey, estimateRowsBytes, type ResultCache } from './result-cache.ts';
 import type { SqlQuery, SqlValue } from './sql.ts';
 import type { WarehouseReader } from './warehouse-reader.ts';
 
@@ -48,7 +48,7 @@ export class QueryTimeoutError extends Error {
   }
 }
 
-/** A bound parameter's value and explicit type (the dataset exporter binds its COPY statements the same way). */
+/** A bound parameter's value and explicit type (runBound binds every statement this way). */
 export function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
   if (value === null) return [null, SQLNULL];
   if (value instanceof Date) return [timestampValue(BigInt(value.getTime()) * 1000n), TIMESTAMP];
@@ -84,7 +84,7 @@ const MAX_CACHED_ROWS = 10_000;
 export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
   if (!ctx.results) return execute(ctx, query);
   const { generation } = await ctx.warehouse.manifest();
-  const key = `${ctx.results.scope}\n${generation}\n${query.text}\n${paramsKey(query.params)}`;
+  const key = answerKey(ctx.results.scope, generation, query.text, query.params);
   const { value, outcome } = await ctx.results.cache.get(
     key,
     () => execute(ctx, query),
@@ -102,10 +102,35 @@ export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[
 }
 
 async function execute(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
+  return withStatementBudget(ctx, query.name, async (connection) => {
+    const rows = (await runBound(connection, query)).getRowObjectsJS();
+    ctx.cost.recordRows(rows.length);
+    return { value: rows, logged: { rows: rows.length } };
+  });
+}
+
+/** A connection of the API instance. */
+export type Connection = Awaited<ReturnType<DuckDBInstance['connect']>>;
+
+/** Runs `query` on `connection` with its parameters bound and explicitly typed. */
+export async function runBound(connection: Connection, query: SqlQuery) {
+  const bound = query.params.map(bind);
+  return connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
+}
+
+/**
+ * Runs `work` on a fresh connection within the request's time budget: the connection is interrupted when the budget
+ * runs out. Logs one line under `name` (`query` with `work`'s `logged` fields, `query interrupted` or `query failed`)
+ * and turns an interruption into a QueryTimeoutError and any other failure into an error naming the statement.
+ */
+export async function withStatementBudget<T>(
+  ctx: QueryContext,
+  name: string,
+  work: (connection: Connection) => Promise<{ value: T; logged: object }>,
+): Promise<T> {
   const started = performance.now();
   const budgetMs = Math.max(0, ctx.deadline - Date.now());
-  if (budgetMs === 0) throw new QueryTimeoutError(query.name, 0);
-  const bound = query.params.map(bind);
+  if (budgetMs === 0) throw new QueryTimeoutError(name, 0);
   const connection = await ctx.db.connect();
   let interrupted = false;
   const timer = setTimeout(() => {
@@ -113,19 +138,17 @@ async function execute(ctx: QueryContext, query: SqlQuery): Promise<Row[]> {
     connection.interrupt();
   }, budgetMs);
   try {
-    const reader = await connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
-    const rows = reader.getRowObjectsJS();
-    ctx.cost.recordRows(rows.length);
-    ctx.log.info({ statement: query.name, ms: Math.round(performance.now() - started), rows: rows.length }, 'query');
-    return rows;
+    const { value, logged } = await work(connection);
+    ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), ...logged }, 'query');
+    return value;
   } catch (err) {
     const ms = Math.round(performance.now() - started);
     if (interrupted) {
-      ctx.log.warn({ statement: query.name, ms, budgetMs }, 'query interrupted');
-      throw new QueryTimeoutError(query.name, budgetMs);
+      ctx.log.warn({ statement: name, ms, budgetMs }, 'query interrupted');
+      throw new QueryTimeoutError(name, budgetMs);
     }
-    ctx.log.warn({ statement: query.name, ms, err: (err as Error).message }, 'query failed');
-    throw new Error(`query ${query.name} failed: ${(err as Error).message}`, { cause: err });
+    ctx.log.warn({ statement: name, ms, err: (err as Error).message }, 'query failed');
+    throw new Error(`query ${name} failed: ${(err as Error).message}`, { cause: err });
   } finally {
     clearTimeout(timer);
     connection.closeSync();

@@ -86,3 +86,8 @@ export function paramsKey(params: readonly unknown[]): string {
 export function scopeKey(accounts: readonly string[] | null): string {
   return accounts === null ? '*' : [...accounts].sort().join(',');
 }
+
+/** The key of an answer: whose (scopeKey), which data (manifest generation), what was asked (statement or download). */
+export function answerKey(scope: string, generation: number, what: string, params: readonly unknown[]): string {
+  return `${scope}\n${generation}\n${what}\n${paramsKey(params)}`;
+}
