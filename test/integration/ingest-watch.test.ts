@@ -26,6 +26,16 @@ async function manifest(data: string): Promise<Manifest | null> {
   return readFile(join(data, '_flowql/manifest.json'), 'utf8').then((t) => JSON.parse(t) as Manifest, () => null);
 }
 
+interface RunSummary {
+  objects: { loaded: number; skipped: number; failed: number };
+  records: number;
+}
+
+/** The complete JSON summary lines printed so far (a line still being written is left for the next look). */
+function summaries(stdout: string): RunSummary[] {
+  return stdout.split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l) as RunSummary);
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -52,9 +62,13 @@ it('loads new objects every interval until SIGTERM, then finishes and exits 0 wi
     await until('the first object in the manifest', async () => (await manifest(data))?.ingest.objects === 1);
     await writeFile(join(src, 'b.log.gz'), object([rec('eni-b1', 7)]));
     await until('the second object in the manifest', async () => (await manifest(data))?.ingest.objects === 2);
-    // At least one more run after that, which must skip both.
-    const runsSoFar = stdout.split('\n').filter(Boolean).length;
-    await until('a run after the second object', async () => stdout.split('\n').filter(Boolean).length > runsSoFar);
+    // At least one more run after the one that loaded b, which must skip both. Count from the printed summaries,
+    // not from the manifest: a run commits its manifest before it prints its summary line.
+    await until('a run after the second object', async () => {
+      const loaded = summaries(stdout).map((r) => r.objects.loaded);
+      const loadedB = loaded.findIndex((_, i) => loaded.slice(0, i + 1).reduce((n, l) => n + l, 0) === 2);
+      return loadedB >= 0 && loaded.length > loadedB + 1;
+    });
   } finally {
     child.kill('SIGTERM');
   }
@@ -62,7 +76,7 @@ it('loads new objects every interval until SIGTERM, then finishes and exits 0 wi
   expect(stderr).toContain('flowql ingest --watch: SIGTERM, stopping after the current run');
   const m = (await manifest(data))!;
   expect([m.ingest.objects, m.ingest.records, m.ingest.rejects]).toEqual([2, 3, 0]);
-  const runs = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { objects: { loaded: number; skipped: number; failed: number }; records: number });
+  const runs = summaries(stdout);
   expect(runs.length).toBeGreaterThanOrEqual(3);
   expect(runs.reduce((n, r) => n + r.objects.loaded, 0)).toBe(2);
   expect(runs.reduce((n, r) => n + r.records, 0)).toBe(3);
