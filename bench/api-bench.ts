@@ -76,7 +76,7 @@ async function ensureData(): Promise<Manifest> {
     sources: [join(source, 'AWSLogs')],
     storage: await createLocalWarehouseStorage(root),
     // As `flowql ingest` does by default: the handshake and edge cases read the derived tables.
-    deriveConnections: true,
+    derive: true,
     onProgress: (p) => progress.update(p),
     onLog: (l) => progress.log(l),
   });

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:derive [-- --records N --runs R --data DIR]` (default 10,000,000 records over 2 days, 3 runs): the
- * connection-table derivation an ingest commit of the newest day triggers (src/analytics/derive-connection-tables.ts:
+ * connection-table derivation an ingest commit of the newest day triggers (src/analytics/derive-tables.ts:
  * handshakes/ and edges/ for that day and its neighbours, each bytes-once and endpoint-resolved), next to a baseline
  * measured in the same run on the same flows files: the naive edge table (every record summed per address pair,
  * port, protocol and hour, written as Parquet the same way), i.e. what skipping pairing, direction and counting-once
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { deriveConnectionTables, partitionsToDerive } from '../src/analytics/derive-connection-tables.ts';
+import { deriveTables, partitionsToDerive } from '../src/analytics/derive-tables.ts';
 import { HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
 import type { Manifest } from '../src/store/layout.ts';
 
@@ -74,7 +74,7 @@ await conn.run("SET TimeZone = 'UTC'");
 async function derive(): Promise<number> {
   const staging = await mkdtemp(join(tmpdir(), 'flowql-bench-derive-'));
   try {
-    const r = await deriveConnectionTables({ db, root, files: manifest.files, touched, stagingDir: staging });
+    const r = await deriveTables({ db, root, files: manifest.files, touched, stagingDir: staging });
     return r.files.reduce((a, f) => a + f.rows, 0);
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * derivation has not run (or not caught up); it is slow on large ranges, which is why derivation exists.
  */
 import type { FlowFilter } from '../domain/flow-filter.ts';
-import type { ManifestFile } from '../store/layout.ts';
+import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
 import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { ConnectionTable } from './connection-filter-query.ts';
@@ -21,7 +21,6 @@ export interface ConnectionSource {
 }
 
 const DAY_MS = 86_400_000;
-const key = (f: ManifestFile): string => `${f.accountId}/${f.region}/${f.date}`;
 
 /** Picks the derived table or the raw fallback for `table` under `filter`; `absolute` maps a file to its path. */
 export function connectionSource(
@@ -32,8 +31,7 @@ export function connectionSource(
 ): ConnectionSource {
   const flows = prunePartitions(files, filter, 'flows');
   const derived = prunePartitions(files, filter, table);
-  const covered = new Set(derived.map(key));
-  if (flows.every((f) => covered.has(key(f)))) {
+  if (partitionsCovered(flows, derived)) {
     return { rows: derivedScanSql(derived.map(absolute), raw('(SELECT NULL AS none WHERE FALSE)')), files: derived, derived: true };
   }
   const { from, to } = filter.timeRange;

@@ -85,7 +85,7 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
         storage: await createLocalWarehouseStorage(root),
         // The demo's example tabs ask for handshakes and edges: without the derived tables they would be paired
         // from raw records on every query.
-        deriveConnections: true,
+        derive: true,
         onProgress: (p) => progress.update(p),
         onLog: (line) => progress.log(line),
       });

@@ -44,7 +44,7 @@ export interface TenantServerContext {
   readonly warehouse?: WarehouseReader;
 }
 
-const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsReturned: 0, cachedStatements: 0, ms: 0 };
+const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsScanned: 0, rowsReturned: 0, cachedStatements: 0, ms: 0 };
 
 /** Adds `extensions.cost` to each single result, from the request's meter (zero when nothing ran). */
 function useCostExtension(meters: WeakMap<Request, CostMeter>): Plugin {

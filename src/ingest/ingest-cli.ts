@@ -66,7 +66,7 @@ export async function ingestCli(sources: readonly string[], opts: IngestCliOptio
       onProgress: (p) => progress.update(p),
       onLog: (l) => progress.log(l),
       stageHook,
-      deriveConnections: opts.derive !== false,
+      derive: opts.derive !== false,
     });
     progress.stop();
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

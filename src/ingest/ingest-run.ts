@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
-import { deriveForCommit } from './ingest-derive.ts';
+import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
 import { loadObject, type ObjectResult } from './ingest-object.ts';
 import { filesHoldingSources, loadedSources, nextIds, type CommitPlan } from './ledger.ts';
@@ -33,8 +33,12 @@ export interface IngestOptions extends EngineOptions, SourceListOptions {
   /** Records per commit (default 2,000,000): bounds memory and the work a crash can lose. */
   readonly batchRecords?: number;
   readonly postCommit?: readonly PostCommitStep[];
-  /** Derive the handshakes/ and edges/ tables of the changed partitions inside each commit (ingest-derive.ts). */
-  readonly deriveConnections?: boolean;
+  /**
+   * Derive the derived tables (handshakes/, edges/, flows_hourly/) of the changed partitions inside each commit
+   * (ingest-derive.ts). Default true; false retires the changed partitions' derived files instead, so they are never
+   * stale.
+   */
+  readonly derive?: boolean;
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onLog?: (line: string) => void;
   /** Internal (crash tests): called after each commit stage. */
@@ -103,10 +107,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         touched.add(key(f));
       }
       const flowsStaged = staged.length;
-      if (opts.deriveConnections) {
+      if (opts.derive !== false) {
         const derived = await deriveForCommit(engine.instance, c, storage, staged, retired);
         staged.push(...derived.added);
         retired.push(...derived.retired);
+      } else {
+        retired.push(...(await staleDerivedFiles(c, staged, retired)));
       }
       const plan: CommitPlan = {
         commitId: nextCommit++,

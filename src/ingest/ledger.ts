@@ -28,7 +28,7 @@ export interface SourceOutcome {
 /** Everything one commit changes. */
 export interface CommitPlan {
   readonly commitId: number;
-  readonly kind: 'ingest' | 'compact';
+  readonly kind: 'ingest' | 'compact' | 'derive';
   readonly sources: readonly SourceOutcome[];
   /** Source ids whose rows this commit removes (older versions of changed objects). */
   readonly superseded: readonly number[];

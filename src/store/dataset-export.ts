@@ -16,7 +16,7 @@ import type { EdgeLevel, HandshakeState } from '../analytics/connection-rules.ts
 import { edgeQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import { handshakePageQuery } from '../analytics/handshake-query.ts';
 import {
-  FLOW_BOUNDS, FLOW_METRICS, type FlowDimension, type FlowMetric, type FlowValue, type TimeInterval, type TopNKey,
+  FLOW_BOUNDS, FLOW_METRICS, topNDimensions, type FlowDimension, type FlowMetric, type FlowValue, type TimeInterval, type TopNKey,
 } from '../domain/aggregate-enums.ts';
 import type { AggregateScope } from './queries/aggregate-expressions.ts';
 import { datasetCopyQuery, type CopyPiece, type DatasetColumn, type DatasetFormat } from './queries/dataset-copy-query.ts';
@@ -31,6 +31,7 @@ import { buildFlowSummaryQuery } from './queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from './queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from './queries/flow-top-n-query.ts';
 import { runBound, withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
+import { aggregateScope } from './readers/aggregate-reader.ts';
 import type { SqlQuery } from './sql.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
@@ -72,6 +73,7 @@ export interface DatasetFile {
 const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 const ordered = (values: readonly FlowValue[]): FlowValue[] => ALL_VALUES.filter((v) => values.includes(v));
 
+/** The flows rows of a flows download (record grain: a download lists records, see aggregateScope for totals). */
 async function flowScope(ctx: QueryContext, filter: FlowFilter): Promise<{ scope: AggregateScope; files: string[] }> {
   const files = prunePartitions((await ctx.warehouse.manifest()).files, filter);
   ctx.cost.recordScan(files);
@@ -93,11 +95,14 @@ async function datasetStatement(
 ): Promise<{ query: SqlQuery; limit: number }> {
   switch (req.dataset) {
     case 'summary': {
-      const { scope } = await flowScope(ctx, req.filter);
+      const scope = await aggregateScope(ctx, req.filter, {});
       return { query: buildFlowSummaryQuery(scope, ordered(req.values)), limit: Number.MAX_SAFE_INTEGER };
     }
     case 'timeseries': {
-      const { scope } = await flowScope(ctx, req.filter);
+      const scope = await aggregateScope(ctx, req.filter, {
+        interval: req.interval,
+        dimensions: req.groupBy ? [req.groupBy.dimension] : [],
+      });
       const query = buildFlowTimeSeriesQuery(scope, {
         interval: req.interval,
         values: ordered(req.values),
@@ -106,12 +111,12 @@ async function datasetStatement(
       return { query, limit: Number.MAX_SAFE_INTEGER };
     }
     case 'topn': {
-      const { scope } = await flowScope(ctx, req.filter);
+      const scope = await aggregateScope(ctx, req.filter, { dimensions: topNDimensions(req.by) });
       const values = ordered([req.metric, ...req.values]);
       return { query: buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values, limit: req.limit }), limit: req.limit };
     }
     case 'breakdown': {
-      const { scope } = await flowScope(ctx, req.filter);
+      const scope = await aggregateScope(ctx, req.filter, { dimensions: req.dimensions });
       const values = ordered([req.orderBy, ...req.values]);
       const query = buildFlowBreakdownQuery(scope, { dimensions: req.dimensions, orderBy: req.orderBy, values, limit: req.limit });
       return { query, limit: req.limit };

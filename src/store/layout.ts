@@ -4,6 +4,7 @@
  *   <root>/flows/account_id=<id>/region=<region>/date=<YYYY-MM-DD>/part-<uuid>.parquet
  *   <root>/handshakes/account_id=.../region=.../date=.../part-<uuid>.parquet   (derived, issue 5)
  *   <root>/edges/account_id=.../region=.../date=.../part-<uuid>.parquet        (derived, issue 5)
+ *   <root>/flows_hourly/account_id=.../region=.../date=.../part-<uuid>.parquet (derived: flows summed per hour)
  *   <root>/_flowql/ledger.duckdb      the ingest ledger (sources, outputs, rejects); only the ingester opens it
  *   <root>/_flowql/manifest.json      the committed file list; written atomically (temp file + rename)
  *   <root>/_flowql/staging/           files being written; never read by queries
@@ -15,7 +16,7 @@
  */
 import { join } from 'node:path';
 
-export const TABLES = ['flows', 'handshakes', 'edges'] as const;
+export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly'] as const;
 export type TableName = (typeof TABLES)[number];
 
 /** One committed Parquet file. */
@@ -72,4 +73,15 @@ export function warehousePaths(root: string) {
 /** Relative path of a partition directory: `flows/account_id=1/region=r/date=2024-01-02`. */
 export function partitionDir(table: TableName, accountId: string, region: string, date: string): string {
   return `${table}/account_id=${accountId}/region=${region}/date=${date}`;
+}
+
+/** `account/region/date` of a file: the partition it belongs to, whatever its table. */
+export function partitionKey(f: { readonly accountId: string; readonly region: string; readonly date: string }): string {
+  return `${f.accountId}/${f.region}/${f.date}`;
+}
+
+/** True when every partition holding one of `files` also holds one of `derived` (a derived table covers them). */
+export function partitionsCovered(files: readonly ManifestFile[], derived: readonly ManifestFile[]): boolean {
+  const covered = new Set(derived.map(partitionKey));
+  return files.every((f) => covered.has(partitionKey(f)));
 }

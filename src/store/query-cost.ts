@@ -8,6 +8,8 @@ import type { ManifestFile } from './layout.ts';
 export interface QueryCost {
   readonly partitionsScanned: number;
   readonly filesScanned: number;
+  /** Rows of the files scanned, from the manifest: what the request read (flows_hourly rows stand for many records). */
+  readonly rowsScanned: number;
   readonly rowsReturned: number;
   /** Statements answered from the result cache instead of DuckDB (their files are still counted as scanned). */
   readonly cachedStatements: number;
@@ -18,7 +20,7 @@ export interface QueryCost {
 export class CostMeter {
   private readonly startedAt = performance.now();
   private readonly partitions = new Set<string>();
-  private readonly files = new Set<string>();
+  private readonly files = new Map<string, number>();
   private rows = 0;
   private statements = 0;
   private cached = 0;
@@ -26,7 +28,7 @@ export class CostMeter {
   /** Files a query is about to read (counted once per request, however many queries read them). */
   recordScan(files: readonly ManifestFile[]): void {
     for (const f of files) {
-      this.files.add(f.path);
+      this.files.set(f.path, f.rows);
       this.partitions.add(`${f.table}/${f.accountId}/${f.region}/${f.date}`);
     }
   }
@@ -53,6 +55,7 @@ export class CostMeter {
     return {
       partitionsScanned: this.partitions.size,
       filesScanned: this.files.size,
+      rowsScanned: [...this.files.values()].reduce((n, rows) => n + rows, 0),
       rowsReturned: this.rows,
       cachedStatements: this.cached,
       ms: Math.round(performance.now() - this.startedAt),

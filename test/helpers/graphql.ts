@@ -12,7 +12,7 @@ import { memoryLogger } from './query-context.ts';
 export interface GqlResponse<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-  extensions?: { cost?: { partitionsScanned: number; filesScanned: number; rowsReturned: number; cachedStatements: number; ms: number } } & Record<string, unknown>;
+  extensions?: { cost?: { partitionsScanned: number; filesScanned: number; rowsScanned: number; rowsReturned: number; cachedStatements: number; ms: number } } & Record<string, unknown>;
 }
 
 type Fetcher = { fetch: (url: string, init: RequestInit) => Response | Promise<Response> };

@@ -51,7 +51,7 @@ describe('compact keeps the derived tables consistent', () => {
     const object = (n: number, part: string[]) =>
       writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
     const ingest = async () =>
-      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), deriveConnections: true, threads: 1 });
+      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
 
     await object(1, lines.slice(0, 4));
     await ingest();
@@ -64,6 +64,8 @@ describe('compact keeps the derived tables consistent', () => {
       'flows 2019-08-26 2',
       'flows 2019-08-26 4',
       'flows 2019-08-27 2',
+      'flows_hourly 2019-08-26 3',
+      'flows_hourly 2019-08-27 2',
       'handshakes 2019-08-26 2',
       'handshakes 2019-08-27 1',
     ]);
@@ -82,6 +84,8 @@ describe('compact keeps the derived tables consistent', () => {
       'edges 2019-08-27 1',
       'flows 2019-08-26 6',
       'flows 2019-08-27 2',
+      'flows_hourly 2019-08-26 3',
+      'flows_hourly 2019-08-27 2',
       'handshakes 2019-08-26 2',
       'handshakes 2019-08-27 1',
     ]);

@@ -1,6 +1,6 @@
 /**
  * The derived `handshakes/` and `edges/` tables end to end: a fixture warehouse of every semantics.md §7 case,
- * deriveConnectionTables as the ingest hook would run it, the manifest swap, and the API readers over the locked-down
+ * deriveTables as the ingest hook would run it, the manifest swap, and the API readers over the locked-down
  * DuckDB instance; then a late file that changes the previous day's answer.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDerivedFiles, deriveConnectionTables, partitionsToDerive } from '../../src/analytics/derive-connection-tables.ts';
+import { applyDerivedFiles, deriveTables, partitionsToDerive } from '../../src/analytics/derive-tables.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
 import { warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
 import { readEdges } from '../../src/store/readers/edge-reader.ts';
@@ -29,7 +29,7 @@ async function ingestAndDerive(root: string, records: ConnRecord[]): Promise<rea
   const path = warehousePaths(root).manifest;
   const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
   const db = await DuckDBInstance.create(':memory:');
-  const result = await deriveConnectionTables({ db, root, files: manifest.files, touched: written });
+  const result = await deriveTables({ db, root, files: manifest.files, touched: written });
   db.closeSync();
   const next: Manifest = { ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, result) };
   await writeFile(path, JSON.stringify(next));
@@ -46,9 +46,16 @@ describe('derived connection tables', () => {
     files = await ingestAndDerive(root, Object.values(C).flat());
   });
 
-  it('writes one handshakes and one edges file per flows partition (2024-03-01 and 2024-03-02)', () => {
+  it('writes one handshakes, one edges and one flows_hourly file per flows partition (2024-03-01 and 2024-03-02)', () => {
     const derived = files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.date}`).sort();
-    expect(derived).toEqual(['edges 2024-03-01', 'edges 2024-03-02', 'handshakes 2024-03-01', 'handshakes 2024-03-02']);
+    expect(derived).toEqual([
+      'edges 2024-03-01',
+      'edges 2024-03-02',
+      'flows_hourly 2024-03-01',
+      'flows_hourly 2024-03-02',
+      'handshakes 2024-03-01',
+      'handshakes 2024-03-02',
+    ]);
     // 8 handshakes start on 2024-03-01 (SSH 1, flag sequence 2, instance pair 1, NAT 1, rejected 1, unanswered 1,
     // midnight 1); none on 2024-03-02.
     expect(files.filter((f) => f.table === 'handshakes').map((f) => [f.date, f.rows])).toEqual([['2024-03-01', 8], ['2024-03-02', 0]]);

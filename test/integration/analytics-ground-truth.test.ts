@@ -56,7 +56,7 @@ describe('analytics against the generator ground truth', () => {
     const summary = await runIngest({
       sources: [join(root, 'gen', 'AWSLogs')],
       storage: await createLocalWarehouseStorage(join(root, 'data')),
-      deriveConnections: true,
+      derive: true,
     });
     expect([summary.records, summary.rejects, summary.objects.failed]).toEqual([4000, 0, 0]);
     dataRoot = join(root, 'data');

@@ -1,4 +1,4 @@
-// The ingester derives handshakes/ and edges/ inside each commit (src/ingest/ingest-derive.ts): same ledger
+// The ingester derives handshakes/, edges/ and flows_hourly/ inside each commit (src/ingest/ingest-derive.ts): same ledger
 // transaction, same manifest swap, previous derived files of re-derived partitions retired and deleted.
 // Fixture: AWS's TCP flag sequence example (test/fixtures/aws/tcp-flag-sequence.log), one interface eni-1235b8ca...
 // (10.0.0.62, instance i-01234567890123456) talking to 52.213.180.42 on port 5001:
@@ -27,7 +27,7 @@ const summary = (m: Manifest) => m.files.map((f) => `${f.table} ${f.date} ${f.ro
 const exists = (p: string) => access(p).then(() => true, () => false);
 
 async function ingest(src: string, data: string) {
-  return runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), deriveConnections: true, threads: 1 });
+  return runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
 }
 
 describe('ingest with derivation', () => {
@@ -47,6 +47,9 @@ describe('ingest with derivation', () => {
       'edges 2019-08-27 1',
       'flows 2019-08-26 6',
       'flows 2019-08-27 2',
+      // Per hour without the source port: to the server on 5001, and back to each of the two client ports.
+      'flows_hourly 2019-08-26 3',
+      'flows_hourly 2019-08-27 2',
       'handshakes 2019-08-26 2',
       'handshakes 2019-08-27 1',
     ]);
@@ -75,6 +78,8 @@ describe('ingest with derivation', () => {
       'edges 2019-08-27 1',
       'flows 2019-08-26 6',
       'flows 2019-08-27 1',
+      'flows_hourly 2019-08-26 3',
+      'flows_hourly 2019-08-27 1',
       'handshakes 2019-08-26 2',
       'handshakes 2019-08-27 1',
     ]);
@@ -86,13 +91,18 @@ describe('ingest with derivation', () => {
     // It changes again, losing every 2019-08-27 record: that day's derived files go with its flows.
     await writeFile(object, `${lines.slice(0, 7).join('\n')}\n`);
     await ingest(src, data);
-    expect(summary(await manifestOf(data))).toEqual(['edges 2019-08-26 1', 'flows 2019-08-26 6', 'handshakes 2019-08-26 2']);
+    expect(summary(await manifestOf(data))).toEqual(['edges 2019-08-26 1', 'flows 2019-08-26 6', 'flows_hourly 2019-08-26 3', 'handshakes 2019-08-26 2']);
 
     const db = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
     const c = await db.connect();
     const live = (await c.runAndReadAll("SELECT table_name, count(*) AS n FROM files WHERE state = 'live' GROUP BY ALL ORDER BY ALL")).getRowObjectsJson();
     c.closeSync();
     db.closeSync();
-    expect(live).toEqual([{ table_name: 'edges', n: '1' }, { table_name: 'flows', n: '1' }, { table_name: 'handshakes', n: '1' }]);
+    expect(live).toEqual([
+      { table_name: 'edges', n: '1' },
+      { table_name: 'flows', n: '1' },
+      { table_name: 'flows_hourly', n: '1' },
+      { table_name: 'handshakes', n: '1' },
+    ]);
   });
 });

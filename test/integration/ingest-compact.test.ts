@@ -39,7 +39,7 @@ describe('flowql compact', () => {
     await writeFile(join(src, 'c.log.gz'), gzipSync(`${HEADER}\n${line(5, DAY1 + 50)}\n${line(99, DAY1 + 86400)}\n`));
     const data = join(root, 'data');
     const storage = await createLocalWarehouseStorage(data);
-    await runIngest({ sources: [src], storage, batchRecords: 1, threads: 1 });
+    await runIngest({ sources: [src], storage, batchRecords: 1, threads: 1, derive: false });
     const before = await rowsOf(data);
     expect(before.files.map((f) => f.b)).toEqual([[5], [10, 30], [20], [99]]);
 
@@ -56,7 +56,7 @@ describe('flowql compact', () => {
     // Replacing c after compaction rewrites the merged file without c's old rows.
     await writeFile(join(src, 'c.log.gz'), gzipSync(`${HEADER}\n${line(6, DAY1 + 60)}\n`));
     await utimes(join(src, 'c.log.gz'), new Date(), new Date(Date.now() + 5000));
-    const again = await runIngest({ sources: [src], storage, threads: 1 });
+    const again = await runIngest({ sources: [src], storage, threads: 1, derive: false });
     expect(again.objects).toMatchObject({ loaded: 1, replaced: 1, skipped: 2 });
     const replaced = await rowsOf(data);
     expect(replaced.files.map((f) => [f.date, f.b])).toEqual([

@@ -18,12 +18,19 @@ import {
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 
+const TABLE_DESCRIPTIONS: Readonly<Record<TableName, string>> = {
+  flows: 'Flow records as ingested, one row per record.',
+  handshakes: 'TCP handshakes paired from the records (derived at ingest).',
+  edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',
+  flows_hourly: 'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
+};
+
 /** Warehouse tables. */
 export const DatasetTableEnum = builder.enumType('DatasetTable', {
-  description: 'A table of the warehouse: flow records, or the connection tables derived from them.',
-  values: Object.fromEntries(TABLES.map((t) => [t.toUpperCase(), { value: t }])) as Record<
+  description: 'A table of the warehouse: flow records, or a table derived from them.',
+  values: Object.fromEntries(TABLES.map((t) => [t.toUpperCase(), { value: t, description: TABLE_DESCRIPTIONS[t] }])) as Record<
     Uppercase<TableName>,
-    { value: TableName }
+    { value: TableName; description: string }
   >,
 });
 

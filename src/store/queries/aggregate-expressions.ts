@@ -6,12 +6,20 @@ import type { FlowDimension, FlowValue, TimeInterval } from '../../domain/aggreg
 import { DIMENSION_COLUMN, TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
 import { raw, type SqlFragment } from '../sql.ts';
 
+/**
+ * What one row of an aggregate's source stands for: a flow record (the flows table), or the records of one hour that
+ * share every key column (the flows_hourly table, see flows-hourly-query.ts).
+ */
+export type AggregateGrain = 'record' | 'hour';
+
 /** Where the records of an aggregate come from: a relation over the warehouse's files and a WHERE clause. */
 export interface AggregateScope {
   /** A relation such as `read_parquet([...], hive_partitioning = true, hive_types = {...})`. */
   readonly source: SqlFragment;
   /** A boolean condition over the stored and partition columns (`TRUE` for everything). */
   readonly where: SqlFragment;
+  /** The rows of `source`; `record` when absent. */
+  readonly grain?: AggregateGrain;
 }
 
 // Sums are cast back to BIGINT (DuckDB widens them to HUGEINT): 2^63 bytes is beyond any warehouse, and one integer
@@ -30,6 +38,22 @@ const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   FIRST_SEEN: 'min(start_time)',
   LAST_SEEN: 'max(coalesce(end_time, start_time))',
 };
+
+// The same values over hourly rows: counts become sums of `records`; bytes and packets are already sums, distinct
+// counts read key columns the hourly table keeps, and the time bounds come from each row's own bounds.
+const HOURLY_VALUE_SQL: Readonly<Record<FlowValue, string>> = {
+  ...VALUE_SQL,
+  RECORDS: 'CAST(coalesce(sum(records), 0) AS BIGINT)',
+  ACCEPTED_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE action = 'ACCEPT'), 0) AS BIGINT)",
+  REJECTED_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'), 0) AS BIGINT)",
+  NODATA_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE log_status = 'NODATA'), 0) AS BIGINT)",
+  SKIPDATA_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE log_status = 'SKIPDATA'), 0) AS BIGINT)",
+  FIRST_SEEN: 'min(first_seen)',
+  LAST_SEEN: 'max(last_seen)',
+};
+
+const valueSql = (v: FlowValue, grain: AggregateGrain = 'record'): string =>
+  (grain === 'hour' ? HOURLY_VALUE_SQL : VALUE_SQL)[v];
 
 // Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.
 const DIMENSION_SQL: Partial<Record<FlowDimension, string>> = { DATE: 'CAST(date AS VARCHAR)' };
@@ -54,14 +78,9 @@ export function dimensionSelect(d: FlowDimension): SqlFragment {
   return raw(`${dimensionExpression(d)} AS ${dimensionAlias(d)}`);
 }
 
-/** `count(*) AS m_records` */
-export function valueSelect(v: FlowValue): SqlFragment {
-  return raw(`${VALUE_SQL[v]} AS ${valueAlias(v)}`);
-}
-
-/** The aggregate expression of a metric, for ranking in an outer query. */
-export function valueExpression(v: FlowValue): SqlFragment {
-  return raw(VALUE_SQL[v]);
+/** `count(*) AS m_records` (or `sum(records)` over hourly rows): a select-list mapper for `scope`'s rows. */
+export function valueSelect(scope: AggregateScope): (v: FlowValue) => SqlFragment {
+  return (v) => raw(`${valueSql(v, scope.grain)} AS ${valueAlias(v)}`);
 }
 
 /** `time_bucket(INTERVAL '3600 seconds', start_time)`: epoch-aligned UTC buckets (every width divides a day). */

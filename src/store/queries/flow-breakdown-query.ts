@@ -38,7 +38,7 @@ export function buildFlowGroupQuery(name: string, scope: AggregateScope, req: Fl
   const dims = [...new Set(req.dimensions)];
   if (dims.length === 0) throw new Error(`${name}: no dimensions`);
   const values = uniqueValues([...req.values, req.orderBy], VALUE_ORDER);
-  const select = join([...dims.map(dimensionSelect), ...values.map(valueSelect)], ', ');
+  const select = join([...dims.map(dimensionSelect), ...values.map(valueSelect(scope))], ', ');
   const notNull: SqlFragment[] = req.skipNullKeys ? dims.map((d) => raw(`${dimensionExpression(d)} IS NOT NULL`)) : [];
   const where = join([sql`(${scope.where})`, ...notNull], ' AND ');
   const groupBy = raw(dims.map(dimensionAlias).join(', '));

@@ -9,6 +9,6 @@ const VALUE_ORDER: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 export function buildFlowSummaryQuery(scope: AggregateScope, values: readonly FlowValue[]): SqlQuery {
   const wanted = uniqueValues(values, VALUE_ORDER);
   if (wanted.length === 0) throw new Error('flows.summary: no values requested');
-  const select = join(wanted.map(valueSelect), ', ');
+  const select = join(wanted.map(valueSelect(scope)), ', ');
   return build('flows.summary', sql`SELECT ${select} FROM ${scope.source} WHERE ${scope.where}`);
 }

@@ -36,7 +36,7 @@ export function buildFlowTimeSeriesQuery(scope: AggregateScope, req: FlowTimeSer
   const bucket = bucketExpression(req.interval);
   if (!req.groupBy) {
     const values = uniqueValues(req.values.length ? req.values : ['RECORDS'], VALUE_ORDER);
-    const select = join(values.map(valueSelect), ', ');
+    const select = join(values.map(valueSelect(scope)), ', ');
     return build(
       'flows.timeSeries',
       sql`SELECT ${bucket} AS bucket, ${select} FROM ${scope.source} WHERE ${scope.where} GROUP BY bucket ORDER BY bucket`,
@@ -48,7 +48,7 @@ export function buildFlowTimeSeriesQuery(scope: AggregateScope, req: FlowTimeSer
   const values = uniqueValues([...req.values, rankBy], VALUE_ORDER);
   const key = raw(dimensionAlias(dimension));
   const rank = raw(valueAlias(rankBy));
-  const select = join([dimensionSelect(dimension), ...values.map(valueSelect)], ', ');
+  const select = join([dimensionSelect(dimension), ...values.map(valueSelect(scope))], ', ');
   const grouped = sql`SELECT ${bucket} AS bucket, ${select} FROM ${scope.source} WHERE ${scope.where} GROUP BY ALL`;
   const top = sql`SELECT ${key} FROM g GROUP BY ${key} ORDER BY sum(${rank}) DESC, ${key} ASC NULLS LAST LIMIT ${maxSeries}`;
   const outer = join([raw('g.bucket'), sql`g.${key}`, ...values.map((v) => raw(`g.${valueAlias(v)}`))], ', ');

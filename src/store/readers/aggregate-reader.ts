@@ -20,7 +20,9 @@ import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts'
 import { buildFlowSummaryQuery } from '../queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../queries/flow-top-n-query.ts';
+import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql } from '../queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../queries/parquet-source-query.ts';
+import { partitionsCovered, type ManifestFile } from '../layout.ts';
 import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
 
 /** Computed values by name: counts and sums as bigint, FIRST_SEEN/LAST_SEEN as Date (null over no records). */
@@ -55,12 +57,26 @@ export interface TimeSeries {
 
 const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
-/** The relation and WHERE clause for a filter, recording the scanned files in the request's cost. */
-export async function aggregateScope(ctx: QueryContext, filter: FlowFilter): Promise<AggregateScope> {
+/**
+ * The relation and WHERE clause for a filter, recording the scanned files in the request's cost. With `needs` (what
+ * the aggregate groups by), it reads flows_hourly instead of flows when that gives the same answer and every flows
+ * partition of the range has its hourly file; otherwise (a window cut inside an hour, a source-port filter, a
+ * warehouse ingested with --no-derive) the flows themselves.
+ */
+export async function aggregateScope(ctx: QueryContext, filter: FlowFilter, needs?: AggregateNeeds): Promise<AggregateScope> {
   const manifest = await ctx.warehouse.manifest();
   const files = prunePartitions(manifest.files, filter);
+  const where = flowFilterSql(filter);
+  const paths = (of: readonly ManifestFile[]) => of.map((f) => ctx.warehouse.absolutePath(f));
+  if (needs && files.length > 0 && hourlyGrainAnswers(filter, needs)) {
+    const hourly = prunePartitions(manifest.files, filter, 'flows_hourly');
+    if (partitionsCovered(files, hourly)) {
+      ctx.cost.recordScan(hourly);
+      return { source: hourlySourceSql(paths(hourly)), where, grain: 'hour' };
+    }
+  }
   ctx.cost.recordScan(files);
-  return { source: parquetSourceSql(files.map((f) => ctx.warehouse.absolutePath(f))), where: flowFilterSql(filter) };
+  return { source: parquetSourceSql(paths(files)), where };
 }
 
 function valuesOf(row: Row, wanted: readonly FlowValue[]): AggregateValues {
@@ -95,7 +111,7 @@ export async function readFlowSummary(
 ): Promise<AggregateValues> {
   const wanted = ALL_VALUES.filter((v) => values.includes(v));
   if (wanted.length === 0) return {};
-  const [row] = await runQuery(ctx, buildFlowSummaryQuery(await aggregateScope(ctx, filter), wanted));
+  const [row] = await runQuery(ctx, buildFlowSummaryQuery(await aggregateScope(ctx, filter, {}), wanted));
   return valuesOf(row ?? {}, wanted);
 }
 
@@ -106,7 +122,7 @@ export async function readFlowTopN(
   req: { by: TopNKey; metric: FlowMetric; values: readonly FlowValue[]; limit: number },
 ): Promise<AggregateRows> {
   const values = ALL_VALUES.filter((v) => v === req.metric || req.values.includes(v));
-  const rows = await runQuery(ctx, buildFlowTopNQuery(await aggregateScope(ctx, filter), { ...req, values }));
+  const rows = await runQuery(ctx, buildFlowTopNQuery(await aggregateScope(ctx, filter, { dimensions: topNDimensions(req.by) }), { ...req, values }));
   return rowsOf(rows, topNDimensions(req.by), values, req.limit);
 }
 
@@ -122,7 +138,7 @@ export async function readFlowBreakdown(
   );
   const rows = await runQuery(
     ctx,
-    buildFlowBreakdownQuery(await aggregateScope(ctx, filter), { ...req, dimensions: dims, values }),
+    buildFlowBreakdownQuery(await aggregateScope(ctx, filter, { dimensions: dims }), { ...req, dimensions: dims, values }),
   );
   return rowsOf(rows, dims, values, req.limit);
 }
@@ -138,7 +154,8 @@ export async function readFlowTimeSeries(
   },
 ): Promise<TimeSeries[]> {
   const values = ALL_VALUES.filter((v) => req.values.includes(v));
-  const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter), {
+  const needs = { interval: req.interval, dimensions: req.groupBy ? [req.groupBy.dimension] : [] };
+  const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter, needs), {
     interval: req.interval,
     values: values.length ? values : ['RECORDS'],
     ...(req.groupBy ? { groupBy: req.groupBy } : {}),

@@ -1,10 +1,12 @@
 /**
  * Derives the `handshakes/` and `edges/` tables (issue 5) for the partitions an ingest commit touched, so API queries
- * over long ranges read small pre-paired tables instead of pairing raw records every time.
+ * over long ranges read small pre-paired tables instead of pairing raw records every time; and `flows_hourly/`, the
+ * flows summed per hour that one-day aggregates read instead of every record (src/store/queries/flows-hourly-query.ts).
  *
  * Exactness with late files: pairing and direction cross midnight (a SYN at 23:59:50 is answered after 00:00, a
  * handshake decides the direction of the next day's records), so a change to day D re-derives D-1, D and D+1, and
- * each derived day D is computed from the flows of D-1..D+1 but keeps only rows dated D. Each derived partition is
+ * each derived day D is computed from the flows of D-1..D+1 but keeps only rows dated D (flows_hourly reads day D
+ * alone, but is re-derived with its neighbours all the same: one rule for every derived table). Each derived partition is
  * written as one new file; the caller commits it to the manifest and drops the partition's previous derived files
  * (`replaces`), in the same manifest swap as the flows, so a reader never sees a partition twice.
  */
@@ -16,6 +18,7 @@ import { partitionDir, type ManifestFile, type TableName } from '../store/layout
 import { runQuery } from '../store/query-runner.ts';
 import { CostMeter } from '../store/query-cost.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
 import { createWarehouseReader } from '../store/warehouse-reader.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import { handshakesFromFlowsSql } from './handshake-query.ts';
@@ -28,7 +31,7 @@ export interface PartitionKey {
 }
 
 /** What to derive. */
-export interface DeriveConnectionTablesOptions {
+export interface DeriveTablesOptions {
   /** A DuckDB instance allowed to write under `root` (the ingester's, not the locked-down API one). */
   readonly db: DuckDBInstance;
   /** Local warehouse root (where files are read from and written to unless `locate`/`stagingDir` say otherwise). */
@@ -50,7 +53,7 @@ export interface DeriveConnectionTablesOptions {
 export type DerivedFile = ManifestFile & { readonly stagedPath?: string };
 
 /** New derived files to add to the manifest, and the derived partitions whose previous files they replace or drop. */
-export interface DeriveConnectionTablesResult {
+export interface DeriveTablesResult {
   readonly files: DerivedFile[];
   readonly replaces: PartitionKey[];
 }
@@ -63,7 +66,7 @@ const shiftDate = (date: string, days: number): string =>
 const keyOf = (p: PartitionKey): string => `${p.accountId}/${p.region}/${p.date}`;
 
 /** The partitions whose derived rows may change: each touched one and its neighbouring days. */
-function affectedPartitions(touched: readonly PartitionKey[]): PartitionKey[] {
+export function affectedPartitions(touched: readonly PartitionKey[]): PartitionKey[] {
   const out = new Map<string, PartitionKey>();
   for (const p of touched) {
     for (const d of [-1, 0, 1]) {
@@ -85,8 +88,8 @@ function copyTo(select: SqlFragment, path: string): SqlFragment {
   return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
 }
 
-/** Derives handshakes and edges for the touched partitions (and neighbours); see the module comment. */
-export async function deriveConnectionTables(opts: DeriveConnectionTablesOptions): Promise<DeriveConnectionTablesResult> {
+/** Derives every derived table for the touched partitions (and neighbours); see the module comment. */
+export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTablesResult> {
   const flows = opts.files.filter((f) => f.table === 'flows');
   const targets = partitionsToDerive(opts.touched, flows);
   const ctx = {
@@ -105,6 +108,7 @@ export async function deriveConnectionTables(opts: DeriveConnectionTablesOptions
     const derived: [TableName, SqlFragment][] = [
       ['handshakes', handshakesFromFlowsSql(source, p.date)],
       ['edges', edgeRowsFromFlowsSql(source, p.date)],
+      ['flows_hourly', hourlyRollupFromFlowsSql(source.files, p.date)],
     ];
     for (const [table, select] of derived) {
       const id = randomUUID();
@@ -124,14 +128,14 @@ export async function deriveConnectionTables(opts: DeriveConnectionTablesOptions
 }
 
 /** The manifest file list after a derivation: previous derived files of the re-derived partitions swapped for new ones. */
-export function applyDerivedFiles(files: readonly ManifestFile[], result: DeriveConnectionTablesResult): ManifestFile[] {
+export function applyDerivedFiles(files: readonly ManifestFile[], result: DeriveTablesResult): ManifestFile[] {
   const replaced = new Set(result.replaces.map(keyOf));
   const kept = files.filter((f) => f.table === 'flows' || !replaced.has(keyOf(f)));
   return [...kept, ...result.files.map(({ stagedPath: _staged, ...f }) => f)];
 }
 
 /** The derived files of `files` that a derivation replaces (the ingester retires them in the same commit). */
-export function replacedDerivedFiles(files: readonly ManifestFile[], result: DeriveConnectionTablesResult): ManifestFile[] {
+export function replacedDerivedFiles(files: readonly ManifestFile[], result: DeriveTablesResult): ManifestFile[] {
   const replaced = new Set(result.replaces.map(keyOf));
   return files.filter((f) => f.table !== 'flows' && replaced.has(keyOf(f)));
 }

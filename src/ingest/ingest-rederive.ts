@@ -1,0 +1,69 @@
+/**
+ * `flowql derive`: (re)derives the derived tables (handshakes/, edges/, flows_hourly/) of a warehouse's partitions, in
+ * one commit through the ingest protocol, so readers switch from the raw fallback to the derived files atomically.
+ *
+ * By default it derives the partitions missing a file of any derived table: those of a warehouse written by an older
+ * flowql (before flows_hourly existed) or ingested with `--no-derive`. `all` re-derives every partition (after a
+ * change to the derivation rules).
+ */
+import { deriveTables, replacedDerivedFiles, type PartitionKey } from '../analytics/derive-tables.ts';
+import { partitionKey, TABLES } from '../store/layout.ts';
+import { commit, recover, type StageHook } from './ingest-commit.ts';
+import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
+import { liveFiles, nextIds } from './ledger.ts';
+import type { WarehouseStorage } from './warehouse-storage.ts';
+
+/** Options of a derive run. */
+export interface RederiveOptions extends EngineOptions {
+  readonly storage: WarehouseStorage;
+  /** Re-derive every partition, not only those missing a derived file. */
+  readonly all?: boolean;
+  readonly onLog?: (line: string) => void;
+  readonly stageHook?: StageHook;
+}
+
+/** What a derive run did. */
+export interface RederiveSummary {
+  /** Flows partitions whose derived files were written (with their neighbouring days, see derive-tables.ts). */
+  readonly partitionsDerived: number;
+  readonly filesWritten: number;
+  readonly filesRetired: number;
+  readonly elapsedMs: number;
+}
+
+/** Derives the partitions missing a derived file (or every partition with `all`). */
+export async function runRederive(opts: RederiveOptions): Promise<RederiveSummary> {
+  const started = Date.now();
+  const { storage } = opts;
+  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
+  const c = engine.main;
+  try {
+    await recover(c, storage);
+    const live = await liveFiles(c);
+    const flows = live.filter((f) => f.table === 'flows');
+    const derivedTables = TABLES.filter((t) => t !== 'flows');
+    const have = new Set(live.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
+    const targets = new Map<string, PartitionKey>();
+    for (const f of flows) {
+      if (opts.all || derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) targets.set(partitionKey(f), f);
+    }
+    if (targets.size === 0) return { partitionsDerived: 0, filesWritten: 0, filesRetired: 0, elapsedMs: Date.now() - started };
+    opts.onLog?.(`deriving ${targets.size} partition(s) and their neighbouring days`);
+    const result = await deriveTables({
+      db: engine.instance,
+      root: storage.stagingDir,
+      files: flows,
+      touched: [...targets.values()],
+      locate: (f) => storage.readableFile(f.path),
+      stagingDir: storage.stagingDir,
+    });
+    const added = result.files.map((f) => ({ ...f, stagedPath: f.stagedPath!, sources: [] }));
+    const retired = replacedDerivedFiles(live, result).map((f) => f.path);
+    const { commitId } = await nextIds(c);
+    await commit(c, storage, { commitId, kind: 'derive', sources: [], superseded: [], rejects: [], added, retired }, opts.stageHook ?? (async () => {}));
+    opts.onLog?.(`committed ${added.length} derived file(s), retired ${retired.length}`);
+    return { partitionsDerived: targets.size, filesWritten: added.length, filesRetired: retired.length, elapsedMs: Date.now() - started };
+  } finally {
+    engine.close();
+  }
+}

@@ -1,0 +1,199 @@
+// flows_hourly against the flows it sums. Fixture: the generator (6000 records over two days, seed 11: several
+// accounts, regions and formats, REJECTs, NODATA records without bytes) ingested with derivation. Every aggregate
+// shape the API builds is run twice on the real DuckDB: over the flows files (record grain) and over the hourly files
+// aggregateScope picks; the rows must be identical. Then the routing: what the hourly table cannot answer reads the
+// flows, a `--no-derive` ingest retires the derived files it makes stale, and `flowql derive` writes them back.
+import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FlowDimension, FlowValue, TimeInterval } from '../../src/domain/aggregate-enums.ts';
+import { FLOW_BOUNDS, FLOW_METRICS } from '../../src/domain/aggregate-enums.ts';
+import { validateFlowFilter, type FlowFilter } from '../../src/domain/flow-filter.ts';
+import { generateDataset } from '../../src/generator/generate-dataset.ts';
+import { runIngest } from '../../src/ingest/ingest-run.ts';
+import { runRederive } from '../../src/ingest/ingest-rederive.ts';
+import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
+import type { Manifest } from '../../src/store/layout.ts';
+import type { AggregateScope } from '../../src/store/queries/aggregate-expressions.ts';
+import { buildFlowBreakdownQuery } from '../../src/store/queries/flow-breakdown-query.ts';
+import { flowFilterSql, prunePartitions } from '../../src/store/queries/flow-filter-query.ts';
+import type { AggregateNeeds } from '../../src/store/queries/flows-hourly-query.ts';
+import { buildFlowSummaryQuery } from '../../src/store/queries/flow-summary-query.ts';
+import { buildFlowTimeSeriesQuery } from '../../src/store/queries/flow-time-series-query.ts';
+import { buildFlowTopNQuery } from '../../src/store/queries/flow-top-n-query.ts';
+import { parquetSourceSql } from '../../src/store/queries/parquet-source-query.ts';
+import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
+import type { SqlQuery } from '../../src/store/sql.ts';
+import { aggregateScope } from '../../src/store/readers/aggregate-reader.ts';
+import { gql, testApi } from '../helpers/graphql.ts';
+import { testQueryContext } from '../helpers/query-context.ts';
+
+const ALL_VALUES: FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+const DAY1 = '2024-09-05';
+const filterOf = (input: Record<string, unknown>, from = `${DAY1}T00:00:00Z`, to = '2024-09-07T00:00:00Z'): FlowFilter =>
+  validateFlowFilter({ timeRange: { from, to }, ...input });
+const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+
+let root = '';
+let data = '';
+let records = 0;
+
+/** The same statement over the flows files of the filter's range: the answer the hourly table must reproduce. */
+async function recordScope(ctx: QueryContext, filter: FlowFilter): Promise<AggregateScope> {
+  const files = prunePartitions((await ctx.warehouse.manifest()).files, filter);
+  return { source: parquetSourceSql(files.map((f) => ctx.warehouse.absolutePath(f))), where: flowFilterSql(filter) };
+}
+
+type Shape = (scope: AggregateScope) => SqlQuery;
+
+/** Runs `shape` over the scope aggregateScope picks (expected to be `grain`) and over the flows; returns both answers. */
+async function bothWays(filter: FlowFilter, needs: AggregateNeeds, shape: Shape, grain: 'hour' | 'record' = 'hour') {
+  const ctx = await testQueryContext(data);
+  const picked = await aggregateScope(ctx, filter, needs);
+  expect(picked.grain ?? 'record').toBe(grain);
+  const fromPicked = await runQuery(ctx, shape(picked));
+  const fromRecords = await runQuery(ctx, shape(await recordScope(ctx, filter)));
+  return { fromPicked, fromRecords, cost: ctx.cost.snapshot() };
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'flowql-hourly-'));
+  await generateDataset({ outDir: join(root, 'gen'), records: 6000, days: 2, seed: 11, start: DAY1 });
+  data = join(root, 'data');
+  const s = await runIngest({ sources: [join(root, 'gen', 'AWSLogs')], storage: await createLocalWarehouseStorage(data), threads: 1 });
+  expect([s.rejects, s.objects.failed]).toEqual([0, 0]);
+  records = s.records;
+}, 120_000);
+
+describe('flows_hourly gives the answers of the flows', () => {
+  it('is derived for every flows partition by a default ingest, with far fewer rows than records', async () => {
+    const m = await manifestOf(data);
+    const part = (f: { accountId: string; region: string; date: string }) => `${f.accountId}/${f.region}/${f.date}`;
+    const flows = m.files.filter((f) => f.table === 'flows');
+    const hourly = m.files.filter((f) => f.table === 'flows_hourly');
+    expect(new Set(hourly.map(part))).toEqual(new Set(flows.map(part)));
+    expect(flows.reduce((n, f) => n + f.rows, 0)).toBe(records);
+    expect(hourly.reduce((n, f) => n + f.rows, 0)).toBeLessThan(records);
+  });
+
+  const shapes: [string, Record<string, unknown>, AggregateNeeds, Shape][] = [
+    ['summary, every value', {}, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ['summary of REJECTs to ports 22 and 3389', { actions: ['REJECT'], dstPort: [{ from: 22, to: 22 }, { from: 3389, to: 3389 }] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ['summary of NODATA records (no bytes, no addresses)', { logStatuses: ['NODATA', 'SKIPDATA'] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ['summary inside a CIDR, not TCP', { srcAddr: ['10.0.0.0/8'], notProtocols: [6] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ...(['ADDRESS_PAIR', 'DST_PORT', 'SRC_ADDR', 'INSTANCE', 'ACTION'] as const).map(
+      (by): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
+        `top-N by ${by}`,
+        {},
+        { dimensions: by === 'ADDRESS_PAIR' ? ['SRC_ADDR', 'DST_ADDR'] : [by] },
+        (s) => buildFlowTopNQuery(s, { by, metric: 'BYTES', values: ALL_VALUES, limit: 25 }),
+      ],
+    ),
+    [
+      'breakdown by account, action, destination port, flow direction',
+      { notDstPort: [{ from: 443, to: 443 }] },
+      { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'] },
+      (s) => buildFlowBreakdownQuery(s, { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'], orderBy: 'RECORDS', values: ALL_VALUES, limit: 500 }),
+    ],
+    ...(['HOUR', 'SIX_HOURS', 'DAY'] as const).map((interval): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
+      `time series by ${interval}, one series per region`,
+      {},
+      { interval, dimensions: ['REGION'] },
+      (s) => buildFlowTimeSeriesQuery(s, { interval, values: ALL_VALUES, groupBy: { dimension: 'REGION', maxSeries: 3, rankBy: 'BYTES' } }),
+    ]),
+  ];
+
+  it.each(shapes)('%s', async (_name, input, needs, shape) => {
+    const { fromPicked, fromRecords } = await bothWays(filterOf(input), needs, shape);
+    expect(fromRecords.length).toBeGreaterThan(0);
+    expect(fromPicked).toEqual(fromRecords);
+  });
+
+  it('answers a window of whole hours inside a day, and reads fewer rows than the flows hold', async () => {
+    const filter = filterOf({}, `${DAY1}T05:00:00Z`, `${DAY1}T17:00:00Z`);
+    const { fromPicked, fromRecords, cost } = await bothWays(filter, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES));
+    expect(fromPicked).toEqual(fromRecords);
+    const m = await manifestOf(data);
+    const flowRowsOfDay = m.files.filter((f) => f.table === 'flows' && f.date === DAY1).reduce((n, f) => n + f.rows, 0);
+    expect(cost.rowsScanned).toBeLessThan(flowRowsOfDay);
+  });
+});
+
+describe('what flows_hourly cannot answer reads the flows', () => {
+  const summary: Shape = (s) => buildFlowSummaryQuery(s, ['RECORDS', 'BYTES']);
+  const cases: [string, Record<string, unknown>, AggregateNeeds, string?, string?][] = [
+    ['a window starting inside an hour', {}, {}, `${DAY1}T05:30:00Z`],
+    ['a window ending inside an hour', {}, {}, undefined, `${DAY1}T23:59:59Z`],
+    ['a source port filter', { srcPort: [{ from: 443, to: 443 }] }, {}],
+    ['an either-side port filter', { port: [{ from: 443, to: 443 }] }, {}],
+    ['a TCP flags filter', { tcpFlags: { any: ['SYN'] } }, {}],
+    ['a source port grouping', {}, { dimensions: ['SRC_PORT'] as FlowDimension[] }],
+    ['minute buckets', {}, { interval: 'FIVE_MINUTES' as TimeInterval }],
+  ];
+  it.each(cases)('%s', async (_name, input, needs, from, to) => {
+    const { fromPicked, fromRecords } = await bothWays(filterOf(input, from, to), needs, summary, 'record');
+    expect(fromPicked).toEqual(fromRecords);
+  });
+});
+
+describe('derived files are exact or absent', () => {
+  it('an ingest with derive: false retires the stale derived files of the partitions it changes; flowql derive writes them back', async () => {
+    // One more object for an account/region/day that already has derived files: copy a generated object under a new
+    // name (a new object to the ingester), so that partition now holds each of its records twice.
+    const gen = join(root, 'gen', 'AWSLogs');
+    const objects: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(dir, e.name));
+        else if (e.name.endsWith('.log.gz') && dir.includes('/2024/09/05')) objects.push(join(dir, e.name));
+      }
+    };
+    await walk(gen);
+    const original = objects.sort()[0]!;
+    const extra = join(root, 'extra', original.slice(join(root, 'gen').length + 1));
+    await mkdir(join(extra, '..'), { recursive: true });
+    await copyFile(original, extra.replace(/\.log\.gz$/, '-copy.log.gz'));
+    const before = await manifestOf(data);
+    const storage = await createLocalWarehouseStorage(data);
+    const s = await runIngest({ sources: [join(root, 'extra', 'AWSLogs')], storage, derive: false, threads: 1 });
+    expect(s.objects.loaded).toBe(1);
+
+    const after = await manifestOf(data);
+    const added = after.files.filter((f) => !before.files.some((b) => b.path === f.path));
+    expect(added.map((f) => f.table)).toEqual(['flows']);
+    const changed = added[0]!;
+    const derivedOf = (m: Manifest, date: string) =>
+      m.files.filter((f) => f.table !== 'flows' && f.accountId === changed.accountId && f.region === changed.region && f.date === date);
+    // The changed day and its neighbours (pairing crosses midnight) lose their derived files; other partitions keep them.
+    expect(derivedOf(after, DAY1)).toEqual([]);
+    expect(derivedOf(after, '2024-09-06')).toEqual([]);
+    expect(after.files.filter((f) => f.table === 'flows_hourly').length).toBeGreaterThan(0);
+
+    // Totals now count the copied records twice, read from the flows because a partition has no hourly file.
+    const all = filterOf({});
+    const twice = await bothWays(all, {}, (sc) => buildFlowSummaryQuery(sc, ALL_VALUES), 'record');
+    expect(twice.fromPicked).toEqual(twice.fromRecords);
+    expect((twice.fromPicked[0] as { m_records: bigint }).m_records).toBe(BigInt(records + s.records));
+
+    const d = await runRederive({ storage, threads: 1 });
+    expect(d.partitionsDerived).toBe(2);
+    expect(derivedOf(await manifestOf(data), DAY1).map((f) => f.table).sort()).toEqual(['edges', 'flows_hourly', 'handshakes']);
+    const back = await bothWays(all, {}, (sc) => buildFlowSummaryQuery(sc, ALL_VALUES), 'hour');
+    expect(back.fromPicked).toEqual(twice.fromRecords);
+    expect(await runRederive({ storage, threads: 1 })).toMatchObject({ partitionsDerived: 0, filesWritten: 0 });
+  }, 120_000);
+});
+
+describe('through GraphQL', () => {
+  it('TopTalkers over whole days reads flows_hourly and says so in rowsScanned', async () => {
+    const { yoga } = await testApi(data);
+    const q = `{ flowTopN(filter: { timeRange: { from: "${DAY1}T00:00:00Z", to: "2024-09-06T00:00:00Z" } }, by: ADDRESS_PAIR, limit: 3) { rows { label bytes } } }`;
+    const res = await gql<{ flowTopN: { rows: unknown[] } }>(yoga, q);
+    const m = await manifestOf(data);
+    const hourlyRows = m.files.filter((f) => f.table === 'flows_hourly' && f.date === DAY1).reduce((n, f) => n + f.rows, 0);
+    expect(hourlyRows).toBeGreaterThan(0);
+    expect(res.extensions?.cost?.rowsScanned).toBe(hourlyRows);
+    expect(res.data?.flowTopN.rows).toHaveLength(3);
+  });
+});
