@@ -120,11 +120,45 @@ describe('flows_hourly gives the answers of the flows', () => {
   });
 });
 
+describe('a window cut inside an hour: hourly rows for its whole hours, records for its partial hours', () => {
+  const cut: [string, string, string][] = [
+    ['both ends inside an hour, across midnight', `${DAY1}T05:17:23Z`, '2024-09-06T13:42:10Z'],
+    ['starting inside an hour', `${DAY1}T05:30:00Z`, '2024-09-06T00:00:00Z'],
+    ['ending inside an hour', `${DAY1}T00:00:00Z`, `${DAY1}T23:59:59Z`],
+    ['one whole hour and two partial ones', `${DAY1}T09:59:00Z`, `${DAY1}T11:00:01Z`],
+  ];
+  const shapes: [string, AggregateNeeds, Shape][] = [
+    ['summary', {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ['top-N by address pair', { dimensions: ['SRC_ADDR', 'DST_ADDR'] }, (s) => buildFlowTopNQuery(s, { by: 'ADDRESS_PAIR', metric: 'RECORDS', values: ALL_VALUES, limit: 20 })],
+    [
+      'hourly series per action',
+      { interval: 'HOUR', dimensions: ['ACTION'] },
+      (s) => buildFlowTimeSeriesQuery(s, { interval: 'HOUR', values: ALL_VALUES, groupBy: { dimension: 'ACTION', maxSeries: 5, rankBy: 'RECORDS' } }),
+    ],
+  ];
+  for (const [window, from, to] of cut) {
+    it.each(shapes)(`${window}: %s`, async (_name, needs, shape) => {
+      const { fromPicked, fromRecords } = await bothWays(filterOf({}, from, to), needs, shape);
+      expect(fromPicked).toEqual(fromRecords);
+    });
+  }
+
+  it('counts a record of a partial hour once, and none of the hour it was cut from outside the window', async () => {
+    // Records starting in [05:30, 06:00) plus the whole hours up to midnight, against the records alone; and the
+    // first and last times must be records' own times, not hour boundaries.
+    const filter = filterOf({}, `${DAY1}T05:30:00Z`, '2024-09-06T00:00:00Z');
+    const { fromPicked, fromRecords } = await bothWays(filter, {}, (s) => buildFlowSummaryQuery(s, ['RECORDS', 'FIRST_SEEN', 'LAST_SEEN']));
+    expect(fromPicked).toEqual(fromRecords);
+    const first = (fromPicked[0] as { m_first_seen: Date }).m_first_seen;
+    expect(first.getTime()).toBeGreaterThanOrEqual(Date.parse(`${DAY1}T05:30:00Z`));
+  });
+});
+
 describe('what flows_hourly cannot answer reads the flows', () => {
   const summary: Shape = (s) => buildFlowSummaryQuery(s, ['RECORDS', 'BYTES']);
   const cases: [string, Record<string, unknown>, AggregateNeeds, string?, string?][] = [
-    ['a window starting inside an hour', {}, {}, `${DAY1}T05:30:00Z`],
-    ['a window ending inside an hour', {}, {}, undefined, `${DAY1}T23:59:59Z`],
+    ['a window inside one hour', {}, {}, `${DAY1}T05:10:00Z`, `${DAY1}T05:50:00Z`],
+    ['a window of 70 minutes holding no whole hour', {}, {}, `${DAY1}T05:30:00Z`, `${DAY1}T06:40:00Z`],
     ['a source port filter', { srcPort: [{ from: 443, to: 443 }] }, {}],
     ['an either-side port filter', { port: [{ from: 443, to: 443 }] }, {}],
     ['a TCP flags filter', { tcpFlags: { any: ['SYN'] } }, {}],

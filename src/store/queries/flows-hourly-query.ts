@@ -7,17 +7,17 @@
  * (measured on the 10M generator day: 1.19M rows for 5.0M records; 2.6M with both ports and flags kept), so one-day
  * aggregates read a quarter as much. Keeping `dstport` keeps "rejected by port" and destination-port filters exact.
  *
- * The table answers a flow aggregate exactly when it is "coarse enough" (hourlyGrainAnswers): the window starts and
- * ends on whole hours, no filter reads the source port, either-side ports or TCP flags, no grouping uses the source
- * port, and time buckets are whole hours. Its columns keep the flows names (`start_time` is the hour), so the same
- * WHERE fragment (flowFilterSql) selects the same records from either table; only the metric expressions differ
- * (aggregate-expressions.ts).
+ * The table answers a flow aggregate exactly when it is "coarse enough" (hourlyGrainAnswers): no filter reads the
+ * source port, either-side ports or TCP flags, no grouping uses the source port, and time buckets are whole hours.
+ * A window cut inside an hour reads the records of its partial hours beside the hourly rows of its whole hours. The
+ * columns keep the flows names (`start_time` is the hour), so the same WHERE fragment (flowFilterSql) selects the
+ * same records from either table; only the metric expressions differ (aggregate-expressions.ts).
  */
 import { DIMENSION_COLUMN, TIME_INTERVALS, type FlowDimension, type TimeInterval } from '../../domain/aggregate-enums.ts';
-import type { FlowFilter } from '../../domain/flow-filter.ts';
+import type { FlowFilter, TimeRange } from '../../domain/flow-filter.ts';
 import { PARTITION_COLUMNS } from '../../domain/flow-schema.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
-import { raw, sql, type SqlFragment } from '../sql.ts';
+import { join, raw, sql, type SqlFragment } from '../sql.ts';
 
 const HOUR_MS = 3_600_000;
 const partitionColumns = new Set<string>(PARTITION_COLUMNS.map((c) => c.column));
@@ -47,10 +47,55 @@ GROUP BY hour, ${raw(keys)}
 ORDER BY hour`;
 }
 
-/** `read_parquet(...)` over `flows_hourly` files (never empty: an empty range reads the flows relation instead). */
-export function hourlySourceSql(files: readonly string[]): SqlFragment {
-  if (files.length === 0) throw new Error('flows_hourly: no files to read');
-  return parquetSourceSql(files);
+/** A time window cut at whole hours: the whole hours inside it, and the partial hours at its ends (0 to 2). */
+export interface HourSplit {
+  readonly wholeHours: TimeRange;
+  readonly partialHours: readonly TimeRange[];
+}
+
+/** Splits a window at whole hours; null when it holds no whole hour (the records are all there is to read). */
+export function splitAtWholeHours(range: TimeRange): HourSplit | null {
+  const from = Math.ceil(range.from.getTime() / HOUR_MS) * HOUR_MS;
+  const to = Math.floor(range.to.getTime() / HOUR_MS) * HOUR_MS;
+  if (from >= to) return null;
+  const partialHours: TimeRange[] = [];
+  if (from > range.from.getTime()) partialHours.push({ from: range.from, to: new Date(from) });
+  if (to < range.to.getTime()) partialHours.push({ from: new Date(to), to: range.to });
+  return { wholeHours: { from: new Date(from), to: new Date(to) }, partialHours };
+}
+
+// Columns of an hourly row, in order; a flow record becomes one with `records` 1 and its own times as the bounds.
+const HOURLY_SELECT = ['start_time', ...HOURLY_KEY_COLUMNS, ...HOURLY_MEASURES, 'account_id', 'region', 'date'].join(', ');
+const RECORD_AS_HOURLY_SELECT = [
+  'start_time',
+  ...HOURLY_KEY_COLUMNS,
+  'CAST(1 AS BIGINT) AS records',
+  'packets',
+  'bytes',
+  'start_time AS first_seen',
+  'coalesce(end_time, start_time) AS last_seen',
+  'account_id',
+  'region',
+  'date',
+].join(', ');
+
+/**
+ * The rows of hourly grain for a window: `flows_hourly` files for its whole hours, plus, when the window is cut
+ * inside an hour (a dashboard's "last 24 hours"), the flow records of those partial hours as rows of one record each.
+ * `hourlyFiles` must not be empty (a range without hourly files reads the flows relation instead).
+ */
+export function hourlySourceSql(hourlyFiles: readonly string[], split: HourSplit, recordFiles: readonly string[]): SqlFragment {
+  if (hourlyFiles.length === 0) throw new Error('flows_hourly: no files to read');
+  if (split.partialHours.length === 0) return parquetSourceSql(hourlyFiles);
+  const { wholeHours } = split;
+  const partial = join(
+    split.partialHours.map((h) => sql`(start_time >= ${h.from} AND start_time < ${h.to})`),
+    ' OR ',
+  );
+  return sql`(SELECT ${raw(HOURLY_SELECT)} FROM ${parquetSourceSql(hourlyFiles)}
+  WHERE start_time >= ${wholeHours.from} AND start_time < ${wholeHours.to}
+UNION ALL
+SELECT ${raw(RECORD_AS_HOURLY_SELECT)} FROM ${parquetSourceSql(recordFiles)} WHERE ${partial})`;
 }
 
 /** What an aggregate groups by, besides what its filter selects. */
@@ -96,11 +141,11 @@ const FILTER_FIELD_IS_HOURLY: Readonly<Record<keyof FlowFilter, boolean>> = {
   scopeAccountIds: true,
 };
 
-const wholeHour = (d: Date): boolean => d.getTime() % HOUR_MS === 0;
-
-/** True when `flows_hourly` gives exactly the answer the flows table gives for this filter and grouping. */
+/**
+ * True when rows of hourly grain give exactly the answer the flow records give for this filter and grouping. The
+ * window need not be cut at whole hours: its partial hours are read as records (hourlySourceSql).
+ */
 export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
-  if (!wholeHour(filter.timeRange.from) || !wholeHour(filter.timeRange.to)) return false;
   for (const [field, hourly] of Object.entries(FILTER_FIELD_IS_HOURLY)) {
     if (!hourly && filter[field as keyof FlowFilter] != null) return false;
   }

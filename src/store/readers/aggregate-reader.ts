@@ -20,7 +20,7 @@ import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts'
 import { buildFlowSummaryQuery } from '../queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../queries/flow-top-n-query.ts';
-import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql } from '../queries/flows-hourly-query.ts';
+import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql, splitAtWholeHours } from '../queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../queries/parquet-source-query.ts';
 import { partitionsCovered, type ManifestFile } from '../layout.ts';
 import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
@@ -59,20 +59,26 @@ const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
 /**
  * The relation and WHERE clause for a filter, recording the scanned files in the request's cost. With `needs` (what
- * the aggregate groups by), it reads flows_hourly instead of flows when that gives the same answer and every flows
- * partition of the range has its hourly file; otherwise (a window cut inside an hour, a source-port filter, a
- * warehouse ingested with --no-derive) the flows themselves.
+ * the aggregate groups by), it reads flows_hourly for the window's whole hours (and the records of its partial hours)
+ * when that gives the same answer and every flows partition of those hours has its hourly file; otherwise (a
+ * source-port filter, a window inside one hour, a warehouse ingested with --no-derive) the flows themselves.
  */
 export async function aggregateScope(ctx: QueryContext, filter: FlowFilter, needs?: AggregateNeeds): Promise<AggregateScope> {
   const manifest = await ctx.warehouse.manifest();
   const files = prunePartitions(manifest.files, filter);
   const where = flowFilterSql(filter);
   const paths = (of: readonly ManifestFile[]) => of.map((f) => ctx.warehouse.absolutePath(f));
-  if (needs && files.length > 0 && hourlyGrainAnswers(filter, needs)) {
-    const hourly = prunePartitions(manifest.files, filter, 'flows_hourly');
-    if (partitionsCovered(files, hourly)) {
-      ctx.cost.recordScan(hourly);
-      return { source: hourlySourceSql(paths(hourly)), where, grain: 'hour' };
+  const split = needs && hourlyGrainAnswers(filter, needs) ? splitAtWholeHours(filter.timeRange) : null;
+  if (split) {
+    const inWholeHours = { ...filter, timeRange: split.wholeHours };
+    const flowsOfWholeHours = prunePartitions(manifest.files, inWholeHours);
+    const hourly = prunePartitions(manifest.files, inWholeHours, 'flows_hourly');
+    if (flowsOfWholeHours.length > 0 && partitionsCovered(flowsOfWholeHours, hourly)) {
+      const ofPartialHours = [
+        ...new Set(split.partialHours.flatMap((timeRange) => prunePartitions(manifest.files, { ...filter, timeRange }))),
+      ];
+      ctx.cost.recordScan([...hourly, ...ofPartialHours]);
+      return { source: hourlySourceSql(paths(hourly), split, paths(ofPartialHours)), where, grain: 'hour' };
     }
   }
   ctx.cost.recordScan(files);
