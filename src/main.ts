@@ -20,7 +20,8 @@ import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.t
 import { openApiDatabase } from './store/duckdb.ts';
 import { ResultCache } from './store/result-cache.ts';
 import type { S3WarehouseCache } from './ingest/s3-warehouse-cache.ts';
-import { createWarehouseReader } from './store/warehouse-reader.ts';
+import { underivedPartitions } from './store/layout.ts';
+import { createWarehouseReader, type WarehouseReader } from './store/warehouse-reader.ts';
 
 /** A listening API server. */
 export interface RunningServer {
@@ -57,6 +58,17 @@ export async function startApiServer(config: Config, log: Logger): Promise<Runni
     await s3?.close();
     throw err;
   }
+}
+
+/** Says at start when partitions lack derived tables: their questions work, but read every record. */
+async function warnOfUnderivedPartitions(warehouse: WarehouseReader, data: string, log: Logger): Promise<void> {
+  const manifest = await warehouse.manifest().catch(() => null); // an unreadable manifest is /ready's to report
+  const underived = manifest ? underivedPartitions(manifest.files) : [];
+  if (underived.length === 0) return;
+  log.warn(
+    { partitions: underived.length, first: underived[0] },
+    `partitions without derived tables: their aggregates and connection questions read every record (slower); run \`flowql derive --data ${data}\``,
+  );
 }
 
 async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | null): Promise<RunningServer> {
@@ -124,6 +136,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   if (apiKeys) log.info({ keys: apiKeys.byDigest.size, file: config.apiKeysFile }, 'API keys configured: every request needs a key');
   else log.warn({}, 'no API keys configured (--api-keys / FLOWQL_API_KEYS_FILE): the API is open, every caller sees every account');
   log.info({ url: `${url}/graphql`, warehouse: root }, 'flowql API listening');
+  await warnOfUnderivedPartitions(warehouse, config.dataDir, log);
   return {
     url,
     server,

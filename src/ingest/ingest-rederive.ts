@@ -7,7 +7,7 @@
  * change to the derivation rules).
  */
 import { deriveTables, replacedDerivedFiles, type PartitionKey } from '../analytics/derive-tables.ts';
-import { partitionKey, TABLES } from '../store/layout.ts';
+import { partitionKey, underivedPartitions } from '../store/layout.ts';
 import { commit, recover, type StageHook } from './ingest-commit.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
@@ -41,12 +41,9 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     await recover(c, storage);
     const live = await liveFiles(c);
     const flows = live.filter((f) => f.table === 'flows');
-    const derivedTables = TABLES.filter((t) => t !== 'flows');
-    const have = new Set(live.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
+    const wanted = new Set(opts.all ? flows.map(partitionKey) : underivedPartitions(live));
     const targets = new Map<string, PartitionKey>();
-    for (const f of flows) {
-      if (opts.all || derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) targets.set(partitionKey(f), f);
-    }
+    for (const f of flows) if (wanted.has(partitionKey(f))) targets.set(partitionKey(f), f);
     if (targets.size === 0) return { partitionsDerived: 0, filesWritten: 0, filesRetired: 0, elapsedMs: Date.now() - started };
     opts.onLog?.(`deriving ${targets.size} partition(s) and their neighbouring days`);
     const result = await deriveTables({

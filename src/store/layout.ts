@@ -85,3 +85,17 @@ export function partitionsCovered(files: readonly ManifestFile[], derived: reado
   const covered = new Set(derived.map(partitionKey));
   return files.every((f) => covered.has(partitionKey(f)));
 }
+
+/**
+ * Flows partitions (`account/region/date`) missing a file of some derived table: written by an older flowql or
+ * ingested with --no-derive. Their questions read the records until `flowql derive` runs.
+ */
+export function underivedPartitions(files: readonly ManifestFile[]): string[] {
+  const have = new Set(files.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
+  const derivedTables = TABLES.filter((t) => t !== 'flows');
+  const missing = new Set<string>();
+  for (const f of files) {
+    if (f.table === 'flows' && derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) missing.add(partitionKey(f));
+  }
+  return [...missing].sort();
+}

@@ -3,6 +3,7 @@
 // shape the API builds is run twice on the real DuckDB: over the flows files (record grain) and over the hourly files
 // aggregateScope picks; the rows must be identical. Then the routing: what the hourly table cannot answer reads the
 // flows, a `--no-derive` ingest retires the derived files it makes stale, and `flowql derive` writes them back.
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,25 @@ async function recordScope(ctx: QueryContext, filter: FlowFilter): Promise<Aggre
 }
 
 type Shape = (scope: AggregateScope) => SqlQuery;
+
+/** Starts `flowql serve` on the warehouse and returns its warning about underived partitions (its JSON log line). */
+async function serveStartupWarning(warehouse: string): Promise<{ level: number; partitions: number; first: string; msg: string }> {
+  const bin = join(import.meta.dirname, '../../bin/flowql.js');
+  const child = spawn(process.execPath, [bin, 'serve', '--data', warehouse, '--port', '0', '--no-graphiql'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const giveUp = setTimeout(() => child.kill('SIGTERM'), 30_000); // ends the loop below with what was logged
+  let out = '';
+  try {
+    for await (const chunk of child.stdout) {
+      out += String(chunk);
+      const line = out.split('\n').find((l) => l.includes('partitions without derived tables'));
+      if (line) return JSON.parse(line);
+    }
+  } finally {
+    clearTimeout(giveUp);
+    child.kill('SIGTERM');
+  }
+  throw new Error(`flowql serve logged no warning about underived partitions:\n${out}`);
+}
 
 /** Runs `shape` over the scope aggregateScope picks (expected to be `grain`) and over the flows; returns both answers. */
 async function bothWays(filter: FlowFilter, needs: AggregateNeeds, shape: Shape, grain: 'hour' | 'record' = 'hour') {
@@ -209,6 +229,11 @@ describe('derived files are exact or absent', () => {
     const twice = await bothWays(all, {}, (sc) => buildFlowSummaryQuery(sc, ALL_VALUES), 'record');
     expect(twice.fromPicked).toEqual(twice.fromRecords);
     expect((twice.fromPicked[0] as { m_records: bigint }).m_records).toBe(BigInt(records + s.records));
+
+    // `flowql serve` says so at start, with the command that fixes it.
+    const warning = await serveStartupWarning(data);
+    expect(warning).toMatchObject({ level: 40, partitions: 2, first: `${changed.accountId}/${changed.region}/${DAY1}` });
+    expect(warning.msg).toContain(`run \`flowql derive --data ${data}\``);
 
     const d = await runRederive({ storage, threads: 1 });
     expect(d.partitionsDerived).toBe(2);
