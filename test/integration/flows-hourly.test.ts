@@ -24,6 +24,7 @@ import { buildFlowSummaryQuery } from '../../src/store/queries/flow-summary-quer
 import { buildFlowTimeSeriesQuery } from '../../src/store/queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../../src/store/queries/flow-top-n-query.ts';
 import { parquetSourceSql } from '../../src/store/queries/parquet-source-query.ts';
+import { buildInterfaceStatusQuery } from '../../src/store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
 import type { SqlQuery } from '../../src/store/sql.ts';
 import { aggregateScope } from '../../src/store/readers/aggregate-reader.ts';
@@ -116,6 +117,7 @@ describe('flows_hourly gives the answers of the flows', () => {
       { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'] },
       (s) => buildFlowBreakdownQuery(s, { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'], orderBy: 'RECORDS', values: ALL_VALUES, limit: 500 }),
     ],
+    ['interface status (OK, NODATA, SKIPDATA per interface)', {}, { dimensions: ['INTERFACE'] }, (s) => buildInterfaceStatusQuery(s, 1000)],
     ...(['HOUR', 'SIX_HOURS', 'DAY'] as const).map((interval): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
       `time series by ${interval}, one series per region`,
       {},
@@ -149,6 +151,7 @@ describe('a window cut inside an hour: hourly rows for its whole hours, records 
   ];
   const shapes: [string, AggregateNeeds, Shape][] = [
     ['summary', {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    ['interface status', { dimensions: ['INTERFACE'] }, (s) => buildInterfaceStatusQuery(s, 1000)],
     ['top-N by address pair', { dimensions: ['SRC_ADDR', 'DST_ADDR'] }, (s) => buildFlowTopNQuery(s, { by: 'ADDRESS_PAIR', metric: 'RECORDS', values: ALL_VALUES, limit: 20 })],
     [
       'hourly series per action',

@@ -52,8 +52,15 @@ const HOURLY_VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   LAST_SEEN: 'max(last_seen)',
 };
 
-const valueSql = (v: FlowValue, grain: AggregateGrain = 'record'): string =>
+/** The aggregate expression of a value over rows of `grain`. */
+export const valueSql = (v: FlowValue, grain: AggregateGrain = 'record'): string =>
   (grain === 'hour' ? HOURLY_VALUE_SQL : VALUE_SQL)[v];
+
+/** Records whose `column` is `value` (a literal written here, never input), over rows of `grain`. */
+export function recordsWhereSql(column: 'log_status', value: 'OK', grain: AggregateGrain = 'record'): string {
+  const where = `${column} = '${value}'`;
+  return grain === 'hour' ? `CAST(coalesce(sum(records) FILTER (WHERE ${where}), 0) AS BIGINT)` : `count(*) FILTER (WHERE ${where})`;
+}
 
 // Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.
 const DIMENSION_SQL: Partial<Record<FlowDimension, string>> = { DATE: 'CAST(date AS VARCHAR)' };
