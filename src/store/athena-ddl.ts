@@ -1,16 +1,20 @@
 /**
- * `CREATE EXTERNAL TABLE` for Athena (and Trino/Spark with a Hive metastore) over a warehouse's flows on S3, with
- * partition projection so new partitions are queryable at once, without `MSCK REPAIR TABLE` or a Glue crawler.
- * The columns come from STORED_COLUMNS, so the DDL follows the field table.
+ * `CREATE EXTERNAL TABLE` for Athena (and Trino/Spark with a Hive metastore) over a warehouse's flows (or their hourly
+ * sums, flows_hourly) on S3, with partition projection so new partitions are queryable at once, without
+ * `MSCK REPAIR TABLE` or a Glue crawler. The columns come from STORED_COLUMNS (HOURLY_STORED_COLUMNS), so the DDL
+ * follows the field table.
  */
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../domain/flow-schema.ts';
 import { partitionDir } from './layout.ts';
+import { HOURLY_STORED_COLUMNS } from './queries/flows-hourly-query.ts';
 
 /** What to generate the DDL for. */
 export interface AthenaDdlOptions {
   /** The warehouse root, `s3://bucket/prefix` (the same value as `flowql ingest --data`). */
   readonly location: string;
-  /** Table name, optionally `database.table`. Default `flowql_flows`. */
+  /** Which table: the flow records (default) or their hourly sums (flows_hourly, src/store/queries/flows-hourly-query.ts). */
+  readonly source?: 'flows' | 'flows_hourly';
+  /** Table name, optionally `database.table`. Default `flowql_flows` (`flowql_flows_hourly` for flows_hourly). */
   readonly table?: string;
   /** Accounts to project as an enum; absent: `injected` (every query must then name its account(s)). */
   readonly accounts?: readonly string[];
@@ -56,7 +60,7 @@ export function validateAthenaDdlOptions(opts: AthenaDdlOptions): string[] {
   if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^'"\\\s]*)?$/.test(opts.location)) {
     problems.push(`--data: expected an S3 warehouse location s3://bucket/prefix, got ${JSON.stringify(opts.location)}`);
   }
-  const table = opts.table ?? 'flowql_flows';
+  const table = tableName(opts);
   const parts = table.split('.');
   if (parts.length > 2 || !parts.every((p) => NAME.test(p))) {
     problems.push(`--table: expected [database.]table in lower case letters, digits and _, got ${JSON.stringify(table)}`);
@@ -75,6 +79,8 @@ export function validateAthenaDdlOptions(opts: AthenaDdlOptions): string[] {
   return problems;
 }
 
+const tableName = (opts: AthenaDdlOptions): string => opts.table ?? `flowql_${opts.source ?? 'flows'}`;
+
 const quoteName = (name: string) => name.split('.').map((p) => `\`${p}\``).join('.');
 
 function projection(column: string, values: readonly string[] | undefined): [string, string][] {
@@ -90,12 +96,13 @@ export function buildAthenaDdl(opts: AthenaDdlOptions): string {
   const problems = validateAthenaDdlOptions(opts);
   if (problems.length > 0) throw new Error(`cannot generate the Athena DDL:\n  ${problems.join('\n  ')}`);
   const root = opts.location.replace(/\/+$/, '');
-  const flows = `${root}/flows`;
-  const columns = STORED_COLUMNS.map((c) => `  \`${c.column}\` ${athenaType(c.type)}`);
+  const source = opts.source ?? 'flows';
+  const stored = source === 'flows' ? STORED_COLUMNS : HOURLY_STORED_COLUMNS;
+  const columns = stored.map((c) => `  \`${c.column}\` ${athenaType(c.type)}`);
   // `date` is a string partition key: the value in the path is yyyy-MM-dd, which sorts and compares correctly as text,
   // and a string key is the form AWS documents for date-typed projection.
   const partitions = PARTITION_COLUMNS.map((p) => `  \`${p.column}\` string`);
-  const template = `${root}/${partitionDir('flows', '${account_id}', '${region}', '${date}')}/`;
+  const template = `${root}/${partitionDir(source, '${account_id}', '${region}', '${date}')}/`;
   const props: [string, string][] = [
     ['projection.enabled', 'true'],
     ...projection('account_id', opts.accounts),
@@ -109,14 +116,14 @@ export function buildAthenaDdl(opts: AthenaDdlOptions): string {
     ['classification', 'parquet'],
   ];
   return [
-    `CREATE EXTERNAL TABLE IF NOT EXISTS ${quoteName(opts.table ?? 'flowql_flows')} (`,
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${quoteName(tableName(opts))} (`,
     columns.join(',\n'),
     ')',
     'PARTITIONED BY (',
     partitions.join(',\n'),
     ')',
     'STORED AS PARQUET',
-    `LOCATION '${flows}/'`,
+    `LOCATION '${root}/${source}/'`,
     'TBLPROPERTIES (',
     props.map(([k, v]) => `  '${k}' = '${v}'`).join(',\n'),
     ');',

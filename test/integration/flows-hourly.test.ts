@@ -19,14 +19,14 @@ import type { Manifest } from '../../src/store/layout.ts';
 import type { AggregateScope } from '../../src/store/queries/aggregate-expressions.ts';
 import { buildFlowBreakdownQuery } from '../../src/store/queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from '../../src/store/queries/flow-filter-query.ts';
-import type { AggregateNeeds } from '../../src/store/queries/flows-hourly-query.ts';
+import { HOURLY_STORED_COLUMNS, type AggregateNeeds } from '../../src/store/queries/flows-hourly-query.ts';
 import { buildFlowSummaryQuery } from '../../src/store/queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../../src/store/queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../../src/store/queries/flow-top-n-query.ts';
 import { parquetSourceSql } from '../../src/store/queries/parquet-source-query.ts';
 import { buildInterfaceStatusQuery } from '../../src/store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
-import type { SqlQuery } from '../../src/store/sql.ts';
+import { build, sql, type SqlQuery } from '../../src/store/sql.ts';
 import { aggregateScope } from '../../src/store/readers/aggregate-reader.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
@@ -96,6 +96,10 @@ describe('flows_hourly gives the answers of the flows', () => {
     expect(new Set(hourly.map(part))).toEqual(new Set(flows.map(part)));
     expect(flows.reduce((n, f) => n + f.rows, 0)).toBe(records);
     expect(hourly.reduce((n, f) => n + f.rows, 0)).toBeLessThan(records);
+    // The columns the Athena DDL declares (flowql athena-ddl --hourly) are the file's, in order and type.
+    const ctx = await testQueryContext(data);
+    const described = await runQuery(ctx, build('describe', sql`DESCRIBE SELECT * FROM read_parquet(${ctx.warehouse.absolutePath(hourly[0]!)}, hive_partitioning = false)`));
+    expect(described.map((r) => ({ column: r.column_name, type: r.column_type }))).toEqual(HOURLY_STORED_COLUMNS);
   });
 
   const shapes: [string, Record<string, unknown>, AggregateNeeds, Shape][] = [

@@ -15,7 +15,7 @@
  */
 import { DIMENSION_COLUMN, TIME_INTERVALS, type FlowDimension, type TimeInterval } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter, TimeRange } from '../../domain/flow-filter.ts';
-import { PARTITION_COLUMNS } from '../../domain/flow-schema.ts';
+import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
 import { join, raw, sql, type SqlFragment } from '../sql.ts';
 
@@ -29,6 +29,23 @@ export const HOURLY_KEY_COLUMNS: readonly string[] = [
 
 /** The summed columns, as the aggregate expressions of the hour grain read them. */
 export const HOURLY_MEASURES = ['records', 'packets', 'bytes', 'first_seen', 'last_seen'] as const;
+
+const storedType = (column: string): string => {
+  const c = STORED_COLUMNS.find((s) => s.column === column);
+  if (!c) throw new Error(`flows_hourly: ${column} is not a stored flows column`);
+  return c.type;
+};
+
+/** The columns of a flows_hourly file, in file order, with their DuckDB types (for the Athena DDL). */
+export const HOURLY_STORED_COLUMNS: readonly { column: string; type: string }[] = [
+  { column: 'start_time', type: 'TIMESTAMP' },
+  ...HOURLY_KEY_COLUMNS.map((column) => ({ column, type: storedType(column) })),
+  { column: 'records', type: 'BIGINT' },
+  { column: 'packets', type: 'BIGINT' },
+  { column: 'bytes', type: 'BIGINT' },
+  { column: 'first_seen', type: 'TIMESTAMP' },
+  { column: 'last_seen', type: 'TIMESTAMP' },
+];
 
 /**
  * The rows of `flows_hourly` for one UTC day, from the flows files of `files` (read with their hive columns).

@@ -117,6 +117,21 @@ describe('buildAthenaDdl', () => {
   });
 });
 
+describe('buildAthenaDdl for flows_hourly', () => {
+  const ddl = buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly' });
+
+  it('declares the hour, the key columns and the sums, over <root>/flows_hourly, as flowql_flows_hourly', () => {
+    const cols = columns(ddl);
+    expect(cols.slice(0, 2)).toEqual([['start_time', 'timestamp'], ['srcaddr', 'string']]);
+    expect(cols.slice(-5)).toEqual([['records', 'bigint'], ['packets', 'bigint'], ['bytes', 'bigint'], ['first_seen', 'timestamp'], ['last_seen', 'timestamp']]);
+    expect(new Map(cols).get('dstport')).toBe('int');
+    expect(cols.some(([n]) => n === 'srcport' || n === 'tcp_flags' || n === 'end_time')).toBe(false);
+    expect(ddl.startsWith('CREATE EXTERNAL TABLE IF NOT EXISTS `flowql_flows_hourly` (\n')).toBe(true);
+    expect(ddl).toContain("LOCATION 's3://lake/wh/flows_hourly/'");
+    expect(props(ddl).get('storage.location.template')).toBe('s3://lake/wh/flows_hourly/account_id=${account_id}/region=${region}/date=${date}/');
+  });
+});
+
 describe('flowql athena-ddl', () => {
   it('prints the DDL for the given warehouse and fails with the problems on bad input', async () => {
     const ok = await run(process.execPath, [
@@ -125,6 +140,8 @@ describe('flowql athena-ddl', () => {
     expect(ok.stdout).toBe(
       buildAthenaDdl({ location: 's3://lake/wh', accounts: ['123456789012'], regions: ['us-east-1', 'eu-west-1'] }),
     );
+    const hourly = await run(process.execPath, ['bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--hourly', '--table', 'net.hourly']);
+    expect(hourly.stdout).toBe(buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly', table: 'net.hourly' }));
     const bad = await run(process.execPath, ['bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--from', '2024-1-1']).catch(
       (e: { code: number; stderr: string }) => e,
     );
