@@ -119,19 +119,21 @@ export async function runBound(connection: Connection, query: SqlQuery) {
 }
 
 /**
- * Runs `work` on a fresh connection within the request's time budget: the connection is interrupted when the budget
- * runs out. Logs one line under `name` (`query` with `work`'s `logged` fields, `query interrupted` or `query failed`)
- * and turns an interruption into a QueryTimeoutError and any other failure into an error naming the statement.
+ * Runs `work` on a fresh connection (of `db`, the request's instance by default) within the request's time budget:
+ * the connection is interrupted when the budget runs out. Logs one line under `name` (`query` with `work`'s `logged`
+ * fields, `query interrupted` or `query failed`) and turns an interruption into a QueryTimeoutError and any other
+ * failure into an error naming the statement.
  */
 export async function withStatementBudget<T>(
   ctx: QueryContext,
   name: string,
   work: (connection: Connection) => Promise<{ value: T; logged: object }>,
+  db: DuckDBInstance = ctx.db,
 ): Promise<T> {
   const started = performance.now();
   const budgetMs = Math.max(0, ctx.deadline - Date.now());
   if (budgetMs === 0) throw new QueryTimeoutError(name, 0);
-  const connection = await ctx.db.connect();
+  const connection = await db.connect();
   let interrupted = false;
   const timer = setTimeout(() => {
     interrupted = true;
@@ -147,6 +149,7 @@ export async function withStatementBudget<T>(
       ctx.log.warn({ statement: name, ms, budgetMs }, 'query interrupted');
       throw new QueryTimeoutError(name, budgetMs);
     }
+    if (err instanceof QueryTimeoutError) throw err; // a nested budget (on another instance) ran out first
     ctx.log.warn({ statement: name, ms, err: (err as Error).message }, 'query failed');
     throw new Error(`query ${name} failed: ${(err as Error).message}`, { cause: err });
   } finally {
