@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Manifest } from '../store/layout.ts';
 import { finishCommit, ingestTotals, liveFiles, recordCommit, unfinishedCommits, type CommitPlan, type UnfinishedCommit } from './ledger.ts';
+import { openIngestEngine, type EngineOptions, type IngestEngine } from './ingest-engine.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
 /** Points where `--debug-pause-after-stage` can stop a run (internal: the crash tests kill the process there). */
@@ -94,4 +95,22 @@ export async function recover(c: DuckDBConnection, storage: WarehouseStorage): P
     await writeManifestFromLedger(c, storage);
   }
   return { rolledForward: pending.length, stagedRemoved, orphansRemoved };
+}
+
+/**
+ * Opens the warehouse's ingest engine, completes or rolls back whatever a killed run left (recover), runs `work`, and
+ * closes the engine: the frame of every job that commits to a warehouse besides ingest (compact, derive).
+ */
+export async function withRecoveredEngine<T>(
+  storage: WarehouseStorage,
+  opts: EngineOptions,
+  work: (engine: IngestEngine) => Promise<T>,
+): Promise<T> {
+  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
+  try {
+    await recover(engine.main, storage);
+    return await work(engine);
+  } finally {
+    engine.close();
+  }
 }

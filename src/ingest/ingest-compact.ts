@@ -3,8 +3,8 @@
  * is its own commit through the same protocol as ingest (new file published and old files retired by one manifest
  * swap), so a reader sees either the old files or the merged one, never both and never neither.
  */
-import { commit, recover, type StageHook } from './ingest-commit.ts';
-import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
+import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
+import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
 import { rewriteFiles } from './parquet-writer.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -35,11 +35,9 @@ export interface CompactSummary {
 export async function runCompact(opts: CompactOptions): Promise<CompactSummary> {
   const started = Date.now();
   const { storage } = opts;
-  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
-  const c = engine.main;
-  try {
-    await recover(c, storage);
-    // Only flows files: derived tables (handshakes/, edges/) are rebuilt by their own step, not merged here.
+  return withRecoveredEngine(storage, opts, async (engine) => {
+    const c = engine.main;
+    // Only flows files: merging does not change a record, so the derived files stay exact (one file per partition).
     const files = (await liveFiles(c)).filter((f) => f.path.startsWith('flows/'));
     const groups = new Map<string, typeof files>();
     for (const f of files) {
@@ -47,7 +45,14 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       groups.set(k, [...(groups.get(k) ?? []), f]);
     }
     let { commitId } = await nextIds(c);
-    const s = { partitions: 0, filesBefore: files.length, filesAfter: files.length, bytesBefore: 0, bytesAfter: 0, rows: 0 };
+    const s = {
+      partitions: 0,
+      filesBefore: files.length,
+      filesAfter: files.length,
+      bytesBefore: 0,
+      bytesAfter: 0,
+      rows: 0,
+    };
     for (const f of files) s.bytesBefore += f.bytes;
     s.bytesAfter = s.bytesBefore;
     for (const group of groups.values()) {
@@ -58,15 +63,32 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       const merged = await rewriteFiles(c, storage.stagingDir, first, inputs);
       const rowsBefore = group.reduce((a, f) => a + f.rows, 0);
       if (!merged || merged.rows !== rowsBefore) {
-        throw new Error(`compact ${first.accountId}/${first.region}/${first.date}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`);
+        throw new Error(
+          `compact ${first.accountId}/${first.region}/${first.date}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`,
+        );
       }
-      await commit(c, storage, { commitId: commitId++, kind: 'compact', sources: [], superseded: [], rejects: [], added: [merged], retired: group.map((f) => f.path) }, opts.stageHook ?? (async () => {}));
+      await commit(
+        c,
+        storage,
+        {
+          commitId: commitId++,
+          kind: 'compact',
+          sources: [],
+          superseded: [],
+          rejects: [],
+          added: [merged],
+          retired: group.map((f) => f.path),
+        },
+        opts.stageHook ?? (async () => {}),
+      );
       for (const step of opts.postCommit ?? []) await step({ partitions: [first], storage });
       s.partitions++;
       s.filesAfter -= group.length - 1;
       s.bytesAfter += merged.bytes - group.reduce((a, f) => a + f.bytes, 0);
       s.rows += merged.rows;
-      opts.onLog?.(`compacted ${first.accountId}/${first.region}/${first.date}: ${group.length} files -> 1 (${merged.rows} rows)`);
+      opts.onLog?.(
+        `compacted ${first.accountId}/${first.region}/${first.date}: ${group.length} files -> 1 (${merged.rows} rows)`,
+      );
     }
     return {
       partitionsCompacted: s.partitions,
@@ -77,7 +99,5 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       rows: s.rows,
       elapsedMs: Date.now() - started,
     };
-  } finally {
-    engine.close();
-  }
+  });
 }

@@ -8,8 +8,8 @@
  */
 import { deriveTables, replacedDerivedFiles, type PartitionKey } from '../analytics/derive-tables.ts';
 import { partitionKey, underivedPartitions } from '../store/layout.ts';
-import { commit, recover, type StageHook } from './ingest-commit.ts';
-import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
+import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
+import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
@@ -35,16 +35,15 @@ export interface RederiveSummary {
 export async function runRederive(opts: RederiveOptions): Promise<RederiveSummary> {
   const started = Date.now();
   const { storage } = opts;
-  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
-  const c = engine.main;
-  try {
-    await recover(c, storage);
+  return withRecoveredEngine(storage, opts, async (engine) => {
+    const c = engine.main;
     const live = await liveFiles(c);
     const flows = live.filter((f) => f.table === 'flows');
     const wanted = new Set(opts.all ? flows.map(partitionKey) : underivedPartitions(live));
     const targets = new Map<string, PartitionKey>();
     for (const f of flows) if (wanted.has(partitionKey(f))) targets.set(partitionKey(f), f);
-    if (targets.size === 0) return { partitionsDerived: 0, filesWritten: 0, filesRetired: 0, elapsedMs: Date.now() - started };
+    if (targets.size === 0)
+      return { partitionsDerived: 0, filesWritten: 0, filesRetired: 0, elapsedMs: Date.now() - started };
     opts.onLog?.(`deriving ${targets.size} partition(s) and their neighbouring days`);
     const result = await deriveTables({
       db: engine.instance,
@@ -57,10 +56,18 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     const added = result.files.map((f) => ({ ...f, stagedPath: f.stagedPath!, sources: [] }));
     const retired = replacedDerivedFiles(live, result).map((f) => f.path);
     const { commitId } = await nextIds(c);
-    await commit(c, storage, { commitId, kind: 'derive', sources: [], superseded: [], rejects: [], added, retired }, opts.stageHook ?? (async () => {}));
+    await commit(
+      c,
+      storage,
+      { commitId, kind: 'derive', sources: [], superseded: [], rejects: [], added, retired },
+      opts.stageHook ?? (async () => {}),
+    );
     opts.onLog?.(`committed ${added.length} derived file(s), retired ${retired.length}`);
-    return { partitionsDerived: targets.size, filesWritten: added.length, filesRetired: retired.length, elapsedMs: Date.now() - started };
-  } finally {
-    engine.close();
-  }
+    return {
+      partitionsDerived: targets.size,
+      filesWritten: added.length,
+      filesRetired: retired.length,
+      elapsedMs: Date.now() - started,
+    };
+  });
 }
