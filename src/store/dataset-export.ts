@@ -32,7 +32,7 @@ import { buildFlowSummaryQuery } from './queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from './queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from './queries/flow-top-n-query.ts';
 import { openApiDatabase } from './duckdb.ts';
-import { runBound, withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
+import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
 import { aggregateScope } from './readers/aggregate-reader.ts';
 import type { SqlQuery } from './sql.ts';
 
@@ -149,13 +149,26 @@ export const FLOW_EXPORT_RUN_ROWS: Readonly<Record<DatasetFormat, number>> = { c
  */
 const MAX_RUNS = 200;
 
+// Result columns by statement shape (text and parameter types): a shape's columns never change, and every download
+// of the same question with other values (another window, another account) has the same shape. Bounded: the shapes
+// are the builders' (datasets x options), a few hundred at most.
+const describedShapes = new Map<string, DatasetColumn[]>();
+const MAX_DESCRIBED_SHAPES = 512;
+
 /**
  * The result columns (names and types) of `inner`, which decide each column's format in the file. A prepared
- * statement with untyped parameters does not know them yet, so the bound statement runs with LIMIT 0.
+ * statement with untyped parameters does not know them yet, so the bound statement runs with LIMIT 0, once per
+ * statement shape (under load every statement waits its turn in DuckDB's queue: one less is one wait less).
  */
 async function describeColumns(connection: Connection, inner: SqlQuery): Promise<DatasetColumn[]> {
+  const shape = `${inner.text}\u0000${inner.params.map((p) => bind(p)[1].toString()).join(',')}`;
+  const known = describedShapes.get(shape);
+  if (known) return known;
   const described = await runBound(connection, { ...inner, text: `SELECT * FROM (${inner.text}) AS described LIMIT 0` });
-  return described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
+  const columns = described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
+  if (describedShapes.size >= MAX_DESCRIBED_SHAPES) describedShapes.delete(describedShapes.keys().next().value!);
+  describedShapes.set(shape, columns);
+  return columns;
 }
 
 /**
