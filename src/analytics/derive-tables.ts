@@ -6,8 +6,8 @@
  * Exactness with late files: pairing and direction cross midnight (a SYN at 23:59:50 is answered after 00:00, a
  * handshake decides the direction of the next day's records), so a change to day D re-derives D-1, D and D+1, and
  * each derived day D is computed from the flows of D-1..D+1 but keeps only rows dated D (flows_hourly reads day D
- * alone, but is re-derived with its neighbours all the same: one rule for every derived table). Each derived partition is
- * written as one new file; the caller commits it to the manifest and drops the partition's previous derived files
+ * alone, but is re-derived with its neighbours all the same: one rule for every derived table, and it costs about a
+ * twentieth of the edges). Each derived partition is written as one new file; the caller commits it to the manifest and drops the partition's previous derived files
  * (`replaces`), in the same manifest swap as the flows, so a reader never sees a partition twice.
  */
 import { randomUUID } from 'node:crypto';

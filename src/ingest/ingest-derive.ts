@@ -10,7 +10,7 @@ import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { affectedPartitions, deriveTables, replacedDerivedFiles } from '../analytics/derive-tables.ts';
-import type { ManifestFile } from '../store/layout.ts';
+import { partitionKey, type ManifestFile } from '../store/layout.ts';
 import { liveFiles } from './ledger.ts';
 import type { StagedFile } from './parquet-writer.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -20,8 +20,6 @@ export interface DerivedChanges {
   readonly added: StagedFile[];
   readonly retired: string[];
 }
-
-const key = (p: { accountId: string; region: string; date: string }) => `${p.accountId}/${p.region}/${p.date}`;
 
 /** The live files, the flows files after a commit, and the partitions whose flows it changes. */
 async function commitPartitions(c: DuckDBConnection, staged: readonly StagedFile[], retired: readonly string[]) {
@@ -33,7 +31,7 @@ async function commitPartitions(c: DuckDBConnection, staged: readonly StagedFile
     ...staged.map((f) => ({ path: f.path, table: 'flows' as const, accountId: f.accountId, region: f.region, date: f.date, rows: f.rows, bytes: f.bytes })),
   ];
   const touched = new Map<string, ManifestFile>();
-  for (const f of [...flowsAfter.filter((f) => stagedPaths.has(f.path)), ...live.filter((f) => gone.has(f.path))]) touched.set(key(f), f);
+  for (const f of [...flowsAfter.filter((f) => stagedPaths.has(f.path)), ...live.filter((f) => gone.has(f.path))]) touched.set(partitionKey(f), f);
   return { live, flowsAfter, touched: [...touched.values()] };
 }
 

@@ -203,8 +203,8 @@ async function writeWhole(connection: Connection, query: SqlQuery, limit: number
 
 /**
  * The flows dataset. A selection larger than one run is cut into runs of about `runRows` rows by start_time
- * (datasetFlowRunsQuery; larger runs when `limit` would need more than MAX_RUNS), each sorted on its own, so no step holds more than one run however many rows are asked
- * for. (One ordered COPY of the whole selection is no answer: with more than one thread DuckDB buffers what the
+ * (datasetFlowRunsQuery; larger runs when `limit` would need more than MAX_RUNS), each sorted on its own, so no step
+ * holds more than one run however many rows are asked for. (One ordered COPY of the whole selection is no answer: with more than one thread DuckDB buffers what the
  * faster thread wrote ahead, measured at +300 MB for a 1M-row CSV and +1.3 GB for JSON, growing with the file.)
  * - CSV: one file per run, the header in the first only; the files are sent one after another.
  * - JSON: one newline-delimited file per run, joined into one array while sent (export-file-stream.ts).

@@ -1,5 +1,5 @@
-// The ingester derives handshakes/, edges/ and flows_hourly/ inside each commit (src/ingest/ingest-derive.ts): same ledger
-// transaction, same manifest swap, previous derived files of re-derived partitions retired and deleted.
+// The ingester derives handshakes/, edges/ and flows_hourly/ inside each commit (src/ingest/ingest-derive.ts): same
+// ledger transaction, same manifest swap, previous derived files of re-derived partitions retired and deleted.
 // Fixture: AWS's TCP flag sequence example (test/fixtures/aws/tcp-flag-sequence.log), one interface eni-1235b8ca...
 // (10.0.0.62, instance i-01234567890123456) talking to 52.213.180.42 on port 5001:
 //   2019-08-26: 43416 (2 / 18) and 43418 (2 / 18, then FIN both ways) -> 2 ESTABLISHED handshakes;
