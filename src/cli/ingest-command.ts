@@ -34,7 +34,7 @@ export function registerIngestCommand(program: Command): void {
     .option('--memory-limit <size>', "DuckDB memory_limit (default '1GB')")
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
-    .option('--no-derive', 'skip deriving the handshakes/ and edges/ tables (the API then pairs raw records, slowly)')
+    .option('--no-derive', 'skip deriving the handshakes/, edges/ and flows_hourly/ tables of changed partitions (their stale files are retired; the API then reads raw records, slowly, until `flowql derive`)')
     .option('--watch', 'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)')
     .option('--interval <seconds>', 'pause between --watch runs, from start to start (default 300)', positiveSeconds, 300)
     .option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest')

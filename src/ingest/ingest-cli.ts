@@ -22,7 +22,7 @@ export interface IngestCliOptions {
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle?: boolean;
   readonly debugPauseAfterStage?: string;
-  /** false with --no-derive: skip deriving the handshakes/ and edges/ tables. */
+  /** false with --no-derive: skip deriving the derived tables (see IngestOptions.derive). */
   readonly derive?: boolean;
 }
 
