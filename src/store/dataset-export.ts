@@ -245,7 +245,8 @@ async function writeFlows(
   }
   if (format !== 'parquet') return { files: runFiles, rows, joined: format === 'json' ? 'json-array' : 'concatenated' };
   scratch.push(target);
-  const single = await singleThreadInstance(ctx.db, dirname(target));
+  const memoryLimit = async () => String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
+  const single = await singleThreadInstance(ctx.db, dirname(target), memoryLimit);
   await withStatementBudget(
     ctx,
     'datasets.flows.parquet.join',
@@ -262,14 +263,14 @@ const singleThreadInstances = new WeakMap<DuckDBInstance, Map<string, Promise<Du
  * A DuckDB instance with one thread, locked down to the export directory, for joining Parquet runs into one file. With
  * two threads the order-preserving COPY buffers what the faster thread read ahead: measured on 1M rows (20 runs),
  * +747 MiB with 2 threads and +92 MiB with 1, for 15% more time. DuckDB sets threads per instance, not per
- * connection, hence an instance of its own.
+ * connection, hence an instance of its own, with the API instance's memory limit (`memoryLimit`, asked on first use).
  */
-function singleThreadInstance(db: DuckDBInstance, exportDir: string): Promise<DuckDBInstance> {
+function singleThreadInstance(db: DuckDBInstance, exportDir: string, memoryLimit: () => Promise<string>): Promise<DuckDBInstance> {
   let byDir = singleThreadInstances.get(db);
   if (!byDir) singleThreadInstances.set(db, (byDir = new Map()));
   let instance = byDir.get(exportDir);
   if (!instance) {
-    instance = openApiDatabase({ warehouseRoot: exportDir, threads: 1 });
+    instance = memoryLimit().then((limit) => openApiDatabase({ warehouseRoot: exportDir, threads: 1, memoryLimit: limit }));
     instance.catch(() => byDir.delete(exportDir)); // a failed open is retried by the next download
     byDir.set(exportDir, instance);
   }
