@@ -25,6 +25,9 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName, string>> = {
   flows_hourly: 'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
 };
 
+const ROWS_DESCRIPTION =
+  'Rows of the table: flow records for FLOWS; for a derived table its own rows (handshakes, edge-hours, hourly groups).';
+
 /** Warehouse tables. */
 export const DatasetTableEnum = builder.enumType('DatasetTable', {
   description: 'A table of the warehouse: flow records, or a table derived from them.',
@@ -44,7 +47,7 @@ const DatasetRef = builder.objectRef<DatasetInfo>('Dataset').implement({
     lastDate: t.string({ description: 'Newest UTC date with data (YYYY-MM-DD).', resolve: (d) => d.lastDate }),
     partitionCount: t.int({ resolve: (d) => d.partitions }),
     files: t.int({ resolve: (d) => d.files }),
-    records: t.field({ type: 'BigInt', resolve: (d) => BigInt(d.records) }),
+    records: t.field({ type: 'BigInt', description: ROWS_DESCRIPTION, resolve: (d) => BigInt(d.records) }),
     bytes: t.field({ type: 'BigInt', description: 'Bytes of Parquet on disk.', resolve: (d) => BigInt(d.bytes) }),
   }),
 });
@@ -57,7 +60,7 @@ const PartitionRef = builder.objectRef<PartitionInfo>('Partition').implement({
     region: t.exposeString('region'),
     date: t.exposeString('date', { description: 'YYYY-MM-DD (UTC).' }),
     files: t.exposeInt('files'),
-    records: t.field({ type: 'BigInt', resolve: (p) => BigInt(p.records) }),
+    records: t.field({ type: 'BigInt', description: ROWS_DESCRIPTION, resolve: (p) => BigInt(p.records) }),
     bytes: t.field({ type: 'BigInt', description: 'Bytes of Parquet on disk.', resolve: (p) => BigInt(p.bytes) }),
   }),
 });
