@@ -171,10 +171,7 @@ async function describeColumns(connection: Connection, inner: SqlQuery): Promise
   return columns;
 }
 
-/**
- * COPYs `inner` (cut at `limit` rows unless null) into `target` as `format`; returns the row count DuckDB reports.
- * `columns`: inner's, when already known (every run of an export has the same).
- */
+/** COPYs `inner` (cut at `limit` rows unless null) into `target` as `format`; returns the row count DuckDB reports. */
 async function copyToFile(
   connection: Connection,
   inner: SqlQuery,
@@ -182,9 +179,8 @@ async function copyToFile(
   target: string,
   limit: number | null,
   piece: CopyPiece = {},
-  columns?: readonly DatasetColumn[],
 ): Promise<number> {
-  const result = await runBound(connection, datasetCopyQuery(inner, columns ?? (await describeColumns(connection, inner)), format, target, limit, piece));
+  const result = await runBound(connection, datasetCopyQuery(inner, await describeColumns(connection, inner), format, target, limit, piece));
   return Number(result.getRows()[0]?.[0] ?? 0);
 }
 
@@ -233,15 +229,13 @@ async function writeFlows(
   if (runs.length <= 1) return writeWhole(connection, datasetFlowsQuery({ files, where: scope.where, limit: req.limit }), req.limit, format, target, scratch);
   const runFiles: string[] = [];
   let rows = 0;
-  let columns: DatasetColumn[] | undefined;
   for (const [i, run] of runs.entries()) {
     const file = `${target}.run-${i}`;
     scratch.push(file);
     runFiles.push(file);
     const cut = run.firstRow + run.rows > req.limit ? req.limit - run.firstRow : null;
     const query = datasetFlowsRunQuery({ files, where: scope.where, startUs: run.startUs, endUs: runs[i + 1]?.startUs ?? null, limit: cut });
-    columns ??= await describeColumns(connection, query);
-    rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false }, columns);
+    rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false });
   }
   if (format !== 'parquet') return { files: runFiles, rows, joined: format === 'json' ? 'json-array' : 'concatenated' };
   scratch.push(target);

@@ -56,10 +56,11 @@ const HOURLY_VALUE_SQL: Readonly<Record<FlowValue, string>> = {
 export const valueSql = (v: FlowValue, grain: AggregateGrain = 'record'): string =>
   (grain === 'hour' ? HOURLY_VALUE_SQL : VALUE_SQL)[v];
 
-/** Records whose `column` is `value` (a literal written here, never input), over rows of `grain`. */
-export function recordsWhereSql(column: 'log_status', value: 'OK', grain: AggregateGrain = 'record'): string {
-  const where = `${column} = '${value}'`;
-  return grain === 'hour' ? `CAST(coalesce(sum(records) FILTER (WHERE ${where}), 0) AS BIGINT)` : `count(*) FILTER (WHERE ${where})`;
+/** Records logged normally (`log_status` OK; not a FlowValue, only interface status shows it), over rows of `grain`. */
+export function okRecordsSql(grain: AggregateGrain = 'record'): string {
+  return grain === 'hour'
+    ? "CAST(coalesce(sum(records) FILTER (WHERE log_status = 'OK'), 0) AS BIGINT)"
+    : "count(*) FILTER (WHERE log_status = 'OK')";
 }
 
 // Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.

@@ -18,14 +18,7 @@ const SELECT = raw(DATASET_FLOW_COLUMNS.map((c) => (c === 'end' ? '"end"' : c)).
 
 /** Rows of `files` matching `where` (from flowFilterSql), oldest first, at most `limit`. */
 export function datasetFlowsQuery(input: { files: readonly string[]; where: SqlFragment; limit: number }): SqlQuery {
-  return build(
-    'datasets.flows',
-    sql`SELECT ${SELECT}
-FROM ${parquetSourceSql(input.files)}
-WHERE ${input.where}
-ORDER BY start_time, flow_id
-LIMIT ${input.limit}`,
-  );
+  return datasetFlowsRunQuery({ ...input, startUs: null, endUs: null });
 }
 
 /** One run of a large flows export: the rows from `startUs` (inclusive) to the next run's start (exclusive). */
@@ -65,16 +58,19 @@ ORDER BY start_us`,
 }
 
 /**
- * One run of the flows dataset: rows with start_time from `start` (inclusive) to `end` (exclusive; null: no upper
- * bound) in (start_time, flow_id) order, cut at `limit` rows when the export's row limit falls inside the run.
+ * One run of the flows dataset: rows with start_time from `start` (inclusive; null: no lower bound) to `end`
+ * (exclusive; null: no upper bound) in (start_time, flow_id) order, cut at `limit` rows when the export's row limit
+ * falls inside the run.
  */
 export function datasetFlowsRunQuery(input: {
   files: readonly string[];
   where: SqlFragment;
-  startUs: bigint;
+  startUs: bigint | null;
   endUs: bigint | null;
   limit: number | null;
 }): SqlQuery {
+  const lower = input.startUs === null ? raw('') : sql`
+  AND start_time >= make_timestamp(${input.startUs})`;
   const upper = input.endUs === null ? raw('') : sql` AND start_time < make_timestamp(${input.endUs})`;
   const limit = input.limit === null ? raw('') : sql`
 LIMIT ${input.limit}`;
@@ -82,8 +78,7 @@ LIMIT ${input.limit}`;
     'datasets.flows',
     sql`SELECT ${SELECT}
 FROM ${parquetSourceSql(input.files)}
-WHERE ${input.where}
-  AND start_time >= make_timestamp(${input.startUs})${upper}
+WHERE ${input.where}${lower}${upper}
 ORDER BY start_time, flow_id${limit}`,
   );
 }

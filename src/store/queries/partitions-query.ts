@@ -4,7 +4,7 @@
  * The partition list itself comes from the manifest (src/store/readers/partition-reader.ts), not from SQL.
  */
 import { build, raw, sql, type SqlQuery } from '../sql.ts';
-import { type AggregateScope, recordsWhereSql, valueSql } from './aggregate-expressions.ts';
+import { type AggregateScope, okRecordsSql, valueSql } from './aggregate-expressions.ts';
 
 /** Interfaces with the most SKIPDATA then NODATA records first; `limit + 1` rows to detect truncation. */
 export function buildInterfaceStatusQuery(scope: AggregateScope, limit: number): SqlQuery {
@@ -12,7 +12,7 @@ export function buildInterfaceStatusQuery(scope: AggregateScope, limit: number):
   const values = raw(
     [
       `${valueSql('RECORDS', g)} AS records`,
-      `${recordsWhereSql('log_status', 'OK', g)} AS ok_records`,
+      `${okRecordsSql(g)} AS ok_records`,
       `${valueSql('NODATA_RECORDS', g)} AS nodata_records`,
       `${valueSql('SKIPDATA_RECORDS', g)} AS skipdata_records`,
       `${valueSql('FIRST_SEEN', g)} AS first_seen`,
