@@ -6,7 +6,8 @@
  * - Time: a record matches when `from <= start_time < to` (half-open, UTC). Partitions are pruned by the UTC dates
  *   the window touches. Omitted window: the 24 hours ending at `latestDataEnd` (the end of the newest UTC day in the
  *   warehouse) or at `now` on an empty warehouse; with only `from`, it ends at `now`; with only `to`, it starts 24 hours
- *   earlier. The window may not exceed `maxRangeMs` (31 days by default).
+ *   earlier. Relative windows: `last` (an ISO-8601 duration) ends at `to` or now; `latestDay` is the newest UTC day
+ *   with data (the current UTC day on an empty warehouse). The window may not exceed `maxRangeMs` (31 days by default).
  * - Lists are ORed within a field and fields are ANDed. `addr`/`port` match either side of the flow.
  * - Negations (`not...`) keep records whose value is null (a NODATA record has no address, so it is "not in" a CIDR).
  */
@@ -14,6 +15,7 @@ import { ADDRESS_BLOCK_EXPECTED, parseAddressBlock, type AddressBlock } from './
 import { TCP_FLAGS } from './fields.ts';
 import { assertAccountsAllowed } from './forbidden-error.ts';
 import { InputError } from './input-error.ts';
+import { ISO_DURATION_EXPECTED, parseIsoDuration } from './iso-duration.ts';
 import type { TcpFlagName } from './tcp-flags.ts';
 
 /** Record actions. */
@@ -205,23 +207,64 @@ function time(v: unknown, p: string): Date | null {
   return d;
 }
 
+const DAY = 24 * HOUR;
+
+/** `[end - length, end)`, with `end` the start of the UTC day after `t` unless `t` already is a day boundary. */
+function dayEndingAt(t: Date): TimeRange {
+  const end = Math.ceil(t.getTime() / DAY) * DAY;
+  return { from: new Date(end - DAY), to: new Date(end) };
+}
+
+/**
+ * The window of `{ from, to, last, latestDay }`. Absolute (`from`/`to`) or relative: `last` is a fixed-length ISO-8601
+ * duration ending at `to` or now, so a saved query keeps meaning "the last 24 hours"; `latestDay` is the newest UTC
+ * day with data, so an example answers on any warehouse whatever today's date is.
+ */
 function timeRange(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
-  if (raw !== undefined && raw !== null && typeof raw !== 'object') throw new InputError(p, 'an object { from, to }', raw);
-  const r = (raw ?? {}) as { from?: unknown; to?: unknown };
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new InputError(p, 'an object { from, to, last, latestDay }', raw);
+  }
+  const r = (raw ?? {}) as { from?: unknown; to?: unknown; last?: unknown; latestDay?: unknown };
   const now = o.now ?? new Date();
-  const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
   const givenFrom = time(r.from, `${p}.from`);
   const givenTo = time(r.to, `${p}.to`);
-  const to = givenTo ?? (givenFrom ? now : (o.latestDataEnd ?? now));
-  const from = givenFrom ?? new Date(to.getTime() - DEFAULT_WINDOW_MS);
+  const last = duration(r.last, `${p}.last`);
+  const latestDay = r.latestDay ?? null;
+  if (latestDay !== null && typeof latestDay !== 'boolean') throw new InputError(`${p}.latestDay`, 'true or false', latestDay);
+  let range: TimeRange;
+  if (latestDay) {
+    const other = givenFrom ? 'from' : givenTo ? 'to' : last !== null ? 'last' : null;
+    if (other) throw new InputError(`${p}.${other}`, 'no from, to or last with latestDay: true (it is a whole day)');
+    range = dayEndingAt(o.latestDataEnd ?? now);
+  } else if (last !== null) {
+    if (givenFrom) throw new InputError(`${p}.from`, 'no from with last (the window is `last` before `to`, or before now)');
+    const to = givenTo ?? now;
+    range = { from: new Date(to.getTime() - last), to };
+  } else {
+    const to = givenTo ?? (givenFrom ? now : (o.latestDataEnd ?? now));
+    range = { from: givenFrom ?? new Date(to.getTime() - DEFAULT_WINDOW_MS), to };
+  }
+  const { from, to } = range;
   if (from.getTime() >= to.getTime()) {
     throw new InputError(p, `from before to`, `from ${from.toISOString()}, to ${to.toISOString()}`);
   }
+  const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
   if (to.getTime() - from.getTime() > maxRangeMs) {
-    const days = (maxRangeMs / (24 * HOUR)).toFixed(maxRangeMs % (24 * HOUR) === 0 ? 0 : 2);
-    throw new InputError(p, `a window of at most ${days} days`, `${from.toISOString()} to ${to.toISOString()}`);
+    const days = (maxRangeMs / DAY).toFixed(maxRangeMs % DAY === 0 ? 0 : 2);
+    throw new InputError(
+      p,
+      `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`,
+      `${from.toISOString()} to ${to.toISOString()}`,
+    );
   }
-  return { from, to };
+  return range;
+}
+
+function duration(v: unknown, p: string): number | null {
+  if (v === undefined || v === null) return null;
+  const ms = typeof v === 'string' ? parseIsoDuration(v) : null;
+  if (ms === null) throw new InputError(p, ISO_DURATION_EXPECTED, v);
+  return ms;
 }
 
 const KNOWN_FIELDS = new Set([

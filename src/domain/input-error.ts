@@ -3,6 +3,13 @@
  * it into a `BAD_USER_INPUT` error; it is raised before any SQL runs.
  */
 
+/** Longest echo of a caller's value in a message: a 2 MB argument must not come back as a 2 MB error. */
+export const MAX_ECHO_CHARS = 200;
+
+function excerpt(text: string): string {
+  return text.length <= MAX_ECHO_CHARS ? text : `${text.slice(0, MAX_ECHO_CHARS)}... (${text.length} characters)`;
+}
+
 /** Invalid caller input at `argument` (a path such as `filter.srcAddr[0]`). */
 export class InputError extends Error {
   /** Path of the offending argument: `filter.timeRange.from`, `first`, `filter.srcPort[1].to`. */
@@ -11,7 +18,7 @@ export class InputError extends Error {
   readonly expected: string;
 
   constructor(argument: string, expected: string, found?: unknown) {
-    const shown = found === undefined ? '' : `, found ${JSON.stringify(found) ?? String(found)}`;
+    const shown = found === undefined ? '' : `, found ${excerpt(JSON.stringify(found) ?? String(found))}`;
     super(`Invalid ${argument}: expected ${expected}${shown}`);
     this.name = 'InputError';
     this.argument = argument;

@@ -105,6 +105,18 @@ function enumList<T extends string>(params: URLSearchParams, name: string, allow
   });
 }
 
+/** The window's parameters, as in GraphQL's `TimeRangeInput`. */
+const TIME_PARAMS = ['from', 'to', 'last', 'latestDay'] as const;
+
+/** A boolean parameter: `true`/`false` (`1`/`0`, or present without a value, as in `?latestDay`). */
+function flag(params: URLSearchParams, name: string): boolean | null {
+  if (!params.has(name)) return null;
+  const v = single(params, name) ?? '';
+  if (v === '' || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new InputError(name, 'true or false', v);
+}
+
 function count(params: URLSearchParams, name: string, fallback: number, max: number): number {
   const v = single(params, name);
   if (v === null) return Math.min(fallback, max);
@@ -119,7 +131,8 @@ function asParameterError(err: unknown, byField: ReadonlyMap<string, string>): u
   if (!(err instanceof InputError) && !(err instanceof ForbiddenError)) return err;
   const m = /^filter\.(\w+)(.*)$/.exec(err.argument);
   if (!m) return err;
-  const param = m[1] === 'timeRange' ? (/^\.(from|to)/.exec(m[2]!)?.[1] ?? 'from') : (byField.get(m[1]!) ?? m[1]!);
+  const param =
+    m[1] === 'timeRange' ? (/^\.(from|to|last|latestDay)/.exec(m[2]!)?.[1] ?? 'from') : (byField.get(m[1]!) ?? m[1]!);
   if (err instanceof ForbiddenError) return new ForbiddenError(param, err.accountId);
   const renamed = new InputError(param, err.expected);
   renamed.message = err.message.replace(`Invalid ${err.argument}:`, `Invalid ${param}:`);
@@ -137,9 +150,13 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
     input[spec.field] = [...((input[spec.field] as unknown[] | undefined) ?? []), ...parsed];
     byField.set(spec.field, param);
   }
-  const from = single(params, 'from');
-  const to = single(params, 'to');
-  if (from !== null || to !== null) input.timeRange = { from, to };
+  const window = {
+    from: single(params, 'from'),
+    to: single(params, 'to'),
+    last: single(params, 'last'),
+    latestDay: flag(params, 'latestDay'),
+  };
+  if (Object.values(window).some((v) => v !== null)) input.timeRange = window;
   try {
     return validateFlowFilter(input, { ...options, argument: 'filter' });
   } catch (err) {
@@ -149,7 +166,7 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
 
 /** Validates the parameters of `/datasets/<dataset>.*`; throws InputError (or ForbiddenError) naming the parameter. */
 export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParams, options: DatasetOptions): DatasetRequest {
-  const known = new Set(['from', 'to', ...Object.keys(FILTER_PARAMS), ...DATASET_PARAMS[dataset]]);
+  const known = new Set([...TIME_PARAMS, ...Object.keys(FILTER_PARAMS), ...DATASET_PARAMS[dataset]]);
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }

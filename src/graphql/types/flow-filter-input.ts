@@ -31,13 +31,20 @@ export const TcpFlagEnum = builder.enumType('TcpFlag', {
   values: Object.keys(TCP_FLAGS) as (keyof typeof TCP_FLAGS)[],
 });
 
-/** `{ from, to }` time window. */
+/** `{ from, to }` time window, or a relative one (`last`, `latestDay`). */
 export const TimeRangeInput = builder.inputType('TimeRangeInput', {
   description:
     'A half-open UTC window [from, to) on the record start time. Without from and to: the 24 hours ending at the end of ' +
     'the newest UTC day with data (or now on an empty warehouse); with only from: up to now; with only to: the 24 hours ' +
-    'before it. At most the server maximum (31 days by default).',
-  fields: (t) => ({ from: t.field({ type: 'DateTime' }), to: t.field({ type: 'DateTime' }) }),
+    'before it. Relative windows keep saved queries meaningful: `last` (an ISO-8601 duration such as PT24H or P7D) ' +
+    'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum (31 days by ' +
+    'default).',
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime' }),
+    to: t.field({ type: 'DateTime' }),
+    last: t.string({ description: 'The window is this long, ending at `to` (or now): PT24H, PT15M, P7D, P1W. Not with `from`.' }),
+    latestDay: t.boolean({ description: 'The newest UTC day with data (the current day on an empty warehouse). Alone.' }),
+  }),
 });
 
 /** Inclusive port range. */

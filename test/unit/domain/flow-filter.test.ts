@@ -83,6 +83,59 @@ describe('validateFlowFilter', () => {
   });
 });
 
+describe('relative windows', () => {
+  const latestDataEnd = new Date('2024-05-03T00:00:00Z');
+  const window = (timeRange: unknown, o: { latestDataEnd?: Date | null; maxRangeMs?: number } = {}) =>
+    validateFlowFilter({ timeRange }, { now, latestDataEnd, ...o }).timeRange;
+
+  it('latestDay is the newest UTC day with data, else the current UTC day', () => {
+    expect(window({ latestDay: true })).toEqual({ from: new Date('2024-05-02T00:00:00Z'), to: latestDataEnd });
+    expect(window({ latestDay: true }, { latestDataEnd: null })).toEqual({
+      from: new Date('2024-05-10T00:00:00Z'),
+      to: new Date('2024-05-11T00:00:00Z'),
+    });
+    // latestDay: false is no condition: the default window.
+    expect(window({ latestDay: false })).toEqual(window({}));
+  });
+
+  it('last is a duration ending at to, or now', () => {
+    expect(window({ last: 'PT24H' })).toEqual({ from: new Date('2024-05-09T12:00:00Z'), to: now });
+    expect(window({ last: 'PT15M' }).from).toEqual(new Date('2024-05-10T11:45:00Z'));
+    expect(window({ last: 'P1DT6H30M' }).from).toEqual(new Date('2024-05-09T05:30:00Z'));
+    expect(window({ last: 'P1W', to: '2024-05-08' })).toEqual({
+      from: new Date('2024-05-01T00:00:00Z'),
+      to: new Date('2024-05-08T00:00:00Z'),
+    });
+    expect(window({ last: 'PT0.5S' }).from).toEqual(new Date('2024-05-10T11:59:59.500Z'));
+  });
+
+  it('refuses malformed durations, months, mixtures and windows over the maximum, naming the field', () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ last: '24h' }, 'filter.timeRange.last', /ISO-8601 duration/],
+      [{ last: 'P1M' }, 'filter.timeRange.last', /no months or years/],
+      [{ last: 'PT' }, 'filter.timeRange.last', /ISO-8601 duration/],
+      [{ last: 'P0D' }, 'filter.timeRange.last', /ISO-8601 duration/],
+      [{ last: 24 }, 'filter.timeRange.last', /ISO-8601 duration/],
+      [{ last: 'PT1H', from: '2024-05-01' }, 'filter.timeRange.from', /no from with last/],
+      [{ latestDay: true, to: '2024-05-01' }, 'filter.timeRange.to', /no from, to or last with latestDay/],
+      [{ latestDay: true, last: 'PT1H' }, 'filter.timeRange.last', /no from, to or last with latestDay/],
+      [{ latestDay: 'yes' }, 'filter.timeRange.latestDay', /true or false/],
+      [{ last: 'P32D' }, 'filter.timeRange', /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/],
+    ];
+    for (const [timeRange, argument, expected] of cases) {
+      const err = errorOf({ timeRange });
+      expect(err.argument, JSON.stringify(timeRange)).toBe(argument);
+      expect(err.message).toMatch(expected);
+    }
+  });
+
+  it('cuts a long value out of the error message', () => {
+    const err = errorOf({ timeRange: { from: 'x'.repeat(100_000) } });
+    expect(err.message.length).toBeLessThan(600);
+    expect(err.message).toMatch(/\.\.\. \(100002 characters\)$/);
+  });
+});
+
 describe('parseIsoDateTime and datesInRange', () => {
   it('parses dates, offsets and fractions; refuses impossible dates', () => {
     expect(parseIsoDateTime('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');

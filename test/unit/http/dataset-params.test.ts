@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../../src/domain/input-error.ts';
+import { parseDatasetRequest } from '../../../src/http/dataset-params.ts';
+
+const options = { now: new Date('2024-05-10T12:00:00Z'), latestDataEnd: new Date('2024-05-03T00:00:00Z'), maxRows: 1000 };
+const summary = (query: string) => parseDatasetRequest('summary', new URLSearchParams(query), options);
+
+function errorOf(query: string): InputError {
+  try {
+    summary(query);
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('dataset URL windows', () => {
+  it('takes relative windows as GraphQL does: latestDay (also as a bare flag) and last', () => {
+    const day = { from: new Date('2024-05-02T00:00:00Z'), to: new Date('2024-05-03T00:00:00Z') };
+    expect(summary('latestDay=true').filter.timeRange).toEqual(day);
+    expect(summary('latestDay').filter.timeRange).toEqual(day);
+    expect(summary('latestDay=1').filter.timeRange).toEqual(day);
+    expect(summary('last=PT6H').filter.timeRange).toEqual({ from: new Date('2024-05-10T06:00:00Z'), to: options.now });
+    expect(summary('last=P1D&to=2024-05-05').filter.timeRange).toEqual({
+      from: new Date('2024-05-04T00:00:00Z'),
+      to: new Date('2024-05-05T00:00:00Z'),
+    });
+  });
+
+  it('names the URL parameter in errors', () => {
+    expect(errorOf('latestDay=maybe').argument).toBe('latestDay');
+    expect(errorOf('last=P1M').argument).toBe('last');
+    expect(errorOf('last=PT1H&from=2024-05-01').argument).toBe('from');
+    expect(errorOf('latestDay=true&to=2024-05-01').argument).toBe('to');
+    expect(errorOf('last=P40D').message).toMatch(/^Invalid from: expected a window of at most 31 days \(the server's --max-range-days/);
+  });
+});
