@@ -30,6 +30,12 @@ export function connectionSource(
   absolute: (f: ManifestFile) => string,
 ): ConnectionSource {
   const flows = prunePartitions(files, filter, 'flows');
+  if (flows.length === 0) {
+    // No record in the window: pairing no records gives the table's columns and no rows (an empty derived file list
+    // has no columns to bind, and the neighbour days of the raw fallback could not add a row inside the window).
+    const rows = table === 'handshakes' ? handshakesFromFlowsSql({ files: [] }) : edgeRowsFromFlowsSql({ files: [] });
+    return { rows: sql`(${rows})`, files: [], derived: false };
+  }
   const derived = prunePartitions(files, filter, table);
   if (partitionsCovered(flows, derived)) {
     return { rows: derivedScanSql(derived.map(absolute), raw('(SELECT NULL AS none WHERE FALSE)')), files: derived, derived: true };

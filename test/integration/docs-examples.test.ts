@@ -71,24 +71,25 @@ describe('the examples of README.md and docs/ on the demo warehouse', () => {
   it('every GraphQL block answers without errors, and every field it asks for holds data', async () => {
     for (const { name, text } of await documents()) {
       for (const query of graphqlBlocks(text)) {
-        const res = await fetch(server.url, {
+        const res = await fetch(`${server.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query }),
         });
         const body = (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
         const where = `${name}:\n${query}\n${JSON.stringify(body).slice(0, 2000)}`;
+        expect(res.status, where).toBe(200);
         expect(body.errors, where).toBeUndefined();
+        expect(Object.keys(body.data ?? {}).length, where).toBeGreaterThan(0);
         for (const [field, value] of Object.entries(body.data ?? {})) expect(hasData(value), `${field} in ${where}`).toBe(true);
       }
     }
   });
 
   it('every dataset URL answers 200 with rows', async () => {
-    const base = new URL(server.url).origin;
     for (const { name, text } of await documents()) {
       for (const url of datasetUrls(text)) {
-        const res = await fetch(`${base}${url}`);
+        const res = await fetch(`${server.url}${url}`);
         const body = await res.arrayBuffer();
         const where = `${name}: ${url} -> ${res.status} ${new TextDecoder().decode(body.slice(0, 500))}`;
         expect(res.status, where).toBe(200);
