@@ -5,43 +5,59 @@
  */
 import { z } from 'zod';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+// Each value says in plain words what it expects, whichever check fails (zod's own wording, "expected number,
+// received NaN", means nothing to someone who typed `--port abc`). Messages start with "expected" (see problemText).
+const int = (min: number, max: number) => {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+/** A number above 0 (fractions allowed), at most `max`. */
+const positive = (max: number) => {
+  const error = `expected a number above 0, at most ${max}`;
+  return z.coerce.number({ error }).positive({ error }).max(max, { error });
+};
+const boolError = 'expected true, false, 1 or 0';
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')], { error: boolError });
+const path = z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' });
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const schema = z.object({
   /** Warehouse folder, or `s3://bucket/prefix` (served from a local cache synced by the manifest). */
-  dataDir: z.string().min(1),
+  dataDir: z.string().min(1, { error: 'expected a folder or s3://bucket/prefix' }),
   /** S3-compatible endpoint of an `s3://` warehouse (MinIO...); unset = AWS. */
-  s3Endpoint: z.string().url().optional(),
+  s3Endpoint: z.string().url({ error: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
   /** Seconds between syncs of an `s3://` warehouse's local cache. */
-  s3SyncSeconds: z.coerce.number().positive().max(86_400),
+  s3SyncSeconds: positive(86_400),
   /** Local cache folder of an `s3://` warehouse; default a fresh temp folder. */
-  cacheDir: z.string().min(1).optional(),
+  cacheDir: path.optional(),
   port: int(0, 65535),
-  host: z.string().min(1),
+  host: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1 or 0.0.0.0' }),
   /** Largest `first` of a connection. */
   maxPageSize: int(1, 100_000),
   defaultPageSize: int(1, 100_000),
   /** Longest time window of a filter, in days. */
-  maxRangeDays: z.coerce.number().positive().max(3660),
+  maxRangeDays: positive(3660),
   /** Time budget of one request's statements. */
   queryTimeoutMs: int(1, 3_600_000),
   maxDepth: int(1, 100),
   maxCost: int(1, 100_000_000),
   duckdbThreads: int(1, 1024).optional(),
-  duckdbMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  duckdbMemoryLimit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, { error: 'expected a size such as 4GB or 512MiB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' })
+    .optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }),
   graphiql: bool,
   /** Fill an empty warehouse with generated demo data before serving. */
   demo: bool,
   /** API key file (src/domain/api-keys.ts); unset = no keys, everything open. */
-  apiKeysFile: z.string().min(1).optional(),
+  apiKeysFile: path.optional(),
   /** Allow-listed operations `{ "<sha256>": "<query>" }` (src/http/persisted-operations.ts). */
-  persistedOperationsFile: z.string().min(1).optional(),
+  persistedOperationsFile: path.optional(),
   /** Answer introspection queries (turn off in production; the schema is published as schema/schema.graphql). */
   introspection: bool,
   /** Scratch directory for dataset exports; default a fresh folder under the OS temp directory. */
-  exportDir: z.string().min(1).optional(),
+  exportDir: path.optional(),
   /** Most rows of a row-level dataset download (flows, handshakes, edges). */
   maxDatasetRows: int(1, 100_000_000),
   /** Time budget of one dataset export. */
@@ -95,6 +111,28 @@ export class ConfigError extends Error {
 /** Command-line values (commander's camelCase option names); undefined = not given. */
 export type ConfigFlags = { readonly [K in keyof Config]?: unknown };
 
+/**
+ * The plain words of a problem: the setting's own "expected ..." message, or, for a setting added without one, a
+ * rewording of zod's issue (its default text reads "Invalid input: expected number, received NaN").
+ */
+function problemText(issue: z.core.$ZodIssue): string {
+  if (issue.message.startsWith('expected ')) return issue.message;
+  switch (issue.code) {
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return `expected ${issue.format === 'url' ? 'a URL' : `a value in ${issue.format} format`}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'expected a whole number' : `expected a ${issue.expected}`;
+    default:
+      return 'not a valid value';
+  }
+}
+
 /** Validates env (FLOWQL_*) and flags (which win) into a Config; throws ConfigError listing every problem. */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>, flags: ConfigFlags = {}): Config {
   const input: Record<string, unknown> = {};
@@ -106,7 +144,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, f
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => {
     const key = String(issue.path[0]) as keyof Config;
     const source = SOURCES[key];
-    return `${source.flag} / ${source.env} = ${JSON.stringify(input[key])}: ${issue.message}`;
+    return `${source.flag} / ${source.env} = ${JSON.stringify(input[key])}: ${problemText(issue)}`;
   });
   if (parsed.success && parsed.data.defaultPageSize > parsed.data.maxPageSize) {
     problems.push(`--default-page-size / FLOWQL_DEFAULT_PAGE_SIZE = ${parsed.data.defaultPageSize}: must not exceed the maximum page size ${parsed.data.maxPageSize}`);

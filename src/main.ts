@@ -154,6 +154,11 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   };
 }
 
+/** The address to open in a browser: a server listening on every interface is reached at localhost. */
+function browsableUrl(url: string): string {
+  return url.replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, 'http://localhost');
+}
+
 /** `flowql serve`: configuration from the environment and flags, demo data if asked, then serve until a signal. */
 export async function serve(flags: ConfigFlags): Promise<void> {
   const config = parseConfig(process.env, flags);
@@ -169,6 +174,8 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     await demo.ensureDemoWarehouse(resolve(config.dataDir), { log });
   }
   const running = await startApiServer(config, log);
+  // startApiServer logs the address as JSON, for machines; a person running `npm start` looks for a plain line.
+  process.stderr.write(`flowql: ${config.graphiql ? 'GraphiQL' : 'GraphQL API'} at ${browsableUrl(running.url)}/graphql\n`);
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     void running.close().then(() => process.exit(0));

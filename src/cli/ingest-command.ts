@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
 
 function ratio(value: string): number {
   const n = Number(value);
@@ -8,7 +9,7 @@ function ratio(value: string): number {
 
 function positiveSeconds(value: string): number {
   const n = Number(value);
-  if (!(n > 0 && n <= 86_400)) throw new Error(`--interval: expected a number of seconds from 0 to 86400, found '${value}'`);
+  if (!(n > 0 && n <= 86_400)) throw new Error(`--interval: expected a number of seconds above 0, at most 86400, found '${value}'`);
   return n;
 }
 
@@ -36,8 +37,10 @@ export function registerIngestCommand(program: Command): void {
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
     .option('--no-derive', 'skip deriving the handshakes/, edges/ and flows_hourly/ tables of changed partitions (their stale files are retired; the API then reads raw records, slowly, until `flowql derive`)')
     .option('--watch', 'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)')
-    .option('--interval <seconds>', 'pause between --watch runs, from start to start (default 300)', positiveSeconds, 300)
-    .option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest')
+    .option('--interval <seconds>', 'pause between --watch runs, from start to start', positiveSeconds, 300)
+    .option('--retire-grace <seconds>', RETIRE_GRACE_HELP, retireGraceSeconds)
+    // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
+    .addOption(new Option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest').hideHelp())
     .addHelpText(
       'after',
       `
