@@ -77,4 +77,34 @@ describe.skipIf(missing !== null)('GraphiQL in headless Chromium', () => {
     expect(foreign, 'GraphiQL must not fetch anything from the internet').toEqual([]);
     expect(pageErrors).toEqual([]);
   });
+
+  it('opens clean with the default limits: the schema loads, the Docs panel lists it, no error on screen', async () => {
+    const page = await browser.context.newPage();
+    const introspection: { status: number; errors: unknown }[] = [];
+    page.on('response', async (r) => {
+      const body = r.request().postData() ?? '';
+      if (!r.url().startsWith(`${server.url}/graphql`) || !body.includes('__schema')) return;
+      const json = (await r.json().catch(() => ({}))) as { errors?: unknown };
+      introspection.push({ status: r.status(), errors: json.errors ?? null });
+    });
+    await page.goto(`${server.url}/graphql`);
+    await page.waitForSelector('.graphiql-container', { timeout: 30_000 });
+    await expect.poll(() => introspection.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(introspection[0]).toEqual({ status: 200, errors: null });
+
+    await page.locator('[aria-label="Show Documentation Explorer"]').dispatchEvent('click');
+    const docs = page.locator('.graphiql-doc-explorer');
+    await expect.poll(async () => plain(await docs.textContent()), { timeout: 10_000 }).toContain('Query');
+    await docs.getByText('Query', { exact: true }).first().click();
+    await expect.poll(async () => plain(await docs.textContent()), { timeout: 10_000 }).toContain('flowSummary');
+    // What the user sees (rendered text, not the page's scripts): no schema error anywhere on the opening screen.
+    const screen = plain(await page.locator('body').innerText());
+    expect(screen.includes('Error fetching schema'), screen.slice(0, 500)).toBe(false);
+    expect(screen.includes('QUERY_TOO_COMPLEX'), screen.slice(0, 500)).toBe(false);
+    await page.screenshot({ path: join(root, 'graphiql-opening.png') });
+    if (process.env.FLOWQL_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.FLOWQL_SCREENSHOT_DIR, 'graphiql-opening.png') });
+    // GraphiQL keeps its tabs in the profile's localStorage: leave the next page the opening state.
+    await page.evaluate(() => localStorage.clear());
+    await page.close();
+  });
 });
