@@ -16,8 +16,32 @@ export interface S3ClientOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
+/**
+ * The AWS SDK prints a 9-line notice on every command under Node < 22 ("versions published after the first week of
+ * January 2027 will require node >=22"). flowql runs on Node 20 on purpose until its machines move to Node 22 or later
+ * (the SDK is pinned in package.json to a release that supports Node 20, see README, Development), so the notice is
+ * noise in every ingest and serve run: the SDK's own switch turns it off, unless the user set that switch
+ * themselves. On Node 22+ the SDK never prints it, and this line can go when flowql requires Node 22.
+ */
+function silenceNodeVersionNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/** The SDK's "Region is missing" names no setting; say which variable to set. */
+export class S3RegionMissingError extends Error {
+  constructor(cause: unknown) {
+    super(
+      'S3 needs a region and none is configured: set AWS_REGION (for example AWS_REGION=eu-west-1), or a region in ' +
+        'the ~/.aws/config profile named by AWS_PROFILE; with --s3-endpoint (MinIO and other S3-compatible servers) ' +
+        'us-east-1 is used when none is set',
+      { cause },
+    );
+  }
+}
+
 /** Build an S3 client. */
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
+  silenceNodeVersionNotice();
   const config: S3ClientConfig = {
     // The SDK's default (WHEN_SUPPORTED) sends streamed uploads with aws-chunked framing and CRC trailers; servers
     // that don't understand it (s3rver, older MinIO) store the framing inside the object, silently. Checksums only
@@ -36,7 +60,19 @@ export function createS3Client(opts: S3ClientOptions = {}): S3Client {
     if (opts.region !== undefined) config.region = opts.region;
   }
   if (opts.credentials !== undefined) config.credentials = { ...opts.credentials };
-  return new S3Client(config);
+  const client = new S3Client(config);
+  // The region is resolved (environment, profile, EC2 metadata) on the first command; its failure surfaces there.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        throw err instanceof Error && err.message === 'Region is missing' ? new S3RegionMissingError(err) : err;
+      }
+    },
+    { step: 'initialize', name: 'flowqlExplainMissingRegion' },
+  );
+  return client;
 }
 
 /** A parsed `s3://bucket/prefix` URI. */
