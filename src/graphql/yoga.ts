@@ -7,7 +7,7 @@ import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOption
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import { scopeKey, type ResultCache } from '../store/result-cache.ts';
-import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 import type { ApiLimits, GraphQLContext } from './builder.ts';
 import { maskApiError } from './errors.ts';
 import { operationLimitsRule } from './operation-limits.ts';
@@ -87,7 +87,8 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       const tenant = initial as TenantServerContext;
       const cost = new CostMeter();
       meters.set(request, cost);
-      const warehouse = tenant.warehouse ?? deps.warehouse;
+      // One manifest generation for every field of the request (src/store/warehouse-reader.ts).
+      const warehouse = pinWarehouse(tenant.warehouse ?? deps.warehouse);
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
       const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
       return {

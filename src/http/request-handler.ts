@@ -11,7 +11,7 @@ import { createScopedWarehouses } from '../auth/scoped-warehouse.ts';
 import type { ApiKeyScope, ApiKeySet, Tenant } from '../domain/api-keys.ts';
 import type { GraphQLContext } from '../graphql/builder.ts';
 import type { TenantServerContext } from '../graphql/yoga.ts';
-import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 import { handleDatasetRequest, type DatasetRouteDeps } from './dataset-route.ts';
 import { sendError, sendJson } from './http-responses.ts';
 import { resolvePersisted, type GraphQLBody, type PersistedOperations } from './persisted-operations.ts';
@@ -179,7 +179,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       res.end(text);
       return 200;
     }
-    const warehouse = scoped(tenant.accounts);
+    const warehouse = pinWarehouse(scoped(tenant.accounts)); // the request reads one manifest generation
     if (r === '/datasets') return handleDatasetRequest(req, res, url, tenant, warehouse, datasetDeps);
     const server: TenantServerContext = { scopeAccountIds: tenant.accounts, warehouse };
     const hasBody = req.method === 'POST';

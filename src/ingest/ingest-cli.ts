@@ -22,18 +22,21 @@ export interface IngestCliOptions {
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle?: boolean;
   readonly debugPauseAfterStage?: string;
+  /** --retire-grace: seconds replaced files are kept for readers (src/ingest/retired-files.ts). */
+  readonly retireGrace?: number;
   /** false with --no-derive: skip deriving the derived tables (see IngestOptions.derive). */
   readonly derive?: boolean;
 }
 
 /** Opens `--data` (a folder, or `s3://bucket/prefix`); returns the storage and how to release it. */
-export async function openStorage(data: string, opts: { s3Endpoint?: string; s3ForcePathStyle?: boolean }) {
+export async function openStorage(data: string, opts: { s3Endpoint?: string; s3ForcePathStyle?: boolean; retireGrace?: number }) {
+  const grace = opts.retireGrace === undefined ? {} : { retireGraceMs: Math.round(opts.retireGrace * 1000) };
   if (data.startsWith('s3://')) {
     const { createS3WarehouseStorage } = await import('./s3-warehouse-storage.ts');
-    const s3 = await createS3WarehouseStorage(data, { endpoint: opts.s3Endpoint, forcePathStyle: opts.s3ForcePathStyle });
+    const s3 = await createS3WarehouseStorage(data, { endpoint: opts.s3Endpoint, forcePathStyle: opts.s3ForcePathStyle, ...grace });
     return { storage: s3 as WarehouseStorage, close: () => s3.close() };
   }
-  return { storage: await createLocalWarehouseStorage(data), close: async () => {} };
+  return { storage: await createLocalWarehouseStorage(data, grace), close: async () => {} };
 }
 
 /** Internal crash-test hook: print the stage to stderr and hang until killed. */

@@ -1,15 +1,17 @@
 /**
  * The commit protocol (see warehouse-storage.ts for the storage side): staged files -> ledger transaction (the
- * commit point) -> publish files -> manifest -> delete retired files -> mark finished. A run killed anywhere leaves
- * either the old manifest (nothing visible changed; the next run's recovery rolls a recorded commit forward, or
- * throws away unrecorded staged files and reloads their objects) or the new one. Readers only read manifest files.
+ * commit point) -> publish files -> delete files retired longer than the grace period -> manifest -> mark finished.
+ * A run killed anywhere leaves either the old manifest (nothing visible changed; the next run's recovery rolls a
+ * recorded commit forward, or throws away unrecorded staged files and reloads their objects) or the new one. Readers
+ * only read manifest files, and the files a commit retires stay on storage for the grace period (retired-files.ts).
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Manifest } from '../store/layout.ts';
+import { TABLES, type Manifest } from '../store/layout.ts';
 import { finishCommit, ingestTotals, liveFiles, recordCommit, unfinishedCommits, type CommitPlan, type UnfinishedCommit } from './ledger.ts';
 import { openIngestEngine, type EngineOptions, type IngestEngine } from './ingest-engine.ts';
+import { retiredFiles, sweepRetiredFiles } from './retired-files.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
 /** Points where `--debug-pause-after-stage` can stop a run (internal: the crash tests kill the process there). */
@@ -24,7 +26,7 @@ async function saveLedger(c: DuckDBConnection, storage: WarehouseStorage): Promi
   await storage.saveLedger(await storage.ledgerPath());
 }
 
-/** Writes the manifest from the ledger's live files (generation + 1). */
+/** Writes the manifest from the ledger's live files and the retired files still kept (generation + 1). */
 export async function writeManifestFromLedger(c: DuckDBConnection, storage: WarehouseStorage): Promise<Manifest> {
   const previous = await storage.readManifest();
   const manifest: Manifest = {
@@ -33,6 +35,7 @@ export async function writeManifestFromLedger(c: DuckDBConnection, storage: Ware
     updatedAt: new Date().toISOString(),
     files: await liveFiles(c),
     ingest: await ingestTotals(c),
+    retired: await retiredFiles(c, storage.retireGraceMs),
   };
   await storage.writeManifest(manifest);
   return manifest;
@@ -41,9 +44,11 @@ export async function writeManifestFromLedger(c: DuckDBConnection, storage: Ware
 async function complete(c: DuckDBConnection, storage: WarehouseStorage, work: UnfinishedCommit, hook: StageHook): Promise<void> {
   for (const f of work.publish) await storage.publishFile(f.stagedPath, f.path);
   await hook('published');
+  // Files retired by earlier commits are in no manifest since then: past the grace period nobody reads them.
+  await sweepRetiredFiles(c, storage);
   await writeManifestFromLedger(c, storage);
   await hook('manifest');
-  for (const path of work.retire) await storage.deleteFile(path);
+  // This commit's retired files stay (work.retire): finishing stamps their retire time.
   await finishCommit(c, work.commitId);
   await saveLedger(c, storage);
 }
@@ -66,12 +71,14 @@ export interface RecoveryReport {
   readonly rolledForward: number;
   readonly stagedRemoved: number;
   readonly orphansRemoved: number;
+  /** Retired files deleted because their grace period had passed. */
+  readonly retiredRemoved: number;
 }
 
 /**
  * Start-of-run recovery: roll recorded commits forward, delete staging leftovers (their objects are still pending
- * in the ledger, so this run loads them again), delete files under flows/ that no live ledger row names, and
- * rewrite the manifest so it matches the ledger.
+ * in the ledger, so this run loads them again), delete files under every table's prefix that no live or retired
+ * ledger row names, delete retired files past their grace period, and rewrite the manifest so it matches the ledger.
  */
 export async function recover(c: DuckDBConnection, storage: WarehouseStorage): Promise<RecoveryReport> {
   const pending = await unfinishedCommits(c);
@@ -83,18 +90,24 @@ export async function recover(c: DuckDBConnection, storage: WarehouseStorage): P
     stagedRemoved++;
   }
   const live = new Set((await liveFiles(c)).map((f) => f.path));
+  const kept = new Set([...live, ...(await retiredFiles(c, storage.retireGraceMs)).map((f) => f.path)]);
   let orphansRemoved = 0;
-  for (const f of await storage.listFiles('flows')) {
-    if (!live.has(f.path)) {
-      await storage.deleteFile(f.path);
-      orphansRemoved++;
+  for (const table of TABLES) {
+    // `flows/` with its slash: on S3 a bare `flows` prefix also lists flows_hourly/.
+    for (const f of await storage.listFiles(`${table}/`)) {
+      if (!kept.has(f.path)) {
+        await storage.deleteFile(f.path);
+        orphansRemoved++;
+      }
     }
   }
+  const retiredRemoved = await sweepRetiredFiles(c, storage);
   const manifest = await storage.readManifest();
   if (pending.length > 0 || orphansRemoved > 0 || manifest === null || manifest.files.length !== live.size) {
     await writeManifestFromLedger(c, storage);
   }
-  return { rolledForward: pending.length, stagedRemoved, orphansRemoved };
+  if (retiredRemoved > 0) await saveLedger(c, storage);
+  return { rolledForward: pending.length, stagedRemoved, orphansRemoved, retiredRemoved };
 }
 
 /**

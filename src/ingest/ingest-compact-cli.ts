@@ -9,6 +9,8 @@ export interface CompactCliOptions {
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle?: boolean;
   readonly debugPauseAfterStage?: string;
+  /** --retire-grace: seconds replaced files are kept for readers (src/ingest/retired-files.ts). */
+  readonly retireGrace?: number;
 }
 
 /** Runs `flowql compact`; returns the exit code. */

@@ -10,6 +10,8 @@ export interface DeriveCliOptions {
   readonly s3Endpoint?: string;
   readonly s3ForcePathStyle?: boolean;
   readonly debugPauseAfterStage?: string;
+  /** --retire-grace: seconds replaced files are kept for readers (src/ingest/retired-files.ts). */
+  readonly retireGrace?: number;
 }
 
 /** Runs `flowql derive`; returns the exit code. */

@@ -214,11 +214,13 @@ export async function unfinishedCommits(c: DuckDBConnection): Promise<Unfinished
   return out;
 }
 
-/** Marks a commit's files published and its retired files deleted. */
+/**
+ * Marks a commit's files published and the commit finished: the time its retired files left the manifest, from which
+ * their grace period runs (src/ingest/retired-files.ts deletes them later).
+ */
 export async function finishCommit(c: DuckDBConnection, commitId: number): Promise<void> {
   await c.run('BEGIN TRANSACTION');
   await exec(c, 'ledger.published', sql`UPDATE files SET staged_path = NULL WHERE commit_id = ${commitId}`);
-  await exec(c, 'ledger.deleted', sql`UPDATE files SET state = 'deleted' WHERE retired_commit_id = ${commitId}`);
   await exec(c, 'ledger.finish', sql`UPDATE commits SET state = 'finished', finished_at = now()::TIMESTAMP WHERE commit_id = ${commitId}`);
   await c.run('COMMIT');
 }

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { warehousePaths, type Manifest } from '../store/layout.ts';
-import type { StoredFile, WarehouseStorage } from './warehouse-storage.ts';
+import { DEFAULT_RETIRE_GRACE_MS, type StorageOptions, type StoredFile, type WarehouseStorage } from './warehouse-storage.ts';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -29,12 +29,13 @@ async function walk(dir: string, out: string[]): Promise<void> {
 }
 
 /** Opens (creating its folders) the local warehouse rooted at `root`. */
-export async function createLocalWarehouseStorage(root: string): Promise<WarehouseStorage> {
+export async function createLocalWarehouseStorage(root: string, opts: StorageOptions = {}): Promise<WarehouseStorage> {
   const paths = warehousePaths(root);
   await mkdir(paths.staging, { recursive: true });
   const abs = (path: string) => join(root, ...path.split('/'));
   return {
     location: pathToFileURL(root).href,
+    retireGraceMs: opts.retireGraceMs ?? DEFAULT_RETIRE_GRACE_MS,
     stagingDir: paths.staging,
     ledgerPath: async () => paths.ledger,
     saveLedger: async () => {},

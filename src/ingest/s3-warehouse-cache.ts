@@ -3,8 +3,9 @@
  * manifest, so several stateless replicas can serve one warehouse. A sync reads the manifest from S3, downloads the
  * files it lists that are missing here or differ in size (committed files are immutable part-<uuid> files, so size is
  * enough to catch a torn copy), writes the manifest locally last and atomically (the API only ever sees a manifest
- * whose files are all present), then deletes cached files listed by neither this manifest nor the previous one (a
- * request planned on the previous manifest may still open them).
+ * whose files are all present), then deletes cached files listed by neither this manifest (as live or retired) nor
+ * the previous one: a request pinned to an older generation may still open them, and the writer keeps a retired file
+ * on S3 (and in the manifest's `retired`) for its grace period, so the cache keeps its copy as long (docs/ARCHITECTURE.md).
  */
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -84,10 +85,11 @@ export async function createS3WarehouseCache(uri: string, opts: S3CacheOptions =
     await writeFile(tmp, JSON.stringify(manifest));
     await rename(tmp, paths.manifest);
     const listed = new Set(manifest.files.map((f) => f.path));
+    const retired = new Set((manifest.retired ?? []).map((f) => f.path));
     let deleted = 0;
     for (const file of await walk(root)) {
       const path = relative(root, file).split(sep).join('/');
-      if (path.startsWith('_flowql/') || listed.has(path) || previous.has(path)) continue;
+      if (path.startsWith('_flowql/') || listed.has(path) || retired.has(path) || previous.has(path)) continue;
       await rm(file, { force: true });
       deleted += 1;
     }

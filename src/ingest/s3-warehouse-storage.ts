@@ -23,10 +23,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../store/layout.ts';
 import { createS3Client, parseS3Uri, type S3ClientOptions } from './s3-client.ts';
 import { describeS3Error } from './sources/s3-source.ts';
-import type { StoredFile, WarehouseStorage } from './warehouse-storage.ts';
+import { DEFAULT_RETIRE_GRACE_MS, type StorageOptions, type StoredFile, type WarehouseStorage } from './warehouse-storage.ts';
 
 /** Options of an S3 warehouse: where S3 is (or a ready client) and, optionally, the local work folder. */
-export interface S3WarehouseOptions extends S3ClientOptions {
+export interface S3WarehouseOptions extends S3ClientOptions, StorageOptions {
   readonly client?: S3Client;
   /** Local folder for staging, the ledger copy and downloaded files; default a fresh temp folder, removed by close(). */
   readonly workDir?: string;
@@ -106,6 +106,7 @@ export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOpt
 
   return {
     location,
+    retireGraceMs: opts.retireGraceMs ?? DEFAULT_RETIRE_GRACE_MS,
     stagingDir,
 
     async ledgerPath() {

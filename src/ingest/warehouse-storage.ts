@@ -9,8 +9,13 @@
  *   1. Parquet files are written under `stagingDir` (local disk).
  *   2. The ledger records the commit (files to publish, files to retire) and `saveLedger` makes it durable.
  *   3. `publishFile(staged, path)` moves/uploads each staged file to its partition path.
- *   4. `writeManifest` replaces the manifest atomically: readers now see the new file set.
- *   5. `deleteFile` removes retired files; the ledger marks the commit finished; `saveLedger` again.
+ *   4. `writeManifest` replaces the manifest atomically: readers now see the new file set. Files the commit retires
+ *      are listed under the manifest's `retired`, still on storage.
+ *   5. The ledger marks the commit finished (the retire time); `saveLedger` again.
+ *
+ * A retired file is deleted (`deleteFile`) only by a later commit, compaction or recovery, once `retireGraceMs` has
+ * passed since its commit finished: a request that planned on the previous manifest, or another engine globbing the
+ * prefix, may still be reading it (src/ingest/retired-files.ts).
  *
  * Paths (`path` arguments) are relative to the warehouse root with `/` separators, as in the manifest.
  */
@@ -22,10 +27,24 @@ export interface StoredFile {
   readonly bytes: number;
 }
 
+/**
+ * How long a retired file outlives the manifest that dropped it, by default: longer than any request can run under
+ * the serve defaults (10 s per GraphQL request, 120 s per download) with room for an Athena/Trino query of the prefix.
+ */
+export const DEFAULT_RETIRE_GRACE_MS = 10 * 60_000;
+
+/** Options every storage takes. */
+export interface StorageOptions {
+  /** Milliseconds a retired file is kept after its commit (default DEFAULT_RETIRE_GRACE_MS; 0 = next commit). */
+  readonly retireGraceMs?: number;
+}
+
 /** The storage a warehouse is kept in. Implementations: local-warehouse-storage.ts, and one for S3 prefixes. */
 export interface WarehouseStorage {
   /** `file:///abs/root` or `s3://bucket/prefix`, for messages and the summary. */
   readonly location: string;
+  /** Milliseconds a retired file outlives the manifest that dropped it (DEFAULT_RETIRE_GRACE_MS unless configured). */
+  readonly retireGraceMs: number;
   /** A local folder the ingester may write staged Parquet files into (and DuckDB may spill into). */
   readonly stagingDir: string;
   /** A local path of the ledger DuckDB file to open; an S3 storage downloads it first (absent: a new ledger). */

@@ -40,6 +40,19 @@ export interface ManifestIngestSummary {
   readonly lastIngestAt: string | null;
 }
 
+/**
+ * A file a commit took out of the manifest but has not deleted yet: readers that planned on an older generation (and
+ * engines globbing the prefix) may still be reading it. It is deleted by the first commit, compaction or recovery
+ * after `deleteAfter` (docs/ARCHITECTURE.md, "Retired files outlive their readers").
+ */
+export interface RetiredFile {
+  readonly path: string;
+  /** When the manifest that dropped it was committed (ISO-8601 UTC). */
+  readonly retiredAt: string;
+  /** retiredAt plus the writer's grace period: not deleted before this. */
+  readonly deleteAfter: string;
+}
+
 export interface Manifest {
   readonly formatVersion: 1;
   /** Increases with every commit; readers use it to notice new data without a restart. */
@@ -47,6 +60,8 @@ export interface Manifest {
   readonly updatedAt: string;
   readonly files: readonly ManifestFile[];
   readonly ingest: ManifestIngestSummary;
+  /** Retired files still on storage (absent in manifests written before flowql kept them). */
+  readonly retired?: readonly RetiredFile[];
 }
 
 export const EMPTY_MANIFEST: Manifest = {

@@ -2,6 +2,10 @@
  * The API's view of the warehouse: the committed manifest (src/store/layout.ts), reloaded when the file changes so
  * `flowql serve` picks up newly ingested data without a restart. A reload costs one `stat` per request; the JSON is
  * parsed only when size or mtime changed, and concurrent requests share one read.
+ *
+ * One request reads one generation: the HTTP layer hands each request a `pinWarehouse` view, so every field of a
+ * GraphQL response (and every statement of a download) plans on the same manifest, and the ingester keeps the files
+ * of older generations on storage for a grace period (src/ingest/retired-files.ts) longer than any request runs.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +41,32 @@ function parseManifest(path: string, text: string): Manifest {
   return m as Manifest;
 }
 
+/** End (exclusive) of the newest UTC day of `table` in `manifest`, or null when it has none. */
+export function latestDataEndIn(manifest: Manifest, table: TableName = 'flows'): Date | null {
+  let latest = '';
+  for (const f of manifest.files) if (f.table === table && f.date > latest) latest = f.date;
+  return latest ? new Date(Date.parse(`${latest}T00:00:00Z`) + 86_400_000) : null;
+}
+
+const pinnedViews = new WeakSet<WarehouseReader>();
+
+/**
+ * `reader` fixed to one manifest generation: the first `manifest()` call loads it, every later call (and
+ * `latestDataEnd`) returns that same manifest. Made per request, so one response never mixes two generations.
+ */
+export function pinWarehouse(reader: WarehouseReader): WarehouseReader {
+  if (pinnedViews.has(reader)) return reader;
+  let pinned: Promise<Manifest> | null = null;
+  const view: WarehouseReader = {
+    root: reader.root,
+    manifest: () => (pinned ??= reader.manifest()),
+    absolutePath: (file) => reader.absolutePath(file),
+    latestDataEnd: async (table = 'flows') => latestDataEndIn(await view.manifest(), table),
+  };
+  pinnedViews.add(view);
+  return view;
+}
+
 /** A reader over the warehouse at `root`. */
 export function createWarehouseReader(root: string): WarehouseReader {
   const path = warehousePaths(root).manifest;
@@ -66,10 +96,7 @@ export function createWarehouseReader(root: string): WarehouseReader {
     },
     absolutePath: (file) => join(root, ...file.path.split('/')),
     async latestDataEnd(table = 'flows') {
-      const m = await this.manifest();
-      let latest = '';
-      for (const f of m.files) if (f.table === table && f.date > latest) latest = f.date;
-      return latest ? new Date(Date.parse(`${latest}T00:00:00Z`) + 86_400_000) : null;
+      return latestDataEndIn(await this.manifest(), table);
     },
   };
 }

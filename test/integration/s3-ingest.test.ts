@@ -193,7 +193,7 @@ describe('flowql ingest s3://... --data s3://lake/wh', () => {
     expect(got.partitions).toEqual(EXPECTED);
   });
 
-  it('replaces the rows of a changed object on S3 too, and deletes the retired files', async () => {
+  it('replaces the rows of a changed object on S3 too, keeps the retired files for the grace period, then deletes them', async () => {
     await s3.put('src', KEY_A, gzipSync(`${[A_LINES[0], A_LINES[4]].join('\n')}\n`)); // only the 2024-01-03 record
     await ingest(['s3://src/logs'], 's3://lake/wh');
     const got = await s3Counts();
@@ -202,6 +202,13 @@ describe('flowql ingest s3://... --data s3://lake/wh', () => {
       ['222222222222', 'eu-west-1', '2024-01-02', 3],
       ['333333333333', 'ap-southeast-2', '2024-01-05', 2],
     ]);
-    expect(got.onS3).toEqual(got.manifest.files.filter((f) => f.table === 'flows').map((f) => f.path).sort());
+    const live = got.manifest.files.filter((f) => f.table === 'flows').map((f) => f.path).sort();
+    const retired = (got.manifest.retired ?? []).map((f) => f.path).filter((p) => p.startsWith('flows/'));
+    expect(retired.length).toBeGreaterThan(0);
+    expect(retired.every((p) => p.startsWith('flows/account_id=111111111111/') && !live.includes(p))).toBe(true);
+    expect(got.onS3).toEqual([...live, ...retired].sort());
+    // A later run past the grace period (0 here) deletes them.
+    await flowql(['ingest', 's3://src/logs', '--data', 's3://lake/wh', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--retire-grace', '0']);
+    expect((await s3Counts()).onS3).toEqual(live);
   });
 });

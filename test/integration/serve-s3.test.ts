@@ -96,12 +96,13 @@ it('serves an S3 warehouse from a synced local cache and picks up a new ingest a
     now = await summary(url);
   }
   expect(now).toEqual({ records: '3', bytes: '307' });
-  // Files the new manifest no longer lists (re-derived handshakes/edges of the day) leave the cache one sync later:
-  // then the cache holds exactly the manifest's files, and nothing half-downloaded.
+  // Files the new manifest no longer lists (re-derived handshakes/edges of the day) are listed as retired: the cache
+  // keeps them, as S3 does, for the grace period. It holds exactly the manifest's live and retired files, and nothing
+  // half-downloaded.
   const local = async () => {
     const m = JSON.parse(await readFile(join(cache, 'committed/_flowql/manifest.json'), 'utf8')) as Manifest;
     const files = (await readdir(join(cache, 'committed'), { recursive: true })).filter((p) => /\.(parquet|part|tmp)$/.test(p));
-    return { listed: m.files.map((f) => f.path).sort(), files: files.map((p) => p.split(sep).join('/')).sort() };
+    return { listed: [...m.files, ...(m.retired ?? [])].map((f) => f.path).sort(), files: files.map((p) => p.split(sep).join('/')).sort() };
   };
   let state = await local();
   for (const stop = Date.now() + 10_000; state.files.join() !== state.listed.join() && Date.now() < stop; state = await local()) {
