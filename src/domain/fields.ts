@@ -141,6 +141,35 @@ export function fieldByColumn(column: string): FieldSpec | undefined {
   return byColumn.get(column);
 }
 
+/**
+ * How an integer field is written in a text line: `-` (null) or ASCII digits only, no sign, point, exponent, digit
+ * separator or hex prefix, at most this many of them (leading zeros allowed). Both ingest paths (the line parser and
+ * the SQL check of DuckDB's reader) take their rule from here and from integerMax.
+ */
+export const INTEGER_TOKEN_MAX_DIGITS = 24;
+
+/** Fields whose values are bytes or ports on the wire: narrower than int32. */
+const NARROW_MAX: Readonly<Record<string, number>> = {
+  srcport: 65535,
+  dstport: 65535,
+  protocol: 255,
+  'tcp-flags': 255,
+  version: 255,
+  'traffic-path': 255,
+  'encryption-status': 255,
+};
+
+/**
+ * Largest value an integer-kind field accepts (smallest is 0): the narrow fields above, 2^31-1 for other int32
+ * fields, 2^53-1 for int64 and epoch fields (the largest integer a JS number holds exactly).
+ * Undefined for string fields.
+ */
+export function integerMax(spec: FieldSpec): number | undefined {
+  if (spec.kind === 'string') return undefined;
+  if (spec.kind === 'int32') return NARROW_MAX[spec.name] ?? 2147483647;
+  return Number.MAX_SAFE_INTEGER;
+}
+
 /** The 14 fields of the default (version 2) format, in order. */
 export const DEFAULT_FORMAT: readonly string[] = vpcRows.filter((r) => r[2] === 2).map((r) => r[0]);
 

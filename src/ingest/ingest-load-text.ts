@@ -1,19 +1,30 @@
 /**
- * Loads one text flow-log object (gzip or plain) into the batch table. DuckDB's CSV reader takes every well-formed
- * line at C++ speed; the lines it rejects (double spaces, tabs, a repeated header, garbage) go through the TS line
- * parser, which keeps what it can and names the reason for the rest. Line numbers are the object's own (header = 1).
- * The CSV reader numbers only the rows it returns and skips empty lines silently, so a good row's line is its
- * ordinality shifted by the rejected and the empty lines above it (empty lines are found by a cheap line count).
- * A file the reader refuses outright goes through the line parser whole (loadByLines).
+ * Loads one text flow-log object (gzip or plain) into the batch table. DuckDB's CSV reader reads every line as text
+ * columns at C++ speed and an SQL check generated from the field table (textRowAcceptedSql) lets through exactly the
+ * rows the TS line parser would accept with the same values; every other line (a bad number, a double space, a tab,
+ * a repeated header, garbage, invalid UTF-8) is read again from the file and goes through the line parser, which keeps
+ * what it can and names the reason for the rest. Line numbers are the object's own (header = 1, `\n` ends a line).
+ * The reader numbers only the rows it returns and skips empty lines silently, so a row's line is its ordinality
+ * shifted by the refused and the empty lines above it (empty lines are found by a cheap pass over the bytes).
+ * A file the reader refuses outright, or may number differently (a lone carriage return), goes through the line
+ * parser whole (loadByLines).
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
-import { compileLayout, isHeaderLine, parseLine, type HeaderLayout } from './line-parser.ts';
+import { compileLayout, isHeaderLine, isSpace, parseLine, type HeaderLayout } from './line-parser.ts';
 import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
-import { csvColumnsSql, filledColumns, projection, rawType, type SourceContext } from './ingest-projection.ts';
+import {
+  filledColumns,
+  projection,
+  rawType,
+  textColumnsSql,
+  textRowAcceptedSql,
+  typedTextColumnsSql,
+  type SourceContext,
+} from './ingest-projection.ts';
+import { readLineBatches, readLinesAt } from './text-lines.ts';
 
 /** A line that is not a flow record. */
 export interface RejectRow {
@@ -29,6 +40,8 @@ export interface LoadResult {
   readonly rejects: RejectRow[];
   /** Stored columns the object's rows can have values in (see filledColumns). */
   readonly columns: readonly string[];
+  /** True when the whole object went through the TS line parser (asked for, or the reader could not take it). */
+  readonly byLines?: boolean;
 }
 
 const MAX_REJECT_TEXT = 1000;
@@ -67,7 +80,29 @@ async function run(c: DuckDBConnection, name: string, fragment: ReturnType<typeo
   return c.run(q.text, q.params as DuckDBValue[]);
 }
 
-/** Loads a local text object; `gzip` picks the decompression (sniffed from the bytes, not the name). */
+/** How loadTextObject reads an object: DuckDB's CSV reader checked in SQL (the fast path), or the TS line parser alone. */
+export type TextLoadPath = 'duckdb' | 'lines';
+
+/**
+ * read_csv over a text object, every row numbered: N text columns and an overflow column (textColumnsSql). The reader
+ * returns every non-empty line as a row (null_padding: short lines padded with NULL; strict_mode=false: tokens past
+ * the overflow column ignored, in linear time); a null string of a newline, which no token holds, makes NULL mean
+ * padding only. Lines it still refuses (invalid UTF-8) land in the connection's reject tables.
+ */
+function textScan(path: string, gzip: boolean, header: boolean, layout: HeaderLayout): SqlFragment {
+  const options = raw(
+    `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='\n', null_padding=true, ` +
+      `strict_mode=false, store_rejects=true, compression='${gzip ? 'gzip' : 'none'}', columns=${textColumnsSql(layout)}`,
+  );
+  return sql`read_csv(${path}, ${options}) WITH ORDINALITY`;
+}
+
+/**
+ * Loads a local text object; `gzip` picks the decompression (sniffed from the bytes, not the name). The fast path
+ * inserts the rows that textRowAcceptedSql accepts (the line parser's rules, from the field table); every other line
+ * (refused by that check, or by the reader itself) is read again from the file and goes through the line parser,
+ * which keeps it or rejects it with its reason, so both paths keep the same lines with the same values.
+ */
 export async function loadTextObject(
   c: DuckDBConnection,
   path: string,
@@ -76,15 +111,15 @@ export async function loadTextObject(
   header: boolean,
   ctx: SourceContext,
   batches: BatchTables,
+  via: TextLoadPath = 'duckdb',
 ): Promise<LoadResult> {
   const hdr = header ? 1 : 0;
   const columns = filledColumns(layout);
   const table = await batches.tableFor(c, columns);
+  if (via === 'lines') return loadByLines(c, path, gzip, layout, header, ctx, table);
   const only = new Set(table.columns);
-  const options = raw(
-    `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='-', store_rejects=true, ` +
-      `compression='${gzip ? 'gzip' : 'none'}', columns=${csvColumnsSql(layout)}`,
-  );
+  const scan = textScan(path, gzip, header, layout);
+  const accepted = textRowAcceptedSql(layout);
   // The reject tables belong to the connection and outlive the scan; a scan without errors adds no row to them, so
   // stale rows of the connection's previous object would be taken for this one's. Dropped only when they hold rows:
   // a statement per object was a tenth of the time of a small object.
@@ -92,16 +127,16 @@ export async function loadTextObject(
   rejectsLeft.add(c); // until this scan is known to have left none (a scan that throws may have left some)
   // The line count (for empty lines) runs in Node's thread pool while DuckDB scans: one statement less per object.
   let inserted;
-  let physical;
+  let shape;
   try {
-    [inserted, physical] = await Promise.all([
+    [inserted, shape] = await Promise.all([
       run(
         c,
         'ingest.load_text',
         sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
-            FROM read_csv(${path}, ${options}) WITH ORDINALITY`,
+            FROM (SELECT ${raw(typedTextColumnsSql(layout))}, ordinality FROM ${scan} WHERE ${accepted})`,
       ),
-      countLines(path, gzip),
+      lineShape(path, gzip),
     ]);
   } catch {
     // The reader refused the whole file (its state machine stops on, e.g., a line holding only a carriage return
@@ -109,34 +144,70 @@ export async function loadTextObject(
     return loadByLines(c, path, gzip, layout, header, ctx, table);
   }
   const records = Number(inserted.rowsChanged);
-  // Every physical line a header or a record: nothing was rejected or skipped, so no need to ask (the usual case).
-  const complete = physical !== null && physical === hdr + records;
-  const failed = complete
-    ? []
-    : (
-        await c.runAndReadAll(
-          `SELECT line, any_value(csv_line) AS text FROM temp.main.reject_errors GROUP BY line ORDER BY line`,
-        )
-      ).getRowObjectsJS();
-  if (failed.length === 0) rejectsLeft.delete(c);
-  const lines = failed.map((r) => ({ line: Number(r.line), text: String(r.text ?? '') }));
-  const empty = await emptyLines(c, path, gzip, hdr + records + lines.length, physical);
-  if (lines.length === 0 && empty.length === 0) return { records, rejects: [], columns };
+  // Every physical line a header or an accepted record: nothing to look at again (the usual case).
+  if (!shape.loneReturn && shape.lines === hdr + records) {
+    rejectsLeft.delete(c);
+    return { records, rejects: [], columns };
+  }
+  const redo = async () => {
+    // A lone carriage return may end a line for the reader but not for the object's numbering (`\n` only), or the
+    // reader's rows do not add up: the line parser takes the whole object, so every line keeps its own number.
+    await run(c, 'ingest.drop_text', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${ctx.sourceId}`);
+    return loadByLines(c, path, gzip, layout, header, ctx, table);
+  };
+  if (shape.loneReturn) return redo();
+  const unread = (await c.runAndReadAll('SELECT DISTINCT line FROM temp.main.reject_errors ORDER BY line'))
+    .getRowObjectsJS()
+    .map((r) => Number(r.line));
+  // Rows the reader returned (every line but the header, its rejects and the empty lines it skips without a trace),
+  // and the ordinals of those the check refused: read only when some are missing from the insert.
+  const returned = shape.lines - hdr - unread.length - shape.empty.length;
+  let refused: number[] = [];
+  if (returned > records) {
+    const q = build('ingest.refused_rows', sql`SELECT ordinality AS k FROM ${scan} WHERE NOT (${accepted}) ORDER BY 1`);
+    refused = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS().map((r) => Number(r.k));
+  }
+  if (refused.length !== returned - records) return redo();
+  if (unread.length === 0) rejectsLeft.delete(c);
 
-  // Lines that produced no good row, in order. Good row k (1-based) sits after the i-th of them iff
-  // k > line_i - hdr - i: shift it by that many lines.
-  const skipped = [...lines.map((l) => l.line), ...empty].sort((a, b) => a - b);
+  // Lines that produced no row, in order. Row k (1-based) sits after the i-th of them iff k > line_i - hdr - i:
+  // shift it by that many lines. Good rows are shifted in place; refused rows get their line the same way.
+  const skipped = [...unread, ...shape.empty].sort((a, b) => a - b);
   const thresholds = skipped.map((line, i) => line - hdr - (i + 1));
-  await run(
-    c,
-    'ingest.fix_lines',
-    sql`UPDATE ${raw(table.name)} SET source_line = source_line +
-          (SELECT count(*) FROM unnest(${raw(`[${thresholds.join(',')}]`)}) t(g) WHERE g < source_line - ${hdr})
-        WHERE source_id = ${ctx.sourceId}`,
+  if (skipped.length > 0) {
+    await run(
+      c,
+      'ingest.fix_lines',
+      sql`UPDATE ${raw(table.name)} SET source_line = source_line +
+            (SELECT count(*) FROM unnest(${raw(`[${thresholds.join(',')}]`)}) t(g) WHERE g < source_line - ${hdr})
+          WHERE source_id = ${ctx.sourceId}`,
+    );
+  }
+  let below = 0;
+  const refusedLines = refused.map((k) => {
+    while (below < thresholds.length && thresholds[below]! < k) below++;
+    return k + hdr + below;
+  });
+  const again = [...unread, ...refusedLines].sort((a, b) => a - b);
+  const texts = await readLines(path, gzip, again);
+  const { rescued, rejects } = parseLines(
+    layout,
+    again.map((line) => ({ line, text: texts.get(line) ?? '' })),
   );
-  const { rescued, rejects } = parseLines(layout, lines);
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
   return { records: records + rescued.length, rejects, columns };
+}
+
+/** The text of some lines of a (possibly gzip) local file, by line number (ascending). */
+async function readLines(path: string, gzip: boolean, lines: readonly number[]): Promise<Map<number, string>> {
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const stream = gzip ? file.pipe(createGunzip()) : file;
+  try {
+    return await readLinesAt(stream as AsyncIterable<Buffer>, lines);
+  } finally {
+    file.destroy();
+    stream.destroy();
+  }
 }
 
 /** A line the parser accepted: its text values in layout column order. */
@@ -151,7 +222,7 @@ function parseLines(layout: HeaderLayout, lines: readonly { line: number; text: 
   const rescued: RescuedRow[] = [];
   for (const { line, text } of lines) {
     const clean = text.replace(/\r$/, '');
-    if (clean.trim() === '' || isHeaderLine(layout, clean)) continue;
+    if (isBlank(clean) || isHeaderLine(layout, clean)) continue;
     const result = parseLine(layout, clean);
     if (result.ok) {
       const rec = result.record;
@@ -167,13 +238,19 @@ function parseLines(layout: HeaderLayout, lines: readonly { line: number; text: 
   return { rescued, rejects };
 }
 
+/** True for a line of separators only (as the line parser splits), which is neither a record nor a reject. */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Lines handed to the parser at a time on the whole-object path (bounds memory on a large object). */
 const LINES_PER_CHUNK = 50_000;
 
 /**
- * A whole object through the TS line parser, for a file DuckDB's reader refuses outright: slower than the reader,
- * but every good line is kept and every bad one named. Lines are numbered as the object's own (header = 1), a
- * CRLF or a lone carriage return ending a line as a newline does.
+ * A whole object through the TS line parser: for a file DuckDB's reader refuses outright or numbers differently, or
+ * when asked (`via: 'lines'`). Slower than the reader, but every good line is kept and every bad one named. Lines are
+ * numbered as the object's own (header = 1), `\n` ending a line (as `flowql parse` and lineShape count them).
  */
 async function loadByLines(
   c: DuckDBConnection,
@@ -184,7 +261,7 @@ async function loadByLines(
   ctx: SourceContext,
   table: BatchTable,
 ): Promise<LoadResult> {
-  const file = createReadStream(path);
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
   const input = gzip ? file.pipe(createGunzip()) : file;
   let records = 0;
   const rejects: RejectRow[] = [];
@@ -198,10 +275,12 @@ async function loadByLines(
   };
   try {
     let line = 0;
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
-      if (header && line === 1) continue;
-      chunk.push({ line, text });
+    for await (const batch of readLineBatches(input as AsyncIterable<Buffer>)) {
+      for (const text of batch) {
+        line++;
+        if (header && line === 1) continue;
+        chunk.push({ line, text });
+      }
       if (chunk.length >= LINES_PER_CHUNK) await flush();
     }
     await flush();
@@ -209,70 +288,60 @@ async function loadByLines(
     file.destroy();
     input.destroy();
   }
-  return { records, rejects, columns: filledColumns(layout) };
-}
-
-/** Reads each line as one column: empty lines come back as NULL rows instead of being skipped. */
-function lineReader(path: string, gzip: boolean): SqlFragment {
-  // A 4-byte delimiter no flow log contains; strict_mode=false keeps a line that happens to contain it as one row.
-  const options = raw(
-    `delim='\x01\x02\x03\x04', quote='', escape='', header=false, auto_detect=false, strict_mode=false, ` +
-      `compression='${gzip ? 'gzip' : 'none'}', columns={'l': 'VARCHAR'}`,
-  );
-  return sql`read_csv(${path}, ${options})`;
+  return { records, rejects, columns: filledColumns(layout), byLines: true };
 }
 
 /** Connections whose reject tables hold rows of their last scan (see loadTextObject). */
 const rejectsLeft = new WeakSet<DuckDBConnection>();
 
-/**
- * Lines of a (possibly gzip) local file: newlines plus an unterminated last line. null when the file has a carriage
- * return not followed by a newline, which DuckDB may take as a line break: the caller then asks DuckDB itself.
- */
-export async function countLines(path: string, gzip: boolean): Promise<number | null> {
+/** What the object's own line numbering (`\n` ends a line) says about a (possibly gzip) local file. */
+export interface LineShape {
+  /** Lines: newlines plus an unterminated last line. */
+  readonly lines: number;
+  /** Numbers of the empty lines (nothing, or only a carriage return, before the newline), which the reader skips. */
+  readonly empty: readonly number[];
+  /** A carriage return not followed by a newline, which DuckDB's reader may take as a line break. */
+  readonly loneReturn: boolean;
+}
+
+/** Counts the lines of a (possibly gzip) local file in one pass of byte searches. */
+export async function lineShape(path: string, gzip: boolean): Promise<LineShape> {
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
   const stream = gzip ? file.pipe(createGunzip()) : file;
   let newlines = 0;
   let returns = 0;
   let crlf = 0;
   let last = -1;
+  let offset = 0; // of the current chunk in the file
+  let lineStart = 0; // offset of the current line's first byte
+  const empty: number[] = [];
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       if (buf.length === 0) continue;
       for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
         newlines++;
-        if ((i > 0 ? buf[i - 1] : last) === 13) crlf++;
+        const cr = (i > 0 ? buf[i - 1] : last) === 13;
+        if (cr) crlf++;
+        const length = offset + i - lineStart;
+        if (length === 0 || (length === 1 && cr)) empty.push(newlines);
+        lineStart = offset + i + 1;
       }
       for (let i = buf.indexOf(13); i >= 0; i = buf.indexOf(13, i + 1)) returns++;
       last = buf[buf.length - 1]!;
+      offset += buf.length;
     }
   } finally {
     file.destroy();
     stream.destroy();
   }
-  if (returns !== crlf || last === 13) return null;
-  return newlines + (last === -1 || last === 10 ? 0 : 1);
+  return { lines: newlines + (last === -1 || last === 10 ? 0 : 1), empty, loneReturn: returns !== crlf || last === 13 };
 }
 
-/**
- * Physical numbers of the empty lines of an object whose reader returned `accounted` lines (header, good rows and
- * rejected lines). One line count (`physical`, from countLines; null: count in DuckDB) settles the usual case (no
- * empty line): every empty line adds a newline the reader did not account for. Only a mismatch pays for positions.
- */
-async function emptyLines(c: DuckDBConnection, path: string, gzip: boolean, accounted: number, physical: number | null): Promise<number[]> {
-  let counted = physical;
-  if (counted === null) {
-    const q = build('ingest.count_lines', sql`SELECT count(*) AS n FROM ${lineReader(path, gzip)}`);
-    const [row] = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
-    counted = Number(row!.n);
-  }
-  if (counted === accounted) return [];
-  const e = build(
-    'ingest.empty_lines',
-    sql`SELECT ordinality AS line FROM ${lineReader(path, gzip)} WITH ORDINALITY WHERE l IS NULL OR trim(l, E'\r') = '' ORDER BY 1`,
-  );
-  return (await c.runAndReadAll(e.text, e.params as DuckDBValue[])).getRowObjectsJS().map((r) => Number(r.line));
+/** Lines of a (possibly gzip) local file; null when a carriage return not followed by a newline makes them unsure. */
+export async function countLines(path: string, gzip: boolean): Promise<number | null> {
+  const shape = await lineShape(path, gzip);
+  return shape.loneReturn ? null : shape.lines;
 }
 
 /** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */

@@ -1,29 +1,22 @@
 /**
  * The SQL that turns one object's raw columns into rows of the batch table (stored columns + partition columns).
- * Text objects are read by DuckDB's CSV reader into positional columns c0..cN typed so that DuckDB's own casts reject
- * what the TS parser rejects (ports > 65535, negative counters, ...); Parquet objects and the few lines the TS parser
- * rescues are shaped into the same positional columns, so every path shares this projection and its partition rules
- * (src/domain/flow-schema.ts).
+ * Text objects are read by DuckDB's CSV reader as text columns c0..cN, checked by textRowAcceptedSql against the line
+ * parser's rules (both from the field table) and cast only when accepted; Parquet objects and the lines the TS
+ * parser takes are shaped into the same positional columns, so every path shares this projection and its partition
+ * rules (src/domain/flow-schema.ts).
  */
-import type { FieldSpec } from '../domain/fields.ts';
+import { INTEGER_TOKEN_MAX_DIGITS, integerMax, type FieldSpec } from '../domain/fields.ts';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../store/sql.ts';
+import { TOKEN_SEPARATORS } from './line-parser.ts';
 
-/** Same ranges as the line parser: these int32 fields are bytes or ports on the wire. */
-const NARROW_INT: Readonly<Record<string, string>> = {
-  srcport: 'USMALLINT',
-  dstport: 'USMALLINT',
-  protocol: 'UTINYINT',
-  'tcp-flags': 'UTINYINT',
-  version: 'UTINYINT',
-  'traffic-path': 'UTINYINT',
-  'encryption-status': 'UTINYINT',
-};
-
-/** Type a raw positional column is read as (unsigned: negative values are rejects, as in the parser). */
+/** Type a raw positional column is cast to: the narrowest unsigned type holding the field's range (integerMax). */
 export function rawType(spec: FieldSpec | undefined): string {
-  if (!spec || spec.kind === 'string') return 'VARCHAR';
-  if (spec.kind === 'int32') return NARROW_INT[spec.name] ?? 'INTEGER';
+  const max = spec && integerMax(spec);
+  if (max === undefined) return 'VARCHAR';
+  if (max <= 255) return 'UTINYINT';
+  if (max <= 65535) return 'USMALLINT';
+  if (spec!.kind === 'int32') return 'INTEGER';
   return 'UBIGINT';
 }
 
@@ -42,9 +35,64 @@ export interface SourceContext {
   readonly keyDate: string | null;
 }
 
-/** `{'c0': 'UTINYINT', ...}` for read_csv's `columns`; types come from rawType only. */
-export function csvColumnsSql(layout: RawLayout): string {
-  return `{${layout.specs.map((s, i) => `'c${i}': '${rawType(s)}'`).join(', ')}}`;
+/**
+ * read_csv's `columns` for a text object: every field as VARCHAR (DuckDB's own casts take `+5`, `1.5`, `1e3`,
+ * `1_000`, `0x1f` and ` 5` as numbers, which the line parser rejects), plus one overflow column c<N> that is non-null
+ * exactly when a line has more than N tokens (with the reader's null_padding, strict_mode=false and a null string no
+ * token can equal). Reading extra tokens into one column instead of failing keeps a line of 200,000 tokens linear:
+ * DuckDB's reject store writes a row per extra column.
+ */
+export function textColumnsSql(layout: RawLayout): string {
+  const cols = layout.specs.map((_s, i) => `'c${i}': 'VARCHAR'`);
+  return `{${[...cols, `'c${layout.specs.length}': 'VARCHAR'`].join(', ')}}`;
+}
+
+/** A regex character class (RE2 syntax) of the line parser's token separators other than the ASCII space. */
+function separatorClass(): string {
+  const hex = (c: number) => `\\x{${c.toString(16)}}`;
+  const parts = TOKEN_SEPARATORS.filter(([a]) => a !== 0x20).map(([a, b]) => (a === b ? hex(a) : `${hex(a)}-${hex(b)}`));
+  return `[${parts.join('')}]`;
+}
+
+/**
+ * SQL true exactly for the text rows the line parser would accept with the same values, false otherwise (never null):
+ * N tokens (no overflow, no padding, no empty token from a double space), integer tokens `-` or 1..24 ASCII digits up
+ * to the field's integerMax, no token holding another separator the parser splits on (tab, NBSP, ...), not a
+ * transit gateway row in a VPC layout, not a repeated header. A false row is not a reject: its line goes through the
+ * line parser, which keeps it or names the reason, so this check may only be stricter than the parser, never looser.
+ */
+export function textRowAcceptedSql(layout: RawLayout & { readonly transitGateway?: boolean }): SqlFragment {
+  const n = layout.specs.length;
+  const sep = separatorClass();
+  const terms: SqlFragment[] = [raw(`c${n} IS NULL`)];
+  layout.specs.forEach((spec, i) => {
+    const c = `c${i}`;
+    const max = spec && integerMax(spec);
+    if (max === undefined) terms.push(raw(`coalesce(${c} <> '' AND NOT regexp_matches(${c}, '${sep}'), false)`));
+    else {
+      const digits = `regexp_full_match(${c}, '[0-9]{1,${INTEGER_TOKEN_MAX_DIGITS}}') AND TRY_CAST(${c} AS UBIGINT) <= ${max}`;
+      terms.push(raw(`coalesce(${c} = '-' OR (${digits}), false)`));
+    }
+  });
+  // The parser's own checks on a well-split line (line-parser.ts parseSpan, isHeaderLine): both go to it.
+  if (layout.transitGateway === false && n > 1) terms.push(raw(`NOT starts_with(c1, 'TransitGateway')`));
+  // An integer first column already refuses a header's field name.
+  const first = layout.names[0];
+  const firstSpec = layout.specs[0];
+  if (first !== undefined && (firstSpec === undefined || integerMax(firstSpec) === undefined)) {
+    terms.push(sql`c0 <> ${first}`);
+  }
+  return join(terms, ' AND ');
+}
+
+/** SELECT list casting accepted text columns c0..c<N-1> to their raw types, `-` as null (see textRowAcceptedSql). */
+export function typedTextColumnsSql(layout: RawLayout): string {
+  return layout.specs
+    .map((s, i) => {
+      const text = `nullif(c${i}, '-')`;
+      return rawType(s) === 'VARCHAR' ? `${text} AS c${i}` : `TRY_CAST(${text} AS ${rawType(s)}) AS c${i}`;
+    })
+    .join(', ');
 }
 
 const MAX_EPOCH_SECONDS = 253402300799; // 9999-12-31T23:59:59Z; beyond it a value cannot be a TIMESTAMP.

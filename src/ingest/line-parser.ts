@@ -7,7 +7,7 @@
  * `-` is null for every field; `start`/`end` above 2^31-1 are milliseconds; unknown (future) field names go into
  * `extra`; no cross-field consistency is enforced (synthetic peer data violates it).
  */
-import { fieldByName, type FieldSpec } from '../domain/fields.ts';
+import { fieldByName, INTEGER_TOKEN_MAX_DIGITS, integerMax, type FieldSpec } from '../domain/fields.ts';
 
 /**
  * A parsed record: keys are storage columns (FieldSpec.column); epoch fields (start_time/end_time) hold Unix SECONDS
@@ -55,21 +55,30 @@ export class FlowFormatError extends Error {
 /** One line's outcome. `reason` is the whole message, starting with `<field>: ` when one field is at fault. */
 export type LineResult = { ok: true; record: FlowRecord } | { ok: false; reason: string; field?: string };
 
-/** Narrower ranges than int32 for fields whose values are bytes or ports on the wire. */
-const INT_MAX: Readonly<Record<string, number>> = {
-  srcport: 65535,
-  dstport: 65535,
-  protocol: 255,
-  'tcp-flags': 255,
-  version: 255,
-  'traffic-path': 255,
-  'encryption-status': 255,
-};
 const INT32_MAX = 2147483647;
 const KIND_CODE = { string: STRING, int32: INT, int64: INT64, epoch: EPOCH } as const;
 
-/** True for the characters AWS separates fields with, and the Unicode spaces peers also accept. */
-function isSpace(c: number): boolean {
+/**
+ * The characters that separate tokens (isSpace), as inclusive code point ranges: ASCII space, tab, LF, VT, FF, CR,
+ * and the Unicode spaces peers also accept. The SQL check of the DuckDB fast path sends every value holding one of
+ * them to this parser, so the two paths split lines the same way (a test holds isSpace to this list).
+ */
+export const TOKEN_SEPARATORS: readonly (readonly [number, number])[] = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0x85, 0x85],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
+];
+
+/** True for the characters AWS separates fields with, and the Unicode spaces peers also accept (TOKEN_SEPARATORS). */
+export function isSpace(c: number): boolean {
   if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
   if (c < 0x85) return false;
   return (
@@ -127,7 +136,7 @@ export function compileLayout(headerOrFormat: string): HeaderLayout {
   const maxes = new Float64Array(names.length);
   specs.forEach((spec, i) => {
     kinds[i] = spec ? KIND_CODE[spec.kind] : EXTRA;
-    maxes[i] = spec?.kind === 'int32' ? (INT_MAX[spec.name] ?? INT32_MAX) : Number.MAX_SAFE_INTEGER;
+    maxes[i] = (spec && integerMax(spec)) ?? Number.MAX_SAFE_INTEGER;
   });
   return {
     names,
@@ -236,7 +245,7 @@ export function parseSpan(layout: HeaderLayout, text: string, from: number, to: 
       k++;
       continue;
     }
-    // Integer kinds: digits only, no sign; more than 24 characters cannot be in range even with leading zeros.
+    // Integer kinds (fields.ts): ASCII digits only, at most INTEGER_TOKEN_MAX_DIGITS of them, at most the field's max.
     let v = 0;
     let bad = false;
     while (i < len) {
@@ -248,7 +257,7 @@ export function parseSpan(layout: HeaderLayout, text: string, from: number, to: 
       i++;
     }
     if (i - s === 1 && text.charCodeAt(s) === 45) values[k] = null;
-    else if (bad || i - s > 24 || v > layout.maxes[k]!) {
+    else if (bad || i - s > INTEGER_TOKEN_MAX_DIGITS || v > layout.maxes[k]!) {
       if (badField < 0) {
         badField = k;
         badStart = s;
@@ -321,7 +330,7 @@ export function checkFieldNumber(
   value: number | bigint,
 ): { ok: true; value: string | number } | { ok: false; reason: string } {
   if (spec.kind === 'string') return { ok: true, value: String(value) };
-  const max = spec.kind === 'int32' ? (INT_MAX[spec.name] ?? INT32_MAX) : Number.MAX_SAFE_INTEGER;
+  const max = integerMax(spec)!;
   const n = Number(value);
   if (typeof value === 'bigint' ? value < 0n || value > BigInt(max) : !Number.isInteger(n) || n < 0 || n > max) {
     return { ok: false, reason: `${spec.name}: ${intError(spec.kind === 'int32' ? INT : INT64, max, String(value))}` };

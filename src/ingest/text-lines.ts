@@ -15,12 +15,16 @@ export async function* readLineChunks(chunks: AsyncIterable<Buffer | string>): A
   const decoder = new StringDecoder('utf8');
   let carry = '';
   for await (const chunk of chunks) {
-    const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    const last = text.lastIndexOf('\n');
-    if (last < 0) {
-      carry = text;
+    const decoded = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    // Only the new text is searched: a line longer than a chunk grows `carry` as a rope, flattened once when its
+    // newline comes, so a line of any length is read in time linear in its bytes.
+    const nl = decoded.lastIndexOf('\n');
+    if (nl < 0) {
+      carry += decoded;
       continue;
     }
+    const text = carry + decoded;
+    const last = carry.length + nl;
     carry = text.slice(last + 1);
     yield { text, end: last + 1 };
   }
@@ -40,4 +44,29 @@ export async function* readLineBatches(chunks: AsyncIterable<Buffer | string>): 
     }
     yield lines;
   }
+}
+
+/**
+ * The text of the given line numbers (1-based, ascending; `\n` ends a line, a final `\r` is kept) of a UTF-8 byte
+ * stream, read in one pass that stops after the last one. Lines past the end are left out.
+ */
+export async function readLinesAt(chunks: AsyncIterable<Buffer | string>, wanted: readonly number[]): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  if (wanted.length === 0) return found;
+  let next = 0;
+  let line = 0;
+  for await (const { text, end } of readLineChunks(chunks)) {
+    for (let from = 0; from < end; ) {
+      let nl = text.indexOf('\n', from);
+      if (nl < 0 || nl >= end) nl = end;
+      line++;
+      if (line === wanted[next]) {
+        found.set(line, text.slice(from, nl));
+        while (wanted[next] !== undefined && wanted[next]! <= line) next++;
+        if (next >= wanted.length) return found;
+      }
+      from = nl + 1;
+    }
+  }
+  return found;
 }
