@@ -1,119 +1,91 @@
 /**
- * npm run bench:ingest [-- --records 1000000]  (default 10,000,000; BENCH_INGEST_RECORDS=... works too)
+ * npm run bench:ingest [-- --records N --days D --object-records R --keep]
  *
- * Generates gzip flow-log text in AWS's layout (cached in .bench/), then, in the same run and on the same files:
- *   baseline: DuckDB's own read_csv(delim ' ', header, nullstr '-') -> COPY ... PARTITION_BY, as a user would script it
- *   flowql:   `flowql ingest --no-derive` (the same job as the baseline: text -> partitioned Parquet), then the default
- *             `flowql ingest` (also derives handshakes/ and edges/), each into an empty warehouse; then `flowql compact`
- * and prints wall time and records/s of each, the ratio to the baseline, CPU seconds (user + system, DuckDB threads
- * included: wall time is noisy on a shared machine, CPU time less so), peak RSS, the load average before and after,
- * and bytes on disk per record after compaction. Targets: ratio >= 1.0, peak < 1.5 GiB, <= 15 B/record.
- * CPU time and peak RSS come from /usr/bin/time when it exists, else from sampling /proc every 100 ms.
+ * Feeds `flowql ingest` what users have (issue 10): one flow log's v5 records as AWS delivers them, many gzip objects
+ * of a few thousand records (AWS's 10-minute files; one large object a day) in AWS's S3 key layout
+ * (bench/aws-shaped-objects.ts, from `flowql generate`'s simulation). Defaults: the issue's shape, 1,667,088 records
+ * over 3 days in objects of 3,859 records. In the same run and on the same files it measures:
+ *
+ *   baseline     DuckDB's own read_csv(delim ' ', header, nullstr '-') -> COPY ... PARTITION_BY (zstd), as a user
+ *                would script it
+ *   (a) load     `flowql ingest --no-derive` into an empty warehouse
+ *   (b) default  `flowql ingest` (also derives handshakes/, edges/, flows_hourly/) into an empty warehouse, then
+ *                `flowql compact`, then (e) bytes per record of each table from the manifest
+ *   (c) delivery a warehouse holding every object but the day's last 3 (built by a default ingest), then the ingest of
+ *                the whole prefix as cron or --watch runs it (3 new objects), at two day sizes 4x apart (N and 4N
+ *                records over the same days, objects of the same size): does the cost follow the delivery or the day?
+ *   (d) peak RSS of every run.
+ *
+ * Each run is a child process under /usr/bin/time: wall seconds, CPU seconds (user + system, DuckDB's threads
+ * included; wall time is noisy on a shared machine, CPU time less so), peak RSS. Ratios to the baseline are CPU
+ * seconds per record. After (c) the derived tables of the incremental warehouse are compared with the from-scratch
+ * ones of (b), row for row (issue 10.2: they must be equal).
+ *
+ * Generated objects live in .bench/ingest-aws-*; --keep reuses them (and keeps the warehouses for inspection),
+ * otherwise they are regenerated and removed at the end. Develop with `--records 50000 --object-records 500`.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createGzip } from 'node:zlib';
-import { once } from 'node:events';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { awsShapedDataset, type ShapedDataset } from './aws-shaped-objects.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
-};
-const RECORDS = Number(arg('--records', process.env.BENCH_INGEST_RECORDS ?? '10000000'));
-const PER_FILE = 250_000;
-const ROOT = resolve('.bench', `ingest-${RECORDS}`);
-const SRC = join(ROOT, 'src');
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const ACCOUNTS = ['111122223333', '444455556666'];
-const REGION = 'us-east-1';
-const DAY0 = Date.UTC(2024, 0, 1) / 1000;
-
-/** Deterministic synthetic records: 2 accounts, 3 days, 200 interfaces, 5-minute files. */
-async function generate(): Promise<string[]> {
-  const files: string[] = [];
-  let n = 0;
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (let f = 0; n < RECORDS; f++) {
-    const acct = ACCOUNTS[f % ACCOUNTS.length]!;
-    const t0 = DAY0 + Math.floor((f / 2) * 300) % (3 * 86400);
-    const d = new Date(t0 * 1000).toISOString();
-    const dir = join(SRC, 'AWSLogs', acct, 'vpcflowlogs', REGION, d.slice(0, 4), d.slice(5, 7), d.slice(8, 10));
-    await mkdir(dir, { recursive: true });
-    const stamp = `${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}T${d.slice(11, 13)}${d.slice(14, 16)}Z`;
-    const path = join(dir, `${acct}_vpcflowlogs_${REGION}_fl-0123abcd_${stamp}_${f.toString(16).padStart(8, '0')}.log.gz`);
-    files.push(path);
-    if (existsSync(path)) {
-      n += Math.min(PER_FILE, RECORDS - n);
-      continue;
-    }
-    const gz = createGzip();
-    const out = gz.pipe(createWriteStream(path));
-    const lines: string[] = [HEADER];
-    const count = Math.min(PER_FILE, RECORDS - n);
-    for (let i = 0; i < count; i++) {
-      const eni = Math.floor(rnd() * 200);
-      const s = t0 + Math.floor(rnd() * 300);
-      const tcp = rnd() < 0.8;
-      lines.push(
-        `2 ${acct} eni-${eni.toString(16).padStart(17, '0')} 10.0.${eni}.${Math.floor(rnd() * 250)} 172.16.${Math.floor(rnd() * 250)}.${Math.floor(rnd() * 250)} ` +
-          `${tcp ? 443 : 53} ${32768 + Math.floor(rnd() * 28000)} ${tcp ? 6 : 17} ${1 + Math.floor(rnd() * 50)} ${40 + Math.floor(rnd() * 70000)} ${s} ${s + Math.floor(rnd() * 60)} ${rnd() < 0.95 ? 'ACCEPT' : 'REJECT'} OK`,
-      );
-      if (lines.length === 10000) {
-        if (!gz.write(`${lines.join('\n')}\n`)) await once(gz, 'drain');
-        lines.length = 0;
-      }
-    }
-    gz.end(lines.length ? `${lines.join('\n')}\n` : '');
-    await once(out, 'finish');
-    n += count;
-  }
-  return files;
+const argv = process.argv.slice(2);
+function numberArg(name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
+  const n = Number(argv[i + 1]);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`${name}: expected a positive whole number, got '${argv[i + 1] ?? ''}'`);
+  return n;
 }
+const RECORDS = numberArg('--records', 1_667_088);
+const DAYS = numberArg('--days', 3);
+const OBJECT_RECORDS = numberArg('--object-records', 3_859);
+const KEEP = argv.includes('--keep');
+const DELIVERY_OBJECTS = 3;
+const DAY_SCALE = 4;
+
+const GIB = 2 ** 30;
+const TARGET = {
+  loadCpuRatio: 1.0,
+  defaultCpuRatio: 2.0,
+  deliverySeconds: 3,
+  deliveryGrowth: 1.5,
+  peakRss: GIB,
+  flowsBytes: 15,
+  allBytes: 25,
+} as const;
 
 interface Measured {
-  readonly ms: number;
-  readonly peak: number;
+  readonly wall: number;
   readonly cpu: number;
+  readonly peak: number;
   readonly stdout: string;
 }
 
 const TIME = '/usr/bin/time';
 
-/** Runs `node <args>` as a child; elapsed ms, peak RSS bytes, CPU seconds (user + system) and stdout. */
-async function measure(nodeArgs: string[]): Promise<Measured> {
-  const useTime = existsSync(TIME);
-  const report = join(tmpdir(), `flowql-bench-time-${process.pid}-${Date.now()}`);
-  const [cmd, argv] = useTime ? [TIME, ['-f', '%U %S %M', '-o', report, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const started = Date.now();
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs `node <args>` as a child under /usr/bin/time: wall and CPU seconds, peak RSS bytes, stdout. */
+async function measure(nodeArgs: readonly string[]): Promise<Measured> {
+  if (!existsSync(TIME))
+    throw new Error(`${TIME} is needed to read the child's CPU time and peak RSS (apt-get install time)`);
+  const report = join(tmpdir(), `flowql-ingest-bench-${process.pid}-${Date.now()}`);
+  const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', report, process.execPath, ...nodeArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  let peak = 0;
-  let ticks = 0;
-  const timer = setInterval(async () => {
-    if (useTime) return;
-    try {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      peak = Math.max(peak, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024);
-      const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14, 15)
-    } catch {
-      /* exited */
-    }
-  }, 100);
-  const [code] = (await once(child, 'exit')) as [number];
-  clearInterval(timer);
-  const ms = Date.now() - started;
-  if (code !== 0 && code !== 3) throw new Error(`${nodeArgs.join(' ')} exited ${code}`);
-  if (!useTime) return { ms, peak, cpu: ticks / 100, stdout };
-  const [user, sys, maxKb] = (await readFile(report, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  const lines = (await readFile(report, 'utf8')).trim().split('\n');
   await rm(report, { force: true });
-  return { ms, peak: maxKb! * 1024, cpu: user! + sys!, stdout };
+  // Exit 3: some objects could not be read; the summary says which. Anything else is a failed run.
+  if (code !== 0 && code !== 3)
+    throw new Error(`node ${nodeArgs.slice(0, 3).join(' ')} ... exited ${code}: ${lines.join(' ')}`);
+  const [wall, user, sys, maxKb] = lines.at(-1)!.split(' ').map(Number);
+  return { wall: wall!, cpu: user! + sys!, peak: maxKb! * 1024, stdout };
 }
 
 const BASELINE = `
@@ -122,42 +94,251 @@ const [out, ...files] = process.argv.slice(1);
 const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB' });
 const c = await db.connect();
 const list = files.map((f) => "'" + f + "'").join(',');
-await c.run(\`COPY (SELECT * EXCLUDE ("account-id"), "account-id" AS account_id, '${REGION}' AS region,
-  CAST(to_timestamp("start") AS DATE) AS date FROM read_csv([\${list}], delim=' ', header=true, nullstr='-'))
+await c.run(\`COPY (SELECT * EXCLUDE ("account-id"), "account-id" AS account_id, CAST(to_timestamp("start") AS DATE) AS date
+  FROM read_csv([\${list}], delim=' ', header=true, nullstr='-'))
   TO '\${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (account_id, region, date))\`);
 `;
 
-const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const files = await generate();
-console.log(`bench:ingest  ${RECORDS} records in ${files.length} gzip objects (${ROOT})`);
+interface IngestSummary {
+  readonly records: number;
+  readonly objects: { readonly loaded: number; readonly skipped: number; readonly failed: number };
+}
+
+async function ingest(sources: readonly string[], data: string, extra: readonly string[] = []) {
+  const m = await measure(['bin/flowql.js', 'ingest', ...sources, '--data', data, '--json', ...extra]);
+  const summary = JSON.parse(m.stdout) as IngestSummary;
+  if (summary.objects.failed > 0) throw new Error(`ingest into ${data}: ${summary.objects.failed} object(s) failed`);
+  return { m, summary };
+}
+
+interface ManifestFile {
+  readonly path: string;
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+async function manifestFiles(data: string): Promise<ManifestFile[]> {
+  return (JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as { files: ManifestFile[] }).files;
+}
+
+const DERIVED = ['handshakes', 'edges', 'flows_hourly'] as const;
+
+/** Rows of each derived table found in one warehouse and not the other (both ways, duplicates counted). */
+async function derivedDifferences(a: string, b: string): Promise<Record<string, number>> {
+  const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB' });
+  const c = await db.connect();
+  const [fa, fb] = [await manifestFiles(a), await manifestFiles(b)];
+  const out: Record<string, number> = {};
+  for (const table of DERIVED) {
+    const list = (files: ManifestFile[], root: string) =>
+      `[${files
+        .filter((f) => f.table === table)
+        .map((f) => `'${join(root, f.path)}'`)
+        .join(', ')}]`;
+    const [la, lb] = [list(fa, a), list(fb, b)];
+    if (la === '[]' || lb === '[]') {
+      out[table] = la === lb ? 0 : NaN;
+      continue;
+    }
+    const scan = (l: string) => `SELECT * FROM read_parquet(${l}, union_by_name = true)`;
+    const reader = await c.runAndReadAll(
+      `SELECT (SELECT count(*) FROM (${scan(la)} EXCEPT ALL ${scan(lb)})) + (SELECT count(*) FROM (${scan(lb)} EXCEPT ALL ${scan(la)}))`,
+    );
+    out[table] = Number(reader.getRows()[0]![0]);
+  }
+  c.closeSync();
+  db.closeSync();
+  return out;
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const log = (line: string) => process.stderr.write(`bench:ingest  ${line}\n`);
+
+const benchRoot = resolve('.bench');
+const datasetDir = (records: number) => join(benchRoot, `ingest-aws-${records}r-${DAYS}d-${OBJECT_RECORDS}o`);
+const shape = (records: number): Promise<ShapedDataset> =>
+  awsShapedDataset({ dir: datasetDir(records), records, days: DAYS, objectRecords: OBJECT_RECORDS, keep: KEEP, log });
+
+const small = await shape(RECORDS);
+const large = await shape(RECORDS * DAY_SCALE);
+const ROOT = datasetDir(RECORDS);
+const files = small.objects.map((o) => o.path);
 const loadBefore = load();
 
+const rows: string[] = [];
+const row = (cells: readonly string[]) => rows.push(`| ${cells.join(' | ')} |`);
+const cpuRatio = (m: Measured, records: number, base: Measured) => m.cpu / records / (base.cpu / RECORDS);
+
+log(`baseline over ${files.length} objects`);
 await rm(join(ROOT, 'baseline'), { recursive: true, force: true });
 const base = await measure(['--input-type=module', '-e', BASELINE, join(ROOT, 'baseline'), ...files]);
-const runs: { label: string; m: Measured; records: number }[] = [];
-for (const [label, extra] of [['ingest --no-derive', ['--no-derive']], ['ingest (derives)', []]] as const) {
-  await rm(join(ROOT, 'data'), { recursive: true, force: true });
-  const m = await measure(['bin/flowql.js', 'ingest', SRC, '--data', join(ROOT, 'data'), '--json', ...extra]);
-  runs.push({ label, m, records: (JSON.parse(m.stdout) as { records: number }).records });
-}
-const comp = await measure(['bin/flowql.js', 'compact', '--data', join(ROOT, 'data'), '--json']);
-const manifest = JSON.parse(await readFile(join(ROOT, 'data/_flowql/manifest.json'), 'utf8')) as { files: { path: string; bytes: number }[] };
-const flowsFiles = manifest.files.filter((f) => f.path.startsWith('flows/'));
-const bytes = flowsFiles.reduce((a, f) => a + f.bytes, 0);
+row([
+  'baseline `read_csv -> COPY ... PARTITION_BY` (zstd)',
+  int(RECORDS),
+  fmt(base.wall),
+  fmt(base.cpu),
+  gib(base.peak),
+  '1.00x',
+  '',
+  '',
+]);
 
-const rate = (records: number, m: Measured) => records / (m.ms / 1000);
-const line = (label: string, records: number, m: Measured) =>
-  `${label.padEnd(34)} ${(m.ms / 1000).toFixed(1).padStart(7)} s  ${String(Math.round(rate(records, m))).padStart(8)} records/s` +
-  `  cpu ${m.cpu.toFixed(1).padStart(6)} s (${((m.cpu * 1e6) / records).toFixed(2)} us/record)  peak RSS ${gib(m.peak)}`;
-console.log(line('baseline  read_csv -> COPY', RECORDS, base));
-for (const r of runs) {
-  console.log(line(`flowql    ${r.label}`, r.records, r.m));
+const fullRuns = [
+  {
+    label: '(a) `flowql ingest --no-derive`',
+    data: join(ROOT, 'wh-load'),
+    extra: ['--no-derive'],
+    target: TARGET.loadCpuRatio,
+  },
+  {
+    label: '(b) `flowql ingest` (default: derives)',
+    data: join(ROOT, 'wh-default'),
+    extra: [],
+    target: TARGET.defaultCpuRatio,
+  },
+];
+for (const run of fullRuns) {
+  log(run.label);
+  await rm(run.data, { recursive: true, force: true });
+  const { m, summary } = await ingest([small.objectsDir], run.data, run.extra);
+  const ratio = cpuRatio(m, summary.records, base);
+  row([
+    run.label,
+    int(summary.records),
+    fmt(m.wall),
+    fmt(m.cpu),
+    gib(m.peak),
+    `${fmt(ratio, 2)}x`,
+    `CPU ratio <= ${fmt(run.target, 1)}x; RSS <= 1 GiB`,
+    `${verdict(ratio <= run.target)}; ${verdict(m.peak <= TARGET.peakRss)}`,
+  ]);
+}
+const defaultData = fullRuns[1]!.data;
+log('compact');
+const comp = await measure(['bin/flowql.js', 'compact', '--data', defaultData, '--json']);
+row([
+  '`flowql compact` of (b)',
+  int(RECORDS),
+  fmt(comp.wall),
+  fmt(comp.cpu),
+  gib(comp.peak),
+  '',
+  'RSS <= 1 GiB',
+  verdict(comp.peak <= TARGET.peakRss),
+]);
+
+// (c): the same delivery (the last objects of the last day, regular size) into warehouses whose days differ 4x.
+const deliveries: { records: number; dayRecords: number; m: Measured; data: string }[] = [];
+for (const [name, set] of [
+  ['day', small],
+  [`${DAY_SCALE}x-day`, large],
+] as const) {
+  const data = join(ROOT, `wh-incremental-${name}`);
+  const earlier = set.objects.slice(0, -DELIVERY_OBJECTS).map((o) => o.path);
+  const delivered = set.objects.slice(-DELIVERY_OBJECTS);
+  const deliveredRecords = delivered.reduce((a, o) => a + o.records, 0);
+  log(`(c) setup: ${earlier.length} objects (${int(set.records - deliveredRecords)} records) into ${data}`);
+  await rm(data, { recursive: true, force: true });
+  const setup = await ingest(earlier, data);
+  row([
+    `(c) setup: \`flowql ingest\` of all but the last ${DELIVERY_OBJECTS} objects, ${int(set.records / DAYS)} records/day`,
+    int(setup.summary.records),
+    fmt(setup.m.wall),
+    fmt(setup.m.cpu),
+    gib(setup.m.peak),
+    `${fmt(cpuRatio(setup.m, setup.summary.records, base), 2)}x`,
+    'RSS <= 1 GiB',
+    verdict(setup.m.peak <= TARGET.peakRss),
+  ]);
+  log(`(c) delivery of ${DELIVERY_OBJECTS} objects (${int(deliveredRecords)} records), listing the whole prefix`);
+  const { m, summary } = await ingest([set.objectsDir], data);
+  if (summary.objects.loaded !== DELIVERY_OBJECTS)
+    throw new Error(`delivery into ${data}: loaded ${summary.objects.loaded} objects, expected ${DELIVERY_OBJECTS}`);
+  deliveries.push({ records: summary.records, dayRecords: set.records / DAYS, m, data });
+  row([
+    `(c) delivery: ${DELIVERY_OBJECTS} new objects into 3 days of ${int(set.records / DAYS)} records/day`,
+    int(summary.records),
+    fmt(m.wall),
+    fmt(m.cpu),
+    gib(m.peak),
+    '',
+    `wall <= ${TARGET.deliverySeconds} s; RSS <= 1 GiB`,
+    `${verdict(m.wall <= TARGET.deliverySeconds)}; ${verdict(m.peak <= TARGET.peakRss)}`,
+  ]);
+}
+const [d1, d4] = deliveries as [(typeof deliveries)[number], (typeof deliveries)[number]];
+const growthWall = d4.m.wall / d1.m.wall;
+const growthCpu = d4.m.cpu / d1.m.cpu;
+
+log('comparing derived tables: incremental vs from scratch');
+const diff = await derivedDifferences(defaultData, d1.data);
+
+log('storage');
+const manifest = await manifestFiles(defaultData);
+const tables = ['flows', 'flows_hourly', 'handshakes', 'edges'];
+const storage = tables.map((t) => {
+  const fs = manifest.filter((f) => f.table === t);
+  return {
+    table: t,
+    files: fs.length,
+    rows: fs.reduce((a, f) => a + f.rows, 0),
+    bytes: fs.reduce((a, f) => a + f.bytes, 0),
+  };
+});
+const totalBytes = storage.reduce((a, s) => a + s.bytes, 0);
+let baseBytes = 0;
+for (const e of await readdir(join(ROOT, 'baseline'), { recursive: true, withFileTypes: true }))
+  if (e.isFile()) baseBytes += (await stat(join(e.parentPath, e.name))).size;
+
+const regular = small.objects.filter((o) => o.records < 2 * OBJECT_RECORDS);
+const bigOnes = small.objects.filter((o) => o.records >= 2 * OBJECT_RECORDS);
+const mean = (os: readonly { records: number }[]) => int(os.reduce((a, o) => a + o.records, 0) / os.length);
+console.log(
+  `bench:ingest  ${int(RECORDS)} v5 records (one account/region), ${DAYS} days, ${small.objects.length} gzip objects ` +
+    `in AWS's key layout (${regular.length} of ~${mean(regular)} records` +
+    (bigOnes.length > 0 ? `, ${bigOnes.length} large of ~${mean(bigOnes)}` : '') +
+    `), ${fmt(small.bytes / 1e6)} MB; ${DAY_SCALE}x-day set: ${int(large.records)} records in ${large.objects.length} objects`,
+);
+console.log(
+  `load average (1, 5, 15 min): before ${loadBefore}, after ${load()} (2 cores: above 2, the figures are shared)\n`,
+);
+console.log('| run | records | wall s | CPU s | peak RSS | CPU/record vs baseline | target | |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
+console.log(
+  `\nincremental delivery, day ${DAY_SCALE}x larger (${int(d1.dayRecords)} -> ${int(d4.dayRecords)} records/day, ` +
+    `${int(d1.records)} and ${int(d4.records)} records delivered): wall ${fmt(growthWall, 2)}x, CPU ${fmt(growthCpu, 2)}x ` +
+    `(target <= ${TARGET.deliveryGrowth}x, judged on CPU: ${verdict(growthCpu <= TARGET.deliveryGrowth)})`,
+);
+console.log(
+  `derived tables after the delivery vs from scratch (b), rows differing: ` +
+    DERIVED.map((t) => `${t} ${diff[t]}`).join(', ') +
+    ` (must all be 0: ${verdict(DERIVED.every((t) => diff[t] === 0))})\n`,
+);
+console.log(`| table (after \`flowql compact\` of (b)) | files | rows | bytes | bytes/record | target | |`);
+console.log('|---|---|---|---|---|---|---|');
+for (const s of storage) {
+  const per = s.bytes / RECORDS;
+  const target = s.table === 'flows' ? `<= ${TARGET.flowsBytes}` : '';
   console.log(
-    `  ratio flowql / baseline: throughput ${(rate(r.records, r.m) / rate(RECORDS, base)).toFixed(2)} (target >= 1.0), ` +
-      `cpu per record ${((r.m.cpu / r.records) / (base.cpu / RECORDS)).toFixed(2)} x the baseline's`,
+    `| ${s.table} | ${s.files} | ${int(s.rows)} | ${int(s.bytes)} | ${fmt(per, 2)} | ${target} | ${s.table === 'flows' ? verdict(per <= TARGET.flowsBytes) : ''} |`,
   );
 }
-console.log(`compact   ${(comp.ms / 1000).toFixed(1)} s   cpu ${comp.cpu.toFixed(1)} s   peak RSS ${gib(comp.peak)}   ${flowsFiles.length} flows files`);
-console.log(`storage   ${(bytes / runs[1]!.records).toFixed(2)} bytes/record in flows files after compact  (target <= 15)`);
-console.log(`load average (1, 5, 15 min): before ${loadBefore}, after ${load()}  (2 cores: above 2 means the figures are shared)`);
+console.log(
+  `| all tables | ${storage.reduce((a, s) => a + s.files, 0)} | | ${int(totalBytes)} | ${fmt(totalBytes / RECORDS, 2)} | <= ${TARGET.allBytes} | ${verdict(totalBytes / RECORDS <= TARGET.allBytes)} |`,
+);
+console.log(
+  `| baseline's Parquet (zstd, DuckDB defaults) | | | ${int(baseBytes)} | ${fmt(baseBytes / RECORDS, 2)} | | |`,
+);
+
+if (!KEEP) {
+  for (const records of [RECORDS, RECORDS * DAY_SCALE]) await rm(datasetDir(records), { recursive: true, force: true });
+}

@@ -22,6 +22,7 @@ import { ResultCache } from './store/result-cache.ts';
 import type { S3WarehouseCache } from './ingest/s3-warehouse-cache.ts';
 import { underivedPartitions } from './store/layout.ts';
 import { createWarehouseReader, type WarehouseReader } from './store/warehouse-reader.ts';
+import { notAWarehouseReason } from './store/warehouse-presence.ts';
 
 /** A listening API server. */
 export interface RunningServer {
@@ -73,7 +74,9 @@ async function warnOfUnderivedPartitions(warehouse: WarehouseReader, data: strin
 
 async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | null): Promise<RunningServer> {
   const root = s3 ? s3.root : resolve(config.dataDir);
-  await mkdir(root, { recursive: true });
+  // Not created here: a mistyped --data must not leave a folder behind and serve zeros; say so instead (and /ready).
+  const notWarehouse = await notAWarehouseReason(root, config.dataDir);
+  if (notWarehouse) log.warn({ warehouse: config.dataDir }, `${notWarehouse}; serving no data until then (/ready is 503)`);
   const warehouse = createWarehouseReader(root);
   const apiKeys = config.apiKeysFile ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile) : null;
   const persisted = config.persistedOperationsFile ? await loadPersistedOperations(config.persistedOperationsFile) : null;

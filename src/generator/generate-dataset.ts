@@ -11,7 +11,7 @@ import { stringifyGroundTruth, type GroundTruth } from './ground-truth.ts';
 import { createPrng } from './prng.ts';
 import { RecordLogger } from './record-logger.ts';
 import type { Conversation } from './tcp-conversation.ts';
-import { ACCOUNTS, buildTopology, type Topology } from './topology.ts';
+import { ACCOUNTS, buildTopology, type EstateShape, type Topology } from './topology.ts';
 import { TrafficPlanner } from './traffic-planner.ts';
 import { TruthRecorder } from './truth-recorder.ts';
 
@@ -28,6 +28,8 @@ export interface GenerateOptions {
   readonly start?: string;
   /** gzip level of text objects, 1-9 (default 1: the fastest, objects ~1.3x the size of level 6). */
   readonly gzipLevel?: number;
+  /** Which flow logs deliver (default `mixed`; `single-v5`: one account/region, v5 text, see topology.ts). */
+  readonly estate?: EstateShape;
   /** Called after each 5-minute file window with the records written so far. */
   readonly onProgress?: (recordsWritten: number, recordsTotal: number) => void;
 }
@@ -47,7 +49,14 @@ export interface GenerateSummary {
 }
 
 /** Default values of the options. */
-export const GENERATE_DEFAULTS = { records: 100_000, seed: 1, days: 2, start: '2024-09-05', gzipLevel: 1 } as const;
+export const GENERATE_DEFAULTS = {
+  records: 100_000,
+  seed: 1,
+  days: 2,
+  start: '2024-09-05',
+  gzipLevel: 1,
+  estate: 'mixed',
+} as const;
 
 /** Checks options and fills defaults; throws one error naming every bad option and what was expected. */
 export function resolveGenerateOptions(opts: GenerateOptions): Required<Omit<GenerateOptions, 'onProgress'>> {
@@ -67,9 +76,19 @@ export function resolveGenerateOptions(opts: GenerateOptions): Required<Omit<Gen
   }
   if (!Number.isInteger(o.gzipLevel) || o.gzipLevel < 1 || o.gzipLevel > 9)
     problems.push(`gzipLevel: expected 1..9, got ${o.gzipLevel}`);
+  if (o.estate !== 'mixed' && o.estate !== 'single-v5')
+    problems.push(`estate: expected 'mixed' or 'single-v5', got ${String(o.estate)}`);
   if (typeof o.outDir !== 'string' || o.outDir === '') problems.push('outDir: expected a folder path');
   if (problems.length > 0) throw new Error(`invalid generate options: ${problems.join('; ')}`);
-  return { outDir: o.outDir, records: o.records, seed: o.seed, days: o.days, start: o.start, gzipLevel: o.gzipLevel };
+  return {
+    outDir: o.outDir,
+    records: o.records,
+    seed: o.seed,
+    days: o.days,
+    start: o.start,
+    gzipLevel: o.gzipLevel,
+    estate: o.estate,
+  };
 }
 
 /** Generates the dataset into `opts.outDir` (created if missing) and returns what was written. */
@@ -80,7 +99,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
   const minutes = o.days * 1440;
   const to = from + minutes * 60;
   const rng = createPrng(o.seed);
-  const topo = buildTopology(rng.fork('topology'), from, to);
+  const topo = buildTopology(rng.fork('topology'), from, to, o.estate);
   await mkdir(o.outDir, { recursive: true });
   const parquet = topo.flowLogs.some((f) => f.fileFormat === 'parquet') ? await createAwsParquetWriter() : null;
   const writer = new DatasetWriter({

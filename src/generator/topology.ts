@@ -140,15 +140,23 @@ const ROLE_SHARES: readonly (readonly [Role, number])[] = [
   ['batch', 0.3],
 ];
 
+/**
+ * Which flow logs the estate has: `mixed`, every plan above (3 accounts, 3 regions, v2/v3/v5 text and Parquet);
+ * `single-v5`, only account 2's v5 text flow log in eu-west-1 (AWS's default key layout), the shape of a user with one
+ * flow log that the ingest benchmark feeds.
+ */
+export type EstateShape = 'mixed' | 'single-v5';
+
 /** Builds the estate for a time range [from, to) in Unix seconds. */
-export function buildTopology(rng: Prng, from: number, to: number): Topology {
+export function buildTopology(rng: Prng, from: number, to: number, shape: EstateShape = 'mixed'): Topology {
   const vpcs: Vpc[] = [];
   const interfaces: Iface[] = [];
   const instances: Instance[] = [];
   const reuses: AddressReuse[] = [];
   const flowLogs: FlowLogDef[] = [];
 
-  PLANS.forEach((plan, v) => {
+  const plans = shape === 'mixed' ? PLANS : PLANS.filter((p) => p.format === 'v5-full' && p.fileFormat === 'text');
+  plans.forEach((plan, v) => {
     const accountId = ACCOUNTS[plan.account] as string;
     const azs = AZ_IDS[plan.region] as readonly string[];
     const flowLog: FlowLogDef = {

@@ -10,6 +10,7 @@ import { access, stat } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { warehousePaths } from '../store/layout.ts';
 import { loadMigrations } from '../store/migrations.ts';
+import { notAWarehouseReason } from '../store/warehouse-presence.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 
 /** One named check and its outcome. */
@@ -81,7 +82,9 @@ export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<
         : { name: 'warehouse', ok: false, detail: `${warehouse.root} is missing or not readable` },
     );
     if (!(await stampOf(paths.manifest))) {
-      checks.push({ name: 'manifest', ok: false, detail: `${paths.manifest} does not exist yet: run flowql ingest` });
+      // A wrong --data path reads as an empty warehouse unless someone says so.
+      const notWarehouse = await notAWarehouseReason(warehouse.root);
+      checks.push({ name: 'manifest', ok: false, detail: notWarehouse ?? `${paths.manifest} does not exist yet: run flowql ingest` });
     } else {
       try {
         const m = await warehouse.manifest();
