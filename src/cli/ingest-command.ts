@@ -45,8 +45,10 @@ export function registerIngestCommand(program: Command): void {
       'after',
       `
 Objects already loaded (same ETag, or same size+mtime locally) are skipped; a changed object replaces its old rows.
-Unreadable objects are reported and retried on the next run. Rejected lines are kept in the ledger's rejects table.
-Exit codes: 0 ok, 2 reject ratio above --max-reject-ratio, 3 some objects could not be read.
+Objects that are not flow logs (digests, manifests, _SUCCESS, READMEs) are skipped once, with the reason, until they
+change. Unreadable objects are reported and retried on the next run. Rejected lines are kept in the ledger's rejects table.
+Exit codes: 0 ok; 1 could not run (ledger busy: another ingest, compact or derive holds it; warehouse or listing error);
+2 reject ratio above --max-reject-ratio; 3 some objects could not be read; 4 a source does not exist (nothing written).
 
 Examples:
   flowql ingest ./AWSLogs --data ./data
@@ -55,9 +57,14 @@ Examples:
 `,
     )
     .action(async (sources: string[], opts) => {
-      const { ingestCli } = await import('../ingest/ingest-cli.ts');
+      const { checkSources, ingestCli } = await import('../ingest/ingest-cli.ts');
       if (!opts.watch) {
         process.exitCode = await ingestCli(sources, opts);
+        return;
+      }
+      const refused = await checkSources(sources, opts);
+      if (refused !== 0) {
+        process.exitCode = refused;
         return;
       }
       const { watchIngest } = await import('./ingest-watch.ts');

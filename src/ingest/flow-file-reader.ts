@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DEFAULT_FORMAT_STRING } from '../domain/fields.ts';
 import { cloudWatchItems, parseCloudWatchPayload } from './cloudwatch-payload.ts';
-import { isGzip, sniffInput, SNIFF_BYTES, type InputFormat } from './format-sniff.ts';
+import { isGzip, sniffInput, SNIFF_BYTES, type SniffResult } from './format-sniff.ts';
 import {
   compileLayout,
   FlowFormatError,
@@ -88,12 +88,15 @@ export async function* readFlowBatches(input: FlowInput, opts: ReadOptions = {})
   const stream = await input.open();
   const source = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   const head = await readHead(source);
-  const format: InputFormat | 'unknown' = await sniffInput(head.bytes);
+  const format: SniffResult = await sniffInput(head.bytes);
   const rest = replay(head.bytes, head.done ? undefined : source);
   switch (format) {
     case 'unknown':
       await source.return?.();
       throw new FlowFormatError(`${input.name}: not a flow log: binary content that is neither gzip text nor Parquet`);
+    case 'corrupt-gzip':
+      await source.return?.();
+      throw new FlowFormatError(`${input.name}: corrupt gzip stream: its first bytes do not inflate`);
     case 'parquet':
       if (input.path !== undefined) {
         await source.return?.();
@@ -181,10 +184,20 @@ async function* textBatches(
   try {
     for await (const { text, end } of readLineChunks(chunks)) {
       const items: FlowItem[] = [];
+      // Decoding turned invalid UTF-8 into U+FFFD; with a NUL, such a line is damaged: rejected, never parsed (the
+      // ingester rejects the same lines, src/ingest/damaged-lines.ts). One search per chunk keeps clean text fast.
+      const damaged = text.includes('\0') || text.includes('\uFFFD');
       for (let from = 0, to = 0; from < end; from = to + 1) {
         to = text.indexOf('\n', from);
         if (to < 0 || to >= end) to = end;
         lineNo++;
+        if (damaged) {
+          const reject = damagedReject(text.slice(from, to), lineNo, layout);
+          if (reject !== null) {
+            items.push(reject);
+            continue;
+          }
+        }
         if (layout !== undefined && sawFirst) {
           // Hot path: parse in place; only a line that may be a repeated header is cut out first.
           const c = text.charCodeAt(from);
@@ -222,6 +235,26 @@ async function* textBatches(
       `after line ${lineNo}; the lines before it were kept and the incomplete last line dropped`,
     );
   }
+}
+
+/** The reject of a line holding a NUL or an invalid UTF-8 sequence (decoded as U+FFFD), or null for a clean line. */
+function damagedReject(line: string, lineNo: number, layout: HeaderLayout | undefined): FlowItem | null {
+  const nul = line.indexOf('\0');
+  const invalid = line.indexOf('\uFFFD');
+  if (nul < 0 && invalid < 0) return null;
+  const at = nul < 0 ? invalid : invalid < 0 ? nul : Math.min(nul, invalid);
+  const before = tokenize(line.slice(0, at));
+  const index = at > 0 && !/\s/.test(line[at - 1]!) && before.length > 0 ? before.length - 1 : before.length;
+  const field = layout?.names[index];
+  const what = at === nul ? 'a NUL byte' : 'bytes that are not valid UTF-8';
+  const text = line.replace(/\r$/, '').replaceAll('\0', '\\x00');
+  return {
+    kind: 'reject',
+    line: lineNo,
+    reason: `${field === undefined ? '' : `${field}: `}${what} (character ${at + 1} of the line)`,
+    ...(field === undefined ? {} : { field }),
+    text: text.length > MAX_REJECT_TEXT ? text.slice(0, MAX_REJECT_TEXT) : text,
+  };
 }
 
 /** A line that did not parse: blank (skipped), a new header (followed, unless a format was given) or a reject. */

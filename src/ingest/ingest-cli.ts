@@ -2,13 +2,17 @@
  * The body of `flowql ingest` and `flowql compact` (loaded lazily by src/cli/*-command.ts): opens the warehouse
  * storage, runs, prints the summary and returns the exit code.
  *
- * Exit codes: 0 done; 2 rejected lines above --max-reject-ratio (default 0.01: 1 line in 100 means the format or
- * the producer is wrong, not noise); 3 some objects could not be read (they stay pending and are retried next run).
+ * Exit codes (INGEST_EXIT_CODES): 0 done (objects that are not flow logs are skipped, not failures); 1 the run could
+ * not start or stopped (the ledger is busy: another ingest, compact or derive holds it; the warehouse or a listing
+ * failed); 2 rejected lines above --max-reject-ratio (default 0.01: 1 line in 100 means the format or the producer is
+ * wrong, not noise); 3 some objects could not be read (they stay pending and are retried next run); 4 a source does
+ * not exist or cannot be listed (checked before anything is written).
  */
 import { COMMIT_STAGES, type CommitStage } from './ingest-commit.ts';
 import { createLocalWarehouseStorage } from './local-warehouse-storage.ts';
 import { createProgressReporter, formatSummary } from './ingest-progress.ts';
 import { runIngest } from './ingest-run.ts';
+import { checkSourceExists, MissingSourceError } from './sources/source-list.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
 /** Options of `flowql ingest` after commander. */
@@ -52,9 +56,34 @@ export function pauseHook(stage: string | undefined): ((s: CommitStage) => Promi
   };
 }
 
+/** `flowql ingest`'s exit codes (see the top of this file); --help, README and docs/configuration.md list them. */
+export const INGEST_EXIT_CODES = { ok: 0, failed: 1, rejects: 2, unreadable: 3, missingSource: 4 } as const;
+
+/**
+ * Checks every source before anything is written; prints what is missing and returns exit code 4, or 0. Run once
+ * before `--watch` starts too: a mistyped path is not retried forever.
+ */
+export async function checkSources(sources: readonly string[], opts: IngestCliOptions): Promise<number> {
+  const missing: string[] = [];
+  for (const source of sources) {
+    try {
+      await checkSourceExists(source, opts);
+    } catch (err) {
+      if (!(err instanceof MissingSourceError)) throw err;
+      missing.push(err.message);
+    }
+  }
+  if (missing.length === 0) return INGEST_EXIT_CODES.ok;
+  for (const m of missing) process.stderr.write(`flowql ingest: ${m}\n`);
+  process.stderr.write(`flowql ingest: nothing was written to ${opts.data}\n`);
+  return INGEST_EXIT_CODES.missingSource;
+}
+
 /** Runs `flowql ingest`; returns the exit code. */
 export async function ingestCli(sources: readonly string[], opts: IngestCliOptions): Promise<number> {
   const stageHook = pauseHook(opts.debugPauseAfterStage);
+  const refused = await checkSources(sources, opts);
+  if (refused !== INGEST_EXIT_CODES.ok) return refused;
   const { storage, close } = await openStorage(opts.data, opts);
   const progress = createProgressReporter(process.stderr);
   try {
@@ -77,9 +106,9 @@ export async function ingestCli(sources: readonly string[], opts: IngestCliOptio
       process.stderr.write(
         `flowql ingest: ${summary.rejects} rejected lines (${(summary.rejectRatio * 100).toFixed(3)}%) exceed --max-reject-ratio ${opts.maxRejectRatio}\n`,
       );
-      return 2;
+      return INGEST_EXIT_CODES.rejects;
     }
-    return summary.objects.failed > 0 ? 3 : 0;
+    return summary.objects.failed > 0 ? INGEST_EXIT_CODES.unreadable : INGEST_EXIT_CODES.ok;
   } finally {
     progress.stop();
     await close();

@@ -9,6 +9,7 @@ import { fieldByName, type FieldSpec } from '../domain/fields.ts';
 import { build, raw, sql } from '../store/sql.ts';
 import { filledColumns, projection, rawType, type RawLayout, type SourceContext } from './ingest-projection.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
+import { NotFlowLogError } from './format-sniff.ts';
 import type { LoadResult } from './ingest-load-text.ts';
 
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -41,7 +42,7 @@ export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: 
     specs.push(spec);
   }
   if (!specs.some((s) => s !== undefined)) {
-    throw new Error(`not a flow-log Parquet file: no column is a known flow-log field`);
+    throw new NotFlowLogError('a Parquet file with no column that is a known flow-log field');
   }
   const layout: RawLayout = { names, specs };
   const table = await batches.tableFor(c, filledColumns(layout));

@@ -55,12 +55,13 @@ export function formatSummary(s: IngestSummary): string {
   const o = s.objects;
   const lines = [
     `warehouse    ${s.warehouse}`,
-    `objects      ${o.listed} listed, ${o.loaded} loaded (${o.replaced} replaced a changed version), ${o.skipped} already loaded, ${o.failed} failed`,
+    `objects      ${o.listed} listed, ${o.loaded} loaded (${o.replaced} replaced a changed version), ${o.skipped} unchanged since last run, ${o.notFlowLogs} not flow logs (skipped), ${o.failed} failed`,
     `records      ${s.records}`,
     `rejects      ${s.rejects} (${(s.rejectRatio * 100).toFixed(3)}%; see the rejects table of _flowql/ledger.duckdb)`,
     `partitions   ${s.partitionsTouched} touched, ${s.filesWritten} files written, ${(s.bytesWritten / 1e6).toFixed(1)} MB`,
     `elapsed      ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.recordsPerSecond} records/s, ${(s.bytesRead / 1e6).toFixed(1)} MB read`,
   ];
+  for (const n of s.notFlowLogs) lines.push(`skipped      ${n.uri}: ${n.reason}`);
   for (const f of s.failures) lines.push(`failed       ${f.error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,13 +3,15 @@
  * into the batch table, and commits every `batchRecords` records: Parquet files staged per partition, the ledger
  * updated in one transaction, files published, manifest replaced. Unchanged objects are skipped, so re-running the
  * same command (from cron) loads only what is new; a changed object's old rows are removed in the same commit.
+ * An object that is not a flow log (by content: a digest, a README, `_SUCCESS`) is recorded once as skipped and read
+ * again only when it changes, like a loaded one; only read failures are retried on every run.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
 import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
 import { loadObject, type ObjectResult } from './ingest-object.ts';
-import { filesHoldingSources, loadedSources, nextIds, type CommitPlan } from './ledger.ts';
+import { filesHoldingSources, loadedSources, nextIds, skippedSources, type CommitPlan } from './ledger.ts';
 import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
 import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
 import type { SourceObject } from './sources/source-object.ts';
@@ -48,7 +50,18 @@ export interface IngestOptions extends EngineOptions, SourceListOptions {
 /** What a run did. */
 export interface IngestSummary {
   readonly warehouse: string;
-  readonly objects: { readonly listed: number; readonly loaded: number; readonly skipped: number; readonly replaced: number; readonly failed: number };
+  /**
+   * Objects listed; loaded; skipped (unchanged since they were loaded or found not to be flow logs); replaced (a
+   * changed version loaded); notFlowLogs (found this run not to be flow logs, recorded as skipped); failed (to retry).
+   */
+  readonly objects: {
+    readonly listed: number;
+    readonly loaded: number;
+    readonly skipped: number;
+    readonly replaced: number;
+    readonly notFlowLogs: number;
+    readonly failed: number;
+  };
   readonly records: number;
   readonly rejects: number;
   readonly rejectRatio: number;
@@ -59,6 +72,8 @@ export interface IngestSummary {
   readonly elapsedMs: number;
   readonly recordsPerSecond: number;
   readonly failures: readonly { uri: string; error: string }[];
+  /** Objects found this run not to be flow logs, with the reason (recorded in the ledger; not read again unchanged). */
+  readonly notFlowLogs: readonly { uri: string; reason: string }[];
   readonly recovery: RecoveryReport;
 }
 
@@ -86,10 +101,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       log(`recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`);
     }
     const loaded = await loadedSources(c);
+    const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
-    const totals = { listed: 0, loaded: 0, skipped: 0, replaced: 0, failed: 0, records: 0, rejects: 0, files: 0, bytes: 0, read: 0 };
+    const totals = { listed: 0, loaded: 0, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 0, records: 0, rejects: 0, files: 0, bytes: 0, read: 0 };
     const touched = new Set<string>();
     const failures: { uri: string; error: string }[] = [];
+    const notFlowLogs: { uri: string; reason: string }[] = [];
     const seen = new Set<string>();
     let pending: Pending = { results: [], replacing: new Map(), records: 0 };
 
@@ -152,13 +169,19 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
             pending.replacing.set(o.uri, replacing);
             totals.replaced++;
           }
+        } else if (o.state === 'skipped') {
+          totals.notFlowLogs++;
+          notFlowLogs.push({ uri: o.uri, reason: o.error ?? 'not a flow log' });
+          // Its content replaced a loaded flow log: the old rows go, as for any changed object.
+          if (replacing !== undefined) pending.replacing.set(o.uri, replacing);
+          log(`skipped (not read again until it changes): ${o.uri}: ${o.error}`);
         } else {
           totals.failed++;
           failures.push({ uri: o.uri, error: o.error ?? 'failed' });
-          log(`skipped (will retry next run): ${o.error}`);
+          log(`failed (will retry next run): ${o.error}`);
         }
         pending.results.push(result);
-        opts.onProgress?.({ objectsDone: totals.loaded + totals.failed, records: totals.records, bytesRead: totals.read, current: obj.uri });
+        opts.onProgress?.({ objectsDone: totals.loaded + totals.notFlowLogs + totals.failed, records: totals.records, bytesRead: totals.read, current: obj.uri });
       });
       inflight.add(p);
     };
@@ -169,7 +192,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         seen.add(obj.uri);
         totals.listed++;
         const before = loaded.get(obj.uri);
-        if (before?.version === obj.version) {
+        if (before?.version === obj.version || notFlowLog.get(obj.uri) === obj.version) {
           totals.skipped++;
           continue;
         }
@@ -188,7 +211,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const seenRecords = totals.records + totals.rejects;
     return {
       warehouse: storage.location,
-      objects: { listed: totals.listed, loaded: totals.loaded, skipped: totals.skipped, replaced: totals.replaced, failed: totals.failed },
+      objects: {
+        listed: totals.listed,
+        loaded: totals.loaded,
+        skipped: totals.skipped,
+        replaced: totals.replaced,
+        notFlowLogs: totals.notFlowLogs,
+        failed: totals.failed,
+      },
       records: totals.records,
       rejects: totals.rejects,
       rejectRatio: seenRecords === 0 ? 0 : totals.rejects / seenRecords,
@@ -199,6 +229,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       elapsedMs,
       recordsPerSecond: elapsedMs > 0 ? Math.round((totals.records * 1000) / elapsedMs) : 0,
       failures,
+      notFlowLogs,
       recovery,
     };
   } finally {

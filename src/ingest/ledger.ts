@@ -9,7 +9,10 @@ import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { RejectRow } from './ingest-load-text.ts';
 import type { StagedFile } from './parquet-writer.ts';
 
-/** One attempt at one object version, as the commit records it. */
+/**
+ * One attempt at one object version, as the commit records it. `state`: loaded; failed (a read failure: retried next
+ * run); skipped (its content is not a flow log, `error` says why: not read again until its version changes).
+ */
 export interface SourceOutcome {
   readonly sourceId: number;
   readonly uri: string;
@@ -19,7 +22,7 @@ export interface SourceOutcome {
   readonly keyAccountId: string | null;
   readonly keyRegion: string | null;
   readonly keyDate: string | null;
-  readonly state: 'loaded' | 'failed';
+  readonly state: 'loaded' | 'failed' | 'skipped';
   readonly records: number;
   readonly rejects: number;
   readonly error: string | null;
@@ -28,7 +31,7 @@ export interface SourceOutcome {
 /** Everything one commit changes. */
 export interface CommitPlan {
   readonly commitId: number;
-  readonly kind: 'ingest' | 'compact' | 'derive';
+  readonly kind: 'ingest' | 'compact' | 'derive' | 'repair';
   readonly sources: readonly SourceOutcome[];
   /** Source ids whose rows this commit removes (older versions of changed objects). */
   readonly superseded: readonly number[];
@@ -59,6 +62,12 @@ async function exec(c: DuckDBConnection, name: string, f: SqlFragment): Promise<
 export async function loadedSources(c: DuckDBConnection): Promise<Map<string, { sourceId: number; version: string }>> {
   const rows = await q(c, 'ledger.loaded', sql`SELECT uri, version, source_id FROM sources WHERE state = 'loaded'`);
   return new Map(rows.map((r) => [String(r.uri), { sourceId: Number(r.source_id), version: String(r.version) }]));
+}
+
+/** The version of every object skipped as not a flow log, by uri: read again only when its version changes. */
+export async function skippedSources(c: DuckDBConnection): Promise<Map<string, string>> {
+  const rows = await q(c, 'ledger.skipped', sql`SELECT uri, version FROM sources WHERE state = 'skipped'`);
+  return new Map(rows.map((r) => [String(r.uri), String(r.version)]));
 }
 
 /** The next free source id and commit id (the single writer allocates them). */
@@ -103,15 +112,25 @@ export async function liveFiles(c: DuckDBConnection): Promise<ManifestFile[]> {
   );
 }
 
-/** Totals over loaded objects, for the manifest. */
+/** Totals over loaded objects, and the number of objects skipped as not flow logs, for the manifest. */
 export async function ingestTotals(c: DuckDBConnection): Promise<ManifestIngestSummary> {
   const [r] = await q(
     c,
     'ledger.totals',
-    sql`SELECT count(*) AS objects, coalesce(sum(records), 0) AS records, coalesce(sum(rejects), 0) AS rejects,
-               strftime(max(updated_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS last FROM sources WHERE state = 'loaded'`,
+    sql`SELECT count(*) FILTER (WHERE state = 'loaded') AS objects,
+               coalesce(sum(records) FILTER (WHERE state = 'loaded'), 0) AS records,
+               coalesce(sum(rejects) FILTER (WHERE state = 'loaded'), 0) AS rejects,
+               strftime(max(updated_at) FILTER (WHERE state = 'loaded'), '%Y-%m-%dT%H:%M:%S.%gZ') AS last,
+               count(*) FILTER (WHERE state = 'skipped') AS skipped
+          FROM sources WHERE state IN ('loaded', 'skipped')`,
   );
-  return { objects: Number(r!.objects), records: Number(r!.records), rejects: Number(r!.rejects), lastIngestAt: (r!.last as string | null) ?? null };
+  return {
+    objects: Number(r!.objects),
+    records: Number(r!.records),
+    rejects: Number(r!.rejects),
+    lastIngestAt: (r!.last as string | null) ?? null,
+    skippedObjects: Number(r!.skipped),
+  };
 }
 
 // Memory tables the commit's rows travel through: appenders fill them outside the transaction, and the transaction
@@ -166,7 +185,9 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
   await c.run('BEGIN TRANSACTION');
   try {
     await exec(c, 'ledger.commit', sql`INSERT INTO commits VALUES (${plan.commitId}, ${plan.kind}, 'committed', now()::TIMESTAMP, NULL)`);
-    await c.run(`DELETE FROM sources WHERE state = 'failed' AND uri IN (SELECT uri FROM memory.main.commit_sources WHERE state = 'loaded')`);
+    // An object keeps one row for its last failed or skipped attempt (and none once loaded): a skipped object is
+    // recorded once, and an object that fails on every run does not pile up rows.
+    await c.run(`DELETE FROM sources WHERE state IN ('failed', 'skipped') AND uri IN (SELECT uri FROM memory.main.commit_sources)`);
     await exec(
       c,
       'ledger.sources',

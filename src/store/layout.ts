@@ -38,6 +38,8 @@ export interface ManifestIngestSummary {
   readonly records: number;
   readonly rejects: number;
   readonly lastIngestAt: string | null;
+  /** Objects skipped as not flow logs (by content); absent in manifests written before it was counted. */
+  readonly skippedObjects?: number;
 }
 
 /**

@@ -67,7 +67,7 @@ describe('flowql ingest (local)', () => {
     await writeFile(join(src, 'broken.log.gz'), gzipSync('x').subarray(0, 12)); // truncated gzip
 
     const first = await ingest([join(src, '..')], data);
-    expect(first.objects).toEqual({ listed: 3, loaded: 2, skipped: 0, replaced: 0, failed: 1 });
+    expect(first.objects).toEqual({ listed: 3, loaded: 2, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 1 });
     expect([first.records, first.rejects, first.partitionsTouched]).toEqual([9, 3, 4]);
     expect(first.failures[0]!.uri).toBe(join(src, 'broken.log.gz'));
     expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([{ n: 9, ids: 9 }]);
@@ -86,7 +86,7 @@ describe('flowql ingest (local)', () => {
 
     // Same command again: nothing loaded twice; the unreadable object is tried again.
     const again = await ingest([join(src, '..')], data);
-    expect(again.objects).toEqual({ listed: 3, loaded: 0, skipped: 2, replaced: 0, failed: 1 });
+    expect(again.objects).toEqual({ listed: 3, loaded: 0, skipped: 2, replaced: 0, notFlowLogs: 0, failed: 1 });
     expect(await visible(data, 'count(*)::INTEGER AS n')).toEqual([{ n: 9 }]);
 
     // A new object, a changed object (b: 2 records -> 3) and the broken one fixed.
@@ -95,7 +95,7 @@ describe('flowql ingest (local)', () => {
     await utimes(join(src, 'b.log.gz'), new Date(), new Date(Date.now() + 5000));
     await writeFile(join(src, 'broken.log.gz'), textObject([rec('eni-x', 7, 1700090000)]));
     const third = await ingest([join(src, '..')], data);
-    expect(third.objects).toEqual({ listed: 3 + 1, loaded: 3, skipped: 1, replaced: 1, failed: 0 });
+    expect(third.objects).toEqual({ listed: 3 + 1, loaded: 3, skipped: 1, replaced: 1, notFlowLogs: 0, failed: 0 });
     const b = await visible(data, 'interface_id, bytes::INTEGER AS bytes', "WHERE interface_id IN ('eni-b1', 'eni-b2', 'eni-b3') ORDER BY 1");
     expect(b).toEqual([
       { interface_id: 'eni-b1', bytes: 101 },

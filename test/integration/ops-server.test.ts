@@ -44,7 +44,13 @@ describe('/health and /ready', () => {
       };
       const wh = join(empty, 'wh');
       await rm(wh, { recursive: true, force: true });
-      expect(await check()).toEqual({ status: 503, failed: [`warehouse: ${wh} is missing or not readable`, `manifest: ${warehousePaths(wh).manifest} does not exist yet: run flowql ingest`] });
+      expect(await check()).toEqual({
+        status: 503,
+        failed: [
+          `warehouse: ${wh} is missing or not readable`,
+          `manifest: ${wh} does not exist: create it with \`flowql ingest SOURCE --data ${wh}\` (or \`flowql serve --demo\` for demo data)`,
+        ],
+      });
       await mkdir(warehousePaths(wh).meta, { recursive: true });
       expect((await check()).failed).toEqual([`manifest: ${warehousePaths(wh).manifest} does not exist yet: run flowql ingest`]);
       await writeFile(warehousePaths(wh).manifest, '{"formatVersion": 1, "files": ');

@@ -83,6 +83,7 @@ interface IngestParent {
   records: number;
   rejects: number;
   lastIngestAt: string | null;
+  skippedObjects?: number;
 }
 
 const IngestStatusRef = builder.objectRef<IngestParent>('IngestStatus').implement({
@@ -93,6 +94,11 @@ const IngestStatusRef = builder.objectRef<IngestParent>('IngestStatus').implemen
     objects: t.exposeInt('objects', { description: 'Source objects ingested.' }),
     records: t.field({ type: 'BigInt', resolve: (s) => BigInt(s.records) }),
     rejects: t.field({ type: 'BigInt', description: 'Malformed lines set aside.', resolve: (s) => BigInt(s.rejects) }),
+    skippedObjects: t.int({
+      description:
+        'Source objects skipped because their content is not a flow log (digests, manifests, `_SUCCESS` markers, READMEs); each is recorded once with its reason in the ingest ledger and read again only when it changes.',
+      resolve: (s) => s.skippedObjects ?? 0,
+    }),
     lastIngestAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.lastIngestAt }),
   }),
 });

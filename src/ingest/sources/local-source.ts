@@ -37,7 +37,8 @@ export async function* listLocalObjects(path: string): AsyncIterable<SourceObjec
   try {
     s = await stat(abs);
   } catch (err) {
-    throw new Error(`source ${path}: no such file or folder`, { cause: err });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(`source ${path}: ${missing ? 'no such file or folder' : (err as Error).message}`, { cause: err });
   }
   if (s.isDirectory()) yield* walk(abs);
   else yield objectOf(abs, s.size, s.mtimeMs);
