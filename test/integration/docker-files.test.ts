@@ -2,7 +2,8 @@
  * There is no Docker engine on the build machine, so the deployment files are checked against the code instead:
  * every flowql command the compose file runs is a real subcommand with real options, every FLOWQL_* variable is a
  * setting of src/config.ts, and the Dockerfile copies paths that exist, runs as a non-root user and has a healthcheck
- * on /health.
+ * on /health. docker/README.md is held to the compose file: the services, ports, credentials, ingest interval and
+ * sample it names are the ones compose.yaml has.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,10 +20,26 @@ import { registerServeCommand } from '../../src/cli/serve-command.ts';
 import { CONFIG_SOURCES } from '../../src/config.ts';
 
 const repo = join(import.meta.dirname, '../..');
-const compose = parse(readFileSync(join(repo, 'docker/compose.yaml'), 'utf8')) as {
-  services: Record<string, { image?: string; build?: unknown; command?: string | string[]; entrypoint?: string[]; environment?: Record<string, string> }>;
+const composeText = readFileSync(join(repo, 'docker/compose.yaml'), 'utf8');
+const compose = parse(composeText) as {
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: unknown;
+      command?: string | string[];
+      entrypoint?: string[];
+      environment?: Record<string, string>;
+      ports?: string[];
+      volumes?: string[];
+      profiles?: string[];
+      healthcheck?: { disable?: boolean };
+    }
+  >;
+  volumes: Record<string, unknown>;
 };
 const dockerfile = readFileSync(join(repo, 'docker/Dockerfile'), 'utf8');
+const readme = readFileSync(join(repo, 'docker/README.md'), 'utf8');
 
 const program = new Command('flowql');
 for (const register of [
@@ -46,8 +63,8 @@ function invocations(service: (typeof compose.services)[string]): string[][] {
 
 describe('docker/compose.yaml', () => {
   it('has MinIO, an ingest job on a schedule and the API', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'ingest', 'minio', 'minio-setup']);
-    expect(flowqlServices.map(([name]) => name).sort()).toEqual(['api', 'ingest']);
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'ingest', 'minio', 'minio-setup', 'sample-generate', 'sample-upload']);
+    expect(flowqlServices.map(([name]) => name).sort()).toEqual(['api', 'ingest', 'sample-generate']);
     expect(compose.services.ingest!.command).toEqual(expect.arrayContaining(['ingest', '--watch', '--interval']));
     expect(compose.services.api!.command).toContain('serve');
   });
@@ -63,7 +80,7 @@ describe('docker/compose.yaml', () => {
         seen.push(`${name}: ${args[0]}`);
       }
     }
-    expect(seen.sort()).toEqual(['api: serve', 'ingest: ingest']);
+    expect(seen.sort()).toEqual(['api: serve', 'ingest: ingest', 'sample-generate: generate']);
   });
 
   it('sets only environment variables that flowql (or the AWS SDK) reads', () => {
@@ -82,7 +99,84 @@ describe('docker/compose.yaml', () => {
   });
 });
 
+describe('docker/compose.yaml sample data', () => {
+  it('is started only on demand, generates into a volume the image lets `node` write, and uploads what it generated into the ingested bucket', () => {
+    const generate = compose.services['sample-generate']!;
+    const upload = compose.services['sample-upload']!;
+    expect(generate.profiles).toEqual(['sample']);
+    expect(upload.profiles).toEqual(['sample']);
+    const args = generate.command as string[];
+    const out = args[args.indexOf('--out') + 1]!;
+    // A named volume mounted on a folder of the image starts with that folder's owner: it must exist, owned by node.
+    expect(generate.volumes).toContain(`sample:${out}`);
+    expect(compose.volumes).toHaveProperty('sample');
+    const mkdir = /^RUN mkdir -p (.+?) && chown node:node (.+)$/m.exec(dockerfile);
+    expect(mkdir?.[1]!.split(' ')).toContain(out);
+    expect(mkdir?.[2]!.split(' ')).toContain(out);
+    expect(upload.volumes).toContain(`sample:${out}:ro`);
+    const script = (upload.command as string[]).join(' ');
+    expect(script).toContain(`mc cp --recursive ${out}/AWSLogs/ local/flowlogs/AWSLogs/`);
+    expect(compose.services.ingest!.command).toContain('s3://flowlogs/');
+  });
+
+  it('runs no image healthcheck (it asks the API on /health) in flowql containers that serve nothing', () => {
+    for (const [name, service] of flowqlServices) {
+      const serves = invocations(service).some((a) => a[0] === 'serve');
+      if (!serves) expect(service.healthcheck?.disable, `${name} would be reported unhealthy forever`).toBe(true);
+    }
+  });
+});
+
+describe('docker/README.md', () => {
+  const hostPorts = new Set(Object.values(compose.services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]!)));
+
+  it('names only services of compose.yaml in its docker compose commands', () => {
+    const commands = [...readme.matchAll(/docker compose -f docker\/compose\.yaml ([a-z]+)((?: -[-a-z]+)*)(?: ([a-z][a-z-]*))?/g)];
+    expect(commands.length).toBeGreaterThan(6);
+    const named = commands.filter((m) => ['run', 'restart', 'logs'].includes(m[1]!)).map((m) => m[3]);
+    expect(new Set(named)).toEqual(new Set(['sample-generate', 'sample-upload', 'ingest']));
+    for (const service of named) expect(Object.keys(compose.services), `README: ${service}`).toContain(service);
+    // The service table lists every service.
+    const tableNames = [...readme.matchAll(/^\| `([a-z-]+)`(?:, `([a-z-]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]].filter(Boolean));
+    expect(tableNames.sort()).toEqual(Object.keys(compose.services).sort());
+  });
+
+  it('names only ports that compose.yaml publishes', () => {
+    const ports = [...readme.matchAll(/localhost:(\d+)/g)].map((m) => m[1]!);
+    expect(new Set(ports)).toEqual(new Set(['9000', '9001', '4000']));
+    for (const port of ports) expect(hostPorts.has(port), `README: localhost:${port}`).toBe(true);
+    expect(compose.services.minio!.ports).toEqual(['9000:9000', '9001:9001']);
+    expect(compose.services.api!.ports).toEqual(['4000:4000']);
+  });
+
+  it("gives MinIO's credentials and every service that repeats them", () => {
+    const { MINIO_ROOT_USER: user, MINIO_ROOT_PASSWORD: password } = compose.services.minio!.environment!;
+    expect(readme).toContain(`User \`${user}\`, password \`${password}\``);
+    expect(readme).toContain(`mc alias set flowql http://localhost:9000 ${user} ${password}`);
+    const repeating = Object.entries(compose.services)
+      .filter(([name, s]) => name !== 'minio' && JSON.stringify(s).includes(password!))
+      .map(([name]) => name);
+    const listed = /change it in every service that names it: ([^.]+)\./.exec(readme.replace(/\s+/g, ' '))?.[1] ?? '';
+    expect([...listed.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]).sort()).toEqual(['minio', ...repeating].sort());
+  });
+
+  it('states the ingest interval and the sample that compose.yaml really uses', () => {
+    const interval = /"\$\{INGEST_INTERVAL:-(\d+)\}"/.exec(composeText)?.[1];
+    expect(interval).toBe('300');
+    expect(readme).toContain(`every \`INGEST_INTERVAL\` seconds (${interval} by default)`);
+    expect(readme).toContain(`${interval} s (5 minutes) unless you set it`);
+    const args = compose.services['sample-generate']!.command as string[];
+    const arg = (flag: string) => args[args.indexOf(flag) + 1];
+    expect([arg('--records'), arg('--days'), arg('--start')]).toEqual(['100000', '1', '2024-09-05']);
+    expect(readme).toContain('100,000 records of one day, 2024-09-05');
+  });
+});
+
 describe('docker/Dockerfile', () => {
+  it('runs the current Node LTS (24), pinned by major and Debian release, in both stages', () => {
+    expect(dockerfile.match(/^FROM \S+/gm)).toEqual(['FROM node:24-bookworm-slim', 'FROM node:24-bookworm-slim']);
+  });
+
   it('is multi-stage, runs as a non-root user, checks /health and copies paths that exist', () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^USER node$/m);
