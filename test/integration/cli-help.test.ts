@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
-const COMMANDS = ['parse', 'generate', 'ingest', 'compact', 'derive', 'athena-ddl', 'serve', 'print-schema'];
+/** Commands every flowql has; the test also reads the list from `flowql --help`, so a new command is covered too. */
+const KNOWN_COMMANDS = ['parse', 'generate', 'ingest', 'compact', 'derive', 'athena-ddl', 'serve', 'print-schema'];
 /** zod's default wording, which no user should ever read. */
 const ZOD_WORDING = /Invalid input|received NaN|Too small|Too big|Invalid string|Invalid option|expected number|expected int\b/;
 
@@ -37,8 +38,12 @@ function optionEntries(help: string): string[] {
 describe('flowql <command> --help', () => {
   const helps = new Map<string, string>();
   beforeAll(async () => {
-    const runs = await Promise.all(COMMANDS.map((c) => flowql([c, '--help'])));
-    COMMANDS.forEach((c, i) => helps.set(c, runs[i]!.stdout));
+    const top = (await flowql(['--help'])).stdout;
+    const commands = [...top.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(KNOWN_COMMANDS));
+    helps.set('flowql', top);
+    const runs = await Promise.all(commands.map((c) => flowql([c, '--help'])));
+    commands.forEach((c, i) => helps.set(c, runs[i]!.stdout));
   });
 
   it('states each option default at most once (ingest --interval said "(default 300) (default: 300)")', () => {
