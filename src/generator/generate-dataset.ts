@@ -1,7 +1,8 @@
 /**
- * `generateDataset`: writes a realistic, seeded VPC Flow Logs dataset in AWS's S3 key layout, minute by minute, plus
- * `<out>/ground-truth.json` (see ground-truth.ts). Memory stays bounded by one 5-minute file window of records and
- * the conversations still open, whatever the number of records.
+ * `generateDataset`: writes a realistic, seeded VPC Flow Logs dataset in AWS's S3 key layout under `<out>/AWSLogs/`,
+ * minute by minute, plus `<out>/ground-truth.json` (see ground-truth.ts) beside that tree, not in it: ingest
+ * `<out>/AWSLogs` (an ingest of `<out>` would list the truth file too; it is skipped as not a flow log). Memory stays
+ * bounded by one 5-minute file window of records and the conversations still open, whatever the number of records.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -149,6 +150,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
   if (writer.records !== o.records)
     throw new Error(`generator bug: wrote ${writer.records} records, planned ${o.records}`);
   const groundTruth = buildGroundTruth(o, topo, writer, truth, from, to);
+  // Outside AWSLogs/, the flow-log tree that ingest is pointed at.
   const groundTruthPath = join(o.outDir, 'ground-truth.json');
   await writeFile(groundTruthPath, stringifyGroundTruth(groundTruth));
   const seconds = (performance.now() - began) / 1000;
