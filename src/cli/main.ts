@@ -9,6 +9,7 @@ import { registerIngestCommand } from './ingest-command.ts';
 import { registerCompactCommand } from './compact-command.ts';
 import { registerDeriveCommand } from './derive-command.ts';
 import { registerAthenaDdlCommand } from './athena-ddl-command.ts';
+import { registerCheckCommand } from './check-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerPrintSchemaCommand } from './print-schema-command.ts';
 
@@ -23,6 +24,7 @@ registerIngestCommand(program);
 registerCompactCommand(program);
 registerDeriveCommand(program);
 registerAthenaDdlCommand(program);
+registerCheckCommand(program);
 registerServeCommand(program);
 registerPrintSchemaCommand(program);
 

@@ -1,13 +1,15 @@
 /**
  * How errors reach clients. Expected ones are typed by `extensions.code`: `BAD_USER_INPUT` (with `argument` and
  * `expected`, raised before any SQL runs), `FORBIDDEN` (an account outside the API key's allow-list, with `argument`
- * and `accountId`), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`. Everything else is masked as `Unexpected error.` (code
+ * and `accountId`), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`, `WAREHOUSE_DAMAGED` (a committed file is missing or corrupt,
+ * with `file` and `partition`). Everything else is masked as `Unexpected error.` (code
  * `INTERNAL_SERVER_ERROR`) and logged with its real message.
  */
 import { GraphQLError } from 'graphql';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
 import { QueryTimeoutError } from '../store/query-runner.ts';
+import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 
 /** Receives the real error behind a masked one. */
 export type ErrorLogger = (err: unknown) => void;
@@ -40,6 +42,13 @@ export function maskApiError(error: unknown, log: ErrorLogger): GraphQLError {
     return new GraphQLError(original.message, {
       ...where,
       extensions: { code: 'FORBIDDEN', argument: original.argument, accountId: original.accountId },
+    });
+  }
+  if (original instanceof WarehouseDamagedError) {
+    // A missing or corrupt committed file (src/store/warehouse-damage.ts): the operator's to repair, not the client's.
+    return new GraphQLError(original.message, {
+      ...where,
+      extensions: { code: 'WAREHOUSE_DAMAGED', file: original.file, partition: original.partition },
     });
   }
   if (original instanceof QueryTimeoutError) {

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
 import { QueryTimeoutError } from '../store/query-runner.ts';
+import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 
 /** Sends `body` as JSON with `status`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -31,7 +32,7 @@ export function sendError(
   sendJson(res, status, { error: { code, message, ...details } }, headers);
 }
 
-/** Sends an expected error (bad input 400, forbidden 403, timeout 503) or a masked 500; returns the status sent. */
+/** Sends an expected error (bad input 400, forbidden 403, timeout or damaged warehouse 503) or a masked 500; returns the status sent. */
 export function sendFailure(res: ServerResponse, err: unknown, logUnexpected: (err: unknown) => void): number {
   if (err instanceof InputError) {
     sendError(res, 400, 'BAD_USER_INPUT', err.message, { argument: err.argument, expected: err.expected });
@@ -40,6 +41,10 @@ export function sendFailure(res: ServerResponse, err: unknown, logUnexpected: (e
   if (err instanceof ForbiddenError) {
     sendError(res, 403, 'FORBIDDEN', err.message, { argument: err.argument, accountId: err.accountId });
     return 403;
+  }
+  if (err instanceof WarehouseDamagedError) {
+    sendError(res, 503, 'WAREHOUSE_DAMAGED', err.message, { file: err.file, partition: err.partition });
+    return 503;
   }
   if (err instanceof QueryTimeoutError) {
     sendError(res, 503, 'QUERY_TIMEOUT', err.message, { statement: err.statement, budgetMs: err.budgetMs });

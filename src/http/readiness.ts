@@ -4,20 +4,27 @@
  * newest this build knows (an old ledger means `flowql ingest` has not migrated it yet). The ledger is opened
  * read-only in a separate DuckDB instance; while an ingest holds its lock the check reports "busy" and stays ready
  * (the last ingest committed a manifest readers can use). Results are cached by file stamps, so probes are cheap.
+ * The files check is red while a manifest file is missing, has the wrong size (checked by `stat` once per generation
+ * and minute) or failed a query as damaged (src/store/warehouse-damage.ts); `flowql check --repair` fixes it.
+ * Callers without an operator key (when keys are configured) see no paths or file names: `publicReadiness`.
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { warehousePaths } from '../store/layout.ts';
+import { warehousePaths, type Manifest } from '../store/layout.ts';
 import { loadMigrations } from '../store/migrations.ts';
+import { currentDamage, type FileDamage } from '../store/warehouse-damage.ts';
 import { notAWarehouseReason } from '../store/warehouse-presence.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 
 /** One named check and its outcome. */
 export interface ReadinessCheck {
-  readonly name: 'warehouse' | 'manifest' | 'ledger';
+  readonly name: 'warehouse' | 'manifest' | 'files' | 'ledger';
   readonly ok: boolean;
   readonly detail: string;
+  /** What a caller without an operator key may see instead of `detail` (default: `detail` without the warehouse path). */
+  readonly publicDetail?: string;
 }
 
 /** All checks; ready when every one is ok. */
@@ -46,11 +53,63 @@ async function ledgerVersion(path: string): Promise<number> {
   }
 }
 
+/**
+ * The checks as `/ready` shows them: everything to an operator; to anyone else (when API keys are configured) no
+ * path under the warehouse and no file name, which would name accounts.
+ */
+export function readinessChecksFor(readiness: Readiness, root: string, operator: boolean): { name: string; ok: boolean; detail: string }[] {
+  return readiness.checks.map((c) => ({
+    name: c.name,
+    ok: c.ok,
+    detail: operator ? c.detail : (c.publicDetail ?? c.detail.replaceAll(root, '<data>')),
+  }));
+}
+
+/** Damage a stat shows: a manifest file that is missing or whose size is not the manifest's. */
+async function statDamage(root: string, manifest: Manifest): Promise<FileDamage[]> {
+  const found: FileDamage[] = [];
+  const files = manifest.files;
+  for (let i = 0; i < files.length; i += 64) {
+    await Promise.all(
+      files.slice(i, i + 64).map(async (f) => {
+        const s = await stat(join(root, ...f.path.split('/'))).catch(() => null);
+        const reason = s === null ? 'missing' : s.size !== f.bytes ? `${s.size} bytes, the manifest says ${f.bytes}` : null;
+        if (reason) found.push({ file: f.path, partition: `${f.accountId}/${f.region}/${f.date}`, reason, generation: manifest.generation });
+      }),
+    );
+  }
+  return found.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? ''));
+}
+
+/** Seconds a stat sweep of the manifest's files is reused while the generation does not change. */
+const STAT_SWEEP_MS = 60_000;
+
 /** A readiness checker for the warehouse behind `warehouse`. */
 export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<Readiness> {
   const paths = warehousePaths(warehouse.root);
   let ledgerCache: { stamp: string; check: ReadinessCheck } | null = null;
   let newest: number | null = null;
+  let sweep: { generation: number; at: number; damage: FileDamage[] } | null = null;
+
+  async function filesCheck(m: Manifest): Promise<ReadinessCheck> {
+    if (sweep?.generation !== m.generation || Date.now() - sweep.at > STAT_SWEEP_MS) {
+      sweep = { generation: m.generation, at: Date.now(), damage: await statDamage(warehouse.root, m) };
+    }
+    const byFile = new Map<string, FileDamage>();
+    for (const d of [...sweep.damage, ...currentDamage(warehouse.root, m)]) byFile.set(d.file ?? '?', byFile.get(d.file ?? '?') ?? d);
+    const damage = [...byFile.values()];
+    if (damage.length === 0) return { name: 'files', ok: true, detail: `${m.files.length} files present` };
+    const named = damage
+      .slice(0, 3)
+      .map((d) => `${d.file ?? 'a file DuckDB did not name'} (partition ${d.partition ?? 'unknown'}): ${d.reason}`);
+    const more = damage.length > 3 ? `; and ${damage.length - 3} more` : '';
+    return {
+      name: 'files',
+      ok: false,
+      detail: `${damage.length} damaged file(s): ${named.join('; ')}${more}; run flowql check --repair --data ${warehouse.root}`,
+      publicDetail: `${damage.length} damaged file(s): the warehouse needs flowql check --repair`,
+    };
+  }
 
   async function ledgerCheck(): Promise<ReadinessCheck> {
     const stamp = await stampOf(paths.ledger);
@@ -89,6 +148,7 @@ export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<
       try {
         const m = await warehouse.manifest();
         checks.push({ name: 'manifest', ok: true, detail: `generation ${m.generation}, ${m.files.length} files` });
+        checks.push(await filesCheck(m));
       } catch (err) {
         checks.push({ name: 'manifest', ok: false, detail: (err as Error).message });
       }

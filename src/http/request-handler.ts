@@ -15,7 +15,7 @@ import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts
 import { handleDatasetRequest, type DatasetRouteDeps } from './dataset-route.ts';
 import { sendError, sendJson } from './http-responses.ts';
 import { resolvePersisted, type GraphQLBody, type PersistedOperations } from './persisted-operations.ts';
-import type { Readiness } from './readiness.ts';
+import { readinessChecksFor, type Readiness } from './readiness.ts';
 import type { ServerMetrics } from './server-metrics.ts';
 
 /** A logger with the levels the handler uses (pino fits). */
@@ -154,7 +154,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     }
     if (r === '/ready') {
       const readiness = await deps.readiness();
-      sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+      // Paths and file names only for an operator (a key with the metrics scope) when keys are configured.
+      const operator = authenticateRequest((name) => req.headers[name] as string | undefined, deps.apiKeys, 'metrics').ok;
+      const checks = readinessChecksFor(readiness, deps.warehouse.root, operator);
+      sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks });
       return readiness.ready ? 200 : 503;
     }
     if (r === 'other') {

@@ -21,7 +21,8 @@ export type CommitStage = (typeof COMMIT_STAGES)[number];
 /** Called after each stage; the crash tests' hook pauses the process there. */
 export type StageHook = (stage: CommitStage) => Promise<void>;
 
-async function saveLedger(c: DuckDBConnection, storage: WarehouseStorage): Promise<void> {
+/** Checkpoints the ledger and makes it durable in the storage (S3: uploads it). */
+export async function saveLedger(c: DuckDBConnection, storage: WarehouseStorage): Promise<void> {
   await c.run('CHECKPOINT ledger');
   await storage.saveLedger(await storage.ledgerPath());
 }

@@ -10,6 +10,7 @@ import {
 import type { CostMeter } from './query-cost.ts';
 import { answerKey, estimateRowsBytes, type ResultCache } from './result-cache.ts';
 import type { SqlQuery, SqlValue } from './sql.ts';
+import { warehouseDamageOf } from './warehouse-damage.ts';
 import type { WarehouseReader } from './warehouse-reader.ts';
 
 /** Structured logger (pino-compatible subset). */
@@ -150,6 +151,11 @@ export async function withStatementBudget<T>(
       throw new QueryTimeoutError(name, budgetMs);
     }
     if (err instanceof QueryTimeoutError) throw err; // a nested budget (on another instance) ran out first
+    const damage = await warehouseDamageOf(ctx.warehouse, err); // a missing or corrupt committed file
+    if (damage) {
+      ctx.log.warn({ statement: name, ms, file: damage.file, partition: damage.partition, err: damage.reason }, 'warehouse damaged');
+      throw damage;
+    }
     ctx.log.warn({ statement: name, ms, err: (err as Error).message }, 'query failed');
     throw new Error(`query ${name} failed: ${(err as Error).message}`, { cause: err });
   } finally {

@@ -29,8 +29,20 @@ describe('/health and /ready', () => {
     const ready = await fetch(`${server.url}/ready`);
     const body = (await ready.json()) as { status: string; checks: { name: string; ok: boolean; detail: string }[] };
     expect([ready.status, body.status]).toEqual([200, 'ready']);
-    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([['warehouse', true], ['manifest', true], ['ledger', true]]);
+    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([['warehouse', true], ['manifest', true], ['files', true], ['ledger', true]]);
     expect(body.checks[1]!.detail).toBe('generation 1, 2 files');
+    expect(body.checks[2]!.detail).toBe('2 files present');
+  });
+
+  it('show the warehouse path only to an operator key when keys are configured', async () => {
+    const root = lines.find((l) => l.msg === 'flowql API listening')!.warehouse as string;
+    const anonymous = await (await fetch(`${server.url}/ready`)).text();
+    expect(anonymous).not.toContain(root);
+    expect(JSON.parse(anonymous).checks[0]).toEqual({ name: 'warehouse', ok: true, detail: '<data> is readable' });
+    const tenant = await (await fetch(`${server.url}/ready`, { headers: { 'x-api-key': KEY_A } })).text();
+    expect(tenant).not.toContain(root);
+    const operator = (await (await fetch(`${server.url}/ready`, { headers: { 'x-api-key': KEY_OPS } })).json()) as { checks: { detail: string }[] };
+    expect(operator.checks[0]!.detail).toBe(`${root} is readable`);
   });
 
   it('fails when the warehouse is missing, the manifest is absent or broken, or the ledger schema is old', async () => {
