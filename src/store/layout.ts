@@ -12,7 +12,8 @@
  * Readers take the file list from the manifest, never from a directory glob: a file is visible to flowql only once
  * the ledger committed it and the manifest listing it has been renamed into place, so compaction and replacement of a
  * changed object swap file sets without a reader ever seeing a duplicate or a gap. (Athena/Trino/Spark reading the
- * same prefix by glob see the files too; they can see both sides of a swap for the seconds it takes.)
+ * same prefix by glob see the files too, including replaced files kept for the grace period: both sides of a swap
+ * until a later run deletes them; see RetiredFile.)
  */
 import { join } from 'node:path';
 
