@@ -148,7 +148,7 @@ describe('dataset request errors', () => {
       [`/datasets/topn.csv?${DAY}&limit=5000`, 400, 'Invalid limit: expected an integer from 1 to 1000, found 5000'],
       [`/datasets/timeseries.csv?from=2024-04-01&to=2024-05-01&interval=MINUTE`, 400, 'Invalid interval: expected at most 10000 buckets over the time range (MINUTE gives 43200; use FIVE_MINUTES or a shorter range)'],
       [`/datasets/breakdown.csv?${DAY}`, 400, 'Invalid by: expected 1 to 4 dimensions of SRC_ADDR'],
-      [`/datasets/flows.csv?${DAY}&colour=red`, 400, 'Invalid colour: expected one of the flows parameters from, to, accountId'],
+      [`/datasets/flows.csv?${DAY}&colour=red`, 400, 'Invalid colour: expected one of the flows parameters from, to, last, latestDay, accountId'],
     ];
     for (const [path, status, message] of cases) {
       const r = await get(path);
