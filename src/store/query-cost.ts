@@ -22,6 +22,7 @@ export class CostMeter {
   private readonly partitions = new Set<string>();
   private readonly files = new Map<string, number>();
   private rows = 0;
+  private bytes = 0;
   private statements = 0;
   private cached = 0;
 
@@ -33,16 +34,23 @@ export class CostMeter {
     }
   }
 
-  /** Rows a query returned to the API. */
-  recordRows(n: number): void {
+  /** Rows a query returned to the API, and their size as JSON values (jsonValueBytes). */
+  recordRows(n: number, bytes = 0): void {
     this.rows += n;
+    this.bytes += bytes;
     this.statements++;
   }
 
   /** Rows of an answer taken from the result cache: returned, but no statement ran. */
-  recordCached(n: number): void {
+  recordCached(n: number, bytes = 0): void {
     this.rows += n;
+    this.bytes += bytes;
     this.cached++;
+  }
+
+  /** JSON bytes of the values returned so far (what the response cap is checked against while the request runs). */
+  get bytesReturned(): number {
+    return this.bytes;
   }
 
   /** Number of statements run so far (tests use it to prove that nothing ran). */
@@ -60,5 +68,36 @@ export class CostMeter {
       cachedStatements: this.cached,
       ms: Math.round(performance.now() - this.startedAt),
     };
+  }
+}
+
+/**
+ * About the bytes `rows`' values take as JSON (keys left out): a statement's share of the response, counted while a
+ * request runs so that one answer past the response cap stops it early, before the rest of its rows are read.
+ */
+export function jsonValueBytes(rows: readonly Record<string, unknown>[]): number {
+  let bytes = 0;
+  for (const row of rows) {
+    for (const value of Object.values(row)) bytes += valueBytes(value);
+  }
+  return bytes;
+}
+
+function valueBytes(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length + 3;
+    case 'number':
+    case 'bigint':
+      return String(value).length + 3; // 64-bit values leave as strings (quoted)
+    case 'boolean':
+      return 5;
+    case 'object':
+      if (value === null) return 5;
+      if (value instanceof Date) return 27;
+      if (Array.isArray(value)) return value.reduce((n: number, v) => n + valueBytes(v), 2);
+      return Object.values(value).reduce((n: number, v) => n + valueBytes(v) + 4, 2);
+    default:
+      return 5;
   }
 }

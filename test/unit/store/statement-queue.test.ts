@@ -1,0 +1,68 @@
+/** The fair statement queue: slots, round robin between owners, an owner's share, leaving the queue on abort. */
+import { describe, expect, it } from 'vitest';
+import { StatementQueue, type ReleaseSlot } from '../../../src/store/statement-queue.ts';
+
+/** Acquires for `owner` and records the order in which slots are granted. */
+function track(queue: StatementQueue, granted: string[]) {
+  const held = new Map<string, ReleaseSlot>();
+  const ask = (owner: object, label: string, signal?: AbortSignal) =>
+    queue.acquire(owner, signal).then((release) => {
+      granted.push(label);
+      held.set(label, release);
+    });
+  return { ask, release: (label: string) => held.get(label)!() };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('StatementQueue', () => {
+  it("serves owners in turn: B's one statement is next after A's first, not after all of A's", async () => {
+    const queue = new StatementQueue(2, 1);
+    const granted: string[] = [];
+    const { ask, release } = track(queue, granted);
+    const [a, b] = [{}, {}];
+    for (let i = 1; i <= 5; i++) void ask(a, `a${i}`);
+    void ask(b, 'b1');
+    await tick();
+    // Two slots, one each at most: a1 and b1 run, a2..a5 wait.
+    expect(granted).toEqual(['a1', 'b1']);
+    expect([queue.running, queue.waiting]).toEqual([2, 4]);
+    release('b1');
+    await tick();
+    expect(granted).toEqual(['a1', 'b1']); // a is at its share: the free slot stays free for someone else
+    release('a1');
+    await tick();
+    expect(granted).toEqual(['a1', 'b1', 'a2']);
+  });
+
+  it('rotates between three owners as slots free up', async () => {
+    const queue = new StatementQueue(1);
+    const granted: string[] = [];
+    const { ask, release } = track(queue, granted);
+    const [a, b, c] = [{}, {}, {}];
+    for (const [o, l] of [[a, 'a1'], [a, 'a2'], [a, 'a3'], [b, 'b1'], [b, 'b2'], [c, 'c1']] as const) void ask(o, l);
+    for (let i = 0; i < 6; i++) {
+      await tick();
+      release(granted.at(-1)!);
+    }
+    await tick();
+    expect(granted).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+    expect([queue.running, queue.waiting]).toEqual([0, 0]);
+  });
+
+  it('drops a waiting statement whose signal aborts, with the abort reason', async () => {
+    const queue = new StatementQueue(1);
+    const granted: string[] = [];
+    const { ask, release } = track(queue, granted);
+    const controller = new AbortController();
+    void ask({}, 'first');
+    const dropped = ask({}, 'second', controller.signal).catch((e: unknown) => e);
+    await tick();
+    controller.abort('stopped');
+    expect(await dropped).toBe('stopped');
+    expect([queue.running, queue.waiting]).toEqual([1, 0]);
+    release('first');
+    expect([queue.running, queue.waiting]).toEqual([0, 0]);
+    await expect(queue.acquire({}, AbortSignal.abort('late'))).rejects.toBe('late');
+  });
+});
