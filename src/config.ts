@@ -41,6 +41,12 @@ const schema = z.object({
   queryTimeoutMs: int(1, 3_600_000),
   maxDepth: int(1, 100),
   maxCost: int(1, 100_000_000),
+  /** Most DuckDB statements one GraphQL request may run (each root field, aliases included, runs at least one). */
+  maxStatements: int(1, 10_000),
+  /** Largest GraphQL response, in bytes of JSON (RESPONSE_TOO_LARGE past it). */
+  maxResponseBytes: int(1024, 2 ** 31),
+  /** DuckDB statements running at once; the others wait, served round robin between requests. */
+  maxRunningStatements: int(1, 1024),
   duckdbThreads: int(1, 1024).optional(),
   duckdbMemoryLimit: z
     .string()
@@ -83,6 +89,9 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   queryTimeoutMs: { env: 'FLOWQL_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', default: 10_000 },
   maxDepth: { env: 'FLOWQL_MAX_DEPTH', flag: '--max-depth', default: 12 },
   maxCost: { env: 'FLOWQL_MAX_COST', flag: '--max-cost', default: 200_000 },
+  maxStatements: { env: 'FLOWQL_MAX_STATEMENTS', flag: '--max-statements', default: 16 },
+  maxResponseBytes: { env: 'FLOWQL_MAX_RESPONSE_BYTES', flag: '--max-response-bytes', default: 16_777_216 },
+  maxRunningStatements: { env: 'FLOWQL_MAX_RUNNING_STATEMENTS', flag: '--max-running-statements', default: 4 },
   duckdbThreads: { env: 'FLOWQL_DUCKDB_THREADS', flag: '--duckdb-threads' },
   duckdbMemoryLimit: { env: 'FLOWQL_DUCKDB_MEMORY_LIMIT', flag: '--duckdb-memory-limit' },
   logLevel: { env: 'FLOWQL_LOG_LEVEL', flag: '--log-level', default: 'info' },

@@ -1,14 +1,15 @@
 /**
  * How errors reach clients. Expected ones are typed by `extensions.code`: `BAD_USER_INPUT` (with `argument` and
  * `expected`, raised before any SQL runs), `FORBIDDEN` (an account outside the API key's allow-list, with `argument`
- * and `accountId`), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`, `WAREHOUSE_DAMAGED` (a committed file is missing or corrupt,
- * with `file` and `partition`). Everything else is masked as `Unexpected error.` (code
+ * and `accountId`), `QUERY_TIMEOUT`, `QUERY_TOO_COMPLEX`, `RESPONSE_TOO_LARGE` (with `limit` and `bytes`, past
+ * `--max-response-bytes`), `WAREHOUSE_DAMAGED` (a committed file is missing or corrupt, with `file` and `partition`).
+ * Everything else is masked as `Unexpected error.` (code
  * `INTERNAL_SERVER_ERROR`) and logged with its real message.
  */
 import { GraphQLError } from 'graphql';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
-import { QueryTimeoutError } from '../store/query-runner.ts';
+import { QueryTimeoutError, ResponseTooLargeError } from '../store/query-runner.ts';
 import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 
 /** Receives the real error behind a masked one. */
@@ -57,6 +58,9 @@ export function maskApiError(error: unknown, log: ErrorLogger): GraphQLError {
       extensions: { code: 'QUERY_TIMEOUT', statement: original.statement, budgetMs: original.budgetMs },
     });
   }
+  if (original instanceof ResponseTooLargeError) {
+    return responseTooLarge(original, where);
+  }
   const coercion = located && !located.path ? badValueArgument(located.message) : null;
   if (located && coercion !== null) {
     return new GraphQLError(located.message, {
@@ -73,4 +77,12 @@ export function maskApiError(error: unknown, log: ErrorLogger): GraphQLError {
   }
   log(original);
   return new GraphQLError('Unexpected error.', { ...where, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/** The public form of a ResponseTooLargeError (also used when the finished response is measured). */
+export function responseTooLarge(error: ResponseTooLargeError, where: Pick<GraphQLError, 'nodes' | 'path'> | object = {}): GraphQLError {
+  return new GraphQLError(error.message, {
+    ...where,
+    extensions: { code: 'RESPONSE_TOO_LARGE', limit: error.limitBytes, bytes: error.bytes },
+  });
 }

@@ -1,16 +1,19 @@
 /**
  * The GraphQL HTTP handler (graphql-yoga), without a listening socket: tests call `yoga.fetch`, src/main.ts mounts it
- * on a node http server. Per request it builds the context (a cost meter, a deadline, the tenant scope), masks
- * unexpected errors, enforces operation limits and adds `extensions.cost` to every response.
+ * on a node http server. Per request it builds the context (a cost meter, a budget of time and response bytes, the
+ * tenant scope), masks unexpected errors, enforces the document, operation and work limits, adds `extensions.cost`
+ * to every response, refuses a response past the size cap, and ends the request's statements with the request.
  */
+import { parse } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
-import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import { RequestBudget, ResponseTooLargeError, type QueryContext, type QueryLogger } from '../store/query-runner.ts';
+import { configureStatementQueue } from '../store/statement-queue.ts';
 import { scopeKey, type ResultCache } from '../store/result-cache.ts';
 import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 import type { ApiLimits, GraphQLContext } from './builder.ts';
-import { maskApiError } from './errors.ts';
-import { operationLimitsRule } from './operation-limits.ts';
+import { maskApiError, responseTooLarge } from './errors.ts';
+import { checkDocumentSize, estimateWork, operationShapeRule, workLimitErrors, type WorkLimits } from './operation-limits.ts';
 import { schema } from './schema.ts';
 
 /** What the API needs from the rest of the process. */
@@ -23,6 +26,12 @@ export interface ApiDeps {
   readonly queryTimeoutMs: number;
   readonly maxDepth: number;
   readonly maxCost: number;
+  /** Most statements one request may run (each root field runs at least one); default 16. */
+  readonly maxStatements?: number;
+  /** Largest response, in bytes of JSON (RESPONSE_TOO_LARGE past it); default 16 MiB. */
+  readonly maxResponseBytes?: number;
+  /** Statements of this DuckDB instance running at once (src/store/statement-queue.ts); default 4. */
+  readonly maxRunningStatements?: number;
   /** GraphiQL options or a factory of them (src/graphql/graphiql-tabs.ts); false to disable. */
   readonly graphiql?: YogaServerOptions<Record<string, unknown>, GraphQLContext>['graphiql'];
   /** Renders GraphiQL's page; @graphql-yoga/render-graphiql inlines its assets so it works offline. */
@@ -46,24 +55,72 @@ export interface TenantServerContext {
 
 const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsScanned: 0, rowsReturned: 0, cachedStatements: 0, ms: 0 };
 
-/** Adds `extensions.cost` to each single result, from the request's meter (zero when nothing ran). */
-function useCostExtension(meters: WeakMap<Request, CostMeter>): Plugin {
+/** Defaults of the optional limits of ApiDeps (docs/configuration.md gives the same). */
+export const DEFAULT_MAX_STATEMENTS = 16;
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 2 ** 20;
+
+/**
+ * Adds `extensions.cost` to each single result, from the request's meter (zero when nothing ran), and refuses a
+ * result whose JSON passes `maxResponseBytes` (the runner stops a request early when its rows alone pass it; this
+ * catches what the fields add around them).
+ */
+function useCostExtension(meters: WeakMap<Request, CostMeter>, maxResponseBytes: number): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return;
       const cost = meters.get(request)?.snapshot() ?? ZERO_COST;
       const single = result as { extensions?: Record<string, unknown> };
-      setResult({ ...single, extensions: { ...single.extensions, cost } } as typeof result);
+      const withCost = { ...single, extensions: { ...single.extensions, cost } };
+      const bytes = Buffer.byteLength(JSON.stringify(withCost));
+      if (bytes <= maxResponseBytes) {
+        setResult(withCost as typeof result);
+        return;
+      }
+      const error = responseTooLarge(new ResponseTooLargeError(maxResponseBytes, bytes, 'the finished response'));
+      setResult({ data: null, errors: [error], extensions: { cost } } as unknown as typeof result);
     },
   };
 }
 
-/** The operation limits as a validation plugin. */
-function useOperationLimits(deps: ApiDeps): Plugin {
-  const rule = operationLimitsRule({ maxDepth: deps.maxDepth, maxCost: deps.maxCost, listSize: deps.limits.maxPageSize });
+/**
+ * The limits as plugins: the document's size when it is parsed (tokens and nesting, before graphql's recursive parser
+ * could overflow the stack), its shape when it is validated (depth, introspection), and its work just before it
+ * executes (cost and statements, with the request's variables). A refused operation runs no resolver, hence no SQL.
+ * When execution ends, the request's budget stops whatever it still has queued or running.
+ */
+function useOperationLimits(deps: ApiDeps): Plugin<GraphQLContext> {
+  const shape = operationShapeRule({ maxDepth: deps.maxDepth });
+  const work: WorkLimits = {
+    maxCost: deps.maxCost,
+    maxStatements: deps.maxStatements ?? DEFAULT_MAX_STATEMENTS,
+    defaultPageSize: deps.limits.defaultPageSize,
+    maxPageSize: deps.limits.maxPageSize,
+    maxRangeMs: deps.limits.maxRangeMs,
+  };
+  const documentLimits = { maxDepth: deps.maxDepth };
   return {
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => {
+        checkDocumentSize(typeof source === 'string' ? source : source.body, documentLimits);
+        return parse(source, options);
+      });
+    },
     onValidate({ addValidationRule }) {
-      addValidationRule(rule);
+      addValidationRule(shape);
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const estimate = estimateWork(args.schema, args.document, args.operationName, args.variableValues, work);
+      const errors = estimate ? workLimitErrors(estimate, work) : [];
+      if (errors.length > 0) {
+        args.contextValue.query.budget?.finish();
+        setResultAndStopExecution({ data: null, errors });
+        return;
+      }
+      return {
+        onExecuteDone() {
+          args.contextValue.query.budget?.finish();
+        },
+      };
     },
   };
 }
@@ -71,6 +128,8 @@ function useOperationLimits(deps: ApiDeps): Plugin {
 /** The flowql GraphQL handler at `/graphql`. */
 export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const meters = new WeakMap<Request, CostMeter>();
+  const maxResponseBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (deps.maxRunningStatements) configureStatementQueue(deps.db, deps.maxRunningStatements);
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -81,18 +140,19 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
     maskedErrors: {
       maskError: (error) => maskApiError(error, (err) => deps.log.error({ err }, 'unexpected error in a resolver')),
     },
-    plugins: [useOperationLimits(deps), useCostExtension(meters), ...(deps.plugins ?? [])],
+    plugins: [useOperationLimits(deps), useCostExtension(meters, maxResponseBytes), ...(deps.plugins ?? [])],
     context: (initial) => {
       const { request } = initial;
       const tenant = initial as TenantServerContext;
       const cost = new CostMeter();
       meters.set(request, cost);
+      const deadline = Date.now() + deps.queryTimeoutMs;
       // One manifest generation for every field of the request (src/store/warehouse-reader.ts).
       const warehouse = pinWarehouse(tenant.warehouse ?? deps.warehouse);
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
       const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
       return {
-        query: { db: deps.db, warehouse, cost, deadline: Date.now() + deps.queryTimeoutMs, log: deps.log, ...results },
+        query: { db: deps.db, warehouse, cost, deadline, budget: new RequestBudget(deadline, maxResponseBytes), log: deps.log, ...results },
         limits: deps.limits,
         scopeAccountIds,
         now: new Date(),

@@ -1,13 +1,21 @@
 /**
  * The API's limits over a real loopback port (the server as `flowql serve` builds it, in this process): GraphiQL's
- * schema request passes the default limits unless introspection is off.
- * Fixture: the tenant warehouse of test/helpers/tenant-fixture.ts (six records on 2024-05-01), no API keys.
+ * schema request passes the default limits unless introspection is off; the work of a request is bounded (estimate
+ * before execution, time budget that stops its statements, response cap, fair queue); hostile documents and cursors
+ * answer typed errors.
+ * Fixtures: the tenant warehouse of test/helpers/tenant-fixture.ts (six records on 2024-05-01), no API keys; for the
+ * slow statements, the same plus six partitions (2024-05-02..07) of 600,000 records each whose port pairs are all
+ * distinct, so that a breakdown by port pair of all six takes about a second on one DuckDB thread.
  */
-import { rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
-import { startTestServer, tenantWarehouse } from '../helpers/tenant-fixture.ts';
+import { partitionDir, warehousePaths, type Manifest } from '../../src/store/layout.ts';
+import { startTestServer, tenantWarehouse, type LogLines } from '../helpers/tenant-fixture.ts';
+import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 
 /** The options GraphiQL (as bundled by @graphql-yoga/render-graphiql) asks its schema with. */
 const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
@@ -27,10 +35,11 @@ interface Body<T = Record<string, unknown>> {
 
 let root: string;
 let server: RunningServer;
+let lines: LogLines;
 
 beforeAll(async () => {
   ({ root } = await tenantWarehouse());
-  ({ server } = await startTestServer({ dataDir: root })); // default limits: --max-depth 12, --max-cost 200000
+  ({ server, lines } = await startTestServer({ dataDir: root })); // default limits: --max-depth 12, --max-cost 200000
 });
 afterAll(async () => {
   await server?.close();
@@ -78,5 +87,178 @@ describe('introspection', () => {
     } finally {
       await off.server.close();
     }
+  });
+});
+
+describe('work bounds', () => {
+  const day = 'filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
+  const aliases = (n: number, field: (i: number) => string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
+  const statementLines = (lines: LogLines) => lines.filter((l) => typeof l.statement === 'string');
+
+  it('refuses alias and limit abuse before any SQL runs, saying what to reduce', async () => {
+    const before = statementLines(lines).length;
+    const cases = [
+      aliases(100, () => `flowBreakdown(${day}, dimensions: [SRC_ADDR, DST_ADDR], limit: 10000) { rows { label value } }`),
+      aliases(500, () => `flowTopN(${day}, by: DST_PORT, limit: 1000) { rows { label value } }`),
+      aliases(6, () => `flowBreakdown(${day}, dimensions: [SRC_ADDR], limit: 10000) { rows { key { srcAddr dstAddr } label value } }`),
+    ];
+    for (const query of cases) {
+      const started = performance.now();
+      const { body } = await post(server.url, query);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+      expect(body.extensions?.cost).toMatchObject({ filesScanned: 0, rowsReturned: 0 });
+    }
+    const [breakdowns, topN, wide] = await Promise.all(cases.map((q) => post(server.url, q)));
+    expect(breakdowns!.body.errors!.map((e) => e.message)).toEqual([
+      'The operation would run 100 statements (each root field runs at least one, aliases included); the limit is 16 (--max-statements): ask for fewer root fields or split the operation.',
+      expect.stringMatching(/^Query cost 3000100 exceeds the limit of 200000 \(each field costs 1 per row it may return/),
+    ]);
+    // 500 aliases are refused as a document already (more than 10,000 tokens).
+    expect(topN!.body.errors?.[0]?.message).toMatch(/more than 10000 tokens/);
+    // Six statements are allowed, but 6 x (1 + 10000 x 6) rows of fields are not.
+    expect(wide!.body.errors?.[0]?.extensions).toMatchObject({ cost: 6 * 60_001, limit: 200_000 });
+    expect(statementLines(lines).length).toBe(before);
+  });
+
+  it('answers RESPONSE_TOO_LARGE past --max-response-bytes, and under it as usual', async () => {
+    const capped = await startTestServer({ dataDir: root, maxResponseBytes: 1024 });
+    try {
+      const page = (fields: string) => `{ flows(${day}) { nodes { ${fields} } } }`;
+      const small = await post(capped.server.url, page('flowId'));
+      expect(small.body.errors).toBeUndefined();
+      // Six records of every field: the rows alone pass 1024 bytes, so the request stops while it runs.
+      const all = 'flowId accountId region srcAddr dstAddr srcPort dstPort protocol packets bytes start end action logStatus vpcId subnetId instanceId interfaceId tcpFlags tcpFlagNames';
+      const { body } = await post(capped.server.url, page(all));
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 1024 });
+      expect(body.errors?.[0]?.message).toMatch(/^the response would exceed 1024 bytes .*--max-response-bytes/);
+      // Fields that read no rows but still pass the cap once serialised: refused when the response is measured.
+      const typenames = aliases(100, () => '__typename');
+      const measured = await post(capped.server.url, typenames);
+      expect(measured.body.errors?.[0]?.extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 1024 });
+      expect(measured.body.errors?.[0]?.message).toMatch(/\(the finished response: about \d+;/);
+    } finally {
+      await capped.server.close();
+    }
+  });
+});
+
+describe('hostile documents and cursors', () => {
+  it('answers BAD_USER_INPUT naming `after` for a cursor with a huge timestamp or id', async () => {
+    const cursor = (text: string) => Buffer.from(text).toString('base64url');
+    for (const text of ['f1:START_TIME_ASC:99999999999999999999:1', 'f1:START_TIME_ASC:1714557600000000:99999999999999999999',
+      `f1:START_TIME_ASC:${'9'.repeat(5000)}:1`, 'f1:START_TIME_ASC:-99999999999999999:1']) {
+      const { body } = await post(server.url, `{ flows(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }, after: "${cursor(text)}") { nodes { flowId } } }`);
+      expect(body.errors?.[0]?.extensions, text.slice(0, 60)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+      expect(body.errors?.[0]?.message.length).toBeLessThan(400);
+    }
+  });
+
+  it('refuses 10,000 nested inline fragments as too complex, never as a crash', async () => {
+    const nested = `{ ${'... on Query { '.repeat(10_000)}__typename${' }'.repeat(10_000)} }`;
+    const { status, body } = await post(server.url, nested);
+    expect(status).toBeLessThan(500);
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: 'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
+        extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', limit: 64 }),
+      }),
+    ]);
+    const lists = await post(server.url, `{ flows(filter: { accountIds: ${'['.repeat(50_000)} }) { nodes { flowId } } }`);
+    expect(lists.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
+    // The server is still fine.
+    expect((await post(server.url, '{ __typename }')).body).toMatchObject({ data: { __typename: 'Query' } });
+  });
+});
+
+/**
+ * Adds `copies` partitions (2024-05-02 onwards, account 333333333333) of `rows` records each, written once by DuckDB
+ * and copied: srcport/dstport pairs all distinct, start times spread over the first day.
+ */
+async function addSlowPartitions(root: string, rows: number, copies: number): Promise<void> {
+  const [seed] = await writeFixtureWarehouse(root, [
+    { account_id: '333333333333', start_time: '2024-05-02T00:00:00Z', srcaddr: '10.3.0.1', dstaddr: '10.3.0.2', srcport: 1, dstport: 443, protocol: 6, bytes: 100, packets: 1, action: 'ACCEPT', log_status: 'OK' },
+  ]);
+  const first = join(root, seed!.path);
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    await c.run(`COPY (SELECT * REPLACE (CAST(i % 65521 AS INTEGER) AS srcport, CAST(i * 13 % 65519 AS INTEGER) AS dstport,
+      start_time + to_microseconds(CAST(i * 86400000000 // ${rows} AS BIGINT)) AS start_time, CAST(i + 1 AS BIGINT) AS flow_id,
+      CAST(i + 2 AS INTEGER) AS source_line) FROM read_parquet('${first}'), range(${rows}) t(i)) TO '${first}.tmp' (FORMAT parquet)`);
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+  await rename(`${first}.tmp`, first);
+  const { size } = await stat(first);
+  const paths = warehousePaths(root);
+  const manifest = JSON.parse(await readFile(paths.manifest, 'utf8')) as Manifest;
+  const files = manifest.files.map((f) => (f.path === seed!.path ? { ...f, rows, bytes: size } : f));
+  for (let d = 1; d < copies; d++) {
+    const date = `2024-05-0${2 + d}`;
+    const path = `${partitionDir('flows', '333333333333', 'us-east-1', date)}/part-copy.parquet`;
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await copyFile(first, join(root, path));
+    files.push({ ...seed!, path, date, rows, bytes: size });
+  }
+  await writeFile(paths.manifest, JSON.stringify({ ...manifest, generation: manifest.generation + 1, files }));
+}
+
+describe('slow statements', () => {
+  let slowServer: RunningServer;
+  let slowLines: LogLines;
+  const week = 'filter: { timeRange: { from: "2024-05-02", to: "2024-05-08" } }';
+  /** A breakdown of all six big partitions; `limit` differs per alias so the result cache cannot share them. */
+  const slow = (i: number) => `s${i}: flowBreakdown(${week}, dimensions: [SRC_PORT, DST_PORT], limit: ${1000 - i}) { rows { value } }`;
+  const ended = (name: string) => slowLines.filter((l) => l.statement === name && /^query( interrupted| dropped| failed)?$/.test(String(l.msg)));
+
+  beforeAll(async () => {
+    await addSlowPartitions(root, 600_000, 6);
+    ({ server: slowServer, lines: slowLines } = await startTestServer({ dataDir: root, queryTimeoutMs: 2500, resultCacheMb: 0 }));
+  });
+  afterAll(async () => {
+    await slowServer?.close();
+  });
+
+  it('stops the statements of a request an error has already answered', async () => {
+    const started = slowLines.length;
+    const { body } = await post(slowServer.url, `{ ${slow(0)} bad: flows(${week}, after: "not-a-cursor") { nodes { flowId } } }`);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+    const answered = performance.now();
+    // The breakdown was running when the error answered the request: it is stopped, not left to finish.
+    while (ended('flows.breakdown').length === 0 && performance.now() - answered < 10_000) await new Promise((r) => setTimeout(r, 20));
+    const line = slowLines.slice(started).find((l) => l.statement === 'flows.breakdown' && l.msg !== 'query');
+    expect(line?.msg).toMatch(/^query (interrupted|dropped)$/);
+    expect(performance.now() - answered).toBeLessThan(2000);
+  });
+
+  it("drops a timed-out request's queued statements and stops its running ones before answering QUERY_TIMEOUT", async () => {
+    slowLines.length = 0;
+    // 16 statements of about a second each on one thread cannot end within 2.5 s.
+    const { body } = await post(slowServer.url, `{ ${Array.from({ length: 16 }, (_, i) => slow(i)).join(' ')} }`);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TIMEOUT', budgetMs: 2500 });
+    // Within the moment interrupt() takes, every statement of the request has ended in DuckDB.
+    await new Promise((r) => setTimeout(r, 1000));
+    const lines = ended('flows.breakdown');
+    expect(lines).toHaveLength(16);
+    expect(lines.filter((l) => l.msg === 'query dropped').length).toBeGreaterThan(0);
+  });
+
+  it("answers another client's cheap query while one client's many slow statements queue", async () => {
+    slowLines.length = 0;
+    const heavy = post(slowServer.url, `{ ${Array.from({ length: 8 }, (_, i) => slow(i)).join(' ')} }`).then(() => performance.now());
+    await new Promise((r) => setTimeout(r, 300));
+    const { body } = await post(slowServer.url, '{ flowSummary(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }) { records } }');
+    const cheapDone = performance.now();
+    const cheapAt = Date.now();
+    expect(body).toMatchObject({ data: { flowSummary: { records: '6' } } });
+    const heavyDone = await heavy;
+    // The cheap query did not wait for the heavy request: it was answered while most of its statements still waited.
+    expect(cheapDone).toBeLessThan(heavyDone);
+    const finishedBefore = ended('flows.breakdown').filter((l) => Number(l.time) <= cheapAt);
+    expect(finishedBefore.length).toBeLessThan(4);
   });
 });

@@ -5,7 +5,8 @@ describe('parseConfig', () => {
   it('has documented defaults', () => {
     expect(parseConfig({})).toEqual({
       dataDir: './data', port: 4000, host: '127.0.0.1', maxPageSize: 1000, defaultPageSize: 100, maxRangeDays: 31,
-      queryTimeoutMs: 10_000, maxDepth: 12, maxCost: 200_000, logLevel: 'info', graphiql: true, demo: false,
+      queryTimeoutMs: 10_000, maxDepth: 12, maxCost: 200_000, maxStatements: 16, maxResponseBytes: 16_777_216,
+      maxRunningStatements: 4, logLevel: 'info', graphiql: true, demo: false,
       introspection: true, maxDatasetRows: 1_000_000, datasetTimeoutMs: 120_000, s3SyncSeconds: 30, resultCacheMb: 64,
     });
   });

@@ -25,6 +25,9 @@ export interface FlowPage {
 }
 
 const CURSOR_EXPECTED = 'a cursor returned by a previous page of the same query and orderBy';
+const MIN_CURSOR_US = -62_135_596_800_000_000n; // 0001-01-01T00:00:00Z
+const MAX_CURSOR_US = 253_402_300_799_999_999n; // 9999-12-31T23:59:59.999999Z
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 /** Opaque cursor text for a key in an order. */
 export function encodeFlowCursor(order: FlowOrder, key: FlowKey): string {
@@ -39,7 +42,13 @@ export function decodeFlowCursor(cursor: string, order: FlowOrder, argument = 'a
     throw new InputError(argument, CURSOR_EXPECTED, cursor);
   }
   if (cursorOrder !== order) throw new InputError(argument, `${CURSOR_EXPECTED} (this cursor is for ${cursorOrder})`, cursor);
-  return { startUs: BigInt(us as string), flowId: BigInt(id as string) };
+  // Ours hold a record's time (years 1 to 9999) and a BIGINT id: anything else would fail in DuckDB, not here.
+  if ((us as string).length > 20 || (id as string).length > 20) throw new InputError(argument, CURSOR_EXPECTED, cursor);
+  const key = { startUs: BigInt(us as string), flowId: BigInt(id as string) };
+  if (key.startUs < MIN_CURSOR_US || key.startUs > MAX_CURSOR_US || key.flowId < 0n || key.flowId > MAX_BIGINT) {
+    throw new InputError(argument, CURSOR_EXPECTED, cursor);
+  }
+  return key;
 }
 
 /** Reads flow pages for one request. */

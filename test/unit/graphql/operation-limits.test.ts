@@ -1,13 +1,15 @@
 /**
- * The operation limits rule on the real schema: GraphiQL's schema request passes the default limits, introspection
- * cannot carry real fields or aliases past them, and fragments are measured once each.
+ * The operation limits on the real schema: GraphiQL's schema request passes the default limits, introspection cannot
+ * carry real fields or aliases past them, fragments are measured once each, the work estimate counts the rows each
+ * field may return and the statements each root field runs, and oversized documents are refused by a lexer pass.
  */
 import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { MAX_INTROSPECTION_FIELDS, operationLimitsRule } from '../../../src/graphql/operation-limits.ts';
+import {
+  DEFAULT_LIST_ROWS, MAX_DOCUMENT_TOKENS, MAX_INTROSPECTION_FIELDS, checkDocumentSize, estimateWork, operationShapeRule,
+  type WorkLimits,
+} from '../../../src/graphql/operation-limits.ts';
 import { schema } from '../../../src/graphql/schema.ts';
-
-const DEFAULTS = { maxDepth: 12, maxCost: 200_000, listSize: 1000 };
 
 /** The options GraphiQL (as bundled by @graphql-yoga/render-graphiql) asks its schema with. */
 const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
@@ -19,15 +21,20 @@ const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
   oneOf: true,
 });
 
-const check = (query: string, limits = DEFAULTS, rules = [...specifiedRules, operationLimitsRule(limits)]) =>
+const check = (query: string, maxDepth = 12, rules = [...specifiedRules, operationShapeRule({ maxDepth })]) =>
   validate(schema, parse(query), rules).map((e) => ({ message: e.message, ...e.extensions }));
 
-describe('operationLimitsRule', () => {
+const WORK: WorkLimits = { maxCost: 200_000, maxStatements: 16, defaultPageSize: 100, maxPageSize: 1000, maxRangeMs: 31 * 86_400_000 };
+const work = (query: string, variables: Record<string, unknown> = {}, operationName?: string) =>
+  estimateWork(schema, parse(query), operationName, variables, WORK);
+
+describe('operationShapeRule', () => {
   it("passes GraphiQL's introspection query (15 levels deep) under the default depth of 12", () => {
     expect(check(GRAPHIQL_INTROSPECTION)).toEqual([]);
+    expect(work(GRAPHIQL_INTROSPECTION)).toEqual({ cost: 0, statements: 0 });
     // Measured as an ordinary query it would be refused: the exemption is what lets it through.
     const asData = GRAPHIQL_INTROSPECTION.replace('__schema', 'flowSummary(filter: {})');
-    expect(check(asData, DEFAULTS, [operationLimitsRule(DEFAULTS)])).toContainEqual(
+    expect(check(asData, 12, [operationShapeRule({ maxDepth: 12 })])).toContainEqual(
       expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', depth: 15, limit: 12 }),
     );
   });
@@ -35,13 +42,11 @@ describe('operationLimitsRule', () => {
   it('measures the real fields of an operation that also introspects', () => {
     const mixed = `{ __schema { types { name fields { name type { name ofType { name } } } } }
       flows(filter: {}, first: 1000) { nodes { flowId srcAddr dstAddr bytes } } }`;
-    // flows 1 + nodes 1000 + 4 fields x 1000 = 5001; the introspection adds nothing.
-    expect(check(mixed, { ...DEFAULTS, maxCost: 5001 })).toEqual([]);
-    expect(check(mixed, { ...DEFAULTS, maxCost: 5000 })).toEqual([
-      expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', cost: 5001, limit: 5000 }),
-    ]);
+    expect(check(mixed)).toEqual([]);
+    // flows 1 + nodes 1000 + 4 fields x 1000 = 5001, one statement; the introspection adds nothing.
+    expect(work(mixed)).toEqual({ cost: 5001, statements: 1 });
     const deep = `{ __type(name: "Flow") { name } flows(filter: {}) { edges { node { flowId } } } }`;
-    expect(check(deep, { ...DEFAULTS, maxDepth: 3 })).toEqual([
+    expect(check(deep, 3)).toEqual([
       expect.objectContaining({ message: 'Query depth 4 exceeds the limit of 3.', code: 'QUERY_TOO_COMPLEX' }),
     ]);
   });
@@ -64,13 +69,80 @@ describe('operationLimitsRule', () => {
 
   it('measures fragments once each: 2^40 spreads are counted, not walked', () => {
     const levels = 40;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} a${i}: ...F${i + 1} }`)
-      .join('\n')
-      .replaceAll(/a\d+: \.\.\.(F\d+)/g, '...$1');
-    const query = `{ ...F0 }\n${fragments}\nfragment F${levels} on Query { __typename }`;
+    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const query = `{ ...F0 }\n${fragments}\nfragment F${levels} on Query { flowSummary(filter: {}) { records } }`;
     const started = performance.now();
-    const errors = check(query, DEFAULTS, [operationLimitsRule(DEFAULTS)]);
+    expect(check(query, 12, [operationShapeRule({ maxDepth: 12 })])).toEqual([]);
+    expect(work(query)).toEqual({ cost: 2 * 2 ** 40, statements: 2 ** 40 });
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(errors).toEqual([expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', cost: 2 ** 40 })]);
+  });
+});
+
+describe('estimateWork', () => {
+  const window = 'filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
+
+  it('counts the rows `limit` and `first` allow, with their schema defaults and the server page size', () => {
+    expect(work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } truncated } }`))
+      .toEqual({ cost: 1 + 10_000 * 3 + 1, statements: 1 });
+    // limit defaults to 100 in the schema.
+    expect(work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR]) { rows { label } } }`)).toEqual({ cost: 1 + 100 * 2, statements: 1 });
+    // flowTopN's limit defaults to 10; a first left out is the server's default page size (100).
+    expect(work(`{ flowTopN(${window}, by: DST_PORT) { rows { label } } flows(${window}) { nodes { flowId } pageInfo { hasNextPage } } }`))
+      .toEqual({ cost: 1 + 10 * 2 + (1 + 100 * 2 + 2), statements: 2 });
+    // A page size above the maximum is the resolver's BAD_USER_INPUT: measured at the maximum.
+    expect(work(`{ flows(${window}, first: 5000000) { nodes { flowId } } }`)).toEqual({ cost: 1 + 1000 * 2, statements: 1 });
+  });
+
+  it('takes sizes from variables, their defaults, and fragments', () => {
+    const q = `query Q($n: Int! = 7, $f: FlowFilter!) { ...P topN: flowTopN(filter: $f, by: DST_PORT, limit: $n) { rows { label value } } }
+      fragment P on Query { a: flowSummary(filter: $f) { records } b: flowSummary(filter: $f) { bytes } }`;
+    const f = { timeRange: { from: '2024-05-01', to: '2024-05-02' } };
+    expect(work(q, { f })).toEqual({ cost: 2 * 2 + 1 + 7 * 3, statements: 3 });
+    expect(work(q, { f, n: 1000 })).toEqual({ cost: 4 + 1 + 1000 * 3, statements: 3 });
+    // Variables that do not coerce: execution refuses them itself, nothing to estimate.
+    expect(work(q, { f, n: 'x' })).toBeNull();
+  });
+
+  it('counts a time series as series x buckets of its window, other object lists as DEFAULT_LIST_ROWS', () => {
+    const series = (args: string) => `{ flowTimeSeries(${args}) { series { label points { time bytes } } } }`;
+    // One day of hours, one series: 24 points of 3 fields.
+    expect(work(series(`${window}, interval: HOUR`))).toEqual({ cost: 1 + 1 * (1 + 1 + 24 * 3), statements: 1 });
+    // Grouped into 50 series of the last 7 days in 5-minute buckets (2016 each).
+    expect(work(series('filter: { timeRange: { last: "P7D" } }, interval: FIVE_MINUTES, groupBy: DST_PORT, maxSeries: 50')))
+      .toEqual({ cost: 1 + 50 * (1 + 1 + 2016 * 3), statements: 1 });
+    // No window known: the longest a filter may have (31 days of hours).
+    expect(work(series('filter: { timeRange: { from: "2024-05-01" } }'))).toEqual({ cost: 1 + 1 * (1 + 1 + 744 * 3), statements: 1 });
+    expect(work('{ datasets { table accountIds } }')).toEqual({ cost: DEFAULT_LIST_ROWS * 3, statements: 1 });
+  });
+
+  it('counts every alias of a root field as a statement', () => {
+    const aliases = Array.from({ length: 100 }, (_, i) => `b${i}: flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } }`);
+    expect(work(`{ ${aliases.join(' ')} }`)).toEqual({ cost: 100 * (1 + 10_000 * 3), statements: 100 });
+  });
+});
+
+describe('checkDocumentSize', () => {
+  const refusal = (body: string) => {
+    try {
+      checkDocumentSize(body, { maxDepth: 12 });
+      return null;
+    } catch (err) {
+      return { message: (err as Error).message, ...(err as { extensions: object }).extensions };
+    }
+  };
+
+  it('passes GraphiQL and ordinary operations, refuses 10,000 nested inline fragments without recursing', () => {
+    expect(refusal(GRAPHIQL_INTROSPECTION)).toBeNull();
+    const nested = (n: number) => `{ ${'... on Query { '.repeat(n)}__typename${' }'.repeat(n)} }`;
+    expect(refusal(nested(60))).toBeNull();
+    expect(refusal(nested(10_000))).toEqual({
+      message: 'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 64,
+    });
+    expect(refusal(`{ flows(filter: { accountIds: ${'['.repeat(100_000)} }) { nodes { flowId } } }`)).toMatchObject({ limit: 64 });
+    expect(refusal(`{ ${'__typename '.repeat(MAX_DOCUMENT_TOKENS + 1)}}`)).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX', limit: MAX_DOCUMENT_TOKENS, message: expect.stringMatching(/more than 10000 tokens/),
+    });
   });
 });
