@@ -13,8 +13,19 @@ export function scopeManifest(manifest: Manifest, accounts: readonly string[]): 
   const allowed = new Set(accounts);
   const files = manifest.files.filter((f) => allowed.has(f.accountId));
   const records = files.reduce((n, f) => (f.table === 'flows' ? n + f.rows : n), 0);
-  // Object and reject counts are warehouse-wide (the ledger does not split them by account): not shown to a tenant.
-  return { ...manifest, files, ingest: { objects: 0, records, rejects: 0, lastIngestAt: manifest.ingest.lastIngestAt } };
+  // Objects count for a tenant when one of their accounts is among the object's; the lists of other accounts'
+  // objects are not passed on. A manifest written before the split was kept shows a tenant no object counts.
+  const mine = (manifest.ingest.byAccounts ?? []).filter((g) => g.accounts.some((a) => allowed.has(a)));
+  const sum = (pick: (g: (typeof mine)[number]) => number) => mine.reduce((n, g) => n + pick(g), 0);
+  const ingest = {
+    objects: sum((g) => g.objects),
+    records,
+    rejects: sum((g) => g.rejects),
+    skippedObjects: sum((g) => g.skippedObjects),
+    lastIngestAt: manifest.ingest.lastIngestAt,
+  };
+  const retired = manifest.retired?.filter((r) => allowed.has(/(?:^|\/)account_id=([^/]+)\//.exec(r.path)?.[1] ?? ''));
+  return { ...manifest, files, ingest, ...(retired ? { retired } : {}) };
 }
 
 /** `reader` restricted to `accounts` (null = unrestricted: returns `reader` itself). */

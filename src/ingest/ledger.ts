@@ -4,7 +4,7 @@
  * main connection, where `USE ledger` makes the ledger's tables the unqualified ones.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { ManifestFile, ManifestIngestSummary, TableName } from '../store/layout.ts';
+import type { AccountIngestCounts, ManifestFile, ManifestIngestSummary, TableName } from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { RejectRow } from './ingest-load-text.ts';
 import type { StagedFile } from './parquet-writer.ts';
@@ -130,7 +130,43 @@ export async function ingestTotals(c: DuckDBConnection): Promise<ManifestIngestS
     rejects: Number(r!.rejects),
     lastIngestAt: (r!.last as string | null) ?? null,
     skippedObjects: Number(r!.skipped),
+    byAccounts: await ingestTotalsByAccounts(c),
   };
+}
+
+/**
+ * The counts of `ingestTotals` per set of accounts an object belongs to: the account of its S3 key (the flow log's
+ * owner) and the accounts of the live rows it holds (the interfaces' owners). Grouping by the whole set, not by each
+ * account, lets a key allowed several accounts count an object that spans them once.
+ */
+async function ingestTotalsByAccounts(c: DuckDBConnection): Promise<AccountIngestCounts[]> {
+  const rows = await q(
+    c,
+    'ledger.totals_by_accounts',
+    sql`WITH object_accounts AS (
+          SELECT source_id, key_account_id AS account_id FROM sources
+           WHERE state IN ('loaded', 'skipped') AND key_account_id IS NOT NULL
+          UNION
+          SELECT fs.source_id, f.account_id FROM file_sources fs JOIN files f ON f.path = fs.path WHERE f.state = 'live'
+        ), per_object AS (
+          SELECT s.source_id, any_value(s.state) AS state, any_value(s.rejects) AS rejects,
+                 list_sort(list(DISTINCT a.account_id) FILTER (WHERE a.account_id IS NOT NULL)) AS accounts
+            FROM sources s LEFT JOIN object_accounts a ON a.source_id = s.source_id
+           WHERE s.state IN ('loaded', 'skipped')
+           GROUP BY s.source_id
+        )
+        SELECT coalesce(array_to_string(accounts, ','), '') AS accounts,
+               count(*) FILTER (WHERE state = 'loaded') AS objects,
+               coalesce(sum(rejects) FILTER (WHERE state = 'loaded'), 0) AS rejects,
+               count(*) FILTER (WHERE state = 'skipped') AS skipped
+          FROM per_object GROUP BY ALL ORDER BY accounts`,
+  );
+  return rows.map((r) => ({
+    accounts: (r.accounts as string) === '' ? [] : (r.accounts as string).split(','),
+    objects: Number(r.objects),
+    rejects: Number(r.rejects),
+    skippedObjects: Number(r.skipped),
+  }));
 }
 
 // Memory tables the commit's rows travel through: appenders fill them outside the transaction, and the transaction

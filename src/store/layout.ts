@@ -41,6 +41,20 @@ export interface ManifestIngestSummary {
   readonly lastIngestAt: string | null;
   /** Objects skipped as not flow logs (by content); absent in manifests written before it was counted. */
   readonly skippedObjects?: number;
+  /**
+   * The same counts split by the accounts each object belongs to (its S3 key's account and the accounts of the rows
+   * it holds), so a key scoped to some accounts sees its own objects and rejects, each object once. Absent in
+   * manifests written before it was kept.
+   */
+  readonly byAccounts?: readonly AccountIngestCounts[];
+}
+
+/** Ingest counts of the objects that belong to exactly `accounts` (sorted). */
+export interface AccountIngestCounts {
+  readonly accounts: readonly string[];
+  readonly objects: number;
+  readonly rejects: number;
+  readonly skippedObjects: number;
 }
 
 /**

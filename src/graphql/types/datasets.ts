@@ -172,7 +172,9 @@ builder.queryFields((t) => ({
 
   ingestStatus: t.field({
     type: IngestStatusRef,
-    description: 'Freshness: the manifest generation, objects and records ingested, rejects, last ingest time.',
+    description:
+      'Freshness: the manifest generation, objects and records ingested, rejects, last ingest time. For a key scoped to ' +
+      "accounts: the objects whose S3 key names one of them or that hold rows of one of them, each once, and their rejects.",
     resolve: async (_root, _args, ctx) => {
       const m = await ctx.query.warehouse.manifest();
       return { generation: m.generation, updatedAt: m.updatedAt, ...m.ingest };

@@ -23,15 +23,38 @@ const manifest: Manifest = {
     file('edges', '111111111111', '2026-01-01', 2),
     file('flows', '111111111111', '2025-12-31', 3),
   ],
-  ingest: { objects: 40, records: 108, rejects: 9, lastIngestAt: '2026-01-03T00:00:00.000Z' },
+  ingest: {
+    objects: 40,
+    records: 108,
+    rejects: 9,
+    skippedObjects: 3,
+    lastIngestAt: '2026-01-03T00:00:00.000Z',
+    byAccounts: [
+      { accounts: [], objects: 0, rejects: 0, skippedObjects: 1 },
+      { accounts: ['111111111111'], objects: 10, rejects: 2, skippedObjects: 1 },
+      { accounts: ['111111111111', '222222222222'], objects: 4, rejects: 3, skippedObjects: 0 },
+      { accounts: ['222222222222'], objects: 26, rejects: 4, skippedObjects: 1 },
+    ],
+  },
+  retired: [
+    { path: 'flows/account_id=111111111111/region=us-east-1/date=2026-01-01/part-0.parquet', retiredAt: 'x', deleteAfter: 'y' },
+    { path: 'flows/account_id=222222222222/region=us-east-1/date=2026-01-02/part-0.parquet', retiredAt: 'x', deleteAfter: 'y' },
+  ],
 };
 
 describe('scoped warehouse', () => {
-  it('shows a tenant only its files, with record totals recomputed and warehouse-wide counts hidden', () => {
+  it('shows a tenant only its files, with totals recomputed from its own accounts, each object once', () => {
     const scoped = scopeManifest(manifest, ['111111111111']);
     expect(scoped.files.map((f) => `${f.table}:${f.date}`)).toEqual(['flows:2026-01-01', 'edges:2026-01-01', 'flows:2025-12-31']);
-    expect(scoped.ingest).toEqual({ objects: 0, records: 8, rejects: 0, lastIngestAt: '2026-01-03T00:00:00.000Z' });
+    // Its objects: 10 of its own and 4 shared with the other account; an object with no account is nobody's.
+    expect(scoped.ingest).toEqual({ objects: 14, records: 8, rejects: 5, skippedObjects: 1, lastIngestAt: '2026-01-03T00:00:00.000Z' });
+    expect(scoped.retired?.map((r) => r.path)).toEqual(['flows/account_id=111111111111/region=us-east-1/date=2026-01-01/part-0.parquet']);
     expect(scoped.generation).toBe(7);
+    // Both accounts: the shared objects count once (10 + 4 + 26, not 44).
+    expect(scopeManifest(manifest, ['111111111111', '222222222222']).ingest).toMatchObject({ objects: 40, rejects: 9, skippedObjects: 2 });
+    // A manifest written before the split: no counts for a tenant rather than another tenant's.
+    const legacy = scopeManifest({ ...manifest, ingest: { ...manifest.ingest, byAccounts: undefined } }, ['111111111111']);
+    expect(legacy.ingest).toMatchObject({ objects: 0, rejects: 0, records: 8 });
   });
 
   it('derives the default window from the tenant\'s newest day, and shares one scoped reader per allow-list', async () => {
