@@ -60,6 +60,8 @@ export const HandshakeConnectionRef = builder.connectionObject({
 });
 
 const CURSOR_EXPECTED = 'a cursor returned by a previous page of handshakes';
+/** 9999-12-31T23:59:59.999Z: the last time a cursor can name. */
+const MAX_CURSOR_MS = 253_402_300_799_999;
 
 /** Opaque cursor of a handshake key. */
 export function encodeHandshakeCursor(k: HandshakeKey): string {
@@ -77,8 +79,12 @@ export function decodeHandshakeCursor(cursor: string): HandshakeKey {
   }
   if (!Array.isArray(parts) || parts.length !== 6 || parts[0] !== 'h1') throw new InputError('after', CURSOR_EXPECTED, cursor);
   const [, ms, clientAddr, clientPort, serverAddr, serverPort] = parts as unknown[];
-  const ok = Number.isSafeInteger(ms) && typeof clientAddr === 'string' && typeof serverAddr === 'string'
-    && Number.isInteger(clientPort) && Number.isInteger(serverPort);
+  // Bounded like the values a page can hold: a forged time beyond year 9999 would be an invalid Date, and a huge
+  // address string would travel into SQL parameters.
+  const port = (p: unknown) => Number.isInteger(p) && (p as number) >= 0 && (p as number) <= 65_535;
+  const address = (a: unknown) => typeof a === 'string' && a.length <= 45;
+  const ok = Number.isSafeInteger(ms) && (ms as number) >= 0 && (ms as number) <= MAX_CURSOR_MS
+    && address(clientAddr) && address(serverAddr) && port(clientPort) && port(serverPort);
   if (!ok) throw new InputError('after', CURSOR_EXPECTED, cursor);
   return {
     startTime: new Date(ms as number),
