@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
-import { compileLayout, isHeaderLine, isSpace, parseLine, type HeaderLayout } from './line-parser.ts';
+import { compileLayout, isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
 import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
 import {
   filledColumns,
@@ -119,7 +119,17 @@ export async function loadTextObject(
   if (via === 'lines') return loadByLines(c, path, gzip, layout, header, ctx, table);
   const only = new Set(table.columns);
   const scan = textScan(path, gzip, header, layout);
-  const accepted = textRowAcceptedSql(layout);
+  const insert = (accepted: SqlFragment) =>
+    run(
+      c,
+      'ingest.load_text',
+      sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
+          FROM (SELECT ${raw(typedTextColumnsSql(layout))}, ordinality FROM ${scan} WHERE ${accepted})`,
+    );
+  const dropRows = () => run(c, 'ingest.drop_text', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${ctx.sourceId}`);
+  // Optimistic: no separator test while the byte scan runs alongside; an object holding a byte that may start one
+  // (a tab, a non-ASCII character) is inserted again with the test.
+  let accepted = textRowAcceptedSql(layout, { separators: false });
   // The reject tables belong to the connection and outlive the scan; a scan without errors adds no row to them, so
   // stale rows of the connection's previous object would be taken for this one's. Dropped only when they hold rows:
   // a statement per object was a tenth of the time of a small object.
@@ -129,18 +139,16 @@ export async function loadTextObject(
   let inserted;
   let shape;
   try {
-    [inserted, shape] = await Promise.all([
-      run(
-        c,
-        'ingest.load_text',
-        sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
-            FROM (SELECT ${raw(typedTextColumnsSql(layout))}, ordinality FROM ${scan} WHERE ${accepted})`,
-      ),
-      lineShape(path, gzip),
-    ]);
+    [inserted, shape] = await Promise.all([insert(accepted), lineShape(path, gzip)]);
+    if (shape.separatorBytes) {
+      await dropRows();
+      accepted = textRowAcceptedSql(layout, { separators: true });
+      inserted = await insert(accepted);
+    }
   } catch {
     // The reader refused the whole file (its state machine stops on, e.g., a line holding only a carriage return
-    // in a file of LF lines). The statement inserted nothing; the line parser takes the object instead.
+    // in a file of LF lines). The line parser takes the object instead (rows of a statement that did finish go first).
+    await dropRows();
     return loadByLines(c, path, gzip, layout, header, ctx, table);
   }
   const records = Number(inserted.rowsChanged);
@@ -152,7 +160,7 @@ export async function loadTextObject(
   const redo = async () => {
     // A lone carriage return may end a line for the reader but not for the object's numbering (`\n` only), or the
     // reader's rows do not add up: the line parser takes the whole object, so every line keeps its own number.
-    await run(c, 'ingest.drop_text', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${ctx.sourceId}`);
+    await dropRows();
     return loadByLines(c, path, gzip, layout, header, ctx, table);
   };
   if (shape.loneReturn) return redo();
@@ -302,7 +310,22 @@ export interface LineShape {
   readonly empty: readonly number[];
   /** A carriage return not followed by a newline, which DuckDB's reader may take as a line break. */
   readonly loneReturn: boolean;
+  /** A byte that may start a token separator other than space and line ends (a tab, VT, FF, a non-ASCII lead byte). */
+  readonly separatorBytes: boolean;
 }
+
+/**
+ * First bytes of the UTF-8 encodings of the line parser's separators, but space, LF and CR (line ends are counted,
+ * a lone CR is caught apart): an object holding none of them has no token the SQL separator test could refuse.
+ */
+const SEPARATOR_LEAD_BYTES: readonly number[] = (() => {
+  const lead = new Set<number>();
+  for (const [from, to] of TOKEN_SEPARATORS) {
+    for (let cp = from; cp <= to; cp++) lead.add(Buffer.from(String.fromCodePoint(cp), 'utf8')[0]!);
+  }
+  for (const b of [0x0a, 0x0d, 0x20]) lead.delete(b);
+  return [...lead].sort((a, b) => a - b);
+})();
 
 /** Counts the lines of a (possibly gzip) local file in one pass of byte searches. */
 export async function lineShape(path: string, gzip: boolean): Promise<LineShape> {
@@ -315,10 +338,12 @@ export async function lineShape(path: string, gzip: boolean): Promise<LineShape>
   let offset = 0; // of the current chunk in the file
   let lineStart = 0; // offset of the current line's first byte
   const empty: number[] = [];
+  let separatorBytes = false;
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
       if (buf.length === 0) continue;
+      if (!separatorBytes) separatorBytes = SEPARATOR_LEAD_BYTES.some((b) => buf.includes(b));
       for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
         newlines++;
         const cr = (i > 0 ? buf[i - 1] : last) === 13;
@@ -335,7 +360,8 @@ export async function lineShape(path: string, gzip: boolean): Promise<LineShape>
     file.destroy();
     stream.destroy();
   }
-  return { lines: newlines + (last === -1 || last === 10 ? 0 : 1), empty, loneReturn: returns !== crlf || last === 13 };
+  const lines = newlines + (last === -1 || last === 10 ? 0 : 1);
+  return { lines, empty, loneReturn: returns !== crlf || last === 13, separatorBytes };
 }
 
 /** Lines of a (possibly gzip) local file; null when a carriage return not followed by a newline makes them unsure. */

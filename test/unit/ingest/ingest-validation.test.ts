@@ -189,6 +189,19 @@ describe('one validation for both ingest paths', () => {
     for (const [l, row] of fastRows) expect({ line: l, ...row }).toEqual({ line: l, ...slowRows.get(l) });
   });
 
+  it('an object of printable ASCII only (checked without the separator test) agrees with the parser too', async () => {
+    const ascii = `${HEADER}\n${lines.filter((l) => /^[\x20-\x7e]*$/.test(l)).join('\n')}\n`;
+    expect(ascii.split('\n').length).toBeGreaterThan(400);
+    const fast = await load(ascii, 'duckdb');
+    expect(fast.result.byLines).toBe(undefined);
+    const verdicts = parserVerdicts(ascii);
+    const rows = await storedRows(fast.sourceId);
+    expect([...rows.keys()]).toEqual([...verdicts].filter(([, v]) => v.ok).map(([l]) => l));
+    expect(fast.result.rejects.map((r) => [r.line, r.reason])).toEqual(
+      [...verdicts].filter(([, v]) => !v.ok).map(([l, v]) => [l, (v as { reason: string }).reason]),
+    );
+  });
+
   it('CRLF line ends: the fast path agrees with the line parser path', async () => {
     const crlf = text.replaceAll('\n', '\r\n');
     const fast = await load(crlf, 'duckdb');
