@@ -90,7 +90,12 @@ describe('flowql ingest with poison numbers among good lines', () => {
 
     const api = await testApi(data);
     const DAY = '{ timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
-    const d: any = await gqlData(
+    type Answer = {
+      flowSummary: { records: string; bytes: string; packets: string };
+      trafficCost: { bytes: string; records: string };
+      trafficEdges: { nodes: { records: string }[] };
+    };
+    const d = await gqlData<Answer>(
       api.yoga,
       `{ flowSummary(filter: ${DAY}) { records bytes packets }
          trafficCost(filter: ${DAY}) { bytes records }
@@ -99,7 +104,7 @@ describe('flowql ingest with poison numbers among good lines', () => {
     // 30 good lines of 1000 bytes and 2 packets in a, 10 of 500 bytes and 1 packet in b.
     expect(d.flowSummary).toEqual({ records: '40', bytes: '35000', packets: '70' });
     expect(d.trafficCost).toEqual({ bytes: '35000', records: '40' });
-    expect(d.trafficEdges.nodes.reduce((s: number, e: any) => s + Number(e.records), 0)).toBe(40);
+    expect(d.trafficEdges.nodes.reduce((s, e) => s + Number(e.records), 0)).toBe(40);
     api.db.closeSync();
   }, 60_000);
 });
