@@ -3,6 +3,7 @@
  * otherwise (one every ~5 s, so cron mail stays short), and the final summary as text or JSON.
  */
 import cliProgress from 'cli-progress';
+import { MAX_REJECTS_KEPT } from './ingest-object.ts';
 import type { IngestProgress, IngestSummary } from './ingest-run.ts';
 
 /** Receives progress events and log lines; `stop()` before printing the summary. */
@@ -57,7 +58,8 @@ export function formatSummary(s: IngestSummary): string {
     `warehouse    ${s.warehouse}`,
     `objects      ${o.listed} listed, ${o.loaded} loaded (${o.replaced} replaced a changed version), ${o.skipped} unchanged since last run, ${o.notFlowLogs} not flow logs (skipped), ${o.failed} failed`,
     `records      ${s.records}`,
-    `rejects      ${s.rejects} (${(s.rejectRatio * 100).toFixed(3)}%; see the rejects table of _flowql/ledger.duckdb)`,
+    `rejects      ${s.rejects} (${(s.rejectRatio * 100).toFixed(3)}%; see the rejects table of _flowql/ledger.duckdb` +
+      (s.rejectsNotKept > 0 ? `, which keeps the first ${MAX_REJECTS_KEPT} of each object: ${s.rejectsNotKept} not kept)` : ')'),
     `partitions   ${s.partitionsTouched} touched, ${s.filesWritten} files written, ${(s.bytesWritten / 1e6).toFixed(1)} MB`,
     `elapsed      ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.recordsPerSecond} records/s, ${(s.bytesRead / 1e6).toFixed(1)} MB read`,
   ];

@@ -64,6 +64,8 @@ export interface IngestSummary {
   };
   readonly records: number;
   readonly rejects: number;
+  /** Rejected lines counted but not in the ledger's rejects table, which keeps the first MAX_REJECTS_KEPT per object. */
+  readonly rejectsNotKept: number;
   readonly rejectRatio: number;
   readonly partitionsTouched: number;
   readonly filesWritten: number;
@@ -103,6 +105,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const loaded = await loadedSources(c);
     const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
+    let rejectsNotKept = 0;
     const totals = { listed: 0, loaded: 0, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 0, records: 0, rejects: 0, files: 0, bytes: 0, read: 0 };
     const touched = new Set<string>();
     const failures: { uri: string; error: string }[] = [];
@@ -164,6 +167,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           totals.loaded++;
           totals.records += o.records;
           totals.rejects += o.rejects;
+          rejectsNotKept += o.rejects - result.rejects.length;
           pending.records += o.records;
           if (replacing !== undefined) {
             pending.replacing.set(o.uri, replacing);
@@ -221,6 +225,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       },
       records: totals.records,
       rejects: totals.rejects,
+      rejectsNotKept,
       rejectRatio: seenRecords === 0 ? 0 : totals.rejects / seenRecords,
       partitionsTouched: touched.size,
       filesWritten: totals.files,

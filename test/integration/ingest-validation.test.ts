@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/ingest/ingest-progress.ts';
+import { runIngest } from '../../src/ingest/ingest-run.ts';
+import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
 import { gqlData, testApi } from '../helpers/graphql.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
@@ -106,5 +109,24 @@ describe('flowql ingest with poison numbers among good lines', () => {
     expect(d.trafficCost).toEqual({ bytes: '35000', records: '40' });
     expect(d.trafficEdges.nodes.reduce((s, e) => s + Number(e.records), 0)).toBe(40);
     api.db.closeSync();
+  }, 60_000);
+
+  it('counts every rejected line and says how many the rejects table did not keep (10,000 per object)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-many-rejects-'));
+    roots.push(root);
+    const src = join(root, 'src');
+    await mkdir(join(src, DIR), { recursive: true });
+    const lines = [HEADER, rec('100'), ...Array.from({ length: 10_003 }, () => rec('1.5')), rec('200')];
+    await writeFile(join(src, DIR, 'many.log.gz'), gzipSync(`${lines.join('\n')}\n`));
+    const data = join(root, 'data');
+    const s = await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), threads: 1, derive: false });
+    expect([s.records, s.rejects, s.rejectsNotKept]).toEqual([2, 10_003, 3]);
+    expect(formatSummary(s)).toContain('keeps the first 10000 of each object: 3 not kept)');
+    const db = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
+    const c = await db.connect();
+    const kept = (await c.runAndReadAll('SELECT count(*)::INTEGER AS n, min(line)::INTEGER AS lo, max(line)::INTEGER AS hi FROM rejects')).getRowObjectsJson();
+    c.closeSync();
+    db.closeSync();
+    expect(kept).toEqual([{ n: 10_000, lo: 3, hi: 10_002 }]);
   }, 60_000);
 });
