@@ -117,16 +117,23 @@ function epochExpr(col: string, msAware: boolean): string {
  */
 export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: string, msAware: boolean, only?: ReadonlySet<string>): SqlFragment {
   const colOf = new Map<string, string>();
+  const specOf = new Map<string, FieldSpec>();
   const unknown: [string, string][] = [];
   layout.specs.forEach((s, i) => {
-    if (s) colOf.set(s.column, `c${i}`);
-    else unknown.push([layout.names[i]!, `c${i}`]);
+    if (s) {
+      colOf.set(s.column, `c${i}`);
+      specOf.set(s.column, s);
+    } else unknown.push([layout.names[i]!, `c${i}`]);
   });
   const fieldExpr = (column: string, type: string): string => {
     const c = colOf.get(column);
     if (c === undefined) return `CAST(NULL AS ${type})`;
     if (column === 'start_time' || column === 'end_time') return epochExpr(c, msAware);
-    return type === 'BIGINT' ? `TRY_CAST(${c} AS BIGINT)` : `CAST(${c} AS ${type})`;
+    // A counter above its field's range (only Parquet input can carry one: text lines were checked) is null, as any
+    // Parquet value that does not fit its field: stored, it would overflow the hourly sums (INT128 -> INT64).
+    const max = specOf.get(column) && integerMax(specOf.get(column)!);
+    if (type === 'BIGINT') return `(CASE WHEN ${c} <= ${max ?? Number.MAX_SAFE_INTEGER} THEN CAST(${c} AS BIGINT) END)`;
+    return `CAST(${c} AS ${type})`;
   };
   const parts: SqlFragment[] = [];
   for (const { column, type } of STORED_COLUMNS) {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FORMAT_STRING, fieldByName, integerMax } from '../../../src/domain/fields.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
 import { layoutFromFirstLine, loadTextObject, type LoadResult, type TextLoadPath } from '../../../src/ingest/ingest-load-text.ts';
+import { loadParquetObject } from '../../../src/ingest/ingest-load-parquet.ts';
 import { compileLayout, isSpace, parseLine, TOKEN_SEPARATORS, type FlowRecord } from '../../../src/ingest/line-parser.ts';
 
 // Every integer field type: version/protocol/tcp-flags/traffic-path/encryption-status (0-255), ports (0-65535),
@@ -277,6 +278,21 @@ describe('one validation for both ingest paths', () => {
         [4, '300'],
       ]);
     }
+  });
+
+  it('a Parquet counter above 2^53-1 is stored as null (it would overflow the hourly sums), one at the bound kept', async () => {
+    const sourceId = nextSource++;
+    const path = join(dir, `big-${sourceId}.parquet`);
+    await engine.main.run(
+      `COPY (SELECT * FROM (VALUES (1, 9223372036854775807::UBIGINT, 3::UBIGINT), (2, 9007199254740991::UBIGINT, 18446744073709551615::UBIGINT))
+             t(version, bytes, packets)) TO '${path}' (FORMAT parquet)`,
+    );
+    await loadParquetObject(engine.loaders[0]!, path, { ...CTX, sourceId }, engine.batches);
+    const rows = await storedRows(sourceId);
+    expect([...rows].map(([l, r]) => [l, r.bytes, r.packets])).toEqual([
+      [1, null, '3'],
+      [2, '9007199254740991', null],
+    ]);
   });
 
   it('the SQL check splits on exactly the parser separators (TOKEN_SEPARATORS is isSpace)', () => {
