@@ -250,6 +250,10 @@ export async function runQuery(ctx: QueryContext, query: SqlQuery): Promise<Row[
     throw err;
   }
   const { value, outcome } = answer;
+  // An answer shared with another request (joined in flight or cached) is still held to this request's budget:
+  // whichever of two requests registers first runs the statement, so a request past its deadline must not get rows
+  // that another request's longer budget paid for.
+  if (!ranHere) ctx.budget?.check(query.name);
   if (outcome !== 'miss') {
     ctx.cost.recordCached(value.length, jsonValueBytes(value));
     ctx.log.info({ statement: query.name, rows: value.length, cache: outcome }, 'query cached');
@@ -325,6 +329,10 @@ async function runWithin<T>(
     budget.track(connection);
     if (budget.stopped) throw budget.errorFor(name);
     const { value, logged } = await work(connection, budget);
+    // A statement can finish past its deadline before the timer's interrupt lands (an interrupt that arrives while
+    // DuckDB still prepares is lost, and a busy event loop runs the timer late): its rows come too late for the
+    // request, which is answered by the budget's error either way.
+    budget.check(name);
     ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), queuedMs, ...logged }, 'query');
     return value;
   } catch (err) {
