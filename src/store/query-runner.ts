@@ -7,6 +7,7 @@
  * one running is stopped with `interrupt()` (DuckDB has no statement timeout). Before, the statements of a timed-out
  * request kept running for up to 74 s after its error was sent, and another client's cheap query waited behind them.
  */
+import { setMaxListeners } from 'node:events';
 import {
   BIGINT, BOOLEAN, DOUBLE, INTEGER, LIST, SQLNULL, TIMESTAMP, VARCHAR, listValue, timestampValue,
   type DuckDBInstance, type DuckDBType, type DuckDBValue, type JS,
@@ -97,7 +98,11 @@ export class RequestBudget {
   /** The whole time budget, for error messages. */
   readonly budgetMs: number;
   readonly maxResponseBytes: number;
-  private readonly controller = new AbortController();
+  private readonly controller = ((c) => {
+    // Every statement a request queues listens for its stop: 16 of them are normal, not a leak.
+    setMaxListeners(0, c.signal);
+    return c;
+  })(new AbortController());
   private readonly connections = new Set<Connection>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private repeat: ReturnType<typeof setInterval> | null = null;
