@@ -4,7 +4,7 @@
  * tenant scope), masks unexpected errors, enforces the document, operation and work limits, adds `extensions.cost`
  * to every response, refuses a response past the size cap, and ends the request's statements with the request.
  */
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import { RequestBudget, ResponseTooLargeError, type QueryContext, type QueryLogger } from '../store/query-runner.ts';
@@ -59,6 +59,17 @@ const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsScanne
 export const DEFAULT_MAX_STATEMENTS = 16;
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 2 ** 20;
 
+/** Longest error message sent: graphql-js quotes the offending value or name whole (a 2 MB variable, a 2 MB field name). */
+export const MAX_ERROR_MESSAGE_CHARS = 1000;
+
+/** `error` with its message cut to MAX_ERROR_MESSAGE_CHARS, saying how long it was; the rest of it as it was. */
+function capErrorMessage(error: unknown): unknown {
+  if (!(error instanceof GraphQLError) || error.message.length <= MAX_ERROR_MESSAGE_CHARS) return error;
+  const message = `${error.message.slice(0, MAX_ERROR_MESSAGE_CHARS)}... (message cut: ${error.message.length} characters)`;
+  const { nodes, source, positions, path, originalError, extensions } = error;
+  return new GraphQLError(message, { nodes, source, positions, path, originalError, extensions });
+}
+
 /**
  * Adds `extensions.cost` to each single result, from the request's meter (zero when nothing ran), and refuses a
  * result whose JSON passes `maxResponseBytes` (the runner stops a request early when its rows alone pass it; this
@@ -69,8 +80,9 @@ function useCostExtension(meters: WeakMap<Request, CostMeter>, maxResponseBytes:
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return;
       const cost = meters.get(request)?.snapshot() ?? ZERO_COST;
-      const single = result as { extensions?: Record<string, unknown> };
-      const withCost = { ...single, extensions: { ...single.extensions, cost } };
+      const single = result as { extensions?: Record<string, unknown>; errors?: readonly unknown[] };
+      const errors = single.errors?.map(capErrorMessage);
+      const withCost = { ...single, ...(errors ? { errors } : {}), extensions: { ...single.extensions, cost } };
       const bytes = Buffer.byteLength(JSON.stringify(withCost));
       if (bytes <= maxResponseBytes) {
         setResult(withCost as typeof result);
