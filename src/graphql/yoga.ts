@@ -51,6 +51,8 @@ export interface ApiDeps {
 export interface TenantServerContext {
   readonly scopeAccountIds?: readonly string[] | null;
   readonly warehouse?: WarehouseReader;
+  /** Who asked, for the statement queue's turns between clients (src/http/request-handler.ts). */
+  readonly client?: string;
 }
 
 const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsScanned: 0, rowsReturned: 0, cachedStatements: 0, ms: 0 };
@@ -164,7 +166,16 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
       const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
       return {
-        query: { db: deps.db, warehouse, cost, deadline, budget: new RequestBudget(deadline, maxResponseBytes), log: deps.log, ...results },
+        query: {
+          db: deps.db,
+          warehouse,
+          cost,
+          deadline,
+          budget: new RequestBudget(deadline, maxResponseBytes),
+          ...(tenant.client ? { client: tenant.client } : {}),
+          log: deps.log,
+          ...results,
+        },
         limits: deps.limits,
         scopeAccountIds,
         now: new Date(),

@@ -98,6 +98,7 @@ export async function handleDatasetRequest(
   tenant: Tenant,
   warehouse: WarehouseReader,
   deps: DatasetRouteDeps,
+  client?: string,
 ): Promise<number> {
   const target = datasetOfPath(url.pathname);
   if (!target) {
@@ -108,7 +109,14 @@ export async function handleDatasetRequest(
     sendError(res, 405, 'METHOD_NOT_ALLOWED', 'Datasets are read with GET', {}, { allow: 'GET, HEAD' });
     return 405;
   }
-  const ctx: QueryContext = { db: deps.db, warehouse, cost: new CostMeter(), deadline: Date.now() + deps.timeoutMs, log: deps.log };
+  const ctx: QueryContext = {
+    db: deps.db,
+    warehouse,
+    cost: new CostMeter(),
+    deadline: Date.now() + deps.timeoutMs,
+    log: deps.log,
+    ...(client ? { client } : {}),
+  };
   try {
     const request = parseDatasetRequest(target.name, url.searchParams, {
       now: new Date(),

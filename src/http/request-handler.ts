@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import { createScopedWarehouses } from '../auth/scoped-warehouse.ts';
-import type { ApiKeyScope, ApiKeySet, Tenant } from '../domain/api-keys.ts';
+import { OPEN_TENANT, type ApiKeyScope, type ApiKeySet, type Tenant } from '../domain/api-keys.ts';
 import type { GraphQLContext } from '../graphql/builder.ts';
 import type { TenantServerContext } from '../graphql/yoga.ts';
 import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
@@ -143,6 +143,14 @@ async function sendFetchResponse(res: ServerResponse, response: Response): Promi
 }
 
 /** The node `request` listener of the API server. */
+/**
+ * Who a request is from, for the statement queue's fairness (src/store/statement-queue.ts): the API key's name, or
+ * without keys the caller's address (every open caller behind one proxy shares a turn; keys tell them apart).
+ */
+function clientOf(req: IncomingMessage, tenant: Tenant): string {
+  return tenant === OPEN_TENANT ? `address ${req.socket.remoteAddress ?? 'unknown'}` : `key ${tenant.name}`;
+}
+
 export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const scoped = createScopedWarehouses(deps.warehouse);
   const datasetDeps: DatasetRouteDeps = { ...deps, log: deps.log, metrics: deps.metrics };
@@ -183,8 +191,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       return 200;
     }
     const warehouse = pinWarehouse(scoped(tenant.accounts)); // the request reads one manifest generation
-    if (r === '/datasets') return handleDatasetRequest(req, res, url, tenant, warehouse, datasetDeps);
-    const server: TenantServerContext = { scopeAccountIds: tenant.accounts, warehouse };
+    const client = clientOf(req, tenant);
+    if (r === '/datasets') return handleDatasetRequest(req, res, url, tenant, warehouse, datasetDeps, client);
+    const server: TenantServerContext = { scopeAccountIds: tenant.accounts, warehouse, client };
     const hasBody = req.method === 'POST';
     const wantsPersisted = tenant.persistedOnly ? hasBody || url.searchParams.has('query') || url.searchParams.has('documentId') : url.searchParams.has('documentId');
     if (wantsPersisted || (deps.persisted && hasBody)) return runPersisted(req, res, url, tenant, server, deps);

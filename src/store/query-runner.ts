@@ -37,6 +37,11 @@ export interface QueryContext {
    * each statement gets a budget of its own from `deadline` (datasets, ingest derivation, tests).
    */
   readonly budget?: RequestBudget;
+  /**
+   * Who asked (an API key's name, else the caller's address): the statement queue shares slots between clients, so
+   * one client's many requests cannot crowd out another's. Absent, each request is its own client.
+   */
+  readonly client?: string;
   readonly log: QueryLogger;
   /**
    * Shared answers (src/store/result-cache.ts), keyed by `scope` (the tenant's account allow-list), the manifest
@@ -322,7 +327,7 @@ async function runWithin<T>(
   let release: () => void;
   try {
     budget.check(name);
-    release = await statementQueueOf(db).acquire(budget, budget.signal);
+    release = await statementQueueOf(db).acquire(ctx.client ?? budget, budget.signal, budget);
   } catch {
     ctx.log.warn({ statement: name, ms: Math.round(performance.now() - started), reason: budget.stopReason }, 'query dropped');
     throw budget.errorFor(name);

@@ -1,11 +1,16 @@
 /**
- * Admission of statements to one DuckDB instance, fair between requests. Handed straight to DuckDB, every statement
- * of every request competes for the same worker threads, so one request with a hundred slow statements made another
- * client's cheap one wait 17 s. Here at most `slots` statements run at once; the others wait in one queue per owner
- * (a request), and a freed slot goes to the owner served longest ago (round robin), not to the oldest statement.
- * One owner holds at most `perOwner` slots (half by default), so a second owner never waits for all of the first's
- * statements, only for a slot.
+ * Admission of statements to one DuckDB instance, fair between clients and, within a client, between its requests.
+ * Handed straight to DuckDB, every statement of every request competes for the same worker threads, so one request
+ * with a hundred slow statements made another client's cheap one wait 17 s. Here at most `slots` statements run at
+ * once; a freed slot goes to the client served longest ago (round robin), and within that client to its request
+ * served longest ago, not to the oldest statement: a client sending fifty requests at once gets the turns of one
+ * client, and each of its requests still moves. A client is an API key's name or the caller's address; a request
+ * with no known client is a client of its own. One client holds at most `perClient` slots (half by default), so a
+ * second client never waits for all of the first's statements, only for a slot.
  */
+
+/** Whose statements share turns: a client's name, or any object (a request's budget). */
+export type Owner = string | object;
 
 /** Gives back a slot. */
 export type ReleaseSlot = () => void;
@@ -14,27 +19,46 @@ interface Waiter {
   readonly grant: (release: ReleaseSlot) => void;
 }
 
-interface OwnerState {
-  readonly owner: object;
+/** Turns of one owner (a client, or a request within it): when it was last granted a slot (-1: never). */
+interface Turns {
+  lastServed: number;
+}
+
+interface RequestState extends Turns {
+  readonly key: Owner;
   readonly waiting: Waiter[];
   running: number;
-  /** When it was last granted a slot (a grant counter; -1: never). */
-  lastServed: number;
+}
+
+interface ClientState extends Turns {
+  readonly key: Owner;
+  /** Its requests with statements waiting or running (a request keeps its turn while it runs). */
+  readonly requests: Map<Owner, RequestState>;
+  running: number;
+}
+
+const waits = (r: RequestState) => r.waiting.length > 0;
+
+/** The owner among `states` that waits and was served longest ago (first arrived among equals). */
+function longestWaiting<S extends Turns>(states: Iterable<S>, eligible: (s: S) => boolean): S | null {
+  let best: S | null = null;
+  for (const state of states) if (eligible(state) && (!best || state.lastServed < best.lastServed)) best = state;
+  return best;
 }
 
 /** A fair admission queue (see the module comment). */
 export class StatementQueue {
   readonly slots: number;
-  readonly perOwner: number;
-  /** Owners with statements waiting or running, in order of arrival. */
-  private readonly owners = new Map<object, OwnerState>();
+  readonly perClient: number;
+  /** Clients with statements waiting or running, in order of arrival. */
+  private readonly clients = new Map<Owner, ClientState>();
   private grants = 0;
   private runningNow = 0;
   private waitingNow = 0;
 
-  constructor(slots: number, perOwner = Math.max(1, Math.floor(slots / 2))) {
+  constructor(slots: number, perClient = Math.max(1, Math.floor(slots / 2))) {
     this.slots = Math.max(1, Math.floor(slots));
-    this.perOwner = Math.min(this.slots, Math.max(1, Math.floor(perOwner)));
+    this.perClient = Math.min(this.slots, Math.max(1, Math.floor(perClient)));
   }
 
   /** Statements holding a slot. */
@@ -48,19 +72,21 @@ export class StatementQueue {
   }
 
   /**
-   * Waits for a slot for a statement of `owner`; resolves with the function that gives it back (call it exactly once).
-   * Rejects with `signal.reason` when the signal aborts first (the statement leaves the queue).
+   * Waits for a slot for a statement of `request` from `client` (the request itself when the client is not known);
+   * resolves with the function that gives it back (call it exactly once). Rejects with `signal.reason` when the
+   * signal aborts first (the statement leaves the queue).
    */
-  acquire(owner: object, signal?: AbortSignal): Promise<ReleaseSlot> {
+  acquire(client: Owner, signal?: AbortSignal, request: Owner = client): Promise<ReleaseSlot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<ReleaseSlot>((resolve, reject) => {
-      const state = this.stateOf(owner);
+      const clientState = this.clientOf(client);
+      const requestState = this.requestOf(clientState, request);
       const onAbort = () => {
-        const at = state.waiting.indexOf(waiter);
+        const at = requestState.waiting.indexOf(waiter);
         if (at < 0) return; // already granted: the caller stops it through its connection
-        state.waiting.splice(at, 1);
+        requestState.waiting.splice(at, 1);
         this.waitingNow--;
-        this.forget(owner, state);
+        this.forget(clientState, requestState);
         reject(signal!.reason);
       };
       const waiter: Waiter = {
@@ -70,49 +96,50 @@ export class StatementQueue {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      state.waiting.push(waiter);
+      requestState.waiting.push(waiter);
       this.waitingNow++;
       this.dispatch();
     });
   }
 
-  private stateOf(owner: object): OwnerState {
-    let state = this.owners.get(owner);
-    if (!state) this.owners.set(owner, (state = { owner, waiting: [], running: 0, lastServed: -1 }));
+  private clientOf(client: Owner): ClientState {
+    let state = this.clients.get(client);
+    if (!state) this.clients.set(client, (state = { key: client, requests: new Map(), running: 0, lastServed: -1 }));
     return state;
   }
 
-  private forget(owner: object, state: OwnerState): void {
-    if (state.waiting.length === 0 && state.running === 0) this.owners.delete(owner);
+  private requestOf(client: ClientState, request: Owner): RequestState {
+    let state = client.requests.get(request);
+    if (!state) client.requests.set(request, (state = { key: request, waiting: [], running: 0, lastServed: -1 }));
+    return state;
   }
 
-  /** The waiting owner under its share served longest ago (first arrived among equals), if any. */
-  private next(): OwnerState | null {
-    let best: OwnerState | null = null;
-    for (const state of this.owners.values()) {
-      if (state.waiting.length === 0 || state.running >= this.perOwner) continue;
-      if (!best || state.lastServed < best.lastServed) best = state;
-    }
-    return best;
+  /** Drops a request, then a client, with nothing waiting or running. */
+  private forget(client: ClientState, request: RequestState): void {
+    if (request.waiting.length === 0 && request.running === 0) client.requests.delete(request.key);
+    if (client.requests.size === 0) this.clients.delete(client.key);
   }
 
-  /** Grants free slots, one statement at a time to the owner whose turn it is. */
+  /** Grants free slots, one statement at a time to the client, and within it the request, whose turn it is. */
   private dispatch(): void {
     while (this.runningNow < this.slots) {
-      const state = this.next();
-      if (!state) return;
-      const waiter = state.waiting.shift()!;
+      const client = longestWaiting(this.clients.values(), (c) => c.running < this.perClient && [...c.requests.values()].some(waits));
+      if (!client) return;
+      const request = longestWaiting(client.requests.values(), waits)!;
+      const waiter = request.waiting.shift()!;
       this.waitingNow--;
-      state.lastServed = this.grants++;
-      state.running++;
+      client.lastServed = request.lastServed = this.grants++;
+      client.running++;
+      request.running++;
       this.runningNow++;
       let released = false;
       waiter.grant(() => {
         if (released) return;
         released = true;
-        state.running--;
+        client.running--;
+        request.running--;
         this.runningNow--;
-        this.forget(state.owner, state);
+        this.forget(client, request);
         this.dispatch();
       });
     }

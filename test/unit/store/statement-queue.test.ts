@@ -1,12 +1,12 @@
-/** The fair statement queue: slots, round robin between owners, an owner's share, leaving the queue on abort. */
+/** The fair statement queue: slots, round robin between clients and their requests, a client's share, leaving the queue on abort. */
 import { describe, expect, it } from 'vitest';
-import { StatementQueue, type ReleaseSlot } from '../../../src/store/statement-queue.ts';
+import { StatementQueue, type Owner, type ReleaseSlot } from '../../../src/store/statement-queue.ts';
 
 /** Acquires for `owner` and records the order in which slots are granted. */
 function track(queue: StatementQueue, granted: string[]) {
   const held = new Map<string, ReleaseSlot>();
-  const ask = (owner: object, label: string, signal?: AbortSignal) =>
-    queue.acquire(owner, signal).then((release) => {
+  const ask = (owner: Owner, label: string, signal?: AbortSignal, request?: Owner) =>
+    queue.acquire(owner, signal, request).then((release) => {
       granted.push(label);
       held.set(label, release);
     });
@@ -64,5 +64,23 @@ describe('StatementQueue', () => {
     release('first');
     expect([queue.running, queue.waiting]).toEqual([0, 0]);
     await expect(queue.acquire({}, AbortSignal.abort('late'))).rejects.toBe('late');
+  });
+
+  it("gives a client with many requests one client's turns, rotating between its requests", async () => {
+    const queue = new StatementQueue(1);
+    const granted: string[] = [];
+    const { ask, release } = track(queue, granted);
+    const [r1, r2, r3, b1] = [{}, {}, {}, {}];
+    // Client A floods with three requests of two statements each; client B has one request of three.
+    for (const [req, l] of [[r1, 'a1.1'], [r1, 'a1.2'], [r2, 'a2.1'], [r2, 'a2.2'], [r3, 'a3.1'], [r3, 'a3.2']] as const) void ask('key a', l, undefined, req);
+    for (const l of ['b1', 'b2', 'b3']) void ask('key b', l, undefined, b1);
+    for (let i = 0; i < 9; i++) {
+      await tick();
+      release(granted.at(-1)!);
+    }
+    await tick();
+    // B gets every other slot (not one in four, as if each of A's requests were a client); A's requests take turns.
+    expect(granted).toEqual(['a1.1', 'b1', 'a2.1', 'b2', 'a3.1', 'b3', 'a1.2', 'a2.2', 'a3.2']);
+    expect([queue.running, queue.waiting]).toEqual([0, 0]);
   });
 });
