@@ -238,6 +238,8 @@ function timeRange(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
     range = dayEndingAt(o.latestDataEnd ?? now);
   } else if (last !== null) {
     if (givenFrom) throw new InputError(`${p}.from`, 'no from with last (the window is `last` before `to`, or before now)');
+    // Checked before subtracting: a duration of millions of weeks would put `from` before any valid Date.
+    if (last > (o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS)) throw windowTooLong(p, o, r.last);
     const to = givenTo ?? now;
     range = { from: new Date(to.getTime() - last), to };
   } else {
@@ -248,16 +250,16 @@ function timeRange(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
   if (from.getTime() >= to.getTime()) {
     throw new InputError(p, `from before to`, `from ${from.toISOString()}, to ${to.toISOString()}`);
   }
-  const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
-  if (to.getTime() - from.getTime() > maxRangeMs) {
-    const days = (maxRangeMs / DAY).toFixed(maxRangeMs % DAY === 0 ? 0 : 2);
-    throw new InputError(
-      p,
-      `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`,
-      `${from.toISOString()} to ${to.toISOString()}`,
-    );
+  if (to.getTime() - from.getTime() > (o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS)) {
+    throw windowTooLong(p, o, `${from.toISOString()} to ${to.toISOString()}`);
   }
   return range;
+}
+
+function windowTooLong(p: string, o: FlowFilterOptions, found: unknown): InputError {
+  const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
+  const days = (maxRangeMs / DAY).toFixed(maxRangeMs % DAY === 0 ? 0 : 2);
+  return new InputError(p, `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`, found);
 }
 
 function duration(v: unknown, p: string): number | null {

@@ -121,6 +121,7 @@ describe('relative windows', () => {
       [{ latestDay: true, last: 'PT1H' }, 'filter.timeRange.last', /no from, to or last with latestDay/],
       [{ latestDay: 'yes' }, 'filter.timeRange.latestDay', /true or false/],
       [{ last: 'P32D' }, 'filter.timeRange', /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/],
+      [{ last: 'P14800000W' }, 'filter.timeRange', /at most 31 days/],
     ];
     for (const [timeRange, argument, expected] of cases) {
       const err = errorOf({ timeRange });
