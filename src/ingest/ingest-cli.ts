@@ -8,6 +8,7 @@
  * wrong, not noise); 3 some objects could not be read (they stay pending and are retried next run); 4 a source does
  * not exist or cannot be listed (checked before anything is written).
  */
+import { notAWarehouseReason } from '../store/warehouse-presence.ts';
 import { COMMIT_STAGES, type CommitStage } from './ingest-commit.ts';
 import { createLocalWarehouseStorage } from './local-warehouse-storage.ts';
 import { createProgressReporter, formatSummary } from './ingest-progress.ts';
@@ -41,6 +42,17 @@ export async function openStorage(data: string, opts: { s3Endpoint?: string; s3F
     return { storage: s3 as WarehouseStorage, close: () => s3.close() };
   }
   return { storage: await createLocalWarehouseStorage(data, grace), close: async () => {} };
+}
+
+/**
+ * Opens the warehouse of `flowql compact`, `derive` and `check`, which work on what an ingest made: a local `--data`
+ * without `_flowql/` (a typo, a missing folder) is refused before anything is written, so it never becomes an empty
+ * warehouse that `flowql serve` would then answer zeros from.
+ */
+export async function openExistingStorage(data: string, opts: Parameters<typeof openStorage>[1]) {
+  const reason = data.startsWith('s3://') ? null : await notAWarehouseReason(data);
+  if (reason) throw new Error(`${reason}; nothing was written`);
+  return openStorage(data, opts);
 }
 
 /** Internal crash-test hook: print the stage to stderr and hang until killed. */

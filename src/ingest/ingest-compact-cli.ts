@@ -1,5 +1,5 @@
 /** The body of `flowql compact` (loaded lazily by src/cli/compact-command.ts). */
-import { openStorage, pauseHook } from './ingest-cli.ts';
+import { openExistingStorage, pauseHook } from './ingest-cli.ts';
 import { runCompact } from './ingest-compact.ts';
 
 /** Options of `flowql compact` after commander. */
@@ -16,7 +16,7 @@ export interface CompactCliOptions {
 /** Runs `flowql compact`; returns the exit code. */
 export async function compactCli(opts: CompactCliOptions): Promise<number> {
   const stageHook = pauseHook(opts.debugPauseAfterStage);
-  const { storage, close } = await openStorage(opts.data, opts);
+  const { storage, close } = await openExistingStorage(opts.data, opts);
   try {
     const s = await runCompact({ storage, stageHook, onLog: (l) => process.stderr.write(`compact: ${l}\n`) });
     process.stdout.write(

@@ -1,5 +1,5 @@
 /** The body of `flowql derive` (loaded lazily by src/cli/derive-command.ts). */
-import { openStorage, pauseHook } from './ingest-cli.ts';
+import { openExistingStorage, pauseHook } from './ingest-cli.ts';
 import { runRederive } from './ingest-rederive.ts';
 
 /** Options of `flowql derive` after commander. */
@@ -17,7 +17,7 @@ export interface DeriveCliOptions {
 /** Runs `flowql derive`; returns the exit code. */
 export async function deriveCli(opts: DeriveCliOptions): Promise<number> {
   const stageHook = pauseHook(opts.debugPauseAfterStage);
-  const { storage, close } = await openStorage(opts.data, opts);
+  const { storage, close } = await openExistingStorage(opts.data, opts);
   try {
     const s = await runRederive({
       storage,

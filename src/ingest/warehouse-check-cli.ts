@@ -6,7 +6,7 @@
  * no ledger for --repair, the ledger busy with an ingest, compact or derive, a storage error); 2 problems found (run
  * again with --repair); 3 --repair left problems it could not fix (listed).
  */
-import { openStorage } from './ingest-cli.ts';
+import { openExistingStorage } from './ingest-cli.ts';
 import { isHealthy, runCheck, runRepair, type CheckReport } from './warehouse-check.ts';
 
 /** `flowql check`'s exit codes (see the top of this file); --help and README list them. */
@@ -50,7 +50,7 @@ export function formatCheckReport(r: CheckReport): string {
 
 /** Runs `flowql check`; returns the exit code. */
 export async function checkCli(opts: CheckCliOptions): Promise<number> {
-  const { storage, close } = await openStorage(opts.data, opts);
+  const { storage, close } = await openExistingStorage(opts.data, opts);
   try {
     if (!opts.repair) {
       const report = await runCheck(storage);
