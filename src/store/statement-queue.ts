@@ -5,8 +5,9 @@
  * once; a freed slot goes to the client served longest ago (round robin), and within that client to its request
  * served longest ago, not to the oldest statement: a client sending fifty requests at once gets the turns of one
  * client, and each of its requests still moves. A client is an API key's name or the caller's address; a request
- * with no known client is a client of its own. One client holds at most `perClient` slots (half by default), so a
- * second client never waits for all of the first's statements, only for a slot.
+ * with no known client is a client of its own. One client holds at most `perClient` slots (half by default), even
+ * alone: a statement can hold its slot for seconds, and a second client must not wait for one of them to end. On a
+ * few cores this costs a lone client little, since each statement already uses every DuckDB thread.
  */
 
 /** Whose statements share turns: a client's name, or any object (a request's budget). */

@@ -83,4 +83,17 @@ describe('StatementQueue', () => {
     expect(granted).toEqual(['a1.1', 'b1', 'a2.1', 'b2', 'a3.1', 'b3', 'a1.2', 'a2.2', 'a3.2']);
     expect([queue.running, queue.waiting]).toEqual([0, 0]);
   });
+
+  it('keeps a client to its share even when alone: the other slots wait for another client, who gets one at once', async () => {
+    const queue = new StatementQueue(4);
+    const granted: string[] = [];
+    const { ask } = track(queue, granted);
+    for (let i = 1; i <= 6; i++) void ask('key a', `a${i}`);
+    await tick();
+    // Statements hold slots for seconds: a second client arriving must not wait for one of them to end.
+    expect(granted).toEqual(['a1', 'a2']);
+    void ask('key b', 'b1');
+    await tick();
+    expect(granted).toEqual(['a1', 'a2', 'b1']);
+  });
 });
