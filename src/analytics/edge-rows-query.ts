@@ -23,22 +23,19 @@ import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import { directionColumnsSql } from './flow-direction-query.ts';
 import type { FlowSource } from './flow-source.ts';
-import { handshakeCtes } from './handshake-query.ts';
+import { handshakeCtes, OBSERVATION_ATTRS, observationAggregateSql } from './handshake-query.ts';
 import { observationCtes } from './normalized-records-query.ts';
 
-const SIDE_ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
-
+// The observing record of each direction of a tuple-hour: the sender's egress (prio 1, `src_obs`) and the receiver's
+// ingress (prio 2, `dst_obs`), chosen as in handshake-query.ts (one record's attributes, independent of scan order).
 function sideAggregates(): string {
-  return SIDE_ATTRS.flatMap((a) => [
-    `any_value(${a}) FILTER (prio = 1) AS src_${a}`,
-    `any_value(${a}) FILTER (prio = 2) AS dst_${a}`,
-  ]).join(',\n         ');
+  return [observationAggregateSql(1, 'src_obs'), observationAggregateSql(2, 'dst_obs')].join(',\n         ');
 }
 
 function orientedSides(): string {
-  return SIDE_ATTRS.flatMap((a) => [
-    `CASE WHEN is_c2s THEN src_${a} ELSE dst_${a} END AS client_obs_${a}`,
-    `CASE WHEN is_c2s THEN dst_${a} ELSE src_${a} END AS server_obs_${a}`,
+  return OBSERVATION_ATTRS.flatMap((a) => [
+    `CASE WHEN d.is_c2s THEN d.src_obs.${a} ELSE d.dst_obs.${a} END AS client_obs_${a}`,
+    `CASE WHEN d.is_c2s THEN d.dst_obs.${a} ELSE d.src_obs.${a} END AS server_obs_${a}`,
   ]).join(',\n         ');
 }
 
@@ -48,6 +45,14 @@ const GROUP_COLS = [
   ...ENDPOINT_COLS.map((c) => `client_${c}`),
   ...ENDPOINT_COLS.map((c) => `server_${c}`),
 ];
+
+/**
+ * The order edge rows are written in: hour, then the pair, then every other grouping column. Rows are unique on the
+ * grouping columns, so this order is total and two derivations of the same flows write the same file row for row
+ * (the first seven keep the order the table always had, which groups a pair's rows for compression).
+ */
+const EDGE_ORDER_LEADING = ['day', 'bucket', 'client_addr', 'server_addr', 'protocol', 'server_port', 'method'];
+const EDGE_ROW_ORDER = [...EDGE_ORDER_LEADING, ...GROUP_COLS.filter((c) => !EDGE_ORDER_LEADING.includes(c))];
 
 /** Columns of an edge row, as stored in the `edges/` table. */
 export const EDGE_ROW_COLUMNS = [
@@ -81,7 +86,8 @@ key_hour AS MATERIALIZED (
          min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen,
          bool_or(at_forwarder) AS via_nat, bool_or(prio = 4) AS unresolved,
          bool_or(prio = 1 AND list_contains(${INTERNET_TRAFFIC_PATHS}::INTEGER[], traffic_path)) AS internet_path,
-         any_value(pkt_src_aws_service) AS src_service, any_value(pkt_dst_aws_service) AS dst_service,
+         -- min, not any_value: the records of a tuple-hour arrive in file order, which an incremental ingest changes.
+         min(pkt_src_aws_service) AS src_service, min(pkt_dst_aws_service) AS dst_service,
          list_distinct(list(interface_id)) AS observed_interfaces,
          ${raw(sideAggregates())}
   FROM obs_counted
@@ -149,7 +155,7 @@ ${handshakeCtes()},
 ${edgeRowCtes()}
 SELECT ${raw(EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
 WHERE ${day === undefined ? raw('TRUE') : sql`day = ${day}::DATE`}
-ORDER BY day, bucket, client_addr, server_addr, protocol, server_port, method`;
+ORDER BY ${raw(EDGE_ROW_ORDER.join(', '))}`;
 }
 
 /** Edge rows computed straight from raw records (the raw fallback and the tests use it). */

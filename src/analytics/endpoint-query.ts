@@ -28,6 +28,10 @@ export function addressMapCte(): SqlFragment {
   FROM (SELECT *, CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS addr FROM obs)
   WHERE addr IS NOT NULL AND interface_id IS NOT NULL
   GROUP BY addr, interface_id
+  -- The ASOF joins below pick the entry with the latest valid_from; of two interfaces whose spans for an address
+  -- start together they would pick either, as the scan happened to order them. Keep one: the longer-lasting span,
+  -- then the smaller interface id.
+  QUALIFY row_number() OVER (PARTITION BY addr, valid_from ORDER BY valid_to DESC, interface_id) = 1
 )`;
 }
 

@@ -26,6 +26,27 @@ import { secondsSql } from './sql-interval.ts';
 
 const CONTROL_FLAGS = FLAG.FIN | FLAG.SYN | FLAG.RST | FLAG.SYN_ACK;
 
+/** Attributes of the interface that observed a side of a connection (endpoint-query.ts reads `<side>_obs_<attr>`). */
+export const OBSERVATION_ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
+
+/**
+ * `min({interface_id, instance_id, ...}) FILTER (prio = <prio>) AS <side>_obs`: the attributes of one observing
+ * record, taken together (so an instance is never paired with another interface's subnet), and the same record
+ * whatever order the records come in: the smallest interface id, then the record naming the most attributes (NULL
+ * fields compare greater in a struct), then the smallest values. `any_value` took whichever record came first.
+ */
+export function observationAggregateSql(prio: number, alias: string, columns: (attr: string) => string = (a) => a): string {
+  return `min({${OBSERVATION_ATTRS.map((a) => `'${a}': ${columns(a)}`).join(', ')}}) FILTER (prio = ${prio}) AS ${alias}`;
+}
+
+function sideObservation(prio: number, side: 'client' | 'server'): string {
+  return observationAggregateSql(prio, `${side}_obs`);
+}
+
+function expandObservation(side: 'client' | 'server'): string {
+  return OBSERVATION_ATTRS.map((a) => `${side}_obs.${a} AS ${side}_obs_${a}`).join(', ');
+}
+
 /** The handshake CTEs; `hs` has one row per handshake with resolved endpoints. */
 export function handshakeCtes(): SqlFragment {
   const skew = secondsSql(HANDSHAKE_SKEW_SECONDS);
@@ -39,30 +60,32 @@ export function handshakeCtes(): SqlFragment {
          list_sort(list_distinct(list(interface_id))) AS observed_interfaces,
          count(*) AS syn_records,
          count(*) FILTER (action = 'REJECT') AS rejected_syn_records,
-         arg_min(account_id, start_time) AS account_id,
-         any_value(client_service) AS client_service, any_value(server_service) AS server_service,
+         -- Every value below is a function of the session's set of SYN records, never of the order a scan or a sort
+         -- delivered them in (any_value would be): an incremental derivation reads the same records from other files
+         -- in another order and must write the same row. Ties break on properties of the records (start, interface,
+         -- then the values themselves), never on flow_id, which follows load order.
+         arg_min(account_id, (start_time, interface_id, account_id)) AS account_id,
+         min(client_service) AS client_service, min(server_service) AS server_service,
          bool_or(prio = 4) AS client_unresolved, bool_or(prio = 4) AS server_unresolved,
-         any_value(interface_id) FILTER (prio = 1) AS client_obs_interface_id,
-         any_value(instance_id) FILTER (prio = 1) AS client_obs_instance_id,
-         any_value(subnet_id) FILTER (prio = 1) AS client_obs_subnet_id,
-         any_value(vpc_id) FILTER (prio = 1) AS client_obs_vpc_id,
-         any_value(az_id) FILTER (prio = 1) AS client_obs_az_id,
-         any_value(region) FILTER (prio = 1) AS client_obs_region,
-         any_value(interface_id) FILTER (prio = 2) AS server_obs_interface_id,
-         any_value(instance_id) FILTER (prio = 2) AS server_obs_instance_id,
-         any_value(subnet_id) FILTER (prio = 2) AS server_obs_subnet_id,
-         any_value(vpc_id) FILTER (prio = 2) AS server_obs_vpc_id,
-         any_value(az_id) FILTER (prio = 2) AS server_obs_az_id,
-         any_value(region) FILTER (prio = 2) AS server_obs_region
+         ${raw(sideObservation(1, 'client'))},
+         ${raw(sideObservation(2, 'server'))}
   FROM hs_sess
   GROUP BY client_addr, client_port, server_addr, server_port, sess
 )`;
+  const expanded = sql`(SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
+  FROM ${unresolved})`;
   return sql`tcp AS (
   SELECT * FROM obs WHERE protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & ${CONTROL_FLAGS}) <> 0
 ),
-syn AS (
+-- MATERIALIZED: sid numbers the rows of one scan and is only an identity for the join below; both references must
+-- see the same numbering.
+syn AS MATERIALIZED (
   SELECT *, row_number() OVER () AS sid,
-         lead(start_time) OVER (PARTITION BY interface_id, psrc, srcport, pdst, dstport ORDER BY start_time) AS next_syn
+         -- The next SYN record of the tuple at this interface that starts strictly later. EXCLUDE GROUP leaves out the
+         -- records tied with this one (lead() would hand one of two tied SYNs the other's start, and which one depends
+         -- on the sort), so tied SYN records get the same window.
+         min(start_time) OVER (PARTITION BY interface_id, psrc, srcport, pdst, dstport ORDER BY start_time
+                               RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next_syn
   FROM tcp WHERE (tcp_flags & ${FLAG.SYN}) <> 0 AND (tcp_flags & ${FLAG.ACK}) = 0
 ),
 syn_side AS (
@@ -82,7 +105,7 @@ syn_seen AS (
     ON x.interface_id = syn.interface_id AND x.c = syn.psrc AND x.cp = syn.srcport AND x.s = syn.pdst
    AND x.sp = syn.dstport
    AND x.start_time >= syn.start_time - ${skew}
-   AND (syn.next_syn IS NULL OR x.start_time < syn.next_syn OR x.start_time = syn.start_time)
+   AND (syn.next_syn IS NULL OR x.start_time < syn.next_syn)
   GROUP BY syn.sid
 ),
 hs_seq AS (
@@ -92,17 +115,25 @@ hs_seq AS (
          syn.pkt_dst_aws_service AS server_service,
          coalesce(seen.answered, false) AS answered, coalesce(seen.reset, false) AS reset,
          coalesce(seen.fin, false) AS fin, greatest(seen.last_seen, coalesce(syn.end_time, syn.start_time)) AS last_seen,
-         CASE WHEN syn.start_time - lag(syn.start_time) OVER w <= ${skew} THEN 0 ELSE 1 END AS is_new
+         -- A SYN opens a session unless another SYN of the tuple (at any interface) started at most the skew before
+         -- it. The previous start is taken over the strictly earlier SYNs (EXCLUDE GROUP), so the same SYN logged
+         -- at the client's egress and the server's ingress with one start opens, or does not open, a session at both.
+         CASE WHEN syn.start_time - max(syn.start_time) OVER (
+                     PARTITION BY syn.psrc, syn.srcport, syn.pdst, syn.dstport ORDER BY syn.start_time
+                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) <= ${skew}
+              THEN 0 ELSE 1 END AS is_new
   FROM syn LEFT JOIN syn_seen AS seen ON seen.sid = syn.sid
-  WINDOW w AS (PARTITION BY syn.psrc, syn.srcport, syn.pdst, syn.dstport ORDER BY syn.start_time)
 ),
 hs_sess AS (
+  -- RANGE, not ROWS: the running count includes every SYN tied with this one, so tied SYNs share a session whatever
+  -- order this window's sort put them in (with ROWS, a tie ordered one way here and the other way in hs_seq's sort
+  -- split one handshake into two). Session numbers may skip values; they only group.
   SELECT *, sum(is_new) OVER (PARTITION BY client_addr, client_port, server_addr, server_port ORDER BY start_time
-                              ROWS UNBOUNDED PRECEDING) AS sess
+                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sess
   FROM hs_seq
 ),
 hs AS MATERIALIZED (
-  ${resolveEndpointsSql(unresolved)}
+  ${resolveEndpointsSql(expanded)}
 )`;
 }
 

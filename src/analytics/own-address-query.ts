@@ -51,7 +51,9 @@ own_ranked AS (
         QUALIFY n = max(n) OVER (PARTITION BY interface_id, contains(addr, ':')))
 ),
 iface_info AS (
-  SELECT interface_id, any_value(subnet_id) AS subnet_id FROM rec GROUP BY interface_id
+  -- min, not any_value: an interface's records name one subnet (or none, before v3); min picks the same one
+  -- whatever order the files were read in.
+  SELECT interface_id, min(subnet_id) AS subnet_id FROM rec GROUP BY interface_id
 ),
 own_proof AS (
   SELECT interface_id, addr, min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen

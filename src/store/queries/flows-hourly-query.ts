@@ -49,7 +49,8 @@ export const HOURLY_STORED_COLUMNS: readonly { column: string; type: string }[] 
 
 /**
  * The rows of `flows_hourly` for one UTC day, from the flows files of `files` (read with their hive columns).
- * Sorted by hour, so the Parquet row groups of a day carry narrow start_time statistics for windows shorter than it.
+ * Sorted by hour, so the Parquet row groups of a day carry narrow start_time statistics for windows shorter than it,
+ * then by every key (rows are unique on them): two derivations of the same flows write the same file row for row.
  */
 export function hourlyRollupFromFlowsSql(files: readonly string[], day: string): SqlFragment {
   const keys = HOURLY_KEY_COLUMNS.join(', ');
@@ -61,7 +62,7 @@ export function hourlyRollupFromFlowsSql(files: readonly string[], day: string):
   max(coalesce(end_time, start_time)) AS last_seen
 FROM (SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)} WHERE date = ${day}::DATE)
 GROUP BY hour, ${raw(keys)}
-ORDER BY hour`;
+ORDER BY hour, ${raw(keys)}`;
 }
 
 /** A time window cut at whole hours: the whole hours inside it, and the partial hours at its ends (0 to 2). */
