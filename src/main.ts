@@ -124,7 +124,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
     metrics,
     apiKeys,
     persisted,
-    readiness: createReadinessCheck(warehouse),
+    readiness: createReadinessCheck(warehouse, config.dataDir),
     exportDir,
     maxRows: config.maxDatasetRows,
     maxRangeMs: config.maxRangeDays * 86_400_000,

@@ -84,8 +84,11 @@ async function statDamage(root: string, manifest: Manifest): Promise<FileDamage[
 /** Seconds a stat sweep of the manifest's files is reused while the generation does not change. */
 const STAT_SWEEP_MS = 60_000;
 
-/** A readiness checker for the warehouse behind `warehouse`. */
-export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<Readiness> {
+/**
+ * A readiness checker for the warehouse behind `warehouse`. `dataArg` is the `--data` the operator gave, for the
+ * commands it suggests: an s3:// warehouse is served from a local cache, which has no ledger to check or repair.
+ */
+export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string = warehouse.root): () => Promise<Readiness> {
   const paths = warehousePaths(warehouse.root);
   let ledgerCache: { stamp: string; check: ReadinessCheck } | null = null;
   let newest: number | null = null;
@@ -106,7 +109,7 @@ export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<
     return {
       name: 'files',
       ok: false,
-      detail: `${damage.length} damaged file(s): ${named.join('; ')}${more}; run flowql check --repair --data ${warehouse.root}`,
+      detail: `${damage.length} damaged file(s): ${named.join('; ')}${more}; run flowql check --repair --data ${dataArg}`,
       publicDetail: `${damage.length} damaged file(s): the warehouse needs flowql check --repair`,
     };
   }
@@ -142,8 +145,13 @@ export function createReadinessCheck(warehouse: WarehouseReader): () => Promise<
     );
     if (!(await stampOf(paths.manifest))) {
       // A wrong --data path reads as an empty warehouse unless someone says so.
-      const notWarehouse = await notAWarehouseReason(warehouse.root);
-      checks.push({ name: 'manifest', ok: false, detail: notWarehouse ?? `${paths.manifest} does not exist yet: run flowql ingest` });
+      const notWarehouse = await notAWarehouseReason(warehouse.root, dataArg);
+      checks.push({
+        name: 'manifest',
+        ok: false,
+        detail: notWarehouse ?? `${paths.manifest} does not exist yet: run flowql ingest`,
+        publicDetail: 'the served folder is not a flowql warehouse yet (no manifest): the operator runs flowql ingest',
+      });
     } else {
       try {
         const m = await warehouse.manifest();
