@@ -59,8 +59,10 @@ export function currentDamage(root: string, manifest: Manifest): FileDamage[] {
 }
 
 const QUOTED_PARQUET = /["']([^"']+\.parquet)["']/g;
-// Thrift/page decoding errors of a corrupt file that DuckDB reports without its path.
-const CORRUPT_WITHOUT_PATH = /TProtocolException|Corrupt|Invalid Error|No magic bytes/i;
+// Thrift/page decoding errors of a corrupt Parquet file that DuckDB reports without its path. Only these: DuckDB's
+// generic "Invalid Error" type, or any message with "corrupt" in it, would turn an unrelated failure into damage
+// (a 503 and a red /ready).
+const CORRUPT_WITHOUT_PATH = /TProtocolException|No magic bytes|corrupt(?:ed)? (?:parquet|file|page|footer|metadata)|parquet.*(?:corrupt|truncated)/i;
 
 /**
  * The damage behind a failed statement over `warehouse`, or null when `err` is not about a warehouse file. The
