@@ -165,13 +165,16 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       const warehouse = pinWarehouse(tenant.warehouse ?? deps.warehouse);
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
       const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
+      const budget = new RequestBudget(deadline, maxResponseBytes);
+      // A client that hangs up reads no answer: its statements stop now, not at the deadline.
+      request.signal?.addEventListener('abort', () => budget.finish(), { once: true });
       return {
         query: {
           db: deps.db,
           warehouse,
           cost,
           deadline,
-          budget: new RequestBudget(deadline, maxResponseBytes),
+          budget,
           ...(tenant.client ? { client: tenant.client } : {}),
           log: deps.log,
           ...results,

@@ -272,4 +272,23 @@ describe('slow statements', () => {
     const finishedBefore = ended('flows.breakdown').filter((l) => Number(l.time) < cheapAt);
     expect(finishedBefore.length).toBeLessThanOrEqual(4);
   });
+
+  it('stops the statements of a request whose client hung up', async () => {
+    slowLines.length = 0;
+    const controller = new AbortController();
+    const asked = fetch(`${slowServer.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY_OPS}` },
+      body: JSON.stringify({ query: `{ ${Array.from({ length: 4 }, (_, i) => slow(i)).join(' ')} }` }),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 500)); // the statements are running (each takes ~0.8 s or more)
+    controller.abort();
+    const hungUp = performance.now();
+    expect(await asked).toBeInstanceOf(Error);
+    while (ended('flows.breakdown').length < 4 && performance.now() - hungUp < 10_000) await new Promise((r) => setTimeout(r, 50));
+    // All four ended within moments of the hang-up, well before the 2.5 s budget would have stopped them.
+    expect(performance.now() - hungUp).toBeLessThan(1500);
+    expect(ended('flows.breakdown').filter((l) => l.msg !== 'query').length).toBeGreaterThan(0);
+  });
 });
