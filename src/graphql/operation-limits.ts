@@ -215,7 +215,8 @@ function pageOf(field: GraphQLField<unknown, unknown>, args: Record<string, unkn
  * variables do not coerce (execution refuses those itself, before any resolver runs). Each field costs 1 per time it
  * is resolved; an object list returns the rows its root field's `first`/`limit`/`maxEdges` allows (a time series:
  * series x buckets of the window at the interval; other lists DEFAULT_LIST_ROWS), each costing 1 and multiplying the
- * fields under it; a list of scalars costs 1. Each root field runs at least one statement. Introspection costs
+ * fields under it; a list of scalars costs 1. Each root field runs at least one statement, and one more when its
+ * records are asked who opened the connection. Introspection costs
  * nothing (see the module comment).
  */
 export function estimateWork(
@@ -238,6 +239,9 @@ export function estimateWork(
   const memo = new Map<string, WorkEstimate>();
   const walking = new Set<string>();
   let roots = 0;
+  // Root fields whose records ask who opened each connection: that is one more statement for the page, however many
+  // records and direction fields it has (src/graphql/types/flow-direction.ts batches them).
+  const directionScopes = new Set<number>();
 
   const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, level: number, scope: RootScope | null): WorkEstimate => {
     let cost = 0;
@@ -251,6 +255,7 @@ export function estimateWork(
           cost += 1; // __typename, or a field validation refuses anyway
           continue;
         }
+        if (scope && parent.name === 'Flow' && FLOW_DIRECTION_FIELDS.has(name)) directionScopes.add(scope.id);
         let inner = scope;
         if (level === 0) {
           let args: Record<string, unknown> = {};
@@ -301,8 +306,12 @@ export function estimateWork(
     }
     return { cost, statements };
   };
-  return walk(operation.selectionSet, rootType, 0, null);
+  const work = walk(operation.selectionSet, rootType, 0, null);
+  return { cost: work.cost, statements: work.statements + directionScopes.size };
 }
+
+/** Fields of `Flow` answered by the batched direction statement. */
+const FLOW_DIRECTION_FIELDS = new Set(['clientAddr', 'clientPort', 'serverAddr', 'serverPort', 'directionMethod']);
 
 /** QUERY_TOO_COMPLEX errors for an estimate over `limits` (none when within). */
 export function workLimitErrors(estimate: WorkEstimate, limits: WorkLimits): GraphQLError[] {
