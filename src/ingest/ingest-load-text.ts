@@ -12,10 +12,11 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { build, join, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { compileLayout, isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
 import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
 import {
+  CONTEXT_COLUMNS,
   filledColumns,
   projection,
   rawType,
@@ -204,6 +205,133 @@ export async function loadTextObject(
   );
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
   return { records: records + rescued.length, rejects, columns };
+}
+
+/** One object of a group read by loadTextGroup: a plain text object (text-object-scan.ts) of the group's layout. */
+export interface GroupMember {
+  readonly path: string;
+  readonly ctx: SourceContext;
+  /** Its lines, from the scan (header included). */
+  readonly lines: number;
+}
+
+function literalList(paths: readonly string[]): string {
+  return `[${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]`;
+}
+
+/**
+ * Loads plain text objects of one layout (the same header line and compression) with one statement: read_csv over
+ * the list of files, the file name joined to each object's source context. The reader numbers the rows of all files
+ * in one sequence, file after file in list order; a plain object's rows are its lines but the header (no empty line,
+ * nothing the reader refuses: text-object-scan.ts), so object i's rows are a known range of that sequence and a row's
+ * line is its place in the range. The numbering is checked, not assumed: a row outside its object's range is stored
+ * with line -1 and the counts per object must fit, else every object goes through the one-object path. Lines the SQL
+ * check refuses are the lines of the range with no row; they are read again and go through the line parser, as in
+ * loadTextObject. Returns per member its result, or null when it must be loaded alone (its rows are removed): all null
+ * when the reader refused the statement (e.g. a file that changed or broke since its scan).
+ */
+export async function loadTextGroup(
+  c: DuckDBConnection,
+  members: readonly GroupMember[],
+  gzip: boolean,
+  layout: HeaderLayout,
+  header: boolean,
+  batches: BatchTables,
+): Promise<(LoadResult | null)[]> {
+  if (members.length === 0) return [];
+  const hdr = header ? 1 : 0;
+  const columns = filledColumns(layout);
+  const table = await batches.tableFor(c, columns);
+  let next = 1;
+  const ranges = members.map((m) => {
+    const rows = Math.max(0, m.lines - hdr);
+    const lo = next;
+    next += rows;
+    return { lo, rows };
+  });
+  const ids = raw(members.map((m) => Math.trunc(m.ctx.sourceId)).join(', '));
+  const dropAll = () => run(c, 'ingest.drop_group', sql`DELETE FROM ${raw(table.name)} WHERE source_id IN (${ids})`);
+  const contexts = join(
+    members.map(
+      (m, i) =>
+        sql`(${m.path}, CAST(${m.ctx.sourceId} AS INTEGER), CAST(${m.ctx.keyAccountId} AS VARCHAR), CAST(${m.ctx.keyRegion} AS VARCHAR),
+             CAST(${m.ctx.keyDate} AS VARCHAR), CAST(${ranges[i]!.lo} AS BIGINT), CAST(${ranges[i]!.lo + ranges[i]!.rows - 1} AS BIGINT))`,
+    ),
+    ', ',
+  );
+  const options = raw(
+    `delim=' ', quote='', escape='', header=${header}, auto_detect=false, nullstr='
+', null_padding=true, ` +
+      `strict_mode=false, store_rejects=true, filename=true, compression='${gzip ? 'gzip' : 'none'}', columns=${textColumnsSql(layout)}`,
+  );
+  // Plain objects hold no byte the separator test looks for (no tab, VT, FF, nothing outside ASCII).
+  const accepted = textRowAcceptedSql(layout, { separators: false });
+  if (rejectsLeft.has(c)) await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
+  rejectsLeft.add(c);
+  try {
+    await run(
+      c,
+      'ingest.load_text_group',
+      sql`INSERT INTO ${raw(table.name)} BY NAME
+          SELECT ${projection(layout, CONTEXT_COLUMNS, 'line', true, new Set(table.columns))}
+          FROM (SELECT ${raw(typedTextColumnsSql(layout))}, g.ctx_source_id, g.ctx_key_account_id, g.ctx_key_region, g.ctx_key_date,
+                       CASE WHEN s.ordinality BETWEEN g.ctx_lo AND g.ctx_hi THEN s.ordinality - g.ctx_lo + ${1 + hdr} ELSE -1 END AS line
+                FROM (SELECT * FROM read_csv(${raw(literalList(members.map((m) => m.path)))}, ${options}) WITH ORDINALITY WHERE ${accepted}) s
+                JOIN (VALUES ${contexts}) g(ctx_path, ctx_source_id, ctx_key_account_id, ctx_key_region, ctx_key_date, ctx_lo, ctx_hi)
+                  ON g.ctx_path = s.filename)`,
+    );
+  } catch {
+    await dropAll();
+    return members.map(() => null);
+  }
+  const counts = new Map(
+    (
+      await c.runAndReadAll(
+        build(
+          'ingest.group_counts',
+          sql`SELECT source_id, count(*) AS n, count(*) FILTER (WHERE source_line < 0) AS misplaced FROM ${raw(table.name)}
+              WHERE source_id IN (${ids}) GROUP BY source_id`,
+        ).text,
+      )
+    )
+      .getRowObjectsJS()
+      .map((r) => [Number(r.source_id), { n: Number(r.n), misplaced: Number(r.misplaced) }]),
+  );
+  const unread = Number((await c.runAndReadAll('SELECT count(*) AS n FROM temp.main.reject_errors')).getRowObjectsJS()[0]!.n);
+  if (unread === 0) rejectsLeft.delete(c);
+  const numbered = members.every((m, i) => {
+    const got = counts.get(m.ctx.sourceId) ?? { n: 0, misplaced: 0 };
+    return got.misplaced === 0 && got.n <= ranges[i]!.rows;
+  });
+  if (unread > 0 || !numbered) {
+    // Not the rows the scans promised: the numbering cannot be trusted for any object of the statement.
+    await dropAll();
+    return members.map(() => null);
+  }
+  const results: LoadResult[] = [];
+  for (const [i, m] of members.entries()) {
+    const records = counts.get(m.ctx.sourceId)?.n ?? 0;
+    if (records === ranges[i]!.rows) {
+      results.push({ records, rejects: [], columns });
+      continue;
+    }
+    // Lines of the object with no row: refused by the check; the line parser keeps them or says why not.
+    const q = build(
+      'ingest.group_refused',
+      sql`SELECT r.l FROM range(${hdr + 1}, ${m.lines + 1}) r(l)
+          ANTI JOIN (SELECT source_line FROM ${raw(table.name)} WHERE source_id = ${m.ctx.sourceId}) b ON b.source_line = r.l
+          ORDER BY 1`,
+    );
+    const refused = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRows().map((r) => Number(r[0]));
+    const texts = await readLines(m.path, gzip, refused);
+    const { rescued, rejects } = parseLines(
+      layout,
+      refused.map((line) => ({ line, text: texts.get(line) ?? '' })),
+    );
+    if (rescued.length > 0) await insertRescued(c, layout, m.ctx, rescued, table);
+    results.push({ records: records + rescued.length, rejects, columns });
+  }
+  return results;
 }
 
 /** The text of some lines of a (possibly gzip) local file, by line number (ascending). */

@@ -1,27 +1,29 @@
 /**
- * Loads one source object into the batch table: makes it a local file (S3 objects are downloaded into staging),
- * sniffs its bytes (gzip text, plain text, Parquet; the name can lie, flow-logs.md §5.6) and hands it to the text or
- * Parquet loader. An object whose content is not a flow log (NotFlowLogError) comes back `skipped` with the reason;
- * any other failure (I/O, a truncated gzip, S3) comes back `failed`, to be retried. Either way its partial rows are
- * removed.
+ * Loads source objects into the batch table, in two steps. prepareObject makes an object a local file (S3 objects are
+ * downloaded into staging), sniffs its bytes (gzip text, plain text, Parquet; the name can lie, flow-logs.md §5.6)
+ * and scans a text object once (text-object-scan.ts: its header and whether it is plain). loadPreparedGroup then
+ * reads plain text objects of one layout with one statement, and loadPrepared loads any other object alone (the
+ * Parquet loader, or the text loader with its damaged-line checks). An object whose content is not a flow log
+ * (NotFlowLogError) comes back `skipped` with the reason; any other failure (I/O, a truncated gzip, S3) comes back
+ * `failed`, to be retried. Either way its partial rows are removed.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseObjectKey } from '../domain/object-key.ts';
 import { build, raw, sql } from '../store/sql.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
 import { gunzipPrefix, isGzip, jsonSkipReason, NotFlowLogError, SNIFF_BYTES, sniffInput, textLayoutVerdict } from './format-sniff.ts';
 import { findDamagedLines, hasDamagedBytes } from './damaged-lines.ts';
-import { loadTextObject, type LoadResult, type RejectRow } from './ingest-load-text.ts';
+import { loadTextGroup, loadTextObject, type LoadResult, type RejectRow } from './ingest-load-text.ts';
 import type { HeaderLayout } from './line-parser.ts';
 import { loadParquetObject } from './ingest-load-parquet.ts';
 import type { SourceContext } from './ingest-projection.ts';
 import type { SourceOutcome } from './ledger.ts';
 import type { SourceObject } from './sources/source-object.ts';
+import { scanTextObject, type TextScan } from './text-object-scan.ts';
 
 /** The outcome of one object, ready for the commit. */
 export interface ObjectResult {
@@ -43,26 +45,6 @@ async function firstBytes(path: string): Promise<Buffer> {
   } finally {
     await fh.close();
   }
-}
-
-/** Decoded text read to decide what a text object is: enough for the verdict's lines, bounded for a line-less file. */
-const HEAD_CHARS = 64 * 1024;
-
-/** The start of a (possibly gzip) local text file, and whether it is the whole file. A truncated gzip throws. */
-async function readHeadText(path: string, gzip: boolean): Promise<{ text: string; complete: boolean }> {
-  const file = createReadStream(path, { highWaterMark: 16 * 1024 });
-  const stream = gzip ? file.pipe(createGunzip()) : file;
-  let text = '';
-  try {
-    for await (const chunk of stream) {
-      text += (chunk as Buffer).toString('utf8');
-      if (text.length >= HEAD_CHARS) return { text: text.slice(0, HEAD_CHARS), complete: false };
-    }
-  } finally {
-    file.destroy();
-    stream.destroy();
-  }
-  return { text, complete: true };
 }
 
 async function localCopy(obj: SourceObject, stagingDir: string, sourceId: number): Promise<{ path: string; temp: boolean }> {
@@ -108,17 +90,63 @@ async function loadText(
   return { records: loaded.value.records - removed, rejects, columns: loaded.value.columns };
 }
 
-/** Loads `obj` as source `sourceId` through connection `c`; never throws for a bad object. */
-export async function loadObject(
-  c: DuckDBConnection,
-  obj: SourceObject,
-  sourceId: number,
-  stagingDir: string,
-  batches: BatchTables,
-): Promise<ObjectResult> {
+/** What every outcome of one object repeats. */
+type OutcomeBase = Pick<SourceOutcome, 'sourceId' | 'uri' | 'version' | 'size' | 'keyAccountId' | 'keyRegion' | 'keyDate'>;
+
+interface PreparedCommon {
+  readonly obj: SourceObject;
+  readonly ctx: SourceContext;
+  readonly base: OutcomeBase;
+  readonly local: { readonly path: string; readonly temp: boolean };
+  readonly format: string;
+}
+
+/** A text object ready to load: its layout, and its scan (text-object-scan.ts). */
+export interface PreparedText extends PreparedCommon {
+  readonly kind: 'text';
+  readonly gzip: boolean;
+  readonly layout: HeaderLayout;
+  readonly header: boolean;
+  readonly scan: TextScan;
+  /**
+   * Objects with the same key are read by one statement (loadPreparedGroup): plain objects of one compression and one
+   * header (the same field names; none for header-less ones). Null for an object that must be loaded alone.
+   */
+  readonly groupKey: string | null;
+}
+
+/**
+ * An object made ready to load: a local file (S3 objects downloaded into staging), what its bytes hold, and for text
+ * its layout; or `done` with its outcome when it is already known (not a flow log, or unreadable).
+ */
+export type PreparedObject =
+  | PreparedText
+  | (PreparedCommon & { readonly kind: 'parquet' })
+  | { readonly kind: 'done'; readonly obj: SourceObject; readonly result: ObjectResult };
+
+function outcomeOf(base: OutcomeBase, format: string | null, uri: string, err: unknown): ObjectResult {
+  const message = (err as Error).message.split('\n')[0];
+  // A skipped object's reason goes without its uri (the ledger row has it); a failure names it for the log.
+  const outcome: SourceOutcome =
+    err instanceof NotFlowLogError
+      ? { ...base, format, state: 'skipped', records: 0, rejects: 0, error: `not a flow log: ${message}` }
+      : { ...base, format, state: 'failed', records: 0, rejects: 0, error: `${uri}: ${message}` };
+  return { outcome, rejects: [], columns: [] };
+}
+
+function loadedOf(p: PreparedCommon, result: LoadResult): ObjectResult {
+  return {
+    outcome: { ...p.base, format: p.format, state: 'loaded', records: result.records, rejects: result.rejects.length, error: null },
+    rejects: result.rejects.slice(0, MAX_REJECTS_KEPT),
+    columns: result.columns,
+  };
+}
+
+/** Prepares `obj` as source `sourceId`: download, sniff, scan; never throws for a bad object. */
+export async function prepareObject(obj: SourceObject, sourceId: number, stagingDir: string): Promise<PreparedObject> {
   const key = parseObjectKey(obj.key);
   const ctx: SourceContext = { sourceId, keyAccountId: key.accountId, keyRegion: key.region, keyDate: key.date };
-  const base = {
+  const base: OutcomeBase = {
     sourceId,
     uri: obj.uri,
     version: obj.version,
@@ -134,37 +162,96 @@ export async function loadObject(
     const head = await firstBytes(local.path);
     const sniffed = await sniffInput(head);
     format = sniffed;
-    let result;
-    if (sniffed === 'parquet') result = await loadParquetObject(c, local.path, ctx, batches);
-    else if (sniffed === 'gzip-text' || sniffed === 'text') {
+    if (sniffed === 'parquet') return { kind: 'parquet', obj, ctx, base, local, format };
+    if (sniffed === 'gzip-text' || sniffed === 'text') {
       const gzip = sniffed === 'gzip-text';
-      const { text, complete } = await readHeadText(local.path, gzip);
-      const { layout, header } = textLayoutVerdict(text, complete);
-      result = await loadText(c, local.path, gzip, layout, header, ctx, batches);
-      if (result.records === 0 && !header) {
-        throw new NotFlowLogError(`no header, and none of its ${result.rejects.length} lines is a record of the default format`);
-      }
-    } else if (sniffed === 'cloudwatch') throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
-    else if (sniffed === 'unknown') throw new NotFlowLogError('binary content that is neither gzip text, plain text nor Parquet');
-    else throw new Error('corrupt gzip stream: its first bytes do not inflate');
-    return {
-      outcome: { ...base, format, state: 'loaded', records: result.records, rejects: result.rejects.length, error: null },
-      rejects: result.rejects.slice(0, MAX_REJECTS_KEPT),
-      columns: result.columns,
-    };
-  } catch (err) {
-    for (const t of await batches.tables()) {
-      const q = build('ingest.drop_partial', sql`DELETE FROM ${raw(t.name)} WHERE source_id = ${sourceId}`);
-      await c.run(q.text, [...q.params] as number[]).catch(() => {});
+      const scan = await scanTextObject(local.path, gzip);
+      const { layout, header } = textLayoutVerdict(scan.head, scan.complete);
+      const groupKey = scan.plain && scan.lines !== null ? `${sniffed}|${header ? layout.names.join(' ') : ''}` : null;
+      return { kind: 'text', obj, ctx, base, local, format, gzip, layout, header, scan, groupKey };
     }
-    const message = (err as Error).message.split('\n')[0];
-    // A skipped object's reason goes without its uri (the ledger row has it); a failure names it for the log.
-    const outcome: SourceOutcome =
-      err instanceof NotFlowLogError
-        ? { ...base, format, state: 'skipped', records: 0, rejects: 0, error: `not a flow log: ${message}` }
-        : { ...base, format, state: 'failed', records: 0, rejects: 0, error: `${obj.uri}: ${message}` };
-    return { outcome, rejects: [], columns: [] };
-  } finally {
+    if (sniffed === 'cloudwatch') throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
+    if (sniffed === 'unknown') throw new NotFlowLogError('binary content that is neither gzip text, plain text nor Parquet');
+    throw new Error('corrupt gzip stream: its first bytes do not inflate');
+  } catch (err) {
     if (local?.temp) await rm(local.path, { force: true });
+    return { kind: 'done', obj, result: outcomeOf(base, format, obj.uri, err) };
   }
+}
+
+/** Removes every row of `sourceId` from the batch (a failed object's partial rows). */
+async function dropRows(c: DuckDBConnection, batches: BatchTables, sourceId: number): Promise<void> {
+  for (const t of await batches.tables()) {
+    const q = build('ingest.drop_partial', sql`DELETE FROM ${raw(t.name)} WHERE source_id = ${sourceId}`);
+    await c.run(q.text, [...q.params] as number[]).catch(() => {});
+  }
+}
+
+/** A header-less object of which no line is a record was a guess that did not hold: not a flow log. */
+function checkHeaderless(p: PreparedText, result: LoadResult): void {
+  if (result.records === 0 && !p.header) {
+    throw new NotFlowLogError(`no header, and none of its ${result.rejects.length} lines is a record of the default format`);
+  }
+}
+
+/** Loads one prepared object alone through connection `c`; never throws for a bad object. Removes its local copy. */
+export async function loadPrepared(c: DuckDBConnection, p: PreparedObject, batches: BatchTables): Promise<ObjectResult> {
+  if (p.kind === 'done') return p.result;
+  try {
+    if (p.kind === 'parquet') return loadedOf(p, await loadParquetObject(c, p.local.path, p.ctx, batches));
+    const result = await loadText(c, p.local.path, p.gzip, p.layout, p.header, p.ctx, batches);
+    checkHeaderless(p, result);
+    return loadedOf(p, result);
+  } catch (err) {
+    await dropRows(c, batches, p.ctx.sourceId);
+    return outcomeOf(p.base, p.format, p.obj.uri, err);
+  } finally {
+    if (p.local.temp) await rm(p.local.path, { force: true });
+  }
+}
+
+/**
+ * Loads prepared text objects of one group key with one statement (ingest-load-text.ts loadTextGroup); an object the
+ * statement could not take is loaded alone. Never throws for a bad object; removes their local copies.
+ */
+export async function loadPreparedGroup(c: DuckDBConnection, group: readonly PreparedText[], batches: BatchTables): Promise<ObjectResult[]> {
+  if (group.length === 1) return [await loadPrepared(c, group[0]!, batches)];
+  const { gzip, layout, header } = group[0]!;
+  let results: (LoadResult | null)[];
+  try {
+    const members = group.map((p) => ({ path: p.local.path, ctx: p.ctx, lines: p.scan.lines ?? 0 }));
+    results = await loadTextGroup(c, members, gzip, layout, header, batches);
+  } catch {
+    for (const p of group) await dropRows(c, batches, p.ctx.sourceId);
+    results = group.map(() => null);
+  }
+  const out: ObjectResult[] = [];
+  for (const [i, p] of group.entries()) {
+    const result = results[i];
+    if (result === null || result === undefined) {
+      out.push(await loadPrepared(c, p, batches));
+      continue;
+    }
+    try {
+      checkHeaderless(p, result);
+      out.push(loadedOf(p, result));
+    } catch (err) {
+      await dropRows(c, batches, p.ctx.sourceId);
+      out.push(outcomeOf(p.base, p.format, p.obj.uri, err));
+    } finally {
+      if (p.local.temp) await rm(p.local.path, { force: true });
+    }
+  }
+  return out;
+}
+
+/** Loads `obj` as source `sourceId` through connection `c`, alone; never throws for a bad object. */
+export async function loadObject(
+  c: DuckDBConnection,
+  obj: SourceObject,
+  sourceId: number,
+  stagingDir: string,
+  batches: BatchTables,
+): Promise<ObjectResult> {
+  return loadPrepared(c, await prepareObject(obj, sourceId, stagingDir), batches);
 }

@@ -7,7 +7,7 @@
  */
 import { INTEGER_TOKEN_MAX_DIGITS, integerMax, type FieldSpec } from '../domain/fields.ts';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
-import { join, raw, sql, type SqlFragment, type SqlValue } from '../store/sql.ts';
+import { join, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { TOKEN_SEPARATORS } from './line-parser.ts';
 
 /** Type a raw positional column is cast to: the narrowest unsigned type holding the field's range (integerMax). */
@@ -33,6 +33,28 @@ export interface SourceContext {
   readonly keyRegion: string | null;
   /** YYYY-MM-DD from the key: the date partition of records with neither start nor end. */
   readonly keyDate: string | null;
+}
+
+/**
+ * A source context in SQL: bound values for one object, or the columns `ctx_source_id`, `ctx_key_account_id`,
+ * `ctx_key_region`, `ctx_key_date` of a relation joined to the rows (several objects read by one statement).
+ */
+export type SourceContextSql = {
+  readonly [K in keyof SourceContext]: SqlFragment;
+};
+
+/** The context columns of a multi-object read (see SourceContextSql). */
+export const CONTEXT_COLUMNS: SourceContextSql = {
+  sourceId: raw('ctx_source_id'),
+  keyAccountId: raw('ctx_key_account_id'),
+  keyRegion: raw('ctx_key_region'),
+  keyDate: raw('ctx_key_date'),
+};
+
+function contextSql(ctx: SourceContext | SourceContextSql): SourceContextSql {
+  if (typeof ctx.sourceId !== 'number') return ctx as SourceContextSql;
+  const c = ctx as SourceContext;
+  return { sourceId: sql`${c.sourceId}`, keyAccountId: sql`${c.keyAccountId}`, keyRegion: sql`${c.keyRegion}`, keyDate: sql`${c.keyDate}` };
 }
 
 /**
@@ -111,11 +133,18 @@ function epochExpr(col: string, msAware: boolean): string {
 }
 
 /**
- * SELECT list producing the batch table's columns from positional columns `c<i>` and a line-number expression
- * (`only`: just these stored columns, for a batch table holding the filled columns; partition columns always).
+ * SELECT list producing the batch table's columns from positional columns `c<i>`, a line-number expression and the
+ * source context (`only`: just these stored columns, for a batch table holding the filled columns; partition columns always).
  * `msAware`: epoch values above 2^31-1 are milliseconds (raw text and Parquet); false for values the parser converted.
  */
-export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: string, msAware: boolean, only?: ReadonlySet<string>): SqlFragment {
+export function projection(
+  layout: RawLayout,
+  context: SourceContext | SourceContextSql,
+  lineExpr: string,
+  msAware: boolean,
+  only?: ReadonlySet<string>,
+): SqlFragment {
+  const ctx = contextSql(context);
   const colOf = new Map<string, string>();
   const specOf = new Map<string, FieldSpec>();
   const unknown: [string, string][] = [];
@@ -151,7 +180,7 @@ export function projection(layout: RawLayout, ctx: SourceContext, lineExpr: stri
   const region = colOf.get('region');
   const start = fieldExpr('start_time', 'TIMESTAMP');
   const end = fieldExpr('end_time', 'TIMESTAMP');
-  const keyAcct: SqlValue = ctx.keyAccountId;
+  const keyAcct = ctx.keyAccountId;
   parts.push(
     acct
       ? sql`CASE WHEN regexp_full_match(${raw(acct)}, '[0-9]{12}') THEN ${raw(acct)} ELSE coalesce(CAST(${keyAcct} AS VARCHAR), 'unknown') END AS account_id`

@@ -1,6 +1,7 @@
 /**
- * `flowql ingest`: lists the sources, loads pending objects (new, changed or previously failed) a few at a time
- * into the batch table, and commits every `batchRecords` records: Parquet files staged per partition, the ledger
+ * `flowql ingest`: lists the sources, prepares pending objects (new, changed or previously failed: downloaded,
+ * sniffed, scanned) a few at a time, loads plain text objects of one layout in groups with one statement each (any
+ * other object alone) into the batch table, and commits every `batchRecords` records: Parquet files staged per partition, the ledger
  * updated in one transaction, files published, manifest replaced. Unchanged objects are skipped, so re-running the
  * same command (from cron) loads only what is new; a changed object's old rows are removed in the same commit.
  * An object that is not a flow log (by content: a digest, a README, `_SUCCESS`) is recorded once as skipped and read
@@ -10,11 +11,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
 import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
-import { loadObject, type ObjectResult } from './ingest-object.ts';
+import { loadPrepared, loadPreparedGroup, prepareObject, type ObjectResult, type PreparedObject, type PreparedText } from './ingest-object.ts';
 import { filesHoldingSources, loadedSources, nextIds, skippedSources, type CommitPlan } from './ledger.ts';
 import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
 import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
-import type { SourceObject } from './sources/source-object.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
 /** A step run after each commit with the partitions it touched (e.g. deriving handshakes and edges for them). */
@@ -88,6 +88,16 @@ interface Pending {
 
 const key = (p: PartitionKey) => `${p.accountId}/${p.region}/${p.date}`;
 
+/** Objects downloaded, sniffed and scanned ahead of the loaders (S3 downloads run concurrently, bounded by this). */
+const PREPARE_AHEAD = 8;
+/** Most objects read by one statement: bounds its file list and the downloads waiting for it. */
+const GROUP_MAX_OBJECTS = 128;
+/**
+ * Lines a group collects before it is read (fewer with a smaller --batch-records). Below a DuckDB row group (122,880
+ * rows), whose larger inserts the batch keeps uncompressed (ingest-batch-tables.ts); two loaders get work.
+ */
+const GROUP_MAX_LINES = 100_000;
+
 /** Runs one ingest. Throws only for problems with the warehouse or a source listing, never for one bad object. */
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
@@ -156,40 +166,90 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
 
     const free: DuckDBConnection[] = [...engine.loaders];
     const inflight = new Set<Promise<void>>();
-    const start = (obj: SourceObject, sourceId: number, replacing: number | undefined) => {
+    /** Source id -> the source id of the loaded older version it replaces. */
+    const replacingOf = new Map<number, number>();
+    const record = (result: ObjectResult) => {
+      const o = result.outcome;
+      const replacing = replacingOf.get(o.sourceId);
+      replacingOf.delete(o.sourceId);
+      totals.read += o.size;
+      if (o.state === 'loaded') {
+        totals.loaded++;
+        totals.records += o.records;
+        totals.rejects += o.rejects;
+        rejectsNotKept += o.rejects - result.rejects.length;
+        pending.records += o.records;
+        if (replacing !== undefined) {
+          pending.replacing.set(o.uri, replacing);
+          totals.replaced++;
+        }
+      } else if (o.state === 'skipped') {
+        totals.notFlowLogs++;
+        notFlowLogs.push({ uri: o.uri, reason: o.error ?? 'not a flow log' });
+        // Its content replaced a loaded flow log: the old rows go, as for any changed object.
+        if (replacing !== undefined) pending.replacing.set(o.uri, replacing);
+        log(`skipped (not read again until it changes): ${o.uri}: ${o.error}`);
+      } else {
+        totals.failed++;
+        failures.push({ uri: o.uri, error: o.error ?? 'failed' });
+        log(`failed (will retry next run): ${o.error}`);
+      }
+      pending.results.push(result);
+      opts.onProgress?.({ objectsDone: totals.loaded + totals.notFlowLogs + totals.failed, records: totals.records, bytesRead: totals.read, current: o.uri });
+    };
+
+    /** Loads prepared objects on a free loader: a group of plain text objects of one layout, or one object alone. */
+    const dispatch = async (job: readonly PreparedObject[]) => {
+      while (free.length === 0) await Promise.race(inflight);
+      if (pending.records >= batchRecords) {
+        await Promise.all(inflight);
+        await flush();
+      }
       const conn = free.pop()!;
-      const p: Promise<void> = loadObject(conn, obj, sourceId, storage.stagingDir, engine.batches).then((result) => {
+      const text = job.filter((p): p is PreparedText => p.kind === 'text');
+      const work = text.length === job.length ? loadPreparedGroup(conn, text, engine.batches) : Promise.all(job.map((p) => loadPrepared(conn, p, engine.batches)));
+      const p: Promise<void> = work.then((results) => {
         free.push(conn);
         inflight.delete(p);
-        const o = result.outcome;
-        totals.read += obj.size;
-        if (o.state === 'loaded') {
-          totals.loaded++;
-          totals.records += o.records;
-          totals.rejects += o.rejects;
-          rejectsNotKept += o.rejects - result.rejects.length;
-          pending.records += o.records;
-          if (replacing !== undefined) {
-            pending.replacing.set(o.uri, replacing);
-            totals.replaced++;
-          }
-        } else if (o.state === 'skipped') {
-          totals.notFlowLogs++;
-          notFlowLogs.push({ uri: o.uri, reason: o.error ?? 'not a flow log' });
-          // Its content replaced a loaded flow log: the old rows go, as for any changed object.
-          if (replacing !== undefined) pending.replacing.set(o.uri, replacing);
-          log(`skipped (not read again until it changes): ${o.uri}: ${o.error}`);
-        } else {
-          totals.failed++;
-          failures.push({ uri: o.uri, error: o.error ?? 'failed' });
-          log(`failed (will retry next run): ${o.error}`);
-        }
-        pending.results.push(result);
-        opts.onProgress?.({ objectsDone: totals.loaded + totals.notFlowLogs + totals.failed, records: totals.records, bytesRead: totals.read, current: obj.uri });
+        if (job.length > 1) log(`loaded ${job.length} objects of one layout with one statement`);
+        for (const r of results) record(r);
       });
       inflight.add(p);
     };
 
+    // Plain text objects wait in a group per layout until it holds enough lines (never more than a batch) or objects.
+    const groups = new Map<string, { members: PreparedText[]; lines: number }>();
+    const groupLines = Math.min(GROUP_MAX_LINES, batchRecords);
+    let waiting = 0;
+    const closeGroup = async (key: string) => {
+      const g = groups.get(key)!;
+      groups.delete(key);
+      waiting -= g.members.length;
+      await dispatch(g.members);
+    };
+    const take = async (p: PreparedObject) => {
+      if (p.kind === 'done') return record(p.result);
+      if (p.kind !== 'text' || p.groupKey === null) return dispatch([p]);
+      const lines = p.scan.lines ?? 0;
+      // A group goes before an object would take it past the line bound; an object larger than the bound goes alone.
+      const current = groups.get(p.groupKey);
+      if (current !== undefined && current.lines + lines > groupLines) await closeGroup(p.groupKey);
+      const g = groups.get(p.groupKey) ?? { members: [], lines: 0 };
+      groups.set(p.groupKey, g);
+      g.members.push(p);
+      g.lines += lines;
+      waiting++;
+      if (g.lines >= groupLines || g.members.length >= GROUP_MAX_OBJECTS) await closeGroup(p.groupKey);
+      else if (waiting > GROUP_MAX_OBJECTS) {
+        // Many layouts at once: the largest group goes, so waiting objects (and their downloads) stay bounded.
+        const largest = [...groups].reduce((a, b) => (b[1].members.length > a[1].members.length ? b : a));
+        await closeGroup(largest[0]);
+      }
+    };
+
+    // Objects are prepared (downloaded, sniffed, scanned) PREPARE_AHEAD at a time, in listing order, while the loaders
+    // read earlier groups.
+    const ahead: Promise<PreparedObject>[] = [];
     for (const source of opts.sources) {
       for await (const obj of listSourceObjects(source, opts)) {
         if (seen.has(obj.uri)) continue;
@@ -200,14 +260,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           totals.skipped++;
           continue;
         }
-        while (free.length === 0) await Promise.race(inflight);
-        if (pending.records >= batchRecords) {
-          await Promise.all(inflight);
-          await flush();
-        }
-        start(obj, nextSource++, before?.sourceId);
+        const sourceId = nextSource++;
+        if (before !== undefined) replacingOf.set(sourceId, before.sourceId);
+        ahead.push(prepareObject(obj, sourceId, storage.stagingDir));
+        while (ahead.length >= PREPARE_AHEAD) await take(await ahead.shift()!);
       }
     }
+    while (ahead.length > 0) await take(await ahead.shift()!);
+    for (const key of [...groups.keys()]) await closeGroup(key);
     await Promise.all(inflight);
     await flush();
 

@@ -25,12 +25,12 @@ afterAll(() => engine.close());
 
 async function batchRows(sourceId: number) {
   const tables = await engine.batches.tables();
-  expect(tables.map((t) => t.name)).toEqual(['memory.main.batch_1']); // all objects here have the default v2 layout
+  expect(tables.map((t) => t.name)).toEqual(['ingest_batch.main.batch_1']); // all objects here have the default v2 layout
   const r = await engine.main.runAndReadAll(
     `SELECT source_line, account_id, region, CAST(date AS VARCHAR) AS date, interface_id, srcaddr, dstaddr, srcport,
             dstport, protocol, packets, bytes, epoch(start_time)::BIGINT AS s, epoch(end_time)::BIGINT AS e, action,
             log_status, source_account_id
-     FROM memory.main.batch_1 WHERE source_id = ${sourceId} ORDER BY source_line`,
+     FROM ingest_batch.main.batch_1 WHERE source_id = ${sourceId} ORDER BY source_line`,
   );
   return r.getRowObjectsJson();
 }

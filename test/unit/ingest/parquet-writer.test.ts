@@ -47,7 +47,7 @@ describe('flushBatch', () => {
     expect(filled.has('vpc_id') && filled.has('extra') && !filled.has('tgw_id')).toBe(true);
     // One narrow table per layout: v2 fills 16 stored columns, the v3 object 11 (with source_account_id, extra).
     const tables = await engine.batches.tables();
-    expect(tables.map((t) => [t.name, t.columns.length])).toEqual([['memory.main.batch_1', 16], ['memory.main.batch_2', 11]]);
+    expect(tables.map((t) => [t.name, t.columns.length])).toEqual([['ingest_batch.main.batch_1', 16], ['ingest_batch.main.batch_2', 11]]);
     const staged = await flushBatch(engine.main, dir, engine.batches);
     expect(staged.map((f) => [f.date, f.rows, f.sources])).toEqual([
       ['2023-11-14', 4, [{ sourceId: 1, rows: 2 }, { sourceId: 2, rows: 2 }]],

@@ -1,0 +1,79 @@
+/**
+ * One pass over a text object's (decompressed) bytes before it is loaded: its head (for the flow-log verdict and the
+ * header line), its line count, and whether it is *plain*: printable ASCII with LF line ends and no empty line, no NUL,
+ * tab, VT, FF or carriage return. A plain object's lines are exactly the rows DuckDB's CSV reader returns, in order, so
+ * objects of one layout can be read by one statement and numbered by position (ingest-load-text.ts loadTextGroup);
+ * anything else (the rare object) goes through the one-object path with its own checks. Every test here is a C++ byte
+ * search, and the pass is the object's only decompression in Node.
+ */
+import { isAscii } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+
+/** Decompressed bytes kept as the head: enough for the verdict's lines, bounded for a line-less file. */
+export const HEAD_BYTES = 64 * 1024;
+
+/** What the pass found. */
+export interface TextScan {
+  /** The decoded start of the object (at most HEAD_BYTES bytes). */
+  readonly head: string;
+  /** True when `head` is the whole object. */
+  readonly complete: boolean;
+  /** True for a plain object (see the top of this file). */
+  readonly plain: boolean;
+  /** Lines (`\n` ends one; an unterminated last line counts); null when the pass stopped early (not plain). */
+  readonly lines: number | null;
+}
+
+/** Bytes that make an object not plain besides non-ASCII ones: NUL, tab, VT, FF, CR (LF and space are expected). */
+const NOT_PLAIN_BYTES = [0x00, 0x09, 0x0b, 0x0c, 0x0d] as const;
+
+/**
+ * Scans a (possibly gzip) local file. Throws on a read or gzip failure (a truncated object), which the caller reports
+ * as a failed object. Stops early once the object is known not to be plain and the head is read.
+ */
+export async function scanTextObject(path: string, gzip: boolean): Promise<TextScan> {
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  const stream = gzip ? file.pipe(createGunzip({ chunkSize: 256 * 1024 })) : file;
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let plain = true;
+  let newlines = 0;
+  let last = -1; // the last byte seen
+  let complete = true;
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      if (buf.length === 0) continue;
+      if (headBytes < HEAD_BYTES) {
+        const take = buf.subarray(0, HEAD_BYTES - headBytes);
+        head.push(Buffer.from(take));
+        headBytes += take.length;
+      }
+      if (plain) plain = isAscii(buf) && NOT_PLAIN_BYTES.every((b) => !buf.includes(b));
+      if (plain) {
+        // An empty line: a newline right after another, or at the start of the file (`last` is -1 there).
+        for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
+          const before = i === 0 ? last : buf[i - 1];
+          if (before === 10 || before === -1) plain = false;
+          newlines++;
+        }
+      }
+      last = buf[buf.length - 1]!;
+      if (!plain && headBytes >= HEAD_BYTES) {
+        complete = false;
+        break;
+      }
+    }
+  } finally {
+    file.destroy();
+    stream.destroy();
+  }
+  const all = Buffer.concat(head);
+  return {
+    head: all.toString('utf8'),
+    complete: complete && headBytes < HEAD_BYTES,
+    plain,
+    lines: plain ? newlines + (last === -1 || last === 10 ? 0 : 1) : null,
+  };
+}
