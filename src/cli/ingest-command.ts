@@ -1,4 +1,6 @@
 import { Option, type Command } from 'commander';
+import { DEFAULT_MEMORY_LIMIT, parseMemoryLimit } from '../ingest/ingest-memory.ts';
+import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
 
 function ratio(value: string): number {
@@ -32,7 +34,11 @@ export function registerIngestCommand(program: Command): void {
     .option('--max-reject-ratio <r>', 'exit 2 when rejected lines / all lines exceed this', ratio, 0.01)
     .option('--batch-records <n>', 'records per commit (memory and crash granularity)', positiveInt('--batch-records'))
     .option('--threads <n>', 'DuckDB threads and objects loaded at once (default 2)', positiveInt('--threads'))
-    .option('--memory-limit <size>', "DuckDB memory_limit (default '1GB')")
+    .option(
+      '--memory-limit <size>',
+      `DuckDB's memory budget (default ${DEFAULT_MEMORY_LIMIT}: the process stays under 1 GiB); more spills less and may be faster`,
+      parseMemoryLimit,
+    )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
     .option('--no-derive', 'skip deriving the handshakes/, edges/ and flows_hourly/ tables of changed partitions (their stale files are retired; the API then reads raw records, slowly, until `flowql derive`)')
@@ -57,6 +63,7 @@ Examples:
 `,
     )
     .action(async (sources: string[], opts) => {
+      returnFreedPagesAtOnce(); // before DuckDB loads
       const { checkSources, ingestCli } = await import('../ingest/ingest-cli.ts');
       if (!opts.watch) {
         process.exitCode = await ingestCli(sources, opts);

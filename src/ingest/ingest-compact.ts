@@ -1,8 +1,11 @@
 /**
  * `flowql compact`: merges the files of each partition that has more than one into one sorted file. Each partition
  * is its own commit through the same protocol as ingest (new file published and old files retired by one manifest
- * swap), so a reader sees either the old files or the merged one, never both and never neither.
+ * swap), so a reader sees either the old files or the merged one, never both and never neither. A merge that would not
+ * make the partition smaller (its files are already well compressed, e.g. written by an older flowql in another order
+ * or at another level) is thrown away and the old files stay: compaction never grows a partition.
  */
+import { rm } from 'node:fs/promises';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
@@ -23,6 +26,8 @@ export interface CompactOptions extends EngineOptions {
 /** What compaction did. */
 export interface CompactSummary {
   readonly partitionsCompacted: number;
+  /** Partitions left as they were because their merged file was not smaller than their files. */
+  readonly partitionsKept: number;
   readonly filesBefore: number;
   readonly filesAfter: number;
   readonly bytesBefore: number;
@@ -47,6 +52,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
     let { commitId } = await nextIds(c);
     const s = {
       partitions: 0,
+      kept: 0,
       filesBefore: files.length,
       filesAfter: files.length,
       bytesBefore: 0,
@@ -67,6 +73,15 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
           `compact ${first.accountId}/${first.region}/${first.date}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`,
         );
       }
+      const bytesBefore = group.reduce((a, f) => a + f.bytes, 0);
+      if (merged.bytes >= bytesBefore) {
+        await rm(merged.stagedPath, { force: true });
+        s.kept++;
+        opts.onLog?.(
+          `kept ${first.accountId}/${first.region}/${first.date}: ${group.length} files (${bytesBefore} bytes), merged would be ${merged.bytes} bytes`,
+        );
+        continue;
+      }
       await commit(
         c,
         storage,
@@ -84,7 +99,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       for (const step of opts.postCommit ?? []) await step({ partitions: [first], storage });
       s.partitions++;
       s.filesAfter -= group.length - 1;
-      s.bytesAfter += merged.bytes - group.reduce((a, f) => a + f.bytes, 0);
+      s.bytesAfter += merged.bytes - bytesBefore;
       s.rows += merged.rows;
       opts.onLog?.(
         `compacted ${first.accountId}/${first.region}/${first.date}: ${group.length} files -> 1 (${merged.rows} rows)`,
@@ -92,6 +107,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
     }
     return {
       partitionsCompacted: s.partitions,
+      partitionsKept: s.kept,
       filesBefore: s.filesBefore,
       filesAfter: s.filesAfter,
       bytesBefore: s.bytesBefore,

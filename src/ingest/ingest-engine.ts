@@ -2,18 +2,26 @@
  * The ingester's DuckDB: one in-memory instance (bounded memory, spilling to the staging folder) holding the batch
  * table, with the ledger file attached as `ledger`. Loader connections run in parallel (gzip decoding is one thread
  * per object); the ledger connection runs migrations and commits.
+ *
+ * Memory (issue 10.3): the process's peak RSS is about Node's share (~130 MiB idle, ~300 MiB while loading) plus
+ * DuckDB's memory_limit plus what DuckDB allocates outside its buffer manager (sort and Parquet writer state, ~200-300
+ * MiB at 2 threads) plus freed pages its allocator has not returned yet. With a 1 GB limit an ingest of 1.67M records
+ * peaked at 1.7-1.8 GiB; DEFAULT_MEMORY_LIMIT with the allocator returning freed pages at once (src/cli/duckdb-allocator.ts)
+ * keeps it near 0.75 GiB. The batch is in-memory tables, which spill to `duckdb-spill` under the staging folder like the
+ * sorts and the derivation's joins when the limit is reached: a larger `--memory-limit` spills less and may be faster.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadMigrations, runMigrations } from '../store/migrations.ts';
 import { createBatchTables, type BatchTables } from './ingest-batch-tables.ts';
+import { DEFAULT_MEMORY_LIMIT } from './ingest-memory.ts';
 
 /** Resource limits of the ingester's DuckDB. */
 export interface EngineOptions {
   /** DuckDB threads (default 2). Also the number of objects loaded at once. */
   readonly threads?: number;
-  /** DuckDB memory_limit (default '1GB'): keeps the process under ~1.5 GiB with Node's own share. */
+  /** DuckDB memory_limit (default DEFAULT_MEMORY_LIMIT, ingest-memory.ts). */
   readonly memoryLimit?: string;
 }
 
@@ -36,7 +44,7 @@ export async function openIngestEngine(ledgerPath: string, tempDir: string, opts
   await mkdir(spill, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(threads),
-    memory_limit: opts.memoryLimit ?? '1GB',
+    memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     temp_directory: spill,
   });
   const main = await instance.connect();

@@ -1,5 +1,5 @@
 // flowql compact: 3 objects committed one per batch -> 3 files in one partition (plus 1 file in another);
-// compaction leaves 1 sorted file per partition with the same rows, and a changed object is still replaced after it.
+// compaction leaves 1 file per partition in the flows file order with the same rows, and a changed object is still replaced after it.
 import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,13 +41,14 @@ describe('flowql compact', () => {
     const storage = await createLocalWarehouseStorage(data);
     await runIngest({ sources: [src], storage, batchRecords: 1, threads: 1, derive: false });
     const before = await rowsOf(data);
-    expect(before.files.map((f) => f.b)).toEqual([[5], [10, 30], [20], [99]]);
+    expect(before.files.map((f) => f.b)).toEqual([[5], [20], [30, 10], [99]]);
 
     const s = await runCompact({ storage, threads: 1 });
     expect([s.partitionsCompacted, s.filesBefore, s.filesAfter, s.rows]).toEqual([1, 4, 2, 4]);
     const after = await rowsOf(data);
     expect(after.files.map((f) => [f.date, f.b, f.ids])).toEqual([
-      ['2024-01-02', [5, 10, 20, 30], 4],
+      // File order: hour of start_time, then source object (a, b, c) and line (parquet-writer.ts FILE_ORDER).
+      ['2024-01-02', [30, 10, 20, 5], 4],
       ['2024-01-03', [99], 1],
     ]);
     expect(after.manifest.generation).toBeGreaterThan(before.manifest.generation);
@@ -61,9 +62,9 @@ describe('flowql compact', () => {
     const replaced = await rowsOf(data);
     expect(replaced.files.map((f) => [f.date, f.b])).toEqual([
       ['2024-01-02', [6]],
-      ['2024-01-02', [10, 20, 30]],
+      ['2024-01-02', [30, 10, 20]],
     ]);
     expect((await runCompact({ storage, threads: 1 })).filesAfter).toBe(1);
-    expect((await rowsOf(data)).files.map((f) => f.b)).toEqual([[6, 10, 20, 30]]);
+    expect((await rowsOf(data)).files.map((f) => f.b)).toEqual([[30, 10, 20, 6]]);
   });
 });

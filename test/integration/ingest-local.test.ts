@@ -112,13 +112,14 @@ describe('flowql ingest (local)', () => {
     ]);
   });
 
-  it('sorts each file by start_time and commits every batch of records', async () => {
+  it('orders each file by hour of start_time, then source line, and commits every batch of records', async () => {
     const { src, data } = await setup();
-    // Two objects, each with starts in descending order; batchRecords 1 forces a commit per object.
-    await writeFile(join(src, 'p.log.gz'), textObject([rec('eni-1', 1, 1700000300), rec('eni-1', 2, 1700000100)]));
+    // Two objects, each with starts in descending order; batchRecords 1 forces a commit per object. Records 1 and 2
+    // share an hour (22:00 UTC) and keep their line order; record 5 (21:00) comes first (parquet-writer.ts FILE_ORDER).
+    await writeFile(join(src, 'p.log.gz'), textObject([rec('eni-1', 1, 1700000300), rec('eni-1', 2, 1700000100), rec('eni-1', 5, 1699996000)]));
     await writeFile(join(src, 'q.log.gz'), textObject([rec('eni-2', 3, 1700000200), rec('eni-2', 4, 1700000000)]));
     const s = await ingest([src], data, 1, 1);
-    expect([s.records, s.filesWritten]).toEqual([4, 2]);
+    expect([s.records, s.filesWritten]).toEqual([5, 2]);
     const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
@@ -128,8 +129,8 @@ describe('flowql ingest (local)', () => {
       orders.push((r.getRowObjectsJson()[0] as { b: number[] }).b);
     }
     expect(orders.sort()).toEqual([
-      [2, 1],
-      [4, 3],
+      [3, 4],
+      [5, 1, 2],
     ]);
     c.closeSync();
     db.closeSync();
