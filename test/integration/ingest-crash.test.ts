@@ -1,5 +1,6 @@
 // Kill -9 at every stage of the commit protocol, then re-run: readers (the manifest's files) never see a partial
-// file or a duplicate, and the next run finishes with exact counts. Data: 4 objects x 3 records, one commit per object.
+// file or a duplicate, and the next run finishes with exact counts. Data: 4 objects x 3 records, one commit per object,
+// then the same 4 objects read by one statement (a group) into one commit.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,10 +25,11 @@ async function makeSource(root: string): Promise<string> {
   return join(root, 'src');
 }
 
-function run(args: string[], pauseAt?: string): Promise<{ code: number | null; killed: boolean; stderr: string }> {
+/** `batchRecords` 1: a commit per object; larger: the 4 objects are read by one statement and committed together. */
+function run(args: string[], pauseAt?: string, batchRecords = 1): Promise<{ code: number | null; killed: boolean; stderr: string }> {
   return new Promise((resolve) => {
     const extra = pauseAt ? ['--debug-pause-after-stage', pauseAt] : [];
-    const child = spawn(process.execPath, [BIN, 'ingest', ...args, '--batch-records', '1', '--threads', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'ingest', ...args, '--batch-records', String(batchRecords), '--threads', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d: Buffer) => {
@@ -82,6 +84,30 @@ describe('flowql ingest survives kill -9', () => {
 
       const third = await run([src, '--data', data]);
       expect(third.code).toBe(0);
+      expect((await visible(data)).rows).toBe(OBJECTS * PER_OBJECT);
+    });
+  }
+});
+
+describe('flowql ingest survives kill -9 with objects read by one statement', () => {
+  for (const stage of ['staged', 'recorded', 'published', 'manifest']) {
+    it(`killed after "${stage}" of a commit of one group of ${OBJECTS} objects: nothing or all of it visible; the re-run ends with exactly ${OBJECTS * PER_OBJECT} records`, async () => {
+      const root = await mkdtemp(join(tmpdir(), 'flowql-crash-group-'));
+      const src = await makeSource(root);
+      const data = join(root, 'data');
+      const killed = await run([src, '--data', data], stage, 1000);
+      expect(killed.killed).toBe(true);
+      expect(killed.stderr).toContain(`loaded ${OBJECTS} objects of one layout with one statement`);
+      const during = await visible(data);
+      expect(during.rows).toBe(stage === 'manifest' ? OBJECTS * PER_OBJECT : 0);
+      expect(during.ids).toBe(during.rows);
+
+      const rerun = await run([src, '--data', data, '--json'], undefined, 1000);
+      expect(rerun.code).toBe(0);
+      // One partition (every object's records are of 2024-01-02): one file, whichever run wrote it.
+      expect(await visible(data)).toEqual({ rows: OBJECTS * PER_OBJECT, ids: OBJECTS * PER_OBJECT, files: 1 });
+      expect(await readdir(join(data, '_flowql/staging')).then((n) => n.filter((x) => x !== 'duckdb-spill'))).toEqual([]);
+      expect((await run([src, '--data', data], undefined, 1000)).code).toBe(0);
       expect((await visible(data)).rows).toBe(OBJECTS * PER_OBJECT);
     });
   }

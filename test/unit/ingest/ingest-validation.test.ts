@@ -2,7 +2,8 @@
 // own casts accept, signs, empties, leading zeros, the bounds of every integer field type, huge values, whitespace
 // variants) is loaded through the DuckDB fast path and through the line parser path (loadTextObject's `via`); both
 // must keep the same lines with the same stored values and reject the same lines with the same reasons, and the
-// parser's own verdict on each line (parseLine) decides which lines those are. Also: a 400 KB line of 200,000 tokens
+// parser's own verdict on each line (parseLine) decides which lines those are; so must objects read by one statement
+// (loadTextGroup), each by its own line numbers. Also: a 400 KB line of 200,000 tokens
 // is rejected (it took 311 s and 5.3 GB in DuckDB's reject store).
 import { writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FORMAT_STRING, fieldByName, integerMax } from '../../../src/domain/fields.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
-import { layoutFromFirstLine, loadTextObject, type LoadResult, type TextLoadPath } from '../../../src/ingest/ingest-load-text.ts';
+import { layoutFromFirstLine, loadTextGroup, loadTextObject, type LoadResult, type TextLoadPath } from '../../../src/ingest/ingest-load-text.ts';
+import { scanTextObject } from '../../../src/ingest/text-object-scan.ts';
 import { loadParquetObject } from '../../../src/ingest/ingest-load-parquet.ts';
 import { compileLayout, isSpace, parseLine, TOKEN_SEPARATORS, type FlowRecord } from '../../../src/ingest/line-parser.ts';
 
@@ -202,6 +204,42 @@ describe('one validation for both ingest paths', () => {
       [...verdicts].filter(([, v]) => !v.ok).map(([l, v]) => [l, (v as { reason: string }).reason]),
     );
   });
+
+  for (const gzip of [false, true]) {
+    it(`plain objects read by one statement (grouped, ${gzip ? 'gzip' : 'plain'}) keep and reject the same lines with the same values as the line parser path, each by its own line`, async () => {
+      // The printable-ASCII corpus without its empty line (a plain object has none), cut into 3 objects of one layout.
+      const body = lines.filter((l) => /^[\x20-\x7e]*$/.test(l) && l !== '');
+      const third = Math.ceil(body.length / 3);
+      const texts = [0, 1, 2].map((k) => `${HEADER}\n${body.slice(k * third, (k + 1) * third).join('\n')}\n`);
+      const members = [];
+      for (const text of texts) {
+        const sourceId = nextSource++;
+        const path = join(dir, `group-${sourceId}.log${gzip ? '.gz' : ''}`);
+        await writeFile(path, gzip ? gzipSync(text) : text);
+        const scan = await scanTextObject(path, gzip);
+        expect([scan.plain, scan.lines]).toEqual([true, text.split('\n').length - 1]);
+        members.push({ path, ctx: { ...CTX, sourceId }, lines: scan.lines! });
+      }
+      const { layout, header } = layoutFromFirstLine(HEADER, DEFAULT_FORMAT_STRING);
+      const grouped = await loadTextGroup(engine.loaders[0]!, members, gzip, layout, header, engine.batches);
+      expect(grouped.map((r) => r === null)).toEqual([false, false, false]); // the statement took every object
+      for (const [k, text] of texts.entries()) {
+        const slow = await load(text, 'lines', gzip);
+        const verdicts = parserVerdicts(text);
+        const accepted = [...verdicts].filter(([, v]) => v.ok).map(([l]) => l);
+        const rows = await storedRows(members[k]!.ctx.sourceId);
+        const slowRows = await storedRows(slow.sourceId);
+        expect(accepted.length).toBeGreaterThan(20);
+        expect([...rows.keys()]).toEqual(accepted);
+        expect(grouped[k]!.records).toBe(accepted.length);
+        expect(grouped[k]!.rejects.map((r) => [r.line, r.reason])).toEqual(
+          [...verdicts].filter(([, v]) => !v.ok).map(([l, v]) => [l, (v as { reason: string }).reason]),
+        );
+        expect(grouped[k]!.rejects).toEqual(slow.result.rejects);
+        for (const [l, row] of rows) expect({ line: l, ...row }).toEqual({ line: l, ...slowRows.get(l) });
+      }
+    });
+  }
 
   it('CRLF line ends: the fast path agrees with the line parser path', async () => {
     const crlf = text.replaceAll('\n', '\r\n');
