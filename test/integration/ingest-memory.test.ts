@@ -1,8 +1,8 @@
 /**
  * Bounded memory of `flowql ingest` (issue 10.3): a real `node bin/flowql.js ingest` child with default settings
  * (derivation included) over 400 small gzip objects, its resident set sampled from /proc every 20 ms. The target is
- * 1 GiB whatever the number of objects or records; this fixture (400,000 v5 records over 2 days) peaks around
- * 0.5-0.6 GiB here, so the bound leaves room for a noisy machine while still catching per-object memory that
+ * 1 GiB whatever the number of objects or records; this fixture (400,000 v5 records over 2 days) peaked at 0.65 GiB
+ * on a loaded 2-core machine, so the bound leaves room for a noisy machine while still catching per-object memory that
  * accumulates or a DuckDB budget that grows past Node's share. Also checks what was loaded, so a run that failed
  * early cannot pass on a small peak.
  * Fixture: object k (0..399) holds 1,000 records of day 1 (k < 200) or day 2, 4 observations per exchange (client
