@@ -23,7 +23,7 @@ import { loadParquetObject } from './ingest-load-parquet.ts';
 import type { SourceContext } from './ingest-projection.ts';
 import type { SourceOutcome } from './ledger.ts';
 import type { SourceObject } from './sources/source-object.ts';
-import { scanTextObject, type TextScan } from './text-object-scan.ts';
+import { scanTextObject } from './text-object-scan.ts';
 
 /** The outcome of one object, ready for the commit. */
 export interface ObjectResult {
@@ -101,13 +101,14 @@ interface PreparedCommon {
   readonly format: string;
 }
 
-/** A text object ready to load: its layout, and its scan (text-object-scan.ts). */
+/** A text object ready to load: its layout, and what its scan found (text-object-scan.ts; the head is not kept). */
 export interface PreparedText extends PreparedCommon {
   readonly kind: 'text';
   readonly gzip: boolean;
   readonly layout: HeaderLayout;
   readonly header: boolean;
-  readonly scan: TextScan;
+  /** Its lines; null when the scan stopped early (the object is not plain). */
+  readonly lines: number | null;
   /**
    * Objects with the same key are read by one statement (loadPreparedGroup): plain objects of one compression and one
    * header (the same field names; none for header-less ones). Null for an object that must be loaded alone.
@@ -168,7 +169,7 @@ export async function prepareObject(obj: SourceObject, sourceId: number, staging
       const scan = await scanTextObject(local.path, gzip);
       const { layout, header } = textLayoutVerdict(scan.head, scan.complete);
       const groupKey = scan.plain && scan.lines !== null ? `${sniffed}|${header ? layout.names.join(' ') : ''}` : null;
-      return { kind: 'text', obj, ctx, base, local, format, gzip, layout, header, scan, groupKey };
+      return { kind: 'text', obj, ctx, base, local, format, gzip, layout, header, lines: scan.lines, groupKey };
     }
     if (sniffed === 'cloudwatch') throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
     if (sniffed === 'unknown') throw new NotFlowLogError('binary content that is neither gzip text, plain text nor Parquet');
@@ -219,7 +220,7 @@ export async function loadPreparedGroup(c: DuckDBConnection, group: readonly Pre
   const { gzip, layout, header } = group[0]!;
   let results: (LoadResult | null)[];
   try {
-    const members = group.map((p) => ({ path: p.local.path, ctx: p.ctx, lines: p.scan.lines ?? 0 }));
+    const members = group.map((p) => ({ path: p.local.path, ctx: p.ctx, lines: p.lines ?? 0 }));
     results = await loadTextGroup(c, members, gzip, layout, header, batches);
   } catch {
     for (const p of group) await dropRows(c, batches, p.ctx.sourceId);

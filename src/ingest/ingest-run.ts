@@ -230,7 +230,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const take = async (p: PreparedObject) => {
       if (p.kind === 'done') return record(p.result);
       if (p.kind !== 'text' || p.groupKey === null) return dispatch([p]);
-      const lines = p.scan.lines ?? 0;
+      const lines = p.lines ?? 0;
       // A group goes before an object would take it past the line bound; an object larger than the bound goes alone.
       const current = groups.get(p.groupKey);
       if (current !== undefined && current.lines + lines > groupLines) await closeGroup(p.groupKey);

@@ -128,12 +128,12 @@ describe('objects read by one statement', () => {
     const group = await prepared({ 'a.log.gz': [rec('eni-a', 1), rec('eni-a', 2)], 'b.log.gz': [rec('eni-b', 1), rec('eni-b', 2)] });
     const { layout, header } = layoutFromFirstLine(HEADER, DEFAULT_FORMAT_STRING);
     // One line too many claimed for the first object: the second object's rows land outside their range.
-    const members = group.map((p, i) => ({ path: p.local.path, ctx: p.ctx, lines: p.scan.lines! + (i === 0 ? 1 : 0) }));
+    const members = group.map((p, i) => ({ path: p.local.path, ctx: p.ctx, lines: p.lines! + (i === 0 ? 1 : 0) }));
     expect(await loadTextGroup(engine.loaders[0]!, members, true, layout, header, engine.batches)).toEqual([null, null]);
     const ids = group.map((p) => p.ctx.sourceId);
     expect(await rows(ids)).toEqual([]);
     // One line too few: the first object's last row lands in the second's range.
-    const fewer = group.map((p, i) => ({ path: p.local.path, ctx: p.ctx, lines: p.scan.lines! - (i === 0 ? 1 : 0) }));
+    const fewer = group.map((p, i) => ({ path: p.local.path, ctx: p.ctx, lines: p.lines! - (i === 0 ? 1 : 0) }));
     expect(await loadTextGroup(engine.loaders[0]!, fewer, true, layout, header, engine.batches)).toEqual([null, null]);
     expect(await rows(ids)).toEqual([]);
     // The caller then loads each alone, exactly.
