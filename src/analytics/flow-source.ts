@@ -10,6 +10,12 @@ import { raw, sql, type SqlFragment } from '../store/sql.ts';
 export interface FlowSource {
   readonly files: readonly string[];
   readonly where?: SqlFragment;
+  /**
+   * Read the files again wherever the records are used instead of holding them in memory once read
+   * (normalized-records-query.ts): for sources too large to hold, at the price of reading Parquet metadata a dozen
+   * times per statement, which dominates on small sources.
+   */
+  readonly stream?: boolean;
 }
 
 /** `(SELECT * FROM read_parquet(files) WHERE where)`; an empty file list reads as no rows. */

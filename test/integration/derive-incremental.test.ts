@@ -296,7 +296,7 @@ describe('incremental ingests derive exactly what a from-scratch ingest derives'
 // The same records, derived again: no value and no row position may depend on the order the scan or a parallel sort
 // delivers them in. These cases fail reliably where the generated data above rarely reaches them.
 describe('derivation depends on the records only', () => {
-  it('tied SYNs (one SYN logged at both ends with one start): one handshake each, the same rows in two runs on 2 threads', async () => {
+  it('tied SYNs (one SYN logged at both ends with one start): one handshake each, the same rows in two runs on 2 threads (records held or streamed)', async () => {
     // 50,000 connections, each a SYN logged at the client's egress and the server's ingress with the same start, a
     // retransmission 30 s later at the client, and the SYN-ACK at both ends: 250,000 records in one file, shuffled.
     // Enough rows for DuckDB to sort window partitions in parallel (with ROWS framing the old SQL split 1 or 2 of
@@ -331,15 +331,17 @@ describe('derivation depends on the records only', () => {
       await c.run(`COPY (SELECT ${columns.join(', ')}
         FROM range(${n}) AS a(i), (VALUES (0), (1)) AS b(side), (VALUES (false), (true)) AS s(synack), (VALUES (false), (true)) AS r(retrans)
         WHERE NOT (retrans AND (side = 1 OR synack)) ORDER BY hash(i, side, synack, retrans)) TO '${file}' (FORMAT parquet)`);
-      const digest = build(
-        'test.handshakes.digest',
-        sql`SELECT count(*)::INTEGER AS handshakes, sum(syn_records)::INTEGER AS syns,
-                   count(*) FILTER (state <> 'ESTABLISHED')::INTEGER AS other, md5(string_agg(h::VARCHAR, '|' ORDER BY h::VARCHAR)) AS digest
-            FROM (${handshakesFromFlowsSql({ files: [file] })}) AS h`,
-      );
+      const digest = (stream: boolean) =>
+        build(
+          'test.handshakes.digest',
+          sql`SELECT count(*)::INTEGER AS handshakes, sum(syn_records)::INTEGER AS syns,
+                     count(*) FILTER (state <> 'ESTABLISHED')::INTEGER AS other, md5(string_agg(h::VARCHAR, '|' ORDER BY h::VARCHAR)) AS digest
+              FROM (${handshakesFromFlowsSql({ files: [file], stream })}) AS h`,
+        );
       const runs: string[] = [];
-      for (let run = 0; run < 2; run++) {
-        const [row] = (await runBound(c, digest)).getRowObjectsJson() as { handshakes: number; syns: number; other: number; digest: string }[];
+      // Once with the records held in memory, once streamed (large derivation windows): the same rows.
+      for (const stream of [false, true]) {
+        const [row] = (await runBound(c, digest(stream))).getRowObjectsJson() as { handshakes: number; syns: number; other: number; digest: string }[];
         runs.push(JSON.stringify(row));
         expect({ ...row, digest: undefined }).toEqual({ handshakes: n, syns: 3 * n, other: 0, digest: undefined });
       }
