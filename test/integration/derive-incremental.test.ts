@@ -1,6 +1,6 @@
 // Property (issue 10): the derived tables (handshakes/, edges/, flows_hourly/) are a function of the committed flows
-// alone. Generated data (src/generator, 2,500 records over 2 or 3 days, mixed estate: 3 account/regions, v2/v3/v5 text
-// and Parquet objects, NAT gateways, port reuse, handshakes across midnight) is ingested
+// alone. Generated data (src/generator, 2,500 records over 2 or 3 days; the mixed estate: 5 account/regions, v2/v3/v5
+// text and Parquet objects, NAT gateways, port reuse, handshakes across midnight; and one v5 flow log) is ingested
 //   (a) from scratch: every object, one run;
 //   (b) incrementally: the objects shuffled into runs, one object first delivered with half its lines and replaced
 //       later under the same key, a kill -9 of a real `flowql ingest` at one commit stage (recovered by the next run),
@@ -20,6 +20,7 @@ import { handshakesFromFlowsSql } from '../../src/analytics/handshake-query.ts';
 import { STORED_COLUMNS } from '../../src/domain/flow-schema.ts';
 import { generateDataset } from '../../src/generator/generate-dataset.ts';
 import { createPrng, type Prng } from '../../src/generator/prng.ts';
+import type { EstateShape } from '../../src/generator/topology.ts';
 import { COMMIT_STAGES } from '../../src/ingest/ingest-commit.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
@@ -35,14 +36,16 @@ const RECORDS = 2_500;
 const START = '2024-09-05';
 const FROM = `${START}T00:00:00Z`;
 /**
- * Each seed crashes its incremental sequence at another commit stage. One covers 3 days (a middle day derived from
- * both neighbours); the others 2, which keeps the file under a minute on a loaded machine (each commit's derivation
- * costs ~60 ms of DuckDB planning per statement, 3 statements per partition, whatever the number of records).
+ * Each seed crashes its incremental sequence at another commit stage. Two cover 3 days (a middle day derived from
+ * both neighbours): the mixed estate and the single v5 flow log of the issue's measurements (AWS's shape, one
+ * partition a day); the third covers 2 days of the mixed estate. A commit's derivation costs ~60 ms of DuckDB
+ * planning per statement, 3 per partition whatever the number of records, and the mixed estate has 5 account/regions:
+ * this keeps the file under a minute on a loaded machine.
  */
-const SEEDS: readonly [number, (typeof COMMIT_STAGES)[number], number][] = [
-  [11, 'staged', 3],
-  [23, 'recorded', 2],
-  [37, 'manifest', 2],
+const SEEDS: readonly { seed: number; crash: (typeof COMMIT_STAGES)[number]; days: number; estate: EstateShape }[] = [
+  { seed: 11, crash: 'staged', days: 3, estate: 'mixed' },
+  { seed: 23, crash: 'recorded', days: 3, estate: 'single-v5' },
+  { seed: 37, crash: 'manifest', days: 2, estate: 'mixed' },
 ];
 const DERIVED: readonly TableName[] = ['handshakes', 'edges', 'flows_hourly'];
 
@@ -75,9 +78,9 @@ const KEY_TIME = /_(fl-[0-9a-f]+)_(\d{4})(\d{2})(\d{2})T(\d{2})\d{2}Z_[0-9a-f]+\
  * The generated objects regrouped: a flow log's 5-minute text objects of one 8-hour block become one object under the
  * first one's key (same header, lines in order); Parquet objects stay as they are.
  */
-async function generatedObjects(seed: number, days: number, root: string): Promise<SourceObject[]> {
+async function generatedObjects(seed: number, days: number, estate: EstateShape, root: string): Promise<SourceObject[]> {
   const out = join(root, 'generated');
-  await generateDataset({ outDir: out, records: RECORDS, days, start: START, seed });
+  await generateDataset({ outDir: out, records: RECORDS, days, start: START, seed, estate });
   const groups = new Map<string, { key: string; date: string; header: string; lines: string[] }>();
   const objects: SourceObject[] = [];
   for (const path of await walk(join(out, 'AWSLogs'))) {
@@ -242,11 +245,11 @@ async function apiAnswers(data: string, to: string): Promise<Record<string, unkn
 }
 
 describe('incremental ingests derive exactly what a from-scratch ingest derives', () => {
-  for (const [seed, crashStage, days] of SEEDS) {
-    it(`seed ${seed}, ${days} days: shuffled runs, a replaced object, kill -9 after "${crashStage}", a late object`, async () => {
+  for (const { seed, crash: crashStage, days, estate } of SEEDS) {
+    it(`seed ${seed}, ${estate} estate, ${days} days: shuffled runs, a replaced object, kill -9 after "${crashStage}", a late object`, async () => {
       const root = await mkdtemp(join(tmpdir(), `flowql-derive-incremental-${seed}-`));
       roots.push(root);
-      const objects = await generatedObjects(seed, days, root);
+      const objects = await generatedObjects(seed, days, estate, root);
       const to = new Date(Date.parse(FROM) + days * 86_400_000).toISOString();
       const prng = createPrng(seed);
 
