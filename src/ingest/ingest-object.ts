@@ -216,7 +216,9 @@ export async function loadPrepared(c: DuckDBConnection, p: PreparedObject, batch
  * statement could not take is loaded alone. Never throws for a bad object; removes their local copies.
  */
 export async function loadPreparedGroup(c: DuckDBConnection, group: readonly PreparedText[], batches: BatchTables): Promise<ObjectResult[]> {
-  if (group.length === 1) return [await loadPrepared(c, group[0]!, batches)];
+  // A plain object alone (a large one, or the only one of its layout) takes the group path too: its scan already
+  // counted its lines, so it needs none of the one-object path's own passes over its bytes.
+  if (group.length === 1 && group[0]!.groupKey === null) return [await loadPrepared(c, group[0]!, batches)];
   const { gzip, layout, header } = group[0]!;
   let results: (LoadResult | null)[];
   try {
