@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
+import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
 
 /** `flowql check [--repair]`: a warehouse against its manifest and ledger, and the repair of what can be repaired. */
 export function registerCheckCommand(program: Command): void {
@@ -22,6 +23,7 @@ error); 2 problems found (run again with --repair); 3 --repair left problems it 
 `,
     )
     .action(async (opts) => {
+      returnFreedPagesAtOnce(); // before DuckDB loads
       const { checkCli } = await import('../ingest/warehouse-check-cli.ts');
       process.exitCode = await checkCli(opts);
     });

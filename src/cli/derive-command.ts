@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
+import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
 
 /** `flowql derive`: writes the derived tables of partitions that lack them (or of all with --all). */
 export function registerDeriveCommand(program: Command): void {
@@ -17,6 +18,7 @@ export function registerDeriveCommand(program: Command): void {
     // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
     .addOption(new Option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest').hideHelp())
     .action(async (opts) => {
+      returnFreedPagesAtOnce(); // before DuckDB loads
       const { deriveCli } = await import('../ingest/ingest-rederive-cli.ts');
       process.exitCode = await deriveCli(opts);
     });
