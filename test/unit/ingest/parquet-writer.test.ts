@@ -63,12 +63,13 @@ describe('flushBatch', () => {
                 source_line FROM read_parquet('${file.stagedPath}')`,
       )
     ).getRowObjectsJson();
-    // Sorted by start_time: 1700000000 (b=500), 1700000100 (200), 1700000200 (400), 1700000300 (100).
+    // Sorted by the hour of start_time (all four start in 22:00 UTC), then source object and line (the flows file
+    // order of parquet-writer.ts): source 1 lines 2, 3, then source 2 lines 2, 3.
     expect(rows).toEqual([
-      { b: 500, vpc_id: 'vpc-1', tcp_flags: 18, future: null, tgw_id: null, flow_id: String(2 * 2 ** 32 + 3), source_line: 3 },
+      { b: 100, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 2), source_line: 2 },
       { b: 200, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 3), source_line: 3 },
       { b: 400, vpc_id: 'vpc-1', tcp_flags: 2, future: 'x1', tgw_id: null, flow_id: String(2 * 2 ** 32 + 2), source_line: 2 },
-      { b: 100, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 2), source_line: 2 },
+      { b: 500, vpc_id: 'vpc-1', tcp_flags: 18, future: null, tgw_id: null, flow_id: String(2 * 2 ** 32 + 3), source_line: 3 },
     ]);
     expect(await engine.batches.tables()).toEqual([]);
     const left = await engine.main.runAndReadAll("SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name LIKE 'batch%'");
