@@ -96,28 +96,36 @@ export function damagedLineReject(lineNo: number, line: Buffer, at: number, name
   };
 }
 
-/** Every damaged line of a (possibly gzip) local file, numbered from 1 as the object's own lines (LF-separated). */
-export async function findDamagedLines(path: string, gzip: boolean, names: readonly string[]): Promise<RejectRow[]> {
+/**
+ * Every damaged line of a (possibly gzip) local file, numbered from 1 as the object's own lines (LF-separated). The
+ * first `keepTexts` keep their text; later ones keep line, field and reason only (the ledger keeps the first rejects
+ * of an object, and a file of binary junk has millions of "lines"). A line's pieces are joined once, at its end, so a
+ * long line costs time linear in its bytes.
+ */
+export async function findDamagedLines(path: string, gzip: boolean, names: readonly string[], keepTexts = 10_000): Promise<RejectRow[]> {
   const { stream, close } = bytesOf(path, gzip);
   const found: RejectRow[] = [];
   let lineNo = 0;
-  let carry: Buffer | null = null;
+  let pieces: Buffer[] = [];
   const check = (line: Buffer) => {
     lineNo++;
     const at = firstBadByte(line);
-    if (at >= 0) found.push(damagedLineReject(lineNo, line, at, names));
+    if (at < 0) return;
+    const reject = damagedLineReject(lineNo, line, at, names);
+    found.push(found.length < keepTexts ? reject : { ...reject, text: '' });
   };
   try {
-    for await (const chunk of stream) {
-      const buf: Buffer = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
       let from = 0;
-      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, from)) {
-        check(buf.subarray(from, nl));
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+        const end = chunk.subarray(from, nl);
+        check(pieces.length === 0 ? end : Buffer.concat([...pieces, end]));
+        pieces = [];
         from = nl + 1;
       }
-      carry = from < buf.length ? Buffer.from(buf.subarray(from)) : null;
+      if (from < chunk.length) pieces.push(Buffer.from(chunk.subarray(from)));
     }
-    if (carry !== null) check(carry);
+    if (pieces.length > 0) check(Buffer.concat(pieces));
     return found;
   } finally {
     close();

@@ -36,6 +36,9 @@ export interface ObjectResult {
 /** Rejects kept per object (all are counted); a garbage object must not flood the ledger. */
 export const MAX_REJECTS_KEPT = 10_000;
 
+/** Line numbers per DELETE of damaged lines. */
+const DAMAGED_LINES_PER_DELETE = 10_000;
+
 async function firstBytes(path: string): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
@@ -75,16 +78,19 @@ async function loadText(
   if (loaded.status === 'rejected') throw loaded.reason;
   if (damaged.status === 'rejected') throw damaged.reason;
   if (!damaged.value) return loaded.value;
-  const bad = await findDamagedLines(path, gzip, layout.names);
+  const bad = await findDamagedLines(path, gzip, layout.names, MAX_REJECTS_KEPT);
   const lines = new Set(bad.map((r) => r.line));
   let removed = 0;
-  const list = raw(bad.map((r) => Math.trunc(r.line)).join(', '));
-  for (const t of await batches.tables()) {
-    const q = build(
-      'ingest.drop_damaged',
-      sql`DELETE FROM ${raw(t.name)} WHERE source_id = ${ctx.sourceId} AND source_line IN (${list})`,
-    );
-    removed += Number((await c.run(q.text, [...q.params] as number[])).rowsChanged);
+  // In slices: a file of binary junk has hundreds of thousands of damaged "lines", too many for one IN list.
+  for (let at = 0; at < bad.length; at += DAMAGED_LINES_PER_DELETE) {
+    const list = raw(bad.slice(at, at + DAMAGED_LINES_PER_DELETE).map((r) => Math.trunc(r.line)).join(', '));
+    for (const t of await batches.tables()) {
+      const q = build(
+        'ingest.drop_damaged',
+        sql`DELETE FROM ${raw(t.name)} WHERE source_id = ${ctx.sourceId} AND source_line IN (${list})`,
+      );
+      removed += Number((await c.run(q.text, [...q.params] as number[])).rowsChanged);
+    }
   }
   const rejects = [...loaded.value.rejects.filter((r) => !lines.has(r.line)), ...bad].sort((a, b) => a.line - b.line);
   return { records: loaded.value.records - removed, rejects, columns: loaded.value.columns };
