@@ -140,7 +140,12 @@ export async function loadTextObject(
   let inserted;
   let shape;
   try {
-    [inserted, shape] = await Promise.all([insert(accepted), lineShape(path, gzip)]);
+    // Both settle before either's failure is handled: the catch below drops rows and reads the file again, which
+    // must not overlap a statement still running on this connection.
+    const [ins, shp] = await Promise.allSettled([insert(accepted), lineShape(path, gzip)]);
+    if (ins.status === 'rejected') throw ins.reason;
+    if (shp.status === 'rejected') throw shp.reason;
+    [inserted, shape] = [ins.value, shp.value];
     if (shape.separatorBytes) {
       await dropRows();
       accepted = textRowAcceptedSql(layout, { separators: true });
