@@ -9,8 +9,6 @@
  * A file the reader refuses outright, or may number differently (a lone carriage return), goes through the line
  * parser whole (loadByLines).
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, join, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { compileLayout, isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
@@ -26,6 +24,7 @@ import {
   type SourceContext,
 } from './ingest-projection.ts';
 import { readLineBatches, readLinesAt } from './text-lines.ts';
+import { openDecoded } from './decoded-stream.ts';
 
 /** A line that is not a flow record. */
 export interface RejectRow {
@@ -49,19 +48,17 @@ const MAX_REJECT_TEXT = 1000;
 
 /** The first line of a (possibly gzip) local file, without its newline; null for an empty file. */
 export async function readFirstLine(path: string, gzip: boolean): Promise<string | null> {
-  const file = createReadStream(path, { highWaterMark: 16 * 1024 });
-  const stream = gzip ? file.pipe(createGunzip()) : file;
+  const { bytes, close } = openDecoded(path, gzip, { readBytes: 16 * 1024 });
   let text = '';
   try {
-    for await (const chunk of stream) {
-      text += (chunk as Buffer).toString('utf8');
+    for await (const chunk of bytes) {
+      text += chunk.toString('utf8');
       const nl = text.indexOf('\n');
       if (nl >= 0) return text.slice(0, nl).replace(/\r$/, '');
       if (text.length > 64 * 1024) break;
     }
   } finally {
-    file.destroy();
-    stream.destroy();
+    close();
   }
   return text.length > 0 ? text.replace(/\r$/, '') : null;
 }
@@ -341,13 +338,11 @@ export async function loadTextGroup(
 
 /** The text of some lines of a (possibly gzip) local file, by line number (ascending). */
 async function readLines(path: string, gzip: boolean, lines: readonly number[]): Promise<Map<number, string>> {
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const stream = gzip ? file.pipe(createGunzip()) : file;
+  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
   try {
-    return await readLinesAt(stream as AsyncIterable<Buffer>, lines);
+    return await readLinesAt(bytes, lines);
   } finally {
-    file.destroy();
-    stream.destroy();
+    close();
   }
 }
 
@@ -402,8 +397,7 @@ async function loadByLines(
   ctx: SourceContext,
   table: BatchTable,
 ): Promise<LoadResult> {
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const input = gzip ? file.pipe(createGunzip()) : file;
+  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
   let records = 0;
   const rejects: RejectRow[] = [];
   let chunk: { line: number; text: string }[] = [];
@@ -416,7 +410,7 @@ async function loadByLines(
   };
   try {
     let line = 0;
-    for await (const batch of readLineBatches(input as AsyncIterable<Buffer>)) {
+    for await (const batch of readLineBatches(bytes)) {
       for (const text of batch) {
         line++;
         if (header && line === 1) continue;
@@ -426,8 +420,7 @@ async function loadByLines(
     }
     await flush();
   } finally {
-    file.destroy();
-    input.destroy();
+    close();
   }
   return { records, rejects, columns: filledColumns(layout), byLines: true };
 }
@@ -462,8 +455,7 @@ const SEPARATOR_LEAD_BYTES: readonly number[] = (() => {
 
 /** Counts the lines of a (possibly gzip) local file in one pass of byte searches. */
 export async function lineShape(path: string, gzip: boolean): Promise<LineShape> {
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const stream = gzip ? file.pipe(createGunzip()) : file;
+  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
   let newlines = 0;
   let returns = 0;
   let crlf = 0;
@@ -473,8 +465,7 @@ export async function lineShape(path: string, gzip: boolean): Promise<LineShape>
   const empty: number[] = [];
   let separatorBytes = false;
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
+    for await (const buf of bytes) {
       if (buf.length === 0) continue;
       if (!separatorBytes) separatorBytes = SEPARATOR_LEAD_BYTES.some((b) => buf.includes(b));
       for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
@@ -490,8 +481,7 @@ export async function lineShape(path: string, gzip: boolean): Promise<LineShape>
       offset += buf.length;
     }
   } finally {
-    file.destroy();
-    stream.destroy();
+    close();
   }
   const lines = newlines + (last === -1 || last === 10 ? 0 : 1);
   return { lines, empty, loneReturn: returns !== crlf || last === 13, separatorBytes };

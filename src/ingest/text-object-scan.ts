@@ -7,8 +7,7 @@
  * search, and the pass is the object's only decompression in Node.
  */
 import { isAscii } from 'node:buffer';
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { openDecoded } from './decoded-stream.ts';
 
 /** Decompressed bytes kept as the head: enough for the verdict's lines, bounded for a line-less file. */
 export const HEAD_BYTES = 64 * 1024;
@@ -33,8 +32,8 @@ const NOT_PLAIN_BYTES = [0x00, 0x09, 0x0b, 0x0c, 0x0d] as const;
  * as a failed object. Stops early once the object is known not to be plain and the head is read.
  */
 export async function scanTextObject(path: string, gzip: boolean): Promise<TextScan> {
-  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
-  const stream = gzip ? file.pipe(createGunzip({ chunkSize: 256 * 1024 })) : file;
+  // Large chunks in both steps: every test is a C++ byte search per chunk, so fewer chunks cost less.
+  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024, gunzipBytes: 256 * 1024 });
   const head: Buffer[] = [];
   let headBytes = 0;
   let plain = true;
@@ -42,8 +41,7 @@ export async function scanTextObject(path: string, gzip: boolean): Promise<TextS
   let last = -1; // the last byte seen
   let complete = true;
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
+    for await (const buf of bytes) {
       if (buf.length === 0) continue;
       if (headBytes < HEAD_BYTES) {
         const take = buf.subarray(0, HEAD_BYTES - headBytes);
@@ -66,8 +64,7 @@ export async function scanTextObject(path: string, gzip: boolean): Promise<TextS
       }
     }
   } finally {
-    file.destroy();
-    stream.destroy();
+    close();
   }
   const all = Buffer.concat(head);
   return {
