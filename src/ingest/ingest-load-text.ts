@@ -11,7 +11,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, join, raw, sql, type SqlFragment } from '../store/sql.ts';
-import { compileLayout, isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
+import { isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
 import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
 import {
   CONTEXT_COLUMNS,
@@ -45,33 +45,6 @@ export interface LoadResult {
 }
 
 const MAX_REJECT_TEXT = 1000;
-
-/** The first line of a (possibly gzip) local file, without its newline; null for an empty file. */
-export async function readFirstLine(path: string, gzip: boolean): Promise<string | null> {
-  const { bytes, close } = openDecoded(path, gzip, { readBytes: 16 * 1024 });
-  let text = '';
-  try {
-    for await (const chunk of bytes) {
-      text += chunk.toString('utf8');
-      const nl = text.indexOf('\n');
-      if (nl >= 0) return text.slice(0, nl).replace(/\r$/, '');
-      if (text.length > 64 * 1024) break;
-    }
-  } finally {
-    close();
-  }
-  return text.length > 0 ? text.replace(/\r$/, '') : null;
-}
-
-/** The layout of a text object from its first line: a header, or AWS's default format when the file has none. */
-export function layoutFromFirstLine(first: string, defaultFormat: string): { layout: HeaderLayout; header: boolean } {
-  try {
-    return { layout: compileLayout(first), header: true };
-  } catch {
-    // No known field name in the first line: a headerless export (e.g. CloudWatch); data in the default format.
-    return { layout: compileLayout(defaultFormat), header: false };
-  }
-}
 
 async function run(c: DuckDBConnection, name: string, fragment: ReturnType<typeof sql>) {
   const q = build(name, fragment);
@@ -485,12 +458,6 @@ export async function lineShape(path: string, gzip: boolean): Promise<LineShape>
   }
   const lines = newlines + (last === -1 || last === 10 ? 0 : 1);
   return { lines, empty, loneReturn: returns !== crlf || last === 13, separatorBytes };
-}
-
-/** Lines of a (possibly gzip) local file; null when a carriage return not followed by a newline makes them unsure. */
-export async function countLines(path: string, gzip: boolean): Promise<number | null> {
-  const shape = await lineShape(path, gzip);
-  return shape.loneReturn ? null : shape.lines;
 }
 
 /** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */

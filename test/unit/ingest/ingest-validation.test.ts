@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FORMAT_STRING, fieldByName, integerMax } from '../../../src/domain/fields.ts';
+import { fieldByName, integerMax } from '../../../src/domain/fields.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
-import { layoutFromFirstLine, loadTextGroup, loadTextObject, type LoadResult, type TextLoadPath } from '../../../src/ingest/ingest-load-text.ts';
+import { textLayoutVerdict } from '../../../src/ingest/format-sniff.ts';
+import { loadTextGroup, loadTextObject, type LoadResult, type TextLoadPath } from '../../../src/ingest/ingest-load-text.ts';
 import { scanTextObject } from '../../../src/ingest/text-object-scan.ts';
 import { loadParquetObject } from '../../../src/ingest/ingest-load-parquet.ts';
 import { compileLayout, isSpace, parseLine, TOKEN_SEPARATORS, type FlowRecord } from '../../../src/ingest/line-parser.ts';
+import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 // Every integer field type: version/protocol/tcp-flags/traffic-path/encryption-status (0-255), ports (0-65535),
 // int64 counters (packets, bytes, a transit gateway loss counter: 0-2^53-1), epochs (start, end); plus an unknown
@@ -100,7 +102,7 @@ async function load(text: string, via: TextLoadPath, gzip = false): Promise<{ so
   const sourceId = nextSource++;
   const path = join(dir, `object-${sourceId}.log${gzip ? '.gz' : ''}`);
   await writeFile(path, gzip ? gzipSync(text) : text);
-  const { layout, header } = layoutFromFirstLine(text.slice(0, text.indexOf('\n')), DEFAULT_FORMAT_STRING);
+  const { layout, header } = await layoutOfObject(path, gzip);
   const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, { ...CTX, sourceId }, engine.batches, via);
   return { sourceId, result };
 }
@@ -212,15 +214,18 @@ describe('one validation for both ingest paths', () => {
       const third = Math.ceil(body.length / 3);
       const texts = [0, 1, 2].map((k) => `${HEADER}\n${body.slice(k * third, (k + 1) * third).join('\n')}\n`);
       const members = [];
+      const scans = [];
       for (const text of texts) {
         const sourceId = nextSource++;
         const path = join(dir, `group-${sourceId}.log${gzip ? '.gz' : ''}`);
         await writeFile(path, gzip ? gzipSync(text) : text);
         const scan = await scanTextObject(path, gzip);
         expect([scan.plain, scan.lines]).toEqual([true, text.split('\n').length - 1]);
+        scans.push(scan);
         members.push({ path, ctx: { ...CTX, sourceId }, lines: scan.lines! });
       }
-      const { layout, header } = layoutFromFirstLine(HEADER, DEFAULT_FORMAT_STRING);
+      // One layout for the group (ingest groups objects by it): the first object's, as prepareObject picks it.
+      const { layout, header } = textLayoutVerdict(scans[0]!.head, scans[0]!.complete);
       const grouped = await loadTextGroup(engine.loaders[0]!, members, gzip, layout, header, engine.batches);
       expect(grouped.map((r) => r === null)).toEqual([false, false, false]); // the statement took every object
       for (const [k, text] of texts.entries()) {
@@ -275,7 +280,7 @@ describe('one validation for both ingest paths', () => {
       const sourceId = nextSource++;
       const path = join(dir, `numbered-${sourceId}.log`);
       await writeFile(path, raw);
-      const { layout, header } = layoutFromFirstLine(HEADER, DEFAULT_FORMAT_STRING);
+      const { layout, header } = await layoutOfObject(path, false);
       const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, { ...CTX, sourceId }, engine.batches, via);
       expect(result.byLines).toBe(via === 'lines' ? true : undefined);
       const rows = await storedRows(sourceId);
@@ -304,7 +309,7 @@ describe('one validation for both ingest paths', () => {
       const sourceId = nextSource++;
       const path = join(dir, `wide-${sourceId}.log.gz`);
       await writeFile(path, gzipSync(text));
-      const { layout, header: hdr } = layoutFromFirstLine(header, DEFAULT_FORMAT_STRING);
+      const { layout, header: hdr } = await layoutOfObject(path, true);
       expect(compileLayout(header).names).toEqual(layout.names);
       const result = await loadTextObject(engine.loaders[0]!, path, true, layout, hdr, { ...CTX, sourceId }, engine.batches, via);
       expect(result.byLines).toBe(via === 'lines' ? true : undefined);

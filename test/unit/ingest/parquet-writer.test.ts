@@ -5,11 +5,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FORMAT_STRING } from '../../../src/domain/fields.ts';
 import { STORED_COLUMNS } from '../../../src/domain/flow-schema.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
-import { layoutFromFirstLine, loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
+import { loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
 import { flushBatch } from '../../../src/ingest/parquet-writer.ts';
+import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 // Object 1 (v2), 3 records: account 111122223333 on 2023-11-14 (starts 1700000300, 1700000100) and 2023-11-15.
 const V2 = [
@@ -39,7 +39,7 @@ describe('flushBatch', () => {
     for (const [sourceId, text] of [[1, V2], [2, V3]] as const) {
       const path = join(dir, `o${sourceId}.log`);
       await writeFile(path, `${text}\n`);
-      const { layout, header } = layoutFromFirstLine(text.split('\n')[0]!, DEFAULT_FORMAT_STRING);
+      const { layout, header } = await layoutOfObject(path, false);
       const ctx = { sourceId, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
       const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, ctx, engine.batches);
       result.columns.forEach((c) => filled.add(c));
