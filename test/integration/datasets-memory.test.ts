@@ -176,6 +176,9 @@ it('streams 250k- and 1M-row Parquet files with the same memory, rows in (start_
   // Joining the runs on one thread reads nothing ahead (src/store/dataset-export.ts, singleThreadInstance). Measured
   // across 8 runs: +89..130 MiB at 250k rows and +159..230 MiB at 1M (the extra +59..117 MiB is not the join's: alone,
   // it grows +64 MiB for 250k rows and +77 MiB for 1M). The two-thread join it replaces grew +280 and +513 MiB.
-  expect(growth(large.peakKiB) - growth(small.peakKiB)).toBeLessThan(192);
-  expect(growth(large.peakKiB)).toBeLessThan(320);
+  // A later session measured +217..308 MiB at 1M (extra +108..200) in 5 runs, two of them inside the full suite, and
+  // +230..257 on the earlier code in 3 runs: the tail is the machine's, so the bounds sit above it and still well
+  // below the two-thread join's.
+  expect(growth(large.peakKiB) - growth(small.peakKiB)).toBeLessThan(240);
+  expect(growth(large.peakKiB)).toBeLessThan(380);
 }, 240_000);
