@@ -10,22 +10,14 @@
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
+import { buildClientSchema, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
 import { partitionDir, warehousePaths, type Manifest } from '../../src/store/layout.ts';
 import { KEY_A, KEY_OPS, startTestServer, tenantWarehouse, type LogLines } from '../helpers/tenant-fixture.ts';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
+import { GRAPHIQL_INTROSPECTION } from '../helpers/graphiql-introspection.ts';
 
-/** The options GraphiQL (as bundled by @graphql-yoga/render-graphiql) asks its schema with. */
-const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
-  descriptions: true,
-  specifiedByUrl: true,
-  directiveIsRepeatable: true,
-  schemaDescription: true,
-  inputValueDeprecation: true,
-  oneOf: true,
-});
 
 interface Body<T = Record<string, unknown>> {
   data?: T | null;

@@ -1,7 +1,6 @@
 // Kill -9 at every stage of the commit protocol, then re-run: readers (the manifest's files) never see a partial
 // file or a duplicate, and the next run finishes with exact counts. Data: 4 objects x 3 records, one commit per object,
 // then the same 4 objects read by one statement (a group) into one commit.
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/store/layout.ts';
+import { runIngestProcess, type IngestProcessResult } from '../helpers/ingest-process.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/flowql.js');
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const OBJECTS = 4;
 const PER_OBJECT = 3;
@@ -26,21 +25,8 @@ async function makeSource(root: string): Promise<string> {
 }
 
 /** `batchRecords` 1: a commit per object; larger: the 4 objects are read by one statement and committed together. */
-function run(args: string[], pauseAt?: string, batchRecords = 1): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((resolve) => {
-    const extra = pauseAt ? ['--debug-pause-after-stage', pauseAt] : [];
-    const child = spawn(process.execPath, [BIN, 'ingest', ...args, '--batch-records', String(batchRecords), '--threads', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (pauseAt && !killed && stderr.includes(`debug pause after ${pauseAt}`)) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (code) => resolve({ code, killed, stderr }));
-  });
+function run(args: string[], pauseAt?: string, batchRecords = 1): Promise<IngestProcessResult> {
+  return runIngestProcess([...args, '--batch-records', String(batchRecords), '--threads', '1'], pauseAt);
 }
 
 /** Rows a reader sees, and their distinct flow ids; every manifest file must exist and be a whole Parquet file. */

@@ -3,23 +3,15 @@
  * carry real fields or aliases past them, fragments are measured once each, the work estimate counts the rows each
  * field may return and the statements each root field runs, and oversized documents are refused by a lexer pass.
  */
-import { getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
+import { parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LIST_ROWS, MAX_DOCUMENT_TOKENS, MAX_INTROSPECTION_FIELDS, checkDocumentSize, estimateWork, operationShapeRule,
   type WorkLimits,
 } from '../../../src/graphql/operation-limits.ts';
 import { schema } from '../../../src/graphql/schema.ts';
+import { GRAPHIQL_INTROSPECTION } from '../../helpers/graphiql-introspection.ts';
 
-/** The options GraphiQL (as bundled by @graphql-yoga/render-graphiql) asks its schema with. */
-const GRAPHIQL_INTROSPECTION = getIntrospectionQuery({
-  descriptions: true,
-  specifiedByUrl: true,
-  directiveIsRepeatable: true,
-  schemaDescription: true,
-  inputValueDeprecation: true,
-  oneOf: true,
-});
 
 const check = (query: string, maxDepth = 12, rules = [...specifiedRules, operationShapeRule({ maxDepth })]) =>
   validate(schema, parse(query), rules).map((e) => ({ message: e.message, ...e.extensions }));
