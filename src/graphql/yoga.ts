@@ -165,7 +165,7 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       const warehouse = pinWarehouse(tenant.warehouse ?? deps.warehouse);
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
       const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
-      const budget = new RequestBudget(deadline, maxResponseBytes);
+      const budget = new RequestBudget(deadline, maxResponseBytes, deps.queryTimeoutMs);
       // A client that hangs up reads no answer: its statements stop now, not at the deadline.
       request.signal?.addEventListener('abort', () => budget.finish(), { once: true });
       return {

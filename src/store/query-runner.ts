@@ -113,9 +113,11 @@ export class RequestBudget {
   private repeat: ReturnType<typeof setInterval> | null = null;
   private reason: StopReason | null = null;
 
-  constructor(deadline: number, maxResponseBytes = Number.POSITIVE_INFINITY) {
+  /** `budgetMs` is what errors report: the configured timeout when the caller knows it (a millisecond may pass between
+   *  computing the deadline and building the budget), else what is left until `deadline`. */
+  constructor(deadline: number, maxResponseBytes = Number.POSITIVE_INFINITY, budgetMs = Math.max(0, deadline - Date.now())) {
     this.deadline = deadline;
-    this.budgetMs = Math.max(0, deadline - Date.now());
+    this.budgetMs = budgetMs;
     this.maxResponseBytes = maxResponseBytes;
   }
 
