@@ -9,7 +9,7 @@
 import { GraphQLError } from 'graphql';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
-import { QueryTimeoutError, ResponseTooLargeError } from '../store/query-runner.ts';
+import { QueryTimeoutError, ResponseTooLargeError } from '../store/request-budget.ts';
 import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 
 /** Receives the real error behind a masked one. */

@@ -7,7 +7,8 @@
 import { GraphQLError, parse } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance, type YogaServerOptions } from 'graphql-yoga';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
-import { RequestBudget, ResponseTooLargeError, type QueryContext, type QueryLogger } from '../store/query-runner.ts';
+import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
+import { RequestBudget, ResponseTooLargeError } from '../store/request-budget.ts';
 import { configureStatementQueue } from '../store/statement-queue.ts';
 import { scopeKey, type ResultCache } from '../store/result-cache.ts';
 import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';

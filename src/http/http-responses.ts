@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { InputError } from '../domain/input-error.ts';
-import { QueryTimeoutError } from '../store/query-runner.ts';
+import { QueryTimeoutError } from '../store/request-budget.ts';
 import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 
 /** Sends `body` as JSON with `status`. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDatabase } from '../../../src/store/duckdb.ts';
-import { QueryTimeoutError, runQuery, type QueryContext } from '../../../src/store/query-runner.ts';
+import { runQuery, type QueryContext } from '../../../src/store/query-runner.ts';
+import { QueryTimeoutError } from '../../../src/store/request-budget.ts';
 import { build, sql } from '../../../src/store/sql.ts';
 import { memoryLogger, testQueryContext } from '../../helpers/query-context.ts';
 

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDatabase } from '../../../src/store/duckdb.ts';
-import {
-  QueryTimeoutError, RequestBudget, ResponseTooLargeError, StatementCancelledError, runQuery, type QueryContext,
-} from '../../../src/store/query-runner.ts';
+import { runQuery, type QueryContext } from '../../../src/store/query-runner.ts';
+import { QueryTimeoutError, RequestBudget, ResponseTooLargeError, StatementCancelledError } from '../../../src/store/request-budget.ts';
 import { ResultCache } from '../../../src/store/result-cache.ts';
 import { build, sql } from '../../../src/store/sql.ts';
 import { configureStatementQueue, statementQueueOf } from '../../../src/store/statement-queue.ts';
