@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
-import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
+import { returnFreedPagesAtOnce } from '../config.ts';
 
 /** `flowql check [--repair]`: a warehouse against its manifest and ledger, and the repair of what can be repaired. */
 export function registerCheckCommand(program: Command): void {

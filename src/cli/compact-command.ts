@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MEMORY_LIMIT, parseMemoryLimit } from '../ingest/ingest-memory.ts';
-import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
+import { returnFreedPagesAtOnce } from '../config.ts';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
 
 /** `flowql compact`: merges each partition's small files into one sorted file, invisibly to readers. */

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
-import { returnFreedPagesAtOnce } from './duckdb-allocator.ts';
+import { returnFreedPagesAtOnce } from '../config.ts';
 
 /** `flowql derive`: writes the derived tables of partitions that lack them (or of all with --all). */
 export function registerDeriveCommand(program: Command): void {

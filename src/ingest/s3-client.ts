@@ -4,6 +4,7 @@
  * S3-compatible server.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { silenceAwsSdkNodeNotice } from '../config.ts';
 
 /** How to reach S3: all optional; an absent value falls back to the AWS SDK's default chain. */
 export interface S3ClientOptions {
@@ -14,17 +15,6 @@ export interface S3ClientOptions {
   readonly region?: string;
   /** Explicit credentials (tests, `--s3-*` flags); otherwise the SDK's default credential chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-}
-
-/**
- * The AWS SDK prints a 9-line notice on every command under Node < 22 ("versions published after the first week of
- * January 2027 will require node >=22"). flowql runs on Node 20 on purpose until its machines move to Node 22 or later
- * (the SDK is pinned in package.json to a release that supports Node 20, see README, Development), so the notice is
- * noise in every ingest and serve run: the SDK's own switch turns it off, unless the user set that switch
- * themselves. On Node 22+ the SDK never prints it, and this line can go when flowql requires Node 22.
- */
-function silenceNodeVersionNotice(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
 
 /** The SDK's "Region is missing" names no setting; say which variable to set. */
@@ -41,7 +31,7 @@ export class S3RegionMissingError extends Error {
 
 /** Build an S3 client. */
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
-  silenceNodeVersionNotice();
+  silenceAwsSdkNodeNotice(); // see src/config.ts: the SDK's Node 22 notice on Node 20
   const config: S3ClientConfig = {
     // The SDK's default (WHEN_SUPPORTED) sends streamed uploads with aws-chunked framing and CRC trailers; servers
     // that don't understand it (s3rver, older MinIO) store the framing inside the object, silently. Checksums only
