@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { openDecoded, type DecodedStream } from './decoded-stream.ts';
-import type { RejectRow } from './ingest-load-text.ts';
+import type { RejectRow } from './text-load-result.ts';
 
 /** Longest reject text kept for a damaged line. */
 const MAX_TEXT = 1000;

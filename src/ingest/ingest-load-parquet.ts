@@ -10,7 +10,7 @@ import { build, raw, sql } from '../store/sql.ts';
 import { filledColumns, projection, rawType, type RawLayout, type SourceContext } from './ingest-projection.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
 import { NotFlowLogError } from './format-sniff.ts';
-import type { LoadResult } from './ingest-load-text.ts';
+import type { LoadResult } from './text-load-result.ts';
 
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 

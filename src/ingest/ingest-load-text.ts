@@ -5,51 +5,26 @@
  * a repeated header, garbage, invalid UTF-8) is read again from the file and goes through the line parser, which keeps
  * what it can and names the reason for the rest. Line numbers are the object's own (header = 1, `\n` ends a line).
  * The reader numbers only the rows it returns and skips empty lines silently, so a row's line is its ordinality
- * shifted by the refused and the empty lines above it (empty lines are found by a cheap pass over the bytes).
- * A file the reader refuses outright, or may number differently (a lone carriage return), goes through the line
- * parser whole (loadByLines).
+ * shifted by the refused and the empty lines above it (empty lines are found by a cheap pass over the bytes:
+ * text-line-shape.ts). A file the reader refuses outright, or may number differently (a lone carriage return), goes
+ * through the line parser whole (loadByLines, text-line-rescue.ts, with the re-reading of refused lines).
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, join, raw, sql, type SqlFragment } from '../store/sql.ts';
-import { isHeaderLine, isSpace, parseLine, TOKEN_SEPARATORS, type HeaderLayout } from './line-parser.ts';
-import type { BatchTable, BatchTables } from './ingest-batch-tables.ts';
+import type { HeaderLayout } from './line-parser.ts';
+import type { BatchTables } from './ingest-batch-tables.ts';
 import {
   CONTEXT_COLUMNS,
   filledColumns,
   projection,
-  rawType,
   textColumnsSql,
   textRowAcceptedSql,
   typedTextColumnsSql,
   type SourceContext,
 } from './ingest-projection.ts';
-import { readLineBatches, readLinesAt } from './text-lines.ts';
-import { openDecoded } from './decoded-stream.ts';
-
-/** A line that is not a flow record. */
-export interface RejectRow {
-  readonly line: number;
-  readonly field: string | null;
-  readonly reason: string;
-  readonly text: string;
-}
-
-/** What loading one object produced. */
-export interface LoadResult {
-  readonly records: number;
-  readonly rejects: RejectRow[];
-  /** Stored columns the object's rows can have values in (see filledColumns). */
-  readonly columns: readonly string[];
-  /** True when the whole object went through the TS line parser (asked for, or the reader could not take it). */
-  readonly byLines?: boolean;
-}
-
-const MAX_REJECT_TEXT = 1000;
-
-async function run(c: DuckDBConnection, name: string, fragment: ReturnType<typeof sql>) {
-  const q = build(name, fragment);
-  return c.run(q.text, q.params as DuckDBValue[]);
-}
+import { insertRescued, loadByLines, parseLines, readLines, run } from './text-line-rescue.ts';
+import { lineShape } from './text-line-shape.ts';
+import type { LoadResult } from './text-load-result.ts';
 
 /** How loadTextObject reads an object: DuckDB's CSV reader checked in SQL (the fast path), or the TS line parser alone. */
 export type TextLoadPath = 'duckdb' | 'lines';
@@ -309,183 +284,6 @@ export async function loadTextGroup(
   return results;
 }
 
-/** The text of some lines of a (possibly gzip) local file, by line number (ascending). */
-async function readLines(path: string, gzip: boolean, lines: readonly number[]): Promise<Map<number, string>> {
-  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
-  try {
-    return await readLinesAt(bytes, lines);
-  } finally {
-    close();
-  }
-}
-
-/** A line the parser accepted: its text values in layout column order. */
-interface RescuedRow {
-  readonly line: number;
-  readonly values: (string | null)[];
-}
-
-/** Lines through the TS parser: records to insert, rejects with their reasons; blank lines and headers skipped. */
-function parseLines(layout: HeaderLayout, lines: readonly { line: number; text: string }[]): { rescued: RescuedRow[]; rejects: RejectRow[] } {
-  const rejects: RejectRow[] = [];
-  const rescued: RescuedRow[] = [];
-  for (const { line, text } of lines) {
-    const clean = text.replace(/\r$/, '');
-    if (isBlank(clean) || isHeaderLine(layout, clean)) continue;
-    const result = parseLine(layout, clean);
-    if (result.ok) {
-      const rec = result.record;
-      const values = layout.columns.map((col, i) => {
-        const v = layout.specs[i] ? rec[col] : rec.extra?.[col];
-        return v === null || v === undefined ? null : String(v);
-      });
-      rescued.push({ line, values });
-    } else {
-      rejects.push({ line, field: result.field ?? null, reason: result.reason, text: clean.slice(0, MAX_REJECT_TEXT) });
-    }
-  }
-  return { rescued, rejects };
-}
-
-/** True for a line of separators only (as the line parser splits), which is neither a record nor a reject. */
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
-  return true;
-}
-
-/** Lines handed to the parser at a time on the whole-object path (bounds memory on a large object). */
-const LINES_PER_CHUNK = 50_000;
-
-/**
- * A whole object through the TS line parser: for a file DuckDB's reader refuses outright or numbers differently, or
- * when asked (`via: 'lines'`). Slower than the reader, but every good line is kept and every bad one named. Lines are
- * numbered as the object's own (header = 1), `\n` ending a line (as `flowql parse` and lineShape count them).
- */
-async function loadByLines(
-  c: DuckDBConnection,
-  path: string,
-  gzip: boolean,
-  layout: HeaderLayout,
-  header: boolean,
-  ctx: SourceContext,
-  table: BatchTable,
-): Promise<LoadResult> {
-  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
-  let records = 0;
-  const rejects: RejectRow[] = [];
-  let chunk: { line: number; text: string }[] = [];
-  const flush = async () => {
-    const parsed = parseLines(layout, chunk);
-    chunk = [];
-    rejects.push(...parsed.rejects);
-    if (parsed.rescued.length > 0) await insertRescued(c, layout, ctx, parsed.rescued, table);
-    records += parsed.rescued.length;
-  };
-  try {
-    let line = 0;
-    for await (const batch of readLineBatches(bytes)) {
-      for (const text of batch) {
-        line++;
-        if (header && line === 1) continue;
-        chunk.push({ line, text });
-      }
-      if (chunk.length >= LINES_PER_CHUNK) await flush();
-    }
-    await flush();
-  } finally {
-    close();
-  }
-  return { records, rejects, columns: filledColumns(layout), byLines: true };
-}
-
 /** Connections whose reject tables hold rows of their last scan (see loadTextObject). */
 const rejectsLeft = new WeakSet<DuckDBConnection>();
 
-/** What the object's own line numbering (`\n` ends a line) says about a (possibly gzip) local file. */
-export interface LineShape {
-  /** Lines: newlines plus an unterminated last line. */
-  readonly lines: number;
-  /** Numbers of the empty lines (nothing, or only a carriage return, before the newline), which the reader skips. */
-  readonly empty: readonly number[];
-  /** A carriage return not followed by a newline, which DuckDB's reader may take as a line break. */
-  readonly loneReturn: boolean;
-  /** A byte that may start a token separator other than space and line ends (a tab, VT, FF, a non-ASCII lead byte). */
-  readonly separatorBytes: boolean;
-}
-
-/**
- * First bytes of the UTF-8 encodings of the line parser's separators, but space, LF and CR (line ends are counted,
- * a lone CR is caught apart): an object holding none of them has no token the SQL separator test could refuse.
- */
-const SEPARATOR_LEAD_BYTES: readonly number[] = (() => {
-  const lead = new Set<number>();
-  for (const [from, to] of TOKEN_SEPARATORS) {
-    for (let cp = from; cp <= to; cp++) lead.add(Buffer.from(String.fromCodePoint(cp), 'utf8')[0]!);
-  }
-  for (const b of [0x0a, 0x0d, 0x20]) lead.delete(b);
-  return [...lead].sort((a, b) => a - b);
-})();
-
-/** Counts the lines of a (possibly gzip) local file in one pass of byte searches. */
-export async function lineShape(path: string, gzip: boolean): Promise<LineShape> {
-  const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
-  let newlines = 0;
-  let returns = 0;
-  let crlf = 0;
-  let last = -1;
-  let offset = 0; // of the current chunk in the file
-  let lineStart = 0; // offset of the current line's first byte
-  const empty: number[] = [];
-  let separatorBytes = false;
-  try {
-    for await (const buf of bytes) {
-      if (buf.length === 0) continue;
-      if (!separatorBytes) separatorBytes = SEPARATOR_LEAD_BYTES.some((b) => buf.includes(b));
-      for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
-        newlines++;
-        const cr = (i > 0 ? buf[i - 1] : last) === 13;
-        if (cr) crlf++;
-        const length = offset + i - lineStart;
-        if (length === 0 || (length === 1 && cr)) empty.push(newlines);
-        lineStart = offset + i + 1;
-      }
-      for (let i = buf.indexOf(13); i >= 0; i = buf.indexOf(13, i + 1)) returns++;
-      last = buf[buf.length - 1]!;
-      offset += buf.length;
-    }
-  } finally {
-    close();
-  }
-  const lines = newlines + (last === -1 || last === 10 ? 0 : 1);
-  return { lines, empty, loneReturn: returns !== crlf || last === 13, separatorBytes };
-}
-
-/** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */
-async function insertRescued(
-  c: DuckDBConnection,
-  layout: HeaderLayout,
-  ctx: SourceContext,
-  rows: readonly RescuedRow[],
-  table: BatchTable,
-): Promise<void> {
-  const cols = layout.specs.map((_s, i) => `c${i} VARCHAR`).join(', ');
-  await c.run(`CREATE OR REPLACE TEMP TABLE rescued (${cols}, line INTEGER)`);
-  const appender = await c.createAppender('rescued', 'main', 'temp');
-  for (const row of rows) {
-    for (const v of row.values) {
-      if (v === null) appender.appendNull();
-      else appender.appendVarchar(v);
-    }
-    appender.appendInteger(row.line);
-    appender.endRow();
-  }
-  appender.closeSync();
-  const typed = raw(layout.specs.map((s, i) => `CAST(c${i} AS ${rawType(s)}) AS c${i}`).join(', '));
-  await run(
-    c,
-    'ingest.load_rescued',
-    sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, 'line', false, new Set(table.columns))}
-        FROM (SELECT ${typed}, line FROM temp.main.rescued)`,
-  );
-  await c.run('DROP TABLE temp.main.rescued');
-}

@@ -6,7 +6,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { AccountIngestCounts, ManifestFile, ManifestIngestSummary, TableName } from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
-import type { RejectRow } from './ingest-load-text.ts';
+import type { RejectRow } from './text-load-result.ts';
 import type { StagedFile } from './parquet-writer.ts';
 
 /**

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
-import { lineShape, loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
+import { loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
+import { lineShape } from '../../../src/ingest/text-line-shape.ts';
 import { readFlowFile } from '../../../src/ingest/flow-file-reader.ts';
 import { layoutOfObject } from '../../helpers/text-layout.ts';
 
