@@ -1,18 +1,13 @@
 import type { Command } from 'commander';
-import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
+import { warehouseOptions } from './warehouse-options.ts';
 import { returnFreedPagesAtOnce } from '../config.ts';
 
 /** `flowql check [--repair]`: a warehouse against its manifest and ledger, and the repair of what can be repaired. */
 export function registerCheckCommand(program: Command): void {
-  program
-    .command('check')
+  warehouseOptions(program.command('check'))
     .description('Check a warehouse against its manifest and ledger (missing, truncated or corrupt files, orphans); --repair fixes what it can')
-    .option('--data <dir>', 'warehouse: a folder or s3://bucket/prefix', 'data')
     .option('--repair', 'take damaged files out of the manifest, mark their objects for reload by the next ingest, drop orphans, re-derive')
     .option('--json', 'print the report as one JSON object')
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint for an s3:// warehouse')
-    .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
-    .option('--retire-grace <seconds>', RETIRE_GRACE_HELP, retireGraceSeconds)
     .addHelpText(
       'after',
       `

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MEMORY_LIMIT, parseMemoryLimit } from '../ingest/ingest-memory.ts';
 import { returnFreedPagesAtOnce } from '../config.ts';
-import { RETIRE_GRACE_HELP, retireGraceSeconds } from './retire-grace-option.ts';
+import { RETIRE_GRACE_HELP, retireGraceSeconds } from './warehouse-options.ts';
 
 function ratio(value: string): number {
   const n = Number(value);
