@@ -3,12 +3,13 @@
  * --help states each default once and shows no test-only option; a bad serve setting is refused in plain words
  * naming its flag; the server prints its address as a plain line besides the JSON log.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServeProcess } from '../helpers/serve-process.ts';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
@@ -116,27 +117,10 @@ describe('flowql serve once listening', () => {
   });
 
   it('prints the GraphiQL address as a plain line on stderr and keeps the JSON log on stdout; the window limit names --max-range-days', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', join(work, 'wh'), '--port', '0', '--max-range-days', '2'], {
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const serve = await startServeProcess(['--data', join(work, 'wh'), '--port', '0', '--max-range-days', '2']);
+    const url = serve.graphqlUrl;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no address line within 60 s: ${stderr}`)), 60_000);
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const m = /^flowql: GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)$/m.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-      });
-      const logged = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url?: string });
+      const logged = serve.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url?: string });
       expect(logged.find((l) => l.msg === 'flowql API listening')?.url).toBe(url);
 
       const res = await fetch(url, {
@@ -148,7 +132,7 @@ describe('flowql serve once listening', () => {
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(body.errors?.[0]?.message).toMatch(/at most 2 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/);
     } finally {
-      child.kill('SIGTERM');
+      await serve.stop();
     }
   });
 });

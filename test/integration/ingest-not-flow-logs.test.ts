@@ -2,7 +2,7 @@
 // objects that are not flow logs are skipped once with their reason (exit 0, never retried unless changed), a
 // truncated gzip is a read failure (exit 3, retried), a missing source or warehouse writes nothing, and a line with a
 // NUL or an invalid UTF-8 byte is that line's reject while the rest of its object loads.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -14,6 +14,7 @@ import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-st
 import { runIngest, type IngestSummary } from '../../src/ingest/ingest-run.ts';
 import { notAWarehouseReason } from '../../src/store/warehouse-presence.ts';
 import { gqlData, testApi } from '../helpers/graphql.ts';
+import { startServeProcess } from '../helpers/serve-process.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
@@ -189,27 +190,10 @@ describe('wrong paths write nothing', () => {
   it('serve of a missing --data says so at start, /ready explains, and no folder is created', async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-serve-missing-'));
     const data = join(root, 'typo');
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--port', '0', '--no-graphiql'], {
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const serve = await startServeProcess(['--data', data, '--port', '0', '--no-graphiql']);
+    const url = serve.graphqlUrl.replace(/\/graphql$/, '');
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no address line within 60 s: ${stderr}`)), 60_000);
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const m = /^flowql: GraphQL API at (http:\/\/127\.0\.0\.1:\d+)\/graphql$/m.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-      });
-      const warned = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+      const warned = serve.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
       expect(warned.find((l) => l.level === 40 && l.msg.startsWith(data))?.msg).toBe(
         `${data} does not exist: create it with \`flowql ingest SOURCE --data ${data}\` (or \`flowql serve --demo\` for demo data); serving no data until then (/ready is 503)`,
       );
@@ -222,8 +206,7 @@ describe('wrong paths write nothing', () => {
         detail: `${data} does not exist: create it with \`flowql ingest SOURCE --data ${data}\` (or \`flowql serve --demo\` for demo data)`,
       });
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((done) => child.once('exit', done));
+      await serve.stop();
     }
     expect(await exists(data)).toBe(false);
   });
