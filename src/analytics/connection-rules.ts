@@ -18,6 +18,24 @@ export const HANDSHAKE_SKEW_SECONDS = 600;
  */
 export const ADDRESS_VALIDITY_SLACK_SECONDS = 600;
 
+/**
+ * How far around a derived hour the records that decide its rows are read (derive-tables.ts). Derived rows are
+ * computed per UTC hour from the records starting in that hour widened by this much on each side, and from nothing
+ * else, so a new record can only change the rows of the hours whose widened span holds its start: the hour itself
+ * and at most one neighbour. That is what keeps an ingest's derivation proportional to the delivery, not to the day.
+ *
+ * What the bound means for the rules (docs/semantics.md §3, §4), each stated for a record in the hour:
+ * - pairing: a SYN-ACK is looked for up to HANDSHAKE_SKEW after the SYN record's window ends, and a window lasts at
+ *   most one aggregation interval (600 s): 30 minutes leaves 10 minutes for windows AWS closes late;
+ * - a handshake's FIN or RST, and the SYN retransmissions that extend its session, count when they start at most 30
+ *   minutes after the end of the SYN's hour (at least 30 minutes after the SYN);
+ * - the look-back window of the HANDSHAKE direction method: a tuple is oriented by a handshake that started at most
+ *   30 minutes before its record's hour or 30 minutes after it; later records of a longer connection fall back to the
+ *   PORT rule, which names the same client for every connection from an ephemeral port;
+ * - an interface's own addresses, forwarding role and a tuple's best observer are judged from the same span.
+ */
+export const DERIVE_CONTEXT_SECONDS = 1_800;
+
 /** TCP flag bits as flow logs report them (see src/domain/fields.ts TCP_FLAGS). */
 export const FLAG = { FIN: 1, SYN: 2, RST: 4, ACK: 16, SYN_ACK: 18 } as const;
 

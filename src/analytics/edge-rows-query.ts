@@ -16,7 +16,8 @@
  * egress record) or through a NAT gateway to an external address; cross-AZ and cross-region are read from the two
  * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
  * Endpoints of tuples with a record of unknown direction are flagged unresolved (endpoint-query.ts).
- * CTEs defined: `obs_cover`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map, hs).
+ * CTEs defined: `obs_cover`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map, hs),
+ * each within a `unit` (flow-source.ts).
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
@@ -24,7 +25,7 @@ import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import { directionColumnsSql } from './flow-direction-query.ts';
 import type { FlowSource } from './flow-source.ts';
 import { handshakeCtes, OBSERVATION_ATTRS, observationAggregateSql } from './handshake-query.ts';
-import { observationCtes } from './normalized-records-query.ts';
+import { HOUR_OF, observationCtes } from './normalized-records-query.ts';
 
 // The observing record of each direction of a tuple-hour: the sender's egress (prio 1, `src_obs`) and the receiver's
 // ingress (prio 2, `dst_obs`), chosen as in handshake-query.ts (one record's attributes, independent of scan order).
@@ -63,13 +64,13 @@ export const EDGE_ROW_COLUMNS = [
 
 /** The edge CTEs; `edge_rows` holds the rows. */
 export function edgeRowCtes(): SqlFragment {
-  const sameTuple = ['psrc', 'srcport', 'pdst', 'dstport', 'protocol'].map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
+  const sameTuple = ['unit', 'psrc', 'srcport', 'pdst', 'dstport', 'protocol'].map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
   const unresolved = raw(`(SELECT * FROM oriented)`);
   return sql`obs_cover AS (
-  SELECT psrc, srcport, pdst, dstport, protocol, day, interface_id, min(prio) AS prio,
+  SELECT unit, psrc, srcport, pdst, dstport, protocol, day, interface_id, min(prio) AS prio,
          min(start_time) AS cover_from, max(coalesce(end_time, start_time)) AS cover_to
   FROM obs
-  GROUP BY psrc, srcport, pdst, dstport, protocol, day, interface_id
+  GROUP BY unit, psrc, srcport, pdst, dstport, protocol, day, interface_id
 ),
 obs_counted AS (
   SELECT o.*,
@@ -80,7 +81,7 @@ obs_counted AS (
   FROM obs AS o
 ),
 key_hour AS MATERIALIZED (
-  SELECT psrc, srcport, pdst, dstport, protocol, day, date_trunc('hour', start_time) AS bucket,
+  SELECT unit, psrc, srcport, pdst, dstport, protocol, day, date_trunc('hour', start_time) AS bucket,
          coalesce(sum(bytes) FILTER (counted), 0) AS bytes, coalesce(sum(packets) FILTER (counted), 0) AS packets,
          count(*) AS records, count(*) FILTER (action = 'REJECT') AS rejected_records,
          min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen,
@@ -91,13 +92,13 @@ key_hour AS MATERIALIZED (
          list_distinct(list(interface_id)) AS observed_interfaces,
          ${raw(sideAggregates())}
   FROM obs_counted
-  GROUP BY psrc, srcport, pdst, dstport, protocol, day, bucket
+  GROUP BY unit, psrc, srcport, pdst, dstport, protocol, day, bucket
 ),
 hs_tuple AS (
-  SELECT DISTINCT client_addr, client_port, server_addr, server_port, 6 AS protocol FROM hs
+  SELECT DISTINCT unit, client_addr, client_port, server_addr, server_port, 6 AS protocol FROM hs
 ),
 hs_hour AS (
-  SELECT client_addr, client_port, server_addr, server_port, 6 AS protocol, day,
+  SELECT unit, client_addr, client_port, server_addr, server_port, 6 AS protocol, day,
          date_trunc('hour', start_time) AS bucket, count(*) AS n
   FROM hs GROUP BY ALL
 ),
@@ -107,14 +108,14 @@ directed AS (
   SELECT k.*, f.client_addr IS NOT NULL AS hs_fwd, r.client_addr IS NOT NULL AS hs_rev
   FROM key_hour AS k
   LEFT JOIN hs_tuple AS f
-    ON f.client_addr = k.psrc AND f.client_port = k.srcport AND f.server_addr = k.pdst AND f.server_port = k.dstport
+    ON f.unit = k.unit AND f.client_addr = k.psrc AND f.client_port = k.srcport AND f.server_addr = k.pdst AND f.server_port = k.dstport
    AND f.protocol = k.protocol
   LEFT JOIN hs_tuple AS r
-    ON r.client_addr = k.pdst AND r.client_port = k.dstport AND r.server_addr = k.psrc AND r.server_port = k.srcport
+    ON r.unit = k.unit AND r.client_addr = k.pdst AND r.client_port = k.dstport AND r.server_addr = k.psrc AND r.server_port = k.srcport
    AND r.protocol = k.protocol
 ),
 oriented AS (
-  SELECT d.day, d.bucket, d.protocol, d.method, d.via_nat, d.is_c2s, d.first_seen, d.last_seen, d.records,
+  SELECT d.unit, d.day, d.bucket, d.protocol, d.method, d.via_nat, d.is_c2s, d.first_seen, d.last_seen, d.records,
          d.rejected_records, d.observed_interfaces, d.internet_path, d.bytes, d.packets,
          d.unresolved AS client_unresolved, d.unresolved AS server_unresolved,
          CASE WHEN d.is_c2s THEN d.psrc ELSE d.pdst END AS client_addr,
@@ -127,14 +128,14 @@ oriented AS (
          ${raw(orientedSides())}
   FROM (SELECT *, ${directionColumnsSql()} FROM directed) AS d
   LEFT JOIN hs_hour AS h
-    ON h.client_addr = d.psrc AND h.client_port = d.srcport AND h.server_addr = d.pdst AND h.server_port = d.dstport
+    ON h.unit = d.unit AND h.client_addr = d.psrc AND h.client_port = d.srcport AND h.server_addr = d.pdst AND h.server_port = d.dstport
    AND h.protocol = d.protocol AND h.day = d.day AND h.bucket = d.bucket
 ),
 resolved AS (
   ${resolveEndpointsSql(unresolved)}
 ),
 edge_rows AS (
-  SELECT ${raw(GROUP_COLS.join(', '))},
+  SELECT unit, ${raw(GROUP_COLS.join(', '))},
          sum(bytes) FILTER (is_c2s) AS bytes_to_server, sum(bytes) FILTER (NOT is_c2s) AS bytes_to_client,
          sum(packets) FILTER (is_c2s) AS packets_to_server, sum(packets) FILTER (NOT is_c2s) AS packets_to_client,
          sum(bytes) FILTER (internet_path OR (via_nat AND (CASE WHEN is_c2s THEN server_kind ELSE client_kind END) = 'EXTERNAL')) AS internet_bytes,
@@ -143,19 +144,23 @@ edge_rows AS (
          min(first_seen) AS first_seen, max(last_seen) AS last_seen,
          list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces
   FROM resolved
-  GROUP BY ${raw(GROUP_COLS.join(', '))}
+  GROUP BY unit, ${raw(GROUP_COLS.join(', '))}
 )`;
 }
 
-/** Edge rows computed straight from raw records (only those of UTC `day` when given). */
-export function edgeRowsFromFlowsSql(source: FlowSource, day?: string): SqlFragment {
+/**
+ * Edge rows computed straight from raw records. Derived per hour (`source.units`), each row is led by its `unit` and
+ * kept only in the unit of its own hour.
+ */
+export function edgeRowsFromFlowsSql(source: FlowSource): SqlFragment {
+  const lead = source.units ? 'unit, ' : '';
   return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()},
 ${edgeRowCtes()}
-SELECT ${raw(EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
-WHERE ${day === undefined ? raw('TRUE') : sql`day = ${day}::DATE`}
-ORDER BY ${raw(EDGE_ROW_ORDER.join(', '))}`;
+SELECT ${raw(lead + EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
+WHERE ${raw(source.units ? `unit = ${HOUR_OF('bucket')}` : 'TRUE')}
+ORDER BY ${raw(lead + EDGE_ROW_ORDER.join(', '))}`;
 }
 
 /** Edge rows computed straight from raw records (the raw fallback and the tests use it). */

@@ -18,20 +18,20 @@ import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { ADDRESS_VALIDITY_SLACK_SECONDS, type EdgeLevel } from './connection-rules.ts';
 import { secondsSql } from './sql-interval.ts';
 
-/** CTE `addr_map` (addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */
+/** CTE `addr_map` (unit, addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */
 export function addressMapCte(): SqlFragment {
   const slack = secondsSql(ADDRESS_VALIDITY_SLACK_SECONDS);
   return sql`addr_map AS MATERIALIZED (
-  SELECT addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
+  SELECT unit, addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
          max(az_id) AS az_id, max(region) AS region,
          min(start_time) - ${slack} AS valid_from, max(coalesce(end_time, start_time)) + ${slack} AS valid_to
   FROM (SELECT *, CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS addr FROM obs)
   WHERE addr IS NOT NULL AND interface_id IS NOT NULL
-  GROUP BY addr, interface_id
+  GROUP BY unit, addr, interface_id
   -- The ASOF joins below pick the entry with the latest valid_from; of two interfaces whose spans for an address
   -- start together they would pick either, as the scan happened to order them. Keep one: the longer-lasting span,
   -- then the smaller interface id.
-  QUALIFY row_number() OVER (PARTITION BY addr, valid_from ORDER BY valid_to DESC, interface_id) = 1
+  QUALIFY row_number() OVER (PARTITION BY unit, addr, valid_from ORDER BY valid_to DESC, interface_id) = 1
 )`;
 }
 
@@ -56,7 +56,7 @@ function kindColumn(side: Side): string {
 }
 
 /**
- * Resolve both ends of `input`, which has client_addr, server_addr, client_service, server_service, first_seen,
+ * Resolve both ends of `input`, which has unit, client_addr, server_addr, client_service, server_service, first_seen,
  * client_unresolved, server_unresolved (a record of unknown direction saw the side) and client_obs_<attr>/server_obs_<attr> for each attr above. The result replaces the obs columns by client_<attr>,
  * server_<attr> and adds client_kind, server_kind. Needs the `addr_map` CTE.
  */
@@ -68,8 +68,10 @@ FROM (
          ${raw(resolvedColumns('client'))},
          ${raw(resolvedColumns('server'))}
   FROM ${input} AS x
-  ASOF LEFT JOIN addr_map AS m_client ON m_client.addr = x.client_addr AND x.first_seen >= m_client.valid_from
-  ASOF LEFT JOIN addr_map AS m_server ON m_server.addr = x.server_addr AND x.first_seen >= m_server.valid_from
+  ASOF LEFT JOIN addr_map AS m_client
+    ON m_client.unit = x.unit AND m_client.addr = x.client_addr AND x.first_seen >= m_client.valid_from
+  ASOF LEFT JOIN addr_map AS m_server
+    ON m_server.unit = x.unit AND m_server.addr = x.server_addr AND x.first_seen >= m_server.valid_from
 )`;
 }
 

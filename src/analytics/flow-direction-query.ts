@@ -10,6 +10,8 @@
  *    still oriented one way so they form one edge: the lexically smaller address is taken as the client.
  */
 import { build, join, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
+import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
+import { secondsSql } from './sql-interval.ts';
 
 /**
  * `method` and `is_c2s` (true when psrc is the client) for a row with psrc, srcport, pdst, dstport and booleans
@@ -24,7 +26,7 @@ export function directionColumnsSql(): SqlFragment {
             ELSE psrc <= pdst END AS is_c2s`);
 }
 
-/** One flow record to orient: its index in the caller's list, packet-level tuple and UTC day (YYYY-MM-DD). */
+/** One flow record to orient: its index in the caller's list, packet-level tuple and the start of its UTC hour. */
 export interface FlowTupleKey {
   readonly i: number;
   readonly psrc: string;
@@ -32,7 +34,7 @@ export interface FlowTupleKey {
   readonly pdst: string;
   readonly dstport: number | null;
   readonly protocol: number | null;
-  readonly day: string;
+  readonly hour: Date;
 }
 
 const tupleMatch = (c: string, cp: string, s: string, sp: string): string =>
@@ -40,20 +42,22 @@ const tupleMatch = (c: string, cp: string, s: string, sp: string): string =>
 
 /**
  * `flows.direction`: client, server and method for a page of records, looking up `handshakes` (a handshakes relation
- * covering the records' days +-1) the way edge rows do: a TCP tuple, or its reverse, with a handshake starting on the
- * record's UTC day or the day before or after. Rows: i, method, client_addr, client_port, server_addr, server_port.
+ * covering the records' hours widened by DERIVE_CONTEXT_SECONDS) the way edge rows do: a TCP tuple, or its reverse,
+ * with a handshake starting in the record's UTC hour widened by the derivation context (the look-back window of
+ * connection-rules.ts). Rows: i, method, client_addr, client_port, server_addr, server_port.
  */
 export function flowDirectionLookupQuery(keys: readonly FlowTupleKey[], handshakes: SqlFragment): SqlQuery {
+  const context = secondsSql(DERIVE_CONTEXT_SECONDS);
   const values = join(
     keys.map(
       (k) =>
-        sql`(${k.i}::INTEGER, ${k.psrc}::VARCHAR, ${k.srcport}::INTEGER, ${k.pdst}::VARCHAR, ${k.dstport}::INTEGER, ${k.protocol}::INTEGER, ${k.day}::DATE)`,
+        sql`(${k.i}::INTEGER, ${k.psrc}::VARCHAR, ${k.srcport}::INTEGER, ${k.pdst}::VARCHAR, ${k.dstport}::INTEGER, ${k.protocol}::INTEGER, ${k.hour}::TIMESTAMP)`,
     ),
     ',\n  ',
   );
   return build(
     'flows.direction',
-    sql`WITH k(i, psrc, srcport, pdst, dstport, protocol, day) AS (VALUES
+    sql`WITH k(i, psrc, srcport, pdst, dstport, protocol, hour) AS (VALUES
   ${values}
 ),
 m AS (
@@ -62,7 +66,7 @@ m AS (
   FROM k LEFT JOIN ${handshakes} AS h
     ON k.protocol = 6
    AND ((${raw(tupleMatch('psrc', 'srcport', 'pdst', 'dstport'))}) OR (${raw(tupleMatch('pdst', 'dstport', 'psrc', 'srcport'))}))
-   AND h.start_time >= k.day - INTERVAL 1 DAY AND h.start_time < k.day + INTERVAL 2 DAY
+   AND h.start_time >= k.hour - ${context} AND h.start_time < k.hour + INTERVAL 1 HOUR + ${context}
   GROUP BY k.i
 )
 SELECT i, method,

@@ -16,6 +16,18 @@ export interface FlowSource {
    * times per statement, which dominates on small sources.
    */
   readonly stream?: boolean;
+  /**
+   * Derive per hour (derive-tables.ts): each record is read once for every listed hour (an epoch hour number) whose
+   * span widened by `contextSeconds` holds its start, as column `unit`, and every rule is applied within one unit, so
+   * the rows of an hour are the same whichever other hours one statement derives with it. Absent, every record is in
+   * unit 0: the rules see the whole source at once (the API's reads of raw records).
+   */
+  readonly units?: {
+    readonly hours: readonly number[];
+    readonly contextSeconds: number;
+    /** Files of the hours' days whose records include some without flow-direction (normalized-records-query.ts). */
+    readonly ownAddressFiles: readonly string[];
+  };
 }
 
 /** `(SELECT * FROM read_parquet(files) WHERE where)`; an empty file list reads as no rows. */

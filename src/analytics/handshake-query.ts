@@ -15,13 +15,14 @@
  *   ESTABLISHED if a SYN-ACK was seen, else REJECTED if a SYN record was rejected, else UNANSWERED.
  *   RESET wins over ESTABLISHED because the spec defines it as "RST seen on either side"; REJECTED loses to a seen
  *   SYN-ACK because a reply proves the SYN got through (a REJECT elsewhere was another path or a retransmission).
- * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs` (needs `obs`, `addr_map`).
+ * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs` (needs `obs`, `addr_map`), each within a `unit`
+ * (flow-source.ts).
  */
 import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
 import { FLAG, HANDSHAKE_SKEW_SECONDS } from './connection-rules.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import type { FlowSource } from './flow-source.ts';
-import { observationCtes } from './normalized-records-query.ts';
+import { HOUR_OF, observationCtes } from './normalized-records-query.ts';
 import { secondsSql } from './sql-interval.ts';
 
 const CONTROL_FLAGS = FLAG.FIN | FLAG.SYN | FLAG.RST | FLAG.SYN_ACK;
@@ -51,7 +52,7 @@ function expandObservation(side: 'client' | 'server'): string {
 export function handshakeCtes(): SqlFragment {
   const skew = secondsSql(HANDSHAKE_SKEW_SECONDS);
   const unresolved = sql`(
-  SELECT client_addr, client_port, server_addr, server_port, 6 AS protocol,
+  SELECT unit, client_addr, client_port, server_addr, server_port, 6 AS protocol,
          min(start_time) AS start_time, max(last_seen) AS end_time, min(start_time) AS first_seen,
          CAST(min(start_time) AS DATE) AS day,
          CASE WHEN bool_or(reset) THEN 'RESET' WHEN bool_or(answered) THEN 'ESTABLISHED'
@@ -70,7 +71,7 @@ export function handshakeCtes(): SqlFragment {
          ${raw(sideObservation(1, 'client'))},
          ${raw(sideObservation(2, 'server'))}
   FROM hs_sess
-  GROUP BY client_addr, client_port, server_addr, server_port, sess
+  GROUP BY unit, client_addr, client_port, server_addr, server_port, sess
 )`;
   const expanded = sql`(SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
   FROM ${unresolved})`;
@@ -84,15 +85,15 @@ syn AS MATERIALIZED (
          -- The next SYN record of the tuple at this interface that starts strictly later. EXCLUDE GROUP leaves out the
          -- records tied with this one (lead() would hand one of two tied SYNs the other's start, and which one depends
          -- on the sort), so tied SYN records get the same window.
-         min(start_time) OVER (PARTITION BY interface_id, psrc, srcport, pdst, dstport ORDER BY start_time
+         min(start_time) OVER (PARTITION BY unit, interface_id, psrc, srcport, pdst, dstport ORDER BY start_time
                                RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP) AS next_syn
   FROM tcp WHERE (tcp_flags & ${FLAG.SYN}) <> 0 AND (tcp_flags & ${FLAG.ACK}) = 0
 ),
 syn_side AS (
-  SELECT interface_id, psrc AS c, srcport AS cp, pdst AS s, dstport AS sp, start_time, end_time, tcp_flags,
+  SELECT unit, interface_id, psrc AS c, srcport AS cp, pdst AS s, dstport AS sp, start_time, end_time, tcp_flags,
          false AS from_server FROM tcp
   UNION ALL
-  SELECT interface_id, pdst, dstport, psrc, srcport, start_time, end_time, tcp_flags, true FROM tcp
+  SELECT unit, interface_id, pdst, dstport, psrc, srcport, start_time, end_time, tcp_flags, true FROM tcp
 ),
 syn_seen AS (
   SELECT syn.sid,
@@ -102,14 +103,14 @@ syn_seen AS (
          bool_or((x.tcp_flags & ${FLAG.FIN}) <> 0) AS fin,
          max(coalesce(x.end_time, x.start_time)) AS last_seen
   FROM syn JOIN syn_side AS x
-    ON x.interface_id = syn.interface_id AND x.c = syn.psrc AND x.cp = syn.srcport AND x.s = syn.pdst
+    ON x.unit = syn.unit AND x.interface_id = syn.interface_id AND x.c = syn.psrc AND x.cp = syn.srcport AND x.s = syn.pdst
    AND x.sp = syn.dstport
    AND x.start_time >= syn.start_time - ${skew}
    AND (syn.next_syn IS NULL OR x.start_time < syn.next_syn)
   GROUP BY syn.sid
 ),
 hs_seq AS (
-  SELECT syn.psrc AS client_addr, syn.srcport AS client_port, syn.pdst AS server_addr, syn.dstport AS server_port,
+  SELECT syn.unit, syn.psrc AS client_addr, syn.srcport AS client_port, syn.pdst AS server_addr, syn.dstport AS server_port,
          syn.start_time, syn.action, syn.interface_id, syn.instance_id, syn.subnet_id, syn.vpc_id, syn.az_id,
          syn.region, syn.account_id, syn.prio, syn.pkt_src_aws_service AS client_service,
          syn.pkt_dst_aws_service AS server_service,
@@ -119,7 +120,7 @@ hs_seq AS (
          -- it. The previous start is taken over the strictly earlier SYNs (EXCLUDE GROUP), so the same SYN logged
          -- at the client's egress and the server's ingress with one start opens, or does not open, a session at both.
          CASE WHEN syn.start_time - max(syn.start_time) OVER (
-                     PARTITION BY syn.psrc, syn.srcport, syn.pdst, syn.dstport ORDER BY syn.start_time
+                     PARTITION BY syn.unit, syn.psrc, syn.srcport, syn.pdst, syn.dstport ORDER BY syn.start_time
                      RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) <= ${skew}
               THEN 0 ELSE 1 END AS is_new
   FROM syn LEFT JOIN syn_seen AS seen ON seen.sid = syn.sid
@@ -128,7 +129,7 @@ hs_sess AS (
   -- RANGE, not ROWS: the running count includes every SYN tied with this one, so tied SYNs share a session whatever
   -- order this window's sort put them in (with ROWS, a tie ordered one way here and the other way in hs_seq's sort
   -- split one handshake into two). Session numbers may skip values; they only group.
-  SELECT *, sum(is_new) OVER (PARTITION BY client_addr, client_port, server_addr, server_port ORDER BY start_time
+  SELECT *, sum(is_new) OVER (PARTITION BY unit, client_addr, client_port, server_addr, server_port ORDER BY start_time
                               RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sess
   FROM hs_seq
 ),
@@ -152,14 +153,18 @@ export function handshakeSelectList(): SqlFragment {
   return raw(HANDSHAKE_COLUMNS.join(', '));
 }
 
-/** Every handshake in the records of `source` (only those starting on UTC `day` when given), oldest first. */
-export function handshakesFromFlowsSql(source: FlowSource, day?: string): SqlFragment {
+/**
+ * Every handshake in the records of `source`, oldest first. Derived per hour (`source.units`), each row is led by its
+ * `unit` and kept only in the unit of the hour it starts in.
+ */
+export function handshakesFromFlowsSql(source: FlowSource): SqlFragment {
+  const lead = source.units ? raw('unit, ') : raw('');
   return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()}
-SELECT ${handshakeSelectList()} FROM hs
-WHERE ${day === undefined ? raw('TRUE') : sql`day = ${day}::DATE`}
-ORDER BY start_time, client_addr, client_port, server_addr, server_port`;
+SELECT ${lead}${handshakeSelectList()} FROM hs
+WHERE ${raw(source.units ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')}
+ORDER BY ${lead}start_time, client_addr, client_port, server_addr, server_port`;
 }
 
 /** Every handshake in the records of `source`, oldest first (the raw fallback and the tests use it). */

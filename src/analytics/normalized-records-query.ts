@@ -20,10 +20,12 @@
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { FORWARDING_INTERFACE_TYPES } from './connection-rules.ts';
 import { ownAddressCtes } from './own-address-query.ts';
+import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { flowScanSql, type FlowSource } from './flow-source.ts';
 
 /**
- * CTEs `rec`, `own_addr`, `forwarding`, `obs` over the given records.
+ * CTEs `rec`, `own_rec`, `own_addr`, `forwarding`, `obs` over the given records. Every CTE here and in the connection builders
+ * that read them carries the record's `unit` (flow-source.ts) and groups, partitions and joins within it.
  *
  * `rec` and `obs` are used a dozen times. MATERIALIZED holds every column of every record once read, twice over (rec
  * and obs): deriving the newest day of bench:ingest's 1M AWS-shaped records over 3 days peaked at 1.8 GiB RSS (1.38
@@ -34,18 +36,18 @@ import { flowScanSql, type FlowSource } from './flow-source.ts';
 export function observationCtes(source: FlowSource): SqlFragment {
   const hold = raw(source.stream ? 'NOT MATERIALIZED' : 'MATERIALIZED');
   return sql`rec AS ${hold} (
-  SELECT account_id, region, interface_id, instance_id, subnet_id, vpc_id, az_id, srcaddr, dstaddr, srcport, dstport,
-         protocol, packets, bytes, start_time, end_time, action, tcp_flags, flow_direction, traffic_path,
-         pkt_src_aws_service, pkt_dst_aws_service, interface_type,
-         coalesce(pkt_srcaddr, srcaddr) AS psrc, coalesce(pkt_dstaddr, dstaddr) AS pdst,
-         CAST(start_time AS DATE) AS day
-  FROM ${flowScanSql(source)}
-  WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+  SELECT * FROM (
+    SELECT ${raw(REC_COLUMNS)}, ${unitColumn(source)} AS unit
+    FROM ${flowScanSql(source)}
+    WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+  )
+  WHERE ${source.units ? sql`list_contains(${source.units.hours}, unit)` : raw('TRUE')}
 ),
+${ownRecordsCte(source)},
 ${ownAddressCtes()},
 forwarding AS (
-  SELECT interface_id FROM rec
-  GROUP BY interface_id
+  SELECT unit, interface_id FROM rec
+  GROUP BY unit, interface_id
   HAVING bool_and(instance_id IS NULL)
      AND bool_or(psrc <> srcaddr OR pdst <> dstaddr OR list_contains(${FORWARDING_INTERFACE_TYPES}::VARCHAR[], interface_type))
 ),
@@ -59,9 +61,47 @@ obs AS ${hold} (
                          WHEN list_contains(own_addr.addrs, rec.srcaddr) THEN 'egress'
                          WHEN list_contains(own_addr.addrs, rec.dstaddr) THEN 'ingress' END) AS dir
     FROM rec
-    LEFT JOIN own_addr ON own_addr.interface_id = rec.interface_id
-    LEFT JOIN forwarding ON forwarding.interface_id = rec.interface_id
+    LEFT JOIN own_addr ON own_addr.unit = ${raw(source.units ? 'rec.unit // 24' : 'rec.unit')} AND own_addr.interface_id = rec.interface_id
+    LEFT JOIN forwarding ON forwarding.unit = rec.unit AND forwarding.interface_id = rec.interface_id
   )
   WHERE NOT (at_forwarder AND psrc = srcaddr AND pdst = dstaddr)
+)`;
+}
+
+/** The `unit` of a record: one row per listed hour whose widened span holds its start (unnested), else 0. */
+function unitColumn(source: FlowSource): SqlFragment {
+  if (!source.units) return raw('0::BIGINT');
+  const c = source.units.contextSeconds;
+  if (!Number.isSafeInteger(c) || c < 0) throw new Error(`derivation context must be whole seconds, got ${c}`);
+  // Hours h with h*3600 - c <= t < (h+1)*3600 + c: from floor((t - c) / 3600) to floor((t + c) / 3600).
+  return raw(`unnest(range(CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT), CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT) + 1))`);
+}
+
+/** The epoch hour number of a timestamp column: the `unit` whose own hour holds it. */
+export const HOUR_OF = (column: string): string => `CAST(floor(epoch(${column}) / 3600) AS BIGINT)`;
+
+const REC_COLUMNS = `account_id, region, interface_id, instance_id, subnet_id, vpc_id, az_id, srcaddr, dstaddr, srcport, dstport,
+           protocol, packets, bytes, start_time, end_time, action, tcp_flags, flow_direction, traffic_path,
+           pkt_src_aws_service, pkt_dst_aws_service, interface_type,
+           coalesce(pkt_srcaddr, srcaddr) AS psrc, coalesce(pkt_dstaddr, dstaddr) AS pdst,
+           CAST(start_time AS DATE) AS day`;
+
+/**
+ * CTE `own_rec`: the records an interface's own addresses are judged from (own-address-query.ts), needed only for
+ * records without flow-direction (v2-v4). Read whole, the source's own records. Derived per hour, the records of the
+ * hour's whole UTC day, with the day's number as `unit` (an hour's window alone often holds one exchange with one peer,
+ * which says nothing about which address is whose): the files of the days that hold records without flow-direction,
+ * `units.ownAddressFiles` (derive-tables.ts re-derives every hour of such a day when it changes); none otherwise.
+ */
+function ownRecordsCte(source: FlowSource): SqlFragment {
+  if (!source.units) return raw('own_rec AS (SELECT * FROM rec)');
+  const days = [...new Set(source.units.hours.map((h) => Math.floor(h / 24)))];
+  return sql`own_rec AS (
+  SELECT * FROM (
+    SELECT ${raw(REC_COLUMNS)}, CAST(floor(epoch(start_time) / 86400) AS BIGINT) AS unit
+    FROM ${parquetSourceSql(source.units.ownAddressFiles)}
+    WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+  )
+  WHERE list_contains(${days}, unit)
 )`;
 }

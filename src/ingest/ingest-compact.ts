@@ -1,5 +1,6 @@
 /**
- * `flowql compact`: merges the files of each partition that has more than one into one sorted file. Each partition
+ * `flowql compact`: merges the files of each partition that has more than one into one sorted file (the derived
+ * tables' hour files of days no longer receiving data into one file per table and day, derived-compact.ts). Each partition
  * is its own commit through the same protocol as ingest (new file published and old files retired by one manifest
  * swap), so a reader sees either the old files or the merged one, never both and never neither. A merge that would not
  * make the partition smaller (its files are already well compressed, e.g. written by an older flowql in another order
@@ -10,6 +11,7 @@ import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts'
 import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
 import { rewriteFiles } from './parquet-writer.ts';
+import { derivedDayClosed, inHourOrder, mergeDerivedFiles } from './derived-compact.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 import type { PostCommitStep } from './ingest-run.ts';
 
@@ -42,11 +44,13 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
   const { storage } = opts;
   return withRecoveredEngine(storage, opts, async (engine) => {
     const c = engine.main;
-    // Only flows files: merging does not change a record, so the derived files stay exact (one file per partition).
-    const files = (await liveFiles(c)).filter((f) => f.path.startsWith('flows/'));
+    // Flows files per partition; derived files per table and partition, of closed days only (derived-compact.ts).
+    // Merging changes no record and no derived row, so neither needs re-deriving.
+    const now = new Date();
+    const files = (await liveFiles(c)).filter((f) => f.table === 'flows' || derivedDayClosed(f.date, now));
     const groups = new Map<string, typeof files>();
     for (const f of files) {
-      const k = `${f.accountId}/${f.region}/${f.date}`;
+      const k = `${f.table}/${f.accountId}/${f.region}/${f.date}`;
       groups.set(k, [...(groups.get(k) ?? []), f]);
     }
     let { commitId } = await nextIds(c);
@@ -63,14 +67,17 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
     s.bytesAfter = s.bytesBefore;
     for (const group of groups.values()) {
       if (group.length < (opts.minFiles ?? 2)) continue;
+      const derived = group[0]!.table !== 'flows';
+      if (derived) group.splice(0, group.length, ...inHourOrder(group));
       const first = group[0]!;
+      const label = `${derived ? `${first.table} ` : ''}${first.accountId}/${first.region}/${first.date}`;
       const inputs = [];
       for (const f of group) inputs.push(await storage.readableFile(f.path));
-      const merged = await rewriteFiles(c, storage.stagingDir, first, inputs);
+      const merged = derived ? await mergeDerivedFiles(c, storage.stagingDir, group, inputs) : await rewriteFiles(c, storage.stagingDir, first, inputs);
       const rowsBefore = group.reduce((a, f) => a + f.rows, 0);
       if (!merged || merged.rows !== rowsBefore) {
         throw new Error(
-          `compact ${first.accountId}/${first.region}/${first.date}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`,
+          `compact ${label}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`,
         );
       }
       const bytesBefore = group.reduce((a, f) => a + f.bytes, 0);
@@ -78,7 +85,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
         await rm(merged.stagedPath, { force: true });
         s.kept++;
         opts.onLog?.(
-          `kept ${first.accountId}/${first.region}/${first.date}: ${group.length} files (${bytesBefore} bytes), merged would be ${merged.bytes} bytes`,
+          `kept ${label}: ${group.length} files (${bytesBefore} bytes), merged would be ${merged.bytes} bytes`,
         );
         continue;
       }
@@ -102,7 +109,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       s.bytesAfter += merged.bytes - bytesBefore;
       s.rows += merged.rows;
       opts.onLog?.(
-        `compacted ${first.accountId}/${first.region}/${first.date}: ${group.length} files -> 1 (${merged.rows} rows)`,
+        `compacted ${label}: ${group.length} files -> 1 (${merged.rows} rows)`,
       );
     }
     return {

@@ -1,7 +1,7 @@
 /**
  * The ingest side of the derived tables: before a commit is recorded, derive `handshakes/`, `edges/` and
- * `flows_hourly/` for the partitions the commit changes (and their neighbouring days, see derive-tables.ts),
- * from the flows as they will be after the commit, into staging. The derived files join the commit as added files
+ * `flows_hourly/` for the hours the commit changes (and the neighbouring hours their records reach, see
+ * derive-tables.ts), from the flows as they will be after the commit, into staging. The derived files join the commit as added files
  * and the partitions' previous derived files as retired ones, so the ledger transaction and the manifest swap that
  * publish the flows publish their derived tables too: a reader never sees flows without matching derived rows.
  */
@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { affectedPartitions, deriveTables, replacedDerivedFiles } from '../analytics/derive-tables.ts';
+import { deriveTables, staleDerivedFiles as staleForChanges, type FlowChange, type TimeSpan } from '../analytics/derive-tables.ts';
 import { partitionKey, type ManifestFile } from '../store/layout.ts';
+import { runBound } from '../store/query-runner.ts';
+import { build, sql } from '../store/sql.ts';
 import { liveFiles } from './ledger.ts';
 import type { StagedFile } from './parquet-writer.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -21,18 +23,54 @@ export interface DerivedChanges {
   readonly retired: string[];
 }
 
-/** The live files, the flows files after a commit, and the partitions whose flows it changes. */
-async function commitPartitions(c: DuckDBConnection, staged: readonly StagedFile[], retired: readonly string[]) {
+/** What a commit changes in the flows: files it stages and retires, and the sources whose records come or go. */
+export interface FlowsCommit {
+  readonly staged: readonly StagedFile[];
+  readonly retired: readonly string[];
+  /** Sources whose records the commit adds (new objects) or removes (replaced objects). */
+  readonly changedSources: readonly number[];
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The live files, the flows files after a commit, and the changed records' starts per partition and hour. */
+async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, commit: FlowsCommit) {
   const live = await liveFiles(c);
-  const gone = new Set(retired);
-  const stagedPaths = new Set(staged.map((f) => f.path));
+  const gone = new Set(commit.retired);
   const flowsAfter: ManifestFile[] = [
     ...live.filter((f) => f.table === 'flows' && !gone.has(f.path)),
-    ...staged.map((f) => ({ path: f.path, table: 'flows' as const, accountId: f.accountId, region: f.region, date: f.date, rows: f.rows, bytes: f.bytes })),
+    ...commit.staged.map((f) => ({ path: f.path, table: 'flows' as const, accountId: f.accountId, region: f.region, date: f.date, rows: f.rows, bytes: f.bytes })),
   ];
-  const touched = new Map<string, ManifestFile>();
-  for (const f of [...flowsAfter.filter((f) => stagedPaths.has(f.path)), ...live.filter((f) => gone.has(f.path))]) touched.set(partitionKey(f), f);
-  return { live, flowsAfter, touched: [...touched.values()] };
+  // The changed records are those of the changed sources, in the staged files (added) and the retired ones (removed;
+  // a retired file rewritten without a replaced object is staged again with its other records, which did not change).
+  const read = new Map<string, ManifestFile>();
+  for (const f of commit.staged) read.set(f.stagedPath, { ...f, table: 'flows' });
+  for (const f of live.filter((f) => f.table === 'flows' && gone.has(f.path))) read.set(await storage.readableFile(f.path), f);
+  const byPartition = new Map<string, { partition: ManifestFile; starts: TimeSpan[]; undirected: boolean }>();
+  if (read.size > 0 && commit.changedSources.length > 0) {
+    const q = build(
+      'derive.changedHours',
+      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL) AS undirected
+FROM read_parquet(${[...read.keys()]}, filename = true)
+WHERE list_contains(${commit.changedSources}, source_id)
+GROUP BY filename, date_trunc('hour', start_time)`,
+    );
+    for (const r of (await runBound(c, q)).getRowObjectsJS()) {
+      const f = read.get(String(r.file))!;
+      const entry = byPartition.get(partitionKey(f)) ?? { partition: f, starts: [], undirected: false };
+      entry.undirected ||= r.undirected === true;
+      // Records without a start belong to no hour's derived rows; they still mark their partition changed.
+      if (r.lo instanceof Date && r.hi instanceof Date) entry.starts.push({ from: r.lo, to: new Date(r.hi.getTime() + 1) });
+      else entry.starts.push({ from: new Date(Date.parse(`${f.date}T00:00:00Z`)), to: new Date(Date.parse(`${f.date}T00:00:00Z`) + HOUR_MS) });
+      byPartition.set(partitionKey(f), entry);
+    }
+  }
+  const changes: FlowChange[] = [...byPartition.values()].map(({ partition: p, starts, undirected }) => ({
+    partition: { accountId: p.accountId, region: p.region, date: p.date },
+    starts,
+    undirected,
+  }));
+  return { live, flowsAfter, changes };
 }
 
 /**
@@ -40,22 +78,21 @@ async function commitPartitions(c: DuckDBConnection, staged: readonly StagedFile
  * stale, to retire in the same commit. Derived files are then always exact or absent, and a reader of a partition
  * without them falls back to the flows (connection-source.ts, aggregate-reader.ts) until `flowql derive` runs.
  */
-export async function staleDerivedFiles(c: DuckDBConnection, staged: readonly StagedFile[], retired: readonly string[]): Promise<string[]> {
-  const { live, touched } = await commitPartitions(c, staged, retired);
-  return replacedDerivedFiles(live, { files: [], replaces: affectedPartitions(touched) }).map((f) => f.path);
+export async function staleDerivedFiles(c: DuckDBConnection, storage: WarehouseStorage, commit: FlowsCommit): Promise<string[]> {
+  const { live, changes } = await commitChanges(c, storage, commit);
+  return staleForChanges(live, changes).map((f) => f.path);
 }
 
-/** Derives for a commit that adds `staged` flows files and retires the live files at `retired`. */
+/** Derives the hours a commit changes (derive-tables.ts), into staging, to join the commit. */
 export async function deriveForCommit(
   db: DuckDBInstance,
   c: DuckDBConnection,
   storage: WarehouseStorage,
-  staged: readonly StagedFile[],
-  retired: readonly string[],
+  commit: FlowsCommit,
 ): Promise<DerivedChanges> {
-  const { live, flowsAfter, touched } = await commitPartitions(c, staged, retired);
-  if (touched.length === 0) return { added: [], retired: [] };
-  const stagedAt = new Map(staged.map((f) => [f.path, f.stagedPath]));
+  const { live, flowsAfter, changes } = await commitChanges(c, storage, commit);
+  if (changes.length === 0) return { added: [], retired: [] };
+  const stagedAt = new Map(commit.staged.map((f) => [f.path, f.stagedPath]));
   // Staged files sit flat in staging; readers take account/region/date from hive paths, so link them into one.
   const linked = join(storage.stagingDir, `derive-input-${randomUUID()}`);
   const locate = async (f: ManifestFile): Promise<string> => {
@@ -69,8 +106,8 @@ export async function deriveForCommit(
   const result = await deriveTables({
     db,
     root: storage.stagingDir,
-    files: flowsAfter,
-    touched,
+    files: [...flowsAfter, ...live.filter((f) => f.table !== 'flows')],
+    changes,
     locate,
     stagingDir: storage.stagingDir,
   }).finally(() => rm(linked, { recursive: true, force: true }));
@@ -85,5 +122,5 @@ export async function deriveForCommit(
     bytes: f.bytes,
     sources: [],
   }));
-  return { added, retired: replacedDerivedFiles(live, result).map((f) => f.path) };
+  return { added, retired: result.retired.map((f) => f.path) };
 }

@@ -6,7 +6,7 @@
  * flowql (before flows_hourly existed) or ingested with `--no-derive`. `all` re-derives every partition (after a
  * change to the derivation rules).
  */
-import { deriveTables, replacedDerivedFiles, type PartitionKey } from '../analytics/derive-tables.ts';
+import { deriveTables, wholePartitions, type PartitionKey } from '../analytics/derive-tables.ts';
 import { partitionKey, underivedPartitions } from '../store/layout.ts';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';
@@ -44,17 +44,21 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     for (const f of flows) if (wanted.has(partitionKey(f))) targets.set(partitionKey(f), f);
     if (targets.size === 0)
       return { partitionsDerived: 0, filesWritten: 0, filesRetired: 0, elapsedMs: Date.now() - started };
-    opts.onLog?.(`deriving ${targets.size} partition(s) and their neighbouring days`);
+    opts.onLog?.(`deriving ${targets.size} partition(s) and the neighbouring hours their records reach`);
+    // Every derived file of a target is replaced: drop them from what deriveTables sees as committed, so each target
+    // is derived whole, as a partition never derived.
+    const targetFiles = live.filter((f) => f.table !== 'flows' && targets.has(partitionKey(f)));
+    const kept = live.filter((f) => !targetFiles.includes(f));
     const result = await deriveTables({
       db: engine.instance,
       root: storage.stagingDir,
-      files: flows,
-      touched: [...targets.values()],
+      files: kept,
+      changes: wholePartitions([...targets.values()]),
       locate: (f) => storage.readableFile(f.path),
       stagingDir: storage.stagingDir,
     });
     const added = result.files.map((f) => ({ ...f, stagedPath: f.stagedPath!, sources: [] }));
-    const retired = replacedDerivedFiles(live, result).map((f) => f.path);
+    const retired = [...targetFiles, ...result.retired].map((f) => f.path);
     const { commitId } = await nextIds(c);
     await commit(
       c,

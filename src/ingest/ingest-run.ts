@@ -137,12 +137,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         touched.add(key(f));
       }
       const flowsStaged = staged.length;
+      const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
-        const derived = await deriveForCommit(engine.instance, c, storage, staged, retired);
+        const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
         staged.push(...derived.added);
         retired.push(...derived.retired);
       } else {
-        retired.push(...(await staleDerivedFiles(c, staged, retired)));
+        retired.push(...(await staleDerivedFiles(c, storage, { staged, retired, changedSources })));
       }
       const plan: CommitPlan = {
         commitId: nextCommit++,

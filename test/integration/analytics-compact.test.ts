@@ -1,5 +1,5 @@
-// `flowql compact` merges flows files only (src/ingest/ingest-compact.ts): the derived handshakes/ and edges/ files
-// must stay listed, unchanged and valid, and answers must not change. Fixture: AWS's TCP flag sequence example
+// `flowql compact` merges flows files (src/ingest/ingest-compact.ts) and the derived tables' hour files of closed days
+// (src/ingest/derived-compact.ts): derived files must stay listed and valid, and answers must not change. Fixture: AWS's TCP flag sequence example
 // (test/fixtures/aws/tcp-flag-sequence.log) split into two objects ingested in two runs, so 2019-08-26 holds 2 flows
 // files before compaction:
 //   object 1: lines 1-4 (43416 SYN / SYN-ACK, 43418 SYN / SYN-ACK, 2019-08-26)
@@ -77,7 +77,8 @@ describe('compact keeps the derived tables consistent', () => {
     expect(await answers(data)).toEqual(expected);
 
     const summary = await runCompact({ storage: await createLocalWarehouseStorage(data) });
-    expect([summary.partitionsCompacted, summary.filesBefore, summary.filesAfter, summary.rows]).toEqual([1, 3, 2, 6]);
+    // 3 flows and 6 derived files (one hour each: nothing to merge) before; the two flows files of the 26th merged.
+    expect([summary.partitionsCompacted, summary.filesBefore, summary.filesAfter, summary.rows]).toEqual([1, 9, 8, 6]);
     const after = await manifestOf(data);
     expect(listing(after)).toEqual([
       'edges 2019-08-26 1',
@@ -101,11 +102,68 @@ describe('compact keeps the derived tables consistent', () => {
     await ingest();
     const third = await manifestOf(data);
     expect(listing(third).filter((l) => !l.startsWith('flows'))).toEqual(listing(after).filter((l) => !l.startsWith('flows')));
-    expect(derivedPaths(third).some((p) => derivedPaths(after).includes(p))).toBe(false); // all re-derived (26th and its neighbours)
+    // Only the changed hour (19:00 on the 26th) was re-derived: the 27th's files, hours away, are the same files.
+    const ofDay = (paths: string[], date: string) => paths.filter((p) => p.includes(`date=${date}`));
+    expect(ofDay(derivedPaths(third), '2019-08-26').some((p) => derivedPaths(after).includes(p))).toBe(false);
+    expect(ofDay(derivedPaths(third), '2019-08-27')).toEqual(ofDay(derivedPaths(after), '2019-08-27'));
     expect(await answers(data)).toEqual({
       derived: true,
       handshakes: ['43416 ESTABLISHED closed=true i-01234567890123456', '43418 ESTABLISHED closed=true i-01234567890123456'],
       edges: ['52.213.180.42 -> i-01234567890123456:5001 23395897/64396 conn=2'],
     });
+  }, 120_000);
+
+  it('merges a closed day\'s derived hour files into one per table; a later change to one of its hours re-derives them all, as from scratch', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-hours-'));
+    const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
+    // The 26th's six lines (19:07-19:49) again two hours later, so the day has derived rows in hours 19 and 21.
+    const shifted = (line: string, by: number) => line.split(' ').map((v, i) => (i === 16 || i === 17 ? String(Number(v) + by) : v)).join(' ');
+    const day = [...lines.slice(0, 6), ...lines.slice(0, 6).map((l) => shifted(l, 7200))];
+    const late = shifted('3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 40 1 1566848990 1566849050 ACCEPT 1 OK', 7200);
+    const write = async (src: string, n: number, part: string[]) => {
+      await mkdir(join(src, DIR), { recursive: true });
+      await writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+    };
+    const ingest = async (src: string, data: string) =>
+      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
+    const [src, data] = [join(root, 'src'), join(root, 'data')];
+    await write(src, 1, day);
+    await ingest(src, data);
+    const hoursOf = (m: Manifest) =>
+      m.files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length)} ${f.rows}`).sort();
+    expect(hoursOf(await manifestOf(data))).toEqual([
+      'edges part-derived-h19 1',
+      'edges part-derived-h21 1',
+      'flows_hourly part-derived-h19 3',
+      'flows_hourly part-derived-h21 3',
+      'handshakes part-derived-h19 2',
+      'handshakes part-derived-h21 2',
+    ]);
+    const split = await answers(data);
+    expect(split.handshakes).toHaveLength(4);
+
+    await runCompact({ storage: await createLocalWarehouseStorage(data) });
+    const merged = await manifestOf(data);
+    const names = merged.files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h19-h21'.length)} ${f.rows}`).sort();
+    expect(names).toEqual(['edges part-derived-h19-h21 2', 'flows_hourly part-derived-h19-h21 6', 'handshakes part-derived-h19-h21 4']);
+    expect(await answers(data)).toEqual(split);
+
+    // A FIN of the shifted 43416 in hour 21: the merged files hold hour 19 too, so both hours are re-derived.
+    await write(src, 2, [late]);
+    await ingest(src, data);
+    const after = await manifestOf(data);
+    expect(after.files.filter((f) => f.table !== 'flows').map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length)).sort()).toEqual([
+      'part-derived-h19', 'part-derived-h19', 'part-derived-h19', 'part-derived-h21', 'part-derived-h21', 'part-derived-h21',
+    ]);
+    const [scratchSrc, scratch] = [join(root, 'scratch-src'), join(root, 'scratch')];
+    await write(scratchSrc, 1, day);
+    await write(scratchSrc, 2, [late]);
+    await ingest(scratchSrc, scratch);
+    const got = await answers(data);
+    expect(got).toEqual(await answers(scratch));
+    expect(got.handshakes.filter((h) => h.startsWith('43416'))).toEqual([
+      '43416 ESTABLISHED closed=false i-01234567890123456',
+      '43416 ESTABLISHED closed=true i-01234567890123456',
+    ]);
   }, 120_000);
 });

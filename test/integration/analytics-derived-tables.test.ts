@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDerivedFiles, deriveTables, partitionsToDerive } from '../../src/analytics/derive-tables.ts';
+import { applyDerivedFiles, deriveTables, derivedFileHours, wholePartitions } from '../../src/analytics/derive-tables.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
 import { warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
 import { readEdges } from '../../src/store/readers/edge-reader.ts';
@@ -29,7 +29,7 @@ async function ingestAndDerive(root: string, records: ConnRecord[]): Promise<rea
   const path = warehousePaths(root).manifest;
   const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
   const db = await DuckDBInstance.create(':memory:');
-  const result = await deriveTables({ db, root, files: manifest.files, touched: written });
+  const result = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) });
   db.closeSync();
   const next: Manifest = { ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, result) };
   await writeFile(path, JSON.stringify(next));
@@ -46,19 +46,18 @@ describe('derived connection tables', () => {
     files = await ingestAndDerive(root, Object.values(C).flat());
   });
 
-  it('writes one handshakes, one edges and one flows_hourly file per flows partition (2024-03-01 and 2024-03-02)', () => {
-    const derived = files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.date}`).sort();
-    expect(derived).toEqual([
-      'edges 2024-03-01',
-      'edges 2024-03-02',
-      'flows_hourly 2024-03-01',
-      'flows_hourly 2024-03-02',
-      'handshakes 2024-03-01',
-      'handshakes 2024-03-02',
-    ]);
+  it('writes a file per derived table and hour with rows, and one empty file for a partition with none', () => {
+    const hours = (table: string, date: string) =>
+      files.filter((f) => f.table === table && f.date === date).map((f) => derivedFileHours(f.path)[0]).sort((a, b) => a - b);
+    // The fixture's records start in hours 8, 10, 11, 14 and 23 of 2024-03-01, and in hour 0 of 2024-03-02.
+    expect(hours('flows_hourly', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
+    expect(hours('edges', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
+    expect(hours('edges', '2024-03-02')).toEqual([0]);
     // 8 handshakes start on 2024-03-01 (SSH 1, flag sequence 2, instance pair 1, NAT 1, rejected 1, unanswered 1,
-    // midnight 1); none on 2024-03-02.
-    expect(files.filter((f) => f.table === 'handshakes').map((f) => [f.date, f.rows])).toEqual([['2024-03-01', 8], ['2024-03-02', 0]]);
+    // midnight 1); none on 2024-03-02, whose one file is empty.
+    const handshakes = files.filter((f) => f.table === 'handshakes');
+    expect(handshakes.filter((f) => f.date === '2024-03-01').reduce((n, f) => n + f.rows, 0)).toBe(8);
+    expect(handshakes.filter((f) => f.date === '2024-03-02').map((f) => f.rows)).toEqual([0]);
   });
 
   it('pages handshakes by keyset from the derived table, states filter included', async () => {
@@ -116,17 +115,6 @@ describe('derived connection tables', () => {
 });
 
 describe('late files', () => {
-  it('re-derives the previous day when a late file on the next day answers its SYN', () => {
-    expect(partitionsToDerive([{ accountId: 'a', region: 'r', date: '2024-03-02' }], [
-      { path: 'x', table: 'flows', accountId: 'a', region: 'r', date: '2024-03-01', rows: 1, bytes: 1 },
-      { path: 'y', table: 'flows', accountId: 'a', region: 'r', date: '2024-03-02', rows: 1, bytes: 1 },
-      { path: 'z', table: 'flows', accountId: 'b', region: 'r', date: '2024-03-01', rows: 1, bytes: 1 },
-    ])).toEqual([
-      { accountId: 'a', region: 'r', date: '2024-03-01' },
-      { accountId: 'a', region: 'r', date: '2024-03-02' },
-    ]);
-  });
-
   it('turns an UNANSWERED handshake into ESTABLISHED when the SYN-ACK arrives in a later file after midnight', async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-late-'));
     const [syn, synAck] = C.MIDNIGHT;
@@ -136,7 +124,11 @@ describe('late files', () => {
     const files = await ingestAndDerive(root, [synAck!]);
     const after = await readHandshakes(await testQueryContext(root), { filter: day1, states: null, first: 5, after: null });
     expect(after.rows.map((r) => r.state)).toEqual(['ESTABLISHED']);
-    // The old derived files of 2024-03-01 were swapped out, not duplicated.
-    expect(files.filter((f) => f.table === 'handshakes').map((f) => f.date).sort()).toEqual(['2024-03-01', '2024-03-02']);
+    // 2024-03-01's hour 23 was re-derived (the SYN-ACK starts in the half hour after it) and swapped, not duplicated;
+    // 2024-03-02 was derived for the first time.
+    expect(files.filter((f) => f.table === 'handshakes').map((f) => `${f.date} h${derivedFileHours(f.path)[0]} ${f.rows}`).sort()).toEqual([
+      '2024-03-01 h23 1',
+      '2024-03-02 h0 0',
+    ]);
   });
 });

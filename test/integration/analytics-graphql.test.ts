@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDerivedFiles, deriveTables } from '../../src/analytics/derive-tables.ts';
+import { applyDerivedFiles, deriveTables, wholePartitions } from '../../src/analytics/derive-tables.ts';
 import { warehousePaths, type Manifest } from '../../src/store/layout.ts';
 import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
 import { gql, gqlData, testApi } from '../helpers/graphql.ts';
@@ -45,7 +45,7 @@ describe('connection analytics over GraphQL', () => {
     const path = warehousePaths(root).manifest;
     const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
     const db = await DuckDBInstance.create(':memory:');
-    const derived = await deriveTables({ db, root, files: manifest.files, touched: written });
+    const derived = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) });
     db.closeSync();
     await writeFile(path, JSON.stringify({ ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, derived) }));
     api = await testApi(root);

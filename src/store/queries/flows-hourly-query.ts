@@ -48,19 +48,23 @@ export const HOURLY_STORED_COLUMNS: readonly { column: string; type: string }[] 
 ];
 
 /**
- * The rows of `flows_hourly` for one UTC day, from the flows files of `files` (read with their hive columns).
- * Sorted by hour, so the Parquet row groups of a day carry narrow start_time statistics for windows shorter than it,
- * then by every key (rows are unique on them): two derivations of the same flows write the same file row for row.
+ * The rows of `flows_hourly` for the records of `files` (read with their hive columns) starting in the listed hours
+ * (epoch hour numbers), each led by its hour's number as `unit` (derive-tables.ts writes a file per hour). Sorted by
+ * hour, so the Parquet row groups of a merged day carry narrow start_time statistics, then by every key (rows are
+ * unique on them): two derivations of the same flows write the same file row for row.
  */
-export function hourlyRollupFromFlowsSql(files: readonly string[], day: string): SqlFragment {
+export function hourlyRollupFromFlowsSql(files: readonly string[], hours: readonly number[]): SqlFragment {
   const keys = HOURLY_KEY_COLUMNS.join(', ');
-  return sql`SELECT hour AS start_time, ${raw(keys)},
+  const [first, last] = [Math.min(...hours), Math.max(...hours)];
+  return sql`SELECT CAST(epoch(hour) / 3600 AS BIGINT) AS unit, hour AS start_time, ${raw(keys)},
   count(*) AS records,
   CAST(sum(packets) AS BIGINT) AS packets,
   CAST(sum(bytes) AS BIGINT) AS bytes,
   min(start_time) AS first_seen,
   max(coalesce(end_time, start_time)) AS last_seen
-FROM (SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)} WHERE date = ${day}::DATE)
+FROM (SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)}
+      WHERE start_time >= ${new Date(first * HOUR_MS)} AND start_time < ${new Date((last + 1) * HOUR_MS)}
+        AND list_contains(${hours}, CAST(floor(epoch(start_time) / 3600) AS BIGINT)))
 GROUP BY hour, ${raw(keys)}
 ORDER BY hour, ${raw(keys)}`;
 }

@@ -2,7 +2,7 @@
  * Handshakes for the API (pages, scans, and the handshake look-up that orients flow records): picks the derived table or the raw fallback, filters, pages by keyset. Rows keep the
  * stored column names; the GraphQL type maps them.
  */
-import type { HandshakeState } from '../../analytics/connection-rules.ts';
+import { DERIVE_CONTEXT_SECONDS, type HandshakeState } from '../../analytics/connection-rules.ts';
 import { connectionRelationSql } from '../../analytics/connection-filter-query.ts';
 import { connectionSource } from '../../analytics/connection-source.ts';
 import { flowDirectionLookupQuery, type FlowTupleKey } from '../../analytics/flow-direction-query.ts';
@@ -80,14 +80,13 @@ export interface FlowDirection {
   readonly serverPort: number | null;
 }
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const UNKNOWN: FlowDirection = { method: 'UNKNOWN', clientAddr: null, clientPort: null, serverAddr: null, serverPort: null };
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
 
 /**
  * Orients flow records (rows with stored columns, as flows pages return them) with one statement for all of them:
- * the handshakes of their days +-1 decide, else the ports (flow-direction-query.ts). Records without addresses or
+ * the handshakes starting within the derivation context of their hours decide, else the ports (flow-direction-query.ts). Records without addresses or
  * start time (NODATA, SKIPDATA) are UNKNOWN with null ends.
  */
 export async function readFlowDirections(ctx: QueryContext, rows: readonly Row[]): Promise<FlowDirection[]> {
@@ -97,13 +96,13 @@ export async function readFlowDirections(ctx: QueryContext, rows: readonly Row[]
     const pdst = (r.pkt_dstaddr ?? r.dstaddr) as string | null;
     if (psrc == null || pdst == null || !(r.start_time instanceof Date)) return;
     const [srcport, dstport, protocol] = [num(r.srcport), num(r.dstport), num(r.protocol)];
-    keys.push({ i, psrc, srcport, pdst, dstport, protocol, day: dayOf(r.start_time) });
+    keys.push({ i, psrc, srcport, pdst, dstport, protocol, hour: new Date(Math.floor(r.start_time.getTime() / HOUR_MS) * HOUR_MS) });
   });
   const out: FlowDirection[] = rows.map(() => UNKNOWN);
   if (keys.length === 0) return out;
-  const days = keys.map((k) => Date.parse(`${k.day}T00:00:00Z`));
-  const from = new Date(Math.min(...days) - DAY_MS);
-  const to = new Date(Math.max(...days) + 2 * DAY_MS);
+  const hours = keys.map((k) => k.hour.getTime());
+  const from = new Date(Math.min(...hours) - DERIVE_CONTEXT_SECONDS * 1000);
+  const to = new Date(Math.max(...hours) + HOUR_MS + DERIVE_CONTEXT_SECONDS * 1000);
   const filter = validateFlowFilter({ timeRange: { from, to } }, { maxRangeMs: Number.MAX_SAFE_INTEGER });
   const manifest = await ctx.warehouse.manifest();
   const source = connectionSource(manifest.files, filter, 'handshakes', (f) => ctx.warehouse.absolutePath(f));
