@@ -140,7 +140,7 @@ type StartRange = { readonly min: number; readonly max: number } | null;
 /** What the Parquet statistics of flows files say (footers only, no data read). */
 interface FileStats {
   readonly ranges: Map<string, StartRange>;
-  /** Files that may hold records without flow-direction (v2-v4, or statistics that do not say). */
+  /** Files holding records with addresses and a start but no flow-direction (v2-v4). */
   readonly undirected: Set<string>;
 }
 
@@ -165,6 +165,18 @@ FROM parquet_metadata(${paths}) WHERE path_in_schema IN ('start_time', 'flow_dir
       if (r.known !== true || r.lo === null || r.hi === null) continue;
       const parse = (v: unknown) => Date.parse(`${String(v).replace(' ', 'T')}Z`);
       ranges.set(file, { min: parse(r.lo), max: parse(r.hi) });
+    }
+    // A null flow-direction in the statistics is usually a NODATA or SKIPDATA record (no addresses, no pairing): only
+    // a record the connection rules read makes its day undirected. Those files are scanned (four columns).
+    if (undirected.size > 0) {
+      const scan = build(
+        'derive.undirectedFiles',
+        sql`SELECT filename AS file FROM read_parquet(${[...undirected]}, filename = true)
+WHERE flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+GROUP BY filename`,
+      );
+      const found = new Set((await runBound(c, scan)).getRowObjectsJS().map((r) => String(r.file)));
+      for (const file of [...undirected]) if (!found.has(file)) undirected.delete(file);
     }
   } finally {
     c.closeSync();

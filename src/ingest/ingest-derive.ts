@@ -50,7 +50,7 @@ async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, com
   if (read.size > 0 && commit.changedSources.length > 0) {
     const q = build(
       'derive.changedHours',
-      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL) AS undirected
+      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL) AS undirected
 FROM read_parquet(${[...read.keys()]}, filename = true)
 WHERE list_contains(${commit.changedSources}, source_id)
 GROUP BY filename, date_trunc('hour', start_time)`,
