@@ -164,17 +164,18 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, f
 
 // Environment for the libraries flowql loads, set here with the rest of what flowql reads from the environment.
 
-/** The jemalloc settings used unless DUCKDB_JE_MALLOC_CONF is set: freed pages go back to the system within 100 ms. */
-export const RETURN_FREED_PAGES = 'dirty_decay_ms:100,muzzy_decay_ms:0';
+/** The jemalloc settings used unless DUCKDB_JE_MALLOC_CONF is set: freed pages go back to the system within 30 ms. */
+export const RETURN_FREED_PAGES = 'dirty_decay_ms:30,muzzy_decay_ms:0';
 
 /**
  * How DuckDB's allocator (its own jemalloc, configured by `DUCKDB_JE_MALLOC_CONF`) treats freed memory in the batch
  * commands (ingest, compact, derive, check). By default it keeps freed pages for a second before returning them, and
  * an ingest frees and allocates hundreds of MiB a second (sorting, spilling, writing Parquet): measured on 1.67M
  * records with a 512 MB memory_limit, the process peaked at 1.10 GiB with the default and 0.75 GiB returning pages at
- * once. Returning them at once costs CPU in page faults, most in the derivation's many short statements: an ingest of
- * bench:ingest's 400,000 records took 16.9 CPU s (6.3 s of it system time) and peaked at 0.66 GiB with 0 ms, 12.9 CPU s
- * and 0.77 GiB with 100 ms, 11.7 s and 0.87 GiB with 300 ms, 10.8 s and 1.02 GiB with jemalloc's default (1 s).
+ * once. Returning them at once costs CPU in page faults, most in the derivation's statements: an ingest of
+ * bench:ingest's 400,000 records took 17.5 CPU s (5.9 s of it system time) and peaked at 0.54 GiB with 0 ms, 11.2 CPU s
+ * and 0.63 GiB with 30 ms, 12.0 s and 0.76 GiB with 100 ms; of its 1.6M records, 39 CPU s and 0.81 GiB with 30 ms,
+ * 43 s and 1.01 GiB with 100 ms (jemalloc's default of 1 s peaked above 1 GiB already on 400,000).
  * jemalloc reads the variable once, when DuckDB's library is loaded, so this
  * must run before anything imports `@duckdb/node-api`; a value the user set is kept.
  */

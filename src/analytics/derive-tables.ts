@@ -88,11 +88,15 @@ export interface DeriveTablesResult {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /**
- * Windows of more records are read as a streamed source (flow-source.ts). Held in memory, a window costs about 1.2 KB
- * per record during a statement (1M AWS-shaped records over 3 days: 1.8 GiB peak RSS held, 0.7 GiB streamed, same
- * CPU). Re-reading costs CPU on smaller windows (+25% on 3,000 records), so windows up to 250,000 records stay held.
+ * Runs of more records (estimated, counting each once per hour that reads it) are read as a streamed source
+ * (flow-source.ts). Held in memory, a run costs about 1.2 KB per record during a statement; streamed, every use
+ * re-reads the columns it needs, which costs CPU on small sources (+25% on 3,000 records) but less than allocating on
+ * large ones: bench:ingest's 400,000 records took 12.0 CPU s and 0.76 GiB with runs of up to 250,000 records
+ * streamed, 12.9 s and 0.83 GiB held.
  */
-const STREAM_ABOVE_RECORDS = 250_000;
+const STREAM_ABOVE_RECORDS = 50_000;
+/** The most records (estimated) one statement derives: fewer statements cost less planning, smaller ones less memory. */
+const RUN_RECORDS = 250_000;
 
 /** One derived table: how far around an hour its rows look, and the SELECT of its rows led by their `unit`. */
 interface DerivedTableSpec {
@@ -257,8 +261,8 @@ function estimatedRecords(
 }
 
 /**
- * Consecutive runs of the hours to derive, each read by one statement: at most a day, and at most
- * STREAM_ABOVE_RECORDS records (estimated) unless one hour alone holds more. Fewer statements matter: planning a
+ * Consecutive runs of the hours to derive, each read by one statement: at most a day, and at most RUN_RECORDS
+ * records (estimated) unless one hour alone holds more. Fewer statements matter: planning a
  * derivation costs tens of milliseconds whatever it reads.
  */
 function runsOf(hours: readonly number[], records: (h: number) => number): number[][] {
@@ -267,7 +271,7 @@ function runsOf(hours: readonly number[], records: (h: number) => number): numbe
   let total = 0;
   for (const h of hours) {
     const n = records(h);
-    if (run.length > 0 && (h - run[0]! >= 24 || total + n > STREAM_ABOVE_RECORDS)) {
+    if (run.length > 0 && (h - run[0]! >= 24 || total + n > RUN_RECORDS)) {
       runs.push(run);
       [run, total] = [[], 0];
     }
@@ -290,15 +294,19 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const locate = opts.locate ?? ((f: ManifestFile) => join(opts.root, f.path));
   // The flows files a derived hour may read: those of the changed days and their neighbours (an hour's window reaches
   // at most into the next or previous day), located once.
+  const shifted = (p: PartitionKey, days: number) => partitionKey({ ...p, date: dateOf(dayStart(p.date) + days * DAY_MS) });
   const near = new Set<string>();
-  for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(partitionKey({ ...p, date: dateOf(dayStart(p.date) + d * DAY_MS) }));
-  const candidates = flows.filter((f) => near.has(partitionKey(f)));
+  for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(shifted(p, d));
   const located = new Map<ManifestFile, string>();
-  for (const f of candidates) located.set(f, await locate(f));
-  const { ranges, undirected } = await fileStats(opts, [...located.values()]);
+  const locateAll = async (keys: ReadonlySet<string>) => {
+    const files = flows.filter((f) => keys.has(partitionKey(f)));
+    for (const f of files) if (!located.has(f)) located.set(f, await locate(f));
+    return { files, ...(await fileStats(opts, files.map((f) => located.get(f)!))) };
+  };
+  const { files: changedNear, undirected } = await locateAll(near);
   // Days holding records without flow-direction judge own addresses from the whole day (normalized-records-query.ts):
   // a change to such a day, or one that adds or removes such records, re-derives all its hours' connection rows.
-  const undirectedDays = new Set(candidates.filter((f) => undirected.has(located.get(f)!)).map(partitionKey));
+  const undirectedDays = new Set(changedNear.filter((f) => undirected.has(located.get(f)!)).map(partitionKey));
   const connectionChanges = opts.changes.map((c): FlowChange =>
     c.undirected || undirectedDays.has(partitionKey(c.partition)) ? { ...c, starts: 'all' } : c,
   );
@@ -306,7 +314,22 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     spec,
     ...planTable(spec, flows, derived, spec.contextMs > 0 ? connectionChanges : opts.changes),
   }));
+  // Planned hours are within a day of a change, but a neighbour day re-derived whole (its merged or older file held a
+  // changed hour) reads into the day beyond: read every day the planned hours' widened spans reach.
+  const reached = new Set(near);
+  for (const { spec, hours } of plans) {
+    for (const [key, set] of hours) {
+      const p = flows.find((f) => partitionKey(f) === key)!;
+      for (const h of set) {
+        const start = dayStart(p.date) + h * HOUR_MS;
+        reached.add(partitionKey({ ...p, date: dateOf(start - spec.contextMs) }));
+        reached.add(partitionKey({ ...p, date: dateOf(start + HOUR_MS + spec.contextMs - 1) }));
+      }
+    }
+  }
+  const { files: candidates, ranges } = await locateAll(reached);
 
+  const retiredPaths = new Set(plans.flatMap((p) => p.retired.map((f) => f.path)));
   const written: DerivedFile[] = [];
   const empty = new Map<string, DerivedFile & { absolute: string }>();
   let hoursDerived = 0;
@@ -329,8 +352,18 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
             return !r || (r.min < to && r.max >= from);
           });
         };
-        // No record starts in an hour's widened span: it has no rows, and nothing to run.
+        // No record starts in an hour's widened span: it has no rows, and nothing to run. Unless the partition would be
+        // left without a file of the table (its last hours with rows are gone): its first hour then writes the empty
+        // file that says it is derived.
         const wanted = [...new Set(all)].sort((x, y) => x - y).filter((h) => reading(h).length > 0);
+        for (const [key, set] of hours) {
+          if (key.slice(0, key.lastIndexOf('/')) !== scope) continue;
+          const day = dayStart(key.slice(key.lastIndexOf('/') + 1)) / HOUR_MS;
+          const planned = [...set].map((h) => day + h);
+          const left = derived.some((f) => f.table === spec.table && partitionKey(f) === key && !retiredPaths.has(f.path));
+          if (!left && !planned.some((h) => wanted.includes(h))) wanted.push(Math.min(...planned));
+        }
+        wanted.sort((x, y) => x - y);
         for (const run of runsOf(wanted, (h) => estimatedRecords(reading(h), ranges, located, h, spec.contextMs))) {
           hoursDerived += run.length;
           const [from, to] = [run[0]! * HOUR_MS - spec.contextMs, (run[run.length - 1]! + 1) * HOUR_MS + spec.contextMs];

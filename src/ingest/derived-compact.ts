@@ -43,7 +43,11 @@ export async function mergeDerivedFiles(
   const list = inputs.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
   const target = `'${staged.replaceAll("'", "''")}'`;
   // Paths are ours (the warehouse's files and staging + a uuid), quoted as literals: COPY takes no bound target.
-  const copied = await c.runAndReadAll(`COPY (SELECT * FROM read_parquet([${list}])) TO ${target} (FORMAT parquet, COMPRESSION zstd)`);
+  // hive_partitioning = false: the partition values live in the path, not in the file (DuckDB would detect them from
+  // the paths and write account_id, region and date into the merged file, unlike the hour files).
+  const copied = await c.runAndReadAll(
+    `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO ${target} (FORMAT parquet, COMPRESSION zstd)`,
+  );
   return {
     accountId: first.accountId,
     region: first.region,

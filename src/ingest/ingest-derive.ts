@@ -31,8 +31,6 @@ export interface FlowsCommit {
   readonly changedSources: readonly number[];
 }
 
-const HOUR_MS = 3_600_000;
-
 /** The live files, the flows files after a commit, and the changed records' starts per partition and hour. */
 async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, commit: FlowsCommit) {
   const live = await liveFiles(c);
@@ -50,7 +48,7 @@ async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, com
   if (read.size > 0 && commit.changedSources.length > 0) {
     const q = build(
       'derive.changedHours',
-      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL) AS undirected
+      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL) AS undirected
 FROM read_parquet(${[...read.keys()]}, filename = true)
 WHERE list_contains(${commit.changedSources}, source_id)
 GROUP BY filename, date_trunc('hour', start_time)`,
@@ -59,9 +57,9 @@ GROUP BY filename, date_trunc('hour', start_time)`,
       const f = read.get(String(r.file))!;
       const entry = byPartition.get(partitionKey(f)) ?? { partition: f, starts: [], undirected: false };
       entry.undirected ||= r.undirected === true;
-      // Records without a start belong to no hour's derived rows; they still mark their partition changed.
+      // Records without a start belong to no hour's derived rows; they still mark their partition changed (a
+      // partition never derived is then derived whole).
       if (r.lo instanceof Date && r.hi instanceof Date) entry.starts.push({ from: r.lo, to: new Date(r.hi.getTime() + 1) });
-      else entry.starts.push({ from: new Date(Date.parse(`${f.date}T00:00:00Z`)), to: new Date(Date.parse(`${f.date}T00:00:00Z`) + HOUR_MS) });
       byPartition.set(partitionKey(f), entry);
     }
   }

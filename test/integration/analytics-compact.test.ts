@@ -9,6 +9,7 @@
 import { access, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { connectionSource } from '../../src/analytics/connection-source.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
@@ -165,5 +166,60 @@ describe('compact keeps the derived tables consistent', () => {
       '43416 ESTABLISHED closed=false i-01234567890123456',
       '43416 ESTABLISHED closed=true i-01234567890123456',
     ]);
+  }, 120_000);
+
+  it('re-deriving a merged neighbour day whole reads the day before it too (a change at 00:10 on the 27th reaches the 26th, whose first hour reads the 25th)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-reach-'));
+    const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
+    const at = (line: string, start: string) => {
+      const v = line.split(' ');
+      const by = Date.parse(start) / 1000 - Number(v[16]);
+      return v.map((x, i) => (i === 16 || i === 17 ? String(Number(x) + by) : x)).join(' ');
+    };
+    // 43418's handshake at 23:55 on the 25th; its FIN records at 00:05 on the 26th take their direction method from
+    // it (HANDSHAKE) only if the 26th's hour 0 reads the 25th's last half hour. 43416 at 23:00 on the 26th gives the
+    // 26th a second hour, so compact merges its files (h00-h23); 43638 on the 27th.
+    const first = [
+      at(lines[2]!, '2019-08-25T23:55:00Z'), at(lines[3]!, '2019-08-25T23:55:00Z'),
+      at(lines[4]!, '2019-08-26T00:05:00Z'), at(lines[5]!, '2019-08-26T00:05:00Z'),
+      at(lines[0]!, '2019-08-26T23:00:00Z'), at(lines[1]!, '2019-08-26T23:00:00Z'),
+      lines[6]!, lines[7]!,
+    ];
+    const late = [at(lines[0]!, '2019-08-27T00:10:00Z'), at(lines[1]!, '2019-08-27T00:10:00Z')];
+    const write = async (src: string, n: number, part: string[]) => {
+      await mkdir(join(src, DIR), { recursive: true });
+      await writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+    };
+    const ingest = async (src: string, data: string) =>
+      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
+    const [src, data, scratchSrc, scratch] = ['src', 'data', 'scratch-src', 'scratch'].map((d) => join(root, d)) as [string, string, string, string];
+    await write(src, 1, first);
+    await ingest(src, data);
+    await runCompact({ storage: await createLocalWarehouseStorage(data) });
+    const merged = (await manifestOf(data)).files.filter((f) => f.table === 'edges' && f.date === '2019-08-26');
+    expect(merged.map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00-h23'.length))).toEqual(['part-derived-h00-h23']);
+    await write(src, 2, late);
+    await ingest(src, data);
+    await write(scratchSrc, 1, first);
+    await write(scratchSrc, 2, late);
+    await ingest(scratchSrc, scratch);
+
+    const rowsOf = async (root: string) => {
+      const m = await manifestOf(root);
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const out: string[] = [];
+      for (const f of m.files.filter((x) => x.table !== 'flows').sort((a, b) => a.path.localeCompare(b.path))) {
+        const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${join(root, f.path)}', hive_partitioning = false)`)).getRowObjectsJson();
+        out.push(...rows.map((r) => `${f.table} ${f.date} ${JSON.stringify(r)}`));
+      }
+      c.closeSync();
+      db.closeSync();
+      return out.sort();
+    };
+    const got = await rowsOf(data);
+    expect(got).toEqual(await rowsOf(scratch));
+    const edges26 = got.filter((r) => r.startsWith('edges 2019-08-26')).map((r) => JSON.parse(r.slice(r.indexOf('{'))) as { bucket: string; method: string });
+    expect(edges26.map((e) => `${e.bucket} ${e.method}`).sort()).toEqual(['2019-08-26 00:00:00 HANDSHAKE', '2019-08-26 23:00:00 HANDSHAKE']);
   }, 120_000);
 });

@@ -132,3 +132,33 @@ describe('late files', () => {
     ]);
   });
 });
+
+describe('a derived partition keeps a file', () => {
+  it('when a replaced object removes the records of its last hours with rows, an empty file still says it is derived', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-derived-empty-'));
+    // UDP only: no handshake in any hour, so handshakes/ holds one empty file.
+    const udp = (hour: string) => ({
+      version: 5, account_id: '123456789012', region: 'us-east-1', interface_id: 'eni-u', instance_id: 'i-u', vpc_id: 'vpc-1',
+      subnet_id: 'subnet-a', az_id: 'use1-az1', srcaddr: '10.0.0.1', dstaddr: '10.0.0.2', srcport: 40000, dstport: 53,
+      protocol: 17, packets: 1, bytes: 80, start_time: new Date(`2024-03-01T${hour}:00:00Z`), end_time: new Date(`2024-03-01T${hour}:00:30Z`),
+      action: 'ACCEPT', log_status: 'OK', tcp_flags: null, flow_direction: 'egress',
+    });
+    const [both] = await writeFixtureWarehouse(root, [udp('10'), udp('15')]);
+    const db = await DuckDBInstance.create(':memory:');
+    const first = await deriveTables({ db, root, files: [both!], changes: wholePartitions([both!]) });
+    const derived = first.files.map(({ stagedPath: _s, ...f }) => f);
+    expect(derived.filter((f) => f.table === 'handshakes').map((f) => f.rows)).toEqual([0]);
+    // The object is replaced by one holding only the 15:00 record: the change is at 10:00, whose hours have no input.
+    const [later] = await writeFixtureWarehouse(root, [udp('15')]);
+    const second = await deriveTables({
+      db,
+      root,
+      files: [later!, ...derived],
+      changes: [{ partition: later!, starts: [{ from: new Date('2024-03-01T10:00:00Z'), to: new Date('2024-03-01T10:00:01Z') }] }],
+    });
+    db.closeSync();
+    const after = applyDerivedFiles([later!, ...derived], second).filter((f) => f.table === 'handshakes');
+    expect(after.map((f) => f.rows)).toEqual([0]);
+    expect(after.map((f) => f.path)).not.toEqual(derived.filter((f) => f.table === 'handshakes').map((f) => f.path));
+  });
+});
