@@ -5,6 +5,7 @@
  * Lists repeat the parameter or separate values by commas (`port=80,443&port=8000-8999`); enum values are
  * case-insensitive (`by=dst_port`).
  */
+import { refusedConnectionFilter, type ConnectionTable } from '../analytics/connection-filter-query.ts';
 import { EDGE_ORDERS } from '../analytics/edge-query.ts';
 import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
 import {
@@ -42,6 +43,8 @@ const FILTER_PARAMS: Readonly<Record<string, { field: string; parse?: (v: string
   dstPort: { field: 'dstPort', parse: portRange },
   port: { field: 'port', parse: portRange },
   notPort: { field: 'notPorts', parse: portRange },
+  notSrcPort: { field: 'notSrcPort', parse: portRange },
+  notDstPort: { field: 'notDstPort', parse: portRange },
   protocol: { field: 'protocols', parse: protocol },
   notProtocol: { field: 'notProtocols', parse: protocol },
   action: { field: 'actions', parse: (v) => v.toUpperCase() },
@@ -139,6 +142,14 @@ function asParameterError(err: unknown, byField: ReadonlyMap<string, string>): u
   return renamed;
 }
 
+/** Refuses, naming its URL parameter, a filter field a connection dataset cannot honour (connection-filter-query.ts). */
+function refuseConnectionFilter(filter: FlowFilter, table: ConnectionTable): void {
+  const refused = refusedConnectionFilter(filter, table);
+  if (!refused) return;
+  const param = Object.entries(FILTER_PARAMS).find(([, spec]) => spec.field === refused.field)?.[0] ?? refused.field;
+  throw new InputError(param, `no ${param} on ${table}: ${refused.reason}`);
+}
+
 /** The filter of a dataset URL, validated as GraphQL validates `filter`. */
 export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterOptions): FlowFilter {
   const input: Record<string, unknown> = {};
@@ -171,6 +182,7 @@ export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParam
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }
   const filter = parseDatasetFilter(params, options);
+  if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(filter, dataset);
   const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', ALL_VALUES) ?? fallback;
   switch (dataset) {
     case 'flows':
