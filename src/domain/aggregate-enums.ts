@@ -96,6 +96,14 @@ export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set(
   FLOW_METRICS.filter((m) => !m.startsWith('DISTINCT_')),
 );
 
+/** A time series' `rankBy` (GraphQL argument or dataset parameter `argument`): an additive metric, else InputError. */
+export function checkRankBy(argument: string, metric: FlowMetric): FlowMetric {
+  if (!ADDITIVE_METRICS.has(metric)) {
+    throw new InputError(argument, `a metric that adds up over buckets: ${[...ADDITIVE_METRICS].join(', ')}`, metric);
+  }
+  return metric;
+}
+
 /** Bounds of the records in a group: not sortable metrics, but selectable next to them. */
 export const FLOW_BOUNDS = ['FIRST_SEEN', 'LAST_SEEN'] as const;
 export type FlowBound = (typeof FLOW_BOUNDS)[number];

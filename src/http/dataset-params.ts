@@ -9,7 +9,7 @@ import { refusedConnectionFilter, type ConnectionTable } from '../analytics/conn
 import { EDGE_ORDERS } from '../analytics/edge-query.ts';
 import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
 import {
-  AGGREGATE_LIMITS, FLOW_BOUNDS, FLOW_DIMENSIONS, FLOW_METRICS, TIME_INTERVALS, TOP_N_KEYS, checkBuckets, checkCount,
+  AGGREGATE_LIMITS, FLOW_BOUNDS, FLOW_DIMENSIONS, FLOW_METRICS, TIME_INTERVALS, TOP_N_KEYS, checkBuckets, checkCount, checkRankBy,
   checkDimensions, type FlowValue, type TimeInterval,
 } from '../domain/aggregate-enums.ts';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
@@ -197,7 +197,7 @@ export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParam
         ? {
             dimension,
             maxSeries: count(params, 'maxSeries', 10, AGGREGATE_LIMITS.maxSeries),
-            rankBy: enumValue(params, 'rankBy', FLOW_METRICS, 'BYTES'),
+            rankBy: checkRankBy('rankBy', enumValue(params, 'rankBy', FLOW_METRICS, 'BYTES')),
           }
         : null;
       return { dataset, filter, interval, values: valueList(['RECORDS', 'BYTES', 'PACKETS']), groupBy };

@@ -4,7 +4,7 @@
  * is resolved, once, for exactly the values the query selected.
  */
 import {
-  ADDITIVE_METRICS,
+  checkRankBy,
   AGGREGATE_LIMITS,
   checkBuckets,
   checkCount,
@@ -16,7 +16,6 @@ import {
   type TopNKey,
 } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
-import { InputError } from '../../domain/input-error.ts';
 import {
   readFlowBreakdown,
   readFlowSummary,
@@ -263,13 +262,7 @@ builder.queryFields((t) => ({
       const filter = await resolveFlowFilter(ctx, args.filter);
       checkBuckets('interval', filter.timeRange, args.interval);
       const maxSeries = checkCount('maxSeries', args.maxSeries, 1, AGGREGATE_LIMITS.maxSeries);
-      if (!ADDITIVE_METRICS.has(args.rankBy)) {
-        throw new InputError(
-          'rankBy',
-          `a metric that adds up over buckets: ${[...ADDITIVE_METRICS].join(', ')}`,
-          args.rankBy,
-        );
-      }
+      checkRankBy('rankBy', args.rankBy);
       const groupBy = args.groupBy ?? null;
       const dims = groupBy ? [groupBy] : [];
       const values = selectedValues(info, ['series', 'points']);
