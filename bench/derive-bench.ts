@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { deriveTables, wholePartitions } from '../src/analytics/derive-tables.ts';
+import { deriveTables } from '../src/analytics/derive-tables.ts';
+import { wholePartitions } from '../src/analytics/derived-hours.ts';
 import { HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
 import type { Manifest } from '../src/store/layout.ts';
 

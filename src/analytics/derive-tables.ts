@@ -18,42 +18,21 @@
  * partition whose hours are all empty keeps one empty file, to say it was derived). The new files and the files they
  * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { partitionDir, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
 import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
+import { estimatedRecords, fileStats, runsOf } from './derive-inputs.ts';
+import {
+  DAY_MS, HOUR_MS, dateOf, dayStart, derivedFileName, planTable, type FlowChange, type PartitionKey,
+} from './derived-hours.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import type { FlowSource } from './flow-source.ts';
 import { handshakesFromFlowsSql } from './handshake-query.ts';
-
-/** One (account, region, UTC date) partition. */
-export interface PartitionKey {
-  readonly accountId: string;
-  readonly region: string;
-  readonly date: string;
-}
-
-/** A half-open time span [from, to). */
-export interface TimeSpan {
-  readonly from: Date;
-  readonly to: Date;
-}
-
-/**
- * Where a commit changed the flows of a partition: the starts of the records it added or removed, as spans (one per
- * changed hour is enough), or `all` when every hour may have changed (a partition derived on request).
- */
-export interface FlowChange {
-  readonly partition: PartitionKey;
-  readonly starts: readonly TimeSpan[] | 'all';
-  /** Some of the changed records have no flow-direction (v2-v4): the day's own-address judgements may change. */
-  readonly undirected?: boolean;
-}
 
 /** What to derive. */
 export interface DeriveTablesOptions {
@@ -85,8 +64,6 @@ export interface DeriveTablesResult {
   readonly hoursDerived: number;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /**
  * Runs of more records (estimated, counting each once per hour that reads it) are read as a streamed source
  * (flow-source.ts). Held in memory, a run costs about 1.2 KB per record during a statement; streamed, every use
@@ -95,8 +72,8 @@ const DAY_MS = 86_400_000;
  * streamed, 12.9 s and 0.83 GiB held.
  */
 const STREAM_ABOVE_RECORDS = 50_000;
-/** The most records (estimated) one statement derives: fewer statements cost less planning, smaller ones less memory. */
-const RUN_RECORDS = 250_000;
+
+const scopeOf = (f: { readonly accountId: string; readonly region: string }): string => `${f.accountId}/${f.region}`;
 
 /** One derived table: how far around an hour its rows look, and the SELECT of its rows led by their `unit`. */
 interface DerivedTableSpec {
@@ -111,180 +88,42 @@ const DERIVED_TABLES: readonly DerivedTableSpec[] = [
   { table: 'flows_hourly', contextMs: 0, select: (s) => hourlyRollupFromFlowsSql(s.files, s.units!.hours) },
 ];
 
-const dayStart = (date: string): number => Date.parse(`${date}T00:00:00Z`);
-const dateOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-const scopeOf = (f: { readonly accountId: string; readonly region: string }): string => `${f.accountId}/${f.region}`;
-
-/** The hours (inclusive, 0-23) a derived file holds, from its name; a file of an older flowql holds its whole day. */
-export function derivedFileHours(path: string): readonly [number, number] {
-  const m = /part-derived-h(\d\d)(?:-h(\d\d))?-/.exec(path);
-  if (!m) return [0, 23];
-  return [Number(m[1]), Number(m[2] ?? m[1])];
-}
-
-/** The file name of derived rows of hours `first`..`last` of a day. */
-export function derivedFileName(first: number, last: number): string {
-  const hh = (h: number) => `h${String(h).padStart(2, '0')}`;
-  return `part-derived-${first === last ? hh(first) : `${hh(first)}-${hh(last)}`}-${randomUUID()}.parquet`;
-}
-
-/** The hours (epoch ms of their start) whose span widened by `contextMs` holds a record starting in `span`. */
-function hoursReached(span: TimeSpan, contextMs: number): number[] {
-  const first = Math.floor((span.from.getTime() - contextMs) / HOUR_MS);
-  // `to` is exclusive: the last start that can be in the span is just before it.
-  const last = Math.floor((span.to.getTime() - 1 + contextMs) / HOUR_MS);
-  const out: number[] = [];
-  for (let h = first; h <= last; h++) out.push(h * HOUR_MS);
-  return out;
-}
-
-/** A flows file's earliest and latest record start (null when its statistics do not say). */
-type StartRange = { readonly min: number; readonly max: number } | null;
-
-/** What the Parquet statistics of flows files say (footers only, no data read). */
-interface FileStats {
-  readonly ranges: Map<string, StartRange>;
-  /** Files holding records with addresses and a start but no flow-direction (v2-v4). */
-  readonly undirected: Set<string>;
-}
-
-async function fileStats(opts: DeriveTablesOptions, paths: readonly string[]): Promise<FileStats> {
-  const ranges = new Map<string, StartRange>(paths.map((p) => [p, null]));
-  const undirected = new Set(paths);
-  if (paths.length === 0) return { ranges, undirected };
-  const c = await opts.db.connect();
-  try {
-    const q = build(
-      'derive.fileStats',
-      sql`SELECT file_name,
-       min(stats_min_value) FILTER (path_in_schema = 'start_time') AS lo,
-       max(stats_max_value) FILTER (path_in_schema = 'start_time') AS hi,
-       bool_and(stats_min_value IS NOT NULL) FILTER (path_in_schema = 'start_time') AS known,
-       bool_or(stats_null_count IS NULL OR stats_null_count > 0) FILTER (path_in_schema = 'flow_direction') AS undirected
-FROM parquet_metadata(${paths}) WHERE path_in_schema IN ('start_time', 'flow_direction') GROUP BY file_name`,
-    );
-    for (const r of (await runBound(c, q)).getRowObjectsJS()) {
-      const file = String(r.file_name);
-      if (r.undirected === false) undirected.delete(file);
-      if (r.known !== true || r.lo === null || r.hi === null) continue;
-      const parse = (v: unknown) => Date.parse(`${String(v).replace(' ', 'T')}Z`);
-      ranges.set(file, { min: parse(r.lo), max: parse(r.hi) });
-    }
-    // A null flow-direction in the statistics is usually a NODATA or SKIPDATA record (no addresses, no pairing): only
-    // a record the connection rules read makes its day undirected. Those files are scanned (four columns).
-    if (undirected.size > 0) {
-      const scan = build(
-        'derive.undirectedFiles',
-        sql`SELECT filename AS file FROM read_parquet(${[...undirected]}, filename = true)
-WHERE flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
-GROUP BY filename`,
-      );
-      const found = new Set((await runBound(c, scan)).getRowObjectsJS().map((r) => String(r.file)));
-      for (const file of [...undirected]) if (!found.has(file)) undirected.delete(file);
-    }
-  } finally {
-    c.closeSync();
-  }
-  return { ranges, undirected };
-}
-
-/** The hours of one table to derive, per partition, and the committed files of that table they retire. */
-function planTable(
-  spec: DerivedTableSpec,
-  flows: readonly ManifestFile[],
-  derived: readonly ManifestFile[],
-  changes: readonly FlowChange[],
-): { hours: Map<string, Set<number>>; retired: ManifestFile[] } {
-  const withFlows = new Set(flows.map(partitionKey));
-  const live = new Map<string, ManifestFile[]>();
-  for (const f of derived.filter((d) => d.table === spec.table)) live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
-  const changed = new Set(changes.map((c) => partitionKey(c.partition)));
-  const hours = new Map<string, Set<number>>();
-  const add = (key: string, hour: number) => hours.set(key, (hours.get(key) ?? new Set()).add(hour));
-  for (const change of changes) {
-    const p = change.partition;
-    const spans =
-      change.starts === 'all' ? [{ from: new Date(dayStart(p.date)), to: new Date(dayStart(p.date) + DAY_MS) }] : change.starts;
-    for (const span of spans) {
-      for (const start of hoursReached(span, spec.contextMs)) {
-        const key = partitionKey({ ...p, date: dateOf(start) });
-        if (!withFlows.has(key)) continue;
-        // A partition never derived stays so (its raw records answer exactly) unless this commit changed it: then
-        // it is derived whole, below.
-        if (!live.has(key) && !changed.has(key)) continue;
-        add(key, (start - dayStart(dateOf(start))) / HOUR_MS);
-      }
-    }
-  }
-  const retired: ManifestFile[] = [];
-  for (const key of changed) {
-    if (!withFlows.has(key)) retired.push(...(live.get(key) ?? []));
-    else if (!live.has(key)) for (let h = 0; h < 24; h++) add(key, h);
-  }
-  // A committed file holding several hours is replaced whole: re-derive all its hours when one of them changes.
-  for (const [key, set] of hours) {
-    const files = live.get(key) ?? [];
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const f of files) {
-        const [a, b] = derivedFileHours(f.path);
-        if (retired.includes(f) || ![...set].some((h) => h >= a && h <= b)) continue;
-        retired.push(f);
-        for (let h = a; h <= b; h++) {
-          if (set.has(h)) continue;
-          set.add(h);
-          grew = true;
-        }
-      }
-    }
-  }
-  return { hours, retired };
-}
-
-/** Records of `files` starting in hour `h` widened by `contextMs`, if each file's records spread evenly over its range. */
-function estimatedRecords(
-  files: readonly ManifestFile[],
-  ranges: ReadonlyMap<string, StartRange>,
-  located: ReadonlyMap<ManifestFile, string>,
-  h: number,
-  contextMs: number,
-): number {
-  const [from, to] = [h * HOUR_MS - contextMs, (h + 1) * HOUR_MS + contextMs];
-  let n = 0;
-  for (const f of files) {
-    const r = ranges.get(located.get(f)!);
-    if (!r) n += f.rows;
-    else n += (f.rows * Math.max(0, Math.min(to, r.max + 1) - Math.max(from, r.min))) / Math.max(1, r.max + 1 - r.min);
-  }
-  return n;
-}
-
-/**
- * Consecutive runs of the hours to derive, each read by one statement: at most a day, and at most RUN_RECORDS
- * records (estimated) unless one hour alone holds more. Fewer statements matter: planning a
- * derivation costs tens of milliseconds whatever it reads.
- */
-function runsOf(hours: readonly number[], records: (h: number) => number): number[][] {
-  const runs: number[][] = [];
-  let run: number[] = [];
-  let total = 0;
-  for (const h of hours) {
-    const n = records(h);
-    if (run.length > 0 && (h - run[0]! >= 24 || total + n > RUN_RECORDS)) {
-      runs.push(run);
-      [run, total] = [[], 0];
-    }
-    run.push(h);
-    total += n;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
-
 // COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
 function copyTo(select: SqlFragment, path: string): SqlFragment {
   return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
+}
+
+/** A derived hour's file as written, and where (staging or the warehouse). */
+type WrittenHour = DerivedFile & { readonly absolute: string };
+const withoutPath = ({ absolute: _absolute, ...file }: WrittenHour): DerivedFile => file;
+
+/**
+ * Derives one run of hours of one account/region into a temp table with one statement, then writes each hour's rows
+ * to its own file. The temp table keeps the SELECT's order, and a filtered scan keeps the table's: files are in row
+ * order.
+ */
+async function deriveRun(
+  c: DuckDBConnection,
+  opts: DeriveTablesOptions,
+  spec: DerivedTableSpec,
+  scope: string,
+  source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
+): Promise<WrittenHour[]> {
+  await runBound(c, build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`));
+  const [accountId, region] = [scope.slice(0, scope.indexOf('/')), scope.slice(scope.indexOf('/') + 1)];
+  const out: WrittenHour[] = [];
+  for (const h of source.units.hours) {
+    const date = dateOf(h * HOUR_MS);
+    const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
+    const path = `${partitionDir(spec.table, accountId, region, date)}/${derivedFileName(hour, hour)}`;
+    const absolute = opts.stagingDir ? join(opts.stagingDir, `${spec.table}-${path.split('/').pop()!}`) : join(opts.root, path);
+    await mkdir(dirname(absolute), { recursive: true });
+    const copied = await runBound(c, build(`${spec.table}.write`, copyTo(sql`SELECT * EXCLUDE (unit) FROM derived_rows WHERE unit = ${h}`, absolute)));
+    const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+    const file = { path, table: spec.table, accountId, region, date, rows, bytes: (await stat(absolute)).size, absolute };
+    out.push(opts.stagingDir ? { ...file, stagedPath: absolute } : file);
+  }
+  return out;
 }
 
 /** Derives every derived table for the hours a commit changed; see the module comment. */
@@ -301,7 +140,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const locateAll = async (keys: ReadonlySet<string>) => {
     const files = flows.filter((f) => keys.has(partitionKey(f)));
     for (const f of files) if (!located.has(f)) located.set(f, await locate(f));
-    return { files, ...(await fileStats(opts, files.map((f) => located.get(f)!))) };
+    return { files, ...(await fileStats(opts.db, files.map((f) => located.get(f)!))) };
   };
   const { files: changedNear, undirected } = await locateAll(near);
   // Days holding records without flow-direction judge own addresses from the whole day (normalized-records-query.ts):
@@ -331,7 +170,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
 
   const retiredPaths = new Set(plans.flatMap((p) => p.retired.map((f) => f.path)));
   const written: DerivedFile[] = [];
-  const empty = new Map<string, DerivedFile & { absolute: string }>();
+  const empty = new Map<string, WrittenHour>();
   let hoursDerived = 0;
   const c = await opts.db.connect();
   try {
@@ -376,24 +215,11 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
             stream: run.reduce((n, h) => n + estimatedRecords(reading(h), ranges, located, h, spec.contextMs), 0) > STREAM_ABOVE_RECORDS,
             units: { hours: run, contextSeconds: spec.contextMs / 1000, ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!) },
           };
-          const q = build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`);
-          await runBound(c, q);
-          for (const h of run) {
-            const date = dateOf(h * HOUR_MS);
-            const [accountId, region] = [scope.slice(0, scope.indexOf('/')), scope.slice(scope.indexOf('/') + 1)];
-            const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
-            const path = `${partitionDir(spec.table, accountId, region, date)}/${derivedFileName(hour, hour)}`;
-            const absolute = opts.stagingDir ? join(opts.stagingDir, `${spec.table}-${path.split('/').pop()!}`) : join(opts.root, path);
-            await mkdir(dirname(absolute), { recursive: true });
-            // The temp table keeps the SELECT's order, and a filtered scan keeps the table's: the file is in row order.
-            const copied = await runBound(c, build(`${spec.table}.write`, copyTo(sql`SELECT * EXCLUDE (unit) FROM derived_rows WHERE unit = ${h}`, absolute)));
-            const count = Number(copied.getRows()[0]?.[0] ?? 0);
-            const file = { path, table: spec.table, accountId, region, date, rows: count, bytes: (await stat(absolute)).size };
-            const out = opts.stagingDir ? { ...file, stagedPath: absolute } : file;
-            const key = `${spec.table}:${partitionKey(file)}`;
-            if (count > 0) written.push(out);
-            else if (!empty.has(key)) empty.set(key, { ...out, absolute });
-            else await rm(absolute, { force: true });
+          for (const out of await deriveRun(c, opts, spec, scope, source)) {
+            const key = `${spec.table}:${partitionKey(out)}`;
+            if (out.rows > 0) written.push(withoutPath(out));
+            else if (!empty.has(key)) empty.set(key, out);
+            else await rm(out.absolute, { force: true });
           }
         }
       }
@@ -408,31 +234,16 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const gone = new Set(retired.map((f) => f.path));
   const remaining = new Set([...derived.filter((f) => !gone.has(f.path)), ...written].map((f) => `${f.table}:${partitionKey(f)}`));
   const files: DerivedFile[] = [...written];
+
   for (const [key, f] of empty) {
-    const { absolute, ...file } = f;
-    if (remaining.has(key)) await rm(absolute, { force: true });
-    else files.push(file);
+    if (remaining.has(key)) await rm(f.absolute, { force: true });
+    else files.push(withoutPath(f));
   }
   return { files, retired, hoursDerived };
-}
-
-/** Every hour of each partition, as a change (a partition derived on request, or in tests). */
-export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange[] {
-  return partitions.map((p) => ({ partition: { accountId: p.accountId, region: p.region, date: p.date }, starts: 'all' }));
 }
 
 /** The manifest file list after a derivation: the retired derived files swapped for the new ones. */
 export function applyDerivedFiles(files: readonly ManifestFile[], result: DeriveTablesResult): ManifestFile[] {
   const gone = new Set(result.retired.map((f) => f.path));
   return [...files.filter((f) => !gone.has(f.path)), ...result.files.map(({ stagedPath: _staged, ...f }) => f)];
-}
-
-/**
- * The derived files a commit that changes `changes` without deriving (`flowql ingest --no-derive`) makes stale: every
- * derived file of the changed partitions and of the neighbouring days, so derived tables stay exact or absent.
- */
-export function staleDerivedFiles(files: readonly ManifestFile[], changes: readonly FlowChange[]): ManifestFile[] {
-  const stale = new Set<string>();
-  for (const { partition: p } of changes) for (const d of [-1, 0, 1]) stale.add(partitionKey({ ...p, date: dateOf(dayStart(p.date) + d * DAY_MS) }));
-  return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(f)));
 }

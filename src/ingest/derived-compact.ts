@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { derivedFileHours } from '../analytics/derive-tables.ts';
+import { derivedFileHours } from '../analytics/derived-hours.ts';
 import { partitionDir, type ManifestFile } from '../store/layout.ts';
 import type { StagedFile } from './parquet-writer.ts';
 

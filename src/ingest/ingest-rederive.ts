@@ -6,7 +6,8 @@
  * flowql (before flows_hourly existed) or ingested with `--no-derive`. `all` re-derives every partition (after a
  * change to the derivation rules).
  */
-import { deriveTables, wholePartitions, type PartitionKey } from '../analytics/derive-tables.ts';
+import { deriveTables } from '../analytics/derive-tables.ts';
+import { wholePartitions, type PartitionKey } from '../analytics/derived-hours.ts';
 import { partitionKey, underivedPartitions } from '../store/layout.ts';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';

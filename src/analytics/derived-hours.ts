@@ -1,0 +1,129 @@
+/**
+ * The hour as the unit of derivation (derive-tables.ts): which hours a change to the flows reaches, which committed
+ * derived files those hours replace, and the names that say which hours a derived file holds.
+ */
+import { randomUUID } from 'node:crypto';
+import { partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+/** Midnight (UTC, epoch ms) of a YYYY-MM-DD date. */
+export const dayStart = (date: string): number => Date.parse(`${date}T00:00:00Z`);
+/** The UTC date (YYYY-MM-DD) of an instant in epoch ms. */
+export const dateOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** One (account, region, UTC date) partition. */
+export interface PartitionKey {
+  readonly accountId: string;
+  readonly region: string;
+  readonly date: string;
+}
+
+/** A half-open time span [from, to). */
+export interface TimeSpan {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+/**
+ * Where a commit changed the flows of a partition: the starts of the records it added or removed, as spans (one per
+ * changed hour is enough), or `all` when every hour may have changed (a partition derived on request).
+ */
+export interface FlowChange {
+  readonly partition: PartitionKey;
+  readonly starts: readonly TimeSpan[] | 'all';
+  /** Some of the changed records have no flow-direction (v2-v4): the day's own-address judgements may change. */
+  readonly undirected?: boolean;
+}
+
+/** The hours (inclusive, 0-23) a derived file holds, from its name; a file of an older flowql holds its whole day. */
+export function derivedFileHours(path: string): readonly [number, number] {
+  const m = /part-derived-h(\d\d)(?:-h(\d\d))?-/.exec(path);
+  if (!m) return [0, 23];
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+/** The file name of derived rows of hours `first`..`last` of a day. */
+export function derivedFileName(first: number, last: number): string {
+  const hh = (h: number) => `h${String(h).padStart(2, '0')}`;
+  return `part-derived-${first === last ? hh(first) : `${hh(first)}-${hh(last)}`}-${randomUUID()}.parquet`;
+}
+
+/** The hours (epoch ms of their start) whose span widened by `contextMs` holds a record starting in `span`. */
+export function hoursReached(span: TimeSpan, contextMs: number): number[] {
+  const first = Math.floor((span.from.getTime() - contextMs) / HOUR_MS);
+  // `to` is exclusive: the last start that can be in the span is just before it.
+  const last = Math.floor((span.to.getTime() - 1 + contextMs) / HOUR_MS);
+  const out: number[] = [];
+  for (let h = first; h <= last; h++) out.push(h * HOUR_MS);
+  return out;
+}
+
+/** The hours of one table to derive, per partition, and the committed files of that table they retire. */
+export function planTable(
+  spec: { readonly table: TableName; readonly contextMs: number },
+  flows: readonly ManifestFile[],
+  derived: readonly ManifestFile[],
+  changes: readonly FlowChange[],
+): { hours: Map<string, Set<number>>; retired: ManifestFile[] } {
+  const withFlows = new Set(flows.map(partitionKey));
+  const live = new Map<string, ManifestFile[]>();
+  for (const f of derived.filter((d) => d.table === spec.table)) live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
+  const changed = new Set(changes.map((c) => partitionKey(c.partition)));
+  const hours = new Map<string, Set<number>>();
+  const add = (key: string, hour: number) => hours.set(key, (hours.get(key) ?? new Set()).add(hour));
+  for (const change of changes) {
+    const p = change.partition;
+    const spans =
+      change.starts === 'all' ? [{ from: new Date(dayStart(p.date)), to: new Date(dayStart(p.date) + DAY_MS) }] : change.starts;
+    for (const span of spans) {
+      for (const start of hoursReached(span, spec.contextMs)) {
+        const key = partitionKey({ ...p, date: dateOf(start) });
+        if (!withFlows.has(key)) continue;
+        // A partition never derived stays so (its raw records answer exactly) unless this commit changed it: then
+        // it is derived whole, below.
+        if (!live.has(key) && !changed.has(key)) continue;
+        add(key, (start - dayStart(dateOf(start))) / HOUR_MS);
+      }
+    }
+  }
+  const retired: ManifestFile[] = [];
+  for (const key of changed) {
+    if (!withFlows.has(key)) retired.push(...(live.get(key) ?? []));
+    else if (!live.has(key)) for (let h = 0; h < 24; h++) add(key, h);
+  }
+  // A committed file holding several hours is replaced whole: re-derive all its hours when one of them changes.
+  for (const [key, set] of hours) {
+    const files = live.get(key) ?? [];
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const f of files) {
+        const [a, b] = derivedFileHours(f.path);
+        if (retired.includes(f) || ![...set].some((h) => h >= a && h <= b)) continue;
+        retired.push(f);
+        for (let h = a; h <= b; h++) {
+          if (set.has(h)) continue;
+          set.add(h);
+          grew = true;
+        }
+      }
+    }
+  }
+  return { hours, retired };
+}
+
+/** Every hour of each partition, as a change (a partition derived on request, or in tests). */
+export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange[] {
+  return partitions.map((p) => ({ partition: { accountId: p.accountId, region: p.region, date: p.date }, starts: 'all' }));
+}
+
+/**
+ * The derived files a commit that changes `changes` without deriving (`flowql ingest --no-derive`) makes stale: every
+ * derived file of the changed partitions and of the neighbouring days, so derived tables stay exact or absent.
+ */
+export function staleDerivedFiles(files: readonly ManifestFile[], changes: readonly FlowChange[]): ManifestFile[] {
+  const stale = new Set<string>();
+  for (const { partition: p } of changes) for (const d of [-1, 0, 1]) stale.add(partitionKey({ ...p, date: dateOf(dayStart(p.date) + d * DAY_MS) }));
+  return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(f)));
+}
