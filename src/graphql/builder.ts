@@ -66,8 +66,9 @@ export const builder = new SchemaBuilder<{
 
 builder.scalarType('BigInt', {
   description:
-    'An exact 64-bit integer (bytes, packets, counts, sums, ids), always serialised as a JSON string of decimal digits ' +
-    '(e.g. "9007199254740993"), so no client loses precision. Inputs accept the same strings.',
+    'An exact integer (bytes, packets, counts, sums, ids: 64-bit, and sums of bytes or packets beyond it when records ' +
+    'add up past 2^63), always serialised as a JSON string of decimal digits (e.g. "9007199254740993"), so no client ' +
+    'loses precision. Inputs accept the same strings.',
   serialize: (value) => String(value),
   parseValue: bigintInput,
   parseLiteral: (node) => {

@@ -22,12 +22,14 @@ export interface AggregateScope {
   readonly grain?: AggregateGrain;
 }
 
-// Sums are cast back to BIGINT (DuckDB widens them to HUGEINT): 2^63 bytes is beyond any warehouse, and one integer
-// type keeps the BigInt scalar exact end to end. An overflow would raise an error, never wrap.
+// Byte and packet sums stay HUGEINT (DuckDB's sum of BIGINT): each record holds at most 2^53 - 1 (the line parser's
+// bound), so a thousand records of one exchange can pass BIGINT, and an answer must not fail on valid records. The
+// BigInt scalar and the CSV/JSON datasets carry any integer exactly; Parquet downloads cast back to BIGINT
+// (dataset-copy-query.ts), which fails loudly in that case rather than wrap. Counts of records stay BIGINT.
 const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   RECORDS: 'count(*)',
-  BYTES: 'CAST(coalesce(sum(bytes), 0) AS BIGINT)',
-  PACKETS: 'CAST(coalesce(sum(packets), 0) AS BIGINT)',
+  BYTES: 'coalesce(sum(bytes), 0)',
+  PACKETS: 'coalesce(sum(packets), 0)',
   ACCEPTED_RECORDS: "count(*) FILTER (WHERE action = 'ACCEPT')",
   REJECTED_RECORDS: "count(*) FILTER (WHERE action = 'REJECT')",
   NODATA_RECORDS: "count(*) FILTER (WHERE log_status = 'NODATA')",

@@ -50,7 +50,8 @@ export function publicColumnName(name: string): string {
 function projection(c: DatasetColumn, format: DatasetFormat): string {
   const src = quoteIdent(c.name);
   const as = quoteIdent(publicColumnName(c.name));
-  if (format === 'parquet') return `${src} AS ${as}`;
+  // Parquet has no 128-bit integer (DuckDB would write a DOUBLE): sums go out as BIGINT, an error if one is beyond it.
+  if (format === 'parquet') return c.typeId === DuckDBTypeId.HUGEINT ? `CAST(${src} AS BIGINT) AS ${as}` : `${src} AS ${as}`;
   if (TIMESTAMPS.has(c.typeId)) return `strftime(${src}, ${quoteText(ISO_SECONDS)}) AS ${as}`;
   if (format === 'json' && WIDE_INTEGERS.has(c.typeId)) return `CAST(${src} AS VARCHAR) AS ${as}`;
   if (format === 'csv' && LISTS.has(c.typeId)) return `array_to_string(${src}, ' ') AS ${as}`;

@@ -47,26 +47,44 @@ export const HOURLY_STORED_COLUMNS: readonly { column: string; type: string }[] 
   { column: 'last_seen', type: 'TIMESTAMP' },
 ];
 
+/** BIGINT's largest value: a group summing past it cannot be one Parquet BIGINT row. */
+const BIGINT_MAX = '9223372036854775807';
+
 /**
  * The rows of `flows_hourly` for the records of `files` (read with their hive columns) starting in the listed hours
  * (epoch hour numbers), each led by its hour's number as `unit` (derive-tables.ts writes a file per hour). Sorted by
- * hour, so the Parquet row groups of a merged day carry narrow start_time statistics, then by every key (rows are
- * unique on them): two derivations of the same flows write the same file row for row.
+ * hour, so the Parquet row groups of a merged day carry narrow start_time statistics, then by every key: two
+ * derivations of the same flows write the same file row for row.
+ *
+ * A group whose bytes or packets sum past BIGINT (each record holds at most 2^53 - 1, so it takes over a thousand
+ * records of one exchange in one hour) is not summed: its records stay rows of one record each, so every byte is
+ * kept in BIGINT columns and the derivation cannot fail on valid input. Readers sum rows either way.
  */
 export function hourlyRollupFromFlowsSql(files: readonly string[], hours: readonly number[]): SqlFragment {
   const keys = HOURLY_KEY_COLUMNS.join(', ');
+  const sameGroup = ['hour', ...HOURLY_KEY_COLUMNS].map((k) => `o.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
   const [first, last] = [Math.min(...hours), Math.max(...hours)];
-  return sql`SELECT CAST(epoch(hour) / 3600 AS BIGINT) AS unit, hour AS start_time, ${raw(keys)},
-  count(*) AS records,
-  CAST(sum(packets) AS BIGINT) AS packets,
-  CAST(sum(bytes) AS BIGINT) AS bytes,
-  min(start_time) AS first_seen,
-  max(coalesce(end_time, start_time)) AS last_seen
-FROM (SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)}
-      WHERE start_time >= ${new Date(first * HOUR_MS)} AND start_time < ${new Date((last + 1) * HOUR_MS)}
-        AND list_contains(${hours}, CAST(floor(epoch(start_time) / 3600) AS BIGINT)))
-GROUP BY hour, ${raw(keys)}
-ORDER BY hour, ${raw(keys)}`;
+  return sql`WITH r AS (
+  SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)}
+  WHERE start_time >= ${new Date(first * HOUR_MS)} AND start_time < ${new Date((last + 1) * HOUR_MS)}
+    AND list_contains(${hours}, CAST(floor(epoch(start_time) / 3600) AS BIGINT))
+),
+g AS (
+  SELECT hour, ${raw(keys)}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes,
+         min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen
+  FROM r GROUP BY hour, ${raw(keys)}
+),
+over AS (SELECT * FROM g WHERE coalesce(packets > ${raw(BIGINT_MAX)} OR bytes > ${raw(BIGINT_MAX)}, FALSE))
+SELECT CAST(epoch(hour) / 3600 AS BIGINT) AS unit, hour AS start_time, ${raw(keys)}, records,
+       CAST(packets AS BIGINT) AS packets, CAST(bytes AS BIGINT) AS bytes, first_seen, last_seen
+FROM (
+  SELECT * FROM g WHERE NOT coalesce(packets > ${raw(BIGINT_MAX)} OR bytes > ${raw(BIGINT_MAX)}, FALSE)
+  UNION ALL
+  SELECT r.hour, ${raw(HOURLY_KEY_COLUMNS.map((k) => `r.${k}`).join(', '))}, 1, r.packets, r.bytes, r.start_time,
+         coalesce(r.end_time, r.start_time)
+  FROM r JOIN over AS o ON ${raw(sameGroup)}
+)
+ORDER BY hour, ${raw(keys)}, first_seen, last_seen, bytes, packets, records`;
 }
 
 /** A time window cut at whole hours: the whole hours inside it, and the partial hours at its ends (0 to 2). */
