@@ -1,7 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Dependencies point one way: domain <- ingest, store, analytics <- graphql/http <- main.
+// Dependencies point one way: domain <- store <- analytics <- questions <- graphql <- http <- cli/main; ingest,
+// generator, auth and demo sit beside them (ingest derives with analytics, the demo runs the generator and ingest).
+// Every folder of src/ has its rule.
 const noUp = (from, forbidden) => ({
   files: [`src/${from}/**/*.ts`],
   rules: {
@@ -14,6 +16,11 @@ const noUp = (from, forbidden) => ({
   },
 });
 
+/** The serving layers and their libraries. */
+const SERVING = ['**/graphql/**', '**/http/**', 'graphql', 'graphql-yoga', '@pothos/*'];
+/** The folders beside the serving stack, and the command line on top of everything. */
+const BESIDE = ['**/generator/**', '**/auth/**', '**/demo/**', '**/cli/**'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.bench/**', '.tmp/**'] },
   js.configs.recommended,
@@ -23,9 +30,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  noUp('domain', [['**/ingest/**', '**/store/**', '**/analytics/**', '**/graphql/**', '**/http/**', 'graphql', 'graphql-yoga', '@pothos/*', '@duckdb/*']]),
-  noUp('ingest', [['**/graphql/**', '**/http/**', 'graphql', 'graphql-yoga', '@pothos/*']]),
-  noUp('store', [['**/graphql/**', '**/http/**', '**/ingest/**', 'graphql', 'graphql-yoga', '@pothos/*']]),
-  noUp('analytics', [['**/graphql/**', '**/http/**', 'graphql', 'graphql-yoga', '@pothos/*']]),
-  noUp('graphql', [['@duckdb/*']]),
+  noUp('domain', [['**/ingest/**', '**/store/**', '**/analytics/**', '**/questions/**', ...SERVING, ...BESIDE, '@duckdb/*']]),
+  noUp('store', [['**/ingest/**', '**/analytics/**', '**/questions/**', ...SERVING, ...BESIDE]]),
+  noUp('analytics', [['**/ingest/**', '**/questions/**', ...SERVING, ...BESIDE]]),
+  noUp('questions', [['**/ingest/**', ...SERVING, ...BESIDE]]),
+  noUp('graphql', [['**/ingest/**', '**/http/**', '**/cli/**', '**/generator/**', '**/demo/**', '@duckdb/*']]),
+  noUp('http', [['**/ingest/**', '**/cli/**', '**/generator/**', '**/demo/**']]),
+  noUp('ingest', [['**/questions/**', ...SERVING, ...BESIDE]]),
+  noUp('generator', [['**/ingest/**', '**/analytics/**', '**/questions/**', ...SERVING, '**/cli/**', '**/auth/**', '**/demo/**']]),
+  noUp('auth', [['**/ingest/**', '**/analytics/**', '**/questions/**', ...SERVING, '**/cli/**', '**/generator/**', '**/demo/**']]),
+  noUp('demo', [['**/questions/**', ...SERVING, '**/cli/**']]),
 );

@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts';
 import type { Manifest } from '../src/store/layout.ts';
-import { newestFlowDate } from '../src/store/readers/partition-reader.ts';
+import { newestFlowDate } from '../src/questions/partition-reader.ts';
 
 const { values } = parseArgs({
   options: {

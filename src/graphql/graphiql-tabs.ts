@@ -7,8 +7,8 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
 import { CostMeter } from '../store/query-cost.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
-import { readFlowTopN } from '../store/readers/aggregate-reader.ts';
-import { newestFlowDate } from '../store/readers/partition-reader.ts';
+import { readFlowTopN } from '../questions/aggregate-reader.ts';
+import { newestFlowDate } from '../questions/partition-reader.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { validateFlowFilter } from '../domain/flow-filter.ts';
 

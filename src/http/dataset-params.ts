@@ -16,7 +16,7 @@ import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { protocolNumber } from '../domain/protocols.ts';
-import type { DatasetName, DatasetRequest } from '../store/dataset-export.ts';
+import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
 
 /** Server settings the parser needs. */
 export interface DatasetOptions extends Pick<FlowFilterOptions, 'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds'> {

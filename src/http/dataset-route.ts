@@ -1,6 +1,6 @@
 /**
  * `GET /datasets/<name>.<csv|json|parquet>`: a BI dataset over plain HTTP. The request is validated like its GraphQL
- * counterpart (same filter, limits and tenant scope), DuckDB writes the file (src/store/dataset-export.ts), and the
+ * counterpart (same filter, limits and tenant scope), DuckDB writes the file (src/questions/dataset-export.ts), and the
  * bytes stream to the client with a download name, so a million-row CSV never sits in memory.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import { answerKey, scopeKey, type CacheOutcome, type ResultCache } from '../store/result-cache.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
-import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../store/dataset-export.ts';
+import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../questions/dataset-export.ts';
 import { DATASET_FORMATS, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { parseDatasetRequest } from './dataset-params.ts';

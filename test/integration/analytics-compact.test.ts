@@ -17,8 +17,8 @@ import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
 import type { Manifest } from '../../src/store/layout.ts';
-import { readEdges } from '../../src/store/readers/edge-reader.ts';
-import { readHandshakes } from '../../src/store/readers/handshake-reader.ts';
+import { readEdges } from '../../src/questions/edge-reader.ts';
+import { readHandshakes } from '../../src/questions/handshake-reader.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/aws/tcp-flag-sequence.log');

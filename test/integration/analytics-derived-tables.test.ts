@@ -12,8 +12,8 @@ import { applyDerivedFiles, deriveTables } from '../../src/analytics/derive-tabl
 import { derivedFileHours, wholePartitions } from '../../src/analytics/derived-hours.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
 import { warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
-import { readEdges } from '../../src/store/readers/edge-reader.ts';
-import { handshakeKeyOf, readHandshakes } from '../../src/store/readers/handshake-reader.ts';
+import { readEdges } from '../../src/questions/edge-reader.ts';
+import { handshakeKeyOf, readHandshakes } from '../../src/questions/handshake-reader.ts';
 import type { FixtureRecord as ConnRecord } from '../helpers/analytics-fixture.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
-import { DATASET_NAMES } from '../../src/store/dataset-export.ts';
+import { DATASET_NAMES } from '../../src/questions/dataset-export.ts';
 import { ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, KEY_OPS, KEY_PERSISTED, serveTenantFixture, type LogLines } from '../helpers/tenant-fixture.ts';
 
 let server: RunningServer;

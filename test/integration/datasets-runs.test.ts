@@ -1,5 +1,5 @@
 /**
- * The flows dataset written in sorted runs (src/store/dataset-export.ts, writeFlows) must be the same download as
+ * The flows dataset written in sorted runs (src/questions/dataset-export.ts, writeFlows) must be the same download as
  * one sorted COPY, in every format: same bytes for CSV, same array for JSON, same rows for Parquet, the row limit
  * cutting at the same row. The fixture is built to catch the easy mistakes: 40 records in two files of one partition
  * (so no file order can stand in for the sort), eight distinct start times of five records each (a run keeps a whole
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatasetRequest } from '../../src/http/dataset-params.ts';
-import { exportDataset, type DatasetFile } from '../../src/store/dataset-export.ts';
+import { exportDataset, type DatasetFile } from '../../src/questions/dataset-export.ts';
 import type { DatasetFormat } from '../../src/store/queries/dataset-copy-query.ts';
 import { memoryLogger, testQueryContext } from '../helpers/query-context.ts';
 import { writeFixtureWarehouse, type FixtureRecord } from '../helpers/warehouse-fixture.ts';

@@ -27,7 +27,7 @@ import { parquetSourceSql } from '../../src/store/queries/parquet-source-query.t
 import { buildInterfaceStatusQuery } from '../../src/store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
 import { build, sql, type SqlQuery } from '../../src/store/sql.ts';
-import { aggregateScope } from '../../src/store/readers/aggregate-reader.ts';
+import { aggregateScope } from '../../src/questions/aggregate-reader.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 

@@ -16,7 +16,7 @@ import {
 } from '../../domain/aggregate-enums.ts';
 import { fieldByColumn } from '../../domain/fields.ts';
 import { protocolName } from '../../domain/protocols.ts';
-import type { AggregateValues, GroupKey } from '../../store/readers/aggregate-reader.ts';
+import type { AggregateValues, GroupKey } from '../../questions/aggregate-reader.ts';
 import { builder } from '../builder.ts';
 import { VALUE_FIELD } from './aggregate-selection.ts';
 

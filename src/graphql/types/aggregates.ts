@@ -25,7 +25,7 @@ import {
   type AggregateRows,
   type GroupKey,
   type TimePoint,
-} from '../../store/readers/aggregate-reader.ts';
+} from '../../questions/aggregate-reader.ts';
 import { builder } from '../builder.ts';
 import { selectedValues } from './aggregate-selection.ts';
 import {

@@ -14,7 +14,7 @@ import {
   type DatasetInfo,
   type InterfaceStatus,
   type PartitionInfo,
-} from '../../store/readers/partition-reader.ts';
+} from '../../questions/partition-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 

@@ -8,7 +8,7 @@ import { checkCount } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';
 import type { Row } from '../../store/query-runner.ts';
-import { readEdgeDiff } from '../../store/readers/edge-reader.ts';
+import { readEdgeDiff } from '../../questions/edge-reader.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, TimeRangeInput, resolveFlowFilter } from './flow-filter-input.ts';

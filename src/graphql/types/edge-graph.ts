@@ -6,7 +6,7 @@
 import type { EdgeLevel } from '../../analytics/connection-rules.ts';
 import type { EdgeGraph, GraphEdge, GraphNode } from '../../analytics/edge-graph.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
-import { readEdgeGraph } from '../../store/readers/edge-reader.ts';
+import { readEdgeGraph } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EdgeLevelEnum } from './traffic-edge.ts';

@@ -6,7 +6,7 @@
  */
 import { DIRECTION_METHODS } from '../../analytics/connection-rules.ts';
 import type { Row } from '../../store/query-runner.ts';
-import { readFlowDirections, type FlowDirection } from '../../store/readers/handshake-reader.ts';
+import { readFlowDirections, type FlowDirection } from '../../questions/handshake-reader.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 import { FlowRef } from './flow.ts';
 

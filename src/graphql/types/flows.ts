@@ -4,7 +4,7 @@
  */
 import { InputError } from '../../domain/input-error.ts';
 import { FLOW_ORDERS } from '../../store/queries/flows-page-query.ts';
-import { createFlowReader } from '../../store/readers/flow-reader.ts';
+import { createFlowReader } from '../../questions/flow-reader.ts';
 import { builder } from '../builder.ts';
 import { selectedFlowColumns } from '../flow-columns.ts';
 import { FlowRef } from './flow.ts';

@@ -8,7 +8,7 @@ import type { HandshakeKey } from '../../analytics/handshake-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import type { Row } from '../../store/query-runner.ts';
-import { handshakeKeyOf, readHandshakes } from '../../store/readers/handshake-reader.ts';
+import { handshakeKeyOf, readHandshakes } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointRef, endpointOf } from './traffic-edge-endpoint.ts';

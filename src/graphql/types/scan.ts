@@ -4,7 +4,7 @@
  */
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import type { Row } from '../../store/query-runner.ts';
-import { readScans } from '../../store/readers/handshake-reader.ts';
+import { readScans } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointKindEnum } from './traffic-edge-endpoint.ts';

@@ -10,7 +10,7 @@ import { EDGE_ORDERS } from '../../analytics/edge-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import type { Row } from '../../store/query-runner.ts';
-import { readEdgeTotals, readEdges } from '../../store/readers/edge-reader.ts';
+import { readEdgeTotals, readEdges } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';

@@ -1,7 +1,7 @@
 /**
  * `flows.interfaceStatus`: per network interface, how many records logged normally and how many windows were NODATA
  * (no traffic) or SKIPDATA (records lost by AWS), so a user can tell a quiet interface from a gap in coverage.
- * The partition list itself comes from the manifest (src/store/readers/partition-reader.ts), not from SQL.
+ * The partition list itself comes from the manifest (src/questions/partition-reader.ts), not from SQL.
  */
 import { build, raw, sql, type SqlQuery } from '../sql.ts';
 import { type AggregateScope, okRecordsSql, valueSql } from './aggregate-expressions.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flowsPageQuery } from '../../../../src/store/queries/flows-page-query.ts';
-import { decodeFlowCursor, encodeFlowCursor } from '../../../../src/store/readers/flow-reader.ts';
+import { decodeFlowCursor, encodeFlowCursor } from '../../../../src/questions/flow-reader.ts';
 import { sql } from '../../../../src/store/sql.ts';
 
 describe('flowsPageQuery', () => {

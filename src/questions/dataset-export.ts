@@ -19,22 +19,22 @@ import { handshakePageQuery } from '../analytics/handshake-query.ts';
 import {
   FLOW_BOUNDS, FLOW_METRICS, topNDimensions, type FlowDimension, type FlowMetric, type FlowValue, type TimeInterval, type TopNKey,
 } from '../domain/aggregate-enums.ts';
-import type { AggregateScope } from './queries/aggregate-expressions.ts';
-import { datasetCopyQuery, type CopyPiece, type DatasetColumn, type DatasetFormat } from './queries/dataset-copy-query.ts';
+import type { AggregateScope } from '../store/queries/aggregate-expressions.ts';
+import { datasetCopyQuery, type CopyPiece, type DatasetColumn, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
 import {
   datasetFlowRunsQuery, datasetFlowsQuery, datasetFlowsRunQuery, datasetRunsQuery, type FlowRun,
-} from './queries/dataset-flows-query.ts';
-import { concatenatedFiles, jsonArrayBytes, jsonArrayOfLines } from './export-file-stream.ts';
-import { buildFlowBreakdownQuery } from './queries/flow-breakdown-query.ts';
-import { flowFilterSql, prunePartitions } from './queries/flow-filter-query.ts';
-import { parquetSourceSql } from './queries/parquet-source-query.ts';
-import { buildFlowSummaryQuery } from './queries/flow-summary-query.ts';
-import { buildFlowTimeSeriesQuery } from './queries/flow-time-series-query.ts';
-import { buildFlowTopNQuery } from './queries/flow-top-n-query.ts';
-import { openApiDatabase } from './duckdb.ts';
-import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
-import { aggregateScope } from './readers/aggregate-reader.ts';
-import type { SqlQuery } from './sql.ts';
+} from '../store/queries/dataset-flows-query.ts';
+import { concatenatedFiles, jsonArrayBytes, jsonArrayOfLines } from '../store/export-file-stream.ts';
+import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
+import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
+import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
+import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
+import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
+import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
+import { openApiDatabase } from '../store/duckdb.ts';
+import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from '../store/query-runner.ts';
+import { aggregateScope } from './aggregate-reader.ts';
+import type { SqlQuery } from '../store/sql.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
 export const DATASET_NAMES = ['flows', 'summary', 'timeseries', 'topn', 'breakdown', 'handshakes', 'edges'] as const;

@@ -2,15 +2,15 @@
  * Handshakes for the API (pages, scans, and the handshake look-up that orients flow records): picks the derived table or the raw fallback, filters, pages by keyset. Rows keep the
  * stored column names; the GraphQL type maps them.
  */
-import { DERIVE_CONTEXT_SECONDS, type HandshakeState } from '../../analytics/connection-rules.ts';
-import { connectionRelationSql } from '../../analytics/connection-filter-query.ts';
-import { connectionSource } from '../../analytics/connection-source.ts';
-import { flowDirectionLookupQuery, type FlowTupleKey } from '../../analytics/flow-direction-query.ts';
-import { handshakePageQuery, type HandshakeKey } from '../../analytics/handshake-query.ts';
-import { scanQuery } from '../../analytics/scan-query.ts';
-import type { DirectionMethod } from '../../analytics/connection-rules.ts';
-import { validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
-import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
+import { DERIVE_CONTEXT_SECONDS, type HandshakeState } from '../analytics/connection-rules.ts';
+import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
+import { connectionSource } from '../analytics/connection-source.ts';
+import { flowDirectionLookupQuery, type FlowTupleKey } from '../analytics/flow-direction-query.ts';
+import { handshakePageQuery, type HandshakeKey } from '../analytics/handshake-query.ts';
+import { scanQuery } from '../analytics/scan-query.ts';
+import type { DirectionMethod } from '../analytics/connection-rules.ts';
+import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
+import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 
 /** One page of handshakes. */
 export interface HandshakePage {

@@ -2,14 +2,14 @@
  * Traffic edges for the API (pages, the node graph, the diff of two windows, cost totals): picks the derived `edges/` table or the raw fallback, filters, aggregates at the
  * requested level, orders and pages by offset.
  */
-import type { EdgeLevel } from '../../analytics/connection-rules.ts';
-import { connectionRelationSql } from '../../analytics/connection-filter-query.ts';
-import { connectionSource } from '../../analytics/connection-source.ts';
-import { edgeDiffQuery } from '../../analytics/edge-diff-query.ts';
-import { edgeGraphFromRows, type EdgeGraph } from '../../analytics/edge-graph.ts';
-import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../../analytics/edge-query.ts';
-import type { FlowFilter } from '../../domain/flow-filter.ts';
-import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
+import type { EdgeLevel } from '../analytics/connection-rules.ts';
+import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
+import { connectionSource } from '../analytics/connection-source.ts';
+import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
+import { edgeGraphFromRows, type EdgeGraph } from '../analytics/edge-graph.ts';
+import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../analytics/edge-query.ts';
+import type { FlowFilter } from '../domain/flow-filter.ts';
+import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 
 /** One page of aggregated edges (columns of edgeAggregateSql). */
 export interface EdgePage {

@@ -3,24 +3,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { validateFlowFilter } from '../../../../src/domain/flow-filter.ts';
-import { openApiDatabase } from '../../../../src/store/duckdb.ts';
+import { validateFlowFilter } from '../../../src/domain/flow-filter.ts';
+import { openApiDatabase } from '../../../src/store/duckdb.ts';
 import {
   readFlowBreakdown,
   readFlowSummary,
   readFlowTimeSeries,
   readFlowTopN,
-} from '../../../../src/store/readers/aggregate-reader.ts';
-import { readInterfaceStatus } from '../../../../src/store/readers/partition-reader.ts';
-import { writeFixtureWarehouse } from '../../../helpers/warehouse-fixture.ts';
-import { testQueryContext } from '../../../helpers/query-context.ts';
+} from '../../../src/questions/aggregate-reader.ts';
+import { readInterfaceStatus } from '../../../src/questions/partition-reader.ts';
+import { writeFixtureWarehouse } from '../../helpers/warehouse-fixture.ts';
+import { testQueryContext } from '../../helpers/query-context.ts';
 import {
   AGGREGATE_FIXTURE,
   FIXTURE_HOURLY_BY_INTERFACE_TOP2,
   FIXTURE_INTERFACE_STATUS,
   FIXTURE_TOP_PAIRS_BY_BYTES,
   FIXTURE_TOTALS,
-} from '../../../fixtures/aggregate-flows.ts';
+} from '../../fixtures/aggregate-flows.ts';
 
 let root = '';
 let db: DuckDBInstance;

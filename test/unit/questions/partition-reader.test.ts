@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest, ManifestFile } from '../../../../src/store/layout.ts';
-import { listPartitions, newestFlowDate, summarizeDatasets } from '../../../../src/store/readers/partition-reader.ts';
+import type { Manifest, ManifestFile } from '../../../src/store/layout.ts';
+import { listPartitions, newestFlowDate, summarizeDatasets } from '../../../src/questions/partition-reader.ts';
 
 const file = (
   table: ManifestFile['table'],

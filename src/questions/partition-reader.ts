@@ -3,11 +3,11 @@
  * byte counts, from the committed manifest (no SQL: it is exactly what queries can see); and, with one query, how
  * each interface logged (OK, NODATA, SKIPDATA records), to tell a quiet interface from a gap in coverage.
  */
-import type { FlowFilter } from '../../domain/flow-filter.ts';
-import type { Manifest, ManifestFile, TableName } from '../layout.ts';
-import { TABLES } from '../layout.ts';
-import { buildInterfaceStatusQuery } from '../queries/partitions-query.ts';
-import { runQuery, type QueryContext } from '../query-runner.ts';
+import type { FlowFilter } from '../domain/flow-filter.ts';
+import type { Manifest, ManifestFile, TableName } from '../store/layout.ts';
+import { TABLES } from '../store/layout.ts';
+import { buildInterfaceStatusQuery } from '../store/queries/partitions-query.ts';
+import { runQuery, type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope } from './aggregate-reader.ts';
 
 /** One partition (account, region, UTC date) of one table. */

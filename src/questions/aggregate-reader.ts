@@ -12,18 +12,18 @@ import {
   type FlowValue,
   type TimeInterval,
   type TopNKey,
-} from '../../domain/aggregate-enums.ts';
-import type { FlowFilter } from '../../domain/flow-filter.ts';
-import { type AggregateScope, dimensionAlias, valueAlias } from '../queries/aggregate-expressions.ts';
-import { buildFlowBreakdownQuery } from '../queries/flow-breakdown-query.ts';
-import { flowFilterSql, prunePartitions } from '../queries/flow-filter-query.ts';
-import { buildFlowSummaryQuery } from '../queries/flow-summary-query.ts';
-import { buildFlowTimeSeriesQuery } from '../queries/flow-time-series-query.ts';
-import { buildFlowTopNQuery } from '../queries/flow-top-n-query.ts';
-import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql, splitAtWholeHours } from '../queries/flows-hourly-query.ts';
-import { parquetSourceSql } from '../queries/parquet-source-query.ts';
-import { partitionsCovered, type ManifestFile } from '../layout.ts';
-import { runQuery, type QueryContext, type Row } from '../query-runner.ts';
+} from '../domain/aggregate-enums.ts';
+import type { FlowFilter } from '../domain/flow-filter.ts';
+import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
+import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
+import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
+import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
+import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
+import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
+import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql, splitAtWholeHours } from '../store/queries/flows-hourly-query.ts';
+import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
+import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
+import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 
 /** Computed values by name: counts and sums as bigint, FIRST_SEEN/LAST_SEEN as Date (null over no records). */
 export type AggregateValues = Partial<Record<FlowValue, bigint | Date | null>>;
