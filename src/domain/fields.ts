@@ -2,7 +2,7 @@
  * The one table of flow-log fields. The parser, the Parquet schema, the SQL allow-lists and the GraphQL `Flow` type
  * are all derived from it, so adding a field added by AWS is a one-line change here.
  *
- * Sources and value lists: ../shared/docs/flow-logs.md §2-§4 (VPC flow logs v2-v11, transit gateway v6).
+ * Sources and value lists: docs/flow-logs.md §2-§4 (VPC flow logs v2-v11, transit gateway v6).
  */
 
 /** How a field's text is parsed and stored. */
