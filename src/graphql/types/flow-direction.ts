@@ -13,8 +13,8 @@ import { FlowRef } from './flow.ts';
 /** How the client side of a flow was decided. */
 export const DirectionMethodEnum = builder.enumType('DirectionMethod', {
   description:
-    'How the client of a flow was decided: HANDSHAKE (the TCP tuple or its reverse had a SYN/SYN-ACK handshake on the ' +
-    "record's UTC day or the day before or after), PORT (no handshake: the lower port is the server's; ephemeral ports " +
+    'How the client of a flow was decided: HANDSHAKE (the TCP tuple or its reverse had a SYN/SYN-ACK handshake starting ' +
+    "within 30 minutes of the record's UTC hour), PORT (no handshake: the lower port is the server's; ephemeral ports " +
     'are >= 32768), UNKNOWN (equal or missing ports, or a record without addresses).',
   values: DIRECTION_METHODS,
 });

@@ -124,7 +124,7 @@ describe('semantics.md §7', () => {
     ]);
     expect((hs[0]?.day as Date).toISOString().slice(0, 10)).toBe('2024-03-01');
     // Each day's partition alone cannot see the answer: the SYN's day alone gives UNANSWERED. Derivation therefore
-    // reads the neighbouring days (see derive-tables.test.ts).
+    // reads half an hour into the neighbouring day (the late-files test of analytics-derived-tables.test.ts).
     const firstDayOnly = await db.run(handshakesFromFlowsQuery({ files: files.filter((f) => f.includes('2024-03-01')) }));
     expect(firstDayOnly.map((h) => h.state)).toEqual(['UNANSWERED']);
   });
