@@ -1,8 +1,8 @@
 /**
  * The ingest side of the derived tables: before a commit is recorded, derive `handshakes/`, `edges/` and
  * `flows_hourly/` for the hours the commit changes (and the neighbouring hours their records reach, see
- * derive-tables.ts), from the flows as they will be after the commit, into staging. The derived files join the commit as added files
- * and the partitions' previous derived files as retired ones, so the ledger transaction and the manifest swap that
+ * derive-tables.ts), from the flows as they will be after the commit, into staging. The derived files join the commit
+ * as added files and the files of those hours as retired ones, so the ledger transaction and the manifest swap that
  * publish the flows publish their derived tables too: a reader never sees flows without matching derived rows.
  */
 import { randomUUID } from 'node:crypto';
