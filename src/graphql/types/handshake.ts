@@ -100,8 +100,9 @@ builder.queryField('handshakes', (t) =>
     type: HandshakeConnectionRef,
     description:
       'TCP handshakes starting in the filter window, oldest first. Filter fields apply to connections: ids and `addr` ' +
-      'match either end, `srcAddr` the client, `dstAddr` the server, `port`/`dstPort` the server port; fields that ' +
-      'describe single records (actions, tcpFlags, ...) are ignored.',
+      'match either end, `srcAddr` the client, `dstAddr` the server, `port`/`dstPort` the server port, `srcPort` the ' +
+      'client port, each with its `not` form; fields that describe single records (actions, tcpFlags, ...) are ' +
+      'refused with BAD_USER_INPUT.',
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       states: t.arg({ type: [HandshakeStateEnum], description: 'Only these states (all when omitted).' }),

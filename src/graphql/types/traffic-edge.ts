@@ -128,7 +128,9 @@ builder.queryFields((t) => ({
     description:
       'Who talks to whom: client -> server edges at `level` in the filter window, largest first by `orderBy`. Filter ' +
       'fields apply to connections: ids and `addr` match either end, `srcAddr` the client, `dstAddr` the server, ' +
-      '`port`/`dstPort` the server port. Edge rows have hour resolution: a window cuts at whole hours.',
+      '`port`/`dstPort` the server port, each with its `not` form; fields that describe single records (actions, ' +
+      'tcpFlags, ...) and the client port are refused with BAD_USER_INPUT. Edge rows have hour resolution: a window ' +
+      'cuts at whole hours.',
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
