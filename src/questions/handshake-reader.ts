@@ -1,8 +1,8 @@
 /**
- * Handshakes for the API (pages, scans, and the handshake look-up that orients flow records): picks the derived table or the raw fallback, filters, pages by keyset. Rows keep the
- * stored column names; the GraphQL type maps them.
+ * Handshakes for the API (pages, scans, and the handshake look-up that orients flow records): picks the derived table
+ * or the raw fallback, filters, pages by keyset, and returns typed values (the stored column names are read here only).
  */
-import { DERIVE_CONTEXT_SECONDS, type HandshakeState } from '../analytics/connection-rules.ts';
+import { DERIVE_CONTEXT_SECONDS, type EndpointKind, type HandshakeState } from '../analytics/connection-rules.ts';
 import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
 import { flowDirectionLookupQuery, type FlowTupleKey } from '../analytics/flow-direction-query.ts';
@@ -11,11 +11,86 @@ import { scanQuery } from '../analytics/scan-query.ts';
 import type { DirectionMethod } from '../analytics/connection-rules.ts';
 import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
+import { endpointFromRow, type Endpoint } from './endpoint.ts';
+
+/** One TCP connection attempt (docs/semantics.md §3). */
+export interface Handshake {
+  readonly clientAddr: string;
+  readonly clientPort: number;
+  readonly serverAddr: string;
+  readonly serverPort: number;
+  readonly protocol: number;
+  readonly state: HandshakeState;
+  /** Start of the first SYN record. */
+  readonly start: Date;
+  /** End of the last record of the connection seen within the pairing window. */
+  readonly end: Date;
+  readonly closed: boolean;
+  readonly synAckSeen: boolean;
+  readonly synRecords: number;
+  /** Interfaces that logged the SYN, sorted. */
+  readonly observedAt: readonly string[];
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+}
+
+function handshakeFromRow(r: Row): Handshake {
+  return {
+    clientAddr: String(r.client_addr),
+    clientPort: Number(r.client_port),
+    serverAddr: String(r.server_addr),
+    serverPort: Number(r.server_port),
+    protocol: Number(r.protocol),
+    state: r.state as HandshakeState,
+    start: r.start_time as Date,
+    end: r.end_time as Date,
+    closed: Boolean(r.closed),
+    synAckSeen: Boolean(r.syn_ack_seen),
+    synRecords: Number(r.syn_records),
+    observedAt: Array.isArray(r.observed_interfaces) ? r.observed_interfaces.map(String) : [],
+    client: endpointFromRow(r, 'client'),
+    server: endpointFromRow(r, 'server'),
+  };
+}
 
 /** One page of handshakes. */
 export interface HandshakePage {
-  readonly rows: readonly Row[];
+  readonly rows: readonly Handshake[];
   readonly hasNextPage: boolean;
+}
+
+/** A source whose failed handshakes reached many ports or hosts (scan-query.ts). */
+export interface Scan {
+  readonly sourceAddr: string;
+  readonly sourceKind: EndpointKind;
+  readonly sourceInstanceId: string | null;
+  readonly syns: bigint;
+  readonly failed: bigint;
+  readonly rejected: bigint;
+  readonly unanswered: bigint;
+  readonly failedPorts: number;
+  readonly failedHosts: number;
+  readonly failedTargets: number;
+  readonly firstSeen: Date;
+  readonly lastSeen: Date;
+}
+
+function scanFromRow(r: Row): Scan {
+  const big = (v: unknown): bigint => BigInt(v as bigint | number);
+  return {
+    sourceAddr: String(r.source_addr),
+    sourceKind: (r.source_kind ?? 'EXTERNAL') as EndpointKind,
+    sourceInstanceId: (r.source_instance_id as string | null) ?? null,
+    syns: big(r.syns),
+    failed: big(r.failed),
+    rejected: big(r.rejected),
+    unanswered: big(r.unanswered),
+    failedPorts: Number(r.failed_ports),
+    failedHosts: Number(r.failed_hosts),
+    failedTargets: Number(r.failed_targets),
+    firstSeen: r.first_seen as Date,
+    lastSeen: r.last_seen as Date,
+  };
 }
 
 /** Handshakes matching `filter` (and `states` when given), oldest first, `first` of them after `after`. */
@@ -36,25 +111,19 @@ export async function readHandshakes(
       after: args.after,
     }),
   );
-  return { rows: rows.slice(0, args.first), hasNextPage: rows.length > args.first };
+  return { rows: rows.slice(0, args.first).map(handshakeFromRow), hasNextPage: rows.length > args.first };
 }
 
-/** The keyset position of a handshake row (for cursors). */
-export function handshakeKeyOf(row: Row): HandshakeKey {
-  return {
-    startTime: row.start_time as Date,
-    clientAddr: String(row.client_addr),
-    clientPort: Number(row.client_port),
-    serverAddr: String(row.server_addr),
-    serverPort: Number(row.server_port),
-  };
+/** The keyset position of a handshake (for cursors). */
+export function handshakeKeyOf(h: Handshake): HandshakeKey {
+  return { startTime: h.start, clientAddr: h.clientAddr, clientPort: h.clientPort, serverAddr: h.serverAddr, serverPort: h.serverPort };
 }
 
 /** Scanning sources (scan-query.ts) under `filter`, most failed targets first; `truncated` when more than `limit`. */
 export async function readScans(
   ctx: QueryContext,
   args: { filter: FlowFilter; minPorts: number; minHosts: number; limit: number },
-): Promise<{ rows: readonly Row[]; truncated: boolean }> {
+): Promise<{ rows: readonly Scan[]; truncated: boolean }> {
   const manifest = await ctx.warehouse.manifest();
   const source = connectionSource(manifest.files, args.filter, 'handshakes', (f) => ctx.warehouse.absolutePath(f));
   if (source.files.length === 0) return { rows: [], truncated: false };
@@ -68,7 +137,7 @@ export async function readScans(
       limit: args.limit,
     }),
   );
-  return { rows: rows.slice(0, args.limit), truncated: rows.length > args.limit };
+  return { rows: rows.slice(0, args.limit).map(scanFromRow), truncated: rows.length > args.limit };
 }
 
 /** Who is the client of one flow record, and how that was decided (null addresses for records without any). */

@@ -67,7 +67,7 @@ describe('derived connection tables', () => {
     let after = null;
     for (let page = 0; page < 5; page++) {
       const p = await readHandshakes(ctx, { filter: day1, states: null, first: 3, after });
-      seen.push(...p.rows.map((r) => `${r.client_addr}:${r.client_port}>${r.server_port} ${r.state}`));
+      seen.push(...p.rows.map((r) => `${r.clientAddr}:${r.clientPort}>${r.serverPort} ${r.state}`));
       if (!p.hasNextPage) break;
       after = handshakeKeyOf(p.rows[p.rows.length - 1]!);
     }
@@ -83,7 +83,7 @@ describe('derived connection tables', () => {
       '198.51.100.8:60000>443 ESTABLISHED',
     ]);
     const failed = await readHandshakes(ctx, { filter: day1, states: ['REJECTED', 'UNANSWERED'], first: 10, after: null });
-    expect(failed.rows.map((r) => r.server_port)).toEqual([8443, 3389]);
+    expect(failed.rows.map((r) => r.serverPort)).toEqual([8443, 3389]);
   });
 
   it('ranks instance-level edges by bytes, each counted once (the instance pair: 10060 + 50060, not the naive 120240)', async () => {

@@ -56,7 +56,7 @@ describe('ingest with derivation', () => {
 
     const ctx = await testQueryContext(data);
     const hs = await readHandshakes(ctx, { filter: aug26, states: null, first: 10, after: null });
-    expect(hs.rows.map((r) => [r.client_port, r.state, r.closed, r.server_instance_id])).toEqual([
+    expect(hs.rows.map((r) => [r.clientPort, r.state, r.closed, r.server.instanceId])).toEqual([
       [43416, 'ESTABLISHED', false, 'i-01234567890123456'],
       [43418, 'ESTABLISHED', true, 'i-01234567890123456'],
     ]);
@@ -88,7 +88,7 @@ describe('ingest with derivation', () => {
     for (const f of m1.files.filter((f) => f.table !== 'flows')) expect([retired.has(f.path), await exists(join(data, f.path))]).toEqual([true, true]);
     for (const f of m2.files) expect(await exists(join(data, f.path))).toBe(true);
     const after27 = await readHandshakes(await testQueryContext(data), { filter: aug27, states: null, first: 10, after: null });
-    expect(after27.rows.map((r) => [r.client_port, r.state, r.closed])).toEqual([[43638, 'UNANSWERED', true]]);
+    expect(after27.rows.map((r) => [r.clientPort, r.state, r.closed])).toEqual([[43638, 'UNANSWERED', true]]);
 
     // It changes again, losing every 2019-08-27 record: that day's derived files go with its flows.
     await writeFile(object, `${lines.slice(0, 7).join('\n')}\n`);

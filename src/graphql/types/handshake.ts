@@ -3,15 +3,14 @@
  * first, paged by keyset (start, client, server). Each connection between two monitored interfaces is one handshake
  * with both observation points in `observedAt`. The resolver validates and asks the handshake reader; no SQL here.
  */
-import { HANDSHAKE_STATES, type HandshakeState } from '../../analytics/connection-rules.ts';
+import { HANDSHAKE_STATES } from '../../analytics/connection-rules.ts';
 import type { HandshakeKey } from '../../analytics/handshake-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
-import type { Row } from '../../store/query-runner.ts';
-import { handshakeKeyOf, readHandshakes } from '../../questions/handshake-reader.ts';
+import { handshakeKeyOf, readHandshakes, type Handshake } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
-import { EndpointRef, endpointOf } from './traffic-edge-endpoint.ts';
+import { EndpointRef } from './traffic-edge-endpoint.ts';
 
 /** Handshake states. */
 export const HandshakeStateEnum = builder.enumType('HandshakeState', {
@@ -21,34 +20,31 @@ export const HandshakeStateEnum = builder.enumType('HandshakeState', {
   values: HANDSHAKE_STATES,
 });
 
-const num = (v: unknown): number => Number(v);
-const text = (v: unknown): string => String(v);
-
-/** The Handshake object type (a row of the handshakes table). */
-export const HandshakeRef = builder.objectRef<Row>('Handshake').implement({
+/** The Handshake object type (the handshake question's typed value). */
+export const HandshakeRef = builder.objectRef<Handshake>('Handshake').implement({
   description: 'One TCP connection attempt: a SYN record paired with the SYN-ACK of the reversed tuple, seen once.',
   fields: (t) => ({
-    clientAddr: t.string({ description: 'Who sent the SYN (packet-level address).', resolve: (r) => text(r.client_addr) }),
-    clientPort: t.int({ resolve: (r) => num(r.client_port) }),
-    serverAddr: t.string({ description: 'Who was asked (packet-level address).', resolve: (r) => text(r.server_addr) }),
-    serverPort: t.int({ resolve: (r) => num(r.server_port) }),
-    protocol: t.int({ description: 'Always 6 (TCP).', resolve: (r) => num(r.protocol) }),
-    state: t.field({ type: HandshakeStateEnum, resolve: (r) => r.state as HandshakeState }),
-    start: t.field({ type: 'DateTime', description: 'Start of the first SYN record.', resolve: (r) => r.start_time as Date }),
+    clientAddr: t.exposeString('clientAddr', { description: 'Who sent the SYN (packet-level address).' }),
+    clientPort: t.exposeInt('clientPort'),
+    serverAddr: t.exposeString('serverAddr', { description: 'Who was asked (packet-level address).' }),
+    serverPort: t.exposeInt('serverPort'),
+    protocol: t.exposeInt('protocol', { description: 'Always 6 (TCP).' }),
+    state: t.field({ type: HandshakeStateEnum, resolve: (h) => h.state }),
+    start: t.field({ type: 'DateTime', description: 'Start of the first SYN record.', resolve: (h) => h.start }),
     end: t.field({
       type: 'DateTime',
       description: 'End of the last record of the connection seen within the pairing window.',
-      resolve: (r) => r.end_time as Date,
+      resolve: (h) => h.end,
     }),
-    closed: t.boolean({ description: 'A FIN was seen (either side) in the window.', resolve: (r) => Boolean(r.closed) }),
-    synAckSeen: t.boolean({ resolve: (r) => Boolean(r.syn_ack_seen) }),
-    synRecords: t.int({ description: 'SYN records of this attempt, at every observation point.', resolve: (r) => num(r.syn_records) }),
+    closed: t.exposeBoolean('closed', { description: 'A FIN was seen (either side) in the window.' }),
+    synAckSeen: t.exposeBoolean('synAckSeen'),
+    synRecords: t.exposeInt('synRecords', { description: 'SYN records of this attempt, at every observation point.' }),
     observedAt: t.stringList({
       description: 'Interfaces that logged the SYN (both ends when both are monitored), sorted.',
-      resolve: (r) => (Array.isArray(r.observed_interfaces) ? r.observed_interfaces.map(String) : []),
+      resolve: (h) => [...h.observedAt],
     }),
-    client: t.field({ type: EndpointRef, resolve: (r) => endpointOf(r, 'client') }),
-    server: t.field({ type: EndpointRef, resolve: (r) => endpointOf(r, 'server') }),
+    client: t.field({ type: EndpointRef, resolve: (h) => h.client }),
+    server: t.field({ type: EndpointRef, resolve: (h) => h.server }),
   }),
 });
 

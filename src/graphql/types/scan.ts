@@ -3,36 +3,32 @@
  * many distinct ports or hosts in the window, most failed targets first (scan-query.ts). No SQL here.
  */
 import { checkCount } from '../../domain/aggregate-enums.ts';
-import type { Row } from '../../store/query-runner.ts';
-import { readScans } from '../../questions/handshake-reader.ts';
+import { readScans, type Scan } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointKindEnum } from './traffic-edge-endpoint.ts';
-import type { EndpointKind } from '../../analytics/connection-rules.ts';
-
-const n = (v: unknown): bigint => BigInt(v as bigint | number);
 
 /** One scanning source. */
-export const ScanRef = builder.objectRef<Row>('Scan').implement({
+export const ScanRef = builder.objectRef<Scan>('Scan').implement({
   description: 'A source that sent SYNs to many ports or hosts without getting connections.',
   fields: (t) => ({
-    sourceAddr: t.string({ resolve: (r) => String(r.source_addr) }),
-    sourceKind: t.field({ type: EndpointKindEnum, resolve: (r) => (r.source_kind ?? 'EXTERNAL') as EndpointKind }),
-    sourceInstanceId: t.string({ nullable: true, resolve: (r) => (r.source_instance_id as string | null) ?? null }),
-    syns: t.field({ type: 'BigInt', description: 'Handshake attempts (every state).', resolve: (r) => n(r.syns) }),
-    failed: t.field({ type: 'BigInt', description: 'Attempts not ESTABLISHED.', resolve: (r) => n(r.failed) }),
-    rejected: t.field({ type: 'BigInt', resolve: (r) => n(r.rejected) }),
-    unanswered: t.field({ type: 'BigInt', resolve: (r) => n(r.unanswered) }),
-    failedPorts: t.int({ description: 'Distinct server ports of failed attempts.', resolve: (r) => Number(r.failed_ports) }),
-    failedHosts: t.int({ description: 'Distinct server addresses of failed attempts.', resolve: (r) => Number(r.failed_hosts) }),
-    failedTargets: t.int({ description: 'Distinct (address, port) of failed attempts.', resolve: (r) => Number(r.failed_targets) }),
-    firstSeen: t.field({ type: 'DateTime', resolve: (r) => r.first_seen as Date }),
-    lastSeen: t.field({ type: 'DateTime', resolve: (r) => r.last_seen as Date }),
+    sourceAddr: t.exposeString('sourceAddr'),
+    sourceKind: t.field({ type: EndpointKindEnum, resolve: (s) => s.sourceKind }),
+    sourceInstanceId: t.exposeString('sourceInstanceId', { nullable: true }),
+    syns: t.field({ type: 'BigInt', description: 'Handshake attempts (every state).', resolve: (s) => s.syns }),
+    failed: t.field({ type: 'BigInt', description: 'Attempts not ESTABLISHED.', resolve: (s) => s.failed }),
+    rejected: t.field({ type: 'BigInt', resolve: (s) => s.rejected }),
+    unanswered: t.field({ type: 'BigInt', resolve: (s) => s.unanswered }),
+    failedPorts: t.exposeInt('failedPorts', { description: 'Distinct server ports of failed attempts.' }),
+    failedHosts: t.exposeInt('failedHosts', { description: 'Distinct server addresses of failed attempts.' }),
+    failedTargets: t.exposeInt('failedTargets', { description: 'Distinct (address, port) of failed attempts.' }),
+    firstSeen: t.field({ type: 'DateTime', resolve: (s) => s.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (s) => s.lastSeen }),
   }),
 });
 
 /** The scans list and whether it was cut at `first`. */
-const ScanListRef = builder.objectRef<{ rows: readonly Row[]; truncated: boolean }>('ScanList').implement({
+const ScanListRef = builder.objectRef<{ rows: readonly Scan[]; truncated: boolean }>('ScanList').implement({
   description: 'Scanning sources, most distinct failed targets first.',
   fields: (t) => ({
     nodes: t.field({ type: [ScanRef], resolve: (p) => [...p.rows] }),

@@ -1,11 +1,11 @@
 /**
  * The `Endpoint` type: one end of a connection (a handshake's or an edge's client or server), resolved as
  * docs/semantics.md §5 says, most specific first: an instance, a requester-managed interface (NAT gateway, endpoint,
- * load balancer), an AWS service, or an external address. Shared by handshakes, traffic edges and scans; rows keep
- * the stored `client_*` / `server_*` column names and this module picks one side.
+ * load balancer), an AWS service, or an external address. Shared by handshakes and traffic edges, over the typed
+ * value the questions build (src/questions/endpoint.ts).
  */
 import { ENDPOINT_KINDS } from '../../analytics/connection-rules.ts';
-import type { Row } from '../../store/query-runner.ts';
+import type { Endpoint } from '../../questions/endpoint.ts';
 import { builder } from '../builder.ts';
 
 /** What an endpoint resolved to. */
@@ -19,43 +19,24 @@ export const EndpointKindEnum = builder.enumType('EndpointKind', {
   values: ENDPOINT_KINDS,
 });
 
-/** One side of a row: the row and the column prefix. */
-export interface EndpointParent {
-  readonly row: Row;
-  readonly side: 'client' | 'server';
-  /** The endpoint id at the row's aggregation level (edges), else the most specific id known. */
-  readonly id: string | null;
-}
-
-const col = (p: EndpointParent, name: string): string | null => {
-  const v = p.row[`${p.side}_${name}`];
-  return v === null || v === undefined ? null : String(v);
-};
-
-/** The side of a row as an Endpoint parent; `id` defaults to instance, else interface, else address. */
-export function endpointOf(row: Row, side: 'client' | 'server', id?: string | null): EndpointParent {
-  const p = { row, side, id: null };
-  return { row, side, id: id ?? col(p, 'instance_id') ?? col(p, 'interface_id') ?? col(p, 'addr') };
-}
-
 /** The Endpoint object type. */
-export const EndpointRef = builder.objectRef<EndpointParent>('Endpoint').implement({
+export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
   description:
     'One end of a connection. On an aggregated edge (SUBNET, VPC level) an attribute shared by every member is shown ' +
     'and one that differs is null.',
   fields: (t) => ({
     id: t.string({
       description: 'The id at the aggregation level: instance, interface, subnet or VPC id, else the IP address.',
-      resolve: (p) => p.id ?? 'unknown',
+      resolve: (e) => e.id ?? 'unknown',
     }),
-    kind: t.field({ type: EndpointKindEnum, resolve: (p) => (col(p, 'kind') ?? 'EXTERNAL') as (typeof ENDPOINT_KINDS)[number] }),
-    ip: t.string({ nullable: true, description: 'The packet-level address (pkt-srcaddr/pkt-dstaddr).', resolve: (p) => col(p, 'addr') }),
-    instanceId: t.string({ nullable: true, resolve: (p) => col(p, 'instance_id') }),
-    interfaceId: t.string({ nullable: true, resolve: (p) => col(p, 'interface_id') }),
-    subnetId: t.string({ nullable: true, resolve: (p) => col(p, 'subnet_id') }),
-    vpcId: t.string({ nullable: true, resolve: (p) => col(p, 'vpc_id') }),
-    azId: t.string({ nullable: true, resolve: (p) => col(p, 'az_id') }),
-    region: t.string({ nullable: true, resolve: (p) => col(p, 'region') }),
-    awsService: t.string({ nullable: true, description: 'AWS service named by pkt-*-aws-service.', resolve: (p) => col(p, 'service') }),
+    kind: t.field({ type: EndpointKindEnum, resolve: (e) => e.kind }),
+    ip: t.exposeString('ip', { nullable: true, description: 'The packet-level address (pkt-srcaddr/pkt-dstaddr).' }),
+    instanceId: t.exposeString('instanceId', { nullable: true }),
+    interfaceId: t.exposeString('interfaceId', { nullable: true }),
+    subnetId: t.exposeString('subnetId', { nullable: true }),
+    vpcId: t.exposeString('vpcId', { nullable: true }),
+    azId: t.exposeString('azId', { nullable: true }),
+    region: t.exposeString('region', { nullable: true }),
+    awsService: t.exposeString('awsService', { nullable: true, description: 'AWS service named by pkt-*-aws-service.' }),
   }),
 });

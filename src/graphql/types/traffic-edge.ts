@@ -14,7 +14,8 @@ import { readEdgeTotals, readEdges } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
-import { EndpointRef, endpointOf } from './traffic-edge-endpoint.ts';
+import { EndpointRef } from './traffic-edge-endpoint.ts';
+import { endpointFromRow } from '../../questions/endpoint.ts';
 
 /** Aggregation levels of edges. */
 export const EdgeLevelEnum = builder.enumType('EdgeLevel', {
@@ -39,8 +40,8 @@ export const TrafficEdgeRef = builder.objectRef<Row>('TrafficEdge').implement({
     "packets count each direction once: from the sender's egress record when its interface is monitored, else the " +
     "receiver's ingress record; NAT gateway legs are attributed to the inside instance and never added again.",
   fields: (t) => ({
-    client: t.field({ type: EndpointRef, resolve: (r) => endpointOf(r, 'client', String(r.client_id)) }),
-    server: t.field({ type: EndpointRef, resolve: (r) => endpointOf(r, 'server', String(r.server_id)) }),
+    client: t.field({ type: EndpointRef, resolve: (r) => endpointFromRow(r, 'client', String(r.client_id)) }),
+    server: t.field({ type: EndpointRef, resolve: (r) => endpointFromRow(r, 'server', String(r.server_id)) }),
     protocol: t.int({ resolve: (r) => Number(r.protocol) }),
     serverPort: t.int({ nullable: true, description: '0 for ICMP; null when the records had no ports.', resolve: (r) => (r.server_port === null ? null : Number(r.server_port)) }),
     bytesToServer: t.field({ type: 'BigInt', resolve: (r) => big(r.bytes_to_server) }),

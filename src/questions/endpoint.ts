@@ -1,0 +1,43 @@
+/**
+ * One end of a connection as the questions return it: the stored `client_*` / `server_*` columns of a handshake or
+ * edge row read once, here, into a typed value (docs/semantics.md §5 says how each end was resolved).
+ */
+import type { EndpointKind } from '../analytics/connection-rules.ts';
+import type { Row } from '../store/query-runner.ts';
+
+/** A resolved connection end. */
+export interface Endpoint {
+  /** The id at the row's aggregation level (edges), else the most specific id known: instance, interface, address. */
+  readonly id: string | null;
+  readonly kind: EndpointKind;
+  /** The packet-level address (null on aggregated edges whose members differ). */
+  readonly ip: string | null;
+  readonly instanceId: string | null;
+  readonly interfaceId: string | null;
+  readonly subnetId: string | null;
+  readonly vpcId: string | null;
+  readonly azId: string | null;
+  readonly region: string | null;
+  /** The AWS service named by pkt-*-aws-service. */
+  readonly awsService: string | null;
+}
+
+/** The `side` end of a stored handshake or edge row; `id` defaults to the instance, else interface, else address. */
+export function endpointFromRow(row: Row, side: 'client' | 'server', id?: string | null): Endpoint {
+  const col = (name: string): string | null => {
+    const v = row[`${side}_${name}`];
+    return v === null || v === undefined ? null : String(v);
+  };
+  return {
+    id: id ?? col('instance_id') ?? col('interface_id') ?? col('addr'),
+    kind: (col('kind') ?? 'EXTERNAL') as EndpointKind,
+    ip: col('addr'),
+    instanceId: col('instance_id'),
+    interfaceId: col('interface_id'),
+    subnetId: col('subnet_id'),
+    vpcId: col('vpc_id'),
+    azId: col('az_id'),
+    region: col('region'),
+    awsService: col('service'),
+  };
+}
