@@ -1,8 +1,9 @@
 /**
- * Traffic edges for the API (pages, the node graph, the diff of two windows, cost totals): picks the derived `edges/` table or the raw fallback, filters, aggregates at the
- * requested level, orders and pages by offset.
+ * Traffic edges for the API (pages, the node graph, the diff of two windows, cost totals): picks the derived `edges/`
+ * table or the raw fallback, filters, aggregates at the requested level, orders and pages by offset, and returns
+ * typed values (the stored column names are read here only).
  */
-import type { EdgeLevel } from '../analytics/connection-rules.ts';
+import type { DirectionMethod, EdgeLevel, EndpointKind } from '../analytics/connection-rules.ts';
 import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
 import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
@@ -10,10 +11,90 @@ import { edgeGraphFromRows, type EdgeGraph } from '../analytics/edge-graph.ts';
 import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
+import { endpointFromRow, type Endpoint } from './endpoint.ts';
 
-/** One page of aggregated edges (columns of edgeAggregateSql). */
+const big = (v: unknown): bigint => BigInt((v ?? 0) as bigint | number);
+const port = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** All traffic between a client and a server endpoint on one protocol and server port (docs/semantics.md §6). */
+export interface TrafficEdge {
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly protocol: number;
+  /** 0 for ICMP; null when the records had no ports. */
+  readonly serverPort: number | null;
+  readonly bytesToServer: bigint;
+  readonly bytesToClient: bigint;
+  readonly packetsToServer: bigint;
+  readonly packetsToClient: bigint;
+  readonly connections: bigint;
+  readonly records: bigint;
+  readonly rejectedRecords: bigint;
+  readonly firstSeen: Date;
+  readonly lastSeen: Date;
+  readonly directionMethod: DirectionMethod;
+  readonly observedAt: readonly string[];
+  readonly crossAzBytes: bigint;
+  readonly crossRegionBytes: bigint;
+  readonly natBytes: bigint;
+  readonly internetBytes: bigint;
+}
+
+function edgeFromRow(r: Row): TrafficEdge {
+  return {
+    client: endpointFromRow(r, 'client', String(r.client_id)),
+    server: endpointFromRow(r, 'server', String(r.server_id)),
+    protocol: Number(r.protocol),
+    serverPort: port(r.server_port),
+    bytesToServer: big(r.bytes_to_server),
+    bytesToClient: big(r.bytes_to_client),
+    packetsToServer: big(r.packets_to_server),
+    packetsToClient: big(r.packets_to_client),
+    connections: big(r.connections),
+    records: big(r.records),
+    rejectedRecords: big(r.rejected_records),
+    firstSeen: r.first_seen as Date,
+    lastSeen: r.last_seen as Date,
+    directionMethod: r.direction_method as DirectionMethod,
+    observedAt: Array.isArray(r.observed_interfaces) ? r.observed_interfaces.map(String) : [],
+    crossAzBytes: big(r.cross_az_bytes),
+    crossRegionBytes: big(r.cross_region_bytes),
+    natBytes: big(r.nat_bytes),
+    internetBytes: big(r.internet_bytes),
+  };
+}
+
+/** Totals over every edge of a window: bytes once per direction, and the cost lens. */
+export interface EdgeTotals {
+  readonly bytes: bigint;
+  readonly bytesToServer: bigint;
+  readonly bytesToClient: bigint;
+  readonly packets: bigint;
+  readonly connections: bigint;
+  readonly records: bigint;
+  readonly crossAzBytes: bigint;
+  readonly crossRegionBytes: bigint;
+  readonly natBytes: bigint;
+  readonly internetBytes: bigint;
+}
+
+/** An edge that appeared, disappeared or changed between two windows (edge-diff-query.ts). */
+export interface EdgeDiffRow {
+  readonly change: 'APPEARED' | 'DISAPPEARED' | 'CHANGED';
+  readonly clientId: string;
+  readonly clientKind: EndpointKind;
+  readonly serverId: string;
+  readonly serverKind: EndpointKind;
+  readonly protocol: number;
+  readonly serverPort: number | null;
+  readonly beforeBytes: bigint;
+  readonly afterBytes: bigint;
+  readonly directionMethod: DirectionMethod;
+}
+
+/** One page of edges. */
 export interface EdgePage {
-  readonly rows: readonly Row[];
+  readonly rows: readonly TrafficEdge[];
   readonly hasNextPage: boolean;
 }
 
@@ -22,6 +103,15 @@ export async function readEdges(
   ctx: QueryContext,
   args: { filter: FlowFilter; level: EdgeLevel; orderBy: EdgeOrder; first: number; offset: number },
 ): Promise<EdgePage> {
+  const page = await edgeRows(ctx, args);
+  return { rows: page.rows.map(edgeFromRow), hasNextPage: page.hasNextPage };
+}
+
+/** The stored-column rows of readEdges (the node graph builds from them). */
+async function edgeRows(
+  ctx: QueryContext,
+  args: { filter: FlowFilter; level: EdgeLevel; orderBy: EdgeOrder; first: number; offset: number },
+): Promise<{ rows: readonly Row[]; hasNextPage: boolean }> {
   const manifest = await ctx.warehouse.manifest();
   const source = connectionSource(manifest.files, args.filter, 'edges', (f) => ctx.warehouse.absolutePath(f));
   if (source.files.length === 0) return { rows: [], hasNextPage: false };
@@ -44,7 +134,7 @@ export async function readEdgeGraph(
   ctx: QueryContext,
   args: { filter: FlowFilter; level: EdgeLevel; maxEdges: number },
 ): Promise<EdgeGraph> {
-  const page = await readEdges(ctx, { ...args, orderBy: 'BYTES', first: args.maxEdges, offset: 0 });
+  const page = await edgeRows(ctx, { ...args, orderBy: 'BYTES', first: args.maxEdges, offset: 0 });
   return { ...edgeGraphFromRows(page.rows, args.maxEdges), truncated: page.hasNextPage };
 }
 
@@ -52,7 +142,7 @@ export async function readEdgeGraph(
 export async function readEdgeDiff(
   ctx: QueryContext,
   args: { before: FlowFilter; after: FlowFilter; level: EdgeLevel; minFactor: number; limit: number },
-): Promise<{ rows: readonly Row[]; truncated: boolean }> {
+): Promise<{ rows: readonly EdgeDiffRow[]; truncated: boolean }> {
   const manifest = await ctx.warehouse.manifest();
   const abs = (f: Parameters<typeof ctx.warehouse.absolutePath>[0]) => ctx.warehouse.absolutePath(f);
   const before = connectionSource(manifest.files, args.before, 'edges', abs);
@@ -69,14 +159,37 @@ export async function readEdgeDiff(
       limit: args.limit,
     }),
   );
-  return { rows: rows.slice(0, args.limit), truncated: rows.length > args.limit };
+  const diffRow = (r: Row): EdgeDiffRow => ({
+    change: r.change as EdgeDiffRow['change'],
+    clientId: String(r.client_id),
+    clientKind: (r.client_kind ?? 'EXTERNAL') as EndpointKind,
+    serverId: String(r.server_id),
+    serverKind: (r.server_kind ?? 'EXTERNAL') as EndpointKind,
+    protocol: Number(r.protocol),
+    serverPort: port(r.server_port),
+    beforeBytes: big(r.before_bytes),
+    afterBytes: big(r.after_bytes),
+    directionMethod: r.direction_method as DirectionMethod,
+  });
+  return { rows: rows.slice(0, args.limit).map(diffRow), truncated: rows.length > args.limit };
 }
 
-/** Totals of all edges under `filter` (bytes once per direction, and the cost lens); one row. */
-export async function readEdgeTotals(ctx: QueryContext, filter: FlowFilter): Promise<Row> {
+/** Totals of all edges under `filter` (bytes once per direction, and the cost lens). */
+export async function readEdgeTotals(ctx: QueryContext, filter: FlowFilter): Promise<EdgeTotals> {
   const manifest = await ctx.warehouse.manifest();
   const source = connectionSource(manifest.files, filter, 'edges', (f) => ctx.warehouse.absolutePath(f));
   ctx.cost.recordScan(source.files);
-  const [row] = await runQuery(ctx, edgeTotalsQuery(connectionRelationSql(source.rows, filter, 'edges')));
-  return row ?? {};
+  const [r = {}] = await runQuery(ctx, edgeTotalsQuery(connectionRelationSql(source.rows, filter, 'edges')));
+  return {
+    bytes: big(r.bytes),
+    bytesToServer: big(r.bytes_to_server),
+    bytesToClient: big(r.bytes_to_client),
+    packets: big(r.packets),
+    connections: big(r.connections),
+    records: big(r.records),
+    crossAzBytes: big(r.cross_az_bytes),
+    crossRegionBytes: big(r.cross_region_bytes),
+    natBytes: big(r.nat_bytes),
+    internetBytes: big(r.internet_bytes),
+  };
 }

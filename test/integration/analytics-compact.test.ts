@@ -38,7 +38,7 @@ async function answers(data: string) {
   return {
     derived: connectionSource(m.files, aug26, 'edges', (f) => join(data, f.path)).derived,
     handshakes: hs.rows.map((r) => `${r.clientPort} ${r.state} closed=${r.closed} ${r.server.instanceId}`),
-    edges: edges.rows.map((e) => `${e.client_id} -> ${e.server_id}:${e.server_port} ${e.bytes_to_server}/${e.bytes_to_client} conn=${e.connections}`),
+    edges: edges.rows.map((e) => `${e.client.id} -> ${e.server.id}:${e.serverPort} ${e.bytesToServer}/${e.bytesToClient} conn=${e.connections}`),
   };
 }
 

@@ -89,7 +89,7 @@ describe('derived connection tables', () => {
   it('ranks instance-level edges by bytes, each counted once (the instance pair: 10060 + 50060, not the naive 120240)', async () => {
     const ctx = await testQueryContext(root);
     const page = await readEdges(ctx, { filter: day1, level: 'INSTANCE', orderBy: 'BYTES', first: 4, offset: 0 });
-    expect(page.rows.map((e) => [e.client_id, e.server_id, e.server_port, Number(e.bytes_to_server) + Number(e.bytes_to_client)])).toEqual([
+    expect(page.rows.map((e) => [e.client.id, e.server.id, e.serverPort, Number(e.bytesToServer + e.bytesToClient)])).toEqual([
       ['52.213.180.42', 'i-62', 5001, 103106],
       ['i-a', 'i-b', 5432, 60120],
       ['198.51.100.7', 'i-srv', 22, 12000],
@@ -97,9 +97,9 @@ describe('derived connection tables', () => {
     ]);
     expect(page.hasNextPage).toBe(true);
     // Cost lens: the instance pair crosses AZs (use1-az1 -> use1-az2); the NAT edge goes through the NAT gateway.
-    expect(Number(page.rows[1]?.cross_az_bytes)).toBe(60120);
-    expect(Number(page.rows[0]?.cross_az_bytes)).toBe(0);
-    expect([Number(page.rows[3]?.nat_bytes), Number(page.rows[3]?.internet_bytes)]).toEqual([6000, 1000]);
+    expect(page.rows[1]?.crossAzBytes).toBe(60120n);
+    expect(page.rows[0]?.crossAzBytes).toBe(0n);
+    expect([page.rows[3]?.natBytes, page.rows[3]?.internetBytes]).toEqual([6000n, 1000n]);
   });
 
   it('answers the same from the derived table as from raw records', async () => {
@@ -109,7 +109,7 @@ describe('derived connection tables', () => {
     await writeFixtureWarehouse(rawRoot, Object.values(C).flat().map(toStored));
     const rawCtx = await testQueryContext(rawRoot);
     const fromRaw = await readEdges(rawCtx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
-    const strip = (rows: readonly Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    const strip = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
     expect(strip(fromRaw.rows)).toEqual(strip(derived.rows));
     expect(derived.rows.length).toBeGreaterThan(5);
   });

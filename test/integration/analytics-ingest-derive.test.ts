@@ -62,7 +62,7 @@ describe('ingest with derivation', () => {
     ]);
     const edges = await readEdges(ctx, { filter: aug26, level: 'INSTANCE', orderBy: 'BYTES', first: 10, offset: 0 });
     // To the server: 568 + 100701 + 23294588; to the client: 376 + 632 + 63388. Two connections.
-    expect(edges.rows.map((e) => [e.client_id, e.server_id, e.server_port, e.bytes_to_server, e.bytes_to_client, e.connections])).toEqual([
+    expect(edges.rows.map((e) => [e.client.id, e.server.id, e.serverPort, e.bytesToServer, e.bytesToClient, e.connections])).toEqual([
       ['52.213.180.42', 'i-01234567890123456', 5001, 23395857n, 64396n, 2n],
     ]);
 

@@ -3,12 +3,11 @@
  * bytes by at least `minFactor` either way) between two windows, largest absolute change first (edge-diff-query.ts).
  * The filter gives the other conditions; its time window comes from `before` and `after`. No SQL here.
  */
-import type { DirectionMethod, EdgeLevel, EndpointKind } from '../../analytics/connection-rules.ts';
+import type { EdgeLevel } from '../../analytics/connection-rules.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';
-import type { Row } from '../../store/query-runner.ts';
-import { readEdgeDiff } from '../../questions/edge-reader.ts';
+import { readEdgeDiff, type EdgeDiffRow } from '../../questions/edge-reader.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, TimeRangeInput, resolveFlowFilter } from './flow-filter-input.ts';
@@ -23,25 +22,23 @@ export const EdgeChangeEnum = builder.enumType('EdgeChange', {
   values: EDGE_CHANGES,
 });
 
-const big = (v: unknown): bigint => BigInt((v ?? 0) as bigint | number);
-
-const EdgeDiffRowRef = builder.objectRef<Row>('EdgeDiffRow').implement({
+const EdgeDiffRowRef = builder.objectRef<EdgeDiffRow>('EdgeDiffRow').implement({
   description: 'One edge that changed between the two windows.',
   fields: (t) => ({
-    change: t.field({ type: EdgeChangeEnum, resolve: (r) => r.change as (typeof EDGE_CHANGES)[number] }),
-    clientId: t.string({ resolve: (r) => String(r.client_id) }),
-    clientKind: t.field({ type: EndpointKindEnum, resolve: (r) => (r.client_kind ?? 'EXTERNAL') as EndpointKind }),
-    serverId: t.string({ resolve: (r) => String(r.server_id) }),
-    serverKind: t.field({ type: EndpointKindEnum, resolve: (r) => (r.server_kind ?? 'EXTERNAL') as EndpointKind }),
-    protocol: t.int({ resolve: (r) => Number(r.protocol) }),
-    serverPort: t.int({ nullable: true, resolve: (r) => (r.server_port === null ? null : Number(r.server_port)) }),
-    beforeBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `before`.', resolve: (r) => big(r.before_bytes) }),
-    afterBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `after`.', resolve: (r) => big(r.after_bytes) }),
-    directionMethod: t.field({ type: DirectionMethodEnum, resolve: (r) => r.direction_method as DirectionMethod }),
+    change: t.field({ type: EdgeChangeEnum, resolve: (r) => r.change }),
+    clientId: t.exposeString('clientId'),
+    clientKind: t.field({ type: EndpointKindEnum, resolve: (r) => r.clientKind }),
+    serverId: t.exposeString('serverId'),
+    serverKind: t.field({ type: EndpointKindEnum, resolve: (r) => r.serverKind }),
+    protocol: t.exposeInt('protocol'),
+    serverPort: t.exposeInt('serverPort', { nullable: true }),
+    beforeBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `before`.', resolve: (r) => r.beforeBytes }),
+    afterBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `after`.', resolve: (r) => r.afterBytes }),
+    directionMethod: t.field({ type: DirectionMethodEnum, resolve: (r) => r.directionMethod }),
   }),
 });
 
-const EdgeDiffRef = builder.objectRef<{ rows: readonly Row[]; truncated: boolean }>('EdgeDiff').implement({
+const EdgeDiffRef = builder.objectRef<{ rows: readonly EdgeDiffRow[]; truncated: boolean }>('EdgeDiff').implement({
   description: 'Edges that changed between two windows, largest absolute byte change first.',
   fields: (t) => ({
     rows: t.field({ type: [EdgeDiffRowRef], resolve: (p) => [...p.rows] }),

@@ -5,17 +5,15 @@
  *
  * Edges are aggregates, so they page by offset (the cursor holds it): a commit between two pages can reorder them.
  */
-import { EDGE_LEVELS, type DirectionMethod, type EdgeLevel } from '../../analytics/connection-rules.ts';
+import { EDGE_LEVELS, type EdgeLevel } from '../../analytics/connection-rules.ts';
 import { EDGE_ORDERS } from '../../analytics/edge-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
-import type { Row } from '../../store/query-runner.ts';
-import { readEdgeTotals, readEdges } from '../../questions/edge-reader.ts';
+import { readEdgeTotals, readEdges, type EdgeTotals, type TrafficEdge } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointRef } from './traffic-edge-endpoint.ts';
-import { endpointFromRow } from '../../questions/endpoint.ts';
 
 /** Aggregation levels of edges. */
 export const EdgeLevelEnum = builder.enumType('EdgeLevel', {
@@ -31,45 +29,40 @@ export const EdgeOrderEnum = builder.enumType('EdgeOrder', {
   values: EDGE_ORDERS,
 });
 
-const big = (v: unknown): bigint => BigInt((v ?? 0) as bigint | number);
-
-/** The TrafficEdge object type (a row of edgeAggregateSql). */
-export const TrafficEdgeRef = builder.objectRef<Row>('TrafficEdge').implement({
+/** The TrafficEdge object type (the edge question's typed value). */
+export const TrafficEdgeRef = builder.objectRef<TrafficEdge>('TrafficEdge').implement({
   description:
     'All traffic between a client and a server endpoint on one protocol and server port in the window. Bytes and ' +
     "packets count each direction once: from the sender's egress record when its interface is monitored, else the " +
     "receiver's ingress record; NAT gateway legs are attributed to the inside instance and never added again.",
   fields: (t) => ({
-    client: t.field({ type: EndpointRef, resolve: (r) => endpointFromRow(r, 'client', String(r.client_id)) }),
-    server: t.field({ type: EndpointRef, resolve: (r) => endpointFromRow(r, 'server', String(r.server_id)) }),
-    protocol: t.int({ resolve: (r) => Number(r.protocol) }),
-    serverPort: t.int({ nullable: true, description: '0 for ICMP; null when the records had no ports.', resolve: (r) => (r.server_port === null ? null : Number(r.server_port)) }),
-    bytesToServer: t.field({ type: 'BigInt', resolve: (r) => big(r.bytes_to_server) }),
-    bytesToClient: t.field({ type: 'BigInt', resolve: (r) => big(r.bytes_to_client) }),
-    bytes: t.field({ type: 'BigInt', description: 'bytesToServer + bytesToClient.', resolve: (r) => big(r.bytes_to_server) + big(r.bytes_to_client) }),
-    packetsToServer: t.field({ type: 'BigInt', resolve: (r) => big(r.packets_to_server) }),
-    packetsToClient: t.field({ type: 'BigInt', resolve: (r) => big(r.packets_to_client) }),
-    connections: t.field({ type: 'BigInt', description: 'TCP handshakes (SYN records) of the edge.', resolve: (r) => big(r.connections) }),
-    records: t.field({ type: 'BigInt', description: 'Records of the edge at every observation point (as logged).', resolve: (r) => big(r.records) }),
-    rejectedRecords: t.field({ type: 'BigInt', resolve: (r) => big(r.rejected_records) }),
-    firstSeen: t.field({ type: 'DateTime', resolve: (r) => r.first_seen as Date }),
-    lastSeen: t.field({ type: 'DateTime', resolve: (r) => r.last_seen as Date }),
+    client: t.field({ type: EndpointRef, resolve: (e) => e.client }),
+    server: t.field({ type: EndpointRef, resolve: (e) => e.server }),
+    protocol: t.exposeInt('protocol'),
+    serverPort: t.exposeInt('serverPort', { nullable: true, description: '0 for ICMP; null when the records had no ports.' }),
+    bytesToServer: t.field({ type: 'BigInt', resolve: (e) => e.bytesToServer }),
+    bytesToClient: t.field({ type: 'BigInt', resolve: (e) => e.bytesToClient }),
+    bytes: t.field({ type: 'BigInt', description: 'bytesToServer + bytesToClient.', resolve: (e) => e.bytesToServer + e.bytesToClient }),
+    packetsToServer: t.field({ type: 'BigInt', resolve: (e) => e.packetsToServer }),
+    packetsToClient: t.field({ type: 'BigInt', resolve: (e) => e.packetsToClient }),
+    connections: t.field({ type: 'BigInt', description: 'TCP handshakes (SYN records) of the edge.', resolve: (e) => e.connections }),
+    records: t.field({ type: 'BigInt', description: 'Records of the edge at every observation point (as logged).', resolve: (e) => e.records }),
+    rejectedRecords: t.field({ type: 'BigInt', resolve: (e) => e.rejectedRecords }),
+    firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
+    lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
     directionMethod: t.field({
       type: DirectionMethodEnum,
       description: 'The strongest method that oriented any of its flows (HANDSHAKE, then PORT, then UNKNOWN).',
-      resolve: (r) => r.direction_method as DirectionMethod,
+      resolve: (e) => e.directionMethod,
     }),
-    observedAt: t.stringList({
-      description: 'Interfaces whose records the edge was built from, sorted.',
-      resolve: (r) => (Array.isArray(r.observed_interfaces) ? r.observed_interfaces.map(String) : []),
-    }),
-    crossAzBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different Availability Zones.', resolve: (r) => big(r.cross_az_bytes) }),
-    crossRegionBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different regions.', resolve: (r) => big(r.cross_region_bytes) }),
-    natBytes: t.field({ type: 'BigInt', description: 'Bytes that went through a NAT gateway.', resolve: (r) => big(r.nat_bytes) }),
+    observedAt: t.stringList({ description: 'Interfaces whose records the edge was built from, sorted.', resolve: (e) => [...e.observedAt] }),
+    crossAzBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different Availability Zones.', resolve: (e) => e.crossAzBytes }),
+    crossRegionBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different regions.', resolve: (e) => e.crossRegionBytes }),
+    natBytes: t.field({ type: 'BigInt', description: 'Bytes that went through a NAT gateway.', resolve: (e) => e.natBytes }),
     internetBytes: t.field({
       type: 'BigInt',
       description: 'Bytes that left through an internet gateway (traffic-path 2 or 8) or a NAT gateway to an external address.',
-      resolve: (r) => big(r.internet_bytes),
+      resolve: (e) => e.internetBytes,
     }),
   }),
 });
@@ -96,24 +89,24 @@ export function decodeEdgeCursor(cursor: string): number {
 }
 
 /** Cost totals of a window. */
-const TrafficCostRef = builder.objectRef<{ from: Date; to: Date; row: () => Promise<Row> }>('TrafficCost').implement({
+const TrafficCostRef = builder.objectRef<{ from: Date; to: Date; totals: () => Promise<EdgeTotals> }>('TrafficCost').implement({
   description: 'Totals over every edge of the window: bytes once per direction, and where they cost money.',
   fields: (t) => {
-    const total = (column: string, description: string) =>
-      t.field({ type: 'BigInt', description, resolve: async (p) => big((await p.row())[column]) });
+    const total = (key: keyof EdgeTotals, description: string) =>
+      t.field({ type: 'BigInt', description, resolve: async (p) => (await p.totals())[key] });
     return {
       from: t.field({ type: 'DateTime', resolve: (p) => p.from }),
       to: t.field({ type: 'DateTime', resolve: (p) => p.to }),
       bytes: total('bytes', 'All bytes, each counted once (not the naive sum over records).'),
-      bytesToServer: total('bytes_to_server', 'Bytes clients sent.'),
-      bytesToClient: total('bytes_to_client', 'Bytes servers sent.'),
+      bytesToServer: total('bytesToServer', 'Bytes clients sent.'),
+      bytesToClient: total('bytesToClient', 'Bytes servers sent.'),
       packets: total('packets', 'All packets, each counted once.'),
       connections: total('connections', 'TCP handshakes.'),
       records: total('records', 'Records the totals were built from.'),
-      crossAzBytes: total('cross_az_bytes', 'Bytes between endpoints in different Availability Zones.'),
-      crossRegionBytes: total('cross_region_bytes', 'Bytes between endpoints in different regions.'),
-      natBytes: total('nat_bytes', 'Bytes through NAT gateways.'),
-      internetBytes: total('internet_bytes', 'Bytes to the internet (internet gateway, or NAT gateway to an external address).'),
+      crossAzBytes: total('crossAzBytes', 'Bytes between endpoints in different Availability Zones.'),
+      crossRegionBytes: total('crossRegionBytes', 'Bytes between endpoints in different regions.'),
+      natBytes: total('natBytes', 'Bytes through NAT gateways.'),
+      internetBytes: total('internetBytes', 'Bytes to the internet (internet gateway, or NAT gateway to an external address).'),
     };
   },
 });
@@ -165,8 +158,8 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: FlowFilterInput, required: true }) },
     resolve: async (_root, args, ctx) => {
       const filter = await resolveFlowFilter(ctx, args.filter);
-      let row: Promise<Row> | undefined;
-      return { from: filter.timeRange.from, to: filter.timeRange.to, row: () => (row ??= readEdgeTotals(ctx.query, filter)) };
+      let totals: Promise<EdgeTotals> | undefined;
+      return { from: filter.timeRange.from, to: filter.timeRange.to, totals: () => (totals ??= readEdgeTotals(ctx.query, filter)) };
     },
   }),
 }));
