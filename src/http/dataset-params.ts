@@ -55,6 +55,9 @@ const FILTER_PARAMS: Readonly<Record<string, { field: string; parse?: (v: string
   pktDstAwsService: { field: 'pktDstAwsServices' },
 };
 
+/** `tcpFlagsAny=SYN&tcpFlagsNone=ACK`: the `any`, `all` and `none` lists of the filter's tcpFlags, by flag name. */
+const TCP_FLAG_PARAMS = { tcpFlagsAny: 'any', tcpFlagsAll: 'all', tcpFlagsNone: 'none' } as const;
+
 const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   flows: ['limit'],
   summary: ['values'],
@@ -134,19 +137,33 @@ function asParameterError(err: unknown, byField: ReadonlyMap<string, string>): u
   if (!(err instanceof InputError) && !(err instanceof ForbiddenError)) return err;
   const m = /^filter\.(\w+)(.*)$/.exec(err.argument);
   if (!m) return err;
+  const flagList = m[1] === 'tcpFlags' ? /^\.(any|all|none)/.exec(m[2]!)?.[1] : undefined;
   const param =
-    m[1] === 'timeRange' ? (/^\.(from|to|last|latestDay)/.exec(m[2]!)?.[1] ?? 'from') : (byField.get(m[1]!) ?? m[1]!);
+    m[1] === 'timeRange'
+      ? (/^\.(from|to|last|latestDay)/.exec(m[2]!)?.[1] ?? 'from')
+      : flagList
+        ? Object.entries(TCP_FLAG_PARAMS).find(([, list]) => list === flagList)![0]
+        : (byField.get(m[1]!) ?? m[1]!);
   if (err instanceof ForbiddenError) return new ForbiddenError(param, err.accountId);
   const renamed = new InputError(param, err.expected);
   renamed.message = err.message.replace(`Invalid ${err.argument}:`, `Invalid ${param}:`);
   return renamed;
 }
 
+/** Whether the filter's tcpFlags list behind URL parameter `param` is set. */
+function filterParamPresent(filter: FlowFilter, param: string): boolean {
+  const list = TCP_FLAG_PARAMS[param as keyof typeof TCP_FLAG_PARAMS];
+  return Boolean(filter.tcpFlags && filter.tcpFlags[list]);
+}
+
 /** Refuses, naming its URL parameter, a filter field a connection dataset cannot honour (connection-filter-query.ts). */
 function refuseConnectionFilter(filter: FlowFilter, table: ConnectionTable): void {
   const refused = refusedConnectionFilter(filter, table);
   if (!refused) return;
-  const param = Object.entries(FILTER_PARAMS).find(([, spec]) => spec.field === refused.field)?.[0] ?? refused.field;
+  const param =
+    refused.field === 'tcpFlags'
+      ? Object.keys(TCP_FLAG_PARAMS).find((p) => filterParamPresent(filter, p)) ?? 'tcpFlagsAny'
+      : (Object.entries(FILTER_PARAMS).find(([, spec]) => spec.field === refused.field)?.[0] ?? refused.field);
   throw new InputError(param, `no ${param} on ${table}: ${refused.reason}`);
 }
 
@@ -160,6 +177,15 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
     const parsed = list.map((v) => (spec.parse ? spec.parse(v, param) : v));
     input[spec.field] = [...((input[spec.field] as unknown[] | undefined) ?? []), ...parsed];
     byField.set(spec.field, param);
+  }
+  const flags: Record<string, string[]> = {};
+  for (const [param, list] of Object.entries(TCP_FLAG_PARAMS)) {
+    const names = values(params, param).map((v) => v.toUpperCase());
+    if (names.length > 0) flags[list] = names;
+  }
+  if (Object.keys(flags).length > 0) {
+    input.tcpFlags = flags;
+    byField.set('tcpFlags', Object.entries(TCP_FLAG_PARAMS).find(([, list]) => flags[list])![0]);
   }
   const window = {
     from: single(params, 'from'),
@@ -177,7 +203,7 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
 
 /** Validates the parameters of `/datasets/<dataset>.*`; throws InputError (or ForbiddenError) naming the parameter. */
 export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParams, options: DatasetOptions): DatasetRequest {
-  const known = new Set([...TIME_PARAMS, ...Object.keys(FILTER_PARAMS), ...DATASET_PARAMS[dataset]]);
+  const known = new Set([...TIME_PARAMS, ...Object.keys(FILTER_PARAMS), ...Object.keys(TCP_FLAG_PARAMS), ...DATASET_PARAMS[dataset]]);
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }

@@ -49,4 +49,12 @@ describe('dataset URL windows', () => {
     expect(edges('latestDay=true&srcPort=443')).toThrow(/^Invalid srcPort: expected no srcPort on edges/);
     expect(edges('latestDay=true&notAddr=10.0.0.0/8')()).toMatchObject({ dataset: 'edges' });
   });
+
+  it('takes tcpFlags as GraphQL does, one URL parameter per list, and names that parameter in errors', () => {
+    const got = summary('latestDay=true&tcpFlagsAny=syn&tcpFlagsAny=FIN&tcpFlagsNone=ACK');
+    expect(got.filter.tcpFlags).toEqual({ any: 2 | 1, all: 0, none: 16 });
+    expect(errorOf('latestDay=true&tcpFlagsAll=FOO').message).toMatch(/^Invalid tcpFlagsAll: expected /);
+    const edges = () => parseDatasetRequest('edges', new URLSearchParams('latestDay=true&tcpFlagsNone=RST'), options);
+    expect(edges).toThrow(/^Invalid tcpFlagsNone: expected no tcpFlagsNone on edges/);
+  });
 });
