@@ -1,7 +1,7 @@
 /**
  * `npm run bench:derive [-- --records N --runs R --data DIR]` (default 10,000,000 records over 2 days, 3 runs): the
- * derivation an ingest commit of the newest day triggers (src/analytics/derive-tables.ts: handshakes/, edges/ and
- * flows_hourly/ for that day and its neighbours, the edges bytes-once and endpoint-resolved), next to a baseline
+ * derivation of the newest day from scratch, every hour of it (src/analytics/derive-tables.ts: handshakes/, edges/
+ * and flows_hourly/, the edges bytes-once and endpoint-resolved), next to a baseline
  * measured in the same run on the same flows files: the naive edge table (every record summed per address pair,
  * port, protocol and hour, written as Parquet the same way), i.e. what skipping pairing, direction and counting-once
  * would cost. Prints wall and process-CPU milliseconds (CPU is the figure to trust on a shared machine) and the ratio.
