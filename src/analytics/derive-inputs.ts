@@ -81,22 +81,21 @@ export function estimatedRecords(
 
 /**
  * Consecutive runs of the hours to derive, each read by one statement: at most a day, and at most RUN_RECORDS
- * records (estimated) unless one hour alone holds more. Fewer statements matter: planning a
+ * records (estimated) unless one hour alone holds more, each with its estimate. Fewer statements matter: planning a
  * derivation costs tens of milliseconds whatever it reads.
  */
-export function runsOf(hours: readonly number[], records: (h: number) => number): number[][] {
-  const runs: number[][] = [];
-  let run: number[] = [];
-  let total = 0;
+export function runsOf(hours: readonly number[], records: (h: number) => number): { hours: number[]; records: number }[] {
+  const runs: { hours: number[]; records: number }[] = [];
+  let run: { hours: number[]; records: number } = { hours: [], records: 0 };
   for (const h of hours) {
     const n = records(h);
-    if (run.length > 0 && (h - run[0]! >= 24 || total + n > RUN_RECORDS)) {
+    if (run.hours.length > 0 && (h - run.hours[0]! >= 24 || run.records + n > RUN_RECORDS)) {
       runs.push(run);
-      [run, total] = [[], 0];
+      run = { hours: [], records: 0 };
     }
-    run.push(h);
-    total += n;
+    run.hours.push(h);
+    run.records += n;
   }
-  if (run.length > 0) runs.push(run);
+  if (run.hours.length > 0) runs.push(run);
   return runs;
 }

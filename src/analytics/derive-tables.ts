@@ -28,7 +28,7 @@ import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import { estimatedRecords, fileStats, runsOf } from './derive-inputs.ts';
 import {
-  DAY_MS, HOUR_MS, dateOf, dayStart, derivedFileName, planTable, type FlowChange, type PartitionKey,
+  HOUR_MS, dateOf, dayStart, derivedFileName, planTable, shiftedPartition, type FlowChange, type PlannedPartition,
 } from './derived-hours.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import type { FlowSource } from './flow-source.ts';
@@ -106,11 +106,10 @@ async function deriveRun(
   c: DuckDBConnection,
   opts: DeriveTablesOptions,
   spec: DerivedTableSpec,
-  scope: string,
+  { accountId, region }: { readonly accountId: string; readonly region: string },
   source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
 ): Promise<WrittenHour[]> {
   await runBound(c, build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`));
-  const [accountId, region] = [scope.slice(0, scope.indexOf('/')), scope.slice(scope.indexOf('/') + 1)];
   const out: WrittenHour[] = [];
   for (const h of source.units.hours) {
     const date = dateOf(h * HOUR_MS);
@@ -133,9 +132,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const locate = opts.locate ?? ((f: ManifestFile) => join(opts.root, f.path));
   // The flows files a derived hour may read: those of the changed days and their neighbours (an hour's window reaches
   // at most into the next or previous day), located once.
-  const shifted = (p: PartitionKey, days: number) => partitionKey({ ...p, date: dateOf(dayStart(p.date) + days * DAY_MS) });
   const near = new Set<string>();
-  for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(shifted(p, d));
+  for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(partitionKey(shiftedPartition(p, d)));
   const located = new Map<ManifestFile, string>();
   const locateAll = async (keys: ReadonlySet<string>) => {
     const files = flows.filter((f) => keys.has(partitionKey(f)));
@@ -157,8 +155,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // changed hour) reads into the day beyond: read every day the planned hours' widened spans reach.
   const reached = new Set(near);
   for (const { spec, hours } of plans) {
-    for (const [key, set] of hours) {
-      const p = flows.find((f) => partitionKey(f) === key)!;
+    for (const { partition: p, hours: set } of hours.values()) {
       for (const h of set) {
         const start = dayStart(p.date) + h * HOUR_MS;
         reached.add(partitionKey({ ...p, date: dateOf(start - spec.contextMs) }));
@@ -176,13 +173,10 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   try {
     for (const { spec, hours } of plans) {
       // Epoch hour numbers to derive, per account/region: one statement derives a run of them (flow-source.ts units).
-      const byScope = new Map<string, number[]>();
-      for (const [key, set] of hours) {
-        const date = key.slice(key.lastIndexOf('/') + 1);
-        const scope = key.slice(0, key.lastIndexOf('/'));
-        for (const h of set) byScope.set(scope, [...(byScope.get(scope) ?? []), dayStart(date) / HOUR_MS + h]);
-      }
-      for (const [scope, all] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
+      const byScope = new Map<string, PlannedPartition[]>();
+      for (const planned of hours.values()) byScope.set(scopeOf(planned.partition), [...(byScope.get(scopeOf(planned.partition)) ?? []), planned]);
+      for (const [scope, partitions] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
+        const epochHours = (p: PlannedPartition) => [...p.hours].map((h) => dayStart(p.partition.date) / HOUR_MS + h);
         const files = candidates.filter((f) => scopeOf(f) === scope);
         const reading = (h: number) => {
           const [from, to] = [h * HOUR_MS - spec.contextMs, (h + 1) * HOUR_MS + spec.contextMs];
@@ -194,16 +188,15 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         // No record starts in an hour's widened span: it has no rows, and nothing to run. Unless the partition would be
         // left without a file of the table (its last hours with rows are gone): its first hour then writes the empty
         // file that says it is derived.
-        const wanted = [...new Set(all)].sort((x, y) => x - y).filter((h) => reading(h).length > 0);
-        for (const [key, set] of hours) {
-          if (key.slice(0, key.lastIndexOf('/')) !== scope) continue;
-          const day = dayStart(key.slice(key.lastIndexOf('/') + 1)) / HOUR_MS;
-          const planned = [...set].map((h) => day + h);
+        const wanted = partitions.flatMap(epochHours).filter((h) => reading(h).length > 0);
+        for (const p of partitions) {
+          const planned = epochHours(p);
+          const key = partitionKey(p.partition);
           const left = derived.some((f) => f.table === spec.table && partitionKey(f) === key && !retiredPaths.has(f.path));
           if (!left && !planned.some((h) => wanted.includes(h))) wanted.push(Math.min(...planned));
         }
         wanted.sort((x, y) => x - y);
-        for (const run of runsOf(wanted, (h) => estimatedRecords(reading(h), ranges, located, h, spec.contextMs))) {
+        for (const { hours: run, records } of runsOf(wanted, (h) => estimatedRecords(reading(h), ranges, located, h, spec.contextMs))) {
           hoursDerived += run.length;
           const [from, to] = [run[0]! * HOUR_MS - spec.contextMs, (run[run.length - 1]! + 1) * HOUR_MS + spec.contextMs];
           const inputs = [...new Set(run.flatMap(reading))];
@@ -212,10 +205,10 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
           const source = {
             files: inputs.map((f) => located.get(f)!),
             where: sql`start_time >= ${new Date(from)} AND start_time < ${new Date(to)}`,
-            stream: run.reduce((n, h) => n + estimatedRecords(reading(h), ranges, located, h, spec.contextMs), 0) > STREAM_ABOVE_RECORDS,
+            stream: records > STREAM_ABOVE_RECORDS,
             units: { hours: run, contextSeconds: spec.contextMs / 1000, ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!) },
           };
-          for (const out of await deriveRun(c, opts, spec, scope, source)) {
+          for (const out of await deriveRun(c, opts, spec, partitions[0]!.partition, source)) {
             const key = `${spec.table}:${partitionKey(out)}`;
             if (out.rows > 0) written.push(withoutPath(out));
             else if (!empty.has(key)) empty.set(key, out);

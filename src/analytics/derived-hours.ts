@@ -36,6 +36,17 @@ export interface FlowChange {
   readonly undirected?: boolean;
 }
 
+/** The partition `days` days after `p` (before, when negative), of the same account and region. */
+export function shiftedPartition(p: PartitionKey, days: number): PartitionKey {
+  return { accountId: p.accountId, region: p.region, date: dateOf(dayStart(p.date) + days * DAY_MS) };
+}
+
+/** The hours (0-23) of one partition to derive. */
+export interface PlannedPartition {
+  readonly partition: PartitionKey;
+  readonly hours: Set<number>;
+}
+
 /** The hours (inclusive, 0-23) a derived file holds, from its name; a file of an older flowql holds its whole day. */
 export function derivedFileHours(path: string): readonly [number, number] {
   const m = /part-derived-h(\d\d)(?:-h(\d\d))?-/.exec(path);
@@ -65,35 +76,41 @@ export function planTable(
   flows: readonly ManifestFile[],
   derived: readonly ManifestFile[],
   changes: readonly FlowChange[],
-): { hours: Map<string, Set<number>>; retired: ManifestFile[] } {
+): { hours: Map<string, PlannedPartition>; retired: ManifestFile[] } {
   const withFlows = new Set(flows.map(partitionKey));
   const live = new Map<string, ManifestFile[]>();
   for (const f of derived.filter((d) => d.table === spec.table)) live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
-  const changed = new Set(changes.map((c) => partitionKey(c.partition)));
-  const hours = new Map<string, Set<number>>();
-  const add = (key: string, hour: number) => hours.set(key, (hours.get(key) ?? new Set()).add(hour));
+  const changed = new Map(changes.map((c) => [partitionKey(c.partition), c.partition]));
+  const hours = new Map<string, PlannedPartition>();
+  const add = (partition: PartitionKey, hour: number) => {
+    const key = partitionKey(partition);
+    const planned = hours.get(key) ?? { partition, hours: new Set<number>() };
+    planned.hours.add(hour);
+    hours.set(key, planned);
+  };
   for (const change of changes) {
     const p = change.partition;
     const spans =
       change.starts === 'all' ? [{ from: new Date(dayStart(p.date)), to: new Date(dayStart(p.date) + DAY_MS) }] : change.starts;
     for (const span of spans) {
       for (const start of hoursReached(span, spec.contextMs)) {
-        const key = partitionKey({ ...p, date: dateOf(start) });
+        const reached = { accountId: p.accountId, region: p.region, date: dateOf(start) };
+        const key = partitionKey(reached);
         if (!withFlows.has(key)) continue;
         // A partition never derived stays so (its raw records answer exactly) unless this commit changed it: then
         // it is derived whole, below.
         if (!live.has(key) && !changed.has(key)) continue;
-        add(key, (start - dayStart(dateOf(start))) / HOUR_MS);
+        add(reached, (start - dayStart(reached.date)) / HOUR_MS);
       }
     }
   }
   const retired: ManifestFile[] = [];
-  for (const key of changed) {
+  for (const [key, partition] of changed) {
     if (!withFlows.has(key)) retired.push(...(live.get(key) ?? []));
-    else if (!live.has(key)) for (let h = 0; h < 24; h++) add(key, h);
+    else if (!live.has(key)) for (let h = 0; h < 24; h++) add(partition, h);
   }
   // A committed file holding several hours is replaced whole: re-derive all its hours when one of them changes.
-  for (const [key, set] of hours) {
+  for (const [key, { hours: set }] of hours) {
     const files = live.get(key) ?? [];
     let grew = true;
     while (grew) {
@@ -124,6 +141,6 @@ export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange
  */
 export function staleDerivedFiles(files: readonly ManifestFile[], changes: readonly FlowChange[]): ManifestFile[] {
   const stale = new Set<string>();
-  for (const { partition: p } of changes) for (const d of [-1, 0, 1]) stale.add(partitionKey({ ...p, date: dateOf(dayStart(p.date) + d * DAY_MS) }));
+  for (const { partition: p } of changes) for (const d of [-1, 0, 1]) stale.add(partitionKey(shiftedPartition(p, d)));
   return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(f)));
 }

@@ -11,8 +11,6 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { FlowFilter } from '../domain/flow-filter.ts';
-import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
-import { connectionSource } from '../analytics/connection-source.ts';
 import type { EdgeLevel, HandshakeState } from '../analytics/connection-rules.ts';
 import { edgeQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import { handshakePageQuery } from '../analytics/handshake-query.ts';
@@ -35,6 +33,7 @@ import { openApiDatabase } from '../store/duckdb.ts';
 import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope } from './aggregate-reader.ts';
 import type { SqlQuery } from '../store/sql.ts';
+import { connectionRows } from './connection-rows.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
 export const DATASET_NAMES = ['flows', 'summary', 'timeseries', 'topn', 'breakdown', 'handshakes', 'edges'] as const;
@@ -83,13 +82,6 @@ async function flowScope(ctx: QueryContext, filter: FlowFilter): Promise<{ scope
   return { scope: { source: parquetSourceSql(paths), where: flowFilterSql(filter) }, files: paths };
 }
 
-async function connectionRows(ctx: QueryContext, filter: FlowFilter, table: 'handshakes' | 'edges') {
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f));
-  ctx.cost.recordScan(source.files);
-  return connectionRelationSql(source.rows, filter, table);
-}
-
 /** The statement answering `req` (any dataset but flows: see writeFlows) and how many of its rows the dataset keeps. */
 async function datasetStatement(
   ctx: QueryContext,
@@ -124,11 +116,11 @@ async function datasetStatement(
       return { query, limit: req.limit };
     }
     case 'handshakes': {
-      const rows = await connectionRows(ctx, req.filter, 'handshakes');
+      const { rows } = await connectionRows(ctx, req.filter, 'handshakes');
       return { query: handshakePageQuery({ rows, states: req.states, first: req.limit, after: null }), limit: req.limit };
     }
     case 'edges': {
-      const rows = await connectionRows(ctx, req.filter, 'edges');
+      const { rows } = await connectionRows(ctx, req.filter, 'edges');
       const query = edgeQuery({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
       return { query, limit: req.limit };
     }

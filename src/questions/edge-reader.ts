@@ -4,14 +4,13 @@
  * typed values (the stored column names are read here only).
  */
 import type { DirectionMethod, EdgeLevel, EndpointKind } from '../analytics/connection-rules.ts';
-import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
-import { connectionSource } from '../analytics/connection-source.ts';
 import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
 import { edgeGraphFromRows, type EdgeGraph } from '../analytics/edge-graph.ts';
 import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { endpointFromRow, type Endpoint } from './endpoint.ts';
+import { connectionRows } from './connection-rows.ts';
 
 const big = (v: unknown): bigint => BigInt((v ?? 0) as bigint | number);
 const port = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -112,14 +111,12 @@ async function edgeRows(
   ctx: QueryContext,
   args: { filter: FlowFilter; level: EdgeLevel; orderBy: EdgeOrder; first: number; offset: number },
 ): Promise<{ rows: readonly Row[]; hasNextPage: boolean }> {
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, args.filter, 'edges', (f) => ctx.warehouse.absolutePath(f));
+  const source = await connectionRows(ctx, args.filter, 'edges');
   if (source.files.length === 0) return { rows: [], hasNextPage: false };
-  ctx.cost.recordScan(source.files);
   const rows = await runQuery(
     ctx,
     edgeQuery({
-      rows: connectionRelationSql(source.rows, args.filter, 'edges'),
+      rows: source.rows,
       level: args.level,
       orderBy: args.orderBy,
       limit: args.first,
@@ -143,17 +140,14 @@ export async function readEdgeDiff(
   ctx: QueryContext,
   args: { before: FlowFilter; after: FlowFilter; level: EdgeLevel; minFactor: number; limit: number },
 ): Promise<{ rows: readonly EdgeDiffRow[]; truncated: boolean }> {
-  const manifest = await ctx.warehouse.manifest();
-  const abs = (f: Parameters<typeof ctx.warehouse.absolutePath>[0]) => ctx.warehouse.absolutePath(f);
-  const before = connectionSource(manifest.files, args.before, 'edges', abs);
-  const after = connectionSource(manifest.files, args.after, 'edges', abs);
+  const before = await connectionRows(ctx, args.before, 'edges');
+  const after = await connectionRows(ctx, args.after, 'edges');
   if (before.files.length + after.files.length === 0) return { rows: [], truncated: false };
-  ctx.cost.recordScan([...before.files, ...after.files]);
   const rows = await runQuery(
     ctx,
     edgeDiffQuery({
-      before: connectionRelationSql(before.rows, args.before, 'edges'),
-      after: connectionRelationSql(after.rows, args.after, 'edges'),
+      before: before.rows,
+      after: after.rows,
       level: args.level,
       minFactor: args.minFactor,
       limit: args.limit,
@@ -176,10 +170,7 @@ export async function readEdgeDiff(
 
 /** Totals of all edges under `filter` (bytes once per direction, and the cost lens). */
 export async function readEdgeTotals(ctx: QueryContext, filter: FlowFilter): Promise<EdgeTotals> {
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, filter, 'edges', (f) => ctx.warehouse.absolutePath(f));
-  ctx.cost.recordScan(source.files);
-  const [r = {}] = await runQuery(ctx, edgeTotalsQuery(connectionRelationSql(source.rows, filter, 'edges')));
+  const [r = {}] = await runQuery(ctx, edgeTotalsQuery((await connectionRows(ctx, filter, 'edges')).rows));
   return {
     bytes: big(r.bytes),
     bytesToServer: big(r.bytes_to_server),

@@ -3,8 +3,6 @@
  * or the raw fallback, filters, pages by keyset, and returns typed values (the stored column names are read here only).
  */
 import { DERIVE_CONTEXT_SECONDS, type EndpointKind, type HandshakeState } from '../analytics/connection-rules.ts';
-import { connectionRelationSql } from '../analytics/connection-filter-query.ts';
-import { connectionSource } from '../analytics/connection-source.ts';
 import { flowDirectionLookupQuery, type FlowTupleKey } from '../analytics/flow-direction-query.ts';
 import { handshakePageQuery, type HandshakeKey } from '../analytics/handshake-query.ts';
 import { scanQuery } from '../analytics/scan-query.ts';
@@ -12,6 +10,7 @@ import type { DirectionMethod } from '../analytics/connection-rules.ts';
 import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { endpointFromRow, type Endpoint } from './endpoint.ts';
+import { connectionRows } from './connection-rows.ts';
 
 /** One TCP connection attempt (docs/semantics.md §3). */
 export interface Handshake {
@@ -98,14 +97,12 @@ export async function readHandshakes(
   ctx: QueryContext,
   args: { filter: FlowFilter; states: readonly HandshakeState[] | null; first: number; after: HandshakeKey | null },
 ): Promise<HandshakePage> {
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, args.filter, 'handshakes', (f) => ctx.warehouse.absolutePath(f));
+  const source = await connectionRows(ctx, args.filter, 'handshakes');
   if (source.files.length === 0) return { rows: [], hasNextPage: false };
-  ctx.cost.recordScan(source.files);
   const rows = await runQuery(
     ctx,
     handshakePageQuery({
-      rows: connectionRelationSql(source.rows, args.filter, 'handshakes'),
+      rows: source.rows,
       states: args.states,
       first: args.first,
       after: args.after,
@@ -124,14 +121,12 @@ export async function readScans(
   ctx: QueryContext,
   args: { filter: FlowFilter; minPorts: number; minHosts: number; limit: number },
 ): Promise<{ rows: readonly Scan[]; truncated: boolean }> {
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, args.filter, 'handshakes', (f) => ctx.warehouse.absolutePath(f));
+  const source = await connectionRows(ctx, args.filter, 'handshakes');
   if (source.files.length === 0) return { rows: [], truncated: false };
-  ctx.cost.recordScan(source.files);
   const rows = await runQuery(
     ctx,
     scanQuery({
-      rows: connectionRelationSql(source.rows, args.filter, 'handshakes'),
+      rows: source.rows,
       minPorts: args.minPorts,
       minHosts: args.minHosts,
       limit: args.limit,
@@ -173,10 +168,7 @@ export async function readFlowDirections(ctx: QueryContext, rows: readonly Row[]
   const from = new Date(Math.min(...hours) - DERIVE_CONTEXT_SECONDS * 1000);
   const to = new Date(Math.max(...hours) + HOUR_MS + DERIVE_CONTEXT_SECONDS * 1000);
   const filter = validateFlowFilter({ timeRange: { from, to } }, { maxRangeMs: Number.MAX_SAFE_INTEGER });
-  const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, filter, 'handshakes', (f) => ctx.warehouse.absolutePath(f));
-  ctx.cost.recordScan(source.files);
-  const found = await runQuery(ctx, flowDirectionLookupQuery(keys, connectionRelationSql(source.rows, filter, 'handshakes')));
+  const found = await runQuery(ctx, flowDirectionLookupQuery(keys, (await connectionRows(ctx, filter, 'handshakes')).rows));
   for (const r of found) {
     out[Number(r.i)] = {
       method: r.method as DirectionMethod,

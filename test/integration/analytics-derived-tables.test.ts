@@ -3,7 +3,7 @@
  * deriveTables as the ingest hook would run it, the manifest swap, and the API readers over the locked-down
  * DuckDB instance; then a late file that changes the previous day's answer.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -11,31 +11,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { applyDerivedFiles, deriveTables } from '../../src/analytics/derive-tables.ts';
 import { derivedFileHours, wholePartitions } from '../../src/analytics/derived-hours.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
-import { warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
+import type { ManifestFile } from '../../src/store/layout.ts';
 import { readEdges } from '../../src/questions/edge-reader.ts';
 import { handshakeKeyOf, readHandshakes } from '../../src/questions/handshake-reader.ts';
-import type { FixtureRecord as ConnRecord } from '../helpers/analytics-fixture.ts';
+import { storedRecord, writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
-const toStored = (r: ConnRecord) => {
-  const { start, end, ...rest } = r;
-  return { ...rest, start_time: new Date(start * 1000), end_time: end === undefined ? null : new Date(end * 1000) };
-};
-
 /** What the ingest hook does after a commit: derive the touched partitions and swap the derived files in. */
-async function ingestAndDerive(root: string, records: ConnRecord[]): Promise<readonly ManifestFile[]> {
-  const written = await writeFixtureWarehouse(root, records.map(toStored));
-  const path = warehousePaths(root).manifest;
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  const db = await DuckDBInstance.create(':memory:');
-  const result = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) });
-  db.closeSync();
-  const next: Manifest = { ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, result) };
-  await writeFile(path, JSON.stringify(next));
-  return next.files;
-}
+const ingestAndDerive = writeDerivedFixtureWarehouse;
 
 const day1 = validateFlowFilter({ timeRange: { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' } });
 
@@ -106,7 +91,7 @@ describe('derived connection tables', () => {
     const ctx = await testQueryContext(root);
     const derived = await readEdges(ctx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
     const rawRoot = await mkdtemp(join(tmpdir(), 'flowql-raw-'));
-    await writeFixtureWarehouse(rawRoot, Object.values(C).flat().map(toStored));
+    await writeFixtureWarehouse(rawRoot, Object.values(C).flat().map(storedRecord));
     const rawCtx = await testQueryContext(rawRoot);
     const fromRaw = await readEdges(rawCtx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
     const strip = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));

@@ -3,17 +3,13 @@
 // Fixture: every docs/semantics.md §7 case of test/unit/analytics/connection-cases.ts (their numbers are explained
 // there), plus SCAN and DNS/NTP records below.
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values by toEqual */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyDerivedFiles, deriveTables } from '../../src/analytics/derive-tables.ts';
-import { wholePartitions } from '../../src/analytics/derived-hours.ts';
-import { warehousePaths, type Manifest } from '../../src/store/layout.ts';
 import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
+import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gql, gqlData, testApi } from '../helpers/graphql.ts';
-import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
 const srv = { interface_id: 'eni-srv', instance_id: 'i-srv', vpc_id: 'vpc-1', subnet_id: 'subnet-a', az_id: 'use1-az1' };
@@ -31,10 +27,6 @@ const UDP: FixtureRecord[] = [
   rec({ ...srv, protocol: 17, srcaddr: '10.0.0.5', dstaddr: '169.254.1.1', srcport: 123, dstport: 123, flow_direction: 'egress', bytes: 76, start: t('2024-03-01T13:00:01') }),
 ];
 
-const toStored = (r: FixtureRecord) => {
-  const { start, end, ...rest } = r;
-  return { ...rest, start_time: new Date(start * 1000), end_time: end === undefined ? null : new Date(end * 1000) };
-};
 
 const DAY1 = '{ from: "2024-03-01T00:00:00Z", to: "2024-03-02T00:00:00Z" }';
 
@@ -42,13 +34,7 @@ describe('connection analytics over GraphQL', () => {
   let api: Awaited<ReturnType<typeof testApi>>;
   beforeAll(async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-gql-'));
-    const written = await writeFixtureWarehouse(root, [...Object.values(C).flat(), ...SCAN, ...UDP].map(toStored));
-    const path = warehousePaths(root).manifest;
-    const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-    const db = await DuckDBInstance.create(':memory:');
-    const derived = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) });
-    db.closeSync();
-    await writeFile(path, JSON.stringify({ ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, derived) }));
+    await writeDerivedFixtureWarehouse(root, [...Object.values(C).flat(), ...SCAN, ...UDP]);
     api = await testApi(root);
   });
 

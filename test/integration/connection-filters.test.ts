@@ -4,24 +4,15 @@
 // and the client port are then checked against the fixture's known connections.
 // Fixture: the docs/semantics.md §7 cases of test/unit/analytics/connection-cases.ts, derived as the ingester does.
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDerivedFiles, deriveTables } from '../../src/analytics/derive-tables.ts';
-import { wholePartitions } from '../../src/analytics/derived-hours.ts';
-import { warehousePaths, type Manifest } from '../../src/store/layout.ts';
-import type { FixtureRecord } from '../helpers/analytics-fixture.ts';
+import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
-import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
-const toStored = (r: FixtureRecord) => {
-  const { start, end, ...rest } = r;
-  return { ...rest, start_time: new Date(start * 1000), end_time: end === undefined ? null : new Date(end * 1000) };
-};
 
 const DAY1 = { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' };
 
@@ -80,13 +71,7 @@ let server: Awaited<ReturnType<typeof startTestServer>>['server'];
 
 beforeAll(async () => {
   const root = await mkdtemp(join(tmpdir(), 'flowql-connection-filters-'));
-  const written = await writeFixtureWarehouse(root, Object.values(C).flat().map(toStored));
-  const path = warehousePaths(root).manifest;
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-  const db = await DuckDBInstance.create(':memory:');
-  const derived = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) });
-  db.closeSync();
-  await writeFile(path, JSON.stringify({ ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, derived) }));
+  await writeDerivedFixtureWarehouse(root, Object.values(C).flat());
   api = await testApi(root);
   ({ server } = await startTestServer({ dataDir: root }));
 });
