@@ -26,7 +26,7 @@ import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
-import { estimatedRecords, fileStats, runsOf } from './derive-inputs.ts';
+import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
 import {
   HOUR_MS, dateOf, dayStart, derivedFileName, planTable, shiftedPartition, type FlowChange, type PlannedPartition,
 } from './derived-hours.ts';
@@ -134,13 +134,20 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // at most into the next or previous day), located once.
   const near = new Set<string>();
   for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(partitionKey(shiftedPartition(p, d)));
+  // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
+  const ranges = new Map<string, StartRange>();
+  const undirected = new Set<string>();
   const locateAll = async (keys: ReadonlySet<string>) => {
     const files = flows.filter((f) => keys.has(partitionKey(f)));
-    for (const f of files) if (!located.has(f)) located.set(f, await locate(f));
-    return { files, ...(await fileStats(opts.db, files.map((f) => located.get(f)!))) };
+    const fresh = files.filter((f) => !located.has(f));
+    for (const f of fresh) located.set(f, await locate(f));
+    const stats = await fileStats(opts.db, fresh.map((f) => located.get(f)!));
+    for (const [path, range] of stats.ranges) ranges.set(path, range);
+    for (const path of stats.undirected) undirected.add(path);
+    return files;
   };
-  const { files: changedNear, undirected } = await locateAll(near);
+  const changedNear = await locateAll(near);
   // Days holding records without flow-direction judge own addresses from the whole day (normalized-records-query.ts):
   // a change to such a day, or one that adds or removes such records, re-derives all its hours' connection rows.
   const undirectedDays = new Set(changedNear.filter((f) => undirected.has(located.get(f)!)).map(partitionKey));
@@ -163,7 +170,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
       }
     }
   }
-  const { files: candidates, ranges } = await locateAll(reached);
+  const candidates = await locateAll(reached);
 
   const retiredPaths = new Set(plans.flatMap((p) => p.retired.map((f) => f.path)));
   const written: DerivedFile[] = [];
