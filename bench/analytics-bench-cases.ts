@@ -37,7 +37,11 @@ export function analyticsBenchCases(files: AnalyticsBenchFiles, filter: FlowFilt
   const edges = connectionRelationSql(derivedScanSql(files.edges, NONE), filter, 'edges');
   const mid = new Date((from.getTime() + to.getTime()) / 2);
   const half = (i: 0 | 1) =>
-    connectionRelationSql(derivedScanSql(files.edges, NONE), { ...filter, timeRange: i === 0 ? { from, to: mid } : { from: mid, to } }, 'edges');
+    connectionRelationSql(
+      derivedScanSql(files.edges, NONE),
+      { ...filter, timeRange: i === 0 ? { from, to: mid } : { from: mid, to } },
+      'edges',
+    );
   return [
     {
       name: 'handshakes page (first 100)',

@@ -119,7 +119,11 @@ async function measurePair(
       cpu[k]!.push((c.user + c.system) / 1000);
     }
   }
-  const figures = (k: 0 | 1): Figures => ({ p50: quantile(wall[k], 0.5), p95: quantile(wall[k], 0.95), cpu: quantile(cpu[k], 0.5) });
+  const figures = (k: 0 | 1): Figures => ({
+    p50: quantile(wall[k], 0.5),
+    p95: quantile(wall[k], 0.95),
+    cpu: quantile(cpu[k], 0.5),
+  });
   return [figures(0), figures(1)];
 }
 
@@ -262,7 +266,10 @@ try {
     const query = example.query(ctx);
     const statements = baselines[example.name];
     if (!statements) continue;
-    const [api, base] = await measurePair(() => post(query), () => runAll(baselineDb, statements));
+    const [api, base] = await measurePair(
+      () => post(query),
+      () => runAll(baselineDb, statements),
+    );
     line(example.name, api, base, `ratio <= 1.2; ${targets[example.name] ?? ''}`);
   }
 

@@ -63,9 +63,13 @@ async function timed<T>(f: () => Promise<T>): Promise<{ wall: number; cpu: numbe
 const manifest = await ensureData();
 const flows = manifest.files.filter((f) => f.table === 'flows');
 const newest = flows.reduce((a, f) => (f.date > a ? f.date : a), '');
-const touched = flows.filter((f) => f.date === newest).map((f) => ({ accountId: f.accountId, region: f.region, date: f.date }));
+const touched = flows
+  .filter((f) => f.date === newest)
+  .map((f) => ({ accountId: f.accountId, region: f.region, date: f.date }));
 const targets = touched;
-const records = flows.filter((f) => targets.some((t) => t.accountId === f.accountId && t.region === f.region && t.date === f.date)).reduce((a, f) => a + f.rows, 0);
+const records = flows
+  .filter((f) => targets.some((t) => t.accountId === f.accountId && t.region === f.region && t.date === f.date))
+  .reduce((a, f) => a + f.rows, 0);
 console.log(`derive of ${newest}: ${targets.length} partitions derived whole, ${records} records in them`);
 
 const db = await DuckDBInstance.create(':memory:', { threads: '2' });
@@ -75,7 +79,13 @@ await conn.run("SET TimeZone = 'UTC'");
 async function derive(): Promise<number> {
   const staging = await mkdtemp(join(tmpdir(), 'flowql-bench-derive-'));
   try {
-    const r = await deriveTables({ db, root, files: manifest.files.filter((f) => f.table === 'flows'), changes: wholePartitions(touched), stagingDir: staging });
+    const r = await deriveTables({
+      db,
+      root,
+      files: manifest.files.filter((f) => f.table === 'flows'),
+      changes: wholePartitions(touched),
+      stagingDir: staging,
+    });
     return r.files.reduce((a, f) => a + f.rows, 0);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -90,7 +100,9 @@ async function naive(): Promise<number> {
     for (const [i, p] of targets.entries()) {
       const day = Date.parse(`${p.date}T00:00:00Z`);
       const near = new Set([0].map((d) => new Date(day + d * 86_400_000).toISOString().slice(0, 10)));
-      const files = flows.filter((f) => f.accountId === p.accountId && f.region === p.region && near.has(f.date)).map((f) => `'${join(root, f.path)}'`);
+      const files = flows
+        .filter((f) => f.accountId === p.accountId && f.region === p.region && near.has(f.date))
+        .map((f) => `'${join(root, f.path)}'`);
       const r = await conn.runAndReadAll(`COPY (
   SELECT srcaddr, dstaddr, dstport, protocol, date_trunc('hour', start_time) AS bucket, sum(bytes) AS bytes,
          sum(packets) AS packets, count(*) AS records, count(*) FILTER (action = 'REJECT') AS rejected
@@ -106,13 +118,17 @@ async function naive(): Promise<number> {
 }
 
 const fmt = (v: number) => v.toFixed(0).padStart(8);
-console.log(`${'run'.padEnd(5)} ${'derive wall'.padStart(12)} ${'cpu'.padStart(8)}   ${'naive wall'.padStart(11)} ${'cpu'.padStart(8)}   ratio (cpu)`);
+console.log(
+  `${'run'.padEnd(5)} ${'derive wall'.padStart(12)} ${'cpu'.padStart(8)}   ${'naive wall'.padStart(11)} ${'cpu'.padStart(8)}   ratio (cpu)`,
+);
 const ratios: number[] = [];
 for (let run = 1; run <= RUNS; run++) {
   const d = await timed(derive);
   const b = await timed(naive);
   ratios.push(d.cpu / b.cpu);
-  console.log(`${String(run).padEnd(5)} ${fmt(d.wall)} ms ${fmt(d.cpu)}   ${fmt(b.wall)} ms ${fmt(b.cpu)}   ${(d.cpu / b.cpu).toFixed(1)}x   (${d.value} derived rows, ${b.value} naive rows)`);
+  console.log(
+    `${String(run).padEnd(5)} ${fmt(d.wall)} ms ${fmt(d.cpu)}   ${fmt(b.wall)} ms ${fmt(b.cpu)}   ${(d.cpu / b.cpu).toFixed(1)}x   (${d.value} derived rows, ${b.value} naive rows)`,
+  );
 }
 ratios.sort((a, b) => a - b);
 console.log(`median ratio (cpu): ${ratios[Math.floor(ratios.length / 2)]!.toFixed(1)}x`);

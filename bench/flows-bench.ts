@@ -31,7 +31,9 @@ import { parquetSourceSql } from '../src/store/queries/parquet-source-query.ts';
 import { runQuery } from '../src/store/query-runner.ts';
 import { build, sql } from '../src/store/sql.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '10000000' }, runs: { type: 'string', default: '15' } },
+});
 const N = Number(values.records);
 const RUNS = Math.max(3, Number(values.runs));
 const root = join(process.cwd(), '.bench', `flows-${N}`);
@@ -42,10 +44,11 @@ async function generate(): Promise<void> {
   const generated: Record<string, string> = {
     version: '5',
     interface_id: "printf('eni-%017x', i % 5000)",
-    srcaddr: "CASE WHEN i % 10 = 0 THEN printf('2600:1f18:%x:%x::%x', (i // 7) % 65536, i % 4096, i % 65535 + 1) ELSE printf('10.%d.%d.%d', (i // 65536) % 256, (i // 256) % 256, i % 256) END",
+    srcaddr:
+      "CASE WHEN i % 10 = 0 THEN printf('2600:1f18:%x:%x::%x', (i // 7) % 65536, i % 4096, i % 65535 + 1) ELSE printf('10.%d.%d.%d', (i // 65536) % 256, (i // 256) % 256, i % 256) END",
     dstaddr: "printf('10.200.%d.%d', (i // 256) % 256, i % 256)",
     srcport: '(i * 7919) % 65536',
-    dstport: "(CASE i % 4 WHEN 0 THEN 443 WHEN 1 THEN 22 WHEN 2 THEN 53 ELSE 8080 END)",
+    dstport: '(CASE i % 4 WHEN 0 THEN 443 WHEN 1 THEN 22 WHEN 2 THEN 53 ELSE 8080 END)',
     protocol: 'CASE WHEN i % 4 = 2 THEN 17 ELSE 6 END',
     packets: '(i % 100 + 1)::BIGINT',
     bytes: '((i % 100 + 1) * 1500)::BIGINT',
@@ -79,7 +82,15 @@ async function generate(): Promise<void> {
       for (const d of await readdir(join(flows, a, r))) {
         for (const f of await readdir(join(flows, a, r, d))) {
           const path = `flows/${a}/${r}/${d}/${f}`;
-          files.push({ path, table: 'flows', accountId: a.split('=')[1] ?? '', region: r.split('=')[1] ?? '', date: d.split('=')[1] ?? '', rows: 0, bytes: (await stat(join(root, path))).size });
+          files.push({
+            path,
+            table: 'flows',
+            accountId: a.split('=')[1] ?? '',
+            region: r.split('=')[1] ?? '',
+            date: d.split('=')[1] ?? '',
+            rows: 0,
+            bytes: (await stat(join(root, path))).size,
+          });
         }
       }
     }
@@ -97,7 +108,10 @@ interface Figures {
 }
 
 /** Times `subject` and `baseline` alternately, RUNS calls each after one warm-up of each (file metadata, caches). */
-async function timedPair(subject: () => Promise<unknown>, baseline: () => Promise<unknown>): Promise<[Figures, Figures]> {
+async function timedPair(
+  subject: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+): Promise<[Figures, Figures]> {
   await subject();
   await baseline();
   const wall: [number[], number[]] = [[], []];
@@ -112,7 +126,8 @@ async function timedPair(subject: () => Promise<unknown>, baseline: () => Promis
       cpu[k]!.push((c.user + c.system) / 1000);
     }
   }
-  const at = (ms: number[], q: number) => [...ms].sort((a, b) => a - b)[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN;
+  const at = (ms: number[], q: number) =>
+    [...ms].sort((a, b) => a - b)[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? NaN;
   const figures = (k: 0 | 1): Figures => ({ p50: at(wall[k], 0.5), p95: at(wall[k], 0.95), cpu: at(cpu[k], 0.5) });
   return [figures(0), figures(1)];
 }
@@ -129,20 +144,32 @@ const warehouse = createWarehouseReader(root);
 const db = await openApiDatabase({ warehouseRoot: root });
 const log = { info: () => {}, warn: () => {}, error: () => {} };
 const yoga = createApiYoga({
-  db, warehouse, log, limits: { maxPageSize: 1000, defaultPageSize: 100, maxRangeMs: 31 * 86_400_000 },
-  queryTimeoutMs: 60_000, maxDepth: 12, maxCost: 1_000_000, graphiql: false,
+  db,
+  warehouse,
+  log,
+  limits: { maxPageSize: 1000, defaultPageSize: 100, maxRangeMs: 31 * 86_400_000 },
+  queryTimeoutMs: 60_000,
+  maxDepth: 12,
+  maxCost: 1_000_000,
+  graphiql: false,
 });
 const raw = await db.connect();
 const manifest = await warehouse.manifest();
-const day = manifest.files.filter((f) => f.date === '2024-05-02').map((f) => `'${warehouse.absolutePath(f)}'`).join(', ');
+const day = manifest.files
+  .filter((f) => f.date === '2024-05-02')
+  .map((f) => `'${warehouse.absolutePath(f)}'`)
+  .join(', ');
 const all = manifest.files.map((f) => `'${warehouse.absolutePath(f)}'`).join(', ');
 const hive = "hive_partitioning = true, hive_types = {'account_id': VARCHAR, 'region': VARCHAR, 'date': DATE}";
 console.log(`${N.toLocaleString()} records, ${manifest.files.length} files; ${RUNS} runs each after a warm-up\n`);
 
 const page = async (filter: string) => {
   const res = await yoga.fetch('http://bench/graphql', {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: `{ flows(filter: ${filter}, first: 100) { edges { cursor node { flowId start srcAddr dstAddr srcPort dstPort protocol bytes packets action } } pageInfo { hasNextPage endCursor } } }` }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: `{ flows(filter: ${filter}, first: 100) { edges { cursor node { flowId start srcAddr dstAddr srcPort dstPort protocol bytes packets action } } pageInfo { hasNextPage endCursor } } }`,
+    }),
   });
   const body = (await res.json()) as { errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
@@ -151,21 +178,48 @@ const rawRun = (text: string) => async () => (await raw.runAndReadAll(text)).get
 
 report(
   'flows page, one day',
-  await timedPair(() => page('{ timeRange: { from: "2024-05-02", to: "2024-05-03" } }'), rawRun(`SELECT flow_id, start_time, srcaddr, dstaddr, srcport, dstport, protocol, bytes, packets, action FROM read_parquet([${day}], ${hive}) WHERE start_time >= '2024-05-02' AND start_time < '2024-05-03' ORDER BY start_time, flow_id LIMIT 101`)),
+  await timedPair(
+    () => page('{ timeRange: { from: "2024-05-02", to: "2024-05-03" } }'),
+    rawRun(
+      `SELECT flow_id, start_time, srcaddr, dstaddr, srcport, dstport, protocol, bytes, packets, action FROM read_parquet([${day}], ${hive}) WHERE start_time >= '2024-05-02' AND start_time < '2024-05-03' ORDER BY start_time, flow_id LIMIT 101`,
+    ),
+  ),
   'hand SQL, same files+columns',
 );
 report(
   'flows page, one day, srcAddr 10.1.16.0/20',
-  await timedPair(() => page('{ timeRange: { from: "2024-05-02", to: "2024-05-03" }, srcAddr: ["10.1.16.0/20"] }'), rawRun(`SELECT flow_id, start_time, srcaddr, dstaddr, srcport, dstport, protocol, bytes, packets, action FROM read_parquet([${day}], ${hive}) WHERE start_time >= '2024-05-02' AND start_time < '2024-05-03' AND starts_with(srcaddr, '10.1.') AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN 16 AND 31 ORDER BY start_time, flow_id LIMIT 101`)),
+  await timedPair(
+    () => page('{ timeRange: { from: "2024-05-02", to: "2024-05-03" }, srcAddr: ["10.1.16.0/20"] }'),
+    rawRun(
+      `SELECT flow_id, start_time, srcaddr, dstaddr, srcport, dstport, protocol, bytes, packets, action FROM read_parquet([${day}], ${hive}) WHERE start_time >= '2024-05-02' AND start_time < '2024-05-03' AND starts_with(srcaddr, '10.1.') AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN 16 AND 31 ORDER BY start_time, flow_id LIMIT 101`,
+    ),
+  ),
   'hand SQL, same files+columns',
 );
 
 // The statement alone, on the API instance: the current flows.page vs the former two-phase design it replaced.
 const pageFilter = validateFlowFilter({ timeRange: { from: '2024-05-02', to: '2024-05-03' } });
 const dayFiles = prunePartitions(manifest.files, pageFilter).map((f) => warehouse.absolutePath(f));
-const pageColumns = ['start_time', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'bytes', 'packets', 'action'];
+const pageColumns = [
+  'start_time',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'bytes',
+  'packets',
+  'action',
+];
 const context = () => ({ db, warehouse, cost: new CostMeter(), deadline: Date.now() + 60_000, log });
-const current = flowsPageQuery({ files: dayFiles, where: flowFilterSql(pageFilter), order: 'START_TIME_ASC', after: null, limit: 100, columns: pageColumns });
+const current = flowsPageQuery({
+  files: dayFiles,
+  where: flowFilterSql(pageFilter),
+  order: 'START_TIME_ASC',
+  after: null,
+  limit: 100,
+  columns: pageColumns,
+});
 const src = parquetSourceSql(dayFiles);
 const twoPhase = build(
   'flows.page.two_phase',
@@ -179,26 +233,52 @@ WHERE ${flowWindowSql(pageFilter)} ORDER BY start_time, flow_id`,
 );
 report(
   'flows.page statement, one day, 100 rows',
-  await timedPair(() => runQuery(context(), current), () => runQuery(context(), twoPhase)),
+  await timedPair(
+    () => runQuery(context(), current),
+    () => runQuery(context(), twoPhase),
+  ),
   'former two-phase key join',
 );
-const everyColumn = flowsPageQuery({ files: dayFiles, where: flowFilterSql(pageFilter), order: 'START_TIME_ASC', after: null, limit: 100 });
+const everyColumn = flowsPageQuery({
+  files: dayFiles,
+  where: flowFilterSql(pageFilter),
+  order: 'START_TIME_ASC',
+  after: null,
+  limit: 100,
+});
 report(
   'flows.page statement, one day, 100 rows',
-  await timedPair(() => runQuery(context(), current), () => runQuery(context(), everyColumn)),
+  await timedPair(
+    () => runQuery(context(), current),
+    () => runQuery(context(), everyColumn),
+  ),
   'same, every column',
 );
 
-const v4num = "(TRY_CAST(split_part(srcaddr,'.',1) AS BIGINT) * 16777216 + TRY_CAST(split_part(srcaddr,'.',2) AS BIGINT) * 65536 + TRY_CAST(split_part(srcaddr,'.',3) AS BIGINT) * 256 + TRY_CAST(split_part(srcaddr,'.',4) AS BIGINT))";
+const v4num =
+  "(TRY_CAST(split_part(srcaddr,'.',1) AS BIGINT) * 16777216 + TRY_CAST(split_part(srcaddr,'.',2) AS BIGINT) * 65536 + TRY_CAST(split_part(srcaddr,'.',3) AS BIGINT) * 256 + TRY_CAST(split_part(srcaddr,'.',4) AS BIGINT))";
 report(
   'count srcaddr in 10.1.16.0/20 (prefix+octet)',
-  await timedPair(rawRun(`SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE starts_with(srcaddr, '10.1.') AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN 16 AND 31`), rawRun(`SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE ${v4num} BETWEEN 167841792 AND 167845887`)),
+  await timedPair(
+    rawRun(
+      `SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE starts_with(srcaddr, '10.1.') AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN 16 AND 31`,
+    ),
+    rawRun(`SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE ${v4num} BETWEEN 167841792 AND 167845887`),
+  ),
   'full numeric conversion',
 );
-const hex = "lower(array_to_string(list_transform(string_split(trim(replace(srcaddr, '::', ':' || repeat('0:', 8 - len(list_filter(string_split(srcaddr, ':'), lambda g: g <> '')))), ':'), ':'), lambda g: lpad(g, 4, '0')), ''))";
+const hex =
+  "lower(array_to_string(list_transform(string_split(trim(replace(srcaddr, '::', ':' || repeat('0:', 8 - len(list_filter(string_split(srcaddr, ':'), lambda g: g <> '')))), ':'), ':'), lambda g: lpad(g, 4, '0')), ''))";
 report(
   'count srcaddr in 2600:1f18:5::/48 (prefix+hex)',
-  await timedPair(rawRun(`SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE contains(srcaddr, ':') AND starts_with(srcaddr, '2600:1f18:') AND ${hex} BETWEEN '26001f18000500000000000000000000' AND '26001f180005ffffffffffffffffffff'`), rawRun(`SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE contains(srcaddr, ':') AND ${hex} BETWEEN '26001f18000500000000000000000000' AND '26001f180005ffffffffffffffffffff'`)),
+  await timedPair(
+    rawRun(
+      `SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE contains(srcaddr, ':') AND starts_with(srcaddr, '2600:1f18:') AND ${hex} BETWEEN '26001f18000500000000000000000000' AND '26001f180005ffffffffffffffffffff'`,
+    ),
+    rawRun(
+      `SELECT count(*) FROM read_parquet([${all}], ${hive}) WHERE contains(srcaddr, ':') AND ${hex} BETWEEN '26001f18000500000000000000000000' AND '26001f180005ffffffffffffffffffff'`,
+    ),
+  ),
   'hex of every IPv6 address',
 );
 raw.closeSync();

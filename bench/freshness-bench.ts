@@ -36,7 +36,14 @@ const fmt = (n: number, d = 1) => n.toFixed(d);
 const dir = resolve('.bench', `freshness-${DAY_RECORDS}r`);
 const data = join(dir, 'wh');
 const watched = join(dir, 'watched');
-const set = await awsShapedDataset({ dir: join(dir, 'set'), records: DAY_RECORDS, days: 1, objectRecords: Math.round(DAY_RECORDS / 288), keep: KEEP, log });
+const set = await awsShapedDataset({
+  dir: join(dir, 'set'),
+  records: DAY_RECORDS,
+  days: 1,
+  objectRecords: Math.round(DAY_RECORDS / 288),
+  keep: KEEP,
+  log,
+});
 const objects = [...set.objects].sort((a, b) => a.path.localeCompare(b.path));
 const setupCount = Math.floor(objects.length * 0.8);
 if (setupCount + DELIVERIES > objects.length) throw new Error(`only ${objects.length} objects: fewer --deliveries`);
@@ -51,7 +58,8 @@ async function land(path: string): Promise<void> {
 
 const manifestRecords = async (): Promise<number> => {
   try {
-    return (JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as { ingest: { records: number } }).ingest.records;
+    return (JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as { ingest: { records: number } })
+      .ingest.records;
   } catch {
     return 0;
   }
@@ -64,7 +72,9 @@ const setupRecords = objects.slice(0, setupCount).reduce((n, o) => n + o.records
 log(`setup: ingesting ${setupCount} objects (${setupRecords} records, the day so far)`);
 const setupStart = performance.now();
 await new Promise<void>((done, fail) => {
-  const child = spawn(process.execPath, ['bin/flowql.js', 'ingest', watched, '--data', data, '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['bin/flowql.js', 'ingest', watched, '--data', data, '--json'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`setup ingest exited ${code}`))));
 });
 const setupSeconds = (performance.now() - setupStart) / 1000;
@@ -85,9 +95,13 @@ db.closeSync();
 
 log(`watch: flowql ingest --watch --interval ${INTERVAL_S}; ${DELIVERIES} objects land, one every ${EVERY_S} s`);
 const watchStart = performance.now();
-const watcher = spawn(process.execPath, ['bin/flowql.js', 'ingest', watched, '--data', data, '--watch', '--interval', String(INTERVAL_S)], {
-  stdio: ['ignore', 'ignore', 'ignore'],
-});
+const watcher = spawn(
+  process.execPath,
+  ['bin/flowql.js', 'ingest', watched, '--data', data, '--watch', '--interval', String(INTERVAL_S)],
+  {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  },
+);
 /** The watcher's CPU seconds and peak RSS so far, from /proc (Linux): GNU time cannot stay in front of a signal. */
 async function watcherUsage(pid: number): Promise<{ cpu: number; peak: number }> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
@@ -107,7 +121,8 @@ for (const o of objects.slice(setupCount, setupCount + DELIVERIES)) {
   await land(o.path);
   expected += o.records;
   while ((await manifestRecords()) < expected) {
-    if ((performance.now() - landed) / 1000 > 10 * TARGET_S) throw new Error('an object was not ingested within 10 minutes');
+    if ((performance.now() - landed) / 1000 > 10 * TARGET_S)
+      throw new Error('an object was not ingested within 10 minutes');
     await sleep(250);
   }
   const latency = (performance.now() - landed) / 1000;
@@ -128,7 +143,11 @@ console.log(
 );
 console.log('| object | records | seconds from landing to queryable | target | |');
 console.log('|---|---|---|---|---|');
-rows.forEach((r, i) => console.log(`| ${i + 1} | ${r.records.toLocaleString('en-US')} | ${fmt(r.latency)} | <= ${TARGET_S} | ${r.latency <= TARGET_S ? 'met' : '**missed**'} |`));
+rows.forEach((r, i) =>
+  console.log(
+    `| ${i + 1} | ${r.records.toLocaleString('en-US')} | ${fmt(r.latency)} | <= ${TARGET_S} | ${r.latency <= TARGET_S ? 'met' : '**missed**'} |`,
+  ),
+);
 console.log(
   `\nworst ${fmt(worst)} s (of which up to ${INTERVAL_S} s is the wait for the next --watch run); baseline: DuckDB's read_csv -> COPY of one object ${fmt(baselineSeconds, 2)} s`,
 );

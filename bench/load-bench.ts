@@ -42,7 +42,9 @@ const SECONDS = Number(values.seconds);
 const root = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`, 'warehouse');
 const manifestPath = join(root, '_flowql', 'manifest.json');
 if (!existsSync(manifestPath)) {
-  console.error(`no warehouse at ${root}: run \`npm run bench:api -- --records ${N}\` first (it prepares .bench/api-${N}), or pass --data DIR`);
+  console.error(
+    `no warehouse at ${root}: run \`npm run bench:api -- --records ${N}\` first (it prepares .bench/api-${N}), or pass --data DIR`,
+  );
   process.exit(1);
 }
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
@@ -58,10 +60,14 @@ type RequestKind = { readonly kind: string; readonly make: (n: number) => Reques
 
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {
   const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
-  const child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info', ...cache], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info', ...cache],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
+    },
+  );
   const url = await new Promise<string>((ok, fail) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };
@@ -79,7 +85,8 @@ async function busiestInstance(url: string, from: string, to: string): Promise<s
   return rows[0]?.instance_id ?? null;
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function load(url: string, kinds: readonly RequestKind[], seconds: number) {
   const samples = new Map<string, number[]>();
@@ -94,10 +101,13 @@ async function load(url: string, kinds: readonly RequestKind[], seconds: number)
       try {
         // A request that never answers counts as an error instead of stalling its client.
         const signal = AbortSignal.timeout(30_000);
-        const init: RequestInit = r.body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body, signal } : { signal };
+        const init: RequestInit = r.body
+          ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body, signal }
+          : { signal };
         const res = await fetch(`${url}${r.path}`, init);
         const text = await res.text();
-        const failed = !res.ok || (r.body !== undefined && (JSON.parse(text) as { errors?: unknown[] }).errors !== undefined);
+        const failed =
+          !res.ok || (r.body !== undefined && (JSON.parse(text) as { errors?: unknown[] }).errors !== undefined);
         if (failed) errors.set(r.kind, (errors.get(r.kind) ?? 0) + 1);
       } catch {
         errors.set(r.kind, (errors.get(r.kind) ?? 0) + 1);
@@ -126,32 +136,52 @@ try {
   const requests: RequestKind[] = [
     ...EXAMPLE_QUERIES.map((e) => ({
       kind: `graphql ${e.name}`,
-      make: (n: number) => ({ kind: `graphql ${e.name}`, path: '/graphql', body: JSON.stringify({ query: e.query(shifted(n)) }) }),
+      make: (n: number) => ({
+        kind: `graphql ${e.name}`,
+        path: '/graphql',
+        body: JSON.stringify({ query: e.query(shifted(n)) }),
+      }),
     })),
     ...[
       ['dataset summary.csv', 'summary.csv?'],
       ['dataset topn.csv', 'topn.csv?by=DST_PORT&limit=20&'],
       ['dataset timeseries.csv', 'timeseries.csv?interval=FIFTEEN_MINUTES&'],
       ['dataset flows.csv (1000 rows)', `flows.csv?instanceId=${example.instanceId}&limit=1000&`],
-    ].map(([kind, path]) => ({ kind: kind!, make: (n: number) => ({ kind: kind!, path: `/datasets/${path}${shifted(n).window}` }) })),
+    ].map(([kind, path]) => ({
+      kind: kind!,
+      make: (n: number) => ({ kind: kind!, path: `/datasets/${path}${shifted(n).window}` }),
+    })),
   ];
-  const cacheNote = values['result-cache-mb'] === undefined ? 'default result cache' : `--result-cache-mb ${values['result-cache-mb']}`;
-  console.log(`load: ${CLIENTS} clients, ${SECONDS} s, ${manifest.ingest.records} records in ${root}; ${requests.length} request kinds, ${DISTINCT ? 'every request distinct' : 'repeated requests'}, ${cacheNote}`);
+  const cacheNote =
+    values['result-cache-mb'] === undefined ? 'default result cache' : `--result-cache-mb ${values['result-cache-mb']}`;
+  console.log(
+    `load: ${CLIENTS} clients, ${SECONDS} s, ${manifest.ingest.records} records in ${root}; ${requests.length} request kinds, ${DISTINCT ? 'every request distinct' : 'repeated requests'}, ${cacheNote}`,
+  );
   const health: RequestKind = { kind: 'GET /health', make: () => ({ kind: 'GET /health', path: '/health' }) };
   const baseline = await load(url, [health], Math.max(5, SECONDS / 6));
   const run = await load(url, requests, SECONDS);
   console.log('\nkind                                   count   p50        p95        p99        errors');
   for (const [kind, list] of run.samples) {
     const s = [...list].sort((a, b) => a - b);
-    console.log(`${kind.padEnd(38)} ${String(s.length).padStart(6)}   ${fmt(percentile(s, 50)).padEnd(10)} ${fmt(percentile(s, 95)).padEnd(10)} ${fmt(percentile(s, 99)).padEnd(10)} ${run.errors.get(kind) ?? 0}`);
+    console.log(
+      `${kind.padEnd(38)} ${String(s.length).padStart(6)}   ${fmt(percentile(s, 50)).padEnd(10)} ${fmt(percentile(s, 95)).padEnd(10)} ${fmt(percentile(s, 99)).padEnd(10)} ${run.errors.get(kind) ?? 0}`,
+    );
   }
   const errors = [...run.errors.values()].reduce((a, b) => a + b, 0);
   const [p50, p95, p99] = [50, 95, 99].map((p) => percentile(run.all, p));
   const [b50, b95, b99] = [50, 95, 99].map((p) => percentile(baseline.all, p));
-  console.log(`\nmixed load:  ${run.throughput.toFixed(1)} req/s, p50 ${fmt(p50!)}, p95 ${fmt(p95!)}, p99 ${fmt(p99!)}, errors ${errors}`);
-  console.log(`baseline:    ${baseline.throughput.toFixed(1)} req/s, p50 ${fmt(b50!)}, p95 ${fmt(b95!)}, p99 ${fmt(b99!)} (GET /health, same clients)`);
-  console.log(`ratio:       throughput ${(run.throughput / baseline.throughput).toFixed(3)}, p99 ${(p99! / b99!).toFixed(1)}x`);
-  console.log(`targets:     errors 0 -> ${errors === 0 ? 'met' : 'MISSED'}; p99 < 1000 ms -> ${p99! < 1000 ? 'met' : 'MISSED'}`);
+  console.log(
+    `\nmixed load:  ${run.throughput.toFixed(1)} req/s, p50 ${fmt(p50!)}, p95 ${fmt(p95!)}, p99 ${fmt(p99!)}, errors ${errors}`,
+  );
+  console.log(
+    `baseline:    ${baseline.throughput.toFixed(1)} req/s, p50 ${fmt(b50!)}, p95 ${fmt(b95!)}, p99 ${fmt(b99!)} (GET /health, same clients)`,
+  );
+  console.log(
+    `ratio:       throughput ${(run.throughput / baseline.throughput).toFixed(3)}, p99 ${(p99! / b99!).toFixed(1)}x`,
+  );
+  console.log(
+    `targets:     errors 0 -> ${errors === 0 ? 'met' : 'MISSED'}; p99 < 1000 ms -> ${p99! < 1000 ? 'met' : 'MISSED'}`,
+  );
 } finally {
   child.kill('SIGTERM');
 }

@@ -44,22 +44,31 @@ async function drain(stream: AsyncIterable<unknown>): Promise<number> {
 
 async function pool<T>(items: readonly T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 function row(what: string, s3Secs: number, localSecs: number, unit: string, amount: number): void {
   const rate = (s: number) => `${(amount / s).toFixed(1).padStart(9)} ${unit}/s`;
-  console.log(`${what.padEnd(34)} s3 ${rate(s3Secs)}   local ${rate(localSecs)}   ratio s3/local ${(localSecs / s3Secs).toFixed(3)}`);
+  console.log(
+    `${what.padEnd(34)} s3 ${rate(s3Secs)}   local ${rate(localSecs)}   ratio s3/local ${(localSecs / s3Secs).toFixed(3)}`,
+  );
 }
 
 const s3 = await startS3Server(['bench']);
 const work = await mkdtemp(join(tmpdir(), 'flowql-s3-bench-'));
 try {
-  console.log(`s3-bench: ${objects} objects x ${kib} KiB, publish ${publishMib} MiB (s3rver on loopback; baseline: local disk)`);
+  console.log(
+    `s3-bench: ${objects} objects x ${kib} KiB, publish ${publishMib} MiB (s3rver on loopback; baseline: local disk)`,
+  );
   const body = randomBytes(kib * 1024);
-  const keys = Array.from({ length: objects }, (_, i) => `AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/f${String(i).padStart(6, '0')}.log.gz`);
+  const keys = Array.from(
+    { length: objects },
+    (_, i) => `AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/f${String(i).padStart(6, '0')}.log.gz`,
+  );
   const local = join(work, 'src');
   await mkdir(local);
   await pool(keys, 8, async (k) => {
@@ -94,7 +103,9 @@ try {
   const big = join(wh.stagingDir, 'part-big.parquet');
   await writeFile(big, randomBytes(publishMib * 1024 * 1024));
   const [, copyLocal] = await timed(() => copyFile(big, join(work, 'copy.parquet')));
-  const [, publishS3] = await timed(() => wh.publishFile(big, 'flows/account_id=123456789012/region=us-east-1/date=2024-01-02/part-big.parquet'));
+  const [, publishS3] = await timed(() =>
+    wh.publishFile(big, 'flows/account_id=123456789012/region=us-east-1/date=2024-01-02/part-big.parquet'),
+  );
   row('publish one file', publishS3, copyLocal, 'MiB', publishMib);
   await wh.close();
 } finally {

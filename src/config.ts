@@ -17,7 +17,9 @@ const positive = (max: number) => {
   return z.coerce.number({ error }).positive({ error }).max(max, { error });
 };
 const boolError = 'expected true, false, 1 or 0';
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')], { error: boolError });
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')], {
+  error: boolError,
+});
 const path = z.string({ error: 'expected a path' }).min(1, { error: 'expected a path' });
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -50,7 +52,9 @@ const schema = z.object({
   duckdbThreads: int(1, 1024).optional(),
   duckdbMemoryLimit: z
     .string()
-    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, { error: 'expected a size such as 4GB or 512MiB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)' })
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, {
+      error: 'expected a size such as 4GB or 512MiB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)',
+    })
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }),
   graphiql: bool,
@@ -150,13 +154,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, f
     input[key] = flags[key] ?? (fromEnv === undefined || fromEnv === '' ? source.default : fromEnv);
   }
   const parsed = schema.safeParse(input);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => {
-    const key = String(issue.path[0]) as keyof Config;
-    const source = SOURCES[key];
-    return `${source.flag} / ${source.env} = ${JSON.stringify(input[key])}: ${problemText(issue)}`;
-  });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]) as keyof Config;
+        const source = SOURCES[key];
+        return `${source.flag} / ${source.env} = ${JSON.stringify(input[key])}: ${problemText(issue)}`;
+      });
   if (parsed.success && parsed.data.defaultPageSize > parsed.data.maxPageSize) {
-    problems.push(`--default-page-size / FLOWQL_DEFAULT_PAGE_SIZE = ${parsed.data.defaultPageSize}: must not exceed the maximum page size ${parsed.data.maxPageSize}`);
+    problems.push(
+      `--default-page-size / FLOWQL_DEFAULT_PAGE_SIZE = ${parsed.data.defaultPageSize}: must not exceed the maximum page size ${parsed.data.maxPageSize}`,
+    );
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   return parsed.data;

@@ -39,12 +39,16 @@ export interface RunningServer {
  */
 async function openS3Cache(config: Config, log: Logger) {
   const { createS3WarehouseCache } = await import('./ingest/s3-warehouse-cache.ts');
-  const cache = await createS3WarehouseCache(config.dataDir, { endpoint: config.s3Endpoint, cacheDir: config.cacheDir });
+  const cache = await createS3WarehouseCache(config.dataDir, {
+    endpoint: config.s3Endpoint,
+    cacheDir: config.cacheDir,
+  });
   const first = await cache.sync();
   log.info({ warehouse: config.dataDir, cache: cache.root, ...first }, 'S3 warehouse cache synced');
   cache.start(config.s3SyncSeconds * 1000, (err, report) => {
     if (err) log.error({ err, warehouse: config.dataDir }, 'S3 warehouse sync failed; serving the cached data');
-    else if (report && report.downloaded + report.deleted > 0) log.info({ warehouse: config.dataDir, ...report }, 'S3 warehouse cache synced');
+    else if (report && report.downloaded + report.deleted > 0)
+      log.info({ warehouse: config.dataDir, ...report }, 'S3 warehouse cache synced');
   });
   return cache;
 }
@@ -76,10 +80,15 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   const root = s3 ? s3.root : resolve(config.dataDir);
   // Not created here: a mistyped --data must not leave a folder behind and serve zeros; say so instead (and /ready).
   const notWarehouse = await notAWarehouseReason(root, config.dataDir);
-  if (notWarehouse) log.warn({ warehouse: config.dataDir }, `${notWarehouse}; serving no data until then (/ready is 503)`);
+  if (notWarehouse)
+    log.warn({ warehouse: config.dataDir }, `${notWarehouse}; serving no data until then (/ready is 503)`);
   const warehouse = createWarehouseReader(root);
-  const apiKeys = config.apiKeysFile ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile) : null;
-  const persisted = config.persistedOperationsFile ? await loadPersistedOperations(config.persistedOperationsFile) : null;
+  const apiKeys = config.apiKeysFile
+    ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile)
+    : null;
+  const persisted = config.persistedOperationsFile
+    ? await loadPersistedOperations(config.persistedOperationsFile)
+    : null;
   const exportDir = config.exportDir ? resolve(config.exportDir) : await mkdtemp(join(tmpdir(), 'flowql-exports-'));
   await mkdir(exportDir, { recursive: true });
   const resultCache = new ResultCache(config.resultCacheMb * 2 ** 20);
@@ -139,8 +148,16 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  if (apiKeys) log.info({ keys: apiKeys.byDigest.size, file: config.apiKeysFile }, 'API keys configured: every request needs a key');
-  else log.warn({}, 'no API keys configured (--api-keys / FLOWQL_API_KEYS_FILE): the API is open, every caller sees every account');
+  if (apiKeys)
+    log.info(
+      { keys: apiKeys.byDigest.size, file: config.apiKeysFile },
+      'API keys configured: every request needs a key',
+    );
+  else
+    log.warn(
+      {},
+      'no API keys configured (--api-keys / FLOWQL_API_KEYS_FILE): the API is open, every caller sees every account',
+    );
   log.info({ url: `${url}/graphql`, warehouse: root }, 'flowql API listening');
   await warnOfUnderivedPartitions(warehouse, config.dataDir, log);
   return {
@@ -153,7 +170,11 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
           db.closeSync();
           // Only the folder this process created is removed; a configured export directory is left alone.
           if (config.exportDir) ok();
-          else void rm(exportDir, { recursive: true, force: true }).then(() => ok(), () => ok());
+          else
+            void rm(exportDir, { recursive: true, force: true }).then(
+              () => ok(),
+              () => ok(),
+            );
         });
         server.closeIdleConnections();
       }),
@@ -170,7 +191,9 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   const config = parseConfig(process.env, flags);
   const log = pino({ level: config.logLevel });
   if (config.demo && config.dataDir.startsWith('s3://')) {
-    throw new Error(`--demo fills a local warehouse; it cannot be combined with --data ${config.dataDir} (ingest into S3 with flowql ingest)`);
+    throw new Error(
+      `--demo fills a local warehouse; it cannot be combined with --data ${config.dataDir} (ingest into S3 with flowql ingest)`,
+    );
   }
   if (config.demo) {
     // The demo bootstrap (empty warehouse -> generate -> ingest) belongs to src/demo/ (another owner); the specifier is
@@ -181,7 +204,9 @@ export async function serve(flags: ConfigFlags): Promise<void> {
   }
   const running = await startApiServer(config, log);
   // startApiServer logs the address as JSON, for machines; a person running `npm start` looks for a plain line.
-  process.stderr.write(`flowql: ${config.graphiql ? 'GraphiQL' : 'GraphQL API'} at ${browsableUrl(running.url)}/graphql\n`);
+  process.stderr.write(
+    `flowql: ${config.graphiql ? 'GraphiQL' : 'GraphQL API'} at ${browsableUrl(running.url)}/graphql\n`,
+  );
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     void running.close().then(() => process.exit(0));

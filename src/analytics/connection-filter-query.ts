@@ -27,11 +27,19 @@ const SIDE_ID_COLUMNS = {
 } as const;
 
 function inList(column: string, values: readonly SqlValue[]): SqlFragment {
-  return sql`${raw(column)} IN (${join(values.map((v) => sql`${v}`), ', ', 'NULL')})`;
+  return sql`${raw(column)} IN (${join(
+    values.map((v) => sql`${v}`),
+    ', ',
+    'NULL',
+  )})`;
 }
 
 function portMatch(column: 'server_port' | 'client_port', ranges: readonly PortRange[]): SqlFragment {
-  return sql`(${join(ranges.map((r) => sql`${raw(column)} BETWEEN ${r.from} AND ${r.to}`), ' OR ', 'FALSE')})`;
+  return sql`(${join(
+    ranges.map((r) => sql`${raw(column)} BETWEEN ${r.from} AND ${r.to}`),
+    ' OR ',
+    'FALSE',
+  )})`;
 }
 
 const not = (f: SqlFragment): SqlFragment => sql`NOT coalesce(${f}, FALSE)`;
@@ -50,7 +58,12 @@ type Honour<K extends keyof FlowFilter> =
  * does not compile until it is classified here.
  */
 const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
-  timeRange: { on: (r, table) => (table === 'handshakes' ? sql`start_time >= ${r.from} AND start_time < ${r.to}` : sql`bucket > ${r.from} - INTERVAL 1 HOUR AND bucket < ${r.to}`) },
+  timeRange: {
+    on: (r, table) =>
+      table === 'handshakes'
+        ? sql`start_time >= ${r.from} AND start_time < ${r.to}`
+        : sql`bucket > ${r.from} - INTERVAL 1 HOUR AND bucket < ${r.to}`,
+  },
   accountIds: { pruned: true },
   regions: { pruned: true },
   scopeAccountIds: { pruned: true },
@@ -72,13 +85,22 @@ const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
   notPorts: { on: (v) => not(portMatch('server_port', v)) },
   protocols: { on: (v) => inList('protocol', v) },
   notProtocols: { on: (v) => not(inList('protocol', v)) },
-  actions: { on: () => 'a connection holds accepted and rejected records alike: filter handshakes by state, or read rejectedRecords of edges' },
+  actions: {
+    on: () =>
+      'a connection holds accepted and rejected records alike: filter handshakes by state, or read rejectedRecords of edges',
+  },
   logStatuses: { on: () => 'connections are paired from records with addresses (log status OK) only' },
   tcpFlags: { on: () => 'a connection is not one record: filter handshakes by state instead' },
-  flowDirections: { on: () => 'connections are oriented client to server, not by the direction a record was logged in' },
+  flowDirections: {
+    on: () => 'connections are oriented client to server, not by the direction a record was logged in',
+  },
   trafficPaths: { on: () => 'connections do not keep the traffic path of their records' },
-  pktSrcAwsServices: { on: () => 'connections name the AWS service of an end (client or server), not of a packet source' },
-  pktDstAwsServices: { on: () => 'connections name the AWS service of an end (client or server), not of a packet destination' },
+  pktSrcAwsServices: {
+    on: () => 'connections name the AWS service of an end (client or server), not of a packet source',
+  },
+  pktDstAwsServices: {
+    on: () => 'connections name the AWS service of an end (client or server), not of a packet destination',
+  },
 };
 
 const CLIENT_PORTS = 'edges sum every client port of a client and server (only handshakes keep the client port)';
@@ -92,7 +114,10 @@ function sideIds(key: keyof typeof SIDE_ID_COLUMNS, values: readonly SqlValue[])
  * The first filter field a connection question over `table` cannot honour, with the reason; null when it honours
  * them all. The dataset route asks before running, to name its URL parameter; connectionFilterSql refuses it anyway.
  */
-export function refusedConnectionFilter(f: FlowFilter, table: ConnectionTable): { field: keyof FlowFilter; reason: string } | null {
+export function refusedConnectionFilter(
+  f: FlowFilter,
+  table: ConnectionTable,
+): { field: keyof FlowFilter; reason: string } | null {
   for (const field of Object.keys(CONNECTION_FILTERS) as (keyof FlowFilter)[]) {
     const value = f[field];
     const honour = CONNECTION_FILTERS[field] as Honour<keyof FlowFilter>;
@@ -109,7 +134,11 @@ export function refusedConnectionFilter(f: FlowFilter, table: ConnectionTable): 
  */
 export function connectionFilterSql(f: FlowFilter, table: ConnectionTable): SqlFragment {
   const refused = refusedConnectionFilter(f, table);
-  if (refused) throw new InputError(`filter.${refused.field}`, `no ${refused.field} on ${table === 'edges' ? 'edges and their totals' : 'handshakes'}: ${refused.reason}`);
+  if (refused)
+    throw new InputError(
+      `filter.${refused.field}`,
+      `no ${refused.field} on ${table === 'edges' ? 'edges and their totals' : 'handshakes'}: ${refused.reason}`,
+    );
   const w: SqlFragment[] = [];
   for (const field of Object.keys(CONNECTION_FILTERS) as (keyof FlowFilter)[]) {
     const value = f[field];

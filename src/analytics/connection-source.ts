@@ -38,10 +38,17 @@ export function connectionSource(
   }
   const derived = prunePartitions(files, filter, table);
   if (partitionsCovered(flows, derived)) {
-    return { rows: derivedScanSql(derived.map(absolute), raw('(SELECT NULL AS none WHERE FALSE)')), files: derived, derived: true };
+    return {
+      rows: derivedScanSql(derived.map(absolute), raw('(SELECT NULL AS none WHERE FALSE)')),
+      files: derived,
+      derived: true,
+    };
   }
   const { from, to } = filter.timeRange;
-  const wide = { ...filter, timeRange: { from: new Date(from.getTime() - DAY_MS), to: new Date(to.getTime() + DAY_MS) } };
+  const wide = {
+    ...filter,
+    timeRange: { from: new Date(from.getTime() - DAY_MS), to: new Date(to.getTime() + DAY_MS) },
+  };
   const rawFiles = prunePartitions(files, wide, 'flows');
   const source = { files: rawFiles.map(absolute) };
   const rows = table === 'handshakes' ? handshakesFromFlowsSql(source) : edgeRowsFromFlowsSql(source);

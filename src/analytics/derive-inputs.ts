@@ -84,7 +84,10 @@ export function estimatedRecords(
  * records (estimated) unless one hour alone holds more, each with its estimate. Fewer statements matter: planning a
  * derivation costs tens of milliseconds whatever it reads.
  */
-export function runsOf(hours: readonly number[], records: (h: number) => number): { hours: number[]; records: number }[] {
+export function runsOf(
+  hours: readonly number[],
+  records: (h: number) => number,
+): { hours: number[]; records: number }[] {
   const runs: { hours: number[]; records: number }[] = [];
   let run: { hours: number[]; records: number } = { hours: [], records: 0 };
   for (const h of hours) {

@@ -28,7 +28,14 @@ import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
 import {
-  HOUR_MS, dateOf, dayStart, derivedFileName, planTable, shiftedPartition, type FlowChange, type PlannedPartition,
+  HOUR_MS,
+  dateOf,
+  dayStart,
+  derivedFileName,
+  planTable,
+  shiftedPartition,
+  type FlowChange,
+  type PlannedPartition,
 } from './derived-hours.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import type { FlowSource } from './flow-source.ts';
@@ -109,17 +116,34 @@ async function deriveRun(
   { accountId, region }: { readonly accountId: string; readonly region: string },
   source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
 ): Promise<WrittenHour[]> {
-  await runBound(c, build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`));
+  await runBound(
+    c,
+    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`),
+  );
   const out: WrittenHour[] = [];
   for (const h of source.units.hours) {
     const date = dateOf(h * HOUR_MS);
     const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
     const path = `${partitionDir(spec.table, accountId, region, date)}/${derivedFileName(hour, hour)}`;
-    const absolute = opts.stagingDir ? join(opts.stagingDir, `${spec.table}-${path.split('/').pop()!}`) : join(opts.root, path);
+    const absolute = opts.stagingDir
+      ? join(opts.stagingDir, `${spec.table}-${path.split('/').pop()!}`)
+      : join(opts.root, path);
     await mkdir(dirname(absolute), { recursive: true });
-    const copied = await runBound(c, build(`${spec.table}.write`, copyTo(sql`SELECT * EXCLUDE (unit) FROM derived_rows WHERE unit = ${h}`, absolute)));
+    const copied = await runBound(
+      c,
+      build(`${spec.table}.write`, copyTo(sql`SELECT * EXCLUDE (unit) FROM derived_rows WHERE unit = ${h}`, absolute)),
+    );
     const rows = Number(copied.getRows()[0]?.[0] ?? 0);
-    const file = { path, table: spec.table, accountId, region, date, rows, bytes: (await stat(absolute)).size, absolute };
+    const file = {
+      path,
+      table: spec.table,
+      accountId,
+      region,
+      date,
+      rows,
+      bytes: (await stat(absolute)).size,
+      absolute,
+    };
     out.push(opts.stagingDir ? { ...file, stagedPath: absolute } : file);
   }
   return out;
@@ -133,7 +157,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // The flows files a derived hour may read: those of the changed days and their neighbours (an hour's window reaches
   // at most into the next or previous day), located once.
   const near = new Set<string>();
-  for (const { partition: p } of opts.changes) for (const d of [-1, 0, 1]) near.add(partitionKey(shiftedPartition(p, d)));
+  for (const { partition: p } of opts.changes)
+    for (const d of [-1, 0, 1]) near.add(partitionKey(shiftedPartition(p, d)));
   // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
   const ranges = new Map<string, StartRange>();
@@ -142,7 +167,10 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     const files = flows.filter((f) => keys.has(partitionKey(f)));
     const fresh = files.filter((f) => !located.has(f));
     for (const f of fresh) located.set(f, await locate(f));
-    const stats = await fileStats(opts.db, fresh.map((f) => located.get(f)!));
+    const stats = await fileStats(
+      opts.db,
+      fresh.map((f) => located.get(f)!),
+    );
     for (const [path, range] of stats.ranges) ranges.set(path, range);
     for (const path of stats.undirected) undirected.add(path);
     return files;
@@ -181,7 +209,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     for (const { spec, hours } of plans) {
       // Epoch hour numbers to derive, per account/region: one statement derives a run of them (flow-source.ts units).
       const byScope = new Map<string, PlannedPartition[]>();
-      for (const planned of hours.values()) byScope.set(scopeOf(planned.partition), [...(byScope.get(scopeOf(planned.partition)) ?? []), planned]);
+      for (const planned of hours.values())
+        byScope.set(scopeOf(planned.partition), [...(byScope.get(scopeOf(planned.partition)) ?? []), planned]);
       for (const [scope, partitions] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
         const epochHours = (p: PlannedPartition) => [...p.hours].map((h) => dayStart(p.partition.date) / HOUR_MS + h);
         const files = candidates.filter((f) => scopeOf(f) === scope);
@@ -199,21 +228,34 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         for (const p of partitions) {
           const planned = epochHours(p);
           const key = partitionKey(p.partition);
-          const left = derived.some((f) => f.table === spec.table && partitionKey(f) === key && !retiredPaths.has(f.path));
+          const left = derived.some(
+            (f) => f.table === spec.table && partitionKey(f) === key && !retiredPaths.has(f.path),
+          );
           if (!left && !planned.some((h) => wanted.includes(h))) wanted.push(Math.min(...planned));
         }
         wanted.sort((x, y) => x - y);
-        for (const { hours: run, records } of runsOf(wanted, (h) => estimatedRecords(reading(h), ranges, located, h, spec.contextMs))) {
+        for (const { hours: run, records } of runsOf(wanted, (h) =>
+          estimatedRecords(reading(h), ranges, located, h, spec.contextMs),
+        )) {
           hoursDerived += run.length;
-          const [from, to] = [run[0]! * HOUR_MS - spec.contextMs, (run[run.length - 1]! + 1) * HOUR_MS + spec.contextMs];
+          const [from, to] = [
+            run[0]! * HOUR_MS - spec.contextMs,
+            (run[run.length - 1]! + 1) * HOUR_MS + spec.contextMs,
+          ];
           const inputs = [...new Set(run.flatMap(reading))];
           const runDays = new Set(run.map((h) => `${scope}/${dateOf(h * HOUR_MS)}`));
-          const ownAddressFiles = files.filter((f) => runDays.has(partitionKey(f)) && undirectedDays.has(partitionKey(f)));
+          const ownAddressFiles = files.filter(
+            (f) => runDays.has(partitionKey(f)) && undirectedDays.has(partitionKey(f)),
+          );
           const source = {
             files: inputs.map((f) => located.get(f)!),
             where: sql`start_time >= ${new Date(from)} AND start_time < ${new Date(to)}`,
             stream: records > STREAM_ABOVE_RECORDS,
-            units: { hours: run, contextSeconds: spec.contextMs / 1000, ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!) },
+            units: {
+              hours: run,
+              contextSeconds: spec.contextMs / 1000,
+              ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!),
+            },
           };
           for (const out of await deriveRun(c, opts, spec, partitions[0]!.partition, source)) {
             const key = `${spec.table}:${partitionKey(out)}`;
@@ -232,7 +274,9 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // An hour without rows has no file, but a derived partition keeps at least one (empty) file: its presence is what
   // tells readers the partition is derived.
   const gone = new Set(retired.map((f) => f.path));
-  const remaining = new Set([...derived.filter((f) => !gone.has(f.path)), ...written].map((f) => `${f.table}:${partitionKey(f)}`));
+  const remaining = new Set(
+    [...derived.filter((f) => !gone.has(f.path)), ...written].map((f) => `${f.table}:${partitionKey(f)}`),
+  );
   const files: DerivedFile[] = [...written];
 
   for (const [key, f] of empty) {

@@ -79,7 +79,8 @@ export function planTable(
 ): { hours: Map<string, PlannedPartition>; retired: ManifestFile[] } {
   const withFlows = new Set(flows.map(partitionKey));
   const live = new Map<string, ManifestFile[]>();
-  for (const f of derived.filter((d) => d.table === spec.table)) live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
+  for (const f of derived.filter((d) => d.table === spec.table))
+    live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
   const changed = new Map(changes.map((c) => [partitionKey(c.partition), c.partition]));
   const hours = new Map<string, PlannedPartition>();
   const add = (partition: PartitionKey, hour: number) => {
@@ -91,7 +92,9 @@ export function planTable(
   for (const change of changes) {
     const p = change.partition;
     const spans =
-      change.starts === 'all' ? [{ from: new Date(dayStart(p.date)), to: new Date(dayStart(p.date) + DAY_MS) }] : change.starts;
+      change.starts === 'all'
+        ? [{ from: new Date(dayStart(p.date)), to: new Date(dayStart(p.date) + DAY_MS) }]
+        : change.starts;
     for (const span of spans) {
       for (const start of hoursReached(span, spec.contextMs)) {
         const reached = { accountId: p.accountId, region: p.region, date: dateOf(start) };
@@ -132,7 +135,10 @@ export function planTable(
 
 /** Every hour of each partition, as a change (a partition derived on request, or in tests). */
 export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange[] {
-  return partitions.map((p) => ({ partition: { accountId: p.accountId, region: p.region, date: p.date }, starts: 'all' }));
+  return partitions.map((p) => ({
+    partition: { accountId: p.accountId, region: p.region, date: p.date },
+    starts: 'all',
+  }));
 }
 
 /**

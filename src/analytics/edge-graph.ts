@@ -62,7 +62,11 @@ export function edgeGraphFromRows(rows: readonly EdgeRow[], maxEdges: number): E
     const toClient = BigInt(r.bytes_to_client as bigint);
     for (const side of ['client', 'server'] as const) {
       const id = String(r[`${side}_id`]);
-      const prev = totals.get(id) ?? { bytes: 0n, kind: String(r[`${side}_kind`]), subTitle: String(r[`${side}_addr`] ?? r[`${side}_kind`]) };
+      const prev = totals.get(id) ?? {
+        bytes: 0n,
+        kind: String(r[`${side}_kind`]),
+        subTitle: String(r[`${side}_addr`] ?? r[`${side}_kind`]),
+      };
       totals.set(id, { ...prev, bytes: prev.bytes + toServer + toClient });
     }
     return {
@@ -74,7 +78,12 @@ export function edgeGraphFromRows(rows: readonly EdgeRow[], maxEdges: number): E
     };
   });
   const nodes = [...totals].map(([id, t]) => {
-    const node: Record<string, string | number> = { id, title: id, subTitle: t.subTitle, mainStat: formatBytes(t.bytes) };
+    const node: Record<string, string | number> = {
+      id,
+      title: id,
+      subTitle: t.subTitle,
+      mainStat: formatBytes(t.bytes),
+    };
     for (const arc of Object.values(ARC)) node[arc] = 0;
     node[ARC[t.kind] ?? 'arc__external'] = 1;
     return node as unknown as GraphNode;

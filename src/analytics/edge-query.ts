@@ -8,7 +8,15 @@ import type { EdgeLevel } from './connection-rules.ts';
 import { endpointIdSql } from './endpoint-query.ts';
 
 /** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port). */
-export const EDGE_ORDERS = ['BYTES', 'BYTES_TO_SERVER', 'BYTES_TO_CLIENT', 'CONNECTIONS', 'RECORDS', 'REJECTED_RECORDS', 'LAST_SEEN'] as const;
+export const EDGE_ORDERS = [
+  'BYTES',
+  'BYTES_TO_SERVER',
+  'BYTES_TO_CLIENT',
+  'CONNECTIONS',
+  'RECORDS',
+  'REJECTED_RECORDS',
+  'LAST_SEEN',
+] as const;
 export type EdgeOrder = (typeof EDGE_ORDERS)[number];
 
 const ORDER_SQL: Record<EdgeOrder, string> = {
@@ -74,7 +82,8 @@ const MEASURES = `coalesce(sum(bytes_to_server), 0)::BIGINT AS bytes_to_server,
 
 /** The grouping key of an edge; protocol and server_port may be NULL, so keys are matched with IS NOT DISTINCT FROM. */
 const KEYS = ['client_id', 'server_id', 'protocol', 'server_port'] as const;
-const sameKey = (a: string, b: string): string => KEYS.map((k) => `${a}.${k} IS NOT DISTINCT FROM ${b}.${k}`).join(' AND ');
+const sameKey = (a: string, b: string): string =>
+  KEYS.map((k) => `${a}.${k} IS NOT DISTINCT FROM ${b}.${k}`).join(' AND ');
 
 /** `rows` with each end's id at `level` in front. */
 const withIds = (rows: SqlFragment, level: EdgeLevel): SqlFragment =>

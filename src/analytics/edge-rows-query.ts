@@ -40,9 +40,24 @@ function orientedSides(): string {
   ]).join(',\n         ');
 }
 
-const ENDPOINT_COLS = ['kind', 'addr', 'interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region', 'service'];
+const ENDPOINT_COLS = [
+  'kind',
+  'addr',
+  'interface_id',
+  'instance_id',
+  'subnet_id',
+  'vpc_id',
+  'az_id',
+  'region',
+  'service',
+];
 const GROUP_COLS = [
-  'day', 'bucket', 'protocol', 'server_port', 'method', 'via_nat',
+  'day',
+  'bucket',
+  'protocol',
+  'server_port',
+  'method',
+  'via_nat',
   ...ENDPOINT_COLS.map((c) => `client_${c}`),
   ...ENDPOINT_COLS.map((c) => `server_${c}`),
 ];
@@ -58,13 +73,25 @@ const EDGE_ROW_ORDER = [...EDGE_ORDER_LEADING, ...GROUP_COLS.filter((c) => !EDGE
 /** Columns of an edge row, as stored in the `edges/` table. */
 export const EDGE_ROW_COLUMNS = [
   ...GROUP_COLS,
-  'bytes_to_server', 'bytes_to_client', 'packets_to_server', 'packets_to_client', 'internet_bytes',
-  'connections', 'flows', 'records', 'rejected_records', 'first_seen', 'last_seen', 'observed_interfaces',
+  'bytes_to_server',
+  'bytes_to_client',
+  'packets_to_server',
+  'packets_to_client',
+  'internet_bytes',
+  'connections',
+  'flows',
+  'records',
+  'rejected_records',
+  'first_seen',
+  'last_seen',
+  'observed_interfaces',
 ] as const;
 
 /** The edge CTEs; `edge_rows` holds the rows. */
 export function edgeRowCtes(): SqlFragment {
-  const sameTuple = ['unit', 'psrc', 'srcport', 'pdst', 'dstport', 'protocol'].map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
+  const sameTuple = ['unit', 'psrc', 'srcport', 'pdst', 'dstport', 'protocol']
+    .map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`)
+    .join(' AND ');
   const unresolved = raw(`(SELECT * FROM oriented)`);
   return sql`obs_cover AS (
   SELECT unit, psrc, srcport, pdst, dstport, protocol, day, interface_id, min(prio) AS prio,

@@ -36,7 +36,11 @@ export const OBSERVATION_ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'v
  * whatever order the records come in: the smallest interface id, then the record naming the most attributes (NULL
  * fields compare greater in a struct), then the smallest values. `any_value` took whichever record came first.
  */
-export function observationAggregateSql(prio: number, alias: string, columns: (attr: string) => string = (a) => a): string {
+export function observationAggregateSql(
+  prio: number,
+  alias: string,
+  columns: (attr: string) => string = (a) => a,
+): string {
   return `min({${OBSERVATION_ATTRS.map((a) => `'${a}': ${columns(a)}`).join(', ')}}) FILTER (prio = ${prio}) AS ${alias}`;
 }
 
@@ -140,12 +144,36 @@ hs AS MATERIALIZED (
 
 /** Columns of a handshake row, as stored in the `handshakes/` table and returned by the page query. */
 export const HANDSHAKE_COLUMNS = [
-  'client_addr', 'client_port', 'server_addr', 'server_port', 'protocol', 'state', 'syn_ack_seen', 'closed',
-  'start_time', 'end_time', 'day', 'observed_interfaces', 'syn_records', 'rejected_syn_records',
-  'client_kind', 'client_interface_id', 'client_instance_id', 'client_subnet_id', 'client_vpc_id', 'client_az_id',
-  'client_region', 'client_service',
-  'server_kind', 'server_interface_id', 'server_instance_id', 'server_subnet_id', 'server_vpc_id', 'server_az_id',
-  'server_region', 'server_service',
+  'client_addr',
+  'client_port',
+  'server_addr',
+  'server_port',
+  'protocol',
+  'state',
+  'syn_ack_seen',
+  'closed',
+  'start_time',
+  'end_time',
+  'day',
+  'observed_interfaces',
+  'syn_records',
+  'rejected_syn_records',
+  'client_kind',
+  'client_interface_id',
+  'client_instance_id',
+  'client_subnet_id',
+  'client_vpc_id',
+  'client_az_id',
+  'client_region',
+  'client_service',
+  'server_kind',
+  'server_interface_id',
+  'server_instance_id',
+  'server_subnet_id',
+  'server_vpc_id',
+  'server_az_id',
+  'server_region',
+  'server_service',
 ] as const;
 
 /** SELECT list of the stored handshake columns (order fixed by HANDSHAKE_COLUMNS). */
@@ -206,7 +234,14 @@ export function handshakePageQuery(input: {
   after: HandshakeKey | null;
 }): SqlQuery {
   const conds: SqlFragment[] = [raw('TRUE')];
-  if (input.states) conds.push(sql`state IN (${join(input.states.map((s) => sql`${s}`), ', ', 'NULL')})`);
+  if (input.states)
+    conds.push(
+      sql`state IN (${join(
+        input.states.map((s) => sql`${s}`),
+        ', ',
+        'NULL',
+      )})`,
+    );
   if (input.after) conds.push(afterKeySql(input.after));
   return build(
     'handshakes.page',

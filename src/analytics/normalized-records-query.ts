@@ -74,7 +74,9 @@ function unitColumn(source: FlowSource): SqlFragment {
   const c = source.units.contextSeconds;
   if (!Number.isSafeInteger(c) || c < 0) throw new Error(`derivation context must be whole seconds, got ${c}`);
   // Hours h with h*3600 - c <= t < (h+1)*3600 + c: from floor((t - c) / 3600) to floor((t + c) / 3600).
-  return raw(`unnest(range(CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT), CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT) + 1))`);
+  return raw(
+    `unnest(range(CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT), CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT) + 1))`,
+  );
 }
 
 /** The epoch hour number of a timestamp column: the `unit` whose own hour holds it. */

@@ -8,7 +8,12 @@ import { apiKeyDigest, OPEN_TENANT, type ApiKeyScope, type ApiKeySet, type Tenan
 /** The outcome of authenticating one request. */
 export type AuthResult =
   | { readonly ok: true; readonly tenant: Tenant }
-  | { readonly ok: false; readonly status: 401 | 403; readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN'; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: 401 | 403;
+      readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN';
+      readonly message: string;
+    };
 
 /** Header access shared by node's IncomingHttpHeaders and fetch Headers. */
 export type HeaderGetter = (name: string) => string | null | undefined;
@@ -46,7 +51,12 @@ export function authenticateRequest(
   const tenant = keys.byDigest.get(apiKeyDigest(key));
   if (!tenant) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'The API key is not valid' };
   if (tenant.expiresAt && tenant.expiresAt.getTime() <= now.getTime()) {
-    return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: `The API key expired at ${tenant.expiresAt.toISOString()}` };
+    return {
+      ok: false,
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: `The API key expired at ${tenant.expiresAt.toISOString()}`,
+    };
   }
   if (!tenant.scopes.has(scope)) {
     return {

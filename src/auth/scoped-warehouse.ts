@@ -50,7 +50,9 @@ export function scopeWarehouse(reader: WarehouseReader, accounts: readonly strin
 }
 
 /** Scoped readers shared per allow-list, so each tenant filters a new manifest once, not once per request. */
-export function createScopedWarehouses(reader: WarehouseReader): (accounts: readonly string[] | null) => WarehouseReader {
+export function createScopedWarehouses(
+  reader: WarehouseReader,
+): (accounts: readonly string[] | null) => WarehouseReader {
   const byScope = new Map<string, WarehouseReader>();
   return (accounts) => {
     if (accounts === null) return reader;

@@ -17,17 +17,26 @@ export function registerAthenaDdlCommand(program: Command): void {
     .option('--accounts <ids>', 'comma-separated account ids to project as an enum (default: injected)', list)
     .option('--regions <codes>', 'comma-separated regions to project as an enum (default: injected)', list)
     .option('--from <YYYY-MM-DD>', 'first date of the projected date range (it ends at NOW)')
-    .action(async (opts: { data: string; hourly?: boolean; table?: string; accounts?: string[]; regions?: string[]; from?: string }) => {
-      const { buildAthenaDdl } = await import('../store/athena-ddl.ts');
-      process.stdout.write(
-        buildAthenaDdl({
-          location: opts.data,
-          ...(opts.hourly ? { source: 'flows_hourly' as const } : {}),
-          ...(opts.table ? { table: opts.table } : {}),
-          ...(opts.accounts ? { accounts: opts.accounts } : {}),
-          ...(opts.regions ? { regions: opts.regions } : {}),
-          ...(opts.from ? { from: opts.from } : {}),
-        }),
-      );
-    });
+    .action(
+      async (opts: {
+        data: string;
+        hourly?: boolean;
+        table?: string;
+        accounts?: string[];
+        regions?: string[];
+        from?: string;
+      }) => {
+        const { buildAthenaDdl } = await import('../store/athena-ddl.ts');
+        process.stdout.write(
+          buildAthenaDdl({
+            location: opts.data,
+            ...(opts.hourly ? { source: 'flows_hourly' as const } : {}),
+            ...(opts.table ? { table: opts.table } : {}),
+            ...(opts.accounts ? { accounts: opts.accounts } : {}),
+            ...(opts.regions ? { regions: opts.regions } : {}),
+            ...(opts.from ? { from: opts.from } : {}),
+          }),
+        );
+      },
+    );
 }

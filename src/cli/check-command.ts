@@ -5,8 +5,13 @@ import { returnFreedPagesAtOnce } from '../config.ts';
 /** `flowql check [--repair]`: a warehouse against its manifest and ledger, and the repair of what can be repaired. */
 export function registerCheckCommand(program: Command): void {
   warehouseOptions(program.command('check'))
-    .description('Check a warehouse against its manifest and ledger (missing, truncated or corrupt files, orphans); --repair fixes what it can')
-    .option('--repair', 'take damaged files out of the manifest, mark their objects for reload by the next ingest, drop orphans, re-derive')
+    .description(
+      'Check a warehouse against its manifest and ledger (missing, truncated or corrupt files, orphans); --repair fixes what it can',
+    )
+    .option(
+      '--repair',
+      'take damaged files out of the manifest, mark their objects for reload by the next ingest, drop orphans, re-derive',
+    )
     .option('--json', 'print the report as one JSON object')
     .addHelpText(
       'after',

@@ -8,9 +8,18 @@ export function registerCompactCommand(program: Command): void {
   warehouseOptions(program.command('compact'))
     .description("Merge each partition's files into one sorted file (readers never see a duplicate or a gap)")
     .option('--json', 'print the summary as one JSON object')
-    .option('--memory-limit <size>', `DuckDB's memory budget (default ${DEFAULT_MEMORY_LIMIT}); more spills less`, parseMemoryLimit)
+    .option(
+      '--memory-limit <size>',
+      `DuckDB's memory budget (default ${DEFAULT_MEMORY_LIMIT}); more spills less`,
+      parseMemoryLimit,
+    )
     // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
-    .addOption(new Option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest').hideHelp())
+    .addOption(
+      new Option(
+        '--debug-pause-after-stage <stage>',
+        'internal, for crash tests: hang after staged|recorded|published|manifest',
+      ).hideHelp(),
+    )
     .action(async (opts) => {
       returnFreedPagesAtOnce(); // before DuckDB loads
       const { compactCli } = await import('../ingest/ingest-compact-cli.ts');

@@ -11,7 +11,12 @@ export function registerDeriveCommand(program: Command): void {
     .option('--all', 're-derive every partition, not only those missing a derived file')
     .option('--json', 'print the summary as one JSON object')
     // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
-    .addOption(new Option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest').hideHelp())
+    .addOption(
+      new Option(
+        '--debug-pause-after-stage <stage>',
+        'internal, for crash tests: hang after staged|recorded|published|manifest',
+      ).hideHelp(),
+    )
     .action(async (opts) => {
       returnFreedPagesAtOnce(); // before DuckDB loads
       const { deriveCli } = await import('../ingest/ingest-rederive-cli.ts');

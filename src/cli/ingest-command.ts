@@ -11,7 +11,8 @@ function ratio(value: string): number {
 
 function positiveSeconds(value: string): number {
   const n = Number(value);
-  if (!(n > 0 && n <= 86_400)) throw new Error(`--interval: expected a number of seconds above 0, at most 86400, found '${value}'`);
+  if (!(n > 0 && n <= 86_400))
+    throw new Error(`--interval: expected a number of seconds above 0, at most 86400, found '${value}'`);
   return n;
 }
 
@@ -27,7 +28,9 @@ function positiveInt(name: string) {
 export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
-    .description('Load flow-log files, folders or s3:// prefixes into the Parquet warehouse (incremental, exactly once)')
+    .description(
+      'Load flow-log files, folders or s3:// prefixes into the Parquet warehouse (incremental, exactly once)',
+    )
     .argument('<source...>', 'a file, a folder (walked recursively) or s3://bucket/prefix')
     .option('--data <dir>', 'warehouse: a folder or s3://bucket/prefix', 'data')
     .option('--json', 'print the summary as one JSON object')
@@ -41,12 +44,23 @@ export function registerIngestCommand(program: Command): void {
     )
     .option('--s3-endpoint <url>', 'S3-compatible endpoint for s3:// sources and warehouses')
     .option('--s3-force-path-style', 'path-style S3 addressing (host/bucket/key)')
-    .option('--no-derive', 'skip deriving the handshakes/, edges/ and flows_hourly/ tables of changed partitions (their stale files are retired; the API then reads raw records, slowly, until `flowql derive`)')
-    .option('--watch', 'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)')
+    .option(
+      '--no-derive',
+      'skip deriving the handshakes/, edges/ and flows_hourly/ tables of changed partitions (their stale files are retired; the API then reads raw records, slowly, until `flowql derive`)',
+    )
+    .option(
+      '--watch',
+      'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)',
+    )
     .option('--interval <seconds>', 'pause between --watch runs, from start to start', positiveSeconds, 300)
     .option('--retire-grace <seconds>', RETIRE_GRACE_HELP, retireGraceSeconds)
     // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
-    .addOption(new Option('--debug-pause-after-stage <stage>', 'internal, for crash tests: hang after staged|recorded|published|manifest').hideHelp())
+    .addOption(
+      new Option(
+        '--debug-pause-after-stage <stage>',
+        'internal, for crash tests: hang after staged|recorded|published|manifest',
+      ).hideHelp(),
+    )
     .addHelpText(
       'after',
       `
@@ -76,6 +90,11 @@ Examples:
       }
       const { watchIngest } = await import('./ingest-watch.ts');
       const intervalMs = (opts.interval as number) * 1000;
-      process.exitCode = await watchIngest({ runOnce: () => ingestCli(sources, opts), intervalMs, stderr: process.stderr, signals: process });
+      process.exitCode = await watchIngest({
+        runOnce: () => ingestCli(sources, opts),
+        intervalMs,
+        stderr: process.stderr,
+        signals: process,
+      });
     });
 }

@@ -40,16 +40,19 @@ export async function watchIngest(o: WatchOptions): Promise<number> {
       } catch (err) {
         // A warehouse or listing problem (S3 briefly unreachable, say) is reported and retried at the next interval.
         code = 1;
-        o.stderr.write(`flowql ingest --watch: run failed, retrying in ${o.intervalMs / 1000} s: ${(err as Error).message}\n`);
+        o.stderr.write(
+          `flowql ingest --watch: run failed, retrying in ${o.intervalMs / 1000} s: ${(err as Error).message}\n`,
+        );
       }
       const wait = Math.max(0, o.intervalMs - (Date.now() - started));
-      if (!stopping) await new Promise<void>((done) => {
-        const timer = setTimeout(done, wait);
-        wake = () => {
-          clearTimeout(timer);
-          done();
-        };
-      });
+      if (!stopping)
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, wait);
+          wake = () => {
+            clearTimeout(timer);
+            done();
+          };
+        });
     }
   } finally {
     o.signals.off('SIGINT', onSignal);

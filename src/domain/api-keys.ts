@@ -66,29 +66,38 @@ const ACCOUNT = /^(\d{12}|unknown)$/;
 const ENTRY_FIELDS = new Set(['key', 'accounts', 'name', 'expiresAt', 'scopes', 'persistedOnly']);
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
-function parseEntry(raw: unknown, at: string, problems: string[]): Tenant & { key: string } | null {
+function parseEntry(raw: unknown, at: string, problems: string[]): (Tenant & { key: string }) | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    problems.push(`${at}: expected an object { key, accounts, name?, expiresAt?, scopes?, persistedOnly? }, found ${show(raw)}`);
+    problems.push(
+      `${at}: expected an object { key, accounts, name?, expiresAt?, scopes?, persistedOnly? }, found ${show(raw)}`,
+    );
     return null;
   }
   const e = raw as Record<string, unknown>;
   const before = problems.length;
   for (const field of Object.keys(e)) {
-    if (!ENTRY_FIELDS.has(field)) problems.push(`${at}.${field}: unknown field (expected one of ${[...ENTRY_FIELDS].join(', ')})`);
+    if (!ENTRY_FIELDS.has(field))
+      problems.push(`${at}.${field}: unknown field (expected one of ${[...ENTRY_FIELDS].join(', ')})`);
   }
   if (typeof e.key !== 'string' || e.key.trim().length < MIN_API_KEY_LENGTH || e.key !== e.key.trim()) {
     const found = typeof e.key === 'string' ? `a string of ${e.key.length} characters` : show(e.key);
-    problems.push(`${at}.key: expected a string of at least ${MIN_API_KEY_LENGTH} characters without surrounding spaces, found ${found}`);
+    problems.push(
+      `${at}.key: expected a string of at least ${MIN_API_KEY_LENGTH} characters without surrounding spaces, found ${found}`,
+    );
   }
   let accounts: string[] | null = [];
   if (!Array.isArray(e.accounts) || e.accounts.length === 0) {
-    problems.push(`${at}.accounts: expected a non-empty list of 12-digit account ids (or ["*"] for every account), found ${show(e.accounts)}`);
+    problems.push(
+      `${at}.accounts: expected a non-empty list of 12-digit account ids (or ["*"] for every account), found ${show(e.accounts)}`,
+    );
   } else if (e.accounts.length === 1 && e.accounts[0] === '*') {
     accounts = null;
   } else {
     e.accounts.forEach((a, i) => {
       if (typeof a !== 'string' || !ACCOUNT.test(a)) {
-        problems.push(`${at}.accounts[${i}]: expected a 12-digit AWS account id (or "unknown"; "*" only alone), found ${show(a)}`);
+        problems.push(
+          `${at}.accounts[${i}]: expected a 12-digit AWS account id (or "unknown"; "*" only alone), found ${show(a)}`,
+        );
       } else accounts?.push(a);
     });
   }
@@ -98,7 +107,10 @@ function parseEntry(raw: unknown, at: string, problems: string[]): Tenant & { ke
   let expiresAt: Date | null = null;
   if (e.expiresAt !== undefined && e.expiresAt !== null) {
     expiresAt = typeof e.expiresAt === 'string' ? parseIsoDateTime(e.expiresAt) : null;
-    if (!expiresAt) problems.push(`${at}.expiresAt: expected an ISO-8601 date-time such as 2027-01-01T00:00:00Z, found ${show(e.expiresAt)}`);
+    if (!expiresAt)
+      problems.push(
+        `${at}.expiresAt: expected an ISO-8601 date-time such as 2027-01-01T00:00:00Z, found ${show(e.expiresAt)}`,
+      );
   }
   let scopes: ApiKeyScope[] = [...DEFAULT_API_KEY_SCOPES];
   if (e.scopes !== undefined) {
@@ -137,11 +149,15 @@ export function parseApiKeyFile(text: string, source: string): ApiKeySet {
   }
   const keys = (doc as { keys?: unknown } | null)?.keys;
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Array.isArray(keys)) {
-    throw new ApiKeyFileError(source, ['expected an object { "keys": [ { "key": "...", "accounts": ["111122223333"] } ] }']);
+    throw new ApiKeyFileError(source, [
+      'expected an object { "keys": [ { "key": "...", "accounts": ["111122223333"] } ] }',
+    ]);
   }
   const problems: string[] = [];
-  for (const field of Object.keys(doc)) if (field !== 'keys') problems.push(`${field}: unknown field (expected only "keys")`);
-  if (keys.length === 0) problems.push('keys: expected at least one key (without keys, start the server without --api-keys)');
+  for (const field of Object.keys(doc))
+    if (field !== 'keys') problems.push(`${field}: unknown field (expected only "keys")`);
+  if (keys.length === 0)
+    problems.push('keys: expected at least one key (without keys, start the server without --api-keys)');
   const byDigest = new Map<string, Tenant>();
   const names = new Map<string, number>();
   keys.forEach((raw, i) => {

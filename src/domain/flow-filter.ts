@@ -134,7 +134,8 @@ export function parseIsoDateTime(text: string): Date | null {
 function list<T>(raw: unknown, path: string, expected: string, parse: (v: unknown, p: string) => T): List<T> {
   if (raw === undefined || raw === null) return null;
   if (!Array.isArray(raw)) throw new InputError(path, `a list of ${expected}`, raw);
-  if (raw.length > MAX_FILTER_LIST) throw new InputError(path, `at most ${MAX_FILTER_LIST} values`, `${raw.length} values`);
+  if (raw.length > MAX_FILTER_LIST)
+    throw new InputError(path, `at most ${MAX_FILTER_LIST} values`, `${raw.length} values`);
   return raw.map((v, i) => parse(v, `${path}[${i}]`));
 }
 
@@ -182,7 +183,8 @@ function addressBlock(v: unknown, p: string): AddressBlock {
 
 const accountId = pattern(/^(\d{12}|unknown)$/, 'a 12-digit AWS account id (or "unknown")');
 const region = pattern(/^([a-z]{2}(-[a-z]+)+-\d{1,2}|unknown)$/, 'an AWS region such as us-east-1 (or "unknown")');
-const awsId = (prefix: string) => pattern(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `an id like ${prefix}-0123456789abcdef0`);
+const awsId = (prefix: string) =>
+  pattern(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `an id like ${prefix}-0123456789abcdef0`);
 const awsService = pattern(/^[A-Z0-9_]{1,64}$/, 'an AWS service name as flow logs write it (e.g. S3, AMAZON, EC2)');
 const tcpFlagName = oneOf(Object.keys(TCP_FLAGS) as TcpFlagName[]);
 
@@ -195,7 +197,11 @@ function tcpFlags(raw: unknown, p: string): TcpFlagsMatch | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'object') throw new InputError(p, 'an object { any, all, none } of TCP flag lists', raw);
   const r = raw as { any?: unknown; all?: unknown; none?: unknown };
-  const match = { any: flagMask(r.any, `${p}.any`), all: flagMask(r.all, `${p}.all`), none: flagMask(r.none, `${p}.none`) };
+  const match = {
+    any: flagMask(r.any, `${p}.any`),
+    all: flagMask(r.all, `${p}.all`),
+    none: flagMask(r.none, `${p}.none`),
+  };
   return match.any || match.all || match.none ? match : null;
 }
 
@@ -230,14 +236,16 @@ function timeRange(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
   const givenTo = time(r.to, `${p}.to`);
   const last = duration(r.last, `${p}.last`);
   const latestDay = r.latestDay ?? null;
-  if (latestDay !== null && typeof latestDay !== 'boolean') throw new InputError(`${p}.latestDay`, 'true or false', latestDay);
+  if (latestDay !== null && typeof latestDay !== 'boolean')
+    throw new InputError(`${p}.latestDay`, 'true or false', latestDay);
   let range: TimeRange;
   if (latestDay) {
     const other = givenFrom ? 'from' : givenTo ? 'to' : last !== null ? 'last' : null;
     if (other) throw new InputError(`${p}.${other}`, 'no from, to or last with latestDay: true (it is a whole day)');
     range = dayEndingAt(o.latestDataEnd ?? now);
   } else if (last !== null) {
-    if (givenFrom) throw new InputError(`${p}.from`, 'no from with last (the window is `last` before `to`, or before now)');
+    if (givenFrom)
+      throw new InputError(`${p}.from`, 'no from with last (the window is `last` before `to`, or before now)');
     // Checked before subtracting: a duration of millions of weeks would put `from` before any valid Date.
     if (last > (o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS)) throw windowTooLong(p, o, r.last);
     const to = givenTo ?? now;
@@ -259,7 +267,11 @@ function timeRange(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
 function windowTooLong(p: string, o: FlowFilterOptions, found: unknown): InputError {
   const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
   const days = (maxRangeMs / DAY).toFixed(maxRangeMs % DAY === 0 ? 0 : 2);
-  return new InputError(p, `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`, found);
+  return new InputError(
+    p,
+    `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`,
+    found,
+  );
 }
 
 function duration(v: unknown, p: string): number | null {
@@ -270,10 +282,34 @@ function duration(v: unknown, p: string): number | null {
 }
 
 const KNOWN_FIELDS = new Set([
-  'timeRange', 'accountIds', 'regions', 'vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds', 'srcAddr', 'dstAddr',
-  'addr', 'notSrcAddr', 'notDstAddr', 'notAddr', 'srcPort', 'dstPort', 'port', 'notSrcPort', 'notDstPort', 'notPorts',
-  'protocols', 'notProtocols', 'actions', 'logStatuses', 'tcpFlags', 'flowDirections', 'trafficPaths',
-  'pktSrcAwsServices', 'pktDstAwsServices',
+  'timeRange',
+  'accountIds',
+  'regions',
+  'vpcIds',
+  'subnetIds',
+  'instanceIds',
+  'interfaceIds',
+  'srcAddr',
+  'dstAddr',
+  'addr',
+  'notSrcAddr',
+  'notDstAddr',
+  'notAddr',
+  'srcPort',
+  'dstPort',
+  'port',
+  'notSrcPort',
+  'notDstPort',
+  'notPorts',
+  'protocols',
+  'notProtocols',
+  'actions',
+  'logStatuses',
+  'tcpFlags',
+  'flowDirections',
+  'trafficPaths',
+  'pktSrcAwsServices',
+  'pktDstAwsServices',
 ]);
 
 /** Validates raw filter input; throws `InputError` naming the first bad argument (e.g. `filter.srcAddr[0]`). */
@@ -283,7 +319,8 @@ export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(a, 'a filter object', raw);
   const r = raw as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (!KNOWN_FIELDS.has(key)) throw new InputError(`${a}.${key}`, `one of the filter fields ${[...KNOWN_FIELDS].join(', ')}`);
+    if (!KNOWN_FIELDS.has(key))
+      throw new InputError(`${a}.${key}`, `one of the filter fields ${[...KNOWN_FIELDS].join(', ')}`);
   }
   const addrs = (k: string) => list(r[k], `${a}.${k}`, 'addresses or CIDR blocks', addressBlock);
   const ports = (k: string) => list(r[k], `${a}.${k}`, 'port ranges', portRange);
@@ -329,6 +366,7 @@ export function datesInRange(range: TimeRange): string[] {
   const dates: string[] = [];
   const day = 24 * HOUR;
   const last = Math.floor((range.to.getTime() - 1) / day);
-  for (let d = Math.floor(range.from.getTime() / day); d <= last; d++) dates.push(new Date(d * day).toISOString().slice(0, 10));
+  for (let d = Math.floor(range.from.getTime() / day); d <= last; d++)
+    dates.push(new Date(d * day).toISOString().slice(0, 10));
   return dates;
 }

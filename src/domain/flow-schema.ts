@@ -30,11 +30,27 @@ export const HIVE_TYPES_SQL = "{'account_id': VARCHAR, 'region': VARCHAR, 'date'
 
 /** Columns flowql adds to every stored record, beyond AWS's fields. */
 export const PROVENANCE_COLUMNS = [
-  { column: 'flow_id', type: 'BIGINT', description: 'Unique record id: source_id * 2^32 + source_line. Tie-breaker for keyset paging.' },
+  {
+    column: 'flow_id',
+    type: 'BIGINT',
+    description: 'Unique record id: source_id * 2^32 + source_line. Tie-breaker for keyset paging.',
+  },
   { column: 'source_id', type: 'INTEGER', description: 'Ledger id of the object the record came from.' },
-  { column: 'source_line', type: 'INTEGER', description: 'Line number in that object (the header is line 1; Parquet row number + 1).' },
-  { column: 'source_account_id', type: 'VARCHAR', description: 'Account in the S3 key that delivered the record (the flow log owner), when known.' },
-  { column: 'extra', type: 'MAP(VARCHAR, VARCHAR)', description: 'Fields of unknown (future) versions, by AWS name, as text.' },
+  {
+    column: 'source_line',
+    type: 'INTEGER',
+    description: 'Line number in that object (the header is line 1; Parquet row number + 1).',
+  },
+  {
+    column: 'source_account_id',
+    type: 'VARCHAR',
+    description: 'Account in the S3 key that delivered the record (the flow log owner), when known.',
+  },
+  {
+    column: 'extra',
+    type: 'MAP(VARCHAR, VARCHAR)',
+    description: 'Fields of unknown (future) versions, by AWS name, as text.',
+  },
 ] as const;
 
 const PARTITION_SET = new Set<string>(PARTITION_COLUMNS.map((p) => p.column));

@@ -16,7 +16,8 @@ import { WarehouseDamagedError } from '../store/warehouse-damage.ts';
 export type ErrorLogger = (err: unknown) => void;
 
 const VARIABLE_VALUE = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/;
-const LITERAL_VALUE = /does not exist in ".+" enum|^Expected value of type|^Int cannot represent|^String cannot represent|^Field ".+" of required type/;
+const LITERAL_VALUE =
+  /does not exist in ".+" enum|^Expected value of type|^Int cannot represent|^String cannot represent|^Field ".+" of required type/;
 
 /**
  * For graphql-js's own errors about argument values (variable coercion, literal values of the wrong type or enum):
@@ -80,7 +81,10 @@ export function maskApiError(error: unknown, log: ErrorLogger): GraphQLError {
 }
 
 /** The public form of a ResponseTooLargeError (also used when the finished response is measured). */
-export function responseTooLarge(error: ResponseTooLargeError, where: Pick<GraphQLError, 'nodes' | 'path'> | object = {}): GraphQLError {
+export function responseTooLarge(
+  error: ResponseTooLargeError,
+  where: Pick<GraphQLError, 'nodes' | 'path'> | object = {},
+): GraphQLError {
   return new GraphQLError(error.message, {
     ...where,
     extensions: { code: 'RESPONSE_TOO_LARGE', limit: error.limitBytes, bytes: error.bytes },

@@ -108,7 +108,8 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   },
   {
     name: 'Handshakes',
-    about: 'TCP handshakes of one day that did not complete (rejected, unanswered, reset), oldest first, with both ends.',
+    about:
+      'TCP handshakes of one day that did not complete (rejected, unanswered, reset), oldest first, with both ends.',
     query: (c) => `query Handshakes(${vars(c)}) {
   handshakes(filter: { timeRange: { from: $from, to: $to } }, states: [REJECTED, UNANSWERED, RESET], first: 20) {
     nodes {
@@ -128,7 +129,8 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   },
   {
     name: 'TrafficEdgesCost',
-    about: 'Who talks to whom (bytes counted once, not per observation point) and what it costs: cross-AZ, NAT, internet.',
+    about:
+      'Who talks to whom (bytes counted once, not per observation point) and what it costs: cross-AZ, NAT, internet.',
     query: (c) => `query TrafficEdgesCost(${vars(c)}) {
   trafficCost(filter: { timeRange: { from: $from, to: $to } }) {
     bytes
@@ -199,7 +201,9 @@ export async function loadExampleContext(deps: ExampleDeps): Promise<ExampleCont
  * warehouse (the tenant-scoped reader src/http/request-handler.ts passes as server context), so a tenant's page never
  * names another account's instance; one cache per reader, and the scoped readers are shared per allow-list.
  */
-export function graphiqlOptions(deps: ExampleDeps): (request?: Request, server?: { warehouse?: WarehouseReader }) => Promise<GraphiQLOptions> {
+export function graphiqlOptions(
+  deps: ExampleDeps,
+): (request?: Request, server?: { warehouse?: WarehouseReader }) => Promise<GraphiQLOptions> {
   const cache = new WeakMap<WarehouseReader, { generation: number; options: Promise<GraphiQLOptions> }>();
   return async (_request, server) => {
     const warehouse = server?.warehouse ?? deps.warehouse;

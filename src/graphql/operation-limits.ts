@@ -17,10 +17,29 @@
  * MAX_INTROSPECTION_FIELDS. With `--no-introspection` graphql's NoSchemaIntrospectionCustomRule refuses them anyway.
  */
 import {
-  GraphQLError, Kind, Lexer, Source, TokenKind, getArgumentValues, getNamedType, getNullableType, getVariableValues, isCompositeType,
-  isInterfaceType, isLeafType, isListType, isObjectType,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
+  GraphQLError,
+  Kind,
+  Lexer,
+  Source,
+  TokenKind,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isCompositeType,
+  isInterfaceType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
 } from 'graphql';
 import { AGGREGATE_LIMITS, TIME_INTERVALS, type TimeInterval } from '../domain/aggregate-enums.ts';
 import { DEFAULT_WINDOW_MS, parseIsoDateTime } from '../domain/flow-filter.ts';
@@ -115,7 +134,14 @@ export function operationShapeRule(limits: { readonly maxDepth: number }): Valid
         context.reportError(
           new GraphQLError(
             `The operation holds ${introspection} introspection fields (__schema, __type); at most ${MAX_INTROSPECTION_FIELDS} are answered per operation.`,
-            { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_INTROSPECTION_FIELDS, introspectionFields: introspection } },
+            {
+              nodes: [node],
+              extensions: {
+                code: 'QUERY_TOO_COMPLEX',
+                limit: MAX_INTROSPECTION_FIELDS,
+                introspectionFields: introspection,
+              },
+            },
           ),
         );
       }
@@ -172,9 +198,10 @@ interface RootScope {
 }
 
 function windowMs(args: Record<string, unknown>, limits: WorkLimits): number {
-  const filter = args.filter as { timeRange?: { from?: unknown; to?: unknown; last?: unknown; latestDay?: unknown } } | undefined;
+  const filter = args.filter as
+    { timeRange?: { from?: unknown; to?: unknown; last?: unknown; latestDay?: unknown } } | undefined;
   const r = filter?.timeRange ?? {};
-  const time = (v: unknown) => (typeof v === 'string' ? parseIsoDateTime(v)?.getTime() ?? null : null);
+  const time = (v: unknown) => (typeof v === 'string' ? (parseIsoDateTime(v)?.getTime() ?? null) : null);
   const [from, to] = [time(r.from), time(r.to)];
   let ms = limits.maxRangeMs; // unknown: the widest window the filter may have
   if (r.latestDay === true) ms = 86_400_000;
@@ -197,7 +224,11 @@ function listRows(type: string, field: string, level: number, scope: RootScope, 
   return DEFAULT_LIST_ROWS;
 }
 
-function pageOf(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, limits: WorkLimits): number | null {
+function pageOf(
+  field: GraphQLField<unknown, unknown>,
+  args: Record<string, unknown>,
+  limits: WorkLimits,
+): number | null {
   for (const name of SIZE_ARGS) {
     if (!field.args.some((a) => a.name === name)) continue;
     const given = args[name];
@@ -226,8 +257,14 @@ export function estimateWork(
   variables: Record<string, unknown> | null | undefined,
   limits: WorkLimits,
 ): WorkEstimate | null {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
   const rootType = operation ? schema.getRootType(operation.operation) : undefined;
   if (!operation || !rootType) return null;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
@@ -243,7 +280,12 @@ export function estimateWork(
   // records and direction fields it has (src/graphql/types/flow-direction.ts batches them).
   const directionScopes = new Set<number>();
 
-  const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, level: number, scope: RootScope | null): WorkEstimate => {
+  const walk = (
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    level: number,
+    scope: RootScope | null,
+  ): WorkEstimate => {
     let cost = 0;
     let statements = 0;
     for (const sel of set.selections) {

@@ -14,7 +14,13 @@ import { scopeKey, type ResultCache } from '../store/result-cache.ts';
 import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 import type { ApiLimits, GraphQLContext } from './builder.ts';
 import { maskApiError, responseTooLarge } from './errors.ts';
-import { checkDocumentSize, estimateWork, operationShapeRule, workLimitErrors, type WorkLimits } from './operation-limits.ts';
+import {
+  checkDocumentSize,
+  estimateWork,
+  operationShapeRule,
+  workLimitErrors,
+  type WorkLimits,
+} from './operation-limits.ts';
 import { schema } from './schema.ts';
 
 /** What the API needs from the rest of the process. */
@@ -56,7 +62,14 @@ export interface TenantServerContext {
   readonly client?: string;
 }
 
-const ZERO_COST: QueryCost = { partitionsScanned: 0, filesScanned: 0, rowsScanned: 0, rowsReturned: 0, cachedStatements: 0, ms: 0 };
+const ZERO_COST: QueryCost = {
+  partitionsScanned: 0,
+  filesScanned: 0,
+  rowsScanned: 0,
+  rowsReturned: 0,
+  cachedStatements: 0,
+  ms: 0,
+};
 
 /** Defaults of the optional limits of ApiDeps (docs/configuration.md gives the same). */
 export const DEFAULT_MAX_STATEMENTS = 16;
@@ -81,7 +94,8 @@ function capErrorMessage(error: unknown): unknown {
 function useCostExtension(meters: WeakMap<Request, CostMeter>, maxResponseBytes: number): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
-      if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return;
+      if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result)
+        return;
       const cost = meters.get(request)?.snapshot() ?? ZERO_COST;
       const single = result as { extensions?: Record<string, unknown>; errors?: readonly unknown[] };
       const errors = single.errors?.map(capErrorMessage);
@@ -165,7 +179,9 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
       // One manifest generation for every field of the request (src/store/warehouse-reader.ts).
       const warehouse = pinWarehouse(tenant.warehouse ?? deps.warehouse);
       const scopeAccountIds = tenant.scopeAccountIds ?? deps.scopeAccountIds ?? null;
-      const results = deps.resultCache ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } } : {};
+      const results = deps.resultCache
+        ? { results: { cache: deps.resultCache, scope: scopeKey(scopeAccountIds) } }
+        : {};
       const budget = new RequestBudget(deadline, maxResponseBytes, deps.queryTimeoutMs);
       // A client that hangs up reads no answer: its statements stop now, not at the deadline.
       request.signal?.addEventListener('abort', () => budget.finish(), { once: true });

@@ -9,8 +9,18 @@ import { refusedConnectionFilter, type ConnectionTable } from '../analytics/conn
 import { EDGE_ORDERS } from '../analytics/edge-query.ts';
 import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
 import {
-  AGGREGATE_LIMITS, FLOW_BOUNDS, FLOW_DIMENSIONS, FLOW_METRICS, TIME_INTERVALS, TOP_N_KEYS, checkBuckets, checkCount, checkRankBy,
-  checkDimensions, type FlowValue, type TimeInterval,
+  AGGREGATE_LIMITS,
+  FLOW_BOUNDS,
+  FLOW_DIMENSIONS,
+  FLOW_METRICS,
+  TIME_INTERVALS,
+  TOP_N_KEYS,
+  checkBuckets,
+  checkCount,
+  checkRankBy,
+  checkDimensions,
+  type FlowValue,
+  type TimeInterval,
 } from '../domain/aggregate-enums.ts';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
@@ -19,7 +29,10 @@ import { protocolNumber } from '../domain/protocols.ts';
 import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
 
 /** Server settings the parser needs. */
-export interface DatasetOptions extends Pick<FlowFilterOptions, 'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds'> {
+export interface DatasetOptions extends Pick<
+  FlowFilterOptions,
+  'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds'
+> {
   /** Most rows of a row-level dataset (flows, handshakes, edges). */
   readonly maxRows: number;
 }
@@ -84,7 +97,11 @@ function protocol(v: string): unknown {
 
 /** Every value of a parameter, split on commas, empty pieces dropped. */
 function values(params: URLSearchParams, name: string): string[] {
-  return params.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+  return params
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
 }
 
 function single(params: URLSearchParams, name: string): string | null {
@@ -106,7 +123,8 @@ function enumList<T extends string>(params: URLSearchParams, name: string, allow
   if (list.length === 0) return null;
   return list.map((v, i) => {
     const upper = v.toUpperCase().replaceAll('-', '_');
-    if (!(allowed as readonly string[]).includes(upper)) throw new InputError(`${name}[${i}]`, `one of ${allowed.join(', ')}`, v);
+    if (!(allowed as readonly string[]).includes(upper))
+      throw new InputError(`${name}[${i}]`, `one of ${allowed.join(', ')}`, v);
     return upper as T;
   });
 }
@@ -162,7 +180,7 @@ function refuseConnectionFilter(filter: FlowFilter, table: ConnectionTable): voi
   if (!refused) return;
   const param =
     refused.field === 'tcpFlags'
-      ? Object.keys(TCP_FLAG_PARAMS).find((p) => filterParamPresent(filter, p)) ?? 'tcpFlagsAny'
+      ? (Object.keys(TCP_FLAG_PARAMS).find((p) => filterParamPresent(filter, p)) ?? 'tcpFlagsAny')
       : (Object.entries(FILTER_PARAMS).find(([, spec]) => spec.field === refused.field)?.[0] ?? refused.field);
   throw new InputError(param, `no ${param} on ${table}: ${refused.reason}`);
 }
@@ -202,8 +220,17 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
 }
 
 /** Validates the parameters of `/datasets/<dataset>.*`; throws InputError (or ForbiddenError) naming the parameter. */
-export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParams, options: DatasetOptions): DatasetRequest {
-  const known = new Set([...TIME_PARAMS, ...Object.keys(FILTER_PARAMS), ...Object.keys(TCP_FLAG_PARAMS), ...DATASET_PARAMS[dataset]]);
+export function parseDatasetRequest(
+  dataset: DatasetName,
+  params: URLSearchParams,
+  options: DatasetOptions,
+): DatasetRequest {
+  const known = new Set([
+    ...TIME_PARAMS,
+    ...Object.keys(FILTER_PARAMS),
+    ...Object.keys(TCP_FLAG_PARAMS),
+    ...DATASET_PARAMS[dataset],
+  ]);
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }
@@ -239,7 +266,11 @@ export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParam
       };
     case 'breakdown': {
       const dims = enumList(params, 'by', FLOW_DIMENSIONS);
-      if (!dims) throw new InputError('by', `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions} dimensions of ${FLOW_DIMENSIONS.join(', ')}`);
+      if (!dims)
+        throw new InputError(
+          'by',
+          `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions} dimensions of ${FLOW_DIMENSIONS.join(', ')}`,
+        );
       return {
         dataset,
         filter,
@@ -250,7 +281,12 @@ export function parseDatasetRequest(dataset: DatasetName, params: URLSearchParam
       };
     }
     case 'handshakes':
-      return { dataset, filter, states: enumList(params, 'state', HANDSHAKE_STATES), limit: count(params, 'limit', 10_000, options.maxRows) };
+      return {
+        dataset,
+        filter,
+        states: enumList(params, 'state', HANDSHAKE_STATES),
+        limit: count(params, 'limit', 10_000, options.maxRows),
+      };
     case 'edges':
       return {
         dataset,

@@ -46,11 +46,23 @@ interface Download {
   readonly stream: Readable | null;
 }
 
-async function exportDownload(ctx: QueryContext, request: DatasetRequest, format: DatasetFormat, dir: string): Promise<Download> {
+async function exportDownload(
+  ctx: QueryContext,
+  request: DatasetRequest,
+  format: DatasetFormat,
+  dir: string,
+): Promise<Download> {
   const file = await exportDataset(ctx, request, format, dir);
   const small = file.bytes <= MAX_CACHED_DOWNLOAD_BYTES;
   const body = small ? await buffer(file.stream) : null;
-  return { rows: file.rows, limitReached: file.limitReached, bytes: file.bytes, cost: ctx.cost.snapshot(), body, stream: small ? null : file.stream };
+  return {
+    rows: file.rows,
+    limitReached: file.limitReached,
+    bytes: file.bytes,
+    cost: ctx.cost.snapshot(),
+    body,
+    stream: small ? null : file.stream,
+  };
 }
 
 /**
@@ -71,7 +83,11 @@ async function download(
   const { value, outcome } = await deps.resultCache.get(key, run, (d) => (d.body ? d.body.length + 256 : null));
   // A stream is read once: a request that joined a large export in flight runs its own.
   if (outcome === 'shared' && value.stream) return { download: await run(), cache: 'miss' };
-  if (outcome !== 'miss') deps.log.info({ statement: `datasets.${request.dataset}.${format}`, rows: value.rows, cache: outcome }, 'query cached');
+  if (outcome !== 'miss')
+    deps.log.info(
+      { statement: `datasets.${request.dataset}.${format}`, rows: value.rows, cache: outcome },
+      'query cached',
+    );
   return { download: value, cache: outcome };
 }
 
@@ -86,7 +102,12 @@ const PATH = /^\/datasets\/([a-z]+)\.([a-z]+)$/;
 /** The dataset and format of a `/datasets/...` path, or null when the path names none. */
 export function datasetOfPath(path: string): { name: DatasetName; format: DatasetFormat } | null {
   const m = PATH.exec(path);
-  if (!m || !(DATASET_NAMES as readonly string[]).includes(m[1]!) || !(DATASET_FORMATS as readonly string[]).includes(m[2]!)) return null;
+  if (
+    !m ||
+    !(DATASET_NAMES as readonly string[]).includes(m[1]!) ||
+    !(DATASET_FORMATS as readonly string[]).includes(m[2]!)
+  )
+    return null;
   return { name: m[1] as DatasetName, format: m[2] as DatasetFormat };
 }
 
@@ -102,7 +123,12 @@ export async function handleDatasetRequest(
 ): Promise<number> {
   const target = datasetOfPath(url.pathname);
   if (!target) {
-    sendError(res, 404, 'NOT_FOUND', `No dataset at ${url.pathname}: expected /datasets/<${DATASET_NAMES.join('|')}>.<${DATASET_FORMATS.join('|')}>`);
+    sendError(
+      res,
+      404,
+      'NOT_FOUND',
+      `No dataset at ${url.pathname}: expected /datasets/<${DATASET_NAMES.join('|')}>.<${DATASET_FORMATS.join('|')}>`,
+    );
     return 404;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -127,7 +153,11 @@ export async function handleDatasetRequest(
     });
     const { download: answer, cache } = await download(ctx, request, target.format, tenant, deps);
     const { from, to } = request.filter.timeRange;
-    const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    const stamp = (d: Date) =>
+      d
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z');
     const filename = `flowql-${target.name}-${stamp(from)}-${stamp(to)}.${target.format}`;
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[target.format],

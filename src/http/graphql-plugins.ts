@@ -10,7 +10,8 @@ import type { ServerMetrics } from './server-metrics.ts';
 export function operationNameOf(document: DocumentNode, requested: string | null | undefined): string {
   for (const d of document.definitions) {
     if (d.kind !== 'OperationDefinition') continue;
-    if (!requested || d.name?.value === requested) return d.name?.value ?? `anonymous ${d.operation ?? OperationTypeNode.QUERY}`;
+    if (!requested || d.name?.value === requested)
+      return d.name?.value ?? `anonymous ${d.operation ?? OperationTypeNode.QUERY}`;
   }
   return requested ?? 'anonymous';
 }

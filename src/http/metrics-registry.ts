@@ -81,7 +81,9 @@ export class MetricsRegistry {
       type: 'histogram',
       render: (out) => {
         for (const s of series.values()) {
-          buckets.forEach((le, i) => out.push(`${name}_bucket${labelText(s.labels, ['le', number(le)])} ${s.counts[i]}`));
+          buckets.forEach((le, i) =>
+            out.push(`${name}_bucket${labelText(s.labels, ['le', number(le)])} ${s.counts[i]}`),
+          );
           out.push(`${name}_bucket${labelText(s.labels, ['le', '+Inf'])} ${s.count}`);
           out.push(`${name}_sum${labelText(s.labels)} ${number(s.sum)}`);
           out.push(`${name}_count${labelText(s.labels)} ${s.count}`);

@@ -21,7 +21,8 @@ export interface GraphQLBody {
 }
 
 /** The outcome: the body to execute, or why it is refused. */
-export type PersistedResolution = { readonly ok: true; readonly body: GraphQLBody } | { readonly ok: false; readonly message: string };
+export type PersistedResolution =
+  { readonly ok: true; readonly body: GraphQLBody } | { readonly ok: false; readonly message: string };
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -40,11 +41,15 @@ export function parsePersistedOperations(text: string, source: string): Persiste
   const out = new Map<string, string>();
   for (const [hash, query] of Object.entries(doc)) {
     if (!/^[0-9a-f]{64}$/.test(hash)) problems.push(`"${hash}": expected a lowercase sha256 hex digest as the key`);
-    else if (typeof query !== 'string' || query.trim() === '') problems.push(`"${hash}": expected the query text as the value`);
+    else if (typeof query !== 'string' || query.trim() === '')
+      problems.push(`"${hash}": expected the query text as the value`);
     else if (sha256(query) !== hash) problems.push(`"${hash}": the query text hashes to ${sha256(query)}`);
     else out.set(hash, query);
   }
-  if (problems.length) throw new Error(`${source}: ${problems.length} problem(s) in the persisted operations:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length)
+    throw new Error(
+      `${source}: ${problems.length} problem(s) in the persisted operations:\n  - ${problems.join('\n  - ')}`,
+    );
   return out;
 }
 
@@ -58,13 +63,15 @@ export function resolvePersisted(body: GraphQLBody, list: PersistedOperations, r
   const id = body.documentId ?? body.extensions?.persistedQuery?.sha256Hash;
   if (typeof id === 'string' && id !== '') {
     const text = list.get(id.replace(/^sha256:/, ''));
-    if (!text) return { ok: false, message: `Unknown persisted operation ${JSON.stringify(id)}: it is not in the allow-list` };
+    if (!text)
+      return { ok: false, message: `Unknown persisted operation ${JSON.stringify(id)}: it is not in the allow-list` };
     return { ok: true, body: { ...body, query: text, documentId: undefined } };
   }
   if (!required) return { ok: true, body };
   if (typeof body.query === 'string' && list.has(sha256(body.query))) return { ok: true, body };
   return {
     ok: false,
-    message: 'This API key may only run persisted operations: send "documentId" (sha256 of an allow-listed query) or an allow-listed query text',
+    message:
+      'This API key may only run persisted operations: send "documentId" (sha256 of an allow-listed query) or an allow-listed query text',
   };
 }

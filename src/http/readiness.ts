@@ -43,7 +43,9 @@ async function ledgerVersion(path: string): Promise<number> {
   try {
     const connection = await instance.connect();
     try {
-      const rows = (await connection.runAndReadAll('SELECT max(version) AS v FROM schema_migrations')).getRowObjectsJS();
+      const rows = (
+        await connection.runAndReadAll('SELECT max(version) AS v FROM schema_migrations')
+      ).getRowObjectsJS();
       return Number(rows[0]?.v ?? 0);
     } finally {
       connection.closeSync();
@@ -57,7 +59,11 @@ async function ledgerVersion(path: string): Promise<number> {
  * The checks as `/ready` shows them: everything to an operator; to anyone else (when API keys are configured) no
  * path under the warehouse and no file name, which would name accounts.
  */
-export function readinessChecksFor(readiness: Readiness, root: string, operator: boolean): { name: string; ok: boolean; detail: string }[] {
+export function readinessChecksFor(
+  readiness: Readiness,
+  root: string,
+  operator: boolean,
+): { name: string; ok: boolean; detail: string }[] {
   return readiness.checks.map((c) => ({
     name: c.name,
     ok: c.ok,
@@ -73,8 +79,15 @@ async function statDamage(root: string, manifest: Manifest): Promise<FileDamage[
     await Promise.all(
       files.slice(i, i + 64).map(async (f) => {
         const s = await stat(join(root, ...f.path.split('/'))).catch(() => null);
-        const reason = s === null ? 'missing' : s.size !== f.bytes ? `${s.size} bytes, the manifest says ${f.bytes}` : null;
-        if (reason) found.push({ file: f.path, partition: `${f.accountId}/${f.region}/${f.date}`, reason, generation: manifest.generation });
+        const reason =
+          s === null ? 'missing' : s.size !== f.bytes ? `${s.size} bytes, the manifest says ${f.bytes}` : null;
+        if (reason)
+          found.push({
+            file: f.path,
+            partition: `${f.accountId}/${f.region}/${f.date}`,
+            reason,
+            generation: manifest.generation,
+          });
       }),
     );
   }
@@ -88,7 +101,10 @@ const STAT_SWEEP_MS = 60_000;
  * A readiness checker for the warehouse behind `warehouse`. `dataArg` is the `--data` the operator gave, for the
  * commands it suggests: an s3:// warehouse is served from a local cache, which has no ledger to check or repair.
  */
-export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string = warehouse.root): () => Promise<Readiness> {
+export function createReadinessCheck(
+  warehouse: WarehouseReader,
+  dataArg: string = warehouse.root,
+): () => Promise<Readiness> {
   const paths = warehousePaths(warehouse.root);
   let ledgerCache: { stamp: string; check: ReadinessCheck } | null = null;
   let newest: number | null = null;
@@ -99,7 +115,8 @@ export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string
       sweep = { generation: m.generation, at: Date.now(), damage: await statDamage(warehouse.root, m) };
     }
     const byFile = new Map<string, FileDamage>();
-    for (const d of [...sweep.damage, ...currentDamage(warehouse.root, m)]) byFile.set(d.file ?? '?', byFile.get(d.file ?? '?') ?? d);
+    for (const d of [...sweep.damage, ...currentDamage(warehouse.root, m)])
+      byFile.set(d.file ?? '?', byFile.get(d.file ?? '?') ?? d);
     const damage = [...byFile.values()];
     if (damage.length === 0) return { name: 'files', ok: true, detail: `${m.files.length} files present` };
     const named = damage
@@ -116,7 +133,8 @@ export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string
 
   async function ledgerCheck(): Promise<ReadinessCheck> {
     const stamp = await stampOf(paths.ledger);
-    if (!stamp) return { name: 'ledger', ok: true, detail: 'no ledger (a warehouse written elsewhere): nothing to check' };
+    if (!stamp)
+      return { name: 'ledger', ok: true, detail: 'no ledger (a warehouse written elsewhere): nothing to check' };
     if (ledgerCache?.stamp === stamp) return ledgerCache.check;
     newest ??= Math.max(0, ...(await loadMigrations()).map((m) => m.version));
     let check: ReadinessCheck;
@@ -125,10 +143,15 @@ export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string
       check =
         version >= newest
           ? { name: 'ledger', ok: true, detail: `schema version ${version} is current` }
-          : { name: 'ledger', ok: false, detail: `schema version ${version} is older than ${newest}: run flowql ingest to migrate it` };
+          : {
+              name: 'ledger',
+              ok: false,
+              detail: `schema version ${version} is older than ${newest}: run flowql ingest to migrate it`,
+            };
     } catch (err) {
       const message = (err as Error).message;
-      if (/lock/i.test(message)) return { name: 'ledger', ok: true, detail: 'busy (an ingest holds the ledger); not rechecked' };
+      if (/lock/i.test(message))
+        return { name: 'ledger', ok: true, detail: 'busy (an ingest holds the ledger); not rechecked' };
       check = { name: 'ledger', ok: false, detail: `${paths.ledger}: cannot be read (${message})` };
     }
     ledgerCache = { stamp, check };
@@ -137,7 +160,10 @@ export function createReadinessCheck(warehouse: WarehouseReader, dataArg: string
 
   return async () => {
     const checks: ReadinessCheck[] = [];
-    const readable = await access(warehouse.root, constants.R_OK | constants.X_OK).then(() => true, () => false);
+    const readable = await access(warehouse.root, constants.R_OK | constants.X_OK).then(
+      () => true,
+      () => false,
+    );
     checks.push(
       readable
         ? { name: 'warehouse', ok: true, detail: `${warehouse.root} is readable` }

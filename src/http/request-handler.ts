@@ -50,7 +50,11 @@ function routeOf(path: string): Route {
   return 'other';
 }
 
-const SCOPE_OF: Partial<Record<Route, ApiKeyScope>> = { '/graphql': 'graphql', '/datasets': 'datasets', '/metrics': 'metrics' };
+const SCOPE_OF: Partial<Record<Route, ApiKeyScope>> = {
+  '/graphql': 'graphql',
+  '/datasets': 'datasets',
+  '/metrics': 'metrics',
+};
 
 async function readBody(req: IncomingMessage): Promise<string | null> {
   const chunks: Buffer[] = [];
@@ -108,9 +112,14 @@ async function runPersisted(
   const resolved = resolvePersisted(body, list, tenant.persistedOnly);
   if (!resolved.ok) return graphqlRefusal(res, 403, 'PERSISTED_QUERY_ONLY', resolved.message);
   const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'content-length') headers.set(k, v);
+  for (const [k, v] of Object.entries(req.headers))
+    if (typeof v === 'string' && k !== 'content-length') headers.set(k, v);
   headers.set('content-type', 'application/json');
-  const request = new Request(new URL('/graphql', url), { method: 'POST', headers, body: JSON.stringify(resolved.body) });
+  const request = new Request(new URL('/graphql', url), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(resolved.body),
+  });
   return sendFetchResponse(res, await deps.yoga.fetch(request, server as Record<string, unknown>));
 }
 
@@ -133,7 +142,8 @@ async function sendFetchResponse(res: ServerResponse, response: Response): Promi
         await reader.cancel();
         break;
       }
-      if (!res.write(chunk.value)) await new Promise<void>((drained) => res.once('drain', drained).once('close', drained));
+      if (!res.write(chunk.value))
+        await new Promise<void>((drained) => res.once('drain', drained).once('close', drained));
     }
   } finally {
     reader.releaseLock();
@@ -155,7 +165,13 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
   const scoped = createScopedWarehouses(deps.warehouse);
   const datasetDeps: DatasetRouteDeps = { ...deps, log: deps.log, metrics: deps.metrics };
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, r: Route, done: (t: Tenant | null) => void): Promise<number> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    r: Route,
+    done: (t: Tenant | null) => void,
+  ): Promise<number> {
     if (r === '/health') {
       sendJson(res, 200, { status: 'ok' });
       return 200;
@@ -163,19 +179,29 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     if (r === '/ready') {
       const readiness = await deps.readiness();
       // Paths and file names only for an operator (a key with the metrics scope) when keys are configured.
-      const operator = authenticateRequest((name) => req.headers[name] as string | undefined, deps.apiKeys, 'metrics').ok;
+      const operator = authenticateRequest(
+        (name) => req.headers[name] as string | undefined,
+        deps.apiKeys,
+        'metrics',
+      ).ok;
       const checks = readinessChecksFor(readiness, deps.warehouse.root, operator);
       sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks });
       return readiness.ready ? 200 : 503;
     }
     if (r === 'other') {
-      sendError(res, 404, 'NOT_FOUND', `Nothing at ${url.pathname}: see /graphql, /datasets/<name>.<csv|json|parquet>, /health, /ready, /metrics`);
+      sendError(
+        res,
+        404,
+        'NOT_FOUND',
+        `Nothing at ${url.pathname}: see /graphql, /datasets/<name>.<csv|json|parquet>, /health, /ready, /metrics`,
+      );
       return 404;
     }
     const auth = authenticateRequest((name) => req.headers[name] as string | undefined, deps.apiKeys, SCOPE_OF[r]!);
     if (!auth.ok) {
       deps.metrics.authFailures.inc({ status: String(auth.status) });
-      const challenge: Record<string, string> = auth.status === 401 ? { 'www-authenticate': 'Bearer realm="flowql"' } : {};
+      const challenge: Record<string, string> =
+        auth.status === 401 ? { 'www-authenticate': 'Bearer realm="flowql"' } : {};
       if (r === '/graphql') {
         sendJson(res, auth.status, { errors: [{ message: auth.message, extensions: { code: auth.code } }] }, challenge);
       } else sendError(res, auth.status, auth.code, auth.message, {}, challenge);
@@ -186,7 +212,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     if (r === '/metrics') {
       await deps.metrics.refresh();
       const text = deps.metrics.registry.render();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
       res.end(text);
       return 200;
     }
@@ -195,7 +224,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     if (r === '/datasets') return handleDatasetRequest(req, res, url, tenant, warehouse, datasetDeps, client);
     const server: TenantServerContext = { scopeAccountIds: tenant.accounts, warehouse, client };
     const hasBody = req.method === 'POST';
-    const wantsPersisted = tenant.persistedOnly ? hasBody || url.searchParams.has('query') || url.searchParams.has('documentId') : url.searchParams.has('documentId');
+    const wantsPersisted = tenant.persistedOnly
+      ? hasBody || url.searchParams.has('query') || url.searchParams.has('documentId')
+      : url.searchParams.has('documentId');
     if (wantsPersisted || (deps.persisted && hasBody)) return runPersisted(req, res, url, tenant, server, deps);
     const response = await deps.yoga.handleNodeRequestAndResponse(req, res, server as Record<string, unknown>);
     return sendFetchResponse(res, response);
@@ -219,7 +250,14 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
         const seconds = (performance.now() - started) / 1000;
         deps.metrics.httpRequests.inc({ route: r, method: req.method ?? 'GET', status: String(status) });
         deps.metrics.httpDuration.observe({ route: r }, seconds);
-        const line = { method: req.method, route: r, path: url.pathname, status, ms: Math.round(seconds * 1000), tenant: (tenant as Tenant | null)?.name ?? null };
+        const line = {
+          method: req.method,
+          route: r,
+          path: url.pathname,
+          status,
+          ms: Math.round(seconds * 1000),
+          tenant: (tenant as Tenant | null)?.name ?? null,
+        };
         if (r === '/health' || r === '/ready' || r === '/metrics') deps.log.debug(line, 'request');
         else deps.log.info(line, 'request');
       });

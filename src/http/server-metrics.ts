@@ -36,17 +36,35 @@ export function createServerMetrics(warehouse: WarehouseReader, cache?: ResultCa
     registry,
     httpRequests: registry.counter('flowql_http_requests_total', 'HTTP requests by route, method and status.'),
     httpDuration: registry.histogram('flowql_http_request_duration_seconds', 'HTTP request latency by route.'),
-    graphqlOperations: registry.counter('flowql_graphql_operations_total', 'GraphQL operations by operation name and outcome (ok, error).'),
-    graphqlDuration: registry.histogram('flowql_graphql_operation_duration_seconds', 'GraphQL operation latency by operation name.'),
-    duckdbQueries: registry.counter('flowql_duckdb_queries_total', 'DuckDB statements by statement name and outcome (ok, failed, interrupted).'),
-    duckdbDuration: registry.histogram('flowql_duckdb_query_duration_seconds', 'DuckDB statement time by statement name.'),
+    graphqlOperations: registry.counter(
+      'flowql_graphql_operations_total',
+      'GraphQL operations by operation name and outcome (ok, error).',
+    ),
+    graphqlDuration: registry.histogram(
+      'flowql_graphql_operation_duration_seconds',
+      'GraphQL operation latency by operation name.',
+    ),
+    duckdbQueries: registry.counter(
+      'flowql_duckdb_queries_total',
+      'DuckDB statements by statement name and outcome (ok, failed, interrupted).',
+    ),
+    duckdbDuration: registry.histogram(
+      'flowql_duckdb_query_duration_seconds',
+      'DuckDB statement time by statement name.',
+    ),
     cachedAnswers: registry.counter(
       'flowql_cached_answers_total',
       'Statements and downloads answered without running DuckDB, by statement name and how (hit: kept answer; shared: joined an identical run in flight).',
     ),
     datasetExports: registry.counter('flowql_dataset_exports_total', 'Dataset downloads by dataset and format.'),
-    datasetBytes: registry.counter('flowql_dataset_export_bytes_total', 'Bytes of dataset downloads by dataset and format.'),
-    authFailures: registry.counter('flowql_auth_failures_total', 'Requests refused by API key checks, by status (401, 403).'),
+    datasetBytes: registry.counter(
+      'flowql_dataset_export_bytes_total',
+      'Bytes of dataset downloads by dataset and format.',
+    ),
+    authFailures: registry.counter(
+      'flowql_auth_failures_total',
+      'Requests refused by API key checks, by status (401, 403).',
+    ),
     inFlight: 0,
     async refresh() {
       const m = await warehouse.manifest();
@@ -59,13 +77,28 @@ export function createServerMetrics(warehouse: WarehouseReader, cache?: ResultCa
     },
   };
   registry.gauge('flowql_http_requests_in_flight', 'Requests being handled now.', () => [{ value: metrics.inFlight }]);
-  if (cache) registry.gauge('flowql_result_cache_bytes', 'Estimated memory held by kept answers.', () => [{ value: cache.size }]);
-  registry.gauge('flowql_manifest_generation', 'Generation of the committed manifest being served.', () => [{ value: snapshot.generation }]);
+  if (cache)
+    registry.gauge('flowql_result_cache_bytes', 'Estimated memory held by kept answers.', () => [
+      { value: cache.size },
+    ]);
+  registry.gauge('flowql_manifest_generation', 'Generation of the committed manifest being served.', () => [
+    { value: snapshot.generation },
+  ]);
   registry.gauge('flowql_warehouse_files', 'Parquet files listed by the manifest.', () => [{ value: snapshot.files }]);
-  registry.gauge('flowql_ingest_objects', 'Source objects ingested into the warehouse (from the manifest).', () => [{ value: snapshot.objects }]);
-  registry.gauge('flowql_ingest_records', 'Flow records ingested into the warehouse (from the manifest).', () => [{ value: snapshot.records }]);
-  registry.gauge('flowql_ingest_rejects', 'Lines rejected by ingest (from the manifest).', () => [{ value: snapshot.rejects }]);
-  registry.gauge('flowql_ingest_last_success_timestamp_seconds', 'When the last ingest committed (Unix time, 0 = never).', () => [{ value: snapshot.lastIngest }]);
+  registry.gauge('flowql_ingest_objects', 'Source objects ingested into the warehouse (from the manifest).', () => [
+    { value: snapshot.objects },
+  ]);
+  registry.gauge('flowql_ingest_records', 'Flow records ingested into the warehouse (from the manifest).', () => [
+    { value: snapshot.records },
+  ]);
+  registry.gauge('flowql_ingest_rejects', 'Lines rejected by ingest (from the manifest).', () => [
+    { value: snapshot.rejects },
+  ]);
+  registry.gauge(
+    'flowql_ingest_last_success_timestamp_seconds',
+    'When the last ingest committed (Unix time, 0 = never).',
+    () => [{ value: snapshot.lastIngest }],
+  );
   return metrics;
 }
 
@@ -77,9 +110,11 @@ export function createServerMetrics(warehouse: WarehouseReader, cache?: ResultCa
 export function meteredQueryLogger<L extends QueryLogger>(log: L, metrics: ServerMetrics): L {
   const observe = (obj: object, msg: string): void => {
     const { statement, ms, cache } = obj as { statement?: unknown; ms?: unknown; cache?: unknown };
-    if (msg === 'query cached' && typeof statement === 'string' && typeof cache === 'string') metrics.cachedAnswers.inc({ statement, how: cache });
+    if (msg === 'query cached' && typeof statement === 'string' && typeof cache === 'string')
+      metrics.cachedAnswers.inc({ statement, how: cache });
     if (typeof statement !== 'string' || typeof ms !== 'number') return;
-    const outcome = msg === 'query' ? 'ok' : msg === 'query interrupted' ? 'interrupted' : msg === 'query failed' ? 'failed' : null;
+    const outcome =
+      msg === 'query' ? 'ok' : msg === 'query interrupted' ? 'interrupted' : msg === 'query failed' ? 'failed' : null;
     if (!outcome) return;
     metrics.duckdbQueries.inc({ statement, outcome });
     metrics.duckdbDuration.observe({ statement }, ms / 1000);

@@ -47,7 +47,7 @@ export async function hasDamagedBytes(path: string, gzip: boolean): Promise<bool
 
 /** Offset of the first byte of `line` that is a NUL or not part of a valid UTF-8 sequence, or -1. */
 export function firstBadByte(line: Buffer): number {
-  for (let i = 0; i < line.length; ) {
+  for (let i = 0; i < line.length;) {
     const b = line[i]!;
     if (b === 0) return i;
     if (b < 0x80) {
@@ -71,7 +71,7 @@ export function damagedLineReject(lineNo: number, line: Buffer, at: number, name
   const what = line[at] === 0 ? 'a NUL byte' : `byte 0x${line[at]!.toString(16).padStart(2, '0')} is not valid UTF-8`;
   // The text shows every byte: NULs and invalid bytes as \xNN escapes, the rest as text.
   let text = '';
-  for (let i = 0; i < line.length && text.length < MAX_TEXT; ) {
+  for (let i = 0; i < line.length && text.length < MAX_TEXT;) {
     const bad = firstBadByte(line.subarray(i));
     if (bad < 0) {
       text += line.subarray(i).toString('utf8');
@@ -94,7 +94,12 @@ export function damagedLineReject(lineNo: number, line: Buffer, at: number, name
  * of an object, and a file of binary junk has millions of "lines"). A line's pieces are joined once, at its end, so a
  * long line costs time linear in its bytes.
  */
-export async function findDamagedLines(path: string, gzip: boolean, names: readonly string[], keepTexts = 10_000): Promise<RejectRow[]> {
+export async function findDamagedLines(
+  path: string,
+  gzip: boolean,
+  names: readonly string[],
+  keepTexts = 10_000,
+): Promise<RejectRow[]> {
   const { bytes, close } = bytesOf(path, gzip);
   const found: RejectRow[] = [];
   let lineNo = 0;

@@ -25,7 +25,9 @@ export function derivedDayClosed(date: string, now: Date): boolean {
 
 /** The derived files of one table and partition, in hour order (the order their rows follow each other). */
 export function inHourOrder(files: readonly ManifestFile[]): ManifestFile[] {
-  return [...files].sort((a, b) => derivedFileHours(a.path)[0] - derivedFileHours(b.path)[0] || a.path.localeCompare(b.path));
+  return [...files].sort(
+    (a, b) => derivedFileHours(a.path)[0] - derivedFileHours(b.path)[0] || a.path.localeCompare(b.path),
+  );
 }
 
 /** Merges `files` (one table and partition, in hour order) read from `inputs` into one staged file. */

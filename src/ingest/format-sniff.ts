@@ -66,7 +66,7 @@ function isText(bytes: Buffer): boolean {
   let clean = 0;
   let damaged = 0;
   let firstClean: boolean | undefined;
-  for (let from = 0; from < bytes.length; ) {
+  for (let from = 0; from < bytes.length;) {
     let to = bytes.indexOf(0x0a, from);
     const last = to < 0;
     if (last) to = bytes.length;
@@ -129,7 +129,8 @@ export function textLayoutVerdict(head: string, complete: boolean): TextLayout {
   const lines = head.split('\n');
   // Unless the head is the whole object, its last piece is a line cut short: left out.
   if (!complete) lines.pop();
-  if (!complete && lines.length === 0) throw new NotFlowLogError(`no line break in the first ${head.length} characters`);
+  if (!complete && lines.length === 0)
+    throw new NotFlowLogError(`no line break in the first ${head.length} characters`);
   const nonBlank = lines.map((l) => l.replace(/\r$/, '')).filter((l) => tokenize(l).length > 0);
   if (nonBlank.length === 0) throw new NotFlowLogError('empty object (no header, no records)');
   const first = nonBlank[0]!.replace(/^\uFEFF/, '');

@@ -48,7 +48,10 @@ export function createBatchTables(): BatchTables {
       let table = byKey.get(key);
       if (table === undefined) {
         const name = `${DATABASE}.main.batch_${++serial}`;
-        const ddl = [...cols.map((col) => `${col} ${TYPE.get(col)!}`), ...PARTITION_COLUMNS.map((p) => `${p.column} ${p.type}`)];
+        const ddl = [
+          ...cols.map((col) => `${col} ${TYPE.get(col)!}`),
+          ...PARTITION_COLUMNS.map((p) => `${p.column} ${p.type}`),
+        ];
         // Registered before it exists, so a concurrent loader with the same layout waits for this CREATE.
         table = c
           .run(`ATTACH IF NOT EXISTS ':memory:' AS ${DATABASE} (COMPRESS)`)

@@ -34,11 +34,18 @@ export interface IngestCliOptions {
 }
 
 /** Opens `--data` (a folder, or `s3://bucket/prefix`); returns the storage and how to release it. */
-export async function openStorage(data: string, opts: { s3Endpoint?: string; s3ForcePathStyle?: boolean; retireGrace?: number }) {
+export async function openStorage(
+  data: string,
+  opts: { s3Endpoint?: string; s3ForcePathStyle?: boolean; retireGrace?: number },
+) {
   const grace = opts.retireGrace === undefined ? {} : { retireGraceMs: Math.round(opts.retireGrace * 1000) };
   if (data.startsWith('s3://')) {
     const { createS3WarehouseStorage } = await import('./s3-warehouse-storage.ts');
-    const s3 = await createS3WarehouseStorage(data, { endpoint: opts.s3Endpoint, forcePathStyle: opts.s3ForcePathStyle, ...grace });
+    const s3 = await createS3WarehouseStorage(data, {
+      endpoint: opts.s3Endpoint,
+      forcePathStyle: opts.s3ForcePathStyle,
+      ...grace,
+    });
     return { storage: s3 as WarehouseStorage, close: () => s3.close() };
   }
   return { storage: await createLocalWarehouseStorage(data, grace), close: async () => {} };

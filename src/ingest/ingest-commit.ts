@@ -9,7 +9,15 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { TABLES, type Manifest } from '../store/layout.ts';
-import { finishCommit, ingestTotals, liveFiles, recordCommit, unfinishedCommits, type CommitPlan, type UnfinishedCommit } from './ledger.ts';
+import {
+  finishCommit,
+  ingestTotals,
+  liveFiles,
+  recordCommit,
+  unfinishedCommits,
+  type CommitPlan,
+  type UnfinishedCommit,
+} from './ledger.ts';
 import { openIngestEngine, type EngineOptions, type IngestEngine } from './ingest-engine.ts';
 import { retiredFiles, sweepRetiredFiles } from './retired-files.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -42,7 +50,12 @@ export async function writeManifestFromLedger(c: DuckDBConnection, storage: Ware
   return manifest;
 }
 
-async function complete(c: DuckDBConnection, storage: WarehouseStorage, work: UnfinishedCommit, hook: StageHook): Promise<void> {
+async function complete(
+  c: DuckDBConnection,
+  storage: WarehouseStorage,
+  work: UnfinishedCommit,
+  hook: StageHook,
+): Promise<void> {
   for (const f of work.publish) await storage.publishFile(f.stagedPath, f.path);
   await hook('published');
   // Files retired by earlier commits are in no manifest since then: past the grace period nobody reads them.
@@ -55,16 +68,26 @@ async function complete(c: DuckDBConnection, storage: WarehouseStorage, work: Un
 }
 
 /** Runs the protocol for one plan whose files are already staged. */
-export async function commit(c: DuckDBConnection, storage: WarehouseStorage, plan: CommitPlan, hook: StageHook): Promise<void> {
+export async function commit(
+  c: DuckDBConnection,
+  storage: WarehouseStorage,
+  plan: CommitPlan,
+  hook: StageHook,
+): Promise<void> {
   await hook('staged');
   await recordCommit(c, plan);
   await saveLedger(c, storage);
   await hook('recorded');
-  await complete(c, storage, {
-    commitId: plan.commitId,
-    publish: plan.added.map((f) => ({ stagedPath: f.stagedPath, path: f.path })),
-    retire: plan.retired,
-  }, hook);
+  await complete(
+    c,
+    storage,
+    {
+      commitId: plan.commitId,
+      publish: plan.added.map((f) => ({ stagedPath: f.stagedPath, path: f.path })),
+      retire: plan.retired,
+    },
+    hook,
+  );
 }
 
 /** What recovery did, for the log. */

@@ -20,7 +20,12 @@ export async function compactCli(opts: CompactCliOptions): Promise<number> {
   const stageHook = pauseHook(opts.debugPauseAfterStage);
   const { storage, close } = await openExistingStorage(opts.data, opts);
   try {
-    const s = await runCompact({ storage, stageHook, memoryLimit: opts.memoryLimit, onLog: (l) => process.stderr.write(`compact: ${l}\n`) });
+    const s = await runCompact({
+      storage,
+      stageHook,
+      memoryLimit: opts.memoryLimit,
+      onLog: (l) => process.stderr.write(`compact: ${l}\n`),
+    });
     process.stdout.write(
       opts.json
         ? `${JSON.stringify(s)}\n`

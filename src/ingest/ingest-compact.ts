@@ -73,12 +73,12 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       const label = `${derived ? `${first.table} ` : ''}${first.accountId}/${first.region}/${first.date}`;
       const inputs = [];
       for (const f of group) inputs.push(await storage.readableFile(f.path));
-      const merged = derived ? await mergeDerivedFiles(c, storage.stagingDir, group, inputs) : await rewriteFiles(c, storage.stagingDir, first, inputs);
+      const merged = derived
+        ? await mergeDerivedFiles(c, storage.stagingDir, group, inputs)
+        : await rewriteFiles(c, storage.stagingDir, first, inputs);
       const rowsBefore = group.reduce((a, f) => a + f.rows, 0);
       if (!merged || merged.rows !== rowsBefore) {
-        throw new Error(
-          `compact ${label}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`,
-        );
+        throw new Error(`compact ${label}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`);
       }
       const bytesBefore = group.reduce((a, f) => a + f.bytes, 0);
       if (merged.bytes >= bytesBefore) {
@@ -108,9 +108,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       s.filesAfter -= group.length - 1;
       s.bytesAfter += merged.bytes - bytesBefore;
       s.rows += merged.rows;
-      opts.onLog?.(
-        `compacted ${label}: ${group.length} files -> 1 (${merged.rows} rows)`,
-      );
+      opts.onLog?.(`compacted ${label}: ${group.length} files -> 1 (${merged.rows} rows)`);
     }
     return {
       partitionsCompacted: s.partitions,

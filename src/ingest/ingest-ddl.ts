@@ -9,7 +9,12 @@ import { PARTITION_COLUMNS, PROVENANCE_COLUMNS, STORED_COLUMNS } from '../domain
 
 /** The DDL text. */
 export function flowsCreateTableSql(): string {
-  const described = new Map<string, string>(FIELDS.map((f) => [f.column, `${f.name} (v${f.version}${f.family === 'tgw' ? ', transit gateway' : ''}): ${f.description}`]));
+  const described = new Map<string, string>(
+    FIELDS.map((f) => [
+      f.column,
+      `${f.name} (v${f.version}${f.family === 'tgw' ? ', transit gateway' : ''}): ${f.description}`,
+    ]),
+  );
   for (const p of PROVENANCE_COLUMNS) described.set(p.column, `flowql: ${p.description}`);
   const quote = (c: string) => (c === 'end_time' || /^[a-z_][a-z0-9_]*$/.test(c) ? c : `"${c}"`);
   const width = Math.max(...STORED_COLUMNS.map((c) => c.column.length));
@@ -33,4 +38,5 @@ export function flowsCreateTableSql(): string {
   ].join('\n');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.stdout.write(flowsCreateTableSql());
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.stdout.write(flowsCreateTableSql());

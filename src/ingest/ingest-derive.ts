@@ -38,13 +38,22 @@ async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, com
   const gone = new Set(commit.retired);
   const flowsAfter: ManifestFile[] = [
     ...live.filter((f) => f.table === 'flows' && !gone.has(f.path)),
-    ...commit.staged.map((f) => ({ path: f.path, table: 'flows' as const, accountId: f.accountId, region: f.region, date: f.date, rows: f.rows, bytes: f.bytes })),
+    ...commit.staged.map((f) => ({
+      path: f.path,
+      table: 'flows' as const,
+      accountId: f.accountId,
+      region: f.region,
+      date: f.date,
+      rows: f.rows,
+      bytes: f.bytes,
+    })),
   ];
   // The changed records are those of the changed sources, in the staged files (added) and the retired ones (removed;
   // a retired file rewritten without a replaced object is staged again with its other records, which did not change).
   const read = new Map<string, ManifestFile>();
   for (const f of commit.staged) read.set(f.stagedPath, { ...f, table: 'flows' });
-  for (const f of live.filter((f) => f.table === 'flows' && gone.has(f.path))) read.set(await storage.readableFile(f.path), f);
+  for (const f of live.filter((f) => f.table === 'flows' && gone.has(f.path)))
+    read.set(await storage.readableFile(f.path), f);
   const byPartition = new Map<string, { partition: ManifestFile; starts: TimeSpan[]; undirected: boolean }>();
   if (read.size > 0 && commit.changedSources.length > 0) {
     const q = build(
@@ -60,7 +69,8 @@ GROUP BY filename, date_trunc('hour', start_time)`,
       entry.undirected ||= r.undirected === true;
       // Records without a start belong to no hour's derived rows; they still mark their partition changed (a
       // partition never derived is then derived whole).
-      if (r.lo instanceof Date && r.hi instanceof Date) entry.starts.push({ from: r.lo, to: new Date(r.hi.getTime() + 1) });
+      if (r.lo instanceof Date && r.hi instanceof Date)
+        entry.starts.push({ from: r.lo, to: new Date(r.hi.getTime() + 1) });
       byPartition.set(partitionKey(f), entry);
     }
   }
@@ -77,7 +87,11 @@ GROUP BY filename, date_trunc('hour', start_time)`,
  * stale, to retire in the same commit. Derived files are then always exact or absent, and a reader of a partition
  * without them falls back to the flows (connection-source.ts, aggregate-reader.ts) until `flowql derive` runs.
  */
-export async function staleDerivedFiles(c: DuckDBConnection, storage: WarehouseStorage, commit: FlowsCommit): Promise<string[]> {
+export async function staleDerivedFiles(
+  c: DuckDBConnection,
+  storage: WarehouseStorage,
+  commit: FlowsCommit,
+): Promise<string[]> {
   const { live, changes } = await commitChanges(c, storage, commit);
   return staleForChanges(live, changes).map((f) => f.path);
 }
@@ -99,7 +113,9 @@ export async function deriveForCommit(
     if (staged === undefined) return storage.readableFile(f.path);
     const target = join(linked, ...f.path.split('/'));
     await mkdir(dirname(target), { recursive: true });
-    await link(staged, target).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : copyFile(staged, target)));
+    await link(staged, target).catch((err: NodeJS.ErrnoException) =>
+      err.code === 'EEXIST' ? undefined : copyFile(staged, target),
+    );
     return target;
   };
   const result = await deriveTables({

@@ -38,7 +38,11 @@ export interface IngestEngine {
 }
 
 /** Opens the engine: attaches (creating/upgrading) the ledger and creates an empty batch table. */
-export async function openIngestEngine(ledgerPath: string, tempDir: string, opts: EngineOptions = {}): Promise<IngestEngine> {
+export async function openIngestEngine(
+  ledgerPath: string,
+  tempDir: string,
+  opts: EngineOptions = {},
+): Promise<IngestEngine> {
   const threads = opts.threads ?? 2;
   const spill = join(tempDir, 'duckdb-spill');
   await mkdir(spill, { recursive: true });

@@ -18,12 +18,18 @@ function convert(name: string, type: string, spec: FieldSpec | undefined): strin
   const col = `"${name}"`;
   const target = rawType(spec);
   if (type.startsWith('TIMESTAMP')) return `CAST(epoch(${col}) AS UBIGINT)`;
-  if (type === 'VARCHAR') return `TRY_CAST(CASE WHEN ${col} IN ('-', 'None', '') THEN NULL ELSE ${col} END AS ${target})`;
+  if (type === 'VARCHAR')
+    return `TRY_CAST(CASE WHEN ${col} IN ('-', 'None', '') THEN NULL ELSE ${col} END AS ${target})`;
   return `TRY_CAST(${col} AS ${target})`;
 }
 
 /** Loads a local Parquet object; fails (naming the file) when no column is a known flow-log field. */
-export async function loadParquetObject(c: DuckDBConnection, path: string, ctx: SourceContext, batches: BatchTables): Promise<LoadResult> {
+export async function loadParquetObject(
+  c: DuckDBConnection,
+  path: string,
+  ctx: SourceContext,
+  batches: BatchTables,
+): Promise<LoadResult> {
   const d = build('ingest.describe_parquet', sql`DESCRIBE SELECT * FROM read_parquet(${path})`);
   const described = (await c.runAndReadAll(d.text, d.params as DuckDBValue[])).getRowObjectsJS();
   const names: string[] = [];

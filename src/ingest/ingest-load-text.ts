@@ -72,14 +72,16 @@ export async function loadTextObject(
       sql`INSERT INTO ${raw(table.name)} BY NAME SELECT ${projection(layout, ctx, `ordinality + ${hdr}`, true, only)}
           FROM (SELECT ${raw(typedTextColumnsSql(layout))}, ordinality FROM ${scan} WHERE ${accepted})`,
     );
-  const dropRows = () => run(c, 'ingest.drop_text', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${ctx.sourceId}`);
+  const dropRows = () =>
+    run(c, 'ingest.drop_text', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${ctx.sourceId}`);
   // Optimistic: no separator test while the byte scan runs alongside; an object holding a byte that may start one
   // (a tab, a non-ASCII character) is inserted again with the test.
   let accepted = textRowAcceptedSql(layout, { separators: false });
   // The reject tables belong to the connection and outlive the scan; a scan without errors adds no row to them, so
   // stale rows of the connection's previous object would be taken for this one's. Dropped only when they hold rows:
   // a statement per object was a tenth of the time of a small object.
-  if (rejectsLeft.has(c)) await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
+  if (rejectsLeft.has(c))
+    await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
   rejectsLeft.add(c); // until this scan is known to have left none (a scan that throws may have left some)
   // The line count (for empty lines) runs in Node's thread pool while DuckDB scans: one statement less per object.
   let inserted;
@@ -216,7 +218,8 @@ export async function loadTextGroup(
   );
   // Plain objects hold no byte the separator test looks for (no tab, VT, FF, nothing outside ASCII).
   const accepted = textRowAcceptedSql(layout, { separators: false });
-  if (rejectsLeft.has(c)) await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
+  if (rejectsLeft.has(c))
+    await c.run('DROP TABLE IF EXISTS temp.main.reject_errors; DROP TABLE IF EXISTS temp.main.reject_scans');
   rejectsLeft.add(c);
   try {
     await run(
@@ -247,7 +250,9 @@ export async function loadTextGroup(
       .getRowObjectsJS()
       .map((r) => [Number(r.source_id), { n: Number(r.n), misplaced: Number(r.misplaced) }]),
   );
-  const unread = Number((await c.runAndReadAll('SELECT count(*) AS n FROM temp.main.reject_errors')).getRowObjectsJS()[0]!.n);
+  const unread = Number(
+    (await c.runAndReadAll('SELECT count(*) AS n FROM temp.main.reject_errors')).getRowObjectsJS()[0]!.n,
+  );
   if (unread === 0) rejectsLeft.delete(c);
   const numbered = members.every((m, i) => {
     const got = counts.get(m.ctx.sourceId) ?? { n: 0, misplaced: 0 };
@@ -286,4 +291,3 @@ export async function loadTextGroup(
 
 /** Connections whose reject tables hold rows of their last scan (see loadTextObject). */
 const rejectsLeft = new WeakSet<DuckDBConnection>();
-

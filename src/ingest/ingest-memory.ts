@@ -12,7 +12,17 @@ const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 export function parseMemoryLimit(value: string): string {
   const m = SIZE.exec(value.trim());
   const unit = m?.[2]?.toUpperCase();
-  const scale: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+  const scale: Record<string, number> = {
+    B: 1,
+    KB: 1e3,
+    MB: 1e6,
+    GB: 1e9,
+    TB: 1e12,
+    KIB: 2 ** 10,
+    MIB: 2 ** 20,
+    GIB: 2 ** 30,
+    TIB: 2 ** 40,
+  };
   if (!m || unit === undefined || Number(m[1]) * scale[unit]! < 64e6) {
     throw new Error(`--memory-limit: expected a size of at least 64MB such as 512MB, 2GB or 1.5GiB, found '${value}'`);
   }

@@ -15,7 +15,15 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseObjectKey } from '../domain/object-key.ts';
 import { build, raw, sql } from '../store/sql.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
-import { gunzipPrefix, isGzip, jsonSkipReason, NotFlowLogError, SNIFF_BYTES, sniffInput, textLayoutVerdict } from './format-sniff.ts';
+import {
+  gunzipPrefix,
+  isGzip,
+  jsonSkipReason,
+  NotFlowLogError,
+  SNIFF_BYTES,
+  sniffInput,
+  textLayoutVerdict,
+} from './format-sniff.ts';
 import { findDamagedLines, hasDamagedBytes } from './damaged-lines.ts';
 import { loadTextGroup, loadTextObject } from './ingest-load-text.ts';
 import type { LoadResult, RejectRow } from './text-load-result.ts';
@@ -51,7 +59,11 @@ async function firstBytes(path: string): Promise<Buffer> {
   }
 }
 
-async function localCopy(obj: SourceObject, stagingDir: string, sourceId: number): Promise<{ path: string; temp: boolean }> {
+async function localCopy(
+  obj: SourceObject,
+  stagingDir: string,
+  sourceId: number,
+): Promise<{ path: string; temp: boolean }> {
   if (!obj.uri.startsWith('s3://')) return { path: obj.uri, temp: false };
   const path = join(stagingDir, `input-${sourceId}`);
   await pipeline(await obj.open(), createWriteStream(path));
@@ -84,7 +96,12 @@ async function loadText(
   let removed = 0;
   // In slices: a file of binary junk has hundreds of thousands of damaged "lines", too many for one IN list.
   for (let at = 0; at < bad.length; at += DAMAGED_LINES_PER_DELETE) {
-    const list = raw(bad.slice(at, at + DAMAGED_LINES_PER_DELETE).map((r) => Math.trunc(r.line)).join(', '));
+    const list = raw(
+      bad
+        .slice(at, at + DAMAGED_LINES_PER_DELETE)
+        .map((r) => Math.trunc(r.line))
+        .join(', '),
+    );
     for (const t of await batches.tables()) {
       const q = build(
         'ingest.drop_damaged',
@@ -98,7 +115,10 @@ async function loadText(
 }
 
 /** What every outcome of one object repeats. */
-type OutcomeBase = Pick<SourceOutcome, 'sourceId' | 'uri' | 'version' | 'size' | 'keyAccountId' | 'keyRegion' | 'keyDate'>;
+type OutcomeBase = Pick<
+  SourceOutcome,
+  'sourceId' | 'uri' | 'version' | 'size' | 'keyAccountId' | 'keyRegion' | 'keyDate'
+>;
 
 interface PreparedCommon {
   readonly obj: SourceObject;
@@ -144,7 +164,14 @@ function outcomeOf(base: OutcomeBase, format: string | null, uri: string, err: u
 
 function loadedOf(p: PreparedCommon, result: LoadResult): ObjectResult {
   return {
-    outcome: { ...p.base, format: p.format, state: 'loaded', records: result.records, rejects: result.rejects.length, error: null },
+    outcome: {
+      ...p.base,
+      format: p.format,
+      state: 'loaded',
+      records: result.records,
+      rejects: result.rejects.length,
+      error: null,
+    },
     rejects: result.rejects.slice(0, MAX_REJECTS_KEPT),
     columns: result.columns,
   };
@@ -178,8 +205,10 @@ export async function prepareObject(obj: SourceObject, sourceId: number, staging
       const groupKey = scan.plain && scan.lines !== null ? `${sniffed}|${header ? layout.names.join(' ') : ''}` : null;
       return { kind: 'text', obj, ctx, base, local, format, gzip, layout, header, lines: scan.lines, groupKey };
     }
-    if (sniffed === 'cloudwatch') throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
-    if (sniffed === 'unknown') throw new NotFlowLogError('binary content that is neither gzip text, plain text nor Parquet');
+    if (sniffed === 'cloudwatch')
+      throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
+    if (sniffed === 'unknown')
+      throw new NotFlowLogError('binary content that is neither gzip text, plain text nor Parquet');
     throw new Error('corrupt gzip stream: its first bytes do not inflate');
   } catch (err) {
     if (local?.temp) await rm(local.path, { force: true });
@@ -198,12 +227,18 @@ async function dropRows(c: DuckDBConnection, batches: BatchTables, sourceId: num
 /** A header-less object of which no line is a record was a guess that did not hold: not a flow log. */
 function checkHeaderless(p: PreparedText, result: LoadResult): void {
   if (result.records === 0 && !p.header) {
-    throw new NotFlowLogError(`no header, and none of its ${result.rejects.length} lines is a record of the default format`);
+    throw new NotFlowLogError(
+      `no header, and none of its ${result.rejects.length} lines is a record of the default format`,
+    );
   }
 }
 
 /** Loads one prepared object alone through connection `c`; never throws for a bad object. Removes its local copy. */
-export async function loadPrepared(c: DuckDBConnection, p: PreparedObject, batches: BatchTables): Promise<ObjectResult> {
+export async function loadPrepared(
+  c: DuckDBConnection,
+  p: PreparedObject,
+  batches: BatchTables,
+): Promise<ObjectResult> {
   if (p.kind === 'done') return p.result;
   try {
     if (p.kind === 'parquet') return loadedOf(p, await loadParquetObject(c, p.local.path, p.ctx, batches));
@@ -222,7 +257,11 @@ export async function loadPrepared(c: DuckDBConnection, p: PreparedObject, batch
  * Loads prepared text objects of one group key with one statement (ingest-load-text.ts loadTextGroup); an object the
  * statement could not take is loaded alone. Never throws for a bad object; removes their local copies.
  */
-export async function loadPreparedGroup(c: DuckDBConnection, group: readonly PreparedText[], batches: BatchTables): Promise<ObjectResult[]> {
+export async function loadPreparedGroup(
+  c: DuckDBConnection,
+  group: readonly PreparedText[],
+  batches: BatchTables,
+): Promise<ObjectResult[]> {
   // A plain object alone (a large one, or the only one of its layout) takes the group path too: its scan already
   // counted its lines, so it needs none of the one-object path's own passes over its bytes.
   if (group.length === 1 && group[0]!.groupKey === null) return [await loadPrepared(c, group[0]!, batches)];

@@ -22,7 +22,9 @@ export function createProgressReporter(out: NodeJS.WriteStream, started = Date.n
       update(p) {
         if (Date.now() - last < 5000) return;
         last = Date.now();
-        out.write(`ingest: ${p.objectsDone} objects, ${p.records} records, ${(p.bytesRead / 1e6).toFixed(1)} MB, ${rate(p.records)} records/s\n`);
+        out.write(
+          `ingest: ${p.objectsDone} objects, ${p.records} records, ${(p.bytesRead / 1e6).toFixed(1)} MB, ${rate(p.records)} records/s\n`,
+        );
       },
       log: (line) => out.write(`ingest: ${line}\n`),
       stop() {},
@@ -59,7 +61,9 @@ export function formatSummary(s: IngestSummary): string {
     `objects      ${o.listed} listed, ${o.loaded} loaded (${o.replaced} replaced a changed version), ${o.skipped} unchanged since last run, ${o.notFlowLogs} not flow logs (skipped), ${o.failed} failed`,
     `records      ${s.records}`,
     `rejects      ${s.rejects} (${(s.rejectRatio * 100).toFixed(3)}%; see the rejects table of _flowql/ledger.duckdb` +
-      (s.rejectsNotKept > 0 ? `, which keeps the first ${MAX_REJECTS_KEPT} of each object: ${s.rejectsNotKept} not kept)` : ')'),
+      (s.rejectsNotKept > 0
+        ? `, which keeps the first ${MAX_REJECTS_KEPT} of each object: ${s.rejectsNotKept} not kept)`
+        : ')'),
     `partitions   ${s.partitionsTouched} touched, ${s.filesWritten} files written, ${(s.bytesWritten / 1e6).toFixed(1)} MB`,
     `elapsed      ${(s.elapsedMs / 1000).toFixed(1)} s, ${s.recordsPerSecond} records/s, ${(s.bytesRead / 1e6).toFixed(1)} MB read`,
   ];

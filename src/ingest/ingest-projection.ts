@@ -54,7 +54,12 @@ export const CONTEXT_COLUMNS: SourceContextSql = {
 function contextSql(ctx: SourceContext | SourceContextSql): SourceContextSql {
   if (typeof ctx.sourceId !== 'number') return ctx as SourceContextSql;
   const c = ctx as SourceContext;
-  return { sourceId: sql`${c.sourceId}`, keyAccountId: sql`${c.keyAccountId}`, keyRegion: sql`${c.keyRegion}`, keyDate: sql`${c.keyDate}` };
+  return {
+    sourceId: sql`${c.sourceId}`,
+    keyAccountId: sql`${c.keyAccountId}`,
+    keyRegion: sql`${c.keyRegion}`,
+    keyDate: sql`${c.keyDate}`,
+  };
 }
 
 /**
@@ -72,7 +77,9 @@ export function textColumnsSql(layout: RawLayout): string {
 /** A regex character class (RE2 syntax) of the line parser's token separators other than the ASCII space. */
 function separatorClass(): string {
   const hex = (c: number) => `\\x{${c.toString(16)}}`;
-  const parts = TOKEN_SEPARATORS.filter(([a]) => a !== 0x20).map(([a, b]) => (a === b ? hex(a) : `${hex(a)}-${hex(b)}`));
+  const parts = TOKEN_SEPARATORS.filter(([a]) => a !== 0x20).map(([a, b]) =>
+    a === b ? hex(a) : `${hex(a)}-${hex(b)}`,
+  );
   return `[${parts.join('')}]`;
 }
 

@@ -11,7 +11,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
 import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
-import { loadPrepared, loadPreparedGroup, prepareObject, type ObjectResult, type PreparedObject, type PreparedText } from './ingest-object.ts';
+import {
+  loadPrepared,
+  loadPreparedGroup,
+  prepareObject,
+  type ObjectResult,
+  type PreparedObject,
+  type PreparedText,
+} from './ingest-object.ts';
 import { filesHoldingSources, loadedSources, nextIds, skippedSources, type CommitPlan } from './ledger.ts';
 import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
 import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
@@ -110,13 +117,27 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   try {
     const recovery = await recover(c, storage);
     if (recovery.rolledForward + recovery.stagedRemoved + recovery.orphansRemoved > 0) {
-      log(`recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`);
+      log(
+        `recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`,
+      );
     }
     const loaded = await loadedSources(c);
     const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
     let rejectsNotKept = 0;
-    const totals = { listed: 0, loaded: 0, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 0, records: 0, rejects: 0, files: 0, bytes: 0, read: 0 };
+    const totals = {
+      listed: 0,
+      loaded: 0,
+      skipped: 0,
+      replaced: 0,
+      notFlowLogs: 0,
+      failed: 0,
+      records: 0,
+      rejects: 0,
+      files: 0,
+      bytes: 0,
+      read: 0,
+    };
     const touched = new Set<string>();
     const failures: { uri: string; error: string }[] = [];
     const notFlowLogs: { uri: string; reason: string }[] = [];
@@ -131,7 +152,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const superseded = [...batch.replacing.values()];
       const retired: string[] = [];
       for (const f of await filesHoldingSources(c, superseded)) {
-        const rewritten = await rewriteFiles(c, storage.stagingDir, f, [await storage.readableFile(f.path)], superseded);
+        const rewritten = await rewriteFiles(
+          c,
+          storage.stagingDir,
+          f,
+          [await storage.readableFile(f.path)],
+          superseded,
+        );
         if (rewritten) staged.push(rewritten);
         retired.push(f.path);
         touched.add(key(f));
@@ -196,7 +223,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         log(`failed (will retry next run): ${o.error}`);
       }
       pending.results.push(result);
-      opts.onProgress?.({ objectsDone: totals.loaded + totals.notFlowLogs + totals.failed, records: totals.records, bytesRead: totals.read, current: o.uri });
+      opts.onProgress?.({
+        objectsDone: totals.loaded + totals.notFlowLogs + totals.failed,
+        records: totals.records,
+        bytesRead: totals.read,
+        current: o.uri,
+      });
     };
 
     /** Loads prepared objects on a free loader: a group of plain text objects of one layout, or one object alone. */
@@ -208,7 +240,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
       const conn = free.pop()!;
       const text = job.filter((p): p is PreparedText => p.kind === 'text');
-      const work = text.length === job.length ? loadPreparedGroup(conn, text, engine.batches) : Promise.all(job.map((p) => loadPrepared(conn, p, engine.batches)));
+      const work =
+        text.length === job.length
+          ? loadPreparedGroup(conn, text, engine.batches)
+          : Promise.all(job.map((p) => loadPrepared(conn, p, engine.batches)));
       const p: Promise<void> = work.then((results) => {
         free.push(conn);
         inflight.delete(p);

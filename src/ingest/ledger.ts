@@ -108,7 +108,11 @@ function toFiles(rows: Record<string, unknown>[]): ManifestFile[] {
 /** Every live file, in path order: the manifest's file list. */
 export async function liveFiles(c: DuckDBConnection): Promise<ManifestFile[]> {
   return toFiles(
-    await q(c, 'ledger.live_files', sql`SELECT path, table_name, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' ORDER BY path`),
+    await q(
+      c,
+      'ledger.live_files',
+      sql`SELECT path, table_name, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' ORDER BY path`,
+    ),
   );
 }
 
@@ -203,27 +207,60 @@ async function appendRows(c: DuckDBConnection, table: string, rows: readonly (re
 /** Stores a commit atomically: rows travel through memory tables so the transaction is a fixed handful of statements. */
 export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promise<void> {
   await c.run(STAGING_DDL);
-  await appendRows(c, 'commit_rejects', plan.rejects.map((r) => [r.sourceId, BigInt(r.line), r.field, r.reason, r.text]));
+  await appendRows(
+    c,
+    'commit_rejects',
+    plan.rejects.map((r) => [r.sourceId, BigInt(r.line), r.field, r.reason, r.text]),
+  );
   await appendRows(
     c,
     'commit_sources',
     plan.sources.map((s) => [
-      s.sourceId, s.uri, s.version, BigInt(s.size), s.format, s.keyAccountId, s.keyRegion, s.keyDate, s.state,
-      BigInt(s.records), BigInt(s.rejects), s.error,
+      s.sourceId,
+      s.uri,
+      s.version,
+      BigInt(s.size),
+      s.format,
+      s.keyAccountId,
+      s.keyRegion,
+      s.keyDate,
+      s.state,
+      BigInt(s.records),
+      BigInt(s.rejects),
+      s.error,
     ]),
   );
   await appendRows(
     c,
     'commit_files',
-    plan.added.map((f) => [f.path, f.table ?? 'flows', f.accountId, f.region, f.date, BigInt(f.rows), BigInt(f.bytes), f.stagedPath]),
+    plan.added.map((f) => [
+      f.path,
+      f.table ?? 'flows',
+      f.accountId,
+      f.region,
+      f.date,
+      BigInt(f.rows),
+      BigInt(f.bytes),
+      f.stagedPath,
+    ]),
   );
-  await appendRows(c, 'commit_file_sources', plan.added.flatMap((f) => f.sources.map((s) => [f.path, s.sourceId, BigInt(s.rows)])));
+  await appendRows(
+    c,
+    'commit_file_sources',
+    plan.added.flatMap((f) => f.sources.map((s) => [f.path, s.sourceId, BigInt(s.rows)])),
+  );
   await c.run('BEGIN TRANSACTION');
   try {
-    await exec(c, 'ledger.commit', sql`INSERT INTO commits VALUES (${plan.commitId}, ${plan.kind}, 'committed', now()::TIMESTAMP, NULL)`);
+    await exec(
+      c,
+      'ledger.commit',
+      sql`INSERT INTO commits VALUES (${plan.commitId}, ${plan.kind}, 'committed', now()::TIMESTAMP, NULL)`,
+    );
     // An object keeps one row for its last failed or skipped attempt (and none once loaded): a skipped object is
     // recorded once, and an object that fails on every run does not pile up rows.
-    await c.run(`DELETE FROM sources WHERE state IN ('failed', 'skipped') AND uri IN (SELECT uri FROM memory.main.commit_sources)`);
+    await c.run(
+      `DELETE FROM sources WHERE state IN ('failed', 'skipped') AND uri IN (SELECT uri FROM memory.main.commit_sources)`,
+    );
     await exec(
       c,
       'ledger.sources',
@@ -232,11 +269,19 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
     );
     if (plan.superseded.length > 0) {
       const ids = raw(plan.superseded.map((s) => Math.trunc(s)).join(', '));
-      await exec(c, 'ledger.supersede', sql`UPDATE sources SET state = 'superseded', updated_at = now()::TIMESTAMP WHERE source_id IN (${ids})`);
+      await exec(
+        c,
+        'ledger.supersede',
+        sql`UPDATE sources SET state = 'superseded', updated_at = now()::TIMESTAMP WHERE source_id IN (${ids})`,
+      );
     }
     await c.run('INSERT INTO rejects SELECT * FROM memory.main.commit_rejects');
     for (const path of plan.retired) {
-      await exec(c, 'ledger.retire', sql`UPDATE files SET state = 'retired', retired_commit_id = ${plan.commitId} WHERE path = ${path} AND state = 'live'`);
+      await exec(
+        c,
+        'ledger.retire',
+        sql`UPDATE files SET state = 'retired', retired_commit_id = ${plan.commitId} WHERE path = ${path} AND state = 'live'`,
+      );
     }
     await exec(
       c,
@@ -256,12 +301,24 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
 
 /** Commits recorded but not finished (a run died between the ledger commit and the end of publishing). */
 export async function unfinishedCommits(c: DuckDBConnection): Promise<UnfinishedCommit[]> {
-  const commits = await q(c, 'ledger.unfinished', sql`SELECT commit_id FROM commits WHERE state = 'committed' ORDER BY commit_id`);
+  const commits = await q(
+    c,
+    'ledger.unfinished',
+    sql`SELECT commit_id FROM commits WHERE state = 'committed' ORDER BY commit_id`,
+  );
   const out: UnfinishedCommit[] = [];
   for (const { commit_id } of commits) {
     const id = Number(commit_id);
-    const publish = await q(c, 'ledger.to_publish', sql`SELECT staged_path, path FROM files WHERE commit_id = ${id} AND staged_path IS NOT NULL`);
-    const retire = await q(c, 'ledger.to_retire', sql`SELECT path FROM files WHERE retired_commit_id = ${id} AND state = 'retired'`);
+    const publish = await q(
+      c,
+      'ledger.to_publish',
+      sql`SELECT staged_path, path FROM files WHERE commit_id = ${id} AND staged_path IS NOT NULL`,
+    );
+    const retire = await q(
+      c,
+      'ledger.to_retire',
+      sql`SELECT path FROM files WHERE retired_commit_id = ${id} AND state = 'retired'`,
+    );
     out.push({
       commitId: id,
       publish: publish.map((r) => ({ stagedPath: String(r.staged_path), path: String(r.path) })),
@@ -278,6 +335,10 @@ export async function unfinishedCommits(c: DuckDBConnection): Promise<Unfinished
 export async function finishCommit(c: DuckDBConnection, commitId: number): Promise<void> {
   await c.run('BEGIN TRANSACTION');
   await exec(c, 'ledger.published', sql`UPDATE files SET staged_path = NULL WHERE commit_id = ${commitId}`);
-  await exec(c, 'ledger.finish', sql`UPDATE commits SET state = 'finished', finished_at = now()::TIMESTAMP WHERE commit_id = ${commitId}`);
+  await exec(
+    c,
+    'ledger.finish',
+    sql`UPDATE commits SET state = 'finished', finished_at = now()::TIMESTAMP WHERE commit_id = ${commitId}`,
+  );
   await c.run('COMMIT');
 }

@@ -3,7 +3,12 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { warehousePaths, type Manifest } from '../store/layout.ts';
-import { DEFAULT_RETIRE_GRACE_MS, type StorageOptions, type StoredFile, type WarehouseStorage } from './warehouse-storage.ts';
+import {
+  DEFAULT_RETIRE_GRACE_MS,
+  type StorageOptions,
+  type StoredFile,
+  type WarehouseStorage,
+} from './warehouse-storage.ts';
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -54,11 +54,19 @@ async function rows(c: DuckDBConnection, name: string, f: SqlFragment): Promise<
 }
 
 async function copyTo(c: DuckDBConnection, select: SqlFragment, staged: string): Promise<void> {
-  const q = build('ingest.copy_parquet', sql`COPY (${select}) TO ${raw(literal(staged))} (FORMAT parquet, COMPRESSION zstd)`);
+  const q = build(
+    'ingest.copy_parquet',
+    sql`COPY (${select}) TO ${raw(literal(staged))} (FORMAT parquet, COMPRESSION zstd)`,
+  );
   await c.run(q.text, q.params as DuckDBValue[]);
 }
 
-async function describe(c: DuckDBConnection, stagingDir: string, part: PartitionKey, staged: string): Promise<StagedFile> {
+async function describe(
+  c: DuckDBConnection,
+  stagingDir: string,
+  part: PartitionKey,
+  staged: string,
+): Promise<StagedFile> {
   const counts = await rows(
     c,
     'ingest.staged_sources',
@@ -100,7 +108,11 @@ export async function flushBatch(c: DuckDBConnection, stagingDir: string, batche
   const tables = await batches.tables();
   if (tables.length === 0) return [];
   // Tables of different layouts meet by name; a column one of them lacks reads as NULL there.
-  const source = raw(tables.length === 1 ? tables[0]!.name : `(${tables.map((t) => `SELECT * FROM ${t.name}`).join(' UNION ALL BY NAME ')})`);
+  const source = raw(
+    tables.length === 1
+      ? tables[0]!.name
+      : `(${tables.map((t) => `SELECT * FROM ${t.name}`).join(' UNION ALL BY NAME ')})`,
+  );
   const counts = await rows(
     c,
     'ingest.batch_counts',
@@ -156,9 +168,16 @@ export async function rewriteFiles(
   dropSources: readonly number[] = [],
 ): Promise<StagedFile | null> {
   const list = raw(`[${inputs.map(literal).join(', ')}]`);
-  const drop = dropSources.length > 0 ? raw(`WHERE source_id NOT IN (${dropSources.map((s) => Math.trunc(s)).join(', ')})`) : raw('');
+  const drop =
+    dropSources.length > 0
+      ? raw(`WHERE source_id NOT IN (${dropSources.map((s) => Math.trunc(s)).join(', ')})`)
+      : raw('');
   const staged = stagedName(stagingDir);
-  await copyTo(c, sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(FILE_ORDER)}`, staged);
+  await copyTo(
+    c,
+    sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(FILE_ORDER)}`,
+    staged,
+  );
   const file = await describe(c, stagingDir, part, staged);
   if (file.rows > 0) return file;
   await rm(staged, { force: true });

@@ -29,7 +29,12 @@ async function retiredRows(c: DuckDBConnection): Promise<RetiredRow[]> {
          WHERE f.state = 'retired' ORDER BY f.path`,
   );
   const rows = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
-  return rows.map((r) => ({ path: String(r.path), retiredMs: Number(r.retired_ms), nowMs: Number(r.now_ms), finished: r.finished === true }));
+  return rows.map((r) => ({
+    path: String(r.path),
+    retiredMs: Number(r.retired_ms),
+    nowMs: Number(r.now_ms),
+    finished: r.finished === true,
+  }));
 }
 
 /** Retired files not deleted yet, as the manifest lists them. */
@@ -49,7 +54,10 @@ export async function sweepRetiredFiles(c: DuckDBConnection, storage: WarehouseS
   const expired = (await retiredRows(c)).filter((r) => r.finished && r.nowMs - r.retiredMs >= storage.retireGraceMs);
   for (const { path } of expired) {
     await storage.deleteFile(path);
-    const q = build('ledger.retired_deleted', sql`UPDATE files SET state = 'deleted' WHERE path = ${path} AND state = 'retired'`);
+    const q = build(
+      'ledger.retired_deleted',
+      sql`UPDATE files SET state = 'deleted' WHERE path = ${path} AND state = 'retired'`,
+    );
     await c.run(q.text, q.params as DuckDBValue[]);
   }
   return expired.length;

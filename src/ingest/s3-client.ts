@@ -14,7 +14,11 @@ export interface S3ClientOptions {
   readonly forcePathStyle?: boolean;
   readonly region?: string;
   /** Explicit credentials (tests, `--s3-*` flags); otherwise the SDK's default credential chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
 }
 
 /** The SDK's "Region is missing" names no setting; say which variable to set. */

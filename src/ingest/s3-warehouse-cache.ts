@@ -42,7 +42,11 @@ export interface S3CacheOptions {
   readonly concurrency?: number;
 }
 
-const sizeOf = (path: string) => stat(path).then((s) => s.size, () => -1);
+const sizeOf = (path: string) =>
+  stat(path).then(
+    (s) => s.size,
+    () => -1,
+  );
 
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
@@ -107,12 +111,14 @@ export async function createS3WarehouseCache(uri: string, opts: S3CacheOptions =
     sync,
     start(intervalMs, onResult) {
       const tick = () => {
-        sync().then(
-          (r) => onResult(null, r),
-          (err: unknown) => onResult(err as Error, null),
-        ).finally(() => {
-          if (timer !== null) timer = setTimeout(tick, intervalMs);
-        });
+        sync()
+          .then(
+            (r) => onResult(null, r),
+            (err: unknown) => onResult(err as Error, null),
+          )
+          .finally(() => {
+            if (timer !== null) timer = setTimeout(tick, intervalMs);
+          });
       };
       timer = setTimeout(tick, intervalMs);
     },

@@ -23,7 +23,12 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../store/layout.ts';
 import { createS3Client, parseS3Uri, type S3ClientOptions } from './s3-client.ts';
 import { describeS3Error } from './sources/s3-source.ts';
-import { DEFAULT_RETIRE_GRACE_MS, type StorageOptions, type StoredFile, type WarehouseStorage } from './warehouse-storage.ts';
+import {
+  DEFAULT_RETIRE_GRACE_MS,
+  type StorageOptions,
+  type StoredFile,
+  type WarehouseStorage,
+} from './warehouse-storage.ts';
 
 /** Options of an S3 warehouse: where S3 is (or a ready client) and, optionally, the local work folder. */
 export interface S3WarehouseOptions extends S3ClientOptions, StorageOptions {
@@ -54,7 +59,10 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Opens the warehouse at `uri` (`s3://bucket/prefix`); fails at once, naming it, if the bucket is unreachable. */
-export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOptions = {}): Promise<S3WarehouseStorage> {
+export async function createS3WarehouseStorage(
+  uri: string,
+  opts: S3WarehouseOptions = {},
+): Promise<S3WarehouseStorage> {
   const { bucket, prefix: rawPrefix } = parseS3Uri(uri);
   const prefix = rawPrefix.replace(/\/+$/, '');
   const location = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
@@ -124,7 +132,9 @@ export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOpt
       // Un-checkpointed changes sit in the WAL; uploading the main file alone would silently drop them.
       const wal = await stat(`${localLedgerPath}.wal`).catch(() => null);
       if (wal !== null && wal.size > 0) {
-        throw new Error(`cannot save the ledger to ${location}: ${localLedgerPath}.wal is not empty (CHECKPOINT first)`);
+        throw new Error(
+          `cannot save the ledger to ${location}: ${localLedgerPath}.wal is not empty (CHECKPOINT first)`,
+        );
       }
       await upload(localLedgerPath, keyOf(LEDGER));
     },
@@ -138,9 +148,12 @@ export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOpt
           return;
         } catch (err) {
           if (isNotFound(err)) {
-            throw new Error(`cannot publish ${path} to ${location}: ${staged} is gone and so is s3://${bucket}/${key}`, {
-              cause: err,
-            });
+            throw new Error(
+              `cannot publish ${path} to ${location}: ${staged} is gone and so is s3://${bucket}/${key}`,
+              {
+                cause: err,
+              },
+            );
           }
           fail(`cannot check s3://${bucket}/${key}`, err);
         }
@@ -179,7 +192,8 @@ export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOpt
       // Committed files are immutable (part-<uuid>), so a copy fetched once stays valid until deleteFile.
       const target = join(cacheDir, ...path.split('/'));
       if (await exists(target)) return target;
-      if (!(await download(keyOf(path), target))) throw new Error(`cannot read ${path}: s3://${bucket}/${keyOf(path)} does not exist`);
+      if (!(await download(keyOf(path), target)))
+        throw new Error(`cannot read ${path}: s3://${bucket}/${keyOf(path)} does not exist`);
       return target;
     },
 
@@ -195,7 +209,9 @@ export async function createS3WarehouseStorage(uri: string, opts: S3WarehouseOpt
       try {
         return JSON.parse(text) as Manifest;
       } catch (err) {
-        throw new Error(`cannot read s3://${bucket}/${keyOf(MANIFEST)}: not JSON (${(err as Error).message})`, { cause: err });
+        throw new Error(`cannot read s3://${bucket}/${keyOf(MANIFEST)}: not JSON (${(err as Error).message})`, {
+          cause: err,
+        });
       }
     },
 

@@ -35,7 +35,10 @@ interface RescuedRow {
 }
 
 /** Lines through the TS parser: records to insert, rejects with their reasons; blank lines and headers skipped. */
-export function parseLines(layout: HeaderLayout, lines: readonly { line: number; text: string }[]): { rescued: RescuedRow[]; rejects: RejectRow[] } {
+export function parseLines(
+  layout: HeaderLayout,
+  lines: readonly { line: number; text: string }[],
+): { rescued: RescuedRow[]; rejects: RejectRow[] } {
   const rejects: RejectRow[] = [];
   const rescued: RescuedRow[] = [];
   for (const { line, text } of lines) {

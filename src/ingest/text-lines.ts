@@ -50,13 +50,16 @@ export async function* readLineBatches(chunks: AsyncIterable<Buffer | string>): 
  * The text of the given line numbers (1-based, ascending; `\n` ends a line, a final `\r` is kept) of a UTF-8 byte
  * stream, read in one pass that stops after the last one. Lines past the end are left out.
  */
-export async function readLinesAt(chunks: AsyncIterable<Buffer | string>, wanted: readonly number[]): Promise<Map<number, string>> {
+export async function readLinesAt(
+  chunks: AsyncIterable<Buffer | string>,
+  wanted: readonly number[],
+): Promise<Map<number, string>> {
   const found = new Map<number, string>();
   if (wanted.length === 0) return found;
   let next = 0;
   let line = 0;
   for await (const { text, end } of readLineChunks(chunks)) {
-    for (let from = 0; from < end; ) {
+    for (let from = 0; from < end;) {
       let nl = text.indexOf('\n', from);
       if (nl < 0 || nl >= end) nl = end;
       line++;

@@ -26,7 +26,10 @@ const LIST_AT_MOST = 20;
 
 function list(title: string, items: readonly string[]): string {
   if (items.length === 0) return '';
-  const shown = items.slice(0, LIST_AT_MOST).map((i) => `  ${i}\n`).join('');
+  const shown = items
+    .slice(0, LIST_AT_MOST)
+    .map((i) => `  ${i}\n`)
+    .join('');
   const more = items.length > LIST_AT_MOST ? `  ... and ${items.length - LIST_AT_MOST} more (--json lists all)\n` : '';
   return `${title} (${items.length}):\n${shown}${more}`;
 }
@@ -39,12 +42,21 @@ export function formatCheckReport(r: CheckReport): string {
     `warehouse    ${r.location}\n` +
     `manifest     generation ${r.generation}, ${r.filesChecked} files checked${r.ledger ? '' : ' (no ledger: manifest and files only)'}\n` +
     `status       ${isHealthy(r) ? 'healthy' : 'DAMAGED'}\n` +
-    list('damaged files', r.damaged.map((d) => `${d.path} (partition ${d.partition}): ${d.problem}, ${d.detail}`)) +
+    list(
+      'damaged files',
+      r.damaged.map((d) => `${d.path} (partition ${d.partition}): ${d.problem}, ${d.detail}`),
+    ) +
     list('orphan files (in neither the manifest nor the ledger)', r.orphans) +
     list('ledger files missing from the manifest', r.notInManifest) +
     list('manifest files the ledger does not hold', r.notInLedger) +
-    list('objects with records missing', missing.map((o) => `${o.uri}: ${o.visible} of ${o.records} records visible`)) +
-    list('objects marked for reload (run flowql ingest over their sources)', waiting.map((o) => `${o.uri}: ${o.visible} of ${o.records} records visible`))
+    list(
+      'objects with records missing',
+      missing.map((o) => `${o.uri}: ${o.visible} of ${o.records} records visible`),
+    ) +
+    list(
+      'objects marked for reload (run flowql ingest over their sources)',
+      waiting.map((o) => `${o.uri}: ${o.visible} of ${o.records} records visible`),
+    )
   );
 }
 
@@ -56,7 +68,8 @@ export async function checkCli(opts: CheckCliOptions): Promise<number> {
       const report = await runCheck(storage);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatCheckReport(report));
       if (isHealthy(report)) return CHECK_EXIT_CODES.healthy;
-      if (!opts.json) process.stdout.write(`run flowql check --repair --data ${opts.data} to repair what can be repaired\n`);
+      if (!opts.json)
+        process.stdout.write(`run flowql check --repair --data ${opts.data} to repair what can be repaired\n`);
       return CHECK_EXIT_CODES.problems;
     }
     const repaired = await runRepair(storage, (line) => process.stderr.write(`check: ${line}\n`));

@@ -85,18 +85,27 @@ async function rows(c: DuckDBConnection, name: string, f: ReturnType<typeof sql>
 
 /** Columns and types of a Parquet file, as one comparable string. */
 async function signatureOf(c: DuckDBConnection, local: string): Promise<string> {
-  const described = await rows(c, 'check.describe', sql`DESCRIBE SELECT * FROM read_parquet(${local}, hive_partitioning = false)`);
+  const described = await rows(
+    c,
+    'check.describe',
+    sql`DESCRIBE SELECT * FROM read_parquet(${local}, hive_partitioning = false)`,
+  );
   return described.map((r) => `${String(r.column_name)} ${String(r.column_type)}`).join(', ');
 }
 
 const FLOWS_SIGNATURE = STORED_COLUMNS.map((col) => `${col.column} ${col.type}`).join(', ');
 
 /** Checks one manifest file: null when it serves. */
-async function checkFile(c: DuckDBConnection, storage: WarehouseStorage, f: ManifestFile, sizes: Map<string, number>): Promise<
-  { damage: DamagedFile } | { signature: string }
-> {
+async function checkFile(
+  c: DuckDBConnection,
+  storage: WarehouseStorage,
+  f: ManifestFile,
+  sizes: Map<string, number>,
+): Promise<{ damage: DamagedFile } | { signature: string }> {
   const partition = partitionKey(f);
-  const damaged = (problem: DamagedFile['problem'], detail: string) => ({ damage: { path: f.path, partition, problem, detail } });
+  const damaged = (problem: DamagedFile['problem'], detail: string) => ({
+    damage: { path: f.path, partition, problem, detail },
+  });
   const size = sizes.get(f.path);
   if (size === undefined) return damaged('missing', 'listed in the manifest, not on storage');
   if (size !== f.bytes) return damaged('size', `${size} bytes, the manifest says ${f.bytes}`);
@@ -107,10 +116,17 @@ async function checkFile(c: DuckDBConnection, storage: WarehouseStorage, f: Mani
     if (n !== f.rows) return damaged('rows', `${n} rows, the manifest says ${f.rows}`);
     const signature = await signatureOf(c, local);
     // Every column decoded: a corrupt page fails here even when the footer is whole.
-    await rows(c, 'check.decode', sql`SELECT count(*) FROM read_parquet(${local}, hive_partitioning = false) t WHERE hash(t) IS NOT NULL`);
+    await rows(
+      c,
+      'check.decode',
+      sql`SELECT count(*) FROM read_parquet(${local}, hive_partitioning = false) t WHERE hash(t) IS NOT NULL`,
+    );
     return { signature };
   } catch (err) {
-    return damaged('unreadable', ((err as Error).message.split('\n')[0] ?? '').replaceAll(storage.stagingDir, '<staging>'));
+    return damaged(
+      'unreadable',
+      ((err as Error).message.split('\n')[0] ?? '').replaceAll(storage.stagingDir, '<staging>'),
+    );
   }
 }
 
@@ -120,7 +136,10 @@ async function checkFile(c: DuckDBConnection, storage: WarehouseStorage, f: Mani
  */
 export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBConnection | null): Promise<CheckReport> {
   const manifest: Manifest | null = await storage.readManifest();
-  if (manifest === null) throw new Error(`${storage.location} has no manifest (_flowql/manifest.json): not a flowql warehouse, or never ingested`);
+  if (manifest === null)
+    throw new Error(
+      `${storage.location} has no manifest (_flowql/manifest.json): not a flowql warehouse, or never ingested`,
+    );
   const sizes = new Map<string, number>();
   const stored: string[] = [];
   for (const table of TABLES) {
@@ -146,7 +165,12 @@ export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBCo
       const expected = table === 'flows' ? FLOWS_SIGNATURE : [...counts].sort((a, b) => b[1] - a[1])[0]![0];
       for (const { file, signature } of files) {
         if (signature !== expected) {
-          damaged.push({ path: file.path, partition: partitionKey(file), problem: 'schema', detail: `columns (${signature}), expected (${expected})` });
+          damaged.push({
+            path: file.path,
+            partition: partitionKey(file),
+            problem: 'schema',
+            detail: `columns (${signature}), expected (${expected})`,
+          });
         }
       }
     }
@@ -161,7 +185,11 @@ export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBCo
   let notInLedger: string[] = [];
   let objectsMissingRows: ObjectMissingRows[] = [];
   if (ledger) {
-    const ledgerFiles = await rows(ledger, 'check.ledger_files', sql`SELECT path, state FROM files WHERE state IN ('live', 'retired')`);
+    const ledgerFiles = await rows(
+      ledger,
+      'check.ledger_files',
+      sql`SELECT path, state FROM files WHERE state IN ('live', 'retired')`,
+    );
     const live = new Set(ledgerFiles.filter((r) => r.state === 'live').map((r) => String(r.path)));
     for (const r of ledgerFiles) known.add(String(r.path));
     notInManifest = [...live].filter((p) => !listed.has(p)).sort();
@@ -177,7 +205,12 @@ export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBCo
     const bySource = new Map<string, ObjectMissingRows>();
     for (const r of perSource) {
       const uri = String(r.uri);
-      const prev = bySource.get(uri) ?? { uri, records: Number(r.records), visible: 0, markedForReload: String(r.version).startsWith(RELOAD_PREFIX) };
+      const prev = bySource.get(uri) ?? {
+        uri,
+        records: Number(r.records),
+        visible: 0,
+        markedForReload: String(r.version).startsWith(RELOAD_PREFIX),
+      };
       const counts = r.state === 'live' && r.table_name === 'flows' && !bad.has(String(r.path));
       bySource.set(uri, counts ? { ...prev, visible: prev.visible + Number(r.rows) } : prev);
     }
@@ -197,7 +230,10 @@ export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBCo
 }
 
 /** Runs `work` on a read-only view of the warehouse's ledger (null when it has none). */
-export async function withLedgerReadOnly<T>(storage: WarehouseStorage, work: (ledger: DuckDBConnection | null) => Promise<T>): Promise<T> {
+export async function withLedgerReadOnly<T>(
+  storage: WarehouseStorage,
+  work: (ledger: DuckDBConnection | null) => Promise<T>,
+): Promise<T> {
   const path = await storage.ledgerPath();
   if (!(await stat(path).catch(() => null))) return work(null);
   const db = await DuckDBInstance.create(':memory:');
@@ -207,7 +243,9 @@ export async function withLedgerReadOnly<T>(storage: WarehouseStorage, work: (le
       await c.run(`ATTACH '${path.replaceAll("'", "''")}' AS ledger (READ_ONLY)`);
     } catch (err) {
       const msg = (err as Error).message;
-      const hint = /lock/i.test(msg) ? ' (an ingest, compact or derive is running on this warehouse: check again when it is done)' : '';
+      const hint = /lock/i.test(msg)
+        ? ' (an ingest, compact or derive is running on this warehouse: check again when it is done)'
+        : '';
       throw new Error(`cannot open the ledger ${path}${hint}: ${msg}`, { cause: err });
     }
     await c.run('USE ledger');
@@ -224,9 +262,14 @@ export function runCheck(storage: WarehouseStorage): Promise<CheckReport> {
 }
 
 /** Checks, repairs what can be repaired, re-derives, and checks again. */
-export async function runRepair(storage: WarehouseStorage, onLog: (line: string) => void = () => {}): Promise<RepairReport> {
+export async function runRepair(
+  storage: WarehouseStorage,
+  onLog: (line: string) => void = () => {},
+): Promise<RepairReport> {
   if (!(await stat(await storage.ledgerPath()).catch(() => null))) {
-    throw new Error(`${storage.location} has no ledger (_flowql/ledger.duckdb): --repair needs the ingest ledger to know what to reload`);
+    throw new Error(
+      `${storage.location} has no ledger (_flowql/ledger.duckdb): --repair needs the ingest ledger to know what to reload`,
+    );
   }
   const before = await runCheck(storage);
   const { filesRemoved, objectsMarkedForReload } = await withRecoveredEngine(storage, {}, async (engine) => {
@@ -235,10 +278,25 @@ export async function runRepair(storage: WarehouseStorage, onLog: (line: string)
     const damaged = new Set(report.damaged.map((d) => d.path));
     const partitions = new Set(report.damaged.map((d) => d.partition));
     // Derived files of a partition with a damaged file are stale (or damaged themselves): they go too, re-derived below.
-    const retired = (await liveFiles(c)).filter((f) => damaged.has(f.path) || (f.table !== 'flows' && partitions.has(partitionKey(f))));
+    const retired = (await liveFiles(c)).filter(
+      (f) => damaged.has(f.path) || (f.table !== 'flows' && partitions.has(partitionKey(f))),
+    );
     if (retired.length > 0) {
       const { commitId } = await nextIds(c);
-      await commit(c, storage, { commitId, kind: 'repair', sources: [], superseded: [], rejects: [], added: [], retired: retired.map((f) => f.path) }, async () => {});
+      await commit(
+        c,
+        storage,
+        {
+          commitId,
+          kind: 'repair',
+          sources: [],
+          superseded: [],
+          rejects: [],
+          added: [],
+          retired: retired.map((f) => f.path),
+        },
+        async () => {},
+      );
       for (const d of report.damaged) onLog(`removed ${d.path} (partition ${d.partition}): ${d.problem}, ${d.detail}`);
     }
     const missing = (await checkWarehouse(storage, c)).objectsMissingRows.filter((o) => !o.markedForReload);

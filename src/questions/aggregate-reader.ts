@@ -20,7 +20,12 @@ import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-que
 import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
-import { type AggregateNeeds, hourlyGrainAnswers, hourlySourceSql, splitAtWholeHours } from '../store/queries/flows-hourly-query.ts';
+import {
+  type AggregateNeeds,
+  hourlyGrainAnswers,
+  hourlySourceSql,
+  splitAtWholeHours,
+} from '../store/queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
@@ -63,7 +68,11 @@ const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
  * when that gives the same answer and every flows partition of those hours has its hourly file; otherwise (a
  * source-port filter, a window inside one hour, a warehouse ingested with --no-derive) the flows themselves.
  */
-export async function aggregateScope(ctx: QueryContext, filter: FlowFilter, needs?: AggregateNeeds): Promise<AggregateScope> {
+export async function aggregateScope(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  needs?: AggregateNeeds,
+): Promise<AggregateScope> {
   const manifest = await ctx.warehouse.manifest();
   const files = prunePartitions(manifest.files, filter);
   const where = flowFilterSql(filter);
@@ -75,7 +84,9 @@ export async function aggregateScope(ctx: QueryContext, filter: FlowFilter, need
     const hourly = prunePartitions(manifest.files, inWholeHours, 'flows_hourly');
     if (flowsOfWholeHours.length > 0 && partitionsCovered(flowsOfWholeHours, hourly)) {
       const ofPartialHours = [
-        ...new Set(split.partialHours.flatMap((timeRange) => prunePartitions(manifest.files, { ...filter, timeRange }))),
+        ...new Set(
+          split.partialHours.flatMap((timeRange) => prunePartitions(manifest.files, { ...filter, timeRange })),
+        ),
       ];
       ctx.cost.recordScan([...hourly, ...ofPartialHours]);
       return { source: hourlySourceSql(paths(hourly), split, paths(ofPartialHours)), where, grain: 'hour' };
@@ -128,7 +139,10 @@ export async function readFlowTopN(
   req: { by: TopNKey; metric: FlowMetric; values: readonly FlowValue[]; limit: number },
 ): Promise<AggregateRows> {
   const values = ALL_VALUES.filter((v) => v === req.metric || req.values.includes(v));
-  const rows = await runQuery(ctx, buildFlowTopNQuery(await aggregateScope(ctx, filter, { dimensions: topNDimensions(req.by) }), { ...req, values }));
+  const rows = await runQuery(
+    ctx,
+    buildFlowTopNQuery(await aggregateScope(ctx, filter, { dimensions: topNDimensions(req.by) }), { ...req, values }),
+  );
   return rowsOf(rows, topNDimensions(req.by), values, req.limit);
 }
 
@@ -144,7 +158,11 @@ export async function readFlowBreakdown(
   );
   const rows = await runQuery(
     ctx,
-    buildFlowBreakdownQuery(await aggregateScope(ctx, filter, { dimensions: dims }), { ...req, dimensions: dims, values }),
+    buildFlowBreakdownQuery(await aggregateScope(ctx, filter, { dimensions: dims }), {
+      ...req,
+      dimensions: dims,
+      values,
+    }),
   );
   return rowsOf(rows, dims, values, req.limit);
 }

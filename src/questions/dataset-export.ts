@@ -15,12 +15,28 @@ import type { EdgeLevel, HandshakeState } from '../analytics/connection-rules.ts
 import { edgeQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import { handshakePageQuery } from '../analytics/handshake-query.ts';
 import {
-  FLOW_BOUNDS, FLOW_METRICS, topNDimensions, type FlowDimension, type FlowMetric, type FlowValue, type TimeInterval, type TopNKey,
+  FLOW_BOUNDS,
+  FLOW_METRICS,
+  topNDimensions,
+  type FlowDimension,
+  type FlowMetric,
+  type FlowValue,
+  type TimeInterval,
+  type TopNKey,
 } from '../domain/aggregate-enums.ts';
 import type { AggregateScope } from '../store/queries/aggregate-expressions.ts';
-import { datasetCopyQuery, type CopyPiece, type DatasetColumn, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
 import {
-  datasetFlowRunsQuery, datasetFlowsQuery, datasetFlowsRunQuery, datasetRunsQuery, type FlowRun,
+  datasetCopyQuery,
+  type CopyPiece,
+  type DatasetColumn,
+  type DatasetFormat,
+} from '../store/queries/dataset-copy-query.ts';
+import {
+  datasetFlowRunsQuery,
+  datasetFlowsQuery,
+  datasetFlowsRunQuery,
+  datasetRunsQuery,
+  type FlowRun,
 } from '../store/queries/dataset-flows-query.ts';
 import { concatenatedFiles, jsonArrayBytes, jsonArrayOfLines } from '../store/export-file-stream.ts';
 import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
@@ -48,9 +64,20 @@ export type DatasetRequest =
       readonly filter: FlowFilter;
       readonly interval: TimeInterval;
       readonly values: readonly FlowValue[];
-      readonly groupBy: { readonly dimension: FlowDimension; readonly maxSeries: number; readonly rankBy: FlowMetric } | null;
+      readonly groupBy: {
+        readonly dimension: FlowDimension;
+        readonly maxSeries: number;
+        readonly rankBy: FlowMetric;
+      } | null;
     }
-  | { readonly dataset: 'topn'; readonly filter: FlowFilter; readonly by: TopNKey; readonly metric: FlowMetric; readonly values: readonly FlowValue[]; readonly limit: number }
+  | {
+      readonly dataset: 'topn';
+      readonly filter: FlowFilter;
+      readonly by: TopNKey;
+      readonly metric: FlowMetric;
+      readonly values: readonly FlowValue[];
+      readonly limit: number;
+    }
   | {
       readonly dataset: 'breakdown';
       readonly filter: FlowFilter;
@@ -59,8 +86,19 @@ export type DatasetRequest =
       readonly values: readonly FlowValue[];
       readonly limit: number;
     }
-  | { readonly dataset: 'handshakes'; readonly filter: FlowFilter; readonly states: readonly HandshakeState[] | null; readonly limit: number }
-  | { readonly dataset: 'edges'; readonly filter: FlowFilter; readonly level: EdgeLevel; readonly orderBy: EdgeOrder; readonly limit: number };
+  | {
+      readonly dataset: 'handshakes';
+      readonly filter: FlowFilter;
+      readonly states: readonly HandshakeState[] | null;
+      readonly limit: number;
+    }
+  | {
+      readonly dataset: 'edges';
+      readonly filter: FlowFilter;
+      readonly level: EdgeLevel;
+      readonly orderBy: EdgeOrder;
+      readonly limit: number;
+    };
 
 /** A written dataset, ready to stream. */
 export interface DatasetFile {
@@ -107,17 +145,28 @@ async function datasetStatement(
     case 'topn': {
       const scope = await aggregateScope(ctx, req.filter, { dimensions: topNDimensions(req.by) });
       const values = ordered([req.metric, ...req.values]);
-      return { query: buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values, limit: req.limit }), limit: req.limit };
+      return {
+        query: buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values, limit: req.limit }),
+        limit: req.limit,
+      };
     }
     case 'breakdown': {
       const scope = await aggregateScope(ctx, req.filter, { dimensions: req.dimensions });
       const values = ordered([req.orderBy, ...req.values]);
-      const query = buildFlowBreakdownQuery(scope, { dimensions: req.dimensions, orderBy: req.orderBy, values, limit: req.limit });
+      const query = buildFlowBreakdownQuery(scope, {
+        dimensions: req.dimensions,
+        orderBy: req.orderBy,
+        values,
+        limit: req.limit,
+      });
       return { query, limit: req.limit };
     }
     case 'handshakes': {
       const { rows } = await connectionRows(ctx, req.filter, 'handshakes');
-      return { query: handshakePageQuery({ rows, states: req.states, first: req.limit, after: null }), limit: req.limit };
+      return {
+        query: handshakePageQuery({ rows, states: req.states, first: req.limit, after: null }),
+        limit: req.limit,
+      };
     }
     case 'edges': {
       const { rows } = await connectionRows(ctx, req.filter, 'edges');
@@ -133,7 +182,11 @@ async function datasetStatement(
  * 250k / 1M rows: CSV +123 / +147 MiB with runs of 50,000 (+42 / +76 MiB with 10,000, but 40% slower); JSON, whose
  * writer holds far more per row, +351 / +445 MiB with 50,000 and +113 / +167 MiB with 10,000.
  */
-export const FLOW_EXPORT_RUN_ROWS: Readonly<Record<DatasetFormat, number>> = { csv: 50_000, json: 10_000, parquet: 50_000 };
+export const FLOW_EXPORT_RUN_ROWS: Readonly<Record<DatasetFormat, number>> = {
+  csv: 50_000,
+  json: 10_000,
+  parquet: 50_000,
+};
 
 /**
  * Most runs in one export: each run's file stays open until it is sent (it is unlinked once open), so a huge `limit`
@@ -156,7 +209,10 @@ async function describeColumns(connection: Connection, inner: SqlQuery): Promise
   const shape = `${inner.text}\u0000${inner.params.map((p) => bind(p)[1].toString()).join(',')}`;
   const known = describedShapes.get(shape);
   if (known) return known;
-  const described = await runBound(connection, { ...inner, text: `SELECT * FROM (${inner.text}) AS described LIMIT 0` });
+  const described = await runBound(connection, {
+    ...inner,
+    text: `SELECT * FROM (${inner.text}) AS described LIMIT 0`,
+  });
   const columns = described.columnNames().map((n, i) => ({ name: n, typeId: described.columnTypeId(i) }));
   if (describedShapes.size >= MAX_DESCRIBED_SHAPES) describedShapes.delete(describedShapes.keys().next().value!);
   describedShapes.set(shape, columns);
@@ -172,7 +228,10 @@ async function copyToFile(
   limit: number | null,
   piece: CopyPiece = {},
 ): Promise<number> {
-  const result = await runBound(connection, datasetCopyQuery(inner, await describeColumns(connection, inner), format, target, limit, piece));
+  const result = await runBound(
+    connection,
+    datasetCopyQuery(inner, await describeColumns(connection, inner), format, target, limit, piece),
+  );
   return Number(result.getRows()[0]?.[0] ?? 0);
 }
 
@@ -184,7 +243,14 @@ interface WrittenExport {
 }
 
 /** The statement's answer (cut at `limit` rows unless null) as one file. */
-async function writeWhole(connection: Connection, query: SqlQuery, limit: number | null, format: DatasetFormat, target: string, scratch: string[]): Promise<WrittenExport> {
+async function writeWhole(
+  connection: Connection,
+  query: SqlQuery,
+  limit: number | null,
+  format: DatasetFormat,
+  target: string,
+  scratch: string[],
+): Promise<WrittenExport> {
   scratch.push(target);
   return { files: [target], rows: await copyToFile(connection, query, format, target, limit), joined: 'concatenated' };
 }
@@ -211,14 +277,33 @@ async function writeFlows(
   scratch: string[],
 ): Promise<WrittenExport> {
   const { scope, files } = await flowScope(ctx, req.filter);
-  if (req.limit <= runRows) return writeWhole(connection, datasetFlowsQuery({ files, where: scope.where, limit: req.limit }), req.limit, format, target, scratch);
+  if (req.limit <= runRows)
+    return writeWhole(
+      connection,
+      datasetFlowsQuery({ files, where: scope.where, limit: req.limit }),
+      req.limit,
+      format,
+      target,
+      scratch,
+    );
   const runSize = Math.max(runRows, Math.ceil(req.limit / MAX_RUNS));
-  const runRowsResult = await runBound(connection, datasetFlowRunsQuery({ files, where: scope.where, runRows: runSize }));
+  const runRowsResult = await runBound(
+    connection,
+    datasetFlowRunsQuery({ files, where: scope.where, runRows: runSize }),
+  );
   const runs: FlowRun[] = runRowsResult
     .getRowObjectsJS()
     .map((r) => ({ startUs: r.start_us as bigint, firstRow: Number(r.first_row), rows: Number(r.rows) }))
     .filter((run) => run.firstRow < req.limit);
-  if (runs.length <= 1) return writeWhole(connection, datasetFlowsQuery({ files, where: scope.where, limit: req.limit }), req.limit, format, target, scratch);
+  if (runs.length <= 1)
+    return writeWhole(
+      connection,
+      datasetFlowsQuery({ files, where: scope.where, limit: req.limit }),
+      req.limit,
+      format,
+      target,
+      scratch,
+    );
   const runFiles: string[] = [];
   let rows = 0;
   for (const [i, run] of runs.entries()) {
@@ -226,17 +311,27 @@ async function writeFlows(
     scratch.push(file);
     runFiles.push(file);
     const cut = run.firstRow + run.rows > req.limit ? req.limit - run.firstRow : null;
-    const query = datasetFlowsRunQuery({ files, where: scope.where, startUs: run.startUs, endUs: runs[i + 1]?.startUs ?? null, limit: cut });
+    const query = datasetFlowsRunQuery({
+      files,
+      where: scope.where,
+      startUs: run.startUs,
+      endUs: runs[i + 1]?.startUs ?? null,
+      limit: cut,
+    });
     rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false });
   }
   if (format !== 'parquet') return { files: runFiles, rows, joined: format === 'json' ? 'json-array' : 'concatenated' };
   scratch.push(target);
-  const memoryLimit = async () => String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
+  const memoryLimit = async () =>
+    String((await connection.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0]);
   const single = await singleThreadInstance(ctx.db, dirname(target), memoryLimit);
   await withStatementBudget(
     ctx,
     'datasets.flows.parquet.join',
-    async (c) => ({ value: await copyToFile(c, datasetRunsQuery(runFiles), 'parquet', target, null), logged: { runs: runFiles.length } }),
+    async (c) => ({
+      value: await copyToFile(c, datasetRunsQuery(runFiles), 'parquet', target, null),
+      logged: { runs: runFiles.length },
+    }),
     single,
   );
   return { files: [target], rows, joined: 'concatenated' };
@@ -251,12 +346,18 @@ const singleThreadInstances = new WeakMap<DuckDBInstance, Map<string, Promise<Du
  * +747 MiB with 2 threads and +92 MiB with 1, for 15% more time. DuckDB sets threads per instance, not per
  * connection, hence an instance of its own, with the API instance's memory limit (`memoryLimit`, asked on first use).
  */
-function singleThreadInstance(db: DuckDBInstance, exportDir: string, memoryLimit: () => Promise<string>): Promise<DuckDBInstance> {
+function singleThreadInstance(
+  db: DuckDBInstance,
+  exportDir: string,
+  memoryLimit: () => Promise<string>,
+): Promise<DuckDBInstance> {
   let byDir = singleThreadInstances.get(db);
   if (!byDir) singleThreadInstances.set(db, (byDir = new Map()));
   let instance = byDir.get(exportDir);
   if (!instance) {
-    instance = memoryLimit().then((limit) => openApiDatabase({ warehouseRoot: exportDir, threads: 1, memoryLimit: limit }));
+    instance = memoryLimit().then((limit) =>
+      openApiDatabase({ warehouseRoot: exportDir, threads: 1, memoryLimit: limit }),
+    );
     instance.catch(() => byDir.delete(exportDir)); // a failed open is retried by the next download
     byDir.set(exportDir, instance);
   }

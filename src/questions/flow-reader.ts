@@ -41,7 +41,8 @@ export function decodeFlowCursor(cursor: string, order: FlowOrder, argument = 'a
   if (parts.length !== 4 || tag !== 'f1' || !/^-?\d+$/.test(us ?? '') || !/^-?\d+$/.test(id ?? '')) {
     throw new InputError(argument, CURSOR_EXPECTED, cursor);
   }
-  if (cursorOrder !== order) throw new InputError(argument, `${CURSOR_EXPECTED} (this cursor is for ${cursorOrder})`, cursor);
+  if (cursorOrder !== order)
+    throw new InputError(argument, `${CURSOR_EXPECTED} (this cursor is for ${cursorOrder})`, cursor);
   // Ours hold a record's time (years 1 to 9999) and a BIGINT id: anything else would fail in DuckDB, not here.
   if ((us as string).length > 20 || (id as string).length > 20) throw new InputError(argument, CURSOR_EXPECTED, cursor);
   const key = { startUs: BigInt(us as string), flowId: BigInt(id as string) };

@@ -113,7 +113,13 @@ export async function readHandshakes(
 
 /** The keyset position of a handshake (for cursors). */
 export function handshakeKeyOf(h: Handshake): HandshakeKey {
-  return { startTime: h.start, clientAddr: h.clientAddr, clientPort: h.clientPort, serverAddr: h.serverAddr, serverPort: h.serverPort };
+  return {
+    startTime: h.start,
+    clientAddr: h.clientAddr,
+    clientPort: h.clientPort,
+    serverAddr: h.serverAddr,
+    serverPort: h.serverPort,
+  };
 }
 
 /** Scanning sources (scan-query.ts) under `filter`, most failed targets first; `truncated` when more than `limit`. */
@@ -145,7 +151,13 @@ export interface FlowDirection {
 }
 
 const HOUR_MS = 3_600_000;
-const UNKNOWN: FlowDirection = { method: 'UNKNOWN', clientAddr: null, clientPort: null, serverAddr: null, serverPort: null };
+const UNKNOWN: FlowDirection = {
+  method: 'UNKNOWN',
+  clientAddr: null,
+  clientPort: null,
+  serverAddr: null,
+  serverPort: null,
+};
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
@@ -160,7 +172,15 @@ export async function readFlowDirections(ctx: QueryContext, rows: readonly Row[]
     const pdst = (r.pkt_dstaddr ?? r.dstaddr) as string | null;
     if (psrc == null || pdst == null || !(r.start_time instanceof Date)) return;
     const [srcport, dstport, protocol] = [num(r.srcport), num(r.dstport), num(r.protocol)];
-    keys.push({ i, psrc, srcport, pdst, dstport, protocol, hour: new Date(Math.floor(r.start_time.getTime() / HOUR_MS) * HOUR_MS) });
+    keys.push({
+      i,
+      psrc,
+      srcport,
+      pdst,
+      dstport,
+      protocol,
+      hour: new Date(Math.floor(r.start_time.getTime() / HOUR_MS) * HOUR_MS),
+    });
   });
   const out: FlowDirection[] = rows.map(() => UNKNOWN);
   if (keys.length === 0) return out;
@@ -168,7 +188,10 @@ export async function readFlowDirections(ctx: QueryContext, rows: readonly Row[]
   const from = new Date(Math.min(...hours) - DERIVE_CONTEXT_SECONDS * 1000);
   const to = new Date(Math.max(...hours) + HOUR_MS + DERIVE_CONTEXT_SECONDS * 1000);
   const filter = validateFlowFilter({ timeRange: { from, to } }, { maxRangeMs: Number.MAX_SAFE_INTEGER });
-  const found = await runQuery(ctx, flowDirectionLookupQuery(keys, (await connectionRows(ctx, filter, 'handshakes')).rows));
+  const found = await runQuery(
+    ctx,
+    flowDirectionLookupQuery(keys, (await connectionRows(ctx, filter, 'handshakes')).rows),
+  );
   for (const r of found) {
     out[Number(r.i)] = {
       method: r.method as DirectionMethod,

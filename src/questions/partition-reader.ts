@@ -129,7 +129,10 @@ export async function readInterfaceStatus(
   filter: FlowFilter,
   limit: number,
 ): Promise<{ rows: InterfaceStatus[]; truncated: boolean }> {
-  const rows = await runQuery(ctx, buildInterfaceStatusQuery(await aggregateScope(ctx, filter, { dimensions: ['INTERFACE'] }), limit));
+  const rows = await runQuery(
+    ctx,
+    buildInterfaceStatusQuery(await aggregateScope(ctx, filter, { dimensions: ['INTERFACE'] }), limit),
+  );
   return {
     rows: rows.slice(0, limit).map((r) => ({
       accountId: r.account_id as string,

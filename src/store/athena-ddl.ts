@@ -63,14 +63,19 @@ export function validateAthenaDdlOptions(opts: AthenaDdlOptions): string[] {
   const table = tableName(opts);
   const parts = table.split('.');
   if (parts.length > 2 || !parts.every((p) => NAME.test(p))) {
-    problems.push(`--table: expected [database.]table in lower case letters, digits and _, got ${JSON.stringify(table)}`);
+    problems.push(
+      `--table: expected [database.]table in lower case letters, digits and _, got ${JSON.stringify(table)}`,
+    );
   }
   for (const a of opts.accounts ?? []) {
-    if (!ACCOUNT.test(a)) problems.push(`--accounts: expected 12-digit account ids (or unknown), got ${JSON.stringify(a)}`);
+    if (!ACCOUNT.test(a))
+      problems.push(`--accounts: expected 12-digit account ids (or unknown), got ${JSON.stringify(a)}`);
   }
-  if (opts.accounts !== undefined && opts.accounts.length === 0) problems.push('--accounts: expected at least one account id');
+  if (opts.accounts !== undefined && opts.accounts.length === 0)
+    problems.push('--accounts: expected at least one account id');
   for (const r of opts.regions ?? []) {
-    if (!REGION.test(r)) problems.push(`--regions: expected region codes like us-east-1 (or unknown), got ${JSON.stringify(r)}`);
+    if (!REGION.test(r))
+      problems.push(`--regions: expected region codes like us-east-1 (or unknown), got ${JSON.stringify(r)}`);
   }
   if (opts.regions !== undefined && opts.regions.length === 0) problems.push('--regions: expected at least one region');
   if (opts.from !== undefined && !validDay(opts.from)) {
@@ -81,7 +86,11 @@ export function validateAthenaDdlOptions(opts: AthenaDdlOptions): string[] {
 
 const tableName = (opts: AthenaDdlOptions): string => opts.table ?? `flowql_${opts.source ?? 'flows'}`;
 
-const quoteName = (name: string) => name.split('.').map((p) => `\`${p}\``).join('.');
+const quoteName = (name: string) =>
+  name
+    .split('.')
+    .map((p) => `\`${p}\``)
+    .join('.');
 
 function projection(column: string, values: readonly string[] | undefined): [string, string][] {
   if (values === undefined) return [[`projection.${column}.type`, 'injected']];

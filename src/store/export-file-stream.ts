@@ -12,7 +12,8 @@ const SEPARATOR = Buffer.from(',\n');
 
 async function* chunksOf(handles: readonly FileHandle[]): AsyncGenerator<Buffer> {
   try {
-    for (const handle of handles) for await (const chunk of handle.createReadStream({ autoClose: false })) yield chunk as Buffer;
+    for (const handle of handles)
+      for await (const chunk of handle.createReadStream({ autoClose: false })) yield chunk as Buffer;
   } finally {
     await Promise.all(handles.map((h) => h.close().catch(() => {})));
   }

@@ -108,7 +108,11 @@ export function partitionDir(table: TableName, accountId: string, region: string
 }
 
 /** `account/region/date` of a file: the partition it belongs to, whatever its table. */
-export function partitionKey(f: { readonly accountId: string; readonly region: string; readonly date: string }): string {
+export function partitionKey(f: {
+  readonly accountId: string;
+  readonly region: string;
+  readonly date: string;
+}): string {
   return `${f.accountId}/${f.region}/${f.date}`;
 }
 
@@ -127,7 +131,8 @@ export function underivedPartitions(files: readonly ManifestFile[]): string[] {
   const derivedTables = TABLES.filter((t) => t !== 'flows');
   const missing = new Set<string>();
   for (const f of files) {
-    if (f.table === 'flows' && derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) missing.add(partitionKey(f));
+    if (f.table === 'flows' && derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`)))
+      missing.add(partitionKey(f));
   }
   return [...missing].sort();
 }

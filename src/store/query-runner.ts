@@ -8,8 +8,20 @@
  * request kept running for up to 74 s after its error was sent, and another client's cheap query waited behind them.
  */
 import {
-  BIGINT, BOOLEAN, DOUBLE, INTEGER, LIST, SQLNULL, TIMESTAMP, VARCHAR, listValue, timestampValue,
-  type DuckDBInstance, type DuckDBType, type DuckDBValue, type JS,
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  INTEGER,
+  LIST,
+  SQLNULL,
+  TIMESTAMP,
+  VARCHAR,
+  listValue,
+  timestampValue,
+  type DuckDBInstance,
+  type DuckDBType,
+  type DuckDBValue,
+  type JS,
 } from '@duckdb/node-api';
 import { jsonValueBytes, type CostMeter } from './query-cost.ts';
 import { QueryTimeoutError, RequestBudget, ResponseTooLargeError, StatementCancelledError } from './request-budget.ts';
@@ -52,7 +64,6 @@ export interface QueryContext {
 
 /** A row as JS values: BIGINT as bigint, TIMESTAMP/DATE as Date, VARCHAR as string, MAP as [{ key, value }]. */
 export type Row = Record<string, JS>;
-
 
 /** A bound parameter's value and explicit type (runBound binds every statement this way). */
 export function bind(value: SqlValue): [DuckDBValue, DuckDBType] {
@@ -144,7 +155,11 @@ export type Connection = Awaited<ReturnType<DuckDBInstance['connect']>>;
 /** Runs `query` on `connection` with its parameters bound and explicitly typed. */
 export async function runBound(connection: Connection, query: SqlQuery) {
   const bound = query.params.map(bind);
-  return connection.runAndReadAll(query.text, bound.map((b) => b[0]), bound.map((b) => b[1]));
+  return connection.runAndReadAll(
+    query.text,
+    bound.map((b) => b[0]),
+    bound.map((b) => b[1]),
+  );
 }
 
 /**
@@ -182,7 +197,10 @@ async function runWithin<T>(
     budget.check(name);
     release = await statementQueueOf(db).acquire(ctx.client ?? budget, budget.signal, budget);
   } catch {
-    ctx.log.warn({ statement: name, ms: Math.round(performance.now() - started), reason: budget.stopReason }, 'query dropped');
+    ctx.log.warn(
+      { statement: name, ms: Math.round(performance.now() - started), reason: budget.stopReason },
+      'query dropped',
+    );
     throw budget.errorFor(name);
   }
   const queuedMs = Math.round(performance.now() - started);
@@ -208,7 +226,10 @@ async function runWithin<T>(
     if (err instanceof QueryTimeoutError) throw err; // a nested budget (on another instance) ran out first
     const damage = await warehouseDamageOf(ctx.warehouse, err); // a missing or corrupt committed file
     if (damage) {
-      ctx.log.warn({ statement: name, ms, file: damage.file, partition: damage.partition, err: damage.reason }, 'warehouse damaged');
+      ctx.log.warn(
+        { statement: name, ms, file: damage.file, partition: damage.partition, err: damage.reason },
+        'warehouse damaged',
+      );
       throw damage;
     }
     ctx.log.warn({ statement: name, ms, err: (err as Error).message }, 'query failed');

@@ -45,7 +45,10 @@ export class StatementCancelledError extends Error {
   }
 }
 
-type StopReason = { readonly kind: 'timeout' } | { readonly kind: 'finished' } | { readonly kind: 'too-large'; readonly error: ResponseTooLargeError };
+type StopReason =
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'finished' }
+  | { readonly kind: 'too-large'; readonly error: ResponseTooLargeError };
 
 /**
  * What one request may still spend: time until `deadline` and `maxResponseBytes` of rows. Owns the request's place in
@@ -68,7 +71,11 @@ export class RequestBudget {
 
   /** `budgetMs` is what errors report: the configured timeout when the caller knows it (a millisecond may pass between
    *  computing the deadline and building the budget), else what is left until `deadline`. */
-  constructor(deadline: number, maxResponseBytes = Number.POSITIVE_INFINITY, budgetMs = Math.max(0, deadline - Date.now())) {
+  constructor(
+    deadline: number,
+    maxResponseBytes = Number.POSITIVE_INFINITY,
+    budgetMs = Math.max(0, deadline - Date.now()),
+  ) {
     this.deadline = deadline;
     this.budgetMs = budgetMs;
     this.maxResponseBytes = maxResponseBytes;

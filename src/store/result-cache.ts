@@ -28,7 +28,11 @@ export class ResultCache {
    * The answer under `key`: kept, being computed by another caller, or computed now by `compute` and kept when
    * `sizeOf` gives it a size (null: too large or not worth keeping).
    */
-  async get<V>(key: string, compute: () => Promise<V>, sizeOf: (value: V) => number | null): Promise<{ value: V; outcome: CacheOutcome }> {
+  async get<V>(
+    key: string,
+    compute: () => Promise<V>,
+    sizeOf: (value: V) => number | null,
+  ): Promise<{ value: V; outcome: CacheOutcome }> {
     const kept = this.entries.get(key);
     if (kept) {
       this.entries.delete(key); // re-inserted last: Map order is the recency order

@@ -124,7 +124,10 @@ export class StatementQueue {
   /** Grants free slots, one statement at a time to the client, and within it the request, whose turn it is. */
   private dispatch(): void {
     while (this.runningNow < this.slots) {
-      const client = longestWaiting(this.clients.values(), (c) => c.running < this.perClient && [...c.requests.values()].some(waits));
+      const client = longestWaiting(
+        this.clients.values(),
+        (c) => c.running < this.perClient && [...c.requests.values()].some(waits),
+      );
       if (!client) return;
       const request = longestWaiting(client.requests.values(), waits)!;
       const waiter = request.waiting.shift()!;

@@ -62,13 +62,17 @@ const QUOTED_PARQUET = /["']([^"']+\.parquet)["']/g;
 // Thrift/page decoding errors of a corrupt Parquet file that DuckDB reports without its path. Only these: DuckDB's
 // generic "Invalid Error" type, or any message with "corrupt" in it, would turn an unrelated failure into damage
 // (a 503 and a red /ready).
-const CORRUPT_WITHOUT_PATH = /TProtocolException|No magic bytes|corrupt(?:ed)? (?:parquet|file|page|footer|metadata)|parquet.*(?:corrupt|truncated)/i;
+const CORRUPT_WITHOUT_PATH =
+  /TProtocolException|No magic bytes|corrupt(?:ed)? (?:parquet|file|page|footer|metadata)|parquet.*(?:corrupt|truncated)/i;
 
 /**
  * The damage behind a failed statement over `warehouse`, or null when `err` is not about a warehouse file. The
  * file is looked up in the request's (pinned) manifest for its partition.
  */
-export async function warehouseDamageOf(warehouse: WarehouseReader, err: unknown): Promise<WarehouseDamagedError | null> {
+export async function warehouseDamageOf(
+  warehouse: WarehouseReader,
+  err: unknown,
+): Promise<WarehouseDamagedError | null> {
   if (err instanceof WarehouseDamagedError) return err; // already classified by a nested statement budget
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0] ?? message;
@@ -78,7 +82,11 @@ export async function warehouseDamageOf(warehouse: WarehouseReader, err: unknown
   const manifest = await warehouse.manifest().catch(() => null);
   const file = named ? named.slice(prefix.length).split(sep).join('/') : null;
   const listed = file ? manifest?.files.find((f) => f.path === file) : undefined;
-  const partition = listed ? `${listed.accountId}/${listed.region}/${listed.date}` : file ? partitionOfPath(file) : null;
+  const partition = listed
+    ? `${listed.accountId}/${listed.region}/${listed.date}`
+    : file
+      ? partitionOfPath(file)
+      : null;
   const reason = (named ? firstLine.replaceAll(named, file!) : firstLine).replaceAll(prefix, '');
   const damage = new WarehouseDamagedError(file, partition, reason);
   reportDamage(warehouse.root, { file, partition, reason, generation: manifest?.generation ?? 0 });

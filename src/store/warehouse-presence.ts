@@ -6,7 +6,11 @@
 import { stat } from 'node:fs/promises';
 import { warehousePaths } from './layout.ts';
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Why `root` is not a warehouse (a missing folder, or one without `_flowql/`), or null when it is one: `_flowql/`

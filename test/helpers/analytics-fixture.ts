@@ -16,8 +16,14 @@ import { createWarehouseReader } from '../../src/store/warehouse-reader.ts';
 export type FixtureRecord = Record<string, string | number | null> & { start: number; end?: number };
 
 const DEFAULTS = {
-  version: 5, account_id: '111111111111', region: 'us-east-1', protocol: 6, packets: 1, bytes: 100,
-  action: 'ACCEPT', log_status: 'OK',
+  version: 5,
+  account_id: '111111111111',
+  region: 'us-east-1',
+  protocol: 6,
+  packets: 1,
+  bytes: 100,
+  action: 'ACCEPT',
+  log_status: 'OK',
 };
 
 /** A record with the defaults above (v5, TCP, ACCEPT, OK, account 111111111111 in us-east-1). */
@@ -49,11 +55,14 @@ export async function openAnalyticsDb(root = tmpdir()) {
 const columnsSpec = (): string => {
   const cols = STORED_COLUMNS.filter((c) => c.column !== 'extra' && !['start_time', 'end_time'].includes(c.column));
   const spec = cols.map((c) => `${c.column}: '${c.type}'`);
-  return `{${[...spec, "account_id: 'VARCHAR'", "region: 'VARCHAR'", "start: 'BIGINT'", "\"end\": 'BIGINT'"].join(', ')}}`;
+  return `{${[...spec, "account_id: 'VARCHAR'", "region: 'VARCHAR'", "start: 'BIGINT'", '"end": \'BIGINT\''].join(', ')}}`;
 };
 
 /** Writes records as <root>/flows/account_id=/region=/date=/*.parquet; returns the absolute file paths, sorted. */
-export async function writeFlowFiles(records: readonly FixtureRecord[], root?: string): Promise<{ root: string; files: string[] }> {
+export async function writeFlowFiles(
+  records: readonly FixtureRecord[],
+  root?: string,
+): Promise<{ root: string; files: string[] }> {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'flowql-conn-')));
   const json = join(dir, `records-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(json, JSON.stringify(records));

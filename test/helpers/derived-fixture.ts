@@ -17,13 +17,22 @@ export function storedRecord(r: FixtureRecord) {
 }
 
 /** Adds `records` to the warehouse at `root` and derives every hour of the partitions written; the manifest after. */
-export async function writeDerivedFixtureWarehouse(root: string, records: readonly FixtureRecord[]): Promise<readonly ManifestFile[]> {
+export async function writeDerivedFixtureWarehouse(
+  root: string,
+  records: readonly FixtureRecord[],
+): Promise<readonly ManifestFile[]> {
   const written = await writeFixtureWarehouse(root, records.map(storedRecord));
   const path = warehousePaths(root).manifest;
   const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
   const db = await DuckDBInstance.create(':memory:');
-  const result = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) }).finally(() => db.closeSync());
-  const next: Manifest = { ...manifest, generation: manifest.generation + 1, files: applyDerivedFiles(manifest.files, result) };
+  const result = await deriveTables({ db, root, files: manifest.files, changes: wholePartitions(written) }).finally(
+    () => db.closeSync(),
+  );
+  const next: Manifest = {
+    ...manifest,
+    generation: manifest.generation + 1,
+    files: applyDerivedFiles(manifest.files, result),
+  };
   await writeFile(path, JSON.stringify(next));
   return next.files;
 }

@@ -12,7 +12,16 @@ import { memoryLogger } from './query-context.ts';
 export interface GqlResponse<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-  extensions?: { cost?: { partitionsScanned: number; filesScanned: number; rowsScanned: number; rowsReturned: number; cachedStatements: number; ms: number } } & Record<string, unknown>;
+  extensions?: {
+    cost?: {
+      partitionsScanned: number;
+      filesScanned: number;
+      rowsScanned: number;
+      rowsReturned: number;
+      cachedStatements: number;
+      ms: number;
+    };
+  } & Record<string, unknown>;
 }
 
 type Fetcher = { fetch: (url: string, init: RequestInit) => Response | Promise<Response> };
@@ -32,7 +41,11 @@ export async function gql<T = Record<string, unknown>>(
 }
 
 /** Like gql, but throws (printing query, variables and errors) unless the response is error-free data. */
-export async function gqlData<T = Record<string, unknown>>(yoga: Fetcher, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+export async function gqlData<T = Record<string, unknown>>(
+  yoga: Fetcher,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const body = await gql<T>(yoga, query, variables);
   if (body.errors?.length || !body.data) {
     throw new Error(

@@ -19,7 +19,10 @@ export function memoryLogger(): QueryLogger & { lines: { level: string; obj: obj
 }
 
 /** A context for one "request" over the warehouse at `root` (pass `db` to share one instance across tests). */
-export async function testQueryContext(root: string, options: { db?: DuckDBInstance; budgetMs?: number } = {}): Promise<QueryContext> {
+export async function testQueryContext(
+  root: string,
+  options: { db?: DuckDBInstance; budgetMs?: number } = {},
+): Promise<QueryContext> {
   return {
     db: options.db ?? (await openApiDatabase({ warehouseRoot: root, threads: 1 })),
     warehouse: createWarehouseReader(root),

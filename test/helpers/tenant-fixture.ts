@@ -34,7 +34,16 @@ export const KEY_PERSISTED = 'persisted-key-00000000004';
 const at = (hms: string) => `2024-05-01T${hms}Z`;
 const plus60 = (hms: string) => new Date(Date.parse(at(hms)) + 60_000).toISOString();
 
-function rec(id: number, account: string, hms: string, src: string, sport: number, dst: string, dport: number, extra: Partial<FixtureRecord>): FixtureRecord {
+function rec(
+  id: number,
+  account: string,
+  hms: string,
+  src: string,
+  sport: number,
+  dst: string,
+  dport: number,
+  extra: Partial<FixtureRecord>,
+): FixtureRecord {
   const a = account === ACCOUNT_A;
   return {
     account_id: account,
@@ -64,7 +73,13 @@ export const TENANT_RECORDS: readonly FixtureRecord[] = [
   rec(1, ACCOUNT_A, '10:00:00', '10.0.0.1', 50000, '10.0.0.2', 443, { tcp_flags: 2, bytes: 1000, packets: 10 }),
   rec(6, ACCOUNT_A, '10:00:01', '10.0.0.2', 443, '10.0.0.1', 50000, { tcp_flags: 18, bytes: 2000, packets: 10 }),
   rec(2, ACCOUNT_A, '10:00:30', '10.0.0.1', 50001, '10.0.0.2', 443, { tcp_flags: 16, bytes: 3000, packets: 20 }),
-  rec(3, ACCOUNT_A, '11:00:00', '10.0.0.3', 40000, '10.0.0.2', 22, { tcp_flags: 2, bytes: 500, packets: 5, action: 'REJECT', vpc_id: 'vpc-"a",b' }),
+  rec(3, ACCOUNT_A, '11:00:00', '10.0.0.3', 40000, '10.0.0.2', 22, {
+    tcp_flags: 2,
+    bytes: 500,
+    packets: 5,
+    action: 'REJECT',
+    vpc_id: 'vpc-"a",b',
+  }),
   rec(4, ACCOUNT_B, '10:15:00', '10.9.0.1', 1234, '10.9.0.2', 443, { bytes: 9007199254740993n }),
   rec(5, ACCOUNT_B, '12:00:00', '10.9.0.1', 1235, '10.9.0.2', 80, { bytes: 7 }),
 ];
@@ -96,7 +111,8 @@ export async function startTestServer(flags: ConfigFlags): Promise<{ server: Run
   const lines: LogLines = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -124,7 +140,11 @@ export function serveTenantFixture(
   let fixture: TenantServer | null = null;
   beforeAll(async () => {
     const w = await tenantWarehouse();
-    const { server, lines } = await startTestServer({ dataDir: w.root, apiKeysFile: w.keysFile, ...(await moreFlags(w.root)) });
+    const { server, lines } = await startTestServer({
+      dataDir: w.root,
+      apiKeysFile: w.keysFile,
+      ...(await moreFlags(w.root)),
+    });
     fixture = { root: w.root, server, lines };
     ready(fixture);
   });

@@ -8,10 +8,25 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
-  BIGINT, INTEGER, MAP, TIMESTAMP, VARCHAR, DuckDBInstance, mapValue, timestampValue, type DuckDBType, type DuckDBValue,
+  BIGINT,
+  INTEGER,
+  MAP,
+  TIMESTAMP,
+  VARCHAR,
+  DuckDBInstance,
+  mapValue,
+  timestampValue,
+  type DuckDBType,
+  type DuckDBValue,
 } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../../src/domain/flow-schema.ts';
-import { EMPTY_MANIFEST, partitionDir, warehousePaths, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
+import {
+  EMPTY_MANIFEST,
+  partitionDir,
+  warehousePaths,
+  type Manifest,
+  type ManifestFile,
+} from '../../src/store/layout.ts';
 
 type Time = string | Date;
 
@@ -59,7 +74,8 @@ function valueOf(column: string, sqlType: string, v: unknown): DuckDBValue {
     case 'TIMESTAMP':
       return timestampValue(BigInt(toDate(v as Time).getTime()) * 1000n);
     default:
-      if (column === 'extra') return mapValue(Object.entries(v as Record<string, string>).map(([key, value]) => ({ key, value })));
+      if (column === 'extra')
+        return mapValue(Object.entries(v as Record<string, string>).map(([key, value]) => ({ key, value })));
       throw new Error(`warehouse-fixture: cannot store ${column}`);
   }
 }

@@ -25,10 +25,19 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/aws/tcp-flag-sequence.log
 const DIR = 'AWSLogs/123456789010/vpcflowlogs/us-east-1/2019/08/26';
 const aug26 = validateFlowFilter({ timeRange: { from: '2019-08-26T00:00:00Z', to: '2019-08-27T00:00:00Z' } });
 
-const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const manifestOf = async (data: string) =>
+  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 const listing = (m: Manifest) => m.files.map((f) => `${f.table} ${f.date} ${f.rows}`).sort();
-const derivedPaths = (m: Manifest) => m.files.filter((f) => f.table !== 'flows').map((f) => f.path).sort();
-const exists = (p: string) => access(p).then(() => true, () => false);
+const derivedPaths = (m: Manifest) =>
+  m.files
+    .filter((f) => f.table !== 'flows')
+    .map((f) => f.path)
+    .sort();
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 async function answers(data: string) {
   const ctx = await testQueryContext(data);
@@ -38,7 +47,10 @@ async function answers(data: string) {
   return {
     derived: connectionSource(m.files, aug26, 'edges', (f) => join(data, f.path)).derived,
     handshakes: hs.rows.map((r) => `${r.clientPort} ${r.state} closed=${r.closed} ${r.server.instanceId}`),
-    edges: edges.rows.map((e) => `${e.client.id} -> ${e.server.id}:${e.serverPort} ${e.bytesToServer}/${e.bytesToClient} conn=${e.connections}`),
+    edges: edges.rows.map(
+      (e) =>
+        `${e.client.id} -> ${e.server.id}:${e.serverPort} ${e.bytesToServer}/${e.bytesToClient} conn=${e.connections}`,
+    ),
   };
 }
 
@@ -50,7 +62,10 @@ describe('compact keeps the derived tables consistent', () => {
     await mkdir(join(src, DIR), { recursive: true });
     const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
     const object = (n: number, part: string[]) =>
-      writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+      writeFile(
+        join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`),
+        `${[header, ...part].join('\n')}\n`,
+      );
     const ingest = async () =>
       runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
 
@@ -72,7 +87,10 @@ describe('compact keeps the derived tables consistent', () => {
     ]);
     const expected = {
       derived: true,
-      handshakes: ['43416 ESTABLISHED closed=false i-01234567890123456', '43418 ESTABLISHED closed=true i-01234567890123456'],
+      handshakes: [
+        '43416 ESTABLISHED closed=false i-01234567890123456',
+        '43418 ESTABLISHED closed=true i-01234567890123456',
+      ],
       edges: ['52.213.180.42 -> i-01234567890123456:5001 23395857/64396 conn=2'],
     };
     expect(await answers(data)).toEqual(expected);
@@ -102,28 +120,43 @@ describe('compact keeps the derived tables consistent', () => {
     ]);
     await ingest();
     const third = await manifestOf(data);
-    expect(listing(third).filter((l) => !l.startsWith('flows'))).toEqual(listing(after).filter((l) => !l.startsWith('flows')));
+    expect(listing(third).filter((l) => !l.startsWith('flows'))).toEqual(
+      listing(after).filter((l) => !l.startsWith('flows')),
+    );
     // Only the changed hour (19:00 on the 26th) was re-derived: the 27th's files, hours away, are the same files.
     const ofDay = (paths: string[], date: string) => paths.filter((p) => p.includes(`date=${date}`));
     expect(ofDay(derivedPaths(third), '2019-08-26').some((p) => derivedPaths(after).includes(p))).toBe(false);
     expect(ofDay(derivedPaths(third), '2019-08-27')).toEqual(ofDay(derivedPaths(after), '2019-08-27'));
     expect(await answers(data)).toEqual({
       derived: true,
-      handshakes: ['43416 ESTABLISHED closed=true i-01234567890123456', '43418 ESTABLISHED closed=true i-01234567890123456'],
+      handshakes: [
+        '43416 ESTABLISHED closed=true i-01234567890123456',
+        '43418 ESTABLISHED closed=true i-01234567890123456',
+      ],
       edges: ['52.213.180.42 -> i-01234567890123456:5001 23395897/64396 conn=2'],
     });
   }, 120_000);
 
-  it('merges a closed day\'s derived hour files into one per table; a later change to one of its hours re-derives them all, as from scratch', async () => {
+  it("merges a closed day's derived hour files into one per table; a later change to one of its hours re-derives them all, as from scratch", async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-hours-'));
     const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
     // The 26th's six lines (19:07-19:49) again two hours later, so the day has derived rows in hours 19 and 21.
-    const shifted = (line: string, by: number) => line.split(' ').map((v, i) => (i === 16 || i === 17 ? String(Number(v) + by) : v)).join(' ');
+    const shifted = (line: string, by: number) =>
+      line
+        .split(' ')
+        .map((v, i) => (i === 16 || i === 17 ? String(Number(v) + by) : v))
+        .join(' ');
     const day = [...lines.slice(0, 6), ...lines.slice(0, 6).map((l) => shifted(l, 7200))];
-    const late = shifted('3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 40 1 1566848990 1566849050 ACCEPT 1 OK', 7200);
+    const late = shifted(
+      '3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789010 IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 40 1 1566848990 1566849050 ACCEPT 1 OK',
+      7200,
+    );
     const write = async (src: string, n: number, part: string[]) => {
       await mkdir(join(src, DIR), { recursive: true });
-      await writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+      await writeFile(
+        join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`),
+        `${[header, ...part].join('\n')}\n`,
+      );
     };
     const ingest = async (src: string, data: string) =>
       runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
@@ -131,7 +164,10 @@ describe('compact keeps the derived tables consistent', () => {
     await write(src, 1, day);
     await ingest(src, data);
     const hoursOf = (m: Manifest) =>
-      m.files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length)} ${f.rows}`).sort();
+      m.files
+        .filter((f) => f.table !== 'flows')
+        .map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length)} ${f.rows}`)
+        .sort();
     expect(hoursOf(await manifestOf(data))).toEqual([
       'edges part-derived-h19 1',
       'edges part-derived-h21 1',
@@ -145,16 +181,33 @@ describe('compact keeps the derived tables consistent', () => {
 
     await runCompact({ storage: await createLocalWarehouseStorage(data) });
     const merged = await manifestOf(data);
-    const names = merged.files.filter((f) => f.table !== 'flows').map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h19-h21'.length)} ${f.rows}`).sort();
-    expect(names).toEqual(['edges part-derived-h19-h21 2', 'flows_hourly part-derived-h19-h21 6', 'handshakes part-derived-h19-h21 4']);
+    const names = merged.files
+      .filter((f) => f.table !== 'flows')
+      .map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h19-h21'.length)} ${f.rows}`)
+      .sort();
+    expect(names).toEqual([
+      'edges part-derived-h19-h21 2',
+      'flows_hourly part-derived-h19-h21 6',
+      'handshakes part-derived-h19-h21 4',
+    ]);
     expect(await answers(data)).toEqual(split);
 
     // A FIN of the shifted 43416 in hour 21: the merged files hold hour 19 too, so both hours are re-derived.
     await write(src, 2, [late]);
     await ingest(src, data);
     const after = await manifestOf(data);
-    expect(after.files.filter((f) => f.table !== 'flows').map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length)).sort()).toEqual([
-      'part-derived-h19', 'part-derived-h19', 'part-derived-h19', 'part-derived-h21', 'part-derived-h21', 'part-derived-h21',
+    expect(
+      after.files
+        .filter((f) => f.table !== 'flows')
+        .map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00'.length))
+        .sort(),
+    ).toEqual([
+      'part-derived-h19',
+      'part-derived-h19',
+      'part-derived-h19',
+      'part-derived-h21',
+      'part-derived-h21',
+      'part-derived-h21',
     ]);
     const [scratchSrc, scratch] = [join(root, 'scratch-src'), join(root, 'scratch')];
     await write(scratchSrc, 1, day);
@@ -180,24 +233,38 @@ describe('compact keeps the derived tables consistent', () => {
     // it (HANDSHAKE) only if the 26th's hour 0 reads the 25th's last half hour. 43416 at 23:00 on the 26th gives the
     // 26th a second hour, so compact merges its files (h00-h23); 43638 on the 27th.
     const first = [
-      at(lines[2]!, '2019-08-25T23:55:00Z'), at(lines[3]!, '2019-08-25T23:55:00Z'),
-      at(lines[4]!, '2019-08-26T00:05:00Z'), at(lines[5]!, '2019-08-26T00:05:00Z'),
-      at(lines[0]!, '2019-08-26T23:00:00Z'), at(lines[1]!, '2019-08-26T23:00:00Z'),
-      lines[6]!, lines[7]!,
+      at(lines[2]!, '2019-08-25T23:55:00Z'),
+      at(lines[3]!, '2019-08-25T23:55:00Z'),
+      at(lines[4]!, '2019-08-26T00:05:00Z'),
+      at(lines[5]!, '2019-08-26T00:05:00Z'),
+      at(lines[0]!, '2019-08-26T23:00:00Z'),
+      at(lines[1]!, '2019-08-26T23:00:00Z'),
+      lines[6]!,
+      lines[7]!,
     ];
     const late = [at(lines[0]!, '2019-08-27T00:10:00Z'), at(lines[1]!, '2019-08-27T00:10:00Z')];
     const write = async (src: string, n: number, part: string[]) => {
       await mkdir(join(src, DIR), { recursive: true });
-      await writeFile(join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`), `${[header, ...part].join('\n')}\n`);
+      await writeFile(
+        join(src, DIR, `123456789010_vpcflowlogs_us-east-1_fl-1_20190826T19${n}5Z_hash${n}.log`),
+        `${[header, ...part].join('\n')}\n`,
+      );
     };
     const ingest = async (src: string, data: string) =>
       runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
-    const [src, data, scratchSrc, scratch] = ['src', 'data', 'scratch-src', 'scratch'].map((d) => join(root, d)) as [string, string, string, string];
+    const [src, data, scratchSrc, scratch] = ['src', 'data', 'scratch-src', 'scratch'].map((d) => join(root, d)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     await write(src, 1, first);
     await ingest(src, data);
     await runCompact({ storage: await createLocalWarehouseStorage(data) });
     const merged = (await manifestOf(data)).files.filter((f) => f.table === 'edges' && f.date === '2019-08-26');
-    expect(merged.map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00-h23'.length))).toEqual(['part-derived-h00-h23']);
+    expect(merged.map((f) => f.path.split('/').pop()!.slice(0, 'part-derived-h00-h23'.length))).toEqual([
+      'part-derived-h00-h23',
+    ]);
     await write(src, 2, late);
     await ingest(src, data);
     await write(scratchSrc, 1, first);
@@ -210,7 +277,9 @@ describe('compact keeps the derived tables consistent', () => {
       const c = await db.connect();
       const out: string[] = [];
       for (const f of m.files.filter((x) => x.table !== 'flows').sort((a, b) => a.path.localeCompare(b.path))) {
-        const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${join(root, f.path)}', hive_partitioning = false)`)).getRowObjectsJson();
+        const rows = (
+          await c.runAndReadAll(`SELECT * FROM read_parquet('${join(root, f.path)}', hive_partitioning = false)`)
+        ).getRowObjectsJson();
         out.push(...rows.map((r) => `${f.table} ${f.date} ${JSON.stringify(r)}`));
       }
       c.closeSync();
@@ -219,7 +288,12 @@ describe('compact keeps the derived tables consistent', () => {
     };
     const got = await rowsOf(data);
     expect(got).toEqual(await rowsOf(scratch));
-    const edges26 = got.filter((r) => r.startsWith('edges 2019-08-26')).map((r) => JSON.parse(r.slice(r.indexOf('{'))) as { bucket: string; method: string });
-    expect(edges26.map((e) => `${e.bucket} ${e.method}`).sort()).toEqual(['2019-08-26 00:00:00 HANDSHAKE', '2019-08-26 23:00:00 HANDSHAKE']);
+    const edges26 = got
+      .filter((r) => r.startsWith('edges 2019-08-26'))
+      .map((r) => JSON.parse(r.slice(r.indexOf('{'))) as { bucket: string; method: string });
+    expect(edges26.map((e) => `${e.bucket} ${e.method}`).sort()).toEqual([
+      '2019-08-26 00:00:00 HANDSHAKE',
+      '2019-08-26 23:00:00 HANDSHAKE',
+    ]);
   }, 120_000);
 });

@@ -34,7 +34,10 @@ describe('derived connection tables', () => {
 
   it('writes a file per derived table and hour with rows, and one empty file for a partition with none', () => {
     const hours = (table: string, date: string) =>
-      files.filter((f) => f.table === table && f.date === date).map((f) => derivedFileHours(f.path)[0]).sort((a, b) => a - b);
+      files
+        .filter((f) => f.table === table && f.date === date)
+        .map((f) => derivedFileHours(f.path)[0])
+        .sort((a, b) => a - b);
     // The fixture's records start in hours 8, 10, 11, 14 and 23 of 2024-03-01, and in hour 0 of 2024-03-02.
     expect(hours('flows_hourly', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
     expect(hours('edges', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
@@ -67,14 +70,21 @@ describe('derived connection tables', () => {
       '203.0.113.9:50000>3389 REJECTED',
       '198.51.100.8:60000>443 ESTABLISHED',
     ]);
-    const failed = await readHandshakes(ctx, { filter: day1, states: ['REJECTED', 'UNANSWERED'], first: 10, after: null });
+    const failed = await readHandshakes(ctx, {
+      filter: day1,
+      states: ['REJECTED', 'UNANSWERED'],
+      first: 10,
+      after: null,
+    });
     expect(failed.rows.map((r) => r.serverPort)).toEqual([8443, 3389]);
   });
 
   it('ranks instance-level edges by bytes, each counted once (the instance pair: 10060 + 50060, not the naive 120240)', async () => {
     const ctx = await testQueryContext(root);
     const page = await readEdges(ctx, { filter: day1, level: 'INSTANCE', orderBy: 'BYTES', first: 4, offset: 0 });
-    expect(page.rows.map((e) => [e.client.id, e.server.id, e.serverPort, Number(e.bytesToServer + e.bytesToClient)])).toEqual([
+    expect(
+      page.rows.map((e) => [e.client.id, e.server.id, e.serverPort, Number(e.bytesToServer + e.bytesToClient)]),
+    ).toEqual([
       ['52.213.180.42', 'i-62', 5001, 103106],
       ['i-a', 'i-b', 5432, 60120],
       ['198.51.100.7', 'i-srv', 22, 12000],
@@ -94,7 +104,8 @@ describe('derived connection tables', () => {
     await writeFixtureWarehouse(rawRoot, Object.values(C).flat().map(storedRecord));
     const rawCtx = await testQueryContext(rawRoot);
     const fromRaw = await readEdges(rawCtx, { filter: day1, level: 'SUBNET', orderBy: 'BYTES', first: 50, offset: 0 });
-    const strip = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+    const strip = (rows: readonly object[]) =>
+      rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
     expect(strip(fromRaw.rows)).toEqual(strip(derived.rows));
     expect(derived.rows.length).toBeGreaterThan(5);
   });
@@ -105,17 +116,29 @@ describe('late files', () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-late-'));
     const [syn, synAck] = C.MIDNIGHT;
     await ingestAndDerive(root, [syn!]);
-    const before = await readHandshakes(await testQueryContext(root), { filter: day1, states: null, first: 5, after: null });
+    const before = await readHandshakes(await testQueryContext(root), {
+      filter: day1,
+      states: null,
+      first: 5,
+      after: null,
+    });
     expect(before.rows.map((r) => r.state)).toEqual(['UNANSWERED']);
     const files = await ingestAndDerive(root, [synAck!]);
-    const after = await readHandshakes(await testQueryContext(root), { filter: day1, states: null, first: 5, after: null });
+    const after = await readHandshakes(await testQueryContext(root), {
+      filter: day1,
+      states: null,
+      first: 5,
+      after: null,
+    });
     expect(after.rows.map((r) => r.state)).toEqual(['ESTABLISHED']);
     // 2024-03-01's hour 23 was re-derived (the SYN-ACK starts in the half hour after it) and swapped, not duplicated;
     // 2024-03-02 was derived for the first time.
-    expect(files.filter((f) => f.table === 'handshakes').map((f) => `${f.date} h${derivedFileHours(f.path)[0]} ${f.rows}`).sort()).toEqual([
-      '2024-03-01 h23 1',
-      '2024-03-02 h0 0',
-    ]);
+    expect(
+      files
+        .filter((f) => f.table === 'handshakes')
+        .map((f) => `${f.date} h${derivedFileHours(f.path)[0]} ${f.rows}`)
+        .sort(),
+    ).toEqual(['2024-03-01 h23 1', '2024-03-02 h0 0']);
   });
 });
 
@@ -124,10 +147,27 @@ describe('a derived partition keeps a file', () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-derived-empty-'));
     // UDP only: no handshake in any hour, so handshakes/ holds one empty file.
     const udp = (hour: string) => ({
-      version: 5, account_id: '123456789012', region: 'us-east-1', interface_id: 'eni-u', instance_id: 'i-u', vpc_id: 'vpc-1',
-      subnet_id: 'subnet-a', az_id: 'use1-az1', srcaddr: '10.0.0.1', dstaddr: '10.0.0.2', srcport: 40000, dstport: 53,
-      protocol: 17, packets: 1, bytes: 80, start_time: new Date(`2024-03-01T${hour}:00:00Z`), end_time: new Date(`2024-03-01T${hour}:00:30Z`),
-      action: 'ACCEPT', log_status: 'OK', tcp_flags: null, flow_direction: 'egress',
+      version: 5,
+      account_id: '123456789012',
+      region: 'us-east-1',
+      interface_id: 'eni-u',
+      instance_id: 'i-u',
+      vpc_id: 'vpc-1',
+      subnet_id: 'subnet-a',
+      az_id: 'use1-az1',
+      srcaddr: '10.0.0.1',
+      dstaddr: '10.0.0.2',
+      srcport: 40000,
+      dstport: 53,
+      protocol: 17,
+      packets: 1,
+      bytes: 80,
+      start_time: new Date(`2024-03-01T${hour}:00:00Z`),
+      end_time: new Date(`2024-03-01T${hour}:00:30Z`),
+      action: 'ACCEPT',
+      log_status: 'OK',
+      tcp_flags: null,
+      flow_direction: 'egress',
     });
     const [both] = await writeFixtureWarehouse(root, [udp('10'), udp('15')]);
     const db = await DuckDBInstance.create(':memory:');
@@ -140,7 +180,12 @@ describe('a derived partition keeps a file', () => {
       db,
       root,
       files: [later!, ...derived],
-      changes: [{ partition: later!, starts: [{ from: new Date('2024-03-01T10:00:00Z'), to: new Date('2024-03-01T10:00:01Z') }] }],
+      changes: [
+        {
+          partition: later!,
+          starts: [{ from: new Date('2024-03-01T10:00:00Z'), to: new Date('2024-03-01T10:00:01Z') }],
+        },
+      ],
     });
     db.closeSync();
     const after = applyDerivedFiles([later!, ...derived], second).filter((f) => f.table === 'handshakes');

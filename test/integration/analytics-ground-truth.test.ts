@@ -26,7 +26,13 @@ const EDGES = `query($after: String) { trafficEdges(filter: { timeRange: ${RANGE
   pageInfo { hasNextPage endCursor } } }`;
 
 interface Edge {
-  readonly client: { id: string; kind: string; instanceId: string | null; interfaceId: string | null; ip: string | null };
+  readonly client: {
+    id: string;
+    kind: string;
+    instanceId: string | null;
+    interfaceId: string | null;
+    ip: string | null;
+  };
   readonly server: Edge['client'];
   readonly protocol: number;
   readonly serverPort: number | null;
@@ -51,7 +57,13 @@ describe('analytics against the generator ground truth', () => {
 
   beforeAll(async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-truth-'));
-    const generated = await generateDataset({ outDir: join(root, 'gen'), records: 4000, days: 1, seed: SEED, start: START });
+    const generated = await generateDataset({
+      outDir: join(root, 'gen'),
+      records: 4000,
+      days: 1,
+      seed: SEED,
+      start: START,
+    });
     truth = generated.truth;
     const summary = await runIngest({
       sources: [join(root, 'gen', 'AWSLogs')],
@@ -68,7 +80,8 @@ describe('analytics against the generator ground truth', () => {
     const instanceOf = new Map(topo.instances.map((i) => [i.iface.interfaceId, i.id]));
     for (const i of topo.instances) formatOf.set(i.id, i.iface.flowLog.formatName);
     for (const i of topo.instances) interfaceOf.set(i.id, i.iface.interfaceId);
-    const name = (e: Edge['client']) => e.instanceId ?? (e.interfaceId ? (instanceOf.get(e.interfaceId) ?? e.interfaceId) : e.ip ?? e.id);
+    const name = (e: Edge['client']) =>
+      e.instanceId ?? (e.interfaceId ? (instanceOf.get(e.interfaceId) ?? e.interfaceId) : (e.ip ?? e.id));
     for (const e of await allEdges(api)) {
       const key = `${name(e.client)}|${name(e.server)}|${e.protocol}|${e.serverPort}`;
       expect(edges.has(key), `edge ${key} listed twice`).toBe(false);
@@ -94,8 +107,14 @@ describe('analytics against the generator ground truth', () => {
     const line = (p: Pair, e: Partial<Edge> | undefined) =>
       `${p.clientInstanceId}>${p.serverInstanceId}/${p.protocol}/${p.serverPort} ${e?.bytesToServer}/${e?.bytesToClient} ${e?.packetsToServer}/${e?.packetsToClient}`;
     const want = (p: Pair) =>
-      line(p, { bytesToServer: String(p.bytesToServer), bytesToClient: String(p.bytesToClient), packetsToServer: String(p.packetsToServer), packetsToClient: String(p.packetsToClient) });
-    const byInstance = (p: Pair) => edges.get(`${p.clientInstanceId}|${p.serverInstanceId}|${p.protocol}|${p.serverPort}`);
+      line(p, {
+        bytesToServer: String(p.bytesToServer),
+        bytesToClient: String(p.bytesToClient),
+        packetsToServer: String(p.packetsToServer),
+        packetsToClient: String(p.packetsToClient),
+      });
+    const byInstance = (p: Pair) =>
+      edges.get(`${p.clientInstanceId}|${p.serverInstanceId}|${p.protocol}|${p.serverPort}`);
     // An UNRESOLVED endpoint is named by its address: the edge is keyed by the pair's addresses.
     const byAddress = (p: Pair) => edges.get(`${p.clientIp}|${p.serverIp}|${p.protocol}|${p.serverPort}`);
     const edgeOf = (p: Pair) => byInstance(p) ?? byAddress(p);
@@ -108,9 +127,21 @@ describe('analytics against the generator ground truth', () => {
     // UNRESOLVED, named by address, with the two interfaces as the edge's observation points; the bytes are exact.
     const unresolved = truth.instancePairs.filter((p) => byInstance(p) === undefined);
     expect(unresolved.length).toBe(6);
-    expect(unresolved.every((p) => formatOf.get(p.clientInstanceId) === 'v2-default' && formatOf.get(p.serverInstanceId) === 'v2-default')).toBe(true);
-    expect(unresolved.map((p) => { const e = byAddress(p)!; return `${e.client.kind}/${e.server.kind} ${e.observedAt.join(',')}`; })).toEqual(
-      unresolved.map((p) => `UNRESOLVED/UNRESOLVED ${[interfaceOf.get(p.clientInstanceId), interfaceOf.get(p.serverInstanceId)].sort().join(',')}`),
+    expect(
+      unresolved.every(
+        (p) => formatOf.get(p.clientInstanceId) === 'v2-default' && formatOf.get(p.serverInstanceId) === 'v2-default',
+      ),
+    ).toBe(true);
+    expect(
+      unresolved.map((p) => {
+        const e = byAddress(p)!;
+        return `${e.client.kind}/${e.server.kind} ${e.observedAt.join(',')}`;
+      }),
+    ).toEqual(
+      unresolved.map(
+        (p) =>
+          `UNRESOLVED/UNRESOLVED ${[interfaceOf.get(p.clientInstanceId), interfaceOf.get(p.serverInstanceId)].sort().join(',')}`,
+      ),
     );
     const resolved = truth.instancePairs.filter((p) => byInstance(p) !== undefined);
     // v2 records carry no instance-id: their ends resolve to the interface (named by instance above via the topology).
@@ -121,7 +152,10 @@ describe('analytics against the generator ground truth', () => {
 
     const once = truth.instancePairs.reduce((a, p) => a + p.bytesToServer + p.bytesToClient, 0);
     const naive = truth.instancePairs.reduce((a, p) => a + p.naiveBytes, 0);
-    const fromEdges = truth.instancePairs.reduce((a, p) => a + Number(edgeOf(p)!.bytesToServer) + Number(edgeOf(p)!.bytesToClient), 0);
+    const fromEdges = truth.instancePairs.reduce(
+      (a, p) => a + Number(edgeOf(p)!.bytesToServer) + Number(edgeOf(p)!.bytesToClient),
+      0,
+    );
     expect(fromEdges).toBe(once);
     expect(naive).toBe(2 * once); // both ends monitored: the naive sum over records counts every byte twice
   });
@@ -136,7 +170,11 @@ describe('analytics against the generator ground truth', () => {
         return { ...m, files: m.files.filter((f) => f.table === 'flows') };
       },
     };
-    const derivedPartitions = new Set((await reader.manifest()).files.filter((f) => f.table === 'edges').map((f) => `${f.accountId}/${f.region}/${f.date}`));
+    const derivedPartitions = new Set(
+      (await reader.manifest()).files
+        .filter((f) => f.table === 'edges')
+        .map((f) => `${f.accountId}/${f.region}/${f.date}`),
+    );
     expect(derivedPartitions.size).toBe(5); // every (account, region, day) partition has edges files (one per hour)
     const raw = await allEdges(await testApi(dataRoot, { warehouse: flowsOnly }));
     const derived = await allEdges(api);
@@ -161,7 +199,11 @@ describe('analytics against the generator ground truth', () => {
       const e = edges.get(`${p.clientInstanceId}|${p.serverInterfaceId}|${p.protocol}|${p.serverPort}`);
       return `${p.clientInstanceId}>${p.serverInterfaceId} ${e?.bytesToServer}/${e?.bytesToClient}`;
     });
-    expect(got).toEqual(truth.interfacePairs.map((p) => `${p.clientInstanceId}>${p.serverInterfaceId} ${p.bytesToServer}/${p.bytesToClient}`));
+    expect(got).toEqual(
+      truth.interfacePairs.map(
+        (p) => `${p.clientInstanceId}>${p.serverInterfaceId} ${p.bytesToServer}/${p.bytesToClient}`,
+      ),
+    );
   });
 
   it('shows the port scan as rejected edges; scans cannot see it because its VPC logs the v2 format (no tcp-flags)', async () => {

@@ -22,9 +22,14 @@ const DIR = 'AWSLogs/123456789010/vpcflowlogs/us-east-1/2019/08/26';
 const aug26 = validateFlowFilter({ timeRange: { from: '2019-08-26T00:00:00Z', to: '2019-08-27T00:00:00Z' } });
 const aug27 = validateFlowFilter({ timeRange: { from: '2019-08-27T00:00:00Z', to: '2019-08-28T00:00:00Z' } });
 
-const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const manifestOf = async (data: string) =>
+  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 const summary = (m: Manifest) => m.files.map((f) => `${f.table} ${f.date} ${f.rows}`).sort();
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 async function ingest(src: string, data: string) {
   return runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
@@ -62,9 +67,9 @@ describe('ingest with derivation', () => {
     ]);
     const edges = await readEdges(ctx, { filter: aug26, level: 'INSTANCE', orderBy: 'BYTES', first: 10, offset: 0 });
     // To the server: 568 + 100701 + 23294588; to the client: 376 + 632 + 63388. Two connections.
-    expect(edges.rows.map((e) => [e.client.id, e.server.id, e.serverPort, e.bytesToServer, e.bytesToClient, e.connections])).toEqual([
-      ['52.213.180.42', 'i-01234567890123456', 5001, 23395857n, 64396n, 2n],
-    ]);
+    expect(
+      edges.rows.map((e) => [e.client.id, e.server.id, e.serverPort, e.bytesToServer, e.bytesToClient, e.connections]),
+    ).toEqual([['52.213.180.42', 'i-01234567890123456', 5001, 23395857n, 64396n, 2n]]);
 
     // The object changes: its last record (43638's SYN-ACK, 2019-08-27) is gone. The replacing commit re-derives
     // both days: 43638 is now UNANSWERED (flags 3 is a SYN, with FIN).
@@ -85,19 +90,34 @@ describe('ingest with derivation', () => {
     ]);
     // Replaced derived files are retired, not deleted: listed as such and kept for the grace period (retired-files.ts).
     const retired = new Set((m2.retired ?? []).map((r) => r.path));
-    for (const f of m1.files.filter((f) => f.table !== 'flows')) expect([retired.has(f.path), await exists(join(data, f.path))]).toEqual([true, true]);
+    for (const f of m1.files.filter((f) => f.table !== 'flows'))
+      expect([retired.has(f.path), await exists(join(data, f.path))]).toEqual([true, true]);
     for (const f of m2.files) expect(await exists(join(data, f.path))).toBe(true);
-    const after27 = await readHandshakes(await testQueryContext(data), { filter: aug27, states: null, first: 10, after: null });
+    const after27 = await readHandshakes(await testQueryContext(data), {
+      filter: aug27,
+      states: null,
+      first: 10,
+      after: null,
+    });
     expect(after27.rows.map((r) => [r.clientPort, r.state, r.closed])).toEqual([[43638, 'UNANSWERED', true]]);
 
     // It changes again, losing every 2019-08-27 record: that day's derived files go with its flows.
     await writeFile(object, `${lines.slice(0, 7).join('\n')}\n`);
     await ingest(src, data);
-    expect(summary(await manifestOf(data))).toEqual(['edges 2019-08-26 1', 'flows 2019-08-26 6', 'flows_hourly 2019-08-26 3', 'handshakes 2019-08-26 2']);
+    expect(summary(await manifestOf(data))).toEqual([
+      'edges 2019-08-26 1',
+      'flows 2019-08-26 6',
+      'flows_hourly 2019-08-26 3',
+      'handshakes 2019-08-26 2',
+    ]);
 
     const db = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
     const c = await db.connect();
-    const live = (await c.runAndReadAll("SELECT table_name, count(*) AS n FROM files WHERE state = 'live' GROUP BY ALL ORDER BY ALL")).getRowObjectsJson();
+    const live = (
+      await c.runAndReadAll(
+        "SELECT table_name, count(*) AS n FROM files WHERE state = 'live' GROUP BY ALL ORDER BY ALL",
+      )
+    ).getRowObjectsJson();
     c.closeSync();
     db.closeSync();
     expect(live).toEqual([

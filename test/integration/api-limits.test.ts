@@ -18,7 +18,6 @@ import { KEY_A, KEY_OPS, startTestServer, tenantWarehouse, type LogLines } from 
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 import { GRAPHIQL_INTROSPECTION } from '../helpers/graphiql-introspection.ts';
 
-
 interface Body<T = Record<string, unknown>> {
   data?: T | null;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
@@ -39,7 +38,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function post<T = Record<string, unknown>>(base: string, query: string, variables: Record<string, unknown> = {}, key?: string) {
+async function post<T = Record<string, unknown>>(
+  base: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  key?: string,
+) {
   const res = await fetch(`${base}/graphql`, {
     method: 'POST',
     headers: {
@@ -65,13 +69,21 @@ describe('introspection', () => {
 
   it('still measures the real fields of an operation that introspects', async () => {
     const fields = 'flowId srcAddr dstAddr srcPort dstPort protocol packets bytes action logStatus accountId region';
-    const flows = (n: number) => Array.from({ length: n }, (_, i) => `f${i}: flows(filter: {}, first: 1000) { nodes { ${fields} } }`).join(' ');
+    const flows = (n: number) =>
+      Array.from({ length: n }, (_, i) => `f${i}: flows(filter: {}, first: 1000) { nodes { ${fields} } }`).join(' ');
     // Each alias costs 1 + 1000 + 12 x 1000 = 13001: 15 of them pass --max-cost 200000, 16 do not.
-    const fits = await post(server.url, `{ __schema { types { name } } ${flows(1).replace('first: 1000', 'first: 1')} }`);
+    const fits = await post(
+      server.url,
+      `{ __schema { types { name } } ${flows(1).replace('first: 1000', 'first: 1')} }`,
+    );
     expect(fits.body.errors).toBeUndefined();
     const { body } = await post(server.url, `{ __schema { types { name fields { name } } } ${flows(16)} }`);
     expect(body.data ?? null).toBeNull();
-    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 200_000, cost: 16 * 13_001 });
+    expect(body.errors?.[0]?.extensions).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 200_000,
+      cost: 16 * 13_001,
+    });
   });
 
   it('is refused with --no-introspection', async () => {
@@ -89,15 +101,23 @@ describe('introspection', () => {
 
 describe('work bounds', () => {
   const day = 'filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
-  const aliases = (n: number, field: (i: number) => string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
+  const aliases = (n: number, field: (i: number) => string) =>
+    `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field(i)}`).join(' ')} }`;
   const statementLines = (lines: LogLines) => lines.filter((l) => typeof l.statement === 'string');
 
   it('refuses alias and limit abuse before any SQL runs, saying what to reduce', async () => {
     const before = statementLines(lines).length;
     const cases = [
-      aliases(100, () => `flowBreakdown(${day}, dimensions: [SRC_ADDR, DST_ADDR], limit: 10000) { rows { label value } }`),
+      aliases(
+        100,
+        () => `flowBreakdown(${day}, dimensions: [SRC_ADDR, DST_ADDR], limit: 10000) { rows { label value } }`,
+      ),
       aliases(500, () => `flowTopN(${day}, by: DST_PORT, limit: 1000) { rows { label value } }`),
-      aliases(6, () => `flowBreakdown(${day}, dimensions: [SRC_ADDR], limit: 10000) { rows { key { srcAddr dstAddr } label value } }`),
+      aliases(
+        6,
+        () =>
+          `flowBreakdown(${day}, dimensions: [SRC_ADDR], limit: 10000) { rows { key { srcAddr dstAddr } label value } }`,
+      ),
     ];
     for (const query of cases) {
       const started = performance.now();
@@ -110,7 +130,9 @@ describe('work bounds', () => {
     const [breakdowns, topN, wide] = await Promise.all(cases.map((q) => post(server.url, q)));
     expect(breakdowns!.body.errors!.map((e) => e.message)).toEqual([
       'The operation would run 100 statements (each root field runs at least one, aliases included); the limit is 16 (--max-statements): ask for fewer root fields or split the operation.',
-      expect.stringMatching(/^Query cost 3000100 exceeds the limit of 200000 \(each field costs 1 per row it may return/),
+      expect.stringMatching(
+        /^Query cost 3000100 exceeds the limit of 200000 \(each field costs 1 per row it may return/,
+      ),
     ]);
     // 500 aliases are refused as a document already (more than 10,000 tokens).
     expect(topN!.body.errors?.[0]?.message).toMatch(/more than 10000 tokens/);
@@ -126,7 +148,8 @@ describe('work bounds', () => {
       const small = await post(capped.server.url, page('flowId'));
       expect(small.body.errors).toBeUndefined();
       // Six records of every field: the rows alone pass 1024 bytes, so the request stops while it runs.
-      const all = 'flowId accountId region srcAddr dstAddr srcPort dstPort protocol packets bytes start end action logStatus vpcId subnetId instanceId interfaceId tcpFlags tcpFlagNames';
+      const all =
+        'flowId accountId region srcAddr dstAddr srcPort dstPort protocol packets bytes start end action logStatus vpcId subnetId instanceId interfaceId tcpFlags tcpFlagNames';
       const { body } = await post(capped.server.url, page(all));
       expect(body.data ?? null).toBeNull();
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'RESPONSE_TOO_LARGE', limit: 1024 });
@@ -145,10 +168,20 @@ describe('work bounds', () => {
 describe('hostile documents and cursors', () => {
   it('answers BAD_USER_INPUT naming `after` for a cursor with a huge timestamp or id', async () => {
     const cursor = (text: string) => Buffer.from(text).toString('base64url');
-    for (const text of ['f1:START_TIME_ASC:99999999999999999999:1', 'f1:START_TIME_ASC:1714557600000000:99999999999999999999',
-      `f1:START_TIME_ASC:${'9'.repeat(5000)}:1`, 'f1:START_TIME_ASC:-99999999999999999:1']) {
-      const { body } = await post(server.url, `{ flows(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }, after: "${cursor(text)}") { nodes { flowId } } }`);
-      expect(body.errors?.[0]?.extensions, text.slice(0, 60)).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+    for (const text of [
+      'f1:START_TIME_ASC:99999999999999999999:1',
+      'f1:START_TIME_ASC:1714557600000000:99999999999999999999',
+      `f1:START_TIME_ASC:${'9'.repeat(5000)}:1`,
+      'f1:START_TIME_ASC:-99999999999999999:1',
+    ]) {
+      const { body } = await post(
+        server.url,
+        `{ flows(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }, after: "${cursor(text)}") { nodes { flowId } } }`,
+      );
+      expect(body.errors?.[0]?.extensions, text.slice(0, 60)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'after',
+      });
       expect(body.errors?.[0]?.message.length).toBeLessThan(400);
     }
   });
@@ -159,11 +192,15 @@ describe('hostile documents and cursors', () => {
     expect(status).toBeLessThan(500);
     expect(body.errors).toEqual([
       expect.objectContaining({
-        message: 'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
+        message:
+          'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
         extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', limit: 64 }),
       }),
     ]);
-    const lists = await post(server.url, `{ flows(filter: { accountIds: ${'['.repeat(50_000)} }) { nodes { flowId } } }`);
+    const lists = await post(
+      server.url,
+      `{ flows(filter: { accountIds: ${'['.repeat(50_000)} }) { nodes { flowId } } }`,
+    );
     expect(lists.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
     // The server is still fine.
     expect((await post(server.url, '{ __typename }')).body).toMatchObject({ data: { __typename: 'Query' } });
@@ -176,7 +213,19 @@ describe('hostile documents and cursors', () => {
  */
 async function addSlowPartitions(root: string, rows: number, copies: number): Promise<void> {
   const [seed] = await writeFixtureWarehouse(root, [
-    { account_id: '333333333333', start_time: '2024-05-02T00:00:00Z', srcaddr: '10.3.0.1', dstaddr: '10.3.0.2', srcport: 1, dstport: 443, protocol: 6, bytes: 100, packets: 1, action: 'ACCEPT', log_status: 'OK' },
+    {
+      account_id: '333333333333',
+      start_time: '2024-05-02T00:00:00Z',
+      srcaddr: '10.3.0.1',
+      dstaddr: '10.3.0.2',
+      srcport: 1,
+      dstport: 443,
+      protocol: 6,
+      bytes: 100,
+      packets: 1,
+      action: 'ACCEPT',
+      log_status: 'OK',
+    },
   ]);
   const first = join(root, seed!.path);
   const db = await DuckDBInstance.create(':memory:');
@@ -211,13 +260,20 @@ describe('slow statements', () => {
   // finish inside the 2.5 s budget when the machine was quiet), so the budget is what ends these requests.
   const week = 'filter: { timeRange: { from: "2024-05-02", to: "2024-05-26" } }';
   /** A breakdown of all six big partitions; `limit` differs per alias so the result cache cannot share them. */
-  const slow = (i: number) => `s${i}: flowBreakdown(${week}, dimensions: [SRC_PORT, DST_PORT], limit: ${1000 - i}) { rows { value } }`;
-  const ended = (name: string) => slowLines.filter((l) => l.statement === name && /^query( interrupted| dropped| failed)?$/.test(String(l.msg)));
+  const slow = (i: number) =>
+    `s${i}: flowBreakdown(${week}, dimensions: [SRC_PORT, DST_PORT], limit: ${1000 - i}) { rows { value } }`;
+  const ended = (name: string) =>
+    slowLines.filter((l) => l.statement === name && /^query( interrupted| dropped| failed)?$/.test(String(l.msg)));
 
   beforeAll(async () => {
     await addSlowPartitions(root, 600_000, 24);
     // With API keys, so that two clients can be told apart (the statement queue takes turns between keys).
-    ({ server: slowServer, lines: slowLines } = await startTestServer({ dataDir: root, apiKeysFile: keysFile, queryTimeoutMs: 2500, resultCacheMb: 0 }));
+    ({ server: slowServer, lines: slowLines } = await startTestServer({
+      dataDir: root,
+      apiKeysFile: keysFile,
+      queryTimeoutMs: 2500,
+      resultCacheMb: 0,
+    }));
   });
   afterAll(async () => {
     await slowServer?.close();
@@ -225,11 +281,17 @@ describe('slow statements', () => {
 
   it('stops the statements of a request an error has already answered', async () => {
     const started = slowLines.length;
-    const { body } = await post(slowServer.url, `{ ${slow(0)} bad: flows(${week}, after: "not-a-cursor") { nodes { flowId } } }`, {}, KEY_OPS);
+    const { body } = await post(
+      slowServer.url,
+      `{ ${slow(0)} bad: flows(${week}, after: "not-a-cursor") { nodes { flowId } } }`,
+      {},
+      KEY_OPS,
+    );
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
     const answered = performance.now();
     // The breakdown was running when the error answered the request: it is stopped, not left to finish.
-    while (ended('flows.breakdown').length === 0 && performance.now() - answered < 10_000) await new Promise((r) => setTimeout(r, 20));
+    while (ended('flows.breakdown').length === 0 && performance.now() - answered < 10_000)
+      await new Promise((r) => setTimeout(r, 20));
     const line = slowLines.slice(started).find((l) => l.statement === 'flows.breakdown' && l.msg !== 'query');
     expect(line?.msg).toMatch(/^query (interrupted|dropped)$/);
     expect(performance.now() - answered).toBeLessThan(2000);
@@ -238,11 +300,17 @@ describe('slow statements', () => {
   it("drops a timed-out request's queued statements and stops its running ones before answering QUERY_TIMEOUT", async () => {
     slowLines.length = 0;
     // 16 statements of about a second each on one thread cannot end within 2.5 s.
-    const { body } = await post(slowServer.url, `{ ${Array.from({ length: 16 }, (_, i) => slow(i)).join(' ')} }`, {}, KEY_OPS);
+    const { body } = await post(
+      slowServer.url,
+      `{ ${Array.from({ length: 16 }, (_, i) => slow(i)).join(' ')} }`,
+      {},
+      KEY_OPS,
+    );
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TIMEOUT', budgetMs: 2500 });
     // Within the moment interrupt() takes, every statement of the request has ended in DuckDB.
     const answered = performance.now();
-    while (ended('flows.breakdown').length < 16 && performance.now() - answered < 10_000) await new Promise((r) => setTimeout(r, 50));
+    while (ended('flows.breakdown').length < 16 && performance.now() - answered < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
     expect(performance.now() - answered).toBeLessThan(2000);
     const lines = ended('flows.breakdown');
     expect(lines).toHaveLength(16);
@@ -255,7 +323,12 @@ describe('slow statements', () => {
     // A's key) then asks a cheap question: it gets the next slot that frees, not the one after the first's 8.
     const heavy = post(slowServer.url, `{ ${Array.from({ length: 8 }, (_, i) => slow(i)).join(' ')} }`, {}, KEY_OPS);
     await new Promise((r) => setTimeout(r, 300));
-    const { body } = await post(slowServer.url, '{ flowSummary(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }) { records } }', {}, KEY_A);
+    const { body } = await post(
+      slowServer.url,
+      '{ flowSummary(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }) { records } }',
+      {},
+      KEY_A,
+    );
     const cheapAt = Date.now();
     expect(body).toMatchObject({ data: { flowSummary: { records: expect.stringMatching(/^[1-9]\d*$/) } } });
     await heavy;
@@ -278,7 +351,8 @@ describe('slow statements', () => {
     controller.abort();
     const hungUp = performance.now();
     expect(await asked).toBeInstanceOf(Error);
-    while (ended('flows.breakdown').length < 4 && performance.now() - hungUp < 10_000) await new Promise((r) => setTimeout(r, 50));
+    while (ended('flows.breakdown').length < 4 && performance.now() - hungUp < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
     // All four ended within moments of the hang-up, well before the 2.5 s budget would have stopped them.
     expect(performance.now() - hungUp).toBeLessThan(1500);
     expect(ended('flows.breakdown').filter((l) => l.msg !== 'query').length).toBeGreaterThan(0);

@@ -12,8 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureWarehouse } from '../helpers/warehouse-fixture.ts';
 
 const record = (id: number, start: string) => ({
-  account_id: '111111111111', region: 'us-east-1', start_time: start, flow_id: id, srcaddr: '10.0.0.1',
-  dstaddr: '10.0.0.2', dstport: 443, protocol: 6, bytes: 9007199254740993n, log_status: 'OK',
+  account_id: '111111111111',
+  region: 'us-east-1',
+  start_time: start,
+  flow_id: id,
+  srcaddr: '10.0.0.1',
+  dstaddr: '10.0.0.2',
+  dstport: 443,
+  protocol: 6,
+  bytes: 9007199254740993n,
+  log_status: 'OK',
 });
 
 let root: string;
@@ -23,10 +31,14 @@ let url: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'flowql-serve-'));
   await writeFixtureWarehouse(root, [record(1, '2024-05-01T10:00:00Z')]);
-  child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'], {
-    cwd: join(import.meta.dirname, '../..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  child = spawn(
+    process.execPath,
+    ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'],
+    {
+      cwd: join(import.meta.dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   url = await new Promise<string>((ok, fail) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -43,8 +55,18 @@ afterAll(async () => {
 });
 
 async function post(query: string) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  return { status: res.status, body: (await res.json()) as { data?: { flows: { nodes: { flowId: string; bytes: string }[] } }; extensions?: { cost?: Record<string, number> } } };
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      data?: { flows: { nodes: { flowId: string; bytes: string }[] } };
+      extensions?: { cost?: Record<string, number> };
+    },
+  };
 }
 
 describe('flowql serve over HTTP', () => {

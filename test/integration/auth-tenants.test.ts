@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
 import { DATASET_NAMES } from '../../src/questions/dataset-export.ts';
-import { ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, KEY_OPS, KEY_PERSISTED, serveTenantFixture, type LogLines } from '../helpers/tenant-fixture.ts';
+import {
+  ACCOUNT_A,
+  ACCOUNT_B,
+  KEY_A,
+  KEY_B,
+  KEY_OPS,
+  KEY_PERSISTED,
+  serveTenantFixture,
+  type LogLines,
+} from '../helpers/tenant-fixture.ts';
 
 let server: RunningServer;
 let lines: LogLines;
@@ -26,8 +35,12 @@ serveTenantFixture(
   },
 );
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per query; assertions check them
-type Gql = { status: number; data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+type Gql = {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes vary per query; assertions check them
+  data?: Record<string, any> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+};
 
 async function gql(key: string | null, query: string, extra: Record<string, unknown> = {}): Promise<Gql> {
   const res = await fetch(`${server.url}/graphql`, {
@@ -50,7 +63,9 @@ describe('authentication', () => {
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
     const metrics = await fetch(`${server.url}/metrics`, { headers: { 'x-api-key': KEY_A } });
     expect(metrics.status).toBe(403);
-    expect(((await metrics.json()) as { error: { message: string } }).error.message).toBe('This API key may not use metrics (its scopes: graphql, datasets)');
+    expect(((await metrics.json()) as { error: { message: string } }).error.message).toBe(
+      'This API key may not use metrics (its scopes: graphql, datasets)',
+    );
   });
 
   it('logs the tenant by key name, never the key', () => {
@@ -75,7 +90,11 @@ describe('tenant isolation over GraphQL', () => {
     expect(a.flowTopN.rows.map((r: { label: string }) => r.label)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     expect(a.flows.nodes.map((n: { flowId: string }) => n.flowId)).toEqual(['1', '6', '2', '3']);
     expect(a.datasets).toEqual([{ table: 'FLOWS', accountIds: [ACCOUNT_A], records: '4' }]);
-    expect([a.ingestStatus.records, a.partitions.totalCount, a.partitions.nodes[0].accountId]).toEqual(['4', 1, ACCOUNT_A]);
+    expect([a.ingestStatus.records, a.partitions.totalCount, a.partitions.nodes[0].accountId]).toEqual([
+      '4',
+      1,
+      ACCOUNT_A,
+    ]);
     const b = (await gql(KEY_B, q)).data!;
     expect(b.flowSummary).toEqual({ records: '2', bytes: '9007199254741000' });
     expect(b.flows.nodes.map((n: { flowId: string }) => n.flowId)).toEqual(['4', '5']);
@@ -84,11 +103,15 @@ describe('tenant isolation over GraphQL', () => {
     expect(ops.flowSummary).toEqual({ records: '6', bytes: '9007199254747500' });
   });
 
-  it('a cursor from one tenant pages only the other tenant\'s own records', async () => {
+  it("a cursor from one tenant pages only the other tenant's own records", async () => {
     const page = (key: string, after: string | null) =>
-      gql(key, `query P($after: String) { flows(filter: ${DAY}, first: 1, after: $after) { nodes { flowId } pageInfo { endCursor } } }`, {
-        variables: { after },
-      });
+      gql(
+        key,
+        `query P($after: String) { flows(filter: ${DAY}, first: 1, after: $after) { nodes { flowId } pageInfo { endCursor } } }`,
+        {
+          variables: { after },
+        },
+      );
     const first = (await page(KEY_A, null)).data!.flows;
     expect(first.nodes).toEqual([{ flowId: '1' }]);
     const b = (await page(KEY_B, first.pageInfo.endCursor)).data!.flows;
@@ -100,8 +123,14 @@ describe('tenant isolation over GraphQL', () => {
       const r = await gql(KEY_A, `{ flowSummary(filter: { accountIds: ["${ACCOUNT_A}", "${account}"] }) { records } }`);
       expect(r.data).toBeNull();
       expect(r.errors).toHaveLength(1);
-      expect(r.errors![0]!.message).toBe(`Forbidden: filter.accountIds[1] names account ${account}, which this API key may not read`);
-      expect(r.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', argument: 'filter.accountIds[1]', accountId: account });
+      expect(r.errors![0]!.message).toBe(
+        `Forbidden: filter.accountIds[1] names account ${account}, which this API key may not read`,
+      );
+      expect(r.errors![0]!.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        argument: 'filter.accountIds[1]',
+        accountId: account,
+      });
     }
     const parts = await gql(KEY_A, `{ partitions(accountIds: ["${ACCOUNT_B}"]) { totalCount } }`);
     expect(parts.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', argument: 'accountIds[0]' });
@@ -118,13 +147,18 @@ describe('persisted-only keys', () => {
     const hash = createHash('sha256').update(ALLOWED).digest('hex');
     const byId = await gql(KEY_PERSISTED, '', { query: undefined, documentId: hash });
     expect(byId.data?.flowSummary).toEqual({ records: '4', bytes: '6500' });
-    const apollo = await gql(KEY_PERSISTED, '', { query: undefined, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    const apollo = await gql(KEY_PERSISTED, '', {
+      query: undefined,
+      extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+    });
     expect(apollo.data?.flowSummary.records).toBe('4');
     expect((await gql(KEY_PERSISTED, ALLOWED)).data?.flowSummary.records).toBe('4');
     const other = await gql(KEY_PERSISTED, `{ flowSummary(filter: ${DAY}) { records } }`);
     expect([other.status, other.errors?.[0]?.extensions?.code]).toEqual([403, 'PERSISTED_QUERY_ONLY']);
     const unknown = await gql(KEY_PERSISTED, '', { query: undefined, documentId: 'f'.repeat(64) });
-    expect(unknown.errors?.[0]?.message).toBe(`Unknown persisted operation "${'f'.repeat(64)}": it is not in the allow-list`);
+    expect(unknown.errors?.[0]?.message).toBe(
+      `Unknown persisted operation "${'f'.repeat(64)}": it is not in the allow-list`,
+    );
     // Ordinary keys may still send text, or an allow-listed id.
     expect((await gql(KEY_A, '', { query: undefined, documentId: hash })).data?.flowSummary.records).toBe('4');
   });
@@ -132,17 +166,24 @@ describe('persisted-only keys', () => {
 
 describe('tenant isolation over datasets', () => {
   const params: Record<string, string> = { breakdown: '&by=SRC_ADDR,DST_ADDR', topn: '&by=ADDRESS_PAIR' };
-  it('every dataset in every format holds only the caller\'s addresses and accounts', async () => {
+  it("every dataset in every format holds only the caller's addresses and accounts", async () => {
     for (const name of DATASET_NAMES) {
       for (const format of ['csv', 'json']) {
-        for (const [key, own, foreign] of [[KEY_A, '10.0.0.', '10.9.0.'], [KEY_B, '10.9.0.', '10.0.0.']] as const) {
-          const res = await fetch(`${server.url}/datasets/${name}.${format}?from=2024-05-01&to=2024-05-02${params[name] ?? ''}`, { headers: { 'x-api-key': key } });
+        for (const [key, own, foreign] of [
+          [KEY_A, '10.0.0.', '10.9.0.'],
+          [KEY_B, '10.9.0.', '10.0.0.'],
+        ] as const) {
+          const res = await fetch(
+            `${server.url}/datasets/${name}.${format}?from=2024-05-01&to=2024-05-02${params[name] ?? ''}`,
+            { headers: { 'x-api-key': key } },
+          );
           const text = await res.text();
           expect([name, format, res.status]).toEqual([name, format, 200]);
           expect(text.includes(foreign), `${name}.${format} for ${key} leaks ${foreign}`).toBe(false);
           expect(text.includes(key === KEY_A ? ACCOUNT_B : ACCOUNT_A)).toBe(false);
           // B has no TCP handshakes; summary and time series carry no addresses.
-          const carriesAddresses = name !== 'summary' && name !== 'timeseries' && !(name === 'handshakes' && key === KEY_B);
+          const carriesAddresses =
+            name !== 'summary' && name !== 'timeseries' && !(name === 'handshakes' && key === KEY_B);
           if (carriesAddresses) expect(text.includes(own), `${name}.${format}`).toBe(true);
         }
       }
@@ -150,7 +191,9 @@ describe('tenant isolation over datasets', () => {
   });
 
   it('403 with a JSON body naming the parameter and account', async () => {
-    const res = await fetch(`${server.url}/datasets/summary.csv?accountId=${ACCOUNT_B}`, { headers: { 'x-api-key': KEY_A } });
+    const res = await fetch(`${server.url}/datasets/summary.csv?accountId=${ACCOUNT_B}`, {
+      headers: { 'x-api-key': KEY_A },
+    });
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({
       error: {

@@ -16,12 +16,20 @@ const BIN = join(import.meta.dirname, '../../bin/flowql.js');
 /** Commands every flowql has; the test also reads the list from `flowql --help`, so a new command is covered too. */
 const KNOWN_COMMANDS = ['parse', 'generate', 'ingest', 'compact', 'derive', 'athena-ddl', 'serve', 'print-schema'];
 /** zod's default wording, which no user should ever read. */
-const ZOD_WORDING = /Invalid input|received NaN|Too small|Too big|Invalid string|Invalid option|expected number|expected int\b/;
+const ZOD_WORDING =
+  /Invalid input|received NaN|Too small|Too big|Invalid string|Invalid option|expected number|expected int\b/;
 
-async function flowql(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function flowql(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
 }
 
@@ -109,7 +117,14 @@ describe('flowql serve once listening', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'flowql-cli-serve-'));
     await writeFixtureWarehouse(join(work, 'wh'), [
-      { account_id: '111111111111', region: 'us-east-1', start_time: '2024-05-01T10:00:00Z', flow_id: 1, bytes: 100, log_status: 'OK' },
+      {
+        account_id: '111111111111',
+        region: 'us-east-1',
+        start_time: '2024-05-01T10:00:00Z',
+        flow_id: 1,
+        bytes: 100,
+        log_status: 'OK',
+      },
     ]);
   });
   afterAll(async () => {
@@ -120,17 +135,26 @@ describe('flowql serve once listening', () => {
     const serve = await startServeProcess(['--data', join(work, 'wh'), '--port', '0', '--max-range-days', '2']);
     const url = serve.graphqlUrl;
     try {
-      const logged = serve.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url?: string });
+      const logged = serve
+        .stdout()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; url?: string });
       expect(logged.find((l) => l.msg === 'flowql API listening')?.url).toBe(url);
 
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ flowSummary(filter: { timeRange: { from: "2024-05-01T00:00:00Z", to: "2024-05-04T00:00:00Z" } }) { records } }' }),
+        body: JSON.stringify({
+          query:
+            '{ flowSummary(filter: { timeRange: { from: "2024-05-01T00:00:00Z", to: "2024-05-04T00:00:00Z" } }) { records } }',
+        }),
       });
       const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-      expect(body.errors?.[0]?.message).toMatch(/at most 2 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/);
+      expect(body.errors?.[0]?.message).toMatch(
+        /at most 2 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/,
+      );
     } finally {
       await serve.stop();
     }

@@ -24,13 +24,19 @@ afterAll(async () => {
 describe.each(['compact', 'derive', 'check'])('flowql %s on a path that is not a warehouse', (command) => {
   it('exits 1 naming the path and writes nothing (missing folder, empty folder)', async () => {
     const missing = join(root, `typo-${command}`);
-    const run = spawnSync(process.execPath, ['bin/flowql.js', command, '--data', missing], { cwd: repo, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['bin/flowql.js', command, '--data', missing], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`${missing} does not exist`);
     expect(run.stderr).toContain('nothing was written');
     expect(existsSync(missing)).toBe(false);
 
-    const empty = spawnSync(process.execPath, ['bin/flowql.js', command, '--data', join(root, 'empty')], { cwd: repo, encoding: 'utf8' });
+    const empty = spawnSync(process.execPath, ['bin/flowql.js', command, '--data', join(root, 'empty')], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     expect(empty.status).toBe(1);
     expect(empty.stderr).toContain('is not a flowql warehouse (no _flowql/ folder)');
     expect(await readdir(join(root, 'empty'))).toEqual([]);

@@ -21,7 +21,8 @@ import type { Manifest } from '../../src/store/layout.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
 
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const START = 1700000000; // 2023-11-14T22:13:20Z
 const DAY = '{ from: "2023-11-14T00:00:00Z", to: "2023-11-15T00:00:00Z" }';
 // The whole-day summary reads flows_hourly; with a source-port filter it reads the records (two tables, one answer).
@@ -32,12 +33,20 @@ const QUERY = `{ ingestStatus { generation records }
 const objectOf = (i: number) =>
   gzipSync(
     `${HEADER}\n${[1, 2, 3]
-      .map((k) => `2 111122223333 eni-0${k}aaaaaaaaaaaaaaa 10.1.0.${k} 10.1.0.9 ${40000 + i} 443 6 1 ${10 * i + k} ${START} ${START + 60} ACCEPT OK`)
+      .map(
+        (k) =>
+          `2 111122223333 eni-0${k}aaaaaaaaaaaaaaa 10.1.0.${k} 10.1.0.9 ${40000 + i} 443 6 1 ${10 * i + k} ${START} ${START + 60} ACCEPT OK`,
+      )
       .join('\n')}\n`,
   );
 const bytesAfter = (n: number) => Array.from({ length: n }, (_, i) => 30 * i + 6).reduce((a, b) => a + b, 0);
-const exists = (p: string) => access(p).then(() => true, () => false);
-const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+const manifestOf = async (data: string) =>
+  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 
 interface Answer {
   ingestStatus: { generation: number; records: string };
@@ -89,13 +98,20 @@ describe('queries during commits', () => {
         }
         const { ingestStatus, hourly, raw } = body.data;
         const records = Number(ingestStatus.records);
-        if (hourly.records !== ingestStatus.records || raw.records !== ingestStatus.records || hourly.bytes !== raw.bytes) {
+        if (
+          hourly.records !== ingestStatus.records ||
+          raw.records !== ingestStatus.records ||
+          hourly.bytes !== raw.bytes
+        ) {
           problems.push(`${name}: one request, two generations: ${JSON.stringify(body.data)}`);
         }
         if (ingestStatus.generation < last.generation || records < last.records) {
-          problems.push(`${name}: went back from ${JSON.stringify(last)} to generation ${ingestStatus.generation}, ${records} records`);
+          problems.push(
+            `${name}: went back from ${JSON.stringify(last)} to generation ${ingestStatus.generation}, ${records} records`,
+          );
         }
-        if (hourly.bytes !== String(bytesAfter(records / 3))) problems.push(`${name}: ${records} records but ${hourly.bytes} bytes`);
+        if (hourly.bytes !== String(bytesAfter(records / 3)))
+          problems.push(`${name}: ${records} records but ${hourly.bytes} bytes`);
         last = { generation: ingestStatus.generation, records };
       }
     }
@@ -142,11 +158,13 @@ describe('queries during commits', () => {
     await runCompact({ storage: await createLocalWarehouseStorage(data, { retireGraceMs: 0 }) });
     for (const path of retired) expect(await exists(join(data, path)), path).toBe(false);
     for (const path of live) expect(await exists(join(data, path)), path).toBe(true);
-    const after = await (await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: QUERY }),
-    })).json() as { data: Answer };
+    const after = (await (
+      await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY }),
+      })
+    ).json()) as { data: Answer };
     expect(after.data.hourly).toEqual({ records: '51', bytes: String(bytesAfter(17)) });
   }, 240_000);
 
@@ -155,13 +173,22 @@ describe('queries during commits', () => {
     // on a machine of any speed: an hour for the run that must delete nothing, none for the one that must delete.
     const ingestNext = async (i: number, retireGraceMs: number) => {
       await writeFile(join(src, `object-${i}.log.gz`), objectOf(i));
-      await runIngest({ sources: [join(root, 'src')], storage: await createLocalWarehouseStorage(data, { retireGraceMs }), threads: 1 });
+      await runIngest({
+        sources: [join(root, 'src')],
+        storage: await createLocalWarehouseStorage(data, { retireGraceMs }),
+        threads: 1,
+      });
     };
     const before = await manifestOf(data);
     await ingestNext(17, 1500); // re-derives the day: retires its 3 derived files
     const first = await manifestOf(data);
     const retiredByFirst = (first.retired ?? []).map((f) => f.path).sort();
-    expect(retiredByFirst).toEqual(before.files.filter((f) => f.table !== 'flows').map((f) => f.path).sort());
+    expect(retiredByFirst).toEqual(
+      before.files
+        .filter((f) => f.table !== 'flows')
+        .map((f) => f.path)
+        .sort(),
+    );
     for (const f of first.retired ?? []) {
       expect(Date.parse(f.deleteAfter) - Date.parse(f.retiredAt)).toBe(1500);
       expect(Math.abs(Date.parse(f.retiredAt) - Date.now())).toBeLessThan(60_000);

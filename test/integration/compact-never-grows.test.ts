@@ -16,7 +16,8 @@ import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-st
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import type { Manifest } from '../../src/store/layout.ts';
 
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const DAY1 = 1704153600; // 2024-01-02T00:00:00Z
 const DAY2 = DAY1 + 86_400;
 const RECORDS = 20_000;
@@ -49,7 +50,8 @@ afterAll(async () => {
   for (const r of roots) await rm(r, { recursive: true, force: true });
 });
 
-const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const manifestOf = async (data: string) =>
+  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 
 it('keeps the files of a partition whose merge would not be smaller, and compacts the others', async () => {
   const root = await mkdtemp(join(tmpdir(), 'flowql-compact-grow-'));
@@ -90,7 +92,12 @@ it('keeps the files of a partition whose merge would not be smaller, and compact
   const after = await manifestOf(data);
   const flows = after.files.filter((f) => f.table === 'flows');
   // Day 1: the same two files, untouched; day 2: one merged file with both objects' rows.
-  expect(flows.filter((f) => f.date === '2024-01-02').map((f) => f.path).sort()).toEqual(day1.map((f) => f.path).sort());
+  expect(
+    flows
+      .filter((f) => f.date === '2024-01-02')
+      .map((f) => f.path)
+      .sort(),
+  ).toEqual(day1.map((f) => f.path).sort());
   expect(await Promise.all(day1.map(async (f) => (await stat(join(data, f.path))).size))).toEqual(bytesDay1);
   expect(flows.filter((f) => f.date === '2024-01-03').map((f) => f.rows)).toEqual([200]);
   // The thrown-away merge left nothing in staging.

@@ -13,7 +13,6 @@ import { gql, testApi } from '../helpers/graphql.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
-
 const DAY1 = { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' };
 
 /** A value for every FlowFilter input field (GraphQL literal, and the URL parameter of the datasets, if any). */
@@ -48,15 +47,32 @@ const FIELDS: Record<string, { graphql: string; param: [string, string] | null }
 };
 
 /** Refused on every connection question: they describe single records. */
-const REFUSED = ['actions', 'logStatuses', 'tcpFlags', 'flowDirections', 'trafficPaths', 'pktSrcAwsServices', 'pktDstAwsServices'];
+const REFUSED = [
+  'actions',
+  'logStatuses',
+  'tcpFlags',
+  'flowDirections',
+  'trafficPaths',
+  'pktSrcAwsServices',
+  'pktDstAwsServices',
+];
 /** Refused on the edge questions only: edges sum every client port. */
 const EDGES_REFUSE = ['srcPort', 'notSrcPort'];
 
 const window = `timeRange: { from: "${DAY1.from}", to: "${DAY1.to}" }`;
 const QUESTIONS: Record<string, { table: 'handshakes' | 'edges'; query: (filter: string) => string }> = {
-  handshakes: { table: 'handshakes', query: (f) => `{ handshakes(filter: { ${window}, ${f} }) { nodes { clientPort } } }` },
-  scans: { table: 'handshakes', query: (f) => `{ scans(filter: { ${window}, ${f} }, minPorts: 1, minHosts: 1) { nodes { sourceAddr } } }` },
-  trafficEdges: { table: 'edges', query: (f) => `{ trafficEdges(filter: { ${window}, ${f} }) { nodes { serverPort } } }` },
+  handshakes: {
+    table: 'handshakes',
+    query: (f) => `{ handshakes(filter: { ${window}, ${f} }) { nodes { clientPort } } }`,
+  },
+  scans: {
+    table: 'handshakes',
+    query: (f) => `{ scans(filter: { ${window}, ${f} }, minPorts: 1, minHosts: 1) { nodes { sourceAddr } } }`,
+  },
+  trafficEdges: {
+    table: 'edges',
+    query: (f) => `{ trafficEdges(filter: { ${window}, ${f} }) { nodes { serverPort } } }`,
+  },
   edgeGraph: { table: 'edges', query: (f) => `{ edgeGraph(filter: { ${window}, ${f} }) { truncated } }` },
   trafficCost: { table: 'edges', query: (f) => `{ trafficCost(filter: { ${window}, ${f} }) { bytes } }` },
   edgeDiff: {
@@ -95,10 +111,16 @@ describe('every connection question applies or refuses every filter field', () =
       for (const [field, value] of Object.entries(FIELDS)) {
         const res = await gql<any>(api.yoga, q.query(`${field}: ${value.graphql}`));
         const error = res.errors?.[0];
-        outcomes.push(error ? `${field} ${error.extensions?.code} ${error.message.includes(`filter.${field}`) ? 'named' : error.message}` : `${field} applied`);
+        outcomes.push(
+          error
+            ? `${field} ${error.extensions?.code} ${error.message.includes(`filter.${field}`) ? 'named' : error.message}`
+            : `${field} applied`,
+        );
       }
       const refused = [...REFUSED, ...(q.table === 'edges' ? EDGES_REFUSE : [])];
-      expect(outcomes).toEqual(Object.keys(FIELDS).map((f) => (refused.includes(f) ? `${f} BAD_USER_INPUT named` : `${f} applied`)));
+      expect(outcomes).toEqual(
+        Object.keys(FIELDS).map((f) => (refused.includes(f) ? `${f} BAD_USER_INPUT named` : `${f} applied`)),
+      );
     });
   }
 
@@ -110,16 +132,23 @@ describe('every connection question applies or refuses every filter field', () =
         const url = `${server.url}/datasets/${dataset}.csv?from=${DAY1.from}&to=${DAY1.to}&${param[0]}=${encodeURIComponent(param[1])}`;
         const res = await fetch(url);
         const body = await res.text();
-        outcomes.push(res.status === 200 ? `${field} applied` : `${field} ${res.status} ${body.includes(`Invalid ${param[0]}:`) ? 'named' : body.slice(0, 200)}`);
+        outcomes.push(
+          res.status === 200
+            ? `${field} applied`
+            : `${field} ${res.status} ${body.includes(`Invalid ${param[0]}:`) ? 'named' : body.slice(0, 200)}`,
+        );
       }
       const refused = [...REFUSED, ...(dataset === 'edges' ? EDGES_REFUSE : [])];
-      expect(outcomes).toEqual(Object.keys(FIELDS).map((f) => (refused.includes(f) ? `${f} 400 named` : `${f} applied`)));
+      expect(outcomes).toEqual(
+        Object.keys(FIELDS).map((f) => (refused.includes(f) ? `${f} 400 named` : `${f} applied`)),
+      );
     });
   }
 });
 
 describe('the filters connections used to ignore now change the answer', () => {
-  const cost = async (filter: string) => BigInt(((await gql<any>(api.yoga, QUESTIONS.trafficCost!.query(filter))).data as any).trafficCost.bytes);
+  const cost = async (filter: string) =>
+    BigInt(((await gql<any>(api.yoga, QUESTIONS.trafficCost!.query(filter))).data as any).trafficCost.bytes);
 
   it('notAddr, notSrcAddr, notDstAddr, notProtocols, notPorts take exactly their connections out of trafficCost', async () => {
     const all = await cost('addr: ["0.0.0.0/0"]');

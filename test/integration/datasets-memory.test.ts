@@ -33,8 +33,8 @@ const OVERRIDES: Record<string, string> = {
   protocol: '6',
   packets: 'CAST(1 AS BIGINT)',
   bytes: 'CAST(range AS BIGINT)',
-  start_time: "day + to_seconds(range % 86400)",
-  end_time: "day + INTERVAL 1 MINUTE + to_seconds(range % 86400)",
+  start_time: 'day + to_seconds(range % 86400)',
+  end_time: 'day + INTERVAL 1 MINUTE + to_seconds(range % 86400)',
   action: "'ACCEPT'",
   log_status: "'OK'",
   flow_id: 'CAST(range AS BIGINT)',
@@ -52,12 +52,20 @@ beforeAll(async () => {
   const db = await DuckDBInstance.create(':memory:', { threads: '2' });
   const c = await db.connect();
   const files: ManifestFile[] = [];
-  for (const [date, rows] of [['2024-05-01', LARGE], ['2024-05-02', SMALL]] as const) {
+  for (const [date, rows] of [
+    ['2024-05-01', LARGE],
+    ['2024-05-02', SMALL],
+  ] as const) {
     const rel = `${partitionDir('flows', '111111111111', 'us-east-1', date)}/part-${rows}.parquet`;
     await mkdir(join(root, rel, '..'), { recursive: true });
-    const select = STORED_COLUMNS.map((col) => `CAST(${OVERRIDES[col.column] ?? 'NULL'} AS ${col.type}) AS ${col.column === 'end' ? '"end"' : col.column}`).join(', ');
+    const select = STORED_COLUMNS.map(
+      (col) =>
+        `CAST(${OVERRIDES[col.column] ?? 'NULL'} AS ${col.type}) AS ${col.column === 'end' ? '"end"' : col.column}`,
+    ).join(', ');
     const source = `(SELECT range, TIMESTAMP '${date} 00:00:00' AS day FROM range(${rows}))`;
-    await c.run(`COPY (SELECT ${select} FROM ${source} ORDER BY start_time, flow_id) TO '${join(root, rel)}' (FORMAT parquet, COMPRESSION zstd)`);
+    await c.run(
+      `COPY (SELECT ${select} FROM ${source} ORDER BY start_time, flow_id) TO '${join(root, rel)}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
     files.push({ path: rel, table: 'flows', accountId: '111111111111', region: 'us-east-1', date, rows, bytes: 0 });
   }
   c.closeSync();
@@ -71,11 +79,15 @@ beforeAll(async () => {
   };
   await mkdir(warehousePaths(root).meta, { recursive: true });
   await writeFile(warehousePaths(root).manifest, JSON.stringify(manifest));
-  child = spawn(process.execPath, ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, FLOWQL_DUCKDB_THREADS: '2' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  child = spawn(
+    process.execPath,
+    ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info'],
+    {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, FLOWQL_DUCKDB_THREADS: '2' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   url = await new Promise<string>((ok, fail) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };
@@ -102,7 +114,10 @@ async function download(
 ): Promise<{ peakKiB: number; bytes: number; newlines: number; head: string; headers: Headers }> {
   let peakKiB = await rssKiB(child.pid!);
   const sampler = setInterval(() => {
-    void rssKiB(child.pid!).then((kib) => (peakKiB = Math.max(peakKiB, kib)), () => {});
+    void rssKiB(child.pid!).then(
+      (kib) => (peakKiB = Math.max(peakKiB, kib)),
+      () => {},
+    );
   }, 20);
   const res = await fetch(`${url}/datasets/flows.${format}?from=${date}&to=${next}`);
   expect(res.status).toBe(200);
@@ -135,13 +150,28 @@ it('streams 250k- and 1M-row CSVs with the same memory: growth does not follow t
       `250k rows (${mib(small.bytes)} MiB) peak +${growth(small.peakKiB).toFixed(0)} MiB; ` +
       `1M rows (${mib(large.bytes)} MiB) peak +${growth(large.peakKiB).toFixed(0)} MiB`,
   );
-  for (const [d, rows] of [[small, SMALL], [large, LARGE]] as const) {
+  for (const [d, rows] of [
+    [small, SMALL],
+    [large, LARGE],
+  ] as const) {
     expect(d.headers.get('x-flowql-rows')).toBe(String(rows));
     expect(d.newlines).toBe(rows + 1);
     expect(Number(d.headers.get('content-length'))).toBe(d.bytes);
   }
-  expect(large.head.split('\n')[1]!.startsWith('111111111111,us-east-1,2024-05-01,2,eni-0a0a0a0a0a0a0a0a1,10.0.0.0,10.1.0.1,0,443,6,1,0,2024-05-01T00:00:00Z,')).toBe(true);
-  expect(small.head.split('\n')[1]!.startsWith('111111111111,us-east-1,2024-05-02,2,eni-0a0a0a0a0a0a0a0a1,10.0.0.0,10.1.0.1,0,443,6,1,0,2024-05-02T00:00:00Z,')).toBe(true);
+  expect(
+    large.head
+      .split('\n')[1]!
+      .startsWith(
+        '111111111111,us-east-1,2024-05-01,2,eni-0a0a0a0a0a0a0a0a1,10.0.0.0,10.1.0.1,0,443,6,1,0,2024-05-01T00:00:00Z,',
+      ),
+  ).toBe(true);
+  expect(
+    small.head
+      .split('\n')[1]!
+      .startsWith(
+        '111111111111,us-east-1,2024-05-02,2,eni-0a0a0a0a0a0a0a0a1,10.0.0.0,10.1.0.1,0,443,6,1,0,2024-05-02T00:00:00Z,',
+      ),
+  ).toBe(true);
   // Flat: the 750k more rows (161 MiB more CSV) may cost at most half of their size in extra peak memory (measured:
   // +18 to +57 MiB across runs, from allocator noise and the longer download's chance of a higher sample; anything
   // holding rows would cost more than the file), and the whole stays well under what the 215 MiB file would take in
@@ -161,7 +191,10 @@ it('streams 250k- and 1M-row Parquet files with the same memory, rows in (start_
   );
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  for (const [name, rows, first] of [['small', SMALL, '2024-05-02'], ['large', LARGE, '2024-05-01']] as const) {
+  for (const [name, rows, first] of [
+    ['small', SMALL, '2024-05-02'],
+    ['large', LARGE, '2024-05-01'],
+  ] as const) {
     const file = join(root, `${name}.parquet`);
     // Out of order: a row whose (start_time, flow_id) is below the previous row's, in file order.
     const [stats] = (

@@ -47,8 +47,15 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'flowql-runs-'));
   exportDir = join(root, '_exports');
   const all = Array.from({ length: IN_WINDOW }, (_, i) => record(i));
-  await writeFixtureWarehouse(root, all.filter((_, i) => i % 2 === 0));
-  await writeFixtureWarehouse(root, [...all.filter((_, i) => i % 2 === 1), record(100, '2024-05-02'), record(101, '2024-04-30')]);
+  await writeFixtureWarehouse(
+    root,
+    all.filter((_, i) => i % 2 === 0),
+  );
+  await writeFixtureWarehouse(root, [
+    ...all.filter((_, i) => i % 2 === 1),
+    record(100, '2024-05-02'),
+    record(101, '2024-04-30'),
+  ]);
   db = await DuckDBInstance.create(':memory:');
   await mkdir(exportDir);
 });
@@ -59,14 +66,29 @@ afterAll(async () => {
 });
 
 /** One export read to the end, with how many files DuckDB wrote for it (from the export's log line). */
-async function download(format: DatasetFormat, runRows: number, limit?: number): Promise<{ file: DatasetFile; bytes: Buffer; files: number }> {
+async function download(
+  format: DatasetFormat,
+  runRows: number,
+  limit?: number,
+): Promise<{ file: DatasetFile; bytes: Buffer; files: number }> {
   const ctx = await testQueryContext(root);
-  const params = new URLSearchParams({ from: '2024-05-01', to: '2024-05-02', ...(limit ? { limit: String(limit) } : {}) });
-  const request = parseDatasetRequest('flows', params, { now: new Date('2024-06-01'), maxRangeMs: 31 * 86_400_000, scopeAccountIds: null, maxRows: 1000 });
+  const params = new URLSearchParams({
+    from: '2024-05-01',
+    to: '2024-05-02',
+    ...(limit ? { limit: String(limit) } : {}),
+  });
+  const request = parseDatasetRequest('flows', params, {
+    now: new Date('2024-06-01'),
+    maxRangeMs: 31 * 86_400_000,
+    scopeAccountIds: null,
+    maxRows: 1000,
+  });
   const file = await exportDataset(ctx, request, format, exportDir, runRows);
   const chunks: Buffer[] = [];
   for await (const chunk of file.stream) chunks.push(chunk as Buffer);
-  const logged = (ctx.log as ReturnType<typeof memoryLogger>).lines.find((l) => l.msg === 'query')?.obj as { files: number };
+  const logged = (ctx.log as ReturnType<typeof memoryLogger>).lines.find((l) => l.msg === 'query')?.obj as {
+    files: number;
+  };
   return { file, bytes: Buffer.concat(chunks), files: logged.files };
 }
 
@@ -82,7 +104,10 @@ describe('flows dataset in sorted runs', () => {
     expect(lines).toHaveLength(IN_WINDOW + 1);
     expect(lines.filter((l) => l.startsWith('account_id,'))).toHaveLength(1);
     const header = lines[0]!.split(',');
-    const keys = lines.slice(1).map((l) => l.split(',')).map((f) => [f[header.indexOf('start_time')]!, Number(f[header.indexOf('flow_id')])] as const);
+    const keys = lines
+      .slice(1)
+      .map((l) => l.split(','))
+      .map((f) => [f[header.indexOf('start_time')]!, Number(f[header.indexOf('flow_id')])] as const);
     const sorted = [...keys].sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1));
     expect(keys).toEqual(sorted);
     expect(keys[0]).toEqual(['2024-05-01T10:00:00Z', 0]);
@@ -103,7 +128,9 @@ describe('flows dataset in sorted runs', () => {
       const path = join(root, name);
       await writeFile(path, bytes);
       const c = await db.connect();
-      const rows = (await c.runAndReadAll(`SELECT flow_id, start_time::VARCHAR AS t, bytes FROM '${path}'`)).getRowObjectsJS();
+      const rows = (
+        await c.runAndReadAll(`SELECT flow_id, start_time::VARCHAR AS t, bytes FROM '${path}'`)
+      ).getRowObjectsJS();
       c.closeSync();
       return rows;
     };
@@ -117,7 +144,8 @@ describe('flows dataset in sorted runs', () => {
     for (const format of ['csv', 'json'] as const) {
       const whole = await download(format, 1000, 13);
       const runs = await download(format, RUN_ROWS, 13);
-      const parsed = (d: { bytes: Buffer }) => (format === 'csv' ? d.bytes.toString('utf8') : (JSON.parse(d.bytes.toString('utf8')) as unknown));
+      const parsed = (d: { bytes: Buffer }) =>
+        format === 'csv' ? d.bytes.toString('utf8') : (JSON.parse(d.bytes.toString('utf8')) as unknown);
       expect(parsed(runs)).toEqual(parsed(whole));
       expect(runs.file.rows).toBe(13);
       expect(runs.files).toBe(3);

@@ -41,7 +41,9 @@ describe('ensureDemoWarehouse (real generator and ingester)', () => {
     // The derived tables are there for every flows partition (a file per hour), so the example tabs never pair raw
     // records.
     for (const table of ['handshakes', 'edges'] as const) {
-      const derived = new Set(manifest.files.filter((f) => f.table === table).map((f) => `${f.accountId}/${f.region}/${f.date}`));
+      const derived = new Set(
+        manifest.files.filter((f) => f.table === table).map((f) => `${f.accountId}/${f.region}/${f.date}`),
+      );
       expect([...derived].sort()).toEqual(flows.map((f) => `${f.accountId}/${f.region}/${f.date}`).sort());
     }
     expect(lines).toEqual(expect.arrayContaining(['demo: generating flow logs', 'demo: generated', 'demo: ingested']));

@@ -15,7 +15,8 @@ import type { Manifest } from '../../src/store/layout.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const HUGE = 2 ** 53 - 1;
 
 describe('sums beyond BIGINT', () => {
@@ -23,25 +24,44 @@ describe('sums beyond BIGINT', () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-huge-sums-'));
     const src = join(root, 'src', DIR);
     await mkdir(src, { recursive: true });
-    const lines = Array.from({ length: 1_100 }, (_, i) => `2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 ${HUGE} ${1700000000 + i} ${1700000060 + i} ACCEPT OK`);
+    const lines = Array.from(
+      { length: 1_100 },
+      (_, i) =>
+        `2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 ${HUGE} ${1700000000 + i} ${1700000060 + i} ACCEPT OK`,
+    );
     lines.push('2 111122223333 eni-1 10.0.0.1 10.0.0.3 40001 443 6 2 100 1700000000 1700000060 ACCEPT OK');
-    await writeFile(join(src, '111122223333_vpcflowlogs_eu-west-1_fl-1_20231114T2215Z_h.log.gz'), gzipSync(`${[HEADER, ...lines].join('\n')}\n`));
+    await writeFile(
+      join(src, '111122223333_vpcflowlogs_eu-west-1_fl-1_20231114T2215Z_h.log.gz'),
+      gzipSync(`${[HEADER, ...lines].join('\n')}\n`),
+    );
     const data = join(root, 'data');
-    const r = await runIngest({ sources: [join(root, 'src')], storage: await createLocalWarehouseStorage(data), derive: true, threads: 1 });
+    const r = await runIngest({
+      sources: [join(root, 'src')],
+      storage: await createLocalWarehouseStorage(data),
+      derive: true,
+      threads: 1,
+    });
     expect([r.objects.failed, r.records]).toEqual([0, 1_101]);
 
     const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
     const hourly = manifest.files.filter((f) => f.table === 'flows_hourly').map((f) => `'${join(data, f.path)}'`);
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    const [row] = (await c.runAndReadAll(`SELECT sum(records)::VARCHAR AS records, sum(bytes)::VARCHAR AS bytes, typeof(any_value(bytes)) AS type FROM read_parquet([${hourly.join(', ')}])`)).getRowObjectsJson();
+    const [row] = (
+      await c.runAndReadAll(
+        `SELECT sum(records)::VARCHAR AS records, sum(bytes)::VARCHAR AS bytes, typeof(any_value(bytes)) AS type FROM read_parquet([${hourly.join(', ')}])`,
+      )
+    ).getRowObjectsJson();
     c.closeSync();
     db.closeSync();
     expect(row).toEqual({ records: '1101', bytes: String(1_100n * BigInt(HUGE) + 100n), type: 'BIGINT' });
 
     const { yoga, db: api } = await testApi(data);
     const window = 'timeRange: { from: "2023-11-14T22:00:00Z", to: "2023-11-14T23:00:00Z" }';
-    const res = await gql<any>(yoga, `{ all: flowSummary(filter: { ${window} }) { records bytes } other: flowSummary(filter: { ${window}, dstAddr: ["10.0.0.3"] }) { records bytes } }`);
+    const res = await gql<any>(
+      yoga,
+      `{ all: flowSummary(filter: { ${window} }) { records bytes } other: flowSummary(filter: { ${window}, dstAddr: ["10.0.0.3"] }) { records bytes } }`,
+    );
     api.closeSync();
     // The API sums past BIGINT exactly (the BigInt scalar is a string of digits).
     expect(res.errors).toBeUndefined();

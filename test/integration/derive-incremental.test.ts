@@ -79,7 +79,12 @@ const KEY_TIME = /_(fl-[0-9a-f]+)_(\d{4})(\d{2})(\d{2})T(\d{2})\d{2}Z_[0-9a-f]+\
  * The generated objects regrouped: a flow log's 5-minute text objects of one 8-hour block become one object under the
  * first one's key (same header, lines in order); Parquet objects stay as they are.
  */
-async function generatedObjects(seed: number, days: number, estate: EstateShape, root: string): Promise<SourceObject[]> {
+async function generatedObjects(
+  seed: number,
+  days: number,
+  estate: EstateShape,
+  root: string,
+): Promise<SourceObject[]> {
   const out = join(root, 'generated');
   await generateDataset({ outDir: out, records: RECORDS, days, start: START, seed, estate });
   const groups = new Map<string, { key: string; date: string; header: string; lines: string[] }>();
@@ -93,7 +98,10 @@ async function generatedObjects(seed: number, days: number, estate: EstateShape,
       objects.push({ key, body: await readFile(path), date, text: false });
       continue;
     }
-    const [header, ...lines] = gunzipSync(await readFile(path)).toString('utf8').trimEnd().split('\n');
+    const [header, ...lines] = gunzipSync(await readFile(path))
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
     const group = `${dirname(key)}|${m[1]}|${date}|${Math.floor(Number(m[5]) / 8)}`;
     const g = groups.get(group) ?? { key, date, header: header!, lines: [] };
     if (g.header !== header) throw new Error(`derive-incremental: ${key} has another header than ${g.key}`);
@@ -121,7 +129,12 @@ async function deliver(src: string, objects: readonly SourceObject[]): Promise<v
 }
 
 async function ingestInProcess(src: string, data: string, threads: number): Promise<void> {
-  const r = await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: true, threads });
+  const r = await runIngest({
+    sources: [src],
+    storage: await createLocalWarehouseStorage(data),
+    derive: true,
+    threads,
+  });
   expect(r.objects.failed).toBe(0);
 }
 
@@ -150,7 +163,9 @@ async function warehouseRows(data: string): Promise<WarehouseRows> {
         // Flows carry their provenance (source id and line, flow_id from both), which follows load order: compare the
         // records without it, as a set. Derived rows carry no provenance and must match in file order.
         const select = table === 'flows' ? 'SELECT * EXCLUDE (flow_id, source_id, source_line)' : 'SELECT *';
-        const rows = (await c.runAndReadAll(`${select} FROM read_parquet('${join(data, f.path)}')`)).getRowObjectsJson();
+        const rows = (
+          await c.runAndReadAll(`${select} FROM read_parquet('${join(data, f.path)}')`)
+        ).getRowObjectsJson();
         const key = partitionKey(f);
         byPartition.set(key, [...(byPartition.get(key) ?? []), ...rows.map((r) => JSON.stringify(r))]);
       }
@@ -192,11 +207,16 @@ function differences(incremental: WarehouseRows, scratch: WarehouseRows): string
       }
       const [extra, lost] = [missing(got, want), missing(want, got)];
       if (extra.length > 0 || lost.length > 0) {
-        out.push(`${table} ${partition}: ${extra.length} rows only incremental, ${lost.length} only from scratch\n  + ${extra.slice(0, 3).join('\n  + ')}\n  - ${lost.slice(0, 3).join('\n  - ')}`);
+        out.push(
+          `${table} ${partition}: ${extra.length} rows only incremental, ${lost.length} only from scratch\n  + ${extra.slice(0, 3).join('\n  + ')}\n  - ${lost.slice(0, 3).join('\n  - ')}`,
+        );
         continue;
       }
       const at = got.findIndex((r, i) => r !== want[i]);
-      if (at >= 0) out.push(`${table} ${partition}: same ${got.length} rows, other order from row ${at}:\n  + ${got[at]}\n  - ${want[at]}`);
+      if (at >= 0)
+        out.push(
+          `${table} ${partition}: same ${got.length} rows, other order from row ${at}:\n  + ${got[at]}\n  - ${want[at]}`,
+        );
     }
   }
   return out;
@@ -261,8 +281,13 @@ describe('incremental ingests derive exactly what a from-scratch ingest derives'
 
       // (b) Incrementally. The late object is one of the first day's; the replaced one holds at least 4 records.
       const late = prng.pick(objects.filter((o) => o.text && o.date === START));
-      const replaced = prng.pick(objects.filter((o) => o !== late && o.text && gunzipSync(o.body).toString().trimEnd().split('\n').length > 4));
-      const rest = shuffled(objects.filter((o) => o !== late && o !== replaced), prng);
+      const replaced = prng.pick(
+        objects.filter((o) => o !== late && o.text && gunzipSync(o.body).toString().trimEnd().split('\n').length > 4),
+      );
+      const rest = shuffled(
+        objects.filter((o) => o !== late && o !== replaced),
+        prng,
+      );
       const third = Math.ceil(rest.length / 3);
       const batches = [rest.slice(0, third), rest.slice(third, 2 * third), rest.slice(2 * third)];
       const src = join(root, 'incremental-src');
@@ -320,14 +345,17 @@ describe('derivation depends on the records only', () => {
       protocol: '6',
       packets: '1',
       bytes: '60',
-      start_time: "TIMESTAMP '2024-01-02 00:00:00' + to_seconds((i * 7) % 80000 + CASE WHEN retrans THEN 30 ELSE 0 END)",
+      start_time:
+        "TIMESTAMP '2024-01-02 00:00:00' + to_seconds((i * 7) % 80000 + CASE WHEN retrans THEN 30 ELSE 0 END)",
       end_time: "TIMESTAMP '2024-01-02 00:01:00' + to_seconds((i * 7) % 80000 + (i % 3) * 20)",
       action: "'ACCEPT'",
       log_status: "'OK'",
       tcp_flags: 'CASE WHEN synack THEN 18 ELSE 2 END',
       flow_direction: "CASE WHEN (side = 0) = synack THEN 'ingress' ELSE 'egress' END",
     };
-    const columns = STORED_COLUMNS.filter((c) => !['account_id', 'region', 'date'].includes(c.column)).map((c) => `CAST(${value[c.column] ?? 'NULL'} AS ${c.type}) AS ${c.column}`);
+    const columns = STORED_COLUMNS.filter((c) => !['account_id', 'region', 'date'].includes(c.column)).map(
+      (c) => `CAST(${value[c.column] ?? 'NULL'} AS ${c.type}) AS ${c.column}`,
+    );
     const db = await DuckDBInstance.create(':memory:', { threads: '2' });
     const c = await db.connect();
     try {
@@ -344,7 +372,12 @@ describe('derivation depends on the records only', () => {
       const runs: string[] = [];
       // Once with the records held in memory, once streamed (large derivation windows): the same rows.
       for (const stream of [false, true]) {
-        const [row] = (await runBound(c, digest(stream))).getRowObjectsJson() as { handshakes: number; syns: number; other: number; digest: string }[];
+        const [row] = (await runBound(c, digest(stream))).getRowObjectsJson() as {
+          handshakes: number;
+          syns: number;
+          other: number;
+          digest: string;
+        }[];
         runs.push(JSON.stringify(row));
         expect({ ...row, digest: undefined }).toEqual({ handshakes: n, syns: 3 * n, other: 0, digest: undefined });
       }
@@ -363,19 +396,48 @@ describe('derivation depends on the records only', () => {
     roots.push(root);
     const at = (s: number) => new Date(Date.parse('2024-01-02T10:00:00Z') + s * 1000);
     const record = (eni: string, instance: string, service: string, flags: number, fwd: boolean, s: number) => ({
-      version: 5, interface_id: eni, instance_id: instance, subnet_id: `subnet-${eni}`, vpc_id: 'vpc-1', az_id: 'use1-az1',
-      srcaddr: fwd ? '10.0.0.1' : '10.0.0.2', dstaddr: fwd ? '10.0.0.2' : '10.0.0.1', srcport: fwd ? 40000 : 443, dstport: fwd ? 443 : 40000,
-      protocol: 6, packets: 3, bytes: 300, start_time: at(s), end_time: at(s + 50), action: 'ACCEPT', log_status: 'OK',
-      tcp_flags: flags, flow_direction: fwd ? 'egress' : 'ingress', pkt_dst_aws_service: fwd ? service : null, pkt_src_aws_service: fwd ? null : service,
+      version: 5,
+      interface_id: eni,
+      instance_id: instance,
+      subnet_id: `subnet-${eni}`,
+      vpc_id: 'vpc-1',
+      az_id: 'use1-az1',
+      srcaddr: fwd ? '10.0.0.1' : '10.0.0.2',
+      dstaddr: fwd ? '10.0.0.2' : '10.0.0.1',
+      srcport: fwd ? 40000 : 443,
+      dstport: fwd ? 443 : 40000,
+      protocol: 6,
+      packets: 3,
+      bytes: 300,
+      start_time: at(s),
+      end_time: at(s + 50),
+      action: 'ACCEPT',
+      log_status: 'OK',
+      tcp_flags: flags,
+      flow_direction: fwd ? 'egress' : 'ingress',
+      pkt_dst_aws_service: fwd ? service : null,
+      pkt_src_aws_service: fwd ? null : service,
     });
-    const a = await writeFixtureWarehouse(root, [record('eni-a', 'i-a', 'S3', 2, true, 0), record('eni-a', 'i-a', 'S3', 18, false, 1)]);
-    const b = await writeFixtureWarehouse(root, [record('eni-b', 'i-b', 'DYNAMODB', 2, true, 0), record('eni-b', 'i-b', 'DYNAMODB', 18, false, 1)]);
+    const a = await writeFixtureWarehouse(root, [
+      record('eni-a', 'i-a', 'S3', 2, true, 0),
+      record('eni-a', 'i-a', 'S3', 18, false, 1),
+    ]);
+    const b = await writeFixtureWarehouse(root, [
+      record('eni-b', 'i-b', 'DYNAMODB', 2, true, 0),
+      record('eni-b', 'i-b', 'DYNAMODB', 18, false, 1),
+    ]);
     const files: ManifestFile[] = [...a, ...b];
     const derived: string[][] = [];
     for (const order of [files, [...files].reverse()]) {
       const db = await DuckDBInstance.create(':memory:', { threads: '1' });
       const staging = await mkdtemp(join(root, 'staging-'));
-      const result = await deriveTables({ db, root, files: order, changes: wholePartitions([files[0]!]), stagingDir: staging });
+      const result = await deriveTables({
+        db,
+        root,
+        files: order,
+        changes: wholePartitions([files[0]!]),
+        stagingDir: staging,
+      });
       const c = await db.connect();
       const rows: string[] = [];
       for (const f of [...result.files].sort((x, y) => x.table.localeCompare(y.table))) {
@@ -388,6 +450,13 @@ describe('derivation depends on the records only', () => {
     }
     expect(derived[1]).toEqual(derived[0]);
     // The smallest interface id, with its own instance; the smallest service name.
-    expect(derived[0]!.filter((r) => r.startsWith('handshakes') && r.includes('"client_interface_id":"eni-a","client_instance_id":"i-a"') && r.includes('"server_service":"DYNAMODB"'))).toHaveLength(1);
+    expect(
+      derived[0]!.filter(
+        (r) =>
+          r.startsWith('handshakes') &&
+          r.includes('"client_interface_id":"eni-a","client_instance_id":"i-a"') &&
+          r.includes('"server_service":"DYNAMODB"'),
+      ),
+    ).toHaveLength(1);
   });
 });

@@ -43,12 +43,24 @@ const readme = readFileSync(join(repo, 'docker/README.md'), 'utf8');
 
 const program = new Command('flowql');
 for (const register of [
-  registerParseCommand, registerGenerateCommand, registerIngestCommand, registerCompactCommand, registerAthenaDdlCommand,
-  registerServeCommand, registerPrintSchemaCommand,
-]) register(program);
+  registerParseCommand,
+  registerGenerateCommand,
+  registerIngestCommand,
+  registerCompactCommand,
+  registerAthenaDdlCommand,
+  registerServeCommand,
+  registerPrintSchemaCommand,
+])
+  register(program);
 
 /** Variables read by the AWS SDK's default credential/region chain (the S3 client), not by flowql's config. */
-const AWS_SDK_VARIABLES = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE']);
+const AWS_SDK_VARIABLES = new Set([
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_PROFILE',
+]);
 const flowqlServices = Object.entries(compose.services).filter(([, s]) => s.image?.startsWith('flowql') || s.build);
 
 /** The flowql invocations of a service: its command array (the image's entrypoint is flowql), or `flowql ...` lines of a shell script. */
@@ -63,7 +75,14 @@ function invocations(service: (typeof compose.services)[string]): string[][] {
 
 describe('docker/compose.yaml', () => {
   it('has MinIO, an ingest job on a schedule and the API', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'ingest', 'minio', 'minio-setup', 'sample-generate', 'sample-upload']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'ingest',
+      'minio',
+      'minio-setup',
+      'sample-generate',
+      'sample-upload',
+    ]);
     expect(flowqlServices.map(([name]) => name).sort()).toEqual(['api', 'ingest', 'sample-generate']);
     expect(compose.services.ingest!.command).toEqual(expect.arrayContaining(['ingest', '--watch', '--interval']));
     expect(compose.services.api!.command).toContain('serve');
@@ -76,7 +95,8 @@ describe('docker/compose.yaml', () => {
         const sub = program.commands.find((c) => c.name() === args[0]);
         expect(sub, `${name}: flowql ${args[0]} is not a subcommand`).toBeDefined();
         const flags = new Set(sub!.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)));
-        for (const token of args.filter((a) => a.startsWith('-'))) expect(flags.has(token), `${name}: flowql ${args[0]} has no option ${token}`).toBe(true);
+        for (const token of args.filter((a) => a.startsWith('-')))
+          expect(flags.has(token), `${name}: flowql ${args[0]} has no option ${token}`).toBe(true);
         seen.push(`${name}: ${args[0]}`);
       }
     }
@@ -95,7 +115,8 @@ describe('docker/compose.yaml', () => {
         expect(known, `${name}: ${key} is read by nothing`).toBe(true);
       }
     }
-    for (const [, v] of dockerfile.matchAll(/\b(FLOWQL_[A-Z_]+)=/g)) expect(settings.has(v!), `Dockerfile: ${v}`).toBe(true);
+    for (const [, v] of dockerfile.matchAll(/\b(FLOWQL_[A-Z_]+)=/g))
+      expect(settings.has(v!), `Dockerfile: ${v}`).toBe(true);
   });
 });
 
@@ -128,16 +149,22 @@ describe('docker/compose.yaml sample data', () => {
 });
 
 describe('docker/README.md', () => {
-  const hostPorts = new Set(Object.values(compose.services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]!)));
+  const hostPorts = new Set(
+    Object.values(compose.services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]!)),
+  );
 
   it('names only services of compose.yaml in its docker compose commands', () => {
-    const commands = [...readme.matchAll(/docker compose -f docker\/compose\.yaml ([a-z]+)((?: -[-a-z]+)*)(?: ([a-z][a-z-]*))?/g)];
+    const commands = [
+      ...readme.matchAll(/docker compose -f docker\/compose\.yaml ([a-z]+)((?: -[-a-z]+)*)(?: ([a-z][a-z-]*))?/g),
+    ];
     expect(commands.length).toBeGreaterThan(6);
     const named = commands.filter((m) => ['run', 'restart', 'logs'].includes(m[1]!)).map((m) => m[3]);
     expect(new Set(named)).toEqual(new Set(['sample-generate', 'sample-upload', 'ingest']));
     for (const service of named) expect(Object.keys(compose.services), `README: ${service}`).toContain(service);
     // The service table lists every service.
-    const tableNames = [...readme.matchAll(/^\| `([a-z-]+)`(?:, `([a-z-]+)`)? \|/gm)].flatMap((m) => [m[1], m[2]].filter(Boolean));
+    const tableNames = [...readme.matchAll(/^\| `([a-z-]+)`(?:, `([a-z-]+)`)? \|/gm)].flatMap((m) =>
+      [m[1], m[2]].filter(Boolean),
+    );
     expect(tableNames.sort()).toEqual(Object.keys(compose.services).sort());
   });
 
@@ -182,7 +209,9 @@ describe('docker/Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/flowql\.js"\]$/m);
-    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$/gm)].flatMap((m) =>
+      m[1]!.split(/\s+/),
+    );
     expect(copied.length).toBeGreaterThan(4);
     for (const path of copied) expect(existsSync(join(repo, path)), `COPY ${path}`).toBe(true);
   });

@@ -17,7 +17,10 @@ const repo = join(import.meta.dirname, '../..');
 
 /** The markdown files a user reads: README.md, docs/*.md and docker/README.md when it exists. */
 async function documents(): Promise<{ name: string; text: string }[]> {
-  const names = ['README.md', ...(await readdir(join(repo, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const names = [
+    'README.md',
+    ...(await readdir(join(repo, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ];
   if ((await readdir(join(repo, 'docker'))).includes('README.md')) names.push('docker/README.md');
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(repo, name), 'utf8') })));
 }
@@ -30,7 +33,9 @@ export function graphqlBlocks(text: string): string[] {
 /** The dataset URLs of a document, path and query as printed (placeholders such as `<name>` are skipped). */
 export function datasetUrls(text: string): string[] {
   const urls = [...text.matchAll(/\/datasets\/[\w.<>]+(?:\?[^\s`'")\]]*)?/g)].map((m) => m[0]);
-  return [...new Set(urls.filter((u) => /^\/datasets\/\w+\.(csv|json|parquet)(\?|$)/.test(u) && !/[<>$]|\.\.\./.test(u)))];
+  return [
+    ...new Set(urls.filter((u) => /^\/datasets\/\w+\.(csv|json|parquet)(\?|$)/.test(u) && !/[<>$]|\.\.\./.test(u))),
+  ];
 }
 
 /** Whether a JSON value holds an answer: a non-zero number, a non-empty string other than "0", or such a value inside. */
@@ -42,7 +47,9 @@ function hasData(value: unknown): boolean {
   return value === true;
 }
 
-const quiet = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: false }) as unknown as NodeJS.WriteStream;
+const quiet = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), {
+  isTTY: false,
+}) as unknown as NodeJS.WriteStream;
 let root = '';
 let server: RunningServer;
 
@@ -63,9 +70,9 @@ describe('the examples of README.md and docs/ on the demo warehouse', () => {
     const readme = docs.find((d) => d.name === 'README.md')!.text;
     expect(graphqlBlocks(readme).length).toBeGreaterThanOrEqual(3);
     expect(datasetUrls(docs.find((d) => d.name === 'docs/bi.md')!.text).length).toBeGreaterThanOrEqual(5);
-    expect(datasetUrls('see `/datasets/<name>.csv?<parameters>` and /datasets/topn.csv?by=SRC_ADDR&limit=20`')).toEqual([
-      '/datasets/topn.csv?by=SRC_ADDR&limit=20',
-    ]);
+    expect(datasetUrls('see `/datasets/<name>.csv?<parameters>` and /datasets/topn.csv?by=SRC_ADDR&limit=20`')).toEqual(
+      ['/datasets/topn.csv?by=SRC_ADDR&limit=20'],
+    );
   });
 
   it('every GraphQL block answers without errors, and every field it asks for holds data', async () => {
@@ -81,7 +88,8 @@ describe('the examples of README.md and docs/ on the demo warehouse', () => {
         expect(res.status, where).toBe(200);
         expect(body.errors, where).toBeUndefined();
         expect(Object.keys(body.data ?? {}).length, where).toBeGreaterThan(0);
-        for (const [field, value] of Object.entries(body.data ?? {})) expect(hasData(value), `${field} in ${where}`).toBe(true);
+        for (const [field, value] of Object.entries(body.data ?? {}))
+          expect(hasData(value), `${field} in ${where}`).toBe(true);
       }
     }
   });

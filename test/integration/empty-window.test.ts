@@ -17,17 +17,32 @@ const auth = { authorization: `Bearer ${KEY_OPS}` };
 /** Each question with the fields that would show an answer, and that answer on an empty window. */
 const QUESTIONS: [string, unknown][] = [
   [`flows(${F}) { nodes { flowId } pageInfo { hasNextPage } }`, { nodes: [], pageInfo: { hasNextPage: false } }],
-  [`flowSummary(${F}) { records bytes packets rejectedRecords distinctSrcAddrs }`, { records: '0', bytes: '0', packets: '0', rejectedRecords: '0', distinctSrcAddrs: 0 }],
+  [
+    `flowSummary(${F}) { records bytes packets rejectedRecords distinctSrcAddrs }`,
+    { records: '0', bytes: '0', packets: '0', rejectedRecords: '0', distinctSrcAddrs: 0 },
+  ],
   [`flowTopN(${F}, by: DST_PORT) { rows { label } truncated }`, { rows: [], truncated: false }],
   [`flowBreakdown(${F}, dimensions: [SRC_ADDR, ACTION]) { rows { bytes } truncated }`, { rows: [], truncated: false }],
   [`flowTimeSeries(${F}, interval: HOUR, groupBy: ACTION) { series { label } }`, { series: [] }],
   [`interfaceStatus(${F}) { rows { interfaceId } truncated }`, { rows: [], truncated: false }],
-  [`handshakes(${F}) { nodes { clientAddr } pageInfo { hasNextPage } }`, { nodes: [], pageInfo: { hasNextPage: false } }],
+  [
+    `handshakes(${F}) { nodes { clientAddr } pageInfo { hasNextPage } }`,
+    { nodes: [], pageInfo: { hasNextPage: false } },
+  ],
   [`scans(${F}) { nodes { failed } truncated }`, { nodes: [], truncated: false }],
-  [`trafficEdges(${F}) { nodes { bytesToServer } pageInfo { hasNextPage } }`, { nodes: [], pageInfo: { hasNextPage: false } }],
+  [
+    `trafficEdges(${F}) { nodes { bytesToServer } pageInfo { hasNextPage } }`,
+    { nodes: [], pageInfo: { hasNextPage: false } },
+  ],
   [`edgeGraph(${F}) { nodes { id } edges { id } truncated }`, { nodes: [], edges: [], truncated: false }],
-  [`edgeDiff(before: ${EMPTY}, after: { from: "2030-01-02T00:00:00Z", to: "2030-01-03T00:00:00Z" }) { rows { afterBytes } truncated }`, { rows: [], truncated: false }],
-  [`trafficCost(${F}) { bytes crossAzBytes natBytes internetBytes connections }`, { bytes: '0', crossAzBytes: '0', natBytes: '0', internetBytes: '0', connections: '0' }],
+  [
+    `edgeDiff(before: ${EMPTY}, after: { from: "2030-01-02T00:00:00Z", to: "2030-01-03T00:00:00Z" }) { rows { afterBytes } truncated }`,
+    { rows: [], truncated: false },
+  ],
+  [
+    `trafficCost(${F}) { bytes crossAzBytes natBytes internetBytes connections }`,
+    { bytes: '0', crossAzBytes: '0', natBytes: '0', internetBytes: '0', connections: '0' },
+  ],
 ];
 
 describe('an empty window', () => {

@@ -33,9 +33,13 @@ import { testQueryContext } from '../helpers/query-context.ts';
 
 const ALL_VALUES: FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 const DAY1 = '2024-09-05';
-const filterOf = (input: Record<string, unknown>, from = `${DAY1}T00:00:00Z`, to = '2024-09-07T00:00:00Z'): FlowFilter =>
-  validateFlowFilter({ timeRange: { from, to }, ...input });
-const manifestOf = async (data: string) => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+const filterOf = (
+  input: Record<string, unknown>,
+  from = `${DAY1}T00:00:00Z`,
+  to = '2024-09-07T00:00:00Z',
+): FlowFilter => validateFlowFilter({ timeRange: { from, to }, ...input });
+const manifestOf = async (data: string) =>
+  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 
 let root = '';
 let data = '';
@@ -50,9 +54,13 @@ async function recordScope(ctx: QueryContext, filter: FlowFilter): Promise<Aggre
 type Shape = (scope: AggregateScope) => SqlQuery;
 
 /** Starts `flowql serve` on the warehouse and returns its warning about underived partitions (its JSON log line). */
-async function serveStartupWarning(warehouse: string): Promise<{ level: number; partitions: number; first: string; msg: string }> {
+async function serveStartupWarning(
+  warehouse: string,
+): Promise<{ level: number; partitions: number; first: string; msg: string }> {
   const bin = join(import.meta.dirname, '../../bin/flowql.js');
-  const child = spawn(process.execPath, [bin, 'serve', '--data', warehouse, '--port', '0', '--no-graphiql'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--data', warehouse, '--port', '0', '--no-graphiql'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const giveUp = setTimeout(() => child.kill('SIGTERM'), 30_000); // ends the loop below with what was logged
   let out = '';
   try {
@@ -82,7 +90,11 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'flowql-hourly-'));
   await generateDataset({ outDir: join(root, 'gen'), records: 6000, days: 2, seed: 11, start: DAY1 });
   data = join(root, 'data');
-  const s = await runIngest({ sources: [join(root, 'gen', 'AWSLogs')], storage: await createLocalWarehouseStorage(data), threads: 1 });
+  const s = await runIngest({
+    sources: [join(root, 'gen', 'AWSLogs')],
+    storage: await createLocalWarehouseStorage(data),
+    threads: 1,
+  });
   expect([s.rejects, s.objects.failed]).toEqual([0, 0]);
   records = s.records;
 }, 120_000);
@@ -98,15 +110,42 @@ describe('flows_hourly gives the answers of the flows', () => {
     expect(hourly.reduce((n, f) => n + f.rows, 0)).toBeLessThan(records);
     // The columns the Athena DDL declares (flowql athena-ddl --hourly) are the file's, in order and type.
     const ctx = await testQueryContext(data);
-    const described = await runQuery(ctx, build('describe', sql`DESCRIBE SELECT * FROM read_parquet(${ctx.warehouse.absolutePath(hourly[0]!)}, hive_partitioning = false)`));
+    const described = await runQuery(
+      ctx,
+      build(
+        'describe',
+        sql`DESCRIBE SELECT * FROM read_parquet(${ctx.warehouse.absolutePath(hourly[0]!)}, hive_partitioning = false)`,
+      ),
+    );
     expect(described.map((r) => ({ column: r.column_name, type: r.column_type }))).toEqual(HOURLY_STORED_COLUMNS);
   });
 
   const shapes: [string, Record<string, unknown>, AggregateNeeds, Shape][] = [
     ['summary, every value', {}, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
-    ['summary of REJECTs to ports 22 and 3389', { actions: ['REJECT'], dstPort: [{ from: 22, to: 22 }, { from: 3389, to: 3389 }] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
-    ['summary of NODATA records (no bytes, no addresses)', { logStatuses: ['NODATA', 'SKIPDATA'] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
-    ['summary inside a CIDR, not TCP', { srcAddr: ['10.0.0.0/8'], notProtocols: [6] }, {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
+    [
+      'summary of REJECTs to ports 22 and 3389',
+      {
+        actions: ['REJECT'],
+        dstPort: [
+          { from: 22, to: 22 },
+          { from: 3389, to: 3389 },
+        ],
+      },
+      {},
+      (s) => buildFlowSummaryQuery(s, ALL_VALUES),
+    ],
+    [
+      'summary of NODATA records (no bytes, no addresses)',
+      { logStatuses: ['NODATA', 'SKIPDATA'] },
+      {},
+      (s) => buildFlowSummaryQuery(s, ALL_VALUES),
+    ],
+    [
+      'summary inside a CIDR, not TCP',
+      { srcAddr: ['10.0.0.0/8'], notProtocols: [6] },
+      {},
+      (s) => buildFlowSummaryQuery(s, ALL_VALUES),
+    ],
     ...(['ADDRESS_PAIR', 'DST_PORT', 'SRC_ADDR', 'INSTANCE', 'ACTION'] as const).map(
       (by): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
         `top-N by ${by}`,
@@ -119,15 +158,33 @@ describe('flows_hourly gives the answers of the flows', () => {
       'breakdown by account, action, destination port, flow direction',
       { notDstPort: [{ from: 443, to: 443 }] },
       { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'] },
-      (s) => buildFlowBreakdownQuery(s, { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'], orderBy: 'RECORDS', values: ALL_VALUES, limit: 500 }),
+      (s) =>
+        buildFlowBreakdownQuery(s, {
+          dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'],
+          orderBy: 'RECORDS',
+          values: ALL_VALUES,
+          limit: 500,
+        }),
     ],
-    ['interface status (OK, NODATA, SKIPDATA per interface)', {}, { dimensions: ['INTERFACE'] }, (s) => buildInterfaceStatusQuery(s, 1000)],
-    ...(['HOUR', 'SIX_HOURS', 'DAY'] as const).map((interval): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
-      `time series by ${interval}, one series per region`,
+    [
+      'interface status (OK, NODATA, SKIPDATA per interface)',
       {},
-      { interval, dimensions: ['REGION'] },
-      (s) => buildFlowTimeSeriesQuery(s, { interval, values: ALL_VALUES, groupBy: { dimension: 'REGION', maxSeries: 3, rankBy: 'BYTES' } }),
-    ]),
+      { dimensions: ['INTERFACE'] },
+      (s) => buildInterfaceStatusQuery(s, 1000),
+    ],
+    ...(['HOUR', 'SIX_HOURS', 'DAY'] as const).map(
+      (interval): [string, Record<string, unknown>, AggregateNeeds, Shape] => [
+        `time series by ${interval}, one series per region`,
+        {},
+        { interval, dimensions: ['REGION'] },
+        (s) =>
+          buildFlowTimeSeriesQuery(s, {
+            interval,
+            values: ALL_VALUES,
+            groupBy: { dimension: 'REGION', maxSeries: 3, rankBy: 'BYTES' },
+          }),
+      ],
+    ),
   ];
 
   it.each(shapes)('%s', async (_name, input, needs, shape) => {
@@ -156,11 +213,20 @@ describe('a window cut inside an hour: hourly rows for its whole hours, records 
   const shapes: [string, AggregateNeeds, Shape][] = [
     ['summary', {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES)],
     ['interface status', { dimensions: ['INTERFACE'] }, (s) => buildInterfaceStatusQuery(s, 1000)],
-    ['top-N by address pair', { dimensions: ['SRC_ADDR', 'DST_ADDR'] }, (s) => buildFlowTopNQuery(s, { by: 'ADDRESS_PAIR', metric: 'RECORDS', values: ALL_VALUES, limit: 20 })],
+    [
+      'top-N by address pair',
+      { dimensions: ['SRC_ADDR', 'DST_ADDR'] },
+      (s) => buildFlowTopNQuery(s, { by: 'ADDRESS_PAIR', metric: 'RECORDS', values: ALL_VALUES, limit: 20 }),
+    ],
     [
       'hourly series per action',
       { interval: 'HOUR', dimensions: ['ACTION'] },
-      (s) => buildFlowTimeSeriesQuery(s, { interval: 'HOUR', values: ALL_VALUES, groupBy: { dimension: 'ACTION', maxSeries: 5, rankBy: 'RECORDS' } }),
+      (s) =>
+        buildFlowTimeSeriesQuery(s, {
+          interval: 'HOUR',
+          values: ALL_VALUES,
+          groupBy: { dimension: 'ACTION', maxSeries: 5, rankBy: 'RECORDS' },
+        }),
     ],
   ];
   for (const [window, from, to] of cut) {
@@ -174,7 +240,9 @@ describe('a window cut inside an hour: hourly rows for its whole hours, records 
     // Records starting in [05:30, 06:00) plus the whole hours up to midnight, against the records alone; and the
     // first and last times must be records' own times, not hour boundaries.
     const filter = filterOf({}, `${DAY1}T05:30:00Z`, '2024-09-06T00:00:00Z');
-    const { fromPicked, fromRecords } = await bothWays(filter, {}, (s) => buildFlowSummaryQuery(s, ['RECORDS', 'FIRST_SEEN', 'LAST_SEEN']));
+    const { fromPicked, fromRecords } = await bothWays(filter, {}, (s) =>
+      buildFlowSummaryQuery(s, ['RECORDS', 'FIRST_SEEN', 'LAST_SEEN']),
+    );
     expect(fromPicked).toEqual(fromRecords);
     const first = (fromPicked[0] as { m_first_seen: Date }).m_first_seen;
     expect(first.getTime()).toBeGreaterThanOrEqual(Date.parse(`${DAY1}T05:30:00Z`));
@@ -225,7 +293,10 @@ describe('derived files are exact or absent', () => {
     expect(added.map((f) => f.table)).toEqual(['flows']);
     const changed = added[0]!;
     const derivedOf = (m: Manifest, date: string) =>
-      m.files.filter((f) => f.table !== 'flows' && f.accountId === changed.accountId && f.region === changed.region && f.date === date);
+      m.files.filter(
+        (f) =>
+          f.table !== 'flows' && f.accountId === changed.accountId && f.region === changed.region && f.date === date,
+      );
     // The changed day and its neighbours (pairing crosses midnight) lose their derived files; other partitions keep them.
     expect(derivedOf(after, DAY1)).toEqual([]);
     expect(derivedOf(after, '2024-09-06')).toEqual([]);
@@ -239,12 +310,20 @@ describe('derived files are exact or absent', () => {
 
     // `flowql serve` says so at start, with the command that fixes it.
     const warning = await serveStartupWarning(data);
-    expect(warning).toMatchObject({ level: 40, partitions: 2, first: `${changed.accountId}/${changed.region}/${DAY1}` });
+    expect(warning).toMatchObject({
+      level: 40,
+      partitions: 2,
+      first: `${changed.accountId}/${changed.region}/${DAY1}`,
+    });
     expect(warning.msg).toContain(`run \`flowql derive --data ${data}\``);
 
     const d = await runRederive({ storage, threads: 1 });
     expect(d.partitionsDerived).toBe(2);
-    expect([...new Set(derivedOf(await manifestOf(data), DAY1).map((f) => f.table))].sort()).toEqual(['edges', 'flows_hourly', 'handshakes']);
+    expect([...new Set(derivedOf(await manifestOf(data), DAY1).map((f) => f.table))].sort()).toEqual([
+      'edges',
+      'flows_hourly',
+      'handshakes',
+    ]);
     const back = await bothWays(all, {}, (sc) => buildFlowSummaryQuery(sc, ALL_VALUES), 'hour');
     expect(back.fromPicked).toEqual(twice.fromRecords);
     expect(await runRederive({ storage, threads: 1 })).toMatchObject({ partitionsDerived: 0, filesWritten: 0 });
@@ -257,7 +336,9 @@ describe('through GraphQL', () => {
     const q = `{ flowTopN(filter: { timeRange: { from: "${DAY1}T00:00:00Z", to: "2024-09-06T00:00:00Z" } }, by: ADDRESS_PAIR, limit: 3) { rows { label bytes } } }`;
     const res = await gql<{ flowTopN: { rows: unknown[] } }>(yoga, q);
     const m = await manifestOf(data);
-    const hourlyRows = m.files.filter((f) => f.table === 'flows_hourly' && f.date === DAY1).reduce((n, f) => n + f.rows, 0);
+    const hourlyRows = m.files
+      .filter((f) => f.table === 'flows_hourly' && f.date === DAY1)
+      .reduce((n, f) => n + f.rows, 0);
     expect(hourlyRows).toBeGreaterThan(0);
     expect(res.extensions?.cost?.rowsScanned).toBe(hourlyRows);
     expect(res.data?.flowTopN.rows).toHaveLength(3);

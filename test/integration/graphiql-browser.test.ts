@@ -112,7 +112,8 @@ describe.skipIf(missing !== null)('GraphiQL in headless Chromium', () => {
     expect(screen.includes('Error fetching schema'), screen.slice(0, 500)).toBe(false);
     expect(screen.includes('QUERY_TOO_COMPLEX'), screen.slice(0, 500)).toBe(false);
     await page.screenshot({ path: join(root, 'graphiql-opening.png') });
-    if (process.env.FLOWQL_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.FLOWQL_SCREENSHOT_DIR, 'graphiql-opening.png') });
+    if (process.env.FLOWQL_SCREENSHOT_DIR)
+      await page.screenshot({ path: join(process.env.FLOWQL_SCREENSHOT_DIR, 'graphiql-opening.png') });
     // GraphiQL keeps its tabs in the profile's localStorage: leave the next page the opening state.
     await page.evaluate(() => localStorage.clear());
     await page.close();

@@ -11,14 +11,19 @@ const INSTANCE_A = 'i-0a0a0a0a0a0a0a0a1';
 const INSTANCE_B = 'i-0b0b0b0b0b0b0b0b1';
 let server: RunningServer;
 
-serveTenantFixture((f) => ({ server } = f), () => ({ graphiql: true }));
+serveTenantFixture(
+  (f) => ({ server } = f),
+  () => ({ graphiql: true }),
+);
 
 async function page(key: string | null): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html', ...(key ? { 'x-api-key': key } : {}) } });
+  const res = await fetch(`${server.url}/graphql`, {
+    headers: { accept: 'text/html', ...(key ? { 'x-api-key': key } : {}) },
+  });
   return { status: res.status, text: await res.text() };
 }
 
-it('gives each tenant the default instance of its own account, never the other tenant\'s', async () => {
+it("gives each tenant the default instance of its own account, never the other tenant's", async () => {
   // B first: a cache shared across tenants would hand A's page to B, or B's to A.
   const b = await page(KEY_B);
   const a = await page(KEY_A);

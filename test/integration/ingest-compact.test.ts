@@ -11,8 +11,10 @@ import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-st
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import type { Manifest } from '../../src/store/layout.ts';
 
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const line = (bytes: number, start: number) => `2 111122223333 eni-1 10.0.0.1 10.0.0.2 443 50000 6 1 ${bytes} ${start} ${start + 60} ACCEPT OK`;
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const line = (bytes: number, start: number) =>
+  `2 111122223333 eni-1 10.0.0.1 10.0.0.2 443 50000 6 1 ${bytes} ${start} ${start + 60} ACCEPT OK`;
 const DAY1 = 1704153600; // 2024-01-02T00:00:00Z
 
 async function rowsOf(data: string) {
@@ -21,7 +23,9 @@ async function rowsOf(data: string) {
   const c = await db.connect();
   const out = [];
   for (const f of m.files) {
-    const r = await c.runAndReadAll(`SELECT list(bytes::INTEGER ORDER BY file_row_number) AS b, count(DISTINCT flow_id)::INTEGER AS ids FROM read_parquet('${join(data, f.path)}', file_row_number = true)`);
+    const r = await c.runAndReadAll(
+      `SELECT list(bytes::INTEGER ORDER BY file_row_number) AS b, count(DISTINCT flow_id)::INTEGER AS ids FROM read_parquet('${join(data, f.path)}', file_row_number = true)`,
+    );
     out.push({ date: f.date, ...(r.getRowObjectsJson()[0] as { b: number[]; ids: number }) });
   }
   c.closeSync();

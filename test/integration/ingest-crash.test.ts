@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/store/layout.ts';
 import { runIngestProcess, type IngestProcessResult } from '../helpers/ingest-process.ts';
 
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const OBJECTS = 4;
 const PER_OBJECT = 3;
 
@@ -18,7 +19,11 @@ async function makeSource(root: string): Promise<string> {
   const dir = join(root, 'src/AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/02');
   await mkdir(dir, { recursive: true });
   for (let o = 0; o < OBJECTS; o++) {
-    const lines = Array.from({ length: PER_OBJECT }, (_x, i) => `2 111122223333 eni-${o} 10.0.0.${i} 10.0.1.1 443 5000${i} 6 1 ${o * 10 + i} ${1704153600 + o * 3600} ${1704153660 + o * 3600} ACCEPT OK`);
+    const lines = Array.from(
+      { length: PER_OBJECT },
+      (_x, i) =>
+        `2 111122223333 eni-${o} 10.0.0.${i} 10.0.1.1 443 5000${i} 6 1 ${o * 10 + i} ${1704153600 + o * 3600} ${1704153660 + o * 3600} ACCEPT OK`,
+    );
     await writeFile(join(dir, `obj-${o}.log.gz`), gzipSync(`${HEADER}\n${lines.join('\n')}\n`));
   }
   return join(root, 'src');
@@ -44,7 +49,11 @@ async function visible(data: string): Promise<{ rows: number; ids: number; files
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   const list = flows.map((f) => `'${join(data, f.path)}'`).join(', ');
-  const [r] = (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids FROM read_parquet([${list}])`)).getRowObjectsJson() as { n: number; ids: number }[];
+  const [r] = (
+    await c.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids FROM read_parquet([${list}])`,
+    )
+  ).getRowObjectsJson() as { n: number; ids: number }[];
   c.closeSync();
   db.closeSync();
   return { rows: r!.n, ids: r!.ids, files: flows.length };
@@ -66,7 +75,9 @@ describe('flowql ingest survives kill -9', () => {
       const rerun = await run([src, '--data', data, '--json']);
       expect(rerun.code).toBe(0);
       expect(await visible(data)).toEqual({ rows: OBJECTS * PER_OBJECT, ids: OBJECTS * PER_OBJECT, files: OBJECTS });
-      expect(await readdir(join(data, '_flowql/staging')).then((n) => n.filter((x) => x !== 'duckdb-spill'))).toEqual([]);
+      expect(await readdir(join(data, '_flowql/staging')).then((n) => n.filter((x) => x !== 'duckdb-spill'))).toEqual(
+        [],
+      );
 
       const third = await run([src, '--data', data]);
       expect(third.code).toBe(0);
@@ -92,7 +103,9 @@ describe('flowql ingest survives kill -9 with objects read by one statement', ()
       expect(rerun.code).toBe(0);
       // One partition (every object's records are of 2024-01-02): one file, whichever run wrote it.
       expect(await visible(data)).toEqual({ rows: OBJECTS * PER_OBJECT, ids: OBJECTS * PER_OBJECT, files: 1 });
-      expect(await readdir(join(data, '_flowql/staging')).then((n) => n.filter((x) => x !== 'duckdb-spill'))).toEqual([]);
+      expect(await readdir(join(data, '_flowql/staging')).then((n) => n.filter((x) => x !== 'duckdb-spill'))).toEqual(
+        [],
+      );
       expect((await run([src, '--data', data], undefined, 1000)).code).toBe(0);
       expect((await visible(data)).rows).toBe(OBJECTS * PER_OBJECT);
     });

@@ -12,7 +12,8 @@ import type { Manifest } from '../../src/store/layout.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const rec = (eni: string, bytes: number | string, start = 1699920000) =>
   `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} ${start} ${start + 60} ACCEPT OK`;
 const flowLog = (lines: readonly string[]) => gzipSync(`${HEADER}\n${lines.join('\n')}\n`);
@@ -28,7 +29,9 @@ interface Run {
 /** `flowql ingest <args> --json --no-derive`; samples the process's RSS every 25 ms when `sampleRss`. */
 function ingest(args: readonly string[], sampleRss = false): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'ingest', ...args, '--json', '--no-derive'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'ingest', ...args, '--json', '--no-derive'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let peakRss = 0;
@@ -82,16 +85,34 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
   it('a bad line in the middle object names that object and line; every good line of the three objects loads', async () => {
     const { root, src, data } = await folder('flowql-grouped-rejects-');
     await writeFile(join(src, 'a.log.gz'), flowLog([rec('eni-a', 1), rec('eni-a', 2), rec('eni-a', 3)]));
-    await writeFile(join(src, 'b.log.gz'), flowLog([rec('eni-b', 1), rec('eni-b', 2), rec('eni-b', '1.5'), rec('eni-b', 4)]));
+    await writeFile(
+      join(src, 'b.log.gz'),
+      flowLog([rec('eni-b', 1), rec('eni-b', 2), rec('eni-b', '1.5'), rec('eni-b', 4)]),
+    );
     await writeFile(join(src, 'c.log.gz'), flowLog([rec('eni-c', 1), rec('eni-c', 2)]));
     const r = await ingest([join(root, 'src'), '--data', data, '--max-reject-ratio', '0.5']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('loaded 3 objects of one layout with one statement');
     expect(JSON.parse(r.stdout)).toMatchObject({ records: 8, rejects: 1, objects: { loaded: 3, failed: 0 } });
     expect(
-      await ledger(data, 'SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id)'),
-    ).toEqual([{ uri: join(src, 'b.log.gz'), line: 4, field: 'bytes', reason: "bytes: expected a non-negative integer, found '1.5'", text: rec('eni-b', '1.5') }]);
-    const rows = await visible(data, 'interface_id AS eni, bytes::INTEGER AS b, source_line AS line', 'ORDER BY eni, line');
+      await ledger(
+        data,
+        'SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id)',
+      ),
+    ).toEqual([
+      {
+        uri: join(src, 'b.log.gz'),
+        line: 4,
+        field: 'bytes',
+        reason: "bytes: expected a non-negative integer, found '1.5'",
+        text: rec('eni-b', '1.5'),
+      },
+    ]);
+    const rows = await visible(
+      data,
+      'interface_id AS eni, bytes::INTEGER AS b, source_line AS line',
+      'ORDER BY eni, line',
+    );
     expect(rows.map((x) => [x.eni, x.b, x.line])).toEqual([
       ['eni-a', 1, 2],
       ['eni-a', 2, 3],
@@ -104,7 +125,10 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
     ]);
     // Each object's rows carry its own source id (the ledger's), so a replaced object can be removed alone.
     expect(
-      await ledger(data, "SELECT regexp_extract(s.uri, '[a-z]\\.log\\.gz$') AS o, fs.rows::INTEGER AS n FROM file_sources fs JOIN sources s USING (source_id) ORDER BY o"),
+      await ledger(
+        data,
+        "SELECT regexp_extract(s.uri, '[a-z]\\.log\\.gz$') AS o, fs.rows::INTEGER AS n FROM file_sources fs JOIN sources s USING (source_id) ORDER BY o",
+      ),
     ).toEqual([
       { o: 'a.log.gz', n: 3 },
       { o: 'b.log.gz', n: 3 },
@@ -136,12 +160,20 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
     await utimes(join(src, 'b.log.gz'), new Date(), new Date(Date.now() + 5000));
     const fixed = await ingest([join(root, 'src'), '--data', data]);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(await visible(data, 'interface_id AS eni, count(*)::INTEGER AS n, count(DISTINCT source_line)::INTEGER AS lines', 'GROUP BY 1 ORDER BY 1')).toEqual([
+    expect(
+      await visible(
+        data,
+        'interface_id AS eni, count(*)::INTEGER AS n, count(DISTINCT source_line)::INTEGER AS lines',
+        'GROUP BY 1 ORDER BY 1',
+      ),
+    ).toEqual([
       { eni: 'eni-a', n: 200, lines: 200 },
       { eni: 'eni-b', n: 200, lines: 200 },
       { eni: 'eni-c', n: 200, lines: 200 },
     ]);
-    expect(await ledger(data, 'SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1')).toEqual([{ state: 'loaded', n: 3 }]);
+    expect(await ledger(data, 'SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1')).toEqual([
+      { state: 'loaded', n: 3 },
+    ]);
   });
 
   it('a replaced object read in a group with a new one replaces exactly its own rows', async () => {
@@ -157,8 +189,15 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
     const r = await ingest([join(root, 'src'), '--data', data]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('loaded 2 objects of one layout with one statement');
-    expect(JSON.parse(r.stdout)).toMatchObject({ records: 4, objects: { listed: 4, loaded: 2, skipped: 2, replaced: 1 } });
-    const rows = await visible(data, 'interface_id AS eni, bytes::INTEGER AS b, source_line AS line', 'ORDER BY eni, line');
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      records: 4,
+      objects: { listed: 4, loaded: 2, skipped: 2, replaced: 1 },
+    });
+    const rows = await visible(
+      data,
+      'interface_id AS eni, bytes::INTEGER AS b, source_line AS line',
+      'ORDER BY eni, line',
+    );
     expect(rows.map((x) => [x.eni, x.b, x.line])).toEqual([
       ['eni-a', 1, 2],
       ['eni-a', 2, 3],
@@ -168,8 +207,10 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
       ['eni-d', 1, 2],
       ['eni-d', 2, 3],
     ]);
-    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([{ n: 7, ids: 7 }]);
-    expect(await ledger(data, "SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1")).toEqual([
+    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([
+      { n: 7, ids: 7 },
+    ]);
+    expect(await ledger(data, 'SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1')).toEqual([
       { state: 'loaded', n: 4 },
       { state: 'superseded', n: 1 },
     ]);
@@ -187,7 +228,9 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ records: OBJECTS * PER_OBJECT, objects: { loaded: OBJECTS } });
     // Groups hold at most a batch of lines: 3,000 lines are 73 objects of 41.
-    const groups = [...r.stderr.matchAll(/loaded (\d+) objects of one layout with one statement/g)].map((m) => Number(m[1]));
+    const groups = [...r.stderr.matchAll(/loaded (\d+) objects of one layout with one statement/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(Math.max(...groups)).toBeLessThanOrEqual(Math.ceil(3000 / (PER_OBJECT + 1)));
     expect(groups.reduce((a, n) => a + n, 0)).toBeGreaterThan(OBJECTS / 2);
     // Measured ~170 MiB (Node, tsx, DuckDB and a batch of 3,000 records); objects waiting for a group or a loader are

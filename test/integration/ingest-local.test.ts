@@ -13,7 +13,8 @@ import type { Manifest } from '../../src/store/layout.ts';
 
 const MIXED = join(import.meta.dirname, '../fixtures/ingest/mixed.log.gz');
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 
 function textObject(lines: string[]): Buffer {
   return gzipSync(`${HEADER}\n${lines.join('\n')}\n`);
@@ -40,7 +41,10 @@ async function visible(data: string, select: string, tail = ''): Promise<Record<
   if (manifest.files.length === 0) return [];
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const files = manifest.files.filter((f) => f.path.startsWith('flows/')).map((f) => `'${join(data, f.path)}'`).join(', ');
+  const files = manifest.files
+    .filter((f) => f.path.startsWith('flows/'))
+    .map((f) => `'${join(data, f.path)}'`)
+    .join(', ');
   const r = await c.runAndReadAll(
     `SELECT ${select} FROM read_parquet([${files}], hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL}) ${tail}`,
   );
@@ -70,8 +74,14 @@ describe('flowql ingest (local)', () => {
     expect(first.objects).toEqual({ listed: 3, loaded: 2, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 1 });
     expect([first.records, first.rejects, first.partitionsTouched]).toEqual([9, 3, 4]);
     expect(first.failures[0]!.uri).toBe(join(src, 'broken.log.gz'));
-    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([{ n: 9, ids: 9 }]);
-    const parts = await visible(data, 'account_id, CAST(date AS VARCHAR) AS d, count(*)::INTEGER AS n', 'GROUP BY ALL ORDER BY ALL');
+    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([
+      { n: 9, ids: 9 },
+    ]);
+    const parts = await visible(
+      data,
+      'account_id, CAST(date AS VARCHAR) AS d, count(*)::INTEGER AS n',
+      'GROUP BY ALL ORDER BY ALL',
+    );
     expect(parts).toEqual([
       { account_id: '111122223333', d: '2023-11-14', n: 3 },
       { account_id: '123456789010', d: '2023-11-14', n: 3 },
@@ -96,17 +106,23 @@ describe('flowql ingest (local)', () => {
     await writeFile(join(src, 'broken.log.gz'), textObject([rec('eni-x', 7, 1700090000)]));
     const third = await ingest([join(src, '..')], data);
     expect(third.objects).toEqual({ listed: 3 + 1, loaded: 3, skipped: 1, replaced: 1, notFlowLogs: 0, failed: 0 });
-    const b = await visible(data, 'interface_id, bytes::INTEGER AS bytes', "WHERE interface_id IN ('eni-b1', 'eni-b2', 'eni-b3') ORDER BY 1");
+    const b = await visible(
+      data,
+      'interface_id, bytes::INTEGER AS bytes',
+      "WHERE interface_id IN ('eni-b1', 'eni-b2', 'eni-b3') ORDER BY 1",
+    );
     expect(b).toEqual([
       { interface_id: 'eni-b1', bytes: 101 },
       { interface_id: 'eni-b2', bytes: 201 },
       { interface_id: 'eni-b3', bytes: 301 },
     ]);
-    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([{ n: 9 - 2 + 3 + 1 + 1, ids: 12 }]);
+    expect(await visible(data, 'count(*)::INTEGER AS n, count(DISTINCT flow_id)::INTEGER AS ids')).toEqual([
+      { n: 9 - 2 + 3 + 1 + 1, ids: 12 },
+    ]);
     const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
     expect(manifest.ingest).toMatchObject({ objects: 4, records: 12, rejects: 3 });
     expect(manifest.files.reduce((a, f) => a + f.rows, 0)).toBe(12);
-    expect(await ledger(data, "SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1")).toEqual([
+    expect(await ledger(data, 'SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1')).toEqual([
       { state: 'loaded', n: 4 },
       { state: 'superseded', n: 1 },
     ]);
@@ -116,7 +132,10 @@ describe('flowql ingest (local)', () => {
     const { src, data } = await setup();
     // Two objects, each with starts in descending order; batchRecords 1 forces a commit per object. Records 1 and 2
     // share an hour (22:00 UTC) and keep their line order; record 5 (21:00) comes first (parquet-writer.ts FILE_ORDER).
-    await writeFile(join(src, 'p.log.gz'), textObject([rec('eni-1', 1, 1700000300), rec('eni-1', 2, 1700000100), rec('eni-1', 5, 1699996000)]));
+    await writeFile(
+      join(src, 'p.log.gz'),
+      textObject([rec('eni-1', 1, 1700000300), rec('eni-1', 2, 1700000100), rec('eni-1', 5, 1699996000)]),
+    );
     await writeFile(join(src, 'q.log.gz'), textObject([rec('eni-2', 3, 1700000200), rec('eni-2', 4, 1700000000)]));
     const s = await ingest([src], data, 1, 1);
     expect([s.records, s.filesWritten]).toEqual([5, 2]);
@@ -125,7 +144,9 @@ describe('flowql ingest (local)', () => {
     const c = await db.connect();
     const orders = [];
     for (const f of manifest.files) {
-      const r = await c.runAndReadAll(`SELECT list(bytes::INTEGER ORDER BY file_row_number) AS b FROM read_parquet('${join(data, f.path)}', file_row_number = true)`);
+      const r = await c.runAndReadAll(
+        `SELECT list(bytes::INTEGER ORDER BY file_row_number) AS b FROM read_parquet('${join(data, f.path)}', file_row_number = true)`,
+      );
       orders.push((r.getRowObjectsJson()[0] as { b: number[] }).b);
     }
     expect(orders.sort()).toEqual([

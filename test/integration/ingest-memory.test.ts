@@ -35,11 +35,23 @@ function object(k: number): Buffer {
   const lines = [HEADER];
   for (let i = 0; i < PER_OBJECT; i += 4) {
     const [c, s] = [`10.10.${next(8)}.${next(250)}`, `10.20.${next(8)}.${next(250)}`];
-    const [ce, se] = [`eni-${(next(40) + 1).toString(16).padStart(17, '0')}`, `eni-${(next(40) + 41).toString(16).padStart(17, '0')}`];
+    const [ce, se] = [
+      `eni-${(next(40) + 1).toString(16).padStart(17, '0')}`,
+      `eni-${(next(40) + 41).toString(16).padStart(17, '0')}`,
+    ];
     const [cp, sp] = [1024 + next(60000), [443, 5432, 8080, 53][next(4)]!];
     const start = window + next(400);
     const [req, resp] = [40 + next(5000), 40 + next(500000)];
-    const rec = (eni: string, src: string, dst: string, sport: number, dport: number, bytes: number, flags: number, dir: string) =>
+    const rec = (
+      eni: string,
+      src: string,
+      dst: string,
+      sport: number,
+      dport: number,
+      bytes: number,
+      flags: number,
+      dir: string,
+    ) =>
       `5 210987654321 ${eni} ${src} ${dst} ${sport} ${dport} 6 ${1 + (bytes >> 10)} ${bytes} ${start} ${start + 20} ACCEPT OK vpc-0a1 subnet-0b2 i-0c3 ${flags} IPv4 ${src} ${dst} eu-west-1 euw1-az1 - - - - ${dir} -`;
     lines.push(
       rec(ce, c, s, cp, sp, req, 3, 'egress'),
@@ -59,7 +71,8 @@ async function rssKiB(pid: number): Promise<number> {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'flowql-ingest-memory-'));
   await mkdir(join(root, 'src'));
-  for (let k = 0; k < OBJECTS; k++) await writeFile(join(root, 'src', `object-${String(k).padStart(3, '0')}.log.gz`), object(k));
+  for (let k = 0; k < OBJECTS; k++)
+    await writeFile(join(root, 'src', `object-${String(k).padStart(3, '0')}.log.gz`), object(k));
 });
 
 afterAll(async () => {
@@ -67,25 +80,49 @@ afterAll(async () => {
 });
 
 it('ingests 400 objects (400,000 records, derived tables included) with a peak RSS under 1 GiB', async () => {
-  const child = spawn(process.execPath, ['bin/flowql.js', 'ingest', join(root, 'src'), '--data', join(root, 'data'), '--json'], {
-    cwd: join(import.meta.dirname, '../..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/flowql.js', 'ingest', join(root, 'src'), '--data', join(root, 'data'), '--json'],
+    {
+      cwd: join(import.meta.dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let peakKiB = 0;
   const sampler = setInterval(() => {
-    void rssKiB(child.pid!).then((kib) => (peakKiB = Math.max(peakKiB, kib)), () => {});
+    void rssKiB(child.pid!).then(
+      (kib) => (peakKiB = Math.max(peakKiB, kib)),
+      () => {},
+    );
   }, 20);
   const code = await new Promise<number | null>((ok) => child.once('exit', ok));
   clearInterval(sampler);
   expect(code, stderr).toBe(0);
-  const summary = JSON.parse(stdout) as { objects: { loaded: number }; records: number; rejects: number; partitionsTouched: number };
-  expect([summary.objects.loaded, summary.records, summary.rejects, summary.partitionsTouched]).toEqual([OBJECTS, OBJECTS * PER_OBJECT, 0, 2]);
-  const manifest = JSON.parse(await readFile(join(root, 'data/_flowql/manifest.json'), 'utf8')) as { files: { table: string }[] };
-  expect([...new Set(manifest.files.map((f) => f.table))].sort()).toEqual(['edges', 'flows', 'flows_hourly', 'handshakes']);
+  const summary = JSON.parse(stdout) as {
+    objects: { loaded: number };
+    records: number;
+    rejects: number;
+    partitionsTouched: number;
+  };
+  expect([summary.objects.loaded, summary.records, summary.rejects, summary.partitionsTouched]).toEqual([
+    OBJECTS,
+    OBJECTS * PER_OBJECT,
+    0,
+    2,
+  ]);
+  const manifest = JSON.parse(await readFile(join(root, 'data/_flowql/manifest.json'), 'utf8')) as {
+    files: { table: string }[];
+  };
+  expect([...new Set(manifest.files.map((f) => f.table))].sort()).toEqual([
+    'edges',
+    'flows',
+    'flows_hourly',
+    'handshakes',
+  ]);
   expect(peakKiB * 1024).toBeGreaterThan(50 * 2 ** 20); // the sampler saw the process
   expect(peakKiB * 1024, `peak RSS ${(peakKiB / 1024).toFixed(0)} MiB`).toBeLessThan(GIB);
 }, 600_000);

@@ -18,14 +18,20 @@ import { startServeProcess } from '../helpers/serve-process.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const rec = (eni: string, bytes: number) => `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const rec = (eni: string, bytes: number) =>
+  `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
 const flowLog = (lines: string[]) => gzipSync(`${HEADER}\n${lines.join('\n')}\n`);
 
 async function flowql(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
 }
 
@@ -40,7 +46,11 @@ async function ledger(data: string, query: string): Promise<Record<string, unkno
   }
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 const byName = (list: readonly { uri: string; reason: string }[]) =>
   Object.fromEntries(list.map((n) => [basename(n.uri), n.reason]));
 
@@ -53,17 +63,35 @@ describe('objects that are not flow logs', () => {
     await mkdir(join(src, 'AWSLogs/111122223333/CloudTrail-Digest'), { recursive: true });
     await writeFile(join(src, DIR, 'a.log.gz'), flowLog([rec('eni-a1', 10), rec('eni-a2', 20)]));
     // What `flowql generate` writes beside the flow logs, and what real buckets hold.
-    await writeFile(join(src, 'ground-truth.json'), JSON.stringify({ seed: 7, records: 2, totals: { bytes: 30 } }, null, 1));
+    await writeFile(
+      join(src, 'ground-truth.json'),
+      JSON.stringify({ seed: 7, records: 2, totals: { bytes: 30 } }, null, 1),
+    );
     await writeFile(join(src, DIR, '_SUCCESS'), '');
     await writeFile(
-      join(src, 'AWSLogs/111122223333/CloudTrail-Digest/111122223333_CloudTrail-Digest_eu-west-1_20231114T000000Z.json.gz'),
+      join(
+        src,
+        'AWSLogs/111122223333/CloudTrail-Digest/111122223333_CloudTrail-Digest_eu-west-1_20231114T000000Z.json.gz',
+      ),
       gzipSync(JSON.stringify({ awsAccountId: '111122223333', digestStartTime: '2023-11-14T00:00:00Z', logFiles: [] })),
     );
-    await writeFile(join(src, 'README.txt'), 'Flow logs of the eu-west-1 VPCs.\nAsk the network team before deleting.\n');
-    await writeFile(join(src, DIR, 'notes.log.gz'), gzipSync('hello world\nthis is not a flow log, though it is gzip text\n'));
+    await writeFile(
+      join(src, 'README.txt'),
+      'Flow logs of the eu-west-1 VPCs.\nAsk the network team before deleting.\n',
+    );
+    await writeFile(
+      join(src, DIR, 'notes.log.gz'),
+      gzipSync('hello world\nthis is not a flow log, though it is gzip text\n'),
+    );
     await writeFile(
       join(src, 'cw.json'),
-      JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: 'g', logStream: 's', logEvents: [] }),
+      JSON.stringify({
+        messageType: 'DATA_MESSAGE',
+        owner: '111122223333',
+        logGroup: 'g',
+        logStream: 's',
+        logEvents: [],
+      }),
     );
 
     const first = await flowql(['ingest', src, '--data', data, '--json']);
@@ -81,17 +109,23 @@ describe('objects that are not flow logs', () => {
       'ground-truth.json',
       'notes.log.gz',
     ]);
-    expect(reasons['ground-truth.json']).toBe('not a flow log: a JSON document (a digest, manifest or metadata file?), not a flow log');
+    expect(reasons['ground-truth.json']).toBe(
+      'not a flow log: a JSON document (a digest, manifest or metadata file?), not a flow log',
+    );
     expect(reasons['111122223333_CloudTrail-Digest_eu-west-1_20231114T000000Z.json.gz']).toMatch(/a JSON document/);
     expect(reasons['cw.json']).toMatch(/^not a flow log: a CloudWatch Logs subscription payload: .*flowql parse/);
     expect(reasons._SUCCESS).toBe('not a flow log: empty object (no header, no records)');
-    expect(reasons['README.txt']).toMatch(/^not a flow log: first line 'Flow logs of the eu-west-1 VPCs\.' is neither a header/);
+    expect(reasons['README.txt']).toMatch(
+      /^not a flow log: first line 'Flow logs of the eu-west-1 VPCs\.' is neither a header/,
+    );
     expect(reasons['notes.log.gz']).toMatch(/^not a flow log: first line 'hello world' is neither a header/);
 
     // The same command again: nothing read, nothing reported, exit 0; the text summary says what was skipped.
     const second = await flowql(['ingest', src, '--data', data]);
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^objects {6}7 listed, 0 loaded \(0 replaced a changed version\), 7 unchanged since last run, 0 not flow logs \(skipped\), 0 failed$/m);
+    expect(second.stdout).toMatch(
+      /^objects {6}7 listed, 0 loaded \(0 replaced a changed version\), 7 unchanged since last run, 0 not flow logs \(skipped\), 0 failed$/m,
+    );
     expect(second.stdout).not.toMatch(/^skipped /m);
     const states = 'SELECT state, count(*)::INTEGER AS n FROM sources GROUP BY 1 ORDER BY 1';
     expect(await ledger(data, states)).toEqual([
@@ -121,7 +155,9 @@ describe('objects that are not flow logs', () => {
       runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: false, threads: 1 });
     const third = await ingest();
     expect(third.objects).toEqual({ listed: 7, loaded: 0, skipped: 6, replaced: 0, notFlowLogs: 1, failed: 0 });
-    expect(await ledger(data, "SELECT count(*)::INTEGER AS n FROM sources WHERE uri LIKE '%README.txt'")).toEqual([{ n: 1 }]);
+    expect(await ledger(data, "SELECT count(*)::INTEGER AS n FROM sources WHERE uri LIKE '%README.txt'")).toEqual([
+      { n: 1 },
+    ]);
 
     // ... and becomes a flow log: loaded, its skipped row gone. The loaded a.log.gz overwritten by junk: its rows go.
     await writeFile(readme, flowLog([rec('eni-r1', 5)]));
@@ -136,7 +172,9 @@ describe('objects that are not flow logs', () => {
       { state: 'skipped', n: 6 },
       { state: 'superseded', n: 1 },
     ]);
-    const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as { ingest: Record<string, number> };
+    const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as {
+      ingest: Record<string, number>;
+    };
     expect(manifest.ingest).toMatchObject({ objects: 1, records: 1, skippedObjects: 6 });
   });
 
@@ -152,13 +190,21 @@ describe('objects that are not flow logs', () => {
       const r = await flowql(['ingest', join(root, 'src'), '--data', data, '--json']);
       expect(r.code, r.stderr).toBe(3);
       const s = JSON.parse(r.stdout) as IngestSummary;
-      expect(s.objects).toMatchObject({ loaded: run === 1 ? 1 : 0, skipped: run === 1 ? 0 : 1, notFlowLogs: 0, failed: 1 });
+      expect(s.objects).toMatchObject({
+        loaded: run === 1 ? 1 : 0,
+        skipped: run === 1 ? 0 : 1,
+        notFlowLogs: 0,
+        failed: 1,
+      });
       expect(s.failures[0]!.uri).toBe(join(src, 'broken.log.gz'));
       expect(s.failures[0]!.error).toMatch(/unexpected end of file|truncated/i);
     }
-    expect(await ledger(data, "SELECT state, count(*)::INTEGER AS n FROM sources WHERE uri LIKE '%broken.log.gz' GROUP BY 1")).toEqual([
-      { state: 'failed', n: 1 },
-    ]);
+    expect(
+      await ledger(
+        data,
+        "SELECT state, count(*)::INTEGER AS n FROM sources WHERE uri LIKE '%broken.log.gz' GROUP BY 1",
+      ),
+    ).toEqual([{ state: 'failed', n: 1 }]);
   });
 });
 
@@ -193,7 +239,11 @@ describe('wrong paths write nothing', () => {
     const serve = await startServeProcess(['--data', data, '--port', '0', '--no-graphiql']);
     const url = serve.graphqlUrl.replace(/\/graphql$/, '');
     try {
-      const warned = serve.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+      const warned = serve
+        .stdout()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: number; msg: string });
       expect(warned.find((l) => l.level === 40 && l.msg.startsWith(data))?.msg).toBe(
         `${data} does not exist: create it with \`flowql ingest SOURCE --data ${data}\` (or \`flowql serve --demo\` for demo data); serving no data until then (/ready is 503)`,
       );
@@ -223,18 +273,33 @@ describe('a damaged line', () => {
       all[at] = damaged;
       return Buffer.concat([Buffer.from(`${HEADER}\n`), ...all.flatMap((l) => [l, Buffer.from('\n')])]);
     };
-    const withNul = Buffer.concat([Buffer.from('2 111122223333 eni-x'), Buffer.from([0]), Buffer.from(' 10.1.0.1 10.1.0.2 443 50000 6 1 5 1700000000 1700000060 ACCEPT OK')]);
-    const withFf = Buffer.from('2 111122223333 eni-1 10.1.0.1 10.1.0.2 443 50000 6 1 5 1700000000 1700000060 ACC\xffPT OK', 'latin1');
+    const withNul = Buffer.concat([
+      Buffer.from('2 111122223333 eni-x'),
+      Buffer.from([0]),
+      Buffer.from(' 10.1.0.1 10.1.0.2 443 50000 6 1 5 1700000000 1700000060 ACCEPT OK'),
+    ]);
+    const withFf = Buffer.from(
+      '2 111122223333 eni-1 10.1.0.1 10.1.0.2 443 50000 6 1 5 1700000000 1700000060 ACC\xffPT OK',
+      'latin1',
+    );
     await writeFile(join(src, 'nul.log'), object(withNul, 4)); // line 6 of the object (the header is line 1)
     await writeFile(join(src, 'ff.log.gz'), gzipSync(object(withFf, 7))); // line 9
     const data = join(root, 'data');
     const ingest = async () =>
-      runIngest({ sources: [join(root, 'src')], storage: await createLocalWarehouseStorage(data), derive: false, threads: 1 });
+      runIngest({
+        sources: [join(root, 'src')],
+        storage: await createLocalWarehouseStorage(data),
+        derive: false,
+        threads: 1,
+      });
     const first = await ingest();
     expect(first.objects).toMatchObject({ loaded: 2, notFlowLogs: 0, failed: 0 });
     expect([first.records, first.rejects]).toEqual([40, 2]);
     expect(
-      await ledger(data, 'SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id) ORDER BY line'),
+      await ledger(
+        data,
+        'SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id) ORDER BY line',
+      ),
     ).toEqual([
       {
         uri: join(src, 'nul.log'),
@@ -251,9 +316,9 @@ describe('a damaged line', () => {
         text: '2 111122223333 eni-1 10.1.0.1 10.1.0.2 443 50000 6 1 5 1700000000 1700000060 ACC\\xffPT OK',
       },
     ]);
-    expect(await ledger(data, 'SELECT sum(records)::INTEGER AS records, sum(rejects)::INTEGER AS rejects FROM sources')).toEqual([
-      { records: 40, rejects: 2 },
-    ]);
+    expect(
+      await ledger(data, 'SELECT sum(records)::INTEGER AS records, sum(rejects)::INTEGER AS rejects FROM sources'),
+    ).toEqual([{ records: 40, rejects: 2 }]);
     const again = await ingest();
     expect(again.objects).toMatchObject({ loaded: 0, skipped: 2, failed: 0 });
   });

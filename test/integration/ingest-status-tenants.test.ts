@@ -15,7 +15,8 @@ import { startTestServer } from '../helpers/tenant-fixture.ts';
 
 const A = '111111111111';
 const B = '222222222222';
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const rec = (account: string, bytes: number | string) =>
   `2 ${account} eni-0a1b2c3d 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
 const dir = (account: string) => `AWSLogs/${account}/vpcflowlogs/eu-west-1/2023/11/14`;

@@ -15,7 +15,8 @@ import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-st
 import { gqlData, testApi } from '../helpers/graphql.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/05/01';
 const T0 = Date.UTC(2024, 4, 1, 10) / 1000; // 2024-05-01T10:00:00Z
 
@@ -70,7 +71,10 @@ describe('flowql ingest with poison numbers among good lines', () => {
     const a = join(src, DIR, '111122223333_vpcflowlogs_eu-west-1_fl-1_20240501T1000Z_a.log.gz');
     const b = join(src, DIR, '111122223333_vpcflowlogs_eu-west-1_fl-1_20240501T1005Z_b.log.gz');
     await writeFile(a, gzipSync(objectA()));
-    await writeFile(b, gzipSync(`${HEADER}\n${Array.from({ length: 10 }, (_v, i) => rec('500', '1', '443', i)).join('\n')}\n`));
+    await writeFile(
+      b,
+      gzipSync(`${HEADER}\n${Array.from({ length: 10 }, (_v, i) => rec('500', '1', '443', i)).join('\n')}\n`),
+    );
     const data = join(root, 'data');
     const args = [src, '--data', data, '--threads', '1', '--max-reject-ratio', '0.5', '--json'];
 
@@ -79,13 +83,17 @@ describe('flowql ingest with poison numbers among good lines', () => {
       expect({ run, code: out.code, stderr: out.stderr }).toEqual({ run, code: 0, stderr: expect.any(String) });
       const summary = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
       // The second run finds both objects loaded and does nothing: nothing failed, nothing retried.
-      expect([run, summary.records, summary.rejects, summary.objects.failed]).toEqual(run === 1 ? [1, 40, 7, 0] : [2, 0, 0, 0]);
+      expect([run, summary.records, summary.rejects, summary.objects.failed]).toEqual(
+        run === 1 ? [1, 40, 7, 0] : [2, 0, 0, 0],
+      );
     }
 
     const db = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
     const c = await db.connect();
     const rejects = (
-      await c.runAndReadAll(`SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id) ORDER BY line`)
+      await c.runAndReadAll(
+        `SELECT s.uri, r.line::INTEGER AS line, r.field, r.reason, r.text FROM rejects r JOIN sources s USING (source_id) ORDER BY line`,
+      )
     ).getRowObjectsJson();
     c.closeSync();
     db.closeSync();
@@ -119,12 +127,21 @@ describe('flowql ingest with poison numbers among good lines', () => {
     const lines = [HEADER, rec('100'), ...Array.from({ length: 10_003 }, () => rec('1.5')), rec('200')];
     await writeFile(join(src, DIR, 'many.log.gz'), gzipSync(`${lines.join('\n')}\n`));
     const data = join(root, 'data');
-    const s = await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), threads: 1, derive: false });
+    const s = await runIngest({
+      sources: [src],
+      storage: await createLocalWarehouseStorage(data),
+      threads: 1,
+      derive: false,
+    });
     expect([s.records, s.rejects, s.rejectsNotKept]).toEqual([2, 10_003, 3]);
     expect(formatSummary(s)).toContain('keeps the first 10000 of each object: 3 not kept)');
     const db = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
     const c = await db.connect();
-    const kept = (await c.runAndReadAll('SELECT count(*)::INTEGER AS n, min(line)::INTEGER AS lo, max(line)::INTEGER AS hi FROM rejects')).getRowObjectsJson();
+    const kept = (
+      await c.runAndReadAll(
+        'SELECT count(*)::INTEGER AS n, min(line)::INTEGER AS lo, max(line)::INTEGER AS hi FROM rejects',
+      )
+    ).getRowObjectsJson();
     c.closeSync();
     db.closeSync();
     expect(kept).toEqual([{ n: 10_000, lo: 3, hi: 10_002 }]);

@@ -13,8 +13,10 @@ import { afterAll, expect, it } from 'vitest';
 import type { Manifest } from '../../src/store/layout.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const rec = (eni: string, bytes: number) => `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const rec = (eni: string, bytes: number) =>
+  `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
 const object = (lines: string[]) => gzipSync(`${HEADER}\n${lines.join('\n')}\n`);
 
 let root = '';
@@ -23,7 +25,10 @@ afterAll(async () => {
 });
 
 async function manifest(data: string): Promise<Manifest | null> {
-  return readFile(join(data, '_flowql/manifest.json'), 'utf8').then((t) => JSON.parse(t) as Manifest, () => null);
+  return readFile(join(data, '_flowql/manifest.json'), 'utf8').then(
+    (t) => JSON.parse(t) as Manifest,
+    () => null,
+  );
 }
 
 interface RunSummary {
@@ -33,7 +38,11 @@ interface RunSummary {
 
 /** The complete JSON summary lines printed so far (a line still being written is left for the next look). */
 function summaries(stdout: string): RunSummary[] {
-  return stdout.split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l) as RunSummary);
+  return stdout
+    .split('\n')
+    .slice(0, -1)
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RunSummary);
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -50,9 +59,13 @@ it('loads new objects every interval until SIGTERM, then finishes and exits 0 wi
   const data = join(root, 'data');
   await mkdir(src, { recursive: true });
   await writeFile(join(src, 'a.log.gz'), object([rec('eni-a1', 100), rec('eni-a2', 200)]));
-  const child = spawn(process.execPath, [BIN, 'ingest', join(root, 'src'), '--data', data, '--watch', '--interval', '1', '--json', '--threads', '1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'ingest', join(root, 'src'), '--data', data, '--watch', '--interval', '1', '--json', '--threads', '1'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -16,7 +16,8 @@ let lines: LogLines;
 
 serveTenantFixture((f) => ({ server, lines } = f));
 
-const metricsText = async () => (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${KEY_OPS}` } })).text();
+const metricsText = async () =>
+  (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${KEY_OPS}` } })).text();
 const sample = (text: string, series: string): number => {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
@@ -29,7 +30,12 @@ describe('/health and /ready', () => {
     const ready = await fetch(`${server.url}/ready`);
     const body = (await ready.json()) as { status: string; checks: { name: string; ok: boolean; detail: string }[] };
     expect([ready.status, body.status]).toEqual([200, 'ready']);
-    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([['warehouse', true], ['manifest', true], ['files', true], ['ledger', true]]);
+    expect(body.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['warehouse', true],
+      ['manifest', true],
+      ['files', true],
+      ['ledger', true],
+    ]);
     expect(body.checks[1]!.detail).toBe('generation 1, 2 files');
     expect(body.checks[2]!.detail).toBe('2 files present');
   });
@@ -41,7 +47,9 @@ describe('/health and /ready', () => {
     expect(JSON.parse(anonymous).checks[0]).toEqual({ name: 'warehouse', ok: true, detail: '<data> is readable' });
     const tenant = await (await fetch(`${server.url}/ready`, { headers: { 'x-api-key': KEY_A } })).text();
     expect(tenant).not.toContain(root);
-    const operator = (await (await fetch(`${server.url}/ready`, { headers: { 'x-api-key': KEY_OPS } })).json()) as { checks: { detail: string }[] };
+    const operator = (await (await fetch(`${server.url}/ready`, { headers: { 'x-api-key': KEY_OPS } })).json()) as {
+      checks: { detail: string }[];
+    };
     expect(operator.checks[0]!.detail).toBe(`${root} is readable`);
   });
 
@@ -64,17 +72,25 @@ describe('/health and /ready', () => {
         ],
       });
       await mkdir(warehousePaths(wh).meta, { recursive: true });
-      expect((await check()).failed).toEqual([`manifest: ${warehousePaths(wh).manifest} does not exist yet: run flowql ingest`]);
+      expect((await check()).failed).toEqual([
+        `manifest: ${warehousePaths(wh).manifest} does not exist yet: run flowql ingest`,
+      ]);
       await writeFile(warehousePaths(wh).manifest, '{"formatVersion": 1, "files": ');
       expect((await check()).failed[0]).toMatch(/^manifest: .*manifest\.json: not JSON/);
-      await writeFile(warehousePaths(wh).manifest, JSON.stringify({ formatVersion: 1, generation: 3, updatedAt: '', files: [], ingest: {} }));
+      await writeFile(
+        warehousePaths(wh).manifest,
+        JSON.stringify({ formatVersion: 1, generation: 3, updatedAt: '', files: [], ingest: {} }),
+      );
       expect(await check()).toEqual({ status: 200, failed: [] });
       const ledger = await DuckDBInstance.create(warehousePaths(wh).ledger);
       const c = await ledger.connect();
       await c.run('CREATE TABLE schema_migrations (version INTEGER, name VARCHAR, applied_at TIMESTAMP)');
       c.closeSync();
       ledger.closeSync();
-      expect(await check()).toEqual({ status: 503, failed: ['ledger: schema version 0 is older than 1: run flowql ingest to migrate it'] });
+      expect(await check()).toEqual({
+        status: 503,
+        failed: ['ledger: schema version 0 is older than 1: run flowql ingest to migrate it'],
+      });
     } finally {
       await other.server.close();
       await rm(empty, { recursive: true, force: true });
@@ -88,10 +104,19 @@ describe('/metrics', () => {
     await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': KEY_A },
-      body: JSON.stringify({ query: 'query TopTalkers { flowSummary(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }) { records } }' }),
+      body: JSON.stringify({
+        query:
+          'query TopTalkers { flowSummary(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }) { records } }',
+      }),
     });
-    await fetch(`${server.url}/datasets/summary.csv?from=2024-05-01&to=2024-05-02`, { headers: { 'x-api-key': KEY_A } });
-    await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await fetch(`${server.url}/datasets/summary.csv?from=2024-05-01&to=2024-05-02`, {
+      headers: { 'x-api-key': KEY_A },
+    });
+    await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const after = await metricsText();
     const delta = (series: string) => sample(after, series) - sample(before, series);
     expect(delta('flowql_http_requests_total{method="POST",route="/graphql",status="200"}')).toBe(1);
@@ -112,6 +137,9 @@ describe('/metrics', () => {
     const line = lines.find((l) => l.msg === 'request' && l.route === '/datasets' && l.status === 200);
     expect(line).toMatchObject({ method: 'GET', path: '/datasets/summary.csv', tenant: 'tenant-a' });
     expect(typeof line?.ms).toBe('number');
-    expect(lines.find((l) => l.msg === 'graphql operation' && l.operation === 'TopTalkers')).toMatchObject({ outcome: 'ok', errors: 0 });
+    expect(lines.find((l) => l.msg === 'graphql operation' && l.operation === 'TopTalkers')).toMatchObject({
+      outcome: 'ok',
+      errors: 0,
+    });
   });
 });

@@ -60,7 +60,16 @@ describe('result cache', () => {
     expect(since(mark).cached).toEqual([]);
 
     // An ingest commits a new manifest generation: the kept answer is not used any more.
-    await writeFixtureWarehouse(root, [{ account_id: ACCOUNT_A, region: 'us-east-1', start_time: '2024-05-01T15:00:00Z', bytes: 100, packets: 1, action: 'ACCEPT' }]);
+    await writeFixtureWarehouse(root, [
+      {
+        account_id: ACCOUNT_A,
+        region: 'us-east-1',
+        start_time: '2024-05-01T15:00:00Z',
+        bytes: 100,
+        packets: 1,
+        action: 'ACCEPT',
+      },
+    ]);
     mark = lines.length;
     expect((await gql(KEY_A, SUMMARY)).flowSummary).toEqual({ records: '5', bytes: '6600' });
     expect(since(mark).ran).toBeGreaterThan(0);
@@ -77,12 +86,17 @@ describe('result cache', () => {
   });
 
   it('keeps small downloads per tenant and says how each was answered', async () => {
-    const get = (key: string) => fetch(`${server.url}/datasets/summary.csv?from=2024-05-01&to=2024-05-02`, { headers: { 'x-api-key': key } });
+    const get = (key: string) =>
+      fetch(`${server.url}/datasets/summary.csv?from=2024-05-01&to=2024-05-02`, { headers: { 'x-api-key': key } });
     const first = await get(KEY_A);
     const firstBody = await first.text();
     const second = await get(KEY_A);
     const other = await get(KEY_B);
-    expect([first.headers.get('x-flowql-cache'), second.headers.get('x-flowql-cache'), other.headers.get('x-flowql-cache')]).toEqual(['miss', 'hit', 'miss']);
+    expect([
+      first.headers.get('x-flowql-cache'),
+      second.headers.get('x-flowql-cache'),
+      other.headers.get('x-flowql-cache'),
+    ]).toEqual(['miss', 'hit', 'miss']);
     expect(await second.text()).toBe(firstBody);
     expect(second.headers.get('content-length')).toBe(String(Buffer.byteLength(firstBody)));
     expect(second.headers.get('x-flowql-rows')).toBe('1');

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Manifest } from '../../src/store/layout.ts';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.ts';
 
-const V2_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const V2_HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 let s3: S3TestServer;
 let work: string;
 
@@ -36,7 +37,13 @@ it('loads every object of a prefix that takes two ListObjectsV2 pages', { timeou
   for (let i = 0; i < n; i += 25) {
     await Promise.all(
       Array.from({ length: Math.min(25, n - i) }, (_, j) =>
-        s3.put('src', key(i + j), gzipSync(`${V2_HEADER}\n2 444444444444 eni-0d 10.4.0.1 10.4.0.2 ${1024 + i + j} 443 6 1 60 1704153600 1704153660 ACCEPT OK\n`)),
+        s3.put(
+          'src',
+          key(i + j),
+          gzipSync(
+            `${V2_HEADER}\n2 444444444444 eni-0d 10.4.0.1 10.4.0.2 ${1024 + i + j} 443 6 1 60 1704153600 1704153660 ACCEPT OK\n`,
+          ),
+        ),
       ),
     );
   }
@@ -44,7 +51,16 @@ it('loads every object of a prefix that takes two ListObjectsV2 pages', { timeou
   const code = await new Promise<number>((resolve) =>
     execFile(
       process.execPath,
-      ['bin/flowql.js', 'ingest', 's3://src/many', '--data', data, '--s3-endpoint', s3.endpoint, '--s3-force-path-style'],
+      [
+        'bin/flowql.js',
+        'ingest',
+        's3://src/many',
+        '--data',
+        data,
+        '--s3-endpoint',
+        s3.endpoint,
+        '--s3-force-path-style',
+      ],
       { env: { ...process.env, ...s3.env } },
       (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
     ),

@@ -24,12 +24,16 @@ import { createS3WarehouseStorage } from '../../src/ingest/s3-warehouse-storage.
 import type { Manifest } from '../../src/store/layout.ts';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.ts';
 
-const V2_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const KEY_A = 'logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/2024/01/02/111111111111_vpcflowlogs_us-east-1_fl-0a1_20240102T0005Z_0000000a.log.gz';
+const V2_HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const KEY_A =
+  'logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/2024/01/02/111111111111_vpcflowlogs_us-east-1_fl-0a1_20240102T0005Z_0000000a.log.gz';
 const KEY_B =
   'logs/AWSLogs/aws-account-id=222222222222/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=01/day=02/222222222222_vpcflowlogs_eu-west-1_fl-0b2_20240102T0005Z_0000000b.log';
-const KEY_C = 'logs/AWSLogs/333333333333/vpcflowlogs/ap-southeast-2/2024/01/05/333333333333_vpcflowlogs_ap-southeast-2_fl-0c3_20240105T0005Z_0000000c.log.parquet';
-const KEY_D = 'logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/2024/01/02/111111111111_vpcflowlogs_us-east-1_fl-0a1_20240102T0010Z_0000000d.log.gz';
+const KEY_C =
+  'logs/AWSLogs/333333333333/vpcflowlogs/ap-southeast-2/2024/01/05/333333333333_vpcflowlogs_ap-southeast-2_fl-0c3_20240105T0005Z_0000000c.log.parquet';
+const KEY_D =
+  'logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/2024/01/02/111111111111_vpcflowlogs_us-east-1_fl-0a1_20240102T0010Z_0000000d.log.gz';
 
 const A_LINES = [
   V2_HEADER,
@@ -98,7 +102,17 @@ function flowql(args: readonly string[]): Promise<CliResult> {
 }
 
 const ingest = (sources: readonly string[], data: string) =>
-  flowql(['ingest', ...sources, '--data', data, '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--max-reject-ratio', '1']);
+  flowql([
+    'ingest',
+    ...sources,
+    '--data',
+    data,
+    '--s3-endpoint',
+    s3.endpoint,
+    '--s3-force-path-style',
+    '--max-reject-ratio',
+    '1',
+  ]);
 
 /** Rows per (account, region, date) over the manifest's flows files, plus the distinct sources and flow ids. */
 async function countsOver(root: string, manifest: Manifest) {
@@ -108,8 +122,14 @@ async function countsOver(root: string, manifest: Manifest) {
   const c = await db.connect();
   const list = files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ');
   const from = `read_parquet([${list}], hive_partitioning = true, hive_types = {'account_id': VARCHAR, 'region': VARCHAR, 'date': VARCHAR})`;
-  const partitions = (await c.runAndReadAll(`SELECT account_id, region, date, count(*)::INTEGER FROM ${from} GROUP BY ALL ORDER BY ALL`)).getRows();
-  const [totals] = (await c.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT flow_id)::INTEGER, count(DISTINCT source_id)::INTEGER FROM ${from}`)).getRows();
+  const partitions = (
+    await c.runAndReadAll(`SELECT account_id, region, date, count(*)::INTEGER FROM ${from} GROUP BY ALL ORDER BY ALL`)
+  ).getRows();
+  const [totals] = (
+    await c.runAndReadAll(
+      `SELECT count(*)::INTEGER, count(DISTINCT flow_id)::INTEGER, count(DISTINCT source_id)::INTEGER FROM ${from}`,
+    )
+  ).getRows();
   c.closeSync();
   db.closeSync();
   return { partitions, rows: totals![0], flowIds: totals![1], sources: totals![2] };
@@ -183,8 +203,17 @@ describe('flowql ingest s3://... --data s3://lake/wh', () => {
     const got = await s3Counts();
     expect(got.partitions).toEqual(EXPECTED);
     expect([got.rows, got.flowIds, got.sources]).toEqual([9, 9, 3]);
-    expect(got.onS3).toEqual(got.manifest.files.filter((f) => f.table === 'flows').map((f) => f.path).sort());
-    expect(got.onS3.every((p) => /^flows\/account_id=\d{12}\/region=[a-z0-9-]+\/date=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/.test(p))).toBe(true);
+    expect(got.onS3).toEqual(
+      got.manifest.files
+        .filter((f) => f.table === 'flows')
+        .map((f) => f.path)
+        .sort(),
+    );
+    expect(
+      got.onS3.every((p) =>
+        /^flows\/account_id=\d{12}\/region=[a-z0-9-]+\/date=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/.test(p),
+      ),
+    ).toBe(true);
   });
 
   it('keeps its ledger on S3: a second run from a fresh machine loads nothing twice', async () => {
@@ -202,13 +231,26 @@ describe('flowql ingest s3://... --data s3://lake/wh', () => {
       ['222222222222', 'eu-west-1', '2024-01-02', 3],
       ['333333333333', 'ap-southeast-2', '2024-01-05', 2],
     ]);
-    const live = got.manifest.files.filter((f) => f.table === 'flows').map((f) => f.path).sort();
+    const live = got.manifest.files
+      .filter((f) => f.table === 'flows')
+      .map((f) => f.path)
+      .sort();
     const retired = (got.manifest.retired ?? []).map((f) => f.path).filter((p) => p.startsWith('flows/'));
     expect(retired.length).toBeGreaterThan(0);
     expect(retired.every((p) => p.startsWith('flows/account_id=111111111111/') && !live.includes(p))).toBe(true);
     expect(got.onS3).toEqual([...live, ...retired].sort());
     // A later run past the grace period (0 here) deletes them.
-    await flowql(['ingest', 's3://src/logs', '--data', 's3://lake/wh', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--retire-grace', '0']);
+    await flowql([
+      'ingest',
+      's3://src/logs',
+      '--data',
+      's3://lake/wh',
+      '--s3-endpoint',
+      s3.endpoint,
+      '--s3-force-path-style',
+      '--retire-grace',
+      '0',
+    ]);
     expect((await s3Counts()).onS3).toEqual(live);
   });
 });

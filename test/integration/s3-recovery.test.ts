@@ -14,7 +14,8 @@ import { createS3WarehouseStorage } from '../../src/ingest/s3-warehouse-storage.
 import { TABLES } from '../../src/store/layout.ts';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.ts';
 
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
 const PARTITION = 'account_id=111122223333/region=eu-west-1/date=2023-11-14';
 
@@ -31,7 +32,9 @@ afterAll(async () => {
 });
 
 const objectOf = (i: number) =>
-  gzipSync(`${HEADER}\n2 111122223333 eni-0${i}aaaaaaaaaaaaaaa 10.1.0.${i} 10.1.0.9 4000${i} 443 6 1 ${i} 1700000000 1700000060 ACCEPT OK\n`);
+  gzipSync(
+    `${HEADER}\n2 111122223333 eni-0${i}aaaaaaaaaaaaaaa 10.1.0.${i} 10.1.0.9 4000${i} 443 6 1 ${i} 1700000000 1700000060 ACCEPT OK\n`,
+  );
 
 it('sweeps orphans under every table prefix, keeping live and retired files', async () => {
   const src = join(root, 'src', DIR);
@@ -54,7 +57,11 @@ it('sweeps orphans under every table prefix, keeping live and retired files', as
     const manifest = (await wh.readManifest())!;
     const retired = (manifest.retired ?? []).map((f) => f.path);
     expect(retired.length).toBeGreaterThanOrEqual(3); // the second ingest re-derived the day: 3 derived files retired
-    const listAll = async () => (await Promise.all(TABLES.map((t) => wh.listFiles(`${t}/`)))).flat().map((f) => f.path).sort();
+    const listAll = async () =>
+      (await Promise.all(TABLES.map((t) => wh.listFiles(`${t}/`))))
+        .flat()
+        .map((f) => f.path)
+        .sort();
     expect(await listAll()).toEqual([...manifest.files.map((f) => f.path), ...retired, ...orphans].sort());
 
     // Compaction starts with recovery: the orphans of all four tables go, nothing else does.

@@ -33,8 +33,10 @@ async function readAll(o: SourceObject): Promise<Buffer> {
 const md5 = (b: string | Uint8Array) => createHash('md5').update(b).digest('hex');
 
 describe('listS3Objects', () => {
-  const key1 = 'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/123456789012_vpcflowlogs_us-east-1_fl-1_20240102T0000Z_aaaa0001.log.gz';
-  const key2 = 'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=01/day=02/x.log.parquet';
+  const key1 =
+    'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/123456789012_vpcflowlogs_us-east-1_fl-1_20240102T0000Z_aaaa0001.log.gz';
+  const key2 =
+    'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=01/day=02/x.log.parquet';
   const text = 'version account-id\n2 123456789012\n';
   const gz = gzipSync(text);
 

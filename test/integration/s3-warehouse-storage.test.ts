@@ -45,7 +45,15 @@ describe('S3 warehouse storage', () => {
       ...EMPTY_MANIFEST,
       generation: 3,
       files: [
-        { path: 'flows/account_id=123456789012/region=us-east-1/date=2024-01-02/part-a.parquet', table: 'flows', accountId: '123456789012', region: 'us-east-1', date: '2024-01-02', rows: 7, bytes: 11 },
+        {
+          path: 'flows/account_id=123456789012/region=us-east-1/date=2024-01-02/part-a.parquet',
+          table: 'flows',
+          accountId: '123456789012',
+          region: 'us-east-1',
+          date: '2024-01-02',
+          rows: 7,
+          bytes: 11,
+        },
       ],
     };
     await wh.writeManifest(m);
@@ -93,7 +101,9 @@ describe('S3 warehouse storage', () => {
       ['flows/account_id=123456789012/region=eu-west-1/date=2024-01-03/part-b.parquet', 2],
       ['flows/account_id=123456789012/region=us-east-1/date=2024-01-02/part-a.parquet', 15],
     ]);
-    const local = await wh.readableFile('flows/account_id=123456789012/region=eu-west-1/date=2024-01-03/part-b.parquet');
+    const local = await wh.readableFile(
+      'flows/account_id=123456789012/region=eu-west-1/date=2024-01-03/part-b.parquet',
+    );
     expect(await readFile(local, 'utf8')).toBe('BB');
     await expect(wh.readableFile('flows/missing.parquet')).rejects.toThrow(
       'cannot read flows/missing.parquet: s3://lake/wh/flows/missing.parquet does not exist',
@@ -114,7 +124,9 @@ describe('S3 warehouse storage', () => {
     expect(existsSync(ledger)).toBe(false); // no ledger on S3 yet: a new one
     const db = await DuckDBInstance.create(ledger);
     const conn = await db.connect();
-    await conn.run('CREATE TABLE sources (uri VARCHAR, version VARCHAR); INSERT INTO sources VALUES (\'s3://a/b\', \'e1\'), (\'s3://a/c\', \'e2\')');
+    await conn.run(
+      "CREATE TABLE sources (uri VARCHAR, version VARCHAR); INSERT INTO sources VALUES ('s3://a/b', 'e1'), ('s3://a/c', 'e2')",
+    );
     await conn.run('CHECKPOINT');
     conn.closeSync();
     db.closeSync();

@@ -15,8 +15,10 @@ import type { Manifest } from '../../src/store/layout.ts';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-const rec = (eni: string, bytes: number) => `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const rec = (eni: string, bytes: number) =>
+  `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
 const object = (lines: string[]) => gzipSync(`${HEADER}\n${lines.join('\n')}\n`);
 const SUMMARY = '{ flowSummary(filter: { timeRange: { from: "2023-11-14", to: "2023-11-15" } }) { records bytes } }';
 
@@ -39,7 +41,18 @@ function ingest(source: string): Promise<{ code: number; stderr: string }> {
   return new Promise((done) =>
     execFile(
       process.execPath,
-      [BIN, 'ingest', source, '--data', 's3://lake/wh', '--s3-endpoint', s3.endpoint, '--s3-force-path-style', '--threads', '1'],
+      [
+        BIN,
+        'ingest',
+        source,
+        '--data',
+        's3://lake/wh',
+        '--s3-endpoint',
+        s3.endpoint,
+        '--s3-force-path-style',
+        '--threads',
+        '1',
+      ],
       { env: { ...process.env, ...s3.env } },
       (err, _stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     ),
@@ -47,7 +60,11 @@ function ingest(source: string): Promise<{ code: number; stderr: string }> {
 }
 
 async function summary(url: string): Promise<{ records: string; bytes: string }> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: SUMMARY }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: SUMMARY }),
+  });
   const body = (await res.json()) as { data?: { flowSummary: { records: string; bytes: string } }; errors?: unknown };
   if (!body.data) throw new Error(JSON.stringify(body.errors));
   return body.data.flowSummary;
@@ -62,7 +79,22 @@ it('serves an S3 warehouse from a synced local cache and picks up a new ingest a
   const cache = join(work, 'cache');
   server = spawn(
     process.execPath,
-    [BIN, 'serve', '--data', 's3://lake/wh', '--s3-endpoint', s3.endpoint, '--s3-sync-seconds', '1', '--cache-dir', cache, '--port', '0', '--duckdb-threads', '1'],
+    [
+      BIN,
+      'serve',
+      '--data',
+      's3://lake/wh',
+      '--s3-endpoint',
+      s3.endpoint,
+      '--s3-sync-seconds',
+      '1',
+      '--cache-dir',
+      cache,
+      '--port',
+      '0',
+      '--duckdb-threads',
+      '1',
+    ],
     { env: { ...process.env, ...s3.env, FLOWQL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
@@ -101,11 +133,20 @@ it('serves an S3 warehouse from a synced local cache and picks up a new ingest a
   // half-downloaded.
   const local = async () => {
     const m = JSON.parse(await readFile(join(cache, 'committed/_flowql/manifest.json'), 'utf8')) as Manifest;
-    const files = (await readdir(join(cache, 'committed'), { recursive: true })).filter((p) => /\.(parquet|part|tmp)$/.test(p));
-    return { listed: [...m.files, ...(m.retired ?? [])].map((f) => f.path).sort(), files: files.map((p) => p.split(sep).join('/')).sort() };
+    const files = (await readdir(join(cache, 'committed'), { recursive: true })).filter((p) =>
+      /\.(parquet|part|tmp)$/.test(p),
+    );
+    return {
+      listed: [...m.files, ...(m.retired ?? [])].map((f) => f.path).sort(),
+      files: files.map((p) => p.split(sep).join('/')).sort(),
+    };
   };
   let state = await local();
-  for (const stop = Date.now() + 10_000; state.files.join() !== state.listed.join() && Date.now() < stop; state = await local()) {
+  for (
+    const stop = Date.now() + 10_000;
+    state.files.join() !== state.listed.join() && Date.now() < stop;
+    state = await local()
+  ) {
     await new Promise((r) => setTimeout(r, 250));
   }
   expect(state.files).toEqual(state.listed);
@@ -126,9 +167,14 @@ it('refuses to start, naming the warehouse, when its bucket does not exist or --
         (err, _stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
       ),
     );
-  const [missing, demo] = await Promise.all([serve(['--data', 's3://no-such-bucket/wh']), serve(['--data', 's3://lake/wh', '--demo'])]);
+  const [missing, demo] = await Promise.all([
+    serve(['--data', 's3://no-such-bucket/wh']),
+    serve(['--data', 's3://lake/wh', '--demo']),
+  ]);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain('flowql: cannot open the warehouse s3://no-such-bucket/wh (bucket no-such-bucket)');
   expect(demo.code).toBe(1);
-  expect(demo.stderr).toContain('flowql: --demo fills a local warehouse; it cannot be combined with --data s3://lake/wh (ingest into S3 with flowql ingest)');
+  expect(demo.stderr).toContain(
+    'flowql: --demo fills a local warehouse; it cannot be combined with --data s3://lake/wh (ingest into S3 with flowql ingest)',
+  );
 });

@@ -23,7 +23,8 @@ import type { Manifest } from '../../src/store/layout.ts';
 import { startTestServer, type LogLines } from '../helpers/tenant-fixture.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/flowql.js');
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const START = 1699956000; // 2023-11-14T10:00:00Z
 const DAY = '{ from: "2023-11-14T00:00:00Z", to: "2023-11-15T00:00:00Z" }';
 const QUERY = `{ ingestStatus { records } hourly: flowSummary(filter: { timeRange: ${DAY} }) { records bytes }
@@ -34,7 +35,10 @@ const B = '444455556666';
 const objectOf = (i: number, account: string) =>
   gzipSync(
     `${HEADER}\n${[1, 2, 3]
-      .map((k) => `2 ${account} eni-${i}${k}aaaaaaaaaaaaaaaa 10.1.${i}.${k} 10.1.0.9 ${40000 + k} 443 6 1 ${100 * i + k} ${START + 60 * i} ${START + 60 * i + 60} ACCEPT OK`)
+      .map(
+        (k) =>
+          `2 ${account} eni-${i}${k}aaaaaaaaaaaaaaaa 10.1.${i}.${k} 10.1.0.9 ${40000 + k} 443 6 1 ${100 * i + k} ${START + 60 * i} ${START + 60 * i + 60} ACCEPT OK`,
+      )
       .join('\n')}\n`,
   );
 
@@ -46,10 +50,18 @@ let lines: LogLines;
 const objectFile: Record<number, string> = {};
 
 const manifestOf = async () => JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
-const ingest = async () => runIngest({ sources: [sources], storage: await createLocalWarehouseStorage(data), threads: 1 });
+const ingest = async () =>
+  runIngest({ sources: [sources], storage: await createLocalWarehouseStorage(data), threads: 1 });
 const graphql = async (query: string) => {
-  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  return (await res.json()) as { data?: Record<string, { records: string; bytes: string }> | null; errors?: { message: string; extensions: Record<string, unknown> }[] };
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  return (await res.json()) as {
+    data?: Record<string, { records: string; bytes: string }> | null;
+    errors?: { message: string; extensions: Record<string, unknown> }[];
+  };
 };
 const ready = async () => {
   const res = await fetch(`${server.url}/ready`);
@@ -70,7 +82,9 @@ beforeAll(async () => {
   const dir = join(sources, 'AWSLogs', A, 'vpcflowlogs/us-east-1/2023/11/14');
   await mkdir(dir, { recursive: true });
   for (const i of [1, 2, 3, 4]) {
-    const before = new Set((await manifestOf().catch(() => ({ files: [] }) as unknown as Manifest)).files.map((f) => f.path));
+    const before = new Set(
+      (await manifestOf().catch(() => ({ files: [] }) as unknown as Manifest)).files.map((f) => f.path),
+    );
     await writeFile(join(dir, `object-${i}.log.gz`), objectOf(i, i <= 2 ? A : B));
     await ingest();
     objectFile[i] = (await manifestOf()).files.find((f) => f.table === 'flows' && !before.has(f.path))!.path;
@@ -86,7 +100,11 @@ afterAll(async () => {
 describe('a damaged warehouse', () => {
   it('is reported, named and repaired; the next ingest restores the exact totals', async () => {
     const healthy = await graphql(QUERY);
-    expect(healthy.data).toEqual({ ingestStatus: { records: '12' }, hourly: { records: '12', bytes: '3024' }, raw: { records: '12', bytes: '3024' } });
+    expect(healthy.data).toEqual({
+      ingestStatus: { records: '12' },
+      hourly: { records: '12', bytes: '3024' },
+      raw: { records: '12', bytes: '3024' },
+    });
     expect((await ready()).status).toBe(200);
 
     // Damage: object 1's file truncated to half, object 3's deleted, a stray file under edges/.
@@ -98,13 +116,17 @@ describe('a damaged warehouse', () => {
     const orphan = `edges/account_id=${A}/region=us-east-1/date=2023-11-14/part-stray.parquet`;
     await writeFile(join(data, orphan), 'not parquet');
 
-    const broken = await graphql(`{ raw: flowSummary(filter: { timeRange: ${DAY}, accountIds: ["${A}"], srcPort: [{ from: 0, to: 65535 }] }) { records } }`);
+    const broken = await graphql(
+      `{ raw: flowSummary(filter: { timeRange: ${DAY}, accountIds: ["${A}"], srcPort: [{ from: 0, to: 65535 }] }) { records } }`,
+    );
     expect(broken.errors?.map((e) => [e.extensions.code, e.extensions.file, e.extensions.partition])).toEqual([
       ['WAREHOUSE_DAMAGED', truncated, `${A}/us-east-1/2023-11-14`],
     ]);
     expect(broken.errors![0]!.message).toContain('flowql check --repair');
     expect(broken.errors![0]!.message).not.toContain(data); // no absolute path to the client
-    const other = await graphql(`{ raw: flowSummary(filter: { timeRange: ${DAY}, accountIds: ["${B}"], srcPort: [{ from: 0, to: 65535 }] }) { records } }`);
+    const other = await graphql(
+      `{ raw: flowSummary(filter: { timeRange: ${DAY}, accountIds: ["${B}"], srcPort: [{ from: 0, to: 65535 }] }) { records } }`,
+    );
     expect(other.errors?.map((e) => [e.extensions.code, e.extensions.file])).toEqual([['WAREHOUSE_DAMAGED', deleted]]);
     const logged = lines.filter((l) => l.msg === 'warehouse damaged').map((l) => [l.file, l.partition]);
     expect(logged).toContainEqual([truncated, `${A}/us-east-1/2023-11-14`]);
@@ -124,7 +146,12 @@ describe('a damaged warehouse', () => {
     const found = await check('--json');
     expect(found.code).toBe(2);
     const report = JSON.parse(found.stdout) as CheckReport;
-    expect(report.damaged.map((d) => [d.path, d.problem]).sort()).toEqual([[deleted, 'missing'], [truncated, 'size']].sort());
+    expect(report.damaged.map((d) => [d.path, d.problem]).sort()).toEqual(
+      [
+        [deleted, 'missing'],
+        [truncated, 'size'],
+      ].sort(),
+    );
     expect(report.orphans).toEqual([orphan]);
     expect(report.objectsMissingRows.map((o) => [o.uri.split('/').pop(), o.visible, o.records]).sort()).toEqual([
       ['object-1.log.gz', 0, 3],
@@ -143,12 +170,20 @@ describe('a damaged warehouse', () => {
     // The damaged files are out of the manifest: /ready is green, queries answer what is left (objects 2 and 4).
     expect((await ready()).status).toBe(200);
     const partial = await graphql(QUERY);
-    expect([partial.errors, partial.data?.hourly, partial.data?.raw]).toEqual([undefined, { records: '6', bytes: '1812' }, { records: '6', bytes: '1812' }]);
+    expect([partial.errors, partial.data?.hourly, partial.data?.raw]).toEqual([
+      undefined,
+      { records: '6', bytes: '1812' },
+      { records: '6', bytes: '1812' },
+    ]);
 
     const again = await ingest();
     expect([again.objects.replaced, again.records]).toEqual([2, 6]);
     const restored = await graphql(QUERY);
-    expect(restored.data).toEqual({ ingestStatus: { records: '12' }, hourly: { records: '12', bytes: '3024' }, raw: { records: '12', bytes: '3024' } });
+    expect(restored.data).toEqual({
+      ingestStatus: { records: '12' },
+      hourly: { records: '12', bytes: '3024' },
+      raw: { records: '12', bytes: '3024' },
+    });
     const clean = await check('--json');
     expect(clean.code).toBe(0);
     expect((JSON.parse(clean.stdout) as CheckReport).objectsMissingRows).toEqual([]);

@@ -6,7 +6,8 @@
 import { expect, it } from 'vitest';
 import { CONFIG_SOURCES, ConfigError, parseConfig, type ConfigFlags } from '../../src/config.ts';
 
-const ZOD_WORDING = /Invalid input|received|Too small|Too big|Invalid string|Invalid option|Invalid URL|expected (number|int|string|boolean)\b/;
+const ZOD_WORDING =
+  /Invalid input|received|Too small|Too big|Invalid string|Invalid option|Invalid URL|expected (number|int|string|boolean)\b/;
 const BAD_VALUES: readonly unknown[] = ['abc', '-1', '1.5', '1e12', '', 'http//x', 0, true];
 
 function problemsOf(flags: ConfigFlags): readonly string[] {
@@ -38,10 +39,24 @@ it('words every refused value of every setting as "<flag> / <VAR> = <value>: exp
 });
 
 it('says exactly what each kind of setting expects', () => {
-  expect(problemsOf({ port: 'abc' })).toEqual(['--port / FLOWQL_PORT = "abc": expected a whole number from 0 to 65535']);
-  expect(problemsOf({ port: '65536' })).toEqual(['--port / FLOWQL_PORT = "65536": expected a whole number from 0 to 65535']);
-  expect(problemsOf({ maxPageSize: '2.5' })).toEqual(['--max-page-size / FLOWQL_MAX_PAGE_SIZE = "2.5": expected a whole number from 1 to 100000']);
-  expect(problemsOf({ maxRangeDays: '0' })).toEqual(['--max-range-days / FLOWQL_MAX_RANGE_DAYS = "0": expected a number above 0, at most 3660']);
-  expect(problemsOf({ introspection: 'no' })).toEqual(['--no-introspection / FLOWQL_INTROSPECTION = "no": expected true, false, 1 or 0']);
-  expect(parseConfig({}, { maxRangeDays: '0.5', port: '0', introspection: '0' })).toMatchObject({ maxRangeDays: 0.5, port: 0, introspection: false });
+  expect(problemsOf({ port: 'abc' })).toEqual([
+    '--port / FLOWQL_PORT = "abc": expected a whole number from 0 to 65535',
+  ]);
+  expect(problemsOf({ port: '65536' })).toEqual([
+    '--port / FLOWQL_PORT = "65536": expected a whole number from 0 to 65535',
+  ]);
+  expect(problemsOf({ maxPageSize: '2.5' })).toEqual([
+    '--max-page-size / FLOWQL_MAX_PAGE_SIZE = "2.5": expected a whole number from 1 to 100000',
+  ]);
+  expect(problemsOf({ maxRangeDays: '0' })).toEqual([
+    '--max-range-days / FLOWQL_MAX_RANGE_DAYS = "0": expected a number above 0, at most 3660',
+  ]);
+  expect(problemsOf({ introspection: 'no' })).toEqual([
+    '--no-introspection / FLOWQL_INTROSPECTION = "no": expected true, false, 1 or 0',
+  ]);
+  expect(parseConfig({}, { maxRangeDays: '0.5', port: '0', introspection: '0' })).toMatchObject({
+    maxRangeDays: 0.5,
+    port: 0,
+    introspection: false,
+  });
 });

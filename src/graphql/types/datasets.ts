@@ -22,7 +22,8 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName, string>> = {
   flows: 'Flow records as ingested, one row per record.',
   handshakes: 'TCP handshakes paired from the records (derived at ingest).',
   edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',
-  flows_hourly: 'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
+  flows_hourly:
+    'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
 };
 
 const ROWS_DESCRIPTION =
@@ -31,10 +32,9 @@ const ROWS_DESCRIPTION =
 /** Warehouse tables. */
 export const DatasetTableEnum = builder.enumType('DatasetTable', {
   description: 'A table of the warehouse: flow records, or a table derived from them.',
-  values: Object.fromEntries(TABLES.map((t) => [t.toUpperCase(), { value: t, description: TABLE_DESCRIPTIONS[t] }])) as Record<
-    Uppercase<TableName>,
-    { value: TableName; description: string }
-  >,
+  values: Object.fromEntries(
+    TABLES.map((t) => [t.toUpperCase(), { value: t, description: TABLE_DESCRIPTIONS[t] }]),
+  ) as Record<Uppercase<TableName>, { value: TableName; description: string }>,
 });
 
 const DatasetRef = builder.objectRef<DatasetInfo>('Dataset').implement({
@@ -174,7 +174,7 @@ builder.queryFields((t) => ({
     type: IngestStatusRef,
     description:
       'Freshness: the manifest generation, objects and records ingested, rejects, last ingest time. For a key scoped to ' +
-      "accounts: the objects whose S3 key names one of them or that hold rows of one of them, each once, and their rejects.",
+      'accounts: the objects whose S3 key names one of them or that hold rows of one of them, each once, and their rejects.',
     resolve: async (_root, _args, ctx) => {
       const m = await ctx.query.warehouse.manifest();
       return { generation: m.generation, updatedAt: m.updatedAt, ...m.ingest };

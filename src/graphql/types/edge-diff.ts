@@ -18,7 +18,8 @@ const EDGE_CHANGES = ['APPEARED', 'DISAPPEARED', 'CHANGED'] as const;
 
 /** How an edge changed. */
 export const EdgeChangeEnum = builder.enumType('EdgeChange', {
-  description: 'APPEARED: only in `after`; DISAPPEARED: only in `before`; CHANGED: in both, bytes changed by minFactor or more.',
+  description:
+    'APPEARED: only in `after`; DISAPPEARED: only in `before`; CHANGED: in both, bytes changed by minFactor or more.',
   values: EDGE_CHANGES,
 });
 
@@ -32,8 +33,16 @@ const EdgeDiffRowRef = builder.objectRef<EdgeDiffRow>('EdgeDiffRow').implement({
     serverKind: t.field({ type: EndpointKindEnum, resolve: (r) => r.serverKind }),
     protocol: t.exposeInt('protocol'),
     serverPort: t.exposeInt('serverPort', { nullable: true }),
-    beforeBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `before`.', resolve: (r) => r.beforeBytes }),
-    afterBytes: t.field({ type: 'BigInt', description: 'Bytes (both directions, once) in `after`.', resolve: (r) => r.afterBytes }),
+    beforeBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes (both directions, once) in `before`.',
+      resolve: (r) => r.beforeBytes,
+    }),
+    afterBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes (both directions, once) in `after`.',
+      resolve: (r) => r.afterBytes,
+    }),
     directionMethod: t.field({ type: DirectionMethodEnum, resolve: (r) => r.directionMethod }),
   }),
 });
@@ -47,7 +56,12 @@ const EdgeDiffRef = builder.objectRef<{ rows: readonly EdgeDiffRow[]; truncated:
 });
 
 /** The filter with `window` as its time range; errors about the window name the window argument. */
-async function windowFilter(ctx: GraphQLContext, filter: unknown, window: unknown, argument: string): Promise<FlowFilter> {
+async function windowFilter(
+  ctx: GraphQLContext,
+  filter: unknown,
+  window: unknown,
+  argument: string,
+): Promise<FlowFilter> {
   try {
     return await resolveFlowFilter(ctx, { ...(filter ?? {}), timeRange: window });
   } catch (err) {
@@ -61,22 +75,38 @@ async function windowFilter(ctx: GraphQLContext, filter: unknown, window: unknow
 builder.queryField('edgeDiff', (t) =>
   t.field({
     type: EdgeDiffRef,
-    description: 'What changed in the communication graph between two windows ("new edges this week compared with last").',
+    description:
+      'What changed in the communication graph between two windows ("new edges this week compared with last").',
     args: {
       before: t.arg({ type: TimeRangeInput, required: true }),
       after: t.arg({ type: TimeRangeInput, required: true }),
-      filter: t.arg({ type: FlowFilterInput, description: 'Other conditions (without timeRange), as in trafficEdges.' }),
+      filter: t.arg({
+        type: FlowFilterInput,
+        description: 'Other conditions (without timeRange), as in trafficEdges.',
+      }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
-      minFactor: t.arg.float({ required: true, defaultValue: 2, description: 'Smallest change factor of a CHANGED edge, >= 1.' }),
+      minFactor: t.arg.float({
+        required: true,
+        defaultValue: 2,
+        description: 'Smallest change factor of a CHANGED edge, >= 1.',
+      }),
       first: t.arg.int({ required: true, defaultValue: 100, description: '1 to the page maximum.' }),
     },
     resolve: async (_root, args, ctx) => {
-      if (args.filter?.timeRange) throw new InputError('filter.timeRange', 'no timeRange: the windows are `before` and `after`');
-      if (!Number.isFinite(args.minFactor) || args.minFactor < 1) throw new InputError('minFactor', 'a number >= 1', args.minFactor);
+      if (args.filter?.timeRange)
+        throw new InputError('filter.timeRange', 'no timeRange: the windows are `before` and `after`');
+      if (!Number.isFinite(args.minFactor) || args.minFactor < 1)
+        throw new InputError('minFactor', 'a number >= 1', args.minFactor);
       const limit = checkCount('first', args.first, 1, ctx.limits.maxPageSize);
       const before = await windowFilter(ctx, args.filter, args.before, 'before');
       const after = await windowFilter(ctx, args.filter, args.after, 'after');
-      return readEdgeDiff(ctx.query, { before, after, level: args.level as EdgeLevel, minFactor: args.minFactor, limit });
+      return readEdgeDiff(ctx.query, {
+        before,
+        after,
+        level: args.level as EdgeLevel,
+        minFactor: args.minFactor,
+        limit,
+      });
     },
   }),
 );

@@ -17,8 +17,12 @@ const GraphNodeRef = builder.objectRef<GraphNode>('GraphNode').implement({
     id: t.exposeString('id'),
     title: t.exposeString('title'),
     subTitle: t.exposeString('subTitle', { description: 'The IP address, or the endpoint kind when it has several.' }),
-    mainStat: t.exposeString('mainStat', { description: 'Bytes of the drawn edges touching the node (decimal units).' }),
-    arc__instance: t.exposeFloat('arc__instance', { description: '1 for an instance (the panel colours arcs by these).' }),
+    mainStat: t.exposeString('mainStat', {
+      description: 'Bytes of the drawn edges touching the node (decimal units).',
+    }),
+    arc__instance: t.exposeFloat('arc__instance', {
+      description: '1 for an instance (the panel colours arcs by these).',
+    }),
     arc__interface: t.exposeFloat('arc__interface', { description: '1 for a requester-managed interface.' }),
     arc__external: t.exposeFloat('arc__external', { description: '1 for an external address.' }),
     arc__service: t.exposeFloat('arc__service', { description: '1 for an AWS service.' }),
@@ -41,7 +45,9 @@ const EdgeGraphRef = builder.objectRef<EdgeGraph>('EdgeGraph').implement({
   fields: (t) => ({
     nodes: t.field({ type: [GraphNodeRef], resolve: (g) => g.nodes }),
     edges: t.field({ type: [GraphEdgeRef], resolve: (g) => g.edges }),
-    truncated: t.exposeBoolean('truncated', { description: 'More edges existed than maxEdges; the smallest were left out.' }),
+    truncated: t.exposeBoolean('truncated', {
+      description: 'More edges existed than maxEdges; the smallest were left out.',
+    }),
   }),
 });
 
@@ -52,7 +58,11 @@ builder.queryField('edgeGraph', (t) =>
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
-      maxEdges: t.arg.int({ required: true, defaultValue: 100, description: '1 to the page maximum (1000 by default).' }),
+      maxEdges: t.arg.int({
+        required: true,
+        defaultValue: 100,
+        description: '1 to the page maximum (1000 by default).',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const maxEdges = checkCount('maxEdges', args.maxEdges, 1, ctx.limits.maxPageSize);

@@ -42,8 +42,12 @@ export const TimeRangeInput = builder.inputType('TimeRangeInput', {
   fields: (t) => ({
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
-    last: t.string({ description: 'The window is this long, ending at `to` (or now): PT24H, PT15M, P7D, P1W. Not with `from`.' }),
-    latestDay: t.boolean({ description: 'The newest UTC day with data (the current day on an empty warehouse). Alone.' }),
+    last: t.string({
+      description: 'The window is this long, ending at `to` (or now): PT24H, PT15M, P7D, P1W. Not with `from`.',
+    }),
+    latestDay: t.boolean({
+      description: 'The newest UTC day with data (the current day on an empty warehouse). Alone.',
+    }),
   }),
 });
 
@@ -55,7 +59,8 @@ export const PortRangeInput = builder.inputType('PortRangeInput', {
 
 /** TCP flag tests. */
 export const TcpFlagsInput = builder.inputType('TcpFlagsInput', {
-  description: 'Tests on tcp-flags: any = at least one bit set; all = every bit set; none = no bit set (records without flags pass).',
+  description:
+    'Tests on tcp-flags: any = at least one bit set; all = every bit set; none = no bit set (records without flags pass).',
   fields: (t) => ({
     any: t.field({ type: [TcpFlagEnum] }),
     all: t.field({ type: [TcpFlagEnum] }),
@@ -106,7 +111,11 @@ export const FlowFilterInput = builder.inputType('FlowFilter', {
 function compact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(compact);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, compact(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, compact(v)]),
+  );
 }
 
 /** Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. */

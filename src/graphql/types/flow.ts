@@ -16,15 +16,13 @@ export type FlowRow = Row;
 const PARTITION_FIELDS = new Set(['account_id', 'region']);
 
 /** One key/value of a field from a newer format version than flowql knows. */
-export const FlowExtraFieldRef = builder
-  .objectRef<{ key: string; value: string | null }>('FlowExtraField')
-  .implement({
-    description: 'A field of a newer flow log version than this server knows, as text.',
-    fields: (t) => ({
-      name: t.exposeString('key', { description: "AWS's field name (hyphenated)." }),
-      value: t.exposeString('value', { nullable: true }),
-    }),
-  });
+export const FlowExtraFieldRef = builder.objectRef<{ key: string; value: string | null }>('FlowExtraField').implement({
+  description: 'A field of a newer flow log version than this server knows, as text.',
+  fields: (t) => ({
+    name: t.exposeString('key', { description: "AWS's field name (hyphenated)." }),
+    value: t.exposeString('value', { nullable: true }),
+  }),
+});
 
 /** The Flow object type. */
 export const FlowRef = builder.objectRef<FlowRow>('Flow');
@@ -54,7 +52,8 @@ FlowRef.implement({
     return {
       ...generated,
       accountId: t.string({
-        description: 'Account of the record (partition account_id: the record account-id, else the delivering account).',
+        description:
+          'Account of the record (partition account_id: the record account-id, else the delivering account).',
         resolve: (r) => String(r.account_id),
       }),
       region: t.string({
@@ -70,8 +69,16 @@ FlowRef.implement({
         description: 'Unique record id (source_id * 2^32 + source_line); the tie-breaker of keyset paging.',
         resolve: (r) => r.flow_id as bigint,
       }),
-      sourceId: t.int({ nullable: true, description: 'Ingest ledger id of the source object.', resolve: (r) => num(r.source_id) }),
-      sourceLine: t.int({ nullable: true, description: 'Line of the record in its source object.', resolve: (r) => num(r.source_line) }),
+      sourceId: t.int({
+        nullable: true,
+        description: 'Ingest ledger id of the source object.',
+        resolve: (r) => num(r.source_id),
+      }),
+      sourceLine: t.int({
+        nullable: true,
+        description: 'Line of the record in its source object.',
+        resolve: (r) => num(r.source_line),
+      }),
       sourceAccountId: t.string({
         nullable: true,
         description: 'Account in the S3 key that delivered the record, when known.',

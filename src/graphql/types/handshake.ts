@@ -73,14 +73,21 @@ export function decodeHandshakeCursor(cursor: string): HandshakeKey {
   } catch {
     throw new InputError('after', CURSOR_EXPECTED, cursor);
   }
-  if (!Array.isArray(parts) || parts.length !== 6 || parts[0] !== 'h1') throw new InputError('after', CURSOR_EXPECTED, cursor);
+  if (!Array.isArray(parts) || parts.length !== 6 || parts[0] !== 'h1')
+    throw new InputError('after', CURSOR_EXPECTED, cursor);
   const [, ms, clientAddr, clientPort, serverAddr, serverPort] = parts as unknown[];
   // Bounded like the values a page can hold: a forged time beyond year 9999 would be an invalid Date, and a huge
   // address string would travel into SQL parameters.
   const port = (p: unknown) => Number.isInteger(p) && (p as number) >= 0 && (p as number) <= 65_535;
   const address = (a: unknown) => typeof a === 'string' && a.length <= 45;
-  const ok = Number.isSafeInteger(ms) && (ms as number) >= 0 && (ms as number) <= MAX_CURSOR_MS
-    && address(clientAddr) && address(serverAddr) && port(clientPort) && port(serverPort);
+  const ok =
+    Number.isSafeInteger(ms) &&
+    (ms as number) >= 0 &&
+    (ms as number) <= MAX_CURSOR_MS &&
+    address(clientAddr) &&
+    address(serverAddr) &&
+    port(clientPort) &&
+    port(serverPort);
   if (!ok) throw new InputError('after', CURSOR_EXPECTED, cursor);
   return {
     startTime: new Date(ms as number),

@@ -32,7 +32,10 @@ const ScanListRef = builder.objectRef<{ rows: readonly Scan[]; truncated: boolea
   description: 'Scanning sources, most distinct failed targets first.',
   fields: (t) => ({
     nodes: t.field({ type: [ScanRef], resolve: (p) => [...p.rows] }),
-    truncated: t.boolean({ description: 'More sources passed the thresholds than `first`.', resolve: (p) => p.truncated }),
+    truncated: t.boolean({
+      description: 'More sources passed the thresholds than `first`.',
+      resolve: (p) => p.truncated,
+    }),
   }),
 });
 
@@ -46,7 +49,11 @@ builder.queryField('scans', (t) =>
       filter: t.arg({ type: FlowFilterInput, required: true }),
       minPorts: t.arg.int({ required: true, defaultValue: 10, description: '1 to 65536.' }),
       minHosts: t.arg.int({ required: true, defaultValue: 10, description: '1 to 1000000.' }),
-      first: t.arg.int({ required: true, defaultValue: 20, description: 'At most this many sources (1 to the page maximum).' }),
+      first: t.arg.int({
+        required: true,
+        defaultValue: 20,
+        description: 'At most this many sources (1 to the page maximum).',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const minPorts = checkCount('minPorts', args.minPorts, 1, 65_536);

@@ -37,6 +37,9 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
     vpcId: t.exposeString('vpcId', { nullable: true }),
     azId: t.exposeString('azId', { nullable: true }),
     region: t.exposeString('region', { nullable: true }),
-    awsService: t.exposeString('awsService', { nullable: true, description: 'AWS service named by pkt-*-aws-service.' }),
+    awsService: t.exposeString('awsService', {
+      nullable: true,
+      description: 'AWS service named by pkt-*-aws-service.',
+    }),
   }),
 });

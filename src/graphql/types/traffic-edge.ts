@@ -39,14 +39,29 @@ export const TrafficEdgeRef = builder.objectRef<TrafficEdge>('TrafficEdge').impl
     client: t.field({ type: EndpointRef, resolve: (e) => e.client }),
     server: t.field({ type: EndpointRef, resolve: (e) => e.server }),
     protocol: t.exposeInt('protocol'),
-    serverPort: t.exposeInt('serverPort', { nullable: true, description: '0 for ICMP; null when the records had no ports.' }),
+    serverPort: t.exposeInt('serverPort', {
+      nullable: true,
+      description: '0 for ICMP; null when the records had no ports.',
+    }),
     bytesToServer: t.field({ type: 'BigInt', resolve: (e) => e.bytesToServer }),
     bytesToClient: t.field({ type: 'BigInt', resolve: (e) => e.bytesToClient }),
-    bytes: t.field({ type: 'BigInt', description: 'bytesToServer + bytesToClient.', resolve: (e) => e.bytesToServer + e.bytesToClient }),
+    bytes: t.field({
+      type: 'BigInt',
+      description: 'bytesToServer + bytesToClient.',
+      resolve: (e) => e.bytesToServer + e.bytesToClient,
+    }),
     packetsToServer: t.field({ type: 'BigInt', resolve: (e) => e.packetsToServer }),
     packetsToClient: t.field({ type: 'BigInt', resolve: (e) => e.packetsToClient }),
-    connections: t.field({ type: 'BigInt', description: 'TCP handshakes (SYN records) of the edge.', resolve: (e) => e.connections }),
-    records: t.field({ type: 'BigInt', description: 'Records of the edge at every observation point (as logged).', resolve: (e) => e.records }),
+    connections: t.field({
+      type: 'BigInt',
+      description: 'TCP handshakes (SYN records) of the edge.',
+      resolve: (e) => e.connections,
+    }),
+    records: t.field({
+      type: 'BigInt',
+      description: 'Records of the edge at every observation point (as logged).',
+      resolve: (e) => e.records,
+    }),
     rejectedRecords: t.field({ type: 'BigInt', resolve: (e) => e.rejectedRecords }),
     firstSeen: t.field({ type: 'DateTime', resolve: (e) => e.firstSeen }),
     lastSeen: t.field({ type: 'DateTime', resolve: (e) => e.lastSeen }),
@@ -55,13 +70,29 @@ export const TrafficEdgeRef = builder.objectRef<TrafficEdge>('TrafficEdge').impl
       description: 'The strongest method that oriented any of its flows (HANDSHAKE, then PORT, then UNKNOWN).',
       resolve: (e) => e.directionMethod,
     }),
-    observedAt: t.stringList({ description: 'Interfaces whose records the edge was built from, sorted.', resolve: (e) => [...e.observedAt] }),
-    crossAzBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different Availability Zones.', resolve: (e) => e.crossAzBytes }),
-    crossRegionBytes: t.field({ type: 'BigInt', description: 'Bytes between endpoints in different regions.', resolve: (e) => e.crossRegionBytes }),
-    natBytes: t.field({ type: 'BigInt', description: 'Bytes that went through a NAT gateway.', resolve: (e) => e.natBytes }),
+    observedAt: t.stringList({
+      description: 'Interfaces whose records the edge was built from, sorted.',
+      resolve: (e) => [...e.observedAt],
+    }),
+    crossAzBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes between endpoints in different Availability Zones.',
+      resolve: (e) => e.crossAzBytes,
+    }),
+    crossRegionBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes between endpoints in different regions.',
+      resolve: (e) => e.crossRegionBytes,
+    }),
+    natBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes that went through a NAT gateway.',
+      resolve: (e) => e.natBytes,
+    }),
     internetBytes: t.field({
       type: 'BigInt',
-      description: 'Bytes that left through an internet gateway (traffic-path 2 or 8) or a NAT gateway to an external address.',
+      description:
+        'Bytes that left through an internet gateway (traffic-path 2 or 8) or a NAT gateway to an external address.',
       resolve: (e) => e.internetBytes,
     }),
   }),
@@ -89,27 +120,32 @@ export function decodeEdgeCursor(cursor: string): number {
 }
 
 /** Cost totals of a window. */
-const TrafficCostRef = builder.objectRef<{ from: Date; to: Date; totals: () => Promise<EdgeTotals> }>('TrafficCost').implement({
-  description: 'Totals over every edge of the window: bytes once per direction, and where they cost money.',
-  fields: (t) => {
-    const total = (key: keyof EdgeTotals, description: string) =>
-      t.field({ type: 'BigInt', description, resolve: async (p) => (await p.totals())[key] });
-    return {
-      from: t.field({ type: 'DateTime', resolve: (p) => p.from }),
-      to: t.field({ type: 'DateTime', resolve: (p) => p.to }),
-      bytes: total('bytes', 'All bytes, each counted once (not the naive sum over records).'),
-      bytesToServer: total('bytesToServer', 'Bytes clients sent.'),
-      bytesToClient: total('bytesToClient', 'Bytes servers sent.'),
-      packets: total('packets', 'All packets, each counted once.'),
-      connections: total('connections', 'TCP handshakes.'),
-      records: total('records', 'Records the totals were built from.'),
-      crossAzBytes: total('crossAzBytes', 'Bytes between endpoints in different Availability Zones.'),
-      crossRegionBytes: total('crossRegionBytes', 'Bytes between endpoints in different regions.'),
-      natBytes: total('natBytes', 'Bytes through NAT gateways.'),
-      internetBytes: total('internetBytes', 'Bytes to the internet (internet gateway, or NAT gateway to an external address).'),
-    };
-  },
-});
+const TrafficCostRef = builder
+  .objectRef<{ from: Date; to: Date; totals: () => Promise<EdgeTotals> }>('TrafficCost')
+  .implement({
+    description: 'Totals over every edge of the window: bytes once per direction, and where they cost money.',
+    fields: (t) => {
+      const total = (key: keyof EdgeTotals, description: string) =>
+        t.field({ type: 'BigInt', description, resolve: async (p) => (await p.totals())[key] });
+      return {
+        from: t.field({ type: 'DateTime', resolve: (p) => p.from }),
+        to: t.field({ type: 'DateTime', resolve: (p) => p.to }),
+        bytes: total('bytes', 'All bytes, each counted once (not the naive sum over records).'),
+        bytesToServer: total('bytesToServer', 'Bytes clients sent.'),
+        bytesToClient: total('bytesToClient', 'Bytes servers sent.'),
+        packets: total('packets', 'All packets, each counted once.'),
+        connections: total('connections', 'TCP handshakes.'),
+        records: total('records', 'Records the totals were built from.'),
+        crossAzBytes: total('crossAzBytes', 'Bytes between endpoints in different Availability Zones.'),
+        crossRegionBytes: total('crossRegionBytes', 'Bytes between endpoints in different regions.'),
+        natBytes: total('natBytes', 'Bytes through NAT gateways.'),
+        internetBytes: total(
+          'internetBytes',
+          'Bytes to the internet (internet gateway, or NAT gateway to an external address).',
+        ),
+      };
+    },
+  });
 
 /** Checks a level argument (the enum already restricts it; kept for callers passing strings). */
 function levelOf(v: string | null | undefined): EdgeLevel {
@@ -136,7 +172,13 @@ builder.queryFields((t) => ({
       const first = checkCount('first', args.first ?? ctx.limits.defaultPageSize, 1, ctx.limits.maxPageSize);
       const offset = args.after ? decodeEdgeCursor(args.after) : 0;
       const filter = await resolveFlowFilter(ctx, args.filter);
-      const page = await readEdges(ctx.query, { filter, level: levelOf(args.level), orderBy: args.orderBy, first, offset });
+      const page = await readEdges(ctx.query, {
+        filter,
+        level: levelOf(args.level),
+        orderBy: args.orderBy,
+        first,
+        offset,
+      });
       const edges = page.rows.map((node, i) => ({ cursor: encodeEdgeCursor(offset + i + 1), node }));
       return {
         edges,
@@ -159,7 +201,11 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const filter = await resolveFlowFilter(ctx, args.filter);
       let totals: Promise<EdgeTotals> | undefined;
-      return { from: filter.timeRange.from, to: filter.timeRange.to, totals: () => (totals ??= readEdgeTotals(ctx.query, filter)) };
+      return {
+        from: filter.timeRange.from,
+        to: filter.timeRange.to,
+        totals: () => (totals ??= readEdgeTotals(ctx.query, filter)),
+      };
     },
   }),
 }));

@@ -90,5 +90,10 @@ export function describeS3Error(err: unknown): string {
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const code = err.name && err.name !== 'Error' ? err.name : '';
   const parts = [code, err.message && err.message !== code ? err.message : '', status ? `(HTTP ${status})` : ''];
-  return parts.filter((p) => p !== '').join(': ').replace(/: \(HTTP/, ' (HTTP') || 'unknown error';
+  return (
+    parts
+      .filter((p) => p !== '')
+      .join(': ')
+      .replace(/: \(HTTP/, ' (HTTP') || 'unknown error'
+  );
 }

@@ -31,7 +31,11 @@ export async function checkSourceExists(uri: string, opts: SourceListOptions = {
   try {
     if (uri.startsWith('s3://')) {
       const { listS3Objects } = await import('./s3-source.ts');
-      const objects = listS3Objects(uri, { endpoint: opts.s3Endpoint, forcePathStyle: opts.s3ForcePathStyle, pageSize: 1 });
+      const objects = listS3Objects(uri, {
+        endpoint: opts.s3Endpoint,
+        forcePathStyle: opts.s3ForcePathStyle,
+        pageSize: 1,
+      });
       for await (const _first of objects) break;
     } else {
       const objects = listLocalObjects(uri)[Symbol.asyncIterator]();

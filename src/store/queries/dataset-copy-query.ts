@@ -51,7 +51,8 @@ function projection(c: DatasetColumn, format: DatasetFormat): string {
   const src = quoteIdent(c.name);
   const as = quoteIdent(publicColumnName(c.name));
   // Parquet has no 128-bit integer (DuckDB would write a DOUBLE): sums go out as BIGINT, an error if one is beyond it.
-  if (format === 'parquet') return c.typeId === DuckDBTypeId.HUGEINT ? `CAST(${src} AS BIGINT) AS ${as}` : `${src} AS ${as}`;
+  if (format === 'parquet')
+    return c.typeId === DuckDBTypeId.HUGEINT ? `CAST(${src} AS BIGINT) AS ${as}` : `${src} AS ${as}`;
   if (TIMESTAMPS.has(c.typeId)) return `strftime(${src}, ${quoteText(ISO_SECONDS)}) AS ${as}`;
   if (format === 'json' && WIDE_INTEGERS.has(c.typeId)) return `CAST(${src} AS VARCHAR) AS ${as}`;
   if (format === 'csv' && LISTS.has(c.typeId)) return `array_to_string(${src}, ' ') AS ${as}`;
@@ -91,7 +92,8 @@ export function datasetCopyQuery(
   limit: number | null,
   piece: CopyPiece = {},
 ): SqlQuery {
-  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) throw new Error(`dataset row limit must be a whole number, got ${limit}`);
+  if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0))
+    throw new Error(`dataset row limit must be a whole number, got ${limit}`);
   const select = columns.map((c) => projection(c, format)).join(', ');
   const cap = limit === null ? '' : ` LIMIT ${limit}`;
   return {

@@ -38,7 +38,11 @@ export interface FlowRun {
  * Parquet scan to skip row groups (ingest writes files sorted by time). A run holds at most runRows rows plus
  * those of its last start_time.
  */
-export function datasetFlowRunsQuery(input: { files: readonly string[]; where: SqlFragment; runRows: number }): SqlQuery {
+export function datasetFlowRunsQuery(input: {
+  files: readonly string[];
+  where: SqlFragment;
+  runRows: number;
+}): SqlQuery {
   return build(
     'datasets.flows.runs',
     sql`WITH times AS (
@@ -69,10 +73,16 @@ export function datasetFlowsRunQuery(input: {
   endUs: bigint | null;
   limit: number | null;
 }): SqlQuery {
-  const lower = input.startUs === null ? raw('') : sql`
+  const lower =
+    input.startUs === null
+      ? raw('')
+      : sql`
   AND start_time >= make_timestamp(${input.startUs})`;
   const upper = input.endUs === null ? raw('') : sql` AND start_time < make_timestamp(${input.endUs})`;
-  const limit = input.limit === null ? raw('') : sql`
+  const limit =
+    input.limit === null
+      ? raw('')
+      : sql`
 LIMIT ${input.limit}`;
   return build(
     'datasets.flows',

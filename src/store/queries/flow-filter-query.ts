@@ -17,15 +17,35 @@ import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
 
 /** Columns the filter reads; fixed names (identifiers never come from input). */
 type Column =
-  | 'account_id' | 'region' | 'date' | 'start_time' | 'vpc_id' | 'subnet_id' | 'instance_id' | 'interface_id'
-  | 'srcaddr' | 'dstaddr' | 'srcport' | 'dstport' | 'protocol' | 'action' | 'log_status' | 'tcp_flags'
-  | 'flow_direction' | 'traffic_path' | 'pkt_src_aws_service' | 'pkt_dst_aws_service';
+  | 'account_id'
+  | 'region'
+  | 'date'
+  | 'start_time'
+  | 'vpc_id'
+  | 'subnet_id'
+  | 'instance_id'
+  | 'interface_id'
+  | 'srcaddr'
+  | 'dstaddr'
+  | 'srcport'
+  | 'dstport'
+  | 'protocol'
+  | 'action'
+  | 'log_status'
+  | 'tcp_flags'
+  | 'flow_direction'
+  | 'traffic_path'
+  | 'pkt_src_aws_service'
+  | 'pkt_dst_aws_service';
 
 const col = (c: Column): SqlFragment => raw(c);
 
 function inList(c: Column, values: readonly SqlValue[]): SqlFragment {
   if (values.length === 0) return raw('FALSE');
-  return sql`${col(c)} IN (${join(values.map((v) => sql`${v}`), ', ')})`;
+  return sql`${col(c)} IN (${join(
+    values.map((v) => sql`${v}`),
+    ', ',
+  )})`;
 }
 
 /** Expands a textual IPv6 address to 32 lowercase hex digits (`2001:db8::1` -> `20010db8000...0001`). */
@@ -40,7 +60,10 @@ function ipv4Match(c: Column, b: AddressBlock): SqlFragment {
   if (b.prefix === 0) return sql`(contains(${col(c)}, '.') AND NOT contains(${col(c)}, ':'))`;
   const octets = [24n, 16n, 8n, 0n].map((s) => Number((b.first >> s) & 0xffn));
   const fixed = Math.floor(b.prefix / 8);
-  const textPrefix = octets.slice(0, fixed).map((o) => `${o}.`).join('');
+  const textPrefix = octets
+    .slice(0, fixed)
+    .map((o) => `${o}.`)
+    .join('');
   const parts: SqlFragment[] = [];
   if (fixed > 0) parts.push(sql`starts_with(${col(c)}, ${textPrefix})`);
   if (b.prefix % 8 !== 0) {
@@ -71,9 +94,7 @@ function ipv6Match(c: Column, b: AddressBlock): SqlFragment {
     );
   }
   parts.push(
-    b.prefix === 128
-      ? sql`${ipv6HexSql(c)} = ${hex}`
-      : sql`${ipv6HexSql(c)} BETWEEN ${hex} AND ${ipv6Hex(b.last)}`,
+    b.prefix === 128 ? sql`${ipv6HexSql(c)} = ${hex}` : sql`${ipv6HexSql(c)} BETWEEN ${hex} AND ${ipv6Hex(b.last)}`,
   );
   return sql`(${join(parts, ' AND ')})`;
 }
@@ -140,7 +161,8 @@ export function flowFilterSql(f: FlowFilter): SqlFragment {
   if (f.addr) w.push(sql`(${addressMatchSql('srcaddr', f.addr)} OR ${addressMatchSql('dstaddr', f.addr)})`);
   if (f.notSrcAddr) w.push(not(addressMatchSql('srcaddr', f.notSrcAddr)));
   if (f.notDstAddr) w.push(not(addressMatchSql('dstaddr', f.notDstAddr)));
-  if (f.notAddr) w.push(not(sql`(${addressMatchSql('srcaddr', f.notAddr)} OR ${addressMatchSql('dstaddr', f.notAddr)})`));
+  if (f.notAddr)
+    w.push(not(sql`(${addressMatchSql('srcaddr', f.notAddr)} OR ${addressMatchSql('dstaddr', f.notAddr)})`));
   if (f.srcPort) w.push(portMatch('srcport', f.srcPort));
   if (f.dstPort) w.push(portMatch('dstport', f.dstPort));
   if (f.port) w.push(sql`(${portMatch('srcport', f.port)} OR ${portMatch('dstport', f.port)})`);
@@ -160,7 +182,11 @@ export function flowFilterSql(f: FlowFilter): SqlFragment {
  * The manifest files of `table` a filter can match: by account (filter and tenant scope), region and the UTC dates of
  * the time range. Done in JS so DuckDB never opens (or even lists) the others.
  */
-export function prunePartitions(files: readonly ManifestFile[], f: FlowFilter, table: TableName = 'flows'): ManifestFile[] {
+export function prunePartitions(
+  files: readonly ManifestFile[],
+  f: FlowFilter,
+  table: TableName = 'flows',
+): ManifestFile[] {
   const dates = datesInRange(f.timeRange);
   const first = dates[0] ?? '';
   const last = dates[dates.length - 1] ?? '';

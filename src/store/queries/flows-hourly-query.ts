@@ -13,7 +13,12 @@
  * columns keep the flows names (`start_time` is the hour), so the same WHERE fragment (flowFilterSql) selects the
  * same records from either table; only the metric expressions differ (aggregate-expressions.ts).
  */
-import { DIMENSION_COLUMN, TIME_INTERVALS, type FlowDimension, type TimeInterval } from '../../domain/aggregate-enums.ts';
+import {
+  DIMENSION_COLUMN,
+  TIME_INTERVALS,
+  type FlowDimension,
+  type TimeInterval,
+} from '../../domain/aggregate-enums.ts';
 import type { FlowFilter, TimeRange } from '../../domain/flow-filter.ts';
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
@@ -105,7 +110,9 @@ export function splitAtWholeHours(range: TimeRange): HourSplit | null {
 }
 
 // Columns of an hourly row, in order; a flow record becomes one with `records` 1 and its own times as the bounds.
-const HOURLY_SELECT = ['start_time', ...HOURLY_KEY_COLUMNS, ...HOURLY_MEASURES, 'account_id', 'region', 'date'].join(', ');
+const HOURLY_SELECT = ['start_time', ...HOURLY_KEY_COLUMNS, ...HOURLY_MEASURES, 'account_id', 'region', 'date'].join(
+  ', ',
+);
 const RECORD_AS_HOURLY_SELECT = [
   'start_time',
   ...HOURLY_KEY_COLUMNS,
@@ -124,7 +131,11 @@ const RECORD_AS_HOURLY_SELECT = [
  * inside an hour (a dashboard's "last 24 hours"), the flow records of those partial hours as rows of one record each.
  * `hourlyFiles` must not be empty (a range without hourly files reads the flows relation instead).
  */
-export function hourlySourceSql(hourlyFiles: readonly string[], split: HourSplit, recordFiles: readonly string[]): SqlFragment {
+export function hourlySourceSql(
+  hourlyFiles: readonly string[],
+  split: HourSplit,
+  recordFiles: readonly string[],
+): SqlFragment {
   if (hourlyFiles.length === 0) throw new Error('flows_hourly: no files to read');
   if (split.partialHours.length === 0) return parquetSourceSql(hourlyFiles);
   const { wholeHours } = split;

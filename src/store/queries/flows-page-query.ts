@@ -38,7 +38,10 @@ const ALL_FLOW_COLUMNS: readonly string[] = [...STORED_COLUMNS, ...PARTITION_COL
 
 function selectList(columns: readonly string[] | null | undefined): SqlFragment {
   const wanted = columns ? [...new Set([...columns, 'flow_id'])] : ALL_FLOW_COLUMNS;
-  return join(wanted.map((c) => ident(c, READABLE_COLUMNS)), ', ');
+  return join(
+    wanted.map((c) => ident(c, READABLE_COLUMNS)),
+    ', ',
+  );
 }
 
 /**

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const side = (e: Row, s: 'client' | 'server') => `${e[`${s}_kind`]}:${e[`${s}_instance_id`] ?? e[`${s}_interface_id`] ?? e[`${s}_addr`]}`;
+const side = (e: Row, s: 'client' | 'server') =>
+  `${e[`${s}_kind`]}:${e[`${s}_instance_id`] ?? e[`${s}_interface_id`] ?? e[`${s}_addr`]}`;
 async function edgesOf(records: FixtureRecord[]) {
   const { files } = await writeFlowFiles(records);
   const rows = await db.run(edgeRowsFromFlowsQuery({ files }));
@@ -49,7 +50,17 @@ describe('exact edges without flow-direction', () => {
     // Naive sum 2 x (700 + 3000) = 7400; once: 700 to the server, 3000 back. Which interface holds 10.0.1.10 cannot be
     // read from these records, so the ends stay addresses, with both interfaces as observation points.
     expect(await edgesOf(mirror(x, y))).toEqual([
-      { client: 'UNRESOLVED:10.0.1.10', server: 'UNRESOLVED:10.0.2.20', port: 8080, toServer: 700, toClient: 3000, packets: '7/9', records: 4, rejected: 0, observed: ['eni-x', 'eni-y'] },
+      {
+        client: 'UNRESOLVED:10.0.1.10',
+        server: 'UNRESOLVED:10.0.2.20',
+        port: 8080,
+        toServer: 700,
+        toClient: 3000,
+        packets: '7/9',
+        records: 4,
+        rejected: 0,
+        observed: ['eni-x', 'eni-y'],
+      },
     ]);
   });
 
@@ -65,14 +76,35 @@ describe('exact edges without flow-direction', () => {
     ];
     const edges = await edgesOf([...mirror(x3, y3), ...z]);
     expect(edges.filter((e) => e.port === 8080)).toEqual([
-      { client: 'INSTANCE:i-x', server: 'INSTANCE:i-y', port: 8080, toServer: 700, toClient: 3000, packets: '7/9', records: 4, rejected: 0, observed: ['eni-x', 'eni-y'] },
+      {
+        client: 'INSTANCE:i-x',
+        server: 'INSTANCE:i-y',
+        port: 8080,
+        toServer: 700,
+        toClient: 3000,
+        packets: '7/9',
+        records: 4,
+        rejected: 0,
+        observed: ['eni-x', 'eni-y'],
+      },
     ]);
   });
 
   it('v3 with both ends in one subnet: the prefix says nothing, the ends stay UNRESOLVED', async () => {
     const x3 = { version: 3, interface_id: 'eni-x', instance_id: 'i-x', subnet_id: 'subnet-a' };
     const y3 = { version: 3, interface_id: 'eni-y', instance_id: 'i-y', subnet_id: 'subnet-a' };
-    const z = [rec({ version: 3, interface_id: 'eni-z', subnet_id: 'subnet-a', srcaddr: '10.0.1.50', dstaddr: '198.51.100.1', srcport: 40000, dstport: 443, start: W })];
+    const z = [
+      rec({
+        version: 3,
+        interface_id: 'eni-z',
+        subnet_id: 'subnet-a',
+        srcaddr: '10.0.1.50',
+        dstaddr: '198.51.100.1',
+        srcport: 40000,
+        dstport: 443,
+        start: W,
+      }),
+    ];
     const edges = await edgesOf([...mirror(x3, y3), ...z]);
     expect(edges.filter((e) => e.port === 8080).map((e) => [e.client, e.server, e.toServer, e.toClient])).toEqual([
       ['UNRESOLVED:10.0.1.10', 'UNRESOLVED:10.0.2.20', 700, 3000],
@@ -82,10 +114,28 @@ describe('exact edges without flow-direction', () => {
   it('v2 SYN rejected at one end and accepted at the other: the rejecting interface is the receiver', async () => {
     // A packet dropped on its way out never reaches a second interface, so eni-y (REJECT) owns 10.0.2.20, and eni-x
     // the other address. 2 records, 120 bytes once (not 240).
-    const syn = { srcaddr: '10.0.1.10', dstaddr: '10.0.2.20', srcport: 51000, dstport: 445, bytes: 120, packets: 2, start: W };
+    const syn = {
+      srcaddr: '10.0.1.10',
+      dstaddr: '10.0.2.20',
+      srcport: 51000,
+      dstport: 445,
+      bytes: 120,
+      packets: 2,
+      start: W,
+    };
     const edges = await edgesOf([rec({ ...x, ...syn }), rec({ ...y, ...syn, action: 'REJECT' })]);
     expect(edges).toEqual([
-      { client: 'INTERFACE:eni-x', server: 'INTERFACE:eni-y', port: 445, toServer: 120, toClient: null, packets: '2/null', records: 2, rejected: 1, observed: ['eni-x', 'eni-y'] },
+      {
+        client: 'INTERFACE:eni-x',
+        server: 'INTERFACE:eni-y',
+        port: 445,
+        toServer: 120,
+        toClient: null,
+        packets: '2/null',
+        records: 2,
+        rejected: 1,
+        observed: ['eni-x', 'eni-y'],
+      },
     ]);
   });
 
@@ -100,7 +150,9 @@ describe('exact edges without flow-direction', () => {
       rec({ ...yv, ...c2s, bytes: 800, packets: 8, start: W + 600 }),
       rec({ ...xv, ...c2s, bytes: 800, packets: 8, start: W + 590 }),
     ]);
-    expect(edges.map((e) => [e.client, e.server, e.toServer, e.packets, e.records])).toEqual([['INSTANCE:i-x', 'INSTANCE:i-y', 1300, '13/null', 3]]);
+    expect(edges.map((e) => [e.client, e.server, e.toServer, e.packets, e.records])).toEqual([
+      ['INSTANCE:i-x', 'INSTANCE:i-y', 1300, '13/null', 3],
+    ]);
   });
 
   it('handshakes of an unresolved pair: one ESTABLISHED handshake at both interfaces, ends UNRESOLVED', async () => {
@@ -109,8 +161,8 @@ describe('exact edges without flow-direction', () => {
     const records = mirror(x3, y3).map((r) => ({ ...r, tcp_flags: r.srcport === 51000 ? 2 : 18 }));
     const { files } = await writeFlowFiles(records);
     const hs = await db.run(handshakesFromFlowsQuery({ files }));
-    expect(hs.map((h) => [h.client_addr, h.server_addr, h.state, h.client_kind, h.server_kind, h.observed_interfaces])).toEqual([
-      ['10.0.1.10', '10.0.2.20', 'ESTABLISHED', 'UNRESOLVED', 'UNRESOLVED', ['eni-x', 'eni-y']],
-    ]);
+    expect(
+      hs.map((h) => [h.client_addr, h.server_addr, h.state, h.client_kind, h.server_kind, h.observed_interfaces]),
+    ).toEqual([['10.0.1.10', '10.0.2.20', 'ESTABLISHED', 'UNRESOLVED', 'UNRESOLVED', ['eni-x', 'eni-y']]]);
   });
 });

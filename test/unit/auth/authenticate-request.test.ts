@@ -23,7 +23,12 @@ describe('authenticateRequest', () => {
   });
 
   it('accepts a bearer key or an X-Api-Key header and returns its tenant', () => {
-    const bearer = authenticateRequest(headers({ authorization: 'Bearer tenant-a-key-0000000001' }), keys, 'datasets', now);
+    const bearer = authenticateRequest(
+      headers({ authorization: 'Bearer tenant-a-key-0000000001' }),
+      keys,
+      'datasets',
+      now,
+    );
     expect(bearer.ok && [bearer.tenant.name, bearer.tenant.accounts]).toEqual(['a', ['111111111111']]);
     const x = authenticateRequest(headers({ 'x-api-key': ' tenant-a-key-0000000001 ' }), keys, 'graphql', now);
     expect(x.ok && x.tenant.name).toBe('a');
@@ -37,12 +42,24 @@ describe('authenticateRequest', () => {
       code: 'UNAUTHENTICATED',
       message: 'An API key is required: send "Authorization: Bearer <key>" or "X-Api-Key: <key>"',
     });
-    const unknown = authenticateRequest(headers({ authorization: 'Bearer tenant-a-key-0000000009' }), keys, 'graphql', now);
+    const unknown = authenticateRequest(
+      headers({ authorization: 'Bearer tenant-a-key-0000000009' }),
+      keys,
+      'graphql',
+      now,
+    );
     expect(!unknown.ok && [unknown.status, unknown.message]).toEqual([401, 'The API key is not valid']);
     const expired = authenticateRequest(headers({ 'x-api-key': 'expired-key-00000000002' }), keys, 'graphql', now);
-    expect(!expired.ok && [expired.status, expired.message]).toEqual([401, 'The API key expired at 2026-01-01T00:00:00.000Z']);
+    expect(!expired.ok && [expired.status, expired.message]).toEqual([
+      401,
+      'The API key expired at 2026-01-01T00:00:00.000Z',
+    ]);
     const scoped = authenticateRequest(headers({ 'x-api-key': 'metrics-key-00000000003' }), keys, 'datasets', now);
-    expect(!scoped.ok && [scoped.status, scoped.code, scoped.message]).toEqual([403, 'FORBIDDEN', 'This API key may not use datasets (its scopes: metrics)']);
+    expect(!scoped.ok && [scoped.status, scoped.code, scoped.message]).toEqual([
+      403,
+      'FORBIDDEN',
+      'This API key may not use datasets (its scopes: metrics)',
+    ]);
     const metrics = authenticateRequest(headers({ 'x-api-key': 'metrics-key-00000000003' }), keys, 'metrics', now);
     expect(metrics.ok).toBe(true);
   });

@@ -46,7 +46,7 @@ describe('parseApiKeyFile', () => {
       JSON.stringify({
         keys: [
           { key: 'short', accounts: ['12345'], scopes: ['admin'], extra: 1 },
-          { key: KEY_A, accounts: [] , expiresAt: 'tomorrow', persistedOnly: 'yes' },
+          { key: KEY_A, accounts: [], expiresAt: 'tomorrow', persistedOnly: 'yes' },
           { key: KEY_B, accounts: ['111122223333'], name: 'x' },
           { key: KEY_B, accounts: ['111122223333'], name: 'x' },
           'nope',
@@ -70,8 +70,14 @@ describe('parseApiKeyFile', () => {
   });
 
   it('refuses text that is not a key file, naming the source', () => {
-    expect(() => parseApiKeyFile('{', '/etc/flowql/keys.json')).toThrow(/^\/etc\/flowql\/keys.json: 1 problem\(s\) in the API key file:\n {2}- not JSON: /);
-    expect(problemsOf('[1]')).toEqual(['expected an object { "keys": [ { "key": "...", "accounts": ["111122223333"] } ] }']);
-    expect(problemsOf('{"keys": []}')).toEqual(['keys: expected at least one key (without keys, start the server without --api-keys)']);
+    expect(() => parseApiKeyFile('{', '/etc/flowql/keys.json')).toThrow(
+      /^\/etc\/flowql\/keys.json: 1 problem\(s\) in the API key file:\n {2}- not JSON: /,
+    );
+    expect(problemsOf('[1]')).toEqual([
+      'expected an object { "keys": [ { "key": "...", "accounts": ["111122223333"] } ] }',
+    ]);
+    expect(problemsOf('{"keys": []}')).toEqual([
+      'keys: expected at least one key (without keys, start the server without --api-keys)',
+    ]);
   });
 });

@@ -44,7 +44,10 @@ describe('validateFlowFilter', () => {
     );
     expect(f.accountIds).toEqual(['012345678901']);
     expect(f.srcAddr?.map((b) => b.text)).toEqual(['10.0.0.0/8']);
-    expect(f.dstPort).toEqual([{ from: 443, to: 443 }, { from: 1024, to: 2047 }]);
+    expect(f.dstPort).toEqual([
+      { from: 443, to: 443 },
+      { from: 1024, to: 2047 },
+    ]);
     expect(f.tcpFlags).toEqual({ any: 0, all: 18, none: 4 });
     expect(f.scopeAccountIds).toEqual(['012345678901', '111111111111']);
     expect(f.protocols).toBeNull();
@@ -55,7 +58,11 @@ describe('validateFlowFilter', () => {
       [{ timeRange: { from: 'yesterday' } }, 'filter.timeRange.from', /ISO-8601/],
       [{ timeRange: { from: '2024-05-02', to: '2024-05-01' } }, 'filter.timeRange', /from before to/],
       [{ timeRange: { from: '2024-01-01', to: '2024-03-01' } }, 'filter.timeRange', /at most 31 days/],
-      [{ timeRange: range, srcAddr: ['10.0.0.0/8', '10.0.0.300'] }, 'filter.srcAddr[1]', /IPv4 or IPv6 address or CIDR/],
+      [
+        { timeRange: range, srcAddr: ['10.0.0.0/8', '10.0.0.300'] },
+        'filter.srcAddr[1]',
+        /IPv4 or IPv6 address or CIDR/,
+      ],
       [{ timeRange: range, notAddr: ['fe80::/200'] }, 'filter.notAddr[0]', /CIDR/],
       [{ timeRange: range, port: [{ from: 70000 }] }, 'filter.port[0].from', /port: an integer from 0 to 65535/],
       [{ timeRange: range, srcPort: [{ from: 100, to: 10 }] }, 'filter.srcPort[0].to', /a port >= from \(100\)/],
@@ -77,7 +84,10 @@ describe('validateFlowFilter', () => {
   });
 
   it('uses the argument name it is given and a configurable maximum window', () => {
-    const err = errorOf({ timeRange: { from: '2024-05-01', to: '2024-05-03' } }, { argument: 'where', maxRangeMs: 86_400_000 });
+    const err = errorOf(
+      { timeRange: { from: '2024-05-01', to: '2024-05-03' } },
+      { argument: 'where', maxRangeMs: 86_400_000 },
+    );
     expect(err.argument).toBe('where.timeRange');
     expect(err.message).toMatch(/at most 1 days/);
   });
@@ -120,7 +130,11 @@ describe('relative windows', () => {
       [{ latestDay: true, to: '2024-05-01' }, 'filter.timeRange.to', /no from, to or last with latestDay/],
       [{ latestDay: true, last: 'PT1H' }, 'filter.timeRange.last', /no from, to or last with latestDay/],
       [{ latestDay: 'yes' }, 'filter.timeRange.latestDay', /true or false/],
-      [{ last: 'P32D' }, 'filter.timeRange', /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/],
+      [
+        { last: 'P32D' },
+        'filter.timeRange',
+        /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/,
+      ],
       [{ last: 'P14800000W' }, 'filter.timeRange', /at most 31 days/],
     ];
     for (const [timeRange, argument, expected] of cases) {
@@ -147,7 +161,10 @@ describe('parseIsoDateTime and datesInRange', () => {
 
   it('lists the UTC dates a half-open window touches', () => {
     const d = (s: string) => new Date(s);
-    expect(datesInRange({ from: d('2024-05-01T23:00:00Z'), to: d('2024-05-03T00:00:00Z') })).toEqual(['2024-05-01', '2024-05-02']);
+    expect(datesInRange({ from: d('2024-05-01T23:00:00Z'), to: d('2024-05-03T00:00:00Z') })).toEqual([
+      '2024-05-01',
+      '2024-05-02',
+    ]);
     expect(datesInRange({ from: d('2024-05-01T00:00:00Z'), to: d('2024-05-01T00:00:01Z') })).toEqual(['2024-05-01']);
   });
 });

@@ -22,9 +22,21 @@ afterAll(async () => {
 
 describe('error messages', () => {
   it.each([
-    ['a variable of the wrong type', 'query($f: Int) { flows(filter: {}, first: $f) { nodes { flowId } } }', { f: big }, 200, /^Variable "\$f" got invalid value "x{100}/],
+    [
+      'a variable of the wrong type',
+      'query($f: Int) { flows(filter: {}, first: $f) { nodes { flowId } } }',
+      { f: big },
+      200,
+      /^Variable "\$f" got invalid value "x{100}/,
+    ],
     ['an unknown field', `{ ${big} }`, {}, 400, /^Cannot query field "x{100}/],
-    ['a bad argument value', `{ flowSummary(filter: { srcAddr: "${big}" }) { records } }`, {}, 200, /^Invalid filter\.srcAddr\[0\]: expected an IPv4/],
+    [
+      'a bad argument value',
+      `{ flowSummary(filter: { srcAddr: "${big}" }) { records } }`,
+      {},
+      200,
+      /^Invalid filter\.srcAddr\[0\]: expected an IPv4/,
+    ],
   ])('%s: cut, with its status and code', async (_what, query, variables, status, start) => {
     const body = await gql(api.yoga, query, variables);
     expect(body.status).toBe(status);

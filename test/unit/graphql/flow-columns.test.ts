@@ -6,21 +6,27 @@ import { flowColumnsOf } from '../../../src/graphql/flow-columns.ts';
 function columnsOf(document: string): readonly string[] | null {
   const doc = parse(document);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const flows = (op?.selectionSet.selections ?? []).filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'flows');
+  const flows = (op?.selectionSet.selections ?? []).filter(
+    (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'flows',
+  );
   const fragments = Object.fromEntries(
-    doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    doc.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
   );
   return flowColumnsOf(flows, fragments);
 }
 
 describe('flowColumnsOf', () => {
   it('maps the fields under nodes and edges.node to their columns, once each', () => {
-    expect(columnsOf(`{ flows(filter: {}) { nodes { start srcAddr protocolName protocol } pageInfo { hasNextPage } } }`)).toEqual([
-      'start_time', 'srcaddr', 'protocol',
-    ]);
-    expect(columnsOf(`{ flows(filter: {}) { edges { cursor node { flowId accountId date tcpFlagNames extraFields { name } } } } }`)).toEqual([
-      'flow_id', 'account_id', 'date', 'tcp_flags', 'extra',
-    ]);
+    expect(
+      columnsOf(`{ flows(filter: {}) { nodes { start srcAddr protocolName protocol } pageInfo { hasNextPage } } }`),
+    ).toEqual(['start_time', 'srcaddr', 'protocol']);
+    expect(
+      columnsOf(
+        `{ flows(filter: {}) { edges { cursor node { flowId accountId date tcpFlagNames extraFields { name } } } } }`,
+      ),
+    ).toEqual(['flow_id', 'account_id', 'date', 'tcp_flags', 'extra']);
   });
 
   it('follows named and inline fragments at every level, and ignores __typename', () => {

@@ -17,20 +17,57 @@ const B = '222222222222';
 const SAME_SECOND = '2024-05-01T10:00:00Z';
 const WINDOW = { from: '2024-05-01T00:00:00Z', to: '2024-05-02T00:00:00Z' };
 const crowd: FixtureRecord[] = Array.from({ length: 3000 }, (_, i) => ({
-  account_id: A, region: 'us-east-1', start_time: SAME_SECOND, end_time: SAME_SECOND, flow_id: i + 1,
-  srcaddr: `10.0.${Math.floor(i / 250)}.${i % 250}`, dstaddr: '10.9.9.9', srcport: 1024 + i, dstport: 443, protocol: 6,
-  action: 'ACCEPT', log_status: 'OK', packets: 1, bytes: 60,
+  account_id: A,
+  region: 'us-east-1',
+  start_time: SAME_SECOND,
+  end_time: SAME_SECOND,
+  flow_id: i + 1,
+  srcaddr: `10.0.${Math.floor(i / 250)}.${i % 250}`,
+  dstaddr: '10.9.9.9',
+  srcport: 1024 + i,
+  dstport: 443,
+  protocol: 6,
+  action: 'ACCEPT',
+  log_status: 'OK',
+  packets: 1,
+  bytes: 60,
 }));
 const full: FixtureRecord = {
-  account_id: A, region: 'us-east-1', start_time: '2024-05-01T09:00:00Z', end_time: '2024-05-01T09:00:59Z', flow_id: 5000,
-  version: 5, interface_id: 'eni-0123456789abcdef0', srcaddr: '10.0.1.5', dstaddr: '52.216.0.1', srcport: 40000,
-  dstport: 443, protocol: 6, packets: 12, bytes: 9007199254740993n, action: 'ACCEPT', log_status: 'OK',
-  vpc_id: 'vpc-0aaaaaaaaaaaaaaaa', tcp_flags: 19, type: 'IPv4', pkt_dst_aws_service: 'S3', flow_direction: 'egress',
-  traffic_path: 8, source_id: 7, source_line: 42, extra: { 'future-field': 'x' },
+  account_id: A,
+  region: 'us-east-1',
+  start_time: '2024-05-01T09:00:00Z',
+  end_time: '2024-05-01T09:00:59Z',
+  flow_id: 5000,
+  version: 5,
+  interface_id: 'eni-0123456789abcdef0',
+  srcaddr: '10.0.1.5',
+  dstaddr: '52.216.0.1',
+  srcport: 40000,
+  dstport: 443,
+  protocol: 6,
+  packets: 12,
+  bytes: 9007199254740993n,
+  action: 'ACCEPT',
+  log_status: 'OK',
+  vpc_id: 'vpc-0aaaaaaaaaaaaaaaa',
+  tcp_flags: 19,
+  type: 'IPv4',
+  pkt_dst_aws_service: 'S3',
+  flow_direction: 'egress',
+  traffic_path: 8,
+  source_id: 7,
+  source_line: 42,
+  extra: { 'future-field': 'x' },
 };
 const other: FixtureRecord = {
-  account_id: B, region: 'eu-west-1', start_time: '2024-05-01T11:00:00Z', flow_id: 6000, srcaddr: '2600:1f18::1',
-  dstaddr: '2600:1f18::2', protocol: 58, log_status: 'OK',
+  account_id: B,
+  region: 'eu-west-1',
+  start_time: '2024-05-01T11:00:00Z',
+  flow_id: 6000,
+  srcaddr: '2600:1f18::1',
+  dstaddr: '2600:1f18::2',
+  protocol: 58,
+  log_status: 'OK',
 };
 
 const PAGE = `query Page($filter: FlowFilter!, $first: Int, $after: String, $orderBy: FlowOrder) {
@@ -39,7 +76,12 @@ const PAGE = `query Page($filter: FlowFilter!, $first: Int, $after: String, $ord
     pageInfo { hasNextPage endCursor }
   }
 }`;
-type PageData = { flows: { edges: { cursor: string; node: { flowId: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+type PageData = {
+  flows: {
+    edges: { cursor: string; node: { flowId: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+};
 
 let root: string;
 let api: Awaited<ReturnType<typeof testApi>>;
@@ -59,7 +101,12 @@ async function allIds(orderBy: string, first: number): Promise<{ ids: number[]; 
   let after: string | null = null;
   let pages = 0;
   for (;;) {
-    const data: PageData = await gqlData<PageData>(api.yoga, PAGE, { filter: { timeRange: WINDOW }, first, after, orderBy });
+    const data: PageData = await gqlData<PageData>(api.yoga, PAGE, {
+      filter: { timeRange: WINDOW },
+      first,
+      after,
+      orderBy,
+    });
     pages++;
     ids.push(...data.flows.edges.map((e) => Number(e.node.flowId)));
     if (!data.flows.pageInfo.hasNextPage) return { ids, pages };
@@ -83,9 +130,15 @@ describe('flows paging', () => {
 
   it('refuses a cursor of the other order, naming `after`', async () => {
     const first = await gqlData<PageData>(api.yoga, PAGE, { filter: { timeRange: WINDOW }, first: 2 });
-    const body = await gql(api.yoga, PAGE, { filter: { timeRange: WINDOW }, after: first.flows.pageInfo.endCursor, orderBy: 'START_TIME_DESC' });
+    const body = await gql(api.yoga, PAGE, {
+      filter: { timeRange: WINDOW },
+      after: first.flows.pageInfo.endCursor,
+      orderBy: 'START_TIME_DESC',
+    });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
-    expect(body.errors?.[0]?.message).toMatch(/^Invalid after: expected a cursor returned by a previous page .*this cursor is for START_TIME_ASC/);
+    expect(body.errors?.[0]?.message).toMatch(
+      /^Invalid after: expected a cursor returned by a previous page .*this cursor is for START_TIME_ASC/,
+    );
   });
 });
 
@@ -101,12 +154,35 @@ describe('Flow fields', () => {
     );
     expect(data.flows.nodes).toEqual([
       {
-        flowId: '5000', accountId: A, region: 'us-east-1', date: '2024-05-01', version: 5,
-        interfaceId: 'eni-0123456789abcdef0', srcAddr: '10.0.1.5', dstAddr: '52.216.0.1', srcPort: 40000, dstPort: 443,
-        protocol: 6, protocolName: 'TCP', packets: '12', bytes: '9007199254740993', start: '2024-05-01T09:00:00.000Z',
-        end: '2024-05-01T09:00:59.000Z', action: 'ACCEPT', logStatus: 'OK', vpcId: 'vpc-0aaaaaaaaaaaaaaaa', tcpFlags: 19,
-        tcpFlagNames: ['FIN', 'SYN', 'ACK'], type: 'IPv4', pktDstAwsService: 'S3', flowDirection: 'egress', trafficPath: 8,
-        instanceId: null, sourceId: 7, sourceLine: 42, extraFields: [{ name: 'future-field', value: 'x' }],
+        flowId: '5000',
+        accountId: A,
+        region: 'us-east-1',
+        date: '2024-05-01',
+        version: 5,
+        interfaceId: 'eni-0123456789abcdef0',
+        srcAddr: '10.0.1.5',
+        dstAddr: '52.216.0.1',
+        srcPort: 40000,
+        dstPort: 443,
+        protocol: 6,
+        protocolName: 'TCP',
+        packets: '12',
+        bytes: '9007199254740993',
+        start: '2024-05-01T09:00:00.000Z',
+        end: '2024-05-01T09:00:59.000Z',
+        action: 'ACCEPT',
+        logStatus: 'OK',
+        vpcId: 'vpc-0aaaaaaaaaaaaaaaa',
+        tcpFlags: 19,
+        tcpFlagNames: ['FIN', 'SYN', 'ACK'],
+        type: 'IPv4',
+        pktDstAwsService: 'S3',
+        flowDirection: 'egress',
+        trafficPath: 8,
+        instanceId: null,
+        sourceId: 7,
+        sourceLine: 42,
+        extraFields: [{ name: 'future-field', value: 'x' }],
       },
     ]);
   });
@@ -161,14 +237,28 @@ describe('guardrails', () => {
   it('rejects an unknown enum value before execution', async () => {
     const body = await gql(api.yoga, PAGE, { filter: { timeRange: WINDOW }, orderBy: 'BYTES_DESC' });
     expect(body.errors?.[0]?.message).toMatch(/Value "BYTES_DESC" does not exist in "FlowOrder" enum/);
-    expect(body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", argument: "orderBy" });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'orderBy' });
     expect(body.extensions?.cost).toMatchObject({ filesScanned: 0, rowsReturned: 0 });
   });
 
   it('keeps injection text inert in every string argument', async () => {
     const evil = "x') OR 1=1; DROP TABLE flows; --";
-    const stringArgs = ['accountIds', 'regions', 'vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds', 'srcAddr', 'dstAddr',
-      'addr', 'notSrcAddr', 'notDstAddr', 'notAddr', 'pktSrcAwsServices', 'pktDstAwsServices'];
+    const stringArgs = [
+      'accountIds',
+      'regions',
+      'vpcIds',
+      'subnetIds',
+      'instanceIds',
+      'interfaceIds',
+      'srcAddr',
+      'dstAddr',
+      'addr',
+      'notSrcAddr',
+      'notDstAddr',
+      'notAddr',
+      'pktSrcAwsServices',
+      'pktDstAwsServices',
+    ];
     for (const arg of stringArgs) {
       const err = await bad({ filter: { timeRange: WINDOW, [arg]: [evil] } });
       expect(err.extensions, arg).toMatchObject({ code: 'BAD_USER_INPUT', argument: `filter.${arg}[0]` });
@@ -182,7 +272,10 @@ describe('guardrails', () => {
 
   it('limits depth and cost before execution', async () => {
     const tight = await testApi(root, { db: api.db, maxCost: 50 });
-    const body = await gql(tight.yoga, `{ flows(filter: {}, first: 10) { nodes { flowId srcAddr dstAddr srcPort dstPort bytes } } }`);
+    const body = await gql(
+      tight.yoga,
+      `{ flows(filter: {}, first: 10) { nodes { flowId srcAddr dstAddr srcPort dstPort bytes } } }`,
+    );
     // flows 1 + nodes 10 + 6 fields x 10 = 71
     expect(body.errors?.[0]).toMatchObject({
       message: expect.stringMatching(/^Query cost 71 exceeds the limit of 50/),
@@ -211,7 +304,10 @@ describe('warehouse changes', () => {
       expect(await gqlData(fresh.yoga, q)).toEqual({ flows: { nodes: [{ flowId: '1' }] } });
       await writeFile(join(root2, '_flowql', 'manifest.json'), '{ not json');
       const broken = await gql(fresh.yoga, q);
-      expect(broken.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(broken.errors?.[0]).toMatchObject({
+        message: 'Unexpected error.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       fresh.db.closeSync();
     } finally {
       await rm(root2, { recursive: true, force: true });

@@ -100,12 +100,26 @@ describe('examples over data', () => {
     // two private addresses is the interface's, so both ends are UNRESOLVED; the bytes count once.
     const edges = results.TrafficEdgesCost!.data as {
       trafficCost: { bytes: string; crossAzBytes: string };
-      trafficEdges: { nodes: { client: { kind: string; id: string }; server: { kind: string; id: string }; serverPort: number; bytesToServer: string }[] };
+      trafficEdges: {
+        nodes: {
+          client: { kind: string; id: string };
+          server: { kind: string; id: string };
+          serverPort: number;
+          bytesToServer: string;
+        }[];
+      };
     };
     expect(edges.trafficCost).toMatchObject({ bytes: '64000', crossAzBytes: '0' });
-    expect(edges.trafficEdges.nodes.map((e) => [e.client.kind, e.client.id, e.server.kind, e.server.id, e.serverPort, e.bytesToServer])).toEqual([
-      ['UNRESOLVED', '10.1.0.1', 'UNRESOLVED', '10.1.0.2', 5432, '64000'],
-    ]);
+    expect(
+      edges.trafficEdges.nodes.map((e) => [
+        e.client.kind,
+        e.client.id,
+        e.server.kind,
+        e.server.id,
+        e.serverPort,
+        e.bytesToServer,
+      ]),
+    ).toEqual([['UNRESOLVED', '10.1.0.1', 'UNRESOLVED', '10.1.0.2', 5432, '64000']]);
     const hs = results.Handshakes!.data as { handshakes: { nodes: unknown[] } };
     expect(hs.handshakes.nodes).toEqual([]); // the fixture has no tcp-flags
   });

@@ -3,7 +3,13 @@ import { InputError } from '../../../src/domain/input-error.ts';
 import { decodeHandshakeCursor, encodeHandshakeCursor } from '../../../src/graphql/types/handshake.ts';
 
 const forge = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
-const key = { startTime: new Date('2024-05-01T10:00:00Z'), clientAddr: '10.0.0.1', clientPort: 50000, serverAddr: '10.0.0.2', serverPort: 443 };
+const key = {
+  startTime: new Date('2024-05-01T10:00:00Z'),
+  clientAddr: '10.0.0.1',
+  clientPort: 50000,
+  serverAddr: '10.0.0.2',
+  serverPort: 443,
+};
 
 describe('handshake cursors', () => {
   it('round-trip a key', () => {

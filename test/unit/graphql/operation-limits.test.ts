@@ -6,17 +6,27 @@
 import { parse, specifiedRules, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_LIST_ROWS, MAX_DOCUMENT_TOKENS, MAX_INTROSPECTION_FIELDS, checkDocumentSize, estimateWork, operationShapeRule,
+  DEFAULT_LIST_ROWS,
+  MAX_DOCUMENT_TOKENS,
+  MAX_INTROSPECTION_FIELDS,
+  checkDocumentSize,
+  estimateWork,
+  operationShapeRule,
   type WorkLimits,
 } from '../../../src/graphql/operation-limits.ts';
 import { schema } from '../../../src/graphql/schema.ts';
 import { GRAPHIQL_INTROSPECTION } from '../../helpers/graphiql-introspection.ts';
 
-
 const check = (query: string, maxDepth = 12, rules = [...specifiedRules, operationShapeRule({ maxDepth })]) =>
   validate(schema, parse(query), rules).map((e) => ({ message: e.message, ...e.extensions }));
 
-const WORK: WorkLimits = { maxCost: 200_000, maxStatements: 16, defaultPageSize: 100, maxPageSize: 1000, maxRangeMs: 31 * 86_400_000 };
+const WORK: WorkLimits = {
+  maxCost: 200_000,
+  maxStatements: 16,
+  defaultPageSize: 100,
+  maxPageSize: 1000,
+  maxRangeMs: 31 * 86_400_000,
+};
 const work = (query: string, variables: Record<string, unknown> = {}, operationName?: string) =>
   estimateWork(schema, parse(query), operationName, variables, WORK);
 
@@ -44,10 +54,15 @@ describe('operationShapeRule', () => {
   });
 
   it('refuses aliases that would multiply introspection, also through fragments', () => {
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`;
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`;
     expect(check(aliases(MAX_INTROSPECTION_FIELDS))).toEqual([]);
     expect(check(aliases(MAX_INTROSPECTION_FIELDS + 1))).toEqual([
-      expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', introspectionFields: MAX_INTROSPECTION_FIELDS + 1, limit: MAX_INTROSPECTION_FIELDS }),
+      expect.objectContaining({
+        code: 'QUERY_TOO_COMPLEX',
+        introspectionFields: MAX_INTROSPECTION_FIELDS + 1,
+        limit: MAX_INTROSPECTION_FIELDS,
+      }),
     ]);
     const viaFragments = `{ ...A ...B } fragment A on Query { a: __type(name: "Flow") { name } b: __type(name: "Query") { name } ...B }
       fragment B on Query { c: __schema { queryType { name } } d: __type(name: "Scan") { name } }`;
@@ -61,7 +76,10 @@ describe('operationShapeRule', () => {
 
   it('measures fragments once each: 2^40 spreads are counted, not walked', () => {
     const levels = 40;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    ).join('\n');
     const query = `{ ...F0 }\n${fragments}\nfragment F${levels} on Query { flowSummary(filter: {}) { records } }`;
     const started = performance.now();
     expect(check(query, 12, [operationShapeRule({ maxDepth: 12 })])).toEqual([]);
@@ -74,15 +92,25 @@ describe('estimateWork', () => {
   const window = 'filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }';
 
   it('counts the rows `limit` and `first` allow, with their schema defaults and the server page size', () => {
-    expect(work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } truncated } }`))
-      .toEqual({ cost: 1 + 10_000 * 3 + 1, statements: 1 });
+    expect(
+      work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } truncated } }`),
+    ).toEqual({ cost: 1 + 10_000 * 3 + 1, statements: 1 });
     // limit defaults to 100 in the schema.
-    expect(work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR]) { rows { label } } }`)).toEqual({ cost: 1 + 100 * 2, statements: 1 });
+    expect(work(`{ flowBreakdown(${window}, dimensions: [SRC_ADDR]) { rows { label } } }`)).toEqual({
+      cost: 1 + 100 * 2,
+      statements: 1,
+    });
     // flowTopN's limit defaults to 10; a first left out is the server's default page size (100).
-    expect(work(`{ flowTopN(${window}, by: DST_PORT) { rows { label } } flows(${window}) { nodes { flowId } pageInfo { hasNextPage } } }`))
-      .toEqual({ cost: 1 + 10 * 2 + (1 + 100 * 2 + 2), statements: 2 });
+    expect(
+      work(
+        `{ flowTopN(${window}, by: DST_PORT) { rows { label } } flows(${window}) { nodes { flowId } pageInfo { hasNextPage } } }`,
+      ),
+    ).toEqual({ cost: 1 + 10 * 2 + (1 + 100 * 2 + 2), statements: 2 });
     // A page size above the maximum is the resolver's BAD_USER_INPUT: measured at the maximum.
-    expect(work(`{ flows(${window}, first: 5000000) { nodes { flowId } } }`)).toEqual({ cost: 1 + 1000 * 2, statements: 1 });
+    expect(work(`{ flows(${window}, first: 5000000) { nodes { flowId } } }`)).toEqual({
+      cost: 1 + 1000 * 2,
+      statements: 1,
+    });
     // Who opened each record's connection is one more statement per page, whatever the records and fields asked.
     const directed = `flows(${window}, first: 10) { nodes { clientAddr serverPort directionMethod } }`;
     expect(work(`{ ${directed} }`)?.statements).toBe(2);
@@ -105,15 +133,22 @@ describe('estimateWork', () => {
     // One day of hours, one series: 24 points of 3 fields.
     expect(work(series(`${window}, interval: HOUR`))).toEqual({ cost: 1 + 1 * (1 + 1 + 24 * 3), statements: 1 });
     // Grouped into 50 series of the last 7 days in 5-minute buckets (2016 each).
-    expect(work(series('filter: { timeRange: { last: "P7D" } }, interval: FIVE_MINUTES, groupBy: DST_PORT, maxSeries: 50')))
-      .toEqual({ cost: 1 + 50 * (1 + 1 + 2016 * 3), statements: 1 });
+    expect(
+      work(series('filter: { timeRange: { last: "P7D" } }, interval: FIVE_MINUTES, groupBy: DST_PORT, maxSeries: 50')),
+    ).toEqual({ cost: 1 + 50 * (1 + 1 + 2016 * 3), statements: 1 });
     // No window known: the longest a filter may have (31 days of hours).
-    expect(work(series('filter: { timeRange: { from: "2024-05-01" } }'))).toEqual({ cost: 1 + 1 * (1 + 1 + 744 * 3), statements: 1 });
+    expect(work(series('filter: { timeRange: { from: "2024-05-01" } }'))).toEqual({
+      cost: 1 + 1 * (1 + 1 + 744 * 3),
+      statements: 1,
+    });
     expect(work('{ datasets { table accountIds } }')).toEqual({ cost: DEFAULT_LIST_ROWS * 3, statements: 1 });
   });
 
   it('counts every alias of a root field as a statement', () => {
-    const aliases = Array.from({ length: 100 }, (_, i) => `b${i}: flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } }`);
+    const aliases = Array.from(
+      { length: 100 },
+      (_, i) => `b${i}: flowBreakdown(${window}, dimensions: [SRC_ADDR], limit: 10000) { rows { label value } }`,
+    );
     expect(work(`{ ${aliases.join(' ')} }`)).toEqual({ cost: 100 * (1 + 10_000 * 3), statements: 100 });
   });
 });
@@ -133,13 +168,18 @@ describe('checkDocumentSize', () => {
     const nested = (n: number) => `{ ${'... on Query { '.repeat(n)}__typename${' }'.repeat(n)} }`;
     expect(refusal(nested(60))).toBeNull();
     expect(refusal(nested(10_000))).toEqual({
-      message: 'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
+      message:
+        'The document nests { } or [ ] more than 64 levels deep (line 1): nest selections, fragments and values less.',
       code: 'QUERY_TOO_COMPLEX',
       limit: 64,
     });
-    expect(refusal(`{ flows(filter: { accountIds: ${'['.repeat(100_000)} }) { nodes { flowId } } }`)).toMatchObject({ limit: 64 });
+    expect(refusal(`{ flows(filter: { accountIds: ${'['.repeat(100_000)} }) { nodes { flowId } } }`)).toMatchObject({
+      limit: 64,
+    });
     expect(refusal(`{ ${'__typename '.repeat(MAX_DOCUMENT_TOKENS + 1)}}`)).toMatchObject({
-      code: 'QUERY_TOO_COMPLEX', limit: MAX_DOCUMENT_TOKENS, message: expect.stringMatching(/more than 10000 tokens/),
+      code: 'QUERY_TOO_COMPLEX',
+      limit: MAX_DOCUMENT_TOKENS,
+      message: expect.stringMatching(/more than 10000 tokens/),
     });
   });
 });

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/domain/input-error.ts';
 import { parseDatasetRequest } from '../../../src/http/dataset-params.ts';
 
-const options = { now: new Date('2024-05-10T12:00:00Z'), latestDataEnd: new Date('2024-05-03T00:00:00Z'), maxRows: 1000 };
+const options = {
+  now: new Date('2024-05-10T12:00:00Z'),
+  latestDataEnd: new Date('2024-05-03T00:00:00Z'),
+  maxRows: 1000,
+};
 const summary = (query: string) => parseDatasetRequest('summary', new URLSearchParams(query), options);
 
 function errorOf(query: string): InputError {
@@ -33,19 +37,27 @@ describe('dataset URL windows', () => {
     expect(errorOf('last=P1M').argument).toBe('last');
     expect(errorOf('last=PT1H&from=2024-05-01').argument).toBe('from');
     expect(errorOf('latestDay=true&to=2024-05-01').argument).toBe('to');
-    expect(errorOf('last=P40D').message).toMatch(/^Invalid from: expected a window of at most 31 days \(the server's --max-range-days/);
+    expect(errorOf('last=P40D').message).toMatch(
+      /^Invalid from: expected a window of at most 31 days \(the server's --max-range-days/,
+    );
   });
 
   it('refuses what GraphQL refuses: a time series ranked by a distinct count (groups overlap, so their sums mean nothing)', () => {
     const timeseries = (query: string) => () => parseDatasetRequest('timeseries', new URLSearchParams(query), options);
     const query = 'from=2024-05-02T00:00:00Z&to=2024-05-03T00:00:00Z&by=SRC_ADDR';
-    expect(timeseries(`${query}&rankBy=DISTINCT_SRC_ADDRS`)).toThrow(/^Invalid rankBy: expected a metric that adds up over buckets: RECORDS, /);
-    expect(timeseries(`${query}&rankBy=PACKETS`)()).toMatchObject({ groupBy: { dimension: 'SRC_ADDR', rankBy: 'PACKETS' } });
+    expect(timeseries(`${query}&rankBy=DISTINCT_SRC_ADDRS`)).toThrow(
+      /^Invalid rankBy: expected a metric that adds up over buckets: RECORDS, /,
+    );
+    expect(timeseries(`${query}&rankBy=PACKETS`)()).toMatchObject({
+      groupBy: { dimension: 'SRC_ADDR', rankBy: 'PACKETS' },
+    });
   });
 
   it('refuses on the connection datasets a filter they cannot honour, naming its URL parameter', () => {
     const edges = (query: string) => () => parseDatasetRequest('edges', new URLSearchParams(query), options);
-    expect(edges('latestDay=true&action=REJECT')).toThrow(/^Invalid action: expected no action on edges: a connection holds accepted and rejected/);
+    expect(edges('latestDay=true&action=REJECT')).toThrow(
+      /^Invalid action: expected no action on edges: a connection holds accepted and rejected/,
+    );
     expect(edges('latestDay=true&srcPort=443')).toThrow(/^Invalid srcPort: expected no srcPort on edges/);
     expect(edges('latestDay=true&notAddr=10.0.0.0/8')()).toMatchObject({ dataset: 'edges' });
   });

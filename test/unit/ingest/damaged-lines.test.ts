@@ -19,7 +19,9 @@ describe('findDamagedLines', () => {
     const path = join(dir, 'mixed.log.gz');
     const good = '2 123456789012 eni-1';
     const lines = [good, `2 123456789012 eni-\u0000x`, good, Buffer.from([0x32, 0x20, 0xff]).toString('latin1'), good];
-    const bytes = Buffer.concat(lines.map((l, i) => Buffer.concat([Buffer.from(l, i === 3 ? 'latin1' : 'utf8'), Buffer.from('\n')])));
+    const bytes = Buffer.concat(
+      lines.map((l, i) => Buffer.concat([Buffer.from(l, i === 3 ? 'latin1' : 'utf8'), Buffer.from('\n')])),
+    );
     await writeFile(path, gzipSync(bytes));
     const found = await findDamagedLines(path, true, NAMES);
     expect(found.map((r) => [r.line, r.field, r.reason])).toEqual([
@@ -34,7 +36,9 @@ describe('findDamagedLines', () => {
     long[long.length - 1] = 0; // the NUL at the very end: the whole line must be read
     await writeFile(path, long);
     const found = await findDamagedLines(path, false, NAMES);
-    expect(found.map((r) => [r.line, r.reason])).toEqual([[1, `version: a NUL byte (byte ${long.length} of the line)`]]);
+    expect(found.map((r) => [r.line, r.reason])).toEqual([
+      [1, `version: a NUL byte (byte ${long.length} of the line)`],
+    ]);
     expect(found[0]!.text.length).toBeLessThanOrEqual(1000);
   });
 

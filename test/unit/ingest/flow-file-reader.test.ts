@@ -242,13 +242,19 @@ describe('readFlowFile on broken and awkward files', () => {
 });
 
 describe('readFlowFile: a damaged line', () => {
-  const HEAD = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n';
-  const line = (eni: string) => `2 123456789010 ${eni} 10.0.0.1 10.0.0.2 443 50000 6 1 40 1700000000 1700000060 ACCEPT OK\n`;
+  const HEAD =
+    'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n';
+  const line = (eni: string) =>
+    `2 123456789010 ${eni} 10.0.0.1 10.0.0.2 443 50000 6 1 40 1700000000 1700000060 ACCEPT OK\n`;
 
   it('rejects a line with a NUL or an invalid UTF-8 byte in the first 4 KB, names its field, and reads the other 20', async () => {
     const good = Array.from({ length: 20 }, (_, i) => Buffer.from(line(`eni-${i}`)));
     const nul = Buffer.from(line('eni-x\0'));
-    const ff = Buffer.concat([Buffer.from('2 123456789010 eni-'), Buffer.from([0xff]), Buffer.from(line('').slice(15))]);
+    const ff = Buffer.concat([
+      Buffer.from('2 123456789010 eni-'),
+      Buffer.from([0xff]),
+      Buffer.from(line('').slice(15)),
+    ]);
     for (const [damaged, field, what, column] of [
       [nul, 'interface-id', 'a NUL byte', 21],
       [ff, 'interface-id', 'bytes that are not valid UTF-8', 20],
@@ -258,7 +264,9 @@ describe('readFlowFile: a damaged line', () => {
         const items = await readAll(input);
         expect(items.filter((i) => i.kind === 'record')).toHaveLength(20);
         const rejects = items.filter((i) => i.kind === 'reject');
-        expect(rejects).toEqual([expect.objectContaining({ line: 5, field, reason: `${field}: ${what} (character ${column} of the line)` })]);
+        expect(rejects).toEqual([
+          expect.objectContaining({ line: 5, field, reason: `${field}: ${what} (character ${column} of the line)` }),
+        ]);
       }
     }
   });

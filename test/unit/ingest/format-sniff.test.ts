@@ -36,14 +36,19 @@ describe('sniffInput: one damaged line is text', () => {
     const ff = Buffer.concat([Buffer.from(header + line), Buffer.from([0xff, 0x0a]), Buffer.from(line.repeat(20))]);
     expect(await sniffInput(ff)).toBe('text');
     expect(await sniffInput(gzipSync(ff))).toBe('gzip-text');
-    expect(await sniffInput(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]))).toBe('corrupt-gzip');
+    expect(await sniffInput(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]))).toBe(
+      'corrupt-gzip',
+    );
   });
 });
 
 describe('textLayoutVerdict', () => {
   const rec = '2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 50000 6 1 40 1700000000 1700000060 ACCEPT OK';
   it('takes a header, or records of the default format (even after a damaged first line)', () => {
-    expect(textLayoutVerdict(header, true)).toMatchObject({ header: true, layout: { names: expect.arrayContaining(['log-status']) } });
+    expect(textLayoutVerdict(header, true)).toMatchObject({
+      header: true,
+      layout: { names: expect.arrayContaining(['log-status']) },
+    });
     expect(textLayoutVerdict(`${rec}\n`, true).header).toBe(false);
     expect(textLayoutVerdict(`2 x eni-?\n${rec}\n`, true).header).toBe(false);
   });

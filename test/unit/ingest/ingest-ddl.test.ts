@@ -15,7 +15,11 @@ describe('schema/flows.parquet.sql', () => {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     await c.run(flowsCreateTableSql());
-    const cols = (await c.runAndReadAll("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flows' ORDER BY ordinal_position")).getRows();
+    const cols = (
+      await c.runAndReadAll(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flows' ORDER BY ordinal_position",
+      )
+    ).getRows();
     expect(cols.length).toBe(STORED_COLUMNS.length);
     expect(cols.slice(0, 3)).toEqual([
       ['version', 'INTEGER'],

@@ -12,7 +12,8 @@ import { loadTextGroup } from '../../../src/ingest/ingest-load-text.ts';
 import { loadPreparedGroup, prepareObject, type PreparedText } from '../../../src/ingest/ingest-object.ts';
 import { listLocalObjects } from '../../../src/ingest/sources/local-source.ts';
 
-const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const DIR = 'AWSLogs/111122223333/vpcflowlogs/eu-west-1/2023/11/14';
 const rec = (eni: string, bytes: number | string) =>
   `2 111122223333 ${eni} 10.1.0.1 10.1.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
@@ -65,13 +66,20 @@ describe('objects read by one statement', () => {
     expect(group.map((p) => p.groupKey)).toEqual(Array(3).fill(group[0]!.groupKey));
     expect(group[0]!.groupKey).not.toBeNull();
     const results = await loadPreparedGroup(engine.loaders[0]!, group, engine.batches);
-    expect(results.map((r) => [r.outcome.uri.split('/').pop(), r.outcome.state, r.outcome.records, r.outcome.rejects])).toEqual([
+    expect(
+      results.map((r) => [r.outcome.uri.split('/').pop(), r.outcome.state, r.outcome.records, r.outcome.rejects]),
+    ).toEqual([
       ['a.log.gz', 'loaded', 3, 0],
       ['b.log.gz', 'loaded', 2, 1],
       ['c.log.gz', 'loaded', 3, 0],
     ]);
     expect(results[1]!.rejects).toEqual([
-      { line: 3, field: 'bytes', reason: "bytes: expected a non-negative integer, found 'x12'", text: rec('eni-b', 'x12') },
+      {
+        line: 3,
+        field: 'bytes',
+        reason: "bytes: expected a non-negative integer, found 'x12'",
+        text: rec('eni-b', 'x12'),
+      },
     ]);
     const [a, b, c] = group.map((p) => p.ctx.sourceId);
     expect(await rows([a!, b!, c!])).toEqual([
@@ -87,7 +95,10 @@ describe('objects read by one statement', () => {
   });
 
   it('header-less objects (the default format) are numbered from line 1', async () => {
-    const group = await prepared({ 'h1.log.gz': [rec('eni-h', 1), rec('eni-h', 2)], 'h2.log.gz': [rec('eni-i', 'bad'), rec('eni-i', 4)] }, false);
+    const group = await prepared(
+      { 'h1.log.gz': [rec('eni-h', 1), rec('eni-h', 2)], 'h2.log.gz': [rec('eni-i', 'bad'), rec('eni-i', 4)] },
+      false,
+    );
     expect(group.map((p) => [p.header, p.groupKey === group[0]!.groupKey])).toEqual([
       [false, true],
       [false, true],
@@ -120,16 +131,24 @@ describe('objects read by one statement', () => {
     const loaded = await rows([a!, b!, c!]);
     expect(loaded.filter((r) => r[0] === b)).toEqual([]);
     expect(loaded.filter((r) => r[0] === a).map((r) => r[3])).toEqual(Array.from({ length: 300 }, (_, i) => i + 2));
-    expect(loaded.filter((r) => r[0] === c).map((r) => [r[2], r[3]])).toEqual(Array.from({ length: 300 }, (_, i) => [i, i + 2]));
+    expect(loaded.filter((r) => r[0] === c).map((r) => [r[2], r[3]])).toEqual(
+      Array.from({ length: 300 }, (_, i) => [i, i + 2]),
+    );
   });
 
   it('rows that do not fit the line counts of the scans are not stored: every object goes to the one-object path', async () => {
-    const group = await prepared({ 'a.log.gz': [rec('eni-a', 1), rec('eni-a', 2)], 'b.log.gz': [rec('eni-b', 1), rec('eni-b', 2)] });
+    const group = await prepared({
+      'a.log.gz': [rec('eni-a', 1), rec('eni-a', 2)],
+      'b.log.gz': [rec('eni-b', 1), rec('eni-b', 2)],
+    });
     // The layout prepareObject chose for the group (both objects have the same header).
     const { layout, header } = group[0]!;
     // One line too many claimed for the first object: the second object's rows land outside their range.
     const members = group.map((p, i) => ({ path: p.local.path, ctx: p.ctx, lines: p.lines! + (i === 0 ? 1 : 0) }));
-    expect(await loadTextGroup(engine.loaders[0]!, members, true, layout, header, engine.batches)).toEqual([null, null]);
+    expect(await loadTextGroup(engine.loaders[0]!, members, true, layout, header, engine.batches)).toEqual([
+      null,
+      null,
+    ]);
     const ids = group.map((p) => p.ctx.sourceId);
     expect(await rows(ids)).toEqual([]);
     // One line too few: the first object's last row lands in the second's range.
@@ -156,6 +175,12 @@ describe('objects read by one statement', () => {
       'utf8.log.gz': [rec('eni-ü', 1)],
     });
     const byName = Object.fromEntries(group.map((p) => [p.obj.uri.split('/').pop(), p.groupKey !== null]));
-    expect(byName).toEqual({ 'plain.log.gz': true, 'empty-line.log.gz': false, 'crlf.log.gz': false, 'tab.log.gz': false, 'utf8.log.gz': false });
+    expect(byName).toEqual({
+      'plain.log.gz': true,
+      'empty-line.log.gz': false,
+      'crlf.log.gz': false,
+      'tab.log.gz': false,
+      'utf8.log.gz': false,
+    });
   });
 });

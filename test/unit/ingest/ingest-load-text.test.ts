@@ -13,7 +13,8 @@ import { readFlowFile } from '../../../src/ingest/flow-file-reader.ts';
 import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/ingest/mixed.log');
-const HEADER_LINE = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const HEADER_LINE =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const CTX = { sourceId: 7, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
 
 let engine: IngestEngine;
@@ -74,7 +75,11 @@ describe('loadTextObject', () => {
 
   it('agrees with the TS parser record for record on the same file', async () => {
     const items = [];
-    for await (const item of readFlowFile({ name: 'mixed.log', path: FIXTURE, open: async () => createReadStream(FIXTURE) })) {
+    for await (const item of readFlowFile({
+      name: 'mixed.log',
+      path: FIXTURE,
+      open: async () => createReadStream(FIXTURE),
+    })) {
       items.push(item);
     }
     const parsed = items.filter((i) => i.kind === 'record');
@@ -89,7 +94,20 @@ describe('loadTextObject', () => {
     parsed.forEach((p, i) => {
       const rec = p.record;
       const row = rows[i]!;
-      expect([row.source_line, row.interface_id, row.srcaddr, row.dstaddr, row.srcport, row.dstport, row.packets, row.bytes, row.s, row.e, row.action, row.log_status]).toEqual([
+      expect([
+        row.source_line,
+        row.interface_id,
+        row.srcaddr,
+        row.dstaddr,
+        row.srcport,
+        row.dstport,
+        row.packets,
+        row.bytes,
+        row.s,
+        row.e,
+        row.action,
+        row.log_status,
+      ]).toEqual([
         p.line,
         rec.interface_id,
         rec.srcaddr,
@@ -108,26 +126,38 @@ describe('loadTextObject', () => {
 
   // DuckDB's CSV reader skips empty lines without a trace; a record's line (and so its flow_id) must still be its own.
   // Each record's bytes value is 100 x its line number, so the expected lines can be read off the text.
-  const rec = (line: number, extra = '') => `2 111122223333 eni-e${line} 10.0.0.1${extra} 10.0.0.2 443 50000 6 1 ${line * 100} 1700000000 1700000060 ACCEPT OK`;
+  const rec = (line: number, extra = '') =>
+    `2 111122223333 eni-e${line} 10.0.0.1${extra} 10.0.0.2 443 50000 6 1 ${line * 100} 1700000000 1700000060 ACCEPT OK`;
   const BLANKS_ONLY = [HEADER_LINE, rec(2), '', rec(4), '', '', rec(7), rec(8), ''].join('\n'); // lines 2, 4, 7, 8
-  const BLANKS_AND_REJECTS = [
-    HEADER_LINE, // 1
-    '', // 2: empty
-    rec(3), // 3
-    rec(4, ' '), // 4: double space -> rescued by the parser
-    '', // 5: empty
-    '   ', // 6: spaces only -> neither record nor reject
-    rec(7).replace('443', '70000'), // 7: reject srcport
-    '', // 8: empty
-    rec(9), // 9
-    '', // 10: empty
-    rec(11), // 11
-  ].join('\n') + '\n';
+  const BLANKS_AND_REJECTS =
+    [
+      HEADER_LINE, // 1
+      '', // 2: empty
+      rec(3), // 3
+      rec(4, ' '), // 4: double space -> rescued by the parser
+      '', // 5: empty
+      '   ', // 6: spaces only -> neither record nor reject
+      rec(7).replace('443', '70000'), // 7: reject srcport
+      '', // 8: empty
+      rec(9), // 9
+      '', // 10: empty
+      rec(11), // 11
+    ].join('\n') + '\n';
 
   const cases = [
     { title: 'empty lines only', text: BLANKS_ONLY, lines: [2, 4, 7, 8], rejects: [] as number[][] },
-    { title: 'empty lines, a rescued line and a reject', text: BLANKS_AND_REJECTS, lines: [3, 4, 9, 11], rejects: [[7]] },
-    { title: 'CRLF empty lines', text: BLANKS_ONLY.replaceAll('\n', '\r\n'), lines: [2, 4, 7, 8], rejects: [] as number[][] },
+    {
+      title: 'empty lines, a rescued line and a reject',
+      text: BLANKS_AND_REJECTS,
+      lines: [3, 4, 9, 11],
+      rejects: [[7]],
+    },
+    {
+      title: 'CRLF empty lines',
+      text: BLANKS_ONLY.replaceAll('\n', '\r\n'),
+      lines: [2, 4, 7, 8],
+      rejects: [] as number[][],
+    },
     {
       // DuckDB's reader refuses this file outright (its state machine stops on line 3); the line parser takes it all.
       title: 'a CRLF empty line in an LF file',
@@ -157,7 +187,15 @@ describe('loadTextObject', () => {
     const conn = engine.loaders[0]!;
     const { layout, header } = await layoutOfObject(FIXTURE, false);
     expect(header).toBe(true);
-    const withRejects = await loadTextObject(conn, FIXTURE, false, layout, header, { ...CTX, sourceId: 40 }, engine.batches);
+    const withRejects = await loadTextObject(
+      conn,
+      FIXTURE,
+      false,
+      layout,
+      header,
+      { ...CTX, sourceId: 40 },
+      engine.batches,
+    );
     expect(withRejects.rejects.map((r) => r.line)).toEqual([6, 7, 11]);
     const path = join(dir, 'clean.log');
     await writeFile(path, `${HEADER_LINE}\n${rec(2)}\n${rec(3)}\n`);

@@ -18,7 +18,13 @@ import { loadTextGroup, loadTextObject, type TextLoadPath } from '../../../src/i
 import type { LoadResult } from '../../../src/ingest/text-load-result.ts';
 import { scanTextObject } from '../../../src/ingest/text-object-scan.ts';
 import { loadParquetObject } from '../../../src/ingest/ingest-load-parquet.ts';
-import { compileLayout, isSpace, parseLine, TOKEN_SEPARATORS, type FlowRecord } from '../../../src/ingest/line-parser.ts';
+import {
+  compileLayout,
+  isSpace,
+  parseLine,
+  TOKEN_SEPARATORS,
+  type FlowRecord,
+} from '../../../src/ingest/line-parser.ts';
 import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 // Every integer field type: version/protocol/tcp-flags/traffic-path/encryption-status (0-255), ports (0-65535),
@@ -28,15 +34,48 @@ const HEADER =
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status ' +
   'tcp-flags traffic-path encryption-status packets-lost-no-route future-field';
 const NAMES = HEADER.split(' ');
-const BASE = '2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 443 50000 6 10 840 1700000000 1700000060 ACCEPT OK 19 1 0 0 fx'.split(' ');
+const BASE =
+  '2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 443 50000 6 10 840 1700000000 1700000060 ACCEPT OK 19 1 0 0 fx'.split(' ');
 const CTX = { keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
 
 /** Bad or borderline spellings of an integer, for every integer field (max and max + 1 come from the field table). */
 const NUMBER_VARIANTS = [
-  '1.5', '2.0', '+5', '1e3', '1E3', '1_000', '1,000', '0x1f', '0b1', '-5', '-0', '-', '007', '0', '00',
-  '9223372036854775807', '9223372036854775808', '18446744073709551615', '18446744073709551616', '1' + '0'.repeat(30),
-  '9007199254740991', '9007199254740992', '2147483647', '2147483648', '253402300799000', '253402300800000',
-  '000000000000000000000255', '0000000000000000000000255', '٣', '５', 'NaN', 'Infinity', 'x1', '1x', '--', '- ',
+  '1.5',
+  '2.0',
+  '+5',
+  '1e3',
+  '1E3',
+  '1_000',
+  '1,000',
+  '0x1f',
+  '0b1',
+  '-5',
+  '-0',
+  '-',
+  '007',
+  '0',
+  '00',
+  '9223372036854775807',
+  '9223372036854775808',
+  '18446744073709551615',
+  '18446744073709551616',
+  '1' + '0'.repeat(30),
+  '9007199254740991',
+  '9007199254740992',
+  '2147483647',
+  '2147483648',
+  '253402300799000',
+  '253402300800000',
+  '000000000000000000000255',
+  '0000000000000000000000255',
+  '٣',
+  '５',
+  'NaN',
+  'Infinity',
+  'x1',
+  '1x',
+  '--',
+  '- ',
 ];
 
 const line = (values: readonly string[]) => values.join(' ');
@@ -104,7 +143,16 @@ async function load(text: string, via: TextLoadPath, gzip = false): Promise<{ so
   const path = join(dir, `object-${sourceId}.log${gzip ? '.gz' : ''}`);
   await writeFile(path, gzip ? gzipSync(text) : text);
   const { layout, header } = await layoutOfObject(path, gzip);
-  const result = await loadTextObject(engine.loaders[0]!, path, gzip, layout, header, { ...CTX, sourceId }, engine.batches, via);
+  const result = await loadTextObject(
+    engine.loaders[0]!,
+    path,
+    gzip,
+    layout,
+    header,
+    { ...CTX, sourceId },
+    engine.batches,
+    via,
+  );
   return { sourceId, result };
 }
 
@@ -125,7 +173,15 @@ function parserVerdicts(text: string): Map<number, { ok: true; record: FlowRecor
   const layout = compileLayout(HEADER);
   const out = new Map<number, { ok: true; record: FlowRecord } | { ok: false; reason: string }>();
   text.split('\n').forEach((l, i) => {
-    if (i === 0 || l.replace(/\r$/, '').split('').every((ch) => isSpace(ch.charCodeAt(0))) || l === HEADER) return;
+    if (
+      i === 0 ||
+      l
+        .replace(/\r$/, '')
+        .split('')
+        .every((ch) => isSpace(ch.charCodeAt(0))) ||
+      l === HEADER
+    )
+      return;
     const r = parseLine(layout, l.replace(/\r$/, ''));
     out.set(i + 1, r.ok ? { ok: true, record: r.record } : { ok: false, reason: r.reason });
   });
@@ -155,28 +211,41 @@ describe('one validation for both ingest paths', () => {
     for (const l of accepted) expect({ line: l, ...fastRows.get(l) }).toEqual({ line: l, ...slowRows.get(l) });
 
     // Values someone could get wrong: each accepted integer is the parser's number, never DuckDB's reading of it.
-    const intColumns = NAMES.map((n) => fieldByName(n)).filter((s) => s && integerMax(s) !== undefined && s.kind !== 'epoch');
+    const intColumns = NAMES.map((n) => fieldByName(n)).filter(
+      (s) => s && integerMax(s) !== undefined && s.kind !== 'epoch',
+    );
     for (const l of accepted) {
       const rec = (verdicts.get(l) as { record: FlowRecord }).record;
       const row = fastRows.get(l)!;
       for (const spec of intColumns) {
         const want = rec[spec!.column];
-        expect([l, spec!.column, row[spec!.column] === null ? null : String(row[spec!.column])]).toEqual([l, spec!.column, want === null || want === undefined ? null : String(want)]);
+        expect([l, spec!.column, row[spec!.column] === null ? null : String(row[spec!.column])]).toEqual([
+          l,
+          spec!.column,
+          want === null || want === undefined ? null : String(want),
+        ]);
       }
     }
     // A few verdicts spelled out (line numbers: the header is line 1, the base line 2).
     const reasonOf = (v: string, field: string) => {
       const at = lines.indexOf(withValue(NAMES.indexOf(field), v)) + 2;
-      return fast.result.rejects.find((r) => r.line === at)?.reason ?? `kept as ${String(fastRows.get(at)?.[fieldByName(field)!.column])}`;
+      return (
+        fast.result.rejects.find((r) => r.line === at)?.reason ??
+        `kept as ${String(fastRows.get(at)?.[fieldByName(field)!.column])}`
+      );
     };
-    expect(reasonOf('9223372036854775807', 'bytes')).toBe("bytes: '9223372036854775807' is out of range (max 9007199254740991)");
+    expect(reasonOf('9223372036854775807', 'bytes')).toBe(
+      "bytes: '9223372036854775807' is out of range (max 9007199254740991)",
+    );
     expect(reasonOf('9007199254740991', 'bytes')).toBe('kept as 9007199254740991');
     expect(reasonOf('1.5', 'packets')).toBe("packets: expected a non-negative integer, found '1.5'");
     expect(reasonOf('+5', 'srcport')).toBe("srcport: expected an integer 0-65535, found '+5'");
     expect(reasonOf('1e3', 'bytes')).toBe("bytes: expected a non-negative integer, found '1e3'");
     expect(reasonOf('1_000', 'dstport')).toBe("dstport: expected an integer 0-65535, found '1_000'");
     expect(reasonOf('0x1f', 'protocol')).toBe("protocol: expected an integer 0-255, found '0x1f'");
-    expect(reasonOf('18446744073709551616', 'packets-lost-no-route')).toMatch(/^packets-lost-no-route: .* is out of range/);
+    expect(reasonOf('18446744073709551616', 'packets-lost-no-route')).toMatch(
+      /^packets-lost-no-route: .* is out of range/,
+    );
     expect(reasonOf('007', 'srcport')).toBe('kept as 7');
     expect(reasonOf('000000000000000000000255', 'version')).toBe('kept as 255');
     expect(reasonOf('0000000000000000000000255', 'version')).toMatch(/^version: expected an integer 0-255/);
@@ -282,10 +351,22 @@ describe('one validation for both ingest paths', () => {
       const path = join(dir, `numbered-${sourceId}.log`);
       await writeFile(path, raw);
       const { layout, header } = await layoutOfObject(path, false);
-      const result = await loadTextObject(engine.loaders[0]!, path, false, layout, header, { ...CTX, sourceId }, engine.batches, via);
+      const result = await loadTextObject(
+        engine.loaders[0]!,
+        path,
+        false,
+        layout,
+        header,
+        { ...CTX, sourceId },
+        engine.batches,
+        via,
+      );
       expect(result.byLines).toBe(via === 'lines' ? true : undefined);
       const rows = await storedRows(sourceId);
-      results.push({ rejects: result.rejects.map((r) => [r.line, r.field]), rows: [...rows].map(([l, r]) => [l, r.bytes, r.srcport, r.srcaddr]) });
+      results.push({
+        rejects: result.rejects.map((r) => [r.line, r.field]),
+        rows: [...rows].map(([l, r]) => [l, r.bytes, r.srcport, r.srcaddr]),
+      });
     }
     expect(results[0]).toEqual({
       rejects: [[4, 'bytes']],
@@ -301,10 +382,12 @@ describe('one validation for both ingest paths', () => {
   });
 
   it('rejects a 400 KB line of 200,000 tokens among good lines, keeping the good ones', async () => {
-    const good = (bytes: number) => `2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
+    const good = (bytes: number) =>
+      `2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 443 50000 6 1 ${bytes} 1700000000 1700000060 ACCEPT OK`;
     const wide = Array.from({ length: 200_000 }, (_v, i) => (i % 2 ? 'x' : '7')).join(' ');
     expect(wide.length).toBe(399_999);
-    const header = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+    const header =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
     const text = [header, good(100), wide, good(300)].join('\n') + '\n';
     for (const via of ['duckdb', 'lines'] as const) {
       const sourceId = nextSource++;
@@ -312,10 +395,21 @@ describe('one validation for both ingest paths', () => {
       await writeFile(path, gzipSync(text));
       const { layout, header: hdr } = await layoutOfObject(path, true);
       expect(compileLayout(header).names).toEqual(layout.names);
-      const result = await loadTextObject(engine.loaders[0]!, path, true, layout, hdr, { ...CTX, sourceId }, engine.batches, via);
+      const result = await loadTextObject(
+        engine.loaders[0]!,
+        path,
+        true,
+        layout,
+        hdr,
+        { ...CTX, sourceId },
+        engine.batches,
+        via,
+      );
       expect(result.byLines).toBe(via === 'lines' ? true : undefined);
       expect(result.records).toBe(2);
-      expect(result.rejects.map((r) => [r.line, r.reason, r.text.length])).toEqual([[3, 'expected 14 fields, found 200000', 1000]]);
+      expect(result.rejects.map((r) => [r.line, r.reason, r.text.length])).toEqual([
+        [3, 'expected 14 fields, found 200000', 1000],
+      ]);
       const rows = await storedRows(sourceId);
       expect([...rows].map(([l, r]) => [l, r.bytes])).toEqual([
         [2, '100'],

@@ -36,7 +36,10 @@ afterAll(() => engine.close());
 describe('flushBatch', () => {
   it('writes one sorted file per partition with every stored column, padding the columns no object fills', async () => {
     const filled = new Set<string>();
-    for (const [sourceId, text] of [[1, V2], [2, V3]] as const) {
+    for (const [sourceId, text] of [
+      [1, V2],
+      [2, V3],
+    ] as const) {
       const path = join(dir, `o${sourceId}.log`);
       await writeFile(path, `${text}\n`);
       const { layout, header } = await layoutOfObject(path, false);
@@ -47,15 +50,29 @@ describe('flushBatch', () => {
     expect(filled.has('vpc_id') && filled.has('extra') && !filled.has('tgw_id')).toBe(true);
     // One narrow table per layout: v2 fills 16 stored columns, the v3 object 11 (with source_account_id, extra).
     const tables = await engine.batches.tables();
-    expect(tables.map((t) => [t.name, t.columns.length])).toEqual([['ingest_batch.main.batch_1', 16], ['ingest_batch.main.batch_2', 11]]);
+    expect(tables.map((t) => [t.name, t.columns.length])).toEqual([
+      ['ingest_batch.main.batch_1', 16],
+      ['ingest_batch.main.batch_2', 11],
+    ]);
     const staged = await flushBatch(engine.main, dir, engine.batches);
     expect(staged.map((f) => [f.date, f.rows, f.sources])).toEqual([
-      ['2023-11-14', 4, [{ sourceId: 1, rows: 2 }, { sourceId: 2, rows: 2 }]],
+      [
+        '2023-11-14',
+        4,
+        [
+          { sourceId: 1, rows: 2 },
+          { sourceId: 2, rows: 2 },
+        ],
+      ],
       ['2023-11-15', 1, [{ sourceId: 1, rows: 1 }]],
     ]);
     const file = staged[0]!;
-    expect(file.path).toMatch(/^flows\/account_id=111122223333\/region=eu-west-1\/date=2023-11-14\/part-[0-9a-f-]+\.parquet$/);
-    const described = (await engine.main.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file.stagedPath}')`)).getRowObjectsJS();
+    expect(file.path).toMatch(
+      /^flows\/account_id=111122223333\/region=eu-west-1\/date=2023-11-14\/part-[0-9a-f-]+\.parquet$/,
+    );
+    const described = (
+      await engine.main.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file.stagedPath}')`)
+    ).getRowObjectsJS();
     expect(described.map((r) => [r.column_name, r.column_type])).toEqual(STORED_COLUMNS.map((c) => [c.column, c.type]));
     const rows = (
       await engine.main.runAndReadAll(
@@ -66,13 +83,47 @@ describe('flushBatch', () => {
     // Sorted by the hour of start_time (all four start in 22:00 UTC), then source object and line (the flows file
     // order of parquet-writer.ts): source 1 lines 2, 3, then source 2 lines 2, 3.
     expect(rows).toEqual([
-      { b: 100, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 2), source_line: 2 },
-      { b: 200, vpc_id: null, tcp_flags: null, future: null, tgw_id: null, flow_id: String(1 * 2 ** 32 + 3), source_line: 3 },
-      { b: 400, vpc_id: 'vpc-1', tcp_flags: 2, future: 'x1', tgw_id: null, flow_id: String(2 * 2 ** 32 + 2), source_line: 2 },
-      { b: 500, vpc_id: 'vpc-1', tcp_flags: 18, future: null, tgw_id: null, flow_id: String(2 * 2 ** 32 + 3), source_line: 3 },
+      {
+        b: 100,
+        vpc_id: null,
+        tcp_flags: null,
+        future: null,
+        tgw_id: null,
+        flow_id: String(1 * 2 ** 32 + 2),
+        source_line: 2,
+      },
+      {
+        b: 200,
+        vpc_id: null,
+        tcp_flags: null,
+        future: null,
+        tgw_id: null,
+        flow_id: String(1 * 2 ** 32 + 3),
+        source_line: 3,
+      },
+      {
+        b: 400,
+        vpc_id: 'vpc-1',
+        tcp_flags: 2,
+        future: 'x1',
+        tgw_id: null,
+        flow_id: String(2 * 2 ** 32 + 2),
+        source_line: 2,
+      },
+      {
+        b: 500,
+        vpc_id: 'vpc-1',
+        tcp_flags: 18,
+        future: null,
+        tgw_id: null,
+        flow_id: String(2 * 2 ** 32 + 3),
+        source_line: 3,
+      },
     ]);
     expect(await engine.batches.tables()).toEqual([]);
-    const left = await engine.main.runAndReadAll("SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name LIKE 'batch%'");
+    const left = await engine.main.runAndReadAll(
+      "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name LIKE 'batch%'",
+    );
     expect(left.getRowObjectsJson()).toEqual([{ n: 0 }]);
   });
 });

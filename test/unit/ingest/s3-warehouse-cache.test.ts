@@ -42,7 +42,10 @@ async function publish(m: Manifest, contents: Record<string, string>) {
 
 async function cached(): Promise<string[]> {
   const all = await readdir(join(cache.root, 'flows'), { recursive: true });
-  return all.filter((p) => p.endsWith('.parquet')).map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+  return all
+    .filter((p) => p.endsWith('.parquet'))
+    .map((p) => p.slice(p.lastIndexOf('/') + 1))
+    .sort();
 }
 
 beforeAll(async () => {

@@ -50,14 +50,26 @@ async function writeFixture(): Promise<void> {
   const c = await db.connect();
   await c.run(`COPY (SELECT ${select.join(', ')} FROM range(10000) r(i) ORDER BY start_time, interface_id, srcaddr)
     TO '${join(root, PATH)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
-  const groups = await c.runAndReadAll(`SELECT count(*) AS n FROM parquet_metadata('${join(root, PATH)}') WHERE path_in_schema = 'flow_id'`);
+  const groups = await c.runAndReadAll(
+    `SELECT count(*) AS n FROM parquet_metadata('${join(root, PATH)}') WHERE path_in_schema = 'flow_id'`,
+  );
   expect(groups.getRowObjectsJS()).toEqual([{ n: 5n }]);
   c.closeSync();
   db.closeSync();
   const manifest: Manifest = {
     ...EMPTY_MANIFEST,
     generation: 1,
-    files: [{ path: PATH, table: 'flows', accountId: '111111111111', region: 'us-east-1', date: '2024-05-01', rows: 10000, bytes: 1 }],
+    files: [
+      {
+        path: PATH,
+        table: 'flows',
+        accountId: '111111111111',
+        region: 'us-east-1',
+        date: '2024-05-01',
+        rows: 10000,
+        bytes: 1,
+      },
+    ],
   };
   await mkdir(join(root, '_flowql'), { recursive: true });
   await writeFile(join(root, '_flowql', 'manifest.json'), JSON.stringify(manifest));
@@ -114,13 +126,21 @@ describe('flow pages over several row groups', () => {
 
   it('returns only the asked columns plus flow_id and the cursor time, and cursors carry the exact key', async () => {
     const f = validateFlowFilter({ timeRange: { from: '2024-05-01T10:00:00Z', to: DAY.to } });
-    const page = await createFlowReader(ctx).page(f, { first: 2, after: null, order: 'START_TIME_ASC', columns: ['srcaddr'] });
+    const page = await createFlowReader(ctx).page(f, {
+      first: 2,
+      after: null,
+      order: 'START_TIME_ASC',
+      columns: ['srcaddr'],
+    });
     expect(page.edges.map((e) => e.node)).toEqual([
       // i = 6009 and 6008: the last two records of minute 600 in file order, the first two by flow_id.
       { srcaddr: '10.0.24.9', flow_id: 6001n, cursor_start_us: 1714557600000000n },
       { srcaddr: '10.0.24.8', flow_id: 6002n, cursor_start_us: 1714557600000000n },
     ]);
-    expect(decodeFlowCursor(page.endCursor as string, 'START_TIME_ASC')).toEqual({ startUs: 1714557600000000n, flowId: 6002n });
+    expect(decodeFlowCursor(page.endCursor as string, 'START_TIME_ASC')).toEqual({
+      startUs: 1714557600000000n,
+      flowId: 6002n,
+    });
   });
 
   it('plans a top-N whose scan skips row groups before the cursor and past the running bound', async () => {

@@ -39,10 +39,30 @@ describe('buildAthenaDdl', () => {
     const byName = new Map(cols);
     // Types someone could get wrong: AWS's own text DDL says protocol bigint (wrong for INT32 files), start bigint.
     expect(
-      ['version', 'protocol', 'packets', 'bytes', 'start_time', 'end_time', 'tcp_flags', 'flow_id', 'source_line', 'extra'].map(
-        (c) => byName.get(c),
-      ),
-    ).toEqual(['int', 'int', 'bigint', 'bigint', 'timestamp', 'timestamp', 'int', 'bigint', 'int', 'map<string,string>']);
+      [
+        'version',
+        'protocol',
+        'packets',
+        'bytes',
+        'start_time',
+        'end_time',
+        'tcp_flags',
+        'flow_id',
+        'source_line',
+        'extra',
+      ].map((c) => byName.get(c)),
+    ).toEqual([
+      'int',
+      'int',
+      'bigint',
+      'bigint',
+      'timestamp',
+      'timestamp',
+      'int',
+      'bigint',
+      'int',
+      'map<string,string>',
+    ]);
     // Partition columns live in the path, not in the files.
     expect(byName.has('account_id') || byName.has('region') || byName.has('date')).toBe(false);
   });
@@ -66,7 +86,10 @@ describe('buildAthenaDdl', () => {
       ['projection.date.range', '2024-01-01,NOW'],
       ['projection.date.interval', '1'],
       ['projection.date.interval.unit', 'DAYS'],
-      ['storage.location.template', 's3://flows-bucket/warehouse/flows/account_id=${account_id}/region=${region}/date=${date}/'],
+      [
+        'storage.location.template',
+        's3://flows-bucket/warehouse/flows/account_id=${account_id}/region=${region}/date=${date}/',
+      ],
       ['classification', 'parquet'],
     ]);
     expect(ddl.endsWith("  'classification' = 'parquet'\n);\n")).toBe(true);
@@ -76,10 +99,15 @@ describe('buildAthenaDdl', () => {
     const d = buildAthenaDdl({ location: 's3://lake/p' });
     expect(d.startsWith('CREATE EXTERNAL TABLE IF NOT EXISTS `flowql_flows` (')).toBe(true);
     const p = props(d);
-    expect([p.get('projection.account_id.type'), p.get('projection.account_id.values')]).toEqual(['injected', undefined]);
+    expect([p.get('projection.account_id.type'), p.get('projection.account_id.values')]).toEqual([
+      'injected',
+      undefined,
+    ]);
     expect([p.get('projection.region.type'), p.get('projection.region.values')]).toEqual(['injected', undefined]);
     expect(p.get('projection.date.range')).toBe('2015-01-01,NOW');
-    expect(p.get('storage.location.template')).toBe('s3://lake/p/flows/account_id=${account_id}/region=${region}/date=${date}/');
+    expect(p.get('storage.location.template')).toBe(
+      's3://lake/p/flows/account_id=${account_id}/region=${region}/date=${date}/',
+    );
   });
 
   it('accepts a bucket root', () => {
@@ -122,29 +150,62 @@ describe('buildAthenaDdl for flows_hourly', () => {
 
   it('declares the hour, the key columns and the sums, over <root>/flows_hourly, as flowql_flows_hourly', () => {
     const cols = columns(ddl);
-    expect(cols.slice(0, 2)).toEqual([['start_time', 'timestamp'], ['srcaddr', 'string']]);
-    expect(cols.slice(-5)).toEqual([['records', 'bigint'], ['packets', 'bigint'], ['bytes', 'bigint'], ['first_seen', 'timestamp'], ['last_seen', 'timestamp']]);
+    expect(cols.slice(0, 2)).toEqual([
+      ['start_time', 'timestamp'],
+      ['srcaddr', 'string'],
+    ]);
+    expect(cols.slice(-5)).toEqual([
+      ['records', 'bigint'],
+      ['packets', 'bigint'],
+      ['bytes', 'bigint'],
+      ['first_seen', 'timestamp'],
+      ['last_seen', 'timestamp'],
+    ]);
     expect(new Map(cols).get('dstport')).toBe('int');
     expect(cols.some(([n]) => n === 'srcport' || n === 'tcp_flags' || n === 'end_time')).toBe(false);
     expect(ddl.startsWith('CREATE EXTERNAL TABLE IF NOT EXISTS `flowql_flows_hourly` (\n')).toBe(true);
     expect(ddl).toContain("LOCATION 's3://lake/wh/flows_hourly/'");
-    expect(props(ddl).get('storage.location.template')).toBe('s3://lake/wh/flows_hourly/account_id=${account_id}/region=${region}/date=${date}/');
+    expect(props(ddl).get('storage.location.template')).toBe(
+      's3://lake/wh/flows_hourly/account_id=${account_id}/region=${region}/date=${date}/',
+    );
   });
 });
 
 describe('flowql athena-ddl', () => {
   it('prints the DDL for the given warehouse and fails with the problems on bad input', async () => {
     const ok = await run(process.execPath, [
-      'bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--accounts', '123456789012', '--regions', 'us-east-1,eu-west-1',
+      'bin/flowql.js',
+      'athena-ddl',
+      '--data',
+      's3://lake/wh',
+      '--accounts',
+      '123456789012',
+      '--regions',
+      'us-east-1,eu-west-1',
     ]);
     expect(ok.stdout).toBe(
       buildAthenaDdl({ location: 's3://lake/wh', accounts: ['123456789012'], regions: ['us-east-1', 'eu-west-1'] }),
     );
-    const hourly = await run(process.execPath, ['bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--hourly', '--table', 'net.hourly']);
-    expect(hourly.stdout).toBe(buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly', table: 'net.hourly' }));
-    const bad = await run(process.execPath, ['bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--from', '2024-1-1']).catch(
-      (e: { code: number; stderr: string }) => e,
+    const hourly = await run(process.execPath, [
+      'bin/flowql.js',
+      'athena-ddl',
+      '--data',
+      's3://lake/wh',
+      '--hourly',
+      '--table',
+      'net.hourly',
+    ]);
+    expect(hourly.stdout).toBe(
+      buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly', table: 'net.hourly' }),
     );
+    const bad = await run(process.execPath, [
+      'bin/flowql.js',
+      'athena-ddl',
+      '--data',
+      's3://lake/wh',
+      '--from',
+      '2024-1-1',
+    ]).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({
       code: 1,
       stderr: 'flowql: cannot generate the Athena DDL:\n  --from: expected a date YYYY-MM-DD, got "2024-1-1"\n',

@@ -15,7 +15,9 @@ describe('migrations', () => {
     const c = await db.connect();
     expect(await runMigrations(c, migrations)).toEqual(migrations.map((m) => m.version));
     expect(await runMigrations(c, migrations)).toEqual([]);
-    const tables = (await c.runAndReadAll("SELECT table_name FROM information_schema.tables ORDER BY 1")).getRows().flat();
+    const tables = (await c.runAndReadAll('SELECT table_name FROM information_schema.tables ORDER BY 1'))
+      .getRows()
+      .flat();
     expect(tables).toEqual(['commits', 'file_sources', 'files', 'rejects', 'schema_migrations', 'sources']);
     c.closeSync();
     db.closeSync();
@@ -28,14 +30,20 @@ describe('migrations', () => {
     await writeFile(join(dir, 'm', '002_b.sql'), 'CREATE TABLE b (x INTEGER); SELECT nonsense FROM nowhere;');
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await expect(runMigrations(c, await loadMigrations(join(dir, 'm')))).rejects.toThrow(/^migration 002_b.sql failed: .*nowhere/);
-    const tables = (await c.runAndReadAll("SELECT table_name FROM information_schema.tables ORDER BY 1")).getRows().flat();
+    await expect(runMigrations(c, await loadMigrations(join(dir, 'm')))).rejects.toThrow(
+      /^migration 002_b.sql failed: .*nowhere/,
+    );
+    const tables = (await c.runAndReadAll('SELECT table_name FROM information_schema.tables ORDER BY 1'))
+      .getRows()
+      .flat();
     expect(tables).toEqual(['a', 'schema_migrations']);
   });
 
   it('refuses a badly named migration file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flowql-mig-'));
     await writeFile(join(dir, 'init.sql'), '');
-    await expect(loadMigrations(dir)).rejects.toThrow(`migration file ${join(dir, 'init.sql')}: expected a name like 001_description.sql`);
+    await expect(loadMigrations(dir)).rejects.toThrow(
+      `migration file ${join(dir, 'init.sql')}: expected a name like 001_description.sql`,
+    );
   });
 });

@@ -10,7 +10,12 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDatabase } from '../../../src/store/duckdb.ts';
 import { runQuery, type QueryContext } from '../../../src/store/query-runner.ts';
-import { QueryTimeoutError, RequestBudget, ResponseTooLargeError, StatementCancelledError } from '../../../src/store/request-budget.ts';
+import {
+  QueryTimeoutError,
+  RequestBudget,
+  ResponseTooLargeError,
+  StatementCancelledError,
+} from '../../../src/store/request-budget.ts';
 import { ResultCache } from '../../../src/store/result-cache.ts';
 import { build, sql } from '../../../src/store/sql.ts';
 import { configureStatementQueue, statementQueueOf } from '../../../src/store/statement-queue.ts';
@@ -30,13 +35,17 @@ afterAll(async () => {
 });
 
 /** A request context sharing `budget`. */
-async function request(budget: RequestBudget, extra: Partial<QueryContext> = {}): Promise<QueryContext & { log: ReturnType<typeof memoryLogger> }> {
+async function request(
+  budget: RequestBudget,
+  extra: Partial<QueryContext> = {},
+): Promise<QueryContext & { log: ReturnType<typeof memoryLogger> }> {
   const ctx = await testQueryContext(root, { db });
   const log = memoryLogger();
   return { ...ctx, deadline: budget.deadline, budget, ...extra, log };
 }
 
-const endless = (i: number) => build(`test.endless.${i}`, sql`SELECT count(*) AS n FROM range(100000000000) t(x) WHERE x % 7 = ${i}`);
+const endless = (i: number) =>
+  build(`test.endless.${i}`, sql`SELECT count(*) AS n FROM range(100000000000) t(x) WHERE x % 7 = ${i}`);
 const messages = (ctx: { log: ReturnType<typeof memoryLogger> }) => ctx.log.lines.map((l) => l.msg).sort();
 
 describe('RequestBudget', () => {
@@ -44,7 +53,9 @@ describe('RequestBudget', () => {
     const budget = new RequestBudget(Date.now() + 300);
     const ctx = await request(budget);
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => runQuery(ctx, endless(i))));
-    expect(results.map((r) => r.status === 'rejected' && r.reason instanceof QueryTimeoutError)).toEqual(Array(8).fill(true));
+    expect(results.map((r) => r.status === 'rejected' && r.reason instanceof QueryTimeoutError)).toEqual(
+      Array(8).fill(true),
+    );
     const queue = statementQueueOf(db);
     expect([queue.running, queue.waiting, budget.running]).toEqual([0, 0, 0]);
     // Two slots per instance here, one request holds at most one of them: one ran, seven never started.
@@ -60,7 +71,11 @@ describe('RequestBudget', () => {
     budget.finish();
     const results = await running;
     expect(performance.now() - stopping).toBeLessThan(5000); // interrupt takes ~0.2 s; the statements were endless
-    expect(results.map((r) => r.status === 'rejected' && r.reason instanceof StatementCancelledError)).toEqual([true, true, true]);
+    expect(results.map((r) => r.status === 'rejected' && r.reason instanceof StatementCancelledError)).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect([statementQueueOf(db).running, statementQueueOf(db).waiting]).toEqual([0, 0]);
     await expect(runQuery(ctx, build('test.after', sql`SELECT 1 AS one`))).rejects.toThrow(
       'query test.after was stopped: its request had already been answered',
@@ -80,7 +95,7 @@ describe('RequestBudget', () => {
     expect(ctx.cost.statementsRun).toBe(2);
   });
 
-  it("reruns a statement it shared with another request that timed out, within its own budget", async () => {
+  it('reruns a statement it shared with another request that timed out, within its own budget', async () => {
     const cache = new ResultCache(1 << 20);
     const shared = build('test.shared', sql`SELECT count(*) AS n FROM range(90000000) t(x) WHERE x % 3 = 0`);
     const a = await request(new RequestBudget(Date.now() + 30), { results: { cache, scope: '*' } });
@@ -89,6 +104,8 @@ describe('RequestBudget', () => {
     const second = runQuery(b, shared);
     expect(await first).toBeInstanceOf(QueryTimeoutError);
     expect(await second).toEqual([{ n: 30000000n }]);
-    expect(b.log.lines.filter((l) => l.msg === 'query').map((l) => (l.obj as { statement: string }).statement)).toEqual(['test.shared']);
+    expect(b.log.lines.filter((l) => l.msg === 'query').map((l) => (l.obj as { statement: string }).statement)).toEqual(
+      ['test.shared'],
+    );
   });
 });

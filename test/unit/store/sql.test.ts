@@ -11,7 +11,9 @@ describe('sql tag', () => {
 
   it('accepts identifiers only from the allow-list', () => {
     const allowed = new Set(['bytes', 'end']);
-    expect(build('t', sql`SELECT ${ident('bytes', allowed)}, ${ident('end', allowed)}`).text).toBe('SELECT bytes, "end"');
+    expect(build('t', sql`SELECT ${ident('bytes', allowed)}, ${ident('end', allowed)}`).text).toBe(
+      'SELECT bytes, "end"',
+    );
     expect(() => ident('bytes; DROP TABLE x', allowed)).toThrow(/not allowed/);
   });
 

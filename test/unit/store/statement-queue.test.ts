@@ -40,7 +40,15 @@ describe('StatementQueue', () => {
     const granted: string[] = [];
     const { ask, release } = track(queue, granted);
     const [a, b, c] = [{}, {}, {}];
-    for (const [o, l] of [[a, 'a1'], [a, 'a2'], [a, 'a3'], [b, 'b1'], [b, 'b2'], [c, 'c1']] as const) void ask(o, l);
+    for (const [o, l] of [
+      [a, 'a1'],
+      [a, 'a2'],
+      [a, 'a3'],
+      [b, 'b1'],
+      [b, 'b2'],
+      [c, 'c1'],
+    ] as const)
+      void ask(o, l);
     for (let i = 0; i < 6; i++) {
       await tick();
       release(granted.at(-1)!);
@@ -72,7 +80,15 @@ describe('StatementQueue', () => {
     const { ask, release } = track(queue, granted);
     const [r1, r2, r3, b1] = [{}, {}, {}, {}];
     // Client A floods with three requests of two statements each; client B has one request of three.
-    for (const [req, l] of [[r1, 'a1.1'], [r1, 'a1.2'], [r2, 'a2.1'], [r2, 'a2.2'], [r3, 'a3.1'], [r3, 'a3.2']] as const) void ask('key a', l, undefined, req);
+    for (const [req, l] of [
+      [r1, 'a1.1'],
+      [r1, 'a1.2'],
+      [r2, 'a2.1'],
+      [r2, 'a2.2'],
+      [r3, 'a3.1'],
+      [r3, 'a3.2'],
+    ] as const)
+      void ask('key a', l, undefined, req);
     for (const l of ['b1', 'b2', 'b3']) void ask('key b', l, undefined, b1);
     for (let i = 0; i < 9; i++) {
       await tick();

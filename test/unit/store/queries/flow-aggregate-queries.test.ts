@@ -46,9 +46,7 @@ describe('flows.summary', () => {
   it('selects only the requested values, in a stable order, with the WHERE bound', () => {
     const q = buildFlowSummaryQuery({ source: T, where: sql`action = ${'REJECT'}` }, ['BYTES', 'RECORDS', 'BYTES']);
     expect(q.name).toBe('flows.summary');
-    expect(q.text).toBe(
-      'SELECT count(*) AS m_records, coalesce(sum(bytes), 0) AS m_bytes FROM t WHERE action = $1',
-    );
+    expect(q.text).toBe('SELECT count(*) AS m_records, coalesce(sum(bytes), 0) AS m_bytes FROM t WHERE action = $1');
     expect(q.params).toEqual(['REJECT']);
   });
 

@@ -26,12 +26,32 @@ import { testQueryContext } from '../../../helpers/query-context.ts';
 
 const A = '111111111111';
 const B = '222222222222';
-const rec = (id: number, account: string, region: string, start: string, more: Partial<FixtureRecord>): FixtureRecord => ({
-  flow_id: id, account_id: account, region, start_time: `2024-${start}:00Z`, end_time: `2024-${start}:30Z`,
-  log_status: 'OK', ...more,
+const rec = (
+  id: number,
+  account: string,
+  region: string,
+  start: string,
+  more: Partial<FixtureRecord>,
+): FixtureRecord => ({
+  flow_id: id,
+  account_id: account,
+  region,
+  start_time: `2024-${start}:00Z`,
+  end_time: `2024-${start}:30Z`,
+  log_status: 'OK',
+  ...more,
 });
-const tcp = (s: string, d: string, sp: number, dp: number, action: string, flags: number | null, proto = 6) =>
-  ({ srcaddr: s, dstaddr: d, srcport: sp, dstport: dp, protocol: proto, action, tcp_flags: flags, packets: 1, bytes: 100 });
+const tcp = (s: string, d: string, sp: number, dp: number, action: string, flags: number | null, proto = 6) => ({
+  srcaddr: s,
+  dstaddr: d,
+  srcport: sp,
+  dstport: dp,
+  protocol: proto,
+  action,
+  tcp_flags: flags,
+  packets: 1,
+  bytes: 100,
+});
 const RECORDS: FixtureRecord[] = [
   rec(1, A, 'us-east-1', '05-01T10:00', tcp('10.0.1.5', '10.0.2.9', 40000, 22, 'ACCEPT', 2)),
   rec(2, A, 'us-east-1', '05-01T10:00', tcp('10.0.2.9', '10.0.1.5', 22, 40000, 'ACCEPT', 18)),
@@ -41,8 +61,15 @@ const RECORDS: FixtureRecord[] = [
   rec(6, A, 'eu-west-1', '05-01T13:30', tcp('2001:db8::1', '2600:1f18:abcd:1::10', 443, 5000, 'ACCEPT', 19)),
   rec(7, B, 'us-east-1', '05-01T14:00', { log_status: 'NODATA' }),
   rec(8, B, 'us-east-1', '05-02T01:00', tcp('192.168.1.1', '10.0.1.5', 1024, 3389, 'REJECT', 2)),
-  rec(9, B, 'us-east-1', '05-02T02:00', { ...tcp('10.0.1.5', '52.216.0.1', 50000, 443, 'ACCEPT', 2), pkt_dst_aws_service: 'S3', traffic_path: 8 }),
-  rec(10, A, 'us-east-1', '05-02T03:00', { ...tcp('172.16.0.1', '10.0.2.9', 2048, 22, 'ACCEPT', 2), vpc_id: 'vpc-0aaaaaaaaaaaaaaaa' }),
+  rec(9, B, 'us-east-1', '05-02T02:00', {
+    ...tcp('10.0.1.5', '52.216.0.1', 50000, 443, 'ACCEPT', 2),
+    pkt_dst_aws_service: 'S3',
+    traffic_path: 8,
+  }),
+  rec(10, A, 'us-east-1', '05-02T03:00', {
+    ...tcp('172.16.0.1', '10.0.2.9', 2048, 22, 'ACCEPT', 2),
+    vpc_id: 'vpc-0aaaaaaaaaaaaaaaa',
+  }),
 ];
 const WINDOW = { from: '2024-05-01T00:00:00Z', to: '2024-05-03T00:00:00Z' };
 
@@ -63,7 +90,10 @@ async function matching(input: FlowFilterInput, scopeAccountIds?: string[]): Pro
   const filter = validateFlowFilter({ timeRange: WINDOW, ...input }, { scopeAccountIds });
   const manifest = await ctx.warehouse.manifest();
   const files = prunePartitions(manifest.files, filter).map((f) => ctx.warehouse.absolutePath(f));
-  const q = build('test.ids', sql`SELECT flow_id FROM ${parquetSourceSql(files)} WHERE ${flowFilterSql(filter)} ORDER BY flow_id`);
+  const q = build(
+    'test.ids',
+    sql`SELECT flow_id FROM ${parquetSourceSql(files)} WHERE ${flowFilterSql(filter)} ORDER BY flow_id`,
+  );
   return (await runQuery(ctx, q)).map((r) => Number(r.flow_id));
 }
 
@@ -96,7 +126,11 @@ describe('flowFilterSql over a fixture warehouse', () => {
     ['account', { accountIds: [B] }, [7, 8, 9]],
     ['region', { regions: ['eu-west-1'] }, [5, 6]],
     ['vpc', { vpcIds: ['vpc-0aaaaaaaaaaaaaaaa'] }, [10]],
-    ['time window is half-open on start_time', { timeRange: { from: '2024-05-01T10:00:00Z', to: '2024-05-01T12:00:00Z' } }, [1, 2, 3]],
+    [
+      'time window is half-open on start_time',
+      { timeRange: { from: '2024-05-01T10:00:00Z', to: '2024-05-01T12:00:00Z' } },
+      [1, 2, 3],
+    ],
     ['second day only', { timeRange: { from: '2024-05-02', to: '2024-05-03' } }, [8, 9, 10]],
   ];
   for (const [title, input, expected] of cases) {
@@ -115,7 +149,12 @@ describe('flowFilterSql over a fixture warehouse', () => {
 
 describe('flowFilterSql text', () => {
   it('binds every value and names only fixed columns', () => {
-    const f = validateFlowFilter({ timeRange: WINDOW, srcAddr: ['10.1.16.0/20'], dstPort: [{ from: 22 }, { from: 1024, to: 2047 }], actions: ['ACCEPT'] });
+    const f = validateFlowFilter({
+      timeRange: WINDOW,
+      srcAddr: ['10.1.16.0/20'],
+      dstPort: [{ from: 22 }, { from: 1024, to: 2047 }],
+      actions: ['ACCEPT'],
+    });
     const q = build('t', flowFilterSql(f));
     expect(q.text).toBe(
       [
@@ -126,7 +165,19 @@ describe('flowFilterSql text', () => {
         '  AND (dstport IN ($9) OR dstport BETWEEN $10 AND $11)',
       ].join('\n'),
     );
-    expect(q.params).toEqual(['2024-05-01', '2024-05-02', new Date(WINDOW.from), new Date(WINDOW.to), 'ACCEPT', '10.1.', 16, 31, 22, 1024, 2047]);
+    expect(q.params).toEqual([
+      '2024-05-01',
+      '2024-05-02',
+      new Date(WINDOW.from),
+      new Date(WINDOW.to),
+      'ACCEPT',
+      '10.1.',
+      16,
+      31,
+      22,
+      1024,
+      2047,
+    ]);
   });
 });
 
@@ -135,19 +186,25 @@ describe('partition pruning', () => {
     const { files } = await ctx.warehouse.manifest();
     expect(files).toHaveLength(5);
     const f = validateFlowFilter({ timeRange: { from: '2024-05-02', to: '2024-05-03' }, accountIds: [B] });
-    expect(prunePartitions(files, f).map((p) => `${p.accountId}/${p.region}/${p.date}`)).toEqual([`${B}/us-east-1/2024-05-02`]);
-    const scoped = validateFlowFilter({ timeRange: WINDOW, regions: ['us-east-1'] }, { scopeAccountIds: [A] });
-    expect(prunePartitions(files, scoped).map((p) => `${p.accountId}/${p.region}/${p.date}`).sort()).toEqual([
-      `${A}/us-east-1/2024-05-01`,
-      `${A}/us-east-1/2024-05-02`,
+    expect(prunePartitions(files, f).map((p) => `${p.accountId}/${p.region}/${p.date}`)).toEqual([
+      `${B}/us-east-1/2024-05-02`,
     ]);
+    const scoped = validateFlowFilter({ timeRange: WINDOW, regions: ['us-east-1'] }, { scopeAccountIds: [A] });
+    expect(
+      prunePartitions(files, scoped)
+        .map((p) => `${p.accountId}/${p.region}/${p.date}`)
+        .sort(),
+    ).toEqual([`${A}/us-east-1/2024-05-01`, `${A}/us-east-1/2024-05-02`]);
   });
 
   it('filters the hive columns in SQL so DuckDB prunes even an unpruned list (EXPLAIN ANALYZE)', async () => {
     const { files } = await ctx.warehouse.manifest();
     const all = files.map((f) => ctx.warehouse.absolutePath(f));
     const f = validateFlowFilter({ timeRange: WINDOW, regions: ['eu-west-1'] });
-    const q = build('test.explain', sql`EXPLAIN ANALYZE SELECT count(*) FROM ${parquetSourceSql(all)} WHERE ${flowFilterSql(f)}`);
+    const q = build(
+      'test.explain',
+      sql`EXPLAIN ANALYZE SELECT count(*) FROM ${parquetSourceSql(all)} WHERE ${flowFilterSql(f)}`,
+    );
     const plan = (await runQuery(ctx, q)).map((r) => String(r.explain_value)).join('\n');
     expect(plan).toMatch(/Scanning Files: 1\/5/);
   });

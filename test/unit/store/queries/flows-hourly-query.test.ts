@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DIMENSION_COLUMN } from '../../../../src/domain/aggregate-enums.ts';
 import { validateFlowFilter } from '../../../../src/domain/flow-filter.ts';
-import { HOURLY_KEY_COLUMNS, hourlyGrainAnswers, splitAtWholeHours } from '../../../../src/store/queries/flows-hourly-query.ts';
+import {
+  HOURLY_KEY_COLUMNS,
+  hourlyGrainAnswers,
+  splitAtWholeHours,
+} from '../../../../src/store/queries/flows-hourly-query.ts';
 
 const range = (from: string, to: string) => ({ from: new Date(from), to: new Date(to) });
 const iso = (r: { from: Date; to: Date }) => [r.from.toISOString(), r.to.toISOString()];
@@ -38,12 +42,25 @@ describe('hourlyGrainAnswers', () => {
 
   it('answers filters on columns the hourly rows keep', () => {
     const kept = f({
-      accountIds: ['111122223333'], actions: ['REJECT'], dstPort: port, notDstPort: port, srcAddr: ['10.0.0.0/8'],
-      notAddr: ['192.0.2.0/24'], protocols: [6], notProtocols: [17], logStatuses: ['OK'], flowDirections: ['ingress'],
-      instanceIds: ['i-0123456789abcdef0'], interfaceIds: ['eni-0123456789abcdef0'], vpcIds: ['vpc-0123456789abcdef0'],
-      subnetIds: ['subnet-0123456789abcdef0'], trafficPaths: [1],
+      accountIds: ['111122223333'],
+      actions: ['REJECT'],
+      dstPort: port,
+      notDstPort: port,
+      srcAddr: ['10.0.0.0/8'],
+      notAddr: ['192.0.2.0/24'],
+      protocols: [6],
+      notProtocols: [17],
+      logStatuses: ['OK'],
+      flowDirections: ['ingress'],
+      instanceIds: ['i-0123456789abcdef0'],
+      interfaceIds: ['eni-0123456789abcdef0'],
+      vpcIds: ['vpc-0123456789abcdef0'],
+      subnetIds: ['subnet-0123456789abcdef0'],
+      trafficPaths: [1],
     });
-    expect(hourlyGrainAnswers(kept, { dimensions: ['DST_PORT', 'SRC_ADDR', 'PKT_DST_AWS_SERVICE'], interval: 'SIX_HOURS' })).toBe(true);
+    expect(
+      hourlyGrainAnswers(kept, { dimensions: ['DST_PORT', 'SRC_ADDR', 'PKT_DST_AWS_SERVICE'], interval: 'SIX_HOURS' }),
+    ).toBe(true);
   });
 
   it('refuses what reads the source port, the TCP flags or times finer than an hour', () => {
@@ -58,10 +75,29 @@ describe('hourlyGrainAnswers', () => {
 
   it('keeps every dimension column but the source port (the partition columns come from the path)', () => {
     expect([...HOURLY_KEY_COLUMNS].sort()).toEqual([
-      'action', 'az_id', 'dstaddr', 'dstport', 'flow_direction', 'instance_id', 'interface_id', 'log_status',
-      'pkt_dst_aws_service', 'pkt_dstaddr', 'pkt_src_aws_service', 'pkt_srcaddr', 'protocol', 'srcaddr', 'subnet_id',
-      'traffic_path', 'type', 'vpc_id',
+      'action',
+      'az_id',
+      'dstaddr',
+      'dstport',
+      'flow_direction',
+      'instance_id',
+      'interface_id',
+      'log_status',
+      'pkt_dst_aws_service',
+      'pkt_dstaddr',
+      'pkt_src_aws_service',
+      'pkt_srcaddr',
+      'protocol',
+      'srcaddr',
+      'subnet_id',
+      'traffic_path',
+      'type',
+      'vpc_id',
     ]);
-    expect(Object.values(DIMENSION_COLUMN).filter((c) => !HOURLY_KEY_COLUMNS.includes(c)).sort()).toEqual(['account_id', 'date', 'region', 'srcport']);
+    expect(
+      Object.values(DIMENSION_COLUMN)
+        .filter((c) => !HOURLY_KEY_COLUMNS.includes(c))
+        .sort(),
+    ).toEqual(['account_id', 'date', 'region', 'srcport']);
   });
 });
