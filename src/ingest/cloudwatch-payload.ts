@@ -5,7 +5,7 @@
  * checks) carry no records.
  */
 import { FlowFormatError, parseLine, type HeaderLayout } from './line-parser.ts';
-import type { FlowItem } from './flow-file-reader.ts';
+import type { FlowItem } from './line-parser.ts';
 
 /** One log event of a subscription payload. */
 export interface CloudWatchEvent {

@@ -22,7 +22,7 @@ import {
   parseLine,
   parseSpan,
   tokenize,
-  type FlowRecord,
+  type FlowItem,
   type HeaderLayout,
 } from './line-parser.ts';
 import { readParquetBatches } from './parquet-input.ts';
@@ -30,10 +30,8 @@ import { readLineChunks } from './text-lines.ts';
 
 export type { InputFormat } from './format-sniff.ts';
 
-/** One outcome of reading an object: a record, or a reject with its reason and the offending text. */
-export type FlowItem =
-  | { kind: 'record'; line: number; record: FlowRecord }
-  | { kind: 'reject'; line: number; reason: string; field?: string; text: string };
+// Defined beside FlowRecord so the Parquet and CloudWatch readers can yield it without importing this module.
+export type { FlowItem } from './line-parser.ts';
 
 /** An object to read: `name` names it in errors; `path` (a local file) lets Parquet be read in place. */
 export interface FlowInput {

@@ -337,3 +337,8 @@ export function checkFieldNumber(
   }
   return { ok: true, value: spec.kind === 'epoch' && n > INT32_MAX ? Math.floor(n / 1000) : n };
 }
+
+/** One outcome of reading an object: a record, or a reject with its reason and the offending text. */
+export type FlowItem =
+  | { kind: 'record'; line: number; record: FlowRecord }
+  | { kind: 'reject'; line: number; reason: string; field?: string; text: string };

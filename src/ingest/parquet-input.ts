@@ -7,7 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { fieldByName, type FieldSpec } from '../domain/fields.ts';
 import { build, sql } from '../store/sql.ts';
 import { checkFieldNumber, FlowFormatError, parseFieldText, type FlowRecord } from './line-parser.ts';
-import type { FlowItem } from './flow-file-reader.ts';
+import type { FlowItem } from './line-parser.ts';
 
 /** A typed cell as the DuckDB client returns it (TIMESTAMP columns, e.g. flowql's own files, carry micros). */
 type Cell = unknown;
