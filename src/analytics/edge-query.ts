@@ -7,7 +7,7 @@ import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.t
 import type { EdgeLevel } from './connection-rules.ts';
 import { endpointIdSql } from './endpoint-query.ts';
 
-/** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port). */
+/** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port), the cost lens included. */
 export const EDGE_ORDERS = [
   'BYTES',
   'BYTES_TO_SERVER',
@@ -16,6 +16,10 @@ export const EDGE_ORDERS = [
   'RECORDS',
   'REJECTED_RECORDS',
   'LAST_SEEN',
+  'CROSS_AZ_BYTES',
+  'CROSS_REGION_BYTES',
+  'NAT_BYTES',
+  'INTERNET_BYTES',
 ] as const;
 export type EdgeOrder = (typeof EDGE_ORDERS)[number];
 
@@ -27,6 +31,10 @@ const ORDER_SQL: Record<EdgeOrder, string> = {
   RECORDS: 'records',
   REJECTED_RECORDS: 'rejected_records',
   LAST_SEEN: 'last_seen',
+  CROSS_AZ_BYTES: 'cross_az_bytes',
+  CROSS_REGION_BYTES: 'cross_region_bytes',
+  NAT_BYTES: 'nat_bytes',
+  INTERNET_BYTES: 'internet_bytes',
 };
 
 /** Input of edgeQuery. `rows` is a relation of edge rows already filtered (connectionRelationSql). */

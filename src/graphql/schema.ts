@@ -14,6 +14,7 @@ import './types/flow-filter-input.ts';
 import './types/flows.ts';
 import './types/handshake.ts';
 import './types/scan.ts';
+import './types/traffic-cost.ts';
 import './types/traffic-edge.ts';
 import './types/traffic-edge-endpoint.ts';
 

@@ -1,11 +1,12 @@
 /**
- * Traffic edges for the API (pages, the node graph, the diff of two windows, cost totals): picks the derived `edges/`
- * table or the raw fallback, filters, aggregates at the requested level, orders and pages by offset, and returns
- * typed values (the stored column names are read here only).
+ * Traffic edges for the API (pages, the node graph, the diff of two windows, cost totals and groups): picks the
+ * derived `edges/` table or the raw fallback, filters, aggregates at the requested level, orders and pages by offset,
+ * and returns typed values (the stored column names are read here only).
  */
 import type { DirectionMethod, EdgeLevel, EndpointKind } from '../analytics/connection-rules.ts';
 import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
 import { edgeGraphFromRows, type EdgeGraph } from '../analytics/edge-graph.ts';
+import { costGroupQuery, type CostGroup, type CostOrder } from '../analytics/cost-query.ts';
 import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
@@ -183,4 +184,52 @@ export async function readEdgeTotals(ctx: QueryContext, filter: FlowFilter): Pro
     natBytes: big(r.nat_bytes),
     internetBytes: big(r.internet_bytes),
   };
+}
+
+/**
+ * A group of trafficCost: a sending end (SENDER) or a client -> server pair (PAIR) at a level, with the bytes it is
+ * attributed (cost-query.ts says which end a byte belongs to).
+ */
+export interface CostGroupRow {
+  /** SENDER: the end that sent the bytes; null for PAIR. */
+  readonly sender: Endpoint | null;
+  /** PAIR: the client and server ends; null for SENDER. */
+  readonly client: Endpoint | null;
+  readonly server: Endpoint | null;
+  readonly bytes: bigint;
+  readonly bytesToServer: bigint;
+  readonly bytesToClient: bigint;
+  readonly packets: bigint;
+  readonly connections: bigint;
+  readonly crossAzBytes: bigint;
+  readonly crossRegionBytes: bigint;
+  readonly natBytes: bigint;
+  readonly internetBytes: bigint;
+}
+
+/** The `limit` largest cost groups under `filter`, and whether more existed. */
+export async function readCostGroups(
+  ctx: QueryContext,
+  args: { filter: FlowFilter; groupBy: CostGroup; level: EdgeLevel; orderBy: CostOrder; limit: number },
+): Promise<{ rows: readonly CostGroupRow[]; truncated: boolean }> {
+  const source = await connectionRows(ctx, args.filter, 'edges');
+  if (source.files.length === 0) return { rows: [], truncated: false };
+  const { groupBy, level, orderBy, limit } = args;
+  const rows = await runQuery(ctx, costGroupQuery({ rows: source.rows, groupBy, level, orderBy, limit }));
+  const pair = args.groupBy === 'PAIR';
+  const costRow = (r: Row): CostGroupRow => ({
+    sender: pair ? null : endpointFromRow(r, 'sender', String(r.sender_id)),
+    client: pair ? endpointFromRow(r, 'client', String(r.client_id)) : null,
+    server: pair ? endpointFromRow(r, 'server', String(r.server_id)) : null,
+    bytes: big(r.bytes),
+    bytesToServer: big(r.bytes_to_server),
+    bytesToClient: big(r.bytes_to_client),
+    packets: big(r.packets),
+    connections: big(r.connections),
+    crossAzBytes: big(r.cross_az_bytes),
+    crossRegionBytes: big(r.cross_region_bytes),
+    natBytes: big(r.nat_bytes),
+    internetBytes: big(r.internet_bytes),
+  });
+  return { rows: rows.slice(0, args.limit).map(costRow), truncated: rows.length > args.limit };
 }

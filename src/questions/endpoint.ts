@@ -22,8 +22,11 @@ export interface Endpoint {
   readonly awsService: string | null;
 }
 
-/** The `side` end of a stored handshake or edge row; `id` defaults to the instance, else interface, else address. */
-export function endpointFromRow(row: Row, side: 'client' | 'server', id?: string | null): Endpoint {
+/**
+ * The `side` end of a stored handshake or edge row (or the `sender` of a cost group); `id` defaults to the instance,
+ * else interface, else address.
+ */
+export function endpointFromRow(row: Row, side: 'client' | 'server' | 'sender', id?: string | null): Endpoint {
   const col = (name: string): string | null => {
     const v = row[`${side}_${name}`];
     return v === null || v === undefined ? null : String(v);

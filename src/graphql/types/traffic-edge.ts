@@ -1,7 +1,7 @@
 /**
  * `trafficEdges(filter, level, orderBy, first, after)`: the communication graph (docs/semantics.md §6) as a Relay
- * connection of client -> server edges at a level, bytes counted once per direction, with the cost lens; and
- * `trafficCost(filter)`: the same totals over every edge of the window in one row. No SQL here.
+ * connection of client -> server edges at a level, bytes counted once per direction, with the cost lens (its totals and
+ * groups are trafficCost, traffic-cost.ts). No SQL here.
  *
  * Edges are aggregates, so they page by offset (the cursor holds it): a commit between two pages can reorder them.
  */
@@ -9,7 +9,7 @@ import { EDGE_LEVELS, type EdgeLevel } from '../../analytics/connection-rules.ts
 import { EDGE_ORDERS } from '../../analytics/edge-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
-import { readEdgeTotals, readEdges, type EdgeTotals, type TrafficEdge } from '../../questions/edge-reader.ts';
+import { readEdges, type TrafficEdge } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
@@ -25,7 +25,9 @@ export const EdgeLevelEnum = builder.enumType('EdgeLevel', {
 
 /** Sort keys of edges. */
 export const EdgeOrderEnum = builder.enumType('EdgeOrder', {
-  description: 'Sort key of edges, largest first; ties by client id, server id, protocol, port.',
+  description:
+    'Sort key of edges, largest first; ties by client id, server id, protocol, port. CROSS_AZ_BYTES, ' +
+    'CROSS_REGION_BYTES, NAT_BYTES and INTERNET_BYTES rank by the cost lens fields of the same names.',
   values: EDGE_ORDERS,
 });
 
@@ -119,34 +121,6 @@ export function decodeEdgeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-/** Cost totals of a window. */
-const TrafficCostRef = builder
-  .objectRef<{ from: Date; to: Date; totals: () => Promise<EdgeTotals> }>('TrafficCost')
-  .implement({
-    description: 'Totals over every edge of the window: bytes once per direction, and where they cost money.',
-    fields: (t) => {
-      const total = (key: keyof EdgeTotals, description: string) =>
-        t.field({ type: 'BigInt', description, resolve: async (p) => (await p.totals())[key] });
-      return {
-        from: t.field({ type: 'DateTime', resolve: (p) => p.from }),
-        to: t.field({ type: 'DateTime', resolve: (p) => p.to }),
-        bytes: total('bytes', 'All bytes, each counted once (not the naive sum over records).'),
-        bytesToServer: total('bytesToServer', 'Bytes clients sent.'),
-        bytesToClient: total('bytesToClient', 'Bytes servers sent.'),
-        packets: total('packets', 'All packets, each counted once.'),
-        connections: total('connections', 'TCP handshakes.'),
-        records: total('records', 'Records the totals were built from.'),
-        crossAzBytes: total('crossAzBytes', 'Bytes between endpoints in different Availability Zones.'),
-        crossRegionBytes: total('crossRegionBytes', 'Bytes between endpoints in different regions.'),
-        natBytes: total('natBytes', 'Bytes through NAT gateways.'),
-        internetBytes: total(
-          'internetBytes',
-          'Bytes to the internet (internet gateway, or NAT gateway to an external address).',
-        ),
-      };
-    },
-  });
-
 /** Checks a level argument (the enum already restricts it; kept for callers passing strings). */
 function levelOf(v: string | null | undefined): EdgeLevel {
   return (v ?? 'INSTANCE') as EdgeLevel;
@@ -188,23 +162,6 @@ builder.queryFields((t) => ({
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,
         },
-      };
-    },
-  }),
-
-  trafficCost: t.field({
-    type: TrafficCostRef,
-    description:
-      'The cost lens over the whole window: bytes once per direction, cross-AZ, cross-region, NAT gateway and internet ' +
-      'bytes (one statement, run only when a total is selected). Per-edge figures are on trafficEdges.',
-    args: { filter: t.arg({ type: FlowFilterInput, required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
-      let totals: Promise<EdgeTotals> | undefined;
-      return {
-        from: filter.timeRange.from,
-        to: filter.timeRange.to,
-        totals: () => (totals ??= readEdgeTotals(ctx.query, filter)),
       };
     },
   }),
