@@ -54,8 +54,8 @@ type Honour<K extends keyof FlowFilter> =
 /**
  * Every FlowFilter field, for connections (handshakes and edge rows): its condition over the connection's columns,
  * pruned from the file list (accounts, regions, tenant scope), or the reason a table cannot honour it. A question
- * refuses a filter it cannot honour (BAD_USER_INPUT naming the field); it never ignores one. A new FlowFilter field
- * does not compile until it is classified here.
+ * refuses a filter it cannot honour (BAD_USER_INPUT naming the field); it never ignores one. A field added to
+ * FILTER_FIELDS (src/domain/filter-fields.ts) does not compile until it is classified here.
  */
 const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
   timeRange: {
@@ -101,7 +101,16 @@ const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
   pktDstAwsServices: {
     on: () => 'connections name the AWS service of an end (client or server), not of a packet destination',
   },
+  minBytes: { on: () => RECORD_THRESHOLD },
+  maxBytes: { on: () => RECORD_THRESHOLD },
+  minPackets: { on: () => RECORD_THRESHOLD },
+  maxPackets: { on: () => RECORD_THRESHOLD },
+  minDurationSeconds: { on: () => RECORD_THRESHOLD },
+  maxDurationSeconds: { on: () => RECORD_THRESHOLD },
 };
+
+const RECORD_THRESHOLD =
+  'thresholds test single records, and a connection sums many: filter flows by it, or rank edges by bytes';
 
 const CLIENT_PORTS = 'edges sum every client port of a client and server (only handshakes keep the client port)';
 

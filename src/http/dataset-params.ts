@@ -22,10 +22,16 @@ import {
   type FlowValue,
   type TimeInterval,
 } from '../domain/aggregate-enums.ts';
+import {
+  FILTER_FIELD_NAMES,
+  FILTER_FIELDS,
+  type FilterField,
+  type FilterFieldSpec,
+  type FilterParam,
+} from '../domain/filter-fields.ts';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
-import { protocolNumber } from '../domain/protocols.ts';
 import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
 
 /** Server settings the parser needs. */
@@ -37,39 +43,24 @@ export interface DatasetOptions extends Pick<
   readonly maxRows: number;
 }
 
-/** URL parameter -> FlowFilter field; `parse` turns one text value into the filter's input shape. */
-const FILTER_PARAMS: Readonly<Record<string, { field: string; parse?: (v: string, param: string) => unknown }>> = {
-  accountId: { field: 'accountIds' },
-  region: { field: 'regions' },
-  vpcId: { field: 'vpcIds' },
-  subnetId: { field: 'subnetIds' },
-  instanceId: { field: 'instanceIds' },
-  interfaceId: { field: 'interfaceIds' },
-  srcAddr: { field: 'srcAddr' },
-  dstAddr: { field: 'dstAddr' },
-  addr: { field: 'addr' },
-  cidr: { field: 'addr' },
-  notSrcAddr: { field: 'notSrcAddr' },
-  notDstAddr: { field: 'notDstAddr' },
-  notAddr: { field: 'notAddr' },
-  srcPort: { field: 'srcPort', parse: portRange },
-  dstPort: { field: 'dstPort', parse: portRange },
-  port: { field: 'port', parse: portRange },
-  notPort: { field: 'notPorts', parse: portRange },
-  notSrcPort: { field: 'notSrcPort', parse: portRange },
-  notDstPort: { field: 'notDstPort', parse: portRange },
-  protocol: { field: 'protocols', parse: protocol },
-  notProtocol: { field: 'notProtocols', parse: protocol },
-  action: { field: 'actions', parse: (v) => v.toUpperCase() },
-  logStatus: { field: 'logStatuses', parse: (v) => v.toUpperCase() },
-  flowDirection: { field: 'flowDirections', parse: (v) => v.toLowerCase() },
-  trafficPath: { field: 'trafficPaths', parse: integerText },
-  pktSrcAwsService: { field: 'pktSrcAwsServices' },
-  pktDstAwsService: { field: 'pktDstAwsServices' },
-};
+/** Where a filter URL parameter goes: a FILTER_FIELDS field, or one part of it (`tcpFlagsAny` -> `tcpFlags.any`). */
+interface FilterParamTarget {
+  readonly field: FilterField;
+  readonly part: string | null;
+  readonly spec: FilterParam;
+}
 
-/** `tcpFlagsAny=SYN&tcpFlagsNone=ACK`: the `any`, `all` and `none` lists of the filter's tcpFlags, by flag name. */
-const TCP_FLAG_PARAMS = { tcpFlagsAny: 'any', tcpFlagsAll: 'all', tcpFlagsNone: 'none' } as const;
+/** Every filter URL parameter and alias, generated from FILTER_FIELDS (src/domain/filter-fields.ts). */
+const FILTER_PARAMS: ReadonlyMap<string, FilterParamTarget> = new Map(
+  FILTER_FIELD_NAMES.flatMap((field) => {
+    const url: FilterFieldSpec<unknown>['url'] = FILTER_FIELDS[field].url;
+    const targets: FilterParamTarget[] =
+      'parts' in url
+        ? Object.entries(url.parts).map(([part, spec]) => ({ field, part, spec }))
+        : [{ field, part: null, spec: url }];
+    return targets.flatMap((t) => [t.spec.param, ...(t.spec.aliases ?? [])].map((name) => [name, t] as const));
+  }),
+);
 
 const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   flows: ['limit'],
@@ -80,20 +71,6 @@ const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   handshakes: ['state', 'limit'],
   edges: ['level', 'orderBy', 'limit'],
 };
-
-function integerText(v: string): unknown {
-  return /^-?\d+$/.test(v) ? Number(v) : v;
-}
-
-function portRange(v: string, param: string): unknown {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(v);
-  if (!m) throw new InputError(param, 'a port or port range such as 443 or 1024-65535', v);
-  return { from: Number(m[1]), to: m[2] === undefined ? Number(m[1]) : Number(m[2]) };
-}
-
-function protocol(v: string): unknown {
-  return /^\d+$/.test(v) ? Number(v) : (protocolNumber(v) ?? v);
-}
 
 /** Every value of a parameter, split on commas, empty pieces dropped. */
 function values(params: URLSearchParams, name: string): string[] {
@@ -150,60 +127,71 @@ function count(params: URLSearchParams, name: string, fallback: number, max: num
 
 const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
+/** `field` or `field.part`: the key under which the parameters a request used are remembered. */
+const targetKey = (t: FilterParamTarget): string => (t.part ? `${t.field}.${t.part}` : t.field);
+
+/**
+ * The URL parameter behind a filter argument path (`filter.tcpFlags.any[0]` -> `tcpFlagsAny`): the one the request
+ * used, else the field's own parameter.
+ */
+function parameterOf(path: string, used: ReadonlyMap<string, string>): string | null {
+  const m = /^filter\.(\w+)(?:\.(\w+))?/.exec(path);
+  if (!m) return null;
+  const [, field, part] = m;
+  if (field === 'timeRange') return (TIME_PARAMS as readonly string[]).includes(part ?? '') ? part! : 'from';
+  const named = used.get(`${field}.${part}`) ?? used.get(field!);
+  if (named) return named;
+  const own = [...FILTER_PARAMS].find(
+    ([name, t]) => t.field === field && (!t.part || t.part === part) && name === t.spec.param,
+  );
+  return own?.[0] ?? null;
+}
+
 /** Renames a filter error's argument path (`filter.accountIds[1]`) to the URL parameter that carried it. */
-function asParameterError(err: unknown, byField: ReadonlyMap<string, string>): unknown {
+function asParameterError(err: unknown, used: ReadonlyMap<string, string>): unknown {
   if (!(err instanceof InputError) && !(err instanceof ForbiddenError)) return err;
-  const m = /^filter\.(\w+)(.*)$/.exec(err.argument);
-  if (!m) return err;
-  const flagList = m[1] === 'tcpFlags' ? /^\.(any|all|none)/.exec(m[2]!)?.[1] : undefined;
-  const param =
-    m[1] === 'timeRange'
-      ? (/^\.(from|to|last|latestDay)/.exec(m[2]!)?.[1] ?? 'from')
-      : flagList
-        ? Object.entries(TCP_FLAG_PARAMS).find(([, list]) => list === flagList)![0]
-        : (byField.get(m[1]!) ?? m[1]!);
+  const param = parameterOf(err.argument, used);
+  if (!param) return err;
   if (err instanceof ForbiddenError) return new ForbiddenError(param, err.accountId);
   const renamed = new InputError(param, err.expected);
   renamed.message = err.message.replace(`Invalid ${err.argument}:`, `Invalid ${param}:`);
   return renamed;
 }
 
-/** Whether the filter's tcpFlags list behind URL parameter `param` is set. */
-function filterParamPresent(filter: FlowFilter, param: string): boolean {
-  const list = TCP_FLAG_PARAMS[param as keyof typeof TCP_FLAG_PARAMS];
-  return Boolean(filter.tcpFlags && filter.tcpFlags[list]);
+/** A parsed filter and, per field (or `field.part`), the URL parameter that set it. */
+interface DatasetFilter {
+  readonly filter: FlowFilter;
+  readonly used: ReadonlyMap<string, string>;
 }
 
 /** Refuses, naming its URL parameter, a filter field a connection dataset cannot honour (connection-filter-query.ts). */
-function refuseConnectionFilter(filter: FlowFilter, table: ConnectionTable): void {
+function refuseConnectionFilter({ filter, used }: DatasetFilter, table: ConnectionTable): void {
   const refused = refusedConnectionFilter(filter, table);
   if (!refused) return;
-  const param =
-    refused.field === 'tcpFlags'
-      ? (Object.keys(TCP_FLAG_PARAMS).find((p) => filterParamPresent(filter, p)) ?? 'tcpFlagsAny')
-      : (Object.entries(FILTER_PARAMS).find(([, spec]) => spec.field === refused.field)?.[0] ?? refused.field);
-  throw new InputError(param, `no ${param} on ${table}: ${refused.reason}`);
+  const param = [...used].find(([key]) => key === refused.field || key.startsWith(`${refused.field}.`))?.[1];
+  const name = param ?? refused.field;
+  throw new InputError(name, `no ${name} on ${table}: ${refused.reason}`);
 }
 
-/** The filter of a dataset URL, validated as GraphQL validates `filter`. */
-export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterOptions): FlowFilter {
+function readDatasetFilter(params: URLSearchParams, options: FlowFilterOptions): DatasetFilter {
   const input: Record<string, unknown> = {};
-  const byField = new Map<string, string>();
-  for (const [param, spec] of Object.entries(FILTER_PARAMS)) {
-    const list = values(params, param);
-    if (list.length === 0) continue;
-    const parsed = list.map((v) => (spec.parse ? spec.parse(v, param) : v));
-    input[spec.field] = [...((input[spec.field] as unknown[] | undefined) ?? []), ...parsed];
-    byField.set(spec.field, param);
-  }
-  const flags: Record<string, string[]> = {};
-  for (const [param, list] of Object.entries(TCP_FLAG_PARAMS)) {
-    const names = values(params, param).map((v) => v.toUpperCase());
-    if (names.length > 0) flags[list] = names;
-  }
-  if (Object.keys(flags).length > 0) {
-    input.tcpFlags = flags;
-    byField.set('tcpFlags', Object.entries(TCP_FLAG_PARAMS).find(([, list]) => flags[list])![0]);
+  const used = new Map<string, string>();
+  for (const [name, target] of FILTER_PARAMS) {
+    const texts = target.spec.single ? [single(params, name)].filter((v) => v !== null) : values(params, name);
+    if (texts.length === 0) continue;
+    const parsed = texts.map((v) => (target.spec.text ? target.spec.text(v, name) : v));
+    const key = targetKey(target);
+    if (target.spec.single) {
+      const other = used.get(key);
+      if (other) throw new InputError(name, `a single value (${other} already sets it)`, texts[0]);
+      input[target.field] = parsed[0];
+    } else if (target.part) {
+      const parts = (input[target.field] ?? {}) as Record<string, unknown[]>;
+      input[target.field] = { ...parts, [target.part]: [...(parts[target.part] ?? []), ...parsed] };
+    } else {
+      input[target.field] = [...((input[target.field] as unknown[] | undefined) ?? []), ...parsed];
+    }
+    used.set(key, used.get(key) ?? name);
   }
   const window = {
     from: single(params, 'from'),
@@ -213,10 +201,15 @@ export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterO
   };
   if (Object.values(window).some((v) => v !== null)) input.timeRange = window;
   try {
-    return validateFlowFilter(input, { ...options, argument: 'filter' });
+    return { filter: validateFlowFilter(input, { ...options, argument: 'filter' }), used };
   } catch (err) {
-    throw asParameterError(err, byField);
+    throw asParameterError(err, used);
   }
+}
+
+/** The filter of a dataset URL, validated as GraphQL validates `filter`. */
+export function parseDatasetFilter(params: URLSearchParams, options: FlowFilterOptions): FlowFilter {
+  return readDatasetFilter(params, options).filter;
 }
 
 /** Validates the parameters of `/datasets/<dataset>.*`; throws InputError (or ForbiddenError) naming the parameter. */
@@ -225,17 +218,13 @@ export function parseDatasetRequest(
   params: URLSearchParams,
   options: DatasetOptions,
 ): DatasetRequest {
-  const known = new Set([
-    ...TIME_PARAMS,
-    ...Object.keys(FILTER_PARAMS),
-    ...Object.keys(TCP_FLAG_PARAMS),
-    ...DATASET_PARAMS[dataset],
-  ]);
+  const known = new Set([...TIME_PARAMS, ...FILTER_PARAMS.keys(), ...DATASET_PARAMS[dataset]]);
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }
-  const filter = parseDatasetFilter(params, options);
-  if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(filter, dataset);
+  const parsed = readDatasetFilter(params, options);
+  if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(parsed, dataset);
+  const { filter } = parsed;
   const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', ALL_VALUES) ?? fallback;
   switch (dataset) {
     case 'flows':

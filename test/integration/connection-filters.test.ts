@@ -44,6 +44,12 @@ const FIELDS: Record<string, { graphql: string; param: [string, string] | null }
   trafficPaths: { graphql: '[1]', param: ['trafficPath', '1'] },
   pktSrcAwsServices: { graphql: '["S3"]', param: ['pktSrcAwsService', 'S3'] },
   pktDstAwsServices: { graphql: '["S3"]', param: ['pktDstAwsService', 'S3'] },
+  minBytes: { graphql: '"1"', param: ['minBytes', '1'] },
+  maxBytes: { graphql: '"1000000"', param: ['maxBytes', '1000000'] },
+  minPackets: { graphql: '"1"', param: ['minPackets', '1'] },
+  maxPackets: { graphql: '"1000"', param: ['maxPackets', '1000'] },
+  minDurationSeconds: { graphql: '0', param: ['minDurationSeconds', '0'] },
+  maxDurationSeconds: { graphql: '600', param: ['maxDurationSeconds', '600'] },
 };
 
 /** Refused on every connection question: they describe single records. */
@@ -55,6 +61,12 @@ const REFUSED = [
   'trafficPaths',
   'pktSrcAwsServices',
   'pktDstAwsServices',
+  'minBytes',
+  'maxBytes',
+  'minPackets',
+  'maxPackets',
+  'minDurationSeconds',
+  'maxDurationSeconds',
 ];
 /** Refused on the edge questions only: edges sum every client port. */
 const EDGES_REFUSE = ['srcPort', 'notSrcPort'];

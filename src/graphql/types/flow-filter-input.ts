@@ -4,6 +4,12 @@
  * questions (aggregates, handshakes, edges) take `filter: FlowFilter!` and call `resolveFlowFilter` the same way.
  */
 import { TCP_FLAGS } from '../../domain/fields.ts';
+import {
+  FILTER_FIELD_NAMES,
+  FILTER_FIELDS,
+  type FilterFieldSpec,
+  type FilterInputType,
+} from '../../domain/filter-fields.ts';
 import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 
@@ -68,42 +74,46 @@ export const TcpFlagsInput = builder.inputType('TcpFlagsInput', {
   }),
 });
 
-const addrDoc = (what: string) => `${what}: IPv4/IPv6 addresses or CIDR blocks (10.0.0.0/8, 2600:1f18::/32), ORed.`;
+type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 
-/** The flow filter input. */
+/** The Pothos field of a filter field's input type (FILTER_FIELDS says which). */
+function filterInputField(t: InputFields, input: FilterInputType, description: string | undefined) {
+  const options = description === undefined ? {} : { description };
+  switch (input) {
+    case 'strings':
+      return t.stringList(options);
+    case 'ints':
+      return t.intList(options);
+    case 'int':
+      return t.int(options);
+    case 'bigint':
+      return t.field({ type: 'BigInt', ...options });
+    case 'portRanges':
+      return t.field({ type: [PortRangeInput], ...options });
+    case 'tcpFlags':
+      return t.field({ type: TcpFlagsInput, ...options });
+    case 'FlowAction':
+      return t.field({ type: [FlowActionEnum], ...options });
+    case 'LogStatus':
+      return t.field({ type: [LogStatusEnum], ...options });
+    case 'FlowDirection':
+      return t.field({ type: [FlowDirectionEnum], ...options });
+  }
+}
+
+/** The flow filter input: the window, then every field of FILTER_FIELDS (src/domain/filter-fields.ts). */
 export const FlowFilterInput = builder.inputType('FlowFilter', {
   description:
     'Which flow records a question covers. Fields are ANDed; values within a list are ORed. `not*` fields keep records ' +
     'whose value is missing (a NODATA record has no address). Account, region and date conditions prune partitions.',
   fields: (t) => ({
     timeRange: t.field({ type: TimeRangeInput }),
-    accountIds: t.stringList({ description: '12-digit account ids (partition account).' }),
-    regions: t.stringList({ description: 'Regions such as us-east-1 (partition region).' }),
-    vpcIds: t.stringList(),
-    subnetIds: t.stringList(),
-    instanceIds: t.stringList(),
-    interfaceIds: t.stringList(),
-    srcAddr: t.stringList({ description: addrDoc('Source address in') }),
-    dstAddr: t.stringList({ description: addrDoc('Destination address in') }),
-    addr: t.stringList({ description: addrDoc('Source or destination address in') }),
-    notSrcAddr: t.stringList({ description: addrDoc('Source address not in') }),
-    notDstAddr: t.stringList({ description: addrDoc('Destination address not in') }),
-    notAddr: t.stringList({ description: addrDoc('Neither address in') }),
-    srcPort: t.field({ type: [PortRangeInput] }),
-    dstPort: t.field({ type: [PortRangeInput] }),
-    port: t.field({ type: [PortRangeInput], description: 'Source or destination port in the ranges.' }),
-    notSrcPort: t.field({ type: [PortRangeInput] }),
-    notDstPort: t.field({ type: [PortRangeInput] }),
-    notPorts: t.field({ type: [PortRangeInput], description: 'Neither port in the ranges.' }),
-    protocols: t.intList({ description: 'IANA protocol numbers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).' }),
-    notProtocols: t.intList(),
-    actions: t.field({ type: [FlowActionEnum] }),
-    logStatuses: t.field({ type: [LogStatusEnum] }),
-    tcpFlags: t.field({ type: TcpFlagsInput }),
-    flowDirections: t.field({ type: [FlowDirectionEnum] }),
-    trafficPaths: t.intList({ description: 'traffic-path codes 1-8.' }),
-    pktSrcAwsServices: t.stringList({ description: 'AWS services as flow logs name them (S3, AMAZON, EC2, ...).' }),
-    pktDstAwsServices: t.stringList(),
+    ...Object.fromEntries(
+      FILTER_FIELD_NAMES.map((name) => {
+        const spec: FilterFieldSpec<unknown> = FILTER_FIELDS[name];
+        return [name, filterInputField(t, spec.input, spec.description)];
+      }),
+    ),
   }),
 });
 

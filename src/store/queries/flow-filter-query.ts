@@ -11,32 +11,13 @@
  */
 import type { AddressBlock } from '../../domain/cidr.ts';
 import { ipv6Hex } from '../../domain/cidr.ts';
+import { FILTER_FIELD_NAMES, type FilterColumn, type FilterField } from '../../domain/filter-fields.ts';
 import { datesInRange, type FlowFilter, type PortRange } from '../../domain/flow-filter.ts';
 import type { ManifestFile, TableName } from '../layout.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
 
-/** Columns the filter reads; fixed names (identifiers never come from input). */
-type Column =
-  | 'account_id'
-  | 'region'
-  | 'date'
-  | 'start_time'
-  | 'vpc_id'
-  | 'subnet_id'
-  | 'instance_id'
-  | 'interface_id'
-  | 'srcaddr'
-  | 'dstaddr'
-  | 'srcport'
-  | 'dstport'
-  | 'protocol'
-  | 'action'
-  | 'log_status'
-  | 'tcp_flags'
-  | 'flow_direction'
-  | 'traffic_path'
-  | 'pkt_src_aws_service'
-  | 'pkt_dst_aws_service';
+/** Columns the filter reads: those of the filter fields, and the date and time of the window (fixed names). */
+type Column = FilterColumn | 'date';
 
 const col = (c: Column): SqlFragment => raw(c);
 
@@ -136,44 +117,73 @@ export function flowWindowSql(f: FlowFilter): SqlFragment {
   return join(windowSql(f), '\n  AND ');
 }
 
+const eitherAddress = (blocks: readonly AddressBlock[]): SqlFragment =>
+  sql`(${addressMatchSql('srcaddr', blocks)} OR ${addressMatchSql('dstaddr', blocks)})`;
+const eitherPort = (ranges: readonly PortRange[]): SqlFragment =>
+  sql`(${portMatch('srcport', ranges)} OR ${portMatch('dstport', ranges)})`;
+// A record's span in seconds; null without an end time, so a duration threshold does not pass it.
+const durationSql = raw('(epoch(end_time) - epoch(start_time))');
+
+/**
+ * Every filter field's condition over flow records, typed over FILTER_FIELDS: a new field does not compile until it
+ * says what it means here. Each reads only the columns its FILTER_FIELDS entry lists (a test checks), so routing to
+ * flows_hourly by those columns is exact.
+ */
+const RECORD_CONDITIONS: { readonly [K in FilterField]-?: (value: NonNullable<FlowFilter[K]>) => SqlFragment } = {
+  accountIds: (v) => inList('account_id', v),
+  regions: (v) => inList('region', v),
+  vpcIds: (v) => inList('vpc_id', v),
+  subnetIds: (v) => inList('subnet_id', v),
+  instanceIds: (v) => inList('instance_id', v),
+  interfaceIds: (v) => inList('interface_id', v),
+  srcAddr: (v) => addressMatchSql('srcaddr', v),
+  dstAddr: (v) => addressMatchSql('dstaddr', v),
+  addr: (v) => eitherAddress(v),
+  notSrcAddr: (v) => not(addressMatchSql('srcaddr', v)),
+  notDstAddr: (v) => not(addressMatchSql('dstaddr', v)),
+  notAddr: (v) => not(eitherAddress(v)),
+  srcPort: (v) => portMatch('srcport', v),
+  dstPort: (v) => portMatch('dstport', v),
+  port: (v) => eitherPort(v),
+  notSrcPort: (v) => not(portMatch('srcport', v)),
+  notDstPort: (v) => not(portMatch('dstport', v)),
+  notPorts: (v) => not(eitherPort(v)),
+  protocols: (v) => inList('protocol', v),
+  notProtocols: (v) => not(inList('protocol', v)),
+  actions: (v) => inList('action', v),
+  logStatuses: (v) => inList('log_status', v),
+  tcpFlags: ({ any, all, none }) => {
+    const tests: SqlFragment[] = [];
+    if (any) tests.push(sql`(tcp_flags & ${any}) <> 0`);
+    if (all) tests.push(sql`(tcp_flags & ${all}) = ${all}`);
+    if (none) tests.push(sql`coalesce((tcp_flags & ${none}) = 0, TRUE)`);
+    return join(tests, ' AND ', 'TRUE');
+  },
+  flowDirections: (v) => inList('flow_direction', v),
+  trafficPaths: (v) => inList('traffic_path', v),
+  pktSrcAwsServices: (v) => inList('pkt_src_aws_service', v),
+  pktDstAwsServices: (v) => inList('pkt_dst_aws_service', v),
+  minBytes: (v) => sql`bytes >= ${v}`,
+  maxBytes: (v) => sql`bytes <= ${v}`,
+  minPackets: (v) => sql`packets >= ${v}`,
+  maxPackets: (v) => sql`packets <= ${v}`,
+  minDurationSeconds: (v) => sql`${durationSql} >= ${v}`,
+  maxDurationSeconds: (v) => sql`${durationSql} <= ${v}`,
+};
+
+/** The condition of one set filter field over flow records (exported for the column check of the tests). */
+export function recordConditionSql<K extends FilterField>(field: K, value: NonNullable<FlowFilter[K]>): SqlFragment {
+  // The table is typed per field; indexing it by a union loses the pairing of key and value, which K guarantees.
+  const condition = RECORD_CONDITIONS[field] as (v: NonNullable<FlowFilter[K]>) => SqlFragment;
+  return condition(value);
+}
+
 /** The WHERE conditions of a filter over the flows columns (including the hive columns account_id/region/date). */
 export function flowFilterSql(f: FlowFilter): SqlFragment {
   const w = windowSql(f);
-  const lists: [Column, readonly SqlValue[] | null][] = [
-    ['account_id', f.accountIds],
-    ['region', f.regions],
-    ['vpc_id', f.vpcIds],
-    ['subnet_id', f.subnetIds],
-    ['instance_id', f.instanceIds],
-    ['interface_id', f.interfaceIds],
-    ['protocol', f.protocols],
-    ['action', f.actions],
-    ['log_status', f.logStatuses],
-    ['flow_direction', f.flowDirections],
-    ['traffic_path', f.trafficPaths],
-    ['pkt_src_aws_service', f.pktSrcAwsServices],
-    ['pkt_dst_aws_service', f.pktDstAwsServices],
-  ];
-  for (const [c, values] of lists) if (values) w.push(inList(c, values));
-  if (f.notProtocols) w.push(not(inList('protocol', f.notProtocols)));
-  if (f.srcAddr) w.push(addressMatchSql('srcaddr', f.srcAddr));
-  if (f.dstAddr) w.push(addressMatchSql('dstaddr', f.dstAddr));
-  if (f.addr) w.push(sql`(${addressMatchSql('srcaddr', f.addr)} OR ${addressMatchSql('dstaddr', f.addr)})`);
-  if (f.notSrcAddr) w.push(not(addressMatchSql('srcaddr', f.notSrcAddr)));
-  if (f.notDstAddr) w.push(not(addressMatchSql('dstaddr', f.notDstAddr)));
-  if (f.notAddr)
-    w.push(not(sql`(${addressMatchSql('srcaddr', f.notAddr)} OR ${addressMatchSql('dstaddr', f.notAddr)})`));
-  if (f.srcPort) w.push(portMatch('srcport', f.srcPort));
-  if (f.dstPort) w.push(portMatch('dstport', f.dstPort));
-  if (f.port) w.push(sql`(${portMatch('srcport', f.port)} OR ${portMatch('dstport', f.port)})`);
-  if (f.notSrcPort) w.push(not(portMatch('srcport', f.notSrcPort)));
-  if (f.notDstPort) w.push(not(portMatch('dstport', f.notDstPort)));
-  if (f.notPorts) w.push(not(sql`(${portMatch('srcport', f.notPorts)} OR ${portMatch('dstport', f.notPorts)})`));
-  if (f.tcpFlags) {
-    const { any, all, none } = f.tcpFlags;
-    if (any) w.push(sql`(tcp_flags & ${any}) <> 0`);
-    if (all) w.push(sql`(tcp_flags & ${all}) = ${all}`);
-    if (none) w.push(sql`coalesce((tcp_flags & ${none}) = 0, TRUE)`);
+  for (const field of FILTER_FIELD_NAMES) {
+    const value = f[field];
+    if (value !== null) w.push(recordConditionSql(field, value as never));
   }
   return join(w, '\n  AND ');
 }

@@ -7,8 +7,9 @@
  * (measured on the 10M generator day: 1.19M rows for 5.0M records; 2.6M with both ports and flags kept), so one-day
  * aggregates read a quarter as much. Keeping `dstport` keeps "rejected by port" and destination-port filters exact.
  *
- * The table answers a flow aggregate exactly when it is "coarse enough" (hourlyGrainAnswers): no filter reads the
- * source port, either-side ports or TCP flags, no grouping uses the source port, and time buckets are whole hours.
+ * The table answers a flow aggregate exactly when it is "coarse enough" (hourlyGrainAnswers): no filter reads a
+ * column it does not keep (the source port, TCP flags, a single record's bytes, packets or duration), no grouping
+ * uses the source port, and time buckets are whole hours.
  * A window cut inside an hour reads the records of its partial hours beside the hourly rows of its whole hours. The
  * columns keep the flows names (`start_time` is the hour), so the same WHERE fragment (flowFilterSql) selects the
  * same records from either table; only the metric expressions differ (aggregate-expressions.ts).
@@ -19,6 +20,7 @@ import {
   type FlowDimension,
   type TimeInterval,
 } from '../../domain/aggregate-enums.ts';
+import { FILTER_FIELD_NAMES, filterColumns, type FilterField } from '../../domain/filter-fields.ts';
 import type { FlowFilter, TimeRange } from '../../domain/flow-filter.ts';
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
@@ -156,50 +158,25 @@ export interface AggregateNeeds {
   readonly interval?: TimeInterval;
 }
 
+/** Columns an hourly row carries as they are in the records: its keys and the partition columns. */
+const HOURLY_RECORD_COLUMNS: ReadonlySet<string> = new Set([...HOURLY_KEY_COLUMNS, ...partitionColumns]);
+
 /**
- * Whether each filter field can be applied to hourly rows. Typed over every field of FlowFilter, so a new filter
- * field does not compile until someone decides whether the hourly table keeps what it reads.
+ * The filter fields hourly rows can be tested on: those whose every column (FILTER_FIELDS, src/domain/filter-fields.ts)
+ * the hourly table keeps. Either-side ports and the source port read `srcport`, TCP flags `tcp_flags`, thresholds a
+ * single record's bytes, packets or duration: hourly rows have summed those away.
  */
-const FILTER_FIELD_IS_HOURLY: Readonly<Record<keyof FlowFilter, boolean>> = {
-  timeRange: true, // when it is cut at whole hours, checked separately
-  accountIds: true,
-  regions: true,
-  vpcIds: true,
-  subnetIds: true,
-  instanceIds: true,
-  interfaceIds: true,
-  srcAddr: true,
-  dstAddr: true,
-  addr: true,
-  notSrcAddr: true,
-  notDstAddr: true,
-  notAddr: true,
-  srcPort: false,
-  dstPort: true,
-  port: false, // either side: reads srcport
-  notSrcPort: false,
-  notDstPort: true,
-  notPorts: false,
-  protocols: true,
-  notProtocols: true,
-  actions: true,
-  logStatuses: true,
-  tcpFlags: false,
-  flowDirections: true,
-  trafficPaths: true,
-  pktSrcAwsServices: true,
-  pktDstAwsServices: true,
-  scopeAccountIds: true,
-};
+const HOURLY_FILTER_FIELDS: ReadonlySet<FilterField> = new Set(
+  FILTER_FIELD_NAMES.filter((f) => filterColumns(f).every((c) => HOURLY_RECORD_COLUMNS.has(c))),
+);
 
 /**
  * True when rows of hourly grain give exactly the answer the flow records give for this filter and grouping. The
  * window need not be cut at whole hours: its partial hours are read as records (hourlySourceSql).
  */
 export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
-  for (const [field, hourly] of Object.entries(FILTER_FIELD_IS_HOURLY)) {
-    if (!hourly && filter[field as keyof FlowFilter] != null) return false;
-  }
+  // The window is not a FILTER_FIELDS entry: its partial hours are read as records.
+  if (FILTER_FIELD_NAMES.some((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f))) return false;
   if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return false;
   if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0) return false;
   return true;

@@ -69,4 +69,25 @@ describe('dataset URL windows', () => {
     const edges = () => parseDatasetRequest('edges', new URLSearchParams('latestDay=true&tcpFlagsNone=RST'), options);
     expect(edges).toThrow(/^Invalid tcpFlagsNone: expected no tcpFlagsNone on edges/);
   });
+
+  it('takes thresholds as single values, and names the parameter of a bad or repeated one', () => {
+    const got = summary('latestDay=true&minBytes=500000000&maxPackets=10&minDurationSeconds=60').filter;
+    expect([got.minBytes, got.maxBytes, got.maxPackets, got.minDurationSeconds]).toEqual([500_000_000n, null, 10n, 60]);
+    expect(errorOf('latestDay=true&minBytes=-1').message).toMatch(/^Invalid minBytes: expected bytes: a whole number/);
+    expect(errorOf('latestDay=true&minBytes=1&minBytes=2').argument).toBe('minBytes');
+    expect(errorOf('latestDay=true&maxDurationSeconds=1.5').argument).toBe('maxDurationSeconds');
+    const edges = () => parseDatasetRequest('edges', new URLSearchParams('latestDay=true&minBytes=1'), options);
+    expect(edges).toThrow(/^Invalid minBytes: expected no minBytes on edges: thresholds test single records/);
+  });
+
+  it('reads every list parameter and alias the filter table names (cidr is addr)', () => {
+    const got = summary('latestDay=true&cidr=10.0.0.0/8&addr=192.168.0.0/16&notPort=22,3389&protocol=udp').filter;
+    expect(got.addr?.map((b) => b.text)).toEqual(['192.168.0.0/16', '10.0.0.0/8']);
+    expect(got.notPorts).toEqual([
+      { from: 22, to: 22 },
+      { from: 3389, to: 3389 },
+    ]);
+    expect(got.protocols).toEqual([17]);
+    expect(errorOf('latestDay=true&cidr=10.0.0.0/33').argument).toBe('cidr');
+  });
 });

@@ -3,21 +3,23 @@
  *  id acct region    start (UTC)       srcaddr               dstaddr               sport dport proto action   flags
  *   1 A    us-east-1 05-01 10:00       10.0.1.5              10.0.2.9              40000    22   6 ACCEPT      2
  *   2 A    us-east-1 05-01 10:00       10.0.2.9              10.0.1.5                 22 40000   6 ACCEPT     18
- *   3 A    us-east-1 05-01 11:00       10.1.16.7             10.1.31.200            5353    53  17 ACCEPT      -
+ *   3 A    us-east-1 05-01 11:00       10.1.16.7             10.1.31.200            5353    53  17 ACCEPT      -  5 s long
  *   4 A    us-east-1 05-01 12:00       10.1.32.1             8.8.8.8                 123   443   6 REJECT      4
- *   5 A    eu-west-1 05-01 13:00       2600:1f18:abcd:1::10  2600:1f18:abcd:2::20   5000   443   6 ACCEPT      3
+ *   5 A    eu-west-1 05-01 13:00       2600:1f18:abcd:1::10  2600:1f18:abcd:2::20   5000   443   6 ACCEPT      3  40 pkts, 5 MB
  *   6 A    eu-west-1 05-01 13:30       2001:db8::1           2600:1f18:abcd:1::10    443  5000   6 ACCEPT     19
  *   7 B    us-east-1 05-01 14:00       (NODATA: no addresses, ports, protocol, action, flags)
  *   8 B    us-east-1 05-02 01:00       192.168.1.1           10.0.1.5               1024  3389   6 REJECT      2
- *   9 B    us-east-1 05-02 02:00       10.0.1.5              52.216.0.1            50000   443   6 ACCEPT      2  S3, path 8
+ *   9 B    us-east-1 05-02 02:00       10.0.1.5              52.216.0.1            50000   443   6 ACCEPT      2  S3, path 8, 600 MB
  *  10 A    us-east-1 05-02 03:00       172.16.0.1            10.0.2.9               2048    22   6 ACCEPT      2  vpc-0aaaaaaaaaaaaaaaa
+ * Every record but 5 and 9 has 1 packet of 100 bytes; every record but 3 lasts 30 s.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateFlowFilter, type FlowFilterInput } from '../../../../src/domain/flow-filter.ts';
-import { flowFilterSql, prunePartitions } from '../../../../src/store/queries/flow-filter-query.ts';
+import { FILTER_FIELD_NAMES, FILTER_FIELDS, type FilterField } from '../../../../src/domain/filter-fields.ts';
+import { flowFilterSql, prunePartitions, recordConditionSql } from '../../../../src/store/queries/flow-filter-query.ts';
 import { parquetSourceSql } from '../../../../src/store/queries/parquet-source-query.ts';
 import { runQuery, type QueryContext } from '../../../../src/store/query-runner.ts';
 import { build, sql } from '../../../../src/store/sql.ts';
@@ -55,14 +57,22 @@ const tcp = (s: string, d: string, sp: number, dp: number, action: string, flags
 const RECORDS: FixtureRecord[] = [
   rec(1, A, 'us-east-1', '05-01T10:00', tcp('10.0.1.5', '10.0.2.9', 40000, 22, 'ACCEPT', 2)),
   rec(2, A, 'us-east-1', '05-01T10:00', tcp('10.0.2.9', '10.0.1.5', 22, 40000, 'ACCEPT', 18)),
-  rec(3, A, 'us-east-1', '05-01T11:00', tcp('10.1.16.7', '10.1.31.200', 5353, 53, 'ACCEPT', null, 17)),
+  rec(3, A, 'us-east-1', '05-01T11:00', {
+    ...tcp('10.1.16.7', '10.1.31.200', 5353, 53, 'ACCEPT', null, 17),
+    end_time: '2024-05-01T11:00:05Z',
+  }),
   rec(4, A, 'us-east-1', '05-01T12:00', tcp('10.1.32.1', '8.8.8.8', 123, 443, 'REJECT', 4)),
-  rec(5, A, 'eu-west-1', '05-01T13:00', tcp('2600:1f18:abcd:1::10', '2600:1f18:abcd:2::20', 5000, 443, 'ACCEPT', 3)),
+  rec(5, A, 'eu-west-1', '05-01T13:00', {
+    ...tcp('2600:1f18:abcd:1::10', '2600:1f18:abcd:2::20', 5000, 443, 'ACCEPT', 3),
+    packets: 40,
+    bytes: 5_000_000,
+  }),
   rec(6, A, 'eu-west-1', '05-01T13:30', tcp('2001:db8::1', '2600:1f18:abcd:1::10', 443, 5000, 'ACCEPT', 19)),
   rec(7, B, 'us-east-1', '05-01T14:00', { log_status: 'NODATA' }),
   rec(8, B, 'us-east-1', '05-02T01:00', tcp('192.168.1.1', '10.0.1.5', 1024, 3389, 'REJECT', 2)),
   rec(9, B, 'us-east-1', '05-02T02:00', {
     ...tcp('10.0.1.5', '52.216.0.1', 50000, 443, 'ACCEPT', 2),
+    bytes: 600_000_000,
     pkt_dst_aws_service: 'S3',
     traffic_path: 8,
   }),
@@ -72,6 +82,43 @@ const RECORDS: FixtureRecord[] = [
   }),
 ];
 const WINDOW = { from: '2024-05-01T00:00:00Z', to: '2024-05-03T00:00:00Z' };
+
+/** A value of every filter field, as a client sends it (typed over every field: a new one must get a sample). */
+const SAMPLE_INPUT: Readonly<Record<FilterField, unknown>> = {
+  accountIds: [A],
+  regions: ['us-east-1'],
+  vpcIds: ['vpc-0aaaaaaaaaaaaaaaa'],
+  subnetIds: ['subnet-0aaaaaaaaaaaaaaaa'],
+  instanceIds: ['i-0aaaaaaaaaaaaaaaa'],
+  interfaceIds: ['eni-0aaaaaaaaaaaaaaaa'],
+  srcAddr: ['10.0.0.0/8'],
+  dstAddr: ['2600:1f18::/32'],
+  addr: ['10.0.1.5'],
+  notSrcAddr: ['10.0.0.0/8'],
+  notDstAddr: ['10.0.0.0/8'],
+  notAddr: ['10.0.0.0/8'],
+  srcPort: [{ from: 1024, to: 65535 }],
+  dstPort: [{ from: 443 }],
+  port: [{ from: 22 }],
+  notSrcPort: [{ from: 22 }],
+  notDstPort: [{ from: 22 }],
+  notPorts: [{ from: 22 }],
+  protocols: [6],
+  notProtocols: [17],
+  actions: ['REJECT'],
+  logStatuses: ['OK'],
+  tcpFlags: { any: ['SYN'], all: ['ACK'], none: ['RST'] },
+  flowDirections: ['egress'],
+  trafficPaths: [1],
+  pktSrcAwsServices: ['S3'],
+  pktDstAwsServices: ['S3'],
+  minBytes: '1',
+  maxBytes: '2',
+  minPackets: '1',
+  maxPackets: '2',
+  minDurationSeconds: 1,
+  maxDurationSeconds: 2,
+};
 
 let root: string;
 let ctx: QueryContext;
@@ -122,6 +169,12 @@ describe('flowFilterSql over a fixture warehouse', () => {
     ['tcpFlags all SYN+ACK', { tcpFlags: { all: ['SYN', 'ACK'] } }, [2, 6]],
     ['tcpFlags any FIN or RST', { tcpFlags: { any: ['FIN', 'RST'] } }, [4, 5, 6]],
     ['tcpFlags none SYN keeps records without flags', { tcpFlags: { none: ['SYN'] } }, [3, 4, 7]],
+    ['minBytes: a single flow over 500 MB', { minBytes: '500000000' }, [9]],
+    ['minBytes is inclusive; NODATA (no bytes) never passes', { minBytes: 5_000_000 }, [5, 9]],
+    ['maxBytes keeps only records that have bytes', { maxBytes: '100' }, [1, 2, 3, 4, 6, 8, 10]],
+    ['minPackets and maxPackets', { minPackets: 2, maxPackets: 40 }, [5]],
+    ['maxDurationSeconds (end - start)', { maxDurationSeconds: 10 }, [3]],
+    ['minDurationSeconds: NODATA records have times too', { minDurationSeconds: 30 }, [1, 2, 4, 5, 6, 7, 8, 9, 10]],
     ['AWS service and traffic path', { pktDstAwsServices: ['S3'], trafficPaths: [8] }, [9]],
     ['account', { accountIds: [B] }, [7, 8, 9]],
     ['region', { regions: ['eu-west-1'] }, [5, 6]],
@@ -160,9 +213,9 @@ describe('flowFilterSql text', () => {
       [
         'date BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE)',
         '  AND start_time >= $3 AND start_time < $4',
-        '  AND action IN ($5)',
-        "  AND ((starts_with(srcaddr, $6) AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN $7 AND $8))",
-        '  AND (dstport IN ($9) OR dstport BETWEEN $10 AND $11)',
+        "  AND ((starts_with(srcaddr, $5) AND TRY_CAST(split_part(srcaddr, '.', 3) AS INTEGER) BETWEEN $6 AND $7))",
+        '  AND (dstport IN ($8) OR dstport BETWEEN $9 AND $10)',
+        '  AND action IN ($11)',
       ].join('\n'),
     );
     expect(q.params).toEqual([
@@ -170,14 +223,25 @@ describe('flowFilterSql text', () => {
       '2024-05-02',
       new Date(WINDOW.from),
       new Date(WINDOW.to),
-      'ACCEPT',
       '10.1.',
       16,
       31,
       22,
       1024,
       2047,
+      'ACCEPT',
     ]);
+  });
+
+  it('reads, for every filter field, exactly the columns FILTER_FIELDS lists (so routing to flows_hourly is exact)', () => {
+    const all = new Set<string>(Object.values(FILTER_FIELDS).flatMap((f) => [...f.columns]));
+    for (const field of FILTER_FIELD_NAMES) {
+      const value = FILTER_FIELDS[field].validate(SAMPLE_INPUT[field], `filter.${field}`);
+      expect(value, field).not.toBeNull();
+      const text = build('t', recordConditionSql(field, value as never)).text;
+      const read = [...all].filter((c) => new RegExp(`\\b${c}\\b`).test(text)).sort();
+      expect(read, `${field}: ${text}`).toEqual([...FILTER_FIELDS[field].columns].sort());
+    }
   });
 });
 

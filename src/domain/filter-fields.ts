@@ -1,0 +1,458 @@
+/**
+ * Every field of the flow filter, defined once: what it accepts and how it is checked, its GraphQL input type and
+ * description, its dataset URL parameter, and the flows columns its condition reads. The rest is generated from or
+ * checked against this table:
+ * - the `FlowFilter` type (src/domain/flow-filter.ts) is the validators' return types;
+ * - `validateFlowFilter` runs each field's `validate`;
+ * - the GraphQL `FlowFilter` input (src/graphql/types/flow-filter-input.ts) maps each `input` to a Pothos type;
+ * - dataset URLs (src/http/dataset-params.ts) read each `url` parameter;
+ * - flows_hourly answers a field when it keeps every one of its `columns` (src/store/queries/flows-hourly-query.ts);
+ * - the SQL of each field over flow records (flow-filter-query.ts) and over connections (connection-filter-query.ts)
+ *   are tables typed over every field: a field added here does not compile until both say what it means.
+ * Lists are ORed within a field and fields are ANDed; `not*` fields keep records whose value is missing.
+ */
+import { ADDRESS_BLOCK_EXPECTED, parseAddressBlock, type AddressBlock } from './cidr.ts';
+import { TCP_FLAGS } from './fields.ts';
+import { InputError } from './input-error.ts';
+import { protocolNumber } from './protocols.ts';
+import type { TcpFlagName } from './tcp-flags.ts';
+
+/** Record actions. */
+export const FLOW_ACTIONS = ['ACCEPT', 'REJECT'] as const;
+export type FlowAction = (typeof FLOW_ACTIONS)[number];
+/** Record log statuses. */
+export const LOG_STATUSES = ['OK', 'NODATA', 'SKIPDATA'] as const;
+export type LogStatus = (typeof LOG_STATUSES)[number];
+/** Values of `flow-direction`, as stored. */
+export const FLOW_DIRECTIONS = ['ingress', 'egress'] as const;
+export type FlowDirection = (typeof FLOW_DIRECTIONS)[number];
+
+/** Inclusive port range; a single port has from === to. */
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** TCP flag tests as bit masks; 0 means "no test". */
+export interface TcpFlagsMatch {
+  /** At least one of these bits is set. */
+  readonly any: number;
+  /** All of these bits are set. */
+  readonly all: number;
+  /** None of these bits is set (records without tcp-flags are kept). */
+  readonly none: number;
+}
+
+type List<T> = readonly T[] | null;
+
+/** Longest list a filter field accepts (keeps statements and parameter lists bounded). */
+export const MAX_FILTER_LIST = 1000;
+
+/** Largest value of a byte or packet threshold: a stored record's bytes fit a signed 64-bit integer. */
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** The flows columns a filter condition may read (identifiers are fixed here, never taken from input). */
+export type FilterColumn =
+  | 'account_id'
+  | 'region'
+  | 'vpc_id'
+  | 'subnet_id'
+  | 'instance_id'
+  | 'interface_id'
+  | 'srcaddr'
+  | 'dstaddr'
+  | 'srcport'
+  | 'dstport'
+  | 'protocol'
+  | 'action'
+  | 'log_status'
+  | 'tcp_flags'
+  | 'flow_direction'
+  | 'traffic_path'
+  | 'pkt_src_aws_service'
+  | 'pkt_dst_aws_service'
+  | 'bytes'
+  | 'packets'
+  | 'start_time'
+  | 'end_time';
+
+/** A field's GraphQL input type: src/graphql/types/flow-filter-input.ts maps each to a Pothos type. */
+export type FilterInputType =
+  'strings' | 'ints' | 'portRanges' | 'tcpFlags' | 'bigint' | 'int' | 'FlowAction' | 'LogStatus' | 'FlowDirection';
+
+/** How a dataset URL carries a field (or one part of it, for tcpFlags). */
+export interface FilterParam {
+  /** The URL parameter; a list field repeats it or separates values by commas. */
+  readonly param: string;
+  /** Other names accepted for it (`cidr` for `addr`). */
+  readonly aliases?: readonly string[];
+  /** One text value as the field's input shape (default: the text as it is). */
+  readonly text?: (value: string, param: string) => unknown;
+  /** A single value, not a list (thresholds). */
+  readonly single?: boolean;
+}
+
+/** One field of the filter. `V` is its validated value (null when absent). */
+export interface FilterFieldSpec<V> {
+  readonly input: FilterInputType;
+  /** The GraphQL description. */
+  readonly description?: string;
+  /** Its dataset parameter, or (an object-valued field) one parameter per part: `tcpFlagsAny` carries `tcpFlags.any`. */
+  readonly url: FilterParam | { readonly parts: Readonly<Record<string, FilterParam>> };
+  /** Checks raw input at `path` (`filter.srcAddr`), throwing an InputError naming it; null when absent. */
+  readonly validate: (raw: unknown, path: string) => V;
+  /** Every flows column the field's record condition reads. */
+  readonly columns: readonly FilterColumn[];
+}
+
+function list<T>(expected: string, parse: (v: unknown, p: string) => T) {
+  return (raw: unknown, path: string): List<T> => {
+    if (raw === undefined || raw === null) return null;
+    if (!Array.isArray(raw)) throw new InputError(path, `a list of ${expected}`, raw);
+    if (raw.length > MAX_FILTER_LIST) {
+      throw new InputError(path, `at most ${MAX_FILTER_LIST} values`, `${raw.length} values`);
+    }
+    return raw.map((v, i) => parse(v, `${path}[${i}]`));
+  };
+}
+
+function pattern(re: RegExp, expected: string) {
+  return (v: unknown, p: string): string => {
+    if (typeof v !== 'string' || !re.test(v)) throw new InputError(p, expected, v);
+    return v;
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (v: unknown, p: string): T => {
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+      throw new InputError(p, `one of ${values.join(', ')}`, v);
+    }
+    return v as T;
+  };
+}
+
+function intIn(min: number, max: number, what: string) {
+  return (v: unknown, p: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new InputError(p, `${what}: an integer from ${min} to ${max}`, v);
+    }
+    return v;
+  };
+}
+
+const port = intIn(0, 65535, 'a port');
+const protocol = intIn(0, 255, 'an IANA protocol number');
+
+function portRange(v: unknown, p: string): PortRange {
+  if (typeof v !== 'object' || v === null) throw new InputError(p, 'a port range { from, to }', v);
+  const r = v as { from?: unknown; to?: unknown };
+  const from = port(r.from, `${p}.from`);
+  const to = r.to === undefined || r.to === null ? from : port(r.to, `${p}.to`);
+  if (to < from) throw new InputError(`${p}.to`, `a port >= from (${from})`, to);
+  return { from, to };
+}
+
+function addressBlock(v: unknown, p: string): AddressBlock {
+  const block = typeof v === 'string' ? parseAddressBlock(v) : null;
+  if (!block) throw new InputError(p, ADDRESS_BLOCK_EXPECTED, v);
+  return block;
+}
+
+const accountId = pattern(/^(\d{12}|unknown)$/, 'a 12-digit AWS account id (or "unknown")');
+const region = pattern(/^([a-z]{2}(-[a-z]+)+-\d{1,2}|unknown)$/, 'an AWS region such as us-east-1 (or "unknown")');
+const awsId = (prefix: string) =>
+  pattern(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `an id like ${prefix}-0123456789abcdef0`);
+const awsService = pattern(/^[A-Z0-9_]{1,64}$/, 'an AWS service name as flow logs write it (e.g. S3, AMAZON, EC2)');
+const tcpFlagName = oneOf(Object.keys(TCP_FLAGS) as TcpFlagName[]);
+const addresses = list('addresses or CIDR blocks', addressBlock);
+const portRanges = list('port ranges', portRange);
+
+function tcpFlags(raw: unknown, p: string): TcpFlagsMatch | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object') throw new InputError(p, 'an object { any, all, none } of TCP flag lists', raw);
+  const r = raw as { any?: unknown; all?: unknown; none?: unknown };
+  const mask = (names: unknown, path: string): number =>
+    (list('TCP flag names', tcpFlagName)(names, path) ?? []).reduce((m, n) => m | TCP_FLAGS[n], 0);
+  const match = { any: mask(r.any, `${p}.any`), all: mask(r.all, `${p}.all`), none: mask(r.none, `${p}.none`) };
+  return match.any || match.all || match.none ? match : null;
+}
+
+/** A byte or packet threshold: a whole number from 0 to 2^63 - 1 (a GraphQL BigInt, a JSON number or digits). */
+function count(what: string) {
+  return (raw: unknown, p: string): bigint | null => {
+    if (raw === undefined || raw === null) return null;
+    const n =
+      typeof raw === 'bigint'
+        ? raw
+        : typeof raw === 'number' && Number.isSafeInteger(raw)
+          ? BigInt(raw)
+          : typeof raw === 'string' && /^\d{1,19}$/.test(raw)
+            ? BigInt(raw)
+            : null;
+    if (n === null || n < 0n || n > BIGINT_MAX)
+      throw new InputError(p, `${what}: a whole number from 0 to ${BIGINT_MAX}`, raw);
+    return n;
+  };
+}
+
+/** A duration threshold in whole seconds (a flow record spans at most its aggregation interval plus delivery lag). */
+function seconds(raw: unknown, p: string): number | null {
+  if (raw === undefined || raw === null) return null;
+  return intIn(0, 366 * 86_400, 'seconds')(raw, p);
+}
+
+// Dataset URL text forms: `443` or `1024-65535`; `tcp` or `6`; enum values in any case.
+function portRangeText(v: string, param: string): unknown {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v);
+  if (!m) throw new InputError(param, 'a port or port range such as 443 or 1024-65535', v);
+  return { from: Number(m[1]), to: m[2] === undefined ? Number(m[1]) : Number(m[2]) };
+}
+const protocolText = (v: string): unknown => (/^\d+$/.test(v) ? Number(v) : (protocolNumber(v) ?? v));
+const integerText = (v: string): unknown => (/^-?\d+$/.test(v) ? Number(v) : v);
+const upper = (v: string): unknown => v.toUpperCase();
+const lower = (v: string): unknown => v.toLowerCase();
+
+const addrDoc = (what: string) => `${what}: IPv4/IPv6 addresses or CIDR blocks (10.0.0.0/8, 2600:1f18::/32), ORed.`;
+const thresholdDoc = (what: string) =>
+  `${what}. Tests single records (a record without the value, such as NODATA, does not pass); ` +
+  'connections and their totals refuse it.';
+
+/**
+ * The filter fields (besides `timeRange`, whose window rules live in flow-filter.ts). Key order is the order of
+ * validation, so the first bad field of a request is the one its error names.
+ */
+export const FILTER_FIELDS = {
+  accountIds: {
+    input: 'strings',
+    description: '12-digit account ids (partition account).',
+    url: { param: 'accountId' },
+    validate: list('account ids', accountId),
+    columns: ['account_id'],
+  },
+  regions: {
+    input: 'strings',
+    description: 'Regions such as us-east-1 (partition region).',
+    url: { param: 'region' },
+    validate: list('regions', region),
+    columns: ['region'],
+  },
+  vpcIds: { input: 'strings', url: { param: 'vpcId' }, validate: list('VPC ids', awsId('vpc')), columns: ['vpc_id'] },
+  subnetIds: {
+    input: 'strings',
+    url: { param: 'subnetId' },
+    validate: list('subnet ids', awsId('subnet')),
+    columns: ['subnet_id'],
+  },
+  instanceIds: {
+    input: 'strings',
+    url: { param: 'instanceId' },
+    validate: list('instance ids', awsId('i')),
+    columns: ['instance_id'],
+  },
+  interfaceIds: {
+    input: 'strings',
+    url: { param: 'interfaceId' },
+    validate: list('interface ids', awsId('eni')),
+    columns: ['interface_id'],
+  },
+  srcAddr: {
+    input: 'strings',
+    description: addrDoc('Source address in'),
+    url: { param: 'srcAddr' },
+    validate: addresses,
+    columns: ['srcaddr'],
+  },
+  dstAddr: {
+    input: 'strings',
+    description: addrDoc('Destination address in'),
+    url: { param: 'dstAddr' },
+    validate: addresses,
+    columns: ['dstaddr'],
+  },
+  addr: {
+    input: 'strings',
+    description: addrDoc('Source or destination address in'),
+    url: { param: 'addr', aliases: ['cidr'] },
+    validate: addresses,
+    columns: ['srcaddr', 'dstaddr'],
+  },
+  notSrcAddr: {
+    input: 'strings',
+    description: addrDoc('Source address not in'),
+    url: { param: 'notSrcAddr' },
+    validate: addresses,
+    columns: ['srcaddr'],
+  },
+  notDstAddr: {
+    input: 'strings',
+    description: addrDoc('Destination address not in'),
+    url: { param: 'notDstAddr' },
+    validate: addresses,
+    columns: ['dstaddr'],
+  },
+  notAddr: {
+    input: 'strings',
+    description: addrDoc('Neither address in'),
+    url: { param: 'notAddr' },
+    validate: addresses,
+    columns: ['srcaddr', 'dstaddr'],
+  },
+  srcPort: {
+    input: 'portRanges',
+    url: { param: 'srcPort', text: portRangeText },
+    validate: portRanges,
+    columns: ['srcport'],
+  },
+  dstPort: {
+    input: 'portRanges',
+    url: { param: 'dstPort', text: portRangeText },
+    validate: portRanges,
+    columns: ['dstport'],
+  },
+  port: {
+    input: 'portRanges',
+    description: 'Source or destination port in the ranges.',
+    url: { param: 'port', text: portRangeText },
+    validate: portRanges,
+    columns: ['srcport', 'dstport'],
+  },
+  notSrcPort: {
+    input: 'portRanges',
+    url: { param: 'notSrcPort', text: portRangeText },
+    validate: portRanges,
+    columns: ['srcport'],
+  },
+  notDstPort: {
+    input: 'portRanges',
+    url: { param: 'notDstPort', text: portRangeText },
+    validate: portRanges,
+    columns: ['dstport'],
+  },
+  notPorts: {
+    input: 'portRanges',
+    description: 'Neither port in the ranges.',
+    url: { param: 'notPort', text: portRangeText },
+    validate: portRanges,
+    columns: ['srcport', 'dstport'],
+  },
+  protocols: {
+    input: 'ints',
+    description: 'IANA protocol numbers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).',
+    url: { param: 'protocol', text: protocolText },
+    validate: list('protocol numbers', protocol),
+    columns: ['protocol'],
+  },
+  notProtocols: {
+    input: 'ints',
+    url: { param: 'notProtocol', text: protocolText },
+    validate: list('protocol numbers', protocol),
+    columns: ['protocol'],
+  },
+  actions: {
+    input: 'FlowAction',
+    url: { param: 'action', text: upper },
+    validate: list('actions', oneOf(FLOW_ACTIONS)),
+    columns: ['action'],
+  },
+  logStatuses: {
+    input: 'LogStatus',
+    url: { param: 'logStatus', text: upper },
+    validate: list('log statuses', oneOf(LOG_STATUSES)),
+    columns: ['log_status'],
+  },
+  tcpFlags: {
+    input: 'tcpFlags',
+    url: {
+      parts: {
+        any: { param: 'tcpFlagsAny', text: upper },
+        all: { param: 'tcpFlagsAll', text: upper },
+        none: { param: 'tcpFlagsNone', text: upper },
+      },
+    },
+    validate: tcpFlags,
+    columns: ['tcp_flags'],
+  },
+  flowDirections: {
+    input: 'FlowDirection',
+    url: { param: 'flowDirection', text: lower },
+    validate: list('flow directions', oneOf(FLOW_DIRECTIONS)),
+    columns: ['flow_direction'],
+  },
+  trafficPaths: {
+    input: 'ints',
+    description: 'traffic-path codes 1-8.',
+    url: { param: 'trafficPath', text: integerText },
+    validate: list('traffic paths', intIn(1, 8, 'a traffic path')),
+    columns: ['traffic_path'],
+  },
+  pktSrcAwsServices: {
+    input: 'strings',
+    description: 'AWS services as flow logs name them (S3, AMAZON, EC2, ...).',
+    url: { param: 'pktSrcAwsService' },
+    validate: list('AWS service names', awsService),
+    columns: ['pkt_src_aws_service'],
+  },
+  pktDstAwsServices: {
+    input: 'strings',
+    url: { param: 'pktDstAwsService' },
+    validate: list('AWS service names', awsService),
+    columns: ['pkt_dst_aws_service'],
+  },
+  minBytes: {
+    input: 'bigint',
+    description: thresholdDoc('Records of at least this many bytes (a single flow over 500 MB: "500000000")'),
+    url: { param: 'minBytes', single: true },
+    validate: count('bytes'),
+    columns: ['bytes'],
+  },
+  maxBytes: {
+    input: 'bigint',
+    description: thresholdDoc('Records of at most this many bytes'),
+    url: { param: 'maxBytes', single: true },
+    validate: count('bytes'),
+    columns: ['bytes'],
+  },
+  minPackets: {
+    input: 'bigint',
+    description: thresholdDoc('Records of at least this many packets'),
+    url: { param: 'minPackets', single: true },
+    validate: count('packets'),
+    columns: ['packets'],
+  },
+  maxPackets: {
+    input: 'bigint',
+    description: thresholdDoc('Records of at most this many packets'),
+    url: { param: 'maxPackets', single: true },
+    validate: count('packets'),
+    columns: ['packets'],
+  },
+  minDurationSeconds: {
+    input: 'int',
+    description: thresholdDoc('Records spanning at least this many seconds (end - start)'),
+    url: { param: 'minDurationSeconds', text: integerText, single: true },
+    validate: seconds,
+    columns: ['start_time', 'end_time'],
+  },
+  maxDurationSeconds: {
+    input: 'int',
+    description: thresholdDoc('Records spanning at most this many seconds (end - start)'),
+    url: { param: 'maxDurationSeconds', text: integerText, single: true },
+    validate: seconds,
+    columns: ['start_time', 'end_time'],
+  },
+} as const satisfies Readonly<Record<string, FilterFieldSpec<unknown>>>;
+
+/** A filter field's name. */
+export type FilterField = keyof typeof FILTER_FIELDS;
+
+/** The validated value of every filter field (null when the request did not set it). */
+export type FilterFieldValues = { readonly [K in FilterField]: ReturnType<(typeof FILTER_FIELDS)[K]['validate']> };
+
+/** The field names, in validation order. */
+export const FILTER_FIELD_NAMES = Object.keys(FILTER_FIELDS) as FilterField[];
+
+/** Every flows column a field's condition reads. */
+export function filterColumns(field: FilterField): readonly FilterColumn[] {
+  return FILTER_FIELDS[field].columns;
+}
