@@ -5,9 +5,10 @@
 import { DERIVE_CONTEXT_SECONDS, type EndpointKind, type HandshakeState } from '../analytics/connection-rules.ts';
 import { flowDirectionLookupQuery, type FlowTupleKey } from '../analytics/flow-direction-query.ts';
 import { handshakePageQuery, type HandshakeKey } from '../analytics/handshake-query.ts';
-import { scanQuery } from '../analytics/scan-query.ts';
+import { rejectedRecordsSql, scanQuery, type ScanEvidence } from '../analytics/scan-query.ts';
 import type { DirectionMethod } from '../analytics/connection-rules.ts';
 import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
+import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { endpointFromRow, type Endpoint } from './endpoint.ts';
 import { connectionRows } from './connection-rows.ts';
@@ -58,15 +59,23 @@ export interface HandshakePage {
   readonly hasNextPage: boolean;
 }
 
-/** A source whose failed handshakes reached many ports or hosts (scan-query.ts). */
+/**
+ * A source that reached many ports or hosts without getting connections (scan-query.ts), judged on `evidence`: its
+ * failed handshakes, or its rejected records without tcp-flags. The handshake counts are null on a REJECTED_RECORDS
+ * row (no handshake was judged) and `rejectedRecords` on a FAILED_HANDSHAKES row; the distinct counts are of the
+ * row's evidence.
+ */
 export interface Scan {
   readonly sourceAddr: string;
-  readonly sourceKind: EndpointKind;
+  readonly evidence: ScanEvidence;
+  /** Resolved from the handshakes' client ends; null on REJECTED_RECORDS (records are not resolved to endpoints). */
+  readonly sourceKind: EndpointKind | null;
   readonly sourceInstanceId: string | null;
-  readonly syns: bigint;
-  readonly failed: bigint;
-  readonly rejected: bigint;
-  readonly unanswered: bigint;
+  readonly syns: bigint | null;
+  readonly failed: bigint | null;
+  readonly rejected: bigint | null;
+  readonly unanswered: bigint | null;
+  readonly rejectedRecords: bigint | null;
   readonly failedPorts: number;
   readonly failedHosts: number;
   readonly failedTargets: number;
@@ -75,15 +84,18 @@ export interface Scan {
 }
 
 function scanFromRow(r: Row): Scan {
-  const big = (v: unknown): bigint => BigInt(v as bigint | number);
+  const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as bigint | number));
+  const evidence = r.evidence as ScanEvidence;
   return {
     sourceAddr: String(r.source_addr),
-    sourceKind: (r.source_kind ?? 'EXTERNAL') as EndpointKind,
+    evidence,
+    sourceKind: evidence === 'FAILED_HANDSHAKES' ? ((r.source_kind ?? 'EXTERNAL') as EndpointKind) : null,
     sourceInstanceId: (r.source_instance_id as string | null) ?? null,
     syns: big(r.syns),
     failed: big(r.failed),
     rejected: big(r.rejected),
     unanswered: big(r.unanswered),
+    rejectedRecords: big(r.rejected_records),
     failedPorts: Number(r.failed_ports),
     failedHosts: Number(r.failed_hosts),
     failedTargets: Number(r.failed_targets),
@@ -122,17 +134,27 @@ export function handshakeKeyOf(h: Handshake): HandshakeKey {
   };
 }
 
-/** Scanning sources (scan-query.ts) under `filter`, most failed targets first; `truncated` when more than `limit`. */
+/**
+ * Scanning sources (scan-query.ts) under `filter`, most failed targets first; `truncated` when more than `limit`.
+ * connectionRows refuses the filter fields connections cannot honour before either relation is read, so the record
+ * part never applies a field the handshake part would refuse.
+ */
 export async function readScans(
   ctx: QueryContext,
   args: { filter: FlowFilter; minPorts: number; minHosts: number; limit: number },
 ): Promise<{ rows: readonly Scan[]; truncated: boolean }> {
   const source = await connectionRows(ctx, args.filter, 'handshakes');
   if (source.files.length === 0) return { rows: [], truncated: false };
+  const flows = prunePartitions((await ctx.warehouse.manifest()).files, args.filter, 'flows');
+  ctx.cost.recordScan(flows);
   const rows = await runQuery(
     ctx,
     scanQuery({
       rows: source.rows,
+      records: rejectedRecordsSql(
+        flows.map((f) => ctx.warehouse.absolutePath(f)),
+        args.filter,
+      ),
       minPorts: args.minPorts,
       minHosts: args.minHosts,
       limit: args.limit,

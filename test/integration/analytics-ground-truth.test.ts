@@ -206,17 +206,38 @@ describe('analytics against the generator ground truth', () => {
     );
   });
 
-  it('shows the port scan as rejected edges; scans cannot see it because its VPC logs the v2 format (no tcp-flags)', async () => {
+  it('finds the port scan from its rejected records: its VPC logs the v2 format (no tcp-flags, so no handshakes)', async () => {
     expect(formatOf.get(truth.scan.sourceInstanceId)).toBe('v2-default');
-    const q = `{ scans(filter: { timeRange: ${RANGE}, srcAddr: ["${truth.scan.sourceIp}"] }, minPorts: 1, minHosts: 1) { nodes { sourceAddr } }
+    const q = `{ scans(filter: { timeRange: ${RANGE}, srcAddr: ["${truth.scan.sourceIp}"] }, minPorts: 1, minHosts: 1) {
+        nodes { sourceAddr evidence syns rejectedRecords failedPorts failedHosts } }
       trafficEdges(filter: { timeRange: ${RANGE}, srcAddr: ["${truth.scan.sourceIp}"] }, level: ADDRESS, orderBy: REJECTED_RECORDS, first: 1000) {
         nodes { server { ip } serverPort rejectedRecords records } } }`;
     const d: any = await gqlData(api.yoga, q);
-    expect(d.scans.nodes).toEqual([]);
+    // Each probe: an ACCEPT record at the scanner and a REJECT record at the target; the REJECTs are the evidence.
+    expect(d.scans.nodes).toEqual([
+      {
+        sourceAddr: truth.scan.sourceIp,
+        evidence: 'REJECTED_RECORDS',
+        syns: null,
+        rejectedRecords: String(truth.scan.probes),
+        failedPorts: truth.scan.distinctPorts,
+        failedHosts: truth.scan.distinctHosts,
+      },
+    ]);
     const probes = (d.trafficEdges.nodes as any[]).filter((e) => Number(e.rejectedRecords) > 0);
-    // Each probe: an ACCEPT record at the scanner and a REJECT record at the target.
     expect(probes.reduce((a, e) => a + Number(e.rejectedRecords), 0)).toBe(truth.scan.probes);
     expect(new Set(probes.map((e) => e.server.ip)).size).toBe(truth.scan.distinctHosts);
     expect(new Set(probes.map((e) => e.serverPort)).size).toBe(truth.scan.distinctPorts);
+  });
+
+  it('lists no other source of the day as a scanner at the default thresholds', async () => {
+    const d: any = await gqlData(
+      api.yoga,
+      `{ scans(filter: { timeRange: ${RANGE} }) { truncated nodes { sourceAddr evidence } } }`,
+    );
+    expect(d.scans).toEqual({
+      truncated: false,
+      nodes: [{ sourceAddr: truth.scan.sourceIp, evidence: 'REJECTED_RECORDS' }],
+    });
   });
 });

@@ -5,7 +5,8 @@ import { edgeGraphFromRows } from '../../../src/analytics/edge-graph.ts';
 import { edgeQuery } from '../../../src/analytics/edge-query.ts';
 import { edgeRowsFromFlowsSql } from '../../../src/analytics/edge-rows-query.ts';
 import { handshakesFromFlowsSql } from '../../../src/analytics/handshake-query.ts';
-import { scanQuery } from '../../../src/analytics/scan-query.ts';
+import { rejectedRecordsSql, scanQuery } from '../../../src/analytics/scan-query.ts';
+import { validateFlowFilter } from '../../../src/domain/flow-filter.ts';
 import { sql } from '../../../src/store/sql.ts';
 import { openAnalyticsDb, rec, t, writeFlowFiles, type FixtureRecord } from '../../helpers/analytics-fixture.ts';
 import * as C from './connection-cases.ts';
@@ -51,14 +52,115 @@ describe('scans', () => {
       : []),
   ]);
 
-  it('lists the scanning source with its counts', async () => {
-    const { files } = await writeFlowFiles([...probes, ...C.SSH]);
-    const rows = await db.run(
-      scanQuery({ rows: sql`(${handshakesFromFlowsSql({ files })})`, minPorts: 3, minHosts: 3, limit: 10 }),
+  const day = validateFlowFilter(
+    { timeRange: { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' } },
+    { maxRangeMs: Number.MAX_SAFE_INTEGER },
+  );
+  const scans = async (records: FixtureRecord[], minPorts: number, minHosts: number) => {
+    const { files } = await writeFlowFiles(records);
+    return db.run(
+      scanQuery({
+        rows: sql`(${handshakesFromFlowsSql({ files })})`,
+        records: rejectedRecordsSql(files, day),
+        minPorts,
+        minHosts,
+        limit: 10,
+      }),
     );
+  };
+
+  it('lists the scanning source with its counts', async () => {
+    const rows = await scans([...probes, ...C.SSH], 3, 3);
     expect(
-      rows.map((r) => [r.source_addr, r.syns, r.failed, r.rejected, r.unanswered, r.failed_ports, r.failed_hosts]),
-    ).toEqual([['10.0.0.99', 6n, 4n, 1n, 3n, 4n, 1n]]);
+      rows.map((r) => [
+        r.source_addr,
+        r.evidence,
+        r.syns,
+        r.failed,
+        r.rejected,
+        r.unanswered,
+        r.rejected_records,
+        r.failed_ports,
+        r.failed_hosts,
+      ]),
+    ).toEqual([['10.0.0.99', 'FAILED_HANDSHAKES', 6n, 4n, 1n, 3n, null, 4n, 1n]]);
+  });
+
+  // The same probes logged in the v2 format (no tcp-flags, no direction): only the rejected records tell. 10.0.0.99
+  // probes 10.0.0.5 and 10.0.0.6 on 21, 23, 25 and 3389, all REJECT: 4 ports, 2 hosts, 8 targets, 8 records. Not
+  // listed: 10.0.0.5's replies from 443 to 198.51.100.1-4's ephemeral ports, dropped by an ACL (4 hosts, 4 ports,
+  // but each source port is below its destination port); an accepted exchange of 10.0.0.7 with 5 ports.
+  const v2 = { version: 2, interface_id: 'eni-srv' };
+  const v2Probes: FixtureRecord[] = ['10.0.0.5', '10.0.0.6'].flatMap((dst, h) =>
+    [21, 23, 25, 3389].map((port, i) =>
+      rec({
+        ...v2,
+        srcaddr: '10.0.0.99',
+        dstaddr: dst,
+        srcport: 50000,
+        dstport: port,
+        action: 'REJECT',
+        start: at + 4 * h + i,
+      }),
+    ),
+  );
+  const replies: FixtureRecord[] = [1, 2, 3, 4].map((n) =>
+    rec({
+      ...v2,
+      srcaddr: '10.0.0.5',
+      dstaddr: `198.51.100.${n}`,
+      srcport: 443,
+      dstport: 40000 + n,
+      action: 'REJECT',
+      start: at,
+    }),
+  );
+  const accepted: FixtureRecord[] = [80, 443, 8080, 8443, 9000].map((port) =>
+    rec({ ...v2, srcaddr: '10.0.0.7', dstaddr: '10.0.0.5', srcport: 50100, dstport: port, start: at }),
+  );
+
+  it('lists a source of rejected records without tcp-flags, and neither replies nor accepted records', async () => {
+    const rows = await scans([...v2Probes, ...replies, ...accepted], 3, 3);
+    expect(
+      rows.map((r) => [
+        r.source_addr,
+        r.evidence,
+        r.source_kind,
+        r.syns,
+        r.rejected_records,
+        r.failed_ports,
+        r.failed_hosts,
+        r.failed_targets,
+        r.first_seen,
+        r.last_seen,
+      ]),
+    ).toEqual([
+      [
+        '10.0.0.99',
+        'REJECTED_RECORDS',
+        null,
+        null,
+        8n,
+        4n,
+        2n,
+        8n,
+        new Date('2024-03-01T12:00:00Z'),
+        new Date('2024-03-01T12:00:07Z'),
+      ],
+    ]);
+  });
+
+  it('lists a source once: on its handshakes when they pass, else on its rejected records', async () => {
+    // The handshake probes (4 failed ports) and the v2 ones (4 ports) from the same 10.0.0.99.
+    const both = await scans([...probes, ...v2Probes], 3, 3);
+    expect(both.map((r) => [r.source_addr, r.evidence, r.failed_ports])).toEqual([
+      ['10.0.0.99', 'FAILED_HANDSHAKES', 4n],
+    ]);
+    // minPorts 5: neither passes on ports; minHosts 2: only the v2 records (2 hosts) pass, the handshakes (1 host) do not.
+    const records = await scans([...probes, ...v2Probes], 5, 2);
+    expect(records.map((r) => [r.source_addr, r.evidence, r.failed_hosts])).toEqual([
+      ['10.0.0.99', 'REJECTED_RECORDS', 2n],
+    ]);
   });
 });
 
