@@ -1,13 +1,17 @@
 // Every connection question (handshakes, scans, trafficEdges, edgeGraph, trafficCost, edgeDiff over GraphQL; the
 // handshakes and edges datasets over HTTP) against every FlowFilter field: each field is either applied or refused
 // with BAD_USER_INPUT naming it, never ignored (src/analytics/connection-filter-query.ts). The applied `not` filters
-// and the client port are then checked against the fixture's known connections.
-// Fixture: the docs/semantics.md §7 cases of test/unit/analytics/connection-cases.ts, derived as the ingester does.
+// and the client port are then checked against the fixture's known connections. scans reads rejected records
+// without tcp-flags as well as handshakes (docs/semantics.md §9): it refuses what handshakes refuse, and each field it
+// honours is shown to reach those records too.
+// Fixture: the docs/semantics.md §7 cases of test/unit/analytics/connection-cases.ts, derived as the ingester does,
+// plus V2_SCAN.
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rec, t } from '../helpers/analytics-fixture.ts';
 import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
@@ -51,6 +55,23 @@ const FIELDS: Record<string, { graphql: string; param: [string, string] | null }
   minDurationSeconds: { graphql: '0', param: ['minDurationSeconds', '0'] },
   maxDurationSeconds: { graphql: '600', param: ['maxDurationSeconds', '600'] },
 };
+
+/** v2 records (no tcp-flags): 198.51.100.200 rejected at eni-v2 (10.9.0.1) on ports 7000-7002, from port 50000. */
+const V2_SCAN = [7000, 7001, 7002].map((port) =>
+  rec({
+    version: 2,
+    account_id: '123456789012',
+    interface_id: 'eni-v2',
+    srcaddr: '198.51.100.200',
+    dstaddr: '10.9.0.1',
+    srcport: 50000,
+    dstport: port,
+    action: 'REJECT',
+    start: t('2024-03-01T15:00:00'),
+  }),
+);
+/** The FIELDS values that match no V2_SCAN record: v2 records name no VPC, subnet or instance; eni-v2 is not listed. */
+const EXCLUDE_V2_SCAN = ['vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds'];
 
 /** Refused on every connection question: they describe single records. */
 const REFUSED = [
@@ -99,7 +120,7 @@ let server: Awaited<ReturnType<typeof startTestServer>>['server'];
 
 beforeAll(async () => {
   const root = await mkdtemp(join(tmpdir(), 'flowql-connection-filters-'));
-  await writeDerivedFixtureWarehouse(root, Object.values(C).flat());
+  await writeDerivedFixtureWarehouse(root, [...Object.values(C).flat(), ...V2_SCAN]);
   api = await testApi(root);
   ({ server } = await startTestServer({ dataDir: root }));
 });
@@ -156,6 +177,26 @@ describe('every connection question applies or refuses every filter field', () =
       );
     });
   }
+  it('scans: every field it honours reaches the rejected records without tcp-flags too', async () => {
+    const outcomes: string[] = [];
+    for (const [field, value] of Object.entries(FIELDS)) {
+      if (REFUSED.includes(field)) continue;
+      const res = await gql<any>(
+        api.yoga,
+        QUESTIONS.scans!.query(`${field}: ${value.graphql}`).replace(
+          'nodes { sourceAddr }',
+          'nodes { sourceAddr evidence }',
+        ),
+      );
+      const v2 = (res.data as any)?.scans.nodes.filter((n: any) => n.sourceAddr === '198.51.100.200');
+      outcomes.push(`${field} ${v2?.map((n: any) => n.evidence).join() || 'none'}`);
+    }
+    expect(outcomes).toEqual(
+      Object.keys(FIELDS)
+        .filter((f) => !REFUSED.includes(f))
+        .map((f) => `${f} ${EXCLUDE_V2_SCAN.includes(f) ? 'none' : 'REJECTED_RECORDS'}`),
+    );
+  });
 });
 
 describe('the filters connections used to ignore now change the answer', () => {
