@@ -73,6 +73,18 @@ export function topNDimensions(by: TopNKey): readonly FlowDimension[] {
 /**
  * Metrics over a set of records. Sums are over records as logged at every observation point (an internal flow logged
  * at both interfaces counts twice); the connection analytics (trafficEdges) count each byte once.
+ *
+ * - `AVG_`, `MIN_`, `MAX_` BYTES/PACKETS are per flow record, over the records that carry the count (NODATA and
+ *   SKIPDATA records carry none; null when no record does). An average is a Float (sum / records); a minimum or
+ *   maximum is one record's count, a whole number (BigInt). Hourly rows answer averages (their sums and record
+ *   counts), not extremes (a row is a sum of records), so MIN_/MAX_ read the records.
+ * - `DISTINCT_DST_PORTS`: destination ports (fan-out: a source reaching many ports ranks high by it).
+ * - Rates (RATE_METRICS), bits (bytes x 8) or packets per second: the window is cut into epoch-aligned buckets of the
+ *   rate interval (`rateInterval`, FIVE_MINUTES by default); each bucket's sum is divided by the bucket's width in
+ *   seconds, and every bucket overlapping the window counts, those without traffic as 0 (a bucket cut by the window's
+ *   edge holds only the window's records but is still divided by its full width). `PEAK_` is the largest bucket
+ *   rate; `P95_` the 95th percentile by nearest rank: of the N bucket rates sorted ascending, the one at rank
+ *   ceil(0.95 N) (so with fewer than N - ceil(0.95 N) + 1 buckets with traffic it is 0). Floats.
  */
 export const FLOW_METRICS = [
   'RECORDS',
@@ -85,16 +97,58 @@ export const FLOW_METRICS = [
   'DISTINCT_SRC_ADDRS',
   'DISTINCT_DST_ADDRS',
   'DISTINCT_INTERFACES',
+  'DISTINCT_DST_PORTS',
+  'AVG_BYTES',
+  'MIN_BYTES',
+  'MAX_BYTES',
+  'AVG_PACKETS',
+  'MIN_PACKETS',
+  'MAX_PACKETS',
+  'PEAK_BITS_PER_SECOND',
+  'P95_BITS_PER_SECOND',
+  'PEAK_PACKETS_PER_SECOND',
+  'P95_PACKETS_PER_SECOND',
 ] as const;
 export type FlowMetric = (typeof FLOW_METRICS)[number];
 
 /**
- * Metrics that add up across groups (a time series can be ranked by their sum over its buckets): every metric but
- * the distinct counts, whose groups overlap.
+ * Metrics that add up across groups (a time series can be ranked by their sum over its buckets): the counts and
+ * sums. Distinct counts (groups overlap), averages, extremes and rates do not.
  */
-export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set(
-  FLOW_METRICS.filter((m) => !m.startsWith('DISTINCT_')),
-);
+export const ADDITIVE_METRICS: ReadonlySet<FlowMetric> = new Set<FlowMetric>([
+  'RECORDS',
+  'BYTES',
+  'PACKETS',
+  'ACCEPTED_RECORDS',
+  'REJECTED_RECORDS',
+  'NODATA_RECORDS',
+  'SKIPDATA_RECORDS',
+]);
+
+/** Rates over the buckets of a window (see FLOW_METRICS): a summary, top-N or breakdown computes them, not a series. */
+export const RATE_METRICS = [
+  'PEAK_BITS_PER_SECOND',
+  'P95_BITS_PER_SECOND',
+  'PEAK_PACKETS_PER_SECOND',
+  'P95_PACKETS_PER_SECOND',
+] as const;
+export type RateMetric = (typeof RATE_METRICS)[number];
+
+/** Whether `v` is a rate over the window's buckets. */
+export function isRateMetric(v: FlowValue): v is RateMetric {
+  return (RATE_METRICS as readonly string[]).includes(v);
+}
+
+/** Metrics only the flow records answer: one record's count, which an hourly row (a sum of records) has lost. */
+export const PER_RECORD_EXTREMES: ReadonlySet<FlowValue> = new Set<FlowValue>([
+  'MIN_BYTES',
+  'MAX_BYTES',
+  'MIN_PACKETS',
+  'MAX_PACKETS',
+]);
+
+/** Metrics whose values are not whole numbers (GraphQL Float, DOUBLE in datasets): averages and rates. */
+export const FLOAT_METRICS: ReadonlySet<FlowValue> = new Set<FlowValue>(['AVG_BYTES', 'AVG_PACKETS', ...RATE_METRICS]);
 
 /** A time series' `rankBy` (GraphQL argument or dataset parameter `argument`): an additive metric, else InputError. */
 export function checkRankBy(argument: string, metric: FlowMetric): FlowMetric {
@@ -102,6 +156,23 @@ export function checkRankBy(argument: string, metric: FlowMetric): FlowMetric {
     throw new InputError(argument, `a metric that adds up over buckets: ${[...ADDITIVE_METRICS].join(', ')}`, metric);
   }
   return metric;
+}
+
+/**
+ * The values of a time series' buckets (dataset parameter `argument`): no rate metric, whose buckets are the series'
+ * own (a bucket's rate is its BYTES x 8 / interval).
+ */
+export function checkSeriesValues<T extends FlowValue>(argument: string, values: readonly T[]): readonly T[] {
+  values.forEach((v, i) => {
+    if (isRateMetric(v)) {
+      throw new InputError(
+        `${argument}[${i}]`,
+        `a value of a time bucket, not a rate over the window's buckets (${RATE_METRICS.join(', ')}: summary, top-N and breakdown; a bucket's own rate is bytes x 8 / interval)`,
+        v,
+      );
+    }
+  });
+  return values;
 }
 
 /** Bounds of the records in a group: not sortable metrics, but selectable next to them. */
@@ -132,8 +203,10 @@ export const AGGREGATE_LIMITS = {
   maxBreakdownDimensions: 4,
   /** Series of a grouped time series. */
   maxSeries: 50,
-  /** Buckets a time series may span (time range / interval). */
+  /** Buckets a time series may span (time range / interval), and rate buckets a window may hold. */
   maxBuckets: 10_000,
+  /** Bounds of one `having`. */
+  maxHaving: 8,
 } as const;
 
 /** A whole number from `min` to `max`, or an InputError naming the argument. */
@@ -157,6 +230,27 @@ export function checkBuckets(argument: string, range: { from: Date; to: Date }, 
     throw new InputError(
       argument,
       `at most ${AGGREGATE_LIMITS.maxBuckets} buckets over the time range (${interval} gives ${buckets}; use ${fits ?? 'DAY'} or a shorter range)`,
+    );
+  }
+  return buckets;
+}
+
+/** The epoch-aligned buckets of `interval` that overlap the window `[from, to)`: what a rate metric ranks over. */
+export function rateBucketCount(range: { from: Date; to: Date }, interval: TimeInterval): number {
+  const width = TIME_INTERVALS[interval] * 1000;
+  return Math.floor((range.to.getTime() - 1) / width) - Math.floor(range.from.getTime() / width) + 1;
+}
+
+/** The rate buckets of a window (rateBucketCount), refused past AGGREGATE_LIMITS.maxBuckets naming `argument`. */
+export function checkRateBuckets(argument: string, range: { from: Date; to: Date }, interval: TimeInterval): number {
+  const buckets = rateBucketCount(range, interval);
+  if (buckets > AGGREGATE_LIMITS.maxBuckets) {
+    const fits = (Object.keys(TIME_INTERVALS) as TimeInterval[]).find(
+      (i) => rateBucketCount(range, i) <= AGGREGATE_LIMITS.maxBuckets,
+    );
+    throw new InputError(
+      argument,
+      `at most ${AGGREGATE_LIMITS.maxBuckets} rate buckets over the time range (${interval} gives ${buckets}; use ${fits ?? 'DAY'} or a shorter range)`,
     );
   }
   return buckets;

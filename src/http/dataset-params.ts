@@ -19,6 +19,9 @@ import {
   checkCount,
   checkRankBy,
   checkDimensions,
+  checkRateBuckets,
+  checkSeriesValues,
+  isRateMetric,
   type FlowValue,
   type TimeInterval,
 } from '../domain/aggregate-enums.ts';
@@ -32,6 +35,7 @@ import {
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
+import { metricBoundsFromText } from '../domain/metric-bound.ts';
 import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
 
 /** Server settings the parser needs. */
@@ -64,10 +68,10 @@ const FILTER_PARAMS: ReadonlyMap<string, FilterParamTarget> = new Map(
 
 const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   flows: ['limit'],
-  summary: ['values'],
+  summary: ['values', 'rateInterval'],
   timeseries: ['interval', 'values', 'by', 'maxSeries', 'rankBy'],
-  topn: ['by', 'metric', 'values', 'limit'],
-  breakdown: ['by', 'metric', 'values', 'limit'],
+  topn: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
+  breakdown: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
   handshakes: ['state', 'limit'],
   edges: ['level', 'orderBy', 'limit'],
 };
@@ -226,13 +230,38 @@ export function parseDatasetRequest(
   if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(parsed, dataset);
   const { filter } = parsed;
   const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', ALL_VALUES) ?? fallback;
+  const intervals = Object.keys(TIME_INTERVALS) as TimeInterval[];
+  // The rate buckets are checked against the limit only when a rate is computed (as in GraphQL).
+  const rateInterval = (values: readonly FlowValue[]): TimeInterval => {
+    const interval = enumValue(params, 'rateInterval', intervals, 'FIVE_MINUTES');
+    if (values.some(isRateMetric)) checkRateBuckets('rateInterval', filter.timeRange, interval);
+    return interval;
+  };
+  const having = () => metricBoundsFromText('having', values(params, 'having'), FLOW_METRICS);
   switch (dataset) {
     case 'flows':
       return { dataset, filter, limit: count(params, 'limit', options.maxRows, options.maxRows) };
-    case 'summary':
-      return { dataset, filter, values: valueList(ALL_VALUES) };
+    case 'summary': {
+      // By default the columns a summary always had: a dashboard built on them keeps its shape, and the newer
+      // metrics (averages, extremes, rates, destination ports) are asked for by name.
+      const summaryValues = valueList([
+        'RECORDS',
+        'BYTES',
+        'PACKETS',
+        'ACCEPTED_RECORDS',
+        'REJECTED_RECORDS',
+        'NODATA_RECORDS',
+        'SKIPDATA_RECORDS',
+        'DISTINCT_SRC_ADDRS',
+        'DISTINCT_DST_ADDRS',
+        'DISTINCT_INTERFACES',
+        'FIRST_SEEN',
+        'LAST_SEEN',
+      ]);
+      return { dataset, filter, values: summaryValues, rateInterval: rateInterval(summaryValues) };
+    }
     case 'timeseries': {
-      const interval = enumValue(params, 'interval', Object.keys(TIME_INTERVALS) as TimeInterval[], 'HOUR');
+      const interval = enumValue(params, 'interval', intervals, 'HOUR');
       checkBuckets('interval', filter.timeRange, interval);
       const dimension = single(params, 'by') === null ? null : enumValue(params, 'by', FLOW_DIMENSIONS, 'SRC_ADDR');
       const groupBy = dimension
@@ -242,17 +271,24 @@ export function parseDatasetRequest(
             rankBy: checkRankBy('rankBy', enumValue(params, 'rankBy', FLOW_METRICS, 'BYTES')),
           }
         : null;
-      return { dataset, filter, interval, values: valueList(['RECORDS', 'BYTES', 'PACKETS']), groupBy };
+      const seriesValues = checkSeriesValues('values', valueList(['RECORDS', 'BYTES', 'PACKETS']));
+      return { dataset, filter, interval, values: seriesValues, groupBy };
     }
-    case 'topn':
+    case 'topn': {
+      const metric = enumValue(params, 'metric', FLOW_METRICS, 'BYTES');
+      const topValues = valueList(['RECORDS', 'BYTES', 'PACKETS']);
+      const bounds = having();
       return {
         dataset,
         filter,
         by: enumValue(params, 'by', TOP_N_KEYS, 'ADDRESS_PAIR'),
-        metric: enumValue(params, 'metric', FLOW_METRICS, 'BYTES'),
-        values: valueList(['RECORDS', 'BYTES', 'PACKETS']),
+        metric,
+        values: topValues,
         limit: count(params, 'limit', 10, AGGREGATE_LIMITS.maxTopN),
+        having: bounds,
+        rateInterval: rateInterval([metric, ...topValues, ...bounds.map((b) => b.metric)]),
       };
+    }
     case 'breakdown': {
       const dims = enumList(params, 'by', FLOW_DIMENSIONS);
       if (!dims)
@@ -260,13 +296,18 @@ export function parseDatasetRequest(
           'by',
           `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions} dimensions of ${FLOW_DIMENSIONS.join(', ')}`,
         );
+      const orderBy = enumValue(params, 'metric', FLOW_METRICS, 'BYTES');
+      const groupValues = valueList(['RECORDS', 'BYTES', 'PACKETS']);
+      const bounds = having();
       return {
         dataset,
         filter,
         dimensions: checkDimensions('by', dims),
-        orderBy: enumValue(params, 'metric', FLOW_METRICS, 'BYTES'),
-        values: valueList(['RECORDS', 'BYTES', 'PACKETS']),
+        orderBy,
+        values: groupValues,
         limit: count(params, 'limit', 100, AGGREGATE_LIMITS.maxBreakdownRows),
+        having: bounds,
+        rateInterval: rateInterval([orderBy, ...groupValues, ...bounds.map((b) => b.metric)]),
       };
     }
     case 'handshakes':

@@ -6,6 +6,8 @@ import {
   FLOW_DIMENSIONS,
   FLOW_BOUNDS,
   FLOW_METRICS,
+  isRateMetric,
+  rateBucketCount,
   topNDimensions,
   type FlowDimension,
   type FlowMetric,
@@ -14,7 +16,9 @@ import {
   type TopNKey,
 } from '../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
+import type { MetricBound } from '../domain/metric-bound.ts';
 import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
+import type { RateWindow } from '../store/queries/aggregate-values-query.ts';
 import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
@@ -30,8 +34,11 @@ import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 
-/** Computed values by name: counts and sums as bigint, FIRST_SEEN/LAST_SEEN as Date (null over no records). */
-export type AggregateValues = Partial<Record<FlowValue, bigint | Date | null>>;
+/**
+ * Computed values by name: counts, sums and extremes as bigint, averages and rates as number (FLOAT_METRICS),
+ * FIRST_SEEN/LAST_SEEN as Date; null where there is nothing to compute over (no records, no byte counts).
+ */
+export type AggregateValues = Partial<Record<FlowValue, bigint | number | Date | null>>;
 
 /** A group's key: the value of each grouped dimension (null is a group too, e.g. NODATA records have no address). */
 export type GroupKey = Partial<Record<FlowDimension, string | number | null>>;
@@ -61,6 +68,20 @@ export interface TimeSeries {
 }
 
 const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+
+/** The rate buckets of `filter`'s window at `interval`, when `values` hold a rate metric (else none are needed). */
+export function rateWindow(
+  filter: FlowFilter,
+  values: readonly FlowValue[],
+  interval: TimeInterval,
+): RateWindow | undefined {
+  return values.some(isRateMetric) ? { interval, buckets: rateBucketCount(filter.timeRange, interval) } : undefined;
+}
+
+/** What the answer reads (aggregateScope's `needs`) for `values` computed at `rate`. */
+function valueNeeds(values: readonly FlowValue[], rate: RateWindow | undefined): AggregateNeeds {
+  return { values, rateInterval: rate?.interval };
+}
 
 /**
  * The relation and WHERE clause for a filter, recording the scanned files in the request's cost. With `needs` (what
@@ -98,7 +119,7 @@ export async function aggregateScope(
 
 function valuesOf(row: Row, wanted: readonly FlowValue[]): AggregateValues {
   const out: AggregateValues = {};
-  for (const v of wanted) out[v] = (row[valueAlias(v)] ?? null) as bigint | Date | null;
+  for (const v of wanted) out[v] = (row[valueAlias(v)] ?? null) as bigint | number | Date | null;
   return out;
 }
 
@@ -120,51 +141,80 @@ function rowsOf(
   };
 }
 
-/** Totals over the filter, for the requested values only (one statement). */
+/** Totals over the filter, for the requested values only (one statement); rates over `rateInterval` buckets. */
 export async function readFlowSummary(
   ctx: QueryContext,
   filter: FlowFilter,
   values: readonly FlowValue[],
+  rateInterval: TimeInterval = 'FIVE_MINUTES',
 ): Promise<AggregateValues> {
   const wanted = ALL_VALUES.filter((v) => values.includes(v));
   if (wanted.length === 0) return {};
-  const [row] = await runQuery(ctx, buildFlowSummaryQuery(await aggregateScope(ctx, filter, {}), wanted));
+  const rate = rateWindow(filter, wanted, rateInterval);
+  const scope = await aggregateScope(ctx, filter, valueNeeds(wanted, rate));
+  const [row] = await runQuery(ctx, buildFlowSummaryQuery(scope, wanted, rate));
   return valuesOf(row ?? {}, wanted);
 }
 
-/** The `limit` largest groups by `metric` (groups with a null key part are not talkers). */
+/** What a top-N or breakdown bounds and how it measures rates, besides its key, order and values. */
+export interface GroupOptions {
+  readonly having?: readonly MetricBound[];
+  readonly rateInterval?: TimeInterval;
+}
+
+/** Every value a grouped answer computes: asked for, ranked by, or bounded. */
+function computedValues(values: readonly FlowValue[], metric: FlowMetric, having: readonly MetricBound[]): FlowValue[] {
+  return ALL_VALUES.filter((v) => v === metric || values.includes(v) || having.some((b) => b.metric === v));
+}
+
+/** The `limit` largest groups by `metric` (groups with a null key part are not talkers), within `having`. */
 export async function readFlowTopN(
   ctx: QueryContext,
   filter: FlowFilter,
-  req: { by: TopNKey; metric: FlowMetric; values: readonly FlowValue[]; limit: number },
+  req: { by: TopNKey; metric: FlowMetric; values: readonly FlowValue[]; limit: number } & GroupOptions,
 ): Promise<AggregateRows> {
-  const values = ALL_VALUES.filter((v) => v === req.metric || req.values.includes(v));
+  const having = req.having ?? [];
+  const computed = computedValues(req.values, req.metric, having);
+  const rate = rateWindow(filter, computed, req.rateInterval ?? 'FIVE_MINUTES');
+  const dims = topNDimensions(req.by);
+  const scope = await aggregateScope(ctx, filter, { dimensions: dims, ...valueNeeds(computed, rate) });
   const rows = await runQuery(
     ctx,
-    buildFlowTopNQuery(await aggregateScope(ctx, filter, { dimensions: topNDimensions(req.by) }), { ...req, values }),
+    buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values: computed, limit: req.limit, having, rate }),
   );
-  return rowsOf(rows, topNDimensions(req.by), values, req.limit);
+  return rowsOf(rows, dims, computed, req.limit);
 }
 
-/** Groups over several dimensions, largest by `orderBy` first. */
+/** Groups over several dimensions, largest by `orderBy` first, within `having`. */
 export async function readFlowBreakdown(
   ctx: QueryContext,
   filter: FlowFilter,
-  req: { dimensions: readonly FlowDimension[]; orderBy: FlowMetric; values: readonly FlowValue[]; limit: number },
+  req: {
+    dimensions: readonly FlowDimension[];
+    orderBy: FlowMetric;
+    values: readonly FlowValue[];
+    limit: number;
+  } & GroupOptions,
 ): Promise<AggregateRows> {
-  const values = ALL_VALUES.filter((v) => v === req.orderBy || req.values.includes(v));
+  const having = req.having ?? [];
+  const computed = computedValues(req.values, req.orderBy, having);
+  const rate = rateWindow(filter, computed, req.rateInterval ?? 'FIVE_MINUTES');
   const dims = FLOW_DIMENSIONS.filter((d) => req.dimensions.includes(d)).sort(
     (a, b) => req.dimensions.indexOf(a) - req.dimensions.indexOf(b),
   );
+  const scope = await aggregateScope(ctx, filter, { dimensions: dims, ...valueNeeds(computed, rate) });
   const rows = await runQuery(
     ctx,
-    buildFlowBreakdownQuery(await aggregateScope(ctx, filter, { dimensions: dims }), {
-      ...req,
+    buildFlowBreakdownQuery(scope, {
       dimensions: dims,
-      values,
+      orderBy: req.orderBy,
+      values: computed,
+      limit: req.limit,
+      having,
+      rate,
     }),
   );
-  return rowsOf(rows, dims, values, req.limit);
+  return rowsOf(rows, dims, computed, req.limit);
 }
 
 /** Buckets of `interval`, as one series or split by a dimension into the `maxSeries` largest by `rankBy`. */
@@ -178,7 +228,11 @@ export async function readFlowTimeSeries(
   },
 ): Promise<TimeSeries[]> {
   const values = ALL_VALUES.filter((v) => req.values.includes(v));
-  const needs = { interval: req.interval, dimensions: req.groupBy ? [req.groupBy.dimension] : [] };
+  const needs = {
+    interval: req.interval,
+    dimensions: req.groupBy ? [req.groupBy.dimension] : [],
+    values: req.groupBy ? [...values, req.groupBy.rankBy] : values,
+  };
   const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter, needs), {
     interval: req.interval,
     values: values.length ? values : ['RECORDS'],

@@ -24,6 +24,7 @@ import {
   type TimeInterval,
   type TopNKey,
 } from '../domain/aggregate-enums.ts';
+import type { MetricBound } from '../domain/metric-bound.ts';
 import type { AggregateScope } from '../store/queries/aggregate-expressions.ts';
 import {
   datasetCopyQuery,
@@ -47,7 +48,7 @@ import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-quer
 import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
 import { openApiDatabase } from '../store/duckdb.ts';
 import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from '../store/query-runner.ts';
-import { aggregateScope } from './aggregate-reader.ts';
+import { aggregateScope, rateWindow } from './aggregate-reader.ts';
 import type { SqlQuery } from '../store/sql.ts';
 import { connectionRows } from './connection-rows.ts';
 
@@ -58,7 +59,12 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 /** A validated dataset request. */
 export type DatasetRequest =
   | { readonly dataset: 'flows'; readonly filter: FlowFilter; readonly limit: number }
-  | { readonly dataset: 'summary'; readonly filter: FlowFilter; readonly values: readonly FlowValue[] }
+  | {
+      readonly dataset: 'summary';
+      readonly filter: FlowFilter;
+      readonly values: readonly FlowValue[];
+      readonly rateInterval: TimeInterval;
+    }
   | {
       readonly dataset: 'timeseries';
       readonly filter: FlowFilter;
@@ -77,6 +83,8 @@ export type DatasetRequest =
       readonly metric: FlowMetric;
       readonly values: readonly FlowValue[];
       readonly limit: number;
+      readonly having: readonly MetricBound[];
+      readonly rateInterval: TimeInterval;
     }
   | {
       readonly dataset: 'breakdown';
@@ -85,6 +93,8 @@ export type DatasetRequest =
       readonly orderBy: FlowMetric;
       readonly values: readonly FlowValue[];
       readonly limit: number;
+      readonly having: readonly MetricBound[];
+      readonly rateInterval: TimeInterval;
     }
   | {
       readonly dataset: 'handshakes';
@@ -127,37 +137,60 @@ async function datasetStatement(
 ): Promise<{ query: SqlQuery; limit: number }> {
   switch (req.dataset) {
     case 'summary': {
-      const scope = await aggregateScope(ctx, req.filter, {});
-      return { query: buildFlowSummaryQuery(scope, ordered(req.values)), limit: Number.MAX_SAFE_INTEGER };
+      const values = ordered(req.values);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, { values, rateInterval: rate?.interval });
+      return { query: buildFlowSummaryQuery(scope, values, rate), limit: Number.MAX_SAFE_INTEGER };
     }
     case 'timeseries': {
+      const values = ordered(req.values);
       const scope = await aggregateScope(ctx, req.filter, {
         interval: req.interval,
         dimensions: req.groupBy ? [req.groupBy.dimension] : [],
+        values: ordered([...values, ...(req.groupBy ? [req.groupBy.rankBy] : [])]),
       });
       const query = buildFlowTimeSeriesQuery(scope, {
         interval: req.interval,
-        values: ordered(req.values),
+        values,
         ...(req.groupBy ? { groupBy: req.groupBy } : {}),
       });
       return { query, limit: Number.MAX_SAFE_INTEGER };
     }
     case 'topn': {
-      const scope = await aggregateScope(ctx, req.filter, { dimensions: topNDimensions(req.by) });
-      const values = ordered([req.metric, ...req.values]);
+      const values = ordered([req.metric, ...req.values, ...req.having.map((b) => b.metric)]);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, {
+        dimensions: topNDimensions(req.by),
+        values,
+        rateInterval: rate?.interval,
+      });
       return {
-        query: buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values, limit: req.limit }),
+        query: buildFlowTopNQuery(scope, {
+          by: req.by,
+          metric: req.metric,
+          values,
+          limit: req.limit,
+          having: req.having,
+          rate,
+        }),
         limit: req.limit,
       };
     }
     case 'breakdown': {
-      const scope = await aggregateScope(ctx, req.filter, { dimensions: req.dimensions });
-      const values = ordered([req.orderBy, ...req.values]);
+      const values = ordered([req.orderBy, ...req.values, ...req.having.map((b) => b.metric)]);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, {
+        dimensions: req.dimensions,
+        values,
+        rateInterval: rate?.interval,
+      });
       const query = buildFlowBreakdownQuery(scope, {
         dimensions: req.dimensions,
         orderBy: req.orderBy,
         values,
         limit: req.limit,
+        having: req.having,
+        rate,
       });
       return { query, limit: req.limit };
     }

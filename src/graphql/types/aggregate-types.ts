@@ -50,6 +50,21 @@ const METRIC_DOCS: Readonly<Record<FlowMetric, string>> = {
   DISTINCT_SRC_ADDRS: 'Distinct source addresses.',
   DISTINCT_DST_ADDRS: 'Distinct destination addresses.',
   DISTINCT_INTERFACES: 'Distinct network interfaces.',
+  DISTINCT_DST_PORTS: 'Distinct destination ports (fan-out: rank sources by it to find one reaching many ports).',
+  AVG_BYTES: 'Bytes per record, over the records carrying a byte count (Float; null without any).',
+  MIN_BYTES: "The smallest record's bytes (null without byte counts). Read from the records, never the hourly sums.",
+  MAX_BYTES: "The largest record's bytes (null without byte counts). Read from the records, never the hourly sums.",
+  AVG_PACKETS: 'Packets per record, over the records carrying a packet count (Float; null without any).',
+  MIN_PACKETS: "The smallest record's packets (null without packet counts). Read from the records.",
+  MAX_PACKETS: "The largest record's packets (null without packet counts). Read from the records.",
+  PEAK_BITS_PER_SECOND:
+    'Largest bits per second (bytes x 8 / width) of the rate buckets: the epoch-aligned `rateInterval` buckets ' +
+    'overlapping the window, each divided by its full width. Not on time series.',
+  P95_BITS_PER_SECOND:
+    '95th percentile (nearest rank: of the N bucket rates sorted ascending, the one at rank ceil(0.95 N)) of bits ' +
+    'per second over every rate bucket of the window, buckets without traffic counting as 0. Not on time series.',
+  PEAK_PACKETS_PER_SECOND: 'As PEAK_BITS_PER_SECOND, for packets per second.',
+  P95_PACKETS_PER_SECOND: 'As P95_BITS_PER_SECOND, for packets per second.',
 };
 
 /** Dimensions to group by. */
@@ -98,7 +113,7 @@ export interface AggregateParent {
   values(): Promise<AggregateValues>;
 }
 
-async function read(parent: AggregateParent, v: FlowValue): Promise<bigint | Date | null> {
+async function read(parent: AggregateParent, v: FlowValue): Promise<bigint | number | Date | null> {
   const values = await parent.values();
   if (!(v in values)) throw new Error(`aggregate value ${v} was not computed for this selection`);
   return values[v] ?? null;
@@ -106,6 +121,12 @@ async function read(parent: AggregateParent, v: FlowValue): Promise<bigint | Dat
 
 const count = (v: FlowValue) => async (p: AggregateParent) => (await read(p, v)) as bigint;
 const distinct = (v: FlowValue) => async (p: AggregateParent) => Number(await read(p, v));
+const extreme = (v: FlowValue) => async (p: AggregateParent) => (await read(p, v)) as bigint | null;
+const float = (v: FlowValue) => async (p: AggregateParent) => {
+  const value = await read(p, v);
+  return value === null ? null : Number(value);
+};
+const rate = (v: FlowValue) => async (p: AggregateParent) => Number(await read(p, v));
 
 /** Metric fields shared by the summary, each group and each time point. */
 export const FlowAggregateRef = builder.interfaceRef<AggregateParent>('FlowAggregate').implement({
@@ -140,6 +161,33 @@ export const FlowAggregateRef = builder.interfaceRef<AggregateParent>('FlowAggre
       description: METRIC_DOCS.DISTINCT_INTERFACES,
       resolve: distinct('DISTINCT_INTERFACES'),
     }),
+    distinctDstPorts: t.int({ description: METRIC_DOCS.DISTINCT_DST_PORTS, resolve: distinct('DISTINCT_DST_PORTS') }),
+    avgBytes: t.float({ nullable: true, description: METRIC_DOCS.AVG_BYTES, resolve: float('AVG_BYTES') }),
+    minBytes: t.field({
+      type: 'BigInt',
+      nullable: true,
+      description: METRIC_DOCS.MIN_BYTES,
+      resolve: extreme('MIN_BYTES'),
+    }),
+    maxBytes: t.field({
+      type: 'BigInt',
+      nullable: true,
+      description: METRIC_DOCS.MAX_BYTES,
+      resolve: extreme('MAX_BYTES'),
+    }),
+    avgPackets: t.float({ nullable: true, description: METRIC_DOCS.AVG_PACKETS, resolve: float('AVG_PACKETS') }),
+    minPackets: t.field({
+      type: 'BigInt',
+      nullable: true,
+      description: METRIC_DOCS.MIN_PACKETS,
+      resolve: extreme('MIN_PACKETS'),
+    }),
+    maxPackets: t.field({
+      type: 'BigInt',
+      nullable: true,
+      description: METRIC_DOCS.MAX_PACKETS,
+      resolve: extreme('MAX_PACKETS'),
+    }),
     firstSeen: t.field({
       type: 'DateTime',
       nullable: true,
@@ -152,6 +200,40 @@ export const FlowAggregateRef = builder.interfaceRef<AggregateParent>('FlowAggre
       description: 'Latest record end (null over no records).',
       resolve: async (p) => (await read(p, 'LAST_SEEN')) as Date | null,
     }),
+  }),
+});
+
+/**
+ * Rates over the window's buckets: on the summary and on each group, not on a time point (a bucket's own rate is its
+ * bytes x 8 / interval; its sub-buckets would need a second interval per point).
+ */
+export const FlowRatesRef = builder.interfaceRef<AggregateParent>('FlowRates').implement({
+  description:
+    'Peak and 95th percentile rates over the `rateInterval` buckets of the window (every bucket, 0 without traffic).',
+  fields: (t) => ({
+    peakBitsPerSecond: t.float({
+      description: METRIC_DOCS.PEAK_BITS_PER_SECOND,
+      resolve: rate('PEAK_BITS_PER_SECOND'),
+    }),
+    p95BitsPerSecond: t.float({ description: METRIC_DOCS.P95_BITS_PER_SECOND, resolve: rate('P95_BITS_PER_SECOND') }),
+    peakPacketsPerSecond: t.float({
+      description: METRIC_DOCS.PEAK_PACKETS_PER_SECOND,
+      resolve: rate('PEAK_PACKETS_PER_SECOND'),
+    }),
+    p95PacketsPerSecond: t.float({
+      description: METRIC_DOCS.P95_PACKETS_PER_SECOND,
+      resolve: rate('P95_PACKETS_PER_SECOND'),
+    }),
+  }),
+});
+
+/** `having`: bounds on a group's metric. */
+export const MetricBoundInput = builder.inputType('MetricBoundInput', {
+  description: 'Keep the groups whose `metric` is within [min, max] (inclusive; either may be left out, not both).',
+  fields: (t) => ({
+    metric: t.field({ type: FlowMetricEnum, required: true }),
+    min: t.float({ description: 'Smallest value kept.' }),
+    max: t.float({ description: 'Largest value kept.' }),
   }),
 });
 

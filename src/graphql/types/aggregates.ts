@@ -9,13 +9,17 @@ import {
   checkBuckets,
   checkCount,
   checkDimensions,
+  checkRateBuckets,
+  isRateMetric,
   topNDimensions,
+  type FlowValue,
   type FlowDimension,
   type FlowMetric,
   type TimeInterval,
   type TopNKey,
 } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
+import { checkMetricBounds, type MetricBound } from '../../domain/metric-bound.ts';
 import {
   readFlowBreakdown,
   readFlowSummary,
@@ -33,7 +37,9 @@ import {
   FlowDimensionEnum,
   FlowGroupKeyRef,
   FlowMetricEnum,
+  FlowRatesRef,
   FlowTopNKeyEnum,
+  MetricBoundInput,
   TimeIntervalEnum,
   keyLabel,
   type AggregateParent,
@@ -54,7 +60,7 @@ type SummaryParent = AggregateParent & Window;
 
 const FlowSummaryRef = builder.objectRef<SummaryParent>('FlowSummary').implement({
   description: 'Totals over the records matching a filter.',
-  interfaces: [FlowAggregateRef],
+  interfaces: [FlowAggregateRef, FlowRatesRef],
   isTypeOf: () => true,
   fields: (t) => ({
     from: t.field({
@@ -78,7 +84,7 @@ type GroupParent = AggregateParent & {
 
 const FlowGroupRef = builder.objectRef<GroupParent>('FlowGroup').implement({
   description: 'One group of a top-N or breakdown.',
-  interfaces: [FlowAggregateRef],
+  interfaces: [FlowAggregateRef, FlowRatesRef],
   isTypeOf: () => true,
   fields: (t) => ({
     key: t.field({ type: FlowGroupKeyRef, resolve: (p) => p.row.key }),
@@ -88,8 +94,24 @@ const FlowGroupRef = builder.objectRef<GroupParent>('FlowGroup').implement({
     }),
     value: t.field({
       type: 'BigInt',
-      description: 'The value of the metric the groups are ranked by.',
-      resolve: (p) => BigInt(p.row.values[p.metric] as bigint),
+      nullable: true,
+      description:
+        'The value of the metric the groups are ranked by, when it is a whole number (null for a Float metric, ' +
+        'averages and rates: read `floatValue`; and for MIN_/MAX_ over records without counts).',
+      resolve: (p) => {
+        const v = p.row.values[p.metric];
+        return typeof v === 'bigint' ? v : null;
+      },
+    }),
+    floatValue: t.float({
+      nullable: true,
+      description:
+        'The value of the metric the groups are ranked by, as a Float (exact for averages and rates; integers past ' +
+        '2^53 are rounded: `value` is exact). Null when the group has no value for it.',
+      resolve: (p) => {
+        const v = p.row.values[p.metric];
+        return typeof v === 'bigint' || typeof v === 'number' ? Number(v) : null;
+      },
     }),
   }),
 });
@@ -181,15 +203,41 @@ const FlowTimeSeriesRef = builder.objectRef<TimeSeriesParent>('FlowTimeSeries').
   }),
 });
 
+const HAVING_DOC = `Keep only the groups whose metrics are within these bounds (all of them; at most ${AGGREGATE_LIMITS.maxHaving}).`;
+const RATE_DOC =
+  'Width of the buckets the rate metrics (PEAK_/P95_ bits and packets per second) are measured over; ' +
+  `at most ${AGGREGATE_LIMITS.maxBuckets} buckets in the window.`;
+
+/** Refuses, naming `rateInterval`, rate buckets past the limit: only when a value, the order or a bound is a rate. */
+function checkRates(
+  filter: FlowFilter,
+  values: readonly FlowValue[],
+  having: readonly MetricBound[],
+  rateInterval: TimeInterval,
+): void {
+  if ([...values, ...having.map((b) => b.metric)].some(isRateMetric)) {
+    checkRateBuckets('rateInterval', filter.timeRange, rateInterval);
+  }
+}
+
 builder.queryFields((t) => ({
   flowSummary: t.field({
     type: FlowSummaryRef,
     description: 'Totals over the records matching `filter`: one statement for the selected fields only.',
-    args: { filter: t.arg({ type: FlowFilterInput, required: true }) },
+    args: {
+      filter: t.arg({ type: FlowFilterInput, required: true }),
+      rateInterval: t.arg({
+        type: TimeIntervalEnum,
+        required: true,
+        defaultValue: 'FIVE_MINUTES',
+        description: RATE_DOC,
+      }),
+    },
     resolve: async (_root, args, ctx, info) => {
       const filter = await resolveFlowFilter(ctx, args.filter);
       const wanted = selectedValues(info);
-      return { filter, values: once(() => readFlowSummary(ctx.query, filter, wanted)) };
+      checkRates(filter, wanted, [], args.rateInterval);
+      return { filter, values: once(() => readFlowSummary(ctx.query, filter, wanted, args.rateInterval)) };
     },
   }),
 
@@ -201,12 +249,21 @@ builder.queryFields((t) => ({
       by: t.arg({ type: FlowTopNKeyEnum, required: true }),
       metric: t.arg({ type: FlowMetricEnum, required: true, defaultValue: 'BYTES' }),
       limit: t.arg.int({ required: true, defaultValue: 10, description: `1 to ${AGGREGATE_LIMITS.maxTopN}.` }),
+      having: t.arg({ type: [MetricBoundInput], description: HAVING_DOC }),
+      rateInterval: t.arg({
+        type: TimeIntervalEnum,
+        required: true,
+        defaultValue: 'FIVE_MINUTES',
+        description: RATE_DOC,
+      }),
     },
     resolve: async (_root, args, ctx, info) => {
       const filter = await resolveFlowFilter(ctx, args.filter);
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxTopN);
       const values = selectedValues(info, ['rows']);
-      const req = { by: args.by, metric: args.metric, values, limit };
+      const having = checkMetricBounds('having', args.having ?? []);
+      checkRates(filter, [...values, args.metric], having, args.rateInterval);
+      const req = { by: args.by, metric: args.metric, values, limit, having, rateInterval: args.rateInterval };
       return {
         filter,
         by: args.by,
@@ -233,12 +290,22 @@ builder.queryFields((t) => ({
         defaultValue: 100,
         description: `1 to ${AGGREGATE_LIMITS.maxBreakdownRows}.`,
       }),
+      having: t.arg({ type: [MetricBoundInput], description: HAVING_DOC }),
+      rateInterval: t.arg({
+        type: TimeIntervalEnum,
+        required: true,
+        defaultValue: 'FIVE_MINUTES',
+        description: RATE_DOC,
+      }),
     },
     resolve: async (_root, args, ctx, info) => {
       const filter = await resolveFlowFilter(ctx, args.filter);
       const dims = checkDimensions('dimensions', args.dimensions);
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxBreakdownRows);
-      const req = { dimensions: dims, orderBy: args.orderBy, values: selectedValues(info, ['rows']), limit };
+      const values = selectedValues(info, ['rows']);
+      const having = checkMetricBounds('having', args.having ?? []);
+      checkRates(filter, [...values, args.orderBy], having, args.rateInterval);
+      const req = { dimensions: dims, orderBy: args.orderBy, values, limit, having, rateInterval: args.rateInterval };
       return { filter, metric: args.orderBy, dims, result: once(() => readFlowBreakdown(ctx.query, filter, req)) };
     },
   }),
@@ -255,7 +322,7 @@ builder.queryFields((t) => ({
         type: FlowMetricEnum,
         required: true,
         defaultValue: 'BYTES',
-        description: 'An additive metric.',
+        description: 'An additive metric (a count or a sum).',
       }),
     },
     resolve: async (_root, args, ctx, info) => {

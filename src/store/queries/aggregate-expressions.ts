@@ -2,8 +2,8 @@
  * The allow-list behind the aggregate enums: each dimension and metric of src/domain/aggregate-enums.ts maps to one
  * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
  */
-import type { FlowDimension, FlowValue, TimeInterval } from '../../domain/aggregate-enums.ts';
-import { DIMENSION_COLUMN, TIME_INTERVALS } from '../../domain/aggregate-enums.ts';
+import type { FlowDimension, FlowValue, RateMetric, TimeInterval } from '../../domain/aggregate-enums.ts';
+import { DIMENSION_COLUMN, TIME_INTERVALS, isRateMetric } from '../../domain/aggregate-enums.ts';
 import { raw, type SqlFragment } from '../sql.ts';
 
 /**
@@ -26,7 +26,9 @@ export interface AggregateScope {
 // bound), so a thousand records of one exchange can pass BIGINT, and an answer must not fail on valid records. The
 // BigInt scalar and the CSV/JSON datasets carry any integer exactly; Parquet downloads cast back to BIGINT
 // (dataset-copy-query.ts), which fails loudly in that case rather than wrap. Counts of records stay BIGINT.
-const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
+// Averages divide by the records carrying the count (NODATA/SKIPDATA carry none) and are DOUBLE; extremes are one
+// record's BIGINT. Rates are not one aggregate over rows (aggregate-values-query.ts builds them).
+const VALUE_SQL: Readonly<Record<Exclude<FlowValue, RateMetric>, string>> = {
   RECORDS: 'count(*)',
   BYTES: 'coalesce(sum(bytes), 0)',
   PACKETS: 'coalesce(sum(packets), 0)',
@@ -37,14 +39,29 @@ const VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   DISTINCT_SRC_ADDRS: 'count(DISTINCT srcaddr)',
   DISTINCT_DST_ADDRS: 'count(DISTINCT dstaddr)',
   DISTINCT_INTERFACES: 'count(DISTINCT interface_id)',
+  DISTINCT_DST_PORTS: 'count(DISTINCT dstport)',
+  AVG_BYTES: 'CAST(sum(bytes) AS DOUBLE) / count(bytes)',
+  MIN_BYTES: 'min(bytes)',
+  MAX_BYTES: 'max(bytes)',
+  AVG_PACKETS: 'CAST(sum(packets) AS DOUBLE) / count(packets)',
+  MIN_PACKETS: 'min(packets)',
+  MAX_PACKETS: 'max(packets)',
   FIRST_SEEN: 'min(start_time)',
   LAST_SEEN: 'max(coalesce(end_time, start_time))',
 };
 
 // The same values over hourly rows: counts become sums of `records`; bytes and packets are already sums, distinct
-// counts read key columns the hourly table keeps, and the time bounds come from each row's own bounds.
-const HOURLY_VALUE_SQL: Readonly<Record<FlowValue, string>> = {
+// counts read key columns the hourly table keeps, and the time bounds come from each row's own bounds. An average
+// divides the summed counts by the records of the rows that have them (exact as long as an hourly row does not sum
+// records with and without a byte count: one interface, one format). Extremes are absent: a row lost its records'.
+const HOURLY_VALUE_SQL: Readonly<Partial<Record<FlowValue, string>>> = {
   ...VALUE_SQL,
+  MIN_BYTES: undefined,
+  MAX_BYTES: undefined,
+  MIN_PACKETS: undefined,
+  MAX_PACKETS: undefined,
+  AVG_BYTES: 'CAST(sum(bytes) AS DOUBLE) / sum(records) FILTER (WHERE bytes IS NOT NULL)',
+  AVG_PACKETS: 'CAST(sum(packets) AS DOUBLE) / sum(records) FILTER (WHERE packets IS NOT NULL)',
   RECORDS: 'CAST(coalesce(sum(records), 0) AS BIGINT)',
   ACCEPTED_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE action = 'ACCEPT'), 0) AS BIGINT)",
   REJECTED_RECORDS: "CAST(coalesce(sum(records) FILTER (WHERE action = 'REJECT'), 0) AS BIGINT)",
@@ -54,9 +71,13 @@ const HOURLY_VALUE_SQL: Readonly<Record<FlowValue, string>> = {
   LAST_SEEN: 'max(last_seen)',
 };
 
-/** The aggregate expression of a value over rows of `grain`. */
-export const valueSql = (v: FlowValue, grain: AggregateGrain = 'record'): string =>
-  (grain === 'hour' ? HOURLY_VALUE_SQL : VALUE_SQL)[v];
+/** The aggregate expression of a value over rows of `grain` (not a rate, not an extreme over hourly rows). */
+export function valueSql(v: FlowValue, grain: AggregateGrain = 'record'): string {
+  const expression = isRateMetric(v) ? undefined : (grain === 'hour' ? HOURLY_VALUE_SQL : VALUE_SQL)[v];
+  // hourlyGrainAnswers routes extremes to the records and the rate builder computes rates: reaching here is a bug.
+  if (expression === undefined) throw new Error(`aggregate value ${v} has no single expression over ${grain} rows`);
+  return expression;
+}
 
 /** Records logged normally (`log_status` OK; not a FlowValue, only interface status shows it), over rows of `grain`. */
 export function okRecordsSql(grain: AggregateGrain = 'record'): string {

@@ -9,16 +9,16 @@ import {
   type FlowMetric,
   type FlowValue,
 } from '../../domain/aggregate-enums.ts';
-import { build, join, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
+import type { MetricBound } from '../../domain/metric-bound.ts';
+import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
 import {
   type AggregateScope,
   dimensionAlias,
   dimensionExpression,
-  dimensionSelect,
   uniqueValues,
   valueAlias,
-  valueSelect,
 } from './aggregate-expressions.ts';
+import { aggregateValuesSql, havingSql, type RateWindow } from './aggregate-values-query.ts';
 
 const VALUE_ORDER: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
@@ -31,25 +31,29 @@ export interface FlowGroupRequest {
   readonly limit: number;
   /** Drop groups whose key has a null part (a NODATA record has no address, port or action). */
   readonly skipNullKeys?: boolean;
+  /** Keep only the groups within every bound (their metrics are computed, as columns, whether asked for or not). */
+  readonly having?: readonly MetricBound[];
+  /** The rate buckets, when a value, the order or a bound is a rate metric. */
+  readonly rate?: RateWindow | undefined;
 }
 
 /** Build a grouped, ranked aggregate. `name` is `flows.breakdown` or `flows.topN`. */
 export function buildFlowGroupQuery(name: string, scope: AggregateScope, req: FlowGroupRequest): SqlQuery {
   const dims = [...new Set(req.dimensions)];
   if (dims.length === 0) throw new Error(`${name}: no dimensions`);
-  const values = uniqueValues([...req.values, req.orderBy], VALUE_ORDER);
-  const select = join([...dims.map(dimensionSelect), ...values.map(valueSelect(scope))], ', ');
+  const having = req.having ?? [];
+  const values = uniqueValues([...req.values, req.orderBy, ...having.map((b) => b.metric)], VALUE_ORDER);
   const notNull: SqlFragment[] = req.skipNullKeys ? dims.map((d) => raw(`${dimensionExpression(d)} IS NOT NULL`)) : [];
-  const where = join([sql`(${scope.where})`, ...notNull], ' AND ');
-  const groupBy = raw(dims.map(dimensionAlias).join(', '));
-  // Ties are broken by the key, so equal requests return equal orders.
+  const groups = aggregateValuesSql(scope, { dimensions: dims, values, where: notNull, rate: req.rate });
+  // Ties are broken by the key, so equal requests return equal orders; a group without the metric (an average over
+  // records without bytes) comes last.
   const orderBy = raw(
-    [`${valueAlias(req.orderBy)} DESC`, ...dims.map((d) => `${dimensionAlias(d)} ASC NULLS LAST`)].join(', '),
+    [`${valueAlias(req.orderBy)} DESC NULLS LAST`, ...dims.map((d) => `${dimensionAlias(d)} ASC NULLS LAST`)].join(
+      ', ',
+    ),
   );
-  return build(
-    name,
-    sql`SELECT ${select} FROM ${scope.source} WHERE ${where} GROUP BY ${groupBy} ORDER BY ${orderBy} LIMIT ${req.limit + 1}`,
-  );
+  const kept = having.length ? sql`SELECT * FROM (${groups}) AS grouped WHERE ${havingSql(having)}` : groups;
+  return build(name, sql`${kept} ORDER BY ${orderBy} LIMIT ${req.limit + 1}`);
 }
 
 /** Records grouped by several dimensions; null keys are groups of their own (e.g. NODATA records). */

@@ -16,8 +16,11 @@
  */
 import {
   DIMENSION_COLUMN,
+  PER_RECORD_EXTREMES,
   TIME_INTERVALS,
+  isRateMetric,
   type FlowDimension,
+  type FlowValue,
   type TimeInterval,
 } from '../../domain/aggregate-enums.ts';
 import { FILTER_FIELD_NAMES, filterColumns, type FilterField } from '../../domain/filter-fields.ts';
@@ -156,6 +159,10 @@ export interface AggregateNeeds {
   readonly dimensions?: readonly FlowDimension[];
   /** Width of the time buckets of a time series. */
   readonly interval?: TimeInterval;
+  /** Every value computed: asked for, sorted by, or bounded by `having`. */
+  readonly values?: readonly FlowValue[];
+  /** Width of the rate buckets, when a value is a rate metric. */
+  readonly rateInterval?: TimeInterval | undefined;
 }
 
 /** Columns an hourly row carries as they are in the records: its keys and the partition columns. */
@@ -179,5 +186,11 @@ export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): b
   if (FILTER_FIELD_NAMES.some((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f))) return false;
   if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return false;
   if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0) return false;
+  // One record's bytes or packets: an hourly row only holds their sum.
+  if (needs.values?.some((v) => PER_RECORD_EXTREMES.has(v))) return false;
+  // Rate buckets must be whole hours, as time-series buckets (the rows' start_time is their hour).
+  if (needs.values?.some(isRateMetric)) {
+    if (needs.rateInterval === undefined || (TIME_INTERVALS[needs.rateInterval] * 1000) % HOUR_MS !== 0) return false;
+  }
   return true;
 }

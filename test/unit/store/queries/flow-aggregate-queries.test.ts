@@ -101,7 +101,7 @@ describe('flows.topN', () => {
     expect(q.text).toBe(
       'SELECT srcaddr AS k_srcaddr, dstaddr AS k_dstaddr, count(*) AS m_records, coalesce(sum(bytes), 0) AS m_bytes' +
         ' FROM t WHERE (TRUE) AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL GROUP BY k_srcaddr, k_dstaddr' +
-        ' ORDER BY m_bytes DESC, k_srcaddr ASC NULLS LAST, k_dstaddr ASC NULLS LAST LIMIT $1',
+        ' ORDER BY m_bytes DESC NULLS LAST, k_srcaddr ASC NULLS LAST, k_dstaddr ASC NULLS LAST LIMIT $1',
     );
     expect(q.params).toEqual([4]);
   });

@@ -1,0 +1,124 @@
+/**
+ * The per-group relation of an aggregate (`k_<dim>`... `m_<value>`...) when it holds rate metrics or `having` bounds:
+ * the summary, top-N and breakdown builders read it instead of one GROUP BY. Rates (PEAK_/P95_ bits and packets per
+ * second, defined in src/domain/aggregate-enums.ts) are not one aggregate over rows: the group's bytes and packets
+ * are summed per rate bucket first, then ranked within the group.
+ */
+import {
+  FLOW_DIMENSIONS,
+  TIME_INTERVALS,
+  isRateMetric,
+  type FlowDimension,
+  type FlowValue,
+  type RateMetric,
+  type TimeInterval,
+} from '../../domain/aggregate-enums.ts';
+import type { MetricBound } from '../../domain/metric-bound.ts';
+import { join, raw, sql, type SqlFragment } from '../sql.ts';
+import {
+  type AggregateScope,
+  bucketExpression,
+  dimensionAlias,
+  dimensionSelect,
+  valueAlias,
+  valueSelect,
+} from './aggregate-expressions.ts';
+
+/** The rate buckets of a window: their width, and how many overlap the window (rateBucketCount). */
+export interface RateWindow {
+  readonly interval: TimeInterval;
+  readonly buckets: number;
+}
+
+/**
+ * Rank, from the largest, of the nearest-rank 95th percentile of `buckets` values: the value at ascending rank
+ * ceil(0.95 N) is the (N - ceil(0.95 N) + 1)-th largest. The buckets without traffic are zeros at the bottom, so only
+ * buckets with traffic need ranking: a group with fewer of them has a p95 of 0.
+ */
+export function p95RankFromTop(buckets: number): number {
+  return buckets - Math.ceil((95 * buckets) / 100) + 1;
+}
+
+// Per rate metric: the bucket column it ranks (bits or packets per second) and whether it is the peak or the p95.
+const RATE_OF: Readonly<Record<RateMetric, { column: 'bps' | 'pps'; peak: boolean }>> = {
+  PEAK_BITS_PER_SECOND: { column: 'bps', peak: true },
+  P95_BITS_PER_SECOND: { column: 'bps', peak: false },
+  PEAK_PACKETS_PER_SECOND: { column: 'pps', peak: true },
+  P95_PACKETS_PER_SECOND: { column: 'pps', peak: false },
+};
+
+/** What to compute per group. */
+export interface AggregateValuesRequest {
+  readonly dimensions: readonly FlowDimension[];
+  /** Values in output order; rate metrics need `rate`. */
+  readonly values: readonly FlowValue[];
+  /** Conditions besides the scope's WHERE (a top-N's non-null keys); given, the scope's WHERE is parenthesised. */
+  readonly where?: readonly SqlFragment[];
+  readonly rate?: RateWindow | undefined;
+}
+
+/** `SELECT k_..., m_... FROM <scope> WHERE ... [GROUP BY k_...]`, with rate metrics joined in per group. */
+export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRequest): SqlFragment {
+  const dims = FLOW_DIMENSIONS.filter((d) => req.dimensions.includes(d)).sort(
+    (a, b) => req.dimensions.indexOf(a) - req.dimensions.indexOf(b),
+  );
+  const where = req.where ? join([sql`(${scope.where})`, ...req.where], ' AND ') : scope.where;
+  const keys = dims.map(dimensionAlias);
+  const groupBy = keys.length ? raw(` GROUP BY ${keys.join(', ')}`) : raw('');
+  const plain = req.values.filter((v) => !isRateMetric(v));
+  const rates = req.values.filter(isRateMetric);
+  if (rates.length === 0) {
+    const select = join([...dims.map(dimensionSelect), ...plain.map(valueSelect(scope))], ', ');
+    return sql`SELECT ${select} FROM ${scope.source} WHERE ${where}${groupBy}`;
+  }
+  if (!req.rate) throw new Error(`rate metrics ${rates.join(', ')} need a rate window`);
+  const seconds = TIME_INTERVALS[req.rate.interval];
+  // Without plain values (and without keys) the group relation still needs a column: its record count, not output.
+  const gSelect = join(
+    [...dims.map(dimensionSelect), ...plain.map(valueSelect(scope)), ...(plain.length ? [] : [raw('count(*) AS n')])],
+    ', ',
+  );
+  const g = sql`SELECT ${gSelect} FROM ${scope.source} WHERE ${where}${groupBy}`;
+  const bucketKeys = join(
+    [...dims.map(dimensionSelect), sql`${bucketExpression(req.rate.interval)} AS rate_bucket`],
+    ', ',
+  );
+  const perBucket = sql`SELECT ${bucketKeys}, CAST(coalesce(sum(bytes), 0) AS DOUBLE) * 8 / ${raw(String(seconds))} AS bps, CAST(coalesce(sum(packets), 0) AS DOUBLE) / ${raw(String(seconds))} AS pps FROM ${scope.source} WHERE ${where} GROUP BY ALL`;
+  const partition = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
+  const keyList = keys.map((k) => `${k}, `).join('');
+  const ranked = raw(
+    `SELECT ${keyList}bps, pps, row_number() OVER (${partition}ORDER BY bps DESC) AS bps_rank, row_number() OVER (${partition}ORDER BY pps DESC) AS pps_rank FROM b`,
+  );
+  const rank = p95RankFromTop(req.rate.buckets);
+  const rateSelect = join(
+    rates.map((m) => {
+      const { column, peak } = RATE_OF[m];
+      return peak
+        ? raw(`max(${column}) AS ${valueAlias(m)}`)
+        : sql`max(${raw(column)}) FILTER (WHERE ${raw(column)}_rank = ${rank}) AS ${raw(valueAlias(m))}`;
+    }),
+    ', ',
+  );
+  const r = sql`SELECT ${raw(keyList)}${rateSelect} FROM ranked${groupBy}`;
+  const on = keys.length ? keys.map((k) => `g.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ') : 'TRUE';
+  // A bucket set without a p95 row (fewer buckets with traffic than its rank) or no traffic at all has rate 0.
+  const out = join(
+    [
+      ...keys.map((k) => raw(`g.${k}`)),
+      ...req.values.map((v) =>
+        raw(isRateMetric(v) ? `coalesce(r.${valueAlias(v)}, 0) AS ${valueAlias(v)}` : `g.${valueAlias(v)}`),
+      ),
+    ],
+    ', ',
+  );
+  return sql`WITH g AS (${g}), b AS (${perBucket}), ranked AS (${ranked}), r AS (${r}) SELECT ${out} FROM g LEFT JOIN r ON ${raw(on)}`;
+}
+
+/** `m_bytes >= $1 AND m_avg_bytes <= $2`: the `having` bounds over the aliases of aggregateValuesSql's relation. */
+export function havingSql(bounds: readonly MetricBound[]): SqlFragment {
+  const conditions = bounds.flatMap((b) => [
+    ...(b.min === null ? [] : [sql`${raw(valueAlias(b.metric))} >= ${b.min}`]),
+    ...(b.max === null ? [] : [sql`${raw(valueAlias(b.metric))} <= ${b.max}`]),
+  ]);
+  return join(conditions, ' AND ', 'TRUE');
+}
