@@ -62,7 +62,8 @@ export async function loadTextObject(
   const hdr = header ? 1 : 0;
   const columns = filledColumns(layout);
   const table = await batches.tableFor(c, columns);
-  if (via === 'lines') return loadByLines(c, path, gzip, layout, header, ctx, table);
+  const byColumns = (cols: readonly string[]) => batches.tableFor(c, cols);
+  if (via === 'lines') return loadByLines(c, path, gzip, layout, header, ctx, byColumns);
   const only = new Set(table.columns);
   const scan = textScan(path, gzip, header, layout);
   const insert = (accepted: SqlFragment) =>
@@ -102,7 +103,7 @@ export async function loadTextObject(
     // The reader refused the whole file (its state machine stops on, e.g., a line holding only a carriage return
     // in a file of LF lines). The line parser takes the object instead (rows of a statement that did finish go first).
     await dropRows();
-    return loadByLines(c, path, gzip, layout, header, ctx, table);
+    return loadByLines(c, path, gzip, layout, header, ctx, byColumns);
   }
   const records = Number(inserted.rowsChanged);
   // Every physical line a header or an accepted record: nothing to look at again (the usual case).
@@ -114,7 +115,7 @@ export async function loadTextObject(
     // A lone carriage return may end a line for the reader but not for the object's numbering (`\n` only), or the
     // reader's rows do not add up: the line parser takes the whole object, so every line keeps its own number.
     await dropRows();
-    return loadByLines(c, path, gzip, layout, header, ctx, table);
+    return loadByLines(c, path, gzip, layout, header, ctx, byColumns);
   };
   if (shape.loneReturn) return redo();
   const unread = (await c.runAndReadAll('SELECT DISTINCT line FROM temp.main.reject_errors ORDER BY line'))
@@ -151,10 +152,12 @@ export async function loadTextObject(
   });
   const again = [...unread, ...refusedLines].sort((a, b) => a - b);
   const texts = await readLines(path, gzip, again);
-  const { rescued, rejects } = parseLines(
+  const { rescued, rejects, otherHeader } = parseLines(
     layout,
     again.map((line) => ({ line, text: texts.get(line) ?? '' })),
   );
+  // Another format's header: the lines after it were read under this one's names. The line path follows it.
+  if (otherHeader !== null) return redo();
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
   return { records: records + rescued.length, rejects, columns };
 }
@@ -263,7 +266,7 @@ export async function loadTextGroup(
     await dropAll();
     return members.map(() => null);
   }
-  const results: LoadResult[] = [];
+  const results: (LoadResult | null)[] = [];
   for (const [i, m] of members.entries()) {
     const records = counts.get(m.ctx.sourceId)?.n ?? 0;
     if (records === ranges[i]!.rows) {
@@ -279,10 +282,16 @@ export async function loadTextGroup(
     );
     const refused = (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRows().map((r) => Number(r[0]));
     const texts = await readLines(m.path, gzip, refused);
-    const { rescued, rejects } = parseLines(
+    const { rescued, rejects, otherHeader } = parseLines(
       layout,
       refused.map((line) => ({ line, text: texts.get(line) ?? '' })),
     );
+    if (otherHeader !== null) {
+      // Another format's header: this object's later rows were read under the group's names; it loads alone.
+      await run(c, 'ingest.drop_member', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${m.ctx.sourceId}`);
+      results.push(null);
+      continue;
+    }
     if (rescued.length > 0) await insertRescued(c, layout, m.ctx, rescued, table);
     results.push({ records: records + rescued.length, rejects, columns });
   }

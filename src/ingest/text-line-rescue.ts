@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { build, raw, sql } from '../store/sql.ts';
-import { isHeaderLine, isSpace, parseLine, type HeaderLayout } from './line-parser.ts';
+import { compileLayout, isHeaderLine, isSpace, looksLikeHeader, parseLine, type HeaderLayout } from './line-parser.ts';
 import type { BatchTable } from './ingest-batch-tables.ts';
 import { filledColumns, projection, rawType, type SourceContext } from './ingest-projection.ts';
 import { readLineBatches, readLinesAt } from './text-lines.ts';
@@ -34,16 +34,31 @@ interface RescuedRow {
   readonly values: (string | null)[];
 }
 
-/** Lines through the TS parser: records to insert, rejects with their reasons; blank lines and headers skipped. */
+/**
+ * A header line other than `layout`'s: the object concatenates objects of another format, and the lines after it are
+ * records of that format (as the line parser reads them: flow-file-reader.ts). Only the whole-object line path
+ * (loadByLines) follows it; the fast paths hand such an object to it.
+ */
+export function isOtherHeader(layout: HeaderLayout, text: string): boolean {
+  return looksLikeHeader(text) && !isHeaderLine(layout, text);
+}
+
+/**
+ * Lines through the TS parser: records to insert, rejects with their reasons; blank lines and headers skipped.
+ * `otherHeader` is the first line that is another format's header (see isOtherHeader), if any: the caller must load
+ * the object by lines instead, or its later lines would be read under the wrong field names.
+ */
 export function parseLines(
   layout: HeaderLayout,
   lines: readonly { line: number; text: string }[],
-): { rescued: RescuedRow[]; rejects: RejectRow[] } {
+): { rescued: RescuedRow[]; rejects: RejectRow[]; otherHeader: number | null } {
   const rejects: RejectRow[] = [];
   const rescued: RescuedRow[] = [];
+  let otherHeader: number | null = null;
   for (const { line, text } of lines) {
     const clean = text.replace(/\r$/, '');
     if (isBlank(clean) || isHeaderLine(layout, clean)) continue;
+    if (otherHeader === null && isOtherHeader(layout, clean)) otherHeader = line;
     const result = parseLine(layout, clean);
     if (result.ok) {
       const rec = result.record;
@@ -56,7 +71,7 @@ export function parseLines(
       rejects.push({ line, field: result.field ?? null, reason: result.reason, text: clean.slice(0, MAX_REJECT_TEXT) });
     }
   }
-  return { rescued, rejects };
+  return { rescued, rejects, otherHeader };
 }
 
 /** True for a line of separators only (as the line parser splits), which is neither a record nor a reject. */
@@ -69,28 +84,45 @@ function isBlank(text: string): boolean {
 const LINES_PER_CHUNK = 50_000;
 
 /**
- * A whole object through the TS line parser: for a file DuckDB's reader refuses outright or numbers differently, or
- * when asked (`via: 'lines'`). Slower than the reader, but every good line is kept and every bad one named. Lines are
- * numbered as the object's own (header = 1), `\n` ending a line (as `flowql parse` and lineShape count them).
+ * Loads a whole object through the TS line parser. A header line of another format (isOtherHeader) switches the
+ * layout for the lines after it, as the line parser does when reading (objects of two formats concatenated): each
+ * layout's rows go to the batch table of its columns (`tableFor`). A header naming no known field makes the lines
+ * under it rejects that say so.
  */
 export async function loadByLines(
   c: DuckDBConnection,
   path: string,
   gzip: boolean,
-  layout: HeaderLayout,
+  first: HeaderLayout,
   header: boolean,
   ctx: SourceContext,
-  table: BatchTable,
+  tableFor: (columns: readonly string[]) => Promise<BatchTable>,
 ): Promise<LoadResult> {
   const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024 });
   let records = 0;
   const rejects: RejectRow[] = [];
+  const columns = new Set<string>(filledColumns(first));
+  // The layout in force: null under a header that names no known field (its lines are rejects).
+  let layout: HeaderLayout | null = first;
+  let unusable = { line: 0, reason: '' };
   let chunk: { line: number; text: string }[] = [];
   const flush = async () => {
-    const parsed = parseLines(layout, chunk);
+    const lines = chunk;
     chunk = [];
+    if (lines.length === 0) return;
+    if (layout === null) {
+      for (const { line, text } of lines) {
+        if (isBlank(text)) continue;
+        const reason = `under the header of line ${unusable.line}, which is not a flow-log header: ${unusable.reason}`;
+        rejects.push({ line, field: null, reason, text: text.slice(0, MAX_REJECT_TEXT) });
+      }
+      return;
+    }
+    const parsed = parseLines(layout, lines);
     rejects.push(...parsed.rejects);
-    if (parsed.rescued.length > 0) await insertRescued(c, layout, ctx, parsed.rescued, table);
+    if (parsed.rescued.length > 0) {
+      await insertRescued(c, layout, ctx, parsed.rescued, await tableFor(filledColumns(layout)));
+    }
     records += parsed.rescued.length;
   };
   try {
@@ -99,6 +131,19 @@ export async function loadByLines(
       for (const text of batch) {
         line++;
         if (header && line === 1) continue;
+        const clean = text.replace(/\r$/, '');
+        // Only an object whose layout came from its own header follows a new one (a given format wins, as in parse).
+        if (header && (layout === null ? looksLikeHeader(clean) : isOtherHeader(layout, clean))) {
+          await flush();
+          try {
+            layout = compileLayout(clean);
+            for (const col of filledColumns(layout)) columns.add(col);
+          } catch (err) {
+            layout = null;
+            unusable = { line, reason: (err as Error).message };
+          }
+          continue;
+        }
         chunk.push({ line, text });
       }
       if (chunk.length >= LINES_PER_CHUNK) await flush();
@@ -107,7 +152,7 @@ export async function loadByLines(
   } finally {
     close();
   }
-  return { records, rejects, columns: filledColumns(layout), byLines: true };
+  return { records, rejects, columns: [...columns], byLines: true };
 }
 
 /** Appends parser-accepted lines through a temp table of text columns, then the shared projection. */

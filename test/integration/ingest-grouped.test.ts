@@ -136,6 +136,31 @@ describe('flowql ingest reads objects of one layout with one statement', () => {
     ]);
   });
 
+  it("an object holding a second format's header loads the lines after it under that header's names, as parse reads them", async () => {
+    const { root, src, data } = await folder('flowql-grouped-second-header-');
+    // The same fields, the two ends swapped: every line fits either header, so only the header says which is which.
+    const swapped =
+      'version account-id interface-id dstaddr srcaddr dstport srcport protocol packets bytes start end action log-status';
+    const concatenated = `${HEADER}\n${rec('eni-b', 1)}\n${swapped}\n2 111122223333 eni-b 10.9.9.9 10.8.8.8 80 40000 6 1 2 1699920000 1699920060 ACCEPT OK\n`;
+    await writeFile(join(src, 'a.log.gz'), flowLog([rec('eni-a', 1)]));
+    await writeFile(join(src, 'b.log.gz'), gzipSync(concatenated));
+    await writeFile(join(src, 'c.log.gz'), flowLog([rec('eni-c', 1)]));
+    const r = await ingest([join(root, 'src'), '--data', data]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ records: 4, rejects: 0, objects: { loaded: 3, failed: 0 } });
+    const rows = await visible(
+      data,
+      'interface_id AS eni, srcaddr, dstaddr, srcport, dstport, source_line AS line',
+      'ORDER BY eni, line',
+    );
+    expect(rows.map((x) => [x.eni, x.srcaddr, x.dstaddr, x.srcport, x.dstport, x.line])).toEqual([
+      ['eni-a', '10.1.0.1', '10.1.0.2', 443, 50000, 2],
+      ['eni-b', '10.1.0.1', '10.1.0.2', 443, 50000, 2],
+      ['eni-b', '10.8.8.8', '10.9.9.9', 40000, 80, 4],
+      ['eni-c', '10.1.0.1', '10.1.0.2', 443, 50000, 2],
+    ]);
+  });
+
   it('an unreadable object among objects of one layout (truncated gzip): the others load, it fails (exit 3) and is retried until it reads', async () => {
     const { root, src, data } = await folder('flowql-grouped-truncated-');
     const many = (eni: string) => Array.from({ length: 200 }, (_, i) => rec(eni, i));
