@@ -6,6 +6,7 @@
  * case-insensitive (`by=dst_port`).
  */
 import { refusedConnectionFilter, type ConnectionTable } from '../analytics/connection-filter-query.ts';
+import { COST_GROUPS, COST_ORDERS } from '../analytics/cost-query.ts';
 import { EDGE_ORDERS } from '../analytics/edge-query.ts';
 import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
 import {
@@ -74,6 +75,7 @@ const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   breakdown: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
   handshakes: ['state', 'limit'],
   edges: ['level', 'orderBy', 'limit'],
+  cost: ['groupBy', 'level', 'orderBy', 'limit'],
 };
 
 /** Every value of a parameter, split on commas, empty pieces dropped. */
@@ -323,6 +325,17 @@ export function parseDatasetRequest(
         filter,
         level: enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
         orderBy: enumValue(params, 'orderBy', EDGE_ORDERS, 'BYTES'),
+        limit: count(params, 'limit', 1000, options.maxRows),
+      };
+    case 'cost':
+      // The groups are sums of edge rows (cost-query.ts), so the edges' filter rules apply.
+      refuseConnectionFilter(parsed, 'edges');
+      return {
+        dataset,
+        filter,
+        groupBy: enumValue(params, 'groupBy', COST_GROUPS, 'SENDER'),
+        level: enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
+        orderBy: enumValue(params, 'orderBy', COST_ORDERS, 'BYTES'),
         limit: count(params, 'limit', 1000, options.maxRows),
       };
   }

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import type { EdgeLevel, HandshakeState } from '../analytics/connection-rules.ts';
+import { costGroupQuery, type CostGroup, type CostOrder } from '../analytics/cost-query.ts';
 import { edgeQuery, type EdgeOrder } from '../analytics/edge-query.ts';
 import { handshakePageQuery } from '../analytics/handshake-query.ts';
 import {
@@ -53,7 +54,16 @@ import type { SqlQuery } from '../store/sql.ts';
 import { connectionRows } from './connection-rows.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
-export const DATASET_NAMES = ['flows', 'summary', 'timeseries', 'topn', 'breakdown', 'handshakes', 'edges'] as const;
+export const DATASET_NAMES = [
+  'flows',
+  'summary',
+  'timeseries',
+  'topn',
+  'breakdown',
+  'handshakes',
+  'edges',
+  'cost',
+] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** A validated dataset request. */
@@ -107,6 +117,14 @@ export type DatasetRequest =
       readonly filter: FlowFilter;
       readonly level: EdgeLevel;
       readonly orderBy: EdgeOrder;
+      readonly limit: number;
+    }
+  | {
+      readonly dataset: 'cost';
+      readonly filter: FlowFilter;
+      readonly groupBy: CostGroup;
+      readonly level: EdgeLevel;
+      readonly orderBy: CostOrder;
       readonly limit: number;
     };
 
@@ -205,6 +223,11 @@ async function datasetStatement(
       const { rows } = await connectionRows(ctx, req.filter, 'edges');
       const query = edgeQuery({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
       return { query, limit: req.limit };
+    }
+    case 'cost': {
+      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const { groupBy, level, orderBy, limit } = req;
+      return { query: costGroupQuery({ rows, groupBy, level, orderBy, limit }), limit };
     }
   }
 }

@@ -1,5 +1,5 @@
-// Cost attribution (trafficCost groupBy, the cost lens sort keys of trafficEdges) through GraphQL (yoga.fetch), over a
-// fixture warehouse derived as the ingester does: the docs/semantics.md §7 cases of
+// Cost attribution (trafficCost groupBy, the cost lens sort keys of trafficEdges, /datasets/cost) through GraphQL
+// (yoga.fetch) and HTTP, over a fixture warehouse derived as the ingester does: the docs/semantics.md §7 cases of
 // test/unit/analytics/connection-cases.ts plus the two internet-facing servers below. Expected numbers are worked out
 // next to each assertion, and the groups are checked against DuckDB SQL written here over the same derived edges files.
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values by toEqual */
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
 import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gql, gqlData, testApi } from '../helpers/graphql.ts';
+import { startTestServer } from '../helpers/tenant-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
 const web = {
@@ -288,6 +289,32 @@ describe('trafficEdges ordered by the cost lens', () => {
       expect(nodes, order).toEqual(sorted);
       const first = d.trafficEdges.nodes[0];
       if (expectedFirst[order]) expect([first.client.id, first.server.id, first[field]]).toEqual(expectedFirst[order]);
+    }
+  });
+});
+
+describe('/datasets/cost', () => {
+  it('holds the groups GraphQL answers, in the same order, for both groupings', async () => {
+    const { server } = await startTestServer({ dataDir: root });
+    try {
+      for (const [groupBy, ids] of [
+        ['SENDER', (g: any) => [g.sender.id]],
+        ['PAIR', (g: any) => [g.client.id, g.server.id]],
+      ] as const) {
+        const d: any = await gqlData(api.yoga, groupsQuery(`, groupBy: ${groupBy}, orderBy: NAT_BYTES, limit: 4`));
+        const url = `${server.url}/datasets/cost.json?from=2024-03-01&to=2024-03-02&groupBy=${groupBy.toLowerCase()}&orderBy=nat_bytes&limit=4`;
+        const res = await fetch(url);
+        expect(res.status).toBe(200);
+        const rows = (await res.json()) as Record<string, unknown>[];
+        const key = groupBy === 'SENDER' ? ['sender_id'] : ['client_id', 'server_id'];
+        expect(rows.map((r) => [...key.map((k) => r[k]), String(r.nat_bytes), String(r.bytes)])).toEqual(
+          d.trafficCost.groups.rows.map((g: any) => [...ids(g), g.natBytes, g.bytes]),
+        );
+      }
+      const bad = await fetch(`${server.url}/datasets/cost.csv?from=2024-03-01&to=2024-03-02&orderBy=records`);
+      expect([bad.status, (await bad.text()).includes('Invalid orderBy')]).toEqual([400, true]);
+    } finally {
+      await server.close();
     }
   });
 });

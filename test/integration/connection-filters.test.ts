@@ -1,5 +1,5 @@
-// Every connection question (handshakes, scans, trafficEdges, edgeGraph, trafficCost, edgeDiff over GraphQL; the
-// handshakes and edges datasets over HTTP) against every FlowFilter field: each field is either applied or refused
+// Every connection question (handshakes, scans, trafficEdges, edgeGraph, trafficCost with and without groupBy, edgeDiff
+// over GraphQL; the handshakes, edges and cost datasets over HTTP) against every FlowFilter field: each field is either applied or refused
 // with BAD_USER_INPUT naming it, never ignored (src/analytics/connection-filter-query.ts). The applied `not` filters
 // and the client port are then checked against the fixture's known connections. scans reads rejected records
 // without tcp-flags as well as handshakes (docs/semantics.md §9): it refuses what handshakes refuse, and each field it
@@ -108,6 +108,10 @@ const QUESTIONS: Record<string, { table: 'handshakes' | 'edges'; query: (filter:
   },
   edgeGraph: { table: 'edges', query: (f) => `{ edgeGraph(filter: { ${window}, ${f} }) { truncated } }` },
   trafficCost: { table: 'edges', query: (f) => `{ trafficCost(filter: { ${window}, ${f} }) { bytes } }` },
+  trafficCostGroups: {
+    table: 'edges',
+    query: (f) => `{ trafficCost(filter: { ${window}, ${f} }, groupBy: SENDER) { groups { rows { bytes } } } }`,
+  },
   edgeDiff: {
     table: 'edges',
     query: (f) =>
@@ -157,7 +161,7 @@ describe('every connection question applies or refuses every filter field', () =
     });
   }
 
-  for (const dataset of ['handshakes', 'edges'] as const) {
+  for (const dataset of ['handshakes', 'edges', 'cost'] as const) {
     it(`/datasets/${dataset}.csv: refuses the same fields with 400, naming the URL parameter`, async () => {
       const outcomes: string[] = [];
       for (const [field, { param }] of Object.entries(FIELDS)) {
@@ -171,7 +175,7 @@ describe('every connection question applies or refuses every filter field', () =
             : `${field} ${res.status} ${body.includes(`Invalid ${param[0]}:`) ? 'named' : body.slice(0, 200)}`,
         );
       }
-      const refused = [...REFUSED, ...(dataset === 'edges' ? EDGES_REFUSE : [])];
+      const refused = [...REFUSED, ...(dataset === 'handshakes' ? [] : EDGES_REFUSE)];
       expect(outcomes).toEqual(
         Object.keys(FIELDS).map((f) => (refused.includes(f) ? `${f} 400 named` : `${f} applied`)),
       );

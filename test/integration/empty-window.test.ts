@@ -43,6 +43,10 @@ const QUESTIONS: [string, unknown][] = [
     `trafficCost(${F}) { bytes crossAzBytes natBytes internetBytes connections }`,
     { bytes: '0', crossAzBytes: '0', natBytes: '0', internetBytes: '0', connections: '0' },
   ],
+  [
+    `trafficCost(${F}, groupBy: SENDER) { bytes groups { rows { bytes } truncated } }`,
+    { bytes: '0', groups: { rows: [], truncated: false } },
+  ],
 ];
 
 describe('an empty window', () => {
@@ -58,7 +62,17 @@ describe('an empty window', () => {
     expect(body.data?.q).toEqual(expected);
   });
 
-  const DATASETS = ['flows', 'summary', 'timeseries', 'topn', 'breakdown&by=SRC_ADDR', 'handshakes', 'edges'];
+  const DATASETS = [
+    'flows',
+    'summary',
+    'timeseries',
+    'topn',
+    'breakdown&by=SRC_ADDR',
+    'handshakes',
+    'edges',
+    'cost',
+    'cost&groupBy=pair',
+  ];
   it.each(DATASETS.flatMap((d) => ['csv', 'json', 'parquet'].map((format) => [d, format])))(
     'dataset %s.%s answers 200',
     async (dataset, format) => {
