@@ -58,7 +58,7 @@ export async function* readParquetBatches(path: string, name: string): AsyncGene
       const items: FlowItem[] = [];
       for (const values of chunk.getRows()) {
         row++;
-        items.push(rowItem(columns, specs, values, row));
+        items.push(parquetRowItem(columns, specs, values, row));
       }
       yield items;
     }
@@ -68,7 +68,11 @@ export async function* readParquetBatches(path: string, name: string): AsyncGene
   }
 }
 
-function rowItem(
+/**
+ * One Parquet row as the line parser's outcome: a record, or a reject naming the first column whose value does not
+ * fit its field. Ingest runs the rows its SQL check doubts through it too (ingest-load-parquet.ts), so both agree.
+ */
+export function parquetRowItem(
   columns: readonly string[],
   specs: readonly (FieldSpec | undefined)[],
   values: readonly Cell[],

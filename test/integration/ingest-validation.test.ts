@@ -3,12 +3,14 @@
 // bytes value of 2^63-1 was cast in by DuckDB's reader and the hourly derivation failed (INT128 -> INT64): exit 1 on
 // every run, other files included; `1.5`, `+5`, `1e3`, `1_000`, `0x1f` were stored as 2, 5, 1000, 1000, 31.
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readFlowFile } from '../../src/ingest/flow-file-reader.ts';
 import { formatSummary } from '../../src/ingest/ingest-progress.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
@@ -146,4 +148,73 @@ describe('flowql ingest with poison numbers among good lines', () => {
     db.closeSync();
     expect(kept).toEqual([{ n: 10_000, lo: 3, hi: 10_002 }]);
   }, 60_000);
+
+  it('a Parquet flow log: rows with a value the parser refuses are rejects as `flowql parse` names them, never nulls', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-parquet-poison-'));
+    roots.push(root);
+    const src = join(root, 'src', DIR);
+    await mkdir(src, { recursive: true });
+    const file = join(src, 'poison.log.parquet');
+    // AWS's Parquet columns; srcport INTEGER (a negative and a too-large port), packets text (a fraction, AWS's '-').
+    const row = (srcport: number, packets: string, minute: number) =>
+      `(2, '111122223333', 'eni-0a1', '10.0.0.1', '10.0.0.2', ${srcport}, 50000, 6, '${packets}', 1000, ${T0 + minute * 60}, ${T0 + minute * 60 + 30}, 'ACCEPT', 'OK')`;
+    const rows = [
+      row(443, '2', 0),
+      row(-1, '2', 1),
+      row(443, '1.5', 2),
+      row(70000, '2', 3),
+      row(443, '-', 4),
+      row(443, '3', 5),
+    ];
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT * FROM (VALUES ${rows.join(', ')}) t(version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end", action, log_status))
+       TO '${file}' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    db.closeSync();
+    const parsed: { line: number; kind: string; reason?: string; field?: string }[] = [];
+    for await (const item of readFlowFile({ name: file, path: file, open: async () => createReadStream(file) })) {
+      parsed.push(
+        item.kind === 'record'
+          ? { line: item.line, kind: 'record' }
+          : { line: item.line, kind: 'reject', reason: item.reason, field: item.field! },
+      );
+    }
+    expect(parsed.filter((p) => p.kind === 'reject')).toEqual([
+      { line: 2, kind: 'reject', field: 'srcport', reason: expect.stringContaining('srcport: ') },
+      { line: 3, kind: 'reject', field: 'packets', reason: "packets: expected a non-negative integer, found '1.5'" },
+      { line: 4, kind: 'reject', field: 'srcport', reason: expect.stringContaining('srcport: ') },
+    ]);
+
+    const data = join(root, 'data');
+    const s = await runIngest({
+      sources: [join(root, 'src')],
+      storage: await createLocalWarehouseStorage(data),
+      derive: false,
+    });
+    expect([s.records, s.rejects], JSON.stringify(s)).toEqual([3, 3]);
+    const ledger = await DuckDBInstance.create(join(data, '_flowql/ledger.duckdb'), { access_mode: 'READ_ONLY' });
+    const lc = await ledger.connect();
+    const rejects = (
+      await lc.runAndReadAll('SELECT line::INTEGER AS line, field, reason FROM rejects ORDER BY line')
+    ).getRowObjectsJson();
+    lc.closeSync();
+    ledger.closeSync();
+    expect(rejects).toEqual(
+      parsed.filter((p) => p.kind === 'reject').map(({ line, field, reason }) => ({ line, field, reason })),
+    );
+    const api = await testApi(data);
+    const flows = await gqlData<{ flows: { nodes: { srcPort: number; packets: string | null }[] } }>(
+      api.yoga,
+      `{ flows(filter: { timeRange: { from: "2024-05-01", to: "2024-05-02" } }, first: 10) { nodes { srcPort packets } } }`,
+    );
+    api.db.closeSync();
+    expect(flows.flows.nodes).toEqual([
+      { srcPort: 443, packets: '2' },
+      { srcPort: 443, packets: null },
+      { srcPort: 443, packets: '3' },
+    ]);
+  });
 });

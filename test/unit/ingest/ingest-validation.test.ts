@@ -418,18 +418,20 @@ describe('one validation for both ingest paths', () => {
     }
   });
 
-  it('a Parquet counter above 2^53-1 is stored as null (it would overflow the hourly sums), one at the bound kept', async () => {
+  it('a Parquet counter above 2^53-1 is a reject naming the field, as parse reads it (it would overflow the hourly sums); one at the bound kept', async () => {
     const sourceId = nextSource++;
     const path = join(dir, `big-${sourceId}.parquet`);
     await engine.main.run(
-      `COPY (SELECT * FROM (VALUES (1, 9223372036854775807::UBIGINT, 3::UBIGINT), (2, 9007199254740991::UBIGINT, 18446744073709551615::UBIGINT))
+      `COPY (SELECT * FROM (VALUES (1, 9223372036854775807::UBIGINT, 3::UBIGINT), (2, 9007199254740991::UBIGINT, 4::UBIGINT),
+                                   (3, 5::UBIGINT, 18446744073709551615::UBIGINT))
              t(version, bytes, packets)) TO '${path}' (FORMAT parquet)`,
     );
-    await loadParquetObject(engine.loaders[0]!, path, { ...CTX, sourceId }, engine.batches);
+    const result = await loadParquetObject(engine.loaders[0]!, path, { ...CTX, sourceId }, engine.batches);
     const rows = await storedRows(sourceId);
-    expect([...rows].map(([l, r]) => [l, r.bytes, r.packets])).toEqual([
-      [1, null, '3'],
-      [2, '9007199254740991', null],
+    expect([...rows].map(([l, r]) => [l, r.bytes, r.packets])).toEqual([[2, '9007199254740991', '4']]);
+    expect(result.rejects.map((r) => [r.line, r.field, r.reason])).toEqual([
+      [1, 'bytes', "bytes: '9223372036854775807' is out of range (max 9007199254740991)"],
+      [3, 'packets', "packets: '18446744073709551615' is out of range (max 9007199254740991)"],
     ]);
   });
 
