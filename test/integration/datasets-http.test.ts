@@ -215,7 +215,7 @@ describe('dataset request errors', () => {
       error: {
         code: 'NOT_FOUND',
         message:
-          'No dataset at /datasets/packets.csv: expected /datasets/<flows|summary|timeseries|topn|breakdown|handshakes|edges>.<csv|json|parquet>',
+          'No dataset at /datasets/packets.csv: expected /datasets/<flows|summary|timeseries|topn|breakdown|handshakes|edges|cost>.<csv|json|parquet>',
       },
     });
     expect((await get('/datasets/flows.xlsx')).status).toBe(404);

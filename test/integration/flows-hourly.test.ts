@@ -261,6 +261,9 @@ describe('what flows_hourly cannot answer reads the flows', () => {
     ['a source port filter', { srcPort: [{ from: 443, to: 443 }] }, {}],
     ['an either-side port filter', { port: [{ from: 443, to: 443 }] }, {}],
     ['a TCP flags filter', { tcpFlags: { any: ['SYN'] } }, {}],
+    ['a bytes threshold (one record over 1 kB)', { minBytes: '1000' }, {}],
+    ['a packets threshold', { maxPackets: '3' }, {}],
+    ['a duration threshold', { minDurationSeconds: 30 }, {}],
     ['a source port grouping', {}, { dimensions: ['SRC_PORT'] as FlowDimension[] }],
     ['minute buckets', {}, { interval: 'FIVE_MINUTES' as TimeInterval }],
   ];

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FILTER_FIELDS, type FilterParam } from '../../../src/domain/filter-fields.ts';
 import { InputError } from '../../../src/domain/input-error.ts';
 import { parseDatasetRequest } from '../../../src/http/dataset-params.ts';
 
@@ -89,5 +92,14 @@ describe('dataset URL windows', () => {
     ]);
     expect(got.protocols).toEqual([17]);
     expect(errorOf('latestDay=true&cidr=10.0.0.0/33').argument).toBe('cidr');
+  });
+
+  it('every filter parameter and alias FILTER_FIELDS names is documented in docs/bi.md', async () => {
+    const doc = await readFile(join(import.meta.dirname, '../../../docs/bi.md'), 'utf8');
+    const params = Object.values(FILTER_FIELDS).flatMap((f): FilterParam[] =>
+      'parts' in f.url ? Object.values(f.url.parts) : [f.url],
+    );
+    const names = params.flatMap((p) => [p.param, ...(p.aliases ?? [])]);
+    expect(names.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
   });
 });
