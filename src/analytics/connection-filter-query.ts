@@ -11,13 +11,11 @@
  * that describe single records (actions, log statuses, TCP flags, directions, traffic paths, packet services) are
  * refused: CONNECTION_FILTERS says why for each.
  */
+import type { ConnectionTable } from '../domain/connection-enums.ts';
 import type { FlowFilter, PortRange } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { addressMatchSql } from '../store/queries/flow-filter-query.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../store/sql.ts';
-
-/** Which derived relation the filter applies to. */
-export type ConnectionTable = 'handshakes' | 'edges';
 
 const SIDE_ID_COLUMNS = {
   vpcIds: 'vpc_id',
@@ -121,7 +119,8 @@ function sideIds(key: keyof typeof SIDE_ID_COLUMNS, values: readonly SqlValue[])
 
 /**
  * The first filter field a connection question over `table` cannot honour, with the reason; null when it honours
- * them all. The dataset route asks before running, to name its URL parameter; connectionFilterSql refuses it anyway.
+ * them all. The dataset route asks before running (through questions/connection-rows.ts), to name its URL parameter;
+ * connectionFilterSql refuses it anyway.
  */
 export function refusedConnectionFilter(
   f: FlowFilter,

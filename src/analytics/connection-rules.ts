@@ -48,19 +48,3 @@ export const FORWARDING_INTERFACE_TYPES: readonly string[] = ['nat_gateway', 're
 
 /** traffic-path codes meaning "leaves through an internet gateway" (2: IGW or gateway endpoint, 8: IGW on Nitro). */
 export const INTERNET_TRAFFIC_PATHS: readonly number[] = [2, 8];
-
-/** How the client side of a flow was decided (semantics.md §4), strongest first. */
-export const DIRECTION_METHODS = ['HANDSHAKE', 'PORT', 'UNKNOWN'] as const;
-export type DirectionMethod = (typeof DIRECTION_METHODS)[number];
-
-/** Handshake states (semantics.md §3). */
-export const HANDSHAKE_STATES = ['ESTABLISHED', 'REJECTED', 'UNANSWERED', 'RESET'] as const;
-export type HandshakeState = (typeof HANDSHAKE_STATES)[number];
-
-/** What an endpoint resolved to (semantics.md §5), most specific first. */
-export const ENDPOINT_KINDS = ['INSTANCE', 'INTERFACE', 'AWS_SERVICE', 'UNRESOLVED', 'EXTERNAL'] as const;
-export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
-
-/** Aggregation levels of an edge. */
-export const EDGE_LEVELS = ['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ADDRESS'] as const;
-export type EdgeLevel = (typeof EDGE_LEVELS)[number];

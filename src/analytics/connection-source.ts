@@ -4,11 +4,11 @@
  * each side (pairing crosses midnight), paired at query time. The fallback keeps answers exact on warehouses whose
  * derivation has not run (or not caught up); it is slow on large ranges, which is why derivation exists.
  */
+import type { ConnectionTable } from '../domain/connection-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
 import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
-import type { ConnectionTable } from './connection-filter-query.ts';
 import { derivedScanSql } from './flow-source.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import { handshakesFromFlowsSql } from './handshake-query.ts';

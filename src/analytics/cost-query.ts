@@ -17,17 +17,9 @@
  * Either way every byte of the totals (edgeTotalsQuery) is in exactly one group, so the groups add up to the totals.
  * Ties are broken by the group's ids.
  */
+import type { CostGroup, CostOrder, EdgeLevel } from '../domain/connection-enums.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
-import type { EdgeLevel } from './connection-rules.ts';
 import { endpointIdSql } from './endpoint-query.ts';
-
-/** How trafficCost splits its totals. */
-export const COST_GROUPS = ['SENDER', 'PAIR'] as const;
-export type CostGroup = (typeof COST_GROUPS)[number];
-
-/** Sort keys of cost groups (all descending). */
-export const COST_ORDERS = ['BYTES', 'CROSS_AZ_BYTES', 'CROSS_REGION_BYTES', 'NAT_BYTES', 'INTERNET_BYTES'] as const;
-export type CostOrder = (typeof COST_ORDERS)[number];
 
 const ORDER_SQL: Record<CostOrder, string> = {
   BYTES: 'bytes',

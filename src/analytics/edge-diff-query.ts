@@ -3,8 +3,8 @@
  * total bytes changed by at least `minFactor` either way (a zero side counts as 1 byte, so 0 -> 5 bytes is a factor
  * of 5, not infinite). Ordered by the absolute change. Named `edges.diff`.
  */
+import type { EdgeLevel } from '../domain/connection-enums.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
-import type { EdgeLevel } from './connection-rules.ts';
 import { edgeAggregateSql } from './edge-query.ts';
 
 /** Input of edgeDiffQuery: two filtered edge-row relations (connectionRelationSql of each window). */

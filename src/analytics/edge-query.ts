@@ -4,24 +4,8 @@
  * keyset: a new file can reorder them), with the cost lens. Named `edges.top`.
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
-import type { EdgeLevel } from './connection-rules.ts';
+import type { EdgeLevel, EdgeOrder } from '../domain/connection-enums.ts';
 import { endpointIdSql } from './endpoint-query.ts';
-
-/** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port), the cost lens included. */
-export const EDGE_ORDERS = [
-  'BYTES',
-  'BYTES_TO_SERVER',
-  'BYTES_TO_CLIENT',
-  'CONNECTIONS',
-  'RECORDS',
-  'REJECTED_RECORDS',
-  'LAST_SEEN',
-  'CROSS_AZ_BYTES',
-  'CROSS_REGION_BYTES',
-  'NAT_BYTES',
-  'INTERNET_BYTES',
-] as const;
-export type EdgeOrder = (typeof EDGE_ORDERS)[number];
 
 const ORDER_SQL: Record<EdgeOrder, string> = {
   BYTES: 'bytes_to_server + bytes_to_client',

@@ -14,8 +14,9 @@
  *   balancers), AWS_SERVICE, UNRESOLVED for an address a monitored interface logged when the records cannot say which
  *   of the interfaces that logged it owns it (own-address-query.ts), EXTERNAL.
  */
+import type { EdgeLevel } from '../domain/connection-enums.ts';
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
-import { ADDRESS_VALIDITY_SLACK_SECONDS, type EdgeLevel } from './connection-rules.ts';
+import { ADDRESS_VALIDITY_SLACK_SECONDS } from './connection-rules.ts';
 import { secondsSql } from './sql-interval.ts';
 
 /** CTE `addr_map` (unit, addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */

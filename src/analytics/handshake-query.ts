@@ -18,6 +18,7 @@
  * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs` (needs `obs`, `addr_map`), each within a `unit`
  * (flow-source.ts).
  */
+import type { HandshakeKey } from '../domain/connection-enums.ts';
 import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
 import { FLAG, HANDSHAKE_SKEW_SECONDS } from './connection-rules.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
@@ -198,15 +199,6 @@ ORDER BY ${lead}start_time, client_addr, client_port, server_addr, server_port`;
 /** Every handshake in the records of `source`, oldest first (the raw fallback and the tests use it). */
 export function handshakesFromFlowsQuery(source: FlowSource, name = 'handshakes.fromFlows'): SqlQuery {
   return build(name, handshakesFromFlowsSql(source));
-}
-
-/** Keyset position of a handshake: its start and its 4-tuple (unique: one handshake per tuple per session). */
-export interface HandshakeKey {
-  readonly startTime: Date;
-  readonly clientAddr: string;
-  readonly clientPort: number;
-  readonly serverAddr: string;
-  readonly serverPort: number;
 }
 
 function afterKeySql(k: HandshakeKey): SqlFragment {

@@ -16,10 +16,6 @@ import { flowFilterSql } from '../store/queries/flow-filter-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { build, join, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 
-/** What a scan row was judged on (`ScanEvidence` in the schema). */
-export const SCAN_EVIDENCE = ['FAILED_HANDSHAKES', 'REJECTED_RECORDS'] as const;
-export type ScanEvidence = (typeof SCAN_EVIDENCE)[number];
-
 /** Input of scanQuery: a filtered handshakes relation, the rejected records relation and the thresholds. */
 export interface ScanQueryInput {
   readonly rows: SqlFragment;

@@ -5,10 +5,6 @@
  * Lists repeat the parameter or separate values by commas (`port=80,443&port=8000-8999`); enum values are
  * case-insensitive (`by=dst_port`).
  */
-import { refusedConnectionFilter, type ConnectionTable } from '../analytics/connection-filter-query.ts';
-import { COST_GROUPS, COST_ORDERS } from '../analytics/cost-query.ts';
-import { EDGE_ORDERS } from '../analytics/edge-query.ts';
-import { EDGE_LEVELS, HANDSHAKE_STATES } from '../analytics/connection-rules.ts';
 import {
   AGGREGATE_LIMITS,
   FLOW_BOUNDS,
@@ -27,6 +23,14 @@ import {
   type TimeInterval,
 } from '../domain/aggregate-enums.ts';
 import {
+  COST_GROUPS,
+  COST_ORDERS,
+  EDGE_LEVELS,
+  EDGE_ORDERS,
+  HANDSHAKE_STATES,
+  type ConnectionTable,
+} from '../domain/connection-enums.ts';
+import {
   FILTER_FIELD_NAMES,
   FILTER_FIELDS,
   type FilterField,
@@ -37,6 +41,7 @@ import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { metricBoundsFromText } from '../domain/metric-bound.ts';
+import { checkConnectionFilter } from '../questions/connection-rows.ts';
 import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
 
 /** Server settings the parser needs. */
@@ -170,9 +175,9 @@ interface DatasetFilter {
   readonly used: ReadonlyMap<string, string>;
 }
 
-/** Refuses, naming its URL parameter, a filter field a connection dataset cannot honour (connection-filter-query.ts). */
+/** Refuses, naming its URL parameter, a filter field a connection dataset cannot honour (checkConnectionFilter). */
 function refuseConnectionFilter({ filter, used }: DatasetFilter, table: ConnectionTable): void {
-  const refused = refusedConnectionFilter(filter, table);
+  const refused = checkConnectionFilter(filter, table);
   if (!refused) return;
   const param = [...used].find(([key]) => key === refused.field || key.startsWith(`${refused.field}.`))?.[1];
   const name = param ?? refused.field;

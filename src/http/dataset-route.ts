@@ -11,7 +11,7 @@ import { CostMeter, type QueryCost } from '../store/query-cost.ts';
 import { answerKey, scopeKey, type CacheOutcome, type ResultCache } from '../store/result-cache.ts';
 import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../questions/dataset-export.ts';
-import { DATASET_FORMATS, type DatasetFormat } from '../store/queries/dataset-copy-query.ts';
+import { DATASET_FORMATS, type DatasetFormat } from '../domain/dataset-formats.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { parseDatasetRequest } from './dataset-params.ts';
 import { sendError, sendFailure } from './http-responses.ts';

@@ -3,8 +3,9 @@
  * (connection-source.ts), filtered as connections (connection-filter-query.ts), with the files read counted in the
  * request's cost. Every handshake and edge question, and their datasets, starts here.
  */
-import { connectionRelationSql, type ConnectionTable } from '../analytics/connection-filter-query.ts';
+import { connectionRelationSql, refusedConnectionFilter } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
+import type { ConnectionTable } from '../domain/connection-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import type { ManifestFile } from '../store/layout.ts';
 import type { QueryContext } from '../store/query-runner.ts';
@@ -20,4 +21,16 @@ export async function connectionRows(
   const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f));
   ctx.cost.recordScan(source.files);
   return { rows: connectionRelationSql(source.rows, filter, table), files: source.files };
+}
+
+/**
+ * The first filter field a connection question over `table` cannot honour, with the reason; null when it honours
+ * them all. The dataset route asks before running so its error names the URL parameter rather than the filter field;
+ * connectionRows refuses the same fields anyway.
+ */
+export function checkConnectionFilter(
+  filter: FlowFilter,
+  table: ConnectionTable,
+): { field: keyof FlowFilter; reason: string } | null {
+  return refusedConnectionFilter(filter, table);
 }

@@ -11,10 +11,11 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { FlowFilter } from '../domain/flow-filter.ts';
-import type { EdgeLevel, HandshakeState } from '../analytics/connection-rules.ts';
-import { costGroupQuery, type CostGroup, type CostOrder } from '../analytics/cost-query.ts';
-import { edgeQuery, type EdgeOrder } from '../analytics/edge-query.ts';
+import { costGroupQuery } from '../analytics/cost-query.ts';
+import { edgeQuery } from '../analytics/edge-query.ts';
 import { handshakePageQuery } from '../analytics/handshake-query.ts';
+import type { CostGroup, CostOrder, EdgeLevel, EdgeOrder, HandshakeState } from '../domain/connection-enums.ts';
+import type { DatasetFormat } from '../domain/dataset-formats.ts';
 import {
   FLOW_BOUNDS,
   FLOW_METRICS,
@@ -27,12 +28,7 @@ import {
 } from '../domain/aggregate-enums.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import type { AggregateScope } from '../store/queries/aggregate-expressions.ts';
-import {
-  datasetCopyQuery,
-  type CopyPiece,
-  type DatasetColumn,
-  type DatasetFormat,
-} from '../store/queries/dataset-copy-query.ts';
+import { datasetCopyQuery, type CopyPiece, type DatasetColumn } from '../store/queries/dataset-copy-query.ts';
 import {
   datasetFlowRunsQuery,
   datasetFlowsQuery,

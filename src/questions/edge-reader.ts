@@ -3,15 +3,22 @@
  * derived `edges/` table or the raw fallback, filters, aggregates at the requested level, orders and pages by offset,
  * and returns typed values (the stored column names are read here only).
  */
-import type { DirectionMethod, EdgeLevel, EndpointKind } from '../analytics/connection-rules.ts';
+import { costGroupQuery } from '../analytics/cost-query.ts';
 import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
-import { edgeGraphFromRows, type EdgeGraph } from '../analytics/edge-graph.ts';
-import { costGroupQuery, type CostGroup, type CostOrder } from '../analytics/cost-query.ts';
-import { edgeQuery, edgeTotalsQuery, type EdgeOrder } from '../analytics/edge-query.ts';
+import { edgeQuery, edgeTotalsQuery } from '../analytics/edge-query.ts';
+import type {
+  CostGroup,
+  CostOrder,
+  DirectionMethod,
+  EdgeLevel,
+  EdgeOrder,
+  EndpointKind,
+} from '../domain/connection-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
-import { endpointFromRow, type Endpoint } from './endpoint.ts';
 import { connectionRows } from './connection-rows.ts';
+import { edgeGraphFromRows, type EdgeGraph } from './edge-graph.ts';
+import { endpointFromRow, type Endpoint } from './endpoint.ts';
 
 const big = (v: unknown): bigint => BigInt((v ?? 0) as bigint | number);
 const port = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

@@ -2,7 +2,7 @@
  * One end of a connection as the questions return it: the stored `client_*` / `server_*` columns of a handshake or
  * edge row read once, here, into a typed value (docs/semantics.md §5 says how each end was resolved).
  */
-import type { EndpointKind } from '../analytics/connection-rules.ts';
+import type { EndpointKind } from '../domain/connection-enums.ts';
 import type { Row } from '../store/query-runner.ts';
 
 /** A resolved connection end. */

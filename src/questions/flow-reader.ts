@@ -3,9 +3,10 @@
  * cursors. A cursor is bound to its sort order; a foreign or damaged one is a caller error naming `after`.
  */
 import type { FlowFilter } from '../domain/flow-filter.ts';
+import type { FlowOrder } from '../domain/flow-order.ts';
 import { InputError } from '../domain/input-error.ts';
 import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
-import { CURSOR_US, flowsPageQuery, type FlowKey, type FlowOrder } from '../store/queries/flows-page-query.ts';
+import { CURSOR_US, flowsPageQuery, type FlowKey } from '../store/queries/flows-page-query.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 
 /** Page arguments, already range-checked by the caller. */

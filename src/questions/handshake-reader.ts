@@ -2,11 +2,17 @@
  * Handshakes for the API (pages, scans, and the handshake look-up that orients flow records): picks the derived table
  * or the raw fallback, filters, pages by keyset, and returns typed values (the stored column names are read here only).
  */
-import { DERIVE_CONTEXT_SECONDS, type EndpointKind, type HandshakeState } from '../analytics/connection-rules.ts';
+import { DERIVE_CONTEXT_SECONDS } from '../analytics/connection-rules.ts';
 import { flowDirectionLookupQuery, type FlowTupleKey } from '../analytics/flow-direction-query.ts';
-import { handshakePageQuery, type HandshakeKey } from '../analytics/handshake-query.ts';
-import { rejectedRecordsSql, scanQuery, type ScanEvidence } from '../analytics/scan-query.ts';
-import type { DirectionMethod } from '../analytics/connection-rules.ts';
+import { handshakePageQuery } from '../analytics/handshake-query.ts';
+import { rejectedRecordsSql, scanQuery } from '../analytics/scan-query.ts';
+import type {
+  DirectionMethod,
+  EndpointKind,
+  HandshakeKey,
+  HandshakeState,
+  ScanEvidence,
+} from '../domain/connection-enums.ts';
 import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
 import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';

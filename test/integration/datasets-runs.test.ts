@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatasetRequest } from '../../src/http/dataset-params.ts';
 import { exportDataset, type DatasetFile } from '../../src/questions/dataset-export.ts';
-import type { DatasetFormat } from '../../src/store/queries/dataset-copy-query.ts';
+import type { DatasetFormat } from '../../src/domain/dataset-formats.ts';
 import { memoryLogger, testQueryContext } from '../helpers/query-context.ts';
 import { writeFixtureWarehouse, type FixtureRecord } from '../helpers/warehouse-fixture.ts';
 

@@ -3,7 +3,7 @@
  * bytes by at least `minFactor` either way) between two windows, largest absolute change first (edge-diff-query.ts).
  * The filter gives the other conditions; its time window comes from `before` and `after`. No SQL here.
  */
-import type { EdgeLevel } from '../../analytics/connection-rules.ts';
+import type { EdgeLevel } from '../../domain/connection-enums.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';

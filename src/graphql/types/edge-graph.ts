@@ -3,9 +3,9 @@
  * (nodes: id, title, subTitle, mainStat, arc__* fractions; edges: id, source, target, mainStat, secondaryStat).
  * Point the Infinity data source at `edgeGraph.nodes` and `edgeGraph.edges` as two frames. No SQL here.
  */
-import type { EdgeLevel } from '../../analytics/connection-rules.ts';
-import type { EdgeGraph, GraphEdge, GraphNode } from '../../analytics/edge-graph.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
+import type { EdgeLevel } from '../../domain/connection-enums.ts';
+import type { EdgeGraph, GraphEdge, GraphNode } from '../../questions/edge-graph.ts';
 import { readEdgeGraph } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';

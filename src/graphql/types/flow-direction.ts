@@ -4,7 +4,7 @@
  * and one statement (`flows.direction`) orients every queued record of the page together, so a plain flows page runs
  * no extra query and a page that asks for direction runs exactly one.
  */
-import { DIRECTION_METHODS } from '../../analytics/connection-rules.ts';
+import { DIRECTION_METHODS } from '../../domain/connection-enums.ts';
 import type { Row } from '../../store/query-runner.ts';
 import { readFlowDirections, type FlowDirection } from '../../questions/handshake-reader.ts';
 import { builder, type GraphQLContext } from '../builder.ts';

@@ -2,8 +2,8 @@
  * `flows(filter, first, after, orderBy)`: flow records as a Relay connection with keyset cursors. The resolver
  * validates, then asks the flow reader; it never builds SQL.
  */
+import { FLOW_ORDERS } from '../../domain/flow-order.ts';
 import { InputError } from '../../domain/input-error.ts';
-import { FLOW_ORDERS } from '../../store/queries/flows-page-query.ts';
 import { createFlowReader } from '../../questions/flow-reader.ts';
 import { builder } from '../builder.ts';
 import { selectedFlowColumns } from '../flow-columns.ts';

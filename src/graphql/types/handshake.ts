@@ -3,9 +3,8 @@
  * first, paged by keyset (start, client, server). Each connection between two monitored interfaces is one handshake
  * with both observation points in `observedAt`. The resolver validates and asks the handshake reader; no SQL here.
  */
-import { HANDSHAKE_STATES } from '../../analytics/connection-rules.ts';
-import type { HandshakeKey } from '../../analytics/handshake-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
+import { HANDSHAKE_STATES, type HandshakeKey } from '../../domain/connection-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { handshakeKeyOf, readHandshakes, type Handshake } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';

@@ -3,7 +3,7 @@
  * rejected records where the records carry no tcp-flags, reached many distinct ports or hosts in the window, most
  * failed targets first (scan-query.ts). No SQL here.
  */
-import { SCAN_EVIDENCE } from '../../analytics/scan-query.ts';
+import { SCAN_EVIDENCE } from '../../domain/connection-enums.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { readScans, type Scan } from '../../questions/handshake-reader.ts';
 import { builder } from '../builder.ts';

@@ -3,9 +3,14 @@
  * whole window, and, with `groupBy`, split into the sending ends or client -> server pairs that make it up, largest
  * first. Totals and groups are two statements, each run only when one of its fields is selected. No SQL here.
  */
-import type { EdgeLevel } from '../../analytics/connection-rules.ts';
-import { COST_GROUPS, COST_ORDERS, type CostGroup, type CostOrder } from '../../analytics/cost-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
+import {
+  COST_GROUPS,
+  COST_ORDERS,
+  type CostGroup,
+  type CostOrder,
+  type EdgeLevel,
+} from '../../domain/connection-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { readCostGroups, readEdgeTotals, type CostGroupRow, type EdgeTotals } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';

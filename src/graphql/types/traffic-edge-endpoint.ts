@@ -4,7 +4,7 @@
  * load balancer), an AWS service, or an external address. Shared by handshakes and traffic edges, over the typed
  * value the questions build (src/questions/endpoint.ts).
  */
-import { ENDPOINT_KINDS } from '../../analytics/connection-rules.ts';
+import { ENDPOINT_KINDS } from '../../domain/connection-enums.ts';
 import type { Endpoint } from '../../questions/endpoint.ts';
 import { builder } from '../builder.ts';
 

@@ -5,9 +5,8 @@
  *
  * Edges are aggregates, so they page by offset (the cursor holds it): a commit between two pages can reorder them.
  */
-import { EDGE_LEVELS, type EdgeLevel } from '../../analytics/connection-rules.ts';
-import { EDGE_ORDERS } from '../../analytics/edge-query.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
+import { EDGE_LEVELS, EDGE_ORDERS, type EdgeLevel } from '../../domain/connection-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { readEdges, type TrafficEdge } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';

@@ -3,13 +3,10 @@
  * pair is a total order and paging never repeats or skips a record, however many share a start second. The cursor
  * carries start_time in microseconds (exact) and flow_id; the page reads `limit + 1` rows to learn whether more follow.
  */
+import type { FlowOrder } from '../../domain/flow-order.ts';
 import { PARTITION_COLUMNS, READABLE_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
 import { build, ident, join, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
-
-/** Sort orders of a flows page. */
-export const FLOW_ORDERS = ['START_TIME_ASC', 'START_TIME_DESC'] as const;
-export type FlowOrder = (typeof FLOW_ORDERS)[number];
 
 /** Position after which a page starts. */
 export interface FlowKey {

@@ -1,7 +1,7 @@
 /** scans, edgeDiff and the node graph, over real Parquet: hand-counted expectations next to each fixture. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { edgeDiffQuery } from '../../../src/analytics/edge-diff-query.ts';
-import { edgeGraphFromRows } from '../../../src/analytics/edge-graph.ts';
+import { edgeGraphFromRows } from '../../../src/questions/edge-graph.ts';
 import { edgeQuery } from '../../../src/analytics/edge-query.ts';
 import { edgeRowsFromFlowsSql } from '../../../src/analytics/edge-rows-query.ts';
 import { handshakesFromFlowsSql } from '../../../src/analytics/handshake-query.ts';

@@ -1,7 +1,8 @@
 /**
  * Shapes aggregated edges (edgeAggregateSql rows) for Grafana's node graph panel: nodes with id, title, subTitle,
  * mainStat and arc__* fractions (by endpoint kind), edges with id, source, target, mainStat, secondaryStat. Pure: the
- * edges come from edgeQuery ordered by bytes with `maxEdges`; `truncated` says more existed.
+ * edges come from edgeQuery ordered by bytes with `maxEdges`; `truncated` says more existed. It shapes an answer and
+ * builds no SQL, so it sits with the edge questions, and GraphQL reads its types from here.
  */
 
 /** A node of the node graph panel. */
