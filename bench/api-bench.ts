@@ -4,7 +4,8 @@
  * to the same question answered by hand-written DuckDB SQL on the same Parquet files in the same run, with p50/p95 of
  * wall time, p50 of process CPU time (server, client and DuckDB threads all live in this process, so CPU time is the
  * figure to trust on a shared machine) and the ratio of p50s; then the connection-analytics statements of
- * bench/analytics-bench-cases.ts next to their raw-SQL baselines.
+ * bench/analytics-bench-cases.ts next to their raw-SQL baselines; between them, the question shapes of
+ * bench/question-shapes-bench-cases.ts (thresholds, per-record extremes, fan-out, rates, HAVING, scans, cost groups).
  *
  * API and baseline runs alternate (A, B, A, B, ...) so that load from other processes hits both alike.
  * The first line is the floor: `{ __typename }` through the same HTTP path next to DuckDB's `SELECT 1`.
@@ -36,6 +37,7 @@ import { runQuery } from '../src/store/query-runner.ts';
 import type { SqlQuery } from '../src/store/sql.ts';
 import { createWarehouseReader } from '../src/store/warehouse-reader.ts';
 import { analyticsBenchCases } from './analytics-bench-cases.ts';
+import { QUESTION_SHAPE_CASES } from './question-shapes-bench-cases.ts';
 
 const { values } = parseArgs({
   options: {
@@ -271,6 +273,17 @@ try {
       () => runAll(baselineDb, statements),
     );
     line(example.name, api, base, `ratio <= 1.2; ${targets[example.name] ?? ''}`);
+  }
+
+  header('question shapes of issue 11 (HTTP, loopback)');
+  const flowsGlob = `read_parquet('${root}/flows/*/*/*/*.parquet', hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL})`;
+  for (const shape of QUESTION_SHAPE_CASES) {
+    const query = shape.query(ctx);
+    const [api, base] = await measurePair(
+      () => post(query),
+      () => runAll(baselineDb, shape.baseline(ctx, flowsGlob)),
+    );
+    line(shape.name.slice(0, 40), api, base, 'ratio <= 1.2');
   }
 
   header('connection analytics (DuckDB statements)');

@@ -46,6 +46,7 @@ describe('example context', () => {
       'query TopTalkers(',
       'query RejectedTraffic(',
       'query TrafficOverTime(',
+      'query OutliersAndFanOut(',
       'query Coverage(',
       'query Handshakes(',
       'query TrafficEdgesCost(',

@@ -1,0 +1,108 @@
+/**
+ * The question shapes of issue 11 for `npm run bench:api` (bench/api-bench.ts imports this list): record thresholds,
+ * per-record averages and extremes, fan-out, peak and p95 rates, HAVING, scans on logs without tcp-flags, and cost
+ * by sender. Each is a GraphQL query over one day next to the hand-written DuckDB SQL a user would write for the same
+ * answer over the flows partitions by glob (connection shapes: the naive SQL over raw records, as in
+ * analytics-bench-cases.ts, since the derived answer has no one-statement equivalent). Target: ratio <= 1.2.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { ExampleContext } from '../src/graphql/graphiql-tabs.ts';
+
+/** One shape: its GraphQL query for a day, and the statements of its baseline (run concurrently). */
+export interface QuestionShapeCase {
+  readonly name: string;
+  readonly query: (c: ExampleContext) => string;
+  readonly baseline: (c: ExampleContext, flows: string) => { text: string; params: DuckDBValue[] }[];
+}
+
+const window = (c: ExampleContext) => `timeRange: { from: "${c.from}", to: "${c.to}" }`;
+const day = `date = CAST($1 AS TIMESTAMP)::DATE AND start_time >= CAST($1 AS TIMESTAMP) AND start_time < CAST($2 AS TIMESTAMP)`;
+const w = (c: ExampleContext): DuckDBValue[] => [c.from.slice(0, 19), c.to.slice(0, 19)];
+
+/** A byte count that about one record in a hundred reaches on the generator's data. */
+const LARGE = 100_000;
+
+export const QUESTION_SHAPE_CASES: readonly QuestionShapeCase[] = [
+  {
+    name: 'threshold: flows of >= 100 kB, first 100',
+    query: (c) =>
+      `{ flows(filter: { ${window(c)}, minBytes: "${LARGE}" }, first: 100) { nodes { start srcAddr dstAddr dstPort bytes } } }`,
+    baseline: (c, flows) => [
+      {
+        text: `SELECT start_time, srcaddr, dstaddr, dstport, bytes FROM ${flows} WHERE ${day} AND bytes >= ${LARGE} ORDER BY start_time, flow_id LIMIT 101`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'per record: avg/min/max bytes, avg packets',
+    query: (c) => `{ flowSummary(filter: { ${window(c)} }) { avgBytes minBytes maxBytes avgPackets } }`,
+    baseline: (c, flows) => [
+      { text: `SELECT avg(bytes), min(bytes), max(bytes), avg(packets) FROM ${flows} WHERE ${day}`, params: w(c) },
+    ],
+  },
+  {
+    name: 'fan-out: top 10 sources by distinct dst ports',
+    query: (c) =>
+      `{ flowTopN(filter: { ${window(c)} }, by: SRC_ADDR, metric: DISTINCT_DST_PORTS, limit: 10) { rows { label distinctDstPorts } } }`,
+    baseline: (c, flows) => [
+      {
+        text: `SELECT srcaddr, count(DISTINCT dstport) AS n FROM ${flows} WHERE ${day} AND srcaddr IS NOT NULL GROUP BY ALL ORDER BY n DESC, srcaddr LIMIT 11`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'rates: top 10 instances by p95 bits/s (5 min)',
+    query: (c) =>
+      `{ flowTopN(filter: { ${window(c)} }, by: INSTANCE, metric: P95_BITS_PER_SECOND, limit: 10) { rows { label p95BitsPerSecond peakBitsPerSecond } } }`,
+    // Every 5-minute bucket of the day per instance, empty ones as 0, then the nearest-rank 95th percentile.
+    baseline: (c, flows) => [
+      {
+        text: `WITH b AS (SELECT instance_id, time_bucket(INTERVAL 5 MINUTE, start_time) AS t, sum(bytes) * 8 / 300.0 AS r
+                      FROM ${flows} WHERE ${day} AND instance_id IS NOT NULL GROUP BY ALL),
+                   grid AS (SELECT i.instance_id, g.t, coalesce(b.r, 0) AS r
+                            FROM (SELECT DISTINCT instance_id FROM b) i
+                            CROSS JOIN generate_series(CAST($1 AS TIMESTAMP), CAST($2 AS TIMESTAMP) - INTERVAL 5 MINUTE, INTERVAL 5 MINUTE) g(t)
+                            LEFT JOIN b ON b.instance_id = i.instance_id AND b.t = g.t)
+              SELECT instance_id, quantile_disc(r, 0.95) AS p95, max(r) FROM grid GROUP BY ALL ORDER BY p95 DESC, instance_id LIMIT 11`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'having: (src, dst port) groups of >= 10 MB',
+    query: (c) =>
+      `{ flowBreakdown(filter: { ${window(c)} }, dimensions: [SRC_ADDR, DST_PORT], having: [{ metric: BYTES, min: 10000000 }], limit: 100) { truncated rows { label bytes records } } }`,
+    baseline: (c, flows) => [
+      {
+        text: `SELECT srcaddr, dstport, sum(bytes) AS b, count(*) FROM ${flows} WHERE ${day} GROUP BY ALL HAVING sum(bytes) >= 10000000 ORDER BY b DESC LIMIT 101`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'scans (handshakes, and rejected records without tcp-flags)',
+    query: (c) => `{ scans(filter: { ${window(c)} }) { nodes { sourceAddr evidence failedPorts failedHosts } } }`,
+    // Naive: sources whose rejected TCP records reached 10 ports or 10 hosts (no handshake pairing).
+    baseline: (c, flows) => [
+      {
+        text: `SELECT srcaddr, count(DISTINCT dstport) AS p, count(DISTINCT dstaddr) AS h FROM ${flows}
+               WHERE ${day} AND action = 'REJECT' AND protocol = 6 GROUP BY ALL HAVING p >= 10 OR h >= 10 ORDER BY p DESC LIMIT 101`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'cost: top 20 senders by cross-AZ bytes',
+    query: (c) =>
+      `{ trafficCost(filter: { ${window(c)} }, groupBy: SENDER, orderBy: CROSS_AZ_BYTES, limit: 20) { groups { rows { sender { id } bytes crossAzBytes natBytes internetBytes } } } }`,
+    // Naive: egress bytes per instance (double counts nothing only when every sender logs egress; no AZ pairing).
+    baseline: (c, flows) => [
+      {
+        text: `SELECT instance_id, sum(bytes) AS b FROM ${flows} WHERE ${day} AND flow_direction = 'egress' GROUP BY ALL ORDER BY b DESC LIMIT 21`,
+        params: w(c),
+      },
+    ],
+  },
+];
