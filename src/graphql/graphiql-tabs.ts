@@ -97,15 +97,24 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'OutliersAndFanOut',
     about:
-      'One day: single flows of 100 kB or more, the sources reaching the most ports, the instances with the highest p95 rate.',
+      'One day: single flows of 100 kB or more, sources whose rejected records reached the most ports (a scan), the instances with the highest p95 rate.',
     query: (c) => `query OutliersAndFanOut(${vars(c)}) {
-  largeFlows: flows(filter: { timeRange: { from: $from, to: $to }, minBytes: "100000" }, first: 10) {
+  largeFlows: flows(
+    filter: { timeRange: { from: $from, to: $to }, minBytes: "100000" }
+    first: 10
+  ) {
     nodes { start interfaceId srcAddr dstAddr dstPort bytes }
   }
-  fanOut: flowTopN(filter: { timeRange: { from: $from, to: $to } }, by: SRC_ADDR, metric: DISTINCT_DST_PORTS, limit: 5) {
+  rejectedFanOut: flowTopN(
+    filter: { timeRange: { from: $from, to: $to }, actions: [REJECT] }
+    by: SRC_ADDR, metric: DISTINCT_DST_PORTS, limit: 5
+  ) {
     rows { label distinctDstPorts distinctDstAddrs records }
   }
-  busiest: flowTopN(filter: { timeRange: { from: $from, to: $to } }, by: INSTANCE, metric: P95_BITS_PER_SECOND, rateInterval: FIVE_MINUTES, limit: 5) {
+  busiest: flowTopN(
+    filter: { timeRange: { from: $from, to: $to } }
+    by: INSTANCE, metric: P95_BITS_PER_SECOND, rateInterval: FIVE_MINUTES, limit: 5
+  ) {
     rows { label p95BitsPerSecond peakBitsPerSecond avgBytes maxBytes }
   }
 }`,
