@@ -276,12 +276,14 @@ try {
   }
 
   header('question shapes of issue 11 (HTTP, loopback)');
-  const flowsGlob = `read_parquet('${root}/flows/*/*/*/*.parquet', hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL})`;
+  const glob = (table: string) =>
+    `read_parquet('${root}/${table}/*/*/*/*.parquet', hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL})`;
+  const tables = { flows: glob('flows'), handshakes: glob('handshakes'), edges: glob('edges') };
   for (const shape of QUESTION_SHAPE_CASES) {
     const query = shape.query(ctx);
     const [api, base] = await measurePair(
       () => post(query),
-      () => runAll(baselineDb, shape.baseline(ctx, flowsGlob)),
+      () => runAll(baselineDb, shape.baseline(ctx, tables)),
     );
     line(shape.name.slice(0, 40), api, base, 'ratio <= 1.2');
   }

@@ -155,7 +155,7 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   {
     name: 'TrafficEdgesCost',
     about:
-      'Who talks to whom (bytes counted once, not per observation point) and what it costs: cross-AZ, NAT, internet.',
+      'Who talks to whom (bytes counted once, not per observation point) and what it costs: cross-AZ, NAT, internet, and who sends the cross-AZ bytes.',
     query: (c) => `query TrafficEdgesCost(${vars(c)}) {
   trafficCost(filter: { timeRange: { from: $from, to: $to } }) {
     bytes
@@ -163,6 +163,12 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
     crossRegionBytes
     natBytes
     internetBytes
+  }
+  crossAzSenders: trafficCost(
+    filter: { timeRange: { from: $from, to: $to } }
+    groupBy: SENDER, level: INSTANCE, orderBy: CROSS_AZ_BYTES, limit: 5
+  ) {
+    groups { rows { sender { kind id azId } bytes crossAzBytes natBytes internetBytes } }
   }
   trafficEdges(filter: { timeRange: { from: $from, to: $to } }, level: INSTANCE, orderBy: BYTES, first: 10) {
     nodes {

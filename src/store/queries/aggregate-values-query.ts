@@ -73,35 +73,37 @@ export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRe
   }
   if (!req.rate) throw new Error(`rate metrics ${rates.join(', ')} need a rate window`);
   const seconds = TIME_INTERVALS[req.rate.interval];
-  // Without plain values (and without keys) the group relation still needs a column: its record count, not output.
-  const gSelect = join(
-    [...dims.map(dimensionSelect), ...plain.map(valueSelect(scope)), ...(plain.length ? [] : [raw('count(*) AS n')])],
-    ', ',
-  );
-  const g = sql`SELECT ${gSelect} FROM ${scope.source} WHERE ${where}${groupBy}`;
+  // Only the rate columns asked for are computed per bucket.
+  const columns = [...new Set(rates.map((m) => RATE_OF[m].column))];
+  const rateColumnSql: Record<'bps' | 'pps', string> = {
+    bps: `CAST(coalesce(sum(bytes), 0) AS DOUBLE) * 8 / ${seconds} AS bps`,
+    pps: `CAST(coalesce(sum(packets), 0) AS DOUBLE) / ${seconds} AS pps`,
+  };
   const bucketKeys = join(
     [...dims.map(dimensionSelect), sql`${bucketExpression(req.rate.interval)} AS rate_bucket`],
     ', ',
   );
-  const perBucket = sql`SELECT ${bucketKeys}, CAST(coalesce(sum(bytes), 0) AS DOUBLE) * 8 / ${raw(String(seconds))} AS bps, CAST(coalesce(sum(packets), 0) AS DOUBLE) / ${raw(String(seconds))} AS pps FROM ${scope.source} WHERE ${where} GROUP BY ALL`;
-  const partition = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
-  const keyList = keys.map((k) => `${k}, `).join('');
-  const ranked = raw(
-    `SELECT ${keyList}bps, pps, row_number() OVER (${partition}ORDER BY bps DESC) AS bps_rank, row_number() OVER (${partition}ORDER BY pps DESC) AS pps_rank FROM b`,
-  );
+  const perBucket = sql`SELECT ${bucketKeys}, ${raw(columns.map((c) => rateColumnSql[c]).join(', '))} FROM ${scope.source} WHERE ${where} GROUP BY ALL`;
   const rank = p95RankFromTop(req.rate.buckets);
-  const rateSelect = join(
-    rates.map((m) => {
-      const { column, peak } = RATE_OF[m];
-      return peak
-        ? raw(`max(${column}) AS ${valueAlias(m)}`)
-        : sql`max(${raw(column)}) FILTER (WHERE ${raw(column)}_rank = ${rank}) AS ${raw(valueAlias(m))}`;
-    }),
-    ', ',
+  // Per group, one aggregate over its buckets: the peak is the largest; the p95 the rank-th largest when the group
+  // has that many buckets with traffic (list_sort of its buckets: measured faster than a window's row_number).
+  const rateSelect = rates.map((m) => {
+    const { column, peak } = RATE_OF[m];
+    return peak
+      ? `coalesce(max(${column}), 0) AS ${valueAlias(m)}`
+      : `CASE WHEN count(*) >= ${rank} THEN list_sort(list(${column}), 'DESC')[${rank}] ELSE 0 END AS ${valueAlias(m)}`;
+  });
+  const r = raw(
+    `SELECT ${[...keys, ...rateSelect].join(', ')} FROM b${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`,
   );
-  const r = sql`SELECT ${raw(keyList)}${rateSelect} FROM ranked${groupBy}`;
+  // Without plain values, the groups are those of the buckets (a group with a record has a bucket): one scan.
+  if (plain.length === 0) {
+    const out = [...keys, ...req.values.map(valueAlias)].join(', ');
+    return sql`WITH b AS (${perBucket}), r AS (${r}) SELECT ${raw(out)} FROM r`;
+  }
+  const g = sql`SELECT ${join([...dims.map(dimensionSelect), ...plain.map(valueSelect(scope))], ', ')} FROM ${scope.source} WHERE ${where}${groupBy}`;
   const on = keys.length ? keys.map((k) => `g.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ') : 'TRUE';
-  // A bucket set without a p95 row (fewer buckets with traffic than its rank) or no traffic at all has rate 0.
+  // A group without a rate row has no traffic in any bucket: its rates are 0.
   const out = join(
     [
       ...keys.map((k) => raw(`g.${k}`)),
@@ -111,7 +113,7 @@ export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRe
     ],
     ', ',
   );
-  return sql`WITH g AS (${g}), b AS (${perBucket}), ranked AS (${ranked}), r AS (${r}) SELECT ${out} FROM g LEFT JOIN r ON ${raw(on)}`;
+  return sql`WITH g AS (${g}), b AS (${perBucket}), r AS (${r}) SELECT ${out} FROM g LEFT JOIN r ON ${raw(on)}`;
 }
 
 /** `m_bytes >= $1 AND m_avg_bytes <= $2`: the `having` bounds over the aliases of aggregateValuesSql's relation. */
