@@ -110,17 +110,25 @@ export const QUESTION_SHAPE_CASES: readonly QuestionShapeCase[] = [
     name: 'cost: top 20 senders by cross-AZ bytes',
     query: (c) =>
       `{ trafficCost(filter: { ${window(c)} }, groupBy: SENDER, orderBy: CROSS_AZ_BYTES, limit: 20) { groups { rows { sender { id } bytes crossAzBytes natBytes internetBytes } } } }`,
-    // The same attribution by hand over the derived edge rows: each direction's bytes on the end that sent it.
+    // The same attribution by hand over the derived edge rows: each direction's bytes, packets and cost lens on the
+    // end that sent it (internet bytes split by the rule of cost-query.ts), the sender's AZ and subnet when unique.
     baseline: (c, { edges }) => [
       {
-        text: `WITH e AS (SELECT * FROM ${edges} WHERE bucket >= CAST($1 AS TIMESTAMP) AND bucket < CAST($2 AS TIMESTAMP)),
-                    sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, coalesce(bytes_to_server, 0) AS b,
-                                    client_az_id <> server_az_id AS x, via_nat FROM e
+        text: `WITH e AS (SELECT *, CASE WHEN client_kind IN ('EXTERNAL', 'AWS_SERVICE') AND server_kind IS DISTINCT FROM 'EXTERNAL'
+                                     THEN 0 ELSE least(coalesce(internet_bytes, 0), coalesce(bytes_to_server, 0)) END AS inet_c
+                           FROM ${edges} WHERE bucket >= CAST($1 AS TIMESTAMP) AND bucket < CAST($2 AS TIMESTAMP)),
+                    sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, client_az_id AS az, client_subnet_id AS subnet,
+                                    coalesce(bytes_to_server, 0) AS b, coalesce(packets_to_server, 0) AS p, coalesce(connections, 0) AS n,
+                                    client_az_id <> server_az_id AS x, client_region <> server_region AS xr, via_nat, inet_c AS inet FROM e
                              UNION ALL
-                             SELECT coalesce(server_instance_id, server_addr), coalesce(bytes_to_client, 0),
-                                    client_az_id <> server_az_id, via_nat FROM e)
-               SELECT sender, sum(b) AS bytes, coalesce(sum(b) FILTER (x), 0) AS cross_az, coalesce(sum(b) FILTER (via_nat), 0) AS nat
-               FROM sent GROUP BY ALL HAVING sum(b) > 0 ORDER BY cross_az DESC, sender LIMIT 21`,
+                             SELECT coalesce(server_instance_id, server_addr), server_az_id, server_subnet_id,
+                                    coalesce(bytes_to_client, 0), coalesce(packets_to_client, 0), 0,
+                                    client_az_id <> server_az_id, client_region <> server_region, via_nat,
+                                    coalesce(internet_bytes, 0) - inet_c FROM e)
+               SELECT sender, CASE WHEN min(az) = max(az) THEN min(az) END, CASE WHEN min(subnet) = max(subnet) THEN min(subnet) END,
+                      sum(b) AS bytes, sum(p), sum(n), coalesce(sum(b) FILTER (x), 0) AS cross_az, coalesce(sum(b) FILTER (xr), 0),
+                      coalesce(sum(b) FILTER (via_nat), 0), sum(inet)
+               FROM sent GROUP BY ALL HAVING sum(b) > 0 OR sum(p) > 0 OR sum(n) > 0 ORDER BY cross_az DESC, sender LIMIT 21`,
         params: w(c),
       },
     ],
