@@ -12,6 +12,7 @@ import { registerAthenaDdlCommand } from './athena-ddl-command.ts';
 import { registerCheckCommand } from './check-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerPrintSchemaCommand } from './print-schema-command.ts';
+import { registerReferenceCommands } from './reference-command.ts';
 
 const program = new Command('flowql')
   .description('AWS VPC Flow Logs -> Parquet partitions -> DuckDB -> GraphQL')
@@ -25,6 +26,7 @@ registerCompactCommand(program);
 registerDeriveCommand(program);
 registerAthenaDdlCommand(program);
 registerCheckCommand(program);
+registerReferenceCommands(program);
 registerServeCommand(program);
 registerPrintSchemaCommand(program);
 

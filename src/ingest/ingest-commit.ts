@@ -13,6 +13,7 @@ import {
   finishCommit,
   ingestTotals,
   liveFiles,
+  liveReferences,
   recordCommit,
   unfinishedCommits,
   type CommitPlan,
@@ -45,6 +46,7 @@ export async function writeManifestFromLedger(c: DuckDBConnection, storage: Ware
     files: await liveFiles(c),
     ingest: await ingestTotals(c),
     retired: await retiredFiles(c, storage.retireGraceMs),
+    references: await liveReferences(c),
   };
   await storage.writeManifest(manifest);
   return manifest;
@@ -114,11 +116,15 @@ export async function recover(c: DuckDBConnection, storage: WarehouseStorage): P
     stagedRemoved++;
   }
   const live = new Set((await liveFiles(c)).map((f) => f.path));
-  const kept = new Set([...live, ...(await retiredFiles(c, storage.retireGraceMs)).map((f) => f.path)]);
+  const kept = new Set([
+    ...live,
+    ...(await liveReferences(c)).map((r) => r.path),
+    ...(await retiredFiles(c, storage.retireGraceMs)).map((f) => f.path),
+  ]);
   let orphansRemoved = 0;
-  for (const table of TABLES) {
+  for (const prefix of [...TABLES, 'reference']) {
     // `flows/` with its slash: on S3 a bare `flows` prefix also lists flows_hourly/.
-    for (const f of await storage.listFiles(`${table}/`)) {
+    for (const f of await storage.listFiles(`${prefix}/`)) {
       if (!kept.has(f.path)) {
         await storage.deleteFile(f.path);
         orphansRemoved++;

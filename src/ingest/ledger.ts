@@ -4,7 +4,15 @@
  * main connection, where `USE ledger` makes the ledger's tables the unqualified ones.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { AccountIngestCounts, ManifestFile, ManifestIngestSummary, TableName } from '../store/layout.ts';
+import type { ReferenceKind } from '../domain/reference-tables.ts';
+import {
+  TABLES,
+  type AccountIngestCounts,
+  type ManifestFile,
+  type ManifestIngestSummary,
+  type ManifestReference,
+  type TableName,
+} from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { RejectRow } from './text-load-result.ts';
 import type { StagedFile } from './parquet-writer.ts';
@@ -31,7 +39,7 @@ export interface SourceOutcome {
 /** Everything one commit changes. */
 export interface CommitPlan {
   readonly commitId: number;
-  readonly kind: 'ingest' | 'compact' | 'derive' | 'repair';
+  readonly kind: 'ingest' | 'compact' | 'derive' | 'repair' | 'reference';
   readonly sources: readonly SourceOutcome[];
   /** Source ids whose rows this commit removes (older versions of changed objects). */
   readonly superseded: readonly number[];
@@ -39,6 +47,18 @@ export interface CommitPlan {
   readonly added: readonly StagedFile[];
   /** Paths of live files this commit replaces. */
   readonly retired: readonly string[];
+  /** Reference snapshots whose files are among `added` (src/ingest/reference-import.ts). */
+  readonly references?: readonly ReferenceSnapshot[];
+}
+
+/** A reference snapshot as the ledger records it. */
+export interface ReferenceSnapshot {
+  readonly kind: ReferenceKind;
+  readonly version: string;
+  readonly createdAt: string;
+  readonly source: string;
+  readonly path: string;
+  readonly rows: number;
 }
 
 /** A committed commit whose files may not all be published yet. */
@@ -105,15 +125,41 @@ function toFiles(rows: Record<string, unknown>[]): ManifestFile[] {
   }));
 }
 
-/** Every live file, in path order: the manifest's file list. */
+// The warehouse tables' names as a literal list: reference snapshots are live files too, listed apart.
+const WAREHOUSE_TABLES = raw(TABLES.map((t) => `'${t}'`).join(', '));
+
+/** Every live file of the warehouse tables, in path order: the manifest's file list. */
 export async function liveFiles(c: DuckDBConnection): Promise<ManifestFile[]> {
   return toFiles(
     await q(
       c,
       'ledger.live_files',
-      sql`SELECT path, table_name, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files WHERE state = 'live' ORDER BY path`,
+      sql`SELECT path, table_name, account_id, region, CAST(date AS VARCHAR) AS date, rows, bytes FROM files
+           WHERE state = 'live' AND table_name IN (${WAREHOUSE_TABLES}) ORDER BY path`,
     ),
   );
+}
+
+/** The live snapshot of each reference table (its file is live), for the manifest's `references`. */
+export async function liveReferences(c: DuckDBConnection): Promise<ManifestReference[]> {
+  const rows = await q(
+    c,
+    'ledger.live_references',
+    sql`SELECT r.kind, r.version, r.created_at, r.source, r.path, r.rows, f.bytes,
+               strftime(r.imported_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS imported_at
+          FROM reference_snapshots r JOIN files f ON f.path = r.path AND f.state = 'live'
+         ORDER BY r.kind`,
+  );
+  return rows.map((r) => ({
+    kind: r.kind as ReferenceKind,
+    path: String(r.path),
+    version: String(r.version),
+    createdAt: String(r.created_at),
+    importedAt: String(r.imported_at),
+    source: String(r.source),
+    rows: Number(r.rows),
+    bytes: Number(r.bytes),
+  }));
 }
 
 /** Totals over loaded objects, and the number of objects skipped as not flow logs, for the manifest. */
@@ -290,6 +336,14 @@ export async function recordCommit(c: DuckDBConnection, plan: CommitPlan): Promi
             FROM memory.main.commit_files`,
     );
     await c.run('INSERT INTO file_sources SELECT path, source_id, rows FROM memory.main.commit_file_sources');
+    for (const r of plan.references ?? []) {
+      await exec(
+        c,
+        'ledger.reference',
+        sql`INSERT INTO reference_snapshots VALUES (${r.kind}, ${r.version}, ${r.createdAt}, ${r.source}, ${r.path},
+              ${r.rows}, ${plan.commitId}, now()::TIMESTAMP)`,
+      );
+    }
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK');

@@ -15,6 +15,7 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
+import type { ReferenceKind } from '../domain/reference-tables.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
@@ -35,7 +36,7 @@ export interface StagedFile extends PartitionKey {
   readonly rows: number;
   readonly bytes: number;
   /** The table the file belongs to (absent: flows; derived handshakes/edges files are added by ingest-derive.ts). */
-  readonly table?: TableName;
+  readonly table?: TableName | ReferenceKind;
   /** Rows per source object, so a changed object can be removed from exactly the files holding it. */
   readonly sources: readonly { sourceId: number; rows: number }[];
 }

@@ -179,7 +179,7 @@ export async function checkWarehouse(storage: WarehouseStorage, ledger: DuckDBCo
     db.closeSync();
   }
 
-  const listed = new Set(manifest.files.map((f) => f.path));
+  const listed = new Set([...manifest.files, ...(manifest.references ?? [])].map((f) => f.path));
   const known = new Set([...listed, ...(manifest.retired ?? []).map((f) => f.path)]);
   let notInManifest: string[] = [];
   let notInLedger: string[] = [];

@@ -5,6 +5,7 @@
  *   <root>/handshakes/account_id=.../region=.../date=.../part-<uuid>.parquet   (derived, issue 5)
  *   <root>/edges/account_id=.../region=.../date=.../part-<uuid>.parquet        (derived, issue 5)
  *   <root>/flows_hourly/account_id=.../region=.../date=.../part-<uuid>.parquet (derived: flows summed per hour)
+ *   <root>/reference/<kind>/part-<version>-<uuid>.parquet  reference tables (ip_ranges, networks): one live snapshot each
  *   <root>/_flowql/ledger.duckdb      the ingest ledger (sources, outputs, rejects); only the ingester opens it
  *   <root>/_flowql/manifest.json      the committed file list; written atomically (temp file + rename)
  *   <root>/_flowql/staging/           files being written; never read by queries
@@ -16,6 +17,7 @@
  * until a later run deletes them; see RetiredFile.)
  */
 import { join } from 'node:path';
+import type { ReferenceKind } from '../domain/reference-tables.ts';
 
 export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly'] as const;
 export type TableName = (typeof TABLES)[number];
@@ -70,6 +72,25 @@ export interface RetiredFile {
   readonly deleteAfter: string;
 }
 
+/**
+ * The live snapshot of a reference table (src/domain/reference-tables.ts). Kept apart from `files`: it belongs to no
+ * account, region or date, and every tenant's questions look addresses up in it.
+ */
+export interface ManifestReference {
+  readonly kind: ReferenceKind;
+  /** Path relative to the warehouse root, with `/` separators. */
+  readonly path: string;
+  /** ip_ranges: AWS's syncToken; networks: sha256 of the file's rows. A re-import of the same version is a no-op. */
+  readonly version: string;
+  /** ip_ranges: AWS's createDate (ISO-8601 UTC); networks: when the file was imported. */
+  readonly createdAt: string;
+  readonly importedAt: string;
+  /** The imported file's name, for coverage displays. */
+  readonly source: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
 export interface Manifest {
   readonly formatVersion: 1;
   /** Increases with every commit; readers use it to notice new data without a restart. */
@@ -79,6 +100,8 @@ export interface Manifest {
   readonly ingest: ManifestIngestSummary;
   /** Retired files still on storage (absent in manifests written before flowql kept them). */
   readonly retired?: readonly RetiredFile[];
+  /** Live reference snapshots, one per kind at most (absent in manifests written before flowql kept them). */
+  readonly references?: readonly ManifestReference[];
 }
 
 export const EMPTY_MANIFEST: Manifest = {
@@ -105,6 +128,16 @@ export function warehousePaths(root: string) {
 /** Relative path of a partition directory: `flows/account_id=1/region=r/date=2024-01-02`. */
 export function partitionDir(table: TableName, accountId: string, region: string, date: string): string {
   return `${table}/account_id=${accountId}/region=${region}/date=${date}`;
+}
+
+/** Folder (relative, no trailing slash) of a reference table's snapshots. */
+export function referenceDir(kind: ReferenceKind): string {
+  return `reference/${kind}`;
+}
+
+/** The live snapshot of `kind` in `manifest`, or null when none was imported. */
+export function manifestReference(manifest: Manifest, kind: ReferenceKind): ManifestReference | null {
+  return manifest.references?.find((r) => r.kind === kind) ?? null;
 }
 
 /** `account/region/date` of a file: the partition it belongs to, whatever its table. */

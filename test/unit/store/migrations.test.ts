@@ -18,7 +18,15 @@ describe('migrations', () => {
     const tables = (await c.runAndReadAll('SELECT table_name FROM information_schema.tables ORDER BY 1'))
       .getRows()
       .flat();
-    expect(tables).toEqual(['commits', 'file_sources', 'files', 'rejects', 'schema_migrations', 'sources']);
+    expect(tables).toEqual([
+      'commits',
+      'file_sources',
+      'files',
+      'reference_snapshots',
+      'rejects',
+      'schema_migrations',
+      'sources',
+    ]);
     c.closeSync();
     db.closeSync();
   });

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { warehouseOptions } from './warehouse-options.ts';
+
+/**
+ * `flowql ip-ranges import FILE` and `flowql networks import FILE`: the reference tables that name public AWS
+ * addresses (AWS's ip-ranges.json) and your own networks (a YAML/JSON file of CIDR -> name and attributes).
+ */
+export function registerReferenceCommands(program: Command): void {
+  const kinds = [
+    {
+      name: 'ip-ranges',
+      kind: 'ip_ranges',
+      description: 'AWS IP address ranges: names the AWS service and region of public addresses in every answer',
+      file: "AWS's ip-ranges.json (https://ip-ranges.amazonaws.com/ip-ranges.json)",
+    },
+    {
+      name: 'networks',
+      kind: 'networks',
+      description: 'your own networks (on-premises, partner VPCs, office egress): CIDR -> name and attributes',
+      file: 'a YAML or JSON file: networks: [{ cidr, name, attributes: { key: value } }]',
+    },
+  ] as const;
+  for (const k of kinds) {
+    const group = program.command(k.name).description(k.description);
+    warehouseOptions(group.command('import').argument('<file>', k.file))
+      .description(
+        `Import ${k.name} as the warehouse's new snapshot (a re-import of the same version does nothing; the snapshot it replaces names nothing from then on)`,
+      )
+      .option('--json', 'print the summary as one JSON object')
+      .action(async (file: string, opts) => {
+        const { referenceImportCli } = await import('../ingest/reference-import-cli.ts');
+        process.exitCode = await referenceImportCli(k.kind, file, opts);
+      });
+  }
+}

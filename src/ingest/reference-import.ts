@@ -1,0 +1,242 @@
+/**
+ * `flowql ip-ranges import` and `flowql networks import`: a reference file (src/domain/reference-tables.ts) checked
+ * whole, written as one Parquet file in staging, and committed with the same protocol as flows files
+ * (ingest-commit.ts): the ledger records the file and its snapshot row in one transaction, the file is published, and
+ * the manifest lists it under `references`; the snapshot it supersedes is retired (kept for the grace period like any
+ * replaced file). A bad file throws before anything is staged, so nothing is half-loaded.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { parse as parseYaml } from 'yaml';
+import {
+  parseAwsIpRanges,
+  parseOwnNetworks,
+  ReferenceFileError,
+  type AwsRangeRow,
+  type NetworkRow,
+  type ReferenceKind,
+} from '../domain/reference-tables.ts';
+import { referenceDir } from '../store/layout.ts';
+import { build, sql } from '../store/sql.ts';
+import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
+import { nextIds, type ReferenceSnapshot } from './ledger.ts';
+import type { WarehouseStorage } from './warehouse-storage.ts';
+
+/** What an import did. */
+export interface ReferenceImportReport {
+  readonly kind: ReferenceKind;
+  /** imported: a new live snapshot; unchanged: the same version was already live (nothing written). */
+  readonly outcome: 'imported' | 'unchanged';
+  readonly version: string;
+  readonly createdAt: string;
+  readonly rows: number;
+  /** The version this import replaced, if any. */
+  readonly superseded: string | null;
+}
+
+/** A checked file, ready to write. */
+interface CheckedReference {
+  readonly kind: ReferenceKind;
+  readonly version: string;
+  readonly createdAt: string;
+  readonly source: string;
+  /** DuckDB column definitions and one row of values per entry, in that order. */
+  readonly columns: string;
+  readonly rows: readonly (readonly DuckDBValue[])[];
+  /** An ISO date for the ledger's `files.date` (NOT NULL there). */
+  readonly date: string;
+}
+
+const PREFIX_COLUMNS = 'family INTEGER, prefix VARCHAR, prefix_len INTEGER, first_hex VARCHAR, last_hex VARCHAR';
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ReferenceFileError(`${path}: cannot read (${(err as Error).message})`);
+  }
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ReferenceFileError(`${source}: not JSON (${(err as Error).message})`);
+  }
+}
+
+/** Reads and checks an ip-ranges.json. */
+export async function readAwsIpRanges(path: string): Promise<CheckedReference> {
+  const source = basename(path);
+  const snapshot = parseAwsIpRanges(parseJson(await readText(path), source), source);
+  return {
+    kind: 'ip_ranges',
+    version: snapshot.syncToken,
+    createdAt: snapshot.createdAt,
+    source,
+    date: snapshot.createdAt.slice(0, 10),
+    columns: `${PREFIX_COLUMNS}, service VARCHAR, region VARCHAR, network_border_group VARCHAR`,
+    rows: snapshot.rows.map((r: AwsRangeRow) => [
+      r.family,
+      r.prefix,
+      r.prefixLen,
+      r.firstHex,
+      r.lastHex,
+      r.service,
+      r.region,
+      r.networkBorderGroup,
+    ]),
+  };
+}
+
+/** Reads and checks a networks file (YAML, or JSON, which YAML reads too). */
+export async function readOwnNetworks(path: string, now: Date = new Date()): Promise<CheckedReference> {
+  const source = basename(path);
+  const text = await readText(path);
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ReferenceFileError(`${source}: not YAML or JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  const rows = parseOwnNetworks(doc, source);
+  // The file carries no version of its own: its rows are its version, so importing the same networks is a no-op.
+  const version = createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16);
+  return {
+    kind: 'networks',
+    version,
+    createdAt: now.toISOString(),
+    source,
+    date: now.toISOString().slice(0, 10),
+    columns: `${PREFIX_COLUMNS}, name VARCHAR, attributes STRUCT(key VARCHAR, value VARCHAR)[]`,
+    rows: rows.map((r: NetworkRow) => [
+      r.family,
+      r.prefix,
+      r.prefixLen,
+      r.firstHex,
+      r.lastHex,
+      r.name,
+      JSON.stringify(r.attributes),
+    ]),
+  };
+}
+
+async function one(c: DuckDBConnection, name: string, f: ReturnType<typeof sql>): Promise<Record<string, unknown>[]> {
+  const q = build(name, f);
+  return (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
+}
+
+/** Writes `ref` as a zstd Parquet file in staging, rows in (family, first_hex, prefix_len) order; returns its path. */
+async function stageParquet(c: DuckDBConnection, stagingDir: string, ref: CheckedReference): Promise<string> {
+  const staged = join(stagingDir, `${ref.kind}-${randomUUID()}.parquet`);
+  const networks = ref.kind === 'networks';
+  await c.run(
+    `CREATE OR REPLACE TABLE memory.main.reference_rows (${ref.columns.replace(
+      'attributes STRUCT(key VARCHAR, value VARCHAR)[]',
+      'attributes VARCHAR',
+    )})`,
+  );
+  try {
+    const app = await c.createAppender('reference_rows', 'main', 'memory');
+    for (const row of ref.rows) {
+      for (const v of row) {
+        if (typeof v === 'number') app.appendInteger(v);
+        else app.appendVarchar(String(v));
+      }
+      app.endRow();
+    }
+    app.closeSync();
+    // Attributes travel as JSON text through the appender, and are stored as a list of {key, value} structs.
+    const select = networks
+      ? `SELECT * REPLACE (CAST(attributes AS JSON)::STRUCT(key VARCHAR, value VARCHAR)[] AS attributes)`
+      : 'SELECT *';
+    await c.run(
+      `COPY (${select} FROM memory.main.reference_rows ORDER BY family, first_hex, prefix_len)
+         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
+  } finally {
+    await c.run('DROP TABLE IF EXISTS memory.main.reference_rows');
+  }
+  return staged;
+}
+
+/** Options of importReference. */
+export interface ReferenceImportOptions {
+  readonly storage: WarehouseStorage;
+  readonly stageHook?: StageHook;
+}
+
+/**
+ * Imports a checked reference file into the warehouse: a no-op when its version is live already; for ip_ranges an
+ * older syncToken than the live one is refused (AWS only publishes newer files; importing an old one by mistake
+ * would rename history backwards). Returns what it did.
+ */
+export async function importReference(
+  ref: CheckedReference,
+  opts: ReferenceImportOptions,
+): Promise<ReferenceImportReport> {
+  const { storage } = opts;
+  return withRecoveredEngine(storage, { threads: 1 }, async (engine) => {
+    const c = engine.main;
+    const [live] = await one(
+      c,
+      'reference.live',
+      sql`SELECT r.version, r.path FROM reference_snapshots r JOIN files f ON f.path = r.path AND f.state = 'live'
+           WHERE r.kind = ${ref.kind}`,
+    );
+    const report = { kind: ref.kind, version: ref.version, createdAt: ref.createdAt, rows: ref.rows.length };
+    const liveVersion = live ? String(live.version) : null;
+    if (liveVersion === ref.version) return { ...report, outcome: 'unchanged', superseded: null };
+    if (ref.kind === 'ip_ranges' && liveVersion !== null && BigInt(ref.version) < BigInt(liveVersion)) {
+      throw new ReferenceFileError(
+        `${ref.source}: syncToken ${ref.version} is older than the loaded snapshot's ${liveVersion}; nothing was imported`,
+      );
+    }
+    const staged = await stageParquet(c, storage.stagingDir, ref);
+    try {
+      const path = `${referenceDir(ref.kind)}/part-${ref.version}-${basename(staged).slice(ref.kind.length + 1)}`;
+      const { commitId } = await nextIds(c);
+      const snapshot: ReferenceSnapshot = {
+        kind: ref.kind,
+        version: ref.version,
+        createdAt: ref.createdAt,
+        source: ref.source,
+        path,
+        rows: ref.rows.length,
+      };
+      await commit(
+        c,
+        storage,
+        {
+          commitId,
+          kind: 'reference',
+          sources: [],
+          superseded: [],
+          rejects: [],
+          added: [
+            {
+              stagedPath: staged,
+              path,
+              table: ref.kind,
+              accountId: '',
+              region: '',
+              date: ref.date,
+              rows: ref.rows.length,
+              bytes: (await stat(staged)).size,
+              sources: [],
+            },
+          ],
+          retired: live ? [String(live.path)] : [],
+          references: [snapshot],
+        },
+        opts.stageHook ?? (async () => {}),
+      );
+    } catch (err) {
+      await rm(staged, { force: true });
+      throw err;
+    }
+    return { ...report, outcome: 'imported', superseded: liveVersion };
+  });
+}
