@@ -35,6 +35,8 @@ export function scopeWarehouse(reader: WarehouseReader, accounts: readonly strin
   return {
     root: reader.root,
     absolutePath: (file) => reader.absolutePath(file),
+    ...(reader.files ? { files: reader.files } : {}),
+    prepare: (files) => reader.prepare(files),
     async manifest() {
       const source = await reader.manifest();
       if (cached?.source !== source) cached = { source, scoped: scopeManifest(source, accounts) };

@@ -11,7 +11,7 @@ import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import { RequestBudget, ResponseTooLargeError } from '../store/request-budget.ts';
 import { configureStatementQueue } from '../store/statement-queue.ts';
 import { scopeKey, type ResultCache } from '../store/result-cache.ts';
-import { pinWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
+import { pinWarehouse, releaseWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 import type { ApiLimits, GraphQLContext } from './builder.ts';
 import { maskApiError, responseTooLarge } from './errors.ts';
 import {
@@ -148,6 +148,9 @@ function useOperationLimits(deps: ApiDeps): Plugin<GraphQLContext> {
       return {
         onExecuteDone() {
           args.contextValue.query.budget?.finish();
+          // Its statements are stopped or done: the files the request held may go (the HTTP layer releases again,
+          // harmlessly, after the response is sent).
+          releaseWarehouse(args.contextValue.query.warehouse);
         },
       };
     },

@@ -220,6 +220,22 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       return 200;
     }
     const warehouse = pinWarehouse(scoped(tenant.accounts)); // the request reads one manifest generation
+    try {
+      return await answer(req, res, url, r, tenant, warehouse);
+    } finally {
+      // The response is sent (a download's last byte included): the files the request read may be evicted again.
+      warehouse.release();
+    }
+  }
+
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    r: Route,
+    tenant: Tenant,
+    warehouse: WarehouseReader,
+  ): Promise<number> {
     const client = clientOf(req, tenant);
     if (r === '/datasets') return handleDatasetRequest(req, res, url, tenant, warehouse, datasetDeps, client);
     const server: TenantServerContext = { scopeAccountIds: tenant.accounts, warehouse, client };

@@ -33,6 +33,7 @@ import {
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
+import { scanFiles } from '../store/scan-files.ts';
 
 /**
  * Computed values by name: counts, sums and extremes as bigint, averages and rates as number (FLOAT_METRICS),
@@ -109,11 +110,11 @@ export async function aggregateScope(
           split.partialHours.flatMap((timeRange) => prunePartitions(manifest.files, { ...filter, timeRange })),
         ),
       ];
-      ctx.cost.recordScan([...hourly, ...ofPartialHours]);
+      await scanFiles(ctx, [...hourly, ...ofPartialHours]);
       return { source: hourlySourceSql(paths(hourly), split, paths(ofPartialHours)), where, grain: 'hour' };
     }
   }
-  ctx.cost.recordScan(files);
+  await scanFiles(ctx, files);
   return { source: parquetSourceSql(paths(files)), where };
 }
 

@@ -10,6 +10,7 @@ import type { FlowFilter } from '../domain/flow-filter.ts';
 import type { ManifestFile } from '../store/layout.ts';
 import type { QueryContext } from '../store/query-runner.ts';
 import type { SqlFragment } from '../store/sql.ts';
+import { scanFiles } from '../store/scan-files.ts';
 
 /** The filtered connection relation of `table` under `filter`, and the files it reads (none: nothing to ask). */
 export async function connectionRows(
@@ -19,7 +20,7 @@ export async function connectionRows(
 ): Promise<{ rows: SqlFragment; files: readonly ManifestFile[] }> {
   const manifest = await ctx.warehouse.manifest();
   const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f));
-  ctx.cost.recordScan(source.files);
+  await scanFiles(ctx, source.files);
   return { rows: connectionRelationSql(source.rows, filter, table), files: source.files };
 }
 

@@ -47,6 +47,7 @@ import { openApiDatabase } from '../store/duckdb.ts';
 import { bind, runBound, withStatementBudget, type Connection, type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope, rateWindow } from './aggregate-reader.ts';
 import type { SqlQuery } from '../store/sql.ts';
+import { scanFiles } from '../store/scan-files.ts';
 import { connectionRows } from './connection-rows.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
@@ -139,7 +140,7 @@ const ordered = (values: readonly FlowValue[]): FlowValue[] => ALL_VALUES.filter
 /** The flows rows of a flows download (record grain: a download lists records, see aggregateScope for totals). */
 async function flowScope(ctx: QueryContext, filter: FlowFilter): Promise<{ scope: AggregateScope; files: string[] }> {
   const files = prunePartitions((await ctx.warehouse.manifest()).files, filter);
-  ctx.cost.recordScan(files);
+  await scanFiles(ctx, files);
   const paths = files.map((f) => ctx.warehouse.absolutePath(f));
   return { scope: { source: parquetSourceSql(paths), where: flowFilterSql(filter) }, files: paths };
 }

@@ -8,6 +8,7 @@ import { InputError } from '../domain/input-error.ts';
 import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { CURSOR_US, flowsPageQuery, type FlowKey } from '../store/queries/flows-page-query.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
+import { scanFiles } from '../store/scan-files.ts';
 
 /** Page arguments, already range-checked by the caller. */
 export interface FlowPageArgs {
@@ -61,7 +62,7 @@ export function createFlowReader(ctx: QueryContext) {
       const after = args.after === null ? null : decodeFlowCursor(args.after, args.order);
       const manifest = await ctx.warehouse.manifest();
       const files = prunePartitions(manifest.files, filter);
-      ctx.cost.recordScan(files);
+      await scanFiles(ctx, files);
       const query = flowsPageQuery({
         files: files.map((f) => ctx.warehouse.absolutePath(f)),
         where: flowFilterSql(filter),

@@ -16,6 +16,7 @@ import type {
 import { validateFlowFilter, type FlowFilter } from '../domain/flow-filter.ts';
 import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
+import { scanFiles } from '../store/scan-files.ts';
 import { endpointFromRow, type Endpoint } from './endpoint.ts';
 import { connectionRows } from './connection-rows.ts';
 
@@ -152,7 +153,7 @@ export async function readScans(
   const source = await connectionRows(ctx, args.filter, 'handshakes');
   if (source.files.length === 0) return { rows: [], truncated: false };
   const flows = prunePartitions((await ctx.warehouse.manifest()).files, args.filter, 'flows');
-  ctx.cost.recordScan(flows);
+  await scanFiles(ctx, flows);
   const rows = await runQuery(
     ctx,
     scanQuery({

@@ -6,20 +6,61 @@
  * One request reads one generation: the HTTP layer hands each request a `pinWarehouse` view, so every field of a
  * GraphQL response (and every statement of a download) plans on the same manifest, and the ingester keeps the files
  * of older generations on storage for a grace period (src/ingest/retired-files.ts) longer than any request runs.
+ *
+ * The same view is where a request's files become readable: every question passes the files it pruned to
+ * `prepare` before its statement opens them. A local warehouse has them all (a no-op); an S3 replica's reader has a
+ * `FileSource` (src/ingest/s3-warehouse-cache.ts) that fetches the missing ones into a bounded disk cache and keeps
+ * them there (pinned against eviction) until the request ends and `release` lets them go.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EMPTY_MANIFEST, warehousePaths, type Manifest, type ManifestFile, type TableName } from './layout.ts';
+
+/**
+ * Where the committed files of a warehouse whose files are not all on local disk come from (an S3 replica's cache).
+ * `hold` makes the given files (paths relative to the root, with the manifest's sizes) present under the root and
+ * keeps them there until the returned release is called; concurrent holds of one missing file share its download.
+ */
+export interface FileSource {
+  hold(files: readonly Pick<ManifestFile, 'path' | 'bytes'>[]): Promise<() => void>;
+  /** What the source keeps and has fetched, for /metrics. */
+  stats?(): FileSourceStats;
+}
+
+/** A FileSource's figures: what is on disk now, and counters since start. */
+export interface FileSourceStats {
+  readonly files: number;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  /** Files held by running requests (not evictable). */
+  readonly pinnedFiles: number;
+  readonly downloads: number;
+  readonly downloadedBytes: number;
+  readonly evictions: number;
+}
 
 /** Read access to a local warehouse's manifest. */
 export interface WarehouseReader {
   readonly root: string;
   /** The current manifest (EMPTY_MANIFEST when none has been committed yet). */
   manifest(): Promise<Manifest>;
-  /** Absolute path of a manifest file, for read_parquet. */
+  /** Absolute path of a manifest file, for read_parquet (see `prepare`). */
   absolutePath(file: ManifestFile): string;
   /** End (exclusive) of the newest UTC day holding data of `table`, or null when it has none: the default window end. */
   latestDataEnd(table?: TableName): Promise<Date | null>;
+  /** Set when committed files are fetched on demand rather than all on disk (readiness then cannot stat them). */
+  readonly files?: FileSource;
+  /**
+   * Makes `files` readable at absolutePath for the rest of the request: a no-op when every file is on disk; with a
+   * FileSource, only a request's view (pinWarehouse) can, since it alone knows when the request ends.
+   */
+  prepare(files: readonly ManifestFile[]): Promise<void>;
+}
+
+/** A request's view (pinWarehouse): `release` ends the request's hold on the files it prepared. */
+export interface PinnedWarehouse extends WarehouseReader {
+  /** Lets the files prepared so far go (idempotent); call once no statement of the request can still open them. */
+  release(): void;
 }
 
 /** Thrown when the manifest exists but cannot be read as one. */
@@ -48,27 +89,63 @@ export function latestDataEndIn(manifest: Manifest, table: TableName = 'flows'):
   return latest ? new Date(Date.parse(`${latest}T00:00:00Z`) + 86_400_000) : null;
 }
 
-const pinnedViews = new WeakSet<WarehouseReader>();
+const pinnedViews = new WeakSet<PinnedWarehouse>();
+
+const isPinned = (reader: WarehouseReader): reader is PinnedWarehouse => pinnedViews.has(reader as PinnedWarehouse);
 
 /**
  * `reader` fixed to one manifest generation: the first `manifest()` call loads it, every later call (and
- * `latestDataEnd`) returns that same manifest. Made per request, so one response never mixes two generations.
+ * `latestDataEnd`) returns that same manifest. Made per request, so one response never mixes two generations; it
+ * also holds the files the request prepared (each at most once, however many statements read it) until `release`.
  */
-export function pinWarehouse(reader: WarehouseReader): WarehouseReader {
-  if (pinnedViews.has(reader)) return reader;
+export function pinWarehouse(reader: WarehouseReader): PinnedWarehouse {
+  if (isPinned(reader)) return reader;
   let pinned: Promise<Manifest> | null = null;
-  const view: WarehouseReader = {
+  const source = reader.files;
+  // One hold per file and request: a second field reading a file waits for the first one's fetch.
+  const held = new Map<string, Promise<void>>();
+  const releases: (() => void)[] = [];
+  let released = false;
+  const view: PinnedWarehouse = {
     root: reader.root,
     manifest: () => (pinned ??= reader.manifest()),
     absolutePath: (file) => reader.absolutePath(file),
     latestDataEnd: async (table = 'flows') => latestDataEndIn(await view.manifest(), table),
+    ...(source ? { files: source } : {}),
+    async prepare(files) {
+      if (!source) return;
+      const fresh = files.filter((f) => !held.has(f.path));
+      if (fresh.length > 0) {
+        const holding = source.hold(fresh).then((release) => {
+          // A fetch that ends after the request did (a client hung up) must not leave its files pinned.
+          if (released) release();
+          else releases.push(release);
+        });
+        for (const f of fresh) held.set(f.path, holding);
+        // A failed fetch is not remembered: the next statement of the request may try again.
+        holding.catch(() => {
+          for (const f of fresh) if (held.get(f.path) === holding) held.delete(f.path);
+        });
+      }
+      await Promise.all(files.map((f) => held.get(f.path)));
+    },
+    release() {
+      released = true;
+      held.clear();
+      for (const release of releases.splice(0)) release();
+    },
   };
   pinnedViews.add(view);
   return view;
 }
 
-/** A reader over the warehouse at `root`. */
-export function createWarehouseReader(root: string): WarehouseReader {
+/** Releases `reader`'s files when it is a request's view (pinWarehouse); nothing otherwise. */
+export function releaseWarehouse(reader: WarehouseReader): void {
+  if (isPinned(reader)) reader.release();
+}
+
+/** A reader over the warehouse at `root`; with `files`, its committed files are fetched on demand (see FileSource). */
+export function createWarehouseReader(root: string, files?: FileSource): WarehouseReader {
   const path = warehousePaths(root).manifest;
   let current: Manifest = EMPTY_MANIFEST;
   let stamp = '';
@@ -97,6 +174,11 @@ export function createWarehouseReader(root: string): WarehouseReader {
     absolutePath: (file) => join(root, ...file.path.split('/')),
     async latestDataEnd(table = 'flows') {
       return latestDataEndIn(await this.manifest(), table);
+    },
+    ...(files ? { files } : {}),
+    async prepare() {
+      // Files held without a request's end to release them would stay pinned forever and defeat the cache's bound.
+      if (files) throw new Error(`${root}: files fetched on demand are read through a request's view (pinWarehouse)`);
     },
   };
 }

@@ -90,6 +90,7 @@ describe('scoped warehouse', () => {
       manifest: async () => current,
       absolutePath: (f) => `/w/${f.path}`,
       latestDataEnd: async () => new Date('2026-01-03T00:00:00Z'),
+      prepare: async () => {},
     };
     const scopes = createScopedWarehouses(base);
     const a = scopes(['111111111111']);
