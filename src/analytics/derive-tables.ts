@@ -21,7 +21,14 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { partitionDir, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+import {
+  ALL_ACCOUNTS,
+  isOrgTable,
+  partitionDir,
+  partitionKey,
+  type ManifestFile,
+  type TableName,
+} from '../store/layout.ts';
 import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
@@ -32,6 +39,7 @@ import {
   dateOf,
   dayStart,
   derivedFileName,
+  orgPartition,
   planTable,
   shiftedPartition,
   type FlowChange,
@@ -89,11 +97,27 @@ interface DerivedTableSpec {
   readonly select: (source: FlowSource & { readonly units: NonNullable<FlowSource['units']> }) => SqlFragment;
 }
 
+const CONNECTION_CONTEXT_MS = DERIVE_CONTEXT_SECONDS * 1000;
+
+/**
+ * Every derived table. The org tables are the same SQL over the records of every account of a region (the connection
+ * SQL pairs, orients and resolves whatever records a unit holds; it never groups by account), planned per region and
+ * date (orgPartition) and written only where more than one account logs in the region.
+ */
 const DERIVED_TABLES: readonly DerivedTableSpec[] = [
-  { table: 'handshakes', contextMs: DERIVE_CONTEXT_SECONDS * 1000, select: (s) => handshakesFromFlowsSql(s) },
-  { table: 'edges', contextMs: DERIVE_CONTEXT_SECONDS * 1000, select: (s) => edgeRowsFromFlowsSql(s) },
+  { table: 'handshakes', contextMs: CONNECTION_CONTEXT_MS, select: (s) => handshakesFromFlowsSql(s) },
+  { table: 'edges', contextMs: CONNECTION_CONTEXT_MS, select: (s) => edgeRowsFromFlowsSql(s) },
   { table: 'flows_hourly', contextMs: 0, select: (s) => hourlyRollupFromFlowsSql(s.files, s.units!.hours) },
+  { table: 'org_handshakes', contextMs: CONNECTION_CONTEXT_MS, select: (s) => handshakesFromFlowsSql(s) },
+  { table: 'org_edges', contextMs: CONNECTION_CONTEXT_MS, select: (s) => edgeRowsFromFlowsSql(s) },
 ];
+
+/** Regions where more than one account logs: the org tables are derived there only. */
+function sharedRegions(flows: readonly ManifestFile[]): Set<string> {
+  const accounts = new Map<string, Set<string>>();
+  for (const f of flows) accounts.set(f.region, (accounts.get(f.region) ?? new Set()).add(f.accountId));
+  return new Set([...accounts].filter(([, a]) => a.size > 1).map(([region]) => region));
+}
 
 // COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
 function copyTo(select: SqlFragment, path: string): SqlFragment {
@@ -158,13 +182,17 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // at most into the next or previous day), located once.
   const near = new Set<string>();
   for (const { partition: p } of opts.changes)
-    for (const d of [-1, 0, 1]) near.add(partitionKey(shiftedPartition(p, d)));
+    for (const d of [-1, 0, 1])
+      near.add(partitionKey(shiftedPartition(p, d))).add(partitionKey(orgPartition(shiftedPartition(p, d))));
+  const shared = sharedRegions(flows);
+  // A flows file is read for its own partition's hours, and for its region's org hours where accounts share it.
+  const orgKey = (f: ManifestFile): string | null => (shared.has(f.region) ? partitionKey(orgPartition(f)) : null);
   // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
   const ranges = new Map<string, StartRange>();
   const undirected = new Set<string>();
   const locateAll = async (keys: ReadonlySet<string>) => {
-    const files = flows.filter((f) => keys.has(partitionKey(f)));
+    const files = flows.filter((f) => keys.has(partitionKey(f)) || keys.has(orgKey(f) ?? ''));
     const fresh = files.filter((f) => !located.has(f));
     for (const f of fresh) located.set(f, await locate(f));
     const stats = await fileStats(
@@ -182,9 +210,23 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const connectionChanges = opts.changes.map((c): FlowChange =>
     c.undirected || undirectedDays.has(partitionKey(c.partition)) ? { ...c, starts: 'all' } : c,
   );
+  // The org tables see each account's change as a change of its region's org partition; a day of the region holding
+  // records without flow-direction in any account is re-derived whole, as for one account.
+  const undirectedOrgDays = new Set(
+    [...undirectedDays].map((k) => `${ALL_ACCOUNTS}/${k.split('/').slice(1).join('/')}`),
+  );
+  const orgChanges = connectionChanges
+    .filter((c) => shared.has(c.partition.region))
+    .map((c): FlowChange => {
+      const partition = orgPartition(c.partition);
+      return undirectedOrgDays.has(partitionKey(partition)) ? { ...c, partition, starts: 'all' } : { ...c, partition };
+    });
+  const orgFlows = flows.filter((f) => shared.has(f.region)).map((f) => ({ ...f, accountId: ALL_ACCOUNTS }));
   const plans = DERIVED_TABLES.map((spec) => ({
     spec,
-    ...planTable(spec, flows, derived, spec.contextMs > 0 ? connectionChanges : opts.changes),
+    ...(isOrgTable(spec.table)
+      ? planTable(spec, orgFlows, derived, orgChanges)
+      : planTable(spec, flows, derived, spec.contextMs > 0 ? connectionChanges : opts.changes)),
   }));
   // Planned hours are within a day of a change, but a neighbour day re-derived whole (its merged or older file held a
   // changed hour) reads into the day beyond: read every day the planned hours' widened spans reach.
@@ -213,7 +255,12 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         byScope.set(scopeOf(planned.partition), [...(byScope.get(scopeOf(planned.partition)) ?? []), planned]);
       for (const [scope, partitions] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
         const epochHours = (p: PlannedPartition) => [...p.hours].map((h) => dayStart(p.partition.date) / HOUR_MS + h);
-        const files = candidates.filter((f) => scopeOf(f) === scope);
+        const org = isOrgTable(spec.table);
+        // The key a flows file is planned under for this table: its own partition, or its region's org partition.
+        const keyOf = (f: ManifestFile) => partitionKey(org ? orgPartition(f) : f);
+        const files = candidates.filter(
+          (f) => (org ? shared.has(f.region) : true) && scopeOf(org ? orgPartition(f) : f) === scope,
+        );
         const reading = (h: number) => {
           const [from, to] = [h * HOUR_MS - spec.contextMs, (h + 1) * HOUR_MS + spec.contextMs];
           return files.filter((f) => {
@@ -244,9 +291,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
           ];
           const inputs = [...new Set(run.flatMap(reading))];
           const runDays = new Set(run.map((h) => `${scope}/${dateOf(h * HOUR_MS)}`));
-          const ownAddressFiles = files.filter(
-            (f) => runDays.has(partitionKey(f)) && undirectedDays.has(partitionKey(f)),
-          );
+          const ownAddressFiles = files.filter((f) => runDays.has(keyOf(f)) && undirectedDays.has(partitionKey(f)));
           const source = {
             files: inputs.map((f) => located.get(f)!),
             where: sql`start_time >= ${new Date(from)} AND start_time < ${new Date(to)}`,

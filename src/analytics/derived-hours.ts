@@ -3,7 +3,7 @@
  * derived files those hours replace, and the names that say which hours a derived file holds.
  */
 import { randomUUID } from 'node:crypto';
-import { partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+import { ALL_ACCOUNTS, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -147,6 +147,17 @@ export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange
  */
 export function staleDerivedFiles(files: readonly ManifestFile[], changes: readonly FlowChange[]): ManifestFile[] {
   const stale = new Set<string>();
-  for (const { partition: p } of changes) for (const d of [-1, 0, 1]) stale.add(partitionKey(shiftedPartition(p, d)));
+  for (const { partition: p } of changes) {
+    for (const d of [-1, 0, 1]) {
+      const near = shiftedPartition(p, d);
+      // An org table's rows of the region and day read every account's records: they are stale too.
+      stale.add(partitionKey(near)).add(partitionKey(orgPartition(near)));
+    }
+  }
   return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(f)));
+}
+
+/** The partition of the org tables that a partition's records are read into: its region and date, every account. */
+export function orgPartition(p: PartitionKey): PartitionKey {
+  return { accountId: ALL_ACCOUNTS, region: p.region, date: p.date };
 }

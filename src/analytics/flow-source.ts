@@ -2,7 +2,7 @@
  * Where connection analytics read raw flow records from: a list of flows Parquet files (from the manifest, already
  * pruned to the partitions of interest) and a WHERE fragment over their columns.
  */
-import { HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
+import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 
@@ -36,7 +36,12 @@ export function flowScanSql(source: FlowSource): SqlFragment {
 }
 
 /** `read_parquet(...)` over a non-empty bound list of derived-table files, with typed hive partition columns. */
-export function derivedScanSql(files: readonly string[], emptyRelation: SqlFragment): SqlFragment {
+export function derivedScanSql(
+  files: readonly string[],
+  emptyRelation: SqlFragment,
+  layout: 'account' | 'org' = 'account',
+): SqlFragment {
   if (files.length === 0) return emptyRelation;
-  return sql`read_parquet(${files}, hive_partitioning = true, hive_types = ${raw(HIVE_TYPES_SQL)})`;
+  const types = layout === 'org' ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL;
+  return sql`read_parquet(${files}, hive_partitioning = true, hive_types = ${raw(types)})`;
 }

@@ -28,6 +28,9 @@ export const PARTITION_COLUMNS = [
 
 export const HIVE_TYPES_SQL = "{'account_id': VARCHAR, 'region': VARCHAR, 'date': DATE}";
 
+/** The same for the org tables, partitioned without an account (src/store/layout.ts ORG_TABLES). */
+export const ORG_HIVE_TYPES_SQL = "{'region': VARCHAR, 'date': DATE}";
+
 /** Columns flowql adds to every stored record, beyond AWS's fields. */
 export const PROVENANCE_COLUMNS = [
   {

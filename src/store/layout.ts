@@ -5,6 +5,8 @@
  *   <root>/handshakes/account_id=.../region=.../date=.../part-<uuid>.parquet   (derived, issue 5)
  *   <root>/edges/account_id=.../region=.../date=.../part-<uuid>.parquet        (derived, issue 5)
  *   <root>/flows_hourly/account_id=.../region=.../date=.../part-<uuid>.parquet (derived: flows summed per hour)
+ *   <root>/org_handshakes/region=.../date=.../part-<uuid>.parquet  (derived across the region's accounts, issue 16)
+ *   <root>/org_edges/region=.../date=.../part-<uuid>.parquet       (derived across the region's accounts, issue 16)
  *   <root>/reference/<kind>/part-<version>-<uuid>.parquet  reference tables (ip_ranges, networks): one live snapshot each
  *   <root>/_flowql/ledger.duckdb      the ingest ledger (sources, outputs, rejects); only the ingester opens it
  *   <root>/_flowql/manifest.json      the committed file list; written atomically (temp file + rename)
@@ -19,8 +21,25 @@
 import { join } from 'node:path';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
 
-export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly'] as const;
+export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly', 'org_handshakes', 'org_edges'] as const;
 export type TableName = (typeof TABLES)[number];
+
+/**
+ * The connection tables derived across every account of a region (docs/semantics.md §10): a connection between two
+ * accounts' instances is one row with both ends resolved, its bytes counted once. Partitioned by region and date only
+ * (`org_edges/region=<r>/date=<d>/`); their manifest files carry ALL_ACCOUNTS as the account. Written only for regions
+ * where more than one account logs: elsewhere the per-account tables already are the organisation-wide answer.
+ */
+export const ORG_TABLES = ['org_handshakes', 'org_edges'] as const;
+export type OrgTableName = (typeof ORG_TABLES)[number];
+
+/** The `accountId` of an org table's files: every account of the region (never a valid account id). */
+export const ALL_ACCOUNTS = '*';
+
+/** True for a table partitioned without an account (ORG_TABLES). */
+export function isOrgTable(table: TableName): table is OrgTableName {
+  return (ORG_TABLES as readonly string[]).includes(table);
+}
 
 /** One committed Parquet file. */
 export interface ManifestFile {
@@ -125,8 +144,12 @@ export function warehousePaths(root: string) {
   };
 }
 
-/** Relative path of a partition directory: `flows/account_id=1/region=r/date=2024-01-02`. */
+/**
+ * Relative path of a partition directory: `flows/account_id=1/region=r/date=2024-01-02`, or for an org table (whose
+ * files hold every account's rows) `org_edges/region=r/date=2024-01-02`.
+ */
 export function partitionDir(table: TableName, accountId: string, region: string, date: string): string {
+  if (isOrgTable(table)) return `${table}/region=${region}/date=${date}`;
   return `${table}/account_id=${accountId}/region=${region}/date=${date}`;
 }
 
@@ -161,7 +184,8 @@ export function partitionsCovered(files: readonly ManifestFile[], derived: reado
  */
 export function underivedPartitions(files: readonly ManifestFile[]): string[] {
   const have = new Set(files.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
-  const derivedTables = TABLES.filter((t) => t !== 'flows');
+  // Org tables are written per region where several accounts log, not per flows partition.
+  const derivedTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
   const missing = new Set<string>();
   for (const f of files) {
     if (f.table === 'flows' && derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`)))

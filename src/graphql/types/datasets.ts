@@ -24,6 +24,10 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName, string>> = {
   edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',
   flows_hourly:
     'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
+  org_handshakes:
+    'TCP handshakes paired across every account of a region (derived at ingest where several accounts log; no account partition).',
+  org_edges:
+    'Client -> server traffic per hour across every account of a region, each byte counted once (derived where several accounts log).',
 };
 
 const ROWS_DESCRIPTION =

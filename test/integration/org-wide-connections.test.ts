@@ -1,0 +1,153 @@
+// Issue 16: a connection between two accounts is one connection. i-A (account A, use1-az1) opens one TCP connection
+// to i-B (account B, use1-az2); both ends log it (egress at A, ingress at B, and the replies). Organisation-wide (no
+// key, or a key allowed both accounts) it is one handshake and one edge with both ends resolved, its bytes counted
+// once and its cross-AZ bytes known; a key allowed only A sees what A's records show: its own end resolved, B's end as
+// an address. Real DuckDB over real Parquet; the warehouse is derived as the ingester derives it.
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
+import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
+import { gqlData, testApi } from '../helpers/graphql.ts';
+import type { Manifest } from '../../src/store/layout.ts';
+
+const A = '111111111111';
+const B = '222222222222';
+const C = '333333333333';
+const endA = {
+  account_id: A,
+  interface_id: 'eni-a',
+  instance_id: 'i-a',
+  vpc_id: 'vpc-a',
+  subnet_id: 'subnet-a',
+  az_id: 'use1-az1',
+};
+const endB = {
+  account_id: B,
+  interface_id: 'eni-b',
+  instance_id: 'i-b',
+  vpc_id: 'vpc-b',
+  subnet_id: 'subnet-b',
+  az_id: 'use1-az2',
+};
+const at = t('2024-03-01T10:00:00');
+const c2s = { srcaddr: '10.0.1.10', dstaddr: '10.1.2.20', srcport: 40000, dstport: 443 };
+const s2c = { srcaddr: '10.1.2.20', dstaddr: '10.0.1.10', srcport: 443, dstport: 40000 };
+
+/** Each end logs both directions of the one connection: 1000 bytes client -> server, 20000 back. */
+const CROSS_ACCOUNT: FixtureRecord[] = [
+  rec({ ...endA, ...c2s, tcp_flags: 2, flow_direction: 'egress', bytes: 1000, packets: 10, start: at }),
+  rec({ ...endA, ...s2c, tcp_flags: 18, flow_direction: 'ingress', bytes: 20000, packets: 20, start: at }),
+  rec({ ...endB, ...c2s, tcp_flags: 2, flow_direction: 'ingress', bytes: 1000, packets: 10, start: at }),
+  rec({ ...endB, ...s2c, tcp_flags: 18, flow_direction: 'egress', bytes: 20000, packets: 20, start: at }),
+];
+
+/** A third account in the region, talking only to itself: a key allowed A and B does not select every account. */
+const endC = {
+  account_id: C,
+  interface_id: 'eni-c',
+  instance_id: 'i-c',
+  vpc_id: 'vpc-c',
+  subnet_id: 'subnet-c',
+  az_id: 'use1-az1',
+};
+const OTHER: FixtureRecord[] = [
+  rec({
+    ...endC,
+    srcaddr: '10.2.0.5',
+    dstaddr: '10.2.0.6',
+    srcport: 50000,
+    dstport: 22,
+    tcp_flags: 2,
+    flow_direction: 'egress',
+    bytes: 300,
+    start: at,
+  }),
+];
+
+const window = 'timeRange: { from: "2024-03-01T00:00:00Z", to: "2024-03-02T00:00:00Z" }';
+const EDGES = `{ trafficEdges(filter: { ${window} }, level: INSTANCE) { nodes { client { kind id azId } server { kind id azId } bytesToServer bytesToClient connections crossAzBytes } } }`;
+const COST = `{ trafficCost(filter: { ${window} }) { bytes crossAzBytes } }`;
+const HANDSHAKES = `{ handshakes(filter: { ${window} }) { nodes { state clientAddr serverAddr client { id } server { id } } } }`;
+
+describe('organisation-wide connections', () => {
+  let root: string;
+  let api: Awaited<ReturnType<typeof testApi>>;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'flowql-org-'));
+    await writeDerivedFixtureWarehouse(root, CROSS_ACCOUNT);
+    api = await testApi(root);
+  });
+  afterAll(() => api?.db.closeSync());
+
+  it('derives org tables for the region where two accounts log, partitioned by region and date only', async () => {
+    const manifest = JSON.parse(await readFile(join(root, '_flowql/manifest.json'), 'utf8')) as Manifest;
+    const org = manifest.files.filter((f) => f.table.startsWith('org_')).map((f) => f.path.replace(/part-.*$/, ''));
+    expect(org.sort()).toEqual([
+      'org_edges/region=us-east-1/date=2024-03-01/',
+      'org_handshakes/region=us-east-1/date=2024-03-01/',
+    ]);
+  });
+
+  it('without a key: one edge, both ends resolved, bytes once, cross-AZ by AZ id', async () => {
+    const d: any = await gqlData(api.yoga, EDGES);
+    expect(d.trafficEdges.nodes).toEqual([
+      {
+        client: { kind: 'INSTANCE', id: 'i-a', azId: 'use1-az1' },
+        server: { kind: 'INSTANCE', id: 'i-b', azId: 'use1-az2' },
+        bytesToServer: '1000',
+        bytesToClient: '20000',
+        connections: '1',
+        crossAzBytes: '21000',
+      },
+    ]);
+    expect((await gqlData<any>(api.yoga, COST)).trafficCost).toEqual({ bytes: '21000', crossAzBytes: '21000' });
+    const hs: any = await gqlData(api.yoga, HANDSHAKES);
+    expect(hs.handshakes.nodes).toEqual([
+      {
+        state: 'ESTABLISHED',
+        clientAddr: '10.0.1.10',
+        serverAddr: '10.1.2.20',
+        client: { id: 'i-a' },
+        server: { id: 'i-b' },
+      },
+    ]);
+  });
+
+  it("one account selected: what that account's records show, the other end as its address only", async () => {
+    const q = (accounts: string[]) =>
+      `{ trafficEdges(filter: { ${window}, accountIds: ${JSON.stringify(accounts)} }, level: INSTANCE) { nodes { client { id } server { id } bytesToServer bytesToClient } } }`;
+    expect((await gqlData<any>(api.yoga, q([A]))).trafficEdges.nodes).toEqual([
+      { client: { id: 'i-a' }, server: { id: '10.1.2.20' }, bytesToServer: '1000', bytesToClient: '20000' },
+    ]);
+    expect((await gqlData<any>(api.yoga, q([B]))).trafficEdges.nodes).toEqual([
+      { client: { id: '10.0.1.10' }, server: { id: 'i-b' }, bytesToServer: '1000', bytesToClient: '20000' },
+    ]);
+    // Both accounts named: every account of the region, so the organisation-wide answer.
+    expect((await gqlData<any>(api.yoga, q([A, B]))).trafficEdges.nodes).toEqual([
+      { client: { id: 'i-a' }, server: { id: 'i-b' }, bytesToServer: '1000', bytesToClient: '20000' },
+    ]);
+  });
+
+  it('a third account in the region: two of three accounts are paired at query time from their records only', async () => {
+    const root3 = await mkdtemp(join(tmpdir(), 'flowql-org3-'));
+    await writeDerivedFixtureWarehouse(root3, [...CROSS_ACCOUNT, ...OTHER]);
+    const api3 = await testApi(root3);
+    try {
+      const q = (filter: string) =>
+        `{ trafficEdges(filter: { ${window}${filter} }, level: INSTANCE) { nodes { client { id } server { id } bytesToServer } } }`;
+      const ab = await gqlData<any>(api3.yoga, q(`, accountIds: ["${A}", "${B}"]`));
+      expect(ab.trafficEdges.nodes).toEqual([{ client: { id: 'i-a' }, server: { id: 'i-b' }, bytesToServer: '1000' }]);
+      const all = await gqlData<any>(api3.yoga, q(''));
+      expect(all.trafficEdges.nodes.map((n: any) => `${n.client.id}->${n.server.id}`).sort()).toEqual([
+        'i-a->i-b',
+        'i-c->10.2.0.6',
+      ]);
+    } finally {
+      api3.db.closeSync();
+    }
+  });
+});
