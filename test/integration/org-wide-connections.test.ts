@@ -4,13 +4,14 @@
 // once and its cross-AZ bytes known; a key allowed only A sees what A's records show: its own end resolved, B's end as
 // an address. Real DuckDB over real Parquet; the warehouse is derived as the ingester derives it.
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
 import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gqlData, testApi } from '../helpers/graphql.ts';
+import { startTestServer } from '../helpers/tenant-fixture.ts';
 import type { Manifest } from '../../src/store/layout.ts';
 
 const A = '111111111111';
@@ -148,6 +149,61 @@ describe('organisation-wide connections', () => {
       ]);
     } finally {
       api3.db.closeSync();
+    }
+  });
+
+  it('API keys: a key allowed A and B gets the organisation-wide answer, a key allowed A only its own, in GraphQL and the edges dataset', async () => {
+    const keysFile = join(root, 'keys.json');
+    const keys = { a: 'org-test-key-a-0000000001', ab: 'org-test-key-ab-000000002' };
+    await writeFile(
+      keysFile,
+      JSON.stringify({
+        keys: [
+          { key: keys.a, accounts: [A], name: 'a' },
+          { key: keys.ab, accounts: [A, B], name: 'ab' },
+        ],
+      }),
+    );
+    const { server } = await startTestServer({ dataDir: root, apiKeysFile: keysFile });
+    try {
+      const edges = async (key: string) => {
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({
+            query: `{ trafficEdges(filter: { ${window} }, level: INSTANCE) { nodes { client { id } server { id } } } trafficCost(filter: { ${window} }) { bytes crossAzBytes } }`,
+          }),
+        });
+        const body: any = await res.json();
+        return body.data;
+      };
+      expect(await edges(keys.ab)).toEqual({
+        trafficEdges: { nodes: [{ client: { id: 'i-a' }, server: { id: 'i-b' } }] },
+        trafficCost: { bytes: '21000', crossAzBytes: '21000' },
+      });
+      // A's records only: B's end is an address, and A's records do not say which AZ it is in.
+      expect(await edges(keys.a)).toEqual({
+        trafficEdges: { nodes: [{ client: { id: 'i-a' }, server: { id: '10.1.2.20' } }] },
+        trafficCost: { bytes: '21000', crossAzBytes: '0' },
+      });
+      const csv = async (key: string) =>
+        (
+          await fetch(`${server.url}/datasets/edges.csv?from=2024-03-01&to=2024-03-02`, {
+            headers: { authorization: `Bearer ${key}` },
+          })
+        ).text();
+      const idsOf = (text: string) => {
+        const [head, ...rows] = text.trim().split('\n');
+        const cols = head!.split(',');
+        return rows.map((r) => {
+          const v = r.split(',');
+          return `${v[cols.indexOf('client_id')]}->${v[cols.indexOf('server_id')]}`;
+        });
+      };
+      expect(idsOf(await csv(keys.ab))).toEqual(['i-a->i-b']);
+      expect(idsOf(await csv(keys.a))).toEqual(['i-a->10.1.2.20']);
+    } finally {
+      await server.close();
     }
   });
 });
