@@ -165,6 +165,13 @@ function duration(v: unknown, p: string): number | null {
 
 const KNOWN_FIELDS: readonly string[] = ['timeRange', ...FILTER_FIELD_NAMES];
 
+/** The thresholds given as a min and a max of one value. */
+const THRESHOLD_PAIRS = [
+  ['minBytes', 'maxBytes'],
+  ['minPackets', 'maxPackets'],
+  ['minDurationSeconds', 'maxDurationSeconds'],
+] as const satisfies readonly (readonly [FilterField, FilterField])[];
+
 /** Validates raw filter input; throws `InputError` naming the first bad argument (e.g. `filter.srcAddr[0]`). */
 export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}): FlowFilter {
   const a = options.argument ?? 'filter';
@@ -179,6 +186,12 @@ export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}
   const fields: Partial<Record<FilterField, unknown>> = {};
   for (const name of FILTER_FIELD_NAMES) fields[name] = FILTER_FIELDS[name].validate(r[name], `${a}.${name}`);
   const values = fields as FilterFieldValues;
+  // A threshold's max below its min selects nothing: refused, as a port range whose `to` is below its `from`.
+  for (const [min, max] of THRESHOLD_PAIRS) {
+    const [lo, hi] = [values[min], values[max]];
+    if (lo !== null && hi !== null && hi < lo)
+      throw new InputError(`${a}.${max}`, `a value at least ${min} (${lo})`, String(hi));
+  }
   // Tenant isolation: naming an account outside the key's allow-list is refused, not answered with nothing.
   assertAccountsAllowed(options.scopeAccountIds, values.accountIds, `${a}.accountIds`);
   return { ...values, timeRange, scopeAccountIds: options.scopeAccountIds ?? null };

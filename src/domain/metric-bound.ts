@@ -46,13 +46,19 @@ export function metricBoundsFromText(
   texts: readonly string[],
   metrics: readonly FlowMetric[],
 ): MetricBound[] {
-  const bounds = texts.map((text, i) => {
+  // `BYTES>=10&BYTES<=500` is one bound with both ends, as GraphQL's { metric: BYTES, min: 10, max: 500 }: merged per
+  // metric, so a max below its min is refused the same way; a second min (or max) of one metric is refused.
+  const bounds: { metric: FlowMetric; min?: number; max?: number }[] = [];
+  texts.forEach((text, i) => {
     const m = BOUND_TEXT.exec(text.trim());
     if (!m) throw new InputError(`${argument}[${i}]`, 'METRIC>=number or METRIC<=number, such as BYTES>=1000000', text);
     const metric = m[1]!.toUpperCase() as FlowMetric;
     if (!metrics.includes(metric)) throw new InputError(`${argument}[${i}]`, `a metric of ${metrics.join(', ')}`, m[1]);
-    const value = Number(m[3]);
-    return m[2] === '>=' ? { metric, min: value } : { metric, max: value };
+    const end = m[2] === '>=' ? 'min' : 'max';
+    const bound = bounds.find((b) => b.metric === metric) ?? (bounds.push({ metric }), bounds[bounds.length - 1]!);
+    if (bound[end] !== undefined)
+      throw new InputError(`${argument}[${i}]`, `one ${end} per metric (${metric} has one)`, text);
+    bound[end] = Number(m[3]);
   });
   return checkMetricBounds(argument, bounds);
 }

@@ -28,7 +28,13 @@ function fitsSql(name: string, type: string, spec: FieldSpec | undefined): strin
   const col = `"${name}"`;
   if (spec === undefined) return 'TRUE';
   const max = integerMax(spec);
-  if (type.startsWith('TIMESTAMP')) return spec.kind === 'epoch' ? 'TRUE' : `${col} IS NULL`;
+  // A timestamp (flowql's own files) converts to whole seconds when it is one the parser takes (parquet-input.ts):
+  // microsecond precision, from 1970 to 2038 (epoch seconds a flow log can hold, never read as milliseconds).
+  if (type === 'TIMESTAMP' || type === 'TIMESTAMP WITH TIME ZONE') {
+    const inRange = `${col} >= TIMESTAMP '1970-01-01' AND ${col} < TIMESTAMP '2038-01-19 03:14:08'`;
+    return spec.kind === 'epoch' ? `(${col} IS NULL OR (${inRange}))` : `${col} IS NULL`;
+  }
+  if (type.startsWith('TIMESTAMP')) return `${col} IS NULL`;
   if (max === undefined) return type === 'VARCHAR' || INTEGER_TYPES.test(type) ? 'TRUE' : `${col} IS NULL`;
   if (INTEGER_TYPES.test(type)) return `(${col} IS NULL OR ${col} BETWEEN 0 AND ${max})`;
   if (type === 'VARCHAR') {
@@ -41,7 +47,8 @@ function fitsSql(name: string, type: string, spec: FieldSpec | undefined): strin
 function convert(name: string, type: string, spec: FieldSpec | undefined): string {
   const col = `"${name}"`;
   const target = rawType(spec);
-  if (type.startsWith('TIMESTAMP')) return `CAST(epoch(${col}) AS UBIGINT)`;
+  // Floored to the second, as the parser does (epoch() would round).
+  if (type.startsWith('TIMESTAMP')) return `CAST(epoch_us(${col}) // 1000000 AS UBIGINT)`;
   if (type === 'VARCHAR')
     return `TRY_CAST(CASE WHEN ${col} IN ('-', 'None', '') THEN NULL ELSE ${col} END AS ${target})`;
   return `TRY_CAST(${col} AS ${target})`;

@@ -156,8 +156,9 @@ export async function loadTextObject(
     layout,
     again.map((line) => ({ line, text: texts.get(line) ?? '' })),
   );
-  // Another format's header: the lines after it were read under this one's names. The line path follows it.
-  if (otherHeader !== null) return redo();
+  // Another format's header: the lines after it were read under this one's names. The line path follows it (only
+  // in an object whose layout came from its own header: a given format wins, as in parse).
+  if (header && otherHeader !== null) return redo();
   if (rescued.length > 0) await insertRescued(c, layout, ctx, rescued, table);
   return { records: records + rescued.length, rejects, columns };
 }
@@ -286,7 +287,7 @@ export async function loadTextGroup(
       layout,
       refused.map((line) => ({ line, text: texts.get(line) ?? '' })),
     );
-    if (otherHeader !== null) {
+    if (header && otherHeader !== null) {
       // Another format's header: this object's later rows were read under the group's names; it loads alone.
       await run(c, 'ingest.drop_member', sql`DELETE FROM ${raw(table.name)} WHERE source_id = ${m.ctx.sourceId}`);
       results.push(null);

@@ -165,8 +165,8 @@ export function projection(
     const c = colOf.get(column);
     if (c === undefined) return `CAST(NULL AS ${type})`;
     if (column === 'start_time' || column === 'end_time') return epochExpr(c, msAware);
-    // A counter above its field's range (only Parquet input can carry one: text lines were checked) is null, as any
-    // Parquet value that does not fit its field: stored, it would overflow the hourly sums (INT128 -> INT64).
+    // A guard only: text lines and Parquet rows were checked against each field's range before they got here
+    // (textRowAcceptedSql, ingest-load-parquet.ts); a counter past it would overflow the hourly sums (INT128 -> INT64).
     const max = specOf.get(column) && integerMax(specOf.get(column)!);
     if (type === 'BIGINT') return `(CASE WHEN ${c} <= ${max ?? Number.MAX_SAFE_INTEGER} THEN CAST(${c} AS BIGINT) END)`;
     return `CAST(${c} AS ${type})`;

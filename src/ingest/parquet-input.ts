@@ -27,7 +27,16 @@ function convert(
     return checkFieldNumber(spec, cell);
   }
   if (typeof cell === 'object' && 'micros' in cell && typeof cell.micros === 'bigint' && spec.kind === 'epoch') {
-    return { ok: true, value: Number(cell.micros / 1_000_000n) };
+    // Whole seconds, floored; a flow log's epoch seconds run from 1970 to 2^31 - 1 (later values in text are read as
+    // milliseconds, so a timestamp past 2038 could not be told from one).
+    const seconds = cell.micros >= 0n ? cell.micros / 1_000_000n : (cell.micros - 999_999n) / 1_000_000n;
+    if (seconds < 0n || seconds > 2_147_483_647n) {
+      return { ok: false, reason: `${spec.name}: a timestamp from 1970 to 2038-01-19, found ${String(cell)}` };
+    }
+    return { ok: true, value: Number(seconds) };
+  }
+  if (typeof cell === 'object' && spec.kind === 'epoch') {
+    return { ok: false, reason: `${spec.name}: epoch seconds or a microsecond TIMESTAMP, found ${String(cell)}` };
   }
   return parseFieldText(spec, String(cell));
 }

@@ -102,4 +102,18 @@ describe('dataset URL windows', () => {
     const names = params.flatMap((p) => [p.param, ...(p.aliases ?? [])]);
     expect(names.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
   });
+
+  it("merges a metric's having bounds into one (a max below the min is refused, as GraphQL refuses it), and a threshold max below its min", () => {
+    const topn = (q: string) => parseDatasetRequest('topn', new URLSearchParams(`latestDay=true&${q}`), options);
+    const got = topn('having=BYTES>=10&having=bytes<=500');
+    expect(got.dataset === 'topn' && got.having).toEqual([{ metric: 'BYTES', min: 10, max: 500 }]);
+    expect(() => topn('having=BYTES>=10&having=BYTES<=5')).toThrow(
+      /^Invalid having\[0\]\.max: expected a number at least min \(10\)/,
+    );
+    expect(() => topn('having=BYTES>=10,BYTES>=20')).toThrow(/^Invalid having\[1\]: expected one min per metric/);
+    expect(errorOf('latestDay=true&minBytes=100&maxBytes=99').argument).toBe('maxBytes');
+    expect(errorOf('latestDay=true&minDurationSeconds=60&maxDurationSeconds=59').message).toMatch(
+      /^Invalid maxDurationSeconds: expected a value at least minDurationSeconds \(60\)/,
+    );
+  });
 });

@@ -18,6 +18,7 @@ import { loadTextGroup, loadTextObject, type TextLoadPath } from '../../../src/i
 import type { LoadResult } from '../../../src/ingest/text-load-result.ts';
 import { scanTextObject } from '../../../src/ingest/text-object-scan.ts';
 import { loadParquetObject } from '../../../src/ingest/ingest-load-parquet.ts';
+import { readParquetBatches } from '../../../src/ingest/parquet-input.ts';
 import {
   compileLayout,
   isSpace,
@@ -433,6 +434,28 @@ describe('one validation for both ingest paths', () => {
       [1, 'bytes', "bytes: '9223372036854775807' is out of range (max 9007199254740991)"],
       [3, 'packets', "packets: '18446744073709551615' is out of range (max 9007199254740991)"],
     ]);
+  });
+
+  it('Parquet timestamps: floored to the second, 1970 to 2038 kept, others rejected, as parse reads them', async () => {
+    const sourceId = nextSource++;
+    const path = join(dir, `ts-${sourceId}.parquet`);
+    await engine.main.run(
+      `COPY (SELECT * FROM (VALUES
+         (1, TIMESTAMP '2024-05-01 00:00:00.7', TIMESTAMP '2024-05-01 00:01:00'),
+         (2, TIMESTAMP '1969-12-31 23:59:59', TIMESTAMP '2024-05-01 00:01:00'),
+         (3, TIMESTAMP '2040-01-01 00:00:00', TIMESTAMP '2040-01-01 00:01:00')) t(version, start_time, end_time))
+       TO '${path}' (FORMAT parquet)`,
+    );
+    const result = await loadParquetObject(engine.loaders[0]!, path, { ...CTX, sourceId }, engine.batches);
+    const rows = await storedRows(sourceId);
+    expect([...rows].map(([l, r]) => [l, r.start_time])).toEqual([[1, '2024-05-01 00:00:00']]);
+    const parsed: { line: number; reason?: string }[] = [];
+    for await (const batch of readParquetBatches(path, path))
+      for (const item of batch)
+        parsed.push(item.kind === 'reject' ? { line: item.line, reason: item.reason } : { line: item.line });
+    expect(result.rejects.map((r) => ({ line: r.line, reason: r.reason }))).toEqual(parsed.filter((p) => p.reason));
+    expect(parsed.map((p) => p.line)).toEqual([1, 2, 3]);
+    expect(result.rejects.map((r) => r.line)).toEqual([2, 3]);
   });
 
   it('the SQL check splits on exactly the parser separators (TOKEN_SEPARATORS is isSpace)', () => {
