@@ -12,7 +12,7 @@
  * `handshakes.scans`.
  */
 import type { FlowFilter } from '../domain/flow-filter.ts';
-import { flowFilterSql } from '../store/queries/flow-filter-query.ts';
+import { flowFilterSql, recordConditionSql } from '../store/queries/flow-filter-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { build, join, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 
@@ -30,13 +30,13 @@ export interface ScanQueryInput {
  * The connection meaning of `f` (connection-filter-query.ts) as conditions over flow records: `port` and `notPorts`
  * mean the server port on connections, so on an attempt's record they are its destination port; every other field
  * means the same on a record whose source is the client (`srcAddr`, `srcPort` the scanner, `dstAddr`, `dstPort` the
- * target, ids the interface that logged the record). flowFilterSql applies each list once, so `port` becomes a second
- * filter on `dstPort` ANDed with the first (both may be given).
+ * target, ids the interface that logged the record). `port` is ANDed as a condition on the destination port, beside
+ * `dstPort` if both are given.
  */
 function attemptFilterSql(f: FlowFilter): SqlFragment {
-  const rest: FlowFilter = { ...f, port: null, notPorts: null };
-  const parts = [flowFilterSql(rest)];
-  if (f.port || f.notPorts) parts.push(flowFilterSql({ ...rest, dstPort: f.port, notDstPort: f.notPorts }));
+  const parts = [flowFilterSql({ ...f, port: null, notPorts: null })];
+  if (f.port) parts.push(recordConditionSql('dstPort', f.port));
+  if (f.notPorts) parts.push(recordConditionSql('notDstPort', f.notPorts));
   return join(parts, '\n  AND ');
 }
 
