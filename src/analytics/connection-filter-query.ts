@@ -12,9 +12,11 @@
  * refused: CONNECTION_FILTERS says why for each.
  */
 import type { ConnectionTable } from '../domain/connection-enums.ts';
+import type { ReferenceNames } from '../domain/filter-fields.ts';
 import type { FlowFilter, PortRange } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { addressMatchSql } from '../store/queries/flow-filter-query.ts';
+import { awsServiceOfSql, networkNameOfSql } from '../store/queries/reference-lookup-query.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../store/sql.ts';
 
 const SIDE_ID_COLUMNS = {
@@ -99,6 +101,8 @@ const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
   pktDstAwsServices: {
     on: () => 'connections name the AWS service of an end (client or server), not of a packet destination',
   },
+  awsServices: { on: (v) => eitherEndNamed(v, (addr, table) => awsServiceOfSql(addr, table), true) },
+  networks: { on: (v) => eitherEndNamed(v, (addr, table) => networkNameOfSql(addr, table), false) },
   minBytes: { on: () => RECORD_THRESHOLD },
   maxBytes: { on: () => RECORD_THRESHOLD },
   minPackets: { on: () => RECORD_THRESHOLD },
@@ -111,6 +115,29 @@ const RECORD_THRESHOLD =
   'thresholds test single records, and a connection sums many: filter flows by it, or rank edges by bytes';
 
 const CLIENT_PORTS = 'edges sum every client port of a client and server (only handshakes keep the client port)';
+
+/**
+ * Either end named one of `v.names` by a reference table (the lookup of its address). With `logged`, the end's own
+ * service (pkt-*-aws-service of the records that resolved it) wins over the lookup, as on Endpoint.awsService.
+ */
+function eitherEndNamed(
+  v: ReferenceNames,
+  lookup: (addr: string, table: string) => SqlFragment,
+  logged: boolean,
+): SqlFragment {
+  const end = (side: 'client' | 'server'): SqlFragment => {
+    const looked = v.table ? lookup(`${side}_addr`, v.table) : null;
+    if (!logged) return looked ?? raw('NULL');
+    return looked ? sql`coalesce(${raw(`${side}_service`)}, ${looked})` : raw(`${side}_service`);
+  };
+  const named = (e: SqlFragment): SqlFragment =>
+    sql`${e} IN (${join(
+      v.names.map((n) => sql`${n}`),
+      ', ',
+      'NULL',
+    )})`;
+  return sql`(${named(end('client'))} OR ${named(end('server'))})`;
+}
 
 function sideIds(key: keyof typeof SIDE_ID_COLUMNS, values: readonly SqlValue[]): SqlFragment {
   const column = SIDE_ID_COLUMNS[key];

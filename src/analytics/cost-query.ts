@@ -39,7 +39,18 @@ export interface CostGroupInput {
 }
 
 /** What describes an end: the columns of an edge row's client_/server_ end, without the prefix. */
-const END_ATTRS = ['kind', 'instance_id', 'interface_id', 'addr', 'subnet_id', 'vpc_id', 'az_id', 'region', 'service'];
+const END_ATTRS = [
+  'kind',
+  'instance_id',
+  'interface_id',
+  'addr',
+  'subnet_id',
+  'vpc_id',
+  'az_id',
+  'region',
+  'account_id',
+  'service',
+];
 
 /** An end's attributes over a group: each shown when every row agrees (min = max), the kind and service as edges do. */
 function describedEnd(prefix: string): string {

@@ -44,6 +44,7 @@ function endpointColumns(side: 'client' | 'server'): string {
     `${single(`${s}_vpc_id`)} AS ${s}_vpc_id`,
     `${single(`${s}_az_id`)} AS ${s}_az_id`,
     `${single(`${s}_region`)} AS ${s}_region`,
+    `${single(`${s}_account_id`)} AS ${s}_account_id`,
     `min(${s}_service) AS ${s}_service`,
   ].join(',\n       ');
 }

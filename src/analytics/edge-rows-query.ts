@@ -49,6 +49,7 @@ const ENDPOINT_COLS = [
   'vpc_id',
   'az_id',
   'region',
+  'account_id',
   'service',
 ];
 const GROUP_COLS = [

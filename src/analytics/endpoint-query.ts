@@ -19,12 +19,15 @@ import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { ADDRESS_VALIDITY_SLACK_SECONDS } from './connection-rules.ts';
 import { secondsSql } from './sql-interval.ts';
 
-/** CTE `addr_map` (unit, addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, valid_from, valid_to); needs `obs`. */
+/**
+ * CTE `addr_map` (unit, addr, interface_id, instance_id, subnet_id, vpc_id, az_id, region, account_id, valid_from,
+ * valid_to); needs `obs`. The account is the one whose flow log holds the interface's records.
+ */
 export function addressMapCte(): SqlFragment {
   const slack = secondsSql(ADDRESS_VALIDITY_SLACK_SECONDS);
   return sql`addr_map AS MATERIALIZED (
   SELECT unit, addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
-         max(az_id) AS az_id, max(region) AS region,
+         max(az_id) AS az_id, max(region) AS region, max(account_id) AS account_id,
          min(start_time) - ${slack} AS valid_from, max(coalesce(end_time, start_time)) + ${slack} AS valid_to
   FROM (SELECT *, CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS addr FROM obs)
   WHERE addr IS NOT NULL AND interface_id IS NOT NULL
@@ -38,7 +41,7 @@ export function addressMapCte(): SqlFragment {
 
 const SIDES = ['client', 'server'] as const;
 type Side = (typeof SIDES)[number];
-const ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
+const ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region', 'account_id'] as const;
 
 function resolvedColumns(side: Side): string {
   const m = `m_${side}`;
@@ -84,6 +87,7 @@ export function endpointIdSql(side: Side, level: EdgeLevel): SqlFragment {
     INTERFACE: `coalesce(${s}_interface_id, ${s}_addr)`,
     SUBNET: `coalesce(${s}_subnet_id, ${s}_addr)`,
     VPC: `coalesce(${s}_vpc_id, ${s}_addr)`,
+    ACCOUNT: `coalesce(${s}_account_id, ${s}_addr)`,
     ADDRESS: `${s}_addr`,
   };
   return raw(byLevel[level]);

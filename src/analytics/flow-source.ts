@@ -43,5 +43,6 @@ export function derivedScanSql(
 ): SqlFragment {
   if (files.length === 0) return emptyRelation;
   const types = layout === 'org' ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL;
-  return sql`read_parquet(${files}, hive_partitioning = true, hive_types = ${raw(types)})`;
+  // By name: files derived before a column was added (the ends' accounts) read it as NULL until they are derived again.
+  return sql`read_parquet(${files}, hive_partitioning = true, hive_types = ${raw(types)}, union_by_name = true)`;
 }

@@ -29,7 +29,16 @@ import { secondsSql } from './sql-interval.ts';
 const CONTROL_FLAGS = FLAG.FIN | FLAG.SYN | FLAG.RST | FLAG.SYN_ACK;
 
 /** Attributes of the interface that observed a side of a connection (endpoint-query.ts reads `<side>_obs_<attr>`). */
-export const OBSERVATION_ATTRS = ['interface_id', 'instance_id', 'subnet_id', 'vpc_id', 'az_id', 'region'] as const;
+// account_id last: the struct's order decides which record is the observation, and the account never should.
+export const OBSERVATION_ATTRS = [
+  'interface_id',
+  'instance_id',
+  'subnet_id',
+  'vpc_id',
+  'az_id',
+  'region',
+  'account_id',
+] as const;
 
 /**
  * `min({interface_id, instance_id, ...}) FILTER (prio = <prio>) AS <side>_obs`: the attributes of one observing
@@ -166,6 +175,7 @@ export const HANDSHAKE_COLUMNS = [
   'client_vpc_id',
   'client_az_id',
   'client_region',
+  'client_account_id',
   'client_service',
   'server_kind',
   'server_interface_id',
@@ -174,6 +184,7 @@ export const HANDSHAKE_COLUMNS = [
   'server_vpc_id',
   'server_az_id',
   'server_region',
+  'server_account_id',
   'server_service',
 ] as const;
 

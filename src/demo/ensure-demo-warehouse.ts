@@ -6,10 +6,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REFERENCE_KINDS } from '../domain/reference-tables.ts';
 import { generateDataset } from '../generator/generate-dataset.ts';
 import { createLocalWarehouseStorage } from '../ingest/local-warehouse-storage.ts';
 import { createProgressReporter } from '../ingest/ingest-progress.ts';
 import { runIngest } from '../ingest/ingest-run.ts';
+import { importReference, readAwsIpRanges, readOwnNetworks } from '../ingest/reference-import.ts';
 import { warehousePaths, type Manifest } from '../store/layout.ts';
 
 /** Structured logger (pino-compatible subset). */
@@ -44,6 +47,34 @@ async function flowFileCount(root: string): Promise<number> {
   }
 }
 
+/** The shipped reference files: a dated excerpt of AWS's ip-ranges.json and a small networks file (see their notes). */
+export const DEMO_REFERENCE_FILES = {
+  ip_ranges: fileURLToPath(new URL('./reference/ip-ranges-2024-05-02-excerpt.json', import.meta.url)),
+  networks: fileURLToPath(new URL('./reference/demo-networks.yaml', import.meta.url)),
+} as const;
+
+/**
+ * Imports the shipped reference files that the warehouse has no snapshot of, so GraphiQL shows AWS service and
+ * network names for the generated addresses. A snapshot already there (a real ip-ranges.json imported later) stays.
+ */
+async function ensureDemoReferences(root: string, log: DemoLogger): Promise<void> {
+  let loaded: readonly string[] = [];
+  try {
+    const manifest = JSON.parse(await readFile(warehousePaths(root).manifest, 'utf8')) as Manifest;
+    loaded = (manifest.references ?? []).map((r) => r.kind);
+  } catch {
+    // no manifest yet: import both
+  }
+  const storage = await createLocalWarehouseStorage(root);
+  for (const kind of REFERENCE_KINDS) {
+    if (loaded.includes(kind)) continue;
+    const file = DEMO_REFERENCE_FILES[kind];
+    const ref = kind === 'ip_ranges' ? await readAwsIpRanges(file) : await readOwnNetworks(file);
+    const r = await importReference(ref, { storage });
+    log.info({ kind, version: r.version, createdAt: r.createdAt, rows: r.rows }, 'demo: imported reference table');
+  }
+}
+
 /** First day of a `days`-long window ending yesterday, YYYY-MM-DD (UTC). */
 export function demoStartDate(now: Date, days: number): string {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -56,6 +87,7 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
   const existing = await flowFileCount(root);
   if (existing > 0) {
     log.info({ root, files: existing }, 'demo: warehouse already holds flows; not generating');
+    await ensureDemoReferences(root, log);
     return false;
   }
   const records = options.records ?? DEMO_DEFAULTS.records;
@@ -106,6 +138,7 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
     } finally {
       progress.stop();
     }
+    await ensureDemoReferences(root, log);
     return true;
   } finally {
     await rm(source, { recursive: true, force: true });

@@ -18,7 +18,7 @@ export const ENDPOINT_KINDS = ['INSTANCE', 'INTERFACE', 'AWS_SERVICE', 'UNRESOLV
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
 
 /** Aggregation levels of an edge. */
-export const EDGE_LEVELS = ['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ADDRESS'] as const;
+export const EDGE_LEVELS = ['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ACCOUNT', 'ADDRESS'] as const;
 export type EdgeLevel = (typeof EDGE_LEVELS)[number];
 
 /** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port), the cost lens included. */

@@ -45,6 +45,16 @@ export interface TcpFlagsMatch {
 
 type List<T> = readonly T[] | null;
 
+/**
+ * Names looked up in a reference table (src/domain/reference-tables.ts): the names asked for, and the absolute path of
+ * the live snapshot the condition reads. Validation leaves `table` null; validateFlowFilter sets it from its options
+ * (the request's manifest), so a filter built without a snapshot matches by the records' own values only.
+ */
+export interface ReferenceNames {
+  readonly names: readonly string[];
+  readonly table: string | null;
+}
+
 /** Longest list a filter field accepts (keeps statements and parameter lists bounded). */
 export const MAX_FILTER_LIST = 1000;
 
@@ -61,6 +71,8 @@ export type FilterColumn =
   | 'interface_id'
   | 'srcaddr'
   | 'dstaddr'
+  | 'pkt_srcaddr'
+  | 'pkt_dstaddr'
   | 'srcport'
   | 'dstport'
   | 'protocol'
@@ -164,6 +176,17 @@ const region = pattern(/^([a-z]{2}(-[a-z]+)+-\d{1,2}|unknown)$/, 'an AWS region 
 const awsId = (prefix: string) =>
   pattern(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `an id like ${prefix}-0123456789abcdef0`);
 const awsService = pattern(/^[A-Z0-9_]{1,64}$/, 'an AWS service name as flow logs write it (e.g. S3, AMAZON, EC2)');
+const networkName = (v: unknown, p: string): string => {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 128) throw new InputError(p, 'a network name', v);
+  return v;
+};
+function referenceNames(expected: string, parse: (v: unknown, p: string) => string) {
+  const names = list(expected, parse);
+  return (raw: unknown, path: string): ReferenceNames | null => {
+    const v = names(raw, path);
+    return v === null ? null : { names: v, table: null };
+  };
+}
 const tcpFlagName = oneOf(Object.keys(TCP_FLAGS) as TcpFlagName[]);
 const addresses = list('addresses or CIDR blocks', addressBlock);
 const portRanges = list('port ranges', portRange);
@@ -398,6 +421,22 @@ export const FILTER_FIELDS = {
     url: { param: 'pktDstAwsService' },
     validate: list('AWS service names', awsService),
     columns: ['pkt_dst_aws_service'],
+  },
+  awsServices: {
+    input: 'strings',
+    description:
+      'Either end is this AWS service (S3, DYNAMODB, ...): the pkt-*-aws-service of v5 records when present, else ' +
+      "the service AWS's published ip-ranges name for the packet address (longest prefix; a service beats AMAZON).",
+    url: { param: 'awsService' },
+    validate: referenceNames('AWS service names', awsService),
+    columns: ['pkt_src_aws_service', 'pkt_dst_aws_service', 'pkt_srcaddr', 'pkt_dstaddr', 'srcaddr', 'dstaddr'],
+  },
+  networks: {
+    input: 'strings',
+    description: 'Either end (its packet address) is in one of your own networks of these names (longest prefix).',
+    url: { param: 'network' },
+    validate: referenceNames('network names', networkName),
+    columns: ['pkt_srcaddr', 'pkt_dstaddr', 'srcaddr', 'dstaddr'],
   },
   minBytes: {
     input: 'bigint',

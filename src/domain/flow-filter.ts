@@ -11,10 +11,17 @@
  * - Lists are ORed within a field and fields are ANDed. `addr`/`port` match either side of the flow.
  * - Negations (`not...`) keep records whose value is null (a NODATA record has no address, so it is "not in" a CIDR).
  */
-import { FILTER_FIELD_NAMES, FILTER_FIELDS, type FilterField, type FilterFieldValues } from './filter-fields.ts';
+import {
+  FILTER_FIELD_NAMES,
+  FILTER_FIELDS,
+  type FilterField,
+  type FilterFieldValues,
+  type ReferenceNames,
+} from './filter-fields.ts';
 import { assertAccountsAllowed } from './forbidden-error.ts';
 import { InputError } from './input-error.ts';
 import { ISO_DURATION_EXPECTED, parseIsoDuration } from './iso-duration.ts';
+import type { ReferenceKind } from './reference-tables.ts';
 
 export {
   FLOW_ACTIONS,
@@ -58,6 +65,8 @@ export interface FlowFilterOptions {
   readonly maxRangeMs?: number;
   /** Tenant allow-list, copied into `scopeAccountIds`. */
   readonly scopeAccountIds?: readonly string[] | null;
+  /** Absolute paths of the live reference snapshots, for the fields that look names up (awsServices, networks). */
+  readonly referenceTables?: Partial<Readonly<Record<ReferenceKind, string>>>;
 }
 
 const HOUR = 3_600_000;
@@ -194,7 +203,15 @@ export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}
   }
   // Tenant isolation: naming an account outside the key's allow-list is refused, not answered with nothing.
   assertAccountsAllowed(options.scopeAccountIds, values.accountIds, `${a}.accountIds`);
-  return { ...values, timeRange, scopeAccountIds: options.scopeAccountIds ?? null };
+  const bind = (v: ReferenceNames | null, kind: ReferenceKind): ReferenceNames | null =>
+    v && { names: v.names, table: options.referenceTables?.[kind] ?? null };
+  return {
+    ...values,
+    awsServices: bind(values.awsServices, 'ip_ranges'),
+    networks: bind(values.networks, 'networks'),
+    timeRange,
+    scopeAccountIds: options.scopeAccountIds ?? null,
+  };
 }
 
 /** UTC dates (YYYY-MM-DD) a time range touches, oldest first: the partitions a query must read. */

@@ -21,6 +21,12 @@ const FLOW_FIELD_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map<strin
   ['extraFields', ['extra']],
   ['tcpFlagNames', ['tcp_flags']],
   ['protocolName', ['protocol']],
+  ['srcAwsService', ['pkt_src_aws_service', 'pkt_srcaddr', 'srcaddr']],
+  ['dstAwsService', ['pkt_dst_aws_service', 'pkt_dstaddr', 'dstaddr']],
+  ['srcAwsRange', ['pkt_srcaddr', 'srcaddr']],
+  ['dstAwsRange', ['pkt_dstaddr', 'dstaddr']],
+  ['srcNetwork', ['pkt_srcaddr', 'srcaddr']],
+  ['dstNetwork', ['pkt_dstaddr', 'dstaddr']],
   ['__typename', []],
 ]);
 

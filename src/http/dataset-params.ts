@@ -47,7 +47,7 @@ import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts
 /** Server settings the parser needs. */
 export interface DatasetOptions extends Pick<
   FlowFilterOptions,
-  'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds'
+  'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds' | 'referenceTables'
 > {
   /** Most rows of a row-level dataset (flows, handshakes, edges). */
   readonly maxRows: number;

@@ -18,6 +18,8 @@ export interface Endpoint {
   readonly vpcId: string | null;
   readonly azId: string | null;
   readonly region: string | null;
+  /** The account whose flow log holds the end's interface (null for an end no monitored interface logged). */
+  readonly accountId: string | null;
   /** The AWS service named by pkt-*-aws-service. */
   readonly awsService: string | null;
 }
@@ -41,6 +43,7 @@ export function endpointFromRow(row: Row, side: 'client' | 'server' | 'sender', 
     vpcId: col('vpc_id'),
     azId: col('az_id'),
     region: col('region'),
+    accountId: col('account_id'),
     awsService: col('service'),
   };
 }

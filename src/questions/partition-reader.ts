@@ -4,7 +4,8 @@
  * each interface logged (OK, NODATA, SKIPDATA records), to tell a quiet interface from a gap in coverage.
  */
 import type { FlowFilter } from '../domain/flow-filter.ts';
-import type { Manifest, ManifestFile, TableName } from '../store/layout.ts';
+import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
+import type { Manifest, ManifestFile, ManifestReference, TableName } from '../store/layout.ts';
 import { TABLES } from '../store/layout.ts';
 import { buildInterfaceStatusQuery } from '../store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
@@ -23,7 +24,9 @@ export interface PartitionInfo {
 
 /** One table as a whole. */
 export interface DatasetInfo {
-  readonly table: TableName;
+  readonly table: TableName | ReferenceKind;
+  /** The live snapshot of a reference table (null for the warehouse tables). */
+  readonly snapshot: ManifestReference | null;
   readonly accountIds: readonly string[];
   readonly regions: readonly string[];
   /** Oldest and newest UTC dates with data, YYYY-MM-DD. */
@@ -37,7 +40,8 @@ export interface DatasetInfo {
 
 /** Which partitions to list; every condition optional, dates inclusive (YYYY-MM-DD). */
 export interface PartitionQuery {
-  readonly table?: TableName;
+  /** A reference table has no partitions: it lists none. */
+  readonly table?: TableName | ReferenceKind;
   readonly accountIds?: readonly string[] | null;
   readonly regions?: readonly string[] | null;
   readonly fromDate?: string | null;
@@ -82,7 +86,7 @@ export function listPartitions(manifest: Manifest, q: PartitionQuery = {}): Part
 
 /** One summary per table that holds at least one file, in the layout's table order. */
 export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
-  return TABLES.flatMap((table) => {
+  const tables = TABLES.flatMap((table): DatasetInfo[] => {
     const parts = listPartitions(manifest, { table });
     if (parts.length === 0) return [];
     const dates = parts.map((p) => p.date).sort();
@@ -90,6 +94,7 @@ export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
     return [
       {
         table,
+        snapshot: null,
         accountIds: [...new Set(parts.map((p) => p.accountId))].sort(),
         regions: [...new Set(parts.map((p) => p.region))].sort(),
         firstDate: dates[0]!,
@@ -101,6 +106,27 @@ export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
       },
     ];
   });
+  // Reference tables: the loaded snapshot, dated by its createDate (ip_ranges) or import time (networks).
+  const references = REFERENCE_KINDS.flatMap((kind): DatasetInfo[] => {
+    const ref = manifest.references?.find((r) => r.kind === kind);
+    if (!ref) return [];
+    const date = ref.createdAt.slice(0, 10);
+    return [
+      {
+        table: kind,
+        snapshot: ref,
+        accountIds: [],
+        regions: [],
+        firstDate: date,
+        lastDate: date,
+        partitions: 0,
+        files: 1,
+        records: ref.rows,
+        bytes: ref.bytes,
+      },
+    ];
+  });
+  return [...tables, ...references];
 }
 
 /** Newest UTC date holding flows, or null for an empty warehouse (example queries default to it). */

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rec, t } from '../helpers/analytics-fixture.ts';
 import { writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
+import { addReferenceSnapshots } from '../helpers/reference-fixture.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
 import * as C from '../unit/analytics/connection-cases.ts';
 
@@ -48,6 +49,8 @@ const FIELDS: Record<string, { graphql: string; param: [string, string] | null }
   trafficPaths: { graphql: '[1]', param: ['trafficPath', '1'] },
   pktSrcAwsServices: { graphql: '["S3"]', param: ['pktSrcAwsService', 'S3'] },
   pktDstAwsServices: { graphql: '["S3"]', param: ['pktDstAwsService', 'S3'] },
+  awsServices: { graphql: '["S3"]', param: ['awsService', 'S3'] },
+  networks: { graphql: '["partner-acme"]', param: ['network', 'partner-acme'] },
   minBytes: { graphql: '"1"', param: ['minBytes', '1'] },
   maxBytes: { graphql: '"1000000"', param: ['maxBytes', '1000000'] },
   minPackets: { graphql: '"1"', param: ['minPackets', '1'] },
@@ -71,7 +74,7 @@ const V2_SCAN = [7000, 7001, 7002].map((port) =>
   }),
 );
 /** The FIELDS values that match no V2_SCAN record: v2 records name no VPC, subnet or instance; eni-v2 is not listed. */
-const EXCLUDE_V2_SCAN = ['vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds'];
+const EXCLUDE_V2_SCAN = ['vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds', 'awsServices'];
 
 /** Refused on every connection question: they describe single records. */
 const REFUSED = [
@@ -125,6 +128,8 @@ let server: Awaited<ReturnType<typeof startTestServer>>['server'];
 beforeAll(async () => {
   const root = await mkdtemp(join(tmpdir(), 'flowql-connection-filters-'));
   await writeDerivedFixtureWarehouse(root, [...Object.values(C).flat(), ...V2_SCAN]);
+  // The shipped ip-ranges excerpt and demo networks: V2_SCAN's source 198.51.100.200 is in partner-acme.
+  await addReferenceSnapshots(root);
   api = await testApi(root);
   ({ server } = await startTestServer({ dataDir: root }));
 });

@@ -118,6 +118,24 @@ describe('organisation-wide connections', () => {
     ]);
   });
 
+  it('ACCOUNT level: who sends how much to whom across accounts, each end carrying its account', async () => {
+    const q = `{ trafficEdges(filter: { ${window} }, level: ACCOUNT) { nodes { client { id accountId } server { id accountId } bytesToServer bytesToClient } }
+      trafficCost(filter: { ${window} }, groupBy: SENDER, level: ACCOUNT) { groups { rows { sender { id } bytes crossAzBytes } } } }`;
+    const d: any = await gqlData(api.yoga, q);
+    expect(d.trafficEdges.nodes).toEqual([
+      {
+        client: { id: A, accountId: A },
+        server: { id: B, accountId: B },
+        bytesToServer: '1000',
+        bytesToClient: '20000',
+      },
+    ]);
+    expect(d.trafficCost.groups.rows).toEqual([
+      { sender: { id: B }, bytes: '20000', crossAzBytes: '20000' },
+      { sender: { id: A }, bytes: '1000', crossAzBytes: '1000' },
+    ]);
+  });
+
   it("one account selected: what that account's records show, the other end as its address only", async () => {
     const q = (accounts: string[]) =>
       `{ trafficEdges(filter: { ${window}, accountIds: ${JSON.stringify(accounts)} }, level: INSTANCE) { nodes { client { id } server { id } bytesToServer bytesToClient } } }`;

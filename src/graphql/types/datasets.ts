@@ -6,7 +6,8 @@
 import { assertAccountsAllowed } from '../../domain/forbidden-error.ts';
 import { AGGREGATE_LIMITS, checkCount } from '../../domain/aggregate-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
-import { TABLES, type TableName } from '../../store/layout.ts';
+import { REFERENCE_KINDS, type ReferenceKind } from '../../domain/reference-tables.ts';
+import { TABLES, type ManifestReference, type TableName } from '../../store/layout.ts';
 import {
   listPartitions,
   readInterfaceStatus,
@@ -18,7 +19,13 @@ import {
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 
-const TABLE_DESCRIPTIONS: Readonly<Record<TableName, string>> = {
+const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = {
+  ip_ranges:
+    "Reference table: AWS's published ip-ranges.json as imported (`flowql ip-ranges import`), which names the AWS " +
+    'service and region of public addresses at query time; `snapshot` says which one. No partitions.',
+  networks:
+    'Reference table: your own networks (`flowql networks import`), CIDR -> name and attributes, looked up at query ' +
+    'time; `snapshot` says which file. No partitions.',
   flows: 'Flow records as ingested, one row per record.',
   handshakes: 'TCP handshakes paired from the records (derived at ingest).',
   edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',
@@ -35,10 +42,27 @@ const ROWS_DESCRIPTION =
 
 /** Warehouse tables. */
 export const DatasetTableEnum = builder.enumType('DatasetTable', {
-  description: 'A table of the warehouse: flow records, or a table derived from them.',
+  description: 'A table of the warehouse: flow records, a table derived from them, or a reference table.',
   values: Object.fromEntries(
-    TABLES.map((t) => [t.toUpperCase(), { value: t, description: TABLE_DESCRIPTIONS[t] }]),
-  ) as Record<Uppercase<TableName>, { value: TableName; description: string }>,
+    [...TABLES, ...REFERENCE_KINDS].map((t) => [t.toUpperCase(), { value: t, description: TABLE_DESCRIPTIONS[t] }]),
+  ) as Record<Uppercase<TableName | ReferenceKind>, { value: TableName | ReferenceKind; description: string }>,
+});
+
+const ReferenceSnapshotRef = builder.objectRef<ManifestReference>('ReferenceSnapshot').implement({
+  description: 'The loaded snapshot of a reference table.',
+  fields: (t) => ({
+    version: t.exposeString('version', {
+      description: "ip_ranges: AWS's syncToken; networks: a hash of the file's entries (the same file is one version).",
+    }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: "ip_ranges: AWS's createDate, how old the ranges are; networks: when the file was imported.",
+      resolve: (r) => new Date(r.createdAt),
+    }),
+    importedAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.importedAt) }),
+    source: t.exposeString('source', { description: 'Name of the imported file.' }),
+    rows: t.exposeInt('rows', { description: 'Entries (prefixes) in the snapshot.' }),
+  }),
 });
 
 const DatasetRef = builder.objectRef<DatasetInfo>('Dataset').implement({
@@ -53,6 +77,12 @@ const DatasetRef = builder.objectRef<DatasetInfo>('Dataset').implement({
     files: t.int({ resolve: (d) => d.files }),
     records: t.field({ type: 'BigInt', description: ROWS_DESCRIPTION, resolve: (d) => BigInt(d.records) }),
     bytes: t.field({ type: 'BigInt', description: 'Bytes of Parquet on disk.', resolve: (d) => BigInt(d.bytes) }),
+    snapshot: t.field({
+      type: ReferenceSnapshotRef,
+      nullable: true,
+      description: 'For a reference table (IP_RANGES, NETWORKS): the snapshot loaded and how old it is.',
+      resolve: (d) => d.snapshot,
+    }),
   }),
 });
 

@@ -7,7 +7,9 @@ import { FIELDS, type FieldSpec } from '../../domain/fields.ts';
 import { protocolName } from '../../domain/protocols.ts';
 import { tcpFlagNames } from '../../domain/tcp-flags.ts';
 import type { Row } from '../../store/query-runner.ts';
+import { addressNames } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
+import { AwsIpRangeRef, NetworkRef } from './reference-names.ts';
 
 /** A record row as readers return it: storage column -> JS value. */
 export type FlowRow = Row;
@@ -26,6 +28,10 @@ export const FlowExtraFieldRef = builder.objectRef<{ key: string; value: string 
 
 /** The Flow object type. */
 export const FlowRef = builder.objectRef<FlowRow>('Flow');
+
+/** The packet-level address of one end (docs/semantics.md §1): pkt-*addr, else the logged address. */
+const packetAddress = (r: FlowRow, end: 'src' | 'dst'): string | null =>
+  ((r[`pkt_${end}addr`] ?? r[`${end}addr`]) as string | null | undefined) ?? null;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -93,6 +99,46 @@ FlowRef.implement({
         description: 'tcp-flags decoded, lowest bit first (19 -> FIN, SYN, ACK); empty when absent.',
         resolve: (r) => (r.tcp_flags === null || r.tcp_flags === undefined ? [] : tcpFlagNames(Number(r.tcp_flags))),
       }),
+      ...Object.fromEntries(
+        (['src', 'dst'] as const).flatMap((end) => {
+          const logged = end === 'src' ? 'pkt_src_aws_service' : 'pkt_dst_aws_service';
+          const addr = (r: FlowRow) => packetAddress(r, end);
+          const what = end === 'src' ? 'source' : 'destination';
+          return [
+            [
+              `${end}AwsService`,
+              t.string({
+                nullable: true,
+                description:
+                  `AWS service of the packet ${what}: \`${logged.replaceAll('_', '-')}\` when the record has it (v5; it wins), ` +
+                  "else the service AWS's published ip-ranges name for its address (longest prefix; a service beats AMAZON).",
+                resolve: async (r, _args, ctx) =>
+                  (r[logged] as string | null | undefined) ??
+                  (await addressNames(ctx.query)(addr(r))).awsRange?.service ??
+                  null,
+              }),
+            ],
+            [
+              `${end}AwsRange`,
+              t.field({
+                type: AwsIpRangeRef,
+                nullable: true,
+                description: `The ip-ranges entry holding the packet ${what} address (pkt-${end}addr, else ${end}addr).`,
+                resolve: async (r, _args, ctx) => (await addressNames(ctx.query)(addr(r))).awsRange,
+              }),
+            ],
+            [
+              `${end}Network`,
+              t.field({
+                type: NetworkRef,
+                nullable: true,
+                description: `Your own network holding the packet ${what} address (pkt-${end}addr, else ${end}addr).`,
+                resolve: async (r, _args, ctx) => (await addressNames(ctx.query)(addr(r))).network,
+              }),
+            ],
+          ];
+        }),
+      ),
       protocolName: t.string({
         nullable: true,
         description: 'IANA name of protocol (6 -> TCP), the number as text when it has no common name.',

@@ -37,6 +37,12 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
     vpcId: t.exposeString('vpcId', { nullable: true }),
     azId: t.exposeString('azId', { nullable: true }),
     region: t.exposeString('region', { nullable: true }),
+    accountId: t.exposeString('accountId', {
+      nullable: true,
+      description:
+        "The account whose flow log holds this end's interface; null for an end no monitored interface logged (and on " +
+        'rows derived before flowql kept it: `flowql derive` writes them again).',
+    }),
     awsService: t.exposeString('awsService', {
       nullable: true,
       description: 'AWS service named by pkt-*-aws-service.',

@@ -18,7 +18,8 @@ import { EndpointRef } from './traffic-edge-endpoint.ts';
 export const EdgeLevelEnum = builder.enumType('EdgeLevel', {
   description:
     'What an edge endpoint is: INSTANCE (else the interface, else the address), INTERFACE (else the address), SUBNET, ' +
-    'VPC (else the address, for endpoints outside the monitored VPCs), ADDRESS (the packet-level IP).',
+    'VPC (else the address, for endpoints outside the monitored VPCs), ACCOUNT (the account whose flow log holds the ' +
+    "end's interface, else the address: who talks to whom across accounts), ADDRESS (the packet-level IP).",
   values: EDGE_LEVELS,
 });
 

@@ -11,10 +11,17 @@
  */
 import type { AddressBlock } from '../../domain/cidr.ts';
 import { ipv6Hex } from '../../domain/cidr.ts';
-import { FILTER_FIELD_NAMES, type FilterColumn, type FilterField } from '../../domain/filter-fields.ts';
+import {
+  FILTER_FIELD_NAMES,
+  type FilterColumn,
+  type FilterField,
+  type ReferenceNames,
+} from '../../domain/filter-fields.ts';
 import { datesInRange, type FlowFilter, type PortRange } from '../../domain/flow-filter.ts';
 import type { ManifestFile, TableName } from '../layout.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
+import { ipv6HexSql } from './address-hex-sql.ts';
+import { awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
 /** Columns the filter reads: those of the filter fields, and the date and time of the window (fixed names). */
 type Column = FilterColumn | 'date';
@@ -27,13 +34,6 @@ function inList(c: Column, values: readonly SqlValue[]): SqlFragment {
     values.map((v) => sql`${v}`),
     ', ',
   )})`;
-}
-
-/** Expands a textual IPv6 address to 32 lowercase hex digits (`2001:db8::1` -> `20010db8000...0001`). */
-function ipv6HexSql(c: Column): SqlFragment {
-  const groups = `len(list_filter(string_split(${c}, ':'), lambda g: g <> ''))`;
-  const expanded = `trim(replace(${c}, '::', ':' || repeat('0:', 8 - ${groups})), ':')`;
-  return raw(`lower(array_to_string(list_transform(string_split(${expanded}, ':'), lambda g: lpad(g, 4, '0')), ''))`);
 }
 
 function ipv4Match(c: Column, b: AddressBlock): SqlFragment {
@@ -121,6 +121,31 @@ const eitherAddress = (blocks: readonly AddressBlock[]): SqlFragment =>
   sql`(${addressMatchSql('srcaddr', blocks)} OR ${addressMatchSql('dstaddr', blocks)})`;
 const eitherPort = (ranges: readonly PortRange[]): SqlFragment =>
   sql`(${portMatch('srcport', ranges)} OR ${portMatch('dstport', ranges)})`;
+// The packet-level ends (docs/semantics.md §1): pkt-*-aws-service describes them, so the lookups use them too.
+const PACKET_SRC = 'coalesce(pkt_srcaddr, srcaddr)';
+const PACKET_DST = 'coalesce(pkt_dstaddr, dstaddr)';
+
+/** `expr IN (names)`, each name bound. */
+const namesIn = (expr: SqlFragment, names: readonly string[]): SqlFragment =>
+  sql`${expr} IN (${join(
+    names.map((n) => sql`${n}`),
+    ', ',
+    'NULL',
+  )})`;
+
+/** Either end's AWS service: the record's own pkt-*-aws-service (v5) wins; else the snapshot names the address. */
+function awsServiceMatch(v: ReferenceNames): SqlFragment {
+  const end = (logged: string, addr: string): SqlFragment =>
+    v.table ? sql`coalesce(${raw(logged)}, ${awsServiceOfSql(addr, v.table)})` : raw(logged);
+  return sql`(${namesIn(end('pkt_src_aws_service', PACKET_SRC), v.names)} OR ${namesIn(end('pkt_dst_aws_service', PACKET_DST), v.names)})`;
+}
+
+/** Either end is in one of your networks of these names (nothing matches without a networks snapshot). */
+function networkMatch(v: ReferenceNames): SqlFragment {
+  if (!v.table) return raw('FALSE');
+  return sql`(${namesIn(networkNameOfSql(PACKET_SRC, v.table), v.names)} OR ${namesIn(networkNameOfSql(PACKET_DST, v.table), v.names)})`;
+}
+
 // A record's span in seconds; null without an end time, so a duration threshold does not pass it.
 const durationSql = raw('(epoch(end_time) - epoch(start_time))');
 
@@ -163,6 +188,8 @@ const RECORD_CONDITIONS: { readonly [K in FilterField]-?: (value: NonNullable<Fl
   trafficPaths: (v) => inList('traffic_path', v),
   pktSrcAwsServices: (v) => inList('pkt_src_aws_service', v),
   pktDstAwsServices: (v) => inList('pkt_dst_aws_service', v),
+  awsServices: (v) => awsServiceMatch(v),
+  networks: (v) => networkMatch(v),
   minBytes: (v) => sql`bytes >= ${v}`,
   maxBytes: (v) => sql`bytes <= ${v}`,
   minPackets: (v) => sql`packets >= ${v}`,
