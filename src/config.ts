@@ -32,6 +32,8 @@ const schema = z.object({
   s3SyncSeconds: positive(86_400),
   /** Local cache folder of an `s3://` warehouse; default a fresh temp folder. */
   cacheDir: path.optional(),
+  /** GiB of Parquet files an `s3://` warehouse's cache keeps (fractions allowed), least recently used out. */
+  cacheMaxGb: positive(1_048_576),
   port: int(0, 65535),
   host: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1 or 0.0.0.0' }),
   /** Largest `first` of a connection. */
@@ -85,6 +87,7 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   s3Endpoint: { env: 'FLOWQL_S3_ENDPOINT', flag: '--s3-endpoint' },
   s3SyncSeconds: { env: 'FLOWQL_S3_SYNC_SECONDS', flag: '--s3-sync-seconds', default: 30 },
   cacheDir: { env: 'FLOWQL_CACHE_DIR', flag: '--cache-dir' },
+  cacheMaxGb: { env: 'FLOWQL_CACHE_MAX_GB', flag: '--cache-max-gb', default: 10 },
   port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
   host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
   maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },

@@ -34,21 +34,30 @@ export interface RunningServer {
 }
 
 /**
- * An `s3://` warehouse: a local cache synced once before serving (so the first request sees the data) and then every
- * s3SyncSeconds. The module is loaded only for S3 warehouses (it pulls in the AWS SDK).
+ * An `s3://` warehouse: its manifest synced once before serving (so the first request sees the data) and then every
+ * s3SyncSeconds; the Parquet files a request reads are fetched on first use into a cache of cacheMaxGb. The module is
+ * loaded only for S3 warehouses (it pulls in the AWS SDK).
  */
 async function openS3Cache(config: Config, log: Logger) {
   const { createS3WarehouseCache } = await import('./ingest/s3-warehouse-cache.ts');
   const cache = await createS3WarehouseCache(config.dataDir, {
     endpoint: config.s3Endpoint,
     cacheDir: config.cacheDir,
+    maxBytes: Math.round(config.cacheMaxGb * 2 ** 30),
+    onFetch: (file, bytes, ms) => log.debug({ warehouse: config.dataDir, file, bytes, ms }, 'S3 file fetched'),
   });
   const first = await cache.sync();
-  log.info({ warehouse: config.dataDir, cache: cache.root, ...first }, 'S3 warehouse cache synced');
+  log.info(
+    { warehouse: config.dataDir, cache: cache.root, maxBytes: cache.stats().maxBytes, ...first },
+    'S3 warehouse manifest synced',
+  );
+  let generation = first.generation;
   cache.start(config.s3SyncSeconds * 1000, (err, report) => {
     if (err) log.error({ err, warehouse: config.dataDir }, 'S3 warehouse sync failed; serving the cached data');
-    else if (report && report.downloaded + report.deleted > 0)
-      log.info({ warehouse: config.dataDir, ...report }, 'S3 warehouse cache synced');
+    else if (report && (report.generation !== generation || report.deleted > 0)) {
+      generation = report.generation;
+      log.info({ warehouse: config.dataDir, ...report }, 'S3 warehouse manifest synced');
+    }
   });
   return cache;
 }
@@ -82,7 +91,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
   const notWarehouse = await notAWarehouseReason(root, config.dataDir);
   if (notWarehouse)
     log.warn({ warehouse: config.dataDir }, `${notWarehouse}; serving no data until then (/ready is 503)`);
-  const warehouse = createWarehouseReader(root);
+  const warehouse = createWarehouseReader(root, s3?.files);
   const apiKeys = config.apiKeysFile
     ? parseApiKeyFile(await readFile(config.apiKeysFile, 'utf8'), config.apiKeysFile)
     : null;

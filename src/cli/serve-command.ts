@@ -12,6 +12,10 @@ export function registerServeCommand(program: Command): void {
       'seconds between syncs of an s3:// warehouse (env FLOWQL_S3_SYNC_SECONDS, default 30)',
     )
     .option('--cache-dir <dir>', 'local cache of an s3:// warehouse (env FLOWQL_CACHE_DIR, default a temp folder)')
+    .option(
+      '--cache-max-gb <gib>',
+      'GiB of Parquet files the cache of an s3:// warehouse keeps, least recently used out (env FLOWQL_CACHE_MAX_GB, default 10)',
+    )
     .option('--port <port>', 'port (env FLOWQL_PORT, default 4000; 0 = any free port)')
     .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
     .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')

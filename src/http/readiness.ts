@@ -5,7 +5,7 @@
  * read-only in a separate DuckDB instance; while an ingest holds its lock the check reports "busy" and stays ready
  * (the last ingest committed a manifest readers can use). Results are cached by file stamps, so probes are cheap.
  * The files check is red while a manifest file is missing, has the wrong size (checked by `stat` once per generation
- * and minute) or failed a query as damaged (src/store/warehouse-damage.ts); `flowql check --repair` fixes it.
+ * and minute; not for an S3 replica, whose files are fetched on demand) or failed a query (or its fetch) as damaged (src/store/warehouse-damage.ts); `flowql check --repair` fixes it.
  * Callers without an operator key (when keys are configured) see no paths or file names: `publicReadiness`.
  */
 import { constants } from 'node:fs';
@@ -111,14 +111,20 @@ export function createReadinessCheck(
   let sweep: { generation: number; at: number; damage: FileDamage[] } | null = null;
 
   async function filesCheck(m: Manifest): Promise<ReadinessCheck> {
-    if (sweep?.generation !== m.generation || Date.now() - sweep.at > STAT_SWEEP_MS) {
+    // Files fetched on demand (an S3 replica) are mostly not on disk: only what requests found (missing on S3, or
+    // corrupt) counts.
+    if (warehouse.files) sweep = { generation: m.generation, at: Date.now(), damage: [] };
+    else if (sweep?.generation !== m.generation || Date.now() - sweep.at > STAT_SWEEP_MS) {
       sweep = { generation: m.generation, at: Date.now(), damage: await statDamage(warehouse.root, m) };
     }
     const byFile = new Map<string, FileDamage>();
     for (const d of [...sweep.damage, ...currentDamage(warehouse.root, m)])
       byFile.set(d.file ?? '?', byFile.get(d.file ?? '?') ?? d);
     const damage = [...byFile.values()];
-    if (damage.length === 0) return { name: 'files', ok: true, detail: `${m.files.length} files present` };
+    if (damage.length === 0) {
+      const where = warehouse.files ? 'listed (fetched on demand)' : 'present';
+      return { name: 'files', ok: true, detail: `${m.files.length} files ${where}` };
+    }
     const named = damage
       .slice(0, 3)
       .map((d) => `${d.file ?? 'a file DuckDB did not name'} (partition ${d.partition ?? 'unknown'}): ${d.reason}`);

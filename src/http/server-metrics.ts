@@ -6,7 +6,7 @@
  */
 import type { QueryLogger } from '../store/query-runner.ts';
 import type { ResultCache } from '../store/result-cache.ts';
-import type { WarehouseReader } from '../store/warehouse-reader.ts';
+import type { FileSourceStats, WarehouseReader } from '../store/warehouse-reader.ts';
 import { MetricsRegistry, type Counter, type Histogram } from './metrics-registry.ts';
 
 /** The server's metrics, ready to increment. */
@@ -81,6 +81,45 @@ export function createServerMetrics(warehouse: WarehouseReader, cache?: ResultCa
     registry.gauge('flowql_result_cache_bytes', 'Estimated memory held by kept answers.', () => [
       { value: cache.size },
     ]);
+  const files = warehouse.files;
+  if (files?.stats) {
+    const stat = (pick: (s: FileSourceStats) => number) => () => [{ value: pick(files.stats!()) }];
+    registry.gauge(
+      'flowql_s3_cache_bytes',
+      'Bytes of Parquet files in the S3 replica cache (above the bound only while requests hold them).',
+      stat((s) => s.bytes),
+    );
+    registry.gauge(
+      'flowql_s3_cache_max_bytes',
+      'Bound of the S3 replica cache (--cache-max-gb).',
+      stat((s) => s.maxBytes),
+    );
+    registry.gauge(
+      'flowql_s3_cache_files',
+      'Parquet files in the S3 replica cache.',
+      stat((s) => s.files),
+    );
+    registry.gauge(
+      'flowql_s3_cache_held_files',
+      'Cached files held by running requests.',
+      stat((s) => s.pinnedFiles),
+    );
+    registry.gauge(
+      'flowql_s3_cache_downloads',
+      'Files downloaded from S3 since start.',
+      stat((s) => s.downloads),
+    );
+    registry.gauge(
+      'flowql_s3_cache_download_bytes',
+      'Bytes downloaded from S3 since start.',
+      stat((s) => s.downloadedBytes),
+    );
+    registry.gauge(
+      'flowql_s3_cache_evictions',
+      'Files evicted to keep the bound since start.',
+      stat((s) => s.evictions),
+    );
+  }
   registry.gauge('flowql_manifest_generation', 'Generation of the committed manifest being served.', () => [
     { value: snapshot.generation },
   ]);

@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       maxDatasetRows: 1_000_000,
       datasetTimeoutMs: 120_000,
       s3SyncSeconds: 30,
+      cacheMaxGb: 10,
       resultCacheMb: 64,
     });
   });
