@@ -220,6 +220,45 @@ describe('organisation-wide connections', () => {
       };
       expect(idsOf(await csv(keys.ab))).toEqual(['i-a->i-b']);
       expect(idsOf(await csv(keys.a))).toEqual(['i-a->10.1.2.20']);
+
+      // Every connection question and dataset, as a key allowed A only: no identifier that exists only in B's records.
+      const onlyB = ['i-b', 'eni-b', 'subnet-b', 'vpc-b', 'use1-az2', B];
+      const questions = [
+        `{ handshakes(filter: { ${window} }) { nodes { client { id interfaceId subnetId vpcId azId accountId } server { id interfaceId subnetId vpcId azId accountId } observedAt } } }`,
+        `{ scans(filter: { ${window} }, minPorts: 1, minHosts: 1) { nodes { sourceAddr sourceInstanceId } } }`,
+        ...['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ACCOUNT', 'ADDRESS'].map(
+          (level) =>
+            `{ trafficEdges(filter: { ${window} }, level: ${level}) { nodes { client { id instanceId interfaceId subnetId vpcId azId accountId } server { id instanceId interfaceId subnetId vpcId azId accountId } observedAt } } }`,
+        ),
+        `{ edgeGraph(filter: { ${window} }, level: SUBNET) { nodes { id title subTitle mainStat } edges { source target } } }`,
+        `{ edgeDiff(filter: {}, before: { from: "2024-02-29T00:00:00Z", to: "2024-03-01T00:00:00Z" }, after: { from: "2024-03-01T00:00:00Z", to: "2024-03-02T00:00:00Z" }) { rows { clientId serverId } } }`,
+        `{ trafficCost(filter: { ${window} }, groupBy: PAIR, level: ACCOUNT) { groups { rows { client { id accountId } server { id accountId } } } } }`,
+      ];
+      for (const query of questions) {
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.a}` },
+          body: JSON.stringify({ query }),
+        });
+        const text = await res.text();
+        expect(JSON.parse(text).errors, `${query}: ${text}`).toBeUndefined();
+        expect(
+          onlyB.filter((id) => text.includes(id)),
+          query,
+        ).toEqual([]);
+      }
+      for (const dataset of ['handshakes', 'edges', 'cost']) {
+        for (const level of ['INSTANCE', 'ACCOUNT']) {
+          const url = `${server.url}/datasets/${dataset}.json?from=2024-03-01&to=2024-03-02${dataset === 'handshakes' ? '' : `&level=${level}`}`;
+          const res = await fetch(url, { headers: { authorization: `Bearer ${keys.a}` } });
+          const text = await res.text();
+          expect(res.status, text).toBe(200);
+          expect(
+            onlyB.filter((id) => text.includes(id)),
+            url,
+          ).toEqual([]);
+        }
+      }
     } finally {
       await server.close();
     }
