@@ -6,7 +6,9 @@
  */
 import { ENDPOINT_KINDS } from '../../domain/connection-enums.ts';
 import type { Endpoint } from '../../questions/endpoint.ts';
+import { addressNames } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
+import { AwsIpRangeRef, NetworkRef } from './reference-names.ts';
 
 /** What an endpoint resolved to. */
 export const EndpointKindEnum = builder.enumType('EndpointKind', {
@@ -43,9 +45,25 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
         "The account whose flow log holds this end's interface; null for an end no monitored interface logged (and on " +
         'rows derived before flowql kept it: `flowql derive` writes them again).',
     }),
-    awsService: t.exposeString('awsService', {
+    awsService: t.string({
       nullable: true,
-      description: 'AWS service named by pkt-*-aws-service.',
+      description:
+        'The AWS service of this end: the pkt-*-aws-service of its records (v5 logs) when they name one (it wins), ' +
+        "else the service AWS's published ip-ranges name for `ip` (see awsRange). The kind stays EXTERNAL for an " +
+        'address only the ranges name.',
+      resolve: async (e, _args, ctx) => e.awsService ?? (await addressNames(ctx.query)(e.ip)).awsRange?.service ?? null,
+    }),
+    awsRange: t.field({
+      type: AwsIpRangeRef,
+      nullable: true,
+      description: "The entry of AWS's ip-ranges (the loaded snapshot) holding `ip`, looked up when asked.",
+      resolve: async (e, _args, ctx) => (await addressNames(ctx.query)(e.ip)).awsRange,
+    }),
+    network: t.field({
+      type: NetworkRef,
+      nullable: true,
+      description: 'Your own network (`flowql networks import`) holding `ip`, looked up when asked.',
+      resolve: async (e, _args, ctx) => (await addressNames(ctx.query)(e.ip)).network,
     }),
   }),
 });
