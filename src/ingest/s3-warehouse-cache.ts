@@ -256,6 +256,8 @@ export async function createS3WarehouseCache(uri: string, opts: S3CacheOptions =
       writtenGeneration = manifest.generation;
     }
     const listed = new Set(manifest.files.map((f) => f.path));
+    // Reference snapshots (ip-ranges, networks) are committed files too; requests fetch them the same way.
+    for (const ref of manifest.references ?? []) listed.add(ref.path);
     keep = new Set([...listed, ...(manifest.retired ?? []).map((f) => f.path), ...previous]);
     previous = listed;
     let deleted = 0;

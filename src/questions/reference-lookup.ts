@@ -5,7 +5,7 @@
  * name, and every question when no snapshot is loaded, runs nothing.
  */
 import { join } from 'node:path';
-import type { ReferenceKind } from '../domain/reference-tables.ts';
+import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
 import { manifestReference, type Manifest } from '../store/layout.ts';
 import { referenceLookupQuery } from '../store/queries/reference-lookup-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
@@ -40,11 +40,24 @@ export function referenceTablePaths(
   manifest: Manifest,
 ): Partial<Record<ReferenceKind, string>> {
   const out: Partial<Record<ReferenceKind, string>> = {};
-  for (const kind of ['ip_ranges', 'networks'] as const) {
+  for (const kind of REFERENCE_KINDS) {
     const ref = manifestReference(manifest, kind);
     if (ref) out[kind] = join(warehouse.root, ...ref.path.split('/'));
   }
   return out;
+}
+
+/**
+ * referenceTablePaths of the request's manifest, with the snapshots made readable for the request first: an S3
+ * replica fetches committed files on demand (src/store/scan-files.ts), and a snapshot is one (a few hundred KB).
+ */
+export async function readyReferenceTables(
+  warehouse: Pick<WarehouseReader, 'root' | 'manifest' | 'prepare'>,
+): Promise<Partial<Record<ReferenceKind, string>>> {
+  const manifest = await warehouse.manifest();
+  const live = REFERENCE_KINDS.flatMap((kind) => manifestReference(manifest, kind) ?? []);
+  if (live.length > 0) await warehouse.prepare(live);
+  return referenceTablePaths(warehouse, manifest);
 }
 
 type Lookup = (addr: string | null | undefined) => Promise<AddressNames>;
@@ -63,8 +76,7 @@ export function addressNames(ctx: QueryContext): Lookup {
     pending = new Map();
     failures = [];
     try {
-      const manifest = await ctx.warehouse.manifest();
-      const paths = referenceTablePaths(ctx.warehouse, manifest);
+      const paths = await readyReferenceTables(ctx.warehouse);
       const found = new Map<string, AddressNames>();
       if (paths.ip_ranges || paths.networks) {
         const query = referenceLookupQuery({

@@ -54,7 +54,7 @@ export interface WarehouseReader {
    * Makes `files` readable at absolutePath for the rest of the request: a no-op when every file is on disk; with a
    * FileSource, only a request's view (pinWarehouse) can, since it alone knows when the request ends.
    */
-  prepare(files: readonly ManifestFile[]): Promise<void>;
+  prepare(files: readonly Pick<ManifestFile, 'path' | 'bytes'>[]): Promise<void>;
 }
 
 /** A request's view (pinWarehouse): `release` ends the request's hold on the files it prepared. */

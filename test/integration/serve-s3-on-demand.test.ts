@@ -270,3 +270,24 @@ it('answers a new ingest after the next manifest sync, on every replica', async 
   expect(a).toEqual(b);
   expect(a).toMatchObject({ s: { records: '28', bytes: '2800' } });
 });
+
+it('fetches a reference snapshot on demand too: network names and the networks filter answer on a replica', async () => {
+  const file = join(work, 'networks.yaml');
+  await writeFile(file, 'networks:\n  - cidr: 10.1.0.0/24\n    name: lab\n    attributes: { kind: lab }\n');
+  const imported = await new Promise<number>((done) =>
+    execFile(
+      process.execPath,
+      [BIN, 'networks', 'import', file, '--data', 's3://lake/wh', '--s3-endpoint', s3.endpoint],
+      { env: { ...process.env, ...s3.env, FLOWQL_LOG_LEVEL: 'silent' } },
+      (err) => done(err ? 1 : 0),
+    ),
+  );
+  expect(imported).toBe(0);
+  const q = `{ s: flowSummary(filter: { timeRange: { from: "${dayOf(12)}", to: "${dayOf(13)}" }, networks: ["lab"] }) { records }
+    f: flows(filter: { timeRange: { from: "${dayOf(12)}", to: "${dayOf(13)}" } }, first: 1) { nodes { srcNetwork { name } } } }`;
+  const answer = await eventually(
+    () => ask(large, q),
+    (a) => (a as { s?: { records: string } }).s?.records === '3',
+  );
+  expect(answer).toMatchObject({ s: { records: '3' }, f: { nodes: [{ srcNetwork: { name: 'lab' } }] } });
+});

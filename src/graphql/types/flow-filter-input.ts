@@ -11,7 +11,7 @@ import {
   type FilterInputType,
 } from '../../domain/filter-fields.ts';
 import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
-import { referenceTablePaths } from '../../questions/reference-lookup.ts';
+import { readyReferenceTables } from '../../questions/reference-lookup.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 
 /** Record actions. */
@@ -137,6 +137,6 @@ export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argum
     maxRangeMs: ctx.limits.maxRangeMs,
     scopeAccountIds: ctx.scopeAccountIds,
     latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
-    referenceTables: referenceTablePaths(ctx.query.warehouse, await ctx.query.warehouse.manifest()),
+    referenceTables: await readyReferenceTables(ctx.query.warehouse),
   });
 }
