@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAwsParquetWriter } from './aws-parquet-writer.ts';
+import { CrossAccountTraffic } from './cross-account-traffic.ts';
 import { DatasetWriter } from './dataset-writer.ts';
 import { stringifyGroundTruth, type GroundTruth } from './ground-truth.ts';
 import { createPrng } from './prng.ts';
@@ -14,7 +15,7 @@ import { RecordLogger } from './record-logger.ts';
 import type { Conversation } from './tcp-conversation.ts';
 import { ACCOUNTS, buildTopology, type EstateShape, type Topology } from './topology.ts';
 import { TrafficPlanner } from './traffic-planner.ts';
-import { TruthRecorder } from './truth-recorder.ts';
+import { crossAccountViews, TruthRecorder } from './truth-recorder.ts';
 
 /** Options of a generation run; everything but `outDir` has a default. */
 export interface GenerateOptions {
@@ -111,7 +112,17 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
     parquet,
   });
   const truth = new TruthRecorder();
-  const planner = new TrafficPlanner({ rng: rng.fork('traffic'), logger: new RecordLogger(writer), truth }, topo, to);
+  const logger = new RecordLogger(writer);
+  const planner = new TrafficPlanner({ rng: rng.fork('traffic'), logger, truth }, topo, to);
+  const crossAccount = new CrossAccountTraffic(
+    { rng: rng.fork('cross-account'), logger, truth },
+    topo.crossAccount,
+    to,
+  );
+  // One cross-account connection every `crossEvery` minutes: about 5% of the records (a connection logs 4 records a
+  // window, 2.5 windows on average), within every 15 minutes to 4 hours. The analytics tests' day of 4,000 records
+  // has one every 72 minutes, 20 connections, so each of the 8 calls at least twice.
+  const crossEvery = Math.max(15, Math.min(240, Math.round((minutes * 200) / o.records)));
   const scanMinute = Math.min(3 * 60, Math.floor(minutes / 8));
   const scanProbes = Math.max(20, Math.min(2000, Math.floor(o.records / 200)));
   const active: { conv: Conversation; k: number }[] = [];
@@ -125,6 +136,10 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
       const t = from + m * 60;
       const target = Math.floor((o.records * (m + 1)) / minutes);
       if (m === scanMinute && committed + 2 * scanProbes <= o.records) start(planner.scan(t, scanProbes));
+      if (m % crossEvery === crossEvery >> 1) {
+        const conv = crossAccount.next(t);
+        if (conv !== null && committed + conv.records <= o.records) start(conv);
+      }
       if ((m + 1) % 1440 === 0 && m + 1 < minutes) {
         for (let i = 0; i < 3; i++) {
           const conv = planner.straddling(t);
@@ -215,6 +230,8 @@ function buildGroundTruth(
     },
     tcp: { ...truth.tcp, acrossMidnight: truth.acrossMidnight },
     instancePairs: used(truth.sorted(truth.pairs)),
+    crossAccountPairs: used(truth.sorted(truth.crossAccount)),
+    crossAccountViews: used(truth.sorted(truth.crossAccount)).flatMap(crossAccountViews),
     interfacePairs: used(truth.sorted(truth.interfacePairs)),
     nat: used(truth.sorted(truth.nat)),
     awsServices: truth.sorted(truth.awsServices).filter((e) => e.flows > 0),

@@ -9,7 +9,7 @@
  * - Times are ISO-8601 UTC strings; byte and packet counts are JSON numbers (they stay far below 2^53).
  */
 import type { FormatName } from './flow-log-formats.ts';
-import type { KeyLayout } from './topology.ts';
+import type { CrossAccountLink, KeyLayout } from './topology.ts';
 
 /** The options a dataset was generated with. */
 export interface GroundTruthOptions {
@@ -83,6 +83,57 @@ export interface InstancePairTruth extends PairTotals {
   readonly crossAz: boolean;
   /** Through VPC peering (egress traffic-path 4). */
   readonly crossVpc: boolean;
+}
+
+/**
+ * Traffic from an instance of one account to an instance of another (VPC peering, a shared-services VPC). Both
+ * interfaces log both directions, each in its own account's partition and format, so naive = 2 x once as for an
+ * instance pair; `crossAz` is the fact (the two AZ ids differ), whether a question can see it is in the views.
+ */
+export interface CrossAccountPairTruth extends InstancePairTruth {
+  readonly link: CrossAccountLink;
+  readonly region: string;
+  readonly clientAccountId: string;
+  readonly serverAccountId: string;
+  readonly clientInterfaceId: string;
+  readonly serverInterfaceId: string;
+  readonly clientAzId: string;
+  readonly serverAzId: string;
+  readonly clientFormat: FormatName;
+  readonly serverFormat: FormatName;
+}
+
+/**
+ * One end of an INSTANCE-level edge as a question shows it: the instance when the records carry instance-id (v3+),
+ * else the interface (v2), else, for an end no selected account logs, its address (EXTERNAL). `azId` is null where
+ * the end's records carry no az-id (v2, v3) or no selected account logs it.
+ */
+export interface EdgeEndTruth {
+  readonly kind: 'INSTANCE' | 'INTERFACE' | 'EXTERNAL';
+  readonly id: string;
+  readonly azId: string | null;
+}
+
+/**
+ * What the edge of a cross-account pair is when a question reads the records of `accountIds` (docs/semantics.md §10):
+ * both accounts (every account of the region, the same as no account filter) give one edge with both ends resolved;
+ * one account gives its own end resolved and the other as the address its records name. Every view counts each byte
+ * once (each interface logged both directions); `connections` are the handshakes the records can show (0 from v2
+ * records alone: no tcp-flags); `crossAzBytes` counts both directions only when both ends' AZ ids are known.
+ */
+export interface CrossAccountViewTruth {
+  readonly accountIds: readonly string[];
+  /** The pair, as in crossAccountPairs. */
+  readonly clientInstanceId: string;
+  readonly serverInstanceId: string;
+  readonly protocol: number;
+  readonly serverPort: number;
+  readonly client: EdgeEndTruth;
+  readonly server: EdgeEndTruth;
+  readonly bytesToServer: number;
+  readonly bytesToClient: number;
+  readonly connections: number;
+  readonly crossAzBytes: number;
 }
 
 /** Traffic from an instance to a requester-managed interface (an interface endpoint, instance-id `-`). */
@@ -194,7 +245,11 @@ export interface GroundTruth {
     /** Those whose SYN is before midnight and SYN-ACK after (different dates and files). */
     readonly acrossMidnight: readonly StraddleTruth[];
   };
+  /** Pairs within one account; pairs between accounts are in crossAccountPairs. */
   readonly instancePairs: readonly InstancePairTruth[];
+  readonly crossAccountPairs: readonly CrossAccountPairTruth[];
+  /** Per cross-account pair: the organisation-wide view, then each of its two accounts alone. */
+  readonly crossAccountViews: readonly CrossAccountViewTruth[];
   readonly interfacePairs: readonly InterfacePairTruth[];
   readonly nat: readonly NatTruth[];
   readonly awsServices: readonly AwsServiceTruth[];
@@ -238,6 +293,8 @@ export function stringifyGroundTruth(truth: GroundTruth): string {
   const lists = new Set([
     'byPartition',
     'instancePairs',
+    'crossAccountPairs',
+    'crossAccountViews',
     'interfacePairs',
     'nat',
     'awsServices',

@@ -84,6 +84,22 @@ export interface AddressReuse {
   readonly second: Instance;
 }
 
+/**
+ * How two accounts' VPCs reach each other: `peering`, a VPC peering connection used both ways; `shared-services`, a
+ * VPC of one account whose services the other account's instances call (through a peering connection too: same
+ * region, so both log traffic-path 4 where their format has it).
+ */
+export type CrossAccountLink = 'peering' | 'shared-services';
+
+/** A service call from an instance of one account to an instance of another (each end logs its own records). */
+export interface CrossAccountCall {
+  readonly link: CrossAccountLink;
+  readonly client: Instance;
+  readonly server: Instance;
+  readonly protocol: 6;
+  readonly port: number;
+}
+
 /** The whole estate. */
 export interface Topology {
   readonly vpcs: readonly Vpc[];
@@ -93,6 +109,8 @@ export interface Topology {
   readonly reuses: readonly AddressReuse[];
   /** The instance that runs the port scan. */
   readonly scanner: Instance;
+  /** Calls between accounts (none in `single-v5`); scheduled apart from the random mix (generate-dataset.ts). */
+  readonly crossAccount: readonly CrossAccountCall[];
 }
 
 interface VpcPlan {
@@ -259,7 +277,57 @@ export function buildTopology(rng: Prng, from: number, to: number, shape: Estate
   for (const vpc of vpcs) planCalls(rng, vpc);
   // The scanner lives for the whole range (not one of the instances whose address is reused).
   const scanner = (vpcs[0]!.byRole.get('batch') ?? []).findLast((i) => i.aliveFrom === from && i.aliveTo === to)!;
-  return { vpcs, flowLogs, instances, interfaces, reuses, scanner };
+  // Drawn after everything above, so adding the links left every earlier id, address and call as it was.
+  const crossAccount = planCrossAccount(rng, vpcs, (i) => i !== scanner && i.aliveFrom === from && i.aliveTo === to);
+  return { vpcs, flowLogs, instances, interfaces, reuses, scanner, crossAccount };
+}
+
+/**
+ * The links between accounts the estate allows (two accounts must log in one region): in us-east-1 a peering
+ * connection between account 0's first VPC (v2) and account 1's (v3), used both ways; in eu-west-1 account 0's VPC
+ * (v2) calling services in account 2's text VPC (v5), the shared-services VPC. Each end of a call in account 0 talks to
+ * two peers: v2 records have no flow-direction, and an interface whose records of a day name a single peer cannot be
+ * told from it when only its own account's records are read (docs/semantics.md §2), which is not what these calls
+ * are meant to show. Ends are instances that live the whole range (no reused address) and are not the scanner.
+ */
+function planCrossAccount(rng: Prng, vpcs: readonly Vpc[], steady: (i: Instance) => boolean): CrossAccountCall[] {
+  const vpcOf = (account: number, region: string, fileFormat = 'text'): Vpc | undefined =>
+    vpcs.find((v) => v.accountId === ACCOUNTS[account] && v.region === region && v.flowLog.fileFormat === fileFormat);
+  const two = (vpc: Vpc, role: Role): [Instance, Instance] => {
+    const list = (vpc.byRole.get(role) ?? []).filter(steady);
+    const i = rng.int(list.length);
+    return [list[i]!, list[(i + 1) % list.length]!];
+  };
+  const calls: CrossAccountCall[] = [];
+  const call = (link: CrossAccountLink, client: Instance, server: Instance, port: number) =>
+    calls.push({ link, client, server, protocol: 6, port });
+  const east0 = vpcOf(0, 'us-east-1');
+  const east1 = vpcOf(1, 'us-east-1');
+  if (east0 !== undefined && east1 !== undefined) {
+    const [app0] = two(east0, 'app');
+    const [db0] = two(east0, 'db');
+    const [db1] = two(east1, 'db');
+    const [cache1] = two(east1, 'cache');
+    const [app1] = two(east1, 'app');
+    const [batch1] = two(east1, 'batch');
+    call('peering', app0, db1, 5432);
+    call('peering', app0, cache1, 6379);
+    call('peering', app1, db0, 5432);
+    call('peering', batch1, db0, 5432);
+  }
+  const west0 = vpcOf(0, 'eu-west-1');
+  const shared = vpcOf(2, 'eu-west-1');
+  if (west0 !== undefined && shared !== undefined) {
+    const [app0] = two(west0, 'app');
+    const [batch0] = two(west0, 'batch');
+    // Two services of the shared VPC: an internal HTTPS API and a directory (LDAPS).
+    const [api, directory] = two(shared, 'app');
+    for (const client of [app0, batch0]) {
+      call('shared-services', client, api, 443);
+      call('shared-services', client, directory, 636);
+    }
+  }
+  return calls;
 }
 
 function planCalls(rng: Prng, vpc: Vpc): void {

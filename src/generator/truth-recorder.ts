@@ -3,16 +3,20 @@
  * service and endpoint pair, created on first use, plus the TCP and scan counters. `finish` freezes it into the
  * GroundTruth document.
  */
+import { FORMAT_FIELDS } from './flow-log-formats.ts';
 import {
   emptyTotals,
   type AwsServiceTruth,
+  type CrossAccountPairTruth,
+  type CrossAccountViewTruth,
+  type EdgeEndTruth,
   type InstancePairTruth,
   type InterfacePairTruth,
   type NatTruth,
   type PairTotals,
   type StraddleTruth,
 } from './ground-truth.ts';
-import type { Iface, Instance } from './topology.ts';
+import type { CrossAccountCall, Iface, Instance } from './topology.ts';
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
@@ -41,6 +45,7 @@ class EntryIndex<T> {
 /** Mutable ground-truth state of one generation run. */
 export class TruthRecorder {
   readonly pairs = new Map<string, InstancePairTruth>();
+  readonly crossAccount = new Map<string, CrossAccountPairTruth>();
   readonly interfacePairs = new Map<string, InterfacePairTruth>();
   readonly nat = new Map<string, NatTruth>();
   readonly awsServices = new Map<string, AwsServiceTruth>();
@@ -80,6 +85,38 @@ export class TruthRecorder {
       this.pairs.set(key, entry);
     }
     return this.pairIndex.set(client, server, protocol * 65536 + serverPort, entry);
+  }
+
+  /** The entry for a call between accounts (few calls, called rarely: a plain map lookup is enough). */
+  crossAccountPair(call: CrossAccountCall): CrossAccountPairTruth {
+    const { client, server } = call;
+    const key = `${client.id}|${server.id}|${call.protocol}|${call.port}`;
+    let entry = this.crossAccount.get(key);
+    if (entry === undefined) {
+      entry = {
+        clientInstanceId: client.id,
+        serverInstanceId: server.id,
+        clientIp: client.iface.ip,
+        serverIp: server.iface.ip,
+        protocol: call.protocol,
+        serverPort: call.port,
+        crossAz: client.iface.azId !== server.iface.azId,
+        crossVpc: true,
+        link: call.link,
+        region: client.vpc.region,
+        clientAccountId: client.vpc.accountId,
+        serverAccountId: server.vpc.accountId,
+        clientInterfaceId: client.iface.interfaceId,
+        serverInterfaceId: server.iface.interfaceId,
+        clientAzId: client.iface.azId,
+        serverAzId: server.iface.azId,
+        clientFormat: client.iface.flowLog.formatName,
+        serverFormat: server.iface.flowLog.formatName,
+        ...emptyTotals(),
+      };
+      this.crossAccount.set(key, entry);
+    }
+    return entry;
   }
 
   /** The entry for traffic opened by `client` to a requester-managed interface. */
@@ -178,6 +215,54 @@ export class TruthRecorder {
   sorted<T>(map: Map<string, T>): T[] {
     return [...map.keys()].sort().map((k) => map.get(k)!);
   }
+}
+
+/** Whether a format's records carry a field. */
+const logs = (format: CrossAccountPairTruth['clientFormat'], field: 'instance-id' | 'az-id' | 'tcp-flags'): boolean =>
+  FORMAT_FIELDS[format].includes(field);
+
+/**
+ * The edges a question should find for a cross-account pair (CrossAccountViewTruth): organisation-wide, then from
+ * each account's records alone. An end is resolved from its own interface's records, so what it shows is what its
+ * format carries; the other account's end, read from one account's records only, is just the address they name.
+ */
+export function crossAccountViews(p: CrossAccountPairTruth): CrossAccountViewTruth[] {
+  const end = (side: 'client' | 'server', seenBy: readonly string[]): EdgeEndTruth => {
+    const [account, format, instanceId, interfaceId, ip, azId] =
+      side === 'client'
+        ? [p.clientAccountId, p.clientFormat, p.clientInstanceId, p.clientInterfaceId, p.clientIp, p.clientAzId]
+        : [p.serverAccountId, p.serverFormat, p.serverInstanceId, p.serverInterfaceId, p.serverIp, p.serverAzId];
+    if (!seenBy.includes(account)) return { kind: 'EXTERNAL', id: ip, azId: null };
+    const known = logs(format, 'instance-id');
+    return {
+      kind: known ? 'INSTANCE' : 'INTERFACE',
+      id: known ? instanceId : interfaceId,
+      azId: logs(format, 'az-id') ? azId : null,
+    };
+  };
+  const view = (accountIds: string[]): CrossAccountViewTruth => {
+    const client = end('client', accountIds);
+    const server = end('server', accountIds);
+    // A handshake needs tcp-flags at one interface whose records are read (SYN and SYN-ACK both pass it).
+    const flagged =
+      (accountIds.includes(p.clientAccountId) && logs(p.clientFormat, 'tcp-flags')) ||
+      (accountIds.includes(p.serverAccountId) && logs(p.serverFormat, 'tcp-flags'));
+    const bytes = p.bytesToServer + p.bytesToClient;
+    return {
+      accountIds,
+      clientInstanceId: p.clientInstanceId,
+      serverInstanceId: p.serverInstanceId,
+      protocol: p.protocol,
+      serverPort: p.serverPort,
+      client,
+      server,
+      bytesToServer: p.bytesToServer,
+      bytesToClient: p.bytesToClient,
+      connections: flagged ? p.connections : 0,
+      crossAzBytes: client.azId !== null && server.azId !== null && client.azId !== server.azId ? bytes : 0,
+    };
+  };
+  return [view([p.clientAccountId, p.serverAccountId].sort()), view([p.clientAccountId]), view([p.serverAccountId])];
 }
 
 /** Adds one window of a two-way conversation to the once-counted totals. */

@@ -158,6 +158,36 @@ describe('generated dataset read back with the parser', () => {
     expect(expected.size).toBeGreaterThan(100);
   });
 
+  it('logs each cross-account connection at both ends, each in its own account, flow log and format', () => {
+    const flowLogOf = new Map(truth.flowLogs.map((f) => [f.flowLogId, f]));
+    expect(new Set(truth.crossAccountPairs.map((p) => p.link))).toEqual(new Set(['peering', 'shared-services']));
+    for (const p of truth.crossAccountPairs) {
+      const own = records.filter(
+        (r) =>
+          r.log_status === 'OK' &&
+          r.protocol === p.protocol &&
+          ((r.srcaddr === p.clientIp && r.dstaddr === p.serverIp && r.dstport === p.serverPort) ||
+            (r.srcaddr === p.serverIp && r.dstaddr === p.clientIp && r.srcport === p.serverPort)),
+      );
+      expect(own).toHaveLength(p.records);
+      const seen = own.map((r) => {
+        const log = flowLogOf.get(parseObjectKey(r.key).flowLogId!)!;
+        return `${r.interface_id} ${r.account_id} ${log.accountId} ${log.format} ${r.tcp_flags == null ? '-' : 'flags'}`;
+      });
+      const flags = (format: string) => (format === 'v2-default' ? '-' : 'flags');
+      expect(new Set(seen)).toEqual(
+        new Set([
+          `${p.clientInterfaceId} ${p.clientAccountId} ${p.clientAccountId} ${p.clientFormat} ${flags(p.clientFormat)}`,
+          `${p.serverInterfaceId} ${p.serverAccountId} ${p.serverAccountId} ${p.serverFormat} ${flags(p.serverFormat)}`,
+        ]),
+      );
+      // Counted once at the sender, twice over both ends' records.
+      const bytes = own.reduce((a, r) => a + Number(r.bytes), 0);
+      expect(bytes).toBe(p.naiveBytes);
+      expect(bytes).toBe(2 * (p.bytesToServer + p.bytesToClient));
+    }
+  });
+
   it('has handshakes across midnight: SYN in the day-1 object, SYN-ACK in a day-2 object', () => {
     expect(truth.tcp.acrossMidnight.length).toBeGreaterThanOrEqual(1);
     for (const s of truth.tcp.acrossMidnight) {
