@@ -106,12 +106,14 @@ export interface CrossAccountPairTruth extends InstancePairTruth {
 /**
  * One end of an INSTANCE-level edge as a question shows it: the instance when the records carry instance-id (v3+),
  * else the interface (v2), else, for an end no selected account logs, its address (EXTERNAL). `azId` is null where
- * the end's records carry no az-id (v2, v3) or no selected account logs it.
+ * the end's records carry no az-id (v2, v3) or no selected account logs it (docs/semantics.md §10).
  */
 export interface EdgeEndTruth {
   readonly kind: 'INSTANCE' | 'INTERFACE' | 'EXTERNAL';
   readonly id: string;
   readonly azId: string | null;
+  /** The account whose flow log holds the end's interface; null for an end no selected account logs. */
+  readonly accountId: string | null;
 }
 
 /**

@@ -232,12 +232,13 @@ export function crossAccountViews(p: CrossAccountPairTruth): CrossAccountViewTru
       side === 'client'
         ? [p.clientAccountId, p.clientFormat, p.clientInstanceId, p.clientInterfaceId, p.clientIp, p.clientAzId]
         : [p.serverAccountId, p.serverFormat, p.serverInstanceId, p.serverInterfaceId, p.serverIp, p.serverAzId];
-    if (!seenBy.includes(account)) return { kind: 'EXTERNAL', id: ip, azId: null };
+    if (!seenBy.includes(account)) return { kind: 'EXTERNAL', id: ip, azId: null, accountId: null };
     const known = logs(format, 'instance-id');
     return {
       kind: known ? 'INSTANCE' : 'INTERFACE',
       id: known ? instanceId : interfaceId,
       azId: logs(format, 'az-id') ? azId : null,
+      accountId: account,
     };
   };
   const view = (accountIds: string[]): CrossAccountViewTruth => {

@@ -255,7 +255,7 @@ describe('analytics against the generator ground truth', () => {
     type Pair = GroundTruth['crossAccountPairs'][number];
     const VIEW_EDGES = (filter: string) => `query($after: String) {
       trafficEdges(filter: { timeRange: ${RANGE}${filter} }, level: INSTANCE, first: 1000, after: $after) {
-        nodes { client { kind id azId ip } server { kind id azId ip } protocol serverPort
+        nodes { client { kind id azId accountId ip } server { kind id azId accountId ip } protocol serverPort
                 bytesToServer bytesToClient connections crossAzBytes }
         pageInfo { hasNextPage endCursor } } }`;
     const accountsFilter = (ids: readonly string[] | null) =>
@@ -280,7 +280,7 @@ describe('analytics against the generator ground truth', () => {
           p.serverInstanceId === v.serverInstanceId &&
           p.serverPort === v.serverPort,
       )!;
-    const end = (e: any) => ({ kind: e.kind, id: e.id, azId: e.azId });
+    const end = (e: any) => ({ kind: e.kind, id: e.id, azId: e.azId, accountId: e.accountId });
     /** The edges between the pair's two addresses, either way round: exactly one when the pair appears once. */
     const between = (list: any[], p: Pair) =>
       list.filter(
@@ -366,6 +366,43 @@ describe('analytics against the generator ground truth', () => {
         expect(both.map(key).sort(), region).toEqual(none.map(key).sort());
         expect(both.length).toBeGreaterThan(0);
       }
+    });
+
+    it('the ACCOUNT level says who sends how much to whom across accounts, each byte once', async () => {
+      // Expected: the pairs summed per client account -> server account (and protocol, port for edges).
+      const sum = (key: (p: Pair) => string) => {
+        const m = new Map<string, [number, number]>();
+        for (const p of truth.crossAccountPairs) {
+          const [s, c] = m.get(key(p)) ?? [0, 0];
+          m.set(key(p), [s + p.bytesToServer, c + p.bytesToClient]);
+        }
+        return [...m].map(([k, [s, c]]) => `${k} ${s}/${c}`).sort();
+      };
+      const d: any = await gqlData(
+        api.yoga,
+        `{ trafficEdges(filter: { timeRange: ${RANGE} }, level: ACCOUNT, first: 1000) {
+             nodes { client { id } server { id } protocol serverPort bytesToServer bytesToClient } }
+           trafficCost(filter: { timeRange: ${RANGE} }, groupBy: PAIR, level: ACCOUNT, limit: 1000) {
+             groups { rows { client { id } server { id } bytesToServer bytesToClient } } } }`,
+      );
+      // Ends of two different accounts: only the cross-account pairs (endpoint and NAT interfaces are their VPC's).
+      const across = (e: any) =>
+        /^\d{12}$/.test(e.client.id) && /^\d{12}$/.test(e.server.id) && e.client.id !== e.server.id;
+      expect(
+        d.trafficEdges.nodes
+          .filter(across)
+          .map(
+            (e: any) =>
+              `${e.client.id}>${e.server.id}/${e.protocol}/${e.serverPort} ${e.bytesToServer}/${e.bytesToClient}`,
+          )
+          .sort(),
+      ).toEqual(sum((p) => `${p.clientAccountId}>${p.serverAccountId}/${p.protocol}/${p.serverPort}`));
+      expect(
+        d.trafficCost.groups.rows
+          .filter(across)
+          .map((g: any) => `${g.client.id}>${g.server.id} ${g.bytesToServer}/${g.bytesToClient}`)
+          .sort(),
+      ).toEqual(sum((p) => `${p.clientAccountId}>${p.serverAccountId}`));
     });
 
     it('handshakes and trafficCost count each cross-account connection and byte once', async () => {
