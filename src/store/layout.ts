@@ -180,16 +180,23 @@ export function partitionsCovered(files: readonly ManifestFile[], derived: reado
 
 /**
  * Flows partitions (`account/region/date`) missing a file of some derived table: written by an older flowql or
- * ingested with --no-derive. Their questions read the records until `flowql derive` runs.
+ * ingested with --no-derive. Their questions read the records until `flowql derive` runs. In a region where several
+ * accounts log, a partition whose region and date have no org table file counts too: organisation-wide questions
+ * over it pair the records at query time until then.
  */
 export function underivedPartitions(files: readonly ManifestFile[]): string[] {
   const have = new Set(files.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
   // Org tables are written per region where several accounts log, not per flows partition.
   const derivedTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
+  const accounts = new Map<string, Set<string>>();
+  for (const f of files)
+    if (f.table === 'flows') accounts.set(f.region, (accounts.get(f.region) ?? new Set()).add(f.accountId));
   const missing = new Set<string>();
   for (const f of files) {
-    if (f.table === 'flows' && derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`)))
-      missing.add(partitionKey(f));
+    if (f.table !== 'flows') continue;
+    const orgKey = partitionKey({ accountId: ALL_ACCOUNTS, region: f.region, date: f.date });
+    const orgMissing = accounts.get(f.region)!.size > 1 && ORG_TABLES.some((t) => !have.has(`${t}:${orgKey}`));
+    if (orgMissing || derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) missing.add(partitionKey(f));
   }
   return [...missing].sort();
 }

@@ -315,17 +315,20 @@ describe('derived files are exact or absent', () => {
     expect(twice.fromPicked).toEqual(twice.fromRecords);
     expect((twice.fromPicked[0] as { m_records: bigint }).m_records).toBe(BigInt(records + s.records));
 
-    // `flowql serve` says so at start, with the command that fixes it.
+    // `flowql serve` says so at start, with the command that fixes it. The generator's regions are shared by two
+    // accounts, so the org files of the region's two days went stale too: every account's partition of them is listed.
+    const regionDays = new Set(
+      after.files
+        .filter((f) => f.table === 'flows' && f.region === changed.region && [DAY1, '2024-09-06'].includes(f.date))
+        .map((f) => `${f.accountId}/${f.region}/${f.date}`),
+    );
+    expect(regionDays.size).toBeGreaterThan(2);
     const warning = await serveStartupWarning(data);
-    expect(warning).toMatchObject({
-      level: 40,
-      partitions: 2,
-      first: `${changed.accountId}/${changed.region}/${DAY1}`,
-    });
+    expect(warning).toMatchObject({ level: 40, partitions: regionDays.size, first: [...regionDays].sort()[0] });
     expect(warning.msg).toContain(`run \`flowql derive --data ${data}\``);
 
     const d = await runRederive({ storage, threads: 1 });
-    expect(d.partitionsDerived).toBe(2);
+    expect(d.partitionsDerived).toBe(regionDays.size);
     expect([...new Set(derivedOf(await manifestOf(data), DAY1).map((f) => f.table))].sort()).toEqual([
       'edges',
       'flows_hourly',

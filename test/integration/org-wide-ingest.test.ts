@@ -11,8 +11,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
+import { runRederive } from '../../src/ingest/ingest-rederive.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
-import type { Manifest } from '../../src/store/layout.ts';
+import { underivedPartitions, type Manifest } from '../../src/store/layout.ts';
 import { gqlData, testApi } from '../helpers/graphql.ts';
 
 const A = '111111111111';
@@ -152,5 +153,40 @@ describe('org tables through ingest', () => {
       'org_edges/region=us-east-1/date=2024-03-01/part-derived-h10-h11',
     ]);
     expect(await orgEdgeRows(data)).toEqual(before);
+  });
+
+  it('a warehouse without org files (loaded with --no-derive, or derived before they existed) lists its shared partitions as underived; flowql derive writes them', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-org-rederive-'));
+    const [src, data] = ['src', 'data'].map((d) => join(root, d)) as [string, string];
+    const first = connection(40000, 1000, 20000, T10);
+    await deliver(src, A, 'a1', first[A]);
+    await deliver(src, B, 'b1', first[B]);
+    await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: false, threads: 1 });
+    const manifest = await manifestOf(data);
+    expect(manifest.files.filter((f) => f.table !== 'flows')).toEqual([]);
+    expect(underivedPartitions(manifest.files)).toEqual([`${A}/us-east-1/2024-03-01`, `${B}/us-east-1/2024-03-01`]);
+    // With the per-account tables but no org file (a warehouse derived before org tables existed), still underived.
+    const perAccountOnly = [
+      ...manifest.files,
+      ...(['handshakes', 'edges', 'flows_hourly'] as const).flatMap((table) =>
+        [A, B].map((accountId) => ({ ...manifest.files[0]!, table, accountId, path: `${table}/x.parquet` })),
+      ),
+    ];
+    expect(underivedPartitions(perAccountOnly)).toEqual([`${A}/us-east-1/2024-03-01`, `${B}/us-east-1/2024-03-01`]);
+
+    const summary = await runRederive({ storage: await createLocalWarehouseStorage(data) });
+    expect(summary.partitionsDerived).toBe(2);
+    const after = await manifestOf(data);
+    expect(underivedPartitions(after.files)).toEqual([]);
+    expect(after.files.filter((f) => f.table === 'org_edges')).toHaveLength(1);
+    const api = await testApi(data);
+    try {
+      const d: any = await gqlData(api.yoga, EDGES);
+      expect(d.trafficEdges.nodes.map((n: any) => `${n.client.id}->${n.server.id}`)).toEqual([
+        `${ends[A].instance}->${ends[B].instance}`,
+      ]);
+    } finally {
+      api.db.closeSync();
+    }
   });
 });
