@@ -215,12 +215,12 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const undirectedOrgDays = new Set(
     [...undirectedDays].map((k) => `${ALL_ACCOUNTS}/${k.split('/').slice(1).join('/')}`),
   );
-  const orgChanges = connectionChanges
-    .filter((c) => shared.has(c.partition.region))
-    .map((c): FlowChange => {
-      const partition = orgPartition(c.partition);
-      return undirectedOrgDays.has(partitionKey(partition)) ? { ...c, partition, starts: 'all' } : { ...c, partition };
-    });
+  // Not only shared regions': a region no longer shared (its second account's objects replaced away) has its org
+  // files retired by planTable, which counts only shared regions as having flows.
+  const orgChanges = connectionChanges.map((c): FlowChange => {
+    const partition = orgPartition(c.partition);
+    return undirectedOrgDays.has(partitionKey(partition)) ? { ...c, partition, starts: 'all' } : { ...c, partition };
+  });
   const orgFlows = flows.filter((f) => shared.has(f.region)).map((f) => ({ ...f, accountId: ALL_ACCOUNTS }));
   const plans = DERIVED_TABLES.map((spec) => ({
     spec,

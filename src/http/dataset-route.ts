@@ -13,7 +13,7 @@ import type { QueryContext, QueryLogger } from '../store/query-runner.ts';
 import { DATASET_NAMES, exportDataset, type DatasetName, type DatasetRequest } from '../questions/dataset-export.ts';
 import { DATASET_FORMATS, type DatasetFormat } from '../domain/dataset-formats.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
-import { readyReferenceTables } from '../questions/reference-lookup.ts';
+import { readyReferenceTables, referenceKindsOf } from '../questions/reference-lookup.ts';
 import { parseDatasetRequest } from './dataset-params.ts';
 import { sendError, sendFailure } from './http-responses.ts';
 import type { ServerMetrics } from './server-metrics.ts';
@@ -148,7 +148,13 @@ export async function handleDatasetRequest(
     const request = parseDatasetRequest(target.name, url.searchParams, {
       now: new Date(),
       latestDataEnd: await warehouse.latestDataEnd(),
-      referenceTables: await readyReferenceTables(warehouse),
+      referenceTables: await readyReferenceTables(
+        warehouse,
+        referenceKindsOf({
+          awsServices: url.searchParams.get('awsService'),
+          networks: url.searchParams.get('network'),
+        }),
+      ),
       maxRangeMs: deps.maxRangeMs,
       scopeAccountIds: tenant.accounts,
       maxRows: deps.maxRows,

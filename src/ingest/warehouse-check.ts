@@ -15,6 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { stat } from 'node:fs/promises';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import { partitionKey, TABLES, type Manifest, type ManifestFile } from '../store/layout.ts';
+import { staleDerivedFiles } from '../analytics/derived-hours.ts';
 import { build, sql } from '../store/sql.ts';
 import { commit, saveLedger, withRecoveredEngine } from './ingest-commit.ts';
 import { runRederive } from './ingest-rederive.ts';
@@ -277,9 +278,15 @@ export async function runRepair(
     const report = await checkWarehouse(storage, c); // after recovery: orphans gone, manifest matches the ledger
     const damaged = new Set(report.damaged.map((d) => d.path));
     const partitions = new Set(report.damaged.map((d) => d.partition));
-    // Derived files of a partition with a damaged file are stale (or damaged themselves): they go too, re-derived below.
-    const retired = (await liveFiles(c)).filter(
-      (f) => damaged.has(f.path) || (f.table !== 'flows' && partitions.has(partitionKey(f))),
+    const live = await liveFiles(c);
+    // Derived files a damaged flows file fed are stale (or damaged themselves): they go too, re-derived below. Those
+    // are its partition's and its neighbouring days' (pairing crosses midnight), and its region's org tables'.
+    const changed = live
+      .filter((f) => f.table === 'flows' && damaged.has(f.path))
+      .map((f) => ({ partition: { accountId: f.accountId, region: f.region, date: f.date }, starts: 'all' as const }));
+    const stale = new Set(staleDerivedFiles(live, changed).map((f) => f.path));
+    const retired = live.filter(
+      (f) => damaged.has(f.path) || stale.has(f.path) || (f.table !== 'flows' && partitions.has(partitionKey(f))),
     );
     if (retired.length > 0) {
       const { commitId } = await nextIds(c);

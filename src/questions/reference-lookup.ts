@@ -48,16 +48,28 @@ export function referenceTablePaths(
 }
 
 /**
- * referenceTablePaths of the request's manifest, with the snapshots made readable for the request first: an S3
- * replica fetches committed files on demand (src/store/scan-files.ts), and a snapshot is one (a few hundred KB).
+ * referenceTablePaths of the request's manifest, with the snapshots of `kinds` made readable for the request first:
+ * an S3 replica fetches committed files on demand (src/store/scan-files.ts), and a snapshot is one (a few hundred KB).
+ * Only the kinds a request reads: a question that names no AWS service or network fetches nothing.
  */
 export async function readyReferenceTables(
   warehouse: Pick<WarehouseReader, 'root' | 'manifest' | 'prepare'>,
+  kinds: readonly ReferenceKind[] = REFERENCE_KINDS,
 ): Promise<Partial<Record<ReferenceKind, string>>> {
   const manifest = await warehouse.manifest();
-  const live = REFERENCE_KINDS.flatMap((kind) => manifestReference(manifest, kind) ?? []);
+  const live = kinds.flatMap((kind) => manifestReference(manifest, kind) ?? []);
   if (live.length > 0) await warehouse.prepare(live);
   return referenceTablePaths(warehouse, manifest);
+}
+
+/** The reference kinds a raw filter input reads: `awsServices` the ip-ranges, `networks` the networks. */
+export function referenceKindsOf(input: unknown): ReferenceKind[] {
+  const given = (key: string) =>
+    typeof input === 'object' && input !== null && (input as Record<string, unknown>)[key] != null;
+  return [
+    ...(given('awsServices') ? (['ip_ranges'] as const) : []),
+    ...(given('networks') ? (['networks'] as const) : []),
+  ];
 }
 
 type Lookup = (addr: string | null | undefined) => Promise<AddressNames>;

@@ -193,12 +193,16 @@ describe('organisation-wide connections', () => {
           }),
         });
         const body: any = await res.json();
+        scanned = body.extensions.cost.filesScanned;
         return body.data;
       };
+      let scanned = 0;
       expect(await edges(keys.ab)).toEqual({
         trafficEdges: { nodes: [{ client: { id: 'i-a' }, server: { id: 'i-b' } }] },
         trafficCost: { bytes: '21000', crossAzBytes: '21000' },
       });
+      // From the org tables (one org_edges file per question), not by pairing both accounts' records at query time.
+      expect(scanned).toBe(1);
       // A's records only: B's end is an address, and A's records do not say which AZ it is in.
       expect(await edges(keys.a)).toEqual({
         trafficEdges: { nodes: [{ client: { id: 'i-a' }, server: { id: '10.1.2.20' } }] },

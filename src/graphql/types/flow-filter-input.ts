@@ -11,7 +11,7 @@ import {
   type FilterInputType,
 } from '../../domain/filter-fields.ts';
 import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
-import { readyReferenceTables } from '../../questions/reference-lookup.ts';
+import { readyReferenceTables, referenceKindsOf } from '../../questions/reference-lookup.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 
 /** Record actions. */
@@ -131,12 +131,13 @@ function compact(value: unknown): unknown {
 
 /** Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. */
 export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argument = 'filter'): Promise<FlowFilter> {
-  return validateFlowFilter(compact(raw), {
+  const input = compact(raw);
+  return validateFlowFilter(input, {
     argument,
     now: ctx.now,
     maxRangeMs: ctx.limits.maxRangeMs,
     scopeAccountIds: ctx.scopeAccountIds,
     latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
-    referenceTables: await readyReferenceTables(ctx.query.warehouse),
+    referenceTables: await readyReferenceTables(ctx.query.warehouse, referenceKindsOf(input)),
   });
 }

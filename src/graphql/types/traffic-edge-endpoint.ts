@@ -43,7 +43,7 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
       nullable: true,
       description:
         "The account whose flow log holds this end's interface; null for an end no monitored interface logged (and on " +
-        'rows derived before flowql kept it: `flowql derive` writes them again).',
+        'rows derived before flowql kept it, until `flowql derive --all` writes them again).',
     }),
     awsService: t.string({
       nullable: true,
