@@ -66,6 +66,8 @@ export interface DeriveTablesOptions {
   readonly locate?: (file: ManifestFile) => string | Promise<string>;
   /** Write the derived files into this flat folder (as `stagedPath`) instead of their final place under `root`. */
   readonly stagingDir?: string;
+  /** Derive only these tables (default: every derived table); `flowql derive` writing only missing org files. */
+  readonly tables?: readonly TableName[];
 }
 
 /** A derived file; `stagedPath` is set when it was written to `stagingDir` and still has to be published to `path`. */
@@ -222,7 +224,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     return undirectedOrgDays.has(partitionKey(partition)) ? { ...c, partition, starts: 'all' } : { ...c, partition };
   });
   const orgFlows = flows.filter((f) => shared.has(f.region)).map((f) => ({ ...f, accountId: ALL_ACCOUNTS }));
-  const plans = DERIVED_TABLES.map((spec) => ({
+  const plans = DERIVED_TABLES.filter((spec) => !opts.tables || opts.tables.includes(spec.table)).map((spec) => ({
     spec,
     ...(isOrgTable(spec.table)
       ? planTable(spec, orgFlows, derived, orgChanges)

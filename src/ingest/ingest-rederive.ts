@@ -8,7 +8,7 @@
  */
 import { deriveTables } from '../analytics/derive-tables.ts';
 import { wholePartitions, type PartitionKey } from '../analytics/derived-hours.ts';
-import { partitionKey, underivedPartitions } from '../store/layout.ts';
+import { isOrgTable, ORG_TABLES, partitionKey, TABLES, underivedPartitions } from '../store/layout.ts';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
@@ -48,7 +48,12 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     opts.onLog?.(`deriving ${targets.size} partition(s) and the neighbouring hours their records reach`);
     // Every derived file of a target is replaced: drop them from what deriveTables sees as committed, so each target
     // is derived whole, as a partition never derived.
-    const targetFiles = live.filter((f) => f.table !== 'flows' && targets.has(partitionKey(f)));
+    // When every target lacks only its region's org files (a region that became shared, or a warehouse derived
+    // before org tables existed), the targets keep their own derived files and only the org tables are derived.
+    const own = new Set(live.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
+    const accountTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
+    const orgOnly = !opts.all && [...targets.keys()].every((k) => accountTables.every((t) => own.has(`${t}:${k}`)));
+    const targetFiles = orgOnly ? [] : live.filter((f) => f.table !== 'flows' && targets.has(partitionKey(f)));
     const kept = live.filter((f) => !targetFiles.includes(f));
     const result = await deriveTables({
       db: engine.instance,
@@ -57,6 +62,7 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
       changes: wholePartitions([...targets.values()]),
       locate: (f) => storage.readableFile(f.path),
       stagingDir: storage.stagingDir,
+      ...(orgOnly ? { tables: ORG_TABLES } : {}),
     });
     const added = result.files.map((f) => ({ ...f, stagedPath: f.stagedPath!, sources: [] }));
     const retired = [...targetFiles, ...result.retired].map((f) => f.path);

@@ -189,4 +189,41 @@ describe('org tables through ingest', () => {
       api.db.closeSync();
     }
   });
+
+  it("a region that becomes shared: flowql derive writes the earlier days' org files and keeps their per-account files", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'flowql-org-newly-shared-'));
+    const [src, data] = ['src', 'data'].map((d) => join(root, d)) as [string, string];
+    // Day 1 (29 Feb): only A logs in the region.
+    const dir = join(src, `AWSLogs/${A}/vpcflowlogs/us-east-1/2024/02/29`);
+    await mkdir(dir, { recursive: true });
+    const feb29 = Date.UTC(2024, 1, 29, 10) / 1000;
+    await writeFile(
+      join(dir, `${A}_vpcflowlogs_us-east-1_fl-0a0_20240229T1000Z_a0.log.gz`),
+      gzipSync(`${HEADER}\n${line(A, '10.0.1.10', '10.0.1.99', 40000, 22, 2, 'egress', 100, feb29)}\n`),
+    );
+    await ingest(src, data);
+    // Day 2: B starts logging there too; the ingest derives the org files of the days it touches only.
+    const first = connection(40000, 1000, 20000, T10);
+    await deliver(src, A, 'a1', first[A]);
+    await deliver(src, B, 'b1', first[B]);
+    await ingest(src, data);
+    const before = await manifestOf(data);
+    expect(underivedPartitions(before.files)).toEqual([`${A}/us-east-1/2024-02-29`]);
+    const ownFeb29 = before.files.filter((f) => f.accountId === A && f.date === '2024-02-29' && f.table !== 'flows');
+
+    const summary = await runRederive({ storage: await createLocalWarehouseStorage(data) });
+    const after = await manifestOf(data);
+    expect(underivedPartitions(after.files)).toEqual([]);
+    expect(summary.filesRetired).toBe(0);
+    // The per-account files of that day are the same files; the org ones are new.
+    expect(after.files.filter((f) => f.accountId === A && f.date === '2024-02-29' && f.table !== 'flows')).toEqual(
+      ownFeb29,
+    );
+    expect(
+      after.files
+        .filter((f) => f.table.startsWith('org_') && f.date === '2024-02-29')
+        .map((f) => f.table)
+        .sort(),
+    ).toEqual(['org_edges', 'org_handshakes']);
+  });
 });
