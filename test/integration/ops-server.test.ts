@@ -89,7 +89,7 @@ describe('/health and /ready', () => {
       ledger.closeSync();
       expect(await check()).toEqual({
         status: 503,
-        failed: ['ledger: schema version 0 is older than 1: run flowql ingest to migrate it'],
+        failed: ['ledger: schema version 0 is older than 2: run flowql ingest to migrate it'],
       });
     } finally {
       await other.server.close();

@@ -91,6 +91,7 @@ describe('partition reader (from the manifest)', () => {
         files: 5,
         records: 170,
         bytes: 3700,
+        snapshot: null,
       },
       {
         table: 'handshakes',
@@ -102,6 +103,7 @@ describe('partition reader (from the manifest)', () => {
         files: 1,
         records: 4,
         bytes: 90,
+        snapshot: null,
       },
     ]);
   });
