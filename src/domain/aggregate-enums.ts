@@ -182,6 +182,9 @@ export type FlowBound = (typeof FLOW_BOUNDS)[number];
 /** Anything an aggregate row can carry besides its key. */
 export type FlowValue = FlowMetric | FlowBound;
 
+/** Every value, in the order results list them (metrics, then bounds). */
+export const FLOW_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
+
 /** Time-series bucket widths, in seconds. Buckets are aligned to the Unix epoch (UTC), by record start time. */
 export const TIME_INTERVALS = {
   MINUTE: 60,

@@ -7,7 +7,6 @@
  */
 import {
   AGGREGATE_LIMITS,
-  FLOW_BOUNDS,
   FLOW_DIMENSIONS,
   FLOW_METRICS,
   TIME_INTERVALS,
@@ -21,6 +20,7 @@ import {
   isRateMetric,
   type FlowValue,
   type TimeInterval,
+  FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
 import {
   COST_GROUPS,
@@ -136,8 +136,6 @@ function count(params: URLSearchParams, name: string, fallback: number, max: num
   return checkCount(name, Number(v), 1, max);
 }
 
-const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
-
 /** `field` or `field.part`: the key under which the parameters a request used are remembered. */
 const targetKey = (t: FilterParamTarget): string => (t.part ? `${t.field}.${t.part}` : t.field);
 
@@ -236,7 +234,7 @@ export function parseDatasetRequest(
   const parsed = readDatasetFilter(params, options);
   if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(parsed, dataset);
   const { filter } = parsed;
-  const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', ALL_VALUES) ?? fallback;
+  const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', FLOW_VALUES) ?? fallback;
   const intervals = Object.keys(TIME_INTERVALS) as TimeInterval[];
   // The rate buckets are checked against the limit only when a rate is computed (as in GraphQL).
   const rateInterval = (values: readonly FlowValue[]): TimeInterval => {

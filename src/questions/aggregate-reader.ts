@@ -4,8 +4,6 @@
  */
 import {
   FLOW_DIMENSIONS,
-  FLOW_BOUNDS,
-  FLOW_METRICS,
   isRateMetric,
   rateBucketCount,
   topNDimensions,
@@ -14,6 +12,7 @@ import {
   type FlowValue,
   type TimeInterval,
   type TopNKey,
+  FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
@@ -67,8 +66,6 @@ export interface TimeSeries {
   readonly key: GroupKey;
   readonly points: readonly TimePoint[];
 }
-
-const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
 /** The rate buckets of `filter`'s window at `interval`, when `values` hold a rate metric (else none are needed). */
 export function rateWindow(
@@ -149,7 +146,7 @@ export async function readFlowSummary(
   values: readonly FlowValue[],
   rateInterval: TimeInterval = 'FIVE_MINUTES',
 ): Promise<AggregateValues> {
-  const wanted = ALL_VALUES.filter((v) => values.includes(v));
+  const wanted = FLOW_VALUES.filter((v) => values.includes(v));
   if (wanted.length === 0) return {};
   const rate = rateWindow(filter, wanted, rateInterval);
   const scope = await aggregateScope(ctx, filter, valueNeeds(wanted, rate));
@@ -165,7 +162,7 @@ export interface GroupOptions {
 
 /** Every value a grouped answer computes: asked for, ranked by, or bounded. */
 function computedValues(values: readonly FlowValue[], metric: FlowMetric, having: readonly MetricBound[]): FlowValue[] {
-  return ALL_VALUES.filter((v) => v === metric || values.includes(v) || having.some((b) => b.metric === v));
+  return FLOW_VALUES.filter((v) => v === metric || values.includes(v) || having.some((b) => b.metric === v));
 }
 
 /** The `limit` largest groups by `metric` (groups with a null key part are not talkers), within `having`. */
@@ -228,7 +225,7 @@ export async function readFlowTimeSeries(
     groupBy?: { dimension: FlowDimension; maxSeries: number; rankBy: FlowMetric } | undefined;
   },
 ): Promise<TimeSeries[]> {
-  const values = ALL_VALUES.filter((v) => req.values.includes(v));
+  const values = FLOW_VALUES.filter((v) => req.values.includes(v));
   const needs = {
     interval: req.interval,
     dimensions: req.groupBy ? [req.groupBy.dimension] : [],

@@ -17,14 +17,13 @@ import { handshakePageQuery } from '../analytics/handshake-query.ts';
 import type { CostGroup, CostOrder, EdgeLevel, EdgeOrder, HandshakeState } from '../domain/connection-enums.ts';
 import type { DatasetFormat } from '../domain/dataset-formats.ts';
 import {
-  FLOW_BOUNDS,
-  FLOW_METRICS,
   topNDimensions,
   type FlowDimension,
   type FlowMetric,
   type FlowValue,
   type TimeInterval,
   type TopNKey,
+  FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import type { AggregateScope } from '../store/queries/aggregate-expressions.ts';
@@ -134,8 +133,7 @@ export interface DatasetFile {
   readonly limitReached: boolean;
 }
 
-const ALL_VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
-const ordered = (values: readonly FlowValue[]): FlowValue[] => ALL_VALUES.filter((v) => values.includes(v));
+const ordered = (values: readonly FlowValue[]): FlowValue[] => FLOW_VALUES.filter((v) => values.includes(v));
 
 /** The flows rows of a flows download (record grain: a download lists records, see aggregateScope for totals). */
 async function flowScope(ctx: QueryContext, filter: FlowFilter): Promise<{ scope: AggregateScope; files: string[] }> {

@@ -3,7 +3,7 @@
  * exactly the metrics the client asked for, so asking for a total never pays for distinct counts.
  */
 import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionNode } from 'graphql';
-import { FLOW_BOUNDS, FLOW_METRICS, type FlowValue } from '../../domain/aggregate-enums.ts';
+import { type FlowValue, FLOW_VALUES } from '../../domain/aggregate-enums.ts';
 
 /** GraphQL field name of each value on the summary, group and time-point types. */
 export const VALUE_FIELD: Readonly<Record<FlowValue, string>> = {
@@ -31,8 +31,6 @@ export const VALUE_FIELD: Readonly<Record<FlowValue, string>> = {
   FIRST_SEEN: 'firstSeen',
   LAST_SEEN: 'lastSeen',
 };
-
-const VALUES: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
 function fieldsOf(selections: readonly SelectionNode[], info: GraphQLResolveInfo, out: FieldNode[]): FieldNode[] {
   for (const s of selections) {
@@ -66,5 +64,5 @@ export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly stri
 /** The aggregate values selected below `path`. */
 export function selectedValues(info: GraphQLResolveInfo, path: readonly string[] = []): FlowValue[] {
   const names = selectedFieldNames(info, path);
-  return VALUES.filter((v) => names.has(VALUE_FIELD[v]));
+  return FLOW_VALUES.filter((v) => names.has(VALUE_FIELD[v]));
 }

@@ -2,13 +2,7 @@
  * `flows.breakdown`: records grouped by one or more dimensions, ranked by a metric. The top-N builder is this query
  * with one key and null keys left out.
  */
-import {
-  FLOW_BOUNDS,
-  FLOW_METRICS,
-  type FlowDimension,
-  type FlowMetric,
-  type FlowValue,
-} from '../../domain/aggregate-enums.ts';
+import { type FlowDimension, type FlowMetric, type FlowValue, FLOW_VALUES } from '../../domain/aggregate-enums.ts';
 import type { MetricBound } from '../../domain/metric-bound.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
 import {
@@ -19,8 +13,6 @@ import {
   valueAlias,
 } from './aggregate-expressions.ts';
 import { aggregateValuesSql, havingSql, type RateWindow } from './aggregate-values-query.ts';
-
-const VALUE_ORDER: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
 
 /** What to group, compute, rank by and keep. */
 export interface FlowGroupRequest {
@@ -42,7 +34,7 @@ export function buildFlowGroupQuery(name: string, scope: AggregateScope, req: Fl
   const dims = [...new Set(req.dimensions)];
   if (dims.length === 0) throw new Error(`${name}: no dimensions`);
   const having = req.having ?? [];
-  const values = uniqueValues([...req.values, req.orderBy, ...having.map((b) => b.metric)], VALUE_ORDER);
+  const values = uniqueValues([...req.values, req.orderBy, ...having.map((b) => b.metric)], FLOW_VALUES);
   const notNull: SqlFragment[] = req.skipNullKeys ? dims.map((d) => raw(`${dimensionExpression(d)} IS NOT NULL`)) : [];
   const groups = aggregateValuesSql(scope, { dimensions: dims, values, where: notNull, rate: req.rate });
   // Ties are broken by the key, so equal requests return equal orders; a group without the metric (an average over

@@ -4,12 +4,11 @@
  */
 import {
   ADDITIVE_METRICS,
-  FLOW_BOUNDS,
-  FLOW_METRICS,
   type FlowDimension,
   type FlowMetric,
   type FlowValue,
   type TimeInterval,
+  FLOW_VALUES,
 } from '../../domain/aggregate-enums.ts';
 import { build, join, raw, sql, type SqlQuery } from '../sql.ts';
 import {
@@ -22,8 +21,6 @@ import {
   valueSelect,
 } from './aggregate-expressions.ts';
 
-const VALUE_ORDER: readonly FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS];
-
 /** Bucket width, values, and the optional split into series. */
 export interface FlowTimeSeriesRequest {
   readonly interval: TimeInterval;
@@ -35,7 +32,7 @@ export interface FlowTimeSeriesRequest {
 export function buildFlowTimeSeriesQuery(scope: AggregateScope, req: FlowTimeSeriesRequest): SqlQuery {
   const bucket = bucketExpression(req.interval);
   if (!req.groupBy) {
-    const values = uniqueValues(req.values.length ? req.values : ['RECORDS'], VALUE_ORDER);
+    const values = uniqueValues(req.values.length ? req.values : ['RECORDS'], FLOW_VALUES);
     const select = join(values.map(valueSelect(scope)), ', ');
     return build(
       'flows.timeSeries',
@@ -45,7 +42,7 @@ export function buildFlowTimeSeriesQuery(scope: AggregateScope, req: FlowTimeSer
   const { dimension, maxSeries, rankBy } = req.groupBy;
   // A series is ranked by the sum of its buckets, which is only its total for a metric that adds up.
   if (!ADDITIVE_METRICS.has(rankBy)) throw new Error(`flows.timeSeries: cannot rank series by ${rankBy}`);
-  const values = uniqueValues([...req.values, rankBy], VALUE_ORDER);
+  const values = uniqueValues([...req.values, rankBy], FLOW_VALUES);
   const key = raw(dimensionAlias(dimension));
   const rank = raw(valueAlias(rankBy));
   const select = join([dimensionSelect(dimension), ...values.map(valueSelect(scope))], ', ');
