@@ -71,7 +71,10 @@ export function connectionSource(
   const byAccount = flows.filter((f) => sources.get(f.region) === 'account');
   const byOrg = flows.filter((f) => sources.get(f.region) === 'org');
   const derived = prunePartitions(files, filter, table).filter((f) => sources.get(f.region) === 'account');
-  // Org files carry no account: the scope was checked above (every account of their region is selected).
+  // Org files carry no account, so prunePartitions' scope test does not apply to them: a tenant's manifest lists them
+  // only for regions whose every account it may read (scoped-warehouse.ts), and `files` is that manifest. Where they
+  // are hidden, `present` above counts only the tenant's accounts, the region looks fully selected, and the missing
+  // org files send the question to its records.
   const dates = new Set(datesInRange(filter.timeRange));
   const org = files.filter((f) => f.table === ORG_TABLE[table] && sources.get(f.region) === 'org' && dates.has(f.date));
   const orgCovered = new Set(org.map((f) => `${f.region}/${f.date}`));
