@@ -33,7 +33,7 @@ export function scopeManifest(manifest: Manifest, accounts: readonly string[]): 
     lastIngestAt: manifest.ingest.lastIngestAt,
   };
   const retired = manifest.retired?.filter((r) => allowed.has(/(?:^|\/)account_id=([^/]+)\//.exec(r.path)?.[1] ?? ''));
-  return { ...manifest, files, ingest, ...(retired ? { retired } : {}) };
+  return { ...manifest, files, ingest, ...(retired ? { retired } : {}), accountScope: [...accounts] };
 }
 
 /** `reader` restricted to `accounts` (null = unrestricted: returns `reader` itself). */

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { warehouseOptions } from './warehouse-options.ts';
 
 /**
- * `flowql ip-ranges import FILE` and `flowql networks import FILE`: the reference tables that name public AWS
- * addresses (AWS's ip-ranges.json) and your own networks (a YAML/JSON file of CIDR -> name and attributes).
+ * `flowql ip-ranges import FILE`, `flowql networks import FILE` and `flowql inventory import FILE...`: the reference
+ * tables that name public AWS addresses (AWS's ip-ranges.json), your own networks (a YAML/JSON file of CIDR -> name
+ * and attributes) and EC2 instances and interfaces (the AWS CLI's describe-instances / describe-network-interfaces).
  */
 export function registerReferenceCommands(program: Command): void {
   const kinds = [
@@ -29,7 +30,26 @@ export function registerReferenceCommands(program: Command): void {
       .option('--json', 'print the summary as one JSON object')
       .action(async (file: string, opts) => {
         const { referenceImportCli } = await import('../ingest/reference-import-cli.ts');
-        process.exitCode = await referenceImportCli(k.kind, file, opts);
+        process.exitCode = await referenceImportCli(k.kind, [file], opts);
       });
   }
+  warehouseOptions(
+    program
+      .command('inventory')
+      .description('EC2 inventory: names and tags of instances and interfaces, by time')
+      .command('import')
+      .argument(
+        '<files...>',
+        'outputs of `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces` (JSON), one snapshot',
+      ),
+  )
+    .description(
+      'Import an inventory snapshot valid from --as-of (snapshots accumulate: each names resources until the next; the same files at the same time again do nothing)',
+    )
+    .option('--as-of <time>', 'ISO-8601 time the snapshot was taken (default: now)')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (files: string[], opts) => {
+      const { referenceImportCli } = await import('../ingest/reference-import-cli.ts');
+      process.exitCode = await referenceImportCli('inventory', files, opts);
+    });
 }

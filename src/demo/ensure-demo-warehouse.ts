@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REFERENCE_KINDS } from '../domain/reference-tables.ts';
+import { ADDRESS_REFERENCE_KINDS } from '../domain/reference-tables.ts';
 import { generateDataset } from '../generator/generate-dataset.ts';
 import { createLocalWarehouseStorage } from '../ingest/local-warehouse-storage.ts';
 import { createProgressReporter } from '../ingest/ingest-progress.ts';
@@ -66,7 +66,7 @@ async function ensureDemoReferences(root: string, log: DemoLogger): Promise<void
     // no manifest yet: import both
   }
   const storage = await createLocalWarehouseStorage(root);
-  for (const kind of REFERENCE_KINDS) {
+  for (const kind of ADDRESS_REFERENCE_KINDS) {
     if (loaded.includes(kind)) continue;
     const file = DEMO_REFERENCE_FILES[kind];
     const ref = kind === 'ip_ranges' ? await readAwsIpRanges(file) : await readOwnNetworks(file);

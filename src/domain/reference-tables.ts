@@ -3,14 +3,21 @@
  * file beside the warehouse and looked up at query time (so a new snapshot renames history):
  * - `ip_ranges`: AWS's published ip-ranges.json (https://ip-ranges.amazonaws.com/ip-ranges.json), which names the
  *   service and region of public AWS addresses;
- * - `networks`: your own networks (on-premises ranges, partner VPCs, office egress), CIDR -> name and attributes.
+ * - `networks`: your own networks (on-premises ranges, partner VPCs, office egress), CIDR -> name and attributes;
+ * - `inventory`: EC2 instances and network interfaces as `aws ec2 describe-instances` / `describe-network-interfaces`
+ *   print them (src/domain/inventory.ts), named by their Name tag. Unlike the other two, inventory snapshots
+ *   accumulate: each is valid from its as-of time, so a resource is named by its owner at the record's time.
  * Pure: this module checks a parsed document and turns it into rows; reading files and writing Parquet is ingest's.
  */
 import { parseAddressBlock, type AddressBlock } from './cidr.ts';
 
 /** The reference tables, as the manifest and the ledger name them. */
-export const REFERENCE_KINDS = ['ip_ranges', 'networks'] as const;
+export const REFERENCE_KINDS = ['ip_ranges', 'networks', 'inventory'] as const;
 export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+/** The kinds that name addresses by prefix: one live snapshot each, the newest replacing the one before. */
+export const ADDRESS_REFERENCE_KINDS = ['ip_ranges', 'networks'] as const satisfies readonly ReferenceKind[];
+export type AddressReferenceKind = (typeof ADDRESS_REFERENCE_KINDS)[number];
 
 /** One CIDR block of a reference table, with the hex range the SQL lookup compares (see prefixHexRange). */
 export interface PrefixRow {

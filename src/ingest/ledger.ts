@@ -140,7 +140,7 @@ export async function liveFiles(c: DuckDBConnection): Promise<ManifestFile[]> {
   );
 }
 
-/** The live snapshot of each reference table (its file is live), for the manifest's `references`. */
+/** The live snapshots of the reference tables (their files are live), for the manifest's `references`. */
 export async function liveReferences(c: DuckDBConnection): Promise<ManifestReference[]> {
   const rows = await q(
     c,
@@ -148,7 +148,7 @@ export async function liveReferences(c: DuckDBConnection): Promise<ManifestRefer
     sql`SELECT r.kind, r.version, r.created_at, r.source, r.path, r.rows, f.bytes,
                strftime(r.imported_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS imported_at
           FROM reference_snapshots r JOIN files f ON f.path = r.path AND f.state = 'live'
-         ORDER BY r.kind`,
+         ORDER BY r.kind, r.created_at`,
   );
   return rows.map((r) => ({
     kind: r.kind as ReferenceKind,

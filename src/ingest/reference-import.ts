@@ -10,6 +10,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
+import { mergeInventory, parseEc2Document, type InventoryRow } from '../domain/inventory.ts';
 import {
   parseAwsIpRanges,
   parseOwnNetworks,
@@ -47,6 +48,13 @@ interface CheckedReference {
   readonly rows: readonly (readonly DuckDBValue[])[];
   /** An ISO date for the ledger's `files.date` (NOT NULL there). */
   readonly date: string;
+  /**
+   * Column -> the expression COPY stores instead: the appender writes only integers and text, so lists of structs
+   * travel as JSON text, times as ISO text, and NULL as ''.
+   */
+  readonly casts?: Readonly<Record<string, string>>;
+  /** ORDER BY of the Parquet file (what its lookups filter on first). */
+  readonly order?: string;
 }
 
 const PREFIX_COLUMNS = 'family INTEGER, prefix VARCHAR, prefix_len INTEGER, first_hex VARCHAR, last_hex VARCHAR';
@@ -123,15 +131,62 @@ export async function readOwnNetworks(path: string, now: Date = new Date()): Pro
   };
 }
 
+/**
+ * Reads and checks describe-instances / describe-network-interfaces outputs as one inventory snapshot valid from
+ * `asOf`. Every file is checked before anything is written: one bad entry refuses them all.
+ */
+export async function readInventory(paths: readonly string[], asOf: Date): Promise<CheckedReference> {
+  if (Number.isNaN(asOf.getTime())) throw new ReferenceFileError('--as-of: not a time');
+  const parts = [];
+  for (const path of paths) {
+    const source = basename(path);
+    parts.push({ source, rows: parseEc2Document(parseJson(await readText(path), source), source) });
+  }
+  const rows = mergeInventory(parts);
+  const validFrom = asOf.toISOString();
+  // Its rows and its time are its version: the same files at the same as-of are a no-op.
+  const version = createHash('sha256')
+    .update(JSON.stringify([validFrom, rows]))
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    kind: 'inventory',
+    version,
+    createdAt: validFrom,
+    source: parts.map((p) => p.source).join(','),
+    date: validFrom.slice(0, 10),
+    columns:
+      'account_id VARCHAR, resource_id VARCHAR, resource_type VARCHAR, instance_id VARCHAR, name VARCHAR, tags VARCHAR, valid_from VARCHAR',
+    casts: {
+      tags: 'CAST(tags AS JSON)::STRUCT(key VARCHAR, value VARCHAR)[]',
+      // The lookup compares with record times, which are naive UTC TIMESTAMPs.
+      valid_from: "CAST(replace(valid_from, 'Z', '') AS TIMESTAMP)",
+      instance_id: "NULLIF(instance_id, '')",
+      name: "NULLIF(name, '')",
+    },
+    order: 'resource_id',
+    rows: rows.map((r: InventoryRow) => [
+      r.accountId,
+      r.resourceId,
+      r.resourceType,
+      r.instanceId ?? '',
+      r.name ?? '',
+      JSON.stringify(r.tags),
+      validFrom,
+    ]),
+  };
+}
+
 async function one(c: DuckDBConnection, name: string, f: ReturnType<typeof sql>): Promise<Record<string, unknown>[]> {
   const q = build(name, f);
   return (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
 }
 
-/** Writes `ref` as a zstd Parquet file in staging, rows in (family, first_hex, prefix_len) order; returns its path. */
+/** Writes `ref` as a zstd Parquet file in staging, rows in `ref.order` (default: family, first_hex, prefix_len). */
 async function stageParquet(c: DuckDBConnection, stagingDir: string, ref: CheckedReference): Promise<string> {
   const staged = join(stagingDir, `${ref.kind}-${randomUUID()}.parquet`);
   const networks = ref.kind === 'networks';
+  const casts = Object.entries(ref.casts ?? {});
   await c.run(
     `CREATE OR REPLACE TABLE memory.main.reference_rows (${ref.columns.replace(
       'attributes STRUCT(key VARCHAR, value VARCHAR)[]',
@@ -151,9 +206,11 @@ async function stageParquet(c: DuckDBConnection, stagingDir: string, ref: Checke
     // Attributes travel as JSON text through the appender, and are stored as a list of {key, value} structs.
     const select = networks
       ? `SELECT * REPLACE (CAST(attributes AS JSON)::STRUCT(key VARCHAR, value VARCHAR)[] AS attributes)`
-      : 'SELECT *';
+      : casts.length > 0
+        ? `SELECT * REPLACE (${casts.map(([col, e]) => `${e} AS ${col}`).join(', ')})`
+        : 'SELECT *';
     await c.run(
-      `COPY (${select} FROM memory.main.reference_rows ORDER BY family, first_hex, prefix_len)
+      `COPY (${select} FROM memory.main.reference_rows ORDER BY ${ref.order ?? 'family, first_hex, prefix_len'})
          TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
     );
   } finally {
@@ -171,7 +228,8 @@ export interface ReferenceImportOptions {
 /**
  * Imports a checked reference file into the warehouse: a no-op when its version is live already; for ip_ranges an
  * older syncToken than the live one is refused (AWS only publishes newer files; importing an old one by mistake
- * would rename history backwards). Returns what it did.
+ * would rename history backwards). An inventory snapshot replaces only the one of the same as-of time: the others
+ * stay live, each naming its own stretch of time. Returns what it did.
  */
 export async function importReference(
   ref: CheckedReference,
@@ -184,7 +242,7 @@ export async function importReference(
       c,
       'reference.live',
       sql`SELECT r.version, r.path FROM reference_snapshots r JOIN files f ON f.path = r.path AND f.state = 'live'
-           WHERE r.kind = ${ref.kind}`,
+           WHERE r.kind = ${ref.kind} AND (r.kind <> 'inventory' OR r.created_at = ${ref.createdAt})`,
     );
     const report = { kind: ref.kind, version: ref.version, createdAt: ref.createdAt, rows: ref.rows.length };
     const liveVersion = live ? String(live.version) : null;

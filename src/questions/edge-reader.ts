@@ -49,8 +49,8 @@ export interface TrafficEdge {
 
 function edgeFromRow(r: Row): TrafficEdge {
   return {
-    client: endpointFromRow(r, 'client', String(r.client_id)),
-    server: endpointFromRow(r, 'server', String(r.server_id)),
+    client: endpointFromRow(r, 'client', String(r.client_id), r.first_seen as Date),
+    server: endpointFromRow(r, 'server', String(r.server_id), r.first_seen as Date),
     protocol: Number(r.protocol),
     serverPort: port(r.server_port),
     bytesToServer: big(r.bytes_to_server),

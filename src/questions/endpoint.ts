@@ -22,13 +22,20 @@ export interface Endpoint {
   readonly accountId: string | null;
   /** The AWS service named by pkt-*-aws-service. */
   readonly awsService: string | null;
+  /** When the end was seen (a handshake's start, an edge's first record): the time inventory names it at. */
+  readonly at: Date | null;
 }
 
 /**
  * The `side` end of a stored handshake or edge row (or the `sender` of a cost group); `id` defaults to the instance,
  * else interface, else address.
  */
-export function endpointFromRow(row: Row, side: 'client' | 'server' | 'sender', id?: string | null): Endpoint {
+export function endpointFromRow(
+  row: Row,
+  side: 'client' | 'server' | 'sender',
+  id?: string | null,
+  at: Date | null = null,
+): Endpoint {
   const col = (name: string): string | null => {
     const v = row[`${side}_${name}`];
     return v === null || v === undefined ? null : String(v);
@@ -45,5 +52,6 @@ export function endpointFromRow(row: Row, side: 'client' | 'server' | 'sender', 
     region: col('region'),
     accountId: col('account_id'),
     awsService: col('service'),
+    at,
   };
 }

@@ -55,8 +55,8 @@ function handshakeFromRow(r: Row): Handshake {
     synAckSeen: Boolean(r.syn_ack_seen),
     synRecords: Number(r.syn_records),
     observedAt: Array.isArray(r.observed_interfaces) ? r.observed_interfaces.map(String) : [],
-    client: endpointFromRow(r, 'client'),
-    server: endpointFromRow(r, 'server'),
+    client: endpointFromRow(r, 'client', null, r.start_time as Date),
+    server: endpointFromRow(r, 'server', null, r.start_time as Date),
   };
 }
 

@@ -6,7 +6,7 @@
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
 import type { Manifest, ManifestFile, ManifestReference, TableName } from '../store/layout.ts';
-import { TABLES } from '../store/layout.ts';
+import { manifestReferences, TABLES } from '../store/layout.ts';
 import { buildInterfaceStatusQuery } from '../store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope } from './aggregate-reader.ts';
@@ -106,13 +106,12 @@ export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
       },
     ];
   });
-  // Reference tables: the loaded snapshot, dated by its createDate (ip_ranges) or import time (networks).
-  const references = REFERENCE_KINDS.flatMap((kind): DatasetInfo[] => {
-    const ref = manifest.references?.find((r) => r.kind === kind);
-    if (!ref) return [];
-    const date = ref.createdAt.slice(0, 10);
-    return [
-      {
+  // Reference tables: the loaded snapshots, dated by createDate (ip_ranges), import time (networks) or as-of
+  // (inventory, one entry per snapshot).
+  const references = REFERENCE_KINDS.flatMap((kind): DatasetInfo[] =>
+    manifestReferences(manifest, kind).map((ref) => {
+      const date = ref.createdAt.slice(0, 10);
+      return {
         table: kind,
         snapshot: ref,
         accountIds: [],
@@ -123,9 +122,9 @@ export function summarizeDatasets(manifest: Manifest): DatasetInfo[] {
         files: 1,
         records: ref.rows,
         bytes: ref.bytes,
-      },
-    ];
-  });
+      };
+    }),
+  );
   return [...tables, ...references];
 }
 

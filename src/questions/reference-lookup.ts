@@ -5,7 +5,7 @@
  * name, and every question when no snapshot is loaded, runs nothing.
  */
 import { join } from 'node:path';
-import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
+import { ADDRESS_REFERENCE_KINDS, type AddressReferenceKind } from '../domain/reference-tables.ts';
 import { manifestReference, type Manifest } from '../store/layout.ts';
 import { referenceLookupQuery } from '../store/queries/reference-lookup-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
@@ -38,9 +38,9 @@ const NOTHING: AddressNames = { awsRange: null, network: null };
 export function referenceTablePaths(
   warehouse: Pick<WarehouseReader, 'root'>,
   manifest: Manifest,
-): Partial<Record<ReferenceKind, string>> {
-  const out: Partial<Record<ReferenceKind, string>> = {};
-  for (const kind of REFERENCE_KINDS) {
+): Partial<Record<AddressReferenceKind, string>> {
+  const out: Partial<Record<AddressReferenceKind, string>> = {};
+  for (const kind of ADDRESS_REFERENCE_KINDS) {
     const ref = manifestReference(manifest, kind);
     if (ref) out[kind] = join(warehouse.root, ...ref.path.split('/'));
   }
@@ -54,8 +54,8 @@ export function referenceTablePaths(
  */
 export async function readyReferenceTables(
   warehouse: Pick<WarehouseReader, 'root' | 'manifest' | 'prepare'>,
-  kinds: readonly ReferenceKind[] = REFERENCE_KINDS,
-): Promise<Partial<Record<ReferenceKind, string>>> {
+  kinds: readonly AddressReferenceKind[] = ADDRESS_REFERENCE_KINDS,
+): Promise<Partial<Record<AddressReferenceKind, string>>> {
   const manifest = await warehouse.manifest();
   const live = kinds.flatMap((kind) => manifestReference(manifest, kind) ?? []);
   if (live.length > 0) await warehouse.prepare(live);
@@ -63,7 +63,7 @@ export async function readyReferenceTables(
 }
 
 /** The reference kinds a raw filter input reads: `awsServices` the ip-ranges, `networks` the networks. */
-export function referenceKindsOf(input: unknown): ReferenceKind[] {
+export function referenceKindsOf(input: unknown): AddressReferenceKind[] {
   const given = (key: string) =>
     typeof input === 'object' && input !== null && (input as Record<string, unknown>)[key] != null;
   return [

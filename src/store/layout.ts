@@ -99,9 +99,15 @@ export interface ManifestReference {
   readonly kind: ReferenceKind;
   /** Path relative to the warehouse root, with `/` separators. */
   readonly path: string;
-  /** ip_ranges: AWS's syncToken; networks: sha256 of the file's rows. A re-import of the same version is a no-op. */
+  /**
+   * ip_ranges: AWS's syncToken; networks: sha256 of the file's rows; inventory: sha256 of its as-of time and rows. A
+   * re-import of the same version is a no-op.
+   */
   readonly version: string;
-  /** ip_ranges: AWS's createDate (ISO-8601 UTC); networks: when the file was imported. */
+  /**
+   * ip_ranges: AWS's createDate (ISO-8601 UTC); networks: when the file was imported; inventory: its as-of time,
+   * from which it names resources.
+   */
   readonly createdAt: string;
   readonly importedAt: string;
   /** The imported file's name, for coverage displays. */
@@ -119,8 +125,16 @@ export interface Manifest {
   readonly ingest: ManifestIngestSummary;
   /** Retired files still on storage (absent in manifests written before flowql kept them). */
   readonly retired?: readonly RetiredFile[];
-  /** Live reference snapshots, one per kind at most (absent in manifests written before flowql kept them). */
+  /**
+   * Live reference snapshots, one per kind at most except inventory, whose snapshots accumulate (one per as-of time);
+   * absent in manifests written before flowql kept them.
+   */
   readonly references?: readonly ManifestReference[];
+  /**
+   * Set only on a tenant's view (src/auth/scoped-warehouse.ts), never written: the accounts it may read. Reference
+   * tables that belong to accounts (inventory) apply it in their lookup, since one snapshot holds every account.
+   */
+  readonly accountScope?: readonly string[];
 }
 
 export const EMPTY_MANIFEST: Manifest = {
@@ -161,6 +175,13 @@ export function referenceDir(kind: ReferenceKind): string {
 /** The live snapshot of `kind` in `manifest`, or null when none was imported. */
 export function manifestReference(manifest: Manifest, kind: ReferenceKind): ManifestReference | null {
   return manifest.references?.find((r) => r.kind === kind) ?? null;
+}
+
+/** Every live snapshot of `kind` in `manifest`, oldest first (inventory has several; the others one at most). */
+export function manifestReferences(manifest: Manifest, kind: ReferenceKind): ManifestReference[] {
+  return (manifest.references ?? [])
+    .filter((r) => r.kind === kind)
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
 /** `account/region/date` of a file: the partition it belongs to, whatever its table. */

@@ -26,6 +26,9 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = 
   networks:
     'Reference table: your own networks (`flowql networks import`), CIDR -> name and attributes, looked up at query ' +
     'time; `snapshot` says which file. No partitions.',
+  inventory:
+    'Reference table: an EC2 inventory snapshot (`flowql inventory import`), one entry per snapshot: instances and ' +
+    'interfaces with their Name tag and tags, naming endpoints from its as-of time (`snapshot.createdAt`). No partitions.',
   flows: 'Flow records as ingested, one row per record.',
   handshakes: 'TCP handshakes paired from the records (derived at ingest).',
   edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',

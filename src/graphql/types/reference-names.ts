@@ -3,6 +3,7 @@
  * address (from AWS's ip-ranges.json) and your own network (from `flowql networks import`). Shared by `Flow` (its
  * source and destination) and `Endpoint`.
  */
+import type { Tag } from '../../questions/inventory-lookup.ts';
 import type { AwsRange, OwnNetwork } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
 
@@ -38,4 +39,10 @@ export const NetworkRef = builder.objectRef<OwnNetwork>('Network').implement({
     prefix: t.exposeString('prefix', { description: 'The CIDR block that matched.' }),
     attributes: t.field({ type: [NetworkAttributeRef], resolve: (n) => [...n.attributes] }),
   }),
+});
+
+/** An AWS tag of an instance or interface. */
+export const TagRef = builder.objectRef<Tag>('Tag').implement({
+  description: 'An AWS tag (key and value) of an instance or network interface, from the inventory snapshots.',
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
 });

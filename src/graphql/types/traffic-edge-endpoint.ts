@@ -6,9 +6,10 @@
  */
 import { ENDPOINT_KINDS } from '../../domain/connection-enums.ts';
 import type { Endpoint } from '../../questions/endpoint.ts';
+import { inventoryNames } from '../../questions/inventory-lookup.ts';
 import { addressNames } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
-import { AwsIpRangeRef, NetworkRef } from './reference-names.ts';
+import { AwsIpRangeRef, NetworkRef, TagRef } from './reference-names.ts';
 
 /** What an endpoint resolved to. */
 export const EndpointKindEnum = builder.enumType('EndpointKind', {
@@ -64,6 +65,20 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
       nullable: true,
       description: 'Your own network (`flowql networks import`) holding `ip`, looked up when asked.',
       resolve: async (e, _args, ctx) => (await addressNames(ctx.query)(e.ip)).network,
+    }),
+    name: t.string({
+      nullable: true,
+      description:
+        'The Name tag of the instance, else of the interface, from the inventory (`flowql inventory import`) at the ' +
+        "time of the handshake or of the edge's first record: the latest snapshot at or before it, else the earliest. " +
+        'An end known only by its interface is named by the instance that interface was attached to then. Null when ' +
+        'no snapshot (of the accounts your key may read) knows the end.',
+      resolve: async (e, _args, ctx) => (await inventoryNames(ctx.query)(e)).name,
+    }),
+    tags: t.field({
+      type: [TagRef],
+      description: 'The tags of the instance (else of the interface), as `name` finds them; empty when unknown.',
+      resolve: async (e, _args, ctx) => [...(await inventoryNames(ctx.query)(e)).tags],
     }),
   }),
 });

@@ -1,0 +1,164 @@
+/**
+ * The `inventory` reference table: EC2 instances and network interfaces as the AWS CLI prints them, reduced to what
+ * names an endpoint (its Name tag, its tags, the account that owns it, and for an interface the instance it is
+ * attached to). Pure: this module checks parsed documents and turns them into rows; reading files and writing Parquet
+ * is ingest's (src/ingest/reference-import.ts).
+ *
+ * Shapes (as documented for `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces`):
+ * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, Tags: [{Key, Value}], NetworkInterfaces:
+ *   [{ NetworkInterfaceId }], ... }] }] }`
+ * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId }, TagSet: [{Key, Value}], ... }] }`
+ */
+import { ReferenceFileError, type NetworkAttribute } from './reference-tables.ts';
+
+/** One instance or interface of a snapshot. */
+export interface InventoryRow {
+  /** The account that owns the resource (the reservation's or the interface's OwnerId): the tenancy key. */
+  readonly accountId: string;
+  readonly resourceId: string;
+  readonly resourceType: 'instance' | 'interface';
+  /** An interface: the instance it is attached to in this snapshot; an instance: null. */
+  readonly instanceId: string | null;
+  /** The Name tag, if any. */
+  readonly name: string | null;
+  /** Every tag, sorted by key. */
+  readonly tags: readonly NetworkAttribute[];
+}
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+const INTERFACE_ID = /^eni-[0-9a-f]{8,17}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+function obj(v: unknown, where: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ReferenceFileError(`${where}: expected an object`);
+  return v as Record<string, unknown>;
+}
+
+function list(v: unknown, where: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ReferenceFileError(`${where}: expected a list`);
+  return v;
+}
+
+function id(v: unknown, pattern: RegExp, where: string): string {
+  if (typeof v !== 'string' || !pattern.test(v)) {
+    throw new ReferenceFileError(`${where}: expected an id like ${pattern.source}, found ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** AWS tags: `[{ Key, Value }]` (Value may be empty, never absent); sorted by key, a key twice refused. */
+function tags(v: unknown, where: string): NetworkAttribute[] {
+  const out = list(v, where).map((t, i) => {
+    const tag = obj(t, `${where}[${i}]`);
+    if (typeof tag.Key !== 'string' || tag.Key === '' || tag.Key.length > 128 || typeof tag.Value !== 'string') {
+      throw new ReferenceFileError(`${where}[${i}]: expected { Key, Value } strings, found ${JSON.stringify(t)}`);
+    }
+    return { key: tag.Key, value: tag.Value };
+  });
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const twice = out.find((t, i) => i > 0 && out[i - 1]!.key === t.key);
+  if (twice) throw new ReferenceFileError(`${where}: tag ${JSON.stringify(twice.key)} is listed twice`);
+  return out;
+}
+
+const nameOf = (t: readonly NetworkAttribute[]): string | null => t.find((x) => x.key === 'Name')?.value || null;
+
+/**
+ * Checks one parsed describe-instances or describe-network-interfaces document; `source` names the file in errors.
+ * describe-instances also yields an interface row per attached interface (no tags: that output has none for them),
+ * so an interface is named by its instance even without the interfaces file.
+ */
+export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
+  const d = obj(doc, source);
+  const rows: InventoryRow[] = [];
+  if ('Reservations' in d) {
+    list(d.Reservations, `${source}: Reservations`).forEach((r, ri) => {
+      const where = `${source}: Reservations[${ri}]`;
+      const reservation = obj(r, where);
+      const accountId = id(reservation.OwnerId, ACCOUNT_ID, `${where}.OwnerId`);
+      list(reservation.Instances, `${where}.Instances`).forEach((e, ii) => {
+        const at = `${where}.Instances[${ii}]`;
+        const instance = obj(e, at);
+        const instanceId = id(instance.InstanceId, INSTANCE_ID, `${at}.InstanceId`);
+        const t = tags(instance.Tags, `${at}.Tags`);
+        rows.push({
+          accountId,
+          resourceId: instanceId,
+          resourceType: 'instance',
+          instanceId: null,
+          name: nameOf(t),
+          tags: t,
+        });
+        list(instance.NetworkInterfaces, `${at}.NetworkInterfaces`).forEach((n, ni) => {
+          const nw = `${at}.NetworkInterfaces[${ni}]`;
+          const eni = id(obj(n, nw).NetworkInterfaceId, INTERFACE_ID, `${nw}.NetworkInterfaceId`);
+          rows.push({ accountId, resourceId: eni, resourceType: 'interface', instanceId, name: null, tags: [] });
+        });
+      });
+    });
+  } else if ('NetworkInterfaces' in d) {
+    list(d.NetworkInterfaces, `${source}: NetworkInterfaces`).forEach((n, i) => {
+      const where = `${source}: NetworkInterfaces[${i}]`;
+      const eni = obj(n, where);
+      const attachment = eni.Attachment === undefined ? {} : obj(eni.Attachment, `${where}.Attachment`);
+      const t = tags(eni.TagSet, `${where}.TagSet`);
+      rows.push({
+        accountId: id(eni.OwnerId, ACCOUNT_ID, `${where}.OwnerId`),
+        resourceId: id(eni.NetworkInterfaceId, INTERFACE_ID, `${where}.NetworkInterfaceId`),
+        resourceType: 'interface',
+        // Requester-managed interfaces (NAT gateways, endpoints) have an attachment without an instance.
+        instanceId:
+          attachment.InstanceId === undefined
+            ? null
+            : id(attachment.InstanceId, INSTANCE_ID, `${where}.Attachment.InstanceId`),
+        name: nameOf(t),
+        tags: t,
+      });
+    });
+  } else {
+    throw new ReferenceFileError(
+      `${source}: expected the output of aws ec2 describe-instances ({ Reservations }) or describe-network-interfaces ({ NetworkInterfaces })`,
+    );
+  }
+  return rows;
+}
+
+/**
+ * One snapshot from several documents: an interface listed by both outputs is merged (tags from the interfaces
+ * output, the attachment from either); a resource that the documents disagree on (another owner, another instance,
+ * an instance listed twice) refuses the snapshot, since either answer would be a guess.
+ */
+export function mergeInventory(parts: readonly { source: string; rows: readonly InventoryRow[] }[]): InventoryRow[] {
+  const byId = new Map<string, { row: InventoryRow; source: string }>();
+  for (const { source, rows } of parts) {
+    for (const row of rows) {
+      const seen = byId.get(row.resourceId);
+      if (!seen) {
+        byId.set(row.resourceId, { row, source });
+        continue;
+      }
+      const a = seen.row;
+      const clash =
+        row.resourceType === 'instance' ||
+        a.accountId !== row.accountId ||
+        (a.instanceId !== null && row.instanceId !== null && a.instanceId !== row.instanceId) ||
+        (a.tags.length > 0 && row.tags.length > 0 && JSON.stringify(a.tags) !== JSON.stringify(row.tags));
+      if (clash) {
+        throw new ReferenceFileError(
+          `${source}: ${row.resourceId} is also in ${seen.source} with another owner, attachment or tags`,
+        );
+      }
+      const tagged = row.tags.length > 0 ? row : a;
+      byId.set(row.resourceId, {
+        row: { ...a, instanceId: a.instanceId ?? row.instanceId, name: tagged.name, tags: tagged.tags },
+        source: seen.source,
+      });
+    }
+  }
+  const rows = [...byId.values()].map((v) => v.row);
+  if (rows.length === 0)
+    throw new ReferenceFileError(`${parts.map((p) => p.source).join(', ')}: no instances or interfaces`);
+  return rows.sort((a, b) => (a.resourceId < b.resourceId ? -1 : a.resourceId > b.resourceId ? 1 : 0));
+}

@@ -1,0 +1,91 @@
+/**
+ * Names of connection ends from the inventory snapshots the request's manifest lists (`flowql inventory import`),
+ * at the time of the handshake or edge, batched like the address lookup (src/questions/reference-lookup.ts): the ends
+ * a response asks names of are collected while GraphQL resolves them and looked up in one statement per batch; a
+ * response that asks no name, and every response when no inventory is loaded, runs nothing. A tenant's key sees names
+ * only of its accounts' resources (the scoped manifest's accountScope).
+ */
+import { join } from 'node:path';
+import { manifestReferences } from '../store/layout.ts';
+import { inventoryLookupQuery } from '../store/queries/inventory-lookup-query.ts';
+import { runQuery, type QueryContext } from '../store/query-runner.ts';
+
+/** A key/value tag. */
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** What the inventory says about one end. */
+export interface InventoryNames {
+  readonly name: string | null;
+  readonly tags: readonly Tag[];
+}
+
+/** An end to name: its instance and interface (either may be unknown), and when. */
+export interface InventoryKey {
+  readonly instanceId: string | null;
+  readonly interfaceId: string | null;
+  /** Null: now (the latest snapshot). */
+  readonly at: Date | null;
+}
+
+const NOTHING: InventoryNames = { name: null, tags: [] };
+
+const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
+
+type Lookup = (key: InventoryKey) => Promise<InventoryNames>;
+const lookups = new WeakMap<QueryContext, Lookup>();
+
+/** The request's batched inventory lookup (one per QueryContext): ends asked in one tick share a statement. */
+export function inventoryNames(ctx: QueryContext): Lookup {
+  let lookup = lookups.get(ctx);
+  if (lookup) return lookup;
+  const known = new Map<string, Promise<InventoryNames>>();
+  let pending: { key: InventoryKey; resolve: (v: InventoryNames) => void; reject: (err: unknown) => void }[] = [];
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    try {
+      const manifest = await ctx.warehouse.manifest();
+      const snapshots = manifestReferences(manifest, 'inventory');
+      const found = new Map<number, InventoryNames>();
+      if (snapshots.length > 0) {
+        await ctx.warehouse.prepare(snapshots);
+        const now = new Date();
+        const query = inventoryLookupQuery({
+          instanceIds: batch.map((b) => b.key.instanceId ?? ''),
+          interfaceIds: batch.map((b) => b.key.interfaceId ?? ''),
+          times: batch.map((b) => naiveUtc(b.key.at ?? now)),
+          snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
+          accounts: manifest.accountScope ?? null,
+        });
+        for (const row of await runQuery(ctx, query)) {
+          const tags = Array.isArray(row.tags) ? (row.tags as unknown as Tag[]) : [];
+          found.set(Number(row.i), {
+            name: row.name === null || row.name === undefined ? null : String(row.name),
+            tags: tags.map((t) => ({ key: String(t.key), value: String(t.value) })),
+          });
+        }
+      }
+      batch.forEach((b, i) => b.resolve(found.get(i) ?? NOTHING));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
+  };
+  lookup = (key) => {
+    if (!key.instanceId && !key.interfaceId) return Promise.resolve(NOTHING);
+    const id = `${key.instanceId ?? ''}|${key.interfaceId ?? ''}|${key.at?.getTime() ?? ''}`;
+    let answer = known.get(id);
+    if (!answer) {
+      answer = new Promise<InventoryNames>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(() => void flush());
+        pending.push({ key, resolve, reject });
+      });
+      known.set(id, answer);
+    }
+    return answer;
+  };
+  lookups.set(ctx, lookup);
+  return lookup;
+}

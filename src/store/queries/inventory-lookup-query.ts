@@ -1,0 +1,61 @@
+/**
+ * `inventory.lookup`: names of connection ends from the inventory snapshots (src/domain/inventory.ts), at a time.
+ *
+ * Every live snapshot is read at once (each file holds its `valid_from`). A resource is named by its row in the latest
+ * snapshot at or before the asked time, else (the time precedes every snapshot holding it) by the earliest one: ids
+ * are never reused, so an older or later view of the same resource beats no name. An end is looked up by its
+ * instance; an end known only by its interface is named by the instance that interface was attached to in the chosen
+ * snapshot (so an interface reattached later names its new owner only from that snapshot's time). The name is the
+ * instance's Name tag, else the interface's; the tags are the instance's when it is known, else the interface's.
+ */
+import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
+
+/** What a lookup needs. Ids are '' where an end has none (bound lists hold no NULLs). */
+export interface InventoryLookupInput {
+  readonly instanceIds: readonly string[];
+  readonly interfaceIds: readonly string[];
+  /** Naive UTC times, `YYYY-MM-DD HH:MM:SS.mmm`, one per key. */
+  readonly times: readonly string[];
+  /** Absolute paths of the live inventory snapshots (at least one). */
+  readonly snapshots: readonly string[];
+  /** The accounts a tenant may read (their resources only are named); null: every account. */
+  readonly accounts: readonly string[] | null;
+}
+
+// Of a resource's rows: the latest snapshot at or before k.at, else the earliest.
+const AS_OF_ORDER = raw(
+  'r.valid_from <= k.at DESC, CASE WHEN r.valid_from <= k.at THEN r.valid_from END DESC, r.valid_from',
+);
+
+/** One row per key (`i`, its position in the input) that some snapshot names: `name` and `tags`. */
+export function inventoryLookupQuery(input: InventoryLookupInput): SqlQuery {
+  const scope: SqlFragment = input.accounts
+    ? sql`WHERE list_contains(${input.accounts}::VARCHAR[], account_id)`
+    : raw('');
+  return build(
+    'inventory.lookup',
+    sql`WITH inv AS (
+  SELECT resource_id, resource_type, instance_id, name, tags, valid_from FROM read_parquet(${input.snapshots}::VARCHAR[]) ${scope}
+), k AS (
+  SELECT unnest(range(len(${input.times}::VARCHAR[]))) AS i, NULLIF(unnest(${input.instanceIds}::VARCHAR[]), '') AS instance_id,
+         NULLIF(unnest(${input.interfaceIds}::VARCHAR[]), '') AS interface_id, CAST(unnest(${input.times}::VARCHAR[]) AS TIMESTAMP) AS at
+), eni AS (
+  SELECT k.i, first(struct_pack(instance_id := r.instance_id, valid_from := r.valid_from, name := r.name, tags := r.tags)
+           ORDER BY ${AS_OF_ORDER}) AS e
+    FROM k JOIN inv r ON r.resource_type = 'interface' AND r.resource_id = k.interface_id
+   GROUP BY k.i
+), owner AS (
+  SELECT k.i, k.at, coalesce(k.instance_id, eni.e.instance_id) AS instance_id,
+         CASE WHEN k.instance_id IS NULL THEN eni.e.valid_from END AS same_snapshot
+    FROM k LEFT JOIN eni USING (i)
+), ins AS (
+  SELECT k.i, first(struct_pack(name := r.name, tags := r.tags) ORDER BY ${AS_OF_ORDER}) AS n
+    FROM owner k JOIN inv r ON r.resource_type = 'instance' AND r.resource_id = k.instance_id
+     AND (k.same_snapshot IS NULL OR r.valid_from = k.same_snapshot)
+   GROUP BY k.i
+)
+SELECT k.i, coalesce(ins.n.name, eni.e.name) AS name, CASE WHEN ins.n IS NOT NULL THEN ins.n.tags ELSE eni.e.tags END AS tags
+  FROM k LEFT JOIN eni USING (i) LEFT JOIN ins USING (i)
+ WHERE ins.n IS NOT NULL OR eni.e IS NOT NULL ORDER BY k.i`,
+  );
+}

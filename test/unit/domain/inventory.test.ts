@@ -1,0 +1,98 @@
+// The inventory parser over the AWS CLI's shapes: rows from both outputs, the merge of an interface both list, and
+// the exact error for entries that would make a snapshot a guess.
+import { describe, expect, it } from 'vitest';
+import { mergeInventory, parseEc2Document } from '../../../src/domain/inventory.ts';
+
+const instances = {
+  Reservations: [
+    {
+      OwnerId: '111111111111',
+      Instances: [
+        {
+          InstanceId: 'i-0aaaaaaaaaaaaaaa1',
+          Tags: [{ Key: 'Name', Value: 'api' }],
+          NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1' }],
+        },
+      ],
+    },
+  ],
+};
+const eni = (instanceId: string, owner = '111111111111') => ({
+  NetworkInterfaces: [
+    {
+      NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1',
+      OwnerId: owner,
+      Attachment: { InstanceId: instanceId },
+      TagSet: [{ Key: 'role', Value: 'primary' }],
+    },
+  ],
+});
+
+describe('parseEc2Document / mergeInventory', () => {
+  it('merges an interface listed by both outputs: tags from the interfaces output, the attachment from either', () => {
+    const rows = mergeInventory([
+      { source: 'i.json', rows: parseEc2Document(instances, 'i.json') },
+      { source: 'n.json', rows: parseEc2Document(eni('i-0aaaaaaaaaaaaaaa1'), 'n.json') },
+    ]);
+    expect(rows).toEqual([
+      {
+        accountId: '111111111111',
+        resourceId: 'eni-0aaaaaaaaaaaaaaa1',
+        resourceType: 'interface',
+        instanceId: 'i-0aaaaaaaaaaaaaaa1',
+        name: null,
+        tags: [{ key: 'role', value: 'primary' }],
+      },
+      {
+        accountId: '111111111111',
+        resourceId: 'i-0aaaaaaaaaaaaaaa1',
+        resourceType: 'instance',
+        instanceId: null,
+        name: 'api',
+        tags: [{ key: 'Name', value: 'api' }],
+      },
+    ]);
+  });
+
+  it('refuses files that disagree on an attachment or an owner, naming both files', () => {
+    const parts = (doc: unknown) => [
+      { source: 'i.json', rows: parseEc2Document(instances, 'i.json') },
+      { source: 'n.json', rows: parseEc2Document(doc, 'n.json') },
+    ];
+    expect(() => mergeInventory(parts(eni('i-0bbbbbbbbbbbbbbb2')))).toThrow(
+      'n.json: eni-0aaaaaaaaaaaaaaa1 is also in i.json with another owner, attachment or tags',
+    );
+    expect(() => mergeInventory(parts(eni('i-0aaaaaaaaaaaaaaa1', '222222222222')))).toThrow(/is also in i\.json/);
+  });
+
+  it('names the entry of a bad id, owner or shape', () => {
+    const bad = structuredClone(instances);
+    bad.Reservations[0]!.Instances[0]!.InstanceId = 'web-1';
+    expect(() => parseEc2Document(bad, 'i.json')).toThrow(
+      'i.json: Reservations[0].Instances[0].InstanceId: expected an id like ^i-[0-9a-f]{8,17}$, found "web-1"',
+    );
+    expect(() => parseEc2Document({ ...eni('i-0aaaaaaaaaaaaaaa1', 'me') }, 'n.json')).toThrow(
+      'n.json: NetworkInterfaces[0].OwnerId: expected an id like ^\\d{12}$, found "me"',
+    );
+    expect(() => parseEc2Document({ Vpcs: [] }, 'v.json')).toThrow(/expected the output of aws ec2 describe-instances/);
+    const twice = {
+      Reservations: [
+        {
+          OwnerId: '111111111111',
+          Instances: [
+            {
+              InstanceId: 'i-0aaaaaaaaaaaaaaa1',
+              Tags: [
+                { Key: 'a', Value: '1' },
+                { Key: 'a', Value: '2' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(() => parseEc2Document(twice, 't.json')).toThrow(
+      't.json: Reservations[0].Instances[0].Tags: tag "a" is listed twice',
+    );
+  });
+});
