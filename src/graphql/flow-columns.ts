@@ -27,6 +27,7 @@ const FLOW_FIELD_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map<strin
   ['dstAwsRange', ['pkt_dstaddr', 'dstaddr']],
   ['srcNetwork', ['pkt_srcaddr', 'srcaddr']],
   ['dstNetwork', ['pkt_dstaddr', 'dstaddr']],
+  ['instanceName', ['instance_id', 'interface_id', 'start_time']],
   ['__typename', []],
 ]);
 

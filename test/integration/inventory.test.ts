@@ -173,6 +173,17 @@ describe('inventory names in the API', () => {
     ]);
   });
 
+  it("Flow.instanceName: the owner of the record's interface at its start", async () => {
+    const data = await gqlData<any>(
+      api.yoga,
+      `{ flows(filter: { ${window} }) { nodes { start interfaceId instanceName } } }`,
+    );
+    expect(data.flows.nodes.map((n: any) => `${n.start} ${n.instanceName}`)).toEqual([
+      '2024-03-01T10:00:00.000Z payments-api',
+      '2024-03-01T13:00:00.000Z redis-prod',
+    ]);
+  });
+
   it('before the earliest snapshot, the earliest names an end; an end no snapshot knows has no name', async () => {
     const { db, ctx } = await openAnalyticsDb(root);
     try {

@@ -7,6 +7,7 @@ import { FIELDS, type FieldSpec } from '../../domain/fields.ts';
 import { protocolName } from '../../domain/protocols.ts';
 import { tcpFlagNames } from '../../domain/tcp-flags.ts';
 import type { Row } from '../../store/query-runner.ts';
+import { inventoryNames } from '../../questions/inventory-lookup.ts';
 import { addressNames } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
 import { AwsIpRangeRef, NetworkRef } from './reference-names.ts';
@@ -139,6 +140,19 @@ FlowRef.implement({
           ];
         }),
       ),
+      instanceName: t.string({
+        nullable: true,
+        description:
+          'The Name tag of the instance that logged the record (instance-id, else the instance its interface-id was ' +
+          "attached to at the record's start), else of the interface, from the inventory (`flowql inventory import`); " +
+          'null when no snapshot (of the accounts your key may read) knows it.',
+        resolve: async (r, _args, ctx) => {
+          const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+          const at = r.start_time instanceof Date ? r.start_time : null;
+          const key = { instanceId: text(r.instance_id), interfaceId: text(r.interface_id), at };
+          return (await inventoryNames(ctx.query)(key)).name;
+        },
+      }),
       protocolName: t.string({
         nullable: true,
         description: 'IANA name of protocol (6 -> TCP), the number as text when it has no common name.',
