@@ -1,7 +1,8 @@
 /**
  * `npm start` (`flowql serve --demo`) on a fresh clone: when the warehouse holds no flows yet, generate a demo
  * dataset in AWS's S3 layout (src/generator) into a temporary folder, ingest it like any other source (src/ingest,
- * which also derives the handshakes and edges tables), then delete the raw files. A warehouse with data is left as is.
+ * which also derives the handshakes and edges tables), import the estate's generated inventory so its ends have names,
+ * then delete the raw files. A warehouse with data is left as is.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { generateDataset } from '../generator/generate-dataset.ts';
 import { createLocalWarehouseStorage } from '../ingest/local-warehouse-storage.ts';
 import { createProgressReporter } from '../ingest/ingest-progress.ts';
 import { runIngest } from '../ingest/ingest-run.ts';
-import { importReference, readAwsIpRanges, readOwnNetworks } from '../ingest/reference-import.ts';
+import { importReference, readAwsIpRanges, readInventory, readOwnNetworks } from '../ingest/reference-import.ts';
 import { warehousePaths, type Manifest } from '../store/layout.ts';
 
 /** Structured logger (pino-compatible subset). */
@@ -73,6 +74,24 @@ async function ensureDemoReferences(root: string, log: DemoLogger): Promise<void
     const r = await importReference(ref, { storage });
     log.info({ kind, version: r.version, createdAt: r.createdAt, rows: r.rows }, 'demo: imported reference table');
   }
+}
+
+/**
+ * Imports the generated estate's inventory as a snapshot valid from the window's start, so the demo's ends and flows
+ * show instance names from their first record. Only into a warehouse without any inventory: a snapshot there (a real
+ * estate's, imported later) is the user's, and this one would name other instances at other times.
+ */
+async function ensureDemoInventory(root: string, files: readonly string[], asOf: Date, log: DemoLogger): Promise<void> {
+  try {
+    const manifest = JSON.parse(await readFile(warehousePaths(root).manifest, 'utf8')) as Manifest;
+    if ((manifest.references ?? []).some((r) => r.kind === 'inventory')) return;
+  } catch {
+    // no manifest yet: import it
+  }
+  const r = await importReference(await readInventory(files, asOf), {
+    storage: await createLocalWarehouseStorage(root),
+  });
+  log.info({ kind: 'inventory', version: r.version, createdAt: r.createdAt, rows: r.rows }, 'demo: imported inventory');
 }
 
 /** First day of a `days`-long window ending yesterday, YYYY-MM-DD (UTC). */
@@ -139,6 +158,7 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
       progress.stop();
     }
     await ensureDemoReferences(root, log);
+    await ensureDemoInventory(root, generated.inventoryPaths, new Date(`${start}T00:00:00Z`), log);
     return true;
   } finally {
     await rm(source, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * minute by minute, plus `<out>/ground-truth.json` (see ground-truth.ts) beside that tree, not in it: ingest
  * `<out>/AWSLogs` (an ingest of `<out>` would list the truth file too; it is skipped as not a flow log). Memory stays
  * bounded by one 5-minute file window of records and the conversations still open, whatever the number of records.
+ * The estate's inventory goes to `<out>/inventory/` (inventory-writer.ts), outside AWSLogs/ too.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { createAwsParquetWriter } from './aws-parquet-writer.ts';
 import { CrossAccountTraffic } from './cross-account-traffic.ts';
 import { DatasetWriter } from './dataset-writer.ts';
 import { stringifyGroundTruth, type GroundTruth } from './ground-truth.ts';
+import { writeInventory } from './inventory-writer.ts';
 import { createPrng } from './prng.ts';
 import { RecordLogger } from './record-logger.ts';
 import type { Conversation } from './tcp-conversation.ts';
@@ -40,6 +42,8 @@ export interface GenerateOptions {
 export interface GenerateSummary {
   readonly outDir: string;
   readonly groundTruthPath: string;
+  /** describe-instances.json and describe-network-interfaces.json of the estate, for `flowql inventory import`. */
+  readonly inventoryPaths: readonly string[];
   readonly files: number;
   readonly textFiles: number;
   readonly parquetFiles: number;
@@ -168,10 +172,12 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
   // Outside AWSLogs/, the flow-log tree that ingest is pointed at.
   const groundTruthPath = join(o.outDir, 'ground-truth.json');
   await writeFile(groundTruthPath, stringifyGroundTruth(groundTruth));
+  const inventoryPaths = await writeInventory(o.outDir, topo);
   const seconds = (performance.now() - began) / 1000;
   return {
     outDir: o.outDir,
     groundTruthPath,
+    inventoryPaths,
     files: writer.textFiles + writer.parquetFiles,
     textFiles: writer.textFiles,
     parquetFiles: writer.parquetFiles,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { demoStartDate, ensureDemoWarehouse } from '../../src/demo/ensure-demo-warehouse.ts';
 import type { Manifest } from '../../src/store/layout.ts';
+import { gqlData, testApi } from '../helpers/graphql.ts';
 
 const quietStream = () =>
   Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: false }) as unknown as NodeJS.WriteStream;
@@ -46,7 +47,35 @@ describe('ensureDemoWarehouse (real generator and ingester)', () => {
       );
       expect([...derived].sort()).toEqual(flows.map((f) => `${f.accountId}/${f.region}/${f.date}`).sort());
     }
-    expect(lines).toEqual(expect.arrayContaining(['demo: generating flow logs', 'demo: generated', 'demo: ingested']));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'demo: generating flow logs',
+        'demo: generated',
+        'demo: ingested',
+        'demo: imported inventory',
+      ]),
+    );
+    // The generated estate's inventory, valid from the window's start: the edges' ends have instance names.
+    expect(manifest.references?.filter((r) => r.kind === 'inventory').map((r) => r.createdAt)).toEqual([
+      '2025-03-01T00:00:00.000Z',
+    ]);
+    const api = await testApi(root);
+    try {
+      type End = { instanceId: string | null; name: string | null };
+      const data = await gqlData<{ trafficEdges: { nodes: { client: End; server: End }[] } }>(
+        api.yoga,
+        `{ trafficEdges(filter: { timeRange: { from: "2025-03-01T00:00:00Z", to: "2025-03-02T00:00:00Z" } }) {
+            nodes { client { instanceId name } server { instanceId name } } } }`,
+      );
+      const named = data.trafficEdges.nodes.filter((e) => e.client.instanceId !== null && e.server.instanceId !== null);
+      expect(named.length).toBeGreaterThan(0);
+      for (const e of named) {
+        expect(e.client.name, e.client.instanceId!).toMatch(/^[a-z][a-z0-9-]+$/);
+        expect(e.server.name, e.server.instanceId!).toMatch(/^[a-z][a-z0-9-]+$/);
+      }
+    } finally {
+      api.db.closeSync();
+    }
 
     lines.length = 0;
     expect(await ensureDemoWarehouse(root, { log, records: 2000, now, progress: quietStream() })).toBe(false);

@@ -1,7 +1,8 @@
 /**
  * Generates a small dataset (20 000 records over 2 days) once and checks it by reading every object back with the
  * real parser: per-partition counts, object layout and headers, bytes counted once vs the naive sum, the handshakes
- * across midnight, the scan, address reuse and the Parquet object's AWS types. Determinism is checked on 2 000 records.
+ * across midnight, the scan, address reuse and the Parquet object's AWS types; the inventory beside them read back
+ * with the importer's parser. Determinism is checked on 2 000 records.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeInventory, parseEc2Document } from '../../src/domain/inventory.ts';
 import { parseObjectKey } from '../../src/domain/object-key.ts';
 import { generateDataset, type GenerateSummary } from '../../src/generator/generate-dataset.ts';
 import type { GroundTruth } from '../../src/generator/ground-truth.ts';
@@ -23,10 +25,11 @@ let truth: GroundTruth;
 let keys: string[];
 const records: Rec[] = [];
 
+/** The flow-log objects: everything but the ground truth and the inventory, which sit beside AWSLogs/. */
 async function listKeys(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && e.name !== 'ground-truth.json')
+    .filter((e) => e.isFile() && e.name !== 'ground-truth.json' && relative(root, e.parentPath) !== 'inventory')
     .map((e) => relative(root, join(e.parentPath, e.name)))
     .sort();
 }
@@ -255,6 +258,49 @@ describe('generated dataset read back with the parser', () => {
   });
 });
 
+const INVENTORY_FILES = ['describe-instances.json', 'describe-network-interfaces.json'] as const;
+
+describe('generated inventory read back with the importer', () => {
+  it('names every instance and interface the flow logs name, in AWS CLI shapes, outside AWSLogs/', async () => {
+    expect(summary.inventoryPaths).toEqual(INVENTORY_FILES.map((f) => join(dir, 'inventory', f)));
+    expect(keys.every((k) => k.startsWith('AWSLogs/'))).toBe(true);
+    const parts = await Promise.all(
+      INVENTORY_FILES.map(async (source) => ({
+        source,
+        rows: parseEc2Document(JSON.parse(await readFile(join(dir, 'inventory', source), 'utf8')), source),
+      })),
+    );
+    const rows = mergeInventory(parts);
+    const byId = new Map(rows.map((r) => [r.resourceId, r]));
+    // Every interface of the topology, owned by its flow log's account, attached to its instance (none for NAT
+    // gateways and endpoints), and named.
+    for (const i of truth.inventory.interfaces) {
+      const row = byId.get(i.interfaceId);
+      expect(row, i.interfaceId).toMatchObject({
+        accountId: i.accountId,
+        resourceType: 'interface',
+        instanceId: i.instanceId === '-' ? null : i.instanceId,
+      });
+      const named = i.instanceId === '-' ? row!.name : byId.get(i.instanceId)?.name;
+      expect(named, i.interfaceId).toMatch(/^[a-z][a-z0-9-]+$/);
+    }
+    const instances = rows.filter((r) => r.resourceType === 'instance');
+    expect(instances).toHaveLength(truth.inventory.instances);
+    expect(rows).toHaveLength(truth.inventory.instances + truth.inventory.interfaces.length);
+    // Names are unique and carry team and app tags.
+    expect(new Set(instances.map((r) => r.name)).size).toBe(instances.length);
+    for (const r of instances) expect(r.tags.map((t) => t.key)).toEqual(['Name', 'app', 'team']);
+    // Every id a record names is in the inventory.
+    for (const r of records) {
+      expect(byId.has(String(r.interface_id)), String(r.interface_id)).toBe(true);
+      const instanceId = r.instance_id;
+      if (typeof instanceId === 'string' && instanceId !== '-')
+        expect(byId.get(instanceId)?.resourceType, instanceId).toBe('instance');
+    }
+    expect(records.some((r) => typeof r.instance_id === 'string' && r.instance_id.startsWith('i-'))).toBe(true);
+  });
+});
+
 describe('determinism', () => {
   it('writes identical bytes for the same seed and different ones for another seed', async () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => mkdtemp(join(tmpdir(), 'flowql-det-'))));
@@ -268,7 +314,7 @@ describe('determinism', () => {
       const [ka, kb, kc] = await Promise.all([a!, b!, c!].map(listKeys));
       expect(kb).toEqual(ka);
       expect(kc).not.toEqual(ka);
-      for (const key of [...ka!, 'ground-truth.json']) {
+      for (const key of [...ka!, 'ground-truth.json', ...INVENTORY_FILES.map((f) => `inventory/${f}`)]) {
         expect((await readFile(join(b!, key))).equals(await readFile(join(a!, key))), key).toBe(true);
       }
     } finally {
