@@ -144,8 +144,8 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
       clientPort
       serverAddr
       serverPort
-      client { kind id }
-      server { kind id }
+      client { kind id name }
+      server { kind id name }
       observedAt
     }
     pageInfo { hasNextPage endCursor }
@@ -168,12 +168,12 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
     filter: { timeRange: { from: $from, to: $to } }
     groupBy: SENDER, level: INSTANCE, orderBy: CROSS_AZ_BYTES, limit: 5
   ) {
-    groups { rows { sender { kind id azId } bytes crossAzBytes natBytes internetBytes } }
+    groups { rows { sender { kind id name azId } bytes crossAzBytes natBytes internetBytes } }
   }
   trafficEdges(filter: { timeRange: { from: $from, to: $to } }, level: INSTANCE, orderBy: BYTES, first: 10) {
     nodes {
-      client { kind id }
-      server { kind id }
+      client { kind id name }
+      server { kind id name }
       protocol
       serverPort
       bytesToServer
