@@ -12,7 +12,7 @@
  * refused: CONNECTION_FILTERS says why for each.
  */
 import type { ConnectionTable } from '../domain/connection-enums.ts';
-import type { ReferenceNames } from '../domain/filter-fields.ts';
+import type { ReferenceNames } from '../domain/filter-values.ts';
 import type { FlowFilter, PortRange } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { addressMatchSql } from '../store/queries/flow-filter-query.ts';

@@ -11,13 +11,8 @@
  * - Lists are ORed within a field and fields are ANDed. `addr`/`port` match either side of the flow.
  * - Negations (`not...`) keep records whose value is null (a NODATA record has no address, so it is "not in" a CIDR).
  */
-import {
-  FILTER_FIELD_NAMES,
-  FILTER_FIELDS,
-  type FilterField,
-  type FilterFieldValues,
-  type ReferenceNames,
-} from './filter-fields.ts';
+import { FILTER_FIELD_NAMES, FILTER_FIELDS, type FilterField, type FilterFieldValues } from './filter-fields.ts';
+import type { ReferenceNames } from './filter-values.ts';
 import { assertAccountsAllowed } from './forbidden-error.ts';
 import { InputError } from './input-error.ts';
 import { ISO_DURATION_EXPECTED, parseIsoDuration } from './iso-duration.ts';
@@ -33,7 +28,7 @@ export {
   type LogStatus,
   type PortRange,
   type TcpFlagsMatch,
-} from './filter-fields.ts';
+} from './filter-values.ts';
 
 /** Half-open UTC window on `start_time`. */
 export interface TimeRange {

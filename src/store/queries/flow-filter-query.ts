@@ -11,12 +11,8 @@
  */
 import type { AddressBlock } from '../../domain/cidr.ts';
 import { ipv6Hex } from '../../domain/cidr.ts';
-import {
-  FILTER_FIELD_NAMES,
-  type FilterColumn,
-  type FilterField,
-  type ReferenceNames,
-} from '../../domain/filter-fields.ts';
+import { FILTER_FIELD_NAMES, type FilterColumn, type FilterField } from '../../domain/filter-fields.ts';
+import type { ReferenceNames } from '../../domain/filter-values.ts';
 import { datesInRange, type FlowFilter, type PortRange } from '../../domain/flow-filter.ts';
 import type { ManifestFile, TableName } from '../layout.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
