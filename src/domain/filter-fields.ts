@@ -1,8 +1,7 @@
 /**
  * Every field of the flow filter, defined once: what it accepts and how it is checked (the checks live in
- * filter-values.ts), its GraphQL input type and
- * description, its dataset URL parameter, and the flows columns its condition reads. The rest is generated from or
- * checked against this table:
+ * filter-values.ts), its GraphQL input type and description, its dataset URL parameter, and the flows columns its
+ * condition reads. The rest is generated from or checked against this table:
  * - the `FlowFilter` type (src/domain/flow-filter.ts) is the validators' return types;
  * - `validateFlowFilter` runs each field's `validate`;
  * - the GraphQL `FlowFilter` input (src/graphql/types/flow-filter-input.ts) maps each `input` to a Pothos type;

@@ -42,7 +42,7 @@ import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../
 import { InputError } from '../domain/input-error.ts';
 import { metricBoundsFromText } from '../domain/metric-bound.ts';
 import { checkConnectionFilter } from '../questions/connection-rows.ts';
-import type { DatasetName, DatasetRequest } from '../questions/dataset-export.ts';
+import type { DatasetName, DatasetRequest } from '../questions/dataset-statement.ts';
 
 /** Server settings the parser needs. */
 export interface DatasetOptions extends Pick<

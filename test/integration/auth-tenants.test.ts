@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.ts';
-import { DATASET_NAMES } from '../../src/questions/dataset-export.ts';
+import { DATASET_NAMES } from '../../src/questions/dataset-statement.ts';
 import {
   ACCOUNT_A,
   ACCOUNT_B,

@@ -1,0 +1,189 @@
+/**
+ * Which statement answers a BI dataset request: its validated shape (DatasetRequest, as dataset-params.ts builds it)
+ * and, for every dataset but flows (written in runs by dataset-export.ts), the same builders GraphQL uses over the
+ * request's tenant-scoped manifest.
+ */
+import type { FlowFilter } from '../domain/flow-filter.ts';
+import { costGroupQuery } from '../analytics/cost-query.ts';
+import { edgeQuery } from '../analytics/edge-query.ts';
+import { handshakePageQuery } from '../analytics/handshake-query.ts';
+import type { CostGroup, CostOrder, EdgeLevel, EdgeOrder, HandshakeState } from '../domain/connection-enums.ts';
+import {
+  topNDimensions,
+  type FlowDimension,
+  type FlowMetric,
+  type FlowValue,
+  type TimeInterval,
+  type TopNKey,
+  FLOW_VALUES,
+} from '../domain/aggregate-enums.ts';
+import type { MetricBound } from '../domain/metric-bound.ts';
+import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
+import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
+import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
+import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
+import { type QueryContext } from '../store/query-runner.ts';
+import { aggregateScope, rateWindow } from './aggregate-reader.ts';
+import type { SqlQuery } from '../store/sql.ts';
+import { connectionRows } from './connection-rows.ts';
+
+/** Dataset names, as in `/datasets/<name>.<format>`. */
+export const DATASET_NAMES = [
+  'flows',
+  'summary',
+  'timeseries',
+  'topn',
+  'breakdown',
+  'handshakes',
+  'edges',
+  'cost',
+] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** A validated dataset request. */
+export type DatasetRequest =
+  | { readonly dataset: 'flows'; readonly filter: FlowFilter; readonly limit: number }
+  | {
+      readonly dataset: 'summary';
+      readonly filter: FlowFilter;
+      readonly values: readonly FlowValue[];
+      readonly rateInterval: TimeInterval;
+    }
+  | {
+      readonly dataset: 'timeseries';
+      readonly filter: FlowFilter;
+      readonly interval: TimeInterval;
+      readonly values: readonly FlowValue[];
+      readonly groupBy: {
+        readonly dimension: FlowDimension;
+        readonly maxSeries: number;
+        readonly rankBy: FlowMetric;
+      } | null;
+    }
+  | {
+      readonly dataset: 'topn';
+      readonly filter: FlowFilter;
+      readonly by: TopNKey;
+      readonly metric: FlowMetric;
+      readonly values: readonly FlowValue[];
+      readonly limit: number;
+      readonly having: readonly MetricBound[];
+      readonly rateInterval: TimeInterval;
+    }
+  | {
+      readonly dataset: 'breakdown';
+      readonly filter: FlowFilter;
+      readonly dimensions: readonly FlowDimension[];
+      readonly orderBy: FlowMetric;
+      readonly values: readonly FlowValue[];
+      readonly limit: number;
+      readonly having: readonly MetricBound[];
+      readonly rateInterval: TimeInterval;
+    }
+  | {
+      readonly dataset: 'handshakes';
+      readonly filter: FlowFilter;
+      readonly states: readonly HandshakeState[] | null;
+      readonly limit: number;
+    }
+  | {
+      readonly dataset: 'edges';
+      readonly filter: FlowFilter;
+      readonly level: EdgeLevel;
+      readonly orderBy: EdgeOrder;
+      readonly limit: number;
+    }
+  | {
+      readonly dataset: 'cost';
+      readonly filter: FlowFilter;
+      readonly groupBy: CostGroup;
+      readonly level: EdgeLevel;
+      readonly orderBy: CostOrder;
+      readonly limit: number;
+    };
+
+const ordered = (values: readonly FlowValue[]): FlowValue[] => FLOW_VALUES.filter((v) => values.includes(v));
+
+/** The statement answering `req` (any dataset but flows: see writeFlows) and how many of its rows the dataset keeps. */
+export async function datasetStatement(
+  ctx: QueryContext,
+  req: Exclude<DatasetRequest, { dataset: 'flows' }>,
+): Promise<{ query: SqlQuery; limit: number }> {
+  switch (req.dataset) {
+    case 'summary': {
+      const values = ordered(req.values);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, { values, rateInterval: rate?.interval });
+      return { query: buildFlowSummaryQuery(scope, values, rate), limit: Number.MAX_SAFE_INTEGER };
+    }
+    case 'timeseries': {
+      const values = ordered(req.values);
+      const scope = await aggregateScope(ctx, req.filter, {
+        interval: req.interval,
+        dimensions: req.groupBy ? [req.groupBy.dimension] : [],
+        values: ordered([...values, ...(req.groupBy ? [req.groupBy.rankBy] : [])]),
+      });
+      const query = buildFlowTimeSeriesQuery(scope, {
+        interval: req.interval,
+        values,
+        ...(req.groupBy ? { groupBy: req.groupBy } : {}),
+      });
+      return { query, limit: Number.MAX_SAFE_INTEGER };
+    }
+    case 'topn': {
+      const values = ordered([req.metric, ...req.values, ...req.having.map((b) => b.metric)]);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, {
+        dimensions: topNDimensions(req.by),
+        values,
+        rateInterval: rate?.interval,
+      });
+      return {
+        query: buildFlowTopNQuery(scope, {
+          by: req.by,
+          metric: req.metric,
+          values,
+          limit: req.limit,
+          having: req.having,
+          rate,
+        }),
+        limit: req.limit,
+      };
+    }
+    case 'breakdown': {
+      const values = ordered([req.orderBy, ...req.values, ...req.having.map((b) => b.metric)]);
+      const rate = rateWindow(req.filter, values, req.rateInterval);
+      const scope = await aggregateScope(ctx, req.filter, {
+        dimensions: req.dimensions,
+        values,
+        rateInterval: rate?.interval,
+      });
+      const query = buildFlowBreakdownQuery(scope, {
+        dimensions: req.dimensions,
+        orderBy: req.orderBy,
+        values,
+        limit: req.limit,
+        having: req.having,
+        rate,
+      });
+      return { query, limit: req.limit };
+    }
+    case 'handshakes': {
+      const { rows } = await connectionRows(ctx, req.filter, 'handshakes');
+      return {
+        query: handshakePageQuery({ rows, states: req.states, first: req.limit, after: null }),
+        limit: req.limit,
+      };
+    }
+    case 'edges': {
+      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const query = edgeQuery({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
+      return { query, limit: req.limit };
+    }
+    case 'cost': {
+      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const { groupBy, level, orderBy, limit } = req;
+      return { query: costGroupQuery({ rows, groupBy, level, orderBy, limit }), limit };
+    }
+  }
+}
