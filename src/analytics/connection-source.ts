@@ -1,13 +1,13 @@
 /**
- * Chooses where a connection question reads from: the derived tables (`handshakes/` or `edges/` per account,
- * `org_handshakes/` or `org_edges/` across the accounts of a region; regionSources says which) when every flows
+ * Chooses where a connection question reads from: the derived tables (`handshakes/` or `edges/` of one account,
+ * `org_handshakes/` or `org_edges/` of every account; sourceOf says which) when every flows
  * partition of the filter's range has its derived file, otherwise the raw flows of the range widened by one day on
  * each side (pairing crosses midnight), paired at query time. The fallback keeps answers exact on warehouses whose
  * derivation has not run (or not caught up); it is slow on large ranges, which is why derivation exists.
  */
 import type { ConnectionTable } from '../domain/connection-enums.ts';
-import { datesInRange, type FlowFilter } from '../domain/flow-filter.ts';
-import { partitionsCovered, type ManifestFile, type OrgTableName } from '../store/layout.ts';
+import type { FlowFilter } from '../domain/flow-filter.ts';
+import { ALL_ACCOUNTS, type ManifestFile, type OrgTableName } from '../store/layout.ts';
 import { prunePartitions } from '../store/queries/flow-filter-query.ts';
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { derivedScanSql } from './flow-source.ts';
@@ -23,34 +23,29 @@ export interface ConnectionSource {
 
 const DAY_MS = 86_400_000;
 
-/** The org table holding the same rows as `table`, across the accounts of a region. */
+/** The org table holding the same rows as `table`, across every account. */
 const ORG_TABLE = { handshakes: 'org_handshakes', edges: 'org_edges' } as const satisfies Record<
   ConnectionTable,
   OrgTableName
 >;
 
 /**
- * Whose records answer, per region of the window (docs/semantics.md §10): the rows a question reads are derived from
- * the records of the accounts it selects (the key's scope and the filter's accountIds), and from nothing else.
+ * Whose records answer (docs/semantics.md §10): the rows a question reads are derived from the records of the
+ * accounts it selects (the key's scope and the filter's accountIds), in every region (connections are derived across
+ * regions and filed under one, connection-placement.ts), and from nothing else.
  * - one account selected: its own derived tables (the other end is what its records show);
- * - every account that logs in the region: the org tables, where a connection between two accounts is one row;
+ * - every account that logs in the window: the org tables, where a connection between two accounts is one row;
  * - several accounts but not all: no derived table holds exactly their rows; the records are paired at query time.
  */
-type RegionSource = 'account' | 'org' | 'records';
+type Source = 'account' | 'org' | 'records';
 
-function regionSources(files: readonly ManifestFile[], selected: readonly ManifestFile[]): Map<string, RegionSource> {
-  const accountsOf = (list: readonly ManifestFile[]) => {
-    const m = new Map<string, Set<string>>();
-    for (const f of list) if (f.table === 'flows') m.set(f.region, (m.get(f.region) ?? new Set()).add(f.accountId));
-    return m;
-  };
-  const all = accountsOf(files);
-  const sources = new Map<string, RegionSource>();
-  for (const [region, chosen] of accountsOf(selected)) {
-    const present = all.get(region)!;
-    sources.set(region, chosen.size === 1 ? 'account' : chosen.size === present.size ? 'org' : 'records');
-  }
-  return sources;
+function sourceOf(files: readonly ManifestFile[], filter: FlowFilter): Source {
+  const accounts = (list: readonly ManifestFile[]) => new Set(list.map((f) => f.accountId));
+  const anyRegion = { ...filter, regions: null };
+  const selected = accounts(prunePartitions(files, anyRegion, 'flows'));
+  if (selected.size <= 1) return 'account';
+  const present = accounts(prunePartitions(files, { ...anyRegion, accountIds: null }, 'flows'));
+  return selected.size === present.size ? 'org' : 'records';
 }
 
 /** Picks the derived table or the raw fallback for `table` under `filter`; `absolute` maps a file to its path. */
@@ -67,39 +62,34 @@ export function connectionSource(
     const rows = table === 'handshakes' ? handshakesFromFlowsSql({ files: [] }) : edgeRowsFromFlowsSql({ files: [] });
     return { rows: sql`(${rows})`, files: [], derived: false };
   }
-  const sources = regionSources(files, flows);
-  const byAccount = flows.filter((f) => sources.get(f.region) === 'account');
-  const byOrg = flows.filter((f) => sources.get(f.region) === 'org');
-  const derived = prunePartitions(files, filter, table).filter((f) => sources.get(f.region) === 'account');
-  // Org files carry no account, so prunePartitions' scope test does not apply to them: a tenant's manifest lists them
-  // only for regions whose every account it may read (scoped-warehouse.ts), and `files` is that manifest. Where they
-  // are hidden, `present` above counts only the tenant's accounts, the region looks fully selected, and the missing
-  // org files send the question to its records.
-  const dates = new Set(datesInRange(filter.timeRange));
-  const org = files.filter((f) => f.table === ORG_TABLE[table] && sources.get(f.region) === 'org' && dates.has(f.date));
-  const orgCovered = new Set(org.map((f) => `${f.region}/${f.date}`));
-  const covered =
-    ![...sources.values()].includes('records') &&
-    partitionsCovered(byAccount, derived) &&
-    byOrg.every((f) => orgCovered.has(`${f.region}/${f.date}`));
-  if (covered) {
-    const none = raw('(SELECT NULL AS none WHERE FALSE)');
-    const parts = [
-      ...(derived.length > 0 ? [derivedScanSql(derived.map(absolute), none)] : []),
-      ...(org.length > 0 ? [derivedScanSql(org.map(absolute), none, 'org')] : []),
-    ];
-    // The two layouts differ in their partition columns (org files have no account_id): united by name.
-    const rows =
-      parts.length === 1 ? parts[0]! : sql`(SELECT * FROM ${parts[0]!} UNION ALL BY NAME SELECT * FROM ${parts[1]!})`;
-    return { rows, files: [...derived, ...org], derived: true };
+  const source = sourceOf(files, filter);
+  if (source !== 'records') {
+    // Org files carry no account, so prunePartitions' scope test does not apply to them: a tenant's manifest lists
+    // them only when it may read every account of the warehouse (scoped-warehouse.ts), and `files` is that manifest.
+    // Where they are hidden, the accounts present are only the tenant's, the selection looks whole, and the missing
+    // org files send the question to its records.
+    const derived =
+      source === 'org'
+        ? prunePartitions(files, { ...filter, accountIds: null, scopeAccountIds: null }, ORG_TABLE[table])
+        : prunePartitions(files, filter, table);
+    const key = (f: ManifestFile) => `${source === 'org' ? ALL_ACCOUNTS : f.accountId}/${f.region}/${f.date}`;
+    const have = new Set(derived.map(key));
+    if (flows.every((f) => have.has(key(f)))) {
+      const none = raw('(SELECT NULL AS none WHERE FALSE)');
+      return { rows: derivedScanSql(derived.map(absolute), none, source), files: derived, derived: true };
+    }
   }
+  // Paired at query time from the selected accounts' records of every region (a connection between regions is one
+  // row), kept where the row is filed under a region the filter names.
   const { from, to } = filter.timeRange;
   const wide = {
     ...filter,
+    regions: null,
     timeRange: { from: new Date(from.getTime() - DAY_MS), to: new Date(to.getTime() + DAY_MS) },
   };
   const rawFiles = prunePartitions(files, wide, 'flows');
-  const source = { files: rawFiles.map(absolute) };
-  const rows = table === 'handshakes' ? handshakesFromFlowsSql(source) : edgeRowsFromFlowsSql(source);
+  const records = { files: rawFiles.map(absolute) };
+  const placed = filter.regions ? { regions: filter.regions } : undefined;
+  const rows = table === 'handshakes' ? handshakesFromFlowsSql(records, placed) : edgeRowsFromFlowsSql(records, placed);
   return { rows: sql`(${rows})`, files: rawFiles, derived: false };
 }

@@ -18,7 +18,7 @@
  * partition whose hours are all empty keeps one empty file, to say it was derived). The new files and the files they
  * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice.
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
@@ -39,10 +39,13 @@ import {
   dateOf,
   dayStart,
   derivedFileName,
-  orgPartition,
   planTable,
+  scopeOfTable,
+  scopePartition,
   shiftedPartition,
+  type DeriveScope,
   type FlowChange,
+  type PartitionKey,
   type PlannedPartition,
 } from './derived-hours.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
@@ -96,81 +99,95 @@ const scopeOf = (f: { readonly accountId: string; readonly region: string }): st
 interface DerivedTableSpec {
   readonly table: TableName;
   readonly contextMs: number;
-  readonly select: (source: FlowSource & { readonly units: NonNullable<FlowSource['units']> }) => SqlFragment;
+  /** Rows of the scope `key`, led by `unit` and followed by `place_region`, the region each row is filed under. */
+  readonly select: (
+    source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
+    key: PartitionKey,
+  ) => SqlFragment;
 }
 
 const CONNECTION_CONTEXT_MS = DERIVE_CONTEXT_SECONDS * 1000;
 
 /**
- * Every derived table. The org tables are the same SQL over the records of every account of a region (the connection
- * SQL pairs, orients and resolves whatever records a unit holds; it never groups by account), planned per region and
- * date (orgPartition) and written only where more than one account logs in the region.
+ * Every derived table. The connection tables are derived across the regions of their scope (scopeOfTable: one
+ * account's, or every account's for the org tables) and file each row under its region (connection-placement.ts);
+ * the org tables are written only where more than one account logs. flows_hourly sums each partition's own records.
  */
 const DERIVED_TABLES: readonly DerivedTableSpec[] = [
   { table: 'handshakes', contextMs: CONNECTION_CONTEXT_MS, select: (s) => handshakesFromFlowsSql(s) },
   { table: 'edges', contextMs: CONNECTION_CONTEXT_MS, select: (s) => edgeRowsFromFlowsSql(s) },
-  { table: 'flows_hourly', contextMs: 0, select: (s) => hourlyRollupFromFlowsSql(s.files, s.units!.hours) },
+  {
+    table: 'flows_hourly',
+    contextMs: 0,
+    select: (s, key) =>
+      sql`SELECT *, ${key.region} AS place_region FROM (${hourlyRollupFromFlowsSql(s.files, s.units.hours)})`,
+  },
   { table: 'org_handshakes', contextMs: CONNECTION_CONTEXT_MS, select: (s) => handshakesFromFlowsSql(s) },
   { table: 'org_edges', contextMs: CONNECTION_CONTEXT_MS, select: (s) => edgeRowsFromFlowsSql(s) },
 ];
-
-/** Regions where more than one account logs: the org tables are derived there only. */
-function sharedRegions(flows: readonly ManifestFile[]): Set<string> {
-  const accounts = new Map<string, Set<string>>();
-  for (const f of flows) accounts.set(f.region, (accounts.get(f.region) ?? new Set()).add(f.accountId));
-  return new Set([...accounts].filter(([, a]) => a.size > 1).map(([region]) => region));
-}
 
 // COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
 function copyTo(select: SqlFragment, path: string): SqlFragment {
   return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
 }
 
-/** A derived hour's file as written, and where (staging or the warehouse). */
-type WrittenHour = DerivedFile & { readonly absolute: string };
-const withoutPath = ({ absolute: _absolute, ...file }: WrittenHour): DerivedFile => file;
+/** A derived file as written, and where (staging or the warehouse). */
+type WrittenFile = DerivedFile & { readonly absolute: string };
+const withoutPath = ({ absolute: _absolute, ...file }: WrittenFile): DerivedFile => file;
+
+/** Writes `select` (over `derived_rows`) as the derived file of `table` in partition `p` holding hours first..last. */
+async function writeDerivedFile(
+  c: DuckDBConnection,
+  opts: DeriveTablesOptions,
+  table: TableName,
+  p: PartitionKey,
+  [first, last]: readonly [number, number],
+  select: SqlFragment,
+): Promise<WrittenFile> {
+  const path = `${partitionDir(table, p.accountId, p.region, p.date)}/${derivedFileName(first, last)}`;
+  const absolute = opts.stagingDir
+    ? join(opts.stagingDir, `${table}-${path.split('/').pop()!}`)
+    : join(opts.root, path);
+  await mkdir(dirname(absolute), { recursive: true });
+  const copied = await runBound(c, build(`${table}.write`, copyTo(select, absolute)));
+  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+  const file = { path, table, ...p, rows, bytes: (await stat(absolute)).size, absolute };
+  return opts.stagingDir ? { ...file, stagedPath: absolute } : file;
+}
 
 /**
- * Derives one run of hours of one account/region into a temp table with one statement, then writes each hour's rows
- * to its own file. The temp table keeps the SELECT's order, and a filtered scan keeps the table's: files are in row
- * order.
+ * Derives one run of hours of one scope into a temp table with one statement, then writes each hour's rows of each
+ * region to their own file (an hour and region without rows has no file). The temp table keeps the SELECT's order,
+ * and a filtered scan keeps the table's: files are in row order.
  */
 async function deriveRun(
   c: DuckDBConnection,
   opts: DeriveTablesOptions,
   spec: DerivedTableSpec,
-  { accountId, region }: { readonly accountId: string; readonly region: string },
+  key: PartitionKey,
   source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
-): Promise<WrittenHour[]> {
+): Promise<WrittenFile[]> {
   await runBound(
     c,
-    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source)}`),
+    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source, key)}`),
   );
-  const out: WrittenHour[] = [];
-  for (const h of source.units.hours) {
+  const places = await runBound(
+    c,
+    build(
+      `${spec.table}.places`,
+      sql`SELECT DISTINCT unit, place_region FROM derived_rows ORDER BY unit, place_region`,
+    ),
+  );
+  const out: WrittenFile[] = [];
+  for (const [unit, region] of places.getRows()) {
+    if (typeof region !== 'string') throw new Error(`${spec.table}: a derived row has no region to be filed under`);
+    const h = Number(unit);
     const date = dateOf(h * HOUR_MS);
     const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
-    const path = `${partitionDir(spec.table, accountId, region, date)}/${derivedFileName(hour, hour)}`;
-    const absolute = opts.stagingDir
-      ? join(opts.stagingDir, `${spec.table}-${path.split('/').pop()!}`)
-      : join(opts.root, path);
-    await mkdir(dirname(absolute), { recursive: true });
-    const copied = await runBound(
-      c,
-      build(`${spec.table}.write`, copyTo(sql`SELECT * EXCLUDE (unit) FROM derived_rows WHERE unit = ${h}`, absolute)),
+    const rows = sql`SELECT * EXCLUDE (unit, place_region) FROM derived_rows WHERE unit = ${h} AND place_region = ${region}`;
+    out.push(
+      await writeDerivedFile(c, opts, spec.table, { accountId: key.accountId, region, date }, [hour, hour], rows),
     );
-    const rows = Number(copied.getRows()[0]?.[0] ?? 0);
-    const file = {
-      path,
-      table: spec.table,
-      accountId,
-      region,
-      date,
-      rows,
-      bytes: (await stat(absolute)).size,
-      absolute,
-    };
-    out.push(opts.stagingDir ? { ...file, stagedPath: absolute } : file);
   }
   return out;
 }
@@ -180,21 +197,21 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const flows = opts.files.filter((f) => f.table === 'flows');
   const derived = opts.files.filter((f) => f.table !== 'flows');
   const locate = opts.locate ?? ((f: ManifestFile) => join(opts.root, f.path));
-  // The flows files a derived hour may read: those of the changed days and their neighbours (an hour's window reaches
-  // at most into the next or previous day), located once.
+  // The org tables exist where more than one account logs: with one account its own tables are the whole answer.
+  const orgWanted = new Set(flows.map((f) => f.accountId)).size > 1;
+  const scopeKeys = (p: PartitionKey): string[] =>
+    (['partition', 'account', 'org'] as const).map((scope) => partitionKey(scopePartition(p, scope)));
+  // The flows files a derived hour may read: those of the changed days' scopes and their neighbours (an hour's window
+  // reaches at most into the next or previous day), located once.
   const near = new Set<string>();
   for (const { partition: p } of opts.changes)
-    for (const d of [-1, 0, 1])
-      near.add(partitionKey(shiftedPartition(p, d))).add(partitionKey(orgPartition(shiftedPartition(p, d))));
-  const shared = sharedRegions(flows);
-  // A flows file is read for its own partition's hours, and for its region's org hours where accounts share it.
-  const orgKey = (f: ManifestFile): string | null => (shared.has(f.region) ? partitionKey(orgPartition(f)) : null);
+    for (const d of [-1, 0, 1]) for (const k of scopeKeys(shiftedPartition(p, d))) near.add(k);
   // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
   const ranges = new Map<string, StartRange>();
   const undirected = new Set<string>();
-  const locateAll = async (keys: ReadonlySet<string>) => {
-    const files = flows.filter((f) => keys.has(partitionKey(f)) || keys.has(orgKey(f) ?? ''));
+  const locateAll = async (keys: ReadonlySet<string>, scopes: readonly DeriveScope[]) => {
+    const files = flows.filter((f) => scopes.some((scope) => keys.has(partitionKey(scopePartition(f, scope)))));
     const fresh = files.filter((f) => !located.has(f));
     for (const f of fresh) located.set(f, await locate(f));
     const stats = await fileStats(
@@ -205,31 +222,44 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     for (const path of stats.undirected) undirected.add(path);
     return files;
   };
-  const changedNear = await locateAll(near);
-  // Days holding records without flow-direction judge own addresses from the whole day (normalized-records-query.ts):
-  // a change to such a day, or one that adds or removes such records, re-derives all its hours' connection rows.
-  const undirectedDays = new Set(changedNear.filter((f) => undirected.has(located.get(f)!)).map(partitionKey));
-  const connectionChanges = opts.changes.map((c): FlowChange =>
-    c.undirected || undirectedDays.has(partitionKey(c.partition)) ? { ...c, starts: 'all' } : c,
+  const tables = DERIVED_TABLES.filter(
+    (spec) => (!opts.tables || opts.tables.includes(spec.table)) && (orgWanted || !isOrgTable(spec.table)),
   );
-  // The org tables see each account's change as a change of its region's org partition; a day of the region holding
-  // records without flow-direction in any account is re-derived whole, as for one account.
-  const undirectedOrgDays = new Set(
-    [...undirectedDays].map((k) => `${ALL_ACCOUNTS}/${k.split('/').slice(1).join('/')}`),
-  );
-  // Not only shared regions': a region no longer shared (its second account's objects replaced away) has its org
-  // files retired by planTable, which counts only shared regions as having flows.
-  const orgChanges = connectionChanges.map((c): FlowChange => {
-    const partition = orgPartition(c.partition);
-    return undirectedOrgDays.has(partitionKey(partition)) ? { ...c, partition, starts: 'all' } : { ...c, partition };
+  const scopesRead = [...new Set(tables.map((spec) => scopeOfTable(spec.table)))];
+  const changedNear = await locateAll(near, scopesRead);
+  // Days holding records without flow-direction judge own addresses from the whole day of the scope
+  // (normalized-records-query.ts): a change to such a day, or one that adds or removes such records, re-derives all
+  // its hours' connection rows.
+  const undirectedFiles = changedNear.filter((f) => undirected.has(located.get(f)!));
+  const plans = tables.map((spec) => {
+    const scope = scopeOfTable(spec.table);
+    const key = (p: PartitionKey) => partitionKey(scopePartition(p, scope));
+    const undirectedDays = new Set(undirectedFiles.map(key));
+    const changes = opts.changes.map((c): FlowChange => {
+      const partition = scopePartition(c.partition, scope);
+      const whole = spec.contextMs > 0 && (c.undirected || undirectedDays.has(partitionKey(partition)));
+      return whole ? { ...c, partition, starts: 'all' } : { ...c, partition };
+    });
+    // Planned by scope key; the committed files are mapped to their scope's key too, and mapped back when retired.
+    const own = derived.filter((f) => f.table === spec.table);
+    const byPath = new Map(own.map((f) => [f.path, f]));
+    const partitionsOf = new Map<string, Set<string>>();
+    for (const f of flows) {
+      const p = scope === 'org' ? { ...f, accountId: ALL_ACCOUNTS } : f;
+      partitionsOf.set(key(f), (partitionsOf.get(key(f)) ?? new Set()).add(partitionKey(p)));
+    }
+    const withFiles = new Set(own.map((f) => partitionKey(f)));
+    const complete = (k: string) => [...(partitionsOf.get(k) ?? [])].every((p) => withFiles.has(p));
+    const plan = planTable(
+      spec,
+      flows.map((f) => ({ ...f, ...scopePartition(f, scope) })),
+      own.map((f) => ({ ...f, ...scopePartition(f, scope) })),
+      changes,
+      complete,
+    );
+    const retired = plan.retired.map((f) => byPath.get(f.path)!);
+    return { spec, scope, hours: plan.hours, retired, partitionsOf, undirectedDays };
   });
-  const orgFlows = flows.filter((f) => shared.has(f.region)).map((f) => ({ ...f, accountId: ALL_ACCOUNTS }));
-  const plans = DERIVED_TABLES.filter((spec) => !opts.tables || opts.tables.includes(spec.table)).map((spec) => ({
-    spec,
-    ...(isOrgTable(spec.table)
-      ? planTable(spec, orgFlows, derived, orgChanges)
-      : planTable(spec, flows, derived, spec.contextMs > 0 ? connectionChanges : opts.changes)),
-  }));
   // Planned hours are within a day of a change, but a neighbour day re-derived whole (its merged or older file held a
   // changed hour) reads into the day beyond: read every day the planned hours' widened spans reach.
   const reached = new Set(near);
@@ -242,27 +272,22 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
       }
     }
   }
-  const candidates = await locateAll(reached);
+  const candidates = await locateAll(reached, scopesRead);
 
   const retiredPaths = new Set(plans.flatMap((p) => p.retired.map((f) => f.path)));
-  const written: DerivedFile[] = [];
-  const empty = new Map<string, WrittenHour>();
+  const written: WrittenFile[] = [];
   let hoursDerived = 0;
   const c = await opts.db.connect();
   try {
-    for (const { spec, hours } of plans) {
-      // Epoch hour numbers to derive, per account/region: one statement derives a run of them (flow-source.ts units).
+    for (const { spec, scope, hours, partitionsOf, undirectedDays } of plans) {
+      const keyOf = (f: ManifestFile) => partitionKey(scopePartition(f, scope));
+      // Epoch hour numbers to derive, per scope: one statement derives a run of them (flow-source.ts units).
       const byScope = new Map<string, PlannedPartition[]>();
       for (const planned of hours.values())
         byScope.set(scopeOf(planned.partition), [...(byScope.get(scopeOf(planned.partition)) ?? []), planned]);
-      for (const [scope, partitions] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
+      for (const [scopeName, partitions] of [...byScope].sort(([x], [y]) => x.localeCompare(y))) {
         const epochHours = (p: PlannedPartition) => [...p.hours].map((h) => dayStart(p.partition.date) / HOUR_MS + h);
-        const org = isOrgTable(spec.table);
-        // The key a flows file is planned under for this table: its own partition, or its region's org partition.
-        const keyOf = (f: ManifestFile) => partitionKey(org ? orgPartition(f) : f);
-        const files = candidates.filter(
-          (f) => (org ? shared.has(f.region) : true) && scopeOf(org ? orgPartition(f) : f) === scope,
-        );
+        const files = candidates.filter((f) => scopeOf(scopePartition(f, scope)) === scopeName);
         const reading = (h: number) => {
           const [from, to] = [h * HOUR_MS - spec.contextMs, (h + 1) * HOUR_MS + spec.contextMs];
           return files.filter((f) => {
@@ -270,19 +295,12 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
             return !r || (r.min < to && r.max >= from);
           });
         };
-        // No record starts in an hour's widened span: it has no rows, and nothing to run. Unless the partition would be
-        // left without a file of the table (its last hours with rows are gone): its first hour then writes the empty
-        // file that says it is derived.
+        // No record starts in an hour's widened span: it has no rows, and nothing to run. One run always happens, so
+        // the partitions left without a file can be given an empty one from its (typed) rows below.
         const wanted = partitions.flatMap(epochHours).filter((h) => reading(h).length > 0);
-        for (const p of partitions) {
-          const planned = epochHours(p);
-          const key = partitionKey(p.partition);
-          const left = derived.some(
-            (f) => f.table === spec.table && partitionKey(f) === key && !retiredPaths.has(f.path),
-          );
-          if (!left && !planned.some((h) => wanted.includes(h))) wanted.push(Math.min(...planned));
-        }
+        if (wanted.length === 0) wanted.push(Math.min(...partitions.flatMap(epochHours)));
         wanted.sort((x, y) => x - y);
+        const scopeKey = partitions[0]!.partition;
         for (const { hours: run, records } of runsOf(wanted, (h) =>
           estimatedRecords(reading(h), ranges, located, h, spec.contextMs),
         )) {
@@ -292,8 +310,10 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
             (run[run.length - 1]! + 1) * HOUR_MS + spec.contextMs,
           ];
           const inputs = [...new Set(run.flatMap(reading))];
-          const runDays = new Set(run.map((h) => `${scope}/${dateOf(h * HOUR_MS)}`));
-          const ownAddressFiles = files.filter((f) => runDays.has(keyOf(f)) && undirectedDays.has(partitionKey(f)));
+          const runDays = new Set(run.map((h) => `${scopeName}/${dateOf(h * HOUR_MS)}`));
+          const ownAddressFiles = files.filter(
+            (f) => runDays.has(keyOf(f)) && undirectedDays.has(keyOf(f)) && undirected.has(located.get(f)!),
+          );
           const source = {
             files: inputs.map((f) => located.get(f)!),
             where: sql`start_time >= ${new Date(from)} AND start_time < ${new Date(to)}`,
@@ -304,11 +324,22 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
               ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!),
             },
           };
-          for (const out of await deriveRun(c, opts, spec, partitions[0]!.partition, source)) {
-            const key = `${spec.table}:${partitionKey(out)}`;
-            if (out.rows > 0) written.push(withoutPath(out));
-            else if (!empty.has(key)) empty.set(key, out);
-            else await rm(out.absolute, { force: true });
+          written.push(...(await deriveRun(c, opts, spec, scopeKey, source)));
+        }
+        // A derived partition keeps at least one file, empty if it has no rows: its presence is what tells readers
+        // the partition is derived. `derived_rows` holds this scope's last run, so its columns type the empty file.
+        const have = new Set([
+          ...derived.filter((f) => f.table === spec.table && !retiredPaths.has(f.path)).map(partitionKey),
+          ...written.filter((f) => f.table === spec.table).map(partitionKey),
+        ]);
+        for (const planned of partitions) {
+          for (const k of partitionsOf.get(partitionKey(planned.partition)) ?? []) {
+            if (have.has(k)) continue;
+            const [account, region, date] = k.split('/') as [string, string, string];
+            const none = sql`SELECT * EXCLUDE (unit, place_region) FROM derived_rows WHERE FALSE`;
+            written.push(
+              await writeDerivedFile(c, opts, spec.table, { accountId: account, region, date }, [0, 0], none),
+            );
           }
         }
       }
@@ -317,20 +348,11 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   } finally {
     c.closeSync();
   }
-  const retired = plans.flatMap((p) => p.retired);
-  // An hour without rows has no file, but a derived partition keeps at least one (empty) file: its presence is what
-  // tells readers the partition is derived.
-  const gone = new Set(retired.map((f) => f.path));
-  const remaining = new Set(
-    [...derived.filter((f) => !gone.has(f.path)), ...written].map((f) => `${f.table}:${partitionKey(f)}`),
-  );
-  const files: DerivedFile[] = [...written];
-
-  for (const [key, f] of empty) {
-    if (remaining.has(key)) await rm(f.absolute, { force: true });
-    else files.push(withoutPath(f));
-  }
-  return { files, retired, hoursDerived };
+  // Once a single account is left (the others' objects replaced away), every org file is retired with nothing in its
+  // place: that account's own tables are the whole answer.
+  const orphans = orgWanted ? [] : derived.filter((f) => isOrgTable(f.table));
+  const retired = [...new Map([...plans.flatMap((p) => p.retired), ...orphans].map((f) => [f.path, f])).values()];
+  return { files: written.map(withoutPath), retired, hoursDerived };
 }
 
 /** The manifest file list after a derivation: the retired derived files swapped for the new ones. */

@@ -3,7 +3,7 @@
  * derived files those hours replace, and the names that say which hours a derived file holds.
  */
 import { randomUUID } from 'node:crypto';
-import { ALL_ACCOUNTS, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+import { ALL_ACCOUNTS, isOrgTable, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -76,11 +76,15 @@ export function planTable(
   flows: readonly ManifestFile[],
   derived: readonly ManifestFile[],
   changes: readonly FlowChange[],
+  complete: (key: string) => boolean = () => true,
 ): { hours: Map<string, PlannedPartition>; retired: ManifestFile[] } {
   const withFlows = new Set(flows.map(partitionKey));
-  const live = new Map<string, ManifestFile[]>();
+  const files = new Map<string, ManifestFile[]>();
   for (const f of derived.filter((d) => d.table === spec.table))
-    live.set(partitionKey(f), [...(live.get(partitionKey(f)) ?? []), f]);
+    files.set(partitionKey(f), [...(files.get(partitionKey(f)) ?? []), f]);
+  // A scope whose derived files do not cover every partition of it (a region that started logging) is not derived:
+  // its hours are not re-derived one by one, it is derived whole when a change reaches it.
+  const live = new Map([...files].filter(([key]) => complete(key)));
   const changed = new Map(changes.map((c) => [partitionKey(c.partition), c.partition]));
   const hours = new Map<string, PlannedPartition>();
   const add = (partition: PartitionKey, hour: number) => {
@@ -109,16 +113,16 @@ export function planTable(
   }
   const retired: ManifestFile[] = [];
   for (const [key, partition] of changed) {
-    if (!withFlows.has(key)) retired.push(...(live.get(key) ?? []));
+    if (!withFlows.has(key)) retired.push(...(files.get(key) ?? []));
     else if (!live.has(key)) for (let h = 0; h < 24; h++) add(partition, h);
   }
   // A committed file holding several hours is replaced whole: re-derive all its hours when one of them changes.
   for (const [key, { hours: set }] of hours) {
-    const files = live.get(key) ?? [];
+    const scopeFiles = files.get(key) ?? [];
     let grew = true;
     while (grew) {
       grew = false;
-      for (const f of files) {
+      for (const f of scopeFiles) {
         const [a, b] = derivedFileHours(f.path);
         if (retired.includes(f) || ![...set].some((h) => h >= a && h <= b)) continue;
         retired.push(f);
@@ -142,22 +146,41 @@ export function wholePartitions(partitions: readonly PartitionKey[]): FlowChange
 }
 
 /**
+ * Whose records a derived table's rows are a function of, for one date: `partition`, its own account/region
+ * partition's (flows_hourly sums records, it pairs nothing); `account`, every region of the account's (a connection
+ * between two regions of an account is one connection, connection-placement.ts); `org`, every account's in every
+ * region (the org tables).
+ */
+export type DeriveScope = 'partition' | 'account' | 'org';
+
+/** The region of a scope key that spans every region (never a valid region name). */
+export const ALL_REGIONS = '*';
+
+/** The key of the scope a partition's records are derived in. */
+export function scopePartition(p: PartitionKey, scope: DeriveScope): PartitionKey {
+  if (scope === 'partition') return { accountId: p.accountId, region: p.region, date: p.date };
+  return { accountId: scope === 'org' ? ALL_ACCOUNTS : p.accountId, region: ALL_REGIONS, date: p.date };
+}
+
+/** The scope of a derived table. */
+export function scopeOfTable(table: TableName): DeriveScope {
+  if (isOrgTable(table)) return 'org';
+  return table === 'flows_hourly' ? 'partition' : 'account';
+}
+
+/**
  * The derived files a commit that changes `changes` without deriving (`flowql ingest --no-derive`) makes stale: every
- * derived file of the changed partitions and of the neighbouring days, so derived tables stay exact or absent.
+ * derived file whose scope (above) holds a changed partition or its neighbouring days, so derived tables stay exact or
+ * absent.
  */
 export function staleDerivedFiles(files: readonly ManifestFile[], changes: readonly FlowChange[]): ManifestFile[] {
   const stale = new Set<string>();
   for (const { partition: p } of changes) {
     for (const d of [-1, 0, 1]) {
       const near = shiftedPartition(p, d);
-      // An org table's rows of the region and day read every account's records: they are stale too.
-      stale.add(partitionKey(near)).add(partitionKey(orgPartition(near)));
+      for (const scope of ['partition', 'account', 'org'] as const)
+        stale.add(partitionKey(scopePartition(near, scope)));
     }
   }
-  return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(f)));
-}
-
-/** The partition of the org tables that a partition's records are read into: its region and date, every account. */
-export function orgPartition(p: PartitionKey): PartitionKey {
-  return { accountId: ALL_ACCOUNTS, region: p.region, date: p.date };
+  return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(scopePartition(f, scopeOfTable(f.table)))));
 }

@@ -21,6 +21,7 @@
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
+import { PLACE_REGION_SQL, placedInSql, type PlacedIn } from './connection-placement.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import { directionColumnsSql } from './flow-direction-query.ts';
 import type { FlowSource } from './flow-source.ts';
@@ -117,7 +118,7 @@ key_hour AS MATERIALIZED (
          bool_or(prio = 1 AND list_contains(${INTERNET_TRAFFIC_PATHS}::INTEGER[], traffic_path)) AS internet_path,
          -- min, not any_value: the records of a tuple-hour arrive in file order, which an incremental ingest changes.
          min(pkt_src_aws_service) AS src_service, min(pkt_dst_aws_service) AS dst_service,
-         list_distinct(list(interface_id)) AS observed_interfaces,
+         list_distinct(list(interface_id)) AS observed_interfaces, min(region) AS obs_region,
          ${raw(sideAggregates())}
   FROM obs_counted
   GROUP BY unit, psrc, srcport, pdst, dstport, protocol, day, bucket
@@ -144,7 +145,10 @@ directed AS (
 ),
 oriented AS (
   SELECT d.unit, d.day, d.bucket, d.protocol, d.method, d.via_nat, d.is_c2s, d.first_seen, d.last_seen, d.records,
-         d.rejected_records, d.observed_interfaces, d.internet_path, d.bytes, d.packets,
+         d.rejected_records, d.observed_interfaces, d.internet_path, d.bytes, d.packets, d.obs_region,
+         -- Where the row is filed (connection-placement.ts): the regions of the ends' own observing records.
+         CASE WHEN d.is_c2s THEN d.src_obs.region ELSE d.dst_obs.region END AS client_seen_region,
+         CASE WHEN d.is_c2s THEN d.dst_obs.region ELSE d.src_obs.region END AS server_seen_region,
          d.unresolved AS client_unresolved, d.unresolved AS server_unresolved,
          CASE WHEN d.is_c2s THEN d.psrc ELSE d.pdst END AS client_addr,
          CASE WHEN d.is_c2s THEN d.srcport ELSE d.dstport END AS client_port,
@@ -170,7 +174,9 @@ edge_rows AS (
          sum(connections) AS connections, count(DISTINCT client_port) AS flows,
          sum(records) AS records, sum(rejected_records) AS rejected_records,
          min(first_seen) AS first_seen, max(last_seen) AS last_seen,
-         list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces
+         list_sort(list_distinct(flatten(list(observed_interfaces)))) AS observed_interfaces,
+         min(client_seen_region) AS client_seen_region, min(server_seen_region) AS server_seen_region,
+         min(obs_region) AS obs_region
   FROM resolved
   GROUP BY unit, ${raw(GROUP_COLS.join(', '))}
 )`;
@@ -180,14 +186,16 @@ edge_rows AS (
  * Edge rows computed straight from raw records. Derived per hour (`source.units`), each row is led by its `unit` and
  * kept only in the unit of its own hour.
  */
-export function edgeRowsFromFlowsSql(source: FlowSource): SqlFragment {
+export function edgeRowsFromFlowsSql(source: FlowSource, placed?: PlacedIn): SqlFragment {
   const lead = source.units ? 'unit, ' : '';
+  // Derived per hour, each row also says which region partition it is filed under (PLACE_REGION_SQL).
+  const place = source.units ? `, ${PLACE_REGION_SQL} AS place_region` : '';
   return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()},
 ${edgeRowCtes()}
-SELECT ${raw(lead + EDGE_ROW_COLUMNS.join(', '))} FROM edge_rows
-WHERE ${raw(source.units ? `unit = ${HOUR_OF('bucket')}` : 'TRUE')}
+SELECT ${raw(lead + EDGE_ROW_COLUMNS.join(', ') + place)} FROM edge_rows
+WHERE ${raw(source.units ? `unit = ${HOUR_OF('bucket')}` : 'TRUE')} AND ${placedInSql(placed)}
 ORDER BY ${raw(lead + EDGE_ROW_ORDER.join(', '))}`;
 }
 

@@ -21,6 +21,7 @@
 import type { HandshakeKey } from '../domain/connection-enums.ts';
 import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
 import { FLAG, HANDSHAKE_SKEW_SECONDS } from './connection-rules.ts';
+import { PLACE_REGION_SQL, placedInSql, type PlacedIn } from './connection-placement.ts';
 import { addressMapCte, resolveEndpointsSql } from './endpoint-query.ts';
 import type { FlowSource } from './flow-source.ts';
 import { HOUR_OF, observationCtes } from './normalized-records-query.ts';
@@ -80,6 +81,10 @@ export function handshakeCtes(): SqlFragment {
          -- in another order and must write the same row. Ties break on properties of the records (start, interface,
          -- then the values themselves), never on flow_id, which follows load order.
          arg_min(account_id, (start_time, interface_id, account_id)) AS account_id,
+         -- Where the row is filed (connection-placement.ts): the client's egress SYN, the server's ingress, any.
+         arg_min(region, (start_time, interface_id, region)) FILTER (prio = 1) AS client_seen_region,
+         arg_min(region, (start_time, interface_id, region)) FILTER (prio = 2) AS server_seen_region,
+         arg_min(region, (start_time, interface_id, region)) AS obs_region,
          min(client_service) AS client_service, min(server_service) AS server_service,
          bool_or(prio = 4) AS client_unresolved, bool_or(prio = 4) AS server_unresolved,
          ${raw(sideObservation(1, 'client'))},
@@ -197,13 +202,15 @@ export function handshakeSelectList(): SqlFragment {
  * Every handshake in the records of `source`, oldest first. Derived per hour (`source.units`), each row is led by its
  * `unit` and kept only in the unit of the hour it starts in.
  */
-export function handshakesFromFlowsSql(source: FlowSource): SqlFragment {
+export function handshakesFromFlowsSql(source: FlowSource, placed?: PlacedIn): SqlFragment {
   const lead = source.units ? raw('unit, ') : raw('');
+  // Derived per hour, each row also says which region partition it is filed under (PLACE_REGION_SQL).
+  const place = source.units ? raw(`, ${PLACE_REGION_SQL} AS place_region`) : raw('');
   return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
 ${handshakeCtes()}
-SELECT ${lead}${handshakeSelectList()} FROM hs
-WHERE ${raw(source.units ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')}
+SELECT ${lead}${handshakeSelectList()}${place} FROM hs
+WHERE ${raw(source.units ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')} AND ${placedInSql(placed)}
 ORDER BY ${lead}start_time, client_addr, client_port, server_addr, server_port`;
 }
 

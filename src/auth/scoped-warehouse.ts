@@ -11,14 +11,11 @@ import type { WarehouseReader } from '../store/warehouse-reader.ts';
 /** The manifest as `accounts` may see it: their files only, ingest totals recomputed from those files. */
 export function scopeManifest(manifest: Manifest, accounts: readonly string[]): Manifest {
   const allowed = new Set(accounts);
-  // An org table's files hold rows derived from every account that logs in their region (docs/semantics.md §10):
-  // a tenant sees them only when it may read each of those accounts, else its questions pair its own records.
-  const regionAccounts = new Map<string, Set<string>>();
-  for (const f of manifest.files)
-    if (f.table === 'flows') regionAccounts.set(f.region, (regionAccounts.get(f.region) ?? new Set()).add(f.accountId));
-  const orgAllowed = (region: string) => [...(regionAccounts.get(region) ?? [])].every((a) => allowed.has(a));
+  // An org table's files hold rows derived from every account of the warehouse, in every region (docs/semantics.md
+  // §10): a tenant sees them only when it may read each of those accounts, else its questions pair its own records.
+  const orgAllowed = manifest.files.every((f) => f.table !== 'flows' || allowed.has(f.accountId));
   const files = manifest.files.filter((f) =>
-    f.accountId === ALL_ACCOUNTS ? isOrgTable(f.table) && orgAllowed(f.region) : allowed.has(f.accountId),
+    f.accountId === ALL_ACCOUNTS ? isOrgTable(f.table) && orgAllowed : allowed.has(f.accountId),
   );
   const records = files.reduce((n, f) => (f.table === 'flows' ? n + f.rows : n), 0);
   // Objects count for a tenant when one of their accounts is among the object's; the lists of other accounts'

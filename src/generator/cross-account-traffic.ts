@@ -1,14 +1,16 @@
 /**
- * Traffic between accounts (topology.ts `crossAccount`): TCP connections between instances of two accounts, each end
- * logging both directions in its own account's flow log and format (docs/semantics.md §10). They are scheduled at a
+ * Traffic between accounts and regions (topology.ts `crossAccount`): TCP connections between instances of two
+ * accounts, or of two regions of one account, each end logging both directions in its own flow log and format
+ * (docs/semantics.md §10). They are scheduled at a
  * fixed period rather than drawn in the random mix, with their own random stream: the mix's draws stay the same, and
  * every call is made at least once a day whatever the seed.
  */
 import { tcpConnection, type Conversation, type TrafficContext } from './tcp-conversation.ts';
 import type { CrossAccountCall } from './topology.ts';
 
-/** egress traffic-path of intra-region VPC peering (both links go through a peering connection). */
+/** egress traffic-path of VPC peering (every link goes through a peering connection): intra-region, inter-region. */
 const PEERING_PATH = 4;
+const INTER_REGION_PEERING_PATH = 5;
 
 /** Hands out the cross-account calls in turn, one TCP connection each. */
 export class CrossAccountTraffic {
@@ -33,7 +35,11 @@ export class CrossAccountTraffic {
     if (windows < 1) return null;
     return tcpConnection(
       this.ctx,
-      { client: call.client.iface, server: call.server.iface, path: PEERING_PATH },
+      {
+        client: call.client.iface,
+        server: call.server.iface,
+        path: call.client.vpc.region === call.server.vpc.region ? PEERING_PATH : INTER_REGION_PEERING_PATH,
+      },
       call.port,
       { windows, reset: false, straddle: false },
       this.ctx.truth.crossAccountPair(call),

@@ -86,13 +86,16 @@ export interface InstancePairTruth extends PairTotals {
 }
 
 /**
- * Traffic from an instance of one account to an instance of another (VPC peering, a shared-services VPC). Both
- * interfaces log both directions, each in its own account's partition and format, so naive = 2 x once as for an
- * instance pair; `crossAz` is the fact (the two AZ ids differ), whether a question can see it is in the views.
+ * Traffic from an instance of one account to an instance of another (VPC peering, a shared-services VPC), or of
+ * another region (inter-region peering, between accounts or within one). Both interfaces log both directions, each in
+ * its own account's and region's partition and format, so naive = 2 x once as for an instance pair; `crossAz` is the
+ * fact (the two AZ ids differ), whether a question can see it is in the views.
  */
 export interface CrossAccountPairTruth extends InstancePairTruth {
   readonly link: CrossAccountLink;
+  /** The client's region, and the server's (another one for inter-region peering). */
   readonly region: string;
+  readonly serverRegion: string;
   readonly clientAccountId: string;
   readonly serverAccountId: string;
   readonly clientInterfaceId: string;
@@ -136,6 +139,8 @@ export interface CrossAccountViewTruth {
   readonly bytesToClient: number;
   readonly connections: number;
   readonly crossAzBytes: number;
+  /** Both directions when the ends sit in two regions and both are resolved (their regions known). */
+  readonly crossRegionBytes: number;
 }
 
 /** Traffic from an instance to a requester-managed interface (an interface endpoint, instance-id `-`). */

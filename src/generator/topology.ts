@@ -85,13 +85,17 @@ export interface AddressReuse {
 }
 
 /**
- * How two accounts' VPCs reach each other: `peering`, a VPC peering connection used both ways; `shared-services`, a
- * VPC of one account whose services the other account's instances call (through a peering connection too: same
- * region, so both log traffic-path 4 where their format has it).
+ * How two VPCs of different accounts or regions reach each other: `peering`, a VPC peering connection used both ways;
+ * `shared-services`, a VPC of one account whose services the other account's instances call (through a peering
+ * connection too: same region, so both log traffic-path 4 where their format has it); `inter-region-peering`, a
+ * peering connection between regions (traffic-path 5), between two accounts or within one.
  */
-export type CrossAccountLink = 'peering' | 'shared-services';
+export type CrossAccountLink = 'peering' | 'shared-services' | 'inter-region-peering';
 
-/** A service call from an instance of one account to an instance of another (each end logs its own records). */
+/**
+ * A service call from an instance of one account to an instance of another, or of another region of its account
+ * (each end logs its own records, in its own account's and region's partition).
+ */
 export interface CrossAccountCall {
   readonly link: CrossAccountLink;
   readonly client: Instance;
@@ -325,6 +329,16 @@ function planCrossAccount(rng: Prng, vpcs: readonly Vpc[], steady: (i: Instance)
     for (const client of [app0, batch0]) {
       call('shared-services', client, api, 443);
       call('shared-services', client, directory, 636);
+    }
+    // Between regions (docs/semantics.md §10): account 1's us-west-2 VPC calls the shared services in eu-west-1, and
+    // its own databases in us-east-1. Drawn last, so the calls above keep their ends.
+    const oregon1 = vpcOf(1, 'us-west-2');
+    if (oregon1 !== undefined && east1 !== undefined) {
+      const [appA, appB] = two(oregon1, 'app');
+      const [db1] = two(east1, 'db');
+      call('inter-region-peering', appA, api, 443);
+      call('inter-region-peering', appA, db1, 5432);
+      call('inter-region-peering', appB, db1, 5432);
     }
   }
   return calls;

@@ -104,6 +104,7 @@ export class TruthRecorder {
         crossVpc: true,
         link: call.link,
         region: client.vpc.region,
+        serverRegion: server.vpc.region,
         clientAccountId: client.vpc.accountId,
         serverAccountId: server.vpc.accountId,
         clientInterfaceId: client.iface.interfaceId,
@@ -261,8 +262,12 @@ export function crossAccountViews(p: CrossAccountPairTruth): CrossAccountViewTru
       bytesToClient: p.bytesToClient,
       connections: flagged ? p.connections : 0,
       crossAzBytes: client.azId !== null && server.azId !== null && client.azId !== server.azId ? bytes : 0,
+      crossRegionBytes:
+        p.region !== p.serverRegion && client.accountId !== null && server.accountId !== null ? bytes : 0,
     };
   };
+  // Two regions of one account: its records alone hold both ends, so the account's view is the organisation's.
+  if (p.clientAccountId === p.serverAccountId) return [view([p.clientAccountId])];
   return [view([p.clientAccountId, p.serverAccountId].sort()), view([p.clientAccountId]), view([p.serverAccountId])];
 }
 

@@ -48,8 +48,9 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     opts.onLog?.(`deriving ${targets.size} partition(s) and the neighbouring hours their records reach`);
     // Every derived file of a target is replaced: drop them from what deriveTables sees as committed, so each target
     // is derived whole, as a partition never derived.
-    // When every target lacks only its region's org files (a region that became shared, or a warehouse derived
-    // before org tables existed), the targets keep their own derived files and only the org tables are derived.
+    // When every target lacks only org files (a warehouse whose second account arrived after the first's days were
+    // derived, or derived before org tables existed), the targets keep their own derived files and only the org
+    // tables are derived.
     const own = new Set(live.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
     const accountTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
     const orgOnly = !opts.all && [...targets.keys()].every((k) => accountTables.every((t) => own.has(`${t}:${k}`)));

@@ -25,15 +25,15 @@ export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly', 'org_hand
 export type TableName = (typeof TABLES)[number];
 
 /**
- * The connection tables derived across every account of a region (docs/semantics.md §10): a connection between two
- * accounts' instances is one row with both ends resolved, its bytes counted once. Partitioned by region and date only
- * (`org_edges/region=<r>/date=<d>/`); their manifest files carry ALL_ACCOUNTS as the account. Written only for regions
- * where more than one account logs: elsewhere the per-account tables already are the organisation-wide answer.
+ * The connection tables derived across every account and region (docs/semantics.md §10): a connection between two
+ * accounts' instances is one row with both ends resolved, its bytes counted once, filed under one region. Partitioned
+ * by region and date only (`org_edges/region=<r>/date=<d>/`); their manifest files carry ALL_ACCOUNTS as the account.
+ * Written only where more than one account logs: with one account its own tables are the organisation-wide answer.
  */
 export const ORG_TABLES = ['org_handshakes', 'org_edges'] as const;
 export type OrgTableName = (typeof ORG_TABLES)[number];
 
-/** The `accountId` of an org table's files: every account of the region (never a valid account id). */
+/** The `accountId` of an org table's files: every account (never a valid account id). */
 export const ALL_ACCOUNTS = '*';
 
 /** True for a table partitioned without an account (ORG_TABLES). */
@@ -201,22 +201,20 @@ export function partitionsCovered(files: readonly ManifestFile[], derived: reado
 
 /**
  * Flows partitions (`account/region/date`) missing a file of some derived table: written by an older flowql or
- * ingested with --no-derive. Their questions read the records until `flowql derive` runs. In a region where several
- * accounts log, a partition whose region and date have no org table file counts too: organisation-wide questions
- * over it pair the records at query time until then.
+ * ingested with --no-derive. Their questions read the records until `flowql derive` runs. Where several accounts log,
+ * a partition whose region and date have no org table file counts too: organisation-wide questions over it pair the
+ * records at query time until then.
  */
 export function underivedPartitions(files: readonly ManifestFile[]): string[] {
   const have = new Set(files.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
-  // Org tables are written per region where several accounts log, not per flows partition.
+  // Org tables are written per region and date where several accounts log, not per flows partition.
   const derivedTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
-  const accounts = new Map<string, Set<string>>();
-  for (const f of files)
-    if (f.table === 'flows') accounts.set(f.region, (accounts.get(f.region) ?? new Set()).add(f.accountId));
+  const shared = new Set(files.filter((f) => f.table === 'flows').map((f) => f.accountId)).size > 1;
   const missing = new Set<string>();
   for (const f of files) {
     if (f.table !== 'flows') continue;
     const orgKey = partitionKey({ accountId: ALL_ACCOUNTS, region: f.region, date: f.date });
-    const orgMissing = accounts.get(f.region)!.size > 1 && ORG_TABLES.some((t) => !have.has(`${t}:${orgKey}`));
+    const orgMissing = shared && ORG_TABLES.some((t) => !have.has(`${t}:${orgKey}`));
     if (orgMissing || derivedTables.some((t) => !have.has(`${t}:${partitionKey(f)}`))) missing.add(partitionKey(f));
   }
   return [...missing].sort();

@@ -161,9 +161,11 @@ describe('generated dataset read back with the parser', () => {
     expect(expected.size).toBeGreaterThan(100);
   });
 
-  it('logs each cross-account connection at both ends, each in its own account, flow log and format', () => {
+  it('logs each connection between accounts or regions at both ends, each in its own account, region, flow log and format', () => {
     const flowLogOf = new Map(truth.flowLogs.map((f) => [f.flowLogId, f]));
-    expect(new Set(truth.crossAccountPairs.map((p) => p.link))).toEqual(new Set(['peering', 'shared-services']));
+    expect(new Set(truth.crossAccountPairs.map((p) => p.link))).toEqual(
+      new Set(['peering', 'shared-services', 'inter-region-peering']),
+    );
     for (const p of truth.crossAccountPairs) {
       const own = records.filter(
         (r) =>
@@ -175,15 +177,19 @@ describe('generated dataset read back with the parser', () => {
       expect(own).toHaveLength(p.records);
       const seen = own.map((r) => {
         const log = flowLogOf.get(parseObjectKey(r.key).flowLogId!)!;
-        return `${r.interface_id} ${r.account_id} ${log.accountId} ${log.format} ${r.tcp_flags == null ? '-' : 'flags'}`;
+        const path = r.traffic_path == null ? '' : ` path ${r.traffic_path}`;
+        return `${r.interface_id} ${r.account_id} ${log.accountId} ${log.region} ${log.format} ${r.tcp_flags == null ? '-' : 'flags'}${path}`;
       });
       const flags = (format: string) => (format === 'v2-default' ? '-' : 'flags');
-      expect(new Set(seen)).toEqual(
-        new Set([
-          `${p.clientInterfaceId} ${p.clientAccountId} ${p.clientAccountId} ${p.clientFormat} ${flags(p.clientFormat)}`,
-          `${p.serverInterfaceId} ${p.serverAccountId} ${p.serverAccountId} ${p.serverFormat} ${flags(p.serverFormat)}`,
-        ]),
-      );
+      // v5 egress records carry the traffic-path: 4 through a peering connection in one region, 5 between regions.
+      const path = (format: string) => (format === 'v5-full' ? ` path ${p.region === p.serverRegion ? 4 : 5}` : '');
+      const ends = [
+        `${p.clientInterfaceId} ${p.clientAccountId} ${p.clientAccountId} ${p.region} ${p.clientFormat} ${flags(p.clientFormat)}`,
+        `${p.serverInterfaceId} ${p.serverAccountId} ${p.serverAccountId} ${p.serverRegion} ${p.serverFormat} ${flags(p.serverFormat)}`,
+      ];
+      expect(new Set(seen.map((x) => x.replace(/ path \d$/, '')))).toEqual(new Set(ends));
+      for (const [i, format] of [p.clientFormat, p.serverFormat].entries())
+        if (format === 'v5-full') expect(seen).toContain(ends[i] + path(format));
       // Counted once at the sender, twice over both ends' records.
       const bytes = own.reduce((a, r) => a + Number(r.bytes), 0);
       expect(bytes).toBe(p.naiveBytes);

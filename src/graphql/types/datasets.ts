@@ -30,14 +30,15 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = 
     'Reference table: an EC2 inventory snapshot (`flowql inventory import`), one entry per snapshot: instances and ' +
     'interfaces with their Name tag and tags, naming endpoints from its as-of time (`snapshot.createdAt`). No partitions.',
   flows: 'Flow records as ingested, one row per record.',
-  handshakes: 'TCP handshakes paired from the records (derived at ingest).',
-  edges: 'Client -> server traffic per hour, each byte counted once (derived at ingest).',
+  handshakes: "TCP handshakes paired from an account's records in every region (derived at ingest).",
+  edges:
+    "Client -> server traffic per hour from an account's records in every region, each byte counted once (derived at ingest).",
   flows_hourly:
     'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
   org_handshakes:
-    'TCP handshakes paired across every account of a region (derived at ingest where several accounts log; no account partition).',
+    'TCP handshakes paired across every account and region, each filed under one region (derived at ingest where several accounts log; no account partition).',
   org_edges:
-    'Client -> server traffic per hour across every account of a region, each byte counted once (derived where several accounts log).',
+    'Client -> server traffic per hour across every account and region, each byte counted once (derived where several accounts log).',
 };
 
 const ROWS_DESCRIPTION =
