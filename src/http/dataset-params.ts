@@ -193,7 +193,9 @@ function readDatasetFilter(params: URLSearchParams, options: FlowFilterOptions):
     if (target.spec.single) {
       const other = used.get(key);
       if (other) throw new InputError(name, `a single value (${other} already sets it)`, texts[0]);
-      input[target.field] = parsed[0];
+      input[target.field] = target.part
+        ? { ...((input[target.field] ?? {}) as object), [target.part]: parsed[0] }
+        : parsed[0];
     } else if (target.part) {
       const parts = (input[target.field] ?? {}) as Record<string, unknown[]>;
       input[target.field] = { ...parts, [target.part]: [...(parts[target.part] ?? []), ...parsed] };
