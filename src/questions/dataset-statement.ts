@@ -25,7 +25,7 @@ import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
 import { type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope, rateWindow } from './aggregate-reader.ts';
 import type { SqlQuery } from '../store/sql.ts';
-import { connectionRows } from './connection-rows.ts';
+import { connectionRows, groupedEdgeRows } from './connection-rows.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
 export const DATASET_NAMES = [
@@ -90,6 +90,8 @@ export type DatasetRequest =
       readonly dataset: 'edges';
       readonly filter: FlowFilter;
       readonly level: EdgeLevel;
+      /** The tag key of level TAG (edge-grouping.ts). */
+      readonly tagKey: string | null;
       readonly orderBy: EdgeOrder;
       readonly limit: number;
     }
@@ -98,6 +100,7 @@ export type DatasetRequest =
       readonly filter: FlowFilter;
       readonly groupBy: CostGroup;
       readonly level: EdgeLevel;
+      readonly tagKey: string | null;
       readonly orderBy: CostOrder;
       readonly limit: number;
     };
@@ -176,12 +179,12 @@ export async function datasetStatement(
       };
     }
     case 'edges': {
-      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const { rows } = await groupedEdgeRows(ctx, req.filter, req);
       const query = edgeQuery({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
       return { query, limit: req.limit };
     }
     case 'cost': {
-      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const { rows } = await groupedEdgeRows(ctx, req.filter, req);
       const { groupBy, level, orderBy, limit } = req;
       return { query: costGroupQuery({ rows, groupBy, level, orderBy, limit }), limit };
     }
