@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scopeWarehouse } from '../../src/auth/scoped-warehouse.ts';
+import { DEMO_REFERENCE_FILES } from '../../src/demo/ensure-demo-warehouse.ts';
 import { generateDataset } from '../../src/generator/generate-dataset.ts';
 import { describeInstances, describeNetworkInterfaces } from '../../src/generator/inventory-writer.ts';
 import { createPrng } from '../../src/generator/prng.ts';
 import { buildTopology } from '../../src/generator/topology.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
-import { importReference, readInventory } from '../../src/ingest/reference-import.ts';
+import { importReference, readAwsIpRanges, readInventory, readOwnNetworks } from '../../src/ingest/reference-import.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { readyInventorySnapshots } from '../../src/questions/inventory-lookup.ts';
 import { tagSpansSql } from '../../src/store/queries/inventory-tag-query.ts';
@@ -25,6 +26,7 @@ import { build, sql } from '../../src/store/sql.ts';
 import { createWarehouseReader } from '../../src/store/warehouse-reader.ts';
 import { gql, gqlData, testApi } from '../helpers/graphql.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
+import { startTestServer } from '../helpers/tenant-fixture.ts';
 
 const SEED = 5;
 const START = '2024-09-05';
@@ -85,6 +87,9 @@ describe('tag filter and TAG edge level against the generated estate', () => {
   const tagsOf = new Map<string, Record<string, string>>();
   /** The account of each instance and interface. */
   const accountOf = new Map<string, string>();
+  /** The account of each Name. */
+  const nameAccount = new Map<string, string>();
+  const accountOfName = (name: string) => nameAccount.get(name);
 
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'flowql-tags-'));
@@ -99,6 +104,9 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     const storage = await createLocalWarehouseStorage(root);
     await runIngest({ sources: [join(dir, 'gen', 'AWSLogs')], storage, derive: true });
     await importReference(await readInventory(generated.inventoryPaths, new Date(`${START}T00:00:00Z`)), { storage });
+    // The demo's ip-ranges excerpt and networks name some of the estate's peers (AWS services, partner networks).
+    await importReference(await readAwsIpRanges(DEMO_REFERENCE_FILES.ip_ranges), { storage });
+    await importReference(await readOwnNetworks(DEMO_REFERENCE_FILES.networks), { storage });
     api = await testApi(root);
     generatedInstances = generated.inventoryPaths.find((p) => p.endsWith('describe-instances.json'))!;
 
@@ -108,6 +116,7 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     for (const r of (describeInstances(topo) as any).Reservations) {
       for (const i of r.Instances) {
         tagsOf.set(i.InstanceId, tagRecord(i.Tags));
+        nameAccount.set(tagRecord(i.Tags).Name!, r.OwnerId);
         accountOf.set(i.InstanceId, r.OwnerId);
         for (const n of i.NetworkInterfaces) {
           tagsOf.set(n.NetworkInterfaceId, tagRecord(i.Tags));
@@ -117,6 +126,7 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     }
     for (const n of (describeNetworkInterfaces(topo) as any).NetworkInterfaces) {
       tagsOf.set(n.NetworkInterfaceId, tagRecord(n.TagSet));
+      nameAccount.set(tagRecord(n.TagSet).Name!, n.OwnerId);
       accountOf.set(n.NetworkInterfaceId, n.OwnerId);
     }
     instanceEdges = await allEdges(api, `filter: { timeRange: ${RANGE} }, level: INSTANCE`);
@@ -193,7 +203,10 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     const ctx = await testQueryContext(root, { db: api.db });
     const snapshots = await readyInventorySnapshots(ctx.warehouse);
     const spans = (accounts: string[] | null) =>
-      runQuery(ctx, build('test.spans', sql`SELECT tag_end FROM ${tagSpansSql({ snapshots, accounts }, 'team')}`));
+      runQuery(
+        ctx,
+        build('test.spans', sql`SELECT tag_end FROM ${tagSpansSql({ snapshots, accounts }, { tagKey: 'team' })}`),
+      );
     const all = (await spans(null)).map((r) => String(r.tag_end));
     const scopedSpans = (await spans([mine])).map((r) => String(r.tag_end));
     expect(all.length).toBe(tagsOf.size);
@@ -224,6 +237,86 @@ describe('tag filter and TAG edge level against the generated estate', () => {
       0,
     );
   }, 120_000);
+
+  it('names the ends of edges and handshakes downloads as GraphQL does, a scoped key only its own', async () => {
+    const keysFile = join(root, '..', 'keys.json');
+    const mine = [...new Set(accountOf.values())].sort()[0]!;
+    const keys = [
+      { key: 'ops-key-0000000000000001', accounts: ['*'], name: 'ops' },
+      { key: 'tenant-key-0000000000001', accounts: [mine], name: 'tenant' },
+    ];
+    await writeFile(keysFile, JSON.stringify({ keys }));
+    const { server } = await startTestServer({ dataDir: root, apiKeysFile: keysFile });
+    try {
+      const download = async (path: string, key: string) => {
+        const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+        expect(res.status, await res.clone().text()).toBe(200);
+        return (await res.json()) as Record<string, string | null>[];
+      };
+      const window = `from=${START}T00:00:00Z&to=2024-09-06T00:00:00Z`;
+      const ends = `name awsService network { name }`;
+      for (const [key, scope] of [
+        [keys[0]!.key, null],
+        [keys[1]!.key, [mine]],
+      ] as const) {
+        const gqlApi = scope
+          ? await testApi(root, {
+              scopeAccountIds: scope,
+              warehouse: scopeWarehouse(createWarehouseReader(root), scope),
+            })
+          : api;
+        const d: any = await gqlData(
+          gqlApi.yoga,
+          `{ trafficEdges(filter: { timeRange: ${RANGE} }, first: 1000) { nodes { client { id ${ends} } server { id ${ends} } protocol serverPort } }
+             handshakes(filter: { timeRange: ${RANGE} }, first: 1000) { nodes { clientAddr clientPort serverAddr serverPort client { ${ends} } server { ${ends} } } } }`,
+        );
+        const end = (e: any) => `${e.name}|${e.awsService}|${e.network?.name ?? null}`;
+        const row = (o: Record<string, string | null>, side: string) =>
+          `${o[`${side}_name`]}|${o[`${side}_aws_service`]}|${o[`${side}_network`]}`;
+        const edges = await download(`/datasets/edges.json?${window}&limit=1000`, key);
+        expect(
+          edges.map(
+            (o) =>
+              `${o.client_id}>${o.server_id}/${o.protocol}/${o.server_port} ${row(o, 'client')} ${row(o, 'server')}`,
+          ),
+        ).toEqual(
+          d.trafficEdges.nodes.map(
+            (e: any) => `${e.client.id}>${e.server.id}/${e.protocol}/${e.serverPort} ${end(e.client)} ${end(e.server)}`,
+          ),
+        );
+        const handshakes = await download(`/datasets/handshakes.json?${window}&limit=1000`, key);
+        expect(
+          handshakes.map(
+            (o) =>
+              `${o.client_addr}:${o.client_port}>${o.server_addr}:${o.server_port} ${row(o, 'client')} ${row(o, 'server')}`,
+          ),
+        ).toEqual(
+          d.handshakes.nodes.map(
+            (h: any) =>
+              `${h.clientAddr}:${h.clientPort}>${h.serverAddr}:${h.serverPort} ${end(h.client)} ${end(h.server)}`,
+          ),
+        );
+        // Something to compare: named ends, AWS services and networks are all there.
+        const named = edges.filter((o) => o.client_name !== null && o.server_name !== null).length;
+        const services = edges.filter((o) => o.server_aws_service !== null).length;
+        const networks = edges.filter((o) => o.client_network !== null || o.server_network !== null).length;
+        expect(
+          [named, services, networks].every((n) => n > 0),
+          `${named} ${services} ${networks}`,
+        ).toBe(true);
+        if (scope) {
+          const foreign = edges.filter(
+            (o) =>
+              (o.client_name && accountOfName(o.client_name) !== mine) ||
+              (o.server_name && accountOfName(o.server_name) !== mine),
+          );
+          expect(foreign).toEqual([]);
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  }, 180_000);
 
   // Last: it adds a snapshot, which the tests above must not see.
   it('names each edge row by the snapshot of its time: an app renamed at noon groups the afternoon only', async () => {

@@ -1,12 +1,12 @@
 /**
- * Tags of ends from the inventory snapshots (src/domain/inventory.ts), over time: the `tag` filter (flow records and
- * connections) and the TAG edge level read them here.
+ * Tags and names of ends from the inventory snapshots (src/domain/inventory.ts), over time: the `tag` filter (flow
+ * records and connections), the TAG edge level and the names of dataset downloads read them here.
  *
  * The same rules as inventory.lookup (inventory-lookup-query.ts), as spans of time rather than one lookup per key: a
  * resource's row in a snapshot holds from that snapshot's as-of to the resource's next snapshot (the latest snapshot
  * at or before a time names it), and its earliest row also holds before its as-of. An interface's tags are those of
- * the instance it is attached to in the same snapshot, else its own (NAT gateways and endpoints have no instance). An
- * end is keyed by its instance, else its interface. Spans of one resource never overlap, so joining an end to the
+ * the instance it is attached to in the same snapshot, else its own (NAT gateways and endpoints have no instance), and
+ * its name the instance's, else its own. An end is keyed by its instance, else its interface. Spans of one resource never overlap, so joining an end to the
  * spans adds at most one row.
  */
 import type { TagMatch } from '../../domain/filter-values.ts';
@@ -18,19 +18,26 @@ export interface TagSource {
   readonly accounts: readonly string[] | null;
 }
 
+/** What a span holds: the value of one tag key, or the end's name (the instance's Name tag, else the interface's). */
+export type SpanValue = { readonly tagKey: string } | 'name';
+
+const valueSql = (v: SpanValue): SqlFragment =>
+  v === 'name' ? raw('name') : sql`list_filter(tags, lambda t: t.key = ${v.tagKey})[1].value`;
+
 /**
- * A relation `(tag_end, tag_value, tag_from, tag_to)`: every instance or interface that carries `key`, the value it
- * carries from `tag_from` (inclusive) to `tag_to` (exclusive). Column names are unlike any flows or connection column,
- * so a correlated condition over it binds the record's columns unambiguously.
+ * A relation `(tag_end, tag_value, tag_from, tag_to)`: every instance or interface that has `value` (a tag key's value,
+ * or a name), the value it has from `tag_from` (inclusive) to `tag_to` (exclusive). Column names are unlike any flows
+ * or connection column, so a correlated condition over it binds the record's columns unambiguously.
  */
-export function tagSpansSql(source: TagSource, key: string): SqlFragment {
+export function tagSpansSql(source: TagSource, v: SpanValue): SqlFragment {
   const scope = source.accounts ? sql`WHERE list_contains(${source.accounts}::VARCHAR[], account_id)` : raw('');
   return sql`(SELECT resource_id AS tag_end, tag_value, tag_from, tag_to FROM (
-  SELECT resource_id, list_filter(tags, lambda t: t.key = ${key})[1].value AS tag_value,
+  SELECT resource_id, ${valueSql(v)} AS tag_value,
          CASE WHEN row_number() OVER w = 1 THEN '-infinity'::TIMESTAMP ELSE valid_from END AS tag_from,
          coalesce(lead(valid_from) OVER w, 'infinity'::TIMESTAMP) AS tag_to
     FROM (
-      SELECT r.resource_id, r.valid_from, CASE WHEN o.resource_id IS NOT NULL THEN o.tags ELSE r.tags END AS tags
+      SELECT r.resource_id, r.valid_from, CASE WHEN o.resource_id IS NOT NULL THEN o.tags ELSE r.tags END AS tags,
+             coalesce(o.name, r.name) AS name
         FROM (SELECT * FROM read_parquet(${source.snapshots}::VARCHAR[]) ${scope}) r
         LEFT JOIN (SELECT * FROM read_parquet(${source.snapshots}::VARCHAR[]) ${scope}) o
           ON r.resource_type = 'interface' AND o.resource_type = 'instance' AND o.resource_id = r.instance_id
@@ -56,6 +63,6 @@ export function endTaggedSql(m: TagMatch, endKey: string, at: string): SqlFragme
     m.values.map((v) => sql`${v}`),
     ', ',
   );
-  return sql`EXISTS (SELECT 1 FROM ${tagSpansSql(m, m.key)} s
+  return sql`EXISTS (SELECT 1 FROM ${tagSpansSql(m, { tagKey: m.key })} s
   WHERE s.tag_end = ${raw(endKey)} AND ${raw(at)} >= s.tag_from AND ${raw(at)} < s.tag_to AND s.tag_value IN (${values}))`;
 }
