@@ -246,7 +246,7 @@ describe('flowFilterSql text', () => {
         checked && typeof checked === 'object' && 'names' in checked
           ? { ...checked, table: '/r.parquet' }
           : checked && typeof checked === 'object' && 'snapshots' in checked
-            ? { ...checked, snapshots: ['/i.parquet'] }
+            ? { ...checked, snapshots: ['/i.parquet', '/j.parquet'] }
             : checked;
       const text = build('t', recordConditionSql(field, value as never)).text;
       const read = [...all].filter((c) => new RegExp(`\\b${c}\\b`).test(text)).sort();
