@@ -5,16 +5,11 @@
  * the snapshots the request's manifest lists, scoped to the key's accounts; a kind of snapshot not loaded gives NULLs.
  * Joins do not keep an order, so the caller's order is applied again over the named rows.
  */
-import { endKeySql, tagSpansSql, type TagSource } from '../store/queries/inventory-tag-query.ts';
+import { endKeySql, tagSpansSql, type NameSources } from '../store/queries/inventory-tag-query.ts';
 import { awsServiceOfSql, networkNameOfSql } from '../store/queries/reference-lookup-query.ts';
 import { join, raw, sql, type SqlFragment } from '../store/sql.ts';
 
-/** The snapshots the names come from (absolute paths; null or empty: not loaded). */
-export interface NameSources {
-  readonly inventory: TagSource;
-  readonly ipRanges: string | null;
-  readonly networks: string | null;
-}
+export type { NameSources };
 
 const SIDES = ['client', 'server'] as const;
 

@@ -238,7 +238,7 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     );
   }, 120_000);
 
-  it('names the ends of edges and handshakes downloads as GraphQL does, a scoped key only its own', async () => {
+  it('names the ends of edges, handshakes and flows downloads as GraphQL does, a scoped key only its own', async () => {
     const keysFile = join(root, '..', 'keys.json');
     const mine = [...new Set(accountOf.values())].sort()[0]!;
     const keys = [
@@ -296,6 +296,30 @@ describe('tag filter and TAG edge level against the generated estate', () => {
               `${h.clientAddr}:${h.clientPort}>${h.serverAddr}:${h.serverPort} ${end(h.client)} ${end(h.server)}`,
           ),
         );
+        // Flow records: the logging instance's name and each packet end's AWS service and network.
+        const flows = await download(`/datasets/flows.json?${window}&limit=1000`, key);
+        const f: any = await gqlData(
+          gqlApi.yoga,
+          `{ flows(filter: { timeRange: ${RANGE} }, first: 1000) { nodes { flowId instanceName srcAwsService dstAwsService srcNetwork { name } dstNetwork { name } } } }`,
+        );
+        const flowLine = (id: unknown, names: unknown[]) => `${id} ${names.map((n) => n ?? '-').join(' ')}`;
+        expect(
+          flows.map((o) =>
+            flowLine(o.flow_id, [o.instance_name, o.src_aws_service, o.dst_aws_service, o.src_network, o.dst_network]),
+          ),
+        ).toEqual(
+          f.flows.nodes.map((n: any) =>
+            flowLine(n.flowId, [
+              n.instanceName,
+              n.srcAwsService,
+              n.dstAwsService,
+              n.srcNetwork?.name,
+              n.dstNetwork?.name,
+            ]),
+          ),
+        );
+        expect(flows.filter((o) => o.instance_name !== null).length).toBeGreaterThan(0);
+        expect(flows.some((o) => o.dst_aws_service !== null || o.src_aws_service !== null)).toBe(true);
         // Something to compare: named ends, AWS services and networks are all there.
         const named = edges.filter((o) => o.client_name !== null && o.server_name !== null).length;
         const services = edges.filter((o) => o.server_aws_service !== null).length;

@@ -18,6 +18,13 @@ export interface TagSource {
   readonly accounts: readonly string[] | null;
 }
 
+/** The snapshots that name ends in downloads (absolute paths; empty or null: not loaded). */
+export interface NameSources {
+  readonly inventory: TagSource;
+  readonly ipRanges: string | null;
+  readonly networks: string | null;
+}
+
 /** What a span holds: the value of one tag key, or the end's name (the instance's Name tag, else the interface's). */
 export type SpanValue = { readonly tagKey: string } | 'name';
 
