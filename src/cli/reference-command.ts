@@ -4,7 +4,8 @@ import { warehouseOptions } from './warehouse-options.ts';
 /**
  * `flowql ip-ranges import FILE`, `flowql networks import FILE` and `flowql inventory import FILE...`: the reference
  * tables that name public AWS addresses (AWS's ip-ranges.json), your own networks (a YAML/JSON file of CIDR -> name
- * and attributes) and EC2 instances and interfaces (the AWS CLI's describe-instances / describe-network-interfaces).
+ * and attributes) and EC2 instances, interfaces, subnets and VPCs (the AWS CLI's describe-instances /
+ * describe-network-interfaces / describe-subnets / describe-vpcs).
  */
 export function registerReferenceCommands(program: Command): void {
   const kinds = [
@@ -36,11 +37,11 @@ export function registerReferenceCommands(program: Command): void {
   warehouseOptions(
     program
       .command('inventory')
-      .description('EC2 inventory: names and tags of instances and interfaces, by time')
+      .description('EC2 inventory: names and tags of instances, interfaces, subnets and VPCs, by time')
       .command('import')
       .argument(
         '<files...>',
-        'outputs of `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces` (JSON), one snapshot',
+        'outputs of `aws ec2 describe-instances`, `describe-network-interfaces`, `describe-subnets` and `describe-vpcs` (JSON), one snapshot',
       ),
   )
     .description(

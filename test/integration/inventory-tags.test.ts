@@ -13,13 +13,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scopeWarehouse } from '../../src/auth/scoped-warehouse.ts';
 import { DEMO_REFERENCE_FILES } from '../../src/demo/ensure-demo-warehouse.ts';
 import { generateDataset } from '../../src/generator/generate-dataset.ts';
-import { describeInstances, describeNetworkInterfaces } from '../../src/generator/inventory-writer.ts';
+import {
+  describeInstances,
+  describeNetworkInterfaces,
+  describeSubnets,
+  describeVpcs,
+} from '../../src/generator/inventory-writer.ts';
 import { createPrng } from '../../src/generator/prng.ts';
 import { buildTopology } from '../../src/generator/topology.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
 import { importReference, readAwsIpRanges, readInventory, readOwnNetworks } from '../../src/ingest/reference-import.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { readyInventorySnapshots } from '../../src/questions/inventory-lookup.ts';
+import { resourceNames } from '../../src/questions/resource-name-lookup.ts';
 import { tagSpansSql } from '../../src/store/queries/inventory-tag-query.ts';
 import { runQuery } from '../../src/store/query-runner.ts';
 import { build, sql } from '../../src/store/sql.ts';
@@ -124,6 +130,12 @@ describe('tag filter and TAG edge level against the generated estate', () => {
         }
       }
     }
+    // Subnets and VPCs carry the team tag too (describe-subnets / describe-vpcs).
+    for (const r of [...(describeSubnets(topo) as any).Subnets, ...(describeVpcs(topo) as any).Vpcs]) {
+      tagsOf.set(r.SubnetId ?? r.VpcId, tagRecord(r.Tags));
+      accountOf.set(r.SubnetId ?? r.VpcId, r.OwnerId);
+      nameAccount.set(tagRecord(r.Tags).Name!, r.OwnerId);
+    }
     for (const n of (describeNetworkInterfaces(topo) as any).NetworkInterfaces) {
       tagsOf.set(n.NetworkInterfaceId, tagRecord(n.TagSet));
       nameAccount.set(tagRecord(n.TagSet).Name!, n.OwnerId);
@@ -182,6 +194,23 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     expect(Number(tagged.flowSummary.records)).toBe(paymentsRecords);
   }, 120_000);
 
+  it('names the subnet and VPC of every end from describe-subnets / describe-vpcs', async () => {
+    const d: any = await gqlData(
+      api.yoga,
+      `{ trafficEdges(filter: { timeRange: ${RANGE} }, first: 1000) {
+           nodes { client { subnetId subnetName vpcId vpcName } server { subnetId subnetName vpcId vpcName } } } }`,
+    );
+    const ends = d.trafficEdges.nodes.flatMap((e: any) => [e.client, e.server]);
+    const withIds = ends.filter((e: any) => e.subnetId && e.vpcId);
+    expect(withIds.length).toBeGreaterThan(100);
+    const nameOf = (id: string) => tagsOf.get(id)?.Name ?? null;
+    expect(withIds.map((e: any) => `${e.subnetName} ${e.vpcName}`)).toEqual(
+      withIds.map((e: any) => `${nameOf(e.subnetId)} ${nameOf(e.vpcId)}`),
+    );
+    expect(withIds.every((e: any) => e.subnetName !== null && e.vpcName.endsWith('-vpc'))).toBe(true);
+    expect(ends.filter((e: any) => !e.subnetId).every((e: any) => e.subnetName === null)).toBe(true);
+  });
+
   it('refuses a TAG level without tagKey, and a tagKey without TAG, naming the argument', async () => {
     const noKey = await gql(
       api.yoga,
@@ -213,6 +242,15 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     expect(scopedSpans.length).toBeGreaterThan(0);
     expect(scopedSpans.length).toBeLessThan(all.length);
     expect(scopedSpans.filter((id) => accountOf.get(id) !== mine)).toEqual([]);
+
+    // Subnet and VPC names: the key's own only.
+    const subnetOf = (pred: (a: string | undefined) => boolean) =>
+      [...accountOf].find(([id, a]) => id.startsWith('subnet-') && pred(a))![0];
+    const scopedCtx = { ...ctx, warehouse: scopeWarehouse(createWarehouseReader(root), [mine]) };
+    const [own, foreignSubnet] = [subnetOf((a) => a === mine), subnetOf((a) => a !== mine)];
+    expect(await resourceNames(scopedCtx)({ id: own, at: null })).toBe(tagsOf.get(own)!.Name);
+    expect(await resourceNames(scopedCtx)({ id: foreignSubnet, at: null })).toBe(null);
+    expect(await resourceNames(ctx)({ id: foreignSubnet, at: null })).toBe(tagsOf.get(foreignSubnet)!.Name);
 
     const scoped = await testApi(root, {
       scopeAccountIds: [mine],
