@@ -34,14 +34,14 @@ const PACKET = { src: 'coalesce(f.pkt_srcaddr, f.srcaddr)', dst: 'coalesce(f.pkt
  */
 function namesSql(n: NameSources): { columns: SqlFragment; join: SqlFragment } {
   const none = raw('NULL::VARCHAR');
-  const end = (side: 'src' | 'dst') => {
-    const looked = n.ipRanges ? awsServiceOfSql(PACKET[side], n.ipRanges) : none;
-    const network = n.networks ? networkNameOfSql(PACKET[side], n.networks) : none;
-    return sql`coalesce(f.pkt_${raw(side)}_aws_service, ${looked}) AS ${raw(side)}_aws_service, ${network} AS ${raw(side)}_network`;
-  };
+  const service = (side: 'src' | 'dst') =>
+    sql`coalesce(f.pkt_${raw(side)}_aws_service, ${n.ipRanges ? awsServiceOfSql(PACKET[side], n.ipRanges) : none}) AS ${raw(side)}_aws_service`;
+  const network = (side: 'src' | 'dst') =>
+    sql`${n.networks ? networkNameOfSql(PACKET[side], n.networks) : none} AS ${raw(side)}_network`;
   const named = n.inventory.snapshots.length > 0;
   return {
-    columns: sql`${named ? raw('n.tag_value') : none} AS instance_name, ${end('src')}, ${end('dst')}`,
+    // In NAME_COLUMNS order.
+    columns: sql`${named ? raw('n.tag_value') : none} AS instance_name, ${service('src')}, ${service('dst')}, ${network('src')}, ${network('dst')}`,
     join: named
       ? sql`
 LEFT JOIN ${tagSpansSql(n.inventory, 'name')} n
