@@ -1,8 +1,8 @@
 /**
  * The question shapes of issue 11 for `npm run bench:api` (bench/api-bench.ts imports this list): record thresholds,
- * per-record averages and extremes, fan-out, peak and p95 rates, HAVING, scans on logs without tcp-flags, and cost
- * by sender. Each is a GraphQL query over one day next to the hand-written DuckDB SQL a user would write for the same
- * answer over the warehouse's tables by glob (the connection shapes over the derived handshakes and edges, as flowql
+ * per-record averages and extremes, fan-out, peak and p95 rates, HAVING, scans on logs without tcp-flags, cost by
+ * sender, and the inventory's TAG level and tag filter (issue 13). Each is a GraphQL query over one day next to the
+ * hand-written DuckDB SQL a user would write for the same answer over the warehouse's tables by glob (the connection shapes over the derived handshakes and edges, as flowql
  * reads them). Target: ratio <= 1.2.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
