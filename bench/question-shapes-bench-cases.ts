@@ -1,8 +1,8 @@
 /**
  * The question shapes of issue 11 for `npm run bench:api` (bench/api-bench.ts imports this list): record thresholds,
- * per-record averages and extremes, fan-out, peak and p95 rates, HAVING, scans on logs without tcp-flags, and cost
- * by sender. Each is a GraphQL query over one day next to the hand-written DuckDB SQL a user would write for the same
- * answer over the warehouse's tables by glob (the connection shapes over the derived handshakes and edges, as flowql
+ * per-record averages and extremes, fan-out, peak and p95 rates, HAVING, scans on logs without tcp-flags, cost by
+ * sender, and the inventory's TAG level and tag filter (issue 13). Each is a GraphQL query over one day next to the
+ * hand-written DuckDB SQL a user would write for the same answer over the warehouse's tables by glob (the connection shapes over the derived handshakes and edges, as flowql
  * reads them). Target: ratio <= 1.2.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
@@ -20,6 +20,8 @@ export interface BenchTables {
   readonly flows: string;
   readonly handshakes: string;
   readonly edges: string;
+  /** The inventory snapshot the generator's estate was imported as (one, so no as-of spans by hand). */
+  readonly inventory: string;
 }
 
 const window = (c: ExampleContext) => `timeRange: { from: "${c.from}", to: "${c.to}" }`;
@@ -129,6 +131,44 @@ export const QUESTION_SHAPE_CASES: readonly QuestionShapeCase[] = [
                       sum(b) AS bytes, sum(p), sum(n), coalesce(sum(b) FILTER (x), 0) AS cross_az, coalesce(sum(b) FILTER (xr), 0),
                       coalesce(sum(b) FILTER (via_nat), 0), sum(inet)
                FROM sent GROUP BY ALL HAVING sum(b) > 0 OR sum(p) > 0 OR sum(n) > 0 ORDER BY cross_az DESC, sender LIMIT 21`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'TAG level: top 10 app -> app edges',
+    query: (c) =>
+      `{ trafficEdges(filter: { ${window(c)} }, level: TAG, tagKey: "app", first: 10) { nodes { client { id } server { id } protocol serverPort bytes connections } } }`,
+    // By hand: each end's app from the one inventory snapshot (an interface's from its instance), edges grouped by it.
+    baseline: (c, { edges, inventory }) => [
+      {
+        text: `WITH inv AS (SELECT * FROM ${inventory}),
+                    app AS (SELECT r.resource_id AS id, list_filter(coalesce(o.tags, r.tags), lambda t: t.key = 'app')[1].value AS app
+                            FROM inv r LEFT JOIN inv o ON o.resource_type = 'instance' AND o.resource_id = r.instance_id),
+                    e AS (SELECT coalesce('app=' || ca.app, client_instance_id, client_interface_id, client_addr) AS client,
+                                 coalesce('app=' || sa.app, server_instance_id, server_interface_id, server_addr) AS server,
+                                 protocol, server_port, bytes_to_server, bytes_to_client, connections
+                          FROM ${edges}
+                          LEFT JOIN app ca ON ca.id = coalesce(client_instance_id, client_interface_id)
+                          LEFT JOIN app sa ON sa.id = coalesce(server_instance_id, server_interface_id)
+                          WHERE bucket >= CAST($1 AS TIMESTAMP) AND bucket < CAST($2 AS TIMESTAMP))
+               SELECT client, server, protocol, server_port, sum(bytes_to_server) + sum(bytes_to_client) AS bytes, sum(connections)
+               FROM e GROUP BY ALL ORDER BY bytes DESC, client, server, protocol, server_port LIMIT 11`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'tag filter: flows of team payments, summary',
+    query: (c) =>
+      `{ flowSummary(filter: { ${window(c)}, tag: { key: "team", values: ["payments"] } }) { records bytes packets } }`,
+    baseline: (c, { flows, inventory }) => [
+      {
+        text: `WITH inv AS (SELECT * FROM ${inventory}),
+                    team AS (SELECT r.resource_id AS id FROM inv r LEFT JOIN inv o ON o.resource_type = 'instance' AND o.resource_id = r.instance_id
+                             WHERE list_filter(coalesce(o.tags, r.tags), lambda t: t.key = 'team')[1].value = 'payments')
+               SELECT count(*), sum(bytes), sum(packets) FROM ${flows}
+               WHERE ${day} AND coalesce(instance_id, interface_id) IN (SELECT id FROM team)`,
         params: w(c),
       },
     ],

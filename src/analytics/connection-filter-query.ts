@@ -16,6 +16,7 @@ import type { ReferenceNames } from '../domain/filter-values.ts';
 import type { FlowFilter, PortRange } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { addressMatchSql } from '../store/queries/flow-filter-query.ts';
+import { endKeySql, endTaggedSql } from '../store/queries/inventory-tag-query.ts';
 import { awsServiceOfSql, networkNameOfSql } from '../store/queries/reference-lookup-query.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../store/sql.ts';
 
@@ -103,6 +104,7 @@ const CONNECTION_FILTERS: { readonly [K in keyof FlowFilter]-?: Honour<K> } = {
   },
   awsServices: { on: (v) => eitherEndNamed(v, (addr, table) => awsServiceOfSql(addr, table), true) },
   networks: { on: (v) => eitherEndNamed(v, (addr, table) => networkNameOfSql(addr, table), false) },
+  tag: { on: (v, table) => eitherEndTagged(v, table) },
   minBytes: { on: () => RECORD_THRESHOLD },
   maxBytes: { on: () => RECORD_THRESHOLD },
   minPackets: { on: () => RECORD_THRESHOLD },
@@ -137,6 +139,17 @@ function eitherEndNamed(
       'NULL',
     )})`;
   return sql`(${named(end('client'))} OR ${named(end('server'))})`;
+}
+
+/**
+ * Either end carries the tag at the connection's time: a handshake's start, an edge row's first record (when the
+ * inventory names its ends too).
+ */
+function eitherEndTagged(v: NonNullable<FlowFilter['tag']>, table: ConnectionTable): SqlFragment {
+  const at = table === 'handshakes' ? 'start_time' : 'first_seen';
+  const end = (side: 'client' | 'server') =>
+    endTaggedSql(v, endKeySql(`${side}_instance_id`, `${side}_interface_id`), at);
+  return sql`(${end('client')} OR ${end('server')})`;
 }
 
 function sideIds(key: keyof typeof SIDE_ID_COLUMNS, values: readonly SqlValue[]): SqlFragment {

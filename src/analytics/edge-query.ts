@@ -99,11 +99,18 @@ GROUP BY ALL`;
  * (54k instance edges of a 10M-record day: 1.7 s, against ~0.4 s for the measures).
  */
 export function edgeQuery(input: EdgeQueryInput): SqlQuery {
-  const order = raw(ORDER_SQL[input.orderBy]);
-  const ranking = sql`${order} DESC NULLS LAST, client_id, server_id, protocol, server_port`;
-  return build(
-    'edges.top',
-    sql`WITH edge_rows AS (${withIds(input.rows, input.level)}),
+  return build('edges.top', edgePageSql(input));
+}
+
+/** The order of edges by `orderBy`, over edgeQuery's columns (a wrapper that joins more columns sorts again by it). */
+export function edgeRankingText(orderBy: EdgeOrder): string {
+  return `${ORDER_SQL[orderBy]} DESC NULLS LAST, client_id, server_id, protocol, server_port`;
+}
+
+/** The statement of edgeQuery, unnamed (the dataset wraps it: named-ends-query.ts). */
+export function edgePageSql(input: EdgeQueryInput): SqlFragment {
+  const ranking = raw(edgeRankingText(input.orderBy));
+  return sql`WITH edge_rows AS (${withIds(input.rows, input.level)}),
 page AS (
   SELECT * FROM (
     SELECT client_id, server_id, protocol, server_port,
@@ -128,8 +135,7 @@ SELECT * FROM (
          d.observed_interfaces
   FROM page p JOIN described d ON ${raw(sameKey('p', 'd'))}
 )
-ORDER BY ${ranking}`,
-  );
+ORDER BY ${ranking}`;
 }
 
 /**

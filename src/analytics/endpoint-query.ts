@@ -79,7 +79,10 @@ FROM (
 )`;
 }
 
-/** The column holding an endpoint's id at a level: the instance, else the interface, else the address. */
+/**
+ * The column holding an endpoint's id at a level: the instance, else the interface, else the address. TAG reads
+ * `<side>_tag`, which only rows passed through withEndTagsSql (edge-tag-query.ts) have.
+ */
 export function endpointIdSql(side: Side, level: EdgeLevel): SqlFragment {
   const s = side;
   const byLevel: Record<EdgeLevel, string> = {
@@ -89,6 +92,8 @@ export function endpointIdSql(side: Side, level: EdgeLevel): SqlFragment {
     VPC: `coalesce(${s}_vpc_id, ${s}_addr)`,
     ACCOUNT: `coalesce(${s}_account_id, ${s}_addr)`,
     ADDRESS: `${s}_addr`,
+    // `<key>=<value>` of the end's tag (edge-tag-query.ts adds the column); an end without it stays itself.
+    TAG: `coalesce(${s}_tag, ${s}_instance_id, ${s}_interface_id, ${s}_addr)`,
   };
   return raw(byLevel[level]);
 }

@@ -237,12 +237,23 @@ function afterKeySql(k: HandshakeKey): SqlFragment {
 }
 
 /** One page of handshakes, oldest first, `first + 1` rows (the extra one says there is a next page). */
-export function handshakePageQuery(input: {
-  rows: SqlFragment;
-  states: readonly string[] | null;
-  first: number;
-  after: HandshakeKey | null;
-}): SqlQuery {
+export function handshakePageQuery(input: HandshakePageInput): SqlQuery {
+  return build('handshakes.page', handshakePageSql(input));
+}
+
+/** The order of handshake pages, over their columns (a wrapper that joins more columns sorts again by it). */
+export const HANDSHAKE_ORDER = 'start_time, client_addr, client_port, server_addr, server_port';
+
+/** What a page of handshakes needs. */
+export interface HandshakePageInput {
+  readonly rows: SqlFragment;
+  readonly states: readonly string[] | null;
+  readonly first: number;
+  readonly after: HandshakeKey | null;
+}
+
+/** The statement of handshakePageQuery, unnamed (the dataset wraps it: named-ends-query.ts). */
+export function handshakePageSql(input: HandshakePageInput): SqlFragment {
   const conds: SqlFragment[] = [raw('TRUE')];
   if (input.states)
     conds.push(
@@ -253,11 +264,8 @@ export function handshakePageQuery(input: {
       )})`,
     );
   if (input.after) conds.push(afterKeySql(input.after));
-  return build(
-    'handshakes.page',
-    sql`SELECT ${handshakeSelectList()} FROM ${input.rows}
+  return sql`SELECT ${handshakeSelectList()} FROM ${input.rows}
 WHERE ${join(conds, ' AND ')}
-ORDER BY start_time, client_addr, client_port, server_addr, server_port
-LIMIT ${input.first + 1}`,
-  );
+ORDER BY ${raw(HANDSHAKE_ORDER)}
+LIMIT ${input.first + 1}`;
 }

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { warehouseOptions } from './warehouse-options.ts';
 
 /**
- * `flowql ip-ranges import FILE`, `flowql networks import FILE` and `flowql inventory import FILE...`: the reference
+ * `flowql ip-ranges import FILE`, `flowql networks import FILE`, `flowql inventory import FILE...` and `flowql inventory
+ * fetch --region R`: the reference
  * tables that name public AWS addresses (AWS's ip-ranges.json), your own networks (a YAML/JSON file of CIDR -> name
- * and attributes) and EC2 instances and interfaces (the AWS CLI's describe-instances / describe-network-interfaces).
+ * and attributes) and EC2 instances, interfaces, subnets and VPCs (the AWS CLI's describe-instances /
+ * describe-network-interfaces / describe-subnets / describe-vpcs).
  */
 export function registerReferenceCommands(program: Command): void {
   const kinds = [
@@ -33,14 +35,15 @@ export function registerReferenceCommands(program: Command): void {
         process.exitCode = await referenceImportCli(k.kind, [file], opts);
       });
   }
+  const inventory = program
+    .command('inventory')
+    .description('EC2 inventory: names and tags of instances, interfaces, subnets and VPCs, by time');
   warehouseOptions(
-    program
-      .command('inventory')
-      .description('EC2 inventory: names and tags of instances and interfaces, by time')
+    inventory
       .command('import')
       .argument(
         '<files...>',
-        'outputs of `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces` (JSON), one snapshot',
+        'outputs of `aws ec2 describe-instances`, `describe-network-interfaces`, `describe-subnets` and `describe-vpcs` (JSON), one snapshot',
       ),
   )
     .description(
@@ -51,5 +54,18 @@ export function registerReferenceCommands(program: Command): void {
     .action(async (files: string[], opts) => {
       const { referenceImportCli } = await import('../ingest/reference-import-cli.ts');
       process.exitCode = await referenceImportCli('inventory', files, opts);
+    });
+  warehouseOptions(inventory.command('fetch'))
+    .description(
+      "Ask the EC2 API of one region for the same four outputs (every page) and import them as one snapshot; credentials from the AWS SDK's default chain or --profile (needs ec2:Describe{Instances,NetworkInterfaces,Subnets,Vpcs}). Run it from cron, once per region",
+    )
+    .requiredOption('--region <region>', 'the AWS region to describe, e.g. us-east-1')
+    .option('--profile <name>', 'a profile of the shared AWS config files')
+    .option('--ec2-endpoint <url>', 'another EC2 endpoint (a VPC interface endpoint)')
+    .option('--as-of <time>', 'ISO-8601 time the snapshot names resources from (default: now)')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (opts) => {
+      const { inventoryFetchCli } = await import('../ingest/reference-import-cli.ts');
+      process.exitCode = await inventoryFetchCli(opts);
     });
 }

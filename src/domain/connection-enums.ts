@@ -17,8 +17,8 @@ export type HandshakeState = (typeof HANDSHAKE_STATES)[number];
 export const ENDPOINT_KINDS = ['INSTANCE', 'INTERFACE', 'AWS_SERVICE', 'UNRESOLVED', 'EXTERNAL'] as const;
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
 
-/** Aggregation levels of an edge. */
-export const EDGE_LEVELS = ['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ACCOUNT', 'ADDRESS'] as const;
+/** Aggregation levels of an edge. TAG groups ends by the value of a tag key (edge-grouping.ts). */
+export const EDGE_LEVELS = ['INSTANCE', 'INTERFACE', 'SUBNET', 'VPC', 'ACCOUNT', 'ADDRESS', 'TAG'] as const;
 export type EdgeLevel = (typeof EDGE_LEVELS)[number];
 
 /** Sort keys of edges (all descending; ties broken by client id, server id, protocol, port), the cost lens included. */

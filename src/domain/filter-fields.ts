@@ -33,6 +33,7 @@ import {
   referenceNames,
   region,
   seconds,
+  tagMatch,
   tcpFlags,
   upper,
 } from './filter-values.ts';
@@ -66,7 +67,16 @@ export type FilterColumn =
 
 /** A field's GraphQL input type: src/graphql/types/flow-filter-input.ts maps each to a Pothos type. */
 export type FilterInputType =
-  'strings' | 'ints' | 'portRanges' | 'tcpFlags' | 'bigint' | 'int' | 'FlowAction' | 'LogStatus' | 'FlowDirection';
+  | 'strings'
+  | 'ints'
+  | 'portRanges'
+  | 'tcpFlags'
+  | 'tag'
+  | 'bigint'
+  | 'int'
+  | 'FlowAction'
+  | 'LogStatus'
+  | 'FlowDirection';
 
 /** How a dataset URL carries a field (or one part of it, for tcpFlags). */
 export interface FilterParam {
@@ -294,6 +304,17 @@ export const FILTER_FIELDS = {
     url: { param: 'network' },
     validate: referenceNames('network names', networkName),
     columns: ['pkt_srcaddr', 'pkt_dstaddr', 'srcaddr', 'dstaddr'],
+  },
+  tag: {
+    input: 'tag',
+    description:
+      'Either end carries this tag in the inventory (`flowql inventory import`) at the time of the record or ' +
+      'connection: an instance its tags, an interface without one its own. On flow records the end is the logging ' +
+      "one (the record's instance, else its interface); on handshakes and edges the client or the server. " +
+      '`{ key: "Name", values: [...] }` filters by name. A key sees the tags of its own accounts only.',
+    url: { parts: { key: { param: 'tagKey', single: true }, values: { param: 'tagValue' } } },
+    validate: tagMatch,
+    columns: ['instance_id', 'interface_id', 'start_time'],
   },
   minBytes: {
     input: 'bigint',

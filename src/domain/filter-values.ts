@@ -129,6 +129,41 @@ export function referenceNames(expected: string, parse: (v: unknown, p: string) 
     return v === null ? null : { names: v, table: null };
   };
 }
+/**
+ * A tag that an end must carry (`{ key: "team", values: ["payments"] }`), looked up in the inventory snapshots at the
+ * record's (or connection's) time. Validation leaves `snapshots` empty and `accounts` null; validateFlowFilter sets
+ * them from its options (the request's manifest and tenant scope), so a filter built without inventory matches nothing.
+ */
+export interface TagMatch {
+  readonly key: string;
+  readonly values: readonly string[];
+  /** Absolute paths of the live inventory snapshots. */
+  readonly snapshots: readonly string[];
+  /** The accounts whose resources' tags the request may read (the tenant scope); null: every account. */
+  readonly accounts: readonly string[] | null;
+}
+
+/** An AWS tag key: 1 to 128 characters. */
+export const tagKey = (v: unknown, p: string): string => {
+  if (typeof v !== 'string' || v === '' || v.length > 128) throw new InputError(p, 'a tag key (1-128 characters)', v);
+  return v;
+};
+const tagValue = (v: unknown, p: string): string => {
+  if (typeof v !== 'string' || v.length > 256) throw new InputError(p, 'a tag value (at most 256 characters)', v);
+  return v;
+};
+const tagValues = list('tag values', tagValue);
+
+/** `{ key, values }`: a key with at least one value (a URL gives `tagKey=team&tagValue=payments`). */
+export function tagMatch(raw: unknown, p: string): TagMatch | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(p, 'a tag { key, values }', raw);
+  const r = raw as { key?: unknown; values?: unknown };
+  const key = tagKey(r.key, `${p}.key`);
+  const values = tagValues(r.values, `${p}.values`);
+  if (!values || values.length === 0) throw new InputError(`${p}.values`, 'at least one tag value', r.values);
+  return { key, values, snapshots: [], accounts: null };
+}
 export const tcpFlagName = oneOf(Object.keys(TCP_FLAGS) as TcpFlagName[]);
 export const addresses = list('addresses or CIDR blocks', addressBlock);
 export const portRanges = list('port ranges', portRange);

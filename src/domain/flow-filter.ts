@@ -62,6 +62,8 @@ export interface FlowFilterOptions {
   readonly scopeAccountIds?: readonly string[] | null;
   /** Absolute paths of the live reference snapshots, for the fields that look names up (awsServices, networks). */
   readonly referenceTables?: Partial<Readonly<Record<ReferenceKind, string>>>;
+  /** Absolute paths of the live inventory snapshots, for the `tag` field. */
+  readonly inventorySnapshots?: readonly string[];
 }
 
 const HOUR = 3_600_000;
@@ -204,6 +206,12 @@ export function validateFlowFilter(raw: unknown, options: FlowFilterOptions = {}
     ...values,
     awsServices: bind(values.awsServices, 'ip_ranges'),
     networks: bind(values.networks, 'networks'),
+    // A tenant's key reads the tags of its own accounts' resources only.
+    tag: values.tag && {
+      ...values.tag,
+      snapshots: options.inventorySnapshots ?? [],
+      accounts: options.scopeAccountIds ?? null,
+    },
     timeRange,
     scopeAccountIds: options.scopeAccountIds ?? null,
   };

@@ -8,6 +8,8 @@
  * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, Tags: [{Key, Value}], NetworkInterfaces:
  *   [{ NetworkInterfaceId }], ... }] }] }`
  * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId }, TagSet: [{Key, Value}], ... }] }`
+ * - `aws ec2 describe-subnets` / `describe-vpcs`: `{ Subnets: [{ SubnetId, OwnerId, Tags }] }`, `{ Vpcs: [{ VpcId,
+ *   OwnerId, Tags }] }` (the names of an end's subnet and VPC)
  */
 import { ReferenceFileError, type NetworkAttribute } from './reference-tables.ts';
 
@@ -16,7 +18,7 @@ export interface InventoryRow {
   /** The account that owns the resource (the reservation's or the interface's OwnerId): the tenancy key. */
   readonly accountId: string;
   readonly resourceId: string;
-  readonly resourceType: 'instance' | 'interface';
+  readonly resourceType: 'instance' | 'interface' | 'subnet' | 'vpc';
   /** An interface: the instance it is attached to in this snapshot; an instance: null. */
   readonly instanceId: string | null;
   /** The Name tag, if any. */
@@ -27,6 +29,8 @@ export interface InventoryRow {
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const INTERFACE_ID = /^eni-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 
 function obj(v: unknown, where: string): Record<string, unknown> {
@@ -117,9 +121,28 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
         tags: t,
       });
     });
+  } else if ('Subnets' in d || 'Vpcs' in d) {
+    // describe-subnets / describe-vpcs: only their names and tags, which name the subnet and VPC of an end.
+    const subnets = 'Subnets' in d;
+    const [key, idKey, pattern, resourceType] = subnets
+      ? (['Subnets', 'SubnetId', SUBNET_ID, 'subnet'] as const)
+      : (['Vpcs', 'VpcId', VPC_ID, 'vpc'] as const);
+    list(d[key], `${source}: ${key}`).forEach((e, i) => {
+      const where = `${source}: ${key}[${i}]`;
+      const resource = obj(e, where);
+      const t = tags(resource.Tags, `${where}.Tags`);
+      rows.push({
+        accountId: id(resource.OwnerId, ACCOUNT_ID, `${where}.OwnerId`),
+        resourceId: id(resource[idKey], pattern, `${where}.${idKey}`),
+        resourceType,
+        instanceId: null,
+        name: nameOf(t),
+        tags: t,
+      });
+    });
   } else {
     throw new ReferenceFileError(
-      `${source}: expected the output of aws ec2 describe-instances ({ Reservations }) or describe-network-interfaces ({ NetworkInterfaces })`,
+      `${source}: expected the output of aws ec2 describe-instances ({ Reservations }), describe-network-interfaces ({ NetworkInterfaces }), describe-subnets ({ Subnets }) or describe-vpcs ({ Vpcs })`,
     );
   }
   return rows;
@@ -141,7 +164,7 @@ export function mergeInventory(parts: readonly { source: string; rows: readonly 
       }
       const a = seen.row;
       const clash =
-        row.resourceType === 'instance' ||
+        row.resourceType !== 'interface' ||
         a.accountId !== row.accountId ||
         (a.instanceId !== null && row.instanceId !== null && a.instanceId !== row.instanceId) ||
         (a.tags.length > 0 && row.tags.length > 0 && JSON.stringify(a.tags) !== JSON.stringify(row.tags));

@@ -1,7 +1,8 @@
 /**
  * The estate's inventory as the AWS CLI prints it: `describe-instances.json` (every instance the flow logs name, with
- * its Name/team/app tags and primary interface) and `describe-network-interfaces.json` (the requester-managed
- * interfaces, NAT gateways and interface endpoints, which no instance owns). Written beside the flow logs, under
+ * its Name/team/app tags and primary interface), `describe-network-interfaces.json` (the requester-managed
+ * interfaces, NAT gateways and interface endpoints, which no instance owns), and `describe-subnets.json` /
+ * `describe-vpcs.json` (the names of their subnets and VPCs). Written beside the flow logs, under
  * `<out>/inventory/`, so `flowql inventory import` can name what the records only know by id.
  *
  * Derived from the topology alone, never from the PRNG: drawing here would shift every record drawn after it, and the
@@ -149,13 +150,55 @@ export function describeNetworkInterfaces(topo: Topology): object {
   };
 }
 
-/** Writes both documents under `<outDir>/inventory/`; returns their paths (instances first). */
+/** The `aws ec2 describe-vpcs` output of the estate: each VPC named after its team. */
+export function describeVpcs(topo: Topology): object {
+  return {
+    Vpcs: topo.vpcs.map((vpc) => ({
+      CidrBlock: '10.0.0.0/16',
+      IsDefault: false,
+      OwnerId: vpc.accountId,
+      State: 'available',
+      Tags: [tag('Name', `${teamOf(topo, vpc)}-vpc`), tag('team', teamOf(topo, vpc))],
+      VpcId: vpc.id,
+    })),
+  };
+}
+
+/** The `aws ec2 describe-subnets` output: every subnet an interface sits in, `<team>-<az>-<n>` in topology order. */
+export function describeSubnets(topo: Topology): object {
+  const subnets = new Map<string, { vpc: Vpc; iface: Iface }>();
+  for (const vpc of topo.vpcs)
+    for (const iface of [...vpc.instances.map((i) => i.iface), vpc.nat, vpc.endpoint])
+      if (!subnets.has(iface.subnetId)) subnets.set(iface.subnetId, { vpc, iface });
+  const counts = new Map<string, number>();
+  return {
+    Subnets: [...subnets].map(([subnetId, { vpc, iface }]) => {
+      const az = azName(iface.region, iface.azId);
+      const prefix = `${teamOf(topo, vpc)}-${az.slice(-1)}`;
+      const n = (counts.get(prefix) ?? 0) + 1;
+      counts.set(prefix, n);
+      return {
+        AvailabilityZone: az,
+        AvailabilityZoneId: iface.azId,
+        OwnerId: vpc.accountId,
+        State: 'available',
+        SubnetId: subnetId,
+        Tags: [tag('Name', `${prefix}-${n}`), tag('team', teamOf(topo, vpc))],
+        VpcId: vpc.id,
+      };
+    }),
+  };
+}
+
+/** Writes the documents under `<outDir>/inventory/`; returns their paths (instances first). */
 export async function writeInventory(outDir: string, topo: Topology): Promise<string[]> {
   const dir = join(outDir, INVENTORY_DIR);
   await mkdir(dir, { recursive: true });
   const files: [string, object][] = [
     ['describe-instances.json', describeInstances(topo)],
     ['describe-network-interfaces.json', describeNetworkInterfaces(topo)],
+    ['describe-subnets.json', describeSubnets(topo)],
+    ['describe-vpcs.json', describeVpcs(topo)],
   ];
   const paths: string[] = [];
   for (const [name, doc] of files) {

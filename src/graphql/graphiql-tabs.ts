@@ -187,6 +187,55 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   }
 }`,
   },
+  {
+    name: 'ServicesByApp',
+    about:
+      "Service-to-service edges by the inventory's app tag, and the traffic to AWS services (S3, DynamoDB) by app: how much went through a NAT gateway (a free gateway endpoint would carry it) or an internet gateway.",
+    query: (c) => `query ServicesByApp(${vars(c)}) {
+  services: trafficEdges(
+    filter: { timeRange: { from: $from, to: $to } }
+    level: TAG
+    tagKey: "app"
+    first: 10
+  ) {
+    nodes {
+      client { id }
+      server { id }
+      serverPort
+      bytes
+      connections
+      crossAzBytes
+    }
+  }
+  toAwsServices: trafficCost(
+    filter: {
+      timeRange: { from: $from, to: $to }
+      awsServices: ["S3", "DYNAMODB"]
+    }
+  ) {
+    bytes
+    natBytes
+    internetBytes
+  }
+  awsServicesByApp: trafficEdges(
+    filter: {
+      timeRange: { from: $from, to: $to }
+      awsServices: ["S3", "DYNAMODB"]
+    }
+    level: TAG
+    tagKey: "app"
+    first: 10
+  ) {
+    nodes {
+      client { id }
+      server { ip awsService }
+      bytes
+      natBytes
+      internetBytes
+    }
+  }
+}`,
+  },
 ];
 
 const DAY_MS = 86_400_000;

@@ -37,6 +37,7 @@ import {
   type FilterFieldSpec,
   type FilterParam,
 } from '../domain/filter-fields.ts';
+import { edgeGrouping, type EdgeGrouping } from '../domain/edge-grouping.ts';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
 import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
@@ -47,7 +48,7 @@ import type { DatasetName, DatasetRequest } from '../questions/dataset-statement
 /** Server settings the parser needs. */
 export interface DatasetOptions extends Pick<
   FlowFilterOptions,
-  'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds' | 'referenceTables'
+  'now' | 'latestDataEnd' | 'maxRangeMs' | 'scopeAccountIds' | 'referenceTables' | 'inventorySnapshots'
 > {
   /** Most rows of a row-level dataset (flows, handshakes, edges). */
   readonly maxRows: number;
@@ -79,8 +80,8 @@ const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   topn: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
   breakdown: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
   handshakes: ['state', 'limit'],
-  edges: ['level', 'orderBy', 'limit'],
-  cost: ['groupBy', 'level', 'orderBy', 'limit'],
+  edges: ['level', 'levelTagKey', 'orderBy', 'limit'],
+  cost: ['groupBy', 'level', 'levelTagKey', 'orderBy', 'limit'],
 };
 
 /** Every value of a parameter, split on commas, empty pieces dropped. */
@@ -115,6 +116,17 @@ function enumList<T extends string>(params: URLSearchParams, name: string, allow
       throw new InputError(`${name}[${i}]`, `one of ${allowed.join(', ')}`, v);
     return upper as T;
   });
+}
+
+/**
+ * `level` and, for `level=TAG`, its key: `levelTagKey` (GraphQL's `tagKey`; `tagKey` is the filter's tag in URLs).
+ */
+function grouping(params: URLSearchParams): EdgeGrouping {
+  return edgeGrouping(
+    enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
+    single(params, 'levelTagKey'),
+    'levelTagKey',
+  );
 }
 
 /** The window's parameters, as in GraphQL's `TimeRangeInput`. */
@@ -193,7 +205,9 @@ function readDatasetFilter(params: URLSearchParams, options: FlowFilterOptions):
     if (target.spec.single) {
       const other = used.get(key);
       if (other) throw new InputError(name, `a single value (${other} already sets it)`, texts[0]);
-      input[target.field] = parsed[0];
+      input[target.field] = target.part
+        ? { ...((input[target.field] ?? {}) as object), [target.part]: parsed[0] }
+        : parsed[0];
     } else if (target.part) {
       const parts = (input[target.field] ?? {}) as Record<string, unknown[]>;
       input[target.field] = { ...parts, [target.part]: [...(parts[target.part] ?? []), ...parsed] };
@@ -326,7 +340,7 @@ export function parseDatasetRequest(
       return {
         dataset,
         filter,
-        level: enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
+        ...grouping(params),
         orderBy: enumValue(params, 'orderBy', EDGE_ORDERS, 'BYTES'),
         limit: count(params, 'limit', 1000, options.maxRows),
       };
@@ -337,7 +351,7 @@ export function parseDatasetRequest(
         dataset,
         filter,
         groupBy: enumValue(params, 'groupBy', COST_GROUPS, 'SENDER'),
-        level: enumValue(params, 'level', EDGE_LEVELS, 'INSTANCE'),
+        ...grouping(params),
         orderBy: enumValue(params, 'orderBy', COST_ORDERS, 'BYTES'),
         limit: count(params, 'limit', 1000, options.maxRows),
       };

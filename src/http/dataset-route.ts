@@ -15,6 +15,7 @@ import { DATASET_NAMES, type DatasetName, type DatasetRequest } from '../questio
 import { DATASET_FORMATS, type DatasetFormat } from '../domain/dataset-formats.ts';
 import type { WarehouseReader } from '../store/warehouse-reader.ts';
 import { readyReferenceTables, referenceKindsOf } from '../questions/reference-lookup.ts';
+import { readyInventorySnapshots } from '../questions/inventory-lookup.ts';
 import { parseDatasetRequest } from './dataset-params.ts';
 import { sendError, sendFailure } from './http-responses.ts';
 import type { ServerMetrics } from './server-metrics.ts';
@@ -156,6 +157,9 @@ export async function handleDatasetRequest(
           networks: url.searchParams.get('network'),
         }),
       ),
+      ...(url.searchParams.has('tagKey') || url.searchParams.has('tagValue')
+        ? { inventorySnapshots: await readyInventorySnapshots(warehouse) }
+        : {}),
       maxRangeMs: deps.maxRangeMs,
       scopeAccountIds: tenant.accounts,
       maxRows: deps.maxRows,

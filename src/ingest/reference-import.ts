@@ -38,7 +38,7 @@ export interface ReferenceImportReport {
 }
 
 /** A checked file, ready to write. */
-interface CheckedReference {
+export interface CheckedReference {
   readonly kind: ReferenceKind;
   readonly version: string;
   readonly createdAt: string;
@@ -137,11 +137,25 @@ export async function readOwnNetworks(path: string, now: Date = new Date()): Pro
  */
 export async function readInventory(paths: readonly string[], asOf: Date): Promise<CheckedReference> {
   if (Number.isNaN(asOf.getTime())) throw new ReferenceFileError('--as-of: not a time');
-  const parts = [];
+  const documents = [];
   for (const path of paths) {
     const source = basename(path);
-    parts.push({ source, rows: parseEc2Document(parseJson(await readText(path), source), source) });
+    documents.push({ source, doc: parseJson(await readText(path), source) });
   }
+  return inventoryFromDocuments(documents, asOf);
+}
+
+/**
+ * Checks parsed describe-* documents (read from files, or asked of the EC2 API by `inventory fetch`) as one inventory
+ * snapshot valid from `asOf`; `source` names each in errors. The same rows at the same time are the same version,
+ * wherever they came from.
+ */
+export function inventoryFromDocuments(
+  documents: readonly { readonly source: string; readonly doc: unknown }[],
+  asOf: Date,
+): CheckedReference {
+  if (Number.isNaN(asOf.getTime())) throw new ReferenceFileError('--as-of: not a time');
+  const parts = documents.map(({ source, doc }) => ({ source, rows: parseEc2Document(doc, source) }));
   const rows = mergeInventory(parts);
   const validFrom = asOf.toISOString();
   // Its rows and its time are its version: the same files at the same as-of are a no-op.

@@ -5,12 +5,15 @@
  */
 import { connectionRelationSql, refusedConnectionFilter } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
+import { withEndTagsSql } from '../analytics/edge-tag-query.ts';
 import type { ConnectionTable } from '../domain/connection-enums.ts';
+import type { EdgeGrouping } from '../domain/edge-grouping.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import type { ManifestFile } from '../store/layout.ts';
 import type { QueryContext } from '../store/query-runner.ts';
 import type { SqlFragment } from '../store/sql.ts';
 import { scanFiles } from '../store/scan-files.ts';
+import { readyInventorySnapshots } from './inventory-lookup.ts';
 
 /** The filtered connection relation of `table` under `filter`, and the files it reads (none: nothing to ask). */
 export async function connectionRows(
@@ -22,6 +25,22 @@ export async function connectionRows(
   const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f));
   await scanFiles(ctx, source.files);
   return { rows: connectionRelationSql(source.rows, filter, table), files: source.files };
+}
+
+/**
+ * The filtered edge rows under `filter`, ready to group at `grouping`: at the TAG level each end carries its tag
+ * (edge-tag-query.ts), read from the inventory snapshots a tenant's key may see (its own accounts' resources).
+ */
+export async function groupedEdgeRows(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  grouping: EdgeGrouping,
+): Promise<{ rows: SqlFragment; files: readonly ManifestFile[] }> {
+  const source = await connectionRows(ctx, filter, 'edges');
+  if (grouping.level !== 'TAG' || grouping.tagKey === null) return source;
+  const snapshots = await readyInventorySnapshots(ctx.warehouse);
+  const rows = withEndTagsSql(source.rows, { snapshots, accounts: filter.scopeAccountIds }, grouping.tagKey);
+  return { rows, files: source.files };
 }
 
 /**

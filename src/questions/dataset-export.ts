@@ -29,6 +29,7 @@ import { bind, runBound, withStatementBudget, type Connection, type QueryContext
 import type { SqlQuery } from '../store/sql.ts';
 import { scanFiles } from '../store/scan-files.ts';
 import { datasetStatement, type DatasetRequest } from './dataset-statement.ts';
+import { nameSources } from './name-sources.ts';
 
 /** A written dataset, ready to stream. */
 export interface DatasetFile {
@@ -148,10 +149,11 @@ async function writeFlows(
   scratch: string[],
 ): Promise<WrittenExport> {
   const { scope, files } = await flowScope(ctx, req.filter);
+  const names = await nameSources(ctx, req.filter);
   if (req.limit <= runRows)
     return writeWhole(
       connection,
-      datasetFlowsQuery({ files, where: scope.where, limit: req.limit }),
+      datasetFlowsQuery({ files, where: scope.where, limit: req.limit, names }),
       req.limit,
       format,
       target,
@@ -169,7 +171,7 @@ async function writeFlows(
   if (runs.length <= 1)
     return writeWhole(
       connection,
-      datasetFlowsQuery({ files, where: scope.where, limit: req.limit }),
+      datasetFlowsQuery({ files, where: scope.where, limit: req.limit, names }),
       req.limit,
       format,
       target,
@@ -188,6 +190,7 @@ async function writeFlows(
       startUs: run.startUs,
       endUs: runs[i + 1]?.startUs ?? null,
       limit: cut,
+      names,
     });
     rows += await copyToFile(connection, query, format, file, null, { csvHeader: i === 0, jsonArray: false });
   }

@@ -5,8 +5,9 @@
  */
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { costGroupQuery } from '../analytics/cost-query.ts';
-import { edgeQuery } from '../analytics/edge-query.ts';
-import { handshakePageQuery } from '../analytics/handshake-query.ts';
+import { edgePageSql, edgeRankingText } from '../analytics/edge-query.ts';
+import { HANDSHAKE_ORDER, handshakePageSql } from '../analytics/handshake-query.ts';
+import { namedEndsSql } from '../analytics/named-ends-query.ts';
 import type { CostGroup, CostOrder, EdgeLevel, EdgeOrder, HandshakeState } from '../domain/connection-enums.ts';
 import {
   topNDimensions,
@@ -24,8 +25,9 @@ import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-quer
 import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
 import { type QueryContext } from '../store/query-runner.ts';
 import { aggregateScope, rateWindow } from './aggregate-reader.ts';
-import type { SqlQuery } from '../store/sql.ts';
-import { connectionRows } from './connection-rows.ts';
+import { build, type SqlQuery } from '../store/sql.ts';
+import { connectionRows, groupedEdgeRows } from './connection-rows.ts';
+import { nameSources } from './name-sources.ts';
 
 /** Dataset names, as in `/datasets/<name>.<format>`. */
 export const DATASET_NAMES = [
@@ -90,6 +92,8 @@ export type DatasetRequest =
       readonly dataset: 'edges';
       readonly filter: FlowFilter;
       readonly level: EdgeLevel;
+      /** The tag key of level TAG (edge-grouping.ts). */
+      readonly tagKey: string | null;
       readonly orderBy: EdgeOrder;
       readonly limit: number;
     }
@@ -98,6 +102,7 @@ export type DatasetRequest =
       readonly filter: FlowFilter;
       readonly groupBy: CostGroup;
       readonly level: EdgeLevel;
+      readonly tagKey: string | null;
       readonly orderBy: CostOrder;
       readonly limit: number;
     };
@@ -168,20 +173,25 @@ export async function datasetStatement(
       });
       return { query, limit: req.limit };
     }
+    // Connection downloads name their ends as GraphQL does (name, AWS service, network), at the row's time.
     case 'handshakes': {
       const { rows } = await connectionRows(ctx, req.filter, 'handshakes');
+      const page = handshakePageSql({ rows, states: req.states, first: req.limit, after: null });
+      const names = await nameSources(ctx, req.filter);
       return {
-        query: handshakePageQuery({ rows, states: req.states, first: req.limit, after: null }),
+        query: build('handshakes.page', namedEndsSql(page, 'start_time', names, HANDSHAKE_ORDER)),
         limit: req.limit,
       };
     }
     case 'edges': {
-      const { rows } = await connectionRows(ctx, req.filter, 'edges');
-      const query = edgeQuery({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
-      return { query, limit: req.limit };
+      const { rows } = await groupedEdgeRows(ctx, req.filter, req);
+      const page = edgePageSql({ rows, level: req.level, orderBy: req.orderBy, limit: req.limit, offset: 0 });
+      const names = await nameSources(ctx, req.filter);
+      const order = edgeRankingText(req.orderBy);
+      return { query: build('edges.top', namedEndsSql(page, 'first_seen', names, order)), limit: req.limit };
     }
     case 'cost': {
-      const { rows } = await connectionRows(ctx, req.filter, 'edges');
+      const { rows } = await groupedEdgeRows(ctx, req.filter, req);
       const { groupBy, level, orderBy, limit } = req;
       return { query: costGroupQuery({ rows, groupBy, level, orderBy, limit }), limit };
     }

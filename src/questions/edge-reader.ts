@@ -16,7 +16,7 @@ import type {
 } from '../domain/connection-enums.ts';
 import type { FlowFilter } from '../domain/flow-filter.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
-import { connectionRows } from './connection-rows.ts';
+import { connectionRows, groupedEdgeRows } from './connection-rows.ts';
 import { edgeGraphFromRows, type EdgeGraph } from './edge-graph.ts';
 import { endpointFromRow, type Endpoint } from './endpoint.ts';
 
@@ -108,7 +108,14 @@ export interface EdgePage {
 /** Edges at `level` matching `filter`, ordered by `orderBy` (descending), `first` of them from `offset`. */
 export async function readEdges(
   ctx: QueryContext,
-  args: { filter: FlowFilter; level: EdgeLevel; orderBy: EdgeOrder; first: number; offset: number },
+  args: {
+    filter: FlowFilter;
+    level: EdgeLevel;
+    tagKey?: string | null;
+    orderBy: EdgeOrder;
+    first: number;
+    offset: number;
+  },
 ): Promise<EdgePage> {
   const page = await edgeRows(ctx, args);
   return { rows: page.rows.map(edgeFromRow), hasNextPage: page.hasNextPage };
@@ -117,9 +124,16 @@ export async function readEdges(
 /** The stored-column rows of readEdges (the node graph builds from them). */
 async function edgeRows(
   ctx: QueryContext,
-  args: { filter: FlowFilter; level: EdgeLevel; orderBy: EdgeOrder; first: number; offset: number },
+  args: {
+    filter: FlowFilter;
+    level: EdgeLevel;
+    tagKey?: string | null;
+    orderBy: EdgeOrder;
+    first: number;
+    offset: number;
+  },
 ): Promise<{ rows: readonly Row[]; hasNextPage: boolean }> {
-  const source = await connectionRows(ctx, args.filter, 'edges');
+  const source = await groupedEdgeRows(ctx, args.filter, { level: args.level, tagKey: args.tagKey ?? null });
   if (source.files.length === 0) return { rows: [], hasNextPage: false };
   const rows = await runQuery(
     ctx,
@@ -137,7 +151,7 @@ async function edgeRows(
 /** The node graph of the `maxEdges` edges with most bytes at `level` (edge-graph.ts). */
 export async function readEdgeGraph(
   ctx: QueryContext,
-  args: { filter: FlowFilter; level: EdgeLevel; maxEdges: number },
+  args: { filter: FlowFilter; level: EdgeLevel; tagKey?: string | null; maxEdges: number },
 ): Promise<EdgeGraph> {
   const page = await edgeRows(ctx, { ...args, orderBy: 'BYTES', first: args.maxEdges, offset: 0 });
   return { ...edgeGraphFromRows(page.rows, args.maxEdges), truncated: page.hasNextPage };
@@ -146,10 +160,18 @@ export async function readEdgeGraph(
 /** Edges that appeared, disappeared or changed by `minFactor` between two windows (edge-diff-query.ts). */
 export async function readEdgeDiff(
   ctx: QueryContext,
-  args: { before: FlowFilter; after: FlowFilter; level: EdgeLevel; minFactor: number; limit: number },
+  args: {
+    before: FlowFilter;
+    after: FlowFilter;
+    level: EdgeLevel;
+    tagKey?: string | null;
+    minFactor: number;
+    limit: number;
+  },
 ): Promise<{ rows: readonly EdgeDiffRow[]; truncated: boolean }> {
-  const before = await connectionRows(ctx, args.before, 'edges');
-  const after = await connectionRows(ctx, args.after, 'edges');
+  const grouping = { level: args.level, tagKey: args.tagKey ?? null };
+  const before = await groupedEdgeRows(ctx, args.before, grouping);
+  const after = await groupedEdgeRows(ctx, args.after, grouping);
   if (before.files.length + after.files.length === 0) return { rows: [], truncated: false };
   const rows = await runQuery(
     ctx,
@@ -217,9 +239,16 @@ export interface CostGroupRow {
 /** The `limit` largest cost groups under `filter`, and whether more existed. */
 export async function readCostGroups(
   ctx: QueryContext,
-  args: { filter: FlowFilter; groupBy: CostGroup; level: EdgeLevel; orderBy: CostOrder; limit: number },
+  args: {
+    filter: FlowFilter;
+    groupBy: CostGroup;
+    level: EdgeLevel;
+    tagKey?: string | null;
+    orderBy: CostOrder;
+    limit: number;
+  },
 ): Promise<{ rows: readonly CostGroupRow[]; truncated: boolean }> {
-  const source = await connectionRows(ctx, args.filter, 'edges');
+  const source = await groupedEdgeRows(ctx, args.filter, { level: args.level, tagKey: args.tagKey ?? null });
   if (source.files.length === 0) return { rows: [], truncated: false };
   const { groupBy, level, orderBy, limit } = args;
   const rows = await runQuery(ctx, costGroupQuery({ rows: source.rows, groupBy, level, orderBy, limit }));

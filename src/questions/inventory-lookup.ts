@@ -34,6 +34,23 @@ const NOTHING: InventoryNames = { name: null, tags: [] };
 
 const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 
+/**
+ * Absolute paths of the live inventory snapshots of the request's manifest (for the `tag` filter and the TAG level),
+ * made readable first (an S3 replica fetches them on demand). None when no inventory is loaded.
+ */
+export async function readyInventorySnapshots(
+  warehouse: Pick<QueryContext['warehouse'], 'root' | 'manifest' | 'prepare'>,
+): Promise<string[]> {
+  const snapshots = manifestReferences(await warehouse.manifest(), 'inventory');
+  if (snapshots.length > 0) await warehouse.prepare(snapshots);
+  return snapshots.map((s) => join(warehouse.root, ...s.path.split('/')));
+}
+
+/** Whether a raw filter input sets `tag` (so the request must read the inventory). */
+export function tagGiven(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && (input as Record<string, unknown>).tag != null;
+}
+
 type Lookup = (key: InventoryKey) => Promise<InventoryNames>;
 const lookups = new WeakMap<QueryContext, Lookup>();
 

@@ -21,7 +21,7 @@ import * as C from '../unit/analytics/connection-cases.ts';
 const DAY1 = { from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z' };
 
 /** A value for every FlowFilter input field (GraphQL literal, and the URL parameter of the datasets, if any). */
-const FIELDS: Record<string, { graphql: string; param: [string, string] | null }> = {
+const FIELDS: Record<string, { graphql: string; param: [string, string] | null; more?: string }> = {
   accountIds: { graphql: '["123456789012"]', param: ['accountId', '123456789012'] },
   regions: { graphql: '["us-east-1"]', param: ['region', 'us-east-1'] },
   vpcIds: { graphql: '["vpc-0123456789abcdef0"]', param: ['vpcId', 'vpc-0123456789abcdef0'] },
@@ -51,6 +51,7 @@ const FIELDS: Record<string, { graphql: string; param: [string, string] | null }
   pktDstAwsServices: { graphql: '["S3"]', param: ['pktDstAwsService', 'S3'] },
   awsServices: { graphql: '["S3"]', param: ['awsService', 'S3'] },
   networks: { graphql: '["partner-acme"]', param: ['network', 'partner-acme'] },
+  tag: { graphql: '{ key: "team", values: ["payments"] }', param: ['tagKey', 'team'], more: '&tagValue=payments' },
   minBytes: { graphql: '"1"', param: ['minBytes', '1'] },
   maxBytes: { graphql: '"1000000"', param: ['maxBytes', '1000000'] },
   minPackets: { graphql: '"1"', param: ['minPackets', '1'] },
@@ -74,7 +75,8 @@ const V2_SCAN = [7000, 7001, 7002].map((port) =>
   }),
 );
 /** The FIELDS values that match no V2_SCAN record: v2 records name no VPC, subnet or instance; eni-v2 is not listed. */
-const EXCLUDE_V2_SCAN = ['vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds', 'awsServices'];
+// No inventory is loaded here, so no end carries a tag.
+const EXCLUDE_V2_SCAN = ['vpcIds', 'subnetIds', 'instanceIds', 'interfaceIds', 'awsServices', 'tag'];
 
 /** Refused on every connection question: they describe single records. */
 const REFUSED = [
@@ -169,9 +171,9 @@ describe('every connection question applies or refuses every filter field', () =
   for (const dataset of ['handshakes', 'edges', 'cost'] as const) {
     it(`/datasets/${dataset}.csv: refuses the same fields with 400, naming the URL parameter`, async () => {
       const outcomes: string[] = [];
-      for (const [field, { param }] of Object.entries(FIELDS)) {
+      for (const [field, { param, more }] of Object.entries(FIELDS)) {
         if (!param) continue;
-        const url = `${server.url}/datasets/${dataset}.csv?from=${DAY1.from}&to=${DAY1.to}&${param[0]}=${encodeURIComponent(param[1])}`;
+        const url = `${server.url}/datasets/${dataset}.csv?from=${DAY1.from}&to=${DAY1.to}&${param[0]}=${encodeURIComponent(param[1])}${more ?? ''}`;
         const res = await fetch(url);
         const body = await res.text();
         outcomes.push(

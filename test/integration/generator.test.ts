@@ -264,7 +264,12 @@ describe('generated dataset read back with the parser', () => {
   });
 });
 
-const INVENTORY_FILES = ['describe-instances.json', 'describe-network-interfaces.json'] as const;
+const INVENTORY_FILES = [
+  'describe-instances.json',
+  'describe-network-interfaces.json',
+  'describe-subnets.json',
+  'describe-vpcs.json',
+] as const;
 
 describe('generated inventory read back with the importer', () => {
   it('names every instance and interface the flow logs name, in AWS CLI shapes, outside AWSLogs/', async () => {
@@ -292,7 +297,24 @@ describe('generated inventory read back with the importer', () => {
     }
     const instances = rows.filter((r) => r.resourceType === 'instance');
     expect(instances).toHaveLength(truth.inventory.instances);
-    expect(rows).toHaveLength(truth.inventory.instances + truth.inventory.interfaces.length);
+    const subnets = rows.filter((r) => r.resourceType === 'subnet');
+    const vpcs = rows.filter((r) => r.resourceType === 'vpc');
+    expect(rows).toHaveLength(
+      truth.inventory.instances + truth.inventory.interfaces.length + subnets.length + vpcs.length,
+    );
+    // Every subnet and VPC a record names has a name of its own.
+    for (const r of records) {
+      for (const [column, type] of [
+        ['subnet_id', 'subnet'],
+        ['vpc_id', 'vpc'],
+      ] as const) {
+        const id = r[column];
+        if (typeof id !== 'string' || id === '-') continue;
+        expect(byId.get(id)?.resourceType, id).toBe(type);
+        expect(byId.get(id)?.name, id).toMatch(/^[a-z]+-(vpc|[a-z]-\d+)$/);
+      }
+    }
+    expect(records.some((r) => typeof r.subnet_id === 'string' && r.subnet_id.startsWith('subnet-'))).toBe(true);
     // Names are unique and carry team and app tags.
     expect(new Set(instances.map((r) => r.name)).size).toBe(instances.length);
     for (const r of instances) expect(r.tags.map((t) => t.key)).toEqual(['Name', 'app', 'team']);

@@ -3,7 +3,6 @@
  * bytes by at least `minFactor` either way) between two windows, largest absolute change first (edge-diff-query.ts).
  * The filter gives the other conditions; its time window comes from `before` and `after`. No SQL here.
  */
-import type { EdgeLevel } from '../../domain/connection-enums.ts';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { InputError } from '../../domain/input-error.ts';
@@ -12,7 +11,7 @@ import { builder, type GraphQLContext } from '../builder.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, TimeRangeInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointKindEnum } from './traffic-edge-endpoint.ts';
-import { EdgeLevelEnum } from './traffic-edge.ts';
+import { EdgeLevelEnum, groupingOf, TAG_KEY_DESCRIPTION } from './traffic-edge.ts';
 
 const EDGE_CHANGES = ['APPEARED', 'DISAPPEARED', 'CHANGED'] as const;
 
@@ -85,6 +84,7 @@ builder.queryField('edgeDiff', (t) =>
         description: 'Other conditions (without timeRange), as in trafficEdges.',
       }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
+      tagKey: t.arg.string({ description: TAG_KEY_DESCRIPTION }),
       minFactor: t.arg.float({
         required: true,
         defaultValue: 2,
@@ -98,12 +98,13 @@ builder.queryField('edgeDiff', (t) =>
       if (!Number.isFinite(args.minFactor) || args.minFactor < 1)
         throw new InputError('minFactor', 'a number >= 1', args.minFactor);
       const limit = checkCount('first', args.first, 1, ctx.limits.maxPageSize);
+      const grouping = groupingOf(args.level, args.tagKey);
       const before = await windowFilter(ctx, args.filter, args.before, 'before');
       const after = await windowFilter(ctx, args.filter, args.after, 'after');
       return readEdgeDiff(ctx.query, {
         before,
         after,
-        level: args.level as EdgeLevel,
+        ...grouping,
         minFactor: args.minFactor,
         limit,
       });

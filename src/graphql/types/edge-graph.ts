@@ -4,12 +4,11 @@
  * Point the Infinity data source at `edgeGraph.nodes` and `edgeGraph.edges` as two frames. No SQL here.
  */
 import { checkCount } from '../../domain/aggregate-enums.ts';
-import type { EdgeLevel } from '../../domain/connection-enums.ts';
 import type { EdgeGraph, GraphEdge, GraphNode } from '../../questions/edge-graph.ts';
 import { readEdgeGraph } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
-import { EdgeLevelEnum } from './traffic-edge.ts';
+import { EdgeLevelEnum, groupingOf, TAG_KEY_DESCRIPTION } from './traffic-edge.ts';
 
 const GraphNodeRef = builder.objectRef<GraphNode>('GraphNode').implement({
   description: 'A node of the node graph panel: an endpoint at the level, with the bytes of its drawn edges.',
@@ -58,6 +57,7 @@ builder.queryField('edgeGraph', (t) =>
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
+      tagKey: t.arg.string({ description: TAG_KEY_DESCRIPTION }),
       maxEdges: t.arg.int({
         required: true,
         defaultValue: 100,
@@ -66,8 +66,9 @@ builder.queryField('edgeGraph', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const maxEdges = checkCount('maxEdges', args.maxEdges, 1, ctx.limits.maxPageSize);
+      const grouping = groupingOf(args.level, args.tagKey);
       const filter = await resolveFlowFilter(ctx, args.filter);
-      return readEdgeGraph(ctx.query, { filter, level: args.level as EdgeLevel, maxEdges });
+      return readEdgeGraph(ctx.query, { filter, ...grouping, maxEdges });
     },
   }),
 );

@@ -11,6 +11,7 @@ import {
   type FilterInputType,
 } from '../../domain/filter-fields.ts';
 import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
+import { readyInventorySnapshots, tagGiven } from '../../questions/inventory-lookup.ts';
 import { readyReferenceTables, referenceKindsOf } from '../../questions/reference-lookup.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 
@@ -75,6 +76,16 @@ export const TcpFlagsInput = builder.inputType('TcpFlagsInput', {
   }),
 });
 
+/** A tag an end must carry. */
+export const TagFilterInput = builder.inputType('TagFilterInput', {
+  description:
+    'An inventory tag: its key and the values that match (ORed), e.g. { key: "team", values: ["payments"] }.',
+  fields: (t) => ({
+    key: t.string({ required: true, description: 'The tag key (case-sensitive, as AWS stores it).' }),
+    values: t.stringList({ required: true, description: 'Values of the key that match (ORed).' }),
+  }),
+});
+
 type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 
 /** The Pothos field of a filter field's input type (FILTER_FIELDS says which). */
@@ -93,6 +104,8 @@ function filterInputField(t: InputFields, input: FilterInputType, description: s
       return t.field({ type: [PortRangeInput], ...options });
     case 'tcpFlags':
       return t.field({ type: TcpFlagsInput, ...options });
+    case 'tag':
+      return t.field({ type: TagFilterInput, ...options });
     case 'FlowAction':
       return t.field({ type: [FlowActionEnum], ...options });
     case 'LogStatus':
@@ -139,5 +152,6 @@ export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argum
     scopeAccountIds: ctx.scopeAccountIds,
     latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
     referenceTables: await readyReferenceTables(ctx.query.warehouse, referenceKindsOf(input)),
+    ...(tagGiven(input) ? { inventorySnapshots: await readyInventorySnapshots(ctx.query.warehouse) } : {}),
   });
 }

@@ -4,19 +4,13 @@
  * first. Totals and groups are two statements, each run only when one of its fields is selected. No SQL here.
  */
 import { checkCount } from '../../domain/aggregate-enums.ts';
-import {
-  COST_GROUPS,
-  COST_ORDERS,
-  type CostGroup,
-  type CostOrder,
-  type EdgeLevel,
-} from '../../domain/connection-enums.ts';
+import { COST_GROUPS, COST_ORDERS, type CostGroup, type CostOrder } from '../../domain/connection-enums.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { readCostGroups, readEdgeTotals, type CostGroupRow, type EdgeTotals } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointRef } from './traffic-edge-endpoint.ts';
-import { EdgeLevelEnum } from './traffic-edge.ts';
+import { EdgeLevelEnum, groupingOf, TAG_KEY_DESCRIPTION } from './traffic-edge.ts';
 
 /** How trafficCost splits its totals. */
 const CostGroupEnum = builder.enumType('CostGroup', {
@@ -139,7 +133,7 @@ const TrafficCostRef = builder.objectRef<TrafficCost>('TrafficCost').implement({
 
 /** orderBy, level and limit shape the groups: refused, not ignored, without groupBy. */
 function refuseWithoutGroupBy(args: Record<string, unknown>): void {
-  for (const name of ['level', 'orderBy', 'limit']) {
+  for (const name of ['level', 'tagKey', 'orderBy', 'limit']) {
     if (args[name] !== null && args[name] !== undefined)
       throw new InputError(name, `groupBy with ${name}: it orders or cuts the groups, which only groupBy asks for`);
   }
@@ -158,6 +152,7 @@ builder.queryField('trafficCost', (t) =>
       filter: t.arg({ type: FlowFilterInput, required: true }),
       groupBy: t.arg({ type: CostGroupEnum, description: 'Split the totals into groups (see CostGroup).' }),
       level: t.arg({ type: EdgeLevelEnum, description: "What a group's end is (with groupBy; default INSTANCE)." }),
+      tagKey: t.arg.string({ description: TAG_KEY_DESCRIPTION }),
       orderBy: t.arg({ type: CostOrderEnum, description: 'Sort key of the groups (with groupBy; default BYTES).' }),
       limit: t.arg.int({
         description: 'Most groups (with groupBy; default and maximum as trafficEdges.first, 100 and 1000 by default).',
@@ -167,7 +162,7 @@ builder.queryField('trafficCost', (t) =>
       const group = args.groupBy
         ? {
             groupBy: args.groupBy as CostGroup,
-            level: (args.level ?? 'INSTANCE') as EdgeLevel,
+            ...groupingOf(args.level, args.tagKey),
             orderBy: (args.orderBy ?? 'BYTES') as CostOrder,
             limit: checkCount('limit', args.limit ?? ctx.limits.defaultPageSize, 1, ctx.limits.maxPageSize),
           }

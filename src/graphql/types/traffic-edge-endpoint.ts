@@ -8,6 +8,7 @@ import { ENDPOINT_KINDS } from '../../domain/connection-enums.ts';
 import type { Endpoint } from '../../questions/endpoint.ts';
 import { inventoryNames } from '../../questions/inventory-lookup.ts';
 import { addressNames } from '../../questions/reference-lookup.ts';
+import { resourceNames } from '../../questions/resource-name-lookup.ts';
 import { builder } from '../builder.ts';
 import { AwsIpRangeRef, NetworkRef, TagRef } from './reference-names.ts';
 
@@ -29,7 +30,9 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
     'and one that differs is null.',
   fields: (t) => ({
     id: t.string({
-      description: 'The id at the aggregation level: instance, interface, subnet or VPC id, else the IP address.',
+      description:
+        'The id at the aggregation level: instance, interface, subnet, VPC or account id, `key=value` of a tag at level ' +
+        'TAG, else the IP address.',
       resolve: (e) => e.id ?? 'unknown',
     }),
     kind: t.field({ type: EndpointKindEnum, resolve: (e) => e.kind }),
@@ -74,6 +77,18 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
         'An end known only by its interface is named by the instance that interface was attached to then. Null when ' +
         'no snapshot (of the accounts your key may read) knows the end.',
       resolve: async (e, _args, ctx) => (await inventoryNames(ctx.query)(e)).name,
+    }),
+    subnetName: t.string({
+      nullable: true,
+      description:
+        "The Name tag of the end's subnet (`aws ec2 describe-subnets` in the inventory), as `name` finds names; null " +
+        'when no snapshot (of your accounts) knows it.',
+      resolve: (e, _args, ctx) => resourceNames(ctx.query)({ id: e.subnetId, at: e.at }),
+    }),
+    vpcName: t.string({
+      nullable: true,
+      description: "The Name tag of the end's VPC (`aws ec2 describe-vpcs` in the inventory), as subnetName.",
+      resolve: (e, _args, ctx) => resourceNames(ctx.query)({ id: e.vpcId, at: e.at }),
     }),
     tags: t.field({
       type: [TagRef],

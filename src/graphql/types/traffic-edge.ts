@@ -7,6 +7,7 @@
  */
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { EDGE_LEVELS, EDGE_ORDERS, type EdgeLevel } from '../../domain/connection-enums.ts';
+import { edgeGrouping, type EdgeGrouping } from '../../domain/edge-grouping.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { readEdges, type TrafficEdge } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
@@ -19,7 +20,9 @@ export const EdgeLevelEnum = builder.enumType('EdgeLevel', {
   description:
     'What an edge endpoint is: INSTANCE (else the interface, else the address), INTERFACE (else the address), SUBNET, ' +
     'VPC (else the address, for endpoints outside the monitored VPCs), ACCOUNT (the account whose flow log holds the ' +
-    "end's interface, else the address: who talks to whom across accounts), ADDRESS (the packet-level IP).",
+    "end's interface, else the address: who talks to whom across accounts), ADDRESS (the packet-level IP), TAG (the " +
+    'value of the tag `tagKey` in the inventory, as `key=value` such as `app=payments-api`: service to service; an end ' +
+    'without the tag, or one the inventory does not know, keeps its INSTANCE-level id).',
   values: EDGE_LEVELS,
 });
 
@@ -121,9 +124,13 @@ export function decodeEdgeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-/** Checks a level argument (the enum already restricts it; kept for callers passing strings). */
-function levelOf(v: string | null | undefined): EdgeLevel {
-  return (v ?? 'INSTANCE') as EdgeLevel;
+/** The `tagKey` argument of the questions that take a level. */
+export const TAG_KEY_DESCRIPTION =
+  'With level TAG (and only then): the inventory tag key whose value groups the ends, such as "app".';
+
+/** The level and tag key arguments, checked (edge-grouping.ts): TAG needs a tagKey, and only TAG takes one. */
+export function groupingOf(level: string | null | undefined, tagKey: string | null | undefined): EdgeGrouping {
+  return edgeGrouping((level ?? 'INSTANCE') as EdgeLevel, tagKey);
 }
 
 builder.queryFields((t) => ({
@@ -138,6 +145,7 @@ builder.queryFields((t) => ({
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       level: t.arg({ type: EdgeLevelEnum, required: true, defaultValue: 'INSTANCE' }),
+      tagKey: t.arg.string({ description: TAG_KEY_DESCRIPTION }),
       orderBy: t.arg({ type: EdgeOrderEnum, required: true, defaultValue: 'BYTES' }),
       first: t.arg.int({ description: 'Page size (default and maximum set by the server, 100 and 1000 by default).' }),
       after: t.arg.string({ description: 'endCursor of the previous page.' }),
@@ -145,10 +153,11 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const first = checkCount('first', args.first ?? ctx.limits.defaultPageSize, 1, ctx.limits.maxPageSize);
       const offset = args.after ? decodeEdgeCursor(args.after) : 0;
+      const grouping = groupingOf(args.level, args.tagKey);
       const filter = await resolveFlowFilter(ctx, args.filter);
       const page = await readEdges(ctx.query, {
         filter,
-        level: levelOf(args.level),
+        ...grouping,
         orderBy: args.orderBy,
         first,
         offset,

@@ -6,18 +6,57 @@
  */
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
+import { endKeySql, tagSpansSql, type NameSources } from './inventory-tag-query.ts';
 import { parquetSourceSql } from './parquet-source-query.ts';
+import { awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
-/** The flows dataset's columns, in output order. */
-export const DATASET_FLOW_COLUMNS: readonly string[] = [
+/** The record's own columns of the flows dataset, in output order. */
+const RECORD_COLUMNS: readonly string[] = [
   ...PARTITION_COLUMNS.map((c) => c.column),
   ...STORED_COLUMNS.map((c) => c.column).filter((c) => c !== 'extra'),
 ];
 
-const SELECT = raw(DATASET_FLOW_COLUMNS.map((c) => (c === 'end' ? '"end"' : c)).join(', '));
+/** The names after them, as GraphQL's Flow has them: instanceName, src/dstAwsService, src/dstNetwork. */
+const NAME_COLUMNS = ['instance_name', 'src_aws_service', 'dst_aws_service', 'src_network', 'dst_network'] as const;
+
+/** The flows dataset's columns, in output order. */
+export const DATASET_FLOW_COLUMNS: readonly string[] = [...RECORD_COLUMNS, ...NAME_COLUMNS];
+
+const SELECT = raw(RECORD_COLUMNS.map((c) => (c === 'end' ? `f."end"` : `f.${c}`)).join(', '));
+
+// The packet-level ends, as pkt-*-aws-service describes them (and Flow.srcAwsService looks up).
+const PACKET = { src: 'coalesce(f.pkt_srcaddr, f.srcaddr)', dst: 'coalesce(f.pkt_dstaddr, f.dstaddr)' } as const;
+
+/**
+ * The name columns and the join they need: the logging instance's (else interface's) name at the record's start, the
+ * records' own pkt-*-aws-service else AWS's ip-ranges for the packet address, your networks. NULL where the kind of
+ * snapshot is not loaded.
+ */
+function namesSql(n: NameSources): { columns: SqlFragment; join: SqlFragment } {
+  const none = raw('NULL::VARCHAR');
+  const service = (side: 'src' | 'dst') =>
+    sql`coalesce(f.pkt_${raw(side)}_aws_service, ${n.ipRanges ? awsServiceOfSql(PACKET[side], n.ipRanges) : none}) AS ${raw(side)}_aws_service`;
+  const network = (side: 'src' | 'dst') =>
+    sql`${n.networks ? networkNameOfSql(PACKET[side], n.networks) : none} AS ${raw(side)}_network`;
+  const named = n.inventory.snapshots.length > 0;
+  return {
+    // In NAME_COLUMNS order.
+    columns: sql`${named ? raw('n.tag_value') : none} AS instance_name, ${service('src')}, ${service('dst')}, ${network('src')}, ${network('dst')}`,
+    join: named
+      ? sql`
+LEFT JOIN ${tagSpansSql(n.inventory, 'name')} n
+  ON n.tag_end = ${raw(endKeySql('f.instance_id', 'f.interface_id'))} AND f.start_time >= n.tag_from AND f.start_time < n.tag_to`
+      : raw(''),
+  };
+}
 
 /** Rows of `files` matching `where` (from flowFilterSql), oldest first, at most `limit`. */
-export function datasetFlowsQuery(input: { files: readonly string[]; where: SqlFragment; limit: number }): SqlQuery {
+export function datasetFlowsQuery(input: {
+  files: readonly string[];
+  where: SqlFragment;
+  limit: number;
+  names: NameSources;
+}): SqlQuery {
   return datasetFlowsRunQuery({ ...input, startUs: null, endUs: null });
 }
 
@@ -72,6 +111,7 @@ export function datasetFlowsRunQuery(input: {
   startUs: bigint | null;
   endUs: bigint | null;
   limit: number | null;
+  names: NameSources;
 }): SqlQuery {
   const lower =
     input.startUs === null
@@ -84,12 +124,14 @@ export function datasetFlowsRunQuery(input: {
       ? raw('')
       : sql`
 LIMIT ${input.limit}`;
+  const names = namesSql(input.names);
+  // The filter reads the records' columns unqualified: the names' relation has none of theirs.
   return build(
     'datasets.flows',
-    sql`SELECT ${SELECT}
-FROM ${parquetSourceSql(input.files)}
+    sql`SELECT ${SELECT}, ${names.columns}
+FROM ${parquetSourceSql(input.files)} f${names.join}
 WHERE ${input.where}${lower}${upper}
-ORDER BY start_time, flow_id${limit}`,
+ORDER BY f.start_time, f.flow_id${limit}`,
   );
 }
 

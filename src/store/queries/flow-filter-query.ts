@@ -17,6 +17,7 @@ import { datesInRange, type FlowFilter, type PortRange } from '../../domain/flow
 import type { ManifestFile, TableName } from '../layout.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
 import { ipv6HexSql } from './address-hex-sql.ts';
+import { endKeySql, endTaggedSql } from './inventory-tag-query.ts';
 import { awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
 /** Columns the filter reads: those of the filter fields, and the date and time of the window (fixed names). */
@@ -186,6 +187,8 @@ const RECORD_CONDITIONS: { readonly [K in FilterField]-?: (value: NonNullable<Fl
   pktDstAwsServices: (v) => inList('pkt_dst_aws_service', v),
   awsServices: (v) => awsServiceMatch(v),
   networks: (v) => networkMatch(v),
+  // The logging end: the other end of a record is only an address (its own records carry its tags).
+  tag: (v) => endTaggedSql(v, endKeySql('instance_id', 'interface_id'), 'start_time'),
   minBytes: (v) => sql`bytes >= ${v}`,
   maxBytes: (v) => sql`bytes <= ${v}`,
   minPackets: (v) => sql`packets >= ${v}`,

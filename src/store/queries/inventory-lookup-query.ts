@@ -59,3 +59,33 @@ SELECT k.i, coalesce(ins.n.name, eni.e.name) AS name, CASE WHEN ins.n IS NOT NUL
  WHERE ins.n IS NOT NULL OR eni.e IS NOT NULL ORDER BY k.i`,
   );
 }
+
+/** What a lookup of resources by their own id needs (subnets, VPCs). */
+export interface ResourceNameInput {
+  readonly ids: readonly string[];
+  /** Naive UTC times, one per id. */
+  readonly times: readonly string[];
+  readonly snapshots: readonly string[];
+  readonly accounts: readonly string[] | null;
+}
+
+/**
+ * `inventory.resourceNames`: the Name tag of resources known by their own id (a subnet, a VPC) at a time, by the
+ * same rule (the latest snapshot at or before it, else the earliest). One row per key (`i`) that a snapshot names.
+ */
+export function resourceNameQuery(input: ResourceNameInput): SqlQuery {
+  const scope: SqlFragment = input.accounts
+    ? sql`AND list_contains(${input.accounts}::VARCHAR[], account_id)`
+    : raw('');
+  return build(
+    'inventory.resourceNames',
+    sql`WITH k AS (
+  SELECT unnest(range(len(${input.times}::VARCHAR[]))) AS i, unnest(${input.ids}::VARCHAR[]) AS id,
+         CAST(unnest(${input.times}::VARCHAR[]) AS TIMESTAMP) AS at
+)
+SELECT k.i, first(r.name ORDER BY ${AS_OF_ORDER}) AS name
+  FROM k JOIN (SELECT resource_id, name, valid_from FROM read_parquet(${input.snapshots}::VARCHAR[])
+                WHERE name IS NOT NULL ${scope}) r ON r.resource_id = k.id
+ GROUP BY k.i ORDER BY k.i`,
+  );
+}

@@ -1,5 +1,7 @@
 // The inventory parser over the AWS CLI's shapes: rows from both outputs, the merge of an interface both list, and
 // the exact error for entries that would make a snapshot a guess.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeInventory, parseEc2Document } from '../../../src/domain/inventory.ts';
 
@@ -29,6 +31,24 @@ const eni = (instanceId: string, owner = '111111111111') => ({
 });
 
 describe('parseEc2Document / mergeInventory', () => {
+  it('reads describe-subnets and describe-vpcs as AWS documents them: names and tags of subnets and VPCs', async () => {
+    const fixture = async (name: string) =>
+      JSON.parse(await readFile(join(import.meta.dirname, '../../fixtures/aws/inventory', name), 'utf8'));
+    const rows = mergeInventory(
+      await Promise.all(
+        ['describe-subnets.json', 'describe-vpcs.json'].map(async (source) => ({
+          source,
+          rows: parseEc2Document(await fixture(source), source),
+        })),
+      ),
+    );
+    expect(rows.map((r) => `${r.resourceType} ${r.resourceId} ${r.accountId} ${r.name} ${r.tags.length}`)).toEqual([
+      'subnet subnet-0a1b2c3d4e5f60001 111111111111 payments-private-a 2',
+      'subnet subnet-0a1b2c3d4e5f60002 111111111111 null 0',
+      'vpc vpc-0a1b2c3d4e5f60001 111111111111 payments-prod 1',
+    ]);
+  });
+
   it('merges an interface listed by both outputs: tags from the interfaces output, the attachment from either', () => {
     const rows = mergeInventory([
       { source: 'i.json', rows: parseEc2Document(instances, 'i.json') },
@@ -74,7 +94,12 @@ describe('parseEc2Document / mergeInventory', () => {
     expect(() => parseEc2Document({ ...eni('i-0aaaaaaaaaaaaaaa1', 'me') }, 'n.json')).toThrow(
       'n.json: NetworkInterfaces[0].OwnerId: expected an id like ^\\d{12}$, found "me"',
     );
-    expect(() => parseEc2Document({ Vpcs: [] }, 'v.json')).toThrow(/expected the output of aws ec2 describe-instances/);
+    expect(() => parseEc2Document({ Volumes: [] }, 'v.json')).toThrow(
+      /expected the output of aws ec2 describe-instances .* describe-subnets \(\{ Subnets \}\) or describe-vpcs/,
+    );
+    expect(() => parseEc2Document({ Subnets: [{ SubnetId: 'sn-1', OwnerId: '111111111111' }] }, 's.json')).toThrow(
+      's.json: Subnets[0].SubnetId: expected an id like ^subnet-[0-9a-f]{8,17}$, found "sn-1"',
+    );
     const twice = {
       Reservations: [
         {

@@ -50,6 +50,7 @@ describe('example context', () => {
       'query Coverage(',
       'query Handshakes(',
       'query TrafficEdgesCost(',
+      'query ServicesByApp(',
     ]);
     for (const tab of tabs)
       expect(tab.query).toContain(

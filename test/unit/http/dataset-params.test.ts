@@ -117,3 +117,36 @@ describe('dataset URL windows', () => {
     );
   });
 });
+
+describe('dataset URL tags', () => {
+  const parse = (dataset: 'summary' | 'edges', query: string) =>
+    parseDatasetRequest(dataset, new URLSearchParams(query), { ...options, inventorySnapshots: ['/inv.parquet'] });
+  const argumentOf = (dataset: 'summary' | 'edges', query: string): string => {
+    try {
+      parse(dataset, query);
+    } catch (err) {
+      if (err instanceof InputError) return err.argument;
+      throw err;
+    }
+    throw new Error('expected an InputError');
+  };
+
+  it('reads tagKey and tagValue as the filter tag { key, values }, bound to the inventory', () => {
+    expect(parse('summary', 'tagKey=aws:cloudformation:stack-name&tagValue=a=b,c&tagValue=d').filter.tag).toEqual({
+      key: 'aws:cloudformation:stack-name',
+      values: ['a=b', 'c', 'd'],
+      snapshots: ['/inv.parquet'],
+      accounts: null,
+    });
+    expect(argumentOf('summary', 'tagValue=payments')).toBe('tagKey');
+    expect(argumentOf('summary', 'tagKey=team')).toBe('tagValue');
+    expect(argumentOf('summary', 'tagKey=team&tagKey=app&tagValue=x')).toBe('tagKey');
+  });
+
+  it('reads level=TAG with levelTagKey, and refuses either without the other', () => {
+    const req = parse('edges', 'level=tag&levelTagKey=app&tagKey=team&tagValue=payments');
+    expect(req).toMatchObject({ level: 'TAG', tagKey: 'app', filter: { tag: { key: 'team', values: ['payments'] } } });
+    expect(argumentOf('edges', 'level=TAG')).toBe('levelTagKey');
+    expect(argumentOf('edges', 'level=VPC&levelTagKey=app')).toBe('levelTagKey');
+  });
+});

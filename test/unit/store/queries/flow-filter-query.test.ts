@@ -114,6 +114,7 @@ const SAMPLE_INPUT: Readonly<Record<FilterField, unknown>> = {
   pktDstAwsServices: ['S3'],
   awsServices: ['S3'],
   networks: ['office-paris'],
+  tag: { key: 'team', values: ['payments'] },
   minBytes: '1',
   maxBytes: '2',
   minPackets: '1',
@@ -242,7 +243,11 @@ describe('flowFilterSql text', () => {
       expect(checked, field).not.toBeNull();
       // Names looked up in a reference table: bound to a snapshot, as validateFlowFilter does from the manifest.
       const value =
-        checked && typeof checked === 'object' && 'names' in checked ? { ...checked, table: '/r.parquet' } : checked;
+        checked && typeof checked === 'object' && 'names' in checked
+          ? { ...checked, table: '/r.parquet' }
+          : checked && typeof checked === 'object' && 'snapshots' in checked
+            ? { ...checked, snapshots: ['/i.parquet', '/j.parquet'] }
+            : checked;
       const text = build('t', recordConditionSql(field, value as never)).text;
       const read = [...all].filter((c) => new RegExp(`\\b${c}\\b`).test(text)).sort();
       expect(read, `${field}: ${text}`).toEqual([...FILTER_FIELDS[field].columns].sort());
