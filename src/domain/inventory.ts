@@ -5,9 +5,10 @@
  * is ingest's (src/ingest/reference-import.ts).
  *
  * Shapes (as documented for `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces`):
- * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, Tags: [{Key, Value}], NetworkInterfaces:
- *   [{ NetworkInterfaceId }], ... }] }] }`
- * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId }, TagSet: [{Key, Value}], ... }] }`
+ * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, InstanceType, Tags: [{Key, Value}], SecurityGroups:
+ *   [{ GroupId, GroupName }], NetworkInterfaces: [{ NetworkInterfaceId, Groups }], ... }] }] }`
+ * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId }, TagSet: [{Key, Value}], Groups:
+ *   [{ GroupId, GroupName }], ... }] }`
  * - `aws ec2 describe-subnets` / `describe-vpcs`: `{ Subnets: [{ SubnetId, OwnerId, Tags }] }`, `{ Vpcs: [{ VpcId,
  *   OwnerId, Tags }] }` (the names of an end's subnet and VPC)
  */
@@ -25,6 +26,16 @@ export interface InventoryRow {
   readonly name: string | null;
   /** Every tag, sorted by key. */
   readonly tags: readonly NetworkAttribute[];
+  /** An instance: its type (`InstanceType`, e.g. t3.medium); otherwise null. */
+  readonly instanceType: string | null;
+  /** An instance's or interface's security groups (id and name), sorted by id; empty for subnets and VPCs. */
+  readonly securityGroups: readonly SecurityGroupRow[];
+}
+
+/** A security group as describe-instances (`SecurityGroups`) and describe-network-interfaces (`Groups`) list it. */
+export interface SecurityGroupRow {
+  readonly id: string;
+  readonly name: string;
 }
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -69,6 +80,27 @@ function tags(v: unknown, where: string): NetworkAttribute[] {
 
 const nameOf = (t: readonly NetworkAttribute[]): string | null => t.find((x) => x.key === 'Name')?.value || null;
 
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
+/** `[{ GroupId, GroupName }]`, sorted by id. */
+function securityGroups(v: unknown, where: string): SecurityGroupRow[] {
+  const out = list(v, where).map((g, i) => {
+    const group = obj(g, `${where}[${i}]`);
+    const name = group.GroupName;
+    if (typeof name !== 'string') throw new ReferenceFileError(`${where}[${i}].GroupName: expected a string`);
+    return { id: id(group.GroupId, SECURITY_GROUP_ID, `${where}[${i}].GroupId`), name };
+  });
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** An instance type as AWS names it (`t3.medium`, `m7g.2xlarge`); absent in some outputs. */
+function instanceType(v: unknown, where: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || !/^[a-z0-9-]+\.[a-z0-9-]+$/.test(v))
+    throw new ReferenceFileError(`${where}: expected an instance type like t3.medium, found ${JSON.stringify(v)}`);
+  return v;
+}
+
 /**
  * Checks one parsed describe-instances or describe-network-interfaces document; `source` names the file in errors.
  * describe-instances also yields an interface row per attached interface (no tags: that output has none for them),
@@ -94,11 +126,23 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
           instanceId: null,
           name: nameOf(t),
           tags: t,
+          instanceType: instanceType(instance.InstanceType, `${at}.InstanceType`),
+          securityGroups: securityGroups(instance.SecurityGroups, `${at}.SecurityGroups`),
         });
         list(instance.NetworkInterfaces, `${at}.NetworkInterfaces`).forEach((n, ni) => {
           const nw = `${at}.NetworkInterfaces[${ni}]`;
-          const eni = id(obj(n, nw).NetworkInterfaceId, INTERFACE_ID, `${nw}.NetworkInterfaceId`);
-          rows.push({ accountId, resourceId: eni, resourceType: 'interface', instanceId, name: null, tags: [] });
+          const embedded = obj(n, nw);
+          const eni = id(embedded.NetworkInterfaceId, INTERFACE_ID, `${nw}.NetworkInterfaceId`);
+          rows.push({
+            accountId,
+            resourceId: eni,
+            resourceType: 'interface',
+            instanceId,
+            name: null,
+            tags: [],
+            instanceType: null,
+            securityGroups: securityGroups(embedded.Groups, `${nw}.Groups`),
+          });
         });
       });
     });
@@ -119,6 +163,8 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
             : id(attachment.InstanceId, INSTANCE_ID, `${where}.Attachment.InstanceId`),
         name: nameOf(t),
         tags: t,
+        instanceType: null,
+        securityGroups: securityGroups(eni.Groups, `${where}.Groups`),
       });
     });
   } else if ('Subnets' in d || 'Vpcs' in d) {
@@ -138,6 +184,8 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
         instanceId: null,
         name: nameOf(t),
         tags: t,
+        instanceType: null,
+        securityGroups: [],
       });
     });
   } else {
@@ -167,15 +215,24 @@ export function mergeInventory(parts: readonly { source: string; rows: readonly 
         row.resourceType !== 'interface' ||
         a.accountId !== row.accountId ||
         (a.instanceId !== null && row.instanceId !== null && a.instanceId !== row.instanceId) ||
-        (a.tags.length > 0 && row.tags.length > 0 && JSON.stringify(a.tags) !== JSON.stringify(row.tags));
+        (a.tags.length > 0 && row.tags.length > 0 && JSON.stringify(a.tags) !== JSON.stringify(row.tags)) ||
+        (a.securityGroups.length > 0 &&
+          row.securityGroups.length > 0 &&
+          JSON.stringify(a.securityGroups) !== JSON.stringify(row.securityGroups));
       if (clash) {
         throw new ReferenceFileError(
-          `${source}: ${row.resourceId} is also in ${seen.source} with another owner, attachment or tags`,
+          `${source}: ${row.resourceId} is also in ${seen.source} with another owner, attachment, tags or security groups`,
         );
       }
       const tagged = row.tags.length > 0 ? row : a;
       byId.set(row.resourceId, {
-        row: { ...a, instanceId: a.instanceId ?? row.instanceId, name: tagged.name, tags: tagged.tags },
+        row: {
+          ...a,
+          instanceId: a.instanceId ?? row.instanceId,
+          name: tagged.name,
+          tags: tagged.tags,
+          securityGroups: a.securityGroups.length > 0 ? a.securityGroups : row.securityGroups,
+        },
         source: seen.source,
       });
     }

@@ -170,9 +170,11 @@ export function inventoryFromDocuments(
     source: parts.map((p) => p.source).join(','),
     date: validFrom.slice(0, 10),
     columns:
-      'account_id VARCHAR, resource_id VARCHAR, resource_type VARCHAR, instance_id VARCHAR, name VARCHAR, tags VARCHAR, valid_from VARCHAR',
+      'account_id VARCHAR, resource_id VARCHAR, resource_type VARCHAR, instance_id VARCHAR, name VARCHAR, tags VARCHAR, valid_from VARCHAR, instance_type VARCHAR, security_groups VARCHAR',
     casts: {
       tags: 'CAST(tags AS JSON)::STRUCT(key VARCHAR, value VARCHAR)[]',
+      security_groups: 'CAST(security_groups AS JSON)::STRUCT(id VARCHAR, name VARCHAR)[]',
+      instance_type: "NULLIF(instance_type, '')",
       // The lookup compares with record times, which are naive UTC TIMESTAMPs.
       valid_from: "CAST(replace(valid_from, 'Z', '') AS TIMESTAMP)",
       instance_id: "NULLIF(instance_id, '')",
@@ -187,6 +189,8 @@ export function inventoryFromDocuments(
       r.name ?? '',
       JSON.stringify(r.tags),
       validFrom,
+      r.instanceType ?? '',
+      JSON.stringify(r.securityGroups),
     ]),
   };
 }

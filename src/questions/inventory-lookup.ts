@@ -16,10 +16,20 @@ export interface Tag {
   readonly value: string;
 }
 
+/** A security group: its id and name. */
+export interface SecurityGroup {
+  readonly id: string;
+  readonly name: string;
+}
+
 /** What the inventory says about one end. */
 export interface InventoryNames {
   readonly name: string | null;
   readonly tags: readonly Tag[];
+  /** The instance's type; null for an end without a known instance. */
+  readonly instanceType: string | null;
+  /** The instance's security groups, else the interface's. */
+  readonly securityGroups: readonly SecurityGroup[];
 }
 
 /** An end to name: its instance and interface (either may be unknown), and when. */
@@ -30,7 +40,7 @@ export interface InventoryKey {
   readonly at: Date | null;
 }
 
-const NOTHING: InventoryNames = { name: null, tags: [] };
+const NOTHING: InventoryNames = { name: null, tags: [], instanceType: null, securityGroups: [] };
 
 const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 
@@ -79,9 +89,13 @@ export function inventoryNames(ctx: QueryContext): Lookup {
         });
         for (const row of await runQuery(ctx, query)) {
           const tags = Array.isArray(row.tags) ? (row.tags as unknown as Tag[]) : [];
+          const groups = Array.isArray(row.security_groups) ? (row.security_groups as unknown as SecurityGroup[]) : [];
           found.set(Number(row.i), {
             name: row.name === null || row.name === undefined ? null : String(row.name),
             tags: tags.map((t) => ({ key: String(t.key), value: String(t.value) })),
+            instanceType:
+              row.instance_type === null || row.instance_type === undefined ? null : String(row.instance_type),
+            securityGroups: groups.map((g) => ({ id: String(g.id), name: String(g.name) })),
           });
         }
       }

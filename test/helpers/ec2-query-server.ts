@@ -29,6 +29,9 @@ const set = (name: string, items: readonly unknown[] | undefined, item: (x: any)
 const tagSet = (tags: readonly { Key: string; Value: string }[] | undefined) =>
   set('tagSet', tags, (t) => el('key', t.Key) + el('value', t.Value));
 
+const groupSet = (groups: readonly { GroupId: string; GroupName: string }[] | undefined) =>
+  set('groupSet', groups, (g) => el('groupId', g.GroupId) + el('groupName', g.GroupName));
+
 /** Per action: the list it pages over, the set element and one item's XML. */
 const ACTIONS: Record<string, { list: keyof Ec2Documents; setName: string; item: (x: any) => string }> = {
   DescribeInstances: {
@@ -42,8 +45,14 @@ const ACTIONS: Record<string, { list: keyof Ec2Documents; setName: string; item:
         r.Instances,
         (i) =>
           el('instanceId', i.InstanceId) +
+          el('instanceType', i.InstanceType) +
+          groupSet(i.SecurityGroups) +
           tagSet(i.Tags) +
-          set('networkInterfaceSet', i.NetworkInterfaces, (n) => el('networkInterfaceId', n.NetworkInterfaceId)),
+          set(
+            'networkInterfaceSet',
+            i.NetworkInterfaces,
+            (n) => el('networkInterfaceId', n.NetworkInterfaceId) + groupSet(n.Groups),
+          ),
       ),
   },
   DescribeNetworkInterfaces: {
@@ -53,6 +62,7 @@ const ACTIONS: Record<string, { list: keyof Ec2Documents; setName: string; item:
       el('networkInterfaceId', n.NetworkInterfaceId) +
       el('ownerId', n.OwnerId) +
       (n.Attachment ? `<attachment>${el('instanceId', n.Attachment.InstanceId)}</attachment>` : '') +
+      groupSet(n.Groups) +
       tagSet(n.TagSet),
   },
   DescribeSubnets: {

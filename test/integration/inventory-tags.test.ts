@@ -156,9 +156,9 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     const want = summed(instanceEdges, appId);
     expect(summed(byApp, (e) => e.id)).toEqual(want);
     // Each (client app, server app, protocol, port) is one edge, and service-to-service edges are most of them.
-    expect([byApp.length, instanceEdges.length]).toEqual([231, 371]);
+    expect([byApp.length, instanceEdges.length]).toEqual([233, 374]);
     const both = byApp.filter((e) => e.client.id.startsWith('app=') && e.server.id.startsWith('app='));
-    expect(both.length).toBe(93);
+    expect(both.length).toBe(95);
     // NAT gateways and endpoints carry `team` but no `app`: they stay interfaces.
     expect(byApp.some((e) => e.server.id.startsWith('eni-') && tagOf(e.server, 'team') === 'platform')).toBe(true);
   }, 120_000);

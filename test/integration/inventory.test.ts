@@ -157,8 +157,8 @@ describe('inventory names in the API', () => {
   });
   afterAll(() => api?.db.closeSync());
 
-  const QUERY = `{ handshakes(filter: { ${window} }) { nodes { start client { interfaceId name tags { key value } }
-      server { ip name } } } }`;
+  const QUERY = `{ handshakes(filter: { ${window} }) { nodes { start client { interfaceId name tags { key value }
+      instanceType securityGroups { id name } } server { ip name } } } }`;
 
   it('names an end by the owner of its interface at the time: the new owner only from the second as-of', async () => {
     const nodes = (await gqlData<any>(api.yoga, QUERY)).handshakes.nodes;
@@ -171,6 +171,11 @@ describe('inventory names in the API', () => {
       { key: 'Name', value: 'payments-api' },
       { key: 'team', value: 'payments' },
     ]);
+    // The owner's type and security groups, by the same snapshot: the interface's owner changed at noon.
+    expect(
+      nodes.map((n: any) => `${n.client.instanceType} ${n.client.securityGroups.map((g: any) => g.name)}`).sort(),
+    ).toEqual(['r6g.large redis', 't3.medium payments-api']);
+    expect(ten.client.securityGroups).toEqual([{ id: 'sg-0aaaaaaaaaaaaaaa1', name: 'payments-api' }]);
   });
 
   it("Flow.instanceName: the owner of the record's interface at its start", async () => {
@@ -194,9 +199,14 @@ describe('inventory names in the API', () => {
         lookup({ instanceId: null, interfaceId: 'eni-0eeeeeeeeeeeeeee5', at: new Date('2024-03-01T10:00:00Z') }),
       ]);
       expect(early.name).toBe('payments-api');
-      expect(unknown).toEqual({ name: null, tags: [] });
-      // A NAT gateway's interface is attached to no instance: its own Name tag.
-      expect(nat).toEqual({ name: 'nat-a', tags: [{ key: 'Name', value: 'nat-a' }] });
+      expect(unknown).toEqual({ name: null, tags: [], instanceType: null, securityGroups: [] });
+      // A NAT gateway's interface is attached to no instance: its own Name tag, no type, its own (no) groups.
+      expect(nat).toEqual({
+        name: 'nat-a',
+        tags: [{ key: 'Name', value: 'nat-a' }],
+        instanceType: null,
+        securityGroups: [],
+      });
     } finally {
       db.closeSync();
     }

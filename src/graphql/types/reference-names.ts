@@ -3,7 +3,7 @@
  * address (from AWS's ip-ranges.json) and your own network (from `flowql networks import`). Shared by `Flow` (its
  * source and destination) and `Endpoint`.
  */
-import type { Tag } from '../../questions/inventory-lookup.ts';
+import type { SecurityGroup, Tag } from '../../questions/inventory-lookup.ts';
 import type { AwsRange, OwnNetwork } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
 
@@ -45,4 +45,10 @@ export const NetworkRef = builder.objectRef<OwnNetwork>('Network').implement({
 export const TagRef = builder.objectRef<Tag>('Tag').implement({
   description: 'An AWS tag (key and value) of an instance or network interface, from the inventory snapshots.',
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
+/** A security group of an instance or interface. */
+export const SecurityGroupRef = builder.objectRef<SecurityGroup>('SecurityGroup').implement({
+  description: 'A security group (id and name) of an instance or network interface, from the inventory snapshots.',
+  fields: (t) => ({ id: t.exposeString('id'), name: t.exposeString('name') }),
 });

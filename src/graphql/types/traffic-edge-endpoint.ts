@@ -10,7 +10,7 @@ import { inventoryNames } from '../../questions/inventory-lookup.ts';
 import { addressNames } from '../../questions/reference-lookup.ts';
 import { resourceNames } from '../../questions/resource-name-lookup.ts';
 import { builder } from '../builder.ts';
-import { AwsIpRangeRef, NetworkRef, TagRef } from './reference-names.ts';
+import { AwsIpRangeRef, NetworkRef, SecurityGroupRef, TagRef } from './reference-names.ts';
 
 /** What an endpoint resolved to. */
 export const EndpointKindEnum = builder.enumType('EndpointKind', {
@@ -94,6 +94,20 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
       type: [TagRef],
       description: 'The tags of the instance (else of the interface), as `name` finds them; empty when unknown.',
       resolve: async (e, _args, ctx) => [...(await inventoryNames(ctx.query)(e)).tags],
+    }),
+    instanceType: t.string({
+      nullable: true,
+      description:
+        "The instance's type (`InstanceType` in describe-instances, e.g. t3.medium), as `name` finds it; null for an " +
+        'end without a known instance.',
+      resolve: async (e, _args, ctx) => (await inventoryNames(ctx.query)(e)).instanceType,
+    }),
+    securityGroups: t.field({
+      type: [SecurityGroupRef],
+      description:
+        "The instance's security groups, else the interface's (NAT gateways and endpoints have their own), as `name` " +
+        'finds them; empty when unknown.',
+      resolve: async (e, _args, ctx) => [...(await inventoryNames(ctx.query)(e)).securityGroups],
     }),
   }),
 });

@@ -27,7 +27,11 @@ const AS_OF_ORDER = raw(
   'r.valid_from <= k.at DESC, CASE WHEN r.valid_from <= k.at THEN r.valid_from END DESC, r.valid_from',
 );
 
-/** One row per key (`i`, its position in the input) that some snapshot names: `name` and `tags`. */
+/**
+ * One row per key (`i`, its position in the input) that some snapshot names: `name`, `tags`, the instance's
+ * `instance_type` and the `security_groups` (the instance's when it is known, else the interface's). Snapshots written
+ * before flowql kept types and groups read them as NULL (union_by_name).
+ */
 export function inventoryLookupQuery(input: InventoryLookupInput): SqlQuery {
   const scope: SqlFragment = input.accounts
     ? sql`WHERE list_contains(${input.accounts}::VARCHAR[], account_id)`
@@ -35,12 +39,14 @@ export function inventoryLookupQuery(input: InventoryLookupInput): SqlQuery {
   return build(
     'inventory.lookup',
     sql`WITH inv AS (
-  SELECT resource_id, resource_type, instance_id, name, tags, valid_from FROM read_parquet(${input.snapshots}::VARCHAR[]) ${scope}
+  SELECT resource_id, resource_type, instance_id, name, tags, valid_from, instance_type, security_groups
+    FROM read_parquet(${input.snapshots}::VARCHAR[], union_by_name = true) ${scope}
 ), k AS (
   SELECT unnest(range(len(${input.times}::VARCHAR[]))) AS i, NULLIF(unnest(${input.instanceIds}::VARCHAR[]), '') AS instance_id,
          NULLIF(unnest(${input.interfaceIds}::VARCHAR[]), '') AS interface_id, CAST(unnest(${input.times}::VARCHAR[]) AS TIMESTAMP) AS at
 ), eni AS (
-  SELECT k.i, first(struct_pack(instance_id := r.instance_id, valid_from := r.valid_from, name := r.name, tags := r.tags)
+  SELECT k.i, first(struct_pack(instance_id := r.instance_id, valid_from := r.valid_from, name := r.name, tags := r.tags,
+                                security_groups := r.security_groups)
            ORDER BY ${AS_OF_ORDER}) AS e
     FROM k JOIN inv r ON r.resource_type = 'interface' AND r.resource_id = k.interface_id
    GROUP BY k.i
@@ -49,12 +55,15 @@ export function inventoryLookupQuery(input: InventoryLookupInput): SqlQuery {
          CASE WHEN k.instance_id IS NULL THEN eni.e.valid_from END AS same_snapshot
     FROM k LEFT JOIN eni USING (i)
 ), ins AS (
-  SELECT k.i, first(struct_pack(name := r.name, tags := r.tags) ORDER BY ${AS_OF_ORDER}) AS n
+  SELECT k.i, first(struct_pack(name := r.name, tags := r.tags, instance_type := r.instance_type,
+                                security_groups := r.security_groups) ORDER BY ${AS_OF_ORDER}) AS n
     FROM owner k JOIN inv r ON r.resource_type = 'instance' AND r.resource_id = k.instance_id
      AND (k.same_snapshot IS NULL OR r.valid_from = k.same_snapshot)
    GROUP BY k.i
 )
-SELECT k.i, coalesce(ins.n.name, eni.e.name) AS name, CASE WHEN ins.n IS NOT NULL THEN ins.n.tags ELSE eni.e.tags END AS tags
+SELECT k.i, coalesce(ins.n.name, eni.e.name) AS name, CASE WHEN ins.n IS NOT NULL THEN ins.n.tags ELSE eni.e.tags END AS tags,
+       ins.n.instance_type AS instance_type,
+       CASE WHEN ins.n IS NOT NULL THEN ins.n.security_groups ELSE eni.e.security_groups END AS security_groups
   FROM k LEFT JOIN eni USING (i) LEFT JOIN ins USING (i)
  WHERE ins.n IS NOT NULL OR eni.e IS NOT NULL ORDER BY k.i`,
   );
@@ -84,7 +93,7 @@ export function resourceNameQuery(input: ResourceNameInput): SqlQuery {
          CAST(unnest(${input.times}::VARCHAR[]) AS TIMESTAMP) AS at
 )
 SELECT k.i, first(r.name ORDER BY ${AS_OF_ORDER}) AS name
-  FROM k JOIN (SELECT resource_id, name, valid_from FROM read_parquet(${input.snapshots}::VARCHAR[])
+  FROM k JOIN (SELECT resource_id, name, valid_from FROM read_parquet(${input.snapshots}::VARCHAR[], union_by_name = true)
                 WHERE name IS NOT NULL ${scope}) r ON r.resource_id = k.id
  GROUP BY k.i ORDER BY k.i`,
   );

@@ -38,7 +38,7 @@ const valueSql = (v: SpanValue): SqlFragment =>
  */
 export function tagSpansSql(source: TagSource, v: SpanValue): SqlFragment {
   const scope = source.accounts ? sql`WHERE list_contains(${source.accounts}::VARCHAR[], account_id)` : raw('');
-  const snapshot = sql`(SELECT * FROM read_parquet(${source.snapshots}::VARCHAR[]) ${scope})`;
+  const snapshot = sql`(SELECT * FROM read_parquet(${source.snapshots}::VARCHAR[], union_by_name = true) ${scope})`;
   // An interface's tags and name are its instance's in the same snapshot (a snapshot lists a resource once).
   const resolved = sql`SELECT r.resource_id, r.valid_from, CASE WHEN o.resource_id IS NOT NULL THEN o.tags ELSE r.tags END AS tags,
              coalesce(o.name, r.name) AS name

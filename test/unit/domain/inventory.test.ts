@@ -12,7 +12,12 @@ const instances = {
       Instances: [
         {
           InstanceId: 'i-0aaaaaaaaaaaaaaa1',
+          InstanceType: 't3.medium',
           Tags: [{ Key: 'Name', Value: 'api' }],
+          SecurityGroups: [
+            { GroupName: 'web', GroupId: 'sg-0bbbbbbbbbbbbbbb2' },
+            { GroupName: 'api', GroupId: 'sg-0aaaaaaaaaaaaaaa1' },
+          ],
           NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1' }],
         },
       ],
@@ -62,6 +67,8 @@ describe('parseEc2Document / mergeInventory', () => {
         instanceId: 'i-0aaaaaaaaaaaaaaa1',
         name: null,
         tags: [{ key: 'role', value: 'primary' }],
+        instanceType: null,
+        securityGroups: [],
       },
       {
         accountId: '111111111111',
@@ -70,6 +77,12 @@ describe('parseEc2Document / mergeInventory', () => {
         instanceId: null,
         name: 'api',
         tags: [{ key: 'Name', value: 'api' }],
+        // Sorted by id, whatever order AWS listed them in.
+        instanceType: 't3.medium',
+        securityGroups: [
+          { id: 'sg-0aaaaaaaaaaaaaaa1', name: 'api' },
+          { id: 'sg-0bbbbbbbbbbbbbbb2', name: 'web' },
+        ],
       },
     ]);
   });
@@ -80,12 +93,43 @@ describe('parseEc2Document / mergeInventory', () => {
       { source: 'n.json', rows: parseEc2Document(doc, 'n.json') },
     ];
     expect(() => mergeInventory(parts(eni('i-0bbbbbbbbbbbbbbb2')))).toThrow(
-      'n.json: eni-0aaaaaaaaaaaaaaa1 is also in i.json with another owner, attachment or tags',
+      'n.json: eni-0aaaaaaaaaaaaaaa1 is also in i.json with another owner, attachment, tags or security groups',
+    );
+    // The instances output lists the interface's groups too: the interfaces output must agree.
+    const grouped = structuredClone(instances) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    grouped.Reservations[0].Instances[0].NetworkInterfaces[0].Groups = [
+      { GroupName: 'api', GroupId: 'sg-0aaaaaaaaaaaaaaa1' },
+    ];
+    const other = {
+      NetworkInterfaces: [
+        {
+          ...eni('i-0aaaaaaaaaaaaaaa1').NetworkInterfaces[0],
+          Groups: [{ GroupName: 'x', GroupId: 'sg-0ccccccccccccccc3' }],
+        },
+      ],
+    };
+    expect(() =>
+      mergeInventory([
+        { source: 'i.json', rows: parseEc2Document(grouped, 'i.json') },
+        { source: 'n.json', rows: parseEc2Document(other, 'n.json') },
+      ]),
+    ).toThrow(
+      'n.json: eni-0aaaaaaaaaaaaaaa1 is also in i.json with another owner, attachment, tags or security groups',
     );
     expect(() => mergeInventory(parts(eni('i-0aaaaaaaaaaaaaaa1', '222222222222')))).toThrow(/is also in i\.json/);
   });
 
   it('names the entry of a bad id, owner or shape', () => {
+    const badType = structuredClone(instances);
+    badType.Reservations[0]!.Instances[0]!.InstanceType = 'a large one';
+    expect(() => parseEc2Document(badType, 'i.json')).toThrow(
+      'i.json: Reservations[0].Instances[0].InstanceType: expected an instance type like t3.medium, found "a large one"',
+    );
+    const badGroup = structuredClone(instances);
+    badGroup.Reservations[0]!.Instances[0]!.SecurityGroups[0]!.GroupId = 'web';
+    expect(() => parseEc2Document(badGroup, 'i.json')).toThrow(
+      'i.json: Reservations[0].Instances[0].SecurityGroups[0].GroupId: expected an id like ^sg-[0-9a-f]{8,17}$, found "web"',
+    );
     const bad = structuredClone(instances);
     bad.Reservations[0]!.Instances[0]!.InstanceId = 'web-1';
     expect(() => parseEc2Document(bad, 'i.json')).toThrow(
