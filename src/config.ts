@@ -35,6 +35,8 @@ const schema = z.object({
   /** GiB of Parquet files an `s3://` warehouse's cache keeps (fractions allowed), least recently used out. */
   cacheMaxGb: positive(1_048_576),
   port: int(0, 65535),
+  /** Port of the read-only PostgreSQL wire protocol endpoint for BI tools (src/pgwire/); unset = off. */
+  pgPort: int(0, 65535).optional(),
   host: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1 or 0.0.0.0' }),
   /** Largest `first` of a connection. */
   maxPageSize: int(1, 100_000),
@@ -89,6 +91,7 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   cacheDir: { env: 'FLOWQL_CACHE_DIR', flag: '--cache-dir' },
   cacheMaxGb: { env: 'FLOWQL_CACHE_MAX_GB', flag: '--cache-max-gb', default: 10 },
   port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
+  pgPort: { env: 'FLOWQL_PG_PORT', flag: '--pg-port' },
   host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
   maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },
   defaultPageSize: { env: 'FLOWQL_DEFAULT_PAGE_SIZE', flag: '--default-page-size', default: 100 },
