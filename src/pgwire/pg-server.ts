@@ -29,7 +29,12 @@ export async function startPgServer(endpoint: SqlEndpoint, host: string, port: n
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
-    const session = new PgSession(socket, endpoint, { processId: nextProcessId++, secret: randomInt(2 ** 31 - 1) }, cancel);
+    const session = new PgSession(
+      socket,
+      endpoint,
+      { processId: nextProcessId++, secret: randomInt(2 ** 31 - 1) },
+      cancel,
+    );
     sessions.set(session.processId, session);
     const forget = () => {
       sockets.delete(socket);

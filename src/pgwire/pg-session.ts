@@ -11,7 +11,14 @@ import { announcedOid, binaryValue, pgTypeOid, pgTypeSize, textValue } from './p
 import { sessionCommandTag } from './session-commands.ts';
 import { errorFields } from './sql-errors.ts';
 import type { SqlEndpoint, StatementRun } from './sql-endpoint.ts';
-import { backend, BodyReader, MessageReader, ProtocolError, type FieldDescription, type FrontendMessage } from './wire-codec.ts';
+import {
+  backend,
+  BodyReader,
+  MessageReader,
+  ProtocolError,
+  type FieldDescription,
+  type FrontendMessage,
+} from './wire-codec.ts';
 
 interface PreparedStatement {
   readonly text: string;
@@ -242,7 +249,11 @@ export class PgSession {
     const params = Array.from({ length: body.int16() }, (_, i) => {
       const value = body.bytes();
       const format = formats.length === 1 ? formats[0] : formats[i];
-      return value === null ? null : format === 1 ? binaryParameter(value, statement.parameterOids[i]) : value.toString('utf8');
+      return value === null
+        ? null
+        : format === 1
+          ? binaryParameter(value, statement.parameterOids[i])
+          : value.toString('utf8');
     });
     const resultFormats = Array.from({ length: body.int16() }, () => body.int16());
     this.portals.set(portal, { statement, params, resultFormats, answer: null, sent: 0 });
@@ -310,7 +321,9 @@ export class PgSession {
     for (let r = from; r < to; r++) {
       const row = answer.rows[r]!;
       this.send(
-        backend.dataRow(row.map((v, i) => (fields[i]!.format === 1 ? binaryValue(v, fields[i]!.typeOid) : textValue(v)))),
+        backend.dataRow(
+          row.map((v, i) => (fields[i]!.format === 1 ? binaryValue(v, fields[i]!.typeOid) : textValue(v))),
+        ),
       );
     }
   }

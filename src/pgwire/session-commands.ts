@@ -22,11 +22,7 @@ const HARMLESS_SETTINGS = new Set([
 
 /** The command tag to answer `text` with when it is such a statement, else null. */
 export function sessionCommandTag(text: string): string | null {
-  const t = text
-    .trim()
-    .replace(/;\s*$/, '')
-    .replace(/\s+/g, ' ')
-    .toLowerCase();
+  const t = text.trim().replace(/;\s*$/, '').replace(/\s+/g, ' ').toLowerCase();
   if (/^(begin|start transaction)( .*)?$/.test(t)) return 'BEGIN';
   if (/^(commit|end)( (work|transaction))?$/.test(t)) return 'COMMIT';
   if (/^rollback( (work|transaction))?$/.test(t)) return 'ROLLBACK';

@@ -42,7 +42,12 @@ export interface SqlEndpoint {
   readonly apiKeys: ApiKeySet | null;
   readonly log: QueryLogger;
   /** Runs `text` for `tenant`; `stopSignal` is called once the statement may start and aborts on a cancel. */
-  run(tenant: Tenant, text: string, params: readonly (string | null)[], stopSignal: () => AbortSignal): Promise<StatementRun>;
+  run(
+    tenant: Tenant,
+    text: string,
+    params: readonly (string | null)[],
+    stopSignal: () => AbortSignal,
+  ): Promise<StatementRun>;
   describe(tenant: Tenant, text: string, stopSignal: () => AbortSignal): Promise<SqlStatementShape>;
 }
 

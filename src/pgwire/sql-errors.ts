@@ -22,7 +22,8 @@ const DUCKDB_KINDS: readonly [RegExp, string][] = [
 
 /** The ErrorResponse of `err`; `cancelled` = the client asked to cancel the running statement. */
 export function errorFields(err: unknown, cancelled: boolean): ErrorFields {
-  const error = err instanceof Error && err.cause instanceof Error && !(err instanceof SqlRefusedError) ? err.cause : err;
+  const error =
+    err instanceof Error && err.cause instanceof Error && !(err instanceof SqlRefusedError) ? err.cause : err;
   if (error instanceof SqlRefusedError) return { code: error.code, message: error.message };
   if (cancelled || error instanceof StatementCancelledError)
     return { code: '57014', message: 'canceling statement due to user request' };

@@ -18,8 +18,11 @@ export const SQL_SCHEMA = 'flowql';
 /** The catalog schemas clients may read (DuckDB's emulation plus flowql's own pg_class, see sql-catalog.ts). */
 const CATALOG_SCHEMAS = new Set(['pg_catalog', 'information_schema']);
 
-/** Scalar functions a client may not call: they show the server's state (the session's file lists). */
-const REFUSED_FUNCTIONS = new Set(['getvariable', 'current_setting_all']);
+/**
+ * Scalar functions a client may not call: getvariable shows the session's file lists, pg_sleep holds a slot of the
+ * statement queue without work that an interrupt stops.
+ */
+const REFUSED_FUNCTIONS = new Set(['getvariable', 'pg_sleep']);
 
 /** A statement the endpoint does not run; `code` is its SQLSTATE. */
 export class SqlRefusedError extends Error {

@@ -8,6 +8,7 @@
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { ManifestFile } from './layout.ts';
 import { withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
+import { rewriteCatalogSql } from './sql-catalog.ts';
 import { guardStatement, SqlRefusedError, type GuardRelations } from './sql-statement-guard.ts';
 import { bindTenantFiles, type SqlViewOptions } from './sql-views.ts';
 
@@ -32,7 +33,8 @@ export interface SqlStatementScope {
 /** The row cap: the statement asked for more rows than the server answers. */
 export const SQLSTATE_TOO_MANY_ROWS = '54000';
 
-async function prepareChecked(connection: Connection, scope: SqlStatementScope, text: string) {
+async function prepareChecked(connection: Connection, scope: SqlStatementScope, clientText: string) {
+  const text = rewriteCatalogSql(clientText);
   await guardStatement(connection, text, scope.relations);
   await bindTenantFiles(scope.views, connection, scope.tenantFiles);
   return connection.prepare(text);

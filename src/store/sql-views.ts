@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
 import type { ManifestFile } from './layout.ts';
+import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts';
 import { runBound, type Connection } from './query-runner.ts';
 import { build, raw, sql } from './sql.ts';
 import { SQL_SCHEMA, SQL_VIEWS, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
@@ -51,7 +52,10 @@ async function setFiles(connection: Connection, view: SqlViewName, paths: readon
  * Creates the views of the tables that have committed files in `allFiles` (every account's: the stand-in only takes
  * the columns of one) and are not created yet; returns the relations a statement may name.
  */
-export async function ensureSqlViews(options: SqlViewOptions, allFiles: readonly ManifestFile[]): Promise<GuardRelations> {
+export async function ensureSqlViews(
+  options: SqlViewOptions,
+  allFiles: readonly ManifestFile[],
+): Promise<GuardRelations> {
   const { db } = options;
   let state = states.get(db);
   if (!state) states.set(db, (state = { standIns: new Map(), catalog: null, creating: null }));
@@ -85,10 +89,14 @@ async function createViews(options: SqlViewOptions, state: ViewState, allFiles: 
       state.standIns.set(view, standIn);
     }
     if (!state.catalog) {
+      for (const statement of CATALOG_OVERRIDES) await connection.run(statement);
       const names = await connection.runAndReadAll(
         "SELECT view_name FROM duckdb_views() WHERE schema_name = 'pg_catalog' UNION SELECT table_name FROM duckdb_tables() WHERE schema_name = 'pg_catalog'",
       );
-      state.catalog = new Set(names.getRowsJS().map((r) => String(r[0]).toLowerCase()));
+      state.catalog = new Set([
+        ...names.getRowsJS().map((r) => String(r[0]).toLowerCase()),
+        ...CATALOG_OVERRIDE_RELATIONS,
+      ]);
     }
   } finally {
     connection.closeSync();
