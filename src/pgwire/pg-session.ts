@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import type { Tenant } from '../domain/api-keys.ts';
+import { SERVER_VERSION } from '../store/sql-catalog.ts';
 import { announcedOid, binaryValue, pgTypeOid, pgTypeSize, textValue } from './pg-types.ts';
 import { sessionCommandTag } from './session-commands.ts';
 import { errorFields } from './sql-errors.ts';
@@ -32,9 +33,6 @@ interface Portal {
   answer: StatementRun | null;
   sent: number;
 }
-
-/** What the server reports as its version: psql and JDBC pick their catalog queries by it. */
-export const SERVER_VERSION = '14.0';
 
 /** One connection's state machine; `onClose` lets the server forget it (cancel keys). */
 export class PgSession {

@@ -10,11 +10,45 @@
  *   `\dt` and "tables" browsers list them.
  */
 
+/** The PostgreSQL version the endpoint reports: psql and JDBC pick their catalog queries by it. */
+export const SERVER_VERSION = '14.0';
+
+/**
+ * DuckDB's pg_attribute gives a column's DuckDB type id as `atttypid`, while its pg_type holds PostgreSQL's OIDs, so
+ * JDBC's getColumns (which joins the two) found no column. DuckDB type id -> PostgreSQL OID and name (the OIDs the wire
+ * protocol announces, src/pgwire/pg-types.ts); other types are text.
+ */
+const TYPE_IDS: readonly [readonly number[], number, string][] = [
+  [[10], 16, 'boolean'],
+  [[11, 12, 28], 21, 'smallint'],
+  [[13, 29], 23, 'integer'],
+  [[14, 30], 20, 'bigint'],
+  [[15], 1082, 'date'],
+  [[16], 1083, 'time without time zone'],
+  [[17, 18, 19, 20], 1114, 'timestamp without time zone'],
+  [[32], 1184, 'timestamp with time zone'],
+  [[21, 31, 49, 50], 1700, 'numeric'],
+  [[22], 700, 'real'],
+  [[23], 701, 'double precision'],
+  [[24, 25], 1043, 'character varying'],
+  [[26], 17, 'bytea'],
+  [[27], 1186, 'interval'],
+  [[54], 2950, 'uuid'],
+];
+
+const OID_OF_DUCKDB_TYPE = `CASE ${TYPE_IDS.map(([ids, oid]) => `WHEN atttypid IN (${ids.join(', ')}) THEN ${oid}`).join(' ')} ELSE 25 END`;
+const NAME_OF_OID = `CASE ${TYPE_IDS.map(([, oid, name]) => `WHEN type_oid = ${oid} THEN '${name}'`).join(' ')} WHEN type_oid = 25 THEN 'text' ELSE NULL END`;
+
 /** Statements creating the catalog overrides (idempotent). */
 export const CATALOG_OVERRIDES: readonly string[] = [
   "CREATE OR REPLACE MACRO main.pg_get_userbyid(id) AS 'flowql'",
+  // Tools that parse version() expect PostgreSQL's form.
+  `CREATE OR REPLACE MACRO main.version() AS 'PostgreSQL ${SERVER_VERSION} (flowql, a read-only SQL endpoint on DuckDB)'`,
   // flowql's views have no defaults, constraints or indexes: psql's describe asks for their text with a third argument.
   'CREATE OR REPLACE MACRO main.pg_get_expr(expr, relation) AS NULL, (expr, relation, pretty) AS NULL',
+  `CREATE OR REPLACE VIEW main.pg_attribute AS
+   SELECT * REPLACE (${OID_OF_DUCKDB_TYPE} AS atttypid) FROM pg_catalog.pg_attribute`,
+  `CREATE OR REPLACE MACRO main.format_type(type_oid, typemod) AS ${NAME_OF_OID}`,
   `CREATE OR REPLACE VIEW main.pg_class AS SELECT * REPLACE (
      CASE WHEN relkind = 'v' AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')
      THEN 'r' ELSE relkind END AS relkind), false AS relforcerowsecurity
@@ -40,6 +74,7 @@ export const CATALOG_OVERRIDES: readonly string[] = [
 /** Relations of `main` a client may name (the overrides above). */
 export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
   'pg_class',
+  'pg_attribute',
   'pg_roles',
   'pg_policy',
   'pg_statistic_ext',

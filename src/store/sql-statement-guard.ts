@@ -103,6 +103,11 @@ function checkTableRef(ref: Json, relations: GuardRelations, scope: ReadonlySet<
       `table function ${fn || '(unnamed)'} is not allowed: read the views of schema ${SQL_SCHEMA} (${SQL_VIEWS.join(', ')})`,
     );
   }
+  if (type === 'SHOW_REF')
+    throw new SqlRefusedError(
+      SQLSTATE.featureNotSupported,
+      'DESCRIBE, SHOW and SUMMARIZE are not supported: query information_schema.columns (or use \\d in psql)',
+    );
   if (!TABLE_REF_TYPES.has(type))
     throw new SqlRefusedError(SQLSTATE.featureNotSupported, `${type.toLowerCase().replace('_', ' ')} is not supported`);
   if (type !== 'BASE_TABLE') return;

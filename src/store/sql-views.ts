@@ -114,6 +114,8 @@ export async function bindTenantFiles(
 ): Promise<void> {
   const state = states.get(options.db);
   if (!state) return;
+  // Unqualified names find flowql's views, then the catalog overrides of `main` (before DuckDB's pg_catalog).
+  await connection.run(`SET search_path = '${SQL_SCHEMA},main'`);
   for (const [view, standIn] of state.standIns) {
     const paths = tenantFiles.filter((f) => f.table === view).map((f) => options.absolutePath(f));
     await setFiles(connection, view, paths.length > 0 ? paths : [standIn]);
