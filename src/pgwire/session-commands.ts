@@ -1,6 +1,7 @@
 /**
  * Statements a BI client sends for its own bookkeeping, answered without DuckDB: transaction control (every statement
- * is a read of committed files, so a transaction changes nothing) and the session settings drivers set on connect.
+ * is a read of committed files, so a transaction changes nothing), the session settings drivers set on connect, and
+ * DEALLOCATE.
  * Anything else, SET of another setting included, goes to the statement guard, which refuses what is not a SELECT.
  */
 
@@ -27,6 +28,9 @@ export function sessionCommandTag(text: string): string | null {
   if (/^(commit|end)( (work|transaction))?$/.test(t)) return 'COMMIT';
   if (/^rollback( (work|transaction))?$/.test(t)) return 'ROLLBACK';
   if (t === 'discard all') return 'DISCARD ALL';
+  // SQL-level prepared statements are never created here (PREPARE is refused), so there is nothing to deallocate;
+  // psqlODBC sends it for its protocol-level statements' names.
+  if (/^deallocate( prepare)? ("?[\w$]+"?|all)$/.test(t)) return 'DEALLOCATE';
   const set = /^set (?:session |local )?(.+?)(?: to | = | )/.exec(t);
   if (set && HARMLESS_SETTINGS.has(set[1]!)) return 'SET';
   return null;

@@ -57,6 +57,7 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
 
   async function within<T>(
     tenant: Tenant,
+    text: string,
     stopSignal: () => AbortSignal,
     work: (ctx: QueryContext, scope: SqlStatementScope) => Promise<T>,
   ): Promise<T> {
@@ -65,6 +66,11 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
     const deadline = Date.now() + options.queryTimeoutMs;
     const budget = new RequestBudget(deadline, Number.POSITIVE_INFINITY, options.queryTimeoutMs);
     const signal = stopSignal();
+    // The client's text (cut short), so a refused or failed statement can be found in the log by its tenant.
+    options.log.info(
+      { tenant: tenant.name, sql: text.length > 5000 ? `${text.slice(0, 5000)}...` : text },
+      'sql statement',
+    );
     const onCancel = () => budget.finish();
     signal.addEventListener('abort', onCancel);
     try {
@@ -92,8 +98,8 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
     apiKeys: options.apiKeys,
     log: options.log,
     run: (tenant, text, params, stopSignal) =>
-      within(tenant, stopSignal, (ctx, scope) => runSqlStatement(ctx, scope, text, params, options.maxRows)),
+      within(tenant, text, stopSignal, (ctx, scope) => runSqlStatement(ctx, scope, text, params, options.maxRows)),
     describe: (tenant, text, stopSignal) =>
-      within(tenant, stopSignal, (ctx, scope) => describeSqlStatement(ctx, scope, text)),
+      within(tenant, text, stopSignal, (ctx, scope) => describeSqlStatement(ctx, scope, text)),
   };
 }

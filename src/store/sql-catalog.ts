@@ -47,7 +47,7 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   // flowql's views have no defaults, constraints or indexes: psql's describe asks for their text with a third argument.
   'CREATE OR REPLACE MACRO main.pg_get_expr(expr, relation) AS NULL, (expr, relation, pretty) AS NULL',
   `CREATE OR REPLACE VIEW main.pg_attribute AS
-   SELECT * REPLACE (${OID_OF_DUCKDB_TYPE} AS atttypid) FROM pg_catalog.pg_attribute`,
+   SELECT * REPLACE (${OID_OF_DUCKDB_TYPE} AS atttypid, coalesce(attlen, -1) AS attlen) FROM pg_catalog.pg_attribute`,
   `CREATE OR REPLACE MACRO main.format_type(type_oid, typemod) AS ${NAME_OF_OID}`,
   `CREATE OR REPLACE VIEW main.pg_class AS SELECT * REPLACE (
      CASE WHEN relkind = 'v' AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')

@@ -261,3 +261,44 @@ describe.skipIf(!existsSync(jdbcJar) || !existsSync('/usr/bin/java'))('JDBC', ()
     ]);
   }, 90_000);
 });
+
+const python = '/usr/bin/python3';
+const hasPsycopg = existsSync(python) && existsSync('/usr/lib/python3/dist-packages/psycopg2');
+
+describe.skipIf(!hasPsycopg)('psycopg2 and pandas', () => {
+  it('reads a query into a DataFrame with read_sql, with int64 and datetime columns, and binds a parameter', async () => {
+    const script = [
+      'import sys, warnings, psycopg2, pandas as pd',
+      'warnings.simplefilter("ignore")',
+      'c = psycopg2.connect(host="127.0.0.1", port=int(sys.argv[1]), user="bi", password=sys.argv[2], dbname="flowql")',
+      'df = pd.read_sql("SELECT srcaddr, sum(bytes)::BIGINT AS bytes, min(start_time) AS first FROM flows GROUP BY 1 ORDER BY 2 DESC", c)',
+      'print(df.to_csv(index=False), end="")',
+      'print(",".join(str(t) for t in df.dtypes))',
+      'cur = c.cursor(); cur.execute("SELECT count(*) FROM flows WHERE bytes > %s", (1000,)); print(cur.fetchall())',
+    ].join('\n');
+    const py = await run(python, ['-c', script, String(port()), KEY_A]);
+    expect(py.stderr).toBe('');
+    expect(py.stdout.split('\n').filter(Boolean)).toEqual([
+      'srcaddr,bytes,first',
+      '10.0.0.1,4000,2024-05-01 10:00:00',
+      '10.0.0.2,2000,2024-05-01 10:00:01',
+      '10.0.0.3,500,2024-05-01 11:00:00',
+      'object,int64,datetime64[ns]',
+      '[(2,)]',
+    ]);
+  });
+});
+
+const hasOdbc = existsSync('/usr/bin/isql') && existsSync('/etc/odbcinst.ini');
+
+describe.skipIf(!hasOdbc)('psqlODBC through unixODBC', () => {
+  it('runs a query with isql', async () => {
+    const dsn = `Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=${port()};Database=flowql;Uid=bi;Pwd=${KEY_B}`;
+    const isql = spawn('isql', ['-k', dsn, '-b', '-d|']);
+    let stdout = '';
+    isql.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    isql.stdin.end('SELECT account_id, count(*) AS records, sum(bytes)::BIGINT AS bytes FROM flows GROUP BY 1\n');
+    await new Promise((ok) => isql.on('close', ok));
+    expect(stdout.trim()).toBe(`${ACCOUNT_B}|2|9007199254741000`);
+  });
+});
