@@ -226,8 +226,15 @@ async function startSqlEndpoint(
     queryTimeoutMs: config.queryTimeoutMs,
     maxRows: config.maxDatasetRows,
   });
-  const pg = await startPgServer(endpoint, config.host, config.pgPort);
-  log.info({ host: config.host, port: pg.port }, 'flowql SQL endpoint (PostgreSQL protocol) listening');
+  const tls =
+    config.pgTlsCert && config.pgTlsKey
+      ? { cert: await readFile(config.pgTlsCert), key: await readFile(config.pgTlsKey) }
+      : null;
+  const pg = await startPgServer(endpoint, config.host, config.pgPort, tls);
+  log.info(
+    { host: config.host, port: pg.port, tls: tls !== null },
+    'flowql SQL endpoint (PostgreSQL protocol) listening',
+  );
   return pg;
 }
 

@@ -21,6 +21,8 @@ export function registerServeCommand(program: Command): void {
       '--pg-port <port>',
       'also serve read-only SQL over the PostgreSQL protocol on this port, for BI tools (env FLOWQL_PG_PORT, default off)',
     )
+    .option('--pg-tls-cert <file>', 'PEM certificate of the SQL endpoint, with --pg-tls-key (env FLOWQL_PG_TLS_CERT)')
+    .option('--pg-tls-key <file>', 'PEM private key of the SQL endpoint (env FLOWQL_PG_TLS_KEY)')
     .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
     .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')
     .option('--default-page-size <n>', '`first` when a client gives none (env FLOWQL_DEFAULT_PAGE_SIZE, default 100)')

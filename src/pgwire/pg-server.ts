@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { PgSession } from './pg-session.ts';
 import type { SqlEndpoint } from './sql-endpoint.ts';
 
@@ -16,8 +17,20 @@ export interface RunningPgServer {
   close(): Promise<void>;
 }
 
-/** Listens on `host:port` (0 = any free port). */
-export async function startPgServer(endpoint: SqlEndpoint, host: string, port: number): Promise<RunningPgServer> {
+/** PEM certificate (chain) and private key: clients asking for TLS get it. */
+export interface PgTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** Listens on `host:port` (0 = any free port); with `tls`, a client's SSLRequest is accepted. */
+export async function startPgServer(
+  endpoint: SqlEndpoint,
+  host: string,
+  port: number,
+  tls: PgTls | null = null,
+): Promise<RunningPgServer> {
+  const secureContext = tls ? createSecureContext({ cert: tls.cert, key: tls.key }) : null;
   const sessions = new Map<number, PgSession>();
   const sockets = new Set<Socket>();
   let nextProcessId = 1;
@@ -29,12 +42,8 @@ export async function startPgServer(endpoint: SqlEndpoint, host: string, port: n
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
-    const session = new PgSession(
-      socket,
-      endpoint,
-      { processId: nextProcessId++, secret: randomInt(2 ** 31 - 1) },
-      cancel,
-    );
+    const ids = { processId: nextProcessId++, secret: randomInt(2 ** 31 - 1) };
+    const session = new PgSession(socket, endpoint, ids, cancel, secureContext);
     sessions.set(session.processId, session);
     const forget = () => {
       sockets.delete(socket);

@@ -5,6 +5,7 @@
  * to the next Sync, as PostgreSQL does. Replies are buffered and written at Sync, Flush and the end of a simple query.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import type { Tenant } from '../domain/api-keys.ts';
 import { SERVER_VERSION } from '../store/sql-catalog.ts';
@@ -51,10 +52,12 @@ export class PgSession {
   private cancelled = false;
 
   constructor(
-    private readonly socket: Socket,
+    private socket: Socket,
     private readonly endpoint: SqlEndpoint,
     ids: { processId: number; secret: number },
     private readonly onCancelRequest: (processId: number, secret: number) => void,
+    /** The endpoint's certificate and key; null = TLS is declined. */
+    private readonly tls: SecureContext | null = null,
   ) {
     this.processId = ids.processId;
     this.secret = ids.secret;
@@ -104,11 +107,23 @@ export class PgSession {
   }
 
   private async first(first: ReturnType<MessageReader['nextFirst']> & object): Promise<void> {
+    if (first.kind === 'ssl' && this.tls) {
+      // The client sends nothing more until it has read 'S': the rest of the connection runs inside TLS.
+      const plain = this.socket;
+      plain.removeAllListeners('data');
+      plain.write('S');
+      const secure = new TLSSocket(plain, { isServer: true, secureContext: this.tls });
+      secure.on('data', (chunk: Buffer) => this.receive(chunk));
+      secure.on('error', (err) => {
+        this.endpoint.log.warn({ err: err.message }, 'sql TLS connection failed');
+        plain.destroy();
+      });
+      this.socket = secure;
+      return;
+    }
     if (first.kind === 'ssl' || first.kind === 'gssenc') {
-      // No TLS on this port (put a TLS proxy in front); the client goes on in plain text or gives up.
+      // No TLS configured (--pg-tls-cert/--pg-tls-key) and no GSSAPI: the client goes on in plain text or gives up.
       this.socket.write('N');
-      const next = this.reader.nextFirst();
-      if (next) await this.first(next);
       return;
     }
     if (first.kind === 'cancel') {

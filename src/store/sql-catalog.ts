@@ -52,7 +52,9 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   `CREATE OR REPLACE VIEW main.pg_class AS SELECT * REPLACE (
      CASE WHEN relkind = 'v' AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')
      THEN 'r' ELSE relkind END AS relkind), false AS relforcerowsecurity
-   FROM pg_catalog.pg_class`,
+   FROM pg_catalog.pg_class
+   -- The overrides themselves live in main: schema browsers list flowql's views, not them.
+   WHERE relnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'main')`,
   // Relations DuckDB lacks that psql's describe reads: flowql has no roles' policies, extended statistics,
   // publications or inheritance, so they are empty.
   'CREATE OR REPLACE MACRO main.pg_get_statisticsobjdef_columns(oid) AS NULL',
