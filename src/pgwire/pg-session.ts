@@ -9,7 +9,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import type { Tenant } from '../domain/api-keys.ts';
 import { SERVER_VERSION } from '../store/sql-catalog.ts';
-import { announcedOid, binaryValue, pgTypeOid, pgTypeSize, textValue } from './pg-types.ts';
+import { announcedOid, binaryParameter, binaryValue, pgTypeOid, pgTypeSize, textValue } from './pg-types.ts';
 import { sessionCommandTag } from './session-commands.ts';
 import { errorFields } from './sql-errors.ts';
 import type { SqlEndpoint, StatementRun } from './sql-endpoint.ts';
@@ -340,15 +340,4 @@ export class PgSession {
       );
     }
   }
-}
-
-/** A parameter sent in binary: integers and floats by their announced type, anything else as UTF-8 text. */
-function binaryParameter(value: Buffer, oid: number | undefined): string {
-  if (oid === 20 && value.length === 8) return value.readBigInt64BE().toString();
-  if (oid === 23 && value.length === 4) return String(value.readInt32BE());
-  if (oid === 21 && value.length === 2) return String(value.readInt16BE());
-  if (oid === 701 && value.length === 8) return String(value.readDoubleBE());
-  if (oid === 700 && value.length === 4) return String(value.readFloatBE());
-  if (oid === 16 && value.length === 1) return value[0] ? 'true' : 'false';
-  return value.toString('utf8');
 }

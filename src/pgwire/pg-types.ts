@@ -163,3 +163,14 @@ export function binaryValue(value: DuckDBValue, oid: number): Buffer | null {
       return textValue(value);
   }
 }
+
+/** A parameter sent in binary: integers and floats by their announced type, anything else as UTF-8 text. */
+export function binaryParameter(value: Buffer, oid: number | undefined): string {
+  if (oid === 20 && value.length === 8) return value.readBigInt64BE().toString();
+  if (oid === 23 && value.length === 4) return String(value.readInt32BE());
+  if (oid === 21 && value.length === 2) return String(value.readInt16BE());
+  if (oid === 701 && value.length === 8) return String(value.readDoubleBE());
+  if (oid === 700 && value.length === 4) return String(value.readFloatBE());
+  if (oid === 16 && value.length === 1) return value[0] ? 'true' : 'false';
+  return value.toString('utf8');
+}
