@@ -31,7 +31,8 @@ export function sessionCommandTag(text: string): string | null {
   // SQL-level prepared statements are never created here (PREPARE is refused), so there is nothing to deallocate;
   // psqlODBC sends it for its protocol-level statements' names.
   if (/^deallocate( prepare)? ("?[\w$]+"?|all)$/.test(t)) return 'DEALLOCATE';
-  const set = /^set (?:session |local )?(.+?)(?: to | = | )/.exec(t);
-  if (set && HARMLESS_SETTINGS.has(set[1]!)) return 'SET';
+  const set = /^set (?:(?:session|local) (?!characteristics))?(.+)$/.exec(t);
+  const rest = set?.[1] ?? '';
+  if ([...HARMLESS_SETTINGS].some((name) => rest.startsWith(`${name} `) || rest.startsWith(`${name}=`))) return 'SET';
   return null;
 }
