@@ -178,8 +178,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, f
     );
   }
   if (parsed.success && (parsed.data.pgTlsCert === undefined) !== (parsed.data.pgTlsKey === undefined)) {
+    // The SQL endpoint's TLS needs the certificate and its key: name the one given and the one missing.
+    const [given, missing] =
+      parsed.data.pgTlsCert === undefined ? (['pgTlsKey', 'pgTlsCert'] as const) : (['pgTlsCert', 'pgTlsKey'] as const);
     problems.push(
-      '--pg-tls-cert / FLOWQL_PG_TLS_CERT and --pg-tls-key / FLOWQL_PG_TLS_KEY: give both (the certificate and its key) or neither',
+      `${SOURCES[given].flag} / ${SOURCES[given].env} = ${JSON.stringify(input[given])}: expected ${SOURCES[missing].flag} / ${SOURCES[missing].env} too (TLS needs the certificate and its private key)`,
     );
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
