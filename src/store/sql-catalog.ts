@@ -49,6 +49,10 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   `CREATE OR REPLACE VIEW main.pg_attribute AS
    SELECT * REPLACE (${OID_OF_DUCKDB_TYPE} AS atttypid, coalesce(attlen, -1) AS attlen) FROM pg_catalog.pg_attribute`,
   `CREATE OR REPLACE MACRO main.format_type(type_oid, typemod) AS ${NAME_OF_OID}`,
+  // psqlODBC's SQLColumns reads these as non-null integers, as PostgreSQL's pg_type always has them.
+  `CREATE OR REPLACE VIEW main.pg_type AS SELECT * REPLACE (coalesce(typtypmod, -1) AS typtypmod,
+     coalesce(typbasetype, 0) AS typbasetype, coalesce(typndims, 0) AS typndims, coalesce(typcollation, 0) AS typcollation)
+   FROM pg_catalog.pg_type`,
   `CREATE OR REPLACE VIEW main.pg_class AS SELECT * REPLACE (
      CASE WHEN relkind = 'v' AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')
      THEN 'r' ELSE relkind END AS relkind), false AS relforcerowsecurity
@@ -77,6 +81,7 @@ export const CATALOG_OVERRIDES: readonly string[] = [
 export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
   'pg_class',
   'pg_attribute',
+  'pg_type',
   'pg_roles',
   'pg_policy',
   'pg_statistic_ext',

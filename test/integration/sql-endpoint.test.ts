@@ -292,13 +292,29 @@ describe.skipIf(!hasPsycopg)('psycopg2 and pandas', () => {
 const hasOdbc = existsSync('/usr/bin/isql') && existsSync('/etc/odbcinst.ini');
 
 describe.skipIf(!hasOdbc)('psqlODBC through unixODBC', () => {
-  it('runs a query with isql', async () => {
-    const dsn = `Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=${port()};Database=flowql;Uid=bi;Pwd=${KEY_B}`;
-    const isql = spawn('isql', ['-k', dsn, '-b', '-d|']);
+  /** isql's delimited output of `input`, run through the PostgreSQL Unicode driver with `key`. */
+  async function isql(key: string, input: string): Promise<string[]> {
+    const dsn = `Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=${port()};Database=flowql;Uid=bi;Pwd=${key}`;
+    const child = spawn('isql', ['-k', dsn, '-b', '-d|']);
     let stdout = '';
-    isql.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    isql.stdin.end('SELECT account_id, count(*) AS records, sum(bytes)::BIGINT AS bytes FROM flows GROUP BY 1\n');
-    await new Promise((ok) => isql.on('close', ok));
-    expect(stdout.trim()).toBe(`${ACCOUNT_B}|2|9007199254741000`);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.end(input);
+    await new Promise((ok) => child.on('close', ok));
+    return stdout.split('\n').filter(Boolean);
+  }
+
+  it('runs a query with isql', async () => {
+    expect(
+      await isql(KEY_B, 'SELECT account_id, count(*) AS records, sum(bytes)::BIGINT AS bytes FROM flows GROUP BY 1\n'),
+    ).toEqual([`${ACCOUNT_B}|2|9007199254741000`]);
+  });
+
+  it('lists tables (SQLTables) and columns with their ODBC types (SQLColumns)', async () => {
+    expect(await isql(KEY_A, 'help\n')).toEqual(['flowql|flowql|flows|TABLE|']);
+    const columns = (await isql(KEY_A, 'help flows\n')).map((line) => line.split('|').slice(3, 6).join('|'));
+    // SQL_BIGINT -5, SQL_TYPE_TIMESTAMP 11 (ODBC 2 name), SQL_VARCHAR 12
+    expect(columns).toContain('bytes|-5|int8');
+    expect(columns).toContain('start_time|11|timestamp');
+    expect(columns).toContain('account_id|12|varchar');
   });
 });
