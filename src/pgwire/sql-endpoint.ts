@@ -68,7 +68,7 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
     const signal = stopSignal();
     // The client's text (cut short), so a refused or failed statement can be found in the log by its tenant.
     options.log.info(
-      { tenant: tenant.name, sql: text.length > 5000 ? `${text.slice(0, 5000)}...` : text },
+      { tenant: tenant.name, sql: text.length > 1000 ? `${text.slice(0, 1000)}...` : text },
       'sql statement',
     );
     const onCancel = () => budget.finish();
