@@ -35,6 +35,11 @@ const schema = z.object({
   /** GiB of Parquet files an `s3://` warehouse's cache keeps (fractions allowed), least recently used out. */
   cacheMaxGb: positive(1_048_576),
   port: int(0, 65535),
+  /** Port of the read-only PostgreSQL wire protocol endpoint for BI tools (src/pgwire/); unset = off. */
+  pgPort: int(0, 65535).optional(),
+  /** PEM certificate (chain) and private key of the SQL endpoint's TLS; both or neither (then clients are told no). */
+  pgTlsCert: path.optional(),
+  pgTlsKey: path.optional(),
   host: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1 or 0.0.0.0' }),
   /** Largest `first` of a connection. */
   maxPageSize: int(1, 100_000),
@@ -89,6 +94,9 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   cacheDir: { env: 'FLOWQL_CACHE_DIR', flag: '--cache-dir' },
   cacheMaxGb: { env: 'FLOWQL_CACHE_MAX_GB', flag: '--cache-max-gb', default: 10 },
   port: { env: 'FLOWQL_PORT', flag: '--port', default: 4000 },
+  pgPort: { env: 'FLOWQL_PG_PORT', flag: '--pg-port' },
+  pgTlsCert: { env: 'FLOWQL_PG_TLS_CERT', flag: '--pg-tls-cert' },
+  pgTlsKey: { env: 'FLOWQL_PG_TLS_KEY', flag: '--pg-tls-key' },
   host: { env: 'FLOWQL_HOST', flag: '--host', default: '127.0.0.1' },
   maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },
   defaultPageSize: { env: 'FLOWQL_DEFAULT_PAGE_SIZE', flag: '--default-page-size', default: 100 },
@@ -167,6 +175,14 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>, f
   if (parsed.success && parsed.data.defaultPageSize > parsed.data.maxPageSize) {
     problems.push(
       `--default-page-size / FLOWQL_DEFAULT_PAGE_SIZE = ${parsed.data.defaultPageSize}: must not exceed the maximum page size ${parsed.data.maxPageSize}`,
+    );
+  }
+  if (parsed.success && (parsed.data.pgTlsCert === undefined) !== (parsed.data.pgTlsKey === undefined)) {
+    // The SQL endpoint's TLS needs the certificate and its key: name the one given and the one missing.
+    const [given, missing] =
+      parsed.data.pgTlsCert === undefined ? (['pgTlsKey', 'pgTlsCert'] as const) : (['pgTlsCert', 'pgTlsKey'] as const);
+    problems.push(
+      `${SOURCES[given].flag} / ${SOURCES[given].env} = ${JSON.stringify(input[given])}: expected ${SOURCES[missing].flag} / ${SOURCES[missing].env} too (TLS needs the certificate and its private key)`,
     );
   }
   if (!parsed.success || problems.length) throw new ConfigError(problems);

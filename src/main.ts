@@ -17,6 +17,9 @@ import { loadPersistedOperations } from './http/persisted-operations.ts';
 import { createReadinessCheck } from './http/readiness.ts';
 import { createRequestHandler } from './http/request-handler.ts';
 import { createServerMetrics, meteredQueryLogger } from './http/server-metrics.ts';
+import { createScopedWarehouses } from './auth/scoped-warehouse.ts';
+import { startPgServer, type RunningPgServer } from './pgwire/pg-server.ts';
+import { createSqlEndpoint } from './pgwire/sql-endpoint.ts';
 import { openApiDatabase } from './store/duckdb.ts';
 import { ResultCache } from './store/result-cache.ts';
 import type { S3WarehouseCache } from './ingest/s3-warehouse-cache.ts';
@@ -29,6 +32,8 @@ export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:4000 (the GraphQL endpoint is `${url}/graphql`). */
   readonly url: string;
   readonly server: Server;
+  /** The SQL endpoint (`--pg-port`), when configured. */
+  readonly pg: RunningPgServer | null;
   /** Stops accepting connections, waits for in-flight requests, closes DuckDB. */
   close(): Promise<void>;
 }
@@ -168,13 +173,20 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
       'no API keys configured (--api-keys / FLOWQL_API_KEYS_FILE): the API is open, every caller sees every account',
     );
   log.info({ url: `${url}/graphql`, warehouse: root }, 'flowql API listening');
+  const pg = await startSqlEndpoint(config, { db, warehouse, apiKeys, log: queryLog, exportDir }, log).catch((err) => {
+    server.close();
+    throw err;
+  });
   await warnOfUnderivedPartitions(warehouse, config.dataDir, log);
   return {
     url,
     server,
+    pg,
     close: () =>
       new Promise<void>((ok) => {
+        const pgClosed = pg?.close();
         server.close(async () => {
+          await pgClosed;
           await s3?.close().catch((err: unknown) => log.warn({ err }, 'closing the S3 cache failed'));
           db.closeSync();
           // Only the folder this process created is removed; a configured export directory is left alone.
@@ -188,6 +200,42 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
         server.closeIdleConnections();
       }),
   };
+}
+
+/** Starts the read-only SQL endpoint (src/pgwire/) on `--pg-port`, or nothing when it is not configured. */
+async function startSqlEndpoint(
+  config: Config,
+  parts: {
+    db: Awaited<ReturnType<typeof openApiDatabase>>;
+    warehouse: WarehouseReader;
+    apiKeys: ReturnType<typeof parseApiKeyFile> | null;
+    log: ReturnType<typeof meteredQueryLogger<Logger>>;
+    exportDir: string;
+  },
+  log: Logger,
+): Promise<RunningPgServer | null> {
+  if (config.pgPort === undefined) return null;
+  const endpoint = createSqlEndpoint({
+    db: parts.db,
+    warehouse: parts.warehouse,
+    scoped: createScopedWarehouses(parts.warehouse),
+    apiKeys: parts.apiKeys,
+    log: parts.log,
+    // The export directory is an allowed directory of the instance: the views' empty stand-ins live there.
+    scratchDir: parts.exportDir,
+    queryTimeoutMs: config.queryTimeoutMs,
+    maxRows: config.maxDatasetRows,
+  });
+  const tls =
+    config.pgTlsCert && config.pgTlsKey
+      ? { cert: await readFile(config.pgTlsCert), key: await readFile(config.pgTlsKey) }
+      : null;
+  const pg = await startPgServer(endpoint, config.host, config.pgPort, tls);
+  log.info(
+    { host: config.host, port: pg.port, tls: tls !== null },
+    'flowql SQL endpoint (PostgreSQL protocol) listening',
+  );
+  return pg;
 }
 
 /** The address to open in a browser: a server listening on every interface is reached at localhost. */

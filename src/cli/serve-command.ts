@@ -17,6 +17,12 @@ export function registerServeCommand(program: Command): void {
       'GiB of Parquet files the cache of an s3:// warehouse keeps, least recently used out (env FLOWQL_CACHE_MAX_GB, default 10)',
     )
     .option('--port <port>', 'port (env FLOWQL_PORT, default 4000; 0 = any free port)')
+    .option(
+      '--pg-port <port>',
+      'also serve read-only SQL over the PostgreSQL protocol on this port, for BI tools (env FLOWQL_PG_PORT, default off)',
+    )
+    .option('--pg-tls-cert <file>', 'PEM certificate of the SQL endpoint, with --pg-tls-key (env FLOWQL_PG_TLS_CERT)')
+    .option('--pg-tls-key <file>', 'PEM private key of the SQL endpoint (env FLOWQL_PG_TLS_KEY)')
     .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
     .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')
     .option('--default-page-size <n>', '`first` when a client gives none (env FLOWQL_DEFAULT_PAGE_SIZE, default 100)')

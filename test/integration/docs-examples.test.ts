@@ -1,6 +1,8 @@
 /**
  * Every example a user copies from the README and docs/ answers with data on the demo warehouse, whatever today's
- * date is: each ```graphql block is posted as it is printed, and each `/datasets/...` URL is fetched as it is printed.
+ * date is: each ```graphql block is posted as it is printed, each `/datasets/...` URL is fetched as it is printed, and
+ * each ```sql block over schema flowql runs over the PostgreSQL protocol (node-postgres) as it is printed (other sql
+ * blocks are for the DuckDB CLI).
  * The demo is generated as `npm start` generates it (yesterday, UTC; fewer records, same generator and seed), then
  * served by the real server on a loopback port.
  */
@@ -8,6 +10,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoWarehouse } from '../../src/demo/ensure-demo-warehouse.ts';
 import type { RunningServer } from '../../src/main.ts';
@@ -28,6 +31,11 @@ async function documents(): Promise<{ name: string; text: string }[]> {
 /** The fenced ```graphql blocks of a document. */
 export function graphqlBlocks(text: string): string[] {
   return [...text.matchAll(/^```graphql\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+}
+
+/** The fenced ```sql blocks of a document that read schema flowql (the SQL endpoint's). */
+export function sqlBlocks(text: string): string[] {
+  return [...text.matchAll(/^```sql\n([\s\S]*?)^```/gm)].map((m) => m[1]!).filter((q) => /\bflowql\.\w/.test(q));
 }
 
 /** The dataset URLs of a document, path and query as printed (placeholders such as `<name>` are skipped). */
@@ -56,7 +64,7 @@ let server: RunningServer;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'flowql-docs-'));
   await ensureDemoWarehouse(root, { log: { info: () => {} }, records: 30_000, progress: quiet });
-  ({ server } = await startTestServer({ dataDir: root }));
+  ({ server } = await startTestServer({ dataDir: root, pgPort: 0 }));
 }, 300_000);
 
 afterAll(async () => {
@@ -91,6 +99,25 @@ describe('the examples of README.md and docs/ on the demo warehouse', () => {
         for (const [field, value] of Object.entries(body.data ?? {}))
           expect(hasData(value), `${field} in ${where}`).toBe(true);
       }
+    }
+  });
+
+  it('every SQL block answers over the PostgreSQL protocol with rows that hold data', async () => {
+    const docs = await documents();
+    expect(sqlBlocks(docs.find((d) => d.name === 'docs/bi.md')!.text).length).toBeGreaterThanOrEqual(5);
+    const client = new pg.Client({ host: '127.0.0.1', port: server.pg!.port, user: 'bi', database: 'flowql' });
+    await client.connect();
+    try {
+      for (const { name, text } of docs) {
+        for (const query of sqlBlocks(text)) {
+          const result = await client.query(query).catch((err: Error) => ({ rows: [], error: err.message }));
+          const where = `${name}:\n${query}\n${JSON.stringify(result).slice(0, 2000)}`;
+          expect(result.rows.length, where).toBeGreaterThan(0);
+          expect(hasData(result.rows), where).toBe(true);
+        }
+      }
+    } finally {
+      await client.end();
     }
   });
 

@@ -1,0 +1,101 @@
+/**
+ * Enough of PostgreSQL's catalog for psql's `\dt` / `\d`, JDBC's DatabaseMetaData and BI tools' schema browsers, on
+ * top of DuckDB's own pg_catalog emulation (which already answers most of them). Two gaps are closed here:
+ *
+ * - syntax DuckDB does not parse, which psql writes into every describe query: `OPERATOR(pg_catalog.~)`,
+ *   `COLLATE pg_catalog.default`, and functions qualified with `pg_catalog.` that DuckDB lacks. The text is rewritten
+ *   before the statement guard sees it, so what runs is what was checked.
+ * - objects DuckDB lacks or answers differently, created once in the instance's `main` schema (which the search path
+ *   reads before pg_catalog): `pg_get_userbyid`, and a pg_class that shows flowql's views as tables (relkind `r`), so
+ *   `\dt` and "tables" browsers list them.
+ */
+
+/** The PostgreSQL version the endpoint reports: psql and JDBC pick their catalog queries by it. */
+export const SERVER_VERSION = '14.0';
+
+/**
+ * DuckDB's pg_attribute gives a column's DuckDB type id as `atttypid`, while its pg_type holds PostgreSQL's OIDs, so
+ * JDBC's getColumns (which joins the two) found no column. DuckDB type id -> PostgreSQL OID and name (the OIDs the wire
+ * protocol announces, src/pgwire/pg-types.ts); other types are text.
+ */
+const TYPE_IDS: readonly [readonly number[], number, string][] = [
+  [[10], 16, 'boolean'],
+  [[11, 12, 28], 21, 'smallint'],
+  [[13, 29], 23, 'integer'],
+  [[14, 30], 20, 'bigint'],
+  [[15], 1082, 'date'],
+  [[16], 1083, 'time without time zone'],
+  [[17, 18, 19, 20], 1114, 'timestamp without time zone'],
+  [[32], 1184, 'timestamp with time zone'],
+  [[21, 31, 49, 50], 1700, 'numeric'],
+  [[22], 700, 'real'],
+  [[23], 701, 'double precision'],
+  [[24, 25], 1043, 'character varying'],
+  [[26], 17, 'bytea'],
+  [[27], 1186, 'interval'],
+  [[54], 2950, 'uuid'],
+];
+
+const OID_OF_DUCKDB_TYPE = `CASE ${TYPE_IDS.map(([ids, oid]) => `WHEN atttypid IN (${ids.join(', ')}) THEN ${oid}`).join(' ')} ELSE 25 END`;
+const NAME_OF_OID = `CASE ${TYPE_IDS.map(([, oid, name]) => `WHEN type_oid = ${oid} THEN '${name}'`).join(' ')} WHEN type_oid = 25 THEN 'text' ELSE NULL END`;
+
+/** Statements creating the catalog overrides (idempotent). */
+export const CATALOG_OVERRIDES: readonly string[] = [
+  "CREATE OR REPLACE MACRO main.pg_get_userbyid(id) AS 'flowql'",
+  // Tools that parse version() expect PostgreSQL's form.
+  `CREATE OR REPLACE MACRO main.version() AS 'PostgreSQL ${SERVER_VERSION} (flowql, a read-only SQL endpoint on DuckDB)'`,
+  // flowql's views have no defaults, constraints or indexes: psql's describe asks for their text with a third argument.
+  'CREATE OR REPLACE MACRO main.pg_get_expr(expr, relation) AS NULL, (expr, relation, pretty) AS NULL',
+  `CREATE OR REPLACE VIEW main.pg_attribute AS
+   SELECT * REPLACE (${OID_OF_DUCKDB_TYPE} AS atttypid, coalesce(attlen, -1) AS attlen) FROM pg_catalog.pg_attribute`,
+  `CREATE OR REPLACE MACRO main.format_type(type_oid, typemod) AS ${NAME_OF_OID}`,
+  // psqlODBC's SQLColumns reads these as non-null integers, as PostgreSQL's pg_type always has them.
+  `CREATE OR REPLACE VIEW main.pg_type AS SELECT * REPLACE (coalesce(typtypmod, -1) AS typtypmod,
+     coalesce(typbasetype, 0) AS typbasetype, coalesce(typndims, 0) AS typndims, coalesce(typcollation, 0) AS typcollation)
+   FROM pg_catalog.pg_type`,
+  `CREATE OR REPLACE VIEW main.pg_class AS SELECT * REPLACE (
+     CASE WHEN relkind = 'v' AND relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')
+     THEN 'r' ELSE relkind END AS relkind), false AS relforcerowsecurity
+   FROM pg_catalog.pg_class
+   -- The overrides themselves live in main: schema browsers list flowql's views, not them.
+   WHERE relnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'main')`,
+  // Relations DuckDB lacks that psql's describe reads: flowql has no roles' policies, extended statistics,
+  // publications or inheritance, so they are empty.
+  'CREATE OR REPLACE MACRO main.pg_get_statisticsobjdef_columns(oid) AS NULL',
+  'CREATE OR REPLACE MACRO main.pg_relation_is_publishable(relation) AS false',
+  `CREATE OR REPLACE VIEW main.pg_roles AS SELECT 0::BIGINT AS oid, 'flowql' AS rolname, false AS rolsuper`,
+  `CREATE OR REPLACE VIEW main.pg_policy AS SELECT NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid,
+     NULL::BOOLEAN AS polpermissive, NULL::BIGINT[] AS polroles, NULL::VARCHAR AS polqual,
+     NULL::VARCHAR AS polwithcheck, NULL::VARCHAR AS polcmd WHERE false`,
+  `CREATE OR REPLACE VIEW main.pg_statistic_ext AS SELECT NULL::BIGINT AS oid, NULL::BIGINT AS stxrelid,
+     NULL::VARCHAR AS stxname, NULL::BIGINT AS stxnamespace, NULL::VARCHAR[] AS stxkind, NULL::INTEGER[] AS stxkeys,
+     NULL::INTEGER AS stxstattarget WHERE false`,
+  `CREATE OR REPLACE VIEW main.pg_publication AS SELECT NULL::BIGINT AS oid, NULL::VARCHAR AS pubname,
+     NULL::BOOLEAN AS puballtables WHERE false`,
+  `CREATE OR REPLACE VIEW main.pg_publication_rel AS SELECT NULL::BIGINT AS prpubid, NULL::BIGINT AS prrelid WHERE false`,
+  `CREATE OR REPLACE VIEW main.pg_inherits AS SELECT NULL::BIGINT AS inhrelid, NULL::BIGINT AS inhparent,
+     NULL::INTEGER AS inhseqno, NULL::BOOLEAN AS inhdetachpending WHERE false`,
+];
+
+/** Relations of `main` a client may name (the overrides above). */
+export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
+  'pg_class',
+  'pg_attribute',
+  'pg_type',
+  'pg_roles',
+  'pg_policy',
+  'pg_statistic_ext',
+  'pg_publication',
+  'pg_publication_rel',
+  'pg_inherits',
+];
+
+/** `text` with PostgreSQL-only catalog syntax turned into what DuckDB parses (unchanged when it has none). */
+export function rewriteCatalogSql(text: string): string {
+  if (!/pg_catalog\./i.test(text)) return text;
+  return text
+    .replace(/OPERATOR\(pg_catalog\.([~!*<>=]+)\)/gi, '$1')
+    .replace(/\s+COLLATE\s+pg_catalog\."?default"?/gi, '')
+    .replace(/::(?:pg_catalog\.)?(?:regtype|regclass|regproc|regnamespace|name)\b/gi, '::VARCHAR')
+    .replace(/\bpg_catalog\./gi, '');
+}

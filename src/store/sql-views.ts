@@ -1,0 +1,123 @@
+/**
+ * The views of the SQL endpoint (schema `flowql`: flows, flows_hourly, handshakes, edges) and how a session's tenant
+ * is bound to them. Each view reads `read_parquet(getvariable('flowql_files_<view>'))`: the view is created once per
+ * instance, and every statement a session runs first sets those variables (per connection, so per statement) to the
+ * files its API key may read, from the same scoped manifest the GraphQL API uses (src/auth/scoped-warehouse.ts). A
+ * tenant never names a file: the statement guard (sql-statement-guard.ts) refuses table functions, file paths and
+ * `getvariable`, and only SELECT statements run.
+ *
+ * read_parquet of an empty list fails, so a tenant without files of a table reads a stand-in: an empty Parquet file
+ * with the table's columns, written once under the scratch directory (an allowed directory of the locked-down
+ * instance) from the first committed file of that table. A table without any file yet has no view.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
+import type { ManifestFile } from './layout.ts';
+import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts';
+import { runBound, type Connection } from './query-runner.ts';
+import { build, raw, sql } from './sql.ts';
+import { SQL_SCHEMA, SQL_VIEWS, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
+
+/** The per-instance state: which views exist, their stand-in files, and pg_catalog's relation names. */
+interface ViewState {
+  readonly standIns: Map<SqlViewName, string>;
+  catalog: ReadonlySet<string> | null;
+  creating: Promise<void> | null;
+}
+
+const states = new WeakMap<DuckDBInstance, ViewState>();
+
+const variable = (view: SqlViewName): string => `flowql_files_${view}`;
+
+const sourceSql = (view: SqlViewName) =>
+  `read_parquet(getvariable('${variable(view)}'), hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL}, union_by_name = true)`;
+
+const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/** Where the SQL endpoint's stand-ins live: `scratchDir` must be an allowed directory of the instance. */
+export interface SqlViewOptions {
+  readonly db: DuckDBInstance;
+  readonly scratchDir: string;
+  /** Absolute path of a manifest file. */
+  readonly absolutePath: (file: ManifestFile) => string;
+}
+
+async function setFiles(connection: Connection, view: SqlViewName, paths: readonly string[]): Promise<void> {
+  await runBound(connection, build('sql.bind-files', sql`SET VARIABLE ${raw(variable(view))} = ${paths}`));
+}
+
+/**
+ * Creates the views of the tables that have committed files in `allFiles` (every account's: the stand-in only takes
+ * the columns of one) and are not created yet; returns the relations a statement may name.
+ */
+export async function ensureSqlViews(
+  options: SqlViewOptions,
+  allFiles: readonly ManifestFile[],
+): Promise<GuardRelations> {
+  const { db } = options;
+  let state = states.get(db);
+  if (!state) states.set(db, (state = { standIns: new Map(), catalog: null, creating: null }));
+  const missing = SQL_VIEWS.filter((v) => !state.standIns.has(v) && allFiles.some((f) => f.table === v));
+  if (missing.length > 0 || !state.catalog) {
+    // One creator at a time; a session arriving meanwhile waits and then sees the views.
+    while (state.creating) await state.creating;
+    state.creating = createViews(options, state, allFiles).finally(() => {
+      state.creating = null;
+    });
+    await state.creating;
+  }
+  return { views: new Set(state.standIns.keys()), catalog: state.catalog ?? new Set() };
+}
+
+async function createViews(options: SqlViewOptions, state: ViewState, allFiles: readonly ManifestFile[]) {
+  const connection = await options.db.connect();
+  try {
+    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${SQL_SCHEMA}`);
+    for (const view of SQL_VIEWS) {
+      const first = allFiles.find((f) => f.table === view);
+      if (state.standIns.has(view) || !first) continue;
+      const dir = join(options.scratchDir, 'sql-stand-ins', view, 'account_id=none', 'region=none', 'date=1970-01-01');
+      await mkdir(dir, { recursive: true });
+      const standIn = join(dir, 'empty.parquet');
+      await setFiles(connection, view, [options.absolutePath(first)]);
+      await connection.run(
+        `COPY (SELECT * EXCLUDE (account_id, region, date) FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
+      );
+      await connection.run(`CREATE OR REPLACE VIEW ${SQL_SCHEMA}.${view} AS SELECT * FROM ${sourceSql(view)}`);
+      state.standIns.set(view, standIn);
+    }
+    if (!state.catalog) {
+      for (const statement of CATALOG_OVERRIDES) await connection.run(statement);
+      const names = await connection.runAndReadAll(
+        "SELECT view_name FROM duckdb_views() WHERE schema_name = 'pg_catalog' UNION SELECT table_name FROM duckdb_tables() WHERE schema_name = 'pg_catalog'",
+      );
+      state.catalog = new Set([
+        ...names.getRowsJS().map((r) => String(r[0]).toLowerCase()),
+        ...CATALOG_OVERRIDE_RELATIONS,
+      ]);
+    }
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/**
+ * Points every view at the files `tenantFiles` holds (a tenant's scoped manifest) on `connection`, before a
+ * statement of that tenant runs on it.
+ */
+export async function bindTenantFiles(
+  options: SqlViewOptions,
+  connection: Connection,
+  tenantFiles: readonly ManifestFile[],
+): Promise<void> {
+  const state = states.get(options.db);
+  if (!state) return;
+  // Unqualified names find flowql's views, then the catalog overrides of `main` (before DuckDB's pg_catalog).
+  await connection.run(`SET search_path = '${SQL_SCHEMA},main'`);
+  for (const [view, standIn] of state.standIns) {
+    const paths = tenantFiles.filter((f) => f.table === view).map((f) => options.absolutePath(f));
+    await setFiles(connection, view, paths.length > 0 ? paths : [standIn]);
+  }
+}
