@@ -6,11 +6,15 @@
  * `read_csv`, `query`), a file path (`FROM 'x.parquet'`), another database (`ATTACH`ed or not), `COPY`, `PRAGMA`,
  * `SET` or any DDL/DML never reaches the instance. Refusals carry a PostgreSQL SQLSTATE.
  */
+import { TABLES, type TableName } from './layout.ts';
 import type { Connection } from './query-runner.ts';
 
-/** The views a client sees in schema `flowql` (src/store/sql-views.ts creates them). */
-export const SQL_VIEWS = ['flows', 'flows_hourly', 'handshakes', 'edges'] as const;
-export type SqlViewName = (typeof SQL_VIEWS)[number];
+/**
+ * The views a client sees in schema `flowql` (src/store/sql-views.ts creates them): every table of the warehouse, the
+ * org tables included (a key sees their rows only when it may read every account, as in GraphQL).
+ */
+export const SQL_VIEWS: readonly TableName[] = TABLES;
+export type SqlViewName = TableName;
 
 /** The schema of flowql's views. */
 export const SQL_SCHEMA = 'flowql';

@@ -1,5 +1,5 @@
 /**
- * The views of the SQL endpoint (schema `flowql`: flows, flows_hourly, handshakes, edges) and how a session's tenant
+ * The views of the SQL endpoint (schema `flowql`: every table of the warehouse) and how a session's tenant
  * is bound to them. Each view reads `read_parquet(getvariable('flowql_files_<view>'))`: the view is created once per
  * instance, and every statement a session runs first sets those variables (per connection, so per statement) to the
  * files its API key may read, from the same scoped manifest the GraphQL API uses (src/auth/scoped-warehouse.ts). A
@@ -13,8 +13,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
-import type { ManifestFile } from './layout.ts';
+import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
+import { isOrgTable, type ManifestFile } from './layout.ts';
 import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts';
 import { runBound, type Connection } from './query-runner.ts';
 import { build, raw, sql } from './sql.ts';
@@ -31,8 +31,9 @@ const states = new WeakMap<DuckDBInstance, ViewState>();
 
 const variable = (view: SqlViewName): string => `flowql_files_${view}`;
 
+// The org tables are partitioned by region and date only (no account_id).
 const sourceSql = (view: SqlViewName) =>
-  `read_parquet(getvariable('${variable(view)}'), hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL}, union_by_name = true)`;
+  `read_parquet(getvariable('${variable(view)}'), hive_partitioning = true, hive_types = ${isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL}, union_by_name = true)`;
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
@@ -78,12 +79,17 @@ async function createViews(options: SqlViewOptions, state: ViewState, allFiles: 
     for (const view of SQL_VIEWS) {
       const first = allFiles.find((f) => f.table === view);
       if (state.standIns.has(view) || !first) continue;
-      const dir = join(options.scratchDir, 'sql-stand-ins', view, 'account_id=none', 'region=none', 'date=1970-01-01');
+      const org = isOrgTable(view);
+      const partitions = org
+        ? ['region=none', 'date=1970-01-01']
+        : ['account_id=none', 'region=none', 'date=1970-01-01'];
+      const dir = join(options.scratchDir, 'sql-stand-ins', view, ...partitions);
       await mkdir(dir, { recursive: true });
       const standIn = join(dir, 'empty.parquet');
       await setFiles(connection, view, [options.absolutePath(first)]);
+      const hive = org ? 'region, date' : 'account_id, region, date';
       await connection.run(
-        `COPY (SELECT * EXCLUDE (account_id, region, date) FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
+        `COPY (SELECT * EXCLUDE (${hive}) FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
       );
       await connection.run(`CREATE OR REPLACE VIEW ${SQL_SCHEMA}.${view} AS SELECT * FROM ${sourceSql(view)}`);
       state.standIns.set(view, standIn);

@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rec, t, type FixtureRecord } from '../helpers/analytics-fixture.ts';
 import { storedRecord, writeDerivedFixtureWarehouse } from '../helpers/derived-fixture.ts';
@@ -147,7 +148,7 @@ describe('connections between regions', () => {
     }
   });
 
-  it('a key allowed A only reads A-filed rows of its own records; a key allowed both the org rows', async () => {
+  it('a key allowed A only reads A-filed rows of its own records; a key allowed both the org rows, in GraphQL and SQL', async () => {
     const keysFile = join(root, 'keys.json');
     const keys = { a: 'cross-region-key-a-000001', ab: 'cross-region-key-ab-00002' };
     await writeFile(
@@ -159,7 +160,7 @@ describe('connections between regions', () => {
         ],
       }),
     );
-    const { server } = await startTestServer({ dataDir: root, apiKeysFile: keysFile });
+    const { server } = await startTestServer({ dataDir: root, apiKeysFile: keysFile, pgPort: 0 });
     try {
       const ask = async (key: string) => {
         const res = await fetch(`${server.url}/graphql`, {
@@ -174,6 +175,25 @@ describe('connections between regions', () => {
       for (const onlyB of ['i-b', 'eni-b', 'subnet-b', 'vpc-b', 'euw1-az1', B]) expect(a).not.toContain(onlyB);
       expect(a).toContain('10.8.2.20');
       expect(await ask(keys.ab)).toContain('"i-b"');
+      // The SQL endpoint's org views follow the same rule: their rows only for a key allowed every account.
+      const sqlRows = async (key: string, text: string) => {
+        const client = new pg.Client({ host: '127.0.0.1', port: server.pg!.port, user: 'bi', password: key });
+        await client.connect();
+        try {
+          return (await client.query(text)).rows;
+        } finally {
+          await client.end();
+        }
+      };
+      const orgEdges =
+        'SELECT client_instance_id, server_instance_id, region, (bytes_to_server + bytes_to_client)::BIGINT AS bytes ' +
+        'FROM flowql.org_edges ORDER BY region';
+      expect(await sqlRows(keys.ab, orgEdges)).toEqual([
+        { client_instance_id: 'i-a', server_instance_id: 'i-b', region: 'us-east-1', bytes: '21000' },
+        { client_instance_id: 'i-a2', server_instance_id: 'i-a', region: 'us-west-2', bytes: '21000' },
+      ]);
+      expect(await sqlRows(keys.a, orgEdges)).toEqual([]);
+      expect(await sqlRows(keys.a, 'SELECT DISTINCT account_id FROM flowql.edges')).toEqual([{ account_id: A }]);
     } finally {
       await server.close();
     }
