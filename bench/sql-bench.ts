@@ -19,9 +19,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config.ts';
-import { HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
+import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
 import { startApiServer } from '../src/main.ts';
-import type { Manifest } from '../src/store/layout.ts';
+import { isOrgTable, type Manifest } from '../src/store/layout.ts';
 import { SQL_VIEWS } from '../src/store/sql-statement-guard.ts';
 
 const { values } = parseArgs({
@@ -137,7 +137,7 @@ for (const view of SQL_VIEWS) {
   const files = manifest.files.filter((f) => f.table === view).map((f) => `'${join(root, f.path)}'`);
   if (files.length === 0) continue;
   await direct.run(
-    `CREATE VIEW flowql.${view} AS SELECT * FROM read_parquet([${files.join(', ')}], hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL}, union_by_name = true)`,
+    `CREATE VIEW flowql.${view} AS SELECT * FROM read_parquet([${files.join(', ')}], hive_partitioning = true, hive_types = ${isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL}, union_by_name = true)`,
   );
 }
 
