@@ -1,8 +1,8 @@
 /**
  * The views of the SQL endpoint (schema `flowql`: every table of the warehouse) and how a session's tenant
- * is bound to them. Each view reads `read_parquet(getvariable('flowql_files_<view>'))`: the view is created once per
- * instance, and every statement a session runs first sets those variables (per connection, so per statement) to the
- * files its API key may read, from the same scoped manifest the GraphQL API uses (src/auth/scoped-warehouse.ts). A
+ * is bound to them. Each view reads `read_parquet(getvariable('flowql_files').<view>)`: the view is created once per
+ * instance, and every statement a session runs first sets that one variable (per connection, so per statement; one
+ * STRUCT of a file list per view, so one statement however many views there are) to the files its API key may read, from the same scoped manifest the GraphQL API uses (src/auth/scoped-warehouse.ts). A
  * tenant never names a file: the statement guard (sql-statement-guard.ts) refuses table functions, file paths and
  * `getvariable`, and only SELECT statements run.
  *
@@ -12,12 +12,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBInstance } from '@duckdb/node-api';
+import { LIST, listValue, STRUCT, structValue, VARCHAR, type DuckDBInstance } from '@duckdb/node-api';
 import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
 import { isOrgTable, type ManifestFile } from './layout.ts';
 import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts';
-import { runBound, type Connection } from './query-runner.ts';
-import { build, raw, sql } from './sql.ts';
+import type { Connection } from './query-runner.ts';
 import { SQL_SCHEMA, SQL_VIEWS, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
 
 /** The per-instance state: which views exist, their stand-in files, and pg_catalog's relation names. */
@@ -29,11 +28,13 @@ interface ViewState {
 
 const states = new WeakMap<DuckDBInstance, ViewState>();
 
-const variable = (view: SqlViewName): string => `flowql_files_${view}`;
+/** The variable holding every view's file list (a STRUCT with a VARCHAR[] field per view). */
+const VARIABLE = 'flowql_files';
+const FILES_TYPE = STRUCT(Object.fromEntries(SQL_VIEWS.map((v) => [v, LIST(VARCHAR)])));
 
 // The org tables are partitioned by region and date only (no account_id).
 const sourceSql = (view: SqlViewName) =>
-  `read_parquet(getvariable('${variable(view)}'), hive_partitioning = true, hive_types = ${isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL}, union_by_name = true)`;
+  `read_parquet(getvariable('${VARIABLE}').${view}, hive_partitioning = true, hive_types = ${isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL}, union_by_name = true)`;
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
@@ -45,8 +46,10 @@ export interface SqlViewOptions {
   readonly absolutePath: (file: ManifestFile) => string;
 }
 
-async function setFiles(connection: Connection, view: SqlViewName, paths: readonly string[]): Promise<void> {
-  await runBound(connection, build('sql.bind-files', sql`SET VARIABLE ${raw(variable(view))} = ${paths}`));
+/** Sets every view's file list in one statement (a view not listed reads none: it must not be queried). */
+async function setFiles(connection: Connection, files: ReadonlyMap<SqlViewName, readonly string[]>): Promise<void> {
+  const value = structValue(Object.fromEntries(SQL_VIEWS.map((v) => [v, listValue([...(files.get(v) ?? [])])])));
+  await connection.run(`SET VARIABLE ${VARIABLE} = $1`, [value], [FILES_TYPE]);
 }
 
 /**
@@ -86,7 +89,7 @@ async function createViews(options: SqlViewOptions, state: ViewState, allFiles: 
       const dir = join(options.scratchDir, 'sql-stand-ins', view, ...partitions);
       await mkdir(dir, { recursive: true });
       const standIn = join(dir, 'empty.parquet');
-      await setFiles(connection, view, [options.absolutePath(first)]);
+      await setFiles(connection, new Map([[view, [options.absolutePath(first)]]]));
       const hive = org ? 'region, date' : 'account_id, region, date';
       await connection.run(
         `COPY (SELECT * EXCLUDE (${hive}) FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
@@ -122,8 +125,10 @@ export async function bindTenantFiles(
   if (!state) return;
   // Unqualified names find flowql's views, then the catalog overrides of `main` (before DuckDB's pg_catalog).
   await connection.run(`SET search_path = '${SQL_SCHEMA},main'`);
+  const files = new Map<SqlViewName, string[]>();
   for (const [view, standIn] of state.standIns) {
     const paths = tenantFiles.filter((f) => f.table === view).map((f) => options.absolutePath(f));
-    await setFiles(connection, view, paths.length > 0 ? paths : [standIn]);
+    files.set(view, paths.length > 0 ? paths : [standIn]);
   }
+  await setFiles(connection, files);
 }
