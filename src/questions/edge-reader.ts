@@ -105,18 +105,18 @@ export interface EdgePage {
   readonly hasNextPage: boolean;
 }
 
+/** Which page of edges: at `level` (TAG: by the value of `tagKey`), matching `filter`, ordered by `orderBy`. */
+export interface EdgePageArgs {
+  readonly filter: FlowFilter;
+  readonly level: EdgeLevel;
+  readonly tagKey?: string | null;
+  readonly orderBy: EdgeOrder;
+  readonly first: number;
+  readonly offset: number;
+}
+
 /** Edges at `level` matching `filter`, ordered by `orderBy` (descending), `first` of them from `offset`. */
-export async function readEdges(
-  ctx: QueryContext,
-  args: {
-    filter: FlowFilter;
-    level: EdgeLevel;
-    tagKey?: string | null;
-    orderBy: EdgeOrder;
-    first: number;
-    offset: number;
-  },
-): Promise<EdgePage> {
+export async function readEdges(ctx: QueryContext, args: EdgePageArgs): Promise<EdgePage> {
   const page = await edgeRows(ctx, args);
   return { rows: page.rows.map(edgeFromRow), hasNextPage: page.hasNextPage };
 }
@@ -124,14 +124,7 @@ export async function readEdges(
 /** The stored-column rows of readEdges (the node graph builds from them). */
 async function edgeRows(
   ctx: QueryContext,
-  args: {
-    filter: FlowFilter;
-    level: EdgeLevel;
-    tagKey?: string | null;
-    orderBy: EdgeOrder;
-    first: number;
-    offset: number;
-  },
+  args: EdgePageArgs,
 ): Promise<{ rows: readonly Row[]; hasNextPage: boolean }> {
   const source = await groupedEdgeRows(ctx, args.filter, { level: args.level, tagKey: args.tagKey ?? null });
   if (source.files.length === 0) return { rows: [], hasNextPage: false };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { manifestReferences } from '../store/layout.ts';
 import { inventoryLookupQuery } from '../store/queries/inventory-lookup-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
+import { batchedLookup, type BatchedLookupSpec } from './batched-lookup.ts';
 
 /** A key/value tag. */
 export interface Tag {
@@ -61,62 +62,42 @@ export function tagGiven(input: unknown): boolean {
   return typeof input === 'object' && input !== null && (input as Record<string, unknown>).tag != null;
 }
 
-type Lookup = (key: InventoryKey) => Promise<InventoryNames>;
-const lookups = new WeakMap<QueryContext, Lookup>();
+/** Looks up a batch of ends in every live snapshot at once (inventory.lookup). */
+const INVENTORY_NAMES: BatchedLookupSpec<InventoryKey, InventoryNames> = {
+  id: (key) =>
+    key.instanceId || key.interfaceId
+      ? `${key.instanceId ?? ''}|${key.interfaceId ?? ''}|${key.at?.getTime() ?? ''}`
+      : null,
+  none: NOTHING,
+  load: async (ctx, keys) => {
+    const found = new Map<number, InventoryNames>();
+    const manifest = await ctx.warehouse.manifest();
+    const snapshots = manifestReferences(manifest, 'inventory');
+    if (snapshots.length === 0) return found;
+    await ctx.warehouse.prepare(snapshots);
+    const now = new Date();
+    const query = inventoryLookupQuery({
+      instanceIds: keys.map((k) => k.instanceId ?? ''),
+      interfaceIds: keys.map((k) => k.interfaceId ?? ''),
+      times: keys.map((k) => naiveUtc(k.at ?? now)),
+      snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
+      accounts: manifest.accountScope ?? null,
+    });
+    for (const row of await runQuery(ctx, query)) {
+      const tags = Array.isArray(row.tags) ? (row.tags as unknown as Tag[]) : [];
+      const groups = Array.isArray(row.security_groups) ? (row.security_groups as unknown as SecurityGroup[]) : [];
+      found.set(Number(row.i), {
+        name: row.name === null || row.name === undefined ? null : String(row.name),
+        tags: tags.map((t) => ({ key: String(t.key), value: String(t.value) })),
+        instanceType: row.instance_type === null || row.instance_type === undefined ? null : String(row.instance_type),
+        securityGroups: groups.map((g) => ({ id: String(g.id), name: String(g.name) })),
+      });
+    }
+    return found;
+  },
+};
 
 /** The request's batched inventory lookup (one per QueryContext): ends asked in one tick share a statement. */
-export function inventoryNames(ctx: QueryContext): Lookup {
-  let lookup = lookups.get(ctx);
-  if (lookup) return lookup;
-  const known = new Map<string, Promise<InventoryNames>>();
-  let pending: { key: InventoryKey; resolve: (v: InventoryNames) => void; reject: (err: unknown) => void }[] = [];
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    try {
-      const manifest = await ctx.warehouse.manifest();
-      const snapshots = manifestReferences(manifest, 'inventory');
-      const found = new Map<number, InventoryNames>();
-      if (snapshots.length > 0) {
-        await ctx.warehouse.prepare(snapshots);
-        const now = new Date();
-        const query = inventoryLookupQuery({
-          instanceIds: batch.map((b) => b.key.instanceId ?? ''),
-          interfaceIds: batch.map((b) => b.key.interfaceId ?? ''),
-          times: batch.map((b) => naiveUtc(b.key.at ?? now)),
-          snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
-          accounts: manifest.accountScope ?? null,
-        });
-        for (const row of await runQuery(ctx, query)) {
-          const tags = Array.isArray(row.tags) ? (row.tags as unknown as Tag[]) : [];
-          const groups = Array.isArray(row.security_groups) ? (row.security_groups as unknown as SecurityGroup[]) : [];
-          found.set(Number(row.i), {
-            name: row.name === null || row.name === undefined ? null : String(row.name),
-            tags: tags.map((t) => ({ key: String(t.key), value: String(t.value) })),
-            instanceType:
-              row.instance_type === null || row.instance_type === undefined ? null : String(row.instance_type),
-            securityGroups: groups.map((g) => ({ id: String(g.id), name: String(g.name) })),
-          });
-        }
-      }
-      batch.forEach((b, i) => b.resolve(found.get(i) ?? NOTHING));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    }
-  };
-  lookup = (key) => {
-    if (!key.instanceId && !key.interfaceId) return Promise.resolve(NOTHING);
-    const id = `${key.instanceId ?? ''}|${key.interfaceId ?? ''}|${key.at?.getTime() ?? ''}`;
-    let answer = known.get(id);
-    if (!answer) {
-      answer = new Promise<InventoryNames>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(() => void flush());
-        pending.push({ key, resolve, reject });
-      });
-      known.set(id, answer);
-    }
-    return answer;
-  };
-  lookups.set(ctx, lookup);
-  return lookup;
+export function inventoryNames(ctx: QueryContext): (key: InventoryKey) => Promise<InventoryNames> {
+  return batchedLookup(ctx, INVENTORY_NAMES);
 }

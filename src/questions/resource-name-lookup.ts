@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { manifestReferences } from '../store/layout.ts';
 import { resourceNameQuery } from '../store/queries/inventory-lookup-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
+import { batchedLookup, type BatchedLookupSpec } from './batched-lookup.ts';
 
 /** A subnet or VPC to name, and when (null: now). */
 export interface ResourceKey {
@@ -17,51 +18,29 @@ export interface ResourceKey {
 
 const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 
-type Lookup = (key: ResourceKey) => Promise<string | null>;
-const lookups = new WeakMap<QueryContext, Lookup>();
+/** Looks up a batch of subnet and VPC ids in every live snapshot at once (inventory.resourceNames). */
+const RESOURCE_NAMES: BatchedLookupSpec<ResourceKey, string | null> = {
+  id: (key) => (key.id ? `${key.id}|${key.at?.getTime() ?? ''}` : null),
+  none: null,
+  load: async (ctx, keys) => {
+    const found = new Map<number, string>();
+    const manifest = await ctx.warehouse.manifest();
+    const snapshots = manifestReferences(manifest, 'inventory');
+    if (snapshots.length === 0) return found;
+    await ctx.warehouse.prepare(snapshots);
+    const now = new Date();
+    const query = resourceNameQuery({
+      ids: keys.map((k) => k.id ?? ''),
+      times: keys.map((k) => naiveUtc(k.at ?? now)),
+      snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
+      accounts: manifest.accountScope ?? null,
+    });
+    for (const row of await runQuery(ctx, query)) found.set(Number(row.i), String(row.name));
+    return found;
+  },
+};
 
 /** The request's batched subnet/VPC name lookup (one per QueryContext). */
-export function resourceNames(ctx: QueryContext): Lookup {
-  let lookup = lookups.get(ctx);
-  if (lookup) return lookup;
-  const known = new Map<string, Promise<string | null>>();
-  let pending: { key: ResourceKey; resolve: (v: string | null) => void; reject: (err: unknown) => void }[] = [];
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    try {
-      const manifest = await ctx.warehouse.manifest();
-      const snapshots = manifestReferences(manifest, 'inventory');
-      const found = new Map<number, string>();
-      if (snapshots.length > 0) {
-        await ctx.warehouse.prepare(snapshots);
-        const now = new Date();
-        const query = resourceNameQuery({
-          ids: batch.map((b) => b.key.id ?? ''),
-          times: batch.map((b) => naiveUtc(b.key.at ?? now)),
-          snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
-          accounts: manifest.accountScope ?? null,
-        });
-        for (const row of await runQuery(ctx, query)) found.set(Number(row.i), String(row.name));
-      }
-      batch.forEach((b, i) => b.resolve(found.get(i) ?? null));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    }
-  };
-  lookup = (key) => {
-    if (!key.id) return Promise.resolve(null);
-    const id = `${key.id}|${key.at?.getTime() ?? ''}`;
-    let answer = known.get(id);
-    if (!answer) {
-      answer = new Promise<string | null>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(() => void flush());
-        pending.push({ key, resolve, reject });
-      });
-      known.set(id, answer);
-    }
-    return answer;
-  };
-  lookups.set(ctx, lookup);
-  return lookup;
+export function resourceNames(ctx: QueryContext): (key: ResourceKey) => Promise<string | null> {
+  return batchedLookup(ctx, RESOURCE_NAMES);
 }
