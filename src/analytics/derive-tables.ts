@@ -351,8 +351,30 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // Once a single account is left (the others' objects replaced away), every org file is retired with nothing in its
   // place: that account's own tables are the whole answer.
   const orphans = orgWanted ? [] : derived.filter((f) => isOrgTable(f.table));
-  const retired = [...new Map([...plans.flatMap((p) => p.retired), ...orphans].map((f) => [f.path, f])).values()];
+  const retired = [
+    ...new Map(
+      [...plans.flatMap((p) => p.retired), ...orphans, ...staleDailyFiles(plans, derived)].map((f) => [f.path, f]),
+    ).values(),
+  ];
   return { files: written.map(withoutPath), retired, hoursDerived };
+}
+
+/**
+ * The flows_daily files (written by `flowql compact`, src/ingest/daily-compact.ts) of the partitions whose hourly rows
+ * this derivation rewrites or drops: retired with nothing in their place, so an ingest's cost does not grow with the
+ * size of the day it delivers into. Their days are read from hourly rows until compact writes them again.
+ */
+function staleDailyFiles(
+  plans: readonly { spec: DerivedTableSpec; hours: ReadonlyMap<string, PlannedPartition>; retired: ManifestFile[] }[],
+  derived: readonly ManifestFile[],
+): ManifestFile[] {
+  const hourly = plans.find((p) => p.spec.table === 'flows_hourly');
+  if (!hourly) return [];
+  const touched = new Set([
+    ...[...hourly.hours.values()].map((p) => partitionKey(p.partition)),
+    ...hourly.retired.map(partitionKey),
+  ]);
+  return derived.filter((f) => f.table === 'flows_daily' && touched.has(partitionKey(f)));
 }
 
 /** The manifest file list after a derivation: the retired derived files swapped for the new ones. */

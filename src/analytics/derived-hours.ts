@@ -165,7 +165,7 @@ export function scopePartition(p: PartitionKey, scope: DeriveScope): PartitionKe
 /** The scope of a derived table. */
 export function scopeOfTable(table: TableName): DeriveScope {
   if (isOrgTable(table)) return 'org';
-  return table === 'flows_hourly' ? 'partition' : 'account';
+  return table === 'flows_hourly' || table === 'flows_daily' ? 'partition' : 'account';
 }
 
 /**

@@ -68,6 +68,7 @@ const ZERO_COST: QueryCost = {
   rowsScanned: 0,
   rowsReturned: 0,
   cachedStatements: 0,
+  tiers: [],
   ms: 0,
 };
 

@@ -19,6 +19,7 @@ export interface GqlResponse<T = Record<string, unknown>> {
       rowsScanned: number;
       rowsReturned: number;
       cachedStatements: number;
+      tiers: string[];
       ms: number;
     };
   } & Record<string, unknown>;

@@ -35,6 +35,8 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = 
     "Client -> server traffic per hour from an account's records in every region, each byte counted once (derived at ingest).",
   flows_hourly:
     'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
+  flows_daily:
+    'flows_hourly rows summed per UTC day, same columns (written by `flowql compact` for closed days, dropped when a day changes; long-window aggregates read it).',
   org_handshakes:
     'TCP handshakes paired across every account and region, each filed under one region (derived at ingest where several accounts log; no account partition).',
   org_edges:
