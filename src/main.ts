@@ -123,6 +123,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
       maxPageSize: config.maxPageSize,
       defaultPageSize: config.defaultPageSize,
       maxRangeMs: config.maxRangeDays * 86_400_000,
+      maxTierRangeMs: Math.max(config.maxRangeDays, config.maxTierRangeDays) * 86_400_000,
     },
     queryTimeoutMs: config.queryTimeoutMs,
     maxDepth: config.maxDepth,
@@ -146,6 +147,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
     exportDir,
     maxRows: config.maxDatasetRows,
     maxRangeMs: config.maxRangeDays * 86_400_000,
+    maxTierRangeMs: Math.max(config.maxRangeDays, config.maxTierRangeDays) * 86_400_000,
     timeoutMs: config.datasetTimeoutMs,
     resultCache,
   });

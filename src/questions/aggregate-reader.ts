@@ -14,7 +14,7 @@ import {
   type TopNKey,
   FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
-import type { FlowFilter } from '../domain/flow-filter.ts';
+import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
 import type { RateWindow } from '../store/queries/aggregate-values-query.ts';
@@ -23,7 +23,7 @@ import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-que
 import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
-import { type AggregateNeeds, tieredSourceSql } from '../store/queries/flows-hourly-query.ts';
+import { type AggregateNeeds, recordsReason, tieredSourceSql } from '../store/queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import type { ManifestFile } from '../store/layout.ts';
 import { planTiers } from './tier-plan.ts';
@@ -98,8 +98,31 @@ export async function aggregateScope(
     return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour' };
   }
   const files = prunePartitions(manifest.files, filter);
+  if (needs) checkRecordWindow(ctx, filter, needs, files);
   await scanFiles(ctx, files);
   return { source: parquetSourceSql(paths(files)), where };
+}
+
+/**
+ * An aggregate the tiers cannot answer reads flow records, so its window is held to the records' bound
+ * (ctx.maxRecordRangeMs) although it was validated against the tiers' larger one: refused, naming what forces the
+ * records, before any statement runs. A window without flows files reads nothing and is let through.
+ */
+function checkRecordWindow(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  needs: AggregateNeeds,
+  files: readonly ManifestFile[],
+): void {
+  const max = ctx.maxRecordRangeMs;
+  const { from, to } = filter.timeRange;
+  if (max === undefined || to.getTime() - from.getTime() <= max) return;
+  const reason =
+    recordsReason(filter, needs) ??
+    (files.length === 0
+      ? null
+      : 'some of its partitions have no flows_hourly files (ingested with --no-derive or by an older flowql; `flowql derive` writes them)');
+  if (reason !== null) throw recordWindowTooLong(filter, max, reason);
 }
 
 function valuesOf(row: Row, wanted: readonly FlowValue[]): AggregateValues {

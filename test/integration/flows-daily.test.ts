@@ -235,6 +235,68 @@ describe('what a tier cannot answer reads what it must, and says so', () => {
   });
 });
 
+describe("long windows: the tiers' bound for what they answer, the records' bound for the rest", () => {
+  // 200 days ending after the fixture's last day (the data is its three days); the test API has the production
+  // bounds: 31 days for records (--max-range-days), 400 for tiered aggregates (--max-tier-range-days).
+  const window = (days: number) =>
+    `timeRange: { from: "${new Date(Date.parse(`${AFTER}T00:00:00Z`) - days * 86_400_000).toISOString()}", to: "${AFTER}T00:00:00Z" }`;
+  type Err = { message: string; extensions?: { code?: string; argument?: string } };
+  const refused = (res: { errors?: Err[]; extensions?: { cost?: { filesScanned: number } } }) => {
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]!.extensions?.code).toBe('BAD_USER_INPUT');
+    // Refused before any statement ran.
+    expect(res.extensions?.cost?.filesScanned).toBe(0);
+    return res.errors![0]!.message;
+  };
+
+  it('a 200-day summary and top-N read the tiers', async () => {
+    const { yoga } = await testApi(data);
+    const res = await gql<{ flowSummary: { records: string } }>(
+      yoga,
+      `{ flowSummary(filter: { ${window(200)} }) { records } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const m = await manifestOf(data);
+    const all = [DAY1, DAY2, DAY3].reduce((n, d) => n + rowsOf(m.files, 'flows', d), 0);
+    expect(res.data?.flowSummary.records).toBe(String(all));
+    expect(res.extensions?.cost?.tiers).toEqual(['flows_daily']);
+    const top = await gql(yoga, `{ flowTopN(filter: { ${window(200)} }, by: DST_PORT, limit: 3) { rows { bytes } } }`);
+    expect(top.errors).toBeUndefined();
+    expect(top.extensions?.cost?.tiers).toEqual(['flows_daily']);
+  });
+
+  it('a 200-day flows page is refused naming --max-range-days', async () => {
+    const { yoga } = await testApi(data);
+    const message = refused(await gql(yoga, `{ flows(filter: { ${window(200)} }, first: 5) { nodes { flowId } } }`));
+    expect(message).toMatch(/at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/);
+  });
+
+  it('a 200-day summary that must read records (a srcPort filter, five-minute rates) says why and names --max-range-days', async () => {
+    const { yoga } = await testApi(data);
+    const bySrcPort = refused(
+      await gql(yoga, `{ flowSummary(filter: { ${window(200)}, srcPort: [{ from: 443, to: 443 }] }) { records } }`),
+    );
+    expect(bySrcPort).toMatch(
+      /^Invalid filter.timeRange: expected a window of at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\) for this question: it reads flow records because the filter field srcPort reads a column the rollups sum away/,
+    );
+    const series = refused(
+      await gql(
+        yoga,
+        `{ flowTimeSeries(filter: { ${window(40)} }, interval: FIFTEEN_MINUTES) { series { points { time } } } }`,
+      ),
+    );
+    expect(series).toMatch(/at most 31 days .*because its FIFTEEN_MINUTES time buckets are finer than an hour/);
+  });
+
+  it('a 500-day summary is refused naming --max-tier-range-days', async () => {
+    const { yoga } = await testApi(data);
+    const message = refused(await gql(yoga, `{ flowSummary(filter: { ${window(500)} }) { records } }`));
+    expect(message).toMatch(
+      /at most 400 days \(the server's --max-tier-range-days, FLOWQL_MAX_TIER_RANGE_DAYS, for aggregates the rollup tiers answer\)/,
+    );
+  });
+});
+
 describe('a late delivery', () => {
   it('retires the daily file of its partition in its own commit; flowql compact writes it back', async () => {
     // A copy of a generated object of DAY2 under a new name: a new object to the ingester, its records twice.

@@ -229,7 +229,7 @@ builder.queryFields((t) => ({
       limit: t.arg.int({ required: true, defaultValue: 100, description: `1 to ${AGGREGATE_LIMITS.maxTopN}.` }),
     },
     resolve: async (_root, args, ctx) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxTopN);
       return readInterfaceStatus(ctx.query, filter, limit);
     },

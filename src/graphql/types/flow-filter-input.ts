@@ -10,7 +10,13 @@ import {
   type FilterFieldSpec,
   type FilterInputType,
 } from '../../domain/filter-fields.ts';
-import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
+import {
+  FLOW_ACTIONS,
+  LOG_STATUSES,
+  TIER_RANGE_SETTING,
+  validateFlowFilter,
+  type FlowFilter,
+} from '../../domain/flow-filter.ts';
 import { readyReferenceTables, referenceKindsOf } from '../../questions/reference-lookup.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
 
@@ -129,13 +135,25 @@ function compact(value: unknown): unknown {
   );
 }
 
-/** Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. */
-export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argument = 'filter'): Promise<FlowFilter> {
+/**
+ * Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. An
+ * aggregate (`aggregate: true`) may span the rollup tiers' longer window; its reader holds it to the records' window
+ * when it must read records (src/questions/aggregate-reader.ts).
+ */
+export async function resolveFlowFilter(
+  ctx: GraphQLContext,
+  raw: unknown,
+  argument = 'filter',
+  { aggregate = false }: { aggregate?: boolean } = {},
+): Promise<FlowFilter> {
   const input = compact(raw);
+  const tierRangeMs = ctx.limits.maxTierRangeMs;
+  const tiered = aggregate && tierRangeMs !== undefined && tierRangeMs > ctx.limits.maxRangeMs;
   return validateFlowFilter(input, {
     argument,
     now: ctx.now,
-    maxRangeMs: ctx.limits.maxRangeMs,
+    maxRangeMs: tiered ? tierRangeMs : ctx.limits.maxRangeMs,
+    ...(tiered ? { maxRangeSetting: TIER_RANGE_SETTING } : {}),
     scopeAccountIds: ctx.scopeAccountIds,
     latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
     referenceTables: await readyReferenceTables(ctx.query.warehouse, referenceKindsOf(input)),

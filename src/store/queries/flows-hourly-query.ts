@@ -192,19 +192,29 @@ const HOURLY_FILTER_FIELDS: ReadonlySet<FilterField> = new Set(
 );
 
 /**
- * True when rows of hourly grain give exactly the answer the flow records give for this filter and grouping. The
- * window need not be cut at whole hours: its partial hours are read as records (tieredSourceSql).
+ * Why rows of hourly grain cannot give exactly the answer the flow records give for this filter and grouping, in
+ * words for an error (`the filter srcPort reads a column flows_hourly sums away`); null when they can. The window need
+ * not be cut at whole hours: its partial hours are read as records (tieredSourceSql).
  */
-export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
+export function recordsReason(filter: FlowFilter, needs: AggregateNeeds): string | null {
   // The window is not a FILTER_FIELDS entry: its partial hours are read as records.
-  if (FILTER_FIELD_NAMES.some((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f))) return false;
-  if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return false;
-  if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0) return false;
+  const field = FILTER_FIELD_NAMES.find((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f));
+  if (field) return `the filter field ${field} reads a column the rollups sum away`;
+  if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return 'it groups by SRC_PORT, which the rollups do not keep';
+  if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0)
+    return `its ${needs.interval} time buckets are finer than an hour`;
   // One record's bytes or packets: an hourly row only holds their sum.
-  if (needs.values?.some((v) => PER_RECORD_EXTREMES.has(v))) return false;
+  const extreme = needs.values?.find((v) => PER_RECORD_EXTREMES.has(v));
+  if (extreme) return `${extreme} is one record's value, which the rollups sum away`;
   // Rate buckets must be whole hours, as time-series buckets (the rows' start_time is their hour).
   if (needs.values?.some(isRateMetric)) {
-    if (needs.rateInterval === undefined || (TIME_INTERVALS[needs.rateInterval] * 1000) % HOUR_MS !== 0) return false;
+    if (needs.rateInterval === undefined || (TIME_INTERVALS[needs.rateInterval] * 1000) % HOUR_MS !== 0)
+      return `its ${needs.rateInterval ?? 'unset'} rate buckets are finer than an hour`;
   }
-  return true;
+  return null;
+}
+
+/** True when rows of hourly grain give exactly the answer the flow records give (recordsReason is null). */
+export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
+  return recordsReason(filter, needs) === null;
 }
