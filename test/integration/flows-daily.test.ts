@@ -24,6 +24,8 @@ import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
 import { aggregateScope, rateWindow } from '../../src/questions/aggregate-reader.ts';
+import { datasetStatement } from '../../src/questions/dataset-statement.ts';
+import { parseDatasetRequest } from '../../src/http/dataset-params.ts';
 import { underivedPartitions, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
 import type { AggregateScope } from '../../src/store/queries/aggregate-expressions.ts';
 import { buildFlowBreakdownQuery } from '../../src/store/queries/flow-breakdown-query.ts';
@@ -286,6 +288,32 @@ describe("long windows: the tiers' bound for what they answer, the records' boun
       ),
     );
     expect(series).toMatch(/at most 31 days .*because its FIFTEEN_MINUTES time buckets are finer than an hour/);
+  });
+
+  it('a 200-day summary dataset reads the tiers; with srcPort it is refused naming --max-range-days, before running', async () => {
+    const options = {
+      now: new Date(`${AFTER}T00:00:00Z`),
+      maxRangeMs: 31 * 86_400_000,
+      maxTierRangeMs: 400 * 86_400_000,
+      scopeAccountIds: null,
+      maxRows: 1000,
+    };
+    const summary = (query: string) => {
+      const req = parseDatasetRequest('summary', new URLSearchParams(query), options);
+      if (req.dataset !== 'summary') throw new Error('not a summary');
+      return req;
+    };
+    const ctx = { ...(await testQueryContext(data)), maxRecordRangeMs: 31 * 86_400_000 };
+    const { query } = await datasetStatement(ctx, summary(`last=P200D&to=${AFTER}`));
+    expect(ctx.cost.snapshot().tiers).toEqual(['flows_daily']);
+    const [row] = await runQuery(ctx, query);
+    const m = await manifestOf(data);
+    expect(row?.m_records).toBe(BigInt([DAY1, DAY2, DAY3].reduce((n, d) => n + rowsOf(m.files, 'flows', d), 0)));
+    const other = { ...(await testQueryContext(data)), maxRecordRangeMs: 31 * 86_400_000 };
+    await expect(datasetStatement(other, summary(`last=P200D&to=${AFTER}&srcPort=443`))).rejects.toThrow(
+      /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\) for this question: it reads flow records because the filter field srcPort/,
+    );
+    expect(other.cost.snapshot().filesScanned).toBe(0);
   });
 
   it('a 500-day summary is refused naming --max-tier-range-days', async () => {
