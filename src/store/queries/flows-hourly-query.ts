@@ -162,9 +162,8 @@ export function tieredSourceSql(files: TierFiles, split: HourSplit): SqlFragment
     );
     arms.push(sql`SELECT ${raw(RECORD_AS_HOURLY_SELECT)} FROM ${parquetSourceSql(files.records)} WHERE ${partial}`);
   }
-  // One tier covering the whole window is read as it is (its files hold nothing outside it).
+  // Daily files alone cover whole days of the window and nothing else: read as they are.
   if (arms.length === 1 && files.daily.length > 0) return parquetSourceSql(files.daily);
-  if (arms.length === 1 && split.partialHours.length === 0 && files.hourly.length > 0) return sql`(${arms[0]!})`;
   return sql`(${join(arms, '\nUNION ALL\n')})`;
 }
 
@@ -193,7 +192,7 @@ const HOURLY_FILTER_FIELDS: ReadonlySet<FilterField> = new Set(
 
 /**
  * Why rows of hourly grain cannot give exactly the answer the flow records give for this filter and grouping, in
- * words for an error (`the filter srcPort reads a column flows_hourly sums away`); null when they can. The window need
+ * words for an error (`the filter field srcPort reads a column the rollups sum away`); null when they can. The window need
  * not be cut at whole hours: its partial hours are read as records (tieredSourceSql).
  */
 export function recordsReason(filter: FlowFilter, needs: AggregateNeeds): string | null {
