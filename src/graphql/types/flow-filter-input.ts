@@ -50,8 +50,10 @@ export const TimeRangeInput = builder.inputType('TimeRangeInput', {
     'A half-open UTC window [from, to) on the record start time. Without from and to: the 24 hours ending at the end of ' +
     'the newest UTC day with data (or now on an empty warehouse); with only from: up to now; with only to: the 24 hours ' +
     'before it. Relative windows keep saved queries meaningful: `last` (an ISO-8601 duration such as PT24H or P7D) ' +
-    'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum (31 days by ' +
-    'default).',
+    'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum: by ' +
+    'default 400 days for aggregates the rollup tiers answer (--max-tier-range-days), 31 days for questions that read ' +
+    'flow records (--max-range-days): flows pages, connections, and aggregates with a sub-hour filter, bucket or ' +
+    'per-record extreme.',
   fields: (t) => ({
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
