@@ -44,8 +44,10 @@ const schema = z.object({
   /** Largest `first` of a connection. */
   maxPageSize: int(1, 100_000),
   defaultPageSize: int(1, 100_000),
-  /** Longest time window of a filter, in days. */
+  /** Longest time window of a filter, in days (every question that reads flow records). */
   maxRangeDays: positive(3660),
+  /** Longest window of an aggregate the rollup tiers answer, in days (used as maxRangeDays when smaller). */
+  maxTierRangeDays: positive(3660),
   /** Time budget of one request's statements. */
   queryTimeoutMs: int(1, 3_600_000),
   maxDepth: int(1, 100),
@@ -101,6 +103,7 @@ export const CONFIG_SOURCES: Readonly<Record<keyof Config, { env: string; flag: 
   maxPageSize: { env: 'FLOWQL_MAX_PAGE_SIZE', flag: '--max-page-size', default: 1000 },
   defaultPageSize: { env: 'FLOWQL_DEFAULT_PAGE_SIZE', flag: '--default-page-size', default: 100 },
   maxRangeDays: { env: 'FLOWQL_MAX_RANGE_DAYS', flag: '--max-range-days', default: 31 },
+  maxTierRangeDays: { env: 'FLOWQL_MAX_TIER_RANGE_DAYS', flag: '--max-tier-range-days', default: 400 },
   queryTimeoutMs: { env: 'FLOWQL_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', default: 10_000 },
   maxDepth: { env: 'FLOWQL_MAX_DEPTH', flag: '--max-depth', default: 12 },
   maxCost: { env: 'FLOWQL_MAX_COST', flag: '--max-cost', default: 200_000 },

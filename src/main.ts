@@ -128,6 +128,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
       maxPageSize: config.maxPageSize,
       defaultPageSize: config.defaultPageSize,
       maxRangeMs: config.maxRangeDays * 86_400_000,
+      maxTierRangeMs: Math.max(config.maxRangeDays, config.maxTierRangeDays) * 86_400_000,
     },
     queryTimeoutMs: config.queryTimeoutMs,
     maxDepth: config.maxDepth,
@@ -151,6 +152,7 @@ async function listenApi(config: Config, log: Logger, s3: S3WarehouseCache | nul
     exportDir,
     maxRows: config.maxDatasetRows,
     maxRangeMs: config.maxRangeDays * 86_400_000,
+    maxTierRangeMs: Math.max(config.maxRangeDays, config.maxTierRangeDays) * 86_400_000,
     timeoutMs: config.datasetTimeoutMs,
     resultCache,
   });

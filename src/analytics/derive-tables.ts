@@ -16,7 +16,8 @@
  * A partition's derived table is either absent (readers fall back to the raw flows, connection-source.ts) or exact
  * for every hour: a partition derived for the first time is derived whole, and an hour without rows has no file (a
  * partition whose hours are all empty keeps one empty file, to say it was derived). The new files and the files they
- * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice.
+ * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice. The same swap
+ * retires the flows_daily file (written by `flowql compact`) of every partition whose hourly rows change.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,7 @@ import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
 import {
   HOUR_MS,
+  dailyFilesRetiredBy,
   dateOf,
   dayStart,
   derivedFileName,
@@ -351,7 +353,14 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // Once a single account is left (the others' objects replaced away), every org file is retired with nothing in its
   // place: that account's own tables are the whole answer.
   const orphans = orgWanted ? [] : derived.filter((f) => isOrgTable(f.table));
-  const retired = [...new Map([...plans.flatMap((p) => p.retired), ...orphans].map((f) => [f.path, f])).values()];
+  // flows_daily is never derived here: a day whose hourly rows change loses its daily file until `flowql compact`.
+  const daily = dailyFilesRetiredBy(
+    plans.find((p) => p.spec.table === 'flows_hourly'),
+    derived,
+  );
+  const retired = [
+    ...new Map([...plans.flatMap((p) => p.retired), ...orphans, ...daily].map((f) => [f.path, f])).values(),
+  ];
   return { files: written.map(withoutPath), retired, hoursDerived };
 }
 

@@ -165,7 +165,7 @@ export function scopePartition(p: PartitionKey, scope: DeriveScope): PartitionKe
 /** The scope of a derived table. */
 export function scopeOfTable(table: TableName): DeriveScope {
   if (isOrgTable(table)) return 'org';
-  return table === 'flows_hourly' ? 'partition' : 'account';
+  return table === 'flows_hourly' || table === 'flows_daily' ? 'partition' : 'account';
 }
 
 /**
@@ -183,4 +183,23 @@ export function staleDerivedFiles(files: readonly ManifestFile[], changes: reado
     }
   }
   return files.filter((f) => f.table !== 'flows' && stale.has(partitionKey(scopePartition(f, scopeOfTable(f.table)))));
+}
+
+/**
+ * The flows_daily files (written by `flowql compact`, src/ingest/daily-compact.ts) of the partitions whose hourly rows
+ * a derivation rewrites or drops (`hourly`: its flows_hourly plan, absent when it derives no flows_hourly): retired
+ * with nothing in their place, so an ingest's cost does not grow with the size of the day it delivers into. Their days
+ * are read from hourly rows until compact writes them again.
+ */
+export function dailyFilesRetiredBy(
+  hourly:
+    { readonly hours: ReadonlyMap<string, PlannedPartition>; readonly retired: readonly ManifestFile[] } | undefined,
+  derived: readonly ManifestFile[],
+): ManifestFile[] {
+  if (!hourly) return [];
+  const touched = new Set([
+    ...[...hourly.hours.values()].map((p) => partitionKey(p.partition)),
+    ...hourly.retired.map(partitionKey),
+  ]);
+  return derived.filter((f) => f.table === 'flows_daily' && touched.has(partitionKey(f)));
 }

@@ -13,7 +13,11 @@ export function registerAthenaDdlCommand(program: Command): void {
     .description('print CREATE EXTERNAL TABLE with partition projection for Athena/Trino over an S3 warehouse')
     .requiredOption('--data <s3-uri>', 'the warehouse on S3, as given to `flowql ingest --data` (s3://bucket/prefix)')
     .option('--hourly', 'the table of hourly sums (flows_hourly/) instead of the flow records')
-    .option('--table <name>', '[database.]table name (default flowql_flows, or flowql_flows_hourly with --hourly)')
+    .option('--daily', 'the table of daily sums (flows_daily/, days written by `flowql compact`)')
+    .option(
+      '--table <name>',
+      '[database.]table name (default flowql_flows, flowql_flows_hourly with --hourly, flowql_flows_daily with --daily)',
+    )
     .option('--accounts <ids>', 'comma-separated account ids to project as an enum (default: injected)', list)
     .option('--regions <codes>', 'comma-separated regions to project as an enum (default: injected)', list)
     .option('--from <YYYY-MM-DD>', 'first date of the projected date range (it ends at NOW)')
@@ -21,6 +25,7 @@ export function registerAthenaDdlCommand(program: Command): void {
       async (opts: {
         data: string;
         hourly?: boolean;
+        daily?: boolean;
         table?: string;
         accounts?: string[];
         regions?: string[];
@@ -31,6 +36,7 @@ export function registerAthenaDdlCommand(program: Command): void {
           buildAthenaDdl({
             location: opts.data,
             ...(opts.hourly ? { source: 'flows_hourly' as const } : {}),
+            ...(opts.daily ? { source: 'flows_daily' as const } : {}),
             ...(opts.table ? { table: opts.table } : {}),
             ...(opts.accounts ? { accounts: opts.accounts } : {}),
             ...(opts.regions ? { regions: opts.regions } : {}),

@@ -26,7 +26,14 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on (env FLOWQL_HOST, default 127.0.0.1)')
     .option('--max-page-size <n>', 'largest `first` of a connection (env FLOWQL_MAX_PAGE_SIZE, default 1000)')
     .option('--default-page-size <n>', '`first` when a client gives none (env FLOWQL_DEFAULT_PAGE_SIZE, default 100)')
-    .option('--max-range-days <n>', 'longest filter time window (env FLOWQL_MAX_RANGE_DAYS, default 31)')
+    .option(
+      '--max-range-days <n>',
+      'longest filter time window of a question that reads flow records (env FLOWQL_MAX_RANGE_DAYS, default 31)',
+    )
+    .option(
+      '--max-tier-range-days <n>',
+      'longest window of an aggregate the rollup tiers answer (env FLOWQL_MAX_TIER_RANGE_DAYS, default 400)',
+    )
     .option('--query-timeout-ms <ms>', 'time budget of one request (env FLOWQL_QUERY_TIMEOUT_MS, default 10000)')
     .option('--max-depth <n>', 'deepest GraphQL selection accepted (env FLOWQL_MAX_DEPTH, default 12)')
     .option('--max-cost <n>', 'largest estimated GraphQL operation cost (env FLOWQL_MAX_COST, default 200000)')

@@ -58,6 +58,11 @@ export interface FlowFilterOptions {
   readonly latestDataEnd?: Date | null;
   /** Longest window allowed (default 31 days). */
   readonly maxRangeMs?: number;
+  /**
+   * Which server setting `maxRangeMs` is, for the error (default RECORD_RANGE_SETTING): aggregates the rollup tiers
+   * answer are bounded by TIER_RANGE_SETTING instead (src/questions/aggregate-reader.ts checks the rest).
+   */
+  readonly maxRangeSetting?: string;
   /** Tenant allow-list, copied into `scopeAccountIds`. */
   readonly scopeAccountIds?: readonly string[] | null;
   /** Absolute paths of the live reference snapshots, for the fields that look names up (awsServices, networks). */
@@ -69,6 +74,13 @@ export interface FlowFilterOptions {
 const HOUR = 3_600_000;
 /** Default longest time window: 31 days. */
 export const DEFAULT_MAX_RANGE_MS = 31 * 24 * HOUR;
+/** Default longest window of an aggregate the rollup tiers (flows_hourly, flows_daily) answer: 400 days. */
+export const DEFAULT_MAX_TIER_RANGE_MS = 400 * 24 * HOUR;
+/** The setting bounding windows of questions that read flow records, as errors name it. */
+export const RECORD_RANGE_SETTING = "the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS";
+/** The setting bounding windows of aggregates the rollup tiers answer, as errors name it. */
+export const TIER_RANGE_SETTING =
+  "the server's --max-tier-range-days, FLOWQL_MAX_TIER_RANGE_DAYS, for aggregates the rollup tiers answer";
 /** Default window length when the caller gives no `from`. */
 export const DEFAULT_WINDOW_MS = 24 * HOUR;
 
@@ -154,11 +166,31 @@ function timeRangeOf(raw: unknown, p: string, o: FlowFilterOptions): TimeRange {
 
 function windowTooLong(p: string, o: FlowFilterOptions, found: unknown): InputError {
   const maxRangeMs = o.maxRangeMs ?? DEFAULT_MAX_RANGE_MS;
-  const days = (maxRangeMs / DAY).toFixed(maxRangeMs % DAY === 0 ? 0 : 2);
   return new InputError(
     p,
-    `a window of at most ${days} days (the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS)`,
+    `a window of at most ${daysText(maxRangeMs)} (${o.maxRangeSetting ?? RECORD_RANGE_SETTING})`,
     found,
+  );
+}
+
+const daysText = (ms: number): string => `${(ms / DAY).toFixed(ms % DAY === 0 ? 0 : 2)} days`;
+
+/**
+ * The error of an aggregate whose window the tiers' bound allowed but which must read flow records (`reason`): its
+ * window is held to the records' bound, RECORD_RANGE_SETTING.
+ */
+export function recordWindowTooLong(
+  filter: FlowFilter,
+  maxRangeMs: number,
+  reason: string,
+  argument = 'filter',
+): InputError {
+  const { from, to } = filter.timeRange;
+  return new InputError(
+    `${argument}.timeRange`,
+    `a window of at most ${daysText(maxRangeMs)} (${RECORD_RANGE_SETTING}) for this question: it reads flow records ` +
+      `because ${reason}`,
+    `${from.toISOString()} to ${to.toISOString()}`,
   );
 }
 

@@ -13,8 +13,13 @@ export interface ApiLimits {
   readonly maxPageSize: number;
   /** `first` when the client gives none. */
   readonly defaultPageSize: number;
-  /** Longest time window a filter may span. */
+  /** Longest time window a filter may span (--max-range-days): every question that reads flow records. */
   readonly maxRangeMs: number;
+  /**
+   * Longest window of an aggregate the rollup tiers answer (--max-tier-range-days; at least maxRangeMs). Absent: the
+   * same as maxRangeMs.
+   */
+  readonly maxTierRangeMs?: number;
 }
 
 /** The per-request GraphQL context. */

@@ -68,6 +68,7 @@ const ZERO_COST: QueryCost = {
   rowsScanned: 0,
   rowsReturned: 0,
   cachedStatements: 0,
+  tiers: [],
   ms: 0,
 };
 
@@ -124,7 +125,8 @@ function useOperationLimits(deps: ApiDeps): Plugin<GraphQLContext> {
     maxStatements: deps.maxStatements ?? DEFAULT_MAX_STATEMENTS,
     defaultPageSize: deps.limits.defaultPageSize,
     maxPageSize: deps.limits.maxPageSize,
-    maxRangeMs: deps.limits.maxRangeMs,
+    // A time series' worst case: the longest window any question may have.
+    maxRangeMs: Math.max(deps.limits.maxRangeMs, deps.limits.maxTierRangeMs ?? 0),
   };
   const documentLimits = { maxDepth: deps.maxDepth };
   return {
@@ -196,6 +198,7 @@ export function createApiYoga(deps: ApiDeps): YogaServerInstance<Record<string, 
           deadline,
           budget,
           ...(tenant.client ? { client: tenant.client } : {}),
+          maxRecordRangeMs: deps.limits.maxRangeMs,
           log: deps.log,
           ...results,
         },

@@ -39,7 +39,13 @@ import {
 } from '../domain/filter-fields.ts';
 import { edgeGrouping, type EdgeGrouping } from '../domain/edge-grouping.ts';
 import { ForbiddenError } from '../domain/forbidden-error.ts';
-import { validateFlowFilter, type FlowFilter, type FlowFilterOptions } from '../domain/flow-filter.ts';
+import {
+  DEFAULT_MAX_RANGE_MS,
+  TIER_RANGE_SETTING,
+  validateFlowFilter,
+  type FlowFilter,
+  type FlowFilterOptions,
+} from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { metricBoundsFromText } from '../domain/metric-bound.ts';
 import { checkConnectionFilter } from '../questions/connection-rows.ts';
@@ -52,7 +58,12 @@ export interface DatasetOptions extends Pick<
 > {
   /** Most rows of a row-level dataset (flows, handshakes, edges). */
   readonly maxRows: number;
+  /** Longest window of an aggregate dataset the rollup tiers answer (--max-tier-range-days); absent: maxRangeMs. */
+  readonly maxTierRangeMs?: number;
 }
+
+/** Datasets answered by aggregates (src/questions/aggregate-reader.ts), which may read the rollup tiers. */
+const AGGREGATE_DATASETS: ReadonlySet<DatasetName> = new Set(['summary', 'timeseries', 'topn', 'breakdown']);
 
 /** Where a filter URL parameter goes: a FILTER_FIELDS field, or one part of it (`tcpFlagsAny` -> `tcpFlags.any`). */
 interface FilterParamTarget {
@@ -245,7 +256,13 @@ export function parseDatasetRequest(
   for (const name of new Set(params.keys())) {
     if (!known.has(name)) throw new InputError(name, `one of the ${dataset} parameters ${[...known].join(', ')}`);
   }
-  const parsed = readDatasetFilter(params, options);
+  // An aggregate may span the tiers' window; its reader holds it to the records' one when it must read records.
+  const tierRangeMs = options.maxTierRangeMs ?? 0;
+  const tiered = AGGREGATE_DATASETS.has(dataset) && tierRangeMs > (options.maxRangeMs ?? DEFAULT_MAX_RANGE_MS);
+  const parsed = readDatasetFilter(
+    params,
+    tiered ? { ...options, maxRangeMs: tierRangeMs, maxRangeSetting: TIER_RANGE_SETTING } : options,
+  );
   if (dataset === 'handshakes' || dataset === 'edges') refuseConnectionFilter(parsed, dataset);
   const { filter } = parsed;
   const valueList = (fallback: readonly FlowValue[]) => enumList(params, 'values', FLOW_VALUES) ?? fallback;

@@ -28,6 +28,8 @@ export interface DatasetRouteDeps {
   readonly exportDir: string;
   readonly maxRows: number;
   readonly maxRangeMs: number;
+  /** Longest window of an aggregate dataset the rollup tiers answer (--max-tier-range-days). */
+  readonly maxTierRangeMs?: number;
   /** Time budget of one export. */
   readonly timeoutMs: number;
   readonly metrics: ServerMetrics;
@@ -143,6 +145,7 @@ export async function handleDatasetRequest(
     warehouse,
     cost: new CostMeter(),
     deadline: Date.now() + deps.timeoutMs,
+    maxRecordRangeMs: deps.maxRangeMs,
     log: deps.log,
     ...(client ? { client } : {}),
   };
@@ -161,6 +164,7 @@ export async function handleDatasetRequest(
         ? { inventorySnapshots: await readyInventorySnapshots(warehouse) }
         : {}),
       maxRangeMs: deps.maxRangeMs,
+      ...(deps.maxTierRangeMs !== undefined ? { maxTierRangeMs: deps.maxTierRangeMs } : {}),
       scopeAccountIds: tenant.accounts,
       maxRows: deps.maxRows,
     });

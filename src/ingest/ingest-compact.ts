@@ -5,6 +5,7 @@
  * swap), so a reader sees either the old files or the merged one, never both and never neither. A merge that would not
  * make the partition smaller (its files are already well compressed, e.g. written by an older flowql in another order
  * or at another level) is thrown away and the old files stay: compaction never grows a partition.
+ * Then it writes the flows_daily file of each closed, derived day that lacks one (daily-compact.ts), one commit each.
  */
 import { rm } from 'node:fs/promises';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
@@ -12,8 +13,10 @@ import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
 import { rewriteFiles } from './parquet-writer.ts';
 import { derivedDayClosed, inHourOrder, mergeDerivedFiles } from './derived-compact.ts';
+import { partitionsWantingDaily, writeDailyFile } from './daily-compact.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 import type { PostCommitStep } from './ingest-run.ts';
+import { partitionKey } from '../store/layout.ts';
 
 /** Options of a compaction run. */
 export interface CompactOptions extends EngineOptions {
@@ -35,6 +38,8 @@ export interface CompactSummary {
   readonly bytesBefore: number;
   readonly bytesAfter: number;
   readonly rows: number;
+  /** flows_daily files written (one per partition-day). */
+  readonly dailyWritten: number;
   readonly elapsedMs: number;
 }
 
@@ -110,7 +115,31 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       s.rows += merged.rows;
       opts.onLog?.(`compacted ${label}: ${group.length} files -> 1 (${merged.rows} rows)`);
     }
+    let dailyWritten = 0;
+    for (const hourly of partitionsWantingDaily(await liveFiles(c), now)) {
+      const inputs = [];
+      for (const f of hourly) inputs.push(await storage.readableFile(f.path));
+      const daily = await writeDailyFile(c, storage.stagingDir, hourly, inputs);
+      await commit(
+        c,
+        storage,
+        {
+          commitId: commitId++,
+          kind: 'compact',
+          sources: [],
+          superseded: [],
+          rejects: [],
+          added: [daily],
+          retired: [],
+        },
+        opts.stageHook ?? (async () => {}),
+      );
+      for (const step of opts.postCommit ?? []) await step({ partitions: [daily], storage });
+      dailyWritten++;
+      opts.onLog?.(`wrote flows_daily ${partitionKey(daily)}: ${daily.rows} rows from ${hourly.length} hourly file(s)`);
+    }
     return {
+      dailyWritten,
       partitionsCompacted: s.partitions,
       partitionsKept: s.kept,
       filesBefore: s.filesBefore,

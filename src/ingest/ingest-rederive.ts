@@ -8,7 +8,7 @@
  */
 import { deriveTables } from '../analytics/derive-tables.ts';
 import { wholePartitions, type PartitionKey } from '../analytics/derived-hours.ts';
-import { isOrgTable, ORG_TABLES, partitionKey, TABLES, underivedPartitions } from '../store/layout.ts';
+import { isOrgTable, OPTIONAL_TABLES, ORG_TABLES, partitionKey, TABLES, underivedPartitions } from '../store/layout.ts';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
@@ -52,7 +52,7 @@ export async function runRederive(opts: RederiveOptions): Promise<RederiveSummar
     // derived, or derived before org tables existed), the targets keep their own derived files and only the org
     // tables are derived.
     const own = new Set(live.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
-    const accountTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
+    const accountTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t) && !OPTIONAL_TABLES.includes(t));
     const orgOnly = !opts.all && [...targets.keys()].every((k) => accountTables.every((t) => own.has(`${t}:${k}`)));
     const targetFiles = orgOnly ? [] : live.filter((f) => f.table !== 'flows' && targets.has(partitionKey(f)));
     const kept = live.filter((f) => !targetFiles.includes(f));

@@ -14,7 +14,7 @@ import {
   type TopNKey,
   FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
-import type { FlowFilter } from '../domain/flow-filter.ts';
+import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
 import type { RateWindow } from '../store/queries/aggregate-values-query.ts';
@@ -23,14 +23,10 @@ import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-que
 import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';
 import { buildFlowTimeSeriesQuery } from '../store/queries/flow-time-series-query.ts';
 import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
-import {
-  type AggregateNeeds,
-  hourlyGrainAnswers,
-  hourlySourceSql,
-  splitAtWholeHours,
-} from '../store/queries/flows-hourly-query.ts';
+import { type AggregateNeeds, recordsReason, tieredSourceSql } from '../store/queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
-import { partitionsCovered, type ManifestFile } from '../store/layout.ts';
+import type { ManifestFile } from '../store/layout.ts';
+import { planTiers } from './tier-plan.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { scanFiles } from '../store/scan-files.ts';
 
@@ -83,8 +79,8 @@ function valueNeeds(values: readonly FlowValue[], rate: RateWindow | undefined):
 
 /**
  * The relation and WHERE clause for a filter, recording the scanned files in the request's cost. With `needs` (what
- * the aggregate groups by), it reads flows_hourly for the window's whole hours (and the records of its partial hours)
- * when that gives the same answer and every flows partition of those hours has its hourly file; otherwise (a
+ * the aggregate groups by), it reads the coarsest rows that give the same answer (planTiers): flows_daily for whole
+ * days that have it, flows_hourly for the window's other whole hours, the records of its partial hours; otherwise (a
  * source-port filter, a window inside one hour, a warehouse ingested with --no-derive) the flows themselves.
  */
 export async function aggregateScope(
@@ -93,26 +89,40 @@ export async function aggregateScope(
   needs?: AggregateNeeds,
 ): Promise<AggregateScope> {
   const manifest = await ctx.warehouse.manifest();
-  const files = prunePartitions(manifest.files, filter);
   const where = flowFilterSql(filter);
   const paths = (of: readonly ManifestFile[]) => of.map((f) => ctx.warehouse.absolutePath(f));
-  const split = needs && hourlyGrainAnswers(filter, needs) ? splitAtWholeHours(filter.timeRange) : null;
-  if (split) {
-    const inWholeHours = { ...filter, timeRange: split.wholeHours };
-    const flowsOfWholeHours = prunePartitions(manifest.files, inWholeHours);
-    const hourly = prunePartitions(manifest.files, inWholeHours, 'flows_hourly');
-    if (flowsOfWholeHours.length > 0 && partitionsCovered(flowsOfWholeHours, hourly)) {
-      const ofPartialHours = [
-        ...new Set(
-          split.partialHours.flatMap((timeRange) => prunePartitions(manifest.files, { ...filter, timeRange })),
-        ),
-      ];
-      await scanFiles(ctx, [...hourly, ...ofPartialHours]);
-      return { source: hourlySourceSql(paths(hourly), split, paths(ofPartialHours)), where, grain: 'hour' };
-    }
+  const tiers = needs ? planTiers(manifest.files, filter, needs) : null;
+  if (tiers) {
+    await scanFiles(ctx, [...tiers.daily, ...tiers.hourly, ...tiers.records]);
+    const files = { daily: paths(tiers.daily), hourly: paths(tiers.hourly), records: paths(tiers.records) };
+    return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour' };
   }
+  const files = prunePartitions(manifest.files, filter);
+  if (needs) checkRecordWindow(ctx, filter, needs, files);
   await scanFiles(ctx, files);
   return { source: parquetSourceSql(paths(files)), where };
+}
+
+/**
+ * An aggregate the tiers cannot answer reads flow records, so its window is held to the records' bound
+ * (ctx.maxRecordRangeMs) although it was validated against the tiers' larger one: refused, naming what forces the
+ * records, before any statement runs. A window without flows files reads nothing and is let through.
+ */
+function checkRecordWindow(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  needs: AggregateNeeds,
+  files: readonly ManifestFile[],
+): void {
+  const max = ctx.maxRecordRangeMs;
+  const { from, to } = filter.timeRange;
+  if (max === undefined || to.getTime() - from.getTime() <= max) return;
+  const reason =
+    recordsReason(filter, needs) ??
+    (files.length === 0
+      ? null
+      : 'some of its partitions have no flows_hourly files (ingested with --no-derive or by an older flowql; `flowql derive` writes them)');
+  if (reason !== null) throw recordWindowTooLong(filter, max, reason);
 }
 
 function valuesOf(row: Row, wanted: readonly FlowValue[]): AggregateValues {

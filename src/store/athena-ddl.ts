@@ -1,6 +1,6 @@
 /**
  * `CREATE EXTERNAL TABLE` for Athena (and Trino/Spark with a Hive metastore) over a warehouse's flows (or their hourly
- * sums, flows_hourly) on S3, with partition projection so new partitions are queryable at once, without
+ * or daily sums, flows_hourly and flows_daily, which have the same columns) on S3, with partition projection so new partitions are queryable at once, without
  * `MSCK REPAIR TABLE` or a Glue crawler. The columns come from STORED_COLUMNS (HOURLY_STORED_COLUMNS), so the DDL
  * follows the field table.
  */
@@ -12,9 +12,12 @@ import { HOURLY_STORED_COLUMNS } from './queries/flows-hourly-query.ts';
 export interface AthenaDdlOptions {
   /** The warehouse root, `s3://bucket/prefix` (the same value as `flowql ingest --data`). */
   readonly location: string;
-  /** Which table: the flow records (default) or their hourly sums (flows_hourly, src/store/queries/flows-hourly-query.ts). */
-  readonly source?: 'flows' | 'flows_hourly';
-  /** Table name, optionally `database.table`. Default `flowql_flows` (`flowql_flows_hourly` for flows_hourly). */
+  /**
+   * Which table: the flow records (default), their hourly sums (flows_hourly, src/store/queries/flows-hourly-query.ts)
+   * or daily sums (flows_daily: only the days `flowql compact` wrote, flows-daily-query.ts).
+   */
+  readonly source?: 'flows' | 'flows_hourly' | 'flows_daily';
+  /** Table name, optionally `database.table`. Default `flowql_<source>` (`flowql_flows`, `flowql_flows_hourly`...). */
   readonly table?: string;
   /** Accounts to project as an enum; absent: `injected` (every query must then name its account(s)). */
   readonly accounts?: readonly string[];

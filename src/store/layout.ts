@@ -5,6 +5,8 @@
  *   <root>/handshakes/account_id=.../region=.../date=.../part-<uuid>.parquet   (derived, issue 5)
  *   <root>/edges/account_id=.../region=.../date=.../part-<uuid>.parquet        (derived, issue 5)
  *   <root>/flows_hourly/account_id=.../region=.../date=.../part-<uuid>.parquet (derived: flows summed per hour)
+ *   <root>/flows_daily/account_id=.../region=.../date=.../part-daily-<uuid>.parquet (flows_hourly summed per day,
+ *                                                                                    written by compact; optional)
  *   <root>/org_handshakes/region=.../date=.../part-<uuid>.parquet  (derived across the region's accounts, issue 16)
  *   <root>/org_edges/region=.../date=.../part-<uuid>.parquet       (derived across the region's accounts, issue 16)
  *   <root>/reference/<kind>/part-<version>-<uuid>.parquet  reference tables (ip_ranges, networks): one live snapshot each
@@ -21,8 +23,22 @@
 import { join } from 'node:path';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
 
-export const TABLES = ['flows', 'handshakes', 'edges', 'flows_hourly', 'org_handshakes', 'org_edges'] as const;
+export const TABLES = [
+  'flows',
+  'handshakes',
+  'edges',
+  'flows_hourly',
+  'org_handshakes',
+  'org_edges',
+  'flows_daily',
+] as const;
 export type TableName = (typeof TABLES)[number];
+
+/**
+ * Derived tables a partition may lack without being "underived": `flows_daily` is written by `flowql compact` for
+ * days whose hourly rows are final and retired by any change to the day; a day without it is read from flows_hourly.
+ */
+export const OPTIONAL_TABLES: readonly TableName[] = ['flows_daily'];
 
 /**
  * The connection tables derived across every account and region (docs/semantics.md §10): a connection between two
@@ -208,7 +224,7 @@ export function partitionsCovered(files: readonly ManifestFile[], derived: reado
 export function underivedPartitions(files: readonly ManifestFile[]): string[] {
   const have = new Set(files.filter((f) => f.table !== 'flows').map((f) => `${f.table}:${partitionKey(f)}`));
   // Org tables are written per region and date where several accounts log, not per flows partition.
-  const derivedTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t));
+  const derivedTables = TABLES.filter((t) => t !== 'flows' && !isOrgTable(t) && !OPTIONAL_TABLES.includes(t));
   const shared = new Set(files.filter((f) => f.table === 'flows').map((f) => f.accountId)).size > 1;
   const missing = new Set<string>();
   for (const f of files) {

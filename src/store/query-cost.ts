@@ -13,14 +13,24 @@ export interface QueryCost {
   readonly rowsReturned: number;
   /** Statements answered from the result cache instead of DuckDB (their files are still counted as scanned). */
   readonly cachedStatements: number;
+  /**
+   * The flows tiers read, coarsest first: `flows_daily`, `flows_hourly` (rollups the planner picked,
+   * src/questions/tier-plan.ts), `flows` (the records). Empty when the request read no flows table.
+   */
+  readonly tiers: readonly FlowTier[];
   readonly ms: number;
 }
+
+/** The tables holding flows at some grain, coarsest first. */
+export const FLOW_TIERS = ['flows_daily', 'flows_hourly', 'flows'] as const;
+export type FlowTier = (typeof FLOW_TIERS)[number];
 
 /** Accumulates the cost of one request (several queries may run for it, even concurrently). */
 export class CostMeter {
   private readonly startedAt = performance.now();
   private readonly partitions = new Set<string>();
   private readonly files = new Map<string, number>();
+  private readonly tables = new Set<string>();
   private rows = 0;
   private bytes = 0;
   private statements = 0;
@@ -30,6 +40,7 @@ export class CostMeter {
   recordScan(files: readonly ManifestFile[]): void {
     for (const f of files) {
       this.files.set(f.path, f.rows);
+      this.tables.add(f.table);
       this.partitions.add(`${f.table}/${f.accountId}/${f.region}/${f.date}`);
     }
   }
@@ -66,6 +77,7 @@ export class CostMeter {
       rowsScanned: [...this.files.values()].reduce((n, rows) => n + rows, 0),
       rowsReturned: this.rows,
       cachedStatements: this.cached,
+      tiers: FLOW_TIERS.filter((t) => this.tables.has(t)),
       ms: Math.round(performance.now() - this.startedAt),
     };
   }

@@ -54,6 +54,12 @@ export interface QueryContext {
    * one client's many requests cannot crowd out another's. Absent, each request is its own client.
    */
   readonly client?: string;
+  /**
+   * Longest window of an aggregate that reads flow records (the server's --max-range-days). Aggregates are validated
+   * against the larger bound of the rollup tiers; one the tiers cannot answer is refused past this one before its
+   * statement runs (src/questions/aggregate-reader.ts). Absent: no second check (CLI, tests of readers).
+   */
+  readonly maxRecordRangeMs?: number;
   readonly log: QueryLogger;
   /**
    * Shared answers (src/store/result-cache.ts), keyed by `scope` (the tenant's account allow-list), the manifest

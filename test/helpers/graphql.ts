@@ -19,6 +19,7 @@ export interface GqlResponse<T = Record<string, unknown>> {
       rowsScanned: number;
       rowsReturned: number;
       cachedStatements: number;
+      tiers: string[];
       ms: number;
     };
   } & Record<string, unknown>;
@@ -64,7 +65,7 @@ export async function testApi(root: string, overrides: Partial<ApiDeps> & { db?:
     db,
     warehouse: createWarehouseReader(root),
     log,
-    limits: { maxPageSize: 1000, defaultPageSize: 100, maxRangeMs: 31 * 86_400_000 },
+    limits: { maxPageSize: 1000, defaultPageSize: 100, maxRangeMs: 31 * 86_400_000, maxTierRangeMs: 400 * 86_400_000 },
     queryTimeoutMs: 10_000,
     maxDepth: 12,
     maxCost: 100_000,

@@ -28,9 +28,10 @@ const aug26 = validateFlowFilter({ timeRange: { from: '2019-08-26T00:00:00Z', to
 const manifestOf = async (data: string) =>
   JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
 const listing = (m: Manifest) => m.files.map((f) => `${f.table} ${f.date} ${f.rows}`).sort();
+// Derived at ingest (flows_daily is written by compact and retired by ingest: checked apart).
 const derivedPaths = (m: Manifest) =>
   m.files
-    .filter((f) => f.table !== 'flows')
+    .filter((f) => f.table !== 'flows' && f.table !== 'flows_daily')
     .map((f) => f.path)
     .sort();
 const exists = (p: string) =>
@@ -104,6 +105,8 @@ describe('compact keeps the derived tables consistent', () => {
       'edges 2019-08-27 1',
       'flows 2019-08-26 6',
       'flows 2019-08-27 2',
+      'flows_daily 2019-08-26 3',
+      'flows_daily 2019-08-27 2',
       'flows_hourly 2019-08-26 3',
       'flows_hourly 2019-08-27 2',
       'handshakes 2019-08-26 2',
@@ -127,6 +130,8 @@ describe('compact keeps the derived tables consistent', () => {
     const ofDay = (paths: string[], date: string) => paths.filter((p) => p.includes(`date=${date}`));
     expect(ofDay(derivedPaths(third), '2019-08-26').some((p) => derivedPaths(after).includes(p))).toBe(false);
     expect(ofDay(derivedPaths(third), '2019-08-27')).toEqual(ofDay(derivedPaths(after), '2019-08-27'));
+    // The changed day's daily file is retired with nothing in its place; the 27th keeps its own.
+    expect(third.files.filter((f) => f.table === 'flows_daily').map((f) => f.date)).toEqual(['2019-08-27']);
     expect(await answers(data)).toEqual({
       derived: true,
       handshakes: [
@@ -181,8 +186,10 @@ describe('compact keeps the derived tables consistent', () => {
 
     await runCompact({ storage: await createLocalWarehouseStorage(data) });
     const merged = await manifestOf(data);
+    // Hours 19 and 21 hold the same exchanges: the day's daily file sums their 6 hourly rows into 3.
+    expect(merged.files.filter((f) => f.table === 'flows_daily').map((f) => f.rows)).toEqual([3]);
     const names = merged.files
-      .filter((f) => f.table !== 'flows')
+      .filter((f) => f.table !== 'flows' && f.table !== 'flows_daily')
       .map((f) => `${f.table} ${f.path.split('/').pop()!.slice(0, 'part-derived-h19-h21'.length)} ${f.rows}`)
       .sort();
     expect(names).toEqual([
@@ -276,7 +283,9 @@ describe('compact keeps the derived tables consistent', () => {
       const db = await DuckDBInstance.create(':memory:');
       const c = await db.connect();
       const out: string[] = [];
-      for (const f of m.files.filter((x) => x.table !== 'flows').sort((a, b) => a.path.localeCompare(b.path))) {
+      // flows_daily: written by compact (only `data` was compacted), so compared apart.
+      const derived = m.files.filter((x) => x.table !== 'flows' && x.table !== 'flows_daily');
+      for (const f of derived.sort((a, b) => a.path.localeCompare(b.path))) {
         const rows = (
           await c.runAndReadAll(`SELECT * FROM read_parquet('${join(root, f.path)}', hive_partitioning = false)`)
         ).getRowObjectsJson();
@@ -288,6 +297,9 @@ describe('compact keeps the derived tables consistent', () => {
     };
     const got = await rowsOf(data);
     expect(got).toEqual(await rowsOf(scratch));
+    // The late records changed the 27th only: its daily file is retired, the 25th's and 26th's stay.
+    const daily = (await manifestOf(data)).files.filter((f) => f.table === 'flows_daily').map((f) => f.date);
+    expect(daily.sort()).toEqual(['2019-08-25', '2019-08-26']);
     const edges26 = got
       .filter((r) => r.startsWith('edges 2019-08-26'))
       .map((r) => JSON.parse(r.slice(r.indexOf('{'))) as { bucket: string; method: string });

@@ -131,7 +131,7 @@ describe('flowql serve once listening', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('prints the GraphiQL address as a plain line on stderr and keeps the JSON log on stdout; the window limit names --max-range-days', async () => {
+  it('prints the GraphiQL address as a plain line on stderr and keeps the JSON log on stdout; a flows page past the window limit names --max-range-days', async () => {
     const serve = await startServeProcess(['--data', join(work, 'wh'), '--port', '0', '--max-range-days', '2']);
     const url = serve.graphqlUrl;
     try {
@@ -147,7 +147,7 @@ describe('flowql serve once listening', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           query:
-            '{ flowSummary(filter: { timeRange: { from: "2024-05-01T00:00:00Z", to: "2024-05-04T00:00:00Z" } }) { records } }',
+            '{ flows(filter: { timeRange: { from: "2024-05-01T00:00:00Z", to: "2024-05-04T00:00:00Z" } }, first: 1) { nodes { flowId } } }',
         }),
       });
       const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 /* eslint-disable @typescript-eslint/no-explicit-any -- a response body */
 import { describe, expect, it } from 'vitest';
+import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
 import type { Manifest } from '../../src/store/layout.ts';
@@ -69,5 +70,59 @@ describe('sums beyond BIGINT', () => {
       all: { records: '1101', bytes: String(1_100n * BigInt(HUGE) + 100n) },
       other: { records: '1', bytes: '100' },
     });
+  });
+
+  it('flows_daily keeps the hourly rows of a group whose day passes BIGINT, and the day reads exactly from it', async () => {
+    // 1,000 records of 2^53 - 1 bytes in each of two hours of one exchange: each hour fits BIGINT, their day does not.
+    const root = await mkdtemp(join(tmpdir(), 'flowql-huge-daily-'));
+    const src = join(root, 'src', DIR);
+    await mkdir(src, { recursive: true });
+    const at = (start: number, i: number) =>
+      `2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 ${HUGE} ${start + i} ${start + i + 60} ACCEPT OK`;
+    const lines = [
+      ...Array.from({ length: 1_000 }, (_, i) => at(1700000000, i)), // 22:13 UTC
+      ...Array.from({ length: 1_000 }, (_, i) => at(1700003000, i)), // 23:03 UTC
+      '2 111122223333 eni-1 10.0.0.1 10.0.0.3 40001 443 6 2 100 1700000000 1700000060 ACCEPT OK',
+      '2 111122223333 eni-1 10.0.0.1 10.0.0.3 40001 443 6 3 50 1700003000 1700003060 ACCEPT OK',
+    ];
+    await writeFile(
+      join(src, '111122223333_vpcflowlogs_eu-west-1_fl-1_20231114T2215Z_h.log.gz'),
+      gzipSync(`${[HEADER, ...lines].join('\n')}\n`),
+    );
+    const data = join(root, 'data');
+    const storage = await createLocalWarehouseStorage(data);
+    const r = await runIngest({ sources: [join(root, 'src')], storage, threads: 1 });
+    expect([r.objects.failed, r.records]).toEqual([0, 2_002]);
+    expect((await runCompact({ storage, threads: 1 })).dailyWritten).toBe(1);
+
+    const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+    const [daily] = manifest.files.filter((f) => f.table === 'flows_daily');
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const rows = (
+      await c.runAndReadAll(
+        `SELECT start_time::VARCHAR AS day, dstaddr, records::VARCHAR AS records, bytes::VARCHAR AS bytes, typeof(bytes) AS type
+         FROM read_parquet('${join(data, daily!.path)}') ORDER BY dstaddr, bytes`,
+      )
+    ).getRowObjectsJson();
+    c.closeSync();
+    db.closeSync();
+    // The huge group stays as its two hourly rows (re-timed to the day); the small one is summed into one row.
+    const hourBytes = String(1_000n * BigInt(HUGE));
+    expect(rows).toEqual([
+      { day: '2023-11-14 00:00:00', dstaddr: '10.0.0.2', records: '1000', bytes: hourBytes, type: 'BIGINT' },
+      { day: '2023-11-14 00:00:00', dstaddr: '10.0.0.2', records: '1000', bytes: hourBytes, type: 'BIGINT' },
+      { day: '2023-11-14 00:00:00', dstaddr: '10.0.0.3', records: '2', bytes: '150', type: 'BIGINT' },
+    ]);
+
+    const { yoga, db: api } = await testApi(data);
+    const res = await gql<any>(
+      yoga,
+      '{ flowSummary(filter: { timeRange: { from: "2023-11-14T00:00:00Z", to: "2023-11-15T00:00:00Z" } }) { records bytes } }',
+    );
+    api.closeSync();
+    expect(res.errors).toBeUndefined();
+    expect(res.extensions?.cost?.tiers).toEqual(['flows_daily']);
+    expect(res.data.flowSummary).toEqual({ records: '2002', bytes: String(2_000n * BigInt(HUGE) + 150n) });
   });
 });

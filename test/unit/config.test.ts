@@ -10,6 +10,7 @@ describe('parseConfig', () => {
       maxPageSize: 1000,
       defaultPageSize: 100,
       maxRangeDays: 31,
+      maxTierRangeDays: 400,
       queryTimeoutMs: 10_000,
       maxDepth: 12,
       maxCost: 200_000,

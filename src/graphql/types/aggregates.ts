@@ -234,7 +234,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const wanted = selectedValues(info);
       checkRates(filter, wanted, [], args.rateInterval);
       return { filter, values: once(() => readFlowSummary(ctx.query, filter, wanted, args.rateInterval)) };
@@ -258,7 +258,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxTopN);
       const values = selectedValues(info, ['rows']);
       const having = checkMetricBounds('having', args.having ?? []);
@@ -299,7 +299,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const dims = checkDimensions('dimensions', args.dimensions);
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxBreakdownRows);
       const values = selectedValues(info, ['rows']);
@@ -326,7 +326,7 @@ builder.queryFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       checkBuckets('interval', filter.timeRange, args.interval);
       const maxSeries = checkCount('maxSeries', args.maxSeries, 1, AGGREGATE_LIMITS.maxSeries);
       checkRankBy('rankBy', args.rankBy);

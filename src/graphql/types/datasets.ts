@@ -35,6 +35,8 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = 
     "Client -> server traffic per hour from an account's records in every region, each byte counted once (derived at ingest).",
   flows_hourly:
     'Records summed per hour over every column but the source port and TCP flags (derived at ingest; one-day aggregates read it).',
+  flows_daily:
+    'flows_hourly rows summed per UTC day, same columns (written by `flowql compact` for closed days, dropped when a day changes; long-window aggregates read it).',
   org_handshakes:
     'TCP handshakes paired across every account and region, each filed under one region (derived at ingest where several accounts log; no account partition).',
   org_edges:
@@ -227,7 +229,7 @@ builder.queryFields((t) => ({
       limit: t.arg.int({ required: true, defaultValue: 100, description: `1 to ${AGGREGATE_LIMITS.maxTopN}.` }),
     },
     resolve: async (_root, args, ctx) => {
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const limit = checkCount('limit', args.limit, 1, AGGREGATE_LIMITS.maxTopN);
       return readInterfaceStatus(ctx.query, filter, limit);
     },

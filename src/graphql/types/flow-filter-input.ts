@@ -10,7 +10,13 @@ import {
   type FilterFieldSpec,
   type FilterInputType,
 } from '../../domain/filter-fields.ts';
-import { FLOW_ACTIONS, LOG_STATUSES, validateFlowFilter, type FlowFilter } from '../../domain/flow-filter.ts';
+import {
+  FLOW_ACTIONS,
+  LOG_STATUSES,
+  TIER_RANGE_SETTING,
+  validateFlowFilter,
+  type FlowFilter,
+} from '../../domain/flow-filter.ts';
 import { readyInventorySnapshots, tagGiven } from '../../questions/inventory-lookup.ts';
 import { readyReferenceTables, referenceKindsOf } from '../../questions/reference-lookup.ts';
 import { builder, type GraphQLContext } from '../builder.ts';
@@ -45,8 +51,10 @@ export const TimeRangeInput = builder.inputType('TimeRangeInput', {
     'A half-open UTC window [from, to) on the record start time. Without from and to: the 24 hours ending at the end of ' +
     'the newest UTC day with data (or now on an empty warehouse); with only from: up to now; with only to: the 24 hours ' +
     'before it. Relative windows keep saved queries meaningful: `last` (an ISO-8601 duration such as PT24H or P7D) ' +
-    'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum (31 days by ' +
-    'default).',
+    'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum: by ' +
+    'default 400 days for aggregates the rollup tiers answer (--max-tier-range-days), 31 days for questions that read ' +
+    'flow records (--max-range-days): flows pages, connections, and aggregates with a sub-hour filter, bucket or ' +
+    'per-record extreme.',
   fields: (t) => ({
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
@@ -142,13 +150,25 @@ function compact(value: unknown): unknown {
   );
 }
 
-/** Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. */
-export async function resolveFlowFilter(ctx: GraphQLContext, raw: unknown, argument = 'filter'): Promise<FlowFilter> {
+/**
+ * Validates a `FlowFilter` argument for this request; throws InputError (-> BAD_USER_INPUT) before any SQL. An
+ * aggregate (`aggregate: true`) may span the rollup tiers' longer window; its reader holds it to the records' window
+ * when it must read records (src/questions/aggregate-reader.ts).
+ */
+export async function resolveFlowFilter(
+  ctx: GraphQLContext,
+  raw: unknown,
+  argument = 'filter',
+  { aggregate = false }: { aggregate?: boolean } = {},
+): Promise<FlowFilter> {
   const input = compact(raw);
+  const tierRangeMs = ctx.limits.maxTierRangeMs;
+  const tiered = aggregate && tierRangeMs !== undefined && tierRangeMs > ctx.limits.maxRangeMs;
   return validateFlowFilter(input, {
     argument,
     now: ctx.now,
-    maxRangeMs: ctx.limits.maxRangeMs,
+    maxRangeMs: tiered ? tierRangeMs : ctx.limits.maxRangeMs,
+    ...(tiered ? { maxRangeSetting: TIER_RANGE_SETTING } : {}),
     scopeAccountIds: ctx.scopeAccountIds,
     latestDataEnd: await ctx.query.warehouse.latestDataEnd('flows'),
     referenceTables: await readyReferenceTables(ctx.query.warehouse, referenceKindsOf(input)),

@@ -7,8 +7,9 @@ import { DIMENSION_COLUMN, TIME_INTERVALS, isRateMetric } from '../../domain/agg
 import { raw, type SqlFragment } from '../sql.ts';
 
 /**
- * What one row of an aggregate's source stands for: a flow record (the flows table), or the records of one hour that
- * share every key column (the flows_hourly table, see flows-hourly-query.ts).
+ * What one row of an aggregate's source stands for: a flow record (the flows table), or the records of one hour or day
+ * that share every key column (`hour`: rows of the flows_hourly shape, from flows_hourly or flows_daily, see
+ * flows-hourly-query.ts tieredSourceSql; a record of a partial hour is such a row of one record).
  */
 export type AggregateGrain = 'record' | 'hour';
 

@@ -131,27 +131,40 @@ const RECORD_AS_HOURLY_SELECT = [
   'date',
 ].join(', ');
 
+/** The files of each tier an aggregate reads, and the part of the window each answers. */
+export interface TierFiles {
+  /** `flows_daily` files of whole days whose every flows partition has one: all their rows are in the window. */
+  readonly daily: readonly string[];
+  /** `flows_hourly` files of the other days; only their rows of `split.wholeHours` are read. */
+  readonly hourly: readonly string[];
+  /** Flow records of the partial hours at the window's ends. */
+  readonly records: readonly string[];
+}
+
 /**
- * The rows of hourly grain for a window: `flows_hourly` files for its whole hours, plus, when the window is cut
- * inside an hour (a dashboard's "last 24 hours"), the flow records of those partial hours as rows of one record each.
- * `hourlyFiles` must not be empty (a range without hourly files reads the flows relation instead).
+ * The rows of hourly shape for a window (one per key and hour or day; a record is a row of one record): `flows_daily`
+ * rows for whole days that have them, `flows_hourly` rows for the other whole hours, and, when the window is cut
+ * inside an hour (a dashboard's "last 24 hours"), the flow records of those partial hours. Each tier's files are
+ * chosen by date (a daily or hourly file of a date holds only rows of that date), so no hour is read twice.
  */
-export function hourlySourceSql(
-  hourlyFiles: readonly string[],
-  split: HourSplit,
-  recordFiles: readonly string[],
-): SqlFragment {
-  if (hourlyFiles.length === 0) throw new Error('flows_hourly: no files to read');
-  if (split.partialHours.length === 0) return parquetSourceSql(hourlyFiles);
+export function tieredSourceSql(files: TierFiles, split: HourSplit): SqlFragment {
+  if (files.daily.length + files.hourly.length === 0) throw new Error('flows tiers: no daily or hourly files to read');
   const { wholeHours } = split;
-  const partial = join(
-    split.partialHours.map((h) => sql`(start_time >= ${h.from} AND start_time < ${h.to})`),
-    ' OR ',
-  );
-  return sql`(SELECT ${raw(HOURLY_SELECT)} FROM ${parquetSourceSql(hourlyFiles)}
-  WHERE start_time >= ${wholeHours.from} AND start_time < ${wholeHours.to}
-UNION ALL
-SELECT ${raw(RECORD_AS_HOURLY_SELECT)} FROM ${parquetSourceSql(recordFiles)} WHERE ${partial})`;
+  const arms: SqlFragment[] = [];
+  if (files.daily.length > 0) arms.push(sql`SELECT ${raw(HOURLY_SELECT)} FROM ${parquetSourceSql(files.daily)}`);
+  if (files.hourly.length > 0)
+    arms.push(sql`SELECT ${raw(HOURLY_SELECT)} FROM ${parquetSourceSql(files.hourly)}
+  WHERE start_time >= ${wholeHours.from} AND start_time < ${wholeHours.to}`);
+  if (split.partialHours.length > 0) {
+    const partial = join(
+      split.partialHours.map((h) => sql`(start_time >= ${h.from} AND start_time < ${h.to})`),
+      ' OR ',
+    );
+    arms.push(sql`SELECT ${raw(RECORD_AS_HOURLY_SELECT)} FROM ${parquetSourceSql(files.records)} WHERE ${partial}`);
+  }
+  // Daily files alone cover whole days of the window and nothing else: read as they are.
+  if (arms.length === 1 && files.daily.length > 0) return parquetSourceSql(files.daily);
+  return sql`(${join(arms, '\nUNION ALL\n')})`;
 }
 
 /** What an aggregate groups by, besides what its filter selects. */
@@ -178,19 +191,29 @@ const HOURLY_FILTER_FIELDS: ReadonlySet<FilterField> = new Set(
 );
 
 /**
- * True when rows of hourly grain give exactly the answer the flow records give for this filter and grouping. The
- * window need not be cut at whole hours: its partial hours are read as records (hourlySourceSql).
+ * Why rows of hourly grain cannot give exactly the answer the flow records give for this filter and grouping, in
+ * words for an error (`the filter field srcPort reads a column the rollups sum away`); null when they can. The window need
+ * not be cut at whole hours: its partial hours are read as records (tieredSourceSql).
  */
-export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
+export function recordsReason(filter: FlowFilter, needs: AggregateNeeds): string | null {
   // The window is not a FILTER_FIELDS entry: its partial hours are read as records.
-  if (FILTER_FIELD_NAMES.some((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f))) return false;
-  if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return false;
-  if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0) return false;
+  const field = FILTER_FIELD_NAMES.find((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f));
+  if (field) return `the filter field ${field} reads a column the rollups sum away`;
+  if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return 'it groups by SRC_PORT, which the rollups do not keep';
+  if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0)
+    return `its ${needs.interval} time buckets are finer than an hour`;
   // One record's bytes or packets: an hourly row only holds their sum.
-  if (needs.values?.some((v) => PER_RECORD_EXTREMES.has(v))) return false;
+  const extreme = needs.values?.find((v) => PER_RECORD_EXTREMES.has(v));
+  if (extreme) return `${extreme} is one record's value, which the rollups sum away`;
   // Rate buckets must be whole hours, as time-series buckets (the rows' start_time is their hour).
   if (needs.values?.some(isRateMetric)) {
-    if (needs.rateInterval === undefined || (TIME_INTERVALS[needs.rateInterval] * 1000) % HOUR_MS !== 0) return false;
+    if (needs.rateInterval === undefined || (TIME_INTERVALS[needs.rateInterval] * 1000) % HOUR_MS !== 0)
+      return `its ${needs.rateInterval ?? 'unset'} rate buckets are finer than an hour`;
   }
-  return true;
+  return null;
+}
+
+/** True when rows of hourly grain give exactly the answer the flow records give (recordsReason is null). */
+export function hourlyGrainAnswers(filter: FlowFilter, needs: AggregateNeeds): boolean {
+  return recordsReason(filter, needs) === null;
 }

@@ -45,6 +45,20 @@ describe('dataset URL windows', () => {
     );
   });
 
+  it("lets an aggregate span the tiers' window (--max-tier-range-days), a flows download only the records' one", () => {
+    const tiered = { ...options, maxTierRangeMs: 400 * 86_400_000 };
+    const parse = (name: 'summary' | 'flows', query: string) =>
+      parseDatasetRequest(name, new URLSearchParams(query), tiered);
+    const { from, to } = parse('summary', 'last=P200D&to=2024-05-05').filter.timeRange;
+    expect((to.getTime() - from.getTime()) / 86_400_000).toBe(200);
+    expect(() => parse('summary', 'last=P500D&to=2024-05-05')).toThrow(
+      /at most 400 days \(the server's --max-tier-range-days, FLOWQL_MAX_TIER_RANGE_DAYS, for aggregates the rollup tiers answer\)/,
+    );
+    expect(() => parse('flows', 'last=P200D&to=2024-05-05')).toThrow(
+      /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\)/,
+    );
+  });
+
   it('refuses what GraphQL refuses: a time series ranked by a distinct count (groups overlap, so their sums mean nothing)', () => {
     const timeseries = (query: string) => () => parseDatasetRequest('timeseries', new URLSearchParams(query), options);
     const query = 'from=2024-05-02T00:00:00Z&to=2024-05-03T00:00:00Z&by=SRC_ADDR';

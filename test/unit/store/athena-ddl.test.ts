@@ -171,6 +171,19 @@ describe('buildAthenaDdl for flows_hourly', () => {
   });
 });
 
+describe('buildAthenaDdl for flows_daily', () => {
+  it('declares the same columns as flows_hourly, over <root>/flows_daily, as flowql_flows_daily', () => {
+    const daily = buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_daily' });
+    const hourly = buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly' });
+    expect(columns(daily)).toEqual(columns(hourly));
+    expect(daily.startsWith('CREATE EXTERNAL TABLE IF NOT EXISTS `flowql_flows_daily` (\n')).toBe(true);
+    expect(daily).toContain("LOCATION 's3://lake/wh/flows_daily/'");
+    expect(props(daily).get('storage.location.template')).toBe(
+      's3://lake/wh/flows_daily/account_id=${account_id}/region=${region}/date=${date}/',
+    );
+  });
+});
+
 describe('flowql athena-ddl', () => {
   it('prints the DDL for the given warehouse and fails with the problems on bad input', async () => {
     const ok = await run(process.execPath, [
@@ -198,6 +211,8 @@ describe('flowql athena-ddl', () => {
     expect(hourly.stdout).toBe(
       buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_hourly', table: 'net.hourly' }),
     );
+    const daily = await run(process.execPath, ['bin/flowql.js', 'athena-ddl', '--data', 's3://lake/wh', '--daily']);
+    expect(daily.stdout).toBe(buildAthenaDdl({ location: 's3://lake/wh', source: 'flows_daily' }));
     const bad = await run(process.execPath, [
       'bin/flowql.js',
       'athena-ddl',
