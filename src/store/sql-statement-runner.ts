@@ -36,8 +36,27 @@ export const SQLSTATE_TOO_MANY_ROWS = '54000';
 async function prepareChecked(connection: Connection, scope: SqlStatementScope, clientText: string) {
   const text = rewriteCatalogSql(clientText);
   await guardStatement(connection, text, scope.relations);
+  return prepareGuarded(connection, scope, text);
+}
+
+/** Prepares `text`, which the guard has passed, with the tenant's files bound to the views. */
+async function prepareGuarded(connection: Connection, scope: SqlStatementScope, text: string) {
   await bindTenantFiles(scope.views, connection, scope.tenantFiles);
   return connection.prepare(text);
+}
+
+/**
+ * Guards `limited` (the client's statement under the row cap), the text that runs: one parse per statement. When it is
+ * refused, the client's own text is checked too, so the refusal names what the client wrote (a COPY inside the cap's
+ * subquery would only be a syntax error); if that passes, the capped text's refusal stands.
+ */
+async function guardCapped(connection: Connection, scope: SqlStatementScope, checked: string, limited: string) {
+  try {
+    await guardStatement(connection, limited, scope.relations);
+  } catch (err) {
+    await guardStatement(connection, checked, scope.relations);
+    throw err;
+  }
 }
 
 function shapeOf(prepared: Awaited<ReturnType<Connection['prepare']>>): SqlStatementShape {
@@ -76,20 +95,19 @@ export function runSqlStatement(
 ): Promise<SqlStatementAnswer> {
   return withStatementBudget(ctx, 'sql.query', async (connection) => {
     const checked = rewriteCatalogSql(text);
-    await guardStatement(connection, checked, scope.relations);
     const limited = capped(checked, maxRows + 1);
+    await guardCapped(connection, scope, checked, limited);
     let answer: SqlStatementAnswer;
     if (params.length === 0) {
       // Without parameters the statement is run, not prepared first: preparing binds it once more, and binding reads
       // every file's footer (hive columns, union by name), which cost the bench questions half again their CPU time.
-      await guardStatement(connection, limited, scope.relations);
       await bindTenantFiles(scope.views, connection, scope.tenantFiles);
       const reader = await connection.runAndReadAll(limited);
       const types = reader.columnTypes();
       const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]! }));
       answer = { parameterTypes: [], columns, rows: reader.getRows() };
     } else {
-      const prepared = await prepareChecked(connection, scope, limited);
+      const prepared = await prepareGuarded(connection, scope, limited);
       if (params.length !== prepared.parameterCount)
         throw new SqlRefusedError(
           '08P01',
