@@ -3,19 +3,22 @@
  * ranges read small pre-paired tables instead of pairing raw records every time; and `flows_hourly/`, the flows summed
  * per hour that aggregates read instead of every record (src/store/queries/flows-hourly-query.ts).
  *
- * The unit of derivation is one UTC hour of one (account, region, date) partition: a derived file holds the rows of
- * one hour (`part-derived-hHH-<id>.parquet`; `flowql compact` may merge a day's into `part-derived-hAA-hBB-<id>`).
- * The rows of an hour are computed from the records starting in that hour widened by the table's context on each
- * side (DERIVE_CONTEXT_SECONDS for the connection tables, whose pairing and direction look around a record; none for
- * flows_hourly) and from nothing else. So:
+ * The unit of derivation is one UTC hour of one scope (derived-hours.ts `scopeOfTable`): for the connection tables an
+ * account in every region (the org tables: every account and region), so a connection between regions pairs once;
+ * for flows_hourly one (account, region, date) partition. A derived file holds the rows of one hour of one partition,
+ * each connection row filed under one region (connection-placement.ts) (`part-derived-hHH-<id>.parquet`; `flowql
+ * compact` may merge a day's into `part-derived-hAA-hBB-<id>`). The rows of an hour are computed from the scope's
+ * records starting in that hour widened by the table's context on each side (DERIVE_CONTEXT_SECONDS for the
+ * connection tables, whose pairing and direction look around a record; none for flows_hourly) and from nothing else.
+ * So:
  * - a commit re-derives only the hours whose widened span holds the start of a record it added or removed: the
  *   records' own hours and at most one neighbour each (across midnight too), never whole days;
  * - an hour derived in any commit, in any order of deliveries, is the same function of the same records: incremental
  *   and from-scratch derivations write the same rows in the same order (test/integration/derive-incremental.test.ts).
  *
  * A partition's derived table is either absent (readers fall back to the raw flows, connection-source.ts) or exact
- * for every hour: a partition derived for the first time is derived whole, and an hour without rows has no file (a
- * partition whose hours are all empty keeps one empty file, to say it was derived). The new files and the files they
+ * for every hour: a scope derived for the first time (or one with a partition not derived yet) is derived whole, and
+ * an hour without rows has no file (a partition without any row keeps one empty file, to say it was derived). The new files and the files they
  * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice. The same swap
  * retires the flows_daily file (written by `flowql compact`) of every partition whose hourly rows change.
  */
