@@ -22,19 +22,10 @@
  * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice. The same swap
  * retires the flows_daily file (written by `flowql compact`) of every partition whose hourly rows change.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import {
-  ALL_ACCOUNTS,
-  isOrgTable,
-  partitionDir,
-  partitionKey,
-  type ManifestFile,
-  type TableName,
-} from '../store/layout.ts';
-import { runBound } from '../store/query-runner.ts';
-import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { ALL_ACCOUNTS, isOrgTable, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+import { sql } from '../store/sql.ts';
 import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
@@ -43,7 +34,6 @@ import {
   dailyFilesRetiredBy,
   dateOf,
   dayStart,
-  derivedFileName,
   planTable,
   scopeOfTable,
   scopePartition,
@@ -54,7 +44,6 @@ import {
   type PlannedPartition,
 } from './derived-hours.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
-import type { FlowSource } from './flow-source.ts';
 import { handshakesFromFlowsSql } from './handshake-query.ts';
 
 /** What to derive. */
@@ -78,8 +67,16 @@ export interface DeriveTablesOptions {
   readonly tables?: readonly TableName[];
 }
 
-/** A derived file; `stagedPath` is set when it was written to `stagingDir` and still has to be published to `path`. */
-export type DerivedFile = ManifestFile & { readonly stagedPath?: string };
+import {
+  deriveRun,
+  withoutPath,
+  writeDerivedFile,
+  type DerivedFile,
+  type DerivedTableSpec,
+  type WrittenFile,
+} from './derived-run-writer.ts';
+
+export type { DerivedFile } from './derived-run-writer.ts';
 
 /** New derived files to add to the manifest, and the committed derived files they replace or drop. */
 export interface DeriveTablesResult {
@@ -100,17 +97,6 @@ const STREAM_ABOVE_RECORDS = 50_000;
 
 const scopeOf = (f: { readonly accountId: string; readonly region: string }): string => `${f.accountId}/${f.region}`;
 
-/** One derived table: how far around an hour its rows look, and the SELECT of its rows led by their `unit`. */
-interface DerivedTableSpec {
-  readonly table: TableName;
-  readonly contextMs: number;
-  /** Rows of the scope `key`, led by `unit` and followed by `place_region`, the region each row is filed under. */
-  readonly select: (
-    source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
-    key: PartitionKey,
-  ) => SqlFragment;
-}
-
 const CONNECTION_CONTEXT_MS = DERIVE_CONTEXT_SECONDS * 1000;
 
 /**
@@ -130,72 +116,6 @@ const DERIVED_TABLES: readonly DerivedTableSpec[] = [
   { table: 'org_handshakes', contextMs: CONNECTION_CONTEXT_MS, select: (s) => handshakesFromFlowsSql(s) },
   { table: 'org_edges', contextMs: CONNECTION_CONTEXT_MS, select: (s) => edgeRowsFromFlowsSql(s) },
 ];
-
-// COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
-function copyTo(select: SqlFragment, path: string): SqlFragment {
-  return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
-}
-
-/** A derived file as written, and where (staging or the warehouse). */
-type WrittenFile = DerivedFile & { readonly absolute: string };
-const withoutPath = ({ absolute: _absolute, ...file }: WrittenFile): DerivedFile => file;
-
-/** Writes `select` (over `derived_rows`) as the derived file of `table` in partition `p` holding hours first..last. */
-async function writeDerivedFile(
-  c: DuckDBConnection,
-  opts: DeriveTablesOptions,
-  table: TableName,
-  p: PartitionKey,
-  [first, last]: readonly [number, number],
-  select: SqlFragment,
-): Promise<WrittenFile> {
-  const path = `${partitionDir(table, p.accountId, p.region, p.date)}/${derivedFileName(first, last)}`;
-  const absolute = opts.stagingDir
-    ? join(opts.stagingDir, `${table}-${path.split('/').pop()!}`)
-    : join(opts.root, path);
-  await mkdir(dirname(absolute), { recursive: true });
-  const copied = await runBound(c, build(`${table}.write`, copyTo(select, absolute)));
-  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
-  const file = { path, table, ...p, rows, bytes: (await stat(absolute)).size, absolute };
-  return opts.stagingDir ? { ...file, stagedPath: absolute } : file;
-}
-
-/**
- * Derives one run of hours of one scope into a temp table with one statement, then writes each hour's rows of each
- * region to their own file (an hour and region without rows has no file). The temp table keeps the SELECT's order,
- * and a filtered scan keeps the table's: files are in row order.
- */
-async function deriveRun(
-  c: DuckDBConnection,
-  opts: DeriveTablesOptions,
-  spec: DerivedTableSpec,
-  key: PartitionKey,
-  source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
-): Promise<WrittenFile[]> {
-  await runBound(
-    c,
-    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source, key)}`),
-  );
-  const places = await runBound(
-    c,
-    build(
-      `${spec.table}.places`,
-      sql`SELECT DISTINCT unit, place_region FROM derived_rows ORDER BY unit, place_region`,
-    ),
-  );
-  const out: WrittenFile[] = [];
-  for (const [unit, region] of places.getRows()) {
-    if (typeof region !== 'string') throw new Error(`${spec.table}: a derived row has no region to be filed under`);
-    const h = Number(unit);
-    const date = dateOf(h * HOUR_MS);
-    const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
-    const rows = sql`SELECT * EXCLUDE (unit, place_region) FROM derived_rows WHERE unit = ${h} AND place_region = ${region}`;
-    out.push(
-      await writeDerivedFile(c, opts, spec.table, { accountId: key.accountId, region, date }, [hour, hour], rows),
-    );
-  }
-  return out;
-}
 
 /** Derives every derived table for the hours a commit changed; see the module comment. */
 export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTablesResult> {

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import type { EngineOptions } from './ingest-engine.ts';
 import { liveFiles, nextIds } from './ledger.ts';
-import { rewriteFiles } from './parquet-writer.ts';
+import { rewriteFiles, type PartitionKey } from './parquet-writer.ts';
 import { derivedDayClosed, inHourOrder, mergeDerivedFiles } from './derived-compact.ts';
 import { partitionsWantingDaily, writeDailyFile } from './daily-compact.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -59,6 +59,20 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       groups.set(k, [...(groups.get(k) ?? []), f]);
     }
     let { commitId } = await nextIds(c);
+    /** One compact commit (a merge, or a daily file): its own manifest swap, then the post-commit steps. */
+    const commitCompact = async (
+      added: Parameters<typeof commit>[2]['added'],
+      retired: readonly string[],
+      partition: PartitionKey,
+    ) => {
+      await commit(
+        c,
+        storage,
+        { commitId: commitId++, kind: 'compact', sources: [], superseded: [], rejects: [], added, retired },
+        opts.stageHook ?? (async () => {}),
+      );
+      for (const step of opts.postCommit ?? []) await step({ partitions: [partition], storage });
+    };
     const s = {
       partitions: 0,
       kept: 0,
@@ -94,21 +108,11 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
         );
         continue;
       }
-      await commit(
-        c,
-        storage,
-        {
-          commitId: commitId++,
-          kind: 'compact',
-          sources: [],
-          superseded: [],
-          rejects: [],
-          added: [merged],
-          retired: group.map((f) => f.path),
-        },
-        opts.stageHook ?? (async () => {}),
+      await commitCompact(
+        [merged],
+        group.map((f) => f.path),
+        first,
       );
-      for (const step of opts.postCommit ?? []) await step({ partitions: [first], storage });
       s.partitions++;
       s.filesAfter -= group.length - 1;
       s.bytesAfter += merged.bytes - bytesBefore;
@@ -120,21 +124,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       const inputs = [];
       for (const f of hourly) inputs.push(await storage.readableFile(f.path));
       const daily = await writeDailyFile(c, storage.stagingDir, hourly, inputs);
-      await commit(
-        c,
-        storage,
-        {
-          commitId: commitId++,
-          kind: 'compact',
-          sources: [],
-          superseded: [],
-          rejects: [],
-          added: [daily],
-          retired: [],
-        },
-        opts.stageHook ?? (async () => {}),
-      );
-      for (const step of opts.postCommit ?? []) await step({ partitions: [daily], storage });
+      await commitCompact([daily], [], daily);
       dailyWritten++;
       opts.onLog?.(`wrote flows_daily ${partitionKey(daily)}: ${daily.rows} rows from ${hourly.length} hourly file(s)`);
     }

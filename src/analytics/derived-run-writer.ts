@@ -1,0 +1,98 @@
+/**
+ * Writing derived files (derive-tables.ts): one run of hours of one scope computed into a temp table, then each hour's
+ * rows of each region copied to their own Parquet file, in the warehouse or in the ingester's staging folder.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { partitionDir, type ManifestFile, type TableName } from '../store/layout.ts';
+import { runBound } from '../store/query-runner.ts';
+import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { HOUR_MS, dateOf, dayStart, derivedFileName, type PartitionKey } from './derived-hours.ts';
+import type { FlowSource } from './flow-source.ts';
+
+/** A derived file; `stagedPath` is set when it was written to `stagingDir` and still has to be published to `path`. */
+export type DerivedFile = ManifestFile & { readonly stagedPath?: string };
+
+/** Where derived files go: under `root`, or flat into `stagingDir` (as `stagedPath`) when it is set. */
+export interface WriteTarget {
+  readonly root: string;
+  readonly stagingDir?: string;
+}
+
+/** One derived table: how far around an hour its rows look, and the SELECT of its rows led by their `unit`. */
+export interface DerivedTableSpec {
+  readonly table: TableName;
+  readonly contextMs: number;
+  /** Rows of the scope `key`, led by `unit` and followed by `place_region`, the region each row is filed under. */
+  readonly select: (
+    source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
+    key: PartitionKey,
+  ) => SqlFragment;
+}
+
+// COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
+function copyTo(select: SqlFragment, path: string): SqlFragment {
+  return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
+}
+
+/** A derived file as written, and where (staging or the warehouse). */
+export type WrittenFile = DerivedFile & { readonly absolute: string };
+export const withoutPath = ({ absolute: _absolute, ...file }: WrittenFile): DerivedFile => file;
+
+/** Writes `select` (over `derived_rows`) as the derived file of `table` in partition `p` holding hours first..last. */
+export async function writeDerivedFile(
+  c: DuckDBConnection,
+  target: WriteTarget,
+  table: TableName,
+  p: PartitionKey,
+  [first, last]: readonly [number, number],
+  select: SqlFragment,
+): Promise<WrittenFile> {
+  const path = `${partitionDir(table, p.accountId, p.region, p.date)}/${derivedFileName(first, last)}`;
+  const absolute = target.stagingDir
+    ? join(target.stagingDir, `${table}-${path.split('/').pop()!}`)
+    : join(target.root, path);
+  await mkdir(dirname(absolute), { recursive: true });
+  const copied = await runBound(c, build(`${table}.write`, copyTo(select, absolute)));
+  const rows = Number(copied.getRows()[0]?.[0] ?? 0);
+  const file = { path, table, ...p, rows, bytes: (await stat(absolute)).size, absolute };
+  return target.stagingDir ? { ...file, stagedPath: absolute } : file;
+}
+
+/**
+ * Derives one run of hours of one scope into a temp table with one statement, then writes each hour's rows of each
+ * region to their own file (an hour and region without rows has no file). The temp table keeps the SELECT's order,
+ * and a filtered scan keeps the table's: files are in row order.
+ */
+export async function deriveRun(
+  c: DuckDBConnection,
+  target: WriteTarget,
+  spec: DerivedTableSpec,
+  key: PartitionKey,
+  source: FlowSource & { readonly units: NonNullable<FlowSource['units']> },
+): Promise<WrittenFile[]> {
+  await runBound(
+    c,
+    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE derived_rows AS ${spec.select(source, key)}`),
+  );
+  const places = await runBound(
+    c,
+    build(
+      `${spec.table}.places`,
+      sql`SELECT DISTINCT unit, place_region FROM derived_rows ORDER BY unit, place_region`,
+    ),
+  );
+  const out: WrittenFile[] = [];
+  for (const [unit, region] of places.getRows()) {
+    if (typeof region !== 'string') throw new Error(`${spec.table}: a derived row has no region to be filed under`);
+    const h = Number(unit);
+    const date = dateOf(h * HOUR_MS);
+    const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
+    const rows = sql`SELECT * EXCLUDE (unit, place_region) FROM derived_rows WHERE unit = ${h} AND place_region = ${region}`;
+    out.push(
+      await writeDerivedFile(c, target, spec.table, { accountId: key.accountId, region, date }, [hour, hour], rows),
+    );
+  }
+  return out;
+}
