@@ -12,7 +12,6 @@ import {
   TIME_INTERVALS,
   TOP_N_KEYS,
   checkBuckets,
-  checkCount,
   checkRankBy,
   checkDimensions,
   checkRateBuckets,
@@ -48,6 +47,7 @@ import {
 } from '../domain/flow-filter.ts';
 import { InputError } from '../domain/input-error.ts';
 import { metricBoundsFromText } from '../domain/metric-bound.ts';
+import { count, enumList, enumValue, flag, single, values } from './url-params.ts';
 import { checkConnectionFilter } from '../questions/connection-rows.ts';
 import type { DatasetName, DatasetRequest } from '../questions/dataset-statement.ts';
 
@@ -95,40 +95,6 @@ const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   cost: ['groupBy', 'level', 'levelTagKey', 'orderBy', 'limit'],
 };
 
-/** Every value of a parameter, split on commas, empty pieces dropped. */
-function values(params: URLSearchParams, name: string): string[] {
-  return params
-    .getAll(name)
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v.length > 0);
-}
-
-function single(params: URLSearchParams, name: string): string | null {
-  const all = params.getAll(name);
-  if (all.length > 1) throw new InputError(name, 'a single value', all);
-  return all[0]?.trim() || null;
-}
-
-function enumValue<T extends string>(params: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
-  const v = single(params, name);
-  if (v === null) return fallback;
-  const upper = v.toUpperCase().replaceAll('-', '_');
-  if (!(allowed as readonly string[]).includes(upper)) throw new InputError(name, `one of ${allowed.join(', ')}`, v);
-  return upper as T;
-}
-
-function enumList<T extends string>(params: URLSearchParams, name: string, allowed: readonly T[]): T[] | null {
-  const list = values(params, name);
-  if (list.length === 0) return null;
-  return list.map((v, i) => {
-    const upper = v.toUpperCase().replaceAll('-', '_');
-    if (!(allowed as readonly string[]).includes(upper))
-      throw new InputError(`${name}[${i}]`, `one of ${allowed.join(', ')}`, v);
-    return upper as T;
-  });
-}
-
 /**
  * `level` and, for `level=TAG`, its key: `levelTagKey` (GraphQL's `tagKey`; `tagKey` is the filter's tag in URLs).
  */
@@ -142,22 +108,6 @@ function grouping(params: URLSearchParams): EdgeGrouping {
 
 /** The window's parameters, as in GraphQL's `TimeRangeInput`. */
 const TIME_PARAMS = ['from', 'to', 'last', 'latestDay'] as const;
-
-/** A boolean parameter: `true`/`false` (`1`/`0`, or present without a value, as in `?latestDay`). */
-function flag(params: URLSearchParams, name: string): boolean | null {
-  if (!params.has(name)) return null;
-  const v = single(params, name) ?? '';
-  if (v === '' || v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new InputError(name, 'true or false', v);
-}
-
-function count(params: URLSearchParams, name: string, fallback: number, max: number): number {
-  const v = single(params, name);
-  if (v === null) return Math.min(fallback, max);
-  if (!/^\d+$/.test(v)) throw new InputError(name, `an integer from 1 to ${max}`, v);
-  return checkCount(name, Number(v), 1, max);
-}
 
 /** `field` or `field.part`: the key under which the parameters a request used are remembered. */
 const targetKey = (t: FilterParamTarget): string => (t.part ? `${t.field}.${t.part}` : t.field);
