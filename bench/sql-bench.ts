@@ -21,8 +21,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../src/config.ts';
 import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
 import { startApiServer } from '../src/main.ts';
-import { isOrgTable, type Manifest } from '../src/store/layout.ts';
-import { SQL_VIEWS } from '../src/store/sql-statement-guard.ts';
+import { isOrgTable, TABLES, type Manifest } from '../src/store/layout.ts';
 
 const { values } = parseArgs({
   options: {
@@ -133,7 +132,7 @@ const connect = async () => {
 // The direct side: the same views over the same files, on a DuckDB instance of its own with default settings.
 const direct = await (await DuckDBInstance.create(':memory:')).connect();
 await direct.run('CREATE SCHEMA flowql');
-for (const view of SQL_VIEWS) {
+for (const view of TABLES) {
   const files = manifest.files.filter((f) => f.table === view).map((f) => `'${join(root, f.path)}'`);
   if (files.length === 0) continue;
   await direct.run(

@@ -16,7 +16,7 @@ import {
   type SqlStatementScope,
   type SqlStatementShape,
 } from '../store/sql-statement-runner.ts';
-import { ensureSqlViews } from '../store/sql-views.ts';
+import { ensureSqlViews, viewFilesOf } from '../store/sql-views.ts';
 import { pinWarehouse, releaseWarehouse, type WarehouseReader } from '../store/warehouse-reader.ts';
 
 /** A statement's answer as a session sends it. */
@@ -61,7 +61,7 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
     stopSignal: () => AbortSignal,
     work: (ctx: QueryContext, scope: SqlStatementScope) => Promise<T>,
   ): Promise<T> {
-    const relations = await ensureSqlViews(views, (await options.warehouse.manifest()).files);
+    const relations = await ensureSqlViews(views, await options.warehouse.manifest());
     const warehouse = pinWarehouse(options.scoped(tenant.accounts));
     const deadline = Date.now() + options.queryTimeoutMs;
     const budget = new RequestBudget(deadline, Number.POSITIVE_INFINITY, options.queryTimeoutMs);
@@ -74,9 +74,11 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
     const onCancel = () => budget.finish();
     signal.addEventListener('abort', onCancel);
     try {
-      const tenantFiles = (await warehouse.manifest()).files;
+      const scoped = await warehouse.manifest();
       // A replica fetches a tenant's files on first use; a local warehouse has them all.
-      await warehouse.prepare(tenantFiles.filter((f) => relations.views.has(f.table)));
+      await warehouse.prepare(
+        [...viewFilesOf(scoped)].flatMap(([view, files]) => (relations.views.has(view) ? files : [])),
+      );
       const ctx: QueryContext = {
         db: options.db,
         warehouse,
@@ -86,7 +88,7 @@ export function createSqlEndpoint(options: SqlEndpointOptions): SqlEndpoint {
         client: tenant.name,
         log: options.log,
       };
-      return await work(ctx, { views, relations, tenantFiles });
+      return await work(ctx, { views, relations, tenant: scoped });
     } finally {
       signal.removeEventListener('abort', onCancel);
       budget.finish();

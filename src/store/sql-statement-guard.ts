@@ -6,15 +6,17 @@
  * `read_csv`, `query`), a file path (`FROM 'x.parquet'`), another database (`ATTACH`ed or not), `COPY`, `PRAGMA`,
  * `SET` or any DDL/DML never reaches the instance. Refusals carry a PostgreSQL SQLSTATE.
  */
+import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
 import { TABLES, type TableName } from './layout.ts';
 import type { Connection } from './query-runner.ts';
 
 /**
  * The views a client sees in schema `flowql` (src/store/sql-views.ts creates them): every table of the warehouse, the
- * org tables included (a key sees their rows only when it may read every account, as in GraphQL).
+ * org tables included (a key sees their rows only when it may read every account, as in GraphQL), and the reference
+ * tables (AWS's ip ranges, your own networks, and the inventory, of the key's accounts only).
  */
-export const SQL_VIEWS: readonly TableName[] = TABLES;
-export type SqlViewName = TableName;
+export type SqlViewName = TableName | ReferenceKind;
+export const SQL_VIEWS: readonly SqlViewName[] = [...TABLES, ...REFERENCE_KINDS];
 
 /** The schema of flowql's views. */
 export const SQL_SCHEMA = 'flowql';

@@ -6,7 +6,7 @@
  * text (DuckDB casts each to the type it inferred for the placeholder, as PostgreSQL does with unknown-typed text).
  */
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import type { ManifestFile } from './layout.ts';
+import type { Manifest } from './layout.ts';
 import { withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
 import { rewriteCatalogSql } from './sql-catalog.ts';
 import { guardStatement, SqlRefusedError, type GuardRelations } from './sql-statement-guard.ts';
@@ -23,11 +23,12 @@ export interface SqlStatementAnswer extends SqlStatementShape {
   readonly rows: readonly DuckDBValue[][];
 }
 
-/** What a statement runs against: the views, the tenant's files and the relations the guard allows. */
+/** What a statement runs against: the views, the tenant's manifest and the relations the guard allows. */
 export interface SqlStatementScope {
   readonly views: SqlViewOptions;
   readonly relations: GuardRelations;
-  readonly tenantFiles: readonly ManifestFile[];
+  /** The tenant's scoped manifest, pinned for the statement. */
+  readonly tenant: Manifest;
 }
 
 /** The row cap: the statement asked for more rows than the server answers. */
@@ -41,7 +42,7 @@ async function prepareChecked(connection: Connection, scope: SqlStatementScope, 
 
 /** Prepares `text`, which the guard has passed, with the tenant's files bound to the views. */
 async function prepareGuarded(connection: Connection, scope: SqlStatementScope, text: string) {
-  await bindTenantFiles(scope.views, connection, scope.tenantFiles);
+  await bindTenantFiles(scope.views, connection, scope.tenant);
   return connection.prepare(text);
 }
 
@@ -101,7 +102,7 @@ export function runSqlStatement(
     if (params.length === 0) {
       // Without parameters the statement is run, not prepared first: preparing binds it once more, and binding reads
       // every file's footer (hive columns, union by name), which cost the bench questions half again their CPU time.
-      await bindTenantFiles(scope.views, connection, scope.tenantFiles);
+      await bindTenantFiles(scope.views, connection, scope.tenant);
       const reader = await connection.runAndReadAll(limited);
       const types = reader.columnTypes();
       const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]! }));

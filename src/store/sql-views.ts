@@ -1,10 +1,16 @@
 /**
- * The views of the SQL endpoint (schema `flowql`: every table of the warehouse) and how a session's tenant
- * is bound to them. Each view reads `read_parquet(getvariable('flowql_files').<view>)`: the view is created once per
- * instance, and every statement a session runs first sets that one variable (per connection, so per statement; one
- * STRUCT of a file list per view, so one statement however many views there are) to the files its API key may read, from the same scoped manifest the GraphQL API uses (src/auth/scoped-warehouse.ts). A
- * tenant never names a file: the statement guard (sql-statement-guard.ts) refuses table functions, file paths and
- * `getvariable`, and only SELECT statements run.
+ * The views of the SQL endpoint (schema `flowql`: every table of the warehouse and every reference table) and how a
+ * session's tenant is bound to them. Each view reads `read_parquet(getvariable('flowql_files').<view>)`: the view is
+ * created once per instance, and every statement a session runs first sets that one variable (per connection, so per
+ * statement; one STRUCT holding a file list per view and the tenant's accounts, so one statement however many views
+ * there are) to the files its API key may read, from the same scoped manifest the GraphQL API uses
+ * (src/auth/scoped-warehouse.ts). A tenant never names a file: the statement guard (sql-statement-guard.ts) refuses
+ * table functions, file paths and `getvariable`, and only SELECT statements run.
+ *
+ * The reference tables belong to no account, and every key reads them as GraphQL does, except the inventory: one
+ * snapshot lists every account's resources, so its view keeps only the rows of the key's accounts (the variable's
+ * `accounts`, null for a key allowed every account). Its rows are the snapshots as imported, each with the span in
+ * which it names its resource (see viewSql).
  *
  * read_parquet of an empty list fails, so a tenant without files of a table reads a stand-in: an empty Parquet file
  * with the table's columns, written once under the scratch directory (an allowed directory of the locked-down
@@ -14,7 +20,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIST, listValue, STRUCT, structValue, VARCHAR, type DuckDBInstance } from '@duckdb/node-api';
 import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../domain/flow-schema.ts';
-import { isOrgTable, type ManifestFile } from './layout.ts';
+import { REFERENCE_KINDS, type ReferenceKind } from '../domain/reference-tables.ts';
+import { isOrgTable, TABLES, type Manifest, type ManifestFile, type TableName } from './layout.ts';
 import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts';
 import type { Connection } from './query-runner.ts';
 import { SQL_SCHEMA, SQL_VIEWS, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
@@ -28,13 +35,39 @@ interface ViewState {
 
 const states = new WeakMap<DuckDBInstance, ViewState>();
 
-/** The variable holding every view's file list (a STRUCT with a VARCHAR[] field per view). */
+/** The variable holding every view's file list (a VARCHAR[] field per view) and the tenant's accounts. */
 const VARIABLE = 'flowql_files';
-const FILES_TYPE = STRUCT(Object.fromEntries(SQL_VIEWS.map((v) => [v, LIST(VARCHAR)])));
+const ACCOUNTS = 'accounts';
+const FILES_TYPE = STRUCT({
+  ...Object.fromEntries(SQL_VIEWS.map((v) => [v, LIST(VARCHAR)])),
+  [ACCOUNTS]: LIST(VARCHAR),
+});
 
-// The org tables are partitioned by region and date only (no account_id).
-const sourceSql = (view: SqlViewName) =>
-  `read_parquet(getvariable('${VARIABLE}').${view}, hive_partitioning = true, hive_types = ${isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL}, union_by_name = true)`;
+const isReference = (view: SqlViewName): view is ReferenceKind => (REFERENCE_KINDS as readonly string[]).includes(view);
+
+const filesOf = (view: SqlViewName) => `getvariable('${VARIABLE}').${view}`;
+
+/** What a view reads; the org tables are partitioned by region and date only (no account_id). */
+function sourceSql(view: SqlViewName): string {
+  if (isReference(view)) return `read_parquet(${filesOf(view)}, union_by_name = true)`;
+  const hiveTypes = isOrgTable(view) ? ORG_HIVE_TYPES_SQL : HIVE_TYPES_SQL;
+  return `read_parquet(${filesOf(view)}, hive_partitioning = true, hive_types = ${hiveTypes}, union_by_name = true)`;
+}
+
+/**
+ * The view's definition: its source as it is, but for the inventory: the key's accounts only, and each row's span as
+ * GraphQL names by it (`as_of` is the snapshot's time; `valid_from` is null on a resource's earliest row, which names it
+ * before its time too, and `valid_to` null while no newer snapshot lists it).
+ */
+function viewSql(view: SqlViewName): string {
+  if (view !== 'inventory') return `SELECT * FROM ${sourceSql(view)}`;
+  const accounts = `getvariable('${VARIABLE}').${ACCOUNTS}`;
+  return `SELECT * EXCLUDE (valid_from), valid_from AS as_of,
+         CASE WHEN row_number() OVER w > 1 THEN valid_from END AS valid_from, lead(valid_from) OVER w AS valid_to
+    FROM ${sourceSql(view)}
+   WHERE ${accounts} IS NULL OR list_contains(${accounts}, account_id)
+  WINDOW w AS (PARTITION BY resource_id ORDER BY valid_from)`;
+}
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
@@ -42,32 +75,52 @@ const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 export interface SqlViewOptions {
   readonly db: DuckDBInstance;
   readonly scratchDir: string;
-  /** Absolute path of a manifest file. */
-  readonly absolutePath: (file: ManifestFile) => string;
+  /** Absolute path of a manifest file or reference snapshot. */
+  readonly absolutePath: (file: Pick<ManifestFile, 'path'>) => string;
 }
 
-/** Sets every view's file list in one statement (a view not listed reads none: it must not be queried). */
-async function setFiles(connection: Connection, files: ReadonlyMap<SqlViewName, readonly string[]>): Promise<void> {
-  const value = structValue(Object.fromEntries(SQL_VIEWS.map((v) => [v, listValue([...(files.get(v) ?? [])])])));
+/** The files of each view in `manifest` (paths relative to the warehouse root): its tables' and its references'. */
+export function viewFilesOf(manifest: Manifest): Map<SqlViewName, Pick<ManifestFile, 'path' | 'bytes'>[]> {
+  const byView = new Map<SqlViewName, Pick<ManifestFile, 'path' | 'bytes'>[]>();
+  const add = (view: SqlViewName, file: Pick<ManifestFile, 'path' | 'bytes'>) => {
+    const list = byView.get(view);
+    if (list) list.push(file);
+    else byView.set(view, [file]);
+  };
+  for (const f of manifest.files) if ((TABLES as readonly TableName[]).includes(f.table)) add(f.table, f);
+  for (const r of manifest.references ?? []) add(r.kind, r);
+  return byView;
+}
+
+/** What a statement's variable holds: each view's files (a view not listed reads none) and the tenant's accounts. */
+interface Binding {
+  readonly files: ReadonlyMap<SqlViewName, readonly string[]>;
+  readonly accounts: readonly string[] | null;
+}
+
+/** Sets the variable in one statement (a view not listed reads none: it must not be queried). */
+async function bind(connection: Connection, binding: Binding): Promise<void> {
+  const value = structValue({
+    ...Object.fromEntries(SQL_VIEWS.map((v) => [v, listValue([...(binding.files.get(v) ?? [])])])),
+    [ACCOUNTS]: binding.accounts ? listValue([...binding.accounts]) : null,
+  });
   await connection.run(`SET VARIABLE ${VARIABLE} = $1`, [value], [FILES_TYPE]);
 }
 
 /**
- * Creates the views of the tables that have committed files in `allFiles` (every account's: the stand-in only takes
- * the columns of one) and are not created yet; returns the relations a statement may name.
+ * Creates the views of the tables and references that have files in `manifest` (the whole warehouse's: a stand-in
+ * only takes the columns of one file) and are not created yet; returns the relations a statement may name.
  */
-export async function ensureSqlViews(
-  options: SqlViewOptions,
-  allFiles: readonly ManifestFile[],
-): Promise<GuardRelations> {
+export async function ensureSqlViews(options: SqlViewOptions, manifest: Manifest): Promise<GuardRelations> {
   const { db } = options;
   let state = states.get(db);
   if (!state) states.set(db, (state = { standIns: new Map(), catalog: null, creating: null }));
-  const missing = SQL_VIEWS.filter((v) => !state.standIns.has(v) && allFiles.some((f) => f.table === v));
+  const files = viewFilesOf(manifest);
+  const missing = SQL_VIEWS.filter((v) => !state.standIns.has(v) && files.has(v));
   if (missing.length > 0 || !state.catalog) {
     // One creator at a time; a session arriving meanwhile waits and then sees the views.
     while (state.creating) await state.creating;
-    state.creating = createViews(options, state, allFiles).finally(() => {
+    state.creating = createViews(options, state, files).finally(() => {
       state.creating = null;
     });
     await state.creating;
@@ -75,26 +128,34 @@ export async function ensureSqlViews(
   return { views: new Set(state.standIns.keys()), catalog: state.catalog ?? new Set() };
 }
 
-async function createViews(options: SqlViewOptions, state: ViewState, allFiles: readonly ManifestFile[]) {
+/** The partition folders of a stand-in, so hive partitioning reads the same columns from it as from the table. */
+function standInPartitions(view: SqlViewName): string[] {
+  if (isReference(view)) return [];
+  if (isOrgTable(view)) return ['region=none', 'date=1970-01-01'];
+  return ['account_id=none', 'region=none', 'date=1970-01-01'];
+}
+
+async function createViews(
+  options: SqlViewOptions,
+  state: ViewState,
+  files: ReadonlyMap<SqlViewName, readonly Pick<ManifestFile, 'path'>[]>,
+) {
   const connection = await options.db.connect();
   try {
     await connection.run(`CREATE SCHEMA IF NOT EXISTS ${SQL_SCHEMA}`);
     for (const view of SQL_VIEWS) {
-      const first = allFiles.find((f) => f.table === view);
+      const first = files.get(view)?.[0];
       if (state.standIns.has(view) || !first) continue;
-      const org = isOrgTable(view);
-      const partitions = org
-        ? ['region=none', 'date=1970-01-01']
-        : ['account_id=none', 'region=none', 'date=1970-01-01'];
+      const partitions = standInPartitions(view);
       const dir = join(options.scratchDir, 'sql-stand-ins', view, ...partitions);
       await mkdir(dir, { recursive: true });
       const standIn = join(dir, 'empty.parquet');
-      await setFiles(connection, new Map([[view, [options.absolutePath(first)]]]));
-      const hive = org ? 'region, date' : 'account_id, region, date';
+      await bind(connection, { files: new Map([[view, [options.absolutePath(first)]]]), accounts: null });
+      const hive = partitions.map((p) => p.split('=')[0]).join(', ');
       await connection.run(
-        `COPY (SELECT * EXCLUDE (${hive}) FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
+        `COPY (SELECT * ${hive ? `EXCLUDE (${hive})` : ''} FROM ${sourceSql(view)} LIMIT 0) TO ${quote(standIn)} (FORMAT parquet)`,
       );
-      await connection.run(`CREATE OR REPLACE VIEW ${SQL_SCHEMA}.${view} AS SELECT * FROM ${sourceSql(view)}`);
+      await connection.run(`CREATE OR REPLACE VIEW ${SQL_SCHEMA}.${view} AS ${viewSql(view)}`);
       state.standIns.set(view, standIn);
     }
     if (!state.catalog) {
@@ -113,22 +174,23 @@ async function createViews(options: SqlViewOptions, state: ViewState, allFiles: 
 }
 
 /**
- * Points every view at the files `tenantFiles` holds (a tenant's scoped manifest) on `connection`, before a
- * statement of that tenant runs on it.
+ * Points every view at the files `tenant` (a tenant's scoped manifest) may read on `connection`, and the inventory view
+ * at its accounts, before a statement of that tenant runs on it.
  */
 export async function bindTenantFiles(
   options: SqlViewOptions,
   connection: Connection,
-  tenantFiles: readonly ManifestFile[],
+  tenant: Manifest,
 ): Promise<void> {
   const state = states.get(options.db);
   if (!state) return;
   // Unqualified names find flowql's views, then the catalog overrides of `main` (before DuckDB's pg_catalog).
   await connection.run(`SET search_path = '${SQL_SCHEMA},main'`);
+  const available = viewFilesOf(tenant);
   const files = new Map<SqlViewName, string[]>();
   for (const [view, standIn] of state.standIns) {
-    const paths = tenantFiles.filter((f) => f.table === view).map((f) => options.absolutePath(f));
+    const paths = (available.get(view) ?? []).map((f) => options.absolutePath(f));
     files.set(view, paths.length > 0 ? paths : [standIn]);
   }
-  await setFiles(connection, files);
+  await bind(connection, { files, accounts: tenant.accountScope ?? null });
 }

@@ -45,7 +45,7 @@ export interface WarehouseReader {
   /** The current manifest (EMPTY_MANIFEST when none has been committed yet). */
   manifest(): Promise<Manifest>;
   /** Absolute path of a manifest file, for read_parquet (see `prepare`). */
-  absolutePath(file: ManifestFile): string;
+  absolutePath(file: Pick<ManifestFile, 'path'>): string;
   /** End (exclusive) of the newest UTC day holding data of `table`, or null when it has none: the default window end. */
   latestDataEnd(table?: TableName): Promise<Date | null>;
   /** Set when committed files are fetched on demand rather than all on disk (readiness then cannot stat them). */

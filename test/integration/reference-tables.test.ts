@@ -271,7 +271,7 @@ describe('names in the API', () => {
     const dir = await mkdtemp(join(tmpdir(), 'flowql-ref-newer-'));
     await addReferenceSnapshots(root, { ipRanges: await newerSnapshot(dir, '1717200000', 'S3_RENAMED') });
     const names = (await flows()).map((n: any) => n.dstAwsService);
-    // The v5 record keeps its own S3; the v2 one is renamed by the new snapshot. No networks snapshot now.
+    // The v5 record keeps its own S3; the v2 one is renamed by the new snapshot. The networks snapshot stays.
     expect(names).toEqual(['S3', 'S3_RENAMED', 'DYNAMODB', null, null]);
     const res = await gql<any>(api.yoga, '{ datasets { table snapshot { version createdAt source rows } } }');
     expect(res.data.datasets.filter((d: any) => d.snapshot)).toEqual([
@@ -283,6 +283,10 @@ describe('names in the API', () => {
           source: 'ip-ranges-1717200000.json',
           rows: 16,
         },
+      },
+      {
+        table: 'NETWORKS',
+        snapshot: { version: '52e2b9230f14f076', createdAt: expect.any(String), source: 'demo-networks.yaml', rows: 5 },
       },
     ]);
   });
