@@ -64,11 +64,16 @@ export interface GuardRelations {
 
 /**
  * Checks the syntax tree of one statement (json_serialize_sql's `statements[0].node`); throws SqlRefusedError.
- * `scope` holds the CTE names visible where `node` sits.
+ * `scope` holds the CTE names visible where `node` sits; the flowql views the statement reads are added to `read`.
  */
-export function checkQueryTree(tree: unknown, relations: GuardRelations, scope: ReadonlySet<string> = new Set()): void {
+export function checkQueryTree(
+  tree: unknown,
+  relations: GuardRelations,
+  scope: ReadonlySet<string> = new Set(),
+  read: Set<string> = new Set(),
+): void {
   if (Array.isArray(tree)) {
-    for (const item of tree) checkQueryTree(item, relations, scope);
+    for (const item of tree) checkQueryTree(item, relations, scope, read);
     return;
   }
   if (!isObject(tree)) return;
@@ -82,13 +87,13 @@ export function checkQueryTree(tree: unknown, relations: GuardRelations, scope: 
       const name = String(entry.key).toLowerCase();
       const value = entry.value as Json;
       const recursive = isObject(value?.query) && (value.query.node as Json | undefined)?.type === 'RECURSIVE_CTE_NODE';
-      checkQueryTree(value, relations, recursive ? new Set([...seen, name]) : new Set(seen));
+      checkQueryTree(value, relations, recursive ? new Set([...seen, name]) : new Set(seen), read);
       seen.add(name);
     }
     inner = seen;
   }
   if (typeof tree.type === 'string' && !('class' in tree) && 'alias' in tree && 'sample' in tree) {
-    checkTableRef(tree, relations, inner);
+    checkTableRef(tree, relations, inner, read);
   }
   if (tree.class === 'FUNCTION' && typeof tree.function_name === 'string') {
     if (REFUSED_FUNCTIONS.has(tree.function_name.toLowerCase()))
@@ -96,11 +101,11 @@ export function checkQueryTree(tree: unknown, relations: GuardRelations, scope: 
   }
   for (const [key, value] of Object.entries(tree)) {
     if (key === 'cte_map') continue;
-    checkQueryTree(value, relations, inner);
+    checkQueryTree(value, relations, inner, read);
   }
 }
 
-function checkTableRef(ref: Json, relations: GuardRelations, scope: ReadonlySet<string>): void {
+function checkTableRef(ref: Json, relations: GuardRelations, scope: ReadonlySet<string>, read: Set<string>): void {
   const type = ref.type as string;
   if (type === 'TABLE_FUNCTION') {
     const fn = isObject(ref.function) ? String(ref.function.function_name ?? '') : '';
@@ -122,11 +127,16 @@ function checkTableRef(ref: Json, relations: GuardRelations, scope: ReadonlySet<
   const table = String(ref.table_name ?? '');
   const name = table.toLowerCase();
   const shown = [catalog, schema, table].filter(Boolean).join('.');
+  // A name without schema is a CTE in scope first, then a view (the search path's order), then a catalog relation.
+  const view =
+    catalog === '' && (schema === SQL_SCHEMA || (schema === '' && !scope.has(name))) && relations.views.has(name);
+  if (view) {
+    read.add(name);
+    return;
+  }
   const allowed =
     catalog === '' &&
-    ((schema === '' && (scope.has(name) || relations.views.has(name) || relations.catalog.has(name))) ||
-      (schema === SQL_SCHEMA && relations.views.has(name)) ||
-      CATALOG_SCHEMAS.has(schema));
+    ((schema === '' && (scope.has(name) || relations.catalog.has(name))) || CATALOG_SCHEMAS.has(schema));
   if (allowed) return;
   if (/[/\\.:]/.test(table))
     throw new SqlRefusedError(SQLSTATE.insufficientPrivilege, `reading files (${table}) is not allowed`);
@@ -142,8 +152,15 @@ function firstKeyword(text: string): string {
   return (/^[A-Za-z]+/.exec(stripped)?.[0] ?? '').toUpperCase();
 }
 
-/** Parses `text` with DuckDB and checks it; returns nothing when it may run, throws SqlRefusedError otherwise. */
-export async function guardStatement(connection: Connection, text: string, relations: GuardRelations): Promise<void> {
+/**
+ * Parses `text` with DuckDB and checks it; returns the flowql views it reads when it may run (so only their files
+ * need binding), throws SqlRefusedError otherwise.
+ */
+export async function guardStatement(
+  connection: Connection,
+  text: string,
+  relations: GuardRelations,
+): Promise<ReadonlySet<SqlViewName>> {
   const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS tree', [text]);
   const parsed = JSON.parse(String(reader.getRowsJS()[0]![0])) as {
     error: boolean;
@@ -167,5 +184,7 @@ export async function guardStatement(connection: Connection, text: string, relat
       SQLSTATE.featureNotSupported,
       `expected one statement, found ${statements.length}: send statements one at a time`,
     );
-  checkQueryTree(statements[0]!.node, relations);
+  const read = new Set<string>();
+  checkQueryTree(statements[0]!.node, relations, new Set(), read);
+  return read as ReadonlySet<SqlViewName>;
 }

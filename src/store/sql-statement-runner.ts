@@ -9,7 +9,7 @@ import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { Manifest } from './layout.ts';
 import { withStatementBudget, type Connection, type QueryContext } from './query-runner.ts';
 import { rewriteCatalogSql } from './sql-catalog.ts';
-import { guardStatement, SqlRefusedError, type GuardRelations } from './sql-statement-guard.ts';
+import { guardStatement, SqlRefusedError, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
 import { bindTenantFiles, type SqlViewOptions } from './sql-views.ts';
 
 /** A statement's shape: its placeholders' and result columns' types. */
@@ -36,13 +36,18 @@ export const SQLSTATE_TOO_MANY_ROWS = '54000';
 
 async function prepareChecked(connection: Connection, scope: SqlStatementScope, clientText: string) {
   const text = rewriteCatalogSql(clientText);
-  await guardStatement(connection, text, scope.relations);
-  return prepareGuarded(connection, scope, text);
+  const read = await guardStatement(connection, text, scope.relations);
+  return prepareGuarded(connection, scope, text, read);
 }
 
-/** Prepares `text`, which the guard has passed, with the tenant's files bound to the views. */
-async function prepareGuarded(connection: Connection, scope: SqlStatementScope, text: string) {
-  await bindTenantFiles(scope.views, connection, scope.tenant);
+/** Prepares `text`, which the guard has passed, with the tenant's files bound to the views it `read`s. */
+async function prepareGuarded(
+  connection: Connection,
+  scope: SqlStatementScope,
+  text: string,
+  read: ReadonlySet<SqlViewName>,
+) {
+  await bindTenantFiles(scope.views, connection, scope.tenant, read);
   return connection.prepare(text);
 }
 
@@ -53,7 +58,7 @@ async function prepareGuarded(connection: Connection, scope: SqlStatementScope, 
  */
 async function guardCapped(connection: Connection, scope: SqlStatementScope, checked: string, limited: string) {
   try {
-    await guardStatement(connection, limited, scope.relations);
+    return await guardStatement(connection, limited, scope.relations);
   } catch (err) {
     await guardStatement(connection, checked, scope.relations);
     throw err;
@@ -97,18 +102,18 @@ export function runSqlStatement(
   return withStatementBudget(ctx, 'sql.query', async (connection) => {
     const checked = rewriteCatalogSql(text);
     const limited = capped(checked, maxRows + 1);
-    await guardCapped(connection, scope, checked, limited);
+    const read = await guardCapped(connection, scope, checked, limited);
     let answer: SqlStatementAnswer;
     if (params.length === 0) {
       // Without parameters the statement is run, not prepared first: preparing binds it once more, and binding reads
       // every file's footer (hive columns, union by name), which cost the bench questions half again their CPU time.
-      await bindTenantFiles(scope.views, connection, scope.tenant);
+      await bindTenantFiles(scope.views, connection, scope.tenant, read);
       const reader = await connection.runAndReadAll(limited);
       const types = reader.columnTypes();
       const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]! }));
       answer = { parameterTypes: [], columns, rows: reader.getRows() };
     } else {
-      const prepared = await prepareGuarded(connection, scope, limited);
+      const prepared = await prepareGuarded(connection, scope, limited, read);
       if (params.length !== prepared.parameterCount)
         throw new SqlRefusedError(
           '08P01',

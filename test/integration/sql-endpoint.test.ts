@@ -141,6 +141,21 @@ describe('node-postgres', () => {
     expect(tables.rows).toEqual([{ table_name: 'flows' }]);
   });
 
+  it("reads the key's rows wherever the statement names a view (only those views' files are bound)", async () => {
+    const ways = [
+      'SELECT count(*) AS n FROM flows',
+      'SELECT count(*) AS n FROM FlowQL.Flows',
+      'WITH flows AS (SELECT * FROM flowql.flows) SELECT count(*) AS n FROM flows',
+      'WITH x AS (SELECT 1) SELECT (SELECT count(*) FROM flows) AS n FROM x',
+      'SELECT n FROM (VALUES (1)) v(k), LATERAL (SELECT count(*) AS n FROM flows WHERE v.k = 1)',
+      'SELECT count(*) AS n FROM (SELECT 1 AS k) v WHERE EXISTS (SELECT 1 FROM flows) AND v.k IN (SELECT 1 FROM flows)',
+    ];
+    for (const text of ways) {
+      const n = (await a.query(text)).rows[0].n;
+      expect(String(n), text).toBe(text.includes('EXISTS') ? '1' : '4');
+    }
+  });
+
   it('refuses every statement that is not one SELECT over flowql views, with a SQLSTATE', async () => {
     const cases: [string, string, RegExp][] = [
       ["SELECT * FROM read_parquet('/etc/passwd')", '42501', /table function read_parquet is not allowed/],
