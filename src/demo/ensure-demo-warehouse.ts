@@ -58,7 +58,7 @@ export const DEMO_REFERENCE_FILES = {
  * Imports the shipped reference files that the warehouse has no snapshot of, so GraphiQL shows AWS service and
  * network names for the generated addresses. A snapshot already there (a real ip-ranges.json imported later) stays.
  */
-async function ensureDemoReferences(root: string, log: DemoLogger): Promise<void> {
+export async function ensureDemoReferences(root: string, log: DemoLogger): Promise<void> {
   let loaded: readonly string[] = [];
   try {
     const manifest = JSON.parse(await readFile(warehousePaths(root).manifest, 'utf8')) as Manifest;
