@@ -14,6 +14,35 @@
 export const SERVER_VERSION = '14.0';
 
 /**
+ * The PostgreSQL settings clients read when they connect (SQLAlchemy, so Superset, asks `SHOW transaction isolation
+ * level` and `SHOW standard_conforming_strings`; drivers ask `current_setting('server_version_num')`), with the values
+ * that describe this endpoint: read-only, UTF-8, UTC, schema flowql. Read as `SHOW name` or `current_setting('name')`.
+ */
+export const PG_SETTINGS: Readonly<Record<string, string>> = {
+  server_version: SERVER_VERSION,
+  server_version_num: '140000',
+  server_encoding: 'UTF8',
+  client_encoding: 'UTF8',
+  standard_conforming_strings: 'on',
+  transaction_isolation: 'read committed',
+  default_transaction_isolation: 'read committed',
+  transaction_read_only: 'on',
+  default_transaction_read_only: 'on',
+  integer_datetimes: 'on',
+  datestyle: 'ISO, MDY',
+  intervalstyle: 'postgres',
+  timezone: 'UTC',
+  search_path: 'flowql',
+  max_identifier_length: '63',
+  lc_collate: 'C',
+  lc_ctype: 'C',
+  is_superuser: 'off',
+  application_name: '',
+};
+
+const settingLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/**
  * DuckDB's pg_attribute gives a column's DuckDB type id as `atttypid`, while its pg_type holds PostgreSQL's OIDs, so
  * JDBC's getColumns (which joins the two) found no column. DuckDB type id -> PostgreSQL OID and name (the OIDs the wire
  * protocol announces, src/pgwire/pg-types.ts); other types are text.
@@ -44,6 +73,11 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   "CREATE OR REPLACE MACRO main.pg_get_userbyid(id) AS 'flowql'",
   // Tools that parse version() expect PostgreSQL's form.
   `CREATE OR REPLACE MACRO main.version() AS 'PostgreSQL ${SERVER_VERSION} (flowql, a read-only SQL endpoint on DuckDB)'`,
+  // Named apart from DuckDB's own current_setting, which the API reads on the same instance: rewriteCatalogSql
+  // points clients' calls here.
+  `CREATE OR REPLACE MACRO main.pg_current_setting(name) AS CASE lower(name) ${Object.entries(PG_SETTINGS)
+    .map(([name, value]) => `WHEN '${name}' THEN ${settingLiteral(value)}`)
+    .join(' ')} END`,
   // flowql's views have no defaults, constraints or indexes: psql's describe asks for their text with a third argument.
   'CREATE OR REPLACE MACRO main.pg_get_expr(expr, relation) AS NULL, (expr, relation, pretty) AS NULL',
   `CREATE OR REPLACE VIEW main.pg_attribute AS
@@ -59,9 +93,20 @@ export const CATALOG_OVERRIDES: readonly string[] = [
    FROM pg_catalog.pg_class
    -- The overrides themselves live in main: schema browsers list flowql's views, not them.
    WHERE relnamespace NOT IN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'main')`,
+  // information_schema as clients should see it: without the overrides of main (Grafana's table picker lists every
+  // table that is not in information_schema or pg_catalog). rewriteCatalogSql points clients' reads here.
+  `CREATE OR REPLACE VIEW main.information_schema_tables AS
+   SELECT * FROM information_schema.tables WHERE table_schema <> 'main'`,
+  `CREATE OR REPLACE VIEW main.information_schema_columns AS
+   SELECT * FROM information_schema.columns WHERE table_schema <> 'main'`,
   // Relations DuckDB lacks that psql's describe reads: flowql has no roles' policies, extended statistics,
   // publications or inheritance, so they are empty.
   'CREATE OR REPLACE MACRO main.pg_get_statisticsobjdef_columns(oid) AS NULL',
+  // Grafana's table list quotes names with it; PostgreSQL quotes what is not a lower-case identifier.
+  `CREATE OR REPLACE MACRO main.quote_ident(name) AS CASE WHEN regexp_full_match(name, '[a-z_][a-z0-9_$]*') THEN name
+     ELSE '"' || replace(name, '"', '""') || '"' END`,
+  // SQLAlchemy's get_columns (Superset's schema browser) asks each column's sequence: views have none.
+  'CREATE OR REPLACE MACRO main.pg_get_serial_sequence(relation, column_name) AS NULL',
   'CREATE OR REPLACE MACRO main.pg_relation_is_publishable(relation) AS false',
   `CREATE OR REPLACE VIEW main.pg_roles AS SELECT 0::BIGINT AS oid, 'flowql' AS rolname, false AS rolsuper`,
   `CREATE OR REPLACE VIEW main.pg_policy AS SELECT NULL::VARCHAR AS polname, NULL::BIGINT AS polrelid,
@@ -79,6 +124,8 @@ export const CATALOG_OVERRIDES: readonly string[] = [
 
 /** Relations of `main` a client may name (the overrides above). */
 export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
+  'information_schema_tables',
+  'information_schema_columns',
   'pg_class',
   'pg_attribute',
   'pg_type',
@@ -90,10 +137,35 @@ export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
   'pg_inherits',
 ];
 
-/** `text` with PostgreSQL-only catalog syntax turned into what DuckDB parses (unchanged when it has none). */
+/** `SHOW name` of a setting in PG_SETTINGS as the SELECT of its value (PostgreSQL names the column after it). */
+function showAsSelect(text: string): string | null {
+  const shown = /^\s*show\s+(transaction\s+isolation\s+level|\w+)\s*;?\s*$/i.exec(text)?.[1];
+  if (!shown) return null;
+  const name = /^transaction\s/i.test(shown) ? 'transaction_isolation' : shown.toLowerCase();
+  const value = PG_SETTINGS[name];
+  return value === undefined ? null : `SELECT ${settingLiteral(value)} AS ${name}`;
+}
+
+/**
+ * `text` with PostgreSQL-only syntax turned into what DuckDB parses (unchanged when it has none): `SHOW` of a
+ * PostgreSQL setting, current_setting, = ANY(list), information_schema's tables and columns (the overrides' views),
+ * and the catalog syntax of psql's describe queries.
+ */
 export function rewriteCatalogSql(text: string): string {
-  if (!/pg_catalog\./i.test(text)) return text;
-  return text
+  const show = showAsSelect(text);
+  if (show) return show;
+  const rewritten = text
+    .replace(/\b(?:pg_catalog\.)?current_setting\s*\(/gi, 'pg_current_setting(')
+    .replace(/\bjson_build_object\s*\(/gi, 'json_object(')
+    .replace(
+      /\binformation_schema\s*\.\s*"?(tables|columns)\b"?/gi,
+      (_, name: string) => `information_schema_${name.toLowerCase()}`,
+    )
+    // DuckDB runs `x = ANY(list)` as a subquery, which it cannot join outside an inner join (SQLAlchemy's
+    // get_indexes joins pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
+    .replace(/\b([a-z_][\w.]*)\s*=\s*ANY\s*\(\s*([a-z_][\w.]*)\s*\)/gi, 'list_contains($2, $1)');
+  if (!/pg_catalog\./i.test(rewritten)) return rewritten;
+  return rewritten
     .replace(/OPERATOR\(pg_catalog\.([~!*<>=]+)\)/gi, '$1')
     .replace(/\s+COLLATE\s+pg_catalog\."?default"?/gi, '')
     .replace(/::(?:pg_catalog\.)?(?:regtype|regclass|regproc|regnamespace|name)\b/gi, '::VARCHAR')

@@ -141,6 +141,19 @@ describe('node-postgres', () => {
     expect(tables.rows).toEqual([{ table_name: 'flows' }]);
   });
 
+  it("answers what Grafana's table picker and drivers' connect-time checks ask", async () => {
+    const grafana = await a.query(
+      `SELECT quote_ident(table_name) AS "table" FROM information_schema.tables
+        WHERE quote_ident(table_schema) NOT IN ('information_schema', 'pg_catalog', '_timescaledb_cache') ORDER BY 1`,
+    );
+    expect(grafana.rows).toEqual([{ table: 'flows' }]);
+    const settings = await a.query(
+      "SELECT current_setting('server_version_num') AS v, pg_catalog.current_setting('TimeZone') AS tz, quote_ident('Mixed') AS q",
+    );
+    expect(settings.rows).toEqual([{ v: '140000', tz: 'UTC', q: '"Mixed"' }]);
+    expect((await a.query('SHOW standard_conforming_strings')).rows).toEqual([{ standard_conforming_strings: 'on' }]);
+  });
+
   it("reads the key's rows wherever the statement names a view (only those views' files are bound)", async () => {
     const ways = [
       'SELECT count(*) AS n FROM flows',
@@ -300,6 +313,34 @@ describe.skipIf(!hasPsycopg)('psycopg2 and pandas', () => {
       '10.0.0.3,500,2024-05-01 11:00:00',
       'object,int64,datetime64[ns]',
       '[(2,)]',
+    ]);
+  });
+});
+
+const hasSqlAlchemy = hasPsycopg && existsSync('/usr/lib/python3/dist-packages/sqlalchemy');
+
+describe.skipIf(!hasSqlAlchemy)("SQLAlchemy's inspector (Superset's schema browser)", () => {
+  it('connects, lists the views with their columns and types, and runs a query', async () => {
+    // Connecting asks `SHOW transaction isolation level` and `SHOW standard_conforming_strings`; get_columns reads
+    // pg_attribute with json_build_object and pg_get_serial_sequence; get_indexes joins ON a.attnum = ANY(ix.indkey).
+    const script = [
+      'import sys, warnings, sqlalchemy as sa',
+      'warnings.simplefilter("ignore")',
+      'e = sa.create_engine(f"postgresql+psycopg2://bi:{sys.argv[2]}@127.0.0.1:{sys.argv[1]}/flowql")',
+      'i = sa.inspect(e)',
+      'print("flowql" in i.get_schema_names(), i.get_table_names(schema="flowql"))',
+      'cols = {c["name"]: str(c["type"]) for c in i.get_columns("flows", schema="flowql")}',
+      'print(cols["bytes"], cols["srcport"], cols["start_time"], cols["account_id"])',
+      'print(i.get_pk_constraint("flows", schema="flowql")["constrained_columns"], i.get_indexes("flows", schema="flowql"), i.get_foreign_keys("flows", schema="flowql"))',
+      'with e.connect() as c: print(c.execute(sa.text("SELECT count(*) FROM flowql.flows WHERE bytes > :b"), {"b": 1000}).scalar())',
+    ].join('\n');
+    const py = await run(python, ['-c', script, String(port()), KEY_A]);
+    expect(py.stderr).toBe('');
+    expect(py.stdout.split('\n').filter(Boolean)).toEqual([
+      "True ['flows']",
+      'BIGINT INTEGER TIMESTAMP VARCHAR',
+      '[] [] []',
+      '2',
     ]);
   });
 });

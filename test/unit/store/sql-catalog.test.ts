@@ -15,3 +15,43 @@ it('leaves a statement without pg_catalog. alone, string literals included', () 
   const text = "SELECT 'OPERATOR(x) COLLATE y' AS s, bytes::BIGINT FROM flows WHERE nspname <> 'pg_catalog'";
   expect(rewriteCatalogSql(text)).toBe(text);
 });
+
+it("answers SHOW of a PostgreSQL setting as a SELECT of flowql's value, named as PostgreSQL names the column", () => {
+  expect(rewriteCatalogSql('show transaction isolation level')).toBe(
+    "SELECT 'read committed' AS transaction_isolation",
+  );
+  expect(rewriteCatalogSql('SHOW standard_conforming_strings;')).toBe("SELECT 'on' AS standard_conforming_strings");
+  expect(rewriteCatalogSql('SHOW server_version_num')).toBe("SELECT '140000' AS server_version_num");
+  // Anything else stays for the guard, which refuses SHOW of DuckDB's settings or tables.
+  expect(rewriteCatalogSql('SHOW memory_limit')).toBe('SHOW memory_limit');
+  expect(rewriteCatalogSql('SHOW TABLES')).toBe('SHOW TABLES');
+});
+
+it("points current_setting at flowql's settings, and turns = ANY(list) into list_contains", () => {
+  expect(rewriteCatalogSql("SELECT pg_catalog.current_setting('server_version_num')")).toBe(
+    "SELECT pg_current_setting('server_version_num')",
+  );
+  expect(rewriteCatalogSql("SELECT current_setting ('TimeZone'), pg_current_setting('x')")).toBe(
+    "SELECT pg_current_setting('TimeZone'), pg_current_setting('x')",
+  );
+  expect(
+    rewriteCatalogSql(
+      'SELECT 1 FROM pg_index ix LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND a.attnum = ANY(ix.indkey)',
+    ),
+  ).toBe(
+    'SELECT 1 FROM pg_index ix LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND list_contains(ix.indkey, a.attnum)',
+  );
+  expect(rewriteCatalogSql("SELECT json_build_object('a', 1)")).toBe("SELECT json_object('a', 1)");
+});
+
+it("reads information_schema's tables and columns through the views that leave out main's overrides", () => {
+  expect(rewriteCatalogSql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'flowql'")).toBe(
+    "SELECT table_name FROM information_schema_tables WHERE table_schema = 'flowql'",
+  );
+  expect(rewriteCatalogSql('SELECT * FROM INFORMATION_SCHEMA."columns"')).toBe(
+    'SELECT * FROM information_schema_columns',
+  );
+  expect(rewriteCatalogSql('SELECT * FROM information_schema.schemata')).toBe(
+    'SELECT * FROM information_schema.schemata',
+  );
+});
