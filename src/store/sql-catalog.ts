@@ -102,6 +102,16 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   // Relations DuckDB lacks that psql's describe reads: flowql has no roles' policies, extended statistics,
   // publications or inheritance, so they are empty.
   'CREATE OR REPLACE MACRO main.pg_get_statisticsobjdef_columns(oid) AS NULL',
+  // DBeaver's navigator: its table query asks each relation's partition key (views have none), its connection reads
+  // pg_settings, and it lists pg_database (the client connected to flowql: DuckDB's own databases are not shown).
+  'CREATE OR REPLACE MACRO main.pg_get_partkeydef(oid) AS NULL',
+  `CREATE OR REPLACE VIEW main.pg_settings AS SELECT name, setting, NULL::VARCHAR AS unit, 'flowql' AS category,
+     'answered by flowql' AS short_desc, 'internal' AS context, 'string' AS vartype, 'default' AS source
+   FROM (VALUES ${Object.entries(PG_SETTINGS)
+     .map(([name, value]) => `('${name}', ${settingLiteral(value)})`)
+     .join(', ')}) AS s(name, setting)`,
+  `CREATE OR REPLACE VIEW main.pg_database AS SELECT * REPLACE ('flowql' AS datname)
+   FROM pg_catalog.pg_database WHERE datname = current_database()`,
   // Grafana's table list quotes names with it; PostgreSQL quotes what is not a lower-case identifier.
   `CREATE OR REPLACE MACRO main.quote_ident(name) AS CASE WHEN regexp_full_match(name, '[a-z_][a-z0-9_$]*') THEN name
      ELSE '"' || replace(name, '"', '""') || '"' END`,
@@ -124,6 +134,8 @@ export const CATALOG_OVERRIDES: readonly string[] = [
 
 /** Relations of `main` a client may name (the overrides above). */
 export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
+  'pg_settings',
+  'pg_database',
   'information_schema_tables',
   'information_schema_columns',
   'pg_class',

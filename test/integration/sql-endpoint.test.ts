@@ -154,6 +154,28 @@ describe('node-postgres', () => {
     expect((await a.query('SHOW standard_conforming_strings')).rows).toEqual([{ standard_conforming_strings: 'on' }]);
   });
 
+  it("answers DBeaver's navigator queries: databases, settings, and relations with their partition keys", async () => {
+    const databases = await a.query(
+      "SELECT db.datname FROM pg_catalog.pg_database db WHERE datallowconn AND NOT datistemplate OR db.datname = 'flowql' ORDER BY db.datname",
+    );
+    expect(databases.rows).toEqual([{ datname: 'flowql' }]);
+    const settings = await a.query(
+      "select name, setting from pg_catalog.pg_settings where name='standard_conforming_strings'",
+    );
+    expect(settings.rows).toEqual([{ name: 'standard_conforming_strings', setting: 'on' }]);
+    const relations = await a.query(
+      `SELECT c.relname, d.description, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partition_expr,
+              pg_catalog.pg_get_partkeydef(c.oid) AS partition_key
+         FROM pg_catalog.pg_class c LEFT OUTER JOIN pg_catalog.pg_description d
+           ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_class'::regclass
+        WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'flowql')
+          AND c.relkind NOT IN ('i', 'I', 'c')`,
+    );
+    expect(relations.rows).toEqual([
+      { relname: 'flows', description: null, partition_expr: null, partition_key: null },
+    ]);
+  });
+
   it("reads the key's rows wherever the statement names a view (only those views' files are bound)", async () => {
     const ways = [
       'SELECT count(*) AS n FROM flows',
