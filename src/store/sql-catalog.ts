@@ -112,6 +112,15 @@ export const CATALOG_OVERRIDES: readonly string[] = [
      .join(', ')}) AS s(name, setting)`,
   `CREATE OR REPLACE VIEW main.pg_database AS SELECT * REPLACE ('flowql' AS datname)
    FROM pg_catalog.pg_database WHERE datname = current_database()`,
+  // Metabase's sync reads each relation's privileges: the endpoint is read-only, so SELECT (of a list of privileges,
+  // any of them) is the one a key holds. Its relations query unions pg_tables, pg_views and pg_matviews.
+  `CREATE OR REPLACE MACRO main.has_table_privilege(relation, privilege) AS contains(lower(privilege), 'select'),
+     (role, relation, privilege) AS contains(lower(privilege), 'select')`,
+  `CREATE OR REPLACE MACRO main.has_any_column_privilege(relation, privilege) AS contains(lower(privilege), 'select'),
+     (role, relation, privilege) AS contains(lower(privilege), 'select')`,
+  "CREATE OR REPLACE VIEW main.pg_views AS SELECT * FROM pg_catalog.pg_views WHERE schemaname <> 'main'",
+  `CREATE OR REPLACE VIEW main.pg_matviews AS SELECT NULL::VARCHAR AS schemaname, NULL::VARCHAR AS matviewname,
+     NULL::VARCHAR AS matviewowner, NULL::VARCHAR AS definition WHERE false`,
   // Grafana's table list quotes names with it; PostgreSQL quotes what is not a lower-case identifier.
   `CREATE OR REPLACE MACRO main.quote_ident(name) AS CASE WHEN regexp_full_match(name, '[a-z_][a-z0-9_$]*') THEN name
      ELSE '"' || replace(name, '"', '""') || '"' END`,
@@ -134,6 +143,8 @@ export const CATALOG_OVERRIDES: readonly string[] = [
 
 /** Relations of `main` a client may name (the overrides above). */
 export const CATALOG_OVERRIDE_RELATIONS: readonly string[] = [
+  'pg_views',
+  'pg_matviews',
   'pg_settings',
   'pg_database',
   'information_schema_tables',
@@ -175,10 +186,17 @@ export function rewriteCatalogSql(text: string): string {
     )
     // DuckDB runs `x = ANY(list)` as a subquery, which it cannot join outside an inner join (SQLAlchemy's
     // get_indexes joins pg_attribute ON a.attnum = ANY(ix.indkey)); list_contains is the same test.
-    .replace(/\b([a-z_][\w.]*)\s*=\s*ANY\s*\(\s*([a-z_][\w.]*)\s*\)/gi, 'list_contains($2, $1)');
+    .replace(/\b([a-z_][\w.]*)\s*=\s*ANY\s*\(\s*([a-z_][\w.]*)\s*\)/gi, 'list_contains($2, $1)')
+    .replace(/OPERATOR\(pg_catalog\.([~!*<>=]+)\)/gi, '$1')
+    // PostgreSQL's `~` finds a match anywhere, DuckDB's must match the whole text (Metabase filters schemas with
+    // `schemaname !~ '^pg_'`): a column against a literal pattern becomes regexp_matches.
+    .replace(
+      /\b([a-z_][\w.]*)\s*(!?)~(\*?)\s*('(?:[^']|'')*')/gi,
+      (_, column: string, not: string, insensitive: string, pattern: string) =>
+        `${not ? 'NOT ' : ''}regexp_matches(${column}, ${pattern}${insensitive ? ", 'i'" : ''})`,
+    );
   if (!/pg_catalog\./i.test(rewritten)) return rewritten;
   return rewritten
-    .replace(/OPERATOR\(pg_catalog\.([~!*<>=]+)\)/gi, '$1')
     .replace(/\s+COLLATE\s+pg_catalog\."?default"?/gi, '')
     .replace(/::(?:pg_catalog\.)?(?:regtype|regclass|regproc|regnamespace|name)\b/gi, '::VARCHAR')
     .replace(/\bpg_catalog\./gi, '');

@@ -176,6 +176,25 @@ describe('node-postgres', () => {
     ]);
   });
 
+  it("answers Metabase's table-privileges query: SELECT on flowql's views, nothing else, and no catalog relation", async () => {
+    const quoted = `'"' || replace(t.schemaname, '"', '""') || '"' || '.' || '"' || replace(t.objectname, '"', '""') || '"'`;
+    const privileges = await a.query(`with table_privileges as (
+      select NULL as role, t.schemaname as schema, t.objectname as table,
+             pg_catalog.has_any_column_privilege(current_user, ${quoted}, 'update') as update,
+             pg_catalog.has_table_privilege(current_user, ${quoted}, 'select') as select,
+             pg_catalog.has_table_privilege(current_user, ${quoted}, 'insert') as insert,
+             pg_catalog.has_table_privilege(current_user, ${quoted}, 'delete') as delete
+        from (select schemaname, tablename as objectname from pg_catalog.pg_tables
+              union select schemaname, viewname as objectname from pg_catalog.pg_views
+              union select schemaname, matviewname as objectname from pg_catalog.pg_matviews) t
+       where t.schemaname !~ '^pg_' and t.schemaname <> 'information_schema'
+         and pg_catalog.has_schema_privilege(current_user, t.schemaname, 'usage'))
+      select t.* from table_privileges t`);
+    expect(privileges.rows).toEqual([
+      { role: null, schema: 'flowql', table: 'flows', update: false, select: true, insert: false, delete: false },
+    ]);
+  });
+
   it("reads the key's rows wherever the statement names a view (only those views' files are bound)", async () => {
     const ways = [
       'SELECT count(*) AS n FROM flows',

@@ -8,7 +8,7 @@ FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.reln
 WHERE c.relname OPERATOR(pg_catalog.~) '^(flows)$' COLLATE pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid)`;
   expect(rewriteCatalogSql(psql)).toBe(`SELECT c.oid, n.nspname, c.relname, c.reloftype::VARCHAR::text
 FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relname ~ '^(flows)$' AND pg_table_is_visible(c.oid)`);
+WHERE regexp_matches(c.relname, '^(flows)$') AND pg_table_is_visible(c.oid)`);
 });
 
 it('leaves a statement without pg_catalog. alone, string literals included', () => {
@@ -42,6 +42,10 @@ it("points current_setting at flowql's settings, and turns = ANY(list) into list
     'SELECT 1 FROM pg_index ix LEFT JOIN pg_attribute a ON t.oid = a.attrelid AND list_contains(ix.indkey, a.attnum)',
   );
   expect(rewriteCatalogSql("SELECT json_build_object('a', 1)")).toBe("SELECT json_object('a', 1)");
+  // PostgreSQL's regular expression operators find a match anywhere; DuckDB's ~ must match the whole text.
+  expect(rewriteCatalogSql("SELECT 1 WHERE t.schemaname !~ '^pg_' AND name ~* 'Flo''ws' AND a ~~ 'x%'")).toBe(
+    "SELECT 1 WHERE NOT regexp_matches(t.schemaname, '^pg_') AND regexp_matches(name, 'Flo''ws', 'i') AND a ~~ 'x%'",
+  );
 });
 
 it("reads information_schema's tables and columns through the views that leave out main's overrides", () => {
