@@ -153,10 +153,37 @@ function firstKeyword(text: string): string {
 }
 
 /**
+ * Verdicts on statements already checked, by text and the relations they were checked against: BI tools repeat the
+ * same statements (a dashboard's panels, a driver's metadata queries), and the parse costs about 0.5 CPU ms each.
+ * The verdict is a function of the text and the relations alone, so a repeat gets the same answer. Oldest out first.
+ */
+const verdicts = new Map<string, ReadonlySet<SqlViewName> | SqlRefusedError>();
+const VERDICTS_KEPT = 1000;
+
+/**
  * Parses `text` with DuckDB and checks it; returns the flowql views it reads when it may run (so only their files
  * need binding), throws SqlRefusedError otherwise.
  */
 export async function guardStatement(
+  connection: Connection,
+  text: string,
+  relations: GuardRelations,
+): Promise<ReadonlySet<SqlViewName>> {
+  const key = `${[...relations.views].sort().join(',')}|${[...relations.catalog].sort().join(',')}|${text}`;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    verdict = await parseAndCheck(connection, text, relations).catch((err: unknown) => {
+      if (err instanceof SqlRefusedError) return err;
+      throw err;
+    });
+    if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
+    verdicts.set(key, verdict);
+  }
+  if (verdict instanceof SqlRefusedError) throw new SqlRefusedError(verdict.code, verdict.message);
+  return verdict;
+}
+
+async function parseAndCheck(
   connection: Connection,
   text: string,
   relations: GuardRelations,
