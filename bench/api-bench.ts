@@ -301,7 +301,11 @@ try {
     flows: glob('flows'),
     handshakes: glob('handshakes'),
     edges: glob('edges'),
-    inventory: `read_parquet('${root}/reference/inventory/*.parquet')`,
+    // The live snapshot only: a glob would also read a replaced one still on disk during its grace period.
+    inventory: `read_parquet([${(manifest.references ?? [])
+      .filter((r) => r.kind === 'inventory')
+      .map((r) => `'${join(root, r.path)}'`)
+      .join(', ')}])`,
   };
   for (const shape of QUESTION_SHAPE_CASES.filter((s) => chosen(s.name))) {
     const query = shape.query(ctx);
