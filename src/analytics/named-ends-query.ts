@@ -30,7 +30,7 @@ export function namedEndsSql(inner: SqlFragment, at: string, sources: NameSource
   const joins = named
     ? SIDES.map(
         (side) => sql`LEFT JOIN ${tagSpansSql(sources.inventory, 'name')} n_${raw(side)}
-    ON n_${raw(side)}.tag_end = ${raw(endKeySql(`q.${side}_instance_id`, `q.${side}_interface_id`))}
+    ON n_${raw(side)}.tag_end = ${raw(endKeySql(`q.${side}_instance_id`, `q.${side}_interface_id`, `q.${side}_addr`))}
    AND q.${raw(at)} >= n_${raw(side)}.tag_from AND q.${raw(at)} < n_${raw(side)}.tag_to`,
       )
     : [];
