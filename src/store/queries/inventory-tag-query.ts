@@ -30,11 +30,21 @@ export interface NameSources {
   readonly networks: string | null;
 }
 
-/** What a span holds: the value of one tag key, or the end's name (the instance's Name tag, else the interface's). */
-export type SpanValue = { readonly tagKey: string } | 'name';
+/**
+ * What a span holds: the value of one tag key, the end's name (the instance's Name tag, else the interface's), or
+ * `details`: a struct of the name, the instance's type and the security group ids (the instance's, else the
+ * interface's), what downloads show of an end.
+ */
+export type SpanValue = { readonly tagKey: string } | 'name' | 'details';
 
 const valueSql = (v: SpanValue): SqlFragment =>
-  v === 'name' ? raw('name') : sql`list_filter(tags, lambda t: t.key = ${v.tagKey})[1].value`;
+  v === 'name'
+    ? raw('name')
+    : v === 'details'
+      ? raw(
+          'struct_pack(name := name, instance_type := instance_type, security_groups := list_transform(security_groups, lambda g: g.id))',
+        )
+      : sql`list_filter(tags, lambda t: t.key = ${v.tagKey})[1].value`;
 
 /**
  * Every row of the live snapshots a tenant may read, with every column flowql has written: a snapshot written before
@@ -59,7 +69,9 @@ export function tagSpansSql(source: TagSource, v: SpanValue): SqlFragment {
   // An interface's tags and name are its instance's in the same snapshot (a snapshot lists a resource once).
   const resolved = sql`SELECT r.resource_id, r.resource_type, r.valid_from, r.private_addresses,
              coalesce(r.launch_time, r.attach_time) AS since,
-             CASE WHEN o.resource_id IS NOT NULL THEN o.tags ELSE r.tags END AS tags, coalesce(o.name, r.name) AS name
+             CASE WHEN o.resource_id IS NOT NULL THEN o.tags ELSE r.tags END AS tags, coalesce(o.name, r.name) AS name,
+             CASE WHEN o.resource_id IS NOT NULL THEN o.instance_type ELSE r.instance_type END AS instance_type,
+             CASE WHEN o.resource_id IS NOT NULL THEN o.security_groups ELSE r.security_groups END AS security_groups
         FROM ${snapshot} r
         LEFT JOIN ${snapshot} o
           ON r.resource_type = 'interface' AND o.resource_type = 'instance' AND o.resource_id = r.instance_id
