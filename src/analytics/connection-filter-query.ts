@@ -148,7 +148,7 @@ function eitherEndNamed(
 function eitherEndTagged(v: NonNullable<FlowFilter['tag']>, table: ConnectionTable): SqlFragment {
   const at = table === 'handshakes' ? 'start_time' : 'first_seen';
   const end = (side: 'client' | 'server') =>
-    endTaggedSql(v, endKeySql(`${side}_instance_id`, `${side}_interface_id`), at);
+    endTaggedSql(v, endKeySql(`${side}_instance_id`, `${side}_interface_id`, `${side}_addr`), at);
   return sql`(${end('client')} OR ${end('server')})`;
 }
 

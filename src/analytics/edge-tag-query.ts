@@ -16,7 +16,7 @@ export function withEndTagsSql(rows: SqlFragment, source: TagSource, key: string
   // Spans of one resource never overlap: each end joins at most one span, so no row is repeated.
   const end = (side: 'client' | 'server', alias: string): SqlFragment =>
     sql`LEFT JOIN ${tagSpansSql(source, { tagKey: key })} ${raw(alias)}
-    ON ${raw(alias)}.tag_end = ${raw(endKeySql(`r.${side}_instance_id`, `r.${side}_interface_id`))}
+    ON ${raw(alias)}.tag_end = ${raw(endKeySql(`r.${side}_instance_id`, `r.${side}_interface_id`, `r.${side}_addr`))}
    AND r.first_seen >= ${raw(alias)}.tag_from AND r.first_seen < ${raw(alias)}.tag_to`;
   return sql`(SELECT r.*, ${key} || '=' || ct.tag_value AS client_tag, ${key} || '=' || st.tag_value AS server_tag
   FROM ${rows} r

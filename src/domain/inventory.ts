@@ -5,13 +5,16 @@
  * is ingest's (src/ingest/reference-import.ts).
  *
  * Shapes (as documented for `aws ec2 describe-instances` and `aws ec2 describe-network-interfaces`):
- * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, InstanceType, Tags: [{Key, Value}], SecurityGroups:
- *   [{ GroupId, GroupName }], NetworkInterfaces: [{ NetworkInterfaceId, Groups }], ... }] }] }`
- * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId }, TagSet: [{Key, Value}], Groups:
- *   [{ GroupId, GroupName }], ... }] }`
+ * - `{ Reservations: [{ OwnerId, Instances: [{ InstanceId, InstanceType, LaunchTime, Tags: [{Key, Value}],
+ *   SecurityGroups: [{ GroupId, GroupName }], NetworkInterfaces: [{ NetworkInterfaceId, Groups, Attachment:
+ *   { AttachTime }, PrivateIpAddress, PrivateIpAddresses: [{ PrivateIpAddress }], Ipv6Addresses: [{ Ipv6Address }] }],
+ *   ... }] }] }`
+ * - `{ NetworkInterfaces: [{ NetworkInterfaceId, OwnerId, Attachment: { InstanceId, AttachTime }, TagSet: [{Key,
+ *   Value}], Groups: [{ GroupId, GroupName }], PrivateIpAddress, PrivateIpAddresses, Ipv6Addresses, ... }] }`
  * - `aws ec2 describe-subnets` / `describe-vpcs`: `{ Subnets: [{ SubnetId, OwnerId, Tags }] }`, `{ Vpcs: [{ VpcId,
  *   OwnerId, Tags }] }` (the names of an end's subnet and VPC)
  */
+import { parseAddressBlock } from './cidr.ts';
 import { ReferenceFileError, type NetworkAttribute } from './reference-tables.ts';
 
 /** One instance or interface of a snapshot. */
@@ -30,6 +33,12 @@ export interface InventoryRow {
   readonly instanceType: string | null;
   /** An instance's or interface's security groups (id and name), sorted by id; empty for subnets and VPCs. */
   readonly securityGroups: readonly SecurityGroupRow[];
+  /** An interface: its private IPv4 and its IPv6 addresses (canonical text, sorted); otherwise empty. */
+  readonly privateAddresses: readonly string[];
+  /** An instance: its `LaunchTime` (ISO 8601 UTC), if listed; otherwise null. */
+  readonly launchTime: string | null;
+  /** An interface: its `Attachment.AttachTime` (ISO 8601 UTC), if listed; otherwise null. */
+  readonly attachTime: string | null;
 }
 
 /** A security group as describe-instances (`SecurityGroups`) and describe-network-interfaces (`Groups`) list it. */
@@ -102,6 +111,49 @@ function instanceType(v: unknown, where: string): string | null {
 }
 
 /**
+ * A time as describe-* prints it (`2024-09-05T08:00:00+00:00`, `...000Z`), or the Date the SDK gives (`inventory
+ * fetch`); absent: null. As ISO 8601 UTC.
+ */
+function awsTime(v: unknown, where: string): string | null {
+  if (v === undefined || v === null) return null;
+  const t = v instanceof Date ? v : typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? new Date(v) : null;
+  if (!t || Number.isNaN(t.getTime()))
+    throw new ReferenceFileError(
+      `${where}: expected a time like 2024-09-05T08:00:00+00:00, found ${JSON.stringify(v)}`,
+    );
+  return t.toISOString();
+}
+
+function address(v: unknown, where: string): string {
+  const block = typeof v === 'string' ? parseAddressBlock(v) : null;
+  if (!block || block.text.includes('/'))
+    throw new ReferenceFileError(`${where}: expected an IP address, found ${JSON.stringify(v)}`);
+  return block.text;
+}
+
+/** An interface's addresses: `PrivateIpAddress`, every `PrivateIpAddresses[].PrivateIpAddress` and `Ipv6Addresses[]`. */
+function interfaceAddresses(eni: Record<string, unknown>, where: string): string[] {
+  const out = new Set<string>();
+  if (eni.PrivateIpAddress !== undefined && eni.PrivateIpAddress !== null)
+    out.add(address(eni.PrivateIpAddress, `${where}.PrivateIpAddress`));
+  list(eni.PrivateIpAddresses, `${where}.PrivateIpAddresses`).forEach((a, i) => {
+    const at = `${where}.PrivateIpAddresses[${i}]`;
+    out.add(address(obj(a, at).PrivateIpAddress, `${at}.PrivateIpAddress`));
+  });
+  list(eni.Ipv6Addresses, `${where}.Ipv6Addresses`).forEach((a, i) => {
+    const at = `${where}.Ipv6Addresses[${i}]`;
+    out.add(address(obj(a, at).Ipv6Address, `${at}.Ipv6Address`));
+  });
+  return [...out].sort();
+}
+
+/** An interface's `Attachment.AttachTime`. */
+function attachTime(eni: Record<string, unknown>, where: string): string | null {
+  if (eni.Attachment === undefined || eni.Attachment === null) return null;
+  return awsTime(obj(eni.Attachment, `${where}.Attachment`).AttachTime, `${where}.Attachment.AttachTime`);
+}
+
+/**
  * Checks one parsed describe-instances or describe-network-interfaces document; `source` names the file in errors.
  * describe-instances also yields an interface row per attached interface (no tags: that output has none for them),
  * so an interface is named by its instance even without the interfaces file.
@@ -128,6 +180,9 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
           tags: t,
           instanceType: instanceType(instance.InstanceType, `${at}.InstanceType`),
           securityGroups: securityGroups(instance.SecurityGroups, `${at}.SecurityGroups`),
+          privateAddresses: [],
+          launchTime: awsTime(instance.LaunchTime, `${at}.LaunchTime`),
+          attachTime: null,
         });
         list(instance.NetworkInterfaces, `${at}.NetworkInterfaces`).forEach((n, ni) => {
           const nw = `${at}.NetworkInterfaces[${ni}]`;
@@ -142,6 +197,9 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
             tags: [],
             instanceType: null,
             securityGroups: securityGroups(embedded.Groups, `${nw}.Groups`),
+            privateAddresses: interfaceAddresses(embedded, nw),
+            launchTime: null,
+            attachTime: attachTime(embedded, nw),
           });
         });
       });
@@ -165,6 +223,9 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
         tags: t,
         instanceType: null,
         securityGroups: securityGroups(eni.Groups, `${where}.Groups`),
+        privateAddresses: interfaceAddresses(eni, where),
+        launchTime: null,
+        attachTime: attachTime(eni, where),
       });
     });
   } else if ('Subnets' in d || 'Vpcs' in d) {
@@ -186,6 +247,9 @@ export function parseEc2Document(doc: unknown, source: string): InventoryRow[] {
         tags: t,
         instanceType: null,
         securityGroups: [],
+        privateAddresses: [],
+        launchTime: null,
+        attachTime: null,
       });
     });
   } else {
@@ -232,6 +296,8 @@ export function mergeInventory(parts: readonly { source: string; rows: readonly 
           name: tagged.name,
           tags: tagged.tags,
           securityGroups: a.securityGroups.length > 0 ? a.securityGroups : row.securityGroups,
+          privateAddresses: [...new Set([...a.privateAddresses, ...row.privateAddresses])].sort(),
+          attachTime: a.attachTime ?? row.attachTime,
         },
         source: seen.source,
       });

@@ -163,6 +163,8 @@ export interface NatTruth {
   readonly natInterfaceId: string;
   readonly natIp: string;
   readonly externalIp: string;
+  /** The AWS service whose published range holds externalIp (S3, DYNAMODB: NAT traffic to AWS), else null. */
+  readonly awsService: string | null;
   readonly protocol: number;
   readonly port: number;
   connections: number;

@@ -15,23 +15,9 @@ import {
   type TcpShape,
   type TrafficContext,
 } from './tcp-conversation.ts';
+import { HTTPS_HOSTS, NTP_HOSTS } from './internet-hosts.ts';
 import type { Call, Instance, Topology } from './topology.ts';
 
-const HTTPS_HOSTS = [
-  '203.0.113.5',
-  '203.0.113.17',
-  '203.0.113.80',
-  '198.51.100.7',
-  '198.51.100.23',
-  '198.51.100.99',
-  '192.0.2.44',
-  '192.0.2.140',
-  '203.0.113.201',
-  '198.51.100.150',
-  '192.0.2.12',
-  '192.0.2.250',
-];
-const NTP_HOSTS = ['192.0.2.123', '198.51.100.123'];
 const REJECTED_PORTS = [3389, 445, 1433];
 const SILENT_PORTS = [9200, 8443];
 const SCAN_PORTS = [

@@ -4,6 +4,7 @@
  * GroundTruth document.
  */
 import { FORMAT_FIELDS } from './flow-log-formats.ts';
+import { NAT_HOST_SERVICES } from './internet-hosts.ts';
 import {
   emptyTotals,
   type AwsServiceTruth,
@@ -153,6 +154,7 @@ export class TruthRecorder {
         natInterfaceId: natIface.interfaceId,
         natIp: natIface.ip,
         externalIp,
+        awsService: NAT_HOST_SERVICES[externalIp] ?? null,
         protocol,
         port,
         connections: 0,

@@ -28,6 +28,8 @@ const FLOW_FIELD_COLUMNS: ReadonlyMap<string, readonly string[]> = new Map<strin
   ['srcNetwork', ['pkt_srcaddr', 'srcaddr']],
   ['dstNetwork', ['pkt_dstaddr', 'dstaddr']],
   ['instanceName', ['instance_id', 'interface_id', 'start_time']],
+  ['subnetName', ['subnet_id', 'start_time']],
+  ['vpcName', ['vpc_id', 'start_time']],
   ['__typename', []],
 ]);
 

@@ -170,11 +170,14 @@ export function inventoryFromDocuments(
     source: parts.map((p) => p.source).join(','),
     date: validFrom.slice(0, 10),
     columns:
-      'account_id VARCHAR, resource_id VARCHAR, resource_type VARCHAR, instance_id VARCHAR, name VARCHAR, tags VARCHAR, valid_from VARCHAR, instance_type VARCHAR, security_groups VARCHAR',
+      'account_id VARCHAR, resource_id VARCHAR, resource_type VARCHAR, instance_id VARCHAR, name VARCHAR, tags VARCHAR, valid_from VARCHAR, instance_type VARCHAR, security_groups VARCHAR, private_addresses VARCHAR, launch_time VARCHAR, attach_time VARCHAR',
     casts: {
       tags: 'CAST(tags AS JSON)::STRUCT(key VARCHAR, value VARCHAR)[]',
       security_groups: 'CAST(security_groups AS JSON)::STRUCT(id VARCHAR, name VARCHAR)[]',
       instance_type: "NULLIF(instance_type, '')",
+      private_addresses: 'CAST(private_addresses AS JSON)::VARCHAR[]',
+      launch_time: "CAST(replace(NULLIF(launch_time, ''), 'Z', '') AS TIMESTAMP)",
+      attach_time: "CAST(replace(NULLIF(attach_time, ''), 'Z', '') AS TIMESTAMP)",
       // The lookup compares with record times, which are naive UTC TIMESTAMPs.
       valid_from: "CAST(replace(valid_from, 'Z', '') AS TIMESTAMP)",
       instance_id: "NULLIF(instance_id, '')",
@@ -191,6 +194,9 @@ export function inventoryFromDocuments(
       validFrom,
       r.instanceType ?? '',
       JSON.stringify(r.securityGroups),
+      JSON.stringify(r.privateAddresses),
+      r.launchTime ?? '',
+      r.attachTime ?? '',
     ]),
   };
 }

@@ -5,7 +5,13 @@
  */
 import { costGroupQuery } from '../analytics/cost-query.ts';
 import { edgeDiffQuery } from '../analytics/edge-diff-query.ts';
-import { edgeQuery, edgeTotalsQuery } from '../analytics/edge-query.ts';
+import {
+  edgeQuery,
+  edgeTotalsQuery,
+  EDGE_MEASURES,
+  type EdgeColumns,
+  type EdgeMeasure,
+} from '../analytics/edge-query.ts';
 import type {
   CostGroup,
   CostOrder,
@@ -49,8 +55,8 @@ export interface TrafficEdge {
 
 function edgeFromRow(r: Row): TrafficEdge {
   return {
-    client: endpointFromRow(r, 'client', String(r.client_id), r.first_seen as Date),
-    server: endpointFromRow(r, 'server', String(r.server_id), r.first_seen as Date),
+    client: endpointFromRow(r, 'client', String(r.client_id), (r.first_seen ?? null) as Date | null),
+    server: endpointFromRow(r, 'server', String(r.server_id), (r.first_seen ?? null) as Date | null),
     protocol: Number(r.protocol),
     serverPort: port(r.server_port),
     bytesToServer: big(r.bytes_to_server),
@@ -105,7 +111,11 @@ export interface EdgePage {
   readonly hasNextPage: boolean;
 }
 
-/** Which page of edges: at `level` (TAG: by the value of `tagKey`), matching `filter`, ordered by `orderBy`. */
+/**
+ * Which page of edges: at `level` (TAG: by the value of `tagKey`), matching `filter`, ordered by `orderBy`; `fields`
+ * (default: all) are the fields of TrafficEdge the caller reads, `client` and `server` standing for everything about
+ * an end but its id. Fields left out hold zeros and empty ends, and cost nothing.
+ */
 export interface EdgePageArgs {
   readonly filter: FlowFilter;
   readonly level: EdgeLevel;
@@ -113,6 +123,34 @@ export interface EdgePageArgs {
   readonly orderBy: EdgeOrder;
   readonly first: number;
   readonly offset: number;
+  readonly fields?: ReadonlySet<keyof TrafficEdge>;
+}
+
+/** The measures each field of TrafficEdge reads. */
+const FIELD_MEASURES: Partial<Record<keyof TrafficEdge, readonly EdgeMeasure[]>> = {
+  bytesToServer: ['bytes_to_server'],
+  bytesToClient: ['bytes_to_client'],
+  packetsToServer: ['packets_to_server'],
+  packetsToClient: ['packets_to_client'],
+  connections: ['connections'],
+  records: ['records'],
+  rejectedRecords: ['rejected_records'],
+  firstSeen: ['first_seen'],
+  lastSeen: ['last_seen'],
+  directionMethod: ['direction_method'],
+  crossAzBytes: ['cross_az_bytes'],
+  crossRegionBytes: ['cross_region_bytes'],
+  natBytes: ['nat_bytes'],
+  internetBytes: ['internet_bytes'],
+};
+
+/** What edgeQuery computes for `fields`: an end beyond its id, or observedAt, needs the described pass. */
+function edgeColumns(fields: ReadonlySet<keyof TrafficEdge> | undefined): EdgeColumns {
+  if (!fields) return { measures: EDGE_MEASURES, described: true };
+  const described = fields.has('client') || fields.has('server') || fields.has('observedAt');
+  // An end is named at the edge's first record (Endpoint.at), so a described page keeps first_seen.
+  const measures = [...fields].flatMap((f) => FIELD_MEASURES[f] ?? []);
+  return { measures: described ? [...measures, 'first_seen'] : measures, described };
 }
 
 /** Edges at `level` matching `filter`, ordered by `orderBy` (descending), `first` of them from `offset`. */
@@ -136,6 +174,7 @@ async function edgeRows(
       orderBy: args.orderBy,
       limit: args.first,
       offset: args.offset,
+      columns: edgeColumns(args.fields),
     }),
   );
   return { rows: rows.slice(0, args.first), hasNextPage: rows.length > args.first };

@@ -33,10 +33,12 @@ export interface InventoryNames {
   readonly securityGroups: readonly SecurityGroup[];
 }
 
-/** An end to name: its instance and interface (either may be unknown), and when. */
+/** An end to name: its instance and interface (either may be unknown), else its address, and when. */
 export interface InventoryKey {
   readonly instanceId: string | null;
   readonly interfaceId: string | null;
+  /** Looked up only when both ids are unknown (an interface holding it in the inventory names it). */
+  readonly ip?: string | null;
   /** Null: now (the latest snapshot). */
   readonly at: Date | null;
 }
@@ -67,7 +69,9 @@ const INVENTORY_NAMES: BatchedLookupSpec<InventoryKey, InventoryNames> = {
   id: (key) =>
     key.instanceId || key.interfaceId
       ? `${key.instanceId ?? ''}|${key.interfaceId ?? ''}|${key.at?.getTime() ?? ''}`
-      : null,
+      : key.ip
+        ? `@${key.ip}|${key.at?.getTime() ?? ''}`
+        : null,
   none: NOTHING,
   load: async (ctx, keys) => {
     const found = new Map<number, InventoryNames>();
@@ -79,6 +83,7 @@ const INVENTORY_NAMES: BatchedLookupSpec<InventoryKey, InventoryNames> = {
     const query = inventoryLookupQuery({
       instanceIds: keys.map((k) => k.instanceId ?? ''),
       interfaceIds: keys.map((k) => k.interfaceId ?? ''),
+      addresses: keys.map((k) => (k.instanceId || k.interfaceId ? '' : (k.ip ?? ''))),
       times: keys.map((k) => naiveUtc(k.at ?? now)),
       snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
       accounts: manifest.accountScope ?? null,

@@ -56,15 +56,20 @@ function sourceSql(view: SqlViewName): string {
 
 /**
  * The view's definition: its source as it is, but for the inventory: the key's accounts only, and each row's span as
- * GraphQL names by it (`as_of` is the snapshot's time; `valid_from` is null on a resource's earliest row, which names it
- * before its time too, and `valid_to` null while no newer snapshot lists it).
+ * GraphQL names by it (`as_of` is the snapshot's time; `valid_from` on a resource's earliest row is its launch or
+ * attach time as that snapshot lists it, else null: it names the resource before its time too; `valid_to` null while
+ * no newer snapshot lists it). Snapshots written before flowql kept addresses and launch/attach times read them as
+ * NULL (store/queries/inventory-tag-query.ts has the same rule for GraphQL).
  */
 function viewSql(view: SqlViewName): string {
   if (view !== 'inventory') return `SELECT * FROM ${sourceSql(view)}`;
   const accounts = `getvariable('${VARIABLE}').${ACCOUNTS}`;
+  const rows = `(SELECT * FROM ${sourceSql(view)} UNION ALL BY NAME
+    SELECT NULL::VARCHAR[] AS private_addresses, NULL::TIMESTAMP AS launch_time, NULL::TIMESTAMP AS attach_time WHERE FALSE)`;
   return `SELECT * EXCLUDE (valid_from), valid_from AS as_of,
-         CASE WHEN row_number() OVER w > 1 THEN valid_from END AS valid_from, lead(valid_from) OVER w AS valid_to
-    FROM ${sourceSql(view)}
+         CASE WHEN row_number() OVER w > 1 THEN valid_from ELSE coalesce(launch_time, attach_time) END AS valid_from,
+         lead(valid_from) OVER w AS valid_to
+    FROM ${rows}
    WHERE ${accounts} IS NULL OR list_contains(${accounts}, account_id)
   WINDOW w AS (PARTITION BY resource_id ORDER BY valid_from)`;
 }

@@ -29,6 +29,14 @@ const set = (name: string, items: readonly unknown[] | undefined, item: (x: any)
 const tagSet = (tags: readonly { Key: string; Value: string }[] | undefined) =>
   set('tagSet', tags, (t) => el('key', t.Key) + el('value', t.Value));
 
+/** An interface's addresses and attachment, as both describe calls serve them. */
+const addresses = (n: any) =>
+  el('privateIpAddress', n.PrivateIpAddress) +
+  set('privateIpAddressesSet', n.PrivateIpAddresses, (a) => el('privateIpAddress', a.PrivateIpAddress)) +
+  set('ipv6AddressesSet', n.Ipv6Addresses, (a) => el('ipv6Address', a.Ipv6Address));
+const attachment = (a: any) =>
+  a ? `<attachment>${el('instanceId', a.InstanceId)}${el('attachTime', a.AttachTime)}</attachment>` : '';
+
 const groupSet = (groups: readonly { GroupId: string; GroupName: string }[] | undefined) =>
   set('groupSet', groups, (g) => el('groupId', g.GroupId) + el('groupName', g.GroupName));
 
@@ -46,12 +54,17 @@ const ACTIONS: Record<string, { list: keyof Ec2Documents; setName: string; item:
         (i) =>
           el('instanceId', i.InstanceId) +
           el('instanceType', i.InstanceType) +
+          el('launchTime', i.LaunchTime) +
           groupSet(i.SecurityGroups) +
           tagSet(i.Tags) +
           set(
             'networkInterfaceSet',
             i.NetworkInterfaces,
-            (n) => el('networkInterfaceId', n.NetworkInterfaceId) + groupSet(n.Groups),
+            (n) =>
+              el('networkInterfaceId', n.NetworkInterfaceId) +
+              attachment(n.Attachment) +
+              addresses(n) +
+              groupSet(n.Groups),
           ),
       ),
   },
@@ -61,7 +74,8 @@ const ACTIONS: Record<string, { list: keyof Ec2Documents; setName: string; item:
     item: (n) =>
       el('networkInterfaceId', n.NetworkInterfaceId) +
       el('ownerId', n.OwnerId) +
-      (n.Attachment ? `<attachment>${el('instanceId', n.Attachment.InstanceId)}</attachment>` : '') +
+      attachment(n.Attachment) +
+      addresses(n) +
       groupSet(n.Groups) +
       tagSet(n.TagSet),
   },

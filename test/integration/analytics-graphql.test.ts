@@ -295,6 +295,29 @@ describe('connection analytics over GraphQL', () => {
     expect(second.trafficEdges.pageInfo.hasNextPage).toBe(true);
   });
 
+  it('computes only the selected edge fields (ids and two measures) and gives the same page as a full selection', async () => {
+    // Ordered by records: the page computes the order's measure even though it is not selected.
+    const lean: any = await gqlData(
+      api.yoga,
+      `{ trafficEdges(filter: { timeRange: ${DAY1} }, orderBy: RECORDS, first: 4) { edges { node { ...E } } } }
+       fragment E on TrafficEdge { client { id } server { id __typename } protocol serverPort bytes connections }`,
+    );
+    const full: any = await gqlData(
+      api.yoga,
+      `{ trafficEdges(filter: { timeRange: ${DAY1} }, orderBy: RECORDS, first: 4) {
+           nodes { client { id kind } server { id } protocol serverPort bytes connections records observedAt } } }`,
+    );
+    const rows = (nodes: any[]) =>
+      nodes.map((e) => [e.client.id, e.server.id, e.protocol, e.serverPort, e.bytes, e.connections]);
+    expect(rows(lean.trafficEdges.edges.map((e: any) => e.node))).toEqual(rows(full.trafficEdges.nodes));
+    expect(rows(full.trafficEdges.nodes)).toEqual([
+      ['52.213.180.42', 'i-62', 6, 5001, '103106', '2'],
+      ['i-a', 'i-b', 6, 5432, '60120', '1'],
+      ['i-app', '203.0.113.5', 6, 443, '6000', '1'],
+      ['198.51.100.7', 'i-srv', 6, 22, '12000', '1'],
+    ]);
+  });
+
   it('aggregates edges at SUBNET level and resolves a reused address by time', async () => {
     const q = (
       level: string,

@@ -4,10 +4,13 @@
 // naive sum over records (what flowSummary-style totals give) is asserted to be larger. The pairs between accounts
 // (crossAccountPairs) are checked under each selection of accounts against crossAccountViews (docs/semantics.md §10).
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are compared with literal values */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_REFERENCE_FILES } from '../../src/demo/ensure-demo-warehouse.ts';
+import { parseAddressBlock } from '../../src/domain/cidr.ts';
+import { parseAwsIpRanges } from '../../src/domain/reference-tables.ts';
 import { generateDataset } from '../../src/generator/generate-dataset.ts';
 import type { GroundTruth } from '../../src/generator/ground-truth.ts';
 import { createPrng } from '../../src/generator/prng.ts';
@@ -201,6 +204,27 @@ describe('analytics against the generator ground truth', () => {
     const naive = truth.nat.reduce((a, n) => a + n.naiveBytes, 0);
     const once = truth.nat.reduce((a, n) => a + n.bytesOut + n.bytesIn, 0);
     expect(naive).toBeGreaterThan(2 * once); // 6 records a window for 2 directions
+  });
+
+  it("sends NAT gateway traffic to AWS services' public addresses, as the shipped ip-ranges name them", async () => {
+    // The attribution and bytes of these paths are the test above's; here: which are AWS's, by the demo's ranges.
+    const ranges = parseAwsIpRanges(JSON.parse(await readFile(DEMO_REFERENCE_FILES.ip_ranges, 'utf8')), 'ip-ranges');
+    const serviceOf = (ip: string) => {
+      const a = parseAddressBlock(ip)!;
+      const holding = ranges.rows
+        .map((r) => ({ r, b: parseAddressBlock(r.prefix)! }))
+        .filter(({ b }) => b.family === a.family && b.first <= a.first && a.last <= b.last)
+        .sort((x, y) => y.b.prefix - x.b.prefix || (x.r.service === 'AMAZON' ? 1 : -1));
+      return holding[0]?.r.service ?? null;
+    };
+    const toAws = truth.nat.filter((n) => n.awsService !== null);
+    // 4000 records: three instances' connections to DynamoDB's address (the demo's 1.6M records reach S3's too).
+    expect(toAws.map((n) => `${n.instanceId} ${n.externalIp} ${n.awsService}`)).toEqual([
+      'i-2d1182d276c09ee56 52.94.3.25 DYNAMODB',
+      'i-3e7045671e31004d2 52.94.3.25 DYNAMODB',
+      'i-47e5f051bd5677e7b 52.94.3.25 DYNAMODB',
+    ]);
+    expect(truth.nat.map((n) => n.awsService)).toEqual(truth.nat.map((n) => serviceOf(n.externalIp)));
   });
 
   it('gives instance -> endpoint-interface pairs their bytes', () => {

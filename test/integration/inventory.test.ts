@@ -47,6 +47,21 @@ async function interfacesAtNoon(dir: string): Promise<string> {
   return path;
 }
 
+/**
+ * The instances output as it reads at noon: redis-prod's address 10.0.0.20 went to payments-api (a secondary address of
+ * its interface), and redis-prod has 10.0.0.21.
+ */
+async function instancesAtNoon(dir: string): Promise<string> {
+  const doc = JSON.parse(await readFile(INSTANCES, 'utf8'));
+  const [payments, redis] = [0, 1].map((i) => doc.Reservations[0].Instances[i].NetworkInterfaces[0]);
+  payments.PrivateIpAddresses.push({ Primary: false, PrivateIpAddress: '10.0.0.20' });
+  redis.PrivateIpAddress = '10.0.0.21';
+  redis.PrivateIpAddresses = [{ Primary: true, PrivateIpAddress: '10.0.0.21' }];
+  const path = join(dir, 'describe-instances-noon.json');
+  await writeFile(path, JSON.stringify(doc, null, 2));
+  return path;
+}
+
 describe('flowql inventory import (real CLI)', () => {
   let root: string;
   beforeAll(async () => {
@@ -138,9 +153,10 @@ describe('inventory names in the API', () => {
     // The real import, into the fixture warehouse (it commits with the ledger beside the fixture's files).
     const scratch = await mkdtemp(join(tmpdir(), 'flowql-inventory-src-'));
     const noon = await interfacesAtNoon(scratch);
+    const instancesNoon = await instancesAtNoon(scratch);
     for (const [files, asOf] of [
       [[INSTANCES, INTERFACES], MIDNIGHT],
-      [[INSTANCES, noon], NOON],
+      [[instancesNoon, noon], NOON],
     ] as const) {
       const res = await flowql('inventory', 'import', ...files, '--data', scratch, '--as-of', asOf);
       expect(res.code, res.stderr).toBe(0);
@@ -189,16 +205,27 @@ describe('inventory names in the API', () => {
     ]);
   });
 
-  it('before the earliest snapshot, the earliest names an end; an end no snapshot knows has no name', async () => {
+  it('before the earliest snapshot, the earliest names an end from its attach or launch time; an unknown end has no name', async () => {
     const { db, ctx } = await openAnalyticsDb(root);
     try {
       const lookup = inventoryNames(ctx());
-      const [early, unknown, nat] = await Promise.all([
-        lookup({ instanceId: null, interfaceId: 'eni-0ddddddddddddddd4', at: new Date('2024-02-01T00:00:00Z') }),
+      const floating = (at: string) => ({ instanceId: null, interfaceId: 'eni-0ddddddddddddddd4', at: new Date(at) });
+      const [beforeAttach, attached, launched, beforeLaunch, unknown, nat] = await Promise.all([
+        // eni-…d4 was attached to payments-api at 2024-02-20T08:05 (Attachment.AttachTime): unnamed before it.
+        lookup(floating('2024-02-20T08:04:59Z')),
+        lookup(floating('2024-02-20T08:05:00Z')),
+        // payments-api was launched at 2024-02-20T08:00 (LaunchTime).
+        lookup({ instanceId: 'i-0aaaaaaaaaaaaaaa1', interfaceId: null, at: new Date('2024-02-20T08:00:00Z') }),
+        lookup({ instanceId: 'i-0aaaaaaaaaaaaaaa1', interfaceId: null, at: new Date('2024-02-20T07:59:59Z') }),
         lookup({ instanceId: null, interfaceId: 'eni-0fffffffffffffff6', at: new Date('2024-03-01T10:00:00Z') }),
         lookup({ instanceId: null, interfaceId: 'eni-0eeeeeeeeeeeeeee5', at: new Date('2024-03-01T10:00:00Z') }),
       ]);
-      expect(early.name).toBe('payments-api');
+      expect([beforeAttach.name, attached.name, launched.name, beforeLaunch.name]).toEqual([
+        null,
+        'payments-api',
+        'payments-api',
+        null,
+      ]);
       expect(unknown).toEqual({ name: null, tags: [], instanceType: null, securityGroups: [] });
       // A NAT gateway's interface is attached to no instance: its own Name tag, no type, its own (no) groups.
       expect(nat).toEqual({
@@ -207,6 +234,33 @@ describe('inventory names in the API', () => {
         instanceType: null,
         securityGroups: [],
       });
+    } finally {
+      db.closeSync();
+    }
+  });
+
+  it('names an end known only by its address by the interface holding it then: an address that moved names its new owner', async () => {
+    // The server 10.0.0.20 logged nothing: only its address is known. At noon it moved from redis-prod to payments-api.
+    const nodes = (await gqlData<any>(api.yoga, QUERY)).handshakes.nodes;
+    expect(nodes.map((n: any) => `${n.start} ${n.server.ip} ${n.server.name}`).sort()).toEqual([
+      '2024-03-01T10:00:00.000Z 10.0.0.20 redis-prod',
+      '2024-03-01T13:00:00.000Z 10.0.0.20 payments-api',
+    ]);
+    const { db, ctx } = await openAnalyticsDb(root);
+    try {
+      const lookup = inventoryNames(ctx());
+      const at = (ip: string, time: string) => lookup({ instanceId: null, interfaceId: null, ip, at: new Date(time) });
+      const names = await Promise.all([
+        at('10.0.0.21', '2024-03-01T10:00:00Z'), // redis-prod's new address, first listed at noon: the earliest names it
+        at('10.0.0.21', '2024-03-01T13:00:00Z'),
+        at('10.0.1.10', '2024-03-01T13:00:00Z'), // the NAT gateway's, listed at midnight only: still its
+        at('10.0.0.99', '2024-03-01T13:00:00Z'), // nobody's
+        at('10.0.0.20', '2024-02-01T00:00:00Z'), // before its interface was attached to redis-prod (AttachTime)
+      ]);
+      expect(names.map((n) => n.name)).toEqual(['redis-prod', 'redis-prod', 'nat-a', null, null]);
+      // The owner's tags and type come with the name.
+      const moved = await at('10.0.0.20', '2024-03-01T13:00:00Z');
+      expect([moved.instanceType, moved.tags.find((t) => t.key === 'team')?.value]).toEqual(['t3.medium', 'payments']);
     } finally {
       db.closeSync();
     }

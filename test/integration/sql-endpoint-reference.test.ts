@@ -125,16 +125,16 @@ describe('reference views of the SQL endpoint', () => {
 
   it('reads a snapshot imported while the server runs, and ends the rows it replaces', async () => {
     const before = await a.query(
-      "SELECT as_of::VARCHAR AS a, valid_from, valid_to FROM inventory WHERE resource_id = 'i-0aaaaaaaaaaaaaaa1'",
+      "SELECT as_of::VARCHAR AS a, valid_from::VARCHAR AS valid_from, valid_to FROM inventory WHERE resource_id = 'i-0aaaaaaaaaaaaaaa1'",
     );
-    // The earliest snapshot names the resource before its time too (valid_from null), and nothing ends it yet.
-    expect(before.rows).toEqual([{ a: '2024-05-01 00:00:00', valid_from: null, valid_to: null }]);
+    // The earliest snapshot names the resource before its time too, from its launch (LaunchTime), and nothing ends it.
+    expect(before.rows).toEqual([{ a: '2024-05-01 00:00:00', valid_from: '2024-02-20 08:00:00', valid_to: null }]);
     await addReferenceSnapshots(fixture.root, { inventory: { paths: INVENTORY, asOf: SECOND_AS_OF } });
     const after = await a.query(
       "SELECT as_of::VARCHAR AS a, valid_from::VARCHAR AS f, valid_to::VARCHAR AS t FROM inventory WHERE resource_id = 'i-0aaaaaaaaaaaaaaa1' ORDER BY 1",
     );
     expect(after.rows).toEqual([
-      { a: '2024-05-01 00:00:00', f: null, t: '2024-05-01 12:00:00' },
+      { a: '2024-05-01 00:00:00', f: '2024-02-20 08:00:00', t: '2024-05-01 12:00:00' },
       { a: '2024-05-01 12:00:00', f: '2024-05-01 12:00:00', t: null },
     ]);
     // The other account's rows stay out of the newer snapshot too.

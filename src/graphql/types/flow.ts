@@ -8,6 +8,7 @@ import { protocolName } from '../../domain/protocols.ts';
 import { tcpFlagNames } from '../../domain/tcp-flags.ts';
 import type { Row } from '../../store/query-runner.ts';
 import { inventoryNames } from '../../questions/inventory-lookup.ts';
+import { resourceNames } from '../../questions/resource-name-lookup.ts';
 import { addressNames } from '../../questions/reference-lookup.ts';
 import { builder } from '../builder.ts';
 import { AwsIpRangeRef, NetworkRef } from './reference-names.ts';
@@ -153,6 +154,23 @@ FlowRef.implement({
           return (await inventoryNames(ctx.query)(key)).name;
         },
       }),
+      ...Object.fromEntries(
+        (['subnet', 'vpc'] as const).map((kind) => [
+          `${kind}Name`,
+          t.string({
+            nullable: true,
+            description:
+              `The Name tag of the record's ${kind === 'subnet' ? 'subnet (subnet-id' : 'VPC (vpc-id'}, \`aws ec2 ` +
+              `describe-${kind}s\` in the inventory) at the record's start, as Endpoint.${kind}Name finds it; null ` +
+              'when the record has no such field or no snapshot (of your accounts) knows it.',
+            resolve: (r, _args, ctx) => {
+              const id = r[`${kind}_id`];
+              const at = r.start_time instanceof Date ? r.start_time : null;
+              return resourceNames(ctx.query)({ id: typeof id === 'string' && id !== '' ? id : null, at });
+            },
+          }),
+        ]),
+      ),
       protocolName: t.string({
         nullable: true,
         description: 'IANA name of protocol (6 -> TCP), the number as text when it has no common name.',

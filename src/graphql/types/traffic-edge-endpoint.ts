@@ -74,8 +74,9 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
       description:
         'The Name tag of the instance, else of the interface, from the inventory (`flowql inventory import`) at the ' +
         "time of the handshake or of the edge's first record: the latest snapshot at or before it, else the earliest. " +
-        'An end known only by its interface is named by the instance that interface was attached to then. Null when ' +
-        'no snapshot (of the accounts your key may read) knows the end.',
+        'An end known only by its interface is named by the instance that interface was attached to then; one known ' +
+        'only by its address, by the interface holding that address then (none when two do). Not before the launch or ' +
+        'attach time the earliest snapshot lists. Null when no snapshot (of the accounts your key may read) knows the end.',
       resolve: async (e, _args, ctx) => (await inventoryNames(ctx.query)(e)).name,
     }),
     subnetName: t.string({

@@ -5,12 +5,14 @@
  *
  * Edges are aggregates, so they page by offset (the cursor holds it): a commit between two pages can reorder them.
  */
+import type { GraphQLResolveInfo } from 'graphql';
 import { checkCount } from '../../domain/aggregate-enums.ts';
 import { EDGE_LEVELS, EDGE_ORDERS, type EdgeLevel } from '../../domain/connection-enums.ts';
 import { edgeGrouping, type EdgeGrouping } from '../../domain/edge-grouping.ts';
 import { InputError } from '../../domain/input-error.ts';
 import { readEdges, type TrafficEdge } from '../../questions/edge-reader.ts';
 import { builder } from '../builder.ts';
+import { selectedFieldNames } from './aggregate-selection.ts';
 import { DirectionMethodEnum } from './flow-direction.ts';
 import { FlowFilterInput, resolveFlowFilter } from './flow-filter-input.ts';
 import { EndpointRef } from './traffic-edge-endpoint.ts';
@@ -124,6 +126,53 @@ export function decodeEdgeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
+/** Fields of an edge whose value is its grouping key: selecting them costs nothing. */
+const KEY_FIELDS = new Set(['protocol', 'serverPort', '__typename']);
+/** Fields of an end that are its id (the grouping key); anything else about an end needs the described pass. */
+const END_ID_FIELDS = new Set(['id', '__typename']);
+
+/** The measures and lists of TrafficEdge, by their GraphQL names (the same as the typed value's). */
+const EDGE_FIELDS = new Set<string>([
+  'bytesToServer',
+  'bytesToClient',
+  'packetsToServer',
+  'packetsToClient',
+  'connections',
+  'records',
+  'rejectedRecords',
+  'firstSeen',
+  'lastSeen',
+  'directionMethod',
+  'observedAt',
+  'crossAzBytes',
+  'crossRegionBytes',
+  'natBytes',
+  'internetBytes',
+] satisfies (keyof TrafficEdge)[]);
+
+/**
+ * The fields of TrafficEdge that a trafficEdges selection reads (through `edges { node }` and `nodes`, fragments
+ * included), so a page computes only those (edge-reader.ts); undefined (everything) for a field this does not know.
+ */
+function selectedEdgeFields(info: GraphQLResolveInfo): ReadonlySet<keyof TrafficEdge> | undefined {
+  const paths = [['edges', 'node'], ['nodes']];
+  const fields = new Set<keyof TrafficEdge>();
+  for (const path of paths) {
+    for (const name of selectedFieldNames(info, path)) {
+      if (KEY_FIELDS.has(name)) continue;
+      if (name === 'bytes') {
+        fields.add('bytesToServer').add('bytesToClient');
+      } else if (name === 'client' || name === 'server') {
+        const end = selectedFieldNames(info, [...path, name]);
+        if ([...end].some((f) => !END_ID_FIELDS.has(f))) fields.add(name);
+      } else if (EDGE_FIELDS.has(name)) {
+        fields.add(name as keyof TrafficEdge);
+      } else return undefined;
+    }
+  }
+  return fields;
+}
+
 /** The `tagKey` argument of the questions that take a level. */
 export const TAG_KEY_DESCRIPTION =
   'With level TAG (and only then): the inventory tag key whose value groups the ends, such as "app".';
@@ -150,7 +199,7 @@ builder.queryFields((t) => ({
       first: t.arg.int({ description: 'Page size (default and maximum set by the server, 100 and 1000 by default).' }),
       after: t.arg.string({ description: 'endCursor of the previous page.' }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const first = checkCount('first', args.first ?? ctx.limits.defaultPageSize, 1, ctx.limits.maxPageSize);
       const offset = args.after ? decodeEdgeCursor(args.after) : 0;
       const grouping = groupingOf(args.level, args.tagKey);
@@ -161,6 +210,7 @@ builder.queryFields((t) => ({
         orderBy: args.orderBy,
         first,
         offset,
+        fields: selectedEdgeFields(info),
       });
       const edges = page.rows.map((node, i) => ({ cursor: encodeEdgeCursor(offset + i + 1), node }));
       return {

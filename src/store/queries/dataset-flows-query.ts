@@ -16,8 +16,16 @@ const RECORD_COLUMNS: readonly string[] = [
   ...STORED_COLUMNS.map((c) => c.column).filter((c) => c !== 'extra'),
 ];
 
-/** The names after them, as GraphQL's Flow has them: instanceName, src/dstAwsService, src/dstNetwork. */
-const NAME_COLUMNS = ['instance_name', 'src_aws_service', 'dst_aws_service', 'src_network', 'dst_network'] as const;
+/** The names after them, as GraphQL's Flow has them: instanceName, src/dstAwsService, src/dstNetwork, subnet/vpcName. */
+const NAME_COLUMNS = [
+  'instance_name',
+  'src_aws_service',
+  'dst_aws_service',
+  'src_network',
+  'dst_network',
+  'subnet_name',
+  'vpc_name',
+] as const;
 
 /** The flows dataset's columns, in output order. */
 export const DATASET_FLOW_COLUMNS: readonly string[] = [...RECORD_COLUMNS, ...NAME_COLUMNS];
@@ -39,13 +47,19 @@ function namesSql(n: NameSources): { columns: SqlFragment; join: SqlFragment } {
   const network = (side: 'src' | 'dst') =>
     sql`${n.networks ? networkNameOfSql(PACKET[side], n.networks) : none} AS ${raw(side)}_network`;
   const named = n.inventory.snapshots.length > 0;
+  const value = (alias: string) => (named ? raw(`${alias}.tag_value`) : none);
+  // One relation of spans keyed by instance, interface, subnet and VPC: the logging end, its subnet and its VPC.
+  const spans = tagSpansSql(n.inventory, 'name');
+  const during = (alias: string) => raw(`f.start_time >= ${alias}.tag_from AND f.start_time < ${alias}.tag_to`);
   return {
     // In NAME_COLUMNS order.
-    columns: sql`${named ? raw('n.tag_value') : none} AS instance_name, ${service('src')}, ${service('dst')}, ${network('src')}, ${network('dst')}`,
+    columns: sql`${value('n')} AS instance_name, ${service('src')}, ${service('dst')}, ${network('src')}, ${network('dst')},
+       ${value('ns')} AS subnet_name, ${value('nv')} AS vpc_name`,
     join: named
       ? sql`
-LEFT JOIN ${tagSpansSql(n.inventory, 'name')} n
-  ON n.tag_end = ${raw(endKeySql('f.instance_id', 'f.interface_id'))} AND f.start_time >= n.tag_from AND f.start_time < n.tag_to`
+LEFT JOIN ${spans} n ON n.tag_end = ${raw(endKeySql('f.instance_id', 'f.interface_id'))} AND ${during('n')}
+LEFT JOIN ${spans} ns ON ns.tag_end = f.subnet_id AND ${during('ns')}
+LEFT JOIN ${spans} nv ON nv.tag_end = f.vpc_id AND ${during('nv')}`
       : raw(''),
   };
 }

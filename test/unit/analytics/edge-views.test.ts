@@ -235,3 +235,30 @@ describe('edge graph', () => {
     expect(edgeGraphFromRows(rows, 1)).toMatchObject({ truncated: true, edges: [{ id: 'i-a->i-b/6/5432' }] });
   });
 });
+
+describe('a page of edges with only some columns', () => {
+  it('computes the asked measures and the order, reads the rows once and describes no end', async () => {
+    const query = edgeQuery({
+      rows: await edgeRows([...C.INSTANCE_TO_INSTANCE, ...C.NAT_PATH]),
+      level: 'INSTANCE',
+      orderBy: 'NAT_BYTES',
+      limit: 10,
+      offset: 0,
+      columns: { measures: ['connections'], described: false },
+    });
+    // One pass: no CTE to materialize, no second pass over the page's rows.
+    expect(query.text).not.toContain('described AS');
+    expect(query.text).not.toContain('SEMI JOIN page');
+    expect(query.text).not.toContain('sum(packets_to_server)');
+    const rows = await db.run(query);
+    expect(rows.map((r) => Object.keys(r).sort())).toEqual([
+      ['client_id', 'connections', 'nat_bytes', 'protocol', 'server_id', 'server_port'],
+      ['client_id', 'connections', 'nat_bytes', 'protocol', 'server_id', 'server_port'],
+    ]);
+    // The NAT path first (6000 bytes through the gateway), then the instance pair (none).
+    expect(rows.map((r) => [r.client_id, r.server_id, String(r.nat_bytes), String(r.connections)])).toEqual([
+      ['i-app', '203.0.113.5', '6000', '1'],
+      ['i-a', 'i-b', '0', '1'],
+    ]);
+  });
+});

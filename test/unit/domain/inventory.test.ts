@@ -13,12 +13,13 @@ const instances = {
         {
           InstanceId: 'i-0aaaaaaaaaaaaaaa1',
           InstanceType: 't3.medium',
+          LaunchTime: '2024-02-20T08:00:00+00:00',
           Tags: [{ Key: 'Name', Value: 'api' }],
           SecurityGroups: [
             { GroupName: 'web', GroupId: 'sg-0bbbbbbbbbbbbbbb2' },
             { GroupName: 'api', GroupId: 'sg-0aaaaaaaaaaaaaaa1' },
           ],
-          NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1' }],
+          NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1', PrivateIpAddress: '10.0.0.5' }],
         },
       ],
     },
@@ -29,8 +30,11 @@ const eni = (instanceId: string, owner = '111111111111') => ({
     {
       NetworkInterfaceId: 'eni-0aaaaaaaaaaaaaaa1',
       OwnerId: owner,
-      Attachment: { InstanceId: instanceId },
+      Attachment: { InstanceId: instanceId, AttachTime: '2024-02-20T08:00:05+00:00' },
       TagSet: [{ Key: 'role', Value: 'primary' }],
+      PrivateIpAddress: '10.0.0.5',
+      PrivateIpAddresses: [{ PrivateIpAddress: '10.0.0.5' }, { PrivateIpAddress: '10.0.0.6' }],
+      Ipv6Addresses: [{ Ipv6Address: '2600:1F18:0:0::5' }],
     },
   ],
 });
@@ -69,6 +73,10 @@ describe('parseEc2Document / mergeInventory', () => {
         tags: [{ key: 'role', value: 'primary' }],
         instanceType: null,
         securityGroups: [],
+        // The secondary address and the IPv6 one from the interfaces output, in canonical text.
+        privateAddresses: ['10.0.0.5', '10.0.0.6', '2600:1f18::5'],
+        launchTime: null,
+        attachTime: '2024-02-20T08:00:05.000Z',
       },
       {
         accountId: '111111111111',
@@ -83,8 +91,25 @@ describe('parseEc2Document / mergeInventory', () => {
           { id: 'sg-0aaaaaaaaaaaaaaa1', name: 'api' },
           { id: 'sg-0bbbbbbbbbbbbbbb2', name: 'web' },
         ],
+        privateAddresses: [],
+        launchTime: '2024-02-20T08:00:00.000Z',
+        attachTime: null,
       },
     ]);
+  });
+
+  it('names the entry of a bad address or time', () => {
+    const bad = (patch: object) => ({
+      NetworkInterfaces: [{ ...eni('i-0aaaaaaaaaaaaaaa1').NetworkInterfaces[0], ...patch }],
+    });
+    expect(() =>
+      parseEc2Document(bad({ PrivateIpAddresses: [{ PrivateIpAddress: '10.0.0.0/24' }] }), 'n.json'),
+    ).toThrow(
+      'n.json: NetworkInterfaces[0].PrivateIpAddresses[0].PrivateIpAddress: expected an IP address, found "10.0.0.0/24"',
+    );
+    expect(() => parseEc2Document(bad({ Attachment: { AttachTime: 'yesterday' } }), 'n.json')).toThrow(
+      'n.json: NetworkInterfaces[0].Attachment.AttachTime: expected a time like 2024-09-05T08:00:00+00:00, found "yesterday"',
+    );
   });
 
   it('refuses files that disagree on an attachment or an owner, naming both files', () => {
