@@ -15,14 +15,13 @@
  * Data: the warehouse `npm run bench:api` prepares in .bench/api-<N>/warehouse (run it first), or `--data DIR` (a
  * warehouse root). Use `--records 1000000 --seconds 15` while developing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts';
 import type { Manifest } from '../src/store/layout.ts';
 import { newestFlowDate } from '../src/questions/partition-reader.ts';
+import { startServeChild } from './serve-child.ts';
 
 const { values } = parseArgs({
   options: {
@@ -57,27 +56,6 @@ interface Request {
 
 /** The n-th request of a kind (the same every time unless --distinct). */
 type RequestKind = { readonly kind: string; readonly make: (n: number) => Request };
-
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
-  const child = spawn(
-    process.execPath,
-    ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info', ...cache],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
-    },
-  );
-  const url = await new Promise<string>((ok, fail) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'flowql API listening' && entry.url) ok(entry.url.replace(/\/graphql$/, ''));
-    });
-    child.once('exit', (code) => fail(new Error(`flowql serve exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, url };
-}
 
 async function busiestInstance(url: string, from: string, to: string): Promise<string | null> {
   const res = await fetch(`${url}/datasets/topn.json?from=${from}&to=${to}&by=INSTANCE&metric=RECORDS&limit=1`);
@@ -124,7 +102,9 @@ async function load(url: string, kinds: readonly RequestKind[], seconds: number)
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-const { child, url } = await startServer();
+const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
+const server = await startServeChild(root, cache);
+const { url } = server;
 try {
   const ctx = exampleContext(newestFlowDate(manifest), null);
   const example = exampleContext(newestFlowDate(manifest), await busiestInstance(url, ctx.from, ctx.to));
@@ -183,5 +163,5 @@ try {
     `targets:     errors 0 -> ${errors === 0 ? 'met' : 'MISSED'}; p99 < 1000 ms -> ${p99! < 1000 ? 'met' : 'MISSED'}`,
   );
 } finally {
-  child.kill('SIGTERM');
+  await server.stop();
 }
