@@ -22,8 +22,15 @@ export interface ServeChild {
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** Starts `flowql serve --data <warehouse> --port 0 --no-graphiql` plus `extraArgs`. */
-export async function startServeChild(warehouse: string, extraArgs: readonly string[] = []): Promise<ServeChild> {
+/**
+ * Starts `flowql serve --data <warehouse> --port 0 --no-graphiql` plus `extraArgs`; `onLog` sees each of its log
+ * lines (JSON objects: a statement's `query` line carries `statement`, `ms` and `queuedMs`).
+ */
+export async function startServeChild(
+  warehouse: string,
+  extraArgs: readonly string[] = [],
+  onLog?: (entry: Readonly<Record<string, unknown>>) => void,
+): Promise<ServeChild> {
   const child = spawn(
     process.execPath,
     [
@@ -44,10 +51,10 @@ export async function startServeChild(warehouse: string, extraArgs: readonly str
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };
       if (entry.msg === 'flowql API listening' && entry.url) ok(entry.url.replace(/\/graphql$/, ''));
+      onLog?.(entry);
     });
     child.once('exit', (code) => fail(new Error(`flowql serve exited with ${code}`)));
   });
-  child.stdout!.resume();
   const pid = child.pid!;
   return {
     child,
