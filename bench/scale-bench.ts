@@ -384,3 +384,8 @@ for (const r of rows) {
       `${[r.c.target, sameTier ? 'ratio <= 1.2' : ''].filter((t) => t !== '').join('; ')} | ${verdicts.join('; ')} |`,
   );
 }
+console.log(
+  '\nflowql reads: `extensions.cost.tiers` (the `x-flowql-cost` header of a download), empty (`-`) for connection questions, ' +
+    'which read the derived tables. Connection baselines read the same derived tables but leave out what flowql adds ' +
+    '(naming each end from the inventory, direction methods, observed interfaces): their ratio includes that work.',
+);
