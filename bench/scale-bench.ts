@@ -1,6 +1,6 @@
 /**
- * `npm run bench:scale [-- --records N --days D --object-records R --dir DIR --runs R --prepare-only]` (default
- * 100,000,000 records over 10 days): issue 14's scale benchmark.
+ * `npm run bench:scale [-- --records N --days D --object-records R --dir DIR --runs R --prepare-only --data WAREHOUSE]`
+ * (default 100,000,000 records over 10 days): issue 14's scale benchmark.
  *
  * 1. Data: N v5 records of an organisation (3 accounts, 3 regions, 6 flow logs, every one v5 text in AWS's default
  *    key layout: the generator's `accounts-v5` estate) re-cut into AWS-shaped gzip objects of R records
@@ -19,6 +19,9 @@
  *    over the same files (bench/scale-bench-cases.ts) reading the tier flowql read (`extensions.cost.tiers`, or the
  *    `x-flowql-cost` header of a download); runs alternate (API, SQL, API, ...). Figures: p50 wall ms, p50 CPU ms (the
  *    server's, from /proc; the SQL's, this process's), the ratio of p50s, and the server's peak RSS.
+ *
+ * `--data WAREHOUSE` skips 1 and 2 and asks the questions of a warehouse prepared otherwise (e.g. bench:api's, after
+ * `flowql compact`); its load figures are not known, so only its tables are listed.
  *
  * Targets (issue 14): every example <= 1 s cold; the 31-day top-N and series <= 1 s; ratio <= 1.2 where the SQL reads
  * the same tier.
@@ -54,6 +57,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     runs: { type: 'string', default: '7' },
     'prepare-only': { type: 'boolean', default: false },
+    data: { type: 'string' },
   },
 });
 const positive = (name: string, text: string | undefined): number => {
@@ -66,7 +70,7 @@ const DAYS = positive('days', values.days);
 const OBJECT_RECORDS = positive('object-records', values['object-records']);
 const RUNS = Math.max(3, positive('runs', values.runs));
 const DIR = resolve(values.dir ?? join('.bench', `scale-${N}r-${DAYS}d`));
-const WAREHOUSE = join(DIR, 'warehouse');
+const WAREHOUSE = values.data ? resolve(values.data) : join(DIR, 'warehouse');
 const log = (line: string) => process.stderr.write(`bench:scale  ${line}\n`);
 
 const GIB = 2 ** 30;
@@ -139,20 +143,23 @@ async function prepare(): Promise<Prepared> {
   return prepared;
 }
 
-const prepared = await prepare();
+const prepared = values.data ? null : await prepare();
 const manifest = JSON.parse(await readFile(join(WAREHOUSE, '_flowql', 'manifest.json'), 'utf8')) as Manifest;
+const records = prepared?.records ?? manifest.ingest.records;
 
-console.log(
-  `bench:scale  ${int(prepared.records)} v5 records, ${DAYS} days, 3 accounts / 3 regions / 6 flow logs, ` +
-    `${int(prepared.objects)} gzip objects in AWS's key layout (${fmt(prepared.objectBytes / 1e9, 2)} GB; ` +
-    `generated in ${fmt(prepared.generatedSeconds)} s); warehouse ${WAREHOUSE}\n`,
-);
-console.log('| load step | wall s | CPU s | records/s (wall) | peak RSS | load average before -> after |');
-console.log('|---|---|---|---|---|---|');
-for (const s of prepared.steps)
+if (prepared) {
   console.log(
-    `| ${s.label} | ${fmt(s.m.wall)} | ${fmt(s.m.cpu)} | ${s.label.includes('ingest') ? int(prepared.records / s.m.wall) : ''} | ${gib(s.m.peak)} | ${s.load} |`,
+    `bench:scale  ${int(prepared.records)} v5 records, ${DAYS} days, 3 accounts / 3 regions / 6 flow logs, ` +
+      `${int(prepared.objects)} gzip objects in AWS's key layout (${fmt(prepared.objectBytes / 1e9, 2)} GB; ` +
+      `generated in ${fmt(prepared.generatedSeconds)} s); warehouse ${WAREHOUSE}\n`,
   );
+  console.log('| load step | wall s | CPU s | records/s (wall) | peak RSS | load average before -> after |');
+  console.log('|---|---|---|---|---|---|');
+  for (const s of prepared.steps)
+    console.log(
+      `| ${s.label} | ${fmt(s.m.wall)} | ${fmt(s.m.cpu)} | ${s.label.includes('ingest') ? int(prepared.records / s.m.wall) : ''} | ${gib(s.m.peak)} | ${s.load} |`,
+    );
+} else console.log(`bench:scale  the warehouse ${WAREHOUSE} (${int(records)} records), prepared elsewhere`);
 
 const tables = [...new Set(manifest.files.map((f) => f.table))].sort() as TableName[];
 console.log('\n| table | files | rows | bytes | bytes/record |');
@@ -163,10 +170,10 @@ for (const t of tables) {
   const bytes = fs.reduce((a, f) => a + f.bytes, 0);
   total += bytes;
   console.log(
-    `| ${t} | ${fs.length} | ${int(fs.reduce((a, f) => a + f.rows, 0))} | ${int(bytes)} | ${fmt(bytes / prepared.records, 2)} |`,
+    `| ${t} | ${fs.length} | ${int(fs.reduce((a, f) => a + f.rows, 0))} | ${int(bytes)} | ${fmt(bytes / records, 2)} |`,
   );
 }
-console.log(`| all tables | ${manifest.files.length} | | ${int(total)} | ${fmt(total / prepared.records, 2)} |`);
+console.log(`| all tables | ${manifest.files.length} | | ${int(total)} | ${fmt(total / records, 2)} |`);
 if (values['prepare-only']) process.exit(0);
 
 // ---- 3. Questions -------------------------------------------------------------------------------------------------
