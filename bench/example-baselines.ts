@@ -355,14 +355,15 @@ export function datasetBaselines(c: ExampleContext, s: BaselineSources): Dataset
       ],
     },
     {
-      name: 'cost.csv (totals)',
-      path: 'cost.csv?',
+      name: 'cost.csv (SENDER by bytes, 1000)',
+      path: 'cost.csv?groupBy=SENDER&orderBy=BYTES&limit=1000&',
       statements: [
         {
-          text: `SELECT sum(bytes_to_server + bytes_to_client), sum(bytes_to_server + bytes_to_client) FILTER (client_az_id <> server_az_id),
-                        sum(bytes_to_server + bytes_to_client) FILTER (client_region <> server_region),
-                        sum(bytes_to_server + bytes_to_client) FILTER (via_nat), sum(internet_bytes)
-                 FROM ${k.edges} WHERE ${BUCKET_WINDOW}`,
+          // Bytes each end sent (the client's to the server, the server's back), with the cross-AZ and NAT parts.
+          text: `WITH sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, bytes_to_server AS b, client_az_id <> server_az_id AS x, via_nat FROM ${k.edges} WHERE ${BUCKET_WINDOW}
+                               UNION ALL
+                               SELECT coalesce(server_instance_id, server_addr), bytes_to_client, client_az_id <> server_az_id, via_nat FROM ${k.edges} WHERE ${BUCKET_WINDOW})
+                 SELECT sender, sum(b) AS bytes, coalesce(sum(b) FILTER (x), 0), coalesce(sum(b) FILTER (via_nat), 0) FROM sent GROUP BY ALL ORDER BY bytes DESC, sender LIMIT 1001`,
           params: w,
           reads: k.edgesTable,
         },
