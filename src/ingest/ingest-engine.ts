@@ -19,7 +19,10 @@ import { DEFAULT_MEMORY_LIMIT } from './ingest-memory.ts';
 
 /** Resource limits of the ingester's DuckDB. */
 export interface EngineOptions {
-  /** DuckDB threads (default 2). Also the number of objects loaded at once. */
+  /**
+   * Loads at once (default 2), each a statement on its own connection with one DuckDB thread (IngestEngine.useThreads);
+   * DuckDB's threads for everything else (derivation, compaction).
+   */
   readonly threads?: number;
   /** DuckDB memory_limit (default DEFAULT_MEMORY_LIMIT, ingest-memory.ts). */
   readonly memoryLimit?: string;
@@ -34,6 +37,14 @@ export interface IngestEngine {
   readonly main: DuckDBConnection;
   /** The batch: loaded rows waiting for the next commit. */
   readonly batches: BatchTables;
+  /**
+   * Sets DuckDB's threads (an instance setting): 'one' while loads or flushes run side by side on the loader
+   * connections, each statement on the thread of its own call; 'all' (EngineOptions.threads, the setting at open) for
+   * single statements that DuckDB parallelises (derivation, compaction). Why: on this machine's 2 cores, a load or
+   * flush statement with two DuckDB threads took 1.5-1.7x the CPU seconds of the same statement with one (bench/
+   * ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`), while parallel statements keep both cores busy.
+   */
+  useThreads(which: 'one' | 'all'): Promise<void>;
   close(): void;
 }
 
@@ -65,11 +76,18 @@ export async function openIngestEngine(
   await runMigrations(main, await loadMigrations());
   const loaders: DuckDBConnection[] = [];
   for (let i = 0; i < threads; i++) loaders.push(await instance.connect());
+  let current = threads;
   return {
     instance,
     loaders,
     main,
     batches: createBatchTables(),
+    async useThreads(which) {
+      const wanted = which === 'one' ? 1 : threads;
+      if (wanted === current) return;
+      await main.run(`SET GLOBAL threads = ${wanted}`);
+      current = wanted;
+    },
     close() {
       for (const c of loaders) c.closeSync();
       main.closeSync();

@@ -121,6 +121,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         `recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`,
       );
     }
+    // Loads and flushes run side by side on the loader connections, one DuckDB thread each (IngestEngine.useThreads).
+    await engine.useThreads('one');
     const loaded = await loadedSources(c);
     const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
@@ -166,7 +168,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const flowsStaged = staged.length;
       const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
+        // Derivation's statements run one at a time: DuckDB's threads parallelise them instead.
+        await engine.useThreads('all');
         const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
+        await engine.useThreads('one');
         staged.push(...derived.added);
         retired.push(...derived.retired);
       } else {
