@@ -175,7 +175,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         staged.push(...derived.added);
         retired.push(...derived.retired);
       } else {
-        retired.push(...(await staleDerivedFiles(c, storage, { staged, retired, changedSources })));
+        retired.push(...(await staleDerivedFiles(c, { staged, retired, changedSources })));
       }
       const plan: CommitPlan = {
         commitId: nextCommit++,
