@@ -6,7 +6,7 @@
  * Memory (issue 10.3): the process's peak RSS is about Node's share (~130 MiB idle, ~300 MiB while loading) plus
  * DuckDB's memory_limit plus what DuckDB allocates outside its buffer manager (sort and Parquet writer state, ~200-300
  * MiB at 2 threads) plus freed pages its allocator has not returned yet. With a 1 GB limit an ingest of 1.67M records
- * peaked at 1.7-1.8 GiB; DEFAULT_MEMORY_LIMIT with the allocator returning freed pages at once (returnFreedPagesAtOnce, src/config.ts)
+ * peaked at 1.7-1.8 GiB; DEFAULT_MEMORY_LIMIT with the allocator returning freed pages at once (returnFreedPagesAtOnce, src/library-env.ts)
  * keeps it near 0.75 GiB. The batch is in-memory tables, which spill to `duckdb-spill` under the staging folder like the
  * sorts and the derivation's joins when the limit is reached: a larger `--memory-limit` spills less and may be faster.
  */
