@@ -21,7 +21,7 @@ import { DEFAULT_MEMORY_LIMIT } from './ingest-memory.ts';
 export interface EngineOptions {
   /**
    * Loads at once (default 2), each a statement on its own connection with one DuckDB thread (IngestEngine.useThreads);
-   * DuckDB's threads for everything else (derivation, compaction).
+   * DuckDB's threads of the jobs that do not load (`flowql compact`, `flowql derive`).
    */
   readonly threads?: number;
   /** DuckDB memory_limit (default DEFAULT_MEMORY_LIMIT, ingest-memory.ts). */
@@ -38,11 +38,11 @@ export interface IngestEngine {
   /** The batch: loaded rows waiting for the next commit. */
   readonly batches: BatchTables;
   /**
-   * Sets DuckDB's threads (an instance setting): 'one' while loads or flushes run side by side on the loader
+   * Sets DuckDB's threads (an instance setting): 'one' for an ingest, whose loads run side by side on the loader
    * connections, each statement on the thread of its own call; 'all' (EngineOptions.threads, the setting at open) for
-   * single statements that DuckDB parallelises (derivation, compaction). Why: on this machine's 2 cores, a load or
-   * flush statement with two DuckDB threads took 1.5-1.7x the CPU seconds of the same statement with one (bench/
-   * ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`), while parallel statements keep both cores busy.
+   * statements that DuckDB parallelises (`flowql compact`, `flowql derive`). Why: on the 2-core machine, a load or flush
+   * statement with two DuckDB threads took 1.5-1.7x the CPU seconds of the same statement with one (bench/
+   * ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`), while parallel loads keep both cores busy.
    */
   useThreads(which: 'one' | 'all'): Promise<void>;
   close(): void;
