@@ -20,10 +20,17 @@ import { DEFAULT_MEMORY_LIMIT } from './ingest-memory.ts';
 /** Resource limits of the ingester's DuckDB. */
 export interface EngineOptions {
   /**
-   * Loads at once (default 2), each a statement on its own connection with one DuckDB thread (IngestEngine.useThreads);
-   * DuckDB's threads of the jobs that do not load (`flowql compact`, `flowql derive`).
+   * Loader connections (default 2); also DuckDB's threads per statement unless `oneThreadPerStatement`.
    */
   readonly threads?: number;
+  /**
+   * Every statement with one DuckDB thread, the loads side by side on the loader connections (an ingest); otherwise
+   * `threads` DuckDB threads per statement (`flowql compact`, `flowql derive`, one statement at a time). Why: on the
+   * 2-core machine, a load, flush or derivation statement with two DuckDB threads took 1.2-1.7x the CPU seconds of the
+   * same statement with one (bench/ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`, 11.6 -> 9.6 for
+   * the default ingest), while the parallel loads keep both cores busy.
+   */
+  readonly oneThreadPerStatement?: boolean;
   /** DuckDB memory_limit (default DEFAULT_MEMORY_LIMIT, ingest-memory.ts). */
   readonly memoryLimit?: string;
 }
@@ -37,14 +44,6 @@ export interface IngestEngine {
   readonly main: DuckDBConnection;
   /** The batch: loaded rows waiting for the next commit. */
   readonly batches: BatchTables;
-  /**
-   * Sets DuckDB's threads (an instance setting): 'one' for an ingest, whose loads run side by side on the loader
-   * connections, each statement on the thread of its own call; 'all' (EngineOptions.threads, the setting at open) for
-   * statements that DuckDB parallelises (`flowql compact`, `flowql derive`). Why: on the 2-core machine, a load or flush
-   * statement with two DuckDB threads took 1.5-1.7x the CPU seconds of the same statement with one (bench/
-   * ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`), while parallel loads keep both cores busy.
-   */
-  useThreads(which: 'one' | 'all'): Promise<void>;
   close(): void;
 }
 
@@ -58,10 +57,11 @@ export async function openIngestEngine(
   const spill = join(tempDir, 'duckdb-spill');
   await mkdir(spill, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
-    threads: String(threads),
+    // DuckDB's threads are an instance setting; a statement with one runs on the thread of its call.
+    threads: String(opts.oneThreadPerStatement ? 1 : threads),
     memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     temp_directory: spill,
-    // Loads and flushes run on Node's threads, one DuckDB thread each (useThreads), not on DuckDB's workers, which
+    // With one thread per statement, statements run on Node's threads, not on DuckDB's workers, which
     // hand freed memory back as they finish tasks: without jemalloc's background thread, memory a statement freed on a
     // thread that then sat idle stayed with that thread, and an ingest of 1.6M records peaked at 1.10-1.24 GiB
     // instead of 0.79-0.91 (bench:ingest's objects, --no-derive).
@@ -81,18 +81,11 @@ export async function openIngestEngine(
   await runMigrations(main, await loadMigrations());
   const loaders: DuckDBConnection[] = [];
   for (let i = 0; i < threads; i++) loaders.push(await instance.connect());
-  let current = threads;
   return {
     instance,
     loaders,
     main,
     batches: createBatchTables(),
-    async useThreads(which) {
-      const wanted = which === 'one' ? 1 : threads;
-      if (wanted === current) return;
-      await main.run(`SET GLOBAL threads = ${wanted}`);
-      current = wanted;
-    },
     close() {
       for (const c of loaders) c.closeSync();
       main.closeSync();

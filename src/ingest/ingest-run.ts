@@ -112,7 +112,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const log = opts.onLog ?? (() => {});
   const hook = opts.stageHook ?? (async () => {});
   const batchRecords = opts.batchRecords ?? 2_000_000;
-  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
+  // One DuckDB thread per statement, the loads side by side (EngineOptions.oneThreadPerStatement).
+  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, {
+    ...opts,
+    oneThreadPerStatement: true,
+  });
   const c = engine.main;
   try {
     const recovery = await recover(c, storage);
@@ -121,9 +125,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         `recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`,
       );
     }
-    // Every statement of an ingest runs with one DuckDB thread (IngestEngine.useThreads); loads run side by side on
-    // the loader connections.
-    await engine.useThreads('one');
     const loaded = await loadedSources(c);
     const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
@@ -169,8 +170,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const flowsStaged = staged.length;
       const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
-        // With one DuckDB thread too (IngestEngine.useThreads): 400k records, default ingest, 2 rounds interleaved on
-        // the shared 2-core machine: 11.6 -> 9.6 CPU s, and 25.6 -> 18.4 s wall.
+        // With one DuckDB thread per statement too: 400k records, default ingest, 2 rounds interleaved on the shared
+        // 2-core machine, 11.6 -> 9.6 CPU s and 25.6 -> 18.4 s wall (its statements run one at a time).
         const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
         staged.push(...derived.added);
         retired.push(...derived.retired);
