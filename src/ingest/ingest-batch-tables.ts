@@ -52,6 +52,20 @@ const TYPE = new Map(STORED_COLUMNS.map((c) => [c.column, c.type]));
 /** An empty batch. */
 export function createBatchTables(): BatchTables {
   const byKey = new Map<string, Promise<BatchTable>>();
+  // One ATTACH per database: two connections running `ATTACH IF NOT EXISTS` side by side can both find it missing, and
+  // the second then fails ("already exists").
+  const attached = new Map<string, Promise<unknown>>();
+  const attach = (c: DuckDBConnection, database: string, options: string) => {
+    let done = attached.get(database);
+    if (done === undefined) {
+      done = c.run(`ATTACH IF NOT EXISTS ':memory:' AS ${database}${options}`).catch((err: unknown) => {
+        attached.delete(database);
+        throw err;
+      });
+      attached.set(database, done);
+    }
+    return done;
+  };
   let serial = 0;
   let plainRows = 0;
   return {
@@ -70,14 +84,17 @@ export function createBatchTables(): BatchTables {
           ...cols.map((col) => `${col} ${TYPE.get(col)!}`),
           ...PARTITION_COLUMNS.map((p) => `${p.column} ${p.type}`),
         ];
-        const attach = plain
-          ? `ATTACH IF NOT EXISTS ':memory:' AS ${PLAIN_DATABASE}`
-          : `ATTACH IF NOT EXISTS ':memory:' AS ${DATABASE} (COMPRESS)`;
-        // Registered before it exists, so a concurrent loader with the same layout waits for this CREATE.
-        table = c
-          .run(attach)
+        // Registered before it exists, so a concurrent loader with the same layout waits for this CREATE; a failure is
+        // its caller's alone (the batch does not keep a table that does not exist).
+        const created: Promise<BatchTable> = (
+          plain ? attach(c, PLAIN_DATABASE, '') : attach(c, DATABASE, ' (COMPRESS)')
+        )
           .then(() => c.run(`CREATE TABLE ${name} (${ddl.join(', ')})`))
           .then(() => ({ name, columns: cols }));
+        created.catch(() => {
+          if (byKey.get(key) === created) byKey.delete(key);
+        });
+        table = created;
         byKey.set(key, table);
       }
       return table;

@@ -52,4 +52,29 @@ describe('createBatchTables', () => {
     expect((await batches.tableFor(c, V2, PLAIN_BATCH_ROWS)).name).toBe('ingest_batch_plain.main.batch_3');
     await batches.clear(c);
   });
+
+  it('creates the first tables of several layouts side by side on two connections (one ATTACH per database)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const dir = await mkdtemp(join(tmpdir(), 'flowql-batch-attach-'));
+      const fresh = await openIngestEngine(join(dir, 'ledger.duckdb'), dir, { threads: 2 });
+      try {
+        const batches = createBatchTables();
+        const [l0, l1] = fresh.loaders as [IngestEngine['main'], IngestEngine['main']];
+        const made = await Promise.all([
+          batches.tableFor(l0, V2, 10),
+          batches.tableFor(l1, ['version', 'account_id', 'dstaddr'], 10),
+          batches.tableFor(l0, ['version', 'srcaddr']),
+          batches.tableFor(l1, ['version', 'dstaddr']),
+        ]);
+        expect(made.map((t) => t.name.split('.')[0])).toEqual([
+          'ingest_batch_plain',
+          'ingest_batch_plain',
+          'ingest_batch',
+          'ingest_batch',
+        ]);
+      } finally {
+        fresh.close();
+      }
+    }
+  });
 });
