@@ -1,6 +1,6 @@
 /**
- * Composition root of `flowql serve`: reads the configuration (the only place besides src/config.ts that touches
- * process.env), builds the DuckDB instance, warehouse reader and GraphQL handler, listens, and shuts down cleanly
+ * Composition root of `flowql serve`: reads the configuration (the only place besides src/config.ts and
+ * src/library-env.ts that touches process.env), builds the DuckDB instance, warehouse reader and GraphQL handler, listens, and shuts down cleanly
  * on SIGINT/SIGTERM (stop accepting, finish in-flight requests, close DuckDB).
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';

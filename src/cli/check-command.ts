@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { warehouseOptions } from './warehouse-options.ts';
-import { returnFreedPagesAtOnce } from '../config.ts';
+import { returnFreedPagesAtOnce } from '../library-env.ts';
 
 /** `flowql check [--repair]`: a warehouse against its manifest and ledger, and the repair of what can be repaired. */
 export function registerCheckCommand(program: Command): void {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MEMORY_LIMIT, parseMemoryLimit } from '../ingest/ingest-memory.ts';
-import { returnFreedPagesAtOnce } from '../config.ts';
+import { returnFreedPagesAtOnce } from '../library-env.ts';
 import { warehouseOptions } from './warehouse-options.ts';
 
 /** `flowql compact`: merges each partition's small files into one sorted file, invisibly to readers. */

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { warehouseOptions } from './warehouse-options.ts';
-import { returnFreedPagesAtOnce } from '../config.ts';
+import { returnFreedPagesAtOnce } from '../library-env.ts';
 
 /** `flowql derive`: writes the derived tables of partitions that lack them (or of all with --all). */
 export function registerDeriveCommand(program: Command): void {

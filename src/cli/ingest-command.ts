@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MEMORY_LIMIT, parseMemoryLimit } from '../ingest/ingest-memory.ts';
-import { returnFreedPagesAtOnce } from '../config.ts';
+import { returnFreedPagesAtOnce } from '../library-env.ts';
 import { RETIRE_GRACE_HELP, retireGraceSeconds } from './warehouse-options.ts';
 
 function ratio(value: string): number {

@@ -131,7 +131,13 @@ export function textLayoutVerdict(head: string, complete: boolean): TextLayout {
   if (!complete) lines.pop();
   if (!complete && lines.length === 0)
     throw new NotFlowLogError(`no line break in the first ${head.length} characters`);
-  const nonBlank = lines.map((l) => l.replace(/\r$/, '')).filter((l) => tokenize(l).length > 0);
+  // The first VERDICT_LINES non-blank lines are all the verdict reads (tokenizing every line of the head cost more
+  // than the rest of preparing an object).
+  const nonBlank: string[] = [];
+  for (const l of lines) {
+    const line = l.replace(/\r$/, '');
+    if (tokenize(line).length > 0 && nonBlank.push(line) >= VERDICT_LINES) break;
+  }
   if (nonBlank.length === 0) throw new NotFlowLogError('empty object (no header, no records)');
   const first = nonBlank[0]!.replace(/^\uFEFF/, '');
   if (looksLikeHeader(first)) {

@@ -8,6 +8,12 @@
  * and a batch of 1M AWS-shaped v5 records took 68 MiB instead of 415 MiB. It does so for inserts smaller than a row
  * group (122,880 rows) only: larger ones are moved in as they are, uncompressed, so grouped loads stay below that
  * (ingest-run.ts GROUP_MAX_LINES).
+ *
+ * Compressing costs CPU though: a fifth of loading AWS-shaped v5 lines (0.30 of 1.39 CPU s for 400k lines in groups of
+ * 26 objects, one DuckDB thread). So the first PLAIN_BATCH_ROWS rows of a batch that say how many they are (grouped
+ * loads) go to tables of a second in-memory database without COMPRESS, a bounded 0.12 GiB at most; the rest are
+ * compressed. A small batch (a `--watch` delivery, a cron run's few objects) is then never compressed, and a large one
+ * pays for its first rows no more than its memory allows.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../domain/flow-schema.ts';
@@ -22,41 +28,73 @@ export interface BatchTable {
 
 /** The batch's tables. */
 export interface BatchTables {
-  /** The table for rows filling `columns` (stored column names; others are ignored), created on first use. */
-  tableFor(c: DuckDBConnection, columns: Iterable<string>): Promise<BatchTable>;
+  /**
+   * The table for rows filling `columns` (stored column names; others are ignored), created on first use. `rows`: how
+   * many rows the caller is about to insert, when it knows: while the batch's plain budget holds them, an uncompressed
+   * table (see the top of this file).
+   */
+  tableFor(c: DuckDBConnection, columns: Iterable<string>, rows?: number): Promise<BatchTable>;
   /** Every table created since the last `clear`. */
   tables(): Promise<readonly BatchTable[]>;
   /** Drops every table (after a flush). */
   clear(c: DuckDBConnection): Promise<void>;
 }
 
-/** The attached in-memory database holding the batch tables (see the top of this file). */
+/** The attached in-memory databases holding the batch tables, compressed and not (see the top of this file). */
 const DATABASE = 'ingest_batch';
+const PLAIN_DATABASE = 'ingest_batch_plain';
+
+/** Rows of a batch kept uncompressed: ~465 bytes each for AWS's v5 fields, so at most ~0.12 GiB. */
+export const PLAIN_BATCH_ROWS = 262_144;
 
 const TYPE = new Map(STORED_COLUMNS.map((c) => [c.column, c.type]));
 
 /** An empty batch. */
 export function createBatchTables(): BatchTables {
   const byKey = new Map<string, Promise<BatchTable>>();
+  // One ATTACH per database: two connections running `ATTACH IF NOT EXISTS` side by side can both find it missing, and
+  // the second then fails ("already exists").
+  const attached = new Map<string, Promise<unknown>>();
+  const attach = (c: DuckDBConnection, database: string, options: string) => {
+    let done = attached.get(database);
+    if (done === undefined) {
+      done = c.run(`ATTACH IF NOT EXISTS ':memory:' AS ${database}${options}`).catch((err: unknown) => {
+        attached.delete(database);
+        throw err;
+      });
+      attached.set(database, done);
+    }
+    return done;
+  };
   let serial = 0;
+  let plainRows = 0;
   return {
-    tableFor(c, columns) {
+    tableFor(c, columns, rows) {
       const wanted = new Set(columns);
       // Identifiers only from the stored-column allow-list, in file order.
       const cols = STORED_COLUMNS.map((s) => s.column).filter((col) => col !== 'flow_id' && wanted.has(col));
-      const key = cols.join(',');
+      // Reserved here, before any await, so that loaders side by side never take more than the budget together.
+      const plain = rows !== undefined && plainRows + rows <= PLAIN_BATCH_ROWS;
+      if (plain) plainRows += rows;
+      const key = `${plain ? 'plain' : 'compressed'}:${cols.join(',')}`;
       let table = byKey.get(key);
       if (table === undefined) {
-        const name = `${DATABASE}.main.batch_${++serial}`;
+        const name = `${plain ? PLAIN_DATABASE : DATABASE}.main.batch_${++serial}`;
         const ddl = [
           ...cols.map((col) => `${col} ${TYPE.get(col)!}`),
           ...PARTITION_COLUMNS.map((p) => `${p.column} ${p.type}`),
         ];
-        // Registered before it exists, so a concurrent loader with the same layout waits for this CREATE.
-        table = c
-          .run(`ATTACH IF NOT EXISTS ':memory:' AS ${DATABASE} (COMPRESS)`)
+        // Registered before it exists, so a concurrent loader with the same layout waits for this CREATE; a failure is
+        // its caller's alone (the batch does not keep a table that does not exist).
+        const created: Promise<BatchTable> = (
+          plain ? attach(c, PLAIN_DATABASE, '') : attach(c, DATABASE, ' (COMPRESS)')
+        )
           .then(() => c.run(`CREATE TABLE ${name} (${ddl.join(', ')})`))
           .then(() => ({ name, columns: cols }));
+        created.catch(() => {
+          if (byKey.get(key) === created) byKey.delete(key);
+        });
+        table = created;
         byKey.set(key, table);
       }
       return table;
@@ -67,6 +105,7 @@ export function createBatchTables(): BatchTables {
     async clear(c) {
       const all = await Promise.all(byKey.values());
       byKey.clear();
+      plainRows = 0;
       for (const t of all) await c.run(`DROP TABLE IF EXISTS ${t.name}`);
     },
   };

@@ -87,12 +87,19 @@ GROUP BY filename, date_trunc('hour', start_time)`,
  * stale, to retire in the same commit. Derived files are then always exact or absent, and a reader of a partition
  * without them falls back to the flows (connection-source.ts, aggregate-reader.ts) until `flowql derive` runs.
  */
-export async function staleDerivedFiles(
-  c: DuckDBConnection,
-  storage: WarehouseStorage,
-  commit: FlowsCommit,
-): Promise<string[]> {
-  const { live, changes } = await commitChanges(c, storage, commit);
+export async function staleDerivedFiles(c: DuckDBConnection, commit: FlowsCommit): Promise<string[]> {
+  if (commit.changedSources.length === 0) return [];
+  const live = await liveFiles(c);
+  const gone = new Set(commit.retired);
+  // Staleness goes by partition only (derived-hours.ts), and every flows file a commit stages or retires holds records
+  // of its changed sources (new objects, or the old versions of replaced ones): their partitions are the changed ones,
+  // without reading the records' hours as derivation must (commitChanges).
+  const changed = [...commit.staged, ...live.filter((f) => f.table === 'flows' && gone.has(f.path))];
+  const changes: FlowChange[] = changed.map((f) => ({
+    partition: { accountId: f.accountId, region: f.region, date: f.date },
+    starts: [],
+    undirected: false,
+  }));
   return staleForChanges(live, changes).map((f) => f.path);
 }
 

@@ -197,7 +197,6 @@ export async function loadTextGroup(
   if (members.length === 0) return [];
   const hdr = header ? 1 : 0;
   const columns = filledColumns(layout);
-  const table = await batches.tableFor(c, columns);
   let next = 1;
   const ranges = members.map((m) => {
     const rows = Math.max(0, m.lines - hdr);
@@ -205,6 +204,7 @@ export async function loadTextGroup(
     next += rows;
     return { lo, rows };
   });
+  const table = await batches.tableFor(c, columns, next - 1);
   const ids = raw(members.map((m) => Math.trunc(m.ctx.sourceId)).join(', '));
   const dropAll = () => run(c, 'ingest.drop_group', sql`DELETE FROM ${raw(table.name)} WHERE source_id IN (${ids})`);
   const contexts = join(

@@ -1,6 +1,6 @@
 /**
  * The memory budget of the ingester's DuckDB (ingest, compact, derive), apart from the engine so the CLI can name and
- * check it without loading DuckDB (returnFreedPagesAtOnce in src/config.ts must run first). Why 512MB: ingest-engine.ts.
+ * check it without loading DuckDB (returnFreedPagesAtOnce in src/library-env.ts must run first). Why 512MB: ingest-engine.ts.
  */
 
 /** DuckDB memory_limit of an ingest, compact or derive run unless `--memory-limit` says otherwise. */

@@ -106,8 +106,10 @@ export function textRowAcceptedSql(
       const noSeparator = opts.separators ? ` AND NOT regexp_matches(${c}, '${sep}')` : '';
       terms.push(raw(`coalesce(${c} <> ''${noSeparator}, false)`));
     } else {
-      // ASCII digits only (GLOB: no character outside 0-9; measured faster than a regex), then the range.
-      const digits = `length(${c}) BETWEEN 1 AND ${INTEGER_TOKEN_MAX_DIGITS} AND NOT ${c} GLOB '*[!0-9]*'`;
+      // ASCII digits only (GLOB: no character outside 0-9; measured faster than a regex), then the range. strlen
+      // counts bytes, which for a token of digits are its characters (any other token fails the GLOB): cheaper than
+      // length's count of UTF-8 characters (0.04 of 0.96 CPU s for 400k v5 lines).
+      const digits = `strlen(${c}) BETWEEN 1 AND ${INTEGER_TOKEN_MAX_DIGITS} AND NOT ${c} GLOB '*[!0-9]*'`;
       terms.push(raw(`coalesce(${c} = '-' OR (${digits} AND TRY_CAST(${c} AS UBIGINT) <= ${max}), false)`));
     }
   });

@@ -112,7 +112,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const log = opts.onLog ?? (() => {});
   const hook = opts.stageHook ?? (async () => {});
   const batchRecords = opts.batchRecords ?? 2_000_000;
-  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, opts);
+  // One DuckDB thread per statement, the loads side by side (EngineOptions.oneThreadPerStatement).
+  const engine = await openIngestEngine(await storage.ledgerPath(), storage.stagingDir, {
+    ...opts,
+    oneThreadPerStatement: true,
+  });
   const c = engine.main;
   try {
     const recovery = await recover(c, storage);
@@ -166,11 +170,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const flowsStaged = staged.length;
       const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
+        // With one DuckDB thread per statement too: 400k records, default ingest, 2 rounds interleaved on the shared
+        // 2-core machine, 11.6 -> 9.6 CPU s and 25.6 -> 18.4 s wall (its statements run one at a time).
         const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
         staged.push(...derived.added);
         retired.push(...derived.retired);
       } else {
-        retired.push(...(await staleDerivedFiles(c, storage, { staged, retired, changedSources })));
+        retired.push(...(await staleDerivedFiles(c, { staged, retired, changedSources })));
       }
       const plan: CommitPlan = {
         commitId: nextCommit++,

@@ -4,7 +4,7 @@
  * S3-compatible server.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { silenceAwsSdkNodeNotice } from '../config.ts';
+import { silenceAwsSdkNodeNotice } from '../library-env.ts';
 
 /** How to reach S3: all optional; an absent value falls back to the AWS SDK's default chain. */
 export interface S3ClientOptions {
@@ -35,7 +35,7 @@ export class S3RegionMissingError extends Error {
 
 /** Build an S3 client. */
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
-  silenceAwsSdkNodeNotice(); // see src/config.ts: the SDK's Node 22 notice on Node 20
+  silenceAwsSdkNodeNotice(); // see src/library-env.ts: the SDK's Node 22 notice on Node 20
   const config: S3ClientConfig = {
     // The SDK's default (WHEN_SUPPORTED) sends streamed uploads with aws-chunked framing and CRC trailers; servers
     // that don't understand it (s3rver, older MinIO) store the framing inside the object, silently. Checksums only
