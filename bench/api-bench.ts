@@ -29,7 +29,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateFlowFilter } from '../src/domain/flow-filter.ts';
 import { HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts';
-import { EXAMPLE_QUERIES, exampleContext, type ExampleContext } from '../src/graphql/graphiql-tabs.ts';
+import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts';
 import { createApiYoga } from '../src/graphql/yoga.ts';
 import { openApiDatabase } from '../src/store/duckdb.ts';
 import type { Manifest } from '../src/store/layout.ts';
@@ -38,6 +38,8 @@ import { runQuery } from '../src/store/query-runner.ts';
 import type { SqlQuery } from '../src/store/sql.ts';
 import { createWarehouseReader } from '../src/store/warehouse-reader.ts';
 import { analyticsBenchCases } from './analytics-bench-cases.ts';
+import { exampleBaselines } from './example-baselines.ts';
+import { measurePair as measurePairOf, type Figures } from './paired-timing.ts';
 import { QUESTION_SHAPE_CASES } from './question-shapes-bench-cases.ts';
 
 const { values } = parseArgs({
@@ -106,101 +108,9 @@ async function ensureInventory(manifest: Manifest): Promise<Manifest> {
   return (await readManifest())!;
 }
 
-/** Wall-time p50/p95 and CPU-time p50 (ms) of a series of calls. */
-interface Figures {
-  readonly p50: number;
-  readonly p95: number;
-  readonly cpu: number;
-}
-
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-};
-
-/** Times `subject` and `baseline` alternately, `RUNS` calls each after `warmups` calls of each. */
-async function measurePair(
-  subject: () => Promise<unknown>,
-  baseline: () => Promise<unknown>,
-  warmups = 5,
-): Promise<[Figures, Figures]> {
-  for (let i = 0; i < warmups; i++) {
-    await subject();
-    await baseline();
-  }
-  const wall: [number[], number[]] = [[], []];
-  const cpu: [number[], number[]] = [[], []];
-  for (let i = 0; i < RUNS; i++) {
-    for (const [k, fn] of [subject, baseline].entries()) {
-      const c0 = process.cpuUsage();
-      const t = performance.now();
-      await fn();
-      wall[k]!.push(performance.now() - t);
-      const c = process.cpuUsage(c0);
-      cpu[k]!.push((c.user + c.system) / 1000);
-    }
-  }
-  const figures = (k: 0 | 1): Figures => ({
-    p50: quantile(wall[k], 0.5),
-    p95: quantile(wall[k], 0.95),
-    cpu: quantile(cpu[k], 0.5),
-  });
-  return [figures(0), figures(1)];
-}
-
-/** The hand-written SQL answering each example, over the warehouse by glob (a question may need several statements). */
-function baselineStatements(c: ExampleContext): Record<string, { text: string; params: DuckDBValue[] }[]> {
-  const flows = `read_parquet('${root}/flows/*/*/*/*.parquet', hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL})`;
-  const day = `date = CAST($1 AS TIMESTAMP)::DATE AND start_time >= CAST($1 AS TIMESTAMP) AND start_time < CAST($2 AS TIMESTAMP)`;
-  const w: DuckDBValue[] = [c.from.slice(0, 19), c.to.slice(0, 19)];
-  const rejected = `${day} AND action = 'REJECT'`;
-  return {
-    FlowsOfAnInstance: [
-      {
-        text: `SELECT start_time, interface_id, srcaddr, srcport, dstaddr, dstport, protocol, action, bytes, packets, tcp_flags FROM ${flows} WHERE ${day} AND instance_id = $3 ORDER BY start_time, flow_id LIMIT 21`,
-        params: [...w, c.instanceId],
-      },
-    ],
-    TopTalkers: [
-      {
-        text: `SELECT srcaddr, dstaddr, sum(bytes) AS b, sum(packets), count(*) FROM ${flows} WHERE ${day} AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL GROUP BY ALL ORDER BY b DESC LIMIT 11`,
-        params: w,
-      },
-      {
-        text: `SELECT count(*), sum(bytes), sum(packets), count(DISTINCT srcaddr), count(DISTINCT dstaddr) FROM ${flows} WHERE ${day}`,
-        params: w,
-      },
-    ],
-    RejectedTraffic: [
-      {
-        text: `SELECT count(*), sum(bytes), count(DISTINCT srcaddr), min(start_time), max(end_time) FROM ${flows} WHERE ${rejected}`,
-        params: w,
-      },
-      {
-        text: `SELECT srcaddr, count(*) AS n, count(DISTINCT dstaddr) FROM ${flows} WHERE ${rejected} AND srcaddr IS NOT NULL GROUP BY ALL ORDER BY n DESC LIMIT 11`,
-        params: w,
-      },
-      {
-        text: `SELECT dstport, count(*) AS n FROM ${flows} WHERE ${rejected} AND dstport IS NOT NULL GROUP BY ALL ORDER BY n DESC LIMIT 11`,
-        params: w,
-      },
-    ],
-    TrafficOverTime: [
-      {
-        text: `WITH g AS (SELECT time_bucket(INTERVAL 1 HOUR, start_time) AS t, account_id, sum(bytes) AS b, count(*), count(*) FILTER (WHERE action = 'REJECT') FROM ${flows} WHERE ${day} GROUP BY ALL),
-               top AS (SELECT account_id FROM g GROUP BY ALL ORDER BY sum(b) DESC LIMIT 5)
-               SELECT * FROM g WHERE account_id IN (SELECT account_id FROM top) ORDER BY account_id, t`,
-        params: w,
-      },
-    ],
-    Coverage: [
-      {
-        text: `SELECT account_id, region, interface_id, count(*) AS n, count(*) FILTER (WHERE log_status = 'OK') AS ok, count(*) FILTER (WHERE log_status = 'NODATA') AS nd, count(*) FILTER (WHERE log_status = 'SKIPDATA') AS sd, min(start_time), max(coalesce(end_time, start_time)) FROM ${flows} WHERE ${day} GROUP BY ALL ORDER BY sd DESC, nd DESC, account_id, region, interface_id LIMIT 6`,
-        params: w,
-      },
-    ],
-  };
-}
+/** Times `subject` and `baseline` alternately, `RUNS` calls each after `warmups` calls of each (paired-timing.ts). */
+const measurePair = (subject: () => Promise<unknown>, baseline: () => Promise<unknown>, warmups = 5) =>
+  measurePairOf(subject, baseline, RUNS, warmups);
 
 async function runAll(db: DuckDBInstance, statements: { text: string; params: DuckDBValue[] }[]): Promise<void> {
   await Promise.all(
@@ -271,7 +181,9 @@ const post = async (query: string) => {
 
 try {
   header('example query (HTTP, loopback)');
-  const baselines = baselineStatements(ctx);
+  // The records for every statement, read by glob, as a user scripting DuckDB by hand would.
+  const flowsGlob = `read_parquet('${root}/flows/*/*/*/*.parquet', hive_partitioning = true, hive_types = ${HIVE_TYPES_SQL})`;
+  const baselines = exampleBaselines(ctx, { tableFor: () => 'flows', flows: () => flowsGlob });
   const targets: Record<string, string> = {
     FlowsOfAnInstance: 'page of flows <= 50 ms',
     TopTalkers: 'one-day top-N <= 300 ms',

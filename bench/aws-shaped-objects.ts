@@ -9,15 +9,17 @@
  * window gives for both. Objects keep AWS's key names (the window stamp of their first record, a derived hash) and are
  * gzipped at level 6 (the generator's level 1 makes objects ~1.3x larger than AWS's).
  *
- * The result is cached in `<dir>/objects.json`; `keep` reuses it.
+ * The result is cached in `<dir>/objects.json`; `keep` reuses it. The estate's inventory (describe-* outputs, for
+ * `flowql inventory import`) is kept in `<dir>/inventory` (shapedInventoryDir).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
 import { generateDataset } from '../src/generator/generate-dataset.ts';
+import type { EstateShape } from '../src/generator/topology.ts';
 
 const gzipAsync = promisify(gzip);
 /** A large object holds this many regular objects' worth of records, at about 10:00 of each day. */
@@ -51,6 +53,8 @@ export interface ShapedDatasetOptions {
   readonly objectRecords: number;
   readonly keep: boolean;
   readonly log: (line: string) => void;
+  /** Which flow logs (default `single-v5`: one flow log; `accounts-v5`: one per VPC of 3 accounts, all v5 text). */
+  readonly estate?: EstateShape;
 }
 
 async function listGz(dir: string): Promise<string[]> {
@@ -79,6 +83,9 @@ function dayPlan(n: number, objectRecords: number): number[] {
   return [...Array<number>(at).fill(1), LARGE_UNITS, ...Array<number>(units - at - LARGE_UNITS).fill(1)];
 }
 
+/** The folder of the estate's inventory files beside a dataset generated into `dir`. */
+export const shapedInventoryDir = (dir: string): string => join(dir, 'inventory');
+
 /** Generates (or, with `keep`, reuses) the dataset under `opts.dir`. */
 export async function awsShapedDataset(opts: ShapedDatasetOptions): Promise<ShapedDataset> {
   const index = join(opts.dir, 'objects.json');
@@ -87,8 +94,9 @@ export async function awsShapedDataset(opts: ShapedDatasetOptions): Promise<Shap
   await rm(opts.dir, { recursive: true, force: true });
   const genDir = join(opts.dir, 'generated');
   const objectsDir = join(opts.dir, 'objects');
-  opts.log(`generating ${opts.records} v5 records over ${opts.days} days into ${genDir}`);
-  await generateDataset({ outDir: genDir, records: opts.records, days: opts.days, estate: 'single-v5' });
+  const estate = opts.estate ?? 'single-v5';
+  opts.log(`generating ${opts.records} v5 records (${estate}) over ${opts.days} days into ${genDir}`);
+  await generateDataset({ outDir: genDir, records: opts.records, days: opts.days, estate });
 
   const byDay = new Map<string, string[]>();
   for (const f of await listGz(genDir)) byDay.set(dirname(f), [...(byDay.get(dirname(f)) ?? []), f]);
@@ -148,6 +156,7 @@ export async function awsShapedDataset(opts: ShapedDatasetOptions): Promise<Shap
     if (chunks.length > 0) throw new Error(`aws-shaped-objects: ${dayDir} left records outside its objects`);
   }
   await Promise.all(inFlight);
+  await rename(join(genDir, 'inventory'), shapedInventoryDir(opts.dir));
   await rm(genDir, { recursive: true, force: true });
   const dataset: ShapedDataset = {
     objectsDir,

@@ -24,13 +24,12 @@
  * Generated objects live in .bench/ingest-aws-*; --keep reuses them (and keeps the warehouses for inspection),
  * otherwise they are regenerated and removed at the end. Develop with `--records 50000 --object-records 500`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { awsShapedDataset, type ShapedDataset } from './aws-shaped-objects.ts';
+import { measureNode, type Measured } from './timed-child.ts';
 
 const argv = process.argv.slice(2);
 function numberArg(name: string, fallback: number): number {
@@ -59,34 +58,8 @@ const TARGET = {
   allBytes: 25,
 } as const;
 
-interface Measured {
-  readonly wall: number;
-  readonly cpu: number;
-  readonly peak: number;
-  readonly stdout: string;
-}
-
-const TIME = '/usr/bin/time';
-
-/** Runs `node <args>` as a child under /usr/bin/time: wall and CPU seconds, peak RSS bytes, stdout. */
-async function measure(nodeArgs: readonly string[]): Promise<Measured> {
-  if (!existsSync(TIME))
-    throw new Error(`${TIME} is needed to read the child's CPU time and peak RSS (apt-get install time)`);
-  const report = join(tmpdir(), `flowql-ingest-bench-${process.pid}-${Date.now()}`);
-  const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', report, process.execPath, ...nodeArgs], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((done) => child.on('exit', done));
-  const lines = (await readFile(report, 'utf8')).trim().split('\n');
-  await rm(report, { force: true });
-  // Exit 3: some objects could not be read; the summary says which. Anything else is a failed run.
-  if (code !== 0 && code !== 3)
-    throw new Error(`node ${nodeArgs.slice(0, 3).join(' ')} ... exited ${code}: ${lines.join(' ')}`);
-  const [wall, user, sys, maxKb] = lines.at(-1)!.split(' ').map(Number);
-  return { wall: wall!, cpu: user! + sys!, peak: maxKb! * 1024, stdout };
-}
+/** Exit 3: some objects could not be read; the summary says which. Anything else is a failed run. */
+const measure = (nodeArgs: readonly string[]): Promise<Measured> => measureNode(nodeArgs, [0, 3]);
 
 const BASELINE = `
 import { DuckDBInstance } from '@duckdb/node-api';

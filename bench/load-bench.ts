@@ -12,17 +12,22 @@
  * seconds later), so every one runs DuckDB: the worst case. `--result-cache-mb 0` keeps no answers (identical
  * requests in flight are still shared).
  *
+ * Where the time goes: the server's CPU time over the run (from /proc) per answered request, and the floor it sets on
+ * the mean latency of C closed-loop clients on this machine's cores (Little's law: clients x CPU per request / cores);
+ * per statement name, how often it ran and its mean execution and queueing time (the server's `query` log lines).
+ * `--profile` first sends each request kind alone, a few distinct requests in a row, for its server CPU ms per request.
+ *
  * Data: the warehouse `npm run bench:api` prepares in .bench/api-<N>/warehouse (run it first), or `--data DIR` (a
  * warehouse root). Use `--records 1000000 --seconds 15` while developing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts';
 import type { Manifest } from '../src/store/layout.ts';
 import { newestFlowDate } from '../src/questions/partition-reader.ts';
+import { startServeChild } from './serve-child.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +37,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     'result-cache-mb': { type: 'string' },
     distinct: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.records);
@@ -57,27 +63,6 @@ interface Request {
 
 /** The n-th request of a kind (the same every time unless --distinct). */
 type RequestKind = { readonly kind: string; readonly make: (n: number) => Request };
-
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
-  const child = spawn(
-    process.execPath,
-    ['bin/flowql.js', 'serve', '--data', root, '--port', '0', '--no-graphiql', '--log-level', 'info', ...cache],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FLOWQL_LOG_LEVEL: 'info' },
-    },
-  );
-  const url = await new Promise<string>((ok, fail) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'flowql API listening' && entry.url) ok(entry.url.replace(/\/graphql$/, ''));
-    });
-    child.once('exit', (code) => fail(new Error(`flowql serve exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, url };
-}
 
 async function busiestInstance(url: string, from: string, to: string): Promise<string | null> {
   const res = await fetch(`${url}/datasets/topn.json?from=${from}&to=${to}&by=INSTANCE&metric=RECORDS&limit=1`);
@@ -124,7 +109,17 @@ async function load(url: string, kinds: readonly RequestKind[], seconds: number)
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-const { child, url } = await startServer();
+const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
+/** Per statement name: runs, execution ms and queued ms, from the server's `query` lines while `statements` is on. */
+const statements = new Map<string, { n: number; ms: number; queuedMs: number }>();
+let counting = false;
+const server = await startServeChild(root, cache, (entry) => {
+  if (!counting || entry.msg !== 'query' || typeof entry.statement !== 'string') return;
+  const s = statements.get(entry.statement) ?? { n: 0, ms: 0, queuedMs: 0 };
+  const queued = Number(entry.queuedMs ?? 0);
+  statements.set(entry.statement, { n: s.n + 1, ms: s.ms + Number(entry.ms) - queued, queuedMs: s.queuedMs + queued });
+});
+const { url } = server;
 try {
   const ctx = exampleContext(newestFlowDate(manifest), null);
   const example = exampleContext(newestFlowDate(manifest), await busiestInstance(url, ctx.from, ctx.to));
@@ -159,7 +154,38 @@ try {
   );
   const health: RequestKind = { kind: 'GET /health', make: () => ({ kind: 'GET /health', path: '/health' }) };
   const baseline = await load(url, [health], Math.max(5, SECONDS / 6));
+  if (values.profile) {
+    // Each kind alone: distinct requests numbered past the run's (none repeats one the run sends).
+    console.log('\nprofile (each kind alone, 5 requests in a row)   server CPU ms/request   wall ms p50');
+    const profile: [string, number, number][] = [];
+    for (const kind of requests) {
+      const cpu: number[] = [];
+      const wall: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = kind.make(100_000 + i);
+        const [c0, t0] = [server.cpuMs(), performance.now()];
+        const res = await fetch(
+          `${url}${r.path}`,
+          r.body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body } : {},
+        );
+        await res.text();
+        wall.push(performance.now() - t0);
+        cpu.push(server.cpuMs() - c0);
+      }
+      profile.push([kind.kind, cpu.reduce((a, b) => a + b, 0) / cpu.length, [...wall].sort((a, b) => a - b)[2]!]);
+    }
+    for (const [kind, cpu, wall] of profile.sort((a, b) => b[1] - a[1]))
+      console.log(`${kind.padEnd(48)} ${cpu.toFixed(0).padStart(10)}   ${wall.toFixed(0).padStart(16)}`);
+    const mean = profile.reduce((a, p) => a + p[1], 0) / profile.length;
+    console.log(`${'mean over the kinds (the run mixes them evenly)'.padEnd(48)} ${mean.toFixed(0).padStart(10)}`);
+  }
+  counting = true;
+  const [serverCpu0, clientCpu0] = [server.cpuMs(), process.cpuUsage()];
   const run = await load(url, requests, SECONDS);
+  const serverCpu = server.cpuMs() - serverCpu0;
+  const clientCpuUsage = process.cpuUsage(clientCpu0);
+  const clientCpu = (clientCpuUsage.user + clientCpuUsage.system) / 1000;
+  counting = false;
   console.log('\nkind                                   count   p50        p95        p99        errors');
   for (const [kind, list] of run.samples) {
     const s = [...list].sort((a, b) => a - b);
@@ -182,6 +208,22 @@ try {
   console.log(
     `targets:     errors 0 -> ${errors === 0 ? 'met' : 'MISSED'}; p99 < 1000 ms -> ${p99! < 1000 ? 'met' : 'MISSED'}`,
   );
+  const answered = run.all.length;
+  const cores = availableParallelism();
+  const perRequest = serverCpu / answered;
+  console.log(
+    `\nserver CPU:  ${(serverCpu / 1000).toFixed(1)} s over ${SECONDS} s (${(serverCpu / 10 / SECONDS).toFixed(0)}% of one core; ${cores} cores), ` +
+      `${perRequest.toFixed(1)} ms per request; this process (the ${CLIENTS} clients): ${(clientCpu / 1000).toFixed(1)} s, ${(clientCpu / answered).toFixed(1)} ms per request; server peak RSS ${(server.peakRss() / 2 ** 30).toFixed(2)} GiB`,
+  );
+  console.log(
+    `floor:       ${CLIENTS} closed-loop clients x ${perRequest.toFixed(1)} ms CPU / ${cores} cores = mean latency >= ${fmt((CLIENTS * perRequest) / cores)} ` +
+      `(measured mean ${fmt(run.all.reduce((a, b) => a + b, 0) / answered)}); a mean under 1 s needs <= ${((1000 * cores) / CLIENTS).toFixed(0)} ms CPU per request`,
+  );
+  console.log('\nstatement (server log)                       runs   exec ms mean   queued ms mean   exec s total');
+  for (const [name, s] of [...statements].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+    console.log(
+      `${name.padEnd(44)} ${String(s.n).padStart(6)}   ${(s.ms / s.n).toFixed(0).padStart(12)}   ${(s.queuedMs / s.n).toFixed(0).padStart(14)}   ${(s.ms / 1000).toFixed(1).padStart(12)}`,
+    );
 } finally {
-  child.kill('SIGTERM');
+  await server.stop();
 }

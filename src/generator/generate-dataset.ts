@@ -32,7 +32,10 @@ export interface GenerateOptions {
   readonly start?: string;
   /** gzip level of text objects, 1-9 (default 1: the fastest, objects ~1.3x the size of level 6). */
   readonly gzipLevel?: number;
-  /** Which flow logs deliver (default `mixed`; `single-v5`: one account/region, v5 text, see topology.ts). */
+  /**
+   * Which flow logs deliver (default `mixed`; `single-v5`: one account/region, v5 text; `accounts-v5`: 3 accounts and
+   * regions, all v5 text; see topology.ts).
+   */
   readonly estate?: EstateShape;
   /** Called after each 5-minute file window with the records written so far. */
   readonly onProgress?: (recordsWritten: number, recordsTotal: number) => void;
@@ -82,8 +85,8 @@ export function resolveGenerateOptions(opts: GenerateOptions): Required<Omit<Gen
   }
   if (!Number.isInteger(o.gzipLevel) || o.gzipLevel < 1 || o.gzipLevel > 9)
     problems.push(`gzipLevel: expected 1..9, got ${o.gzipLevel}`);
-  if (o.estate !== 'mixed' && o.estate !== 'single-v5')
-    problems.push(`estate: expected 'mixed' or 'single-v5', got ${String(o.estate)}`);
+  if (o.estate !== 'mixed' && o.estate !== 'single-v5' && o.estate !== 'accounts-v5')
+    problems.push(`estate: expected 'mixed', 'single-v5' or 'accounts-v5', got ${String(o.estate)}`);
   if (typeof o.outDir !== 'string' || o.outDir === '') problems.push('outDir: expected a folder path');
   if (problems.length > 0) throw new Error(`invalid generate options: ${problems.join('; ')}`);
   return {

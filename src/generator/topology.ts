@@ -165,9 +165,17 @@ const ROLE_SHARES: readonly (readonly [Role, number])[] = [
 /**
  * Which flow logs the estate has: `mixed`, every plan above (3 accounts, 3 regions, v2/v3/v5 text and Parquet);
  * `single-v5`, only account 2's v5 text flow log in eu-west-1 (AWS's default key layout), the shape of a user with one
- * flow log that the ingest benchmark feeds.
+ * flow log that the ingest benchmark feeds; `accounts-v5`, every text VPC above (3 accounts, 3 regions) with its flow
+ * log in v5 text and AWS's default key layout, the shape of an organisation that standardised on v5 (the scale
+ * benchmark).
  */
-export type EstateShape = 'mixed' | 'single-v5';
+export type EstateShape = 'mixed' | 'single-v5' | 'accounts-v5';
+
+function estatePlans(shape: EstateShape): readonly VpcPlan[] {
+  if (shape === 'mixed') return PLANS;
+  if (shape === 'single-v5') return PLANS.filter((p) => p.format === 'v5-full' && p.fileFormat === 'text');
+  return PLANS.filter((p) => p.fileFormat === 'text').map((p) => ({ ...p, format: 'v5-full', layout: 'default' }));
+}
 
 /** Builds the estate for a time range [from, to) in Unix seconds. */
 export function buildTopology(rng: Prng, from: number, to: number, shape: EstateShape = 'mixed'): Topology {
@@ -177,7 +185,7 @@ export function buildTopology(rng: Prng, from: number, to: number, shape: Estate
   const reuses: AddressReuse[] = [];
   const flowLogs: FlowLogDef[] = [];
 
-  const plans = shape === 'mixed' ? PLANS : PLANS.filter((p) => p.format === 'v5-full' && p.fileFormat === 'text');
+  const plans = estatePlans(shape);
   plans.forEach((plan, v) => {
     const accountId = ACCOUNTS[plan.account] as string;
     const azs = AZ_IDS[plan.region] as readonly string[];

@@ -140,12 +140,25 @@ export function datasetFlowsRunQuery(input: {
 LIMIT ${input.limit}`;
   const names = namesSql(input.names);
   // The filter reads the records' columns unqualified: the names' relation has none of theirs.
+  if (input.limit === null)
+    return build(
+      'datasets.flows',
+      sql`SELECT ${SELECT}, ${names.columns}
+FROM ${parquetSourceSql(input.files)} f${names.join}
+WHERE ${input.where}${lower}${upper}
+ORDER BY f.start_time, f.flow_id`,
+    );
+  // A cut run is cut before the names are joined: ORDER BY ... LIMIT straight over the scan lets DuckDB skip the row
+  // groups past the rows it keeps (files are sorted by time), where a join in between made it decode every matching
+  // record's ~80 columns first (the 1,000 rows of a busy instance's day: 1.1 s of scan for 53k records at 10M). The
+  // names' join matches a record at most once (an end's spans do not overlap), so the rows and their order are the same.
   return build(
     'datasets.flows',
     sql`SELECT ${SELECT}, ${names.columns}
-FROM ${parquetSourceSql(input.files)} f${names.join}
+FROM (SELECT * FROM ${parquetSourceSql(input.files)}
 WHERE ${input.where}${lower}${upper}
-ORDER BY f.start_time, f.flow_id${limit}`,
+ORDER BY start_time, flow_id${limit}) f${names.join}
+ORDER BY f.start_time, f.flow_id`,
   );
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { rateBucketCount } from '../../../../src/domain/aggregate-enums.ts';
+import type { FlowValue } from '../../../../src/domain/aggregate-enums.ts';
 import { checkMetricBounds } from '../../../../src/domain/metric-bound.ts';
 import type { AggregateScope } from '../../../../src/store/queries/aggregate-expressions.ts';
 import { p95RankFromTop } from '../../../../src/store/queries/aggregate-values-query.ts';
@@ -219,6 +220,61 @@ describe('peak and p95 rates over every bucket of the window', () => {
       m_p95_bits_per_second: (40 * 8) / 300,
       m_bytes: 6080n,
     });
+  });
+});
+
+describe('rates beside plain values: one scan of the records', () => {
+  // Every plain value that combines across rate buckets; a distinct count does not, and keeps the two-scan form.
+  const PLAIN = [
+    'RECORDS',
+    'BYTES',
+    'PACKETS',
+    'ACCEPTED_RECORDS',
+    'REJECTED_RECORDS',
+    'NODATA_RECORDS',
+    'SKIPDATA_RECORDS',
+    'AVG_BYTES',
+    'MIN_BYTES',
+    'MAX_BYTES',
+    'AVG_PACKETS',
+    'MIN_PACKETS',
+    'MAX_PACKETS',
+    'FIRST_SEEN',
+    'LAST_SEEN',
+  ] as const;
+  const rate = { interval: 'FIVE_MINUTES' as const, buckets: 576 };
+  const without = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).filter(([k]) => k !== 'm_distinct_dst_ports'));
+
+  it('reads the records once, and gives per group what the two-scan form gives (same values, same types)', async () => {
+    const [from, to] = ['2024-03-01T00:00:00Z', '2024-03-03T00:00:00Z'];
+    const request = (values: readonly FlowValue[]) => ({
+      dimensions: ['INTERFACE', 'ACTION'] as const,
+      orderBy: 'P95_BITS_PER_SECOND' as const,
+      values: [...values, 'PEAK_PACKETS_PER_SECOND' as const],
+      limit: 50,
+      rate,
+    });
+    const one = buildFlowBreakdownQuery(inWindow(from, to), request(PLAIN));
+    expect(one.text.split(source).length - 1).toBe(1);
+    const two = buildFlowBreakdownQuery(inWindow(from, to), request([...PLAIN, 'DISTINCT_DST_PORTS']));
+    expect(two.text.split(source).length - 1).toBe(2);
+    const [a, b] = [await rows(one), await rows(two)];
+    expect(a.length).toBeGreaterThan(3);
+    expect(a).toEqual(b.map(without));
+  });
+
+  it('ungrouped: a summary with rates, over data and over an empty window (counts 0, extremes null)', async () => {
+    for (const [from, to] of [
+      ['2024-03-01T00:00:00Z', '2024-03-03T00:00:00Z'],
+      ['2024-04-01T00:00:00Z', '2024-04-01T01:00:00Z'],
+    ] as const) {
+      const [a] = await rows(buildFlowSummaryQuery(inWindow(from, to), [...PLAIN, 'P95_BITS_PER_SECOND'], rate));
+      const [b] = await rows(
+        buildFlowSummaryQuery(inWindow(from, to), [...PLAIN, 'DISTINCT_DST_PORTS', 'P95_BITS_PER_SECOND'], rate),
+      );
+      expect(a).toEqual(without(b!));
+    }
   });
 });
 
