@@ -4,6 +4,7 @@
  */
 import {
   FLOW_DIMENSIONS,
+  dimensionReferences,
   isRateMetric,
   rateBucketCount,
   topNDimensions,
@@ -16,7 +17,12 @@ import {
 } from '../domain/aggregate-enums.ts';
 import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
-import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
+import {
+  type AggregateScope,
+  type DimensionNames,
+  dimensionAlias,
+  valueAlias,
+} from '../store/queries/aggregate-expressions.ts';
 import type { RateWindow } from '../store/queries/aggregate-values-query.ts';
 import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
@@ -26,6 +32,7 @@ import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
 import { type AggregateNeeds, recordsReason, tieredSourceSql } from '../store/queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import type { ManifestFile } from '../store/layout.ts';
+import { readyReferenceTables } from './reference-lookup.ts';
 import { planTiers } from './tier-plan.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { scanFiles } from '../store/scan-files.ts';
@@ -91,16 +98,28 @@ export async function aggregateScope(
   const manifest = await ctx.warehouse.manifest();
   const where = flowFilterSql(filter);
   const paths = (of: readonly ManifestFile[]) => of.map((f) => ctx.warehouse.absolutePath(f));
+  const names = await dimensionNames(ctx, needs?.dimensions ?? []);
   const tiers = needs ? planTiers(manifest.files, filter, needs) : null;
   if (tiers) {
     await scanFiles(ctx, [...tiers.daily, ...tiers.hourly, ...tiers.records]);
     const files = { daily: paths(tiers.daily), hourly: paths(tiers.hourly), records: paths(tiers.records) };
-    return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour' };
+    return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour', ...names };
   }
   const files = prunePartitions(manifest.files, filter);
   if (needs) checkRecordWindow(ctx, filter, needs, files);
   await scanFiles(ctx, files);
-  return { source: parquetSourceSql(paths(files)), where };
+  return { source: parquetSourceSql(paths(files)), where, ...names };
+}
+
+/**
+ * The live snapshots a grouping by named dimensions looks names up in, made readable for the request (only the kinds
+ * it reads); nothing for a grouping without them. References are global: every key sees the same names.
+ */
+async function dimensionNames(ctx: QueryContext, dims: readonly FlowDimension[]): Promise<{ names?: DimensionNames }> {
+  const kinds = dimensionReferences(dims);
+  if (kinds.length === 0) return {};
+  const paths = await readyReferenceTables(ctx.warehouse, kinds);
+  return { names: { ipRanges: paths.ip_ranges ?? null, networks: paths.networks ?? null } };
 }
 
 /**
