@@ -3,6 +3,7 @@
  * the time-series intervals. Clients only ever name these enum values; the SQL expression behind each one lives in an
  * allow-list in src/store/queries/aggregate-expressions.ts, so no request text reaches SQL.
  */
+import { tagKey as checkTagKey } from './filter-values.ts';
 import { InputError } from './input-error.ts';
 
 /** Dimensions that are one stored or partition column each. */
@@ -34,9 +35,16 @@ export type ColumnDimension = (typeof COLUMN_DIMENSIONS)[number];
 
 /**
  * Dimensions that name an end of the record by a reference table (docs/reference-tables.md), looked up at query time
- * in the live snapshot: your own network, or the AWS service, of the record's packet-level source or destination.
+ * in the live snapshots: your own network, or the AWS service, of the record's packet-level source or destination;
+ * the value of a tag key (the request's `tagKey`) of the instance, else interface, that logged the record.
  */
-export const NAMED_DIMENSIONS = ['SRC_NETWORK', 'DST_NETWORK', 'SRC_AWS_SERVICE', 'DST_AWS_SERVICE'] as const;
+export const NAMED_DIMENSIONS = [
+  'SRC_NETWORK',
+  'DST_NETWORK',
+  'SRC_AWS_SERVICE',
+  'DST_AWS_SERVICE',
+  'INSTANCE_TAG',
+] as const;
 export type NamedDimension = (typeof NAMED_DIMENSIONS)[number];
 
 /** Dimensions flows can be grouped by: the columns, then the names looked up for them. */
@@ -71,10 +79,16 @@ export const DIMENSION_COLUMN: Readonly<Record<ColumnDimension, string>> = {
 
 /** One named dimension: which end, which reference table, and how results and GraphQL call its key. */
 export interface NamedDimensionSpec {
-  /** The end: the record's packet-level source (`pkt-srcaddr`, else `srcaddr`) or destination. */
-  readonly side: 'src' | 'dst';
-  /** `networks`: the name of your own network holding the address; `ip_ranges`: its AWS service. */
-  readonly reference: 'networks' | 'ip_ranges';
+  /**
+   * The end: the record's packet-level source (`pkt-srcaddr`, else `srcaddr`) or destination, or the end that logged
+   * it (its instance, else its interface, at its start: the `tag` filter's end on flow records).
+   */
+  readonly side: 'src' | 'dst' | 'logging';
+  /**
+   * `networks`: the name of your own network holding the address; `ip_ranges`: its AWS service; `inventory`: the
+   * value of the request's tag key.
+   */
+  readonly reference: 'networks' | 'ip_ranges' | 'inventory';
   /** The key's name in results (`k_<name>` in SQL, the column of a dataset): as the flows dataset names it. */
   readonly name: string;
   /** The FlowGroupKey field, as GraphQL's Flow names the same value. */
@@ -127,6 +141,17 @@ export const NAMED_DIMENSION_SPECS: Readonly<Record<NamedDimension, NamedDimensi
     columns: ['pkt_dst_aws_service', 'pkt_dstaddr', 'dstaddr'],
     description: AWS_DOC('destination', 'pkt-dst-aws-service'),
   },
+  INSTANCE_TAG: {
+    side: 'logging',
+    reference: 'inventory',
+    name: 'instance_tag',
+    graphql: 'instanceTag',
+    columns: ['instance_id', 'interface_id', 'start_time'],
+    description:
+      'The value of the tag `tagKey` (required with this key) of the end that logged the record, as the inventory ' +
+      "(`flowql inventory import`) tags it at the record's start: its instance's tags, else its interface's (the " +
+      "`tag` filter's rule on flow records). Null for an end without the tag; a key sees its own accounts' tags only.",
+  },
 };
 
 /** Whether `d` is looked up in a reference table. */
@@ -145,8 +170,23 @@ export function dimensionColumns(d: FlowDimension): readonly string[] {
 }
 
 /** The reference tables the dimensions look names up in, each once. */
-export function dimensionReferences(dims: readonly FlowDimension[]): ('networks' | 'ip_ranges')[] {
+export function dimensionReferences(dims: readonly FlowDimension[]): NamedDimensionSpec['reference'][] {
   return [...new Set(dims.filter(isNamedDimension).map((d) => NAMED_DIMENSION_SPECS[d].reference))];
+}
+
+/**
+ * The tag key of a grouping: required when it groups by INSTANCE_TAG, refused otherwise (it would be ignored), each
+ * an InputError naming `argument` (`tagKey`, or a URL parameter). Null when not grouped by a tag.
+ */
+export function groupTagKey(dims: readonly FlowDimension[], tagKey: unknown, argument = 'tagKey'): string | null {
+  const given = tagKey !== undefined && tagKey !== null;
+  if (!dims.includes('INSTANCE_TAG')) {
+    if (given)
+      throw new InputError(argument, `no ${argument} without INSTANCE_TAG (it names the tag that key groups by)`);
+    return null;
+  }
+  if (!given) throw new InputError(argument, 'a tag key with INSTANCE_TAG (such as "app")');
+  return checkTagKey(tagKey, argument);
 }
 
 /**

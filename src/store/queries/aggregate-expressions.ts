@@ -12,6 +12,7 @@ import {
   isRateMetric,
 } from '../../domain/aggregate-enums.ts';
 import { raw, sql, type SqlFragment } from '../sql.ts';
+import { endKeySql, tagSpansSql, type TagSource } from './inventory-tag-query.ts';
 import { PACKET_ADDRESS_SQL, awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
 /**
@@ -36,10 +37,12 @@ export interface AggregateScope {
   readonly names?: DimensionNames;
 }
 
-/** The snapshots named dimensions read: AWS's ip-ranges and your own networks. */
+/** The snapshots named dimensions read: AWS's ip-ranges, your own networks, and the inventory with the tag key. */
 export interface DimensionNames {
   readonly ipRanges: string | null;
   readonly networks: string | null;
+  /** The live inventory snapshots as the tenant may read them, and the tag key INSTANCE_TAG groups by. */
+  readonly tag?: TagSource & { readonly key: string };
 }
 
 // Byte and packet sums stay HUGEINT (DuckDB's sum of BIGINT): each record holds at most 2^53 - 1 (the line parser's
@@ -120,11 +123,27 @@ export function dimensionExpression(d: FlowDimension, scope: Pick<AggregateScope
   // aggregateScope loads the snapshots its grouping needs; a scope without them is a caller's bug, not "no names".
   if (!names) throw new Error(`aggregate grouped by ${d} without its reference snapshots (AggregateScope.names)`);
   const { side, reference } = NAMED_DIMENSION_SPECS[d];
+  if (side === 'logging') return loggingEndTagSql(d, names);
   const address = PACKET_ADDRESS_SQL[side];
   if (reference === 'networks')
     return names.networks ? networkNameOfSql(address, names.networks) : raw('NULL::VARCHAR');
   const logged = raw(`pkt_${side}_aws_service`);
   return names.ipRanges ? sql`coalesce(${logged}, ${awsServiceOfSql(address, names.ipRanges)})` : logged;
+}
+
+/**
+ * The tag value of the end that logged the record (its instance, else its interface) at the record's start, as the
+ * `tag` filter reads it on flow records: one span at most holds (spans of one end never overlap). NULL without an
+ * inventory snapshot.
+ */
+function loggingEndTagSql(d: FlowDimension, names: DimensionNames): SqlFragment {
+  const tag = names.tag;
+  if (!tag) throw new Error(`aggregate grouped by ${d} without its tag key (AggregateScope.names.tag)`);
+  if (tag.snapshots.length === 0) return raw('NULL::VARCHAR');
+  const spans = tagSpansSql(tag, { tagKey: tag.key });
+  const end = raw(endKeySql('instance_id', 'interface_id'));
+  return sql`(SELECT first(s.tag_value) FROM ${spans} s
+   WHERE s.tag_end = ${end} AND start_time >= s.tag_from AND start_time < s.tag_to)`;
 }
 
 /** Result column alias of a dimension: `k_srcaddr`, `k_src_network`. */
