@@ -117,6 +117,15 @@ const RECORDS: FixtureRecord[] = [
     log_status: 'NODATA',
     start: t('2024-03-01T15:00:00'),
   }),
+  // To on-prem-dc1 (a destination in one of your networks).
+  rec({
+    version: 2,
+    interface_id: 'eni-a',
+    srcaddr: '10.0.0.5',
+    dstaddr: '192.0.2.53',
+    bytes: 4096,
+    start: t('2024-03-01T16:00:00'),
+  }),
   // Account B: from on-prem-dc1; to DynamoDB's other /22; from an address only AMAZON's /24 holds to S3's IPv6 /39.
   rec({
     version: 2,
@@ -155,11 +164,11 @@ const EXPECTED: Record<string, Record<string, number>> = {
     'office-paris': 64,
     'lab-v6': 256,
     'on-prem-dc1': 512,
-    null: 1 + 2 + 4 + 32 + 128 + 1024 + 2048,
+    null: 1 + 2 + 4 + 32 + 128 + 1024 + 2048 + 4096,
   },
-  DST_NETWORK: { null: 4095 },
-  SRC_AWS_SERVICE: { AMAZON: 2048, null: 2047 },
-  DST_AWS_SERVICE: { S3: 1 + 2 + 2048, DYNAMODB: 4 + 1024, EC2: 128 + 256, null: 8 + 16 + 32 + 64 + 512 },
+  DST_NETWORK: { 'on-prem-dc1': 4096, null: 4095 },
+  SRC_AWS_SERVICE: { AMAZON: 2048, null: 8191 - 2048 },
+  DST_AWS_SERVICE: { S3: 1 + 2 + 2048, DYNAMODB: 4 + 1024, EC2: 128 + 256, null: 8 + 16 + 32 + 64 + 512 + 4096 },
 };
 
 // --- An independent longest-prefix match over the shipped files (BigInt arithmetic, no SQL) ---
@@ -319,9 +328,9 @@ describe('groupings by network and AWS service equal the sums of the records by 
       `{ flowBreakdown(filter: { ${DAY} }, dimensions: [DST_AWS_SERVICE, PKT_DST_AWS_SERVICE], limit: 100) { rows { label bytes } } }`,
     );
     expect(data.flowBreakdown.rows.map((r: any) => `${r.label} ${r.bytes}`)).toEqual([
+      '(none) / (none) 4728',
       'S3 / (none) 2050',
       'DYNAMODB / (none) 1028',
-      '(none) / (none) 632',
       'EC2 / (none) 256',
       'EC2 / EC2 128',
       'S3 / S3 1',
@@ -334,11 +343,11 @@ describe('groupings by network and AWS service equal the sums of the records by 
       `{ flowBreakdown(filter: { ${DAY} }, dimensions: [ACCOUNT, DST_AWS_SERVICE], orderBy: BYTES, limit: 100) { rows { label bytes } } }`,
     );
     expect(data.flowBreakdown.rows.map((r: any) => `${r.label} ${r.bytes}`)).toEqual([
+      `${A} / (none) 4216`,
       `${B} / S3 2048`,
       `${B} / DYNAMODB 1024`,
       `${B} / (none) 512`,
       `${A} / EC2 384`,
-      `${A} / (none) 120`,
       `${A} / DYNAMODB 4`,
       `${A} / S3 3`,
     ]);
@@ -356,7 +365,7 @@ describe('groupings by network and AWS service equal the sums of the records by 
       ]),
     );
     expect(series).toEqual({
-      '(none)': '10:39 12:128 14:3072 15:0',
+      '(none)': '10:39 12:128 14:3072 15:0 16:4096',
       'lab-v6': '13:256',
       'office-paris': '11:64',
       'on-prem-dc1': '14:512',
@@ -378,10 +387,10 @@ describe('the networks filter and the grouping agree', () => {
       const rows = filtered.flowBreakdown.rows as any[];
       // Every kept record is in the network at one end, by the grouping's own lookup.
       for (const r of rows) expect([r.key.srcNetwork, r.key.dstNetwork]).toContain(name);
-      // No destination is in any network in this fixture, so the filter's bytes are the source group's.
+      // No record has both ends in a network here, so the filter's bytes are the two groups' sums.
       const total = rows.reduce((n, r) => n + Number(r.bytes), 0);
       expect(total).toBe((src.sums[name] ?? 0) + (dst.sums[name] ?? 0));
-      expect(total).toBe(EXPECTED.SRC_NETWORK![name]);
+      expect(total).toBe((EXPECTED.SRC_NETWORK![name] ?? 0) + (EXPECTED.DST_NETWORK![name] ?? 0));
     },
   );
 
@@ -423,7 +432,7 @@ describe('datasets by= over a real port, and what each key sees', () => {
   };
   const URL_DAY = 'from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z';
 
-  it('breakdown.csv?by=DST_NETWORK and topn.csv?by=dst_aws_service equal GraphQL', async () => {
+  it('breakdown.csv?by=SRC_NETWORK / DST_NETWORK, topn.json?by=dst_aws_service and timeseries by=SRC_AWS_SERVICE equal GraphQL', async () => {
     const csv = await get(`/datasets/breakdown.csv?${URL_DAY}&by=SRC_NETWORK&values=BYTES`);
     expect(csv.status).toBe(200);
     const gqlRows = (
@@ -433,7 +442,7 @@ describe('datasets by= over a real port, and what each key sees', () => {
     ).data.flowBreakdown.rows.map((r: any) => `${r.key.srcNetwork ?? ''},${r.bytes}`);
     expect(csv.text).toBe(['src_network,bytes', ...gqlRows, ''].join('\n'));
     expect(gqlRows).toEqual([
-      ',3239',
+      ',7335',
       'on-prem-dc1,512',
       'lab-v6,256',
       'office-paris,64',
@@ -441,7 +450,15 @@ describe('datasets by= over a real port, and what each key sees', () => {
       'partner-acme,8',
     ]);
     const dst = await get(`/datasets/breakdown.csv?${URL_DAY}&by=DST_NETWORK&values=BYTES`);
-    expect(dst.text).toBe('dst_network,bytes\n,4095\n');
+    const gqlDst = (
+      await post(
+        `{ flowBreakdown(filter: { ${DAY} }, dimensions: [DST_NETWORK], limit: 100) { rows { key { dstNetwork } bytes } } }`,
+      )
+    ).data.flowBreakdown.rows.map((r: any) => `${r.key.dstNetwork ?? ''},${r.bytes}`);
+    expect(dst.text).toBe(['dst_network,bytes', ...gqlDst, ''].join('\n'));
+    expect(gqlDst).toEqual(['on-prem-dc1,4096', ',4095']);
+    const topDst = await get(`/datasets/topn.csv?${URL_DAY}&by=DST_NETWORK&values=BYTES`);
+    expect(topDst.text).toBe('dst_network,bytes\non-prem-dc1,4096\n');
     const top = await get(`/datasets/topn.json?${URL_DAY}&by=dst_aws_service&values=BYTES`);
     expect(JSON.parse(top.text)).toEqual([
       { dst_aws_service: 'S3', bytes: '2051' },
@@ -450,7 +467,7 @@ describe('datasets by= over a real port, and what each key sees', () => {
     ]);
     const series = await get(`/datasets/timeseries.csv?${URL_DAY}&interval=DAY&by=SRC_AWS_SERVICE&values=BYTES`);
     expect(series.text).toBe(
-      'bucket,src_aws_service,bytes\n2024-03-01T00:00:00Z,AMAZON,2048\n2024-03-01T00:00:00Z,,2047\n',
+      'bucket,src_aws_service,bytes\n2024-03-01T00:00:00Z,AMAZON,2048\n2024-03-01T00:00:00Z,,6143\n',
     );
   });
 
@@ -458,7 +475,7 @@ describe('datasets by= over a real port, and what each key sees', () => {
     const of = async (key: string) =>
       (await get(`/datasets/breakdown.csv?${URL_DAY}&by=ACCOUNT,DST_AWS_SERVICE&values=BYTES`, key)).text;
     expect(await of(KEY_A)).toBe(
-      `account_id,dst_aws_service,bytes\n${A},EC2,384\n${A},,120\n${A},DYNAMODB,4\n${A},S3,3\n`,
+      `account_id,dst_aws_service,bytes\n${A},,4216\n${A},EC2,384\n${A},DYNAMODB,4\n${A},S3,3\n`,
     );
     expect(await of(KEY_B)).toBe(`account_id,dst_aws_service,bytes\n${B},S3,2048\n${B},DYNAMODB,1024\n${B},,512\n`);
     const all = await of(KEY_ALL);
