@@ -3,6 +3,7 @@
  * the time-series intervals. Clients only ever name these enum values; the SQL expression behind each one lives in an
  * allow-list in src/store/queries/aggregate-expressions.ts, so no request text reaches SQL.
  */
+import type { FilterColumn } from './filter-fields.ts';
 import { tagKey as checkTagKey } from './filter-values.ts';
 import { InputError } from './input-error.ts';
 
@@ -94,7 +95,7 @@ export interface NamedDimensionSpec {
   /** The FlowGroupKey field, as GraphQL's Flow names the same value. */
   readonly graphql: string;
   /** Every flows column the key reads (the planner answers from a tier that keeps them all). */
-  readonly columns: readonly string[];
+  readonly columns: readonly FilterColumn[];
   readonly description: string;
 }
 
