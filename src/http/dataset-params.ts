@@ -16,7 +16,9 @@ import {
   checkDimensions,
   checkRateBuckets,
   checkSeriesValues,
+  groupTagKey,
   isRateMetric,
+  topNDimensions,
   type FlowValue,
   type TimeInterval,
   FLOW_VALUES,
@@ -87,9 +89,9 @@ const FILTER_PARAMS: ReadonlyMap<string, FilterParamTarget> = new Map(
 const DATASET_PARAMS: Readonly<Record<DatasetName, readonly string[]>> = {
   flows: ['limit'],
   summary: ['values', 'rateInterval'],
-  timeseries: ['interval', 'values', 'by', 'maxSeries', 'rankBy'],
-  topn: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
-  breakdown: ['by', 'metric', 'values', 'limit', 'having', 'rateInterval'],
+  timeseries: ['interval', 'values', 'by', 'byTagKey', 'maxSeries', 'rankBy'],
+  topn: ['by', 'byTagKey', 'metric', 'values', 'limit', 'having', 'rateInterval'],
+  breakdown: ['by', 'byTagKey', 'metric', 'values', 'limit', 'having', 'rateInterval'],
   handshakes: ['state', 'limit'],
   edges: ['level', 'levelTagKey', 'orderBy', 'limit'],
   cost: ['groupBy', 'level', 'levelTagKey', 'orderBy', 'limit'],
@@ -258,16 +260,19 @@ export function parseDatasetRequest(
           }
         : null;
       const seriesValues = checkSeriesValues('values', valueList(['RECORDS', 'BYTES', 'PACKETS']));
-      return { dataset, filter, interval, values: seriesValues, groupBy };
+      const tagKey = groupTagKey(dimension ? [dimension] : [], single(params, 'byTagKey'), 'byTagKey');
+      return { dataset, filter, interval, values: seriesValues, groupBy, tagKey };
     }
     case 'topn': {
       const metric = enumValue(params, 'metric', FLOW_METRICS, 'BYTES');
       const topValues = valueList(['RECORDS', 'BYTES', 'PACKETS']);
       const bounds = having();
+      const by = enumValue(params, 'by', TOP_N_KEYS, 'ADDRESS_PAIR');
       return {
         dataset,
         filter,
-        by: enumValue(params, 'by', TOP_N_KEYS, 'ADDRESS_PAIR'),
+        by,
+        tagKey: groupTagKey(topNDimensions(by), single(params, 'byTagKey'), 'byTagKey'),
         metric,
         values: topValues,
         limit: count(params, 'limit', 10, AGGREGATE_LIMITS.maxTopN),
@@ -289,6 +294,7 @@ export function parseDatasetRequest(
         dataset,
         filter,
         dimensions: checkDimensions('by', dims),
+        tagKey: groupTagKey(dims, single(params, 'byTagKey'), 'byTagKey'),
         orderBy,
         values: groupValues,
         limit: count(params, 'limit', 100, AGGREGATE_LIMITS.maxBreakdownRows),

@@ -4,6 +4,7 @@
  */
 import {
   FLOW_DIMENSIONS,
+  dimensionReferences,
   isRateMetric,
   rateBucketCount,
   topNDimensions,
@@ -16,7 +17,12 @@ import {
 } from '../domain/aggregate-enums.ts';
 import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
-import { type AggregateScope, dimensionAlias, valueAlias } from '../store/queries/aggregate-expressions.ts';
+import {
+  type AggregateScope,
+  type DimensionNames,
+  dimensionAlias,
+  valueAlias,
+} from '../store/queries/aggregate-expressions.ts';
 import type { RateWindow } from '../store/queries/aggregate-values-query.ts';
 import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from '../store/queries/flow-filter-query.ts';
@@ -26,6 +32,8 @@ import { buildFlowTopNQuery } from '../store/queries/flow-top-n-query.ts';
 import { type AggregateNeeds, recordsReason, tieredSourceSql } from '../store/queries/flows-hourly-query.ts';
 import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import type { ManifestFile } from '../store/layout.ts';
+import { readyInventorySnapshots } from './inventory-lookup.ts';
+import { readyReferenceTables } from './reference-lookup.ts';
 import { planTiers } from './tier-plan.ts';
 import { runQuery, type QueryContext, type Row } from '../store/query-runner.ts';
 import { scanFiles } from '../store/scan-files.ts';
@@ -87,20 +95,46 @@ export async function aggregateScope(
   ctx: QueryContext,
   filter: FlowFilter,
   needs?: AggregateNeeds,
+  tagKey: string | null = null,
 ): Promise<AggregateScope> {
   const manifest = await ctx.warehouse.manifest();
   const where = flowFilterSql(filter);
   const paths = (of: readonly ManifestFile[]) => of.map((f) => ctx.warehouse.absolutePath(f));
+  const names = await dimensionNames(ctx, filter, needs?.dimensions ?? [], tagKey);
   const tiers = needs ? planTiers(manifest.files, filter, needs) : null;
   if (tiers) {
     await scanFiles(ctx, [...tiers.daily, ...tiers.hourly, ...tiers.records]);
     const files = { daily: paths(tiers.daily), hourly: paths(tiers.hourly), records: paths(tiers.records) };
-    return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour' };
+    return { source: tieredSourceSql(files, tiers.split), where, grain: 'hour', ...names };
   }
   const files = prunePartitions(manifest.files, filter);
   if (needs) checkRecordWindow(ctx, filter, needs, files);
   await scanFiles(ctx, files);
-  return { source: parquetSourceSql(paths(files)), where };
+  return { source: parquetSourceSql(paths(files)), where, ...names };
+}
+
+/**
+ * The live snapshots a grouping by named dimensions looks names up in, made readable for the request (only the kinds
+ * it reads); nothing for a grouping without them. Address references are global (every key sees the same names); the
+ * inventory's tags are read as the filter's tenant may (its own accounts' resources).
+ */
+async function dimensionNames(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  dims: readonly FlowDimension[],
+  tagKey: string | null,
+): Promise<{ names?: DimensionNames }> {
+  const kinds = dimensionReferences(dims);
+  if (kinds.length === 0) return {};
+  const paths = await readyReferenceTables(
+    ctx.warehouse,
+    kinds.filter((k) => k !== 'inventory'),
+  );
+  const tag =
+    kinds.includes('inventory') && tagKey !== null
+      ? { key: tagKey, snapshots: await readyInventorySnapshots(ctx.warehouse), accounts: filter.scopeAccountIds }
+      : null;
+  return { names: { ipRanges: paths.ip_ranges ?? null, networks: paths.networks ?? null, ...(tag ? { tag } : {}) } };
 }
 
 /**
@@ -168,6 +202,8 @@ export async function readFlowSummary(
 export interface GroupOptions {
   readonly having?: readonly MetricBound[];
   readonly rateInterval?: TimeInterval;
+  /** The tag key INSTANCE_TAG groups by (groupTagKey). */
+  readonly tagKey?: string | null;
 }
 
 /** Every value a grouped answer computes: asked for, ranked by, or bounded. */
@@ -185,7 +221,8 @@ export async function readFlowTopN(
   const computed = computedValues(req.values, req.metric, having);
   const rate = rateWindow(filter, computed, req.rateInterval ?? 'FIVE_MINUTES');
   const dims = topNDimensions(req.by);
-  const scope = await aggregateScope(ctx, filter, { dimensions: dims, ...valueNeeds(computed, rate) });
+  const needs = { dimensions: dims, ...valueNeeds(computed, rate) };
+  const scope = await aggregateScope(ctx, filter, needs, req.tagKey ?? null);
   const rows = await runQuery(
     ctx,
     buildFlowTopNQuery(scope, { by: req.by, metric: req.metric, values: computed, limit: req.limit, having, rate }),
@@ -210,7 +247,8 @@ export async function readFlowBreakdown(
   const dims = FLOW_DIMENSIONS.filter((d) => req.dimensions.includes(d)).sort(
     (a, b) => req.dimensions.indexOf(a) - req.dimensions.indexOf(b),
   );
-  const scope = await aggregateScope(ctx, filter, { dimensions: dims, ...valueNeeds(computed, rate) });
+  const needs = { dimensions: dims, ...valueNeeds(computed, rate) };
+  const scope = await aggregateScope(ctx, filter, needs, req.tagKey ?? null);
   const rows = await runQuery(
     ctx,
     buildFlowBreakdownQuery(scope, {
@@ -233,6 +271,8 @@ export async function readFlowTimeSeries(
     interval: TimeInterval;
     values: readonly FlowValue[];
     groupBy?: { dimension: FlowDimension; maxSeries: number; rankBy: FlowMetric } | undefined;
+    /** The tag key of a series split by INSTANCE_TAG (groupTagKey). */
+    tagKey?: string | null;
   },
 ): Promise<TimeSeries[]> {
   const values = FLOW_VALUES.filter((v) => req.values.includes(v));
@@ -241,7 +281,7 @@ export async function readFlowTimeSeries(
     dimensions: req.groupBy ? [req.groupBy.dimension] : [],
     values: req.groupBy ? [...values, req.groupBy.rankBy] : values,
   };
-  const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter, needs), {
+  const query = buildFlowTimeSeriesQuery(await aggregateScope(ctx, filter, needs, req.tagKey ?? null), {
     interval: req.interval,
     values: values.length ? values : ['RECORDS'],
     ...(req.groupBy ? { groupBy: req.groupBy } : {}),

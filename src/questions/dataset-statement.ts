@@ -61,11 +61,14 @@ export type DatasetRequest =
         readonly maxSeries: number;
         readonly rankBy: FlowMetric;
       } | null;
+      /** The tag key of INSTANCE_TAG (`byTagKey`; groupTagKey). */
+      readonly tagKey: string | null;
     }
   | {
       readonly dataset: 'topn';
       readonly filter: FlowFilter;
       readonly by: TopNKey;
+      readonly tagKey: string | null;
       readonly metric: FlowMetric;
       readonly values: readonly FlowValue[];
       readonly limit: number;
@@ -76,6 +79,7 @@ export type DatasetRequest =
       readonly dataset: 'breakdown';
       readonly filter: FlowFilter;
       readonly dimensions: readonly FlowDimension[];
+      readonly tagKey: string | null;
       readonly orderBy: FlowMetric;
       readonly values: readonly FlowValue[];
       readonly limit: number;
@@ -123,11 +127,12 @@ export async function datasetStatement(
     }
     case 'timeseries': {
       const values = ordered(req.values);
-      const scope = await aggregateScope(ctx, req.filter, {
+      const needs = {
         interval: req.interval,
         dimensions: req.groupBy ? [req.groupBy.dimension] : [],
         values: ordered([...values, ...(req.groupBy ? [req.groupBy.rankBy] : [])]),
-      });
+      };
+      const scope = await aggregateScope(ctx, req.filter, needs, req.tagKey);
       const query = buildFlowTimeSeriesQuery(scope, {
         interval: req.interval,
         values,
@@ -138,11 +143,8 @@ export async function datasetStatement(
     case 'topn': {
       const values = ordered([req.metric, ...req.values, ...req.having.map((b) => b.metric)]);
       const rate = rateWindow(req.filter, values, req.rateInterval);
-      const scope = await aggregateScope(ctx, req.filter, {
-        dimensions: topNDimensions(req.by),
-        values,
-        rateInterval: rate?.interval,
-      });
+      const needs = { dimensions: topNDimensions(req.by), values, rateInterval: rate?.interval };
+      const scope = await aggregateScope(ctx, req.filter, needs, req.tagKey);
       return {
         query: buildFlowTopNQuery(scope, {
           by: req.by,
@@ -158,11 +160,8 @@ export async function datasetStatement(
     case 'breakdown': {
       const values = ordered([req.orderBy, ...req.values, ...req.having.map((b) => b.metric)]);
       const rate = rateWindow(req.filter, values, req.rateInterval);
-      const scope = await aggregateScope(ctx, req.filter, {
-        dimensions: req.dimensions,
-        values,
-        rateInterval: rate?.interval,
-      });
+      const needs = { dimensions: req.dimensions, values, rateInterval: rate?.interval };
+      const scope = await aggregateScope(ctx, req.filter, needs, req.tagKey);
       const query = buildFlowBreakdownQuery(scope, {
         dimensions: req.dimensions,
         orderBy: req.orderBy,

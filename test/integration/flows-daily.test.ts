@@ -23,6 +23,7 @@ import { generateDataset } from '../../src/generator/generate-dataset.ts';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
+import { importReference, readAwsIpRanges, readOwnNetworks } from '../../src/ingest/reference-import.ts';
 import { aggregateScope, rateWindow } from '../../src/questions/aggregate-reader.ts';
 import { datasetStatement } from '../../src/questions/dataset-statement.ts';
 import { parseDatasetRequest } from '../../src/http/dataset-params.ts';
@@ -39,6 +40,7 @@ import { buildInterfaceStatusQuery } from '../../src/store/queries/partitions-qu
 import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
 import { build, sql, type SqlQuery } from '../../src/store/sql.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
+import { SHIPPED_IP_RANGES, SHIPPED_NETWORKS } from '../helpers/reference-fixture.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 
 const ALL_VALUES: FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS].filter(
@@ -56,9 +58,14 @@ const rowsOf = (files: readonly ManifestFile[], table: string, date: string) =>
 let root = '';
 let data = '';
 
-async function recordScope(ctx: QueryContext, filter: FlowFilter): Promise<AggregateScope> {
+async function recordScope(
+  ctx: QueryContext,
+  filter: FlowFilter,
+  names: AggregateScope['names'],
+): Promise<AggregateScope> {
   const files = prunePartitions((await ctx.warehouse.manifest()).files, filter);
-  return { source: parquetSourceSql(files.map((f) => ctx.warehouse.absolutePath(f))), where: flowFilterSql(filter) };
+  const source = parquetSourceSql(files.map((f) => ctx.warehouse.absolutePath(f)));
+  return { source, where: flowFilterSql(filter), ...(names ? { names } : {}) };
 }
 
 type Shape = (scope: AggregateScope, filter: FlowFilter) => SqlQuery;
@@ -66,9 +73,11 @@ type Shape = (scope: AggregateScope, filter: FlowFilter) => SqlQuery;
 /** `shape` over what aggregateScope picks and over the flows alone: both answers and the tiers the first read. */
 async function bothWays(filter: FlowFilter, needs: AggregateNeeds, shape: Shape) {
   const ctx = await testQueryContext(data);
-  const fromPicked = await runQuery(ctx, shape(await aggregateScope(ctx, filter, needs), filter));
+  const picked = await aggregateScope(ctx, filter, needs);
+  const fromPicked = await runQuery(ctx, shape(picked, filter));
   const { tiers } = ctx.cost.snapshot();
-  const fromRecords = await runQuery(ctx, shape(await recordScope(ctx, filter), filter));
+  // The same snapshots name the records (a grouping by SRC_NETWORK, DST_AWS_SERVICE... looks names up in them).
+  const fromRecords = await runQuery(ctx, shape(await recordScope(ctx, filter, picked.names), filter));
   return { fromPicked, fromRecords, tiers };
 }
 
@@ -85,6 +94,10 @@ beforeAll(async () => {
   expect(underivedPartitions(before.files)).toEqual([]);
   const c = await runCompact({ storage, threads: 1 });
   expect(c.dailyWritten).toBe(new Set(before.files.filter((f) => f.table === 'flows').map(part)).size);
+  // The shipped ip-ranges and networks, imported as a user would, name some of the generator's addresses (S3,
+  // DynamoDB, RFC 5737 ranges), so the top-N by a named key has groups to compare.
+  await importReference(await readAwsIpRanges(SHIPPED_IP_RANGES), { storage });
+  await importReference(await readOwnNetworks(SHIPPED_NETWORKS), { storage });
 }, 180_000);
 
 describe('flows_daily', () => {
@@ -131,12 +144,14 @@ const rated = (interval: TimeInterval) => (s: AggregateScope, f: FlowFilter) =>
 // Each shape, what it needs, and whether daily rows may answer it (time and rate buckets of whole days).
 const SHAPES: [string, AggregateNeeds, Shape, boolean][] = [
   ['summary, every value', {}, (s) => buildFlowSummaryQuery(s, ALL_VALUES), true],
-  ...TOP_N_KEYS.filter((by) => by !== 'SRC_PORT').map((by): [string, AggregateNeeds, Shape, boolean] => [
-    `top-N by ${by}`,
-    { dimensions: topNDimensions(by), values: ALL_VALUES },
-    (s) => buildFlowTopNQuery(s, { by, metric: 'BYTES', values: ALL_VALUES, limit: 1000 }),
-    true,
-  ]),
+  ...TOP_N_KEYS.filter((by) => by !== 'SRC_PORT' && by !== 'INSTANCE_TAG').map(
+    (by): [string, AggregateNeeds, Shape, boolean] => [
+      `top-N by ${by}`,
+      { dimensions: topNDimensions(by), values: ALL_VALUES },
+      (s) => buildFlowTopNQuery(s, { by, metric: 'BYTES', values: ALL_VALUES, limit: 1000 }),
+      true,
+    ],
+  ),
   [
     'breakdown by account, action, destination port, flow direction',
     { dimensions: ['ACCOUNT', 'ACTION', 'DST_PORT', 'FLOW_DIRECTION'] },
@@ -214,6 +229,8 @@ describe('what a tier cannot answer reads what it must, and says so', () => {
     ],
     ['hour buckets', {}, { interval: 'HOUR' }, summary, ['flows_hourly']],
     ['a source port grouping', {}, { dimensions: ['SRC_PORT'] as FlowDimension[] }, summary, ['flows']],
+    // A tag's spans start at any time (a snapshot's as-of, a launch): an hourly row cannot say which holds.
+    ['an INSTANCE_TAG grouping', {}, { dimensions: ['INSTANCE_TAG'] as FlowDimension[] }, summary, ['flows']],
   ];
   it.each(cases)('%s', async (_name, input, needs, shape, tiers) => {
     const r = await bothWays(filterOf(input, `${DAY1}T00:00:00Z`, `${AFTER}T00:00:00Z`), needs, shape);

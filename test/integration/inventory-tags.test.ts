@@ -230,6 +230,125 @@ describe('tag filter and TAG edge level against the generated estate', () => {
     expect(ends.filter((e: any) => !e.subnetId).every((e: any) => e.subnetName === null)).toBe(true);
   });
 
+  it('groups flow records by INSTANCE_TAG: the records of each logging instance (else interface) summed by its tag', async () => {
+    const byEnd: any = await gqlData(
+      api.yoga,
+      `{ flowBreakdown(filter: { timeRange: ${RANGE} }, dimensions: [INSTANCE, INTERFACE], limit: 1000) {
+         rows { key { instanceId interfaceId } records bytes } truncated } }`,
+    );
+    expect(byEnd.flowBreakdown.truncated).toBe(false);
+    const want: Record<string, number> = {};
+    for (const r of byEnd.flowBreakdown.rows) {
+      const team = String(tagsOf.get(r.key.instanceId ?? r.key.interfaceId ?? '')?.team ?? null);
+      want[team] = (want[team] ?? 0) + Number(r.records);
+    }
+    const res = await gql<any>(
+      api.yoga,
+      `{ flowBreakdown(filter: { timeRange: ${RANGE} }, dimensions: [INSTANCE_TAG], tagKey: "team", orderBy: RECORDS, limit: 100) {
+         rows { key { instanceTag } records } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const got = Object.fromEntries(
+      res.data.flowBreakdown.rows.map((r: any) => [String(r.key.instanceTag), Number(r.records)]),
+    );
+    expect(got).toEqual(want);
+    expect(got.payments).toBe(150);
+    // The tag's time rule reads each record's start: the records, never the rollups.
+    expect(res.extensions?.cost?.tiers).toEqual(['flows']);
+    // The `tag` filter and the grouping agree.
+    const filtered: any = await gqlData(
+      api.yoga,
+      `{ flowTopN(filter: { timeRange: ${RANGE}, tag: { key: "team", values: ["payments"] } }, by: INSTANCE_TAG, tagKey: "team", metric: RECORDS) {
+         rows { label records } } }`,
+    );
+    expect(filtered.flowTopN.rows).toEqual([{ label: 'payments', records: '150' }]);
+    // A series per app, by dataset: byTagKey names the key; the series' records add up to the breakdown's.
+    const series: any = await gqlData(
+      api.yoga,
+      `{ flowTimeSeries(filter: { timeRange: ${RANGE} }, interval: DAY, groupBy: INSTANCE_TAG, tagKey: "team", maxSeries: 50, rankBy: RECORDS) {
+         series { key { instanceTag } points { records } } } }`,
+    );
+    expect(
+      Object.fromEntries(
+        series.flowTimeSeries.series.map((x: any) => [String(x.key.instanceTag), Number(x.points[0].records)]),
+      ),
+    ).toEqual(want);
+  }, 120_000);
+
+  it('breakdown.json?by=INSTANCE_TAG&byTagKey=team equals GraphQL; a scoped key groups by its own tags only', async () => {
+    const keysFile = join(root, '..', 'group-keys.json');
+    const mine = [...new Set(accountOf.values())].sort()[0]!;
+    const keys = [
+      { key: 'ops-key-0000000000000002', accounts: ['*'], name: 'ops' },
+      { key: 'tenant-key-0000000000002', accounts: [mine], name: 'tenant' },
+    ];
+    await writeFile(keysFile, JSON.stringify({ keys }));
+    const { server } = await startTestServer({ dataDir: root, apiKeysFile: keysFile });
+    try {
+      const window = `from=${START}T00:00:00Z&to=2024-09-06T00:00:00Z`;
+      const get = (path: string, key: string) =>
+        fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      const query = `{ flowBreakdown(filter: { timeRange: ${RANGE} }, dimensions: [ACCOUNT, INSTANCE_TAG], tagKey: "team", orderBy: RECORDS, limit: 1000) {
+         rows { key { accountId instanceTag } records } } }`;
+      for (const [key, scope] of [
+        [keys[0]!.key, null],
+        [keys[1]!.key, [mine]],
+      ] as const) {
+        const res = await get(
+          `/datasets/breakdown.json?${window}&by=ACCOUNT,INSTANCE_TAG&byTagKey=team&metric=RECORDS&values=RECORDS`,
+          key,
+        );
+        expect(res.status).toBe(200);
+        const rows = ((await res.json()) as any[]).map((o) => `${o.account_id} ${o.instance_tag} ${o.records}`);
+        const gqlApi = scope
+          ? await testApi(root, {
+              scopeAccountIds: scope,
+              warehouse: scopeWarehouse(createWarehouseReader(root), scope),
+            })
+          : api;
+        const d = await gqlData<any>(gqlApi.yoga, query);
+        expect(rows).toEqual(
+          d.flowBreakdown.rows.map((r: any) => `${r.key.accountId} ${r.key.instanceTag} ${r.records}`),
+        );
+        // A team group holds only records of an account whose resources carry that team.
+        for (const r of d.flowBreakdown.rows) {
+          if (r.key.instanceTag === null) continue;
+          const teamsOfAccount = [...tagsOf]
+            .filter(([id]) => accountOf.get(id) === r.key.accountId)
+            .map(([, t]) => t.team);
+          expect(teamsOfAccount).toContain(r.key.instanceTag);
+        }
+        if (scope) expect(d.flowBreakdown.rows.every((r: any) => r.key.accountId === mine)).toBe(true);
+      }
+      const missing = await get(`/datasets/topn.csv?${window}&by=INSTANCE_TAG`, keys[0]!.key);
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toMatchObject({ error: { code: 'BAD_USER_INPUT', argument: 'byTagKey' } });
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('refuses INSTANCE_TAG without tagKey, and a tagKey without INSTANCE_TAG, naming the argument', async () => {
+    const noKey = await gql(
+      api.yoga,
+      `{ flowTopN(filter: { timeRange: ${RANGE} }, by: INSTANCE_TAG) { rows { label } } }`,
+    );
+    expect(noKey.errors?.[0]).toMatchObject({
+      message: 'Invalid tagKey: expected a tag key with INSTANCE_TAG (such as "app")',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'tagKey' },
+    });
+    const stray = await gql(
+      api.yoga,
+      `{ flowBreakdown(filter: { timeRange: ${RANGE} }, dimensions: [ACCOUNT], tagKey: "app") { rows { label } } }`,
+    );
+    expect(stray.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'tagKey' } });
+    const empty = await gql(
+      api.yoga,
+      `{ flowTimeSeries(filter: { timeRange: ${RANGE} }, groupBy: INSTANCE_TAG, tagKey: "") { series { label } } }`,
+    );
+    expect(empty.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'tagKey' } });
+  });
+
   it('refuses a TAG level without tagKey, and a tagKey without TAG, naming the argument', async () => {
     const noKey = await gql(
       api.yoga,
@@ -460,5 +579,29 @@ describe('tag filter and TAG edge level against the generated estate', () => {
       const renamed = byApp.some((e) => e.client.id === 'app=renamed-app' || e.server.id === 'app=renamed-app');
       expect(renamed).toBe(i === 1);
     }
+    // INSTANCE_TAG reads the same spans at each record's start: the day's records by app are each half's records of
+    // each logging instance (else interface) summed by its app then, the renamed instance's afternoon under its new app.
+    const want: Record<string, number> = {};
+    for (const [i, window] of windows.entries()) {
+      const d = await gqlData<any>(
+        api.yoga,
+        `{ flowBreakdown(filter: { timeRange: ${window} }, dimensions: [INSTANCE, INTERFACE], limit: 1000) {
+           rows { key { instanceId interfaceId } records } } }`,
+      );
+      for (const r of d.flowBreakdown.rows) {
+        const id = r.key.instanceId ?? r.key.interfaceId ?? '';
+        const app = String(id === busiest && i === 1 ? 'renamed-app' : (tagsOf.get(id)?.app ?? null));
+        want[app] = (want[app] ?? 0) + Number(r.records);
+      }
+    }
+    expect(want['renamed-app']).toBeGreaterThan(0);
+    const day = `{ from: "${START}T00:00:00Z", to: "2024-09-06T00:00:00Z" }`;
+    const byTag = await gqlData<any>(
+      api.yoga,
+      `{ flowBreakdown(filter: { timeRange: ${day} }, dimensions: [INSTANCE_TAG], tagKey: "app", limit: 100) { rows { key { instanceTag } records } } }`,
+    );
+    expect(
+      Object.fromEntries(byTag.flowBreakdown.rows.map((r: any) => [String(r.key.instanceTag), Number(r.records)])),
+    ).toStrictEqual(want);
   }, 120_000);
 });

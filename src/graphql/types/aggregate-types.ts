@@ -6,8 +6,10 @@ import {
   DIMENSION_COLUMN,
   FLOW_DIMENSIONS,
   FLOW_METRICS,
+  NAMED_DIMENSION_SPECS,
   TIME_INTERVALS,
   TOP_N_KEYS,
+  isNamedDimension,
   type FlowDimension,
   type FlowMetric,
   type FlowValue,
@@ -26,12 +28,14 @@ const PARTITION_DOCS: Readonly<Record<string, string>> = {
 };
 
 function dimensionDoc(d: FlowDimension): string {
+  if (isNamedDimension(d)) return NAMED_DIMENSION_SPECS[d].description;
   const column = DIMENSION_COLUMN[d];
   return PARTITION_DOCS[column] ?? fieldByColumn(column)?.description ?? column;
 }
 
-/** GraphQL field name of a dimension on FlowGroupKey (the Flow field name from the field table). */
+/** GraphQL field name of a dimension on FlowGroupKey (the Flow field name from the field table, or of the name). */
 export function dimensionField(d: FlowDimension): string {
+  if (isNamedDimension(d)) return NAMED_DIMENSION_SPECS[d].graphql;
   if (d === 'ACCOUNT') return 'accountId';
   if (d === 'DATE') return 'date';
   return fieldByColumn(DIMENSION_COLUMN[d])!.graphql;
@@ -69,7 +73,8 @@ const METRIC_DOCS: Readonly<Record<FlowMetric, string>> = {
 
 /** Dimensions to group by. */
 export const FlowDimensionEnum = builder.enumType('FlowDimension', {
-  description: 'A column flows can be grouped by.',
+  description:
+    'What flows can be grouped by: a column, or a name a reference table gives an end (SRC_NETWORK, DST_AWS_SERVICE...).',
   values: Object.fromEntries(FLOW_DIMENSIONS.map((d) => [d, { description: dimensionDoc(d) }])) as Record<
     FlowDimension,
     { description: string }

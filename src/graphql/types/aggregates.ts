@@ -10,6 +10,7 @@ import {
   checkCount,
   checkDimensions,
   checkRateBuckets,
+  groupTagKey,
   isRateMetric,
   topNDimensions,
   type FlowValue,
@@ -203,6 +204,8 @@ const FlowTimeSeriesRef = builder.objectRef<TimeSeriesParent>('FlowTimeSeries').
   }),
 });
 
+const TAG_KEY_DOC =
+  'The tag key INSTANCE_TAG groups by (`app`, `team`, `Name`): required with INSTANCE_TAG, refused without it.';
 const HAVING_DOC = `Keep only the groups whose metrics are within these bounds (all of them; at most ${AGGREGATE_LIMITS.maxHaving}).`;
 const RATE_DOC =
   'Width of the buckets the rate metrics (PEAK_/P95_ bits and packets per second) are measured over; ' +
@@ -247,6 +250,7 @@ builder.queryFields((t) => ({
     args: {
       filter: t.arg({ type: FlowFilterInput, required: true }),
       by: t.arg({ type: FlowTopNKeyEnum, required: true }),
+      tagKey: t.arg.string({ description: TAG_KEY_DOC }),
       metric: t.arg({ type: FlowMetricEnum, required: true, defaultValue: 'BYTES' }),
       limit: t.arg.int({ required: true, defaultValue: 10, description: `1 to ${AGGREGATE_LIMITS.maxTopN}.` }),
       having: t.arg({ type: [MetricBoundInput], description: HAVING_DOC }),
@@ -263,7 +267,8 @@ builder.queryFields((t) => ({
       const values = selectedValues(info, ['rows']);
       const having = checkMetricBounds('having', args.having ?? []);
       checkRates(filter, [...values, args.metric], having, args.rateInterval);
-      const req = { by: args.by, metric: args.metric, values, limit, having, rateInterval: args.rateInterval };
+      const tagKey = groupTagKey(topNDimensions(args.by), args.tagKey);
+      const req = { by: args.by, metric: args.metric, values, limit, having, rateInterval: args.rateInterval, tagKey };
       return {
         filter,
         by: args.by,
@@ -284,6 +289,7 @@ builder.queryFields((t) => ({
         required: true,
         description: `1 to ${AGGREGATE_LIMITS.maxBreakdownDimensions}, each once.`,
       }),
+      tagKey: t.arg.string({ description: TAG_KEY_DOC }),
       orderBy: t.arg({ type: FlowMetricEnum, required: true, defaultValue: 'BYTES' }),
       limit: t.arg.int({
         required: true,
@@ -305,7 +311,16 @@ builder.queryFields((t) => ({
       const values = selectedValues(info, ['rows']);
       const having = checkMetricBounds('having', args.having ?? []);
       checkRates(filter, [...values, args.orderBy], having, args.rateInterval);
-      const req = { dimensions: dims, orderBy: args.orderBy, values, limit, having, rateInterval: args.rateInterval };
+      const tagKey = groupTagKey(dims, args.tagKey);
+      const req = {
+        dimensions: dims,
+        orderBy: args.orderBy,
+        values,
+        limit,
+        having,
+        rateInterval: args.rateInterval,
+        tagKey,
+      };
       return { filter, metric: args.orderBy, dims, result: once(() => readFlowBreakdown(ctx.query, filter, req)) };
     },
   }),
@@ -317,6 +332,7 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: FlowFilterInput, required: true }),
       interval: t.arg({ type: TimeIntervalEnum, required: true, defaultValue: 'HOUR' }),
       groupBy: t.arg({ type: FlowDimensionEnum }),
+      tagKey: t.arg.string({ description: TAG_KEY_DOC }),
       maxSeries: t.arg.int({ required: true, defaultValue: 10, description: `1 to ${AGGREGATE_LIMITS.maxSeries}.` }),
       rankBy: t.arg({
         type: FlowMetricEnum,
@@ -332,6 +348,7 @@ builder.queryFields((t) => ({
       checkRankBy('rankBy', args.rankBy);
       const groupBy = args.groupBy ?? null;
       const dims = groupBy ? [groupBy] : [];
+      const tagKey = groupTagKey(dims, args.tagKey);
       const values = selectedValues(info, ['series', 'points']);
       const series = once(async () =>
         (
@@ -339,6 +356,7 @@ builder.queryFields((t) => ({
             interval: args.interval,
             values,
             groupBy: groupBy ? { dimension: groupBy, maxSeries, rankBy: args.rankBy } : undefined,
+            tagKey,
           })
         ).map((s) => ({ ...s, dims })),
       );

@@ -3,8 +3,17 @@
  * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
  */
 import type { FlowDimension, FlowValue, RateMetric, TimeInterval } from '../../domain/aggregate-enums.ts';
-import { DIMENSION_COLUMN, TIME_INTERVALS, isRateMetric } from '../../domain/aggregate-enums.ts';
-import { raw, type SqlFragment } from '../sql.ts';
+import {
+  DIMENSION_COLUMN,
+  NAMED_DIMENSION_SPECS,
+  TIME_INTERVALS,
+  dimensionName,
+  isNamedDimension,
+  isRateMetric,
+} from '../../domain/aggregate-enums.ts';
+import { raw, sql, type SqlFragment } from '../sql.ts';
+import { endKeySql, tagSpansSql, type TagSource } from './inventory-tag-query.ts';
+import { PACKET_ADDRESS_SQL, awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
 /**
  * What one row of an aggregate's source stands for: a flow record (the flows table), or the records of one hour or day
@@ -21,6 +30,19 @@ export interface AggregateScope {
   readonly where: SqlFragment;
   /** The rows of `source`; `record` when absent. */
   readonly grain?: AggregateGrain;
+  /**
+   * The live reference snapshots the named dimensions (SRC_NETWORK, DST_AWS_SERVICE...) look names up in (absolute
+   * paths; null: no snapshot of that kind is loaded). Required when an aggregate groups by a named dimension.
+   */
+  readonly names?: DimensionNames;
+}
+
+/** The snapshots named dimensions read: AWS's ip-ranges, your own networks, and the inventory with the tag key. */
+export interface DimensionNames {
+  readonly ipRanges: string | null;
+  readonly networks: string | null;
+  /** The live inventory snapshots as the tenant may read them, and the tag key INSTANCE_TAG groups by. */
+  readonly tag?: TagSource & { readonly key: string };
 }
 
 // Byte and packet sums stay HUGEINT (DuckDB's sum of BIGINT): each record holds at most 2^53 - 1 (the line parser's
@@ -90,14 +112,43 @@ export function okRecordsSql(grain: AggregateGrain = 'record'): string {
 // Dates leave SQL as YYYY-MM-DD text: a key is shown, never computed with.
 const DIMENSION_SQL: Partial<Record<FlowDimension, string>> = { DATE: 'CAST(date AS VARCHAR)' };
 
-/** The SQL expression of a dimension (its column, or a conversion of it). */
-export function dimensionExpression(d: FlowDimension): string {
-  return DIMENSION_SQL[d] ?? DIMENSION_COLUMN[d];
+/**
+ * The SQL expression of a dimension over `scope`'s rows: its column (or a conversion of it), or for a named dimension
+ * the lookup of the packet address in the scope's snapshot (the record's own pkt-*-aws-service first, as every AWS
+ * service rule; NULL when no snapshot of the kind is loaded). Only column names and bound paths: no input.
+ */
+export function dimensionExpression(d: FlowDimension, scope: Pick<AggregateScope, 'names'>): SqlFragment {
+  if (!isNamedDimension(d)) return raw(DIMENSION_SQL[d] ?? DIMENSION_COLUMN[d]);
+  const names = scope.names;
+  // aggregateScope loads the snapshots its grouping needs; a scope without them is a caller's bug, not "no names".
+  if (!names) throw new Error(`aggregate grouped by ${d} without its reference snapshots (AggregateScope.names)`);
+  const { side, reference } = NAMED_DIMENSION_SPECS[d];
+  if (side === 'logging') return loggingEndTagSql(d, names);
+  const address = PACKET_ADDRESS_SQL[side];
+  if (reference === 'networks')
+    return names.networks ? networkNameOfSql(address, names.networks) : raw('NULL::VARCHAR');
+  const logged = raw(`pkt_${side}_aws_service`);
+  return names.ipRanges ? sql`coalesce(${logged}, ${awsServiceOfSql(address, names.ipRanges)})` : logged;
 }
 
-/** Result column alias of a dimension: `k_srcaddr`. */
+/**
+ * The tag value of the end that logged the record (its instance, else its interface) at the record's start, as the
+ * `tag` filter reads it on flow records: one span at most holds (spans of one end never overlap). NULL without an
+ * inventory snapshot.
+ */
+function loggingEndTagSql(d: FlowDimension, names: DimensionNames): SqlFragment {
+  const tag = names.tag;
+  if (!tag) throw new Error(`aggregate grouped by ${d} without its tag key (AggregateScope.names.tag)`);
+  if (tag.snapshots.length === 0) return raw('NULL::VARCHAR');
+  const spans = tagSpansSql(tag, { tagKey: tag.key });
+  const end = raw(endKeySql('instance_id', 'interface_id'));
+  return sql`(SELECT first(s.tag_value) FROM ${spans} s
+   WHERE s.tag_end = ${end} AND start_time >= s.tag_from AND start_time < s.tag_to)`;
+}
+
+/** Result column alias of a dimension: `k_srcaddr`, `k_src_network`. */
 export function dimensionAlias(d: FlowDimension): string {
-  return `k_${DIMENSION_COLUMN[d]}`;
+  return `k_${dimensionName(d)}`;
 }
 
 /** Result column alias of a metric or bound: `m_bytes`, `m_first_seen`. */
@@ -105,9 +156,9 @@ export function valueAlias(v: FlowValue): string {
   return `m_${v.toLowerCase()}`;
 }
 
-/** `srcaddr AS k_srcaddr` */
-export function dimensionSelect(d: FlowDimension): SqlFragment {
-  return raw(`${dimensionExpression(d)} AS ${dimensionAlias(d)}`);
+/** `srcaddr AS k_srcaddr` (a select-list mapper for `scope`'s rows). */
+export function dimensionSelect(scope: Pick<AggregateScope, 'names'>): (d: FlowDimension) => SqlFragment {
+  return (d) => sql`${dimensionExpression(d, scope)} AS ${raw(dimensionAlias(d))}`;
 }
 
 /** `count(*) AS m_records` (or `sum(records)` over hourly rows): a select-list mapper for `scope`'s rows. */

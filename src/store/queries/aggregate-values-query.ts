@@ -106,7 +106,7 @@ export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRe
   const plain = req.values.filter((v) => !isRateMetric(v));
   const rates = req.values.filter(isRateMetric);
   if (rates.length === 0) {
-    const select = join([...dims.map(dimensionSelect), ...plain.map(valueSelect(scope))], ', ');
+    const select = join([...dims.map(dimensionSelect(scope)), ...plain.map(valueSelect(scope))], ', ');
     return sql`SELECT ${select} FROM ${scope.source} WHERE ${where}${groupBy}`;
   }
   if (!req.rate) throw new Error(`rate metrics ${rates.join(', ')} need a rate window`);
@@ -118,7 +118,7 @@ export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRe
     pps: `CAST(coalesce(sum(packets), 0) AS DOUBLE) / ${seconds} AS pps`,
   };
   const bucketKeys = join(
-    [...dims.map(dimensionSelect), sql`${bucketExpression(req.rate.interval)} AS rate_bucket`],
+    [...dims.map(dimensionSelect(scope)), sql`${bucketExpression(req.rate.interval)} AS rate_bucket`],
     ', ',
   );
   const perBucket = sql`SELECT ${bucketKeys}, ${raw(columns.map((c) => rateColumnSql[c]).join(', '))} FROM ${scope.source} WHERE ${where} GROUP BY ALL`;
@@ -157,7 +157,7 @@ export function aggregateValuesSql(scope: AggregateScope, req: AggregateValuesRe
     ];
     return sql`WITH b AS (${oneScan}) SELECT ${raw(select.join(', '))} FROM b${raw(keys.length ? ` GROUP BY ${keys.join(', ')}` : '')}`;
   }
-  const g = sql`SELECT ${join([...dims.map(dimensionSelect), ...plain.map(valueSelect(scope))], ', ')} FROM ${scope.source} WHERE ${where}${groupBy}`;
+  const g = sql`SELECT ${join([...dims.map(dimensionSelect(scope)), ...plain.map(valueSelect(scope))], ', ')} FROM ${scope.source} WHERE ${where}${groupBy}`;
   const on = keys.length ? keys.map((k) => `g.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ') : 'TRUE';
   // A group without a rate row has no traffic in any bucket: its rates are 0.
   const out = join(

@@ -35,7 +35,9 @@ export function buildFlowGroupQuery(name: string, scope: AggregateScope, req: Fl
   if (dims.length === 0) throw new Error(`${name}: no dimensions`);
   const having = req.having ?? [];
   const values = uniqueValues([...req.values, req.orderBy, ...having.map((b) => b.metric)], FLOW_VALUES);
-  const notNull: SqlFragment[] = req.skipNullKeys ? dims.map((d) => raw(`${dimensionExpression(d)} IS NOT NULL`)) : [];
+  const notNull: SqlFragment[] = req.skipNullKeys
+    ? dims.map((d) => sql`${dimensionExpression(d, scope)} IS NOT NULL`)
+    : [];
   const groups = aggregateValuesSql(scope, { dimensions: dims, values, where: notNull, rate: req.rate });
   // Ties are broken by the key, so equal requests return equal orders; a group without the metric (an average over
   // records without bytes) comes last.

@@ -18,7 +18,7 @@ import type { ManifestFile, TableName } from '../layout.ts';
 import { join, raw, sql, type SqlFragment, type SqlValue } from '../sql.ts';
 import { ipv6HexSql } from './address-hex-sql.ts';
 import { endKeySql, endTaggedSql } from './inventory-tag-query.ts';
-import { awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
+import { PACKET_ADDRESS_SQL, awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';
 
 /** Columns the filter reads: those of the filter fields, and the date and time of the window (fixed names). */
 type Column = FilterColumn | 'date';
@@ -119,8 +119,7 @@ const eitherAddress = (blocks: readonly AddressBlock[]): SqlFragment =>
 const eitherPort = (ranges: readonly PortRange[]): SqlFragment =>
   sql`(${portMatch('srcport', ranges)} OR ${portMatch('dstport', ranges)})`;
 // The packet-level ends (docs/semantics.md §1): pkt-*-aws-service describes them, so the lookups use them too.
-const PACKET_SRC = 'coalesce(pkt_srcaddr, srcaddr)';
-const PACKET_DST = 'coalesce(pkt_dstaddr, dstaddr)';
+const { src: PACKET_SRC, dst: PACKET_DST } = PACKET_ADDRESS_SQL;
 
 /** `expr IN (names)`, each name bound. */
 const namesIn = (expr: SqlFragment, names: readonly string[]): SqlFragment =>

@@ -45,7 +45,7 @@ export function buildFlowTimeSeriesQuery(scope: AggregateScope, req: FlowTimeSer
   const values = uniqueValues([...req.values, rankBy], FLOW_VALUES);
   const key = raw(dimensionAlias(dimension));
   const rank = raw(valueAlias(rankBy));
-  const select = join([dimensionSelect(dimension), ...values.map(valueSelect(scope))], ', ');
+  const select = join([dimensionSelect(scope)(dimension), ...values.map(valueSelect(scope))], ', ');
   const grouped = sql`SELECT ${bucket} AS bucket, ${select} FROM ${scope.source} WHERE ${scope.where} GROUP BY ALL`;
   const top = sql`SELECT ${key} FROM g GROUP BY ${key} ORDER BY sum(${rank}) DESC, ${key} ASC NULLS LAST LIMIT ${maxSeries}`;
   const outer = join([raw('g.bucket'), sql`g.${key}`, ...values.map((v) => raw(`g.${valueAlias(v)}`))], ', ');

@@ -17,6 +17,7 @@
 import {
   DIMENSION_COLUMN,
   PER_RECORD_EXTREMES,
+  dimensionColumns,
   TIME_INTERVALS,
   isRateMetric,
   type FlowDimension,
@@ -199,7 +200,10 @@ export function recordsReason(filter: FlowFilter, needs: AggregateNeeds): string
   // The window is not a FILTER_FIELDS entry: its partial hours are read as records.
   const field = FILTER_FIELD_NAMES.find((f) => filter[f] != null && !HOURLY_FILTER_FIELDS.has(f));
   if (field) return `the filter field ${field} reads a column the rollups sum away`;
-  if (needs.dimensions?.some((d) => d === 'SRC_PORT')) return 'it groups by SRC_PORT, which the rollups do not keep';
+  // A grouping reads the columns of its dimensions (a named one, the addresses it looks up): the rollups keep every
+  // column but the source port, so SRC_NETWORK or DST_AWS_SERVICE is exact over them as over the records.
+  const grouped = needs.dimensions?.find((d) => dimensionColumns(d).some((c) => !HOURLY_RECORD_COLUMNS.has(c)));
+  if (grouped) return `it groups by ${grouped}, which the rollups do not keep`;
   if (needs.interval !== undefined && (TIME_INTERVALS[needs.interval] * 1000) % HOUR_MS !== 0)
     return `its ${needs.interval} time buckets are finer than an hour`;
   // One record's bytes or packets: an hourly row only holds their sum.

@@ -66,6 +66,16 @@ SELECT addr, aws, network FROM (SELECT k.addr, ${aws} AS aws, ${network} AS netw
 }
 
 /**
+ * The packet-level address of each end of a flow record (docs/semantics.md §1: `pkt-srcaddr`, else `srcaddr`), which
+ * pkt-*-aws-service describes: the address the `awsServices` and `networks` filters test and the named dimensions
+ * (SRC_NETWORK, DST_AWS_SERVICE...) look up, so a filter on a name and a grouping by it agree.
+ */
+export const PACKET_ADDRESS_SQL = {
+  src: 'coalesce(pkt_srcaddr, srcaddr)',
+  dst: 'coalesce(pkt_dstaddr, dstaddr)',
+} as const;
+
+/**
  * The AWS service ip_ranges names for the address expression `e` (a column or an expression of columns, never
  * input), or NULL: a scalar subquery for filter conditions.
  */

@@ -152,6 +152,40 @@ describe('flows.breakdown', () => {
     );
   });
 
+  it('groups by a named dimension: the packet address looked up in the snapshot, its path bound', () => {
+    const named: AggregateScope = {
+      source: T,
+      where: raw('TRUE'),
+      names: { ipRanges: '/w/ip.parquet', networks: '/w/net.parquet' },
+    };
+    const q = buildFlowBreakdownQuery(named, {
+      dimensions: ['SRC_NETWORK', 'DST_AWS_SERVICE'],
+      values: [],
+      orderBy: 'BYTES',
+      limit: 5,
+    });
+    expect(q.text).toContain('(SELECT first(r.name ORDER BY r.prefix_len DESC, r.name) FROM read_parquet($1) r');
+    expect(q.text).toContain("contains(coalesce(pkt_srcaddr, srcaddr), ':')");
+    expect(q.text).toContain(') AS k_src_network, coalesce(pkt_dst_aws_service, (SELECT first(r.service ORDER BY');
+    expect(q.text).toContain(') AS k_dst_aws_service');
+    expect(q.text).toMatch(/GROUP BY k_src_network, k_dst_aws_service ORDER BY m_bytes DESC NULLS LAST/);
+    expect(q.params).toEqual(['/w/net.parquet', '/w/ip.parquet', 6]);
+    // Without a snapshot of the kind: no network (NULL), the records' own service.
+    const bare = buildFlowBreakdownQuery(
+      { source: T, where: raw('TRUE'), names: { ipRanges: null, networks: null } },
+      { dimensions: ['SRC_NETWORK', 'DST_AWS_SERVICE'], values: [], orderBy: 'BYTES', limit: 5 },
+    );
+    expect(bare.text).toBe(
+      'SELECT NULL::VARCHAR AS k_src_network, pkt_dst_aws_service AS k_dst_aws_service, coalesce(sum(bytes), 0) AS m_bytes ' +
+        'FROM t WHERE (TRUE) GROUP BY k_src_network, k_dst_aws_service ORDER BY m_bytes DESC NULLS LAST, ' +
+        'k_src_network ASC NULLS LAST, k_dst_aws_service ASC NULLS LAST LIMIT $1',
+    );
+    // A scope built without the snapshots is a caller's bug, not "no names".
+    expect(() =>
+      buildFlowBreakdownQuery(scope, { dimensions: ['DST_NETWORK'], values: [], orderBy: 'BYTES', limit: 5 }),
+    ).toThrow('aggregate grouped by DST_NETWORK without its reference snapshots');
+  });
+
   it('keeps a leading-zero account id as text and a partition date as a date', async () => {
     const got = await rows(
       buildFlowBreakdownQuery(scope, { dimensions: ['DATE', 'ACCOUNT'], values: [], orderBy: 'RECORDS', limit: 100 }),

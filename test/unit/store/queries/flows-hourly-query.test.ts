@@ -4,6 +4,7 @@ import { validateFlowFilter } from '../../../../src/domain/flow-filter.ts';
 import {
   HOURLY_KEY_COLUMNS,
   hourlyGrainAnswers,
+  recordsReason,
   splitAtWholeHours,
 } from '../../../../src/store/queries/flows-hourly-query.ts';
 
@@ -61,6 +62,14 @@ describe('hourlyGrainAnswers', () => {
     expect(
       hourlyGrainAnswers(kept, { dimensions: ['DST_PORT', 'SRC_ADDR', 'PKT_DST_AWS_SERVICE'], interval: 'SIX_HOURS' }),
     ).toBe(true);
+  });
+
+  it('answers groupings by network and AWS service: the rows keep the addresses and pkt-*-aws-service they read', () => {
+    const named = ['SRC_NETWORK', 'DST_NETWORK', 'SRC_AWS_SERVICE', 'DST_AWS_SERVICE'] as const;
+    expect(recordsReason(f({ networks: ['office-paris'] }), { dimensions: [...named], interval: 'HOUR' })).toBeNull();
+    expect(recordsReason(f({}), { dimensions: ['DST_NETWORK', 'SRC_PORT'] })).toBe(
+      'it groups by SRC_PORT, which the rollups do not keep',
+    );
   });
 
   it('refuses what reads the source port, the TCP flags or times finer than an hour', () => {
