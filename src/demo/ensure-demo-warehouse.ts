@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADDRESS_REFERENCE_KINDS } from '../domain/reference-tables.ts';
 import { generateDataset } from '../generator/generate-dataset.ts';
+import type { InventorySnapshot } from '../generator/inventory-writer.ts';
 import { createLocalWarehouseStorage } from '../ingest/local-warehouse-storage.ts';
 import { createProgressReporter } from '../ingest/ingest-progress.ts';
 import { runIngest } from '../ingest/ingest-run.ts';
@@ -77,21 +78,30 @@ export async function ensureDemoReferences(root: string, log: DemoLogger): Promi
 }
 
 /**
- * Imports the generated estate's inventory as a snapshot valid from the window's start, so the demo's ends and flows
- * show instance names from their first record. Only into a warehouse without any inventory: a snapshot there (a real
- * estate's, imported later) is the user's, and this one would name other instances at other times.
+ * Imports the generated estate's inventory as a cron job would have taken it: a snapshot at the window's start, and
+ * one when instances were replaced (a terminated instance's address handed to a new one), so the demo's ends and
+ * flows show the names of their time. Only into a warehouse without any inventory: a snapshot there (a real estate's,
+ * imported later) is the user's, and these would name other instances at other times.
  */
-async function ensureDemoInventory(root: string, files: readonly string[], asOf: Date, log: DemoLogger): Promise<void> {
+async function ensureDemoInventory(
+  root: string,
+  snapshots: readonly InventorySnapshot[],
+  log: DemoLogger,
+): Promise<void> {
   try {
     const manifest = JSON.parse(await readFile(warehousePaths(root).manifest, 'utf8')) as Manifest;
     if ((manifest.references ?? []).some((r) => r.kind === 'inventory')) return;
   } catch {
     // no manifest yet: import it
   }
-  const r = await importReference(await readInventory(files, asOf), {
-    storage: await createLocalWarehouseStorage(root),
-  });
-  log.info({ kind: 'inventory', version: r.version, createdAt: r.createdAt, rows: r.rows }, 'demo: imported inventory');
+  const storage = await createLocalWarehouseStorage(root);
+  for (const snapshot of snapshots) {
+    const r = await importReference(await readInventory(snapshot.paths, snapshot.asOf), { storage });
+    log.info(
+      { kind: 'inventory', version: r.version, createdAt: r.createdAt, rows: r.rows },
+      'demo: imported inventory',
+    );
+  }
 }
 
 /** First day of a `days`-long window ending yesterday, YYYY-MM-DD (UTC). */
@@ -158,7 +168,7 @@ export async function ensureDemoWarehouse(root: string, options: DemoOptions): P
       progress.stop();
     }
     await ensureDemoReferences(root, log);
-    await ensureDemoInventory(root, generated.inventoryPaths, new Date(`${start}T00:00:00Z`), log);
+    await ensureDemoInventory(root, generated.inventorySnapshots, log);
     return true;
   } finally {
     await rm(source, { recursive: true, force: true });

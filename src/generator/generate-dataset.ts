@@ -11,7 +11,7 @@ import { createAwsParquetWriter } from './aws-parquet-writer.ts';
 import { CrossAccountTraffic } from './cross-account-traffic.ts';
 import { DatasetWriter } from './dataset-writer.ts';
 import { stringifyGroundTruth, type GroundTruth } from './ground-truth.ts';
-import { writeInventory } from './inventory-writer.ts';
+import { writeInventory, writeInventorySnapshots, type InventorySnapshot } from './inventory-writer.ts';
 import { createPrng } from './prng.ts';
 import { RecordLogger } from './record-logger.ts';
 import type { Conversation } from './tcp-conversation.ts';
@@ -47,6 +47,8 @@ export interface GenerateSummary {
   readonly groundTruthPath: string;
   /** describe-instances.json and describe-network-interfaces.json of the estate, for `flowql inventory import`. */
   readonly inventoryPaths: readonly string[];
+  /** The same over time: a snapshot at the start and one whenever instances were replaced (writeInventorySnapshots). */
+  readonly inventorySnapshots: readonly InventorySnapshot[];
   readonly files: number;
   readonly textFiles: number;
   readonly parquetFiles: number;
@@ -176,11 +178,13 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateSu
   const groundTruthPath = join(o.outDir, 'ground-truth.json');
   await writeFile(groundTruthPath, stringifyGroundTruth(groundTruth));
   const inventoryPaths = await writeInventory(o.outDir, topo);
+  const inventorySnapshots = await writeInventorySnapshots(o.outDir, topo, from);
   const seconds = (performance.now() - began) / 1000;
   return {
     outDir: o.outDir,
     groundTruthPath,
     inventoryPaths,
+    inventorySnapshots,
     files: writer.textFiles + writer.parquetFiles,
     textFiles: writer.textFiles,
     parquetFiles: writer.parquetFiles,

@@ -74,11 +74,15 @@ export function instanceNames(topo: Topology): Map<string, string> {
   return names;
 }
 
-/** The `aws ec2 describe-instances` output of the estate: one reservation per instance, as separate launches make. */
-export function describeInstances(topo: Topology): object {
+/**
+ * The `aws ec2 describe-instances` output of the estate: one reservation per instance, as separate launches make.
+ * With `at` (epoch seconds), only the instances running then, as a describe call at that time lists them.
+ */
+export function describeInstances(topo: Topology, at?: number): object {
   const names = instanceNames(topo);
+  const running = at === undefined ? topo.instances : topo.instances.filter((i) => i.aliveFrom <= at && at < i.aliveTo);
   return {
-    Reservations: topo.instances.map((inst) => {
+    Reservations: running.map((inst) => {
       const team = teamOf(topo, inst.vpc);
       const i = inst.iface;
       return {
@@ -191,11 +195,11 @@ export function describeSubnets(topo: Topology): object {
 }
 
 /** Writes the documents under `<outDir>/inventory/`; returns their paths (instances first). */
-export async function writeInventory(outDir: string, topo: Topology): Promise<string[]> {
-  const dir = join(outDir, INVENTORY_DIR);
+export async function writeInventory(outDir: string, topo: Topology, at?: number): Promise<string[]> {
+  const dir = at === undefined ? join(outDir, INVENTORY_DIR) : join(outDir, INVENTORY_DIR, snapshotFolder(at));
   await mkdir(dir, { recursive: true });
   const files: [string, object][] = [
-    ['describe-instances.json', describeInstances(topo)],
+    ['describe-instances.json', describeInstances(topo, at)],
     ['describe-network-interfaces.json', describeNetworkInterfaces(topo)],
     ['describe-subnets.json', describeSubnets(topo)],
     ['describe-vpcs.json', describeVpcs(topo)],
@@ -208,4 +212,33 @@ export async function writeInventory(outDir: string, topo: Topology): Promise<st
     paths.push(path);
   }
   return paths;
+}
+
+/** A snapshot's folder under inventory/: its time, as a name every file system takes (`2024-09-05T12-00-00Z`). */
+const snapshotFolder = (at: number) =>
+  new Date(at * 1000)
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+
+/** An inventory snapshot as a cron job taking it would have: its time and its describe-* files. */
+export interface InventorySnapshot {
+  readonly asOf: Date;
+  readonly paths: readonly string[];
+}
+
+/**
+ * Snapshots of the estate over its range, as `flowql inventory fetch` from cron would take them: one at `from`, and
+ * one whenever instances were replaced (the estate's address reuse: a terminated instance's address handed to a new
+ * one), each listing the instances running then. Written to inventory/<time>/.
+ */
+export async function writeInventorySnapshots(
+  outDir: string,
+  topo: Topology,
+  from: number,
+): Promise<InventorySnapshot[]> {
+  const times = [...new Set([from, ...topo.reuses.map((r) => r.second.aliveFrom)])].sort((a, b) => a - b);
+  const out: InventorySnapshot[] = [];
+  for (const at of times) out.push({ asOf: new Date(at * 1000), paths: await writeInventory(outDir, topo, at) });
+  return out;
 }

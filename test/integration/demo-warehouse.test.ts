@@ -1,3 +1,4 @@
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,10 +56,25 @@ describe('ensureDemoWarehouse (real generator and ingester)', () => {
         'demo: imported inventory',
       ]),
     );
-    // The generated estate's inventory, valid from the window's start: the edges' ends have instance names.
-    expect(manifest.references?.filter((r) => r.kind === 'inventory').map((r) => r.createdAt)).toEqual([
-      '2025-03-01T00:00:00.000Z',
-    ]);
+    // The generated estate's inventory as cron would have taken it: at the window's start, and at noon, when the
+    // estate replaces two batch instances per account by new ones on the same addresses.
+    const snapshots = manifest.references?.filter((r) => r.kind === 'inventory') ?? [];
+    expect(snapshots.map((r) => r.createdAt)).toEqual(['2025-03-01T00:00:00.000Z', '2025-03-01T12:00:00.000Z']);
+    const holders = async (path: string) => {
+      const db = await DuckDBInstance.create(':memory:');
+      const rows = (
+        await (
+          await db.connect()
+        ).runAndReadAll(
+          `SELECT unnest(private_addresses) AS ip, instance_id FROM read_parquet('${join(root, path)}') WHERE resource_type = 'interface' AND instance_id IS NOT NULL`,
+        )
+      ).getRowsJS();
+      db.closeSync();
+      return new Map(rows.map(([ip, id]) => [String(ip), String(id)]));
+    };
+    const [morning, afternoon] = [await holders(snapshots[0]!.path), await holders(snapshots[1]!.path)];
+    const handedOver = [...afternoon].filter(([ip, id]) => morning.has(ip) && morning.get(ip) !== id);
+    expect(handedOver.length).toBeGreaterThanOrEqual(2);
     const api = await testApi(root);
     try {
       type End = { instanceId: string | null; name: string | null };
