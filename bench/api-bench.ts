@@ -218,6 +218,9 @@ try {
       .filter((r) => r.kind === 'inventory')
       .map((r) => `'${join(root, r.path)}'`)
       .join(', ')}])`,
+    ipRanges: ((r) => (r ? `read_parquet('${join(root, r.path)}')` : null))(
+      (manifest.references ?? []).find((r) => r.kind === 'ip_ranges'),
+    ),
   };
   for (const shape of QUESTION_SHAPE_CASES.filter((s) => chosen(s.name))) {
     const query = shape.query(ctx);

@@ -22,6 +22,8 @@ export interface BenchTables {
   readonly edges: string;
   /** The inventory snapshot the generator's estate was imported as (one, so no as-of spans by hand). */
   readonly inventory: string;
+  /** The live ip-ranges snapshot (AWS's published ranges), or null when the warehouse has none. */
+  readonly ipRanges: string | null;
 }
 
 const window = (c: ExampleContext) => `timeRange: { from: "${c.from}", to: "${c.to}" }`;
@@ -169,6 +171,31 @@ export const QUESTION_SHAPE_CASES: readonly QuestionShapeCase[] = [
                              WHERE list_filter(coalesce(o.tags, r.tags), lambda t: t.key = 'team')[1].value = 'payments')
                SELECT count(*), sum(bytes), sum(packets) FROM ${flows}
                WHERE ${day} AND coalesce(instance_id, interface_id) IN (SELECT id FROM team)`,
+        params: w(c),
+      },
+    ],
+  },
+  {
+    name: 'AWS service grouping: top 10 DST_AWS_SERVICE by bytes',
+    query: (c) =>
+      `{ flowTopN(filter: { ${window(c)} }, by: DST_AWS_SERVICE, metric: BYTES, limit: 10) { rows { key { dstAwsService } bytes } } }`,
+    // By hand: the record's own pkt-dst-aws-service, else the longest ip-ranges prefix holding its packet destination
+    // (a service before AMAZON), looked up once per distinct address; IPv4 only (the estate's public peers are).
+    baseline: (c, { flows, ipRanges }) => [
+      {
+        text: `WITH per_addr AS (
+                 SELECT coalesce(pkt_dstaddr, dstaddr) AS a, pkt_dst_aws_service AS logged, sum(bytes) AS bytes
+                 FROM ${flows} WHERE ${day} GROUP BY ALL),
+               named AS (
+                 SELECT coalesce(logged, (SELECT first(r.service ORDER BY r.prefix_len DESC, r.service = 'AMAZON', r.service)
+                                          FROM ${ipRanges ?? "(SELECT NULL::VARCHAR AS service, 0 AS prefix_len, '' AS first_hex, '' AS last_hex, 4 AS family)"} r
+                                          WHERE r.family = 4 AND NOT contains(a, ':') AND printf('%08x',
+                                            ((split_part(a, '.', 1)::BIGINT * 256 + split_part(a, '.', 2)::BIGINT) * 256
+                                             + split_part(a, '.', 3)::BIGINT) * 256 + split_part(a, '.', 4)::BIGINT)
+                                            BETWEEN r.first_hex AND r.last_hex)) AS service, bytes
+                 FROM per_addr)
+               SELECT service, sum(bytes) AS bytes FROM named WHERE service IS NOT NULL
+               GROUP BY service ORDER BY bytes DESC, service LIMIT 10`,
         params: w(c),
       },
     ],
