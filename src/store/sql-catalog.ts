@@ -73,6 +73,8 @@ export const CATALOG_OVERRIDES: readonly string[] = [
   "CREATE OR REPLACE MACRO main.pg_get_userbyid(id) AS 'flowql'",
   // Tools that parse version() expect PostgreSQL's form.
   `CREATE OR REPLACE MACRO main.version() AS 'PostgreSQL ${SERVER_VERSION} (flowql, a read-only SQL endpoint on DuckDB)'`,
+  // The database a client connected to is flowql (pg_database shows it so), not DuckDB's `memory`.
+  "CREATE OR REPLACE MACRO main.pg_current_database() AS 'flowql'",
   // Named apart from DuckDB's own current_setting, which the API reads on the same instance: rewriteCatalogSql
   // points clients' calls here.
   `CREATE OR REPLACE MACRO main.pg_current_setting(name) AS CASE lower(name) ${Object.entries(PG_SETTINGS)
@@ -179,6 +181,7 @@ export function rewriteCatalogSql(text: string): string {
   if (show) return show;
   const rewritten = text
     .replace(/\b(?:pg_catalog\.)?current_setting\s*\(/gi, 'pg_current_setting(')
+    .replace(/\b(?:pg_catalog\.)?current_database\s*\(\s*\)/gi, 'pg_current_database()')
     .replace(/\bjson_build_object\s*\(/gi, 'json_object(')
     .replace(
       /\binformation_schema\s*\.\s*"?(tables|columns)\b"?/gi,

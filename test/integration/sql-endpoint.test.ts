@@ -148,9 +148,9 @@ describe('node-postgres', () => {
     );
     expect(grafana.rows).toEqual([{ table: 'flows' }]);
     const settings = await a.query(
-      "SELECT current_setting('server_version_num') AS v, pg_catalog.current_setting('TimeZone') AS tz, quote_ident('Mixed') AS q",
+      "SELECT current_setting('server_version_num') AS v, pg_catalog.current_setting('TimeZone') AS tz, quote_ident('Mixed') AS q, current_database() AS db",
     );
-    expect(settings.rows).toEqual([{ v: '140000', tz: 'UTC', q: '"Mixed"' }]);
+    expect(settings.rows).toEqual([{ v: '140000', tz: 'UTC', q: '"Mixed"', db: 'flowql' }]);
     expect((await a.query('SHOW standard_conforming_strings')).rows).toEqual([{ standard_conforming_strings: 'on' }]);
   });
 
