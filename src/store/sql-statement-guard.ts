@@ -153,11 +153,12 @@ function firstKeyword(text: string): string {
 }
 
 /**
- * Verdicts on statements already checked, by text and the relations they were checked against: BI tools repeat the
- * same statements (a dashboard's panels, a driver's metadata queries), and the parse costs about 0.5 CPU ms each.
- * The verdict is a function of the text and the relations alone, so a repeat gets the same answer. Oldest out first.
+ * Verdicts on statements already checked, per relations object (sql-views.ts keeps one until a view is added) and
+ * text: BI tools repeat the same statements (a dashboard's panels, a driver's metadata queries), and the parse costs
+ * about 0.5 CPU ms each. The verdict is a function of the text and the relations alone, so a repeat gets the same
+ * answer. Oldest out first.
  */
-const verdicts = new Map<string, ReadonlySet<SqlViewName> | SqlRefusedError>();
+const verdictsOf = new WeakMap<GuardRelations, Map<string, ReadonlySet<SqlViewName> | SqlRefusedError>>();
 const VERDICTS_KEPT = 1000;
 
 /**
@@ -169,15 +170,16 @@ export async function guardStatement(
   text: string,
   relations: GuardRelations,
 ): Promise<ReadonlySet<SqlViewName>> {
-  const key = `${[...relations.views].sort().join(',')}|${[...relations.catalog].sort().join(',')}|${text}`;
-  let verdict = verdicts.get(key);
+  let verdicts = verdictsOf.get(relations);
+  if (!verdicts) verdictsOf.set(relations, (verdicts = new Map()));
+  let verdict = verdicts.get(text);
   if (!verdict) {
     verdict = await parseAndCheck(connection, text, relations).catch((err: unknown) => {
       if (err instanceof SqlRefusedError) return err;
       throw err;
     });
     if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
-    verdicts.set(key, verdict);
+    verdicts.set(text, verdict);
   }
   if (verdict instanceof SqlRefusedError) throw new SqlRefusedError(verdict.code, verdict.message);
   return verdict;

@@ -26,10 +26,14 @@ import { CATALOG_OVERRIDE_RELATIONS, CATALOG_OVERRIDES } from './sql-catalog.ts'
 import type { Connection } from './query-runner.ts';
 import { SQL_SCHEMA, SQL_VIEWS, type GuardRelations, type SqlViewName } from './sql-statement-guard.ts';
 
-/** The per-instance state: which views exist, their stand-in files, and pg_catalog's relation names. */
+/**
+ * The per-instance state: which views exist, their stand-in files, pg_catalog's relation names, and the relations a
+ * statement may name (one object until a view is added, so the guard's verdicts stay keyed by it).
+ */
 interface ViewState {
   readonly standIns: Map<SqlViewName, string>;
   catalog: ReadonlySet<string> | null;
+  relations: GuardRelations | null;
   creating: Promise<void> | null;
 }
 
@@ -84,8 +88,14 @@ export interface SqlViewOptions {
   readonly absolutePath: (file: Pick<ManifestFile, 'path'>) => string;
 }
 
+type ViewFiles = ReadonlyMap<SqlViewName, readonly Pick<ManifestFile, 'path' | 'bytes'>[]>;
+// A manifest (the whole warehouse's, or a tenant's scoped view of one generation) is read by every statement.
+const viewFilesCache = new WeakMap<Manifest, ViewFiles>();
+
 /** The files of each view in `manifest` (paths relative to the warehouse root): its tables' and its references'. */
-export function viewFilesOf(manifest: Manifest): Map<SqlViewName, Pick<ManifestFile, 'path' | 'bytes'>[]> {
+export function viewFilesOf(manifest: Manifest): ViewFiles {
+  const cached = viewFilesCache.get(manifest);
+  if (cached) return cached;
   const byView = new Map<SqlViewName, Pick<ManifestFile, 'path' | 'bytes'>[]>();
   const add = (view: SqlViewName, file: Pick<ManifestFile, 'path' | 'bytes'>) => {
     const list = byView.get(view);
@@ -94,6 +104,7 @@ export function viewFilesOf(manifest: Manifest): Map<SqlViewName, Pick<ManifestF
   };
   for (const f of manifest.files) if ((TABLES as readonly TableName[]).includes(f.table)) add(f.table, f);
   for (const r of manifest.references ?? []) add(r.kind, r);
+  viewFilesCache.set(manifest, byView);
   return byView;
 }
 
@@ -119,18 +130,19 @@ async function bind(connection: Connection, binding: Binding): Promise<void> {
 export async function ensureSqlViews(options: SqlViewOptions, manifest: Manifest): Promise<GuardRelations> {
   const { db } = options;
   let state = states.get(db);
-  if (!state) states.set(db, (state = { standIns: new Map(), catalog: null, creating: null }));
+  if (!state) states.set(db, (state = { standIns: new Map(), catalog: null, relations: null, creating: null }));
   const files = viewFilesOf(manifest);
   const missing = SQL_VIEWS.filter((v) => !state.standIns.has(v) && files.has(v));
-  if (missing.length > 0 || !state.catalog) {
+  if (missing.length > 0 || !state.relations) {
     // One creator at a time; a session arriving meanwhile waits and then sees the views.
     while (state.creating) await state.creating;
     state.creating = createViews(options, state, files).finally(() => {
       state.creating = null;
     });
     await state.creating;
+    state.relations = { views: new Set(state.standIns.keys()), catalog: state.catalog ?? new Set() };
   }
-  return { views: new Set(state.standIns.keys()), catalog: state.catalog ?? new Set() };
+  return state.relations!;
 }
 
 /** The partition folders of a stand-in, so hive partitioning reads the same columns from it as from the table. */
@@ -140,11 +152,7 @@ function standInPartitions(view: SqlViewName): string[] {
   return ['account_id=none', 'region=none', 'date=1970-01-01'];
 }
 
-async function createViews(
-  options: SqlViewOptions,
-  state: ViewState,
-  files: ReadonlyMap<SqlViewName, readonly Pick<ManifestFile, 'path'>[]>,
-) {
+async function createViews(options: SqlViewOptions, state: ViewState, files: ViewFiles) {
   const connection = await options.db.connect();
   try {
     await connection.run(`CREATE SCHEMA IF NOT EXISTS ${SQL_SCHEMA}`);
