@@ -20,9 +20,7 @@
  * partitions, as a user scripting DuckDB by hand would; statements of one question run concurrently, as GraphQL
  * resolves root fields concurrently.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { createServer } from 'node:http';
@@ -33,6 +31,7 @@ import { EXAMPLE_QUERIES, exampleContext } from '../src/graphql/graphiql-tabs.ts
 import { createApiYoga } from '../src/graphql/yoga.ts';
 import { openApiDatabase } from '../src/store/duckdb.ts';
 import type { Manifest } from '../src/store/layout.ts';
+import { apiBenchWarehouse } from './api-warehouse.ts';
 import { CostMeter } from '../src/store/query-cost.ts';
 import { runQuery } from '../src/store/query-runner.ts';
 import type { SqlQuery } from '../src/store/sql.ts';
@@ -54,44 +53,7 @@ const N = Number(values.records);
 const RUNS = Math.max(3, Number(values.runs));
 const only = values.only?.toLowerCase();
 const chosen = (name: string): boolean => only === undefined || name.toLowerCase().includes(only);
-const dir = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`);
-const source = join(dir, 'source');
-const root = join(dir, 'warehouse');
-const manifestPath = join(root, '_flowql', 'manifest.json');
-
-const readManifest = async (): Promise<Manifest | null> =>
-  existsSync(manifestPath) ? (JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest) : null;
-
-async function ensureData(): Promise<Manifest> {
-  const existing = await readManifest();
-  if (existing && existing.ingest.records >= N) {
-    console.log(`reusing ${root} (${existing.ingest.records} records, ${existing.files.length} files)`);
-    return existing;
-  }
-  // Generator and ingester load only when data must be made (a reused warehouse needs neither).
-  const { generateDataset } = await import('../src/generator/generate-dataset.ts');
-  const { createLocalWarehouseStorage } = await import('../src/ingest/local-warehouse-storage.ts');
-  const { createProgressReporter } = await import('../src/ingest/ingest-progress.ts');
-  const { runIngest } = await import('../src/ingest/ingest-run.ts');
-  if (!existsSync(join(source, 'ground-truth.json'))) {
-    console.log(`generating ${N} records into ${source} ...`);
-    const g = await generateDataset({ outDir: source, records: N, days: 2, seed: 7 });
-    console.log(`generated ${g.records} records in ${g.files} files, ${g.seconds.toFixed(1)} s`);
-  }
-  console.log(`ingesting into ${root} ...`);
-  const progress = createProgressReporter(process.stderr);
-  const s = await runIngest({
-    sources: [join(source, 'AWSLogs')],
-    storage: await createLocalWarehouseStorage(root),
-    // As `flowql ingest` does by default: the handshake and edge cases read the derived tables.
-    derive: true,
-    onProgress: (p) => progress.update(p),
-    onLog: (l) => progress.log(l),
-  });
-  progress.stop();
-  console.log(`ingested ${s.records} records (${s.rejects} rejects) in ${(s.elapsedMs / 1000).toFixed(1)} s`);
-  return (await readManifest())!;
-}
+const { source, root, readManifest, ensureData } = apiBenchWarehouse(N, values.data);
 
 /** The generated estate's inventory, imported once (the tag cases read it), as of the data's first day. */
 async function ensureInventory(manifest: Manifest): Promise<Manifest> {

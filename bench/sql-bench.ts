@@ -10,10 +10,9 @@
  * ingested once into .bench/api-<N>/ (the same directory as bench:api), reused afterwards; `--data DIR` points at
  * another prepared directory (DIR/warehouse/_flowql/manifest.json).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
@@ -23,7 +22,9 @@ import { HIVE_TYPES_SQL, ORG_HIVE_TYPES_SQL } from '../src/domain/flow-schema.ts
 import { startApiServer } from '../src/main.ts';
 import { ensureDemoReferences } from '../src/demo/ensure-demo-warehouse.ts';
 import { REFERENCE_KINDS } from '../src/domain/reference-tables.ts';
-import { isOrgTable, TABLES, type Manifest } from '../src/store/layout.ts';
+import { isOrgTable, TABLES } from '../src/store/layout.ts';
+import { apiBenchWarehouse } from './api-warehouse.ts';
+import { measurePair as measurePairOf, quantile } from './paired-timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,37 +39,7 @@ const N = Number(values.records);
 const RUNS = Math.max(3, Number(values.runs));
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
-const dir = values.data ? resolve(values.data) : join(process.cwd(), '.bench', `api-${N}`);
-const source = join(dir, 'source');
-const root = join(dir, 'warehouse');
-const manifestPath = join(root, '_flowql', 'manifest.json');
-
-const readManifest = async (): Promise<Manifest | null> =>
-  existsSync(manifestPath) ? (JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest) : null;
-
-/** The warehouse of bench:api: N records over 2 days, ingested with derived tables. */
-async function ensureData(): Promise<Manifest> {
-  const existing = await readManifest();
-  if (existing && existing.ingest.records >= N) {
-    console.log(`reusing ${root} (${existing.ingest.records} records, ${existing.files.length} files)`);
-    return existing;
-  }
-  const { generateDataset } = await import('../src/generator/generate-dataset.ts');
-  const { createLocalWarehouseStorage } = await import('../src/ingest/local-warehouse-storage.ts');
-  const { runIngest } = await import('../src/ingest/ingest-run.ts');
-  if (!existsSync(join(source, 'ground-truth.json'))) {
-    console.log(`generating ${N} records into ${source} ...`);
-    await generateDataset({ outDir: source, records: N, days: 2, seed: 7 });
-  }
-  console.log(`ingesting into ${root} ...`);
-  const s = await runIngest({
-    sources: [join(source, 'AWSLogs')],
-    storage: await createLocalWarehouseStorage(root),
-    derive: true,
-  });
-  console.log(`ingested ${s.records} records in ${(s.elapsedMs / 1000).toFixed(1)} s`);
-  return (await readManifest())!;
-}
+const { root, readManifest, ensureData } = apiBenchWarehouse(N, values.data);
 
 /** The example questions: docs/bi.md's sql blocks over schema flowql, named by their first output column. */
 async function questions(): Promise<{ name: string; text: string }[]> {
@@ -79,35 +50,9 @@ async function questions(): Promise<{ name: string; text: string }[]> {
     .map((text) => ({ name: /FROM flowql\.(\w+)/.exec(text)![1]! + ':' + /SELECT\s+(\w+)/.exec(text)![1]!, text }));
 }
 
-const quantile = (xs: number[], q: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-};
-
 /** Wall p50/p95 and CPU p50 (ms) of `subject` and `baseline`, alternating, after 2 warm-ups each. */
-async function measurePair(subject: () => Promise<unknown>, baseline: () => Promise<unknown>) {
-  for (let i = 0; i < 2; i++) {
-    await subject();
-    await baseline();
-  }
-  const wall: [number[], number[]] = [[], []];
-  const cpu: [number[], number[]] = [[], []];
-  for (let i = 0; i < RUNS; i++) {
-    for (const [k, fn] of [subject, baseline].entries()) {
-      const c0 = process.cpuUsage();
-      const t = performance.now();
-      await fn();
-      wall[k]!.push(performance.now() - t);
-      const c = process.cpuUsage(c0);
-      cpu[k]!.push((c.user + c.system) / 1000);
-    }
-  }
-  return [0, 1].map((k) => ({
-    p50: quantile(wall[k]!, 0.5),
-    p95: quantile(wall[k]!, 0.95),
-    cpu: quantile(cpu[k]!, 0.5),
-  }));
-}
+const measurePair = (subject: () => Promise<unknown>, baseline: () => Promise<unknown>) =>
+  measurePairOf(subject, baseline, RUNS, 2);
 
 await ensureData();
 // The reference views' questions need the shipped ip ranges and networks (the demo's), where the warehouse has none.
