@@ -7,22 +7,19 @@
  */
 import {
   AGGREGATE_LIMITS,
-  FLOW_DIMENSIONS,
   FLOW_METRICS,
   TIME_INTERVALS,
-  TOP_N_KEYS,
   checkBuckets,
   checkRankBy,
   checkDimensions,
   checkRateBuckets,
   checkSeriesValues,
-  groupTagKey,
   isRateMetric,
-  topNDimensions,
   type FlowValue,
   type TimeInterval,
   FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
+import { FLOW_DIMENSIONS, TOP_N_KEYS, groupTagKey, topNDimensions } from '../domain/flow-dimensions.ts';
 import {
   COST_GROUPS,
   COST_ORDERS,

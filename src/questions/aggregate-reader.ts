@@ -3,18 +3,20 @@
  * and maps `k_*`/`m_*` columns back to the enum vocabulary. One function per question; each runs one statement.
  */
 import {
-  FLOW_DIMENSIONS,
-  dimensionReferences,
   isRateMetric,
   rateBucketCount,
-  topNDimensions,
-  type FlowDimension,
   type FlowMetric,
   type FlowValue,
   type TimeInterval,
-  type TopNKey,
   FLOW_VALUES,
 } from '../domain/aggregate-enums.ts';
+import {
+  FLOW_DIMENSIONS,
+  dimensionReferences,
+  topNDimensions,
+  type FlowDimension,
+  type TopNKey,
+} from '../domain/flow-dimensions.ts';
 import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import {

@@ -9,15 +9,8 @@ import { edgePageSql, edgeRankingText } from '../analytics/edge-query.ts';
 import { HANDSHAKE_ORDER, handshakePageSql } from '../analytics/handshake-query.ts';
 import { namedEndsSql } from '../analytics/named-ends-query.ts';
 import type { CostGroup, CostOrder, EdgeLevel, EdgeOrder, HandshakeState } from '../domain/connection-enums.ts';
-import {
-  topNDimensions,
-  type FlowDimension,
-  type FlowMetric,
-  type FlowValue,
-  type TimeInterval,
-  type TopNKey,
-  FLOW_VALUES,
-} from '../domain/aggregate-enums.ts';
+import { type FlowMetric, type FlowValue, type TimeInterval, FLOW_VALUES } from '../domain/aggregate-enums.ts';
+import { topNDimensions, type FlowDimension, type TopNKey } from '../domain/flow-dimensions.ts';
 import type { MetricBound } from '../domain/metric-bound.ts';
 import { buildFlowBreakdownQuery } from '../store/queries/flow-breakdown-query.ts';
 import { buildFlowSummaryQuery } from '../store/queries/flow-summary-query.ts';

@@ -8,16 +8,16 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FlowDimension, FlowValue, TimeInterval } from '../../src/domain/aggregate-enums.ts';
+import type { FlowValue, TimeInterval } from '../../src/domain/aggregate-enums.ts';
+import type { FlowDimension } from '../../src/domain/flow-dimensions.ts';
 import {
   FLOW_BOUNDS,
   FLOW_METRICS,
   PER_RECORD_EXTREMES,
   RATE_METRICS,
-  TOP_N_KEYS,
   isRateMetric,
-  topNDimensions,
 } from '../../src/domain/aggregate-enums.ts';
+import { TOP_N_KEYS, topNDimensions } from '../../src/domain/flow-dimensions.ts';
 import { validateFlowFilter, type FlowFilter } from '../../src/domain/flow-filter.ts';
 import { generateDataset } from '../../src/generator/generate-dataset.ts';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';

@@ -3,19 +3,21 @@
  * interface carrying the metric fields, and the group key. The root fields live in aggregates.ts.
  */
 import {
-  DIMENSION_COLUMN,
-  FLOW_DIMENSIONS,
   FLOW_METRICS,
-  NAMED_DIMENSION_SPECS,
   TIME_INTERVALS,
-  TOP_N_KEYS,
-  isNamedDimension,
-  type FlowDimension,
   type FlowMetric,
   type FlowValue,
   type TimeInterval,
-  type TopNKey,
 } from '../../domain/aggregate-enums.ts';
+import {
+  DIMENSION_COLUMN,
+  FLOW_DIMENSIONS,
+  NAMED_DIMENSION_SPECS,
+  TOP_N_KEYS,
+  isNamedDimension,
+  type FlowDimension,
+  type TopNKey,
+} from '../../domain/flow-dimensions.ts';
 import { fieldByColumn } from '../../domain/fields.ts';
 import { protocolName } from '../../domain/protocols.ts';
 import type { AggregateValues, GroupKey } from '../../questions/aggregate-reader.ts';

@@ -10,15 +10,12 @@ import {
   checkCount,
   checkDimensions,
   checkRateBuckets,
-  groupTagKey,
   isRateMetric,
-  topNDimensions,
   type FlowValue,
-  type FlowDimension,
   type FlowMetric,
   type TimeInterval,
-  type TopNKey,
 } from '../../domain/aggregate-enums.ts';
+import { groupTagKey, topNDimensions, type FlowDimension, type TopNKey } from '../../domain/flow-dimensions.ts';
 import type { FlowFilter } from '../../domain/flow-filter.ts';
 import { checkMetricBounds, type MetricBound } from '../../domain/metric-bound.ts';
 import {

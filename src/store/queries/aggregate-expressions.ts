@@ -1,16 +1,16 @@
 /**
- * The allow-list behind the aggregate enums: each dimension and metric of src/domain/aggregate-enums.ts maps to one
+ * The allow-list behind the aggregate enums: each dimension (src/domain/flow-dimensions.ts) and metric (aggregate-enums.ts) maps to one
  * SQL expression written here, and to the column alias the readers look for. Nothing else turns an enum into SQL.
  */
-import type { FlowDimension, FlowValue, RateMetric, TimeInterval } from '../../domain/aggregate-enums.ts';
+import type { FlowValue, RateMetric, TimeInterval } from '../../domain/aggregate-enums.ts';
+import type { FlowDimension } from '../../domain/flow-dimensions.ts';
+import { TIME_INTERVALS, isRateMetric } from '../../domain/aggregate-enums.ts';
 import {
   DIMENSION_COLUMN,
   NAMED_DIMENSION_SPECS,
-  TIME_INTERVALS,
   dimensionName,
   isNamedDimension,
-  isRateMetric,
-} from '../../domain/aggregate-enums.ts';
+} from '../../domain/flow-dimensions.ts';
 import { raw, sql, type SqlFragment } from '../sql.ts';
 import { endKeySql, tagSpansSql, type TagSource } from './inventory-tag-query.ts';
 import { PACKET_ADDRESS_SQL, awsServiceOfSql, networkNameOfSql } from './reference-lookup-query.ts';

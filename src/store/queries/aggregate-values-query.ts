@@ -5,14 +5,13 @@
  * are summed per rate bucket first, then ranked within the group.
  */
 import {
-  FLOW_DIMENSIONS,
   TIME_INTERVALS,
   isRateMetric,
-  type FlowDimension,
   type FlowValue,
   type RateMetric,
   type TimeInterval,
 } from '../../domain/aggregate-enums.ts';
+import { FLOW_DIMENSIONS, type FlowDimension } from '../../domain/flow-dimensions.ts';
 import type { MetricBound } from '../../domain/metric-bound.ts';
 import { join, raw, sql, type SqlFragment } from '../sql.ts';
 import {

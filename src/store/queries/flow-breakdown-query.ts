@@ -2,7 +2,8 @@
  * `flows.breakdown`: records grouped by one or more dimensions, ranked by a metric. The top-N builder is this query
  * with one key and null keys left out.
  */
-import { type FlowDimension, type FlowMetric, type FlowValue, FLOW_VALUES } from '../../domain/aggregate-enums.ts';
+import { type FlowMetric, type FlowValue, FLOW_VALUES } from '../../domain/aggregate-enums.ts';
+import { type FlowDimension } from '../../domain/flow-dimensions.ts';
 import type { MetricBound } from '../../domain/metric-bound.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../sql.ts';
 import {

@@ -4,12 +4,12 @@
  */
 import {
   ADDITIVE_METRICS,
-  type FlowDimension,
   type FlowMetric,
   type FlowValue,
   type TimeInterval,
   FLOW_VALUES,
 } from '../../domain/aggregate-enums.ts';
+import { type FlowDimension } from '../../domain/flow-dimensions.ts';
 import { build, join, raw, sql, type SqlQuery } from '../sql.ts';
 import {
   type AggregateScope,

@@ -1,5 +1,6 @@
 /** `flows.topN`: the largest groups by one key (an address pair, an instance, a port...), null keys left out. */
-import { type FlowMetric, type FlowValue, type TopNKey, topNDimensions } from '../../domain/aggregate-enums.ts';
+import { type FlowMetric, type FlowValue } from '../../domain/aggregate-enums.ts';
+import { type TopNKey, topNDimensions } from '../../domain/flow-dimensions.ts';
 import type { SqlQuery } from '../sql.ts';
 import type { MetricBound } from '../../domain/metric-bound.ts';
 import type { AggregateScope } from './aggregate-expressions.ts';

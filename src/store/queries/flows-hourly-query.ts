@@ -15,15 +15,13 @@
  * same records from either table; only the metric expressions differ (aggregate-expressions.ts).
  */
 import {
-  DIMENSION_COLUMN,
   PER_RECORD_EXTREMES,
-  dimensionColumns,
   TIME_INTERVALS,
   isRateMetric,
-  type FlowDimension,
   type FlowValue,
   type TimeInterval,
 } from '../../domain/aggregate-enums.ts';
+import { DIMENSION_COLUMN, dimensionColumns, type FlowDimension } from '../../domain/flow-dimensions.ts';
 import { FILTER_FIELD_NAMES, filterColumns, type FilterField } from '../../domain/filter-fields.ts';
 import type { FlowFilter, TimeRange } from '../../domain/flow-filter.ts';
 import { PARTITION_COLUMNS, STORED_COLUMNS } from '../../domain/flow-schema.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIMENSION_COLUMN } from '../../../../src/domain/aggregate-enums.ts';
+import { DIMENSION_COLUMN } from '../../../../src/domain/flow-dimensions.ts';
 import { validateFlowFilter } from '../../../../src/domain/flow-filter.ts';
 import {
   HOURLY_KEY_COLUMNS,
