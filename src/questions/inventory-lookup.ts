@@ -45,7 +45,8 @@ export interface InventoryKey {
 
 const NOTHING: InventoryNames = { name: null, tags: [], instanceType: null, securityGroups: [] };
 
-const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
+/** A time as the snapshots' naive UTC TIMESTAMP text compares it. */
+export const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
 
 /**
  * Absolute paths of the live inventory snapshots of the request's manifest (for the `tag` filter and the TAG level),
@@ -75,18 +76,16 @@ const INVENTORY_NAMES: BatchedLookupSpec<InventoryKey, InventoryNames> = {
   none: NOTHING,
   load: async (ctx, keys) => {
     const found = new Map<number, InventoryNames>();
-    const manifest = await ctx.warehouse.manifest();
-    const snapshots = manifestReferences(manifest, 'inventory');
+    const snapshots = await readyInventorySnapshots(ctx.warehouse);
     if (snapshots.length === 0) return found;
-    await ctx.warehouse.prepare(snapshots);
     const now = new Date();
     const query = inventoryLookupQuery({
       instanceIds: keys.map((k) => k.instanceId ?? ''),
       interfaceIds: keys.map((k) => k.interfaceId ?? ''),
       addresses: keys.map((k) => (k.instanceId || k.interfaceId ? '' : (k.ip ?? ''))),
       times: keys.map((k) => naiveUtc(k.at ?? now)),
-      snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
-      accounts: manifest.accountScope ?? null,
+      snapshots,
+      accounts: (await ctx.warehouse.manifest()).accountScope ?? null,
     });
     for (const row of await runQuery(ctx, query)) {
       const tags = Array.isArray(row.tags) ? (row.tags as unknown as Tag[]) : [];

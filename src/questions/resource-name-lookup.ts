@@ -4,11 +4,10 @@
  * GraphQL resolves them and looked up in one statement per batch; nothing runs without an inventory. A tenant's key
  * sees the names of its own accounts' subnets and VPCs only.
  */
-import { join } from 'node:path';
-import { manifestReferences } from '../store/layout.ts';
 import { resourceNameQuery } from '../store/queries/inventory-lookup-query.ts';
 import { runQuery, type QueryContext } from '../store/query-runner.ts';
 import { batchedLookup, type BatchedLookupSpec } from './batched-lookup.ts';
+import { naiveUtc, readyInventorySnapshots } from './inventory-lookup.ts';
 
 /** A subnet or VPC to name, and when (null: now). */
 export interface ResourceKey {
@@ -16,24 +15,20 @@ export interface ResourceKey {
   readonly at: Date | null;
 }
 
-const naiveUtc = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
-
 /** Looks up a batch of subnet and VPC ids in every live snapshot at once (inventory.resourceNames). */
 const RESOURCE_NAMES: BatchedLookupSpec<ResourceKey, string | null> = {
   id: (key) => (key.id ? `${key.id}|${key.at?.getTime() ?? ''}` : null),
   none: null,
   load: async (ctx, keys) => {
     const found = new Map<number, string>();
-    const manifest = await ctx.warehouse.manifest();
-    const snapshots = manifestReferences(manifest, 'inventory');
+    const snapshots = await readyInventorySnapshots(ctx.warehouse);
     if (snapshots.length === 0) return found;
-    await ctx.warehouse.prepare(snapshots);
     const now = new Date();
     const query = resourceNameQuery({
       ids: keys.map((k) => k.id ?? ''),
       times: keys.map((k) => naiveUtc(k.at ?? now)),
-      snapshots: snapshots.map((s) => join(ctx.warehouse.root, ...s.path.split('/'))),
-      accounts: manifest.accountScope ?? null,
+      snapshots,
+      accounts: (await ctx.warehouse.manifest()).accountScope ?? null,
     });
     for (const row of await runQuery(ctx, query)) found.set(Number(row.i), String(row.name));
     return found;
