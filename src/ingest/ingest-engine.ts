@@ -24,8 +24,8 @@ export interface EngineOptions {
    */
   readonly threads?: number;
   /**
-   * Every statement with one DuckDB thread, the loads side by side on the loader connections (an ingest; its
-   * derivation runs through `IngestEngine.alone`); otherwise
+   * Every statement with one DuckDB thread, the loads side by side on the loader connections (an ingest, which sets
+   * `threads` back for its derivation: ingest-run.ts); otherwise
    * `threads` DuckDB threads per statement (`flowql compact`, `flowql derive`, one statement at a time). Why: on the
    * 2-core machine, a load, flush or derivation statement with two DuckDB threads took 1.2-1.7x the CPU seconds of the
    * same statement with one (bench/ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`, 11.6 -> 9.6 for
@@ -45,14 +45,6 @@ export interface IngestEngine {
   readonly main: DuckDBConnection;
   /** The batch: loaded rows waiting for the next commit. */
   readonly batches: BatchTables;
-  /**
-   * Runs `work`, whose statements run one at a time with nothing beside them (an ingest's derivation), with `threads`
-   * DuckDB threads, then sets one thread per statement back. One thread saves CPU where the other core is busy, but
-   * such statements only lose wall time by it: bench:ingest's default ingest of 400k records on a quiet 2-core
-   * machine took 10.9 s wall (8.7 CPU s) with one and 6.7 s (10.5 CPU s) with two, and more cores lose more.
-   * Without `oneThreadPerStatement` every statement has `threads` already and this only runs `work`.
-   */
-  alone<T>(work: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -95,15 +87,6 @@ export async function openIngestEngine(
     loaders,
     main,
     batches: createBatchTables(),
-    async alone(work) {
-      if (!opts.oneThreadPerStatement) return work();
-      await main.run(`SET threads = ${threads}`);
-      try {
-        return await work();
-      } finally {
-        await main.run('SET threads = 1');
-      }
-    },
     close() {
       for (const c of loaders) c.closeSync();
       main.closeSync();

@@ -118,6 +118,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     oneThreadPerStatement: true,
   });
   const c = engine.main;
+  const derivationThreads = Math.max(1, Math.floor(opts.threads ?? 2));
   try {
     const recovery = await recover(c, storage);
     if (recovery.rolledForward + recovery.stagedRemoved + recovery.orphansRemoved > 0) {
@@ -170,12 +171,17 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const flowsStaged = staged.length;
       const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
-        // Nothing runs beside derivation's statements: they get every DuckDB thread (IngestEngine.alone).
-        const derived = await engine.alone(() =>
-          deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources }),
-        );
-        staged.push(...derived.added);
-        retired.push(...derived.retired);
+        // Derivation's statements run one at a time, so they get `threads` DuckDB threads, as in `flowql derive`: one
+        // thread cost less CPU on the shared 2-core machine (11.6 -> 9.6 CPU s for 400k records) but took 1.7x the wall
+        // time on an idle one (bench:ingest's default ingest, 6.4 -> 10.9 s), and on more cores the loss grows.
+        await c.run(`SET threads = ${derivationThreads}`);
+        try {
+          const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
+          staged.push(...derived.added);
+          retired.push(...derived.retired);
+        } finally {
+          await c.run('SET threads = 1');
+        }
       } else {
         retired.push(...(await staleDerivedFiles(c, { staged, retired, changedSources })));
       }
