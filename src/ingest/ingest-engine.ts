@@ -24,8 +24,7 @@ export interface EngineOptions {
    */
   readonly threads?: number;
   /**
-   * Every statement with one DuckDB thread, the loads side by side on the loader connections (an ingest, which sets
-   * `threads` back for its derivation: ingest-run.ts); otherwise
+   * Every statement with one DuckDB thread, the loads side by side on the loader connections (an ingest); otherwise
    * `threads` DuckDB threads per statement (`flowql compact`, `flowql derive`, one statement at a time). Why: on the
    * 2-core machine, a load, flush or derivation statement with two DuckDB threads took 1.2-1.7x the CPU seconds of the
    * same statement with one (bench/ingest-bench.ts, 400k records: 4.7 -> 3.0 CPU s for `--no-derive`, 11.6 -> 9.6 for

