@@ -107,7 +107,10 @@ async function prepare(): Promise<Prepared> {
     estate: 'accounts-v5',
     log,
   });
-  await rm(WAREHOUSE, { recursive: true, force: true });
+  // Ingest is exactly-once: a build cut short (no figures yet) resumes where it stopped, and its figures say so.
+  const resumed = existsSync(join(WAREHOUSE, '_flowql', 'manifest.json'));
+  if (resumed) log(`resuming the interrupted build in ${WAREHOUSE}: the load figures cover this run only`);
+  else await rm(WAREHOUSE, { recursive: true, force: true });
   const steps: Prepared['steps'][number][] = [];
   const step = async (label: string, args: readonly string[]) => {
     log(`${label} (load average before: ${load()})`);
@@ -116,7 +119,13 @@ async function prepare(): Promise<Prepared> {
     steps.push({ label, m, load: `${before} -> ${load()}` });
     log(`${label}: ${fmt(m.wall)} s wall, ${fmt(m.cpu)} s CPU, peak RSS ${gib(m.peak)}`);
   };
-  await step('`flowql ingest`', ['ingest', set.objectsDir, '--data', WAREHOUSE, '--json']);
+  await step(resumed ? '`flowql ingest` (resumed)' : '`flowql ingest`', [
+    'ingest',
+    set.objectsDir,
+    '--data',
+    WAREHOUSE,
+    '--json',
+  ]);
   await step('`flowql compact`', ['compact', '--data', WAREHOUSE, '--json']);
   const inventory = shapedInventoryDir(shapedDir);
   // The snapshot names the estate from the data's first day (the generator's default start).

@@ -66,3 +66,21 @@ export function parseObjectKey(key: string): ObjectKeyInfo {
     format: formatOf(name),
   };
 }
+
+/**
+ * When the key says its object's records begin, as text that sorts in time order: `YYYY-MM-DDTHH:mm` from the file
+ * name's timestamp, else `YYYY-MM-DD` (with `THH` from an hour folder) from the folders; null when the key says
+ * nothing. An ingest loads a backlog in this order (ingest-run.ts).
+ */
+export function objectKeyTime(key: string): string | null {
+  const path = key.replaceAll('\\', '/');
+  const file = FILE_NAME.exec(path.slice(path.lastIndexOf('/') + 1));
+  if (file) {
+    const [, , , , y, m, d, h, min] = file;
+    const date = validDate(y!, m!, d!);
+    if (date !== null && hourOf(h) !== null) return `${date}T${h}:${min}`;
+  }
+  const info = parseObjectKey(key);
+  if (info.date === null) return null;
+  return info.hour === null ? info.date : `${info.date}T${String(info.hour).padStart(2, '0')}`;
+}
