@@ -39,6 +39,12 @@ export interface BaselineSources {
     /** The connection tables' names as read (`org_edges` when the organisation's are). */
     readonly handshakesTable: string;
     readonly edgesTable: string;
+    /**
+     * The edge rows a window of whole days is read from where the question allows (every level but TAG): the daily
+     * rollup (`org_edges_daily`) when every day of the window has it, else the same as `edges`.
+     */
+    readonly wholeDayEdges: string;
+    readonly wholeDayEdgesTable: string;
   };
 }
 
@@ -199,11 +205,11 @@ export function exampleBaselines(c: ExampleContext, s: BaselineSources): Record<
            SELECT client, server, protocol, server_port, sum(bytes_to_server) + sum(bytes_to_client) AS bytes, sum(connections),
                   sum(bytes_to_server + bytes_to_client) FILTER (x), sum(bytes_to_server + bytes_to_client) FILTER (via_nat), sum(internet_bytes)
            FROM e GROUP BY ALL ORDER BY bytes DESC, client, server, protocol, server_port LIMIT 11`;
-  const totals = (where: string) =>
+  const totals = (where: string, edges = k.edges) =>
     `SELECT sum(bytes_to_server + bytes_to_client), sum(bytes_to_server + bytes_to_client) FILTER (client_az_id <> server_az_id),
             sum(bytes_to_server + bytes_to_client) FILTER (client_region <> server_region),
             sum(bytes_to_server + bytes_to_client) FILTER (via_nat), sum(internet_bytes)
-     FROM ${k.edges} WHERE ${BUCKET_WINDOW}${where}`;
+     FROM ${edges} WHERE ${BUCKET_WINDOW}${where}`;
   const awsServices = ` AND (client_service IN ('S3', 'DYNAMODB') OR server_service IN ('S3', 'DYNAMODB'))`;
   return {
     ...out,
@@ -217,28 +223,28 @@ export function exampleBaselines(c: ExampleContext, s: BaselineSources): Record<
       },
     ],
     TrafficEdgesCost: [
-      { text: totals(''), params: w, reads: k.edgesTable },
+      { text: totals('', k.wholeDayEdges), params: w, reads: k.wholeDayEdgesTable },
       // Bytes each end sent (the client's to the server, the server's back), the cross-AZ part on top.
       {
-        text: `WITH sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, bytes_to_server AS b, client_az_id <> server_az_id AS x FROM ${k.edges} WHERE ${BUCKET_WINDOW}
+        text: `WITH sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, bytes_to_server AS b, client_az_id <> server_az_id AS x FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW}
                              UNION ALL
-                             SELECT coalesce(server_instance_id, server_addr), bytes_to_client, client_az_id <> server_az_id FROM ${k.edges} WHERE ${BUCKET_WINDOW})
+                             SELECT coalesce(server_instance_id, server_addr), bytes_to_client, client_az_id <> server_az_id FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW})
                SELECT sender, sum(b), coalesce(sum(b) FILTER (x), 0) AS cross_az FROM sent GROUP BY ALL ORDER BY cross_az DESC, sender LIMIT 6`,
         params: w,
-        reads: k.edgesTable,
+        reads: k.wholeDayEdgesTable,
       },
       {
         text: `SELECT coalesce(client_instance_id, client_addr) AS client, coalesce(server_instance_id, server_addr) AS server, protocol, server_port,
                       sum(bytes_to_server), sum(bytes_to_client), sum(connections), sum(bytes_to_server + bytes_to_client) FILTER (client_az_id <> server_az_id),
                       sum(bytes_to_server + bytes_to_client) FILTER (via_nat), sum(internet_bytes), sum(bytes_to_server + bytes_to_client) AS bytes
-               FROM ${k.edges} WHERE ${BUCKET_WINDOW} GROUP BY ALL ORDER BY bytes DESC, client, server LIMIT 11`,
+               FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW} GROUP BY ALL ORDER BY bytes DESC, client, server LIMIT 11`,
         params: w,
-        reads: k.edgesTable,
+        reads: k.wholeDayEdgesTable,
       },
     ],
     ServicesByApp: [
       { text: edgesByApp(''), params: w, reads: `${k.edgesTable}+inventory` },
-      { text: totals(awsServices), params: w, reads: k.edgesTable },
+      { text: totals(awsServices, k.wholeDayEdges), params: w, reads: k.wholeDayEdgesTable },
       { text: edgesByApp(awsServices), params: w, reads: `${k.edgesTable}+inventory` },
     ],
   };
@@ -348,9 +354,9 @@ export function datasetBaselines(c: ExampleContext, s: BaselineSources): Dataset
         {
           text: `SELECT coalesce(client_instance_id, client_addr) AS client, coalesce(server_instance_id, server_addr) AS server, protocol, server_port,
                         sum(bytes_to_server), sum(bytes_to_client), sum(connections), sum(bytes_to_server + bytes_to_client) AS bytes
-                 FROM ${k.edges} WHERE ${BUCKET_WINDOW} GROUP BY ALL ORDER BY bytes DESC, client, server LIMIT 101`,
+                 FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW} GROUP BY ALL ORDER BY bytes DESC, client, server LIMIT 101`,
           params: w,
-          reads: k.edgesTable,
+          reads: k.wholeDayEdgesTable,
         },
       ],
     },
@@ -360,12 +366,12 @@ export function datasetBaselines(c: ExampleContext, s: BaselineSources): Dataset
       statements: [
         {
           // Bytes each end sent (the client's to the server, the server's back), with the cross-AZ and NAT parts.
-          text: `WITH sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, bytes_to_server AS b, client_az_id <> server_az_id AS x, via_nat FROM ${k.edges} WHERE ${BUCKET_WINDOW}
+          text: `WITH sent AS (SELECT coalesce(client_instance_id, client_addr) AS sender, bytes_to_server AS b, client_az_id <> server_az_id AS x, via_nat FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW}
                                UNION ALL
-                               SELECT coalesce(server_instance_id, server_addr), bytes_to_client, client_az_id <> server_az_id, via_nat FROM ${k.edges} WHERE ${BUCKET_WINDOW})
+                               SELECT coalesce(server_instance_id, server_addr), bytes_to_client, client_az_id <> server_az_id, via_nat FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW})
                  SELECT sender, sum(b) AS bytes, coalesce(sum(b) FILTER (x), 0), coalesce(sum(b) FILTER (via_nat), 0) FROM sent GROUP BY ALL ORDER BY bytes DESC, sender LIMIT 1001`,
           params: w,
-          reads: k.edgesTable,
+          reads: k.wholeDayEdgesTable,
         },
       ],
     },
@@ -379,7 +385,10 @@ export interface WindowQuestion {
   readonly statements: BaselineStatement[];
 }
 
-/** A dashboard's questions over a long window `c` (a month): the top address pairs, a daily and an hourly series. */
+/**
+ * A dashboard's questions over a long window `c` (a month): the top address pairs, a daily and an hourly series, and
+ * the top instance edges.
+ */
 export function longWindowQuestions(c: ExampleContext, s: BaselineSources): WindowQuestion[] {
   const range = `timeRange: { from: "${c.from}", to: "${c.to}" }`;
   const series = (interval: 'DAY' | 'HOUR', grain: Grain): WindowQuestion => ({
@@ -393,6 +402,21 @@ export function longWindowQuestions(c: ExampleContext, s: BaselineSources): Wind
         (f, m) =>
           `SELECT time_bucket(INTERVAL 1 ${interval}, start_time) AS t, sum(bytes), sum(packets), ${m.records} FROM ${f} WHERE ${WINDOW} GROUP BY ALL ORDER BY t`,
       ),
+    ],
+  });
+  const k = s.connections;
+  // The top instance edges of the window: daily edge rows for its whole days (connection-source.ts).
+  const edges = (k: NonNullable<BaselineSources['connections']>): WindowQuestion => ({
+    name: 'trafficEdges INSTANCE by bytes, 10',
+    query: `{ trafficEdges(filter: { ${range} }, level: INSTANCE, orderBy: BYTES, first: 10) { nodes { client { id } server { id } protocol serverPort bytesToServer bytesToClient connections } } }`,
+    statements: [
+      {
+        text: `SELECT coalesce(client_instance_id, client_addr) AS client, coalesce(server_instance_id, server_addr) AS server, protocol, server_port,
+                      sum(bytes_to_server), sum(bytes_to_client), sum(connections), sum(bytes_to_server + bytes_to_client) AS bytes
+               FROM ${k.wholeDayEdges} WHERE ${BUCKET_WINDOW} GROUP BY ALL ORDER BY bytes DESC, client, server LIMIT 11`,
+        params: window(c),
+        reads: k.wholeDayEdgesTable,
+      },
     ],
   });
   return [
@@ -411,5 +435,6 @@ export function longWindowQuestions(c: ExampleContext, s: BaselineSources): Wind
     },
     series('DAY', 'day'),
     series('HOUR', 'hour'),
+    ...(k ? [edges(k)] : []),
   ];
 }

@@ -205,6 +205,14 @@ function sourcesFor(c: ExampleContext): BaselineSources {
   };
   // Several accounts log: the organisation's connection tables answer organisation-wide questions (layout.ts).
   const org = files('org_edges').length > 0;
+  // Edge questions read the daily rollup for whole days when every day of the window has it (connection-source.ts).
+  const [hourlyEdges, dailyEdges] = org
+    ? (['org_edges', 'org_edges_daily'] as const)
+    : (['edges', 'edges_daily'] as const);
+  const daysWith = (table: TableName) => new Set(files(table).map((f) => f.date));
+  const wholeDayEdgesTable = [...daysWith(hourlyEdges)].every((d) => daysWith(dailyEdges).has(d))
+    ? dailyEdges
+    : hourlyEdges;
   return {
     // The planner's choice for whole days: daily rollups when every day has them, else hourly, else the records.
     tableFor: (grain) =>
@@ -222,6 +230,8 @@ function sourcesFor(c: ExampleContext): BaselineSources {
       inventory: `read_parquet('${WAREHOUSE}/reference/inventory/*.parquet')`,
       handshakesTable: org ? 'org_handshakes' : 'handshakes',
       edgesTable: org ? 'org_edges' : 'edges',
+      wholeDayEdges: relation(wholeDayEdgesTable),
+      wholeDayEdgesTable,
     },
   };
 }

@@ -20,7 +20,7 @@
  * for every hour: a scope derived for the first time (or one with a partition not derived yet) is derived whole, and
  * an hour without rows has no file (a partition without any row keeps one empty file, to say it was derived). The new files and the files they
  * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice. The same swap
- * retires the flows_daily file (written by `flowql compact`) of every partition whose hourly rows change.
+ * retires the daily rollups (written by `flowql compact`) of every partition whose hourly rows change.
  */
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
@@ -276,9 +276,9 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // Once a single account is left (the others' objects replaced away), every org file is retired with nothing in its
   // place: that account's own tables are the whole answer.
   const orphans = orgWanted ? [] : derived.filter((f) => isOrgTable(f.table));
-  // flows_daily is never derived here: a day whose hourly rows change loses its daily file until `flowql compact`.
+  // Daily rollups are never derived here: a day whose hourly rows change loses them until `flowql compact`.
   const daily = dailyFilesRetiredBy(
-    plans.find((p) => p.spec.table === 'flows_hourly'),
+    plans.map((p) => ({ table: p.spec.table, hours: p.hours, retired: p.retired })),
     derived,
   );
   const retired = [

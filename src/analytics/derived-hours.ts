@@ -3,7 +3,15 @@
  * derived files those hours replace, and the names that say which hours a derived file holds.
  */
 import { randomUUID } from 'node:crypto';
-import { ALL_ACCOUNTS, isOrgTable, partitionKey, type ManifestFile, type TableName } from '../store/layout.ts';
+import {
+  ALL_ACCOUNTS,
+  DAILY_ROLLUPS,
+  isOrgTable,
+  partitionKey,
+  type DailyRollup,
+  type ManifestFile,
+  type TableName,
+} from '../store/layout.ts';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -186,20 +194,31 @@ export function staleDerivedFiles(files: readonly ManifestFile[], changes: reado
 }
 
 /**
- * The flows_daily files (written by `flowql compact`, src/ingest/daily-compact.ts) of the partitions whose hourly rows
- * a derivation rewrites or drops (`hourly`: its flows_hourly plan, absent when it derives no flows_hourly): retired
- * with nothing in their place, so an ingest's cost does not grow with the size of the day it delivers into. Their days
- * are read from hourly rows until compact writes them again.
+ * The daily rollup files (written by `flowql compact`, src/ingest/daily-compact.ts: flows_daily, edges_daily,
+ * org_edges_daily) of the partitions whose hourly rows a derivation rewrites or drops (`plans`: each derived table's
+ * planned hours by scope key, and the files it retires): retired with nothing in their place, so an ingest's cost does
+ * not grow with the size of the day it delivers into. Their days are read from hourly rows until compact writes them
+ * again. A scope spanning regions (the connection tables) retires the day's rollups of every region.
  */
 export function dailyFilesRetiredBy(
-  hourly:
-    { readonly hours: ReadonlyMap<string, PlannedPartition>; readonly retired: readonly ManifestFile[] } | undefined,
+  plans: readonly {
+    readonly table: TableName;
+    readonly hours: ReadonlyMap<string, PlannedPartition>;
+    readonly retired: readonly ManifestFile[];
+  }[],
   derived: readonly ManifestFile[],
 ): ManifestFile[] {
-  if (!hourly) return [];
-  const touched = new Set([
-    ...[...hourly.hours.values()].map((p) => partitionKey(p.partition)),
-    ...hourly.retired.map(partitionKey),
-  ]);
-  return derived.filter((f) => f.table === 'flows_daily' && touched.has(partitionKey(f)));
+  const out: ManifestFile[] = [];
+  for (const [daily, hourly] of Object.entries(DAILY_ROLLUPS) as [DailyRollup, TableName][]) {
+    const plan = plans.find((p) => p.table === hourly);
+    if (!plan) continue;
+    const scope = scopeOfTable(hourly);
+    const scopeKey = (f: PartitionKey) => partitionKey(scopePartition(f, scope));
+    const touched = new Set([
+      ...[...plan.hours.values()].map((p) => scopeKey(p.partition)),
+      ...plan.retired.map(scopeKey),
+    ]);
+    out.push(...derived.filter((f) => f.table === daily && touched.has(scopeKey(f))));
+  }
+  return out;
 }

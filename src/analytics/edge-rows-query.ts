@@ -53,7 +53,8 @@ const ENDPOINT_COLS = [
   'account_id',
   'service',
 ];
-const GROUP_COLS = [
+/** The columns an edge row is unique on (its hour, pair, port, method and both ends as resolved). */
+export const EDGE_GROUP_COLUMNS = [
   'day',
   'bucket',
   'protocol',
@@ -70,11 +71,11 @@ const GROUP_COLS = [
  * (the first seven keep the order the table always had, which groups a pair's rows for compression).
  */
 const EDGE_ORDER_LEADING = ['day', 'bucket', 'client_addr', 'server_addr', 'protocol', 'server_port', 'method'];
-const EDGE_ROW_ORDER = [...EDGE_ORDER_LEADING, ...GROUP_COLS.filter((c) => !EDGE_ORDER_LEADING.includes(c))];
+export const EDGE_ROW_ORDER = [...EDGE_ORDER_LEADING, ...EDGE_GROUP_COLUMNS.filter((c) => !EDGE_ORDER_LEADING.includes(c))];
 
 /** Columns of an edge row, as stored in the `edges/` table. */
 export const EDGE_ROW_COLUMNS = [
-  ...GROUP_COLS,
+  ...EDGE_GROUP_COLUMNS,
   'bytes_to_server',
   'bytes_to_client',
   'packets_to_server',
@@ -167,7 +168,7 @@ resolved AS (
   ${resolveEndpointsSql(unresolved)}
 ),
 edge_rows AS (
-  SELECT unit, ${raw(GROUP_COLS.join(', '))},
+  SELECT unit, ${raw(EDGE_GROUP_COLUMNS.join(', '))},
          sum(bytes) FILTER (is_c2s) AS bytes_to_server, sum(bytes) FILTER (NOT is_c2s) AS bytes_to_client,
          sum(packets) FILTER (is_c2s) AS packets_to_server, sum(packets) FILTER (NOT is_c2s) AS packets_to_client,
          sum(bytes) FILTER (internet_path OR (via_nat AND (CASE WHEN is_c2s THEN server_kind ELSE client_kind END) = 'EXTERNAL')) AS internet_bytes,
@@ -178,7 +179,7 @@ edge_rows AS (
          min(client_seen_region) AS client_seen_region, min(server_seen_region) AS server_seen_region,
          min(obs_region) AS obs_region
   FROM resolved
-  GROUP BY unit, ${raw(GROUP_COLS.join(', '))}
+  GROUP BY unit, ${raw(EDGE_GROUP_COLUMNS.join(', '))}
 )`;
 }
 

@@ -28,11 +28,11 @@ export function registerServeCommand(program: Command): void {
     .option('--default-page-size <n>', '`first` when a client gives none (env FLOWQL_DEFAULT_PAGE_SIZE, default 100)')
     .option(
       '--max-range-days <n>',
-      'longest filter time window of a question that reads flow records (env FLOWQL_MAX_RANGE_DAYS, default 31)',
+      'longest filter time window of a question that reads flow records or hourly edge rows (env FLOWQL_MAX_RANGE_DAYS, default 31)',
     )
     .option(
       '--max-tier-range-days <n>',
-      'longest window of an aggregate the rollup tiers answer (env FLOWQL_MAX_TIER_RANGE_DAYS, default 400)',
+      'longest window of an aggregate or edge question the rollup tiers answer (env FLOWQL_MAX_TIER_RANGE_DAYS, default 400)',
     )
     .option('--query-timeout-ms <ms>', 'time budget of one request (env FLOWQL_QUERY_TIMEOUT_MS, default 10000)')
     .option('--max-depth <n>', 'deepest GraphQL selection accepted (env FLOWQL_MAX_DEPTH, default 12)')

@@ -184,11 +184,12 @@ export function recordWindowTooLong(
   maxRangeMs: number,
   reason: string,
   argument = 'filter',
+  reads = 'flow records',
 ): InputError {
   const { from, to } = filter.timeRange;
   return new InputError(
     `${argument}.timeRange`,
-    `a window of at most ${daysText(maxRangeMs)} (${RECORD_RANGE_SETTING}) for this question: it reads flow records ` +
+    `a window of at most ${daysText(maxRangeMs)} (${RECORD_RANGE_SETTING}) for this question: it reads ${reads} ` +
       `because ${reason}`,
     `${from.toISOString()} to ${to.toISOString()}`,
   );

@@ -62,7 +62,15 @@ export interface DatasetOptions extends Pick<
 }
 
 /** Datasets answered by aggregates (src/questions/aggregate-reader.ts), which may read the rollup tiers. */
-const AGGREGATE_DATASETS: ReadonlySet<DatasetName> = new Set(['summary', 'timeseries', 'topn', 'breakdown']);
+/** Datasets the rollup tiers may answer over their longer window (edges and cost: edges_daily, connection-rows.ts). */
+const AGGREGATE_DATASETS: ReadonlySet<DatasetName> = new Set([
+  'summary',
+  'timeseries',
+  'topn',
+  'breakdown',
+  'edges',
+  'cost',
+]);
 
 /** Where a filter URL parameter goes: a FILTER_FIELDS field, or one part of it (`tcpFlagsAny` -> `tcpFlags.any`). */
 interface FilterParamTarget {

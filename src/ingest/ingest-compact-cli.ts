@@ -30,7 +30,7 @@ export async function compactCli(opts: CompactCliOptions): Promise<number> {
       opts.json
         ? `${JSON.stringify(s)}\n`
         : `partitions   ${s.partitionsCompacted} compacted, ${s.partitionsKept} kept (merging would not make them smaller)\nfiles        ${s.filesBefore} -> ${s.filesAfter}\n` +
-            `bytes        ${s.bytesBefore} -> ${s.bytesAfter}\ndaily        ${s.dailyWritten} flows_daily file(s) written\nelapsed      ${(s.elapsedMs / 1000).toFixed(1)} s\n`,
+            `bytes        ${s.bytesBefore} -> ${s.bytesAfter}\ndaily        ${s.dailyWritten} daily rollup file(s) written (flows_daily, edges_daily, org_edges_daily)\nelapsed      ${(s.elapsedMs / 1000).toFixed(1)} s\n`,
     );
     return 0;
   } finally {

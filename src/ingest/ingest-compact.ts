@@ -5,7 +5,8 @@
  * swap), so a reader sees either the old files or the merged one, never both and never neither. A merge that would not
  * make the partition smaller (its files are already well compressed, e.g. written by an older flowql in another order
  * or at another level) is thrown away and the old files stay: compaction never grows a partition.
- * Then it writes the flows_daily file of each closed, derived day that lacks one (daily-compact.ts), one commit each.
+ * Then it writes the daily rollups (flows_daily, edges_daily, org_edges_daily) of each closed, derived day that lacks
+ * them (daily-compact.ts), one commit each.
  */
 import { rm } from 'node:fs/promises';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
@@ -38,7 +39,7 @@ export interface CompactSummary {
   readonly bytesBefore: number;
   readonly bytesAfter: number;
   readonly rows: number;
-  /** flows_daily files written (one per partition-day). */
+  /** Daily rollup files written (one per table and partition-day). */
   readonly dailyWritten: number;
   readonly elapsedMs: number;
 }
@@ -120,13 +121,15 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       opts.onLog?.(`compacted ${label}: ${group.length} files -> 1 (${merged.rows} rows)`);
     }
     let dailyWritten = 0;
-    for (const hourly of partitionsWantingDaily(await liveFiles(c), now)) {
+    for (const wanted of partitionsWantingDaily(await liveFiles(c), now)) {
       const inputs = [];
-      for (const f of hourly) inputs.push(await storage.readableFile(f.path));
-      const daily = await writeDailyFile(c, storage.stagingDir, hourly, inputs);
+      for (const f of wanted.hourly) inputs.push(await storage.readableFile(f.path));
+      const daily = await writeDailyFile(c, storage.stagingDir, wanted, inputs);
       await commitCompact([daily], [], daily);
       dailyWritten++;
-      opts.onLog?.(`wrote flows_daily ${partitionKey(daily)}: ${daily.rows} rows from ${hourly.length} hourly file(s)`);
+      opts.onLog?.(
+        `wrote ${wanted.table} ${partitionKey(daily)}: ${daily.rows} rows from ${wanted.hourly.length} hourly file(s)`,
+      );
     }
     return {
       dailyWritten,

@@ -6,25 +6,58 @@
 import { connectionRelationSql, refusedConnectionFilter } from '../analytics/connection-filter-query.ts';
 import { connectionSource } from '../analytics/connection-source.ts';
 import { withEndTagsSql } from '../analytics/edge-tag-query.ts';
+import { edgeDailyAnswers } from '../analytics/edges-daily-query.ts';
 import type { ConnectionTable } from '../domain/connection-enums.ts';
 import type { EdgeGrouping } from '../domain/edge-grouping.ts';
-import type { FlowFilter } from '../domain/flow-filter.ts';
+import { recordWindowTooLong, type FlowFilter } from '../domain/flow-filter.ts';
 import type { ManifestFile } from '../store/layout.ts';
 import type { QueryContext } from '../store/query-runner.ts';
 import type { SqlFragment } from '../store/sql.ts';
 import { scanFiles } from '../store/scan-files.ts';
 import { readyInventorySnapshots } from './inventory-lookup.ts';
 
-/** The filtered connection relation of `table` under `filter`, and the files it reads (none: nothing to ask). */
+/**
+ * The filtered connection relation of `table` under `filter`, and the files it reads (none: nothing to ask). Edge
+ * rows grouped at `level` (null: summed whole) read daily rollups for whole days where they give the same answer.
+ */
 export async function connectionRows(
   ctx: QueryContext,
   filter: FlowFilter,
   table: ConnectionTable,
+  level: EdgeGrouping['level'] | null = null,
 ): Promise<{ rows: SqlFragment; files: readonly ManifestFile[] }> {
   const manifest = await ctx.warehouse.manifest();
-  const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f));
+  const daily = table === 'edges' && edgeDailyAnswers(filter, level);
+  const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f), { daily });
+  checkConnectionWindow(ctx, filter, daily, source.derived);
   await scanFiles(ctx, source.files);
   return { rows: connectionRelationSql(source.rows, filter, table), files: source.files };
+}
+
+/**
+ * Edge questions are validated against the rollup tiers' window (--max-tier-range-days): over whole days they read
+ * edge rows summed per day. One that cannot (the TAG level or a tag filter, which look each hour's ends up at that
+ * hour; partitions without derived edge files, paired from their records) is held to --max-range-days here, before
+ * any statement runs. Handshakes are validated against --max-range-days directly.
+ */
+function checkConnectionWindow(ctx: QueryContext, filter: FlowFilter, daily: boolean, derived: boolean): void {
+  const max = ctx.maxRecordRangeMs;
+  const { from, to } = filter.timeRange;
+  if (max === undefined || to.getTime() - from.getTime() <= max) return;
+  if (!derived)
+    throw recordWindowTooLong(
+      filter,
+      max,
+      'some of its partitions have no derived edge files (ingested with --no-derive or by an older flowql; `flowql derive` writes them)',
+    );
+  if (!daily)
+    throw recordWindowTooLong(
+      filter,
+      max,
+      "the TAG level and the tag filter look each hour's ends up in the inventory at that hour, which daily rows do not keep",
+      'filter',
+      'hourly edge rows',
+    );
 }
 
 /**
@@ -36,7 +69,7 @@ export async function groupedEdgeRows(
   filter: FlowFilter,
   grouping: EdgeGrouping,
 ): Promise<{ rows: SqlFragment; files: readonly ManifestFile[] }> {
-  const source = await connectionRows(ctx, filter, 'edges');
+  const source = await connectionRows(ctx, filter, 'edges', grouping.level);
   if (grouping.level !== 'TAG' || grouping.tagKey === null) return source;
   const snapshots = await readyInventorySnapshots(ctx.warehouse);
   const rows = withEndTagsSql(source.rows, { snapshots, accounts: filter.scopeAccountIds }, grouping.tagKey);

@@ -9,6 +9,9 @@
  *                                                                                    written by compact; optional)
  *   <root>/org_handshakes/region=.../date=.../part-<uuid>.parquet  (derived across the region's accounts, issue 16)
  *   <root>/org_edges/region=.../date=.../part-<uuid>.parquet       (derived across the region's accounts, issue 16)
+ *   <root>/edges_daily/account_id=.../region=.../date=.../part-daily-<uuid>.parquet and
+ *   <root>/org_edges_daily/region=.../date=.../part-daily-<uuid>.parquet (edge rows summed per day, written by
+ *                                                                          compact; optional)
  *   <root>/reference/<kind>/part-<version>-<uuid>.parquet  reference tables (ip_ranges, networks): one live snapshot each
  *   <root>/_flowql/ledger.duckdb      the ingest ledger (sources, outputs, rejects); only the ingester opens it
  *   <root>/_flowql/manifest.json      the committed file list; written atomically (temp file + rename)
@@ -31,14 +34,25 @@ export const TABLES = [
   'org_handshakes',
   'org_edges',
   'flows_daily',
+  'edges_daily',
+  'org_edges_daily',
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
 /**
- * Derived tables a partition may lack without being "underived": `flows_daily` is written by `flowql compact` for
- * days whose hourly rows are final and retired by any change to the day; a day without it is read from flows_hourly.
+ * Derived tables a partition may lack without being "underived": the daily rollups, written by `flowql compact` for
+ * days whose hourly rows are final and retired by any change to the day; a day without one is read from the hourly
+ * rows it sums (DAILY_ROLLUPS).
  */
-export const OPTIONAL_TABLES: readonly TableName[] = ['flows_daily'];
+export const OPTIONAL_TABLES: readonly TableName[] = ['flows_daily', 'edges_daily', 'org_edges_daily'];
+
+/** Each daily rollup and the table of hourly rows it sums per UTC day (src/ingest/daily-compact.ts). */
+export const DAILY_ROLLUPS = {
+  flows_daily: 'flows_hourly',
+  edges_daily: 'edges',
+  org_edges_daily: 'org_edges',
+} as const satisfies Partial<Record<TableName, TableName>>;
+export type DailyRollup = keyof typeof DAILY_ROLLUPS;
 
 /**
  * The connection tables derived across every account and region (docs/semantics.md §10): a connection between two
@@ -52,9 +66,12 @@ export type OrgTableName = (typeof ORG_TABLES)[number];
 /** The `accountId` of an org table's files: every account (never a valid account id). */
 export const ALL_ACCOUNTS = '*';
 
-/** True for a table partitioned without an account (ORG_TABLES). */
-export function isOrgTable(table: TableName): table is OrgTableName {
-  return (ORG_TABLES as readonly string[]).includes(table);
+/** The tables partitioned without an account: the org tables and their daily rollup. */
+const ORG_PARTITIONED: readonly TableName[] = [...ORG_TABLES, 'org_edges_daily'];
+
+/** True for a table partitioned without an account (ORG_TABLES and org_edges_daily). */
+export function isOrgTable(table: TableName): boolean {
+  return ORG_PARTITIONED.includes(table);
 }
 
 /** One committed Parquet file. */

@@ -2,7 +2,7 @@
  * What one request cost: partitions and files scanned, rows returned, wall time. Readers record scans, the query
  * runner records rows, and the GraphQL layer reports the total as `extensions.cost` on every response.
  */
-import type { ManifestFile } from './layout.ts';
+import type { ManifestFile, TableName } from './layout.ts';
 
 /** The figures reported to clients. */
 export interface QueryCost {
@@ -14,16 +14,28 @@ export interface QueryCost {
   /** Statements answered from the result cache instead of DuckDB (their files are still counted as scanned). */
   readonly cachedStatements: number;
   /**
-   * The flows tiers read, coarsest first: `flows_daily`, `flows_hourly` (rollups the planner picked,
-   * src/questions/tier-plan.ts), `flows` (the records). Empty when the request read no flows table.
+   * The tiers read, coarsest first in each family: `flows_daily`, `flows_hourly` (rollups the planner picked,
+   * src/questions/tier-plan.ts), `flows` (the records); `edges_daily`, `edges` and `org_edges_daily`, `org_edges`
+   * (edge rows summed per day or per hour, src/analytics/connection-source.ts); `handshakes`, `org_handshakes`.
+   * Empty when the request read no table.
    */
-  readonly tiers: readonly FlowTier[];
+  readonly tiers: readonly Tier[];
   readonly ms: number;
 }
 
-/** The tables holding flows at some grain, coarsest first. */
-export const FLOW_TIERS = ['flows_daily', 'flows_hourly', 'flows'] as const;
-export type FlowTier = (typeof FLOW_TIERS)[number];
+/** The tables questions read, coarsest first in each family (flows, account edges, org edges, handshakes). */
+export const TIERS = [
+  'flows_daily',
+  'flows_hourly',
+  'flows',
+  'edges_daily',
+  'edges',
+  'org_edges_daily',
+  'org_edges',
+  'handshakes',
+  'org_handshakes',
+] as const satisfies readonly TableName[];
+export type Tier = (typeof TIERS)[number];
 
 /** Accumulates the cost of one request (several queries may run for it, even concurrently). */
 export class CostMeter {
@@ -77,7 +89,7 @@ export class CostMeter {
       rowsScanned: [...this.files.values()].reduce((n, rows) => n + rows, 0),
       rowsReturned: this.rows,
       cachedStatements: this.cached,
-      tiers: FLOW_TIERS.filter((t) => this.tables.has(t)),
+      tiers: TIERS.filter((t) => this.tables.has(t)),
       ms: Math.round(performance.now() - this.startedAt),
     };
   }

@@ -41,6 +41,10 @@ const TABLE_DESCRIPTIONS: Readonly<Record<TableName | ReferenceKind, string>> = 
     'TCP handshakes paired across every account and region, each filed under one region (derived at ingest where several accounts log; no account partition).',
   org_edges:
     'Client -> server traffic per hour across every account and region, each byte counted once (derived where several accounts log).',
+  edges_daily:
+    'edges rows summed per UTC day, same columns (`bucket` is the day; written by `flowql compact` for closed days, dropped when a day changes; edge questions over whole days read it).',
+  org_edges_daily:
+    'org_edges rows summed per UTC day, same columns (`bucket` is the day; written by `flowql compact` for closed days, dropped when a day changes).',
 };
 
 const ROWS_DESCRIPTION =

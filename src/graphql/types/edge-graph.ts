@@ -67,7 +67,8 @@ builder.queryField('edgeGraph', (t) =>
     resolve: async (_root, args, ctx) => {
       const maxEdges = checkCount('maxEdges', args.maxEdges, 1, ctx.limits.maxPageSize);
       const grouping = groupingOf(args.level, args.tagKey);
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      // Edge rows summed per day answer long windows; connectionRows holds what they cannot answer to --max-range-days.
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       return readEdgeGraph(ctx.query, { filter, ...grouping, maxEdges });
     },
   }),

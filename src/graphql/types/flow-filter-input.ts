@@ -52,8 +52,9 @@ export const TimeRangeInput = builder.inputType('TimeRangeInput', {
     'the newest UTC day with data (or now on an empty warehouse); with only from: up to now; with only to: the 24 hours ' +
     'before it. Relative windows keep saved queries meaningful: `last` (an ISO-8601 duration such as PT24H or P7D) ' +
     'ends at `to` or now; `latestDay: true` is the newest UTC day with data. At most the server maximum: by ' +
-    'default 400 days for aggregates the rollup tiers answer (--max-tier-range-days), 31 days for questions that read ' +
-    'flow records (--max-range-days): flows pages, connections, and aggregates with a sub-hour filter, bucket or ' +
+    'default 400 days for aggregates and edge questions the rollup tiers answer (--max-tier-range-days), 31 days for ' +
+    'questions that read flow records or hourly edge rows (--max-range-days): flows pages, handshakes, edge ' +
+    'differences, edges at the TAG level or under a tag filter, and aggregates with a sub-hour filter, bucket or ' +
     'per-record extreme.',
   fields: (t) => ({
     from: t.field({ type: 'DateTime' }),

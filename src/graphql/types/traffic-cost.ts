@@ -168,7 +168,8 @@ builder.queryField('trafficCost', (t) =>
           }
         : null;
       if (!group) refuseWithoutGroupBy(args);
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      // Edge rows summed per day answer long windows; connectionRows holds what they cannot answer to --max-range-days.
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       let totals: Promise<EdgeTotals> | undefined;
       let groups: Promise<CostGroups> | undefined;
       return {

@@ -203,7 +203,8 @@ builder.queryFields((t) => ({
       const first = checkCount('first', args.first ?? ctx.limits.defaultPageSize, 1, ctx.limits.maxPageSize);
       const offset = args.after ? decodeEdgeCursor(args.after) : 0;
       const grouping = groupingOf(args.level, args.tagKey);
-      const filter = await resolveFlowFilter(ctx, args.filter);
+      // Edge rows summed per day answer long windows; connectionRows holds what they cannot answer to --max-range-days.
+      const filter = await resolveFlowFilter(ctx, args.filter, 'filter', { aggregate: true });
       const page = await readEdges(ctx.query, {
         filter,
         ...grouping,
