@@ -71,7 +71,10 @@ export const EDGE_GROUP_COLUMNS = [
  * (the first seven keep the order the table always had, which groups a pair's rows for compression).
  */
 const EDGE_ORDER_LEADING = ['day', 'bucket', 'client_addr', 'server_addr', 'protocol', 'server_port', 'method'];
-export const EDGE_ROW_ORDER = [...EDGE_ORDER_LEADING, ...EDGE_GROUP_COLUMNS.filter((c) => !EDGE_ORDER_LEADING.includes(c))];
+export const EDGE_ROW_ORDER = [
+  ...EDGE_ORDER_LEADING,
+  ...EDGE_GROUP_COLUMNS.filter((c) => !EDGE_ORDER_LEADING.includes(c)),
+];
 
 /** Columns of an edge row, as stored in the `edges/` table. */
 export const EDGE_ROW_COLUMNS = [
