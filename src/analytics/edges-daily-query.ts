@@ -39,15 +39,20 @@ const DAILY_SQL: Partial<Record<(typeof EDGE_ROW_COLUMNS)[number], string>> = {
 
 /**
  * The rows of one partition-day's daily edges file from its hourly edge files (read without hive columns, which live
- * in the path). Sorted as edge rows are, so two compactions of the same hourly rows write the same file row for row.
+ * in the path), whose columns are `stored`. Sorted as edge rows are, so two compactions of the same hourly rows write the same file row for row.
  * `flows` (client ports seen in the hour) becomes the sum over the day's hours: no question reads it as a count of
  * the day's client ports.
  */
-export function edgesDailyRollupSql(hourlyFiles: readonly string[]): SqlFragment {
+export function edgesDailyRollupSql(hourlyFiles: readonly string[], stored: ReadonlySet<string>): SqlFragment {
   if (hourlyFiles.length === 0) throw new Error('edges daily rollup: no hourly files to sum');
-  const keys = EDGE_GROUP_COLUMNS.filter((c) => c !== 'bucket');
+  // Files derived by an older flowql lack the columns added since (the ends' accounts, VARCHAR like every end
+  // column): their rows read them as NULL, as questions do (derivedScanSql reads by name).
+  const missing = (c: string) => !stored.has(c);
+  const keys = EDGE_GROUP_COLUMNS.filter((c) => c !== 'bucket' && !missing(c));
   // The columns in stored order (EDGE_ROW_COLUMNS), so a daily file reads like an hourly one.
-  const select = EDGE_ROW_COLUMNS.map((c) => DAILY_SQL[c] ?? c).join(',\n       ');
+  const select = EDGE_ROW_COLUMNS.map((c) => (missing(c) ? `CAST(NULL AS VARCHAR) AS ${c}` : (DAILY_SQL[c] ?? c))).join(
+    ',\n       ',
+  );
   return sql`SELECT ${raw(select)}
 FROM read_parquet(${hourlyFiles}, hive_partitioning = false, union_by_name = true)
 GROUP BY ${raw(keys.join(', '))}, time_bucket(INTERVAL '1 day', bucket)

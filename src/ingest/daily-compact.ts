@@ -55,10 +55,22 @@ export function partitionsWantingDaily(live: readonly ManifestFile[], now: Date)
   return out;
 }
 
-const ROLLUP_SQL: Record<DailyRollup, (inputs: readonly string[]) => SqlFragment> = {
-  flows_daily: dailyRollupFromHourlySql,
-  edges_daily: edgesDailyRollupSql,
-  org_edges_daily: edgesDailyRollupSql,
+/** The columns the files hold (by name, as union_by_name reads them). */
+async function storedColumns(c: DuckDBConnection, inputs: readonly string[]): Promise<Set<string>> {
+  const described = await runBound(
+    c,
+    build(
+      'daily.columns',
+      sql`DESCRIBE SELECT * FROM read_parquet(${inputs}, hive_partitioning = false, union_by_name = true)`,
+    ),
+  );
+  return new Set(described.getRows().map((r) => String(r[0])));
+}
+
+const ROLLUP_SQL: Record<DailyRollup, (c: DuckDBConnection, inputs: readonly string[]) => Promise<SqlFragment>> = {
+  flows_daily: async (_c, inputs) => dailyRollupFromHourlySql(inputs),
+  edges_daily: async (c, inputs) => edgesDailyRollupSql(inputs, await storedColumns(c, inputs)),
+  org_edges_daily: async (c, inputs) => edgesDailyRollupSql(inputs, await storedColumns(c, inputs)),
 };
 
 /** Sums one partition's hourly files (read from `inputs`) into a staged daily file of `table`. */
@@ -75,7 +87,10 @@ export async function writeDailyFile(
   const target = raw(`'${staged.replaceAll("'", "''")}'`);
   const copied = await runBound(
     c,
-    build(`${table}.write`, sql`COPY (${ROLLUP_SQL[table](inputs)}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`),
+    build(
+      `${table}.write`,
+      sql`COPY (${await ROLLUP_SQL[table](c, inputs)}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`,
+    ),
   );
   return {
     accountId,
