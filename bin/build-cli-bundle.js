@@ -136,10 +136,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
         : `flowql: ${where} matches the sources\n`,
     );
   } catch (err) {
-    if (!flags.includes('--prepare')) throw err;
+    // esbuild has printed each error with its file and line already.
     process.stderr.write(
-      `flowql: could not build the CLI bundle (${err instanceof Error ? err.message : err}); ` +
-        'bin/flowql.js runs the sources through tsx instead\n',
+      `flowql: could not build the CLI bundle (${err instanceof Error ? err.message.split('\n')[0].replace(/:$/, '') : err}); ` +
+        'bin/flowql.js runs the sources through tsx until a build succeeds\n',
     );
+    if (!flags.includes('--prepare')) process.exitCode = 1;
   }
 }
