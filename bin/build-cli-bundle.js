@@ -136,10 +136,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.ar
         : `flowql: ${where} matches the sources\n`,
     );
   } catch (err) {
-    // esbuild has printed each error with its file and line already.
+    // esbuild has printed each error with its file and line already: its message's first line is the summary.
+    const why = err instanceof Error ? err.message.split('\n')[0].replace(/:$/, '') : String(err);
     process.stderr.write(
-      `flowql: could not build the CLI bundle (${err instanceof Error ? err.message.split('\n')[0].replace(/:$/, '') : err}); ` +
-        'bin/flowql.js runs the sources through tsx until a build succeeds\n',
+      `flowql: could not build the CLI bundle (${why}); until one succeeds, bin/flowql.js runs the sources\n`,
     );
     if (!flags.includes('--prepare')) process.exitCode = 1;
   }
