@@ -27,7 +27,7 @@ const BESIDE = ['**/generator/**', '**/auth/**', '**/demo/**', '**/cli/**', '**/
 const SQL_BUILDERS = ['**/analytics/**', '**/store/queries/**'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.bench/**', '.tmp/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', 'coverage/**', '.bench/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,6 +15,7 @@ import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { awsShapedDataset } from './aws-shaped-objects.ts';
+import { ensureCliBundle } from './cli-bundle.ts';
 
 function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -65,6 +66,7 @@ const manifestRecords = async (): Promise<number> => {
   }
 };
 
+ensureCliBundle();
 await rm(data, { recursive: true, force: true });
 await rm(watched, { recursive: true, force: true });
 for (const o of objects.slice(0, setupCount)) await land(o.path);

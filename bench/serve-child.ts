@@ -1,11 +1,13 @@
 /**
  * A `flowql serve` child process on a loopback port for benchmarks (bench:load, bench:scale): started with the given
- * options, resolved once it logs that it listens; its CPU time and peak RSS read from /proc (Linux), so a benchmark
- * can charge each request the server's CPU rather than its own.
+ * options (from the CLI bundle, built first when stale: bench/cli-bundle.ts), resolved once it logs that it listens;
+ * its CPU time and peak RSS read from /proc (Linux), so a benchmark can charge each request the server's CPU rather
+ * than its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { ensureCliBundle } from './cli-bundle.ts';
 
 /** A running server. */
 export interface ServeChild {
@@ -31,6 +33,7 @@ export async function startServeChild(
   extraArgs: readonly string[] = [],
   onLog?: (entry: Readonly<Record<string, unknown>>) => void,
 ): Promise<ServeChild> {
+  ensureCliBundle();
   const child = spawn(
     process.execPath,
     [

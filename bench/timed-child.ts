@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureCliBundle } from './cli-bundle.ts';
 
 /** What one child run cost. */
 export interface Measured {
@@ -22,7 +23,8 @@ const TIME = '/usr/bin/time';
 
 /**
  * Runs `node <nodeArgs>` under /usr/bin/time; an exit code outside `okExitCodes` throws (naming the command).
- * stderr is inherited (progress lines show), stdout is collected.
+ * stderr is inherited (progress lines show), stdout is collected. A run of bin/flowql.js runs the CLI bundle, built
+ * first when it does not match the sources (bench/cli-bundle.ts).
  */
 export async function measureNode(
   nodeArgs: readonly string[],
@@ -30,6 +32,7 @@ export async function measureNode(
 ): Promise<Measured> {
   if (!existsSync(TIME))
     throw new Error(`${TIME} is needed to read the child's CPU time and peak RSS (apt-get install time)`);
+  if (nodeArgs.some((a) => a.endsWith('bin/flowql.js'))) ensureCliBundle();
   const report = join(tmpdir(), `flowql-bench-time-${process.pid}-${Date.now()}`);
   const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', report, process.execPath, ...nodeArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],

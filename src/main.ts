@@ -255,11 +255,10 @@ export async function serve(flags: ConfigFlags): Promise<void> {
     );
   }
   if (config.demo) {
-    // The demo bootstrap (empty warehouse -> generate -> ingest) belongs to src/demo/ (another owner); the specifier is
-    // a variable so this file type-checks before that module lands.
-    const specifier = './demo/ensure-demo-warehouse.ts';
-    const demo = (await import(specifier)) as { ensureDemoWarehouse(root: string, o: { log: Logger }): Promise<void> };
-    await demo.ensureDemoWarehouse(resolve(config.dataDir), { log });
+    // Loaded only with --demo: the generator and the ingest pipeline are not the server's. A literal specifier, so
+    // the CLI bundle (bin/build-cli-bundle.js) holds it.
+    const { ensureDemoWarehouse } = await import('./demo/ensure-demo-warehouse.ts');
+    await ensureDemoWarehouse(resolve(config.dataDir), { log });
   }
   const running = await startApiServer(config, log);
   // startApiServer logs the address as JSON, for machines; a person running `npm start` looks for a plain line.

@@ -17,10 +17,13 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `flowql serve <args>` and resolves once it prints its address. */
-export async function startServeProcess(args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { PATH: process.env.PATH },
+/** Starts `flowql serve <args>` and resolves once it prints its address; `bin` and `env` default to this tree's. */
+export async function startServeProcess(
+  args: readonly string[],
+  o: { readonly bin?: string; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [o.bin ?? BIN, 'serve', ...args], {
+    env: { PATH: process.env.PATH, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -200,12 +200,26 @@ describe('docker/README.md', () => {
 });
 
 describe('docker/Dockerfile', () => {
-  it('runs the current Node LTS (24), pinned by major and Debian release, in both stages', () => {
-    expect(dockerfile.match(/^FROM \S+/gm)).toEqual(['FROM node:24-bookworm-slim', 'FROM node:24-bookworm-slim']);
+  const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => ({ from: m[1]!, name: m[2]! }));
+
+  it('runs the current Node LTS (24), pinned by major and Debian release, in every stage', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(stages.length);
+    expect(stages).toEqual([
+      { from: 'node:24-bookworm-slim', name: 'deps' },
+      { from: 'deps', name: 'build' },
+      { from: 'node:24-bookworm-slim', name: 'runtime' },
+    ]);
+  });
+
+  it('builds the CLI bundle in its own stage and copies it, with its sources, from there', () => {
+    // The deps stage has no bin/ or src/: the project's prepare script would fail there, esbuild's script runs alone.
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev --ignore-scripts .*&& npm rebuild esbuild /m);
+    expect(dockerfile).toMatch(/^RUN node bin\/build-cli-bundle\.js$/m);
+    const fromBuild = [...dockerfile.matchAll(/^COPY --from=build \S+ \/app\/(\S+) \.\/(\S+)$/gm)].map((m) => m[1]);
+    expect(fromBuild).toEqual(['bin', 'src', 'dist']);
   });
 
   it('is multi-stage, runs as a non-root user, checks /health and copies paths that exist', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/flowql\.js"\]$/m);
