@@ -411,7 +411,7 @@ for (const r of rows) {
   );
 }
 console.log(
-  '\nflowql reads: `extensions.cost.tiers` (the `x-flowql-cost` header of a download), empty (`-`) for connection questions, ' +
-    'which read the derived tables. Connection baselines read the same derived tables but leave out what flowql adds ' +
-    '(naming each end from the inventory, direction methods, observed interfaces): their ratio includes that work.',
+  '\nflowql reads: `extensions.cost.tiers` (the `x-flowql-cost` header of a download): every table the request read. ' +
+    'Connection baselines read the same tables but leave out what flowql adds (naming each end from the inventory, ' +
+    'direction methods, observed interfaces), so their ratio includes that work and has no target.',
 );

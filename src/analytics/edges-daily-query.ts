@@ -5,7 +5,7 @@
  * dailyFilesRetiredBy), like flows_daily.
  *
  * Why: an edge row is one pair's traffic in one hour, so a window of days reads every hour's rows again. On the 10M
- * bench warehouse a day of 5M records has 338,700 org_edges rows and 54,717 once summed per day (6.2x fewer): the
+ * bench warehouse a day of 5M records has 169,350 org_edges rows and 54,717 once summed per day (3.1x fewer): the
  * same client and server talk hour after hour. Edge questions over whole days read the daily rows
  * (connection-source.ts).
  *
