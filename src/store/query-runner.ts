@@ -226,7 +226,10 @@ async function runWithin<T>(
     const ms = Math.round(performance.now() - started);
     if (err instanceof ResponseTooLargeError) throw err;
     if (budget.stopped) {
-      ctx.log.warn({ statement: name, ms, budgetMs: budget.budgetMs, reason: budget.stopReason }, 'query interrupted');
+      ctx.log.warn(
+        { statement: name, ms, queuedMs, budgetMs: budget.budgetMs, reason: budget.stopReason },
+        'query interrupted',
+      );
       throw budget.errorFor(name);
     }
     if (err instanceof QueryTimeoutError) throw err; // a nested budget (on another instance) ran out first
