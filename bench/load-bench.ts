@@ -225,7 +225,7 @@ try {
   const perRequest = serverCpu / answered;
   console.log(
     `\nserver CPU:  ${(serverCpu / 1000).toFixed(1)} s over ${SECONDS} s (${(serverCpu / 10 / SECONDS).toFixed(0)}% of one core; ${cores} cores), ` +
-      `${perRequest.toFixed(1)} ms per request; this process (the ${CLIENTS} clients): ${(clientCpu / 1000).toFixed(1)} s, ${(clientCpu / answered).toFixed(1)} ms per request; server peak RSS ${(server.peakRss() / 2 ** 30).toFixed(2)} GiB`,
+      `${perRequest.toFixed(1)} ms per request (${(serverCpu / Math.max(1, answered - errors)).toFixed(1)} ms per answer without error: a request that times out early spends less); this process (the ${CLIENTS} clients): ${(clientCpu / 1000).toFixed(1)} s, ${(clientCpu / answered).toFixed(1)} ms per request; server peak RSS ${(server.peakRss() / 2 ** 30).toFixed(2)} GiB`,
   );
   console.log(
     `floor:       ${CLIENTS} closed-loop clients x ${perRequest.toFixed(1)} ms CPU / ${cores} cores = mean latency >= ${fmt((CLIENTS * perRequest) / cores)} ` +
