@@ -14,7 +14,8 @@
  *
  * Where the time goes: the server's CPU time over the run (from /proc) per answered request, and the floor it sets on
  * the mean latency of C closed-loop clients on this machine's cores (Little's law: clients x CPU per request / cores);
- * per statement name, how often it ran and its mean execution and queueing time (the server's `query` log lines).
+ * per statement name, how often it ran and its mean execution and queueing time (the server's `query` log lines), and
+ * how many were stopped while running and the execution time so thrown away (`query interrupted`).
  * `--profile` first sends each request kind alone, a few distinct requests in a row, for its server CPU ms per request.
  *
  * Data: the warehouse `npm run bench:api` prepares in .bench/api-<N>/warehouse (run it first), or `--data DIR` (a
@@ -110,14 +111,25 @@ async function load(url: string, kinds: readonly RequestKind[], seconds: number)
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 const cache = values['result-cache-mb'] === undefined ? [] : ['--result-cache-mb', values['result-cache-mb']];
-/** Per statement name: runs, execution ms and queued ms, from the server's `query` lines while `statements` is on. */
-const statements = new Map<string, { n: number; ms: number; queuedMs: number }>();
+/**
+ * Per statement name, from the server's log lines while `counting` is on: runs, execution ms and queued ms of those
+ * that answered (`query`), and of those stopped while running because their request had run out of time or been
+ * answered (`query interrupted`): work thrown away.
+ */
+const statements = new Map<string, { n: number; ms: number; queuedMs: number; stopped: number; stoppedMs: number }>();
 let counting = false;
 const server = await startServeChild(root, cache, (entry) => {
-  if (!counting || entry.msg !== 'query' || typeof entry.statement !== 'string') return;
-  const s = statements.get(entry.statement) ?? { n: 0, ms: 0, queuedMs: 0 };
+  const stopped = entry.msg === 'query interrupted';
+  if (!counting || !(entry.msg === 'query' || stopped) || typeof entry.statement !== 'string') return;
+  const s = statements.get(entry.statement) ?? { n: 0, ms: 0, queuedMs: 0, stopped: 0, stoppedMs: 0 };
   const queued = Number(entry.queuedMs ?? 0);
-  statements.set(entry.statement, { n: s.n + 1, ms: s.ms + Number(entry.ms) - queued, queuedMs: s.queuedMs + queued });
+  const ms = Number(entry.ms) - queued;
+  statements.set(
+    entry.statement,
+    stopped
+      ? { ...s, stopped: s.stopped + 1, stoppedMs: s.stoppedMs + ms }
+      : { ...s, n: s.n + 1, ms: s.ms + ms, queuedMs: s.queuedMs + queued },
+  );
 });
 const { url } = server;
 try {
@@ -213,17 +225,27 @@ try {
   const perRequest = serverCpu / answered;
   console.log(
     `\nserver CPU:  ${(serverCpu / 1000).toFixed(1)} s over ${SECONDS} s (${(serverCpu / 10 / SECONDS).toFixed(0)}% of one core; ${cores} cores), ` +
-      `${perRequest.toFixed(1)} ms per request; this process (the ${CLIENTS} clients): ${(clientCpu / 1000).toFixed(1)} s, ${(clientCpu / answered).toFixed(1)} ms per request; server peak RSS ${(server.peakRss() / 2 ** 30).toFixed(2)} GiB`,
+      `${perRequest.toFixed(1)} ms per request (${(serverCpu / Math.max(1, answered - errors)).toFixed(1)} ms per answer without error: a request that times out early spends less); this process (the ${CLIENTS} clients): ${(clientCpu / 1000).toFixed(1)} s, ${(clientCpu / answered).toFixed(1)} ms per request; server peak RSS ${(server.peakRss() / 2 ** 30).toFixed(2)} GiB`,
   );
   console.log(
     `floor:       ${CLIENTS} closed-loop clients x ${perRequest.toFixed(1)} ms CPU / ${cores} cores = mean latency >= ${fmt((CLIENTS * perRequest) / cores)} ` +
       `(measured mean ${fmt(run.all.reduce((a, b) => a + b, 0) / answered)}); a mean under 1 s needs <= ${((1000 * cores) / CLIENTS).toFixed(0)} ms CPU per request`,
   );
-  console.log('\nstatement (server log)                       runs   exec ms mean   queued ms mean   exec s total');
-  for (const [name, s] of [...statements].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+  console.log(
+    '\nstatement (server log)                       runs   exec ms mean   queued ms mean   exec s total   stopped   stopped exec s',
+  );
+  const mean = (total: number, n: number) => (n ? (total / n).toFixed(0) : '-');
+  for (const [name, s] of [...statements]
+    .sort((a, b) => b[1].ms + b[1].stoppedMs - a[1].ms - a[1].stoppedMs)
+    .slice(0, 15))
     console.log(
-      `${name.padEnd(44)} ${String(s.n).padStart(6)}   ${(s.ms / s.n).toFixed(0).padStart(12)}   ${(s.queuedMs / s.n).toFixed(0).padStart(14)}   ${(s.ms / 1000).toFixed(1).padStart(12)}`,
+      `${name.padEnd(44)} ${String(s.n).padStart(6)}   ${mean(s.ms, s.n).padStart(12)}   ${mean(s.queuedMs, s.n).padStart(14)}   ${(s.ms / 1000).toFixed(1).padStart(12)}   ${String(s.stopped).padStart(7)}   ${(s.stoppedMs / 1000).toFixed(1).padStart(14)}`,
     );
+  const all = [...statements.values()];
+  const [ran, stopped] = [all.reduce((a, s) => a + s.ms, 0), all.reduce((a, s) => a + s.stoppedMs, 0)];
+  console.log(
+    `thrown away: ${(stopped / 1000).toFixed(1)} s of statement execution stopped before it answered (${((100 * stopped) / (ran + stopped || 1)).toFixed(0)}% of all execution time)`,
+  );
 } finally {
   await server.stop();
 }

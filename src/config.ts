@@ -56,7 +56,7 @@ const schema = z.object({
   maxStatements: int(1, 10_000),
   /** Largest GraphQL response, in bytes of JSON (RESPONSE_TOO_LARGE past it). */
   maxResponseBytes: int(1024, 2 ** 31),
-  /** DuckDB statements running at once; the others wait, served round robin between requests. */
+  /** DuckDB statements running at once; the others wait, served round robin between clients, oldest request first. */
   maxRunningStatements: int(1, 1024),
   duckdbThreads: int(1, 1024).optional(),
   duckdbMemoryLimit: z

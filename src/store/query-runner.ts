@@ -6,6 +6,8 @@
  * response cap, or it ends (an error already answered it), every statement it still has queued is dropped and every
  * one running is stopped with `interrupt()` (DuckDB has no statement timeout). Before, the statements of a timed-out
  * request kept running for up to 74 s after its error was sent, and another client's cheap query waited behind them.
+ * A statement served with less time left than its recent runs took is not started: its request times out at once
+ * (statement-durations.ts).
  */
 import {
   BIGINT,
@@ -27,6 +29,7 @@ import { jsonValueBytes, type CostMeter } from './query-cost.ts';
 import { QueryTimeoutError, RequestBudget, ResponseTooLargeError, StatementCancelledError } from './request-budget.ts';
 import { answerKey, estimateRowsBytes, type CacheOutcome, type ResultCache } from './result-cache.ts';
 import type { SqlQuery, SqlValue } from './sql.ts';
+import { statementDurationsOf } from './statement-durations.ts';
 import { statementQueueOf } from './statement-queue.ts';
 import { warehouseDamageOf } from './warehouse-damage.ts';
 import type { WarehouseReader } from './warehouse-reader.ts';
@@ -210,6 +213,20 @@ async function runWithin<T>(
     throw budget.errorFor(name);
   }
   const queuedMs = Math.round(performance.now() - started);
+  const durations = statementDurationsOf(db);
+  const fastest = durations.fastest(name);
+  const leftMs = budget.deadline - Date.now();
+  if (fastest !== null && leftMs < fastest) {
+    // Served too late to finish (statement-durations.ts): its request times out either way, so the slot goes to the
+    // next statement now instead of after an interrupt, and the request's other statements stop with it.
+    release();
+    ctx.log.warn(
+      { statement: name, ms: queuedMs, queuedMs, leftMs, fastestMs: fastest, reason: 'would-not-finish' },
+      'query dropped',
+    );
+    budget.expire();
+    throw budget.errorFor(name);
+  }
   let connection: Connection | null = null;
   try {
     connection = await db.connect();
@@ -220,13 +237,18 @@ async function runWithin<T>(
     // DuckDB still prepares is lost, and a busy event loop runs the timer late): its rows come too late for the
     // request, which is answered by the budget's error either way.
     budget.check(name);
-    ctx.log.info({ statement: name, ms: Math.round(performance.now() - started), queuedMs, ...logged }, 'query');
+    const ms = Math.round(performance.now() - started);
+    durations.record(name, ms - queuedMs);
+    ctx.log.info({ statement: name, ms, queuedMs, ...logged }, 'query');
     return value;
   } catch (err) {
     const ms = Math.round(performance.now() - started);
     if (err instanceof ResponseTooLargeError) throw err;
     if (budget.stopped) {
-      ctx.log.warn({ statement: name, ms, budgetMs: budget.budgetMs, reason: budget.stopReason }, 'query interrupted');
+      ctx.log.warn(
+        { statement: name, ms, queuedMs, budgetMs: budget.budgetMs, reason: budget.stopReason },
+        'query interrupted',
+      );
       throw budget.errorFor(name);
     }
     if (err instanceof QueryTimeoutError) throw err; // a nested budget (on another instance) ran out first

@@ -140,6 +140,11 @@ export class RequestBudget {
     }
   }
 
+  /** The request cannot finish within its time: stop it as if its time had run out (QueryTimeoutError). */
+  expire(): void {
+    this.stop({ kind: 'timeout' });
+  }
+
   /** The request is answered: drop its queued statements and stop its running ones (an error may have cut it short). */
   finish(): void {
     this.stop({ kind: 'finished' });

@@ -338,6 +338,64 @@ describe('slow statements', () => {
     expect(finishedBefore.length).toBeLessThanOrEqual(4);
   });
 
+  it("serves one client's requests oldest first, while another client still gets every other turn", async () => {
+    // One slot: statements run one at a time, so the order of their log lines is the order they were granted.
+    const { server: one, lines: oneLines } = await startTestServer({
+      dataDir: root,
+      apiKeysFile: keysFile,
+      maxRunningStatements: 1,
+      queryTimeoutMs: 120_000,
+      resultCacheMb: 0,
+    });
+    try {
+      const aliases = (n: number, field: (i: number) => string) =>
+        `{ ${Array.from({ length: n }, (_, i) => field(i)).join(' ')} }`;
+      // Client A (the operator's key): an older request of three slow breakdowns, then a newer one of three top-Ns.
+      const older = post(one.url, aliases(3, slow), {}, KEY_OPS).then((r) => ({ ...r, at: performance.now() }));
+      await new Promise((r) => setTimeout(r, 150));
+      const newer = post(
+        one.url,
+        aliases(
+          3,
+          (i) => `t${i}: flowTopN(${week}, by: SRC_PORT, metric: RECORDS, limit: ${10 + i}) { rows { records } }`,
+        ),
+        {},
+        KEY_OPS,
+      ).then((r) => ({ ...r, at: performance.now() }));
+      await new Promise((r) => setTimeout(r, 150));
+      // Client B (tenant A's key), while A's first breakdown still runs: two summaries.
+      const day = 'timeRange: { from: "2024-05-01", to: "2024-05-02" }';
+      const other = post(
+        one.url,
+        `{ all: flowSummary(filter: { ${day} }) { records } accepted: flowSummary(filter: { ${day}, actions: [ACCEPT] }) { records } }`,
+        {},
+        KEY_A,
+      ).then((r) => ({ ...r, at: performance.now() }));
+      const [o, n, b] = await Promise.all([older, newer, other]);
+      for (const { body } of [o, n, b]) expect(body.errors).toBeUndefined();
+      const order = oneLines
+        .filter((l) => l.msg === 'query' && /^flows\.(breakdown|topN|summary)$/.test(String(l.statement)))
+        .map((l) => l.statement);
+      // Between clients, turns alternate as before: B's statements go second and fourth, not after A's six. Within
+      // A, the older request's three breakdowns all go before the newer one's first top-N (taking turns between the
+      // two requests, A's order was breakdown, top-N, breakdown, top-N, breakdown, top-N).
+      expect(order).toEqual([
+        'flows.breakdown',
+        'flows.summary',
+        'flows.breakdown',
+        'flows.summary',
+        'flows.breakdown',
+        'flows.topN',
+        'flows.topN',
+        'flows.topN',
+      ]);
+      expect(b.at).toBeLessThan(o.at);
+      expect(o.at).toBeLessThan(n.at);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('stops the statements of a request whose client hung up', async () => {
     slowLines.length = 0;
     const controller = new AbortController();

@@ -18,6 +18,7 @@ import {
 } from '../../../src/store/request-budget.ts';
 import { ResultCache } from '../../../src/store/result-cache.ts';
 import { build, sql } from '../../../src/store/sql.ts';
+import { statementDurationsOf } from '../../../src/store/statement-durations.ts';
 import { configureStatementQueue, statementQueueOf } from '../../../src/store/statement-queue.ts';
 import { memoryLogger, testQueryContext } from '../../helpers/query-context.ts';
 
@@ -107,5 +108,37 @@ describe('RequestBudget', () => {
     expect(b.log.lines.filter((l) => l.msg === 'query').map((l) => (l.obj as { statement: string }).statement)).toEqual(
       ['test.shared'],
     );
+  });
+});
+
+describe('a statement served too late to finish', () => {
+  const quick = (name: string) => build(name, sql`SELECT 42 AS n`);
+
+  it('is not started when its request has less time left than its recent runs took, and stops the request', async () => {
+    // Its last runs all took 2 s or more; this request has 1 s left.
+    for (const ms of [2_000, 3_000]) statementDurationsOf(db).record('test.late', ms);
+    const budget = new RequestBudget(Date.now() + 1_000, Number.POSITIVE_INFINITY, 10_000);
+    const ctx = await request(budget);
+    await expect(runQuery(ctx, quick('test.late'))).rejects.toThrow(new QueryTimeoutError('test.late', 10_000).message);
+    expect(ctx.log.lines.map((l) => [l.msg, (l.obj as { reason?: string }).reason])).toEqual([
+      ['query dropped', 'would-not-finish'],
+    ]);
+    // The request times out as a whole: its next statement, of a name never seen, is refused too.
+    expect(budget.stopReason).toBe('timeout');
+    await expect(runQuery(ctx, quick('test.other'))).rejects.toBeInstanceOf(QueryTimeoutError);
+    expect([statementQueueOf(db).running, statementQueueOf(db).waiting]).toEqual([0, 0]);
+  });
+
+  it('runs when its request has the time of the fastest recent run, and a fast run lowers the bar', async () => {
+    for (const ms of [5_000, 400]) statementDurationsOf(db).record('test.varies', ms);
+    const budget = new RequestBudget(Date.now() + 2_000);
+    const ctx = await request(budget);
+    expect(await runQuery(ctx, quick('test.varies'))).toEqual([{ n: 42 }]);
+    budget.finish();
+    // This run took milliseconds: a request with 300 ms left may run it now.
+    expect(statementDurationsOf(db).fastest('test.varies')).toBeLessThan(300);
+    const late = new RequestBudget(Date.now() + 300);
+    expect(await runQuery(await request(late), quick('test.varies'))).toEqual([{ n: 42 }]);
+    late.finish();
   });
 });

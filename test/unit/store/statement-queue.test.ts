@@ -1,4 +1,4 @@
-/** The fair statement queue: slots, round robin between clients and their requests, a client's share, leaving the queue on abort. */
+/** The fair statement queue: slots, round robin between clients, first come first served between a client's requests, a client's share, leaving the queue on abort. */
 import { describe, expect, it } from 'vitest';
 import { StatementQueue, type Owner, type ReleaseSlot } from '../../../src/store/statement-queue.ts';
 
@@ -74,7 +74,7 @@ describe('StatementQueue', () => {
     await expect(queue.acquire({}, AbortSignal.abort('late'))).rejects.toBe('late');
   });
 
-  it("gives a client with many requests one client's turns, rotating between its requests", async () => {
+  it("gives a client with many requests one client's turns, serving its oldest request first", async () => {
     const queue = new StatementQueue(1);
     const granted: string[] = [];
     const { ask, release } = track(queue, granted);
@@ -95,8 +95,10 @@ describe('StatementQueue', () => {
       release(granted.at(-1)!);
     }
     await tick();
-    // B gets every other slot (not one in four, as if each of A's requests were a client); A's requests take turns.
-    expect(granted).toEqual(['a1.1', 'b1', 'a2.1', 'b2', 'a3.1', 'b3', 'a1.2', 'a2.2', 'a3.2']);
+    // B gets every other slot (not one in four, as if each of A's requests were a client); A's turns go to its
+    // oldest request: a1 ends after A's second turn, not its fourth (with a3.1 and a2.2 run before a1.2, all three of
+    // A's requests ended together at the end).
+    expect(granted).toEqual(['a1.1', 'b1', 'a1.2', 'b2', 'a2.1', 'b3', 'a2.2', 'a3.1', 'a3.2']);
     expect([queue.running, queue.waiting]).toEqual([0, 0]);
   });
 
@@ -111,5 +113,24 @@ describe('StatementQueue', () => {
     void ask('key b', 'b1');
     await tick();
     expect(granted).toEqual(['a1', 'a2', 'b1']);
+  });
+
+  it('keeps a request its place when it asks for a statement after its earlier ones ended', async () => {
+    const queue = new StatementQueue(1);
+    const granted: string[] = [];
+    const { ask, release } = track(queue, granted);
+    const [r1, r2] = [{}, {}];
+    void ask('key a', 'r1 page', undefined, r1);
+    void ask('key a', 'r2 page', undefined, r2);
+    await tick();
+    release('r1 page'); // r1 has nothing queued or running now; r2's page takes the slot
+    await tick();
+    void ask('key a', 'r2 lookup', undefined, r2);
+    void ask('key a', 'r1 lookup', undefined, r1); // r1's lookup, asked last, is still the older request's
+    release('r2 page');
+    await tick();
+    release(granted.at(-1)!);
+    await tick();
+    expect(granted).toEqual(['r1 page', 'r2 page', 'r1 lookup', 'r2 lookup']);
   });
 });
