@@ -28,6 +28,8 @@ import { ALL_ACCOUNTS, isOrgTable, partitionKey, type ManifestFile, type TableNa
 import { raw, sql } from '../store/sql.ts';
 import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts';
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
+import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
+import { handshakesFromFlowsSql } from './handshake-query.ts';
 import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
 import {
   HOUR_MS,
@@ -71,6 +73,8 @@ export interface DeriveTablesOptions {
   readonly stagingDir?: string;
   /** Derive only these tables (default: every derived table); `flowql derive` writing only missing org files. */
   readonly tables?: readonly TableName[];
+  /** Largest run whose connection tables share temp tables (default SHARED_RUN_RECORDS; tests pass 0 for none). */
+  readonly sharedRunRecords?: number;
 }
 
 import {
@@ -80,6 +84,7 @@ import {
   withoutPath,
   writeDerivedFile,
   type RunPreparation,
+  type RunSource,
   type DerivedFile,
   type DerivedTableSpec,
   type WrittenFile,
@@ -124,26 +129,48 @@ const CONNECTION_RUN: RunPreparation = {
   ],
 };
 
+/** The connection tables' rows: from the records in one statement each, or from a run's shared temp tables. */
+const HANDSHAKES = {
+  contextMs: CONNECTION_CONTEXT_MS,
+  select: (s: RunSource) => handshakesFromFlowsSql(s),
+  shared: { prepare: CONNECTION_RUN, select: runHandshakeRowsSql },
+};
+const EDGES = {
+  contextMs: CONNECTION_CONTEXT_MS,
+  select: (s: RunSource) => edgeRowsFromFlowsSql(s),
+  shared: { prepare: CONNECTION_RUN, select: runEdgeRowsSql },
+};
+
 /**
  * Every derived table. The connection tables are derived across the regions of their scope (scopeOfTable: one
  * account's, or every account's for the org tables) and file each row under its region (connection-placement.ts);
  * the org tables are written only where more than one account logs. flows_hourly sums each partition's own records.
  */
 const DERIVED_TABLES: readonly DerivedTableSpec[] = [
-  { table: 'handshakes', contextMs: CONNECTION_CONTEXT_MS, shares: CONNECTION_RUN, select: runHandshakeRowsSql },
-  { table: 'edges', contextMs: CONNECTION_CONTEXT_MS, shares: CONNECTION_RUN, select: runEdgeRowsSql },
+  { table: 'handshakes', ...HANDSHAKES },
+  { table: 'edges', ...EDGES },
   {
     table: 'flows_hourly',
     contextMs: 0,
     select: (s, key) =>
       sql`SELECT *, ${key.region} AS place_region FROM (${hourlyRollupFromFlowsSql(s.files, s.units.hours)})`,
   },
-  { table: 'org_handshakes', contextMs: CONNECTION_CONTEXT_MS, shares: CONNECTION_RUN, select: runHandshakeRowsSql },
-  { table: 'org_edges', contextMs: CONNECTION_CONTEXT_MS, shares: CONNECTION_RUN, select: runEdgeRowsSql },
+  { table: 'org_handshakes', ...HANDSHAKES },
+  { table: 'org_edges', ...EDGES },
 ];
 
 /**
- * Plans whose tables derive their runs together: those sharing a run's intermediate tables (`shares`) with the same
+ * Runs of at most this many records (estimated, counting each once per hour that reads it) compute the connection
+ * tables from shared temp tables (CONNECTION_RUN); larger ones, a single hour of more records than a run may hold
+ * (RUN_RECORDS, derive-inputs.ts), derive each table in its own streamed statement as before. The run's observations
+ * are held whole: 90 MiB for the 227,938 of bench:ingest's first run, about 400 bytes each, against the 512 MB the
+ * ingester gives DuckDB; an hour of a 100M-record, 10-day backfill (830,000 with its context) would not fit beside
+ * the statements that read them.
+ */
+const SHARED_RUN_RECORDS = 250_000;
+
+/**
+ * Plans whose tables derive their runs together: those sharing a run's intermediate tables (`shared`) with the same
  * scope and the same planned hours (so the same runs), in plan order. Usually handshakes with edges and
  * org_handshakes with org_edges; a table planned differently (its files missing, or `tables` naming one) runs alone.
  */
@@ -154,7 +181,8 @@ function sharingGroups<P extends SharingPlan>(plans: readonly P[]): P[][] {
       .map(([k, p]) => `${k}:${[...p.hours].sort((x, y) => x - y).join(',')}`)
       .sort()
       .join(';');
-    const key = plan.spec.shares ? `${plan.spec.shares.name}|${plan.scope}|${plan.spec.contextMs}|${hours}` : '';
+    const prep = plan.spec.shared?.prepare;
+    const key = prep ? `${prep.name}|${plan.scope}|${plan.spec.contextMs}|${hours}` : '';
     const group = key === '' ? undefined : groups.find((g) => g.key === key);
     if (group) group.plans.push(plan);
     else groups.push({ key, plans: [plan] });
@@ -302,8 +330,9 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
               ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!),
             },
           };
-          if (lead.shares) await prepareRun(c, lead.shares, source);
-          for (const { spec } of group) written.push(...(await deriveRun(c, opts, spec, scopeKey, source)));
+          const shared = lead.shared !== undefined && records <= (opts.sharedRunRecords ?? SHARED_RUN_RECORDS);
+          if (shared) await prepareRun(c, lead.shared!.prepare, source);
+          for (const { spec } of group) written.push(...(await deriveRun(c, opts, spec, scopeKey, source, shared)));
         }
         // A derived partition keeps at least one file, empty if it has no rows: its presence is what tells readers
         // the partition is derived. A table's rows table holds this scope's last run, so its columns type the file.

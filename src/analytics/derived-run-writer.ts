@@ -36,10 +36,13 @@ export interface RunPreparation {
 export interface DerivedTableSpec {
   readonly table: TableName;
   readonly contextMs: number;
-  /** Temp tables its SELECT reads, created for each run before it (prepareRun). */
-  readonly shares?: RunPreparation;
   /** Rows of the scope `key`, led by `unit` and followed by `place_region`, the region each row is filed under. */
   readonly select: (source: RunSource, key: PartitionKey) => SqlFragment;
+  /** The same rows from temp tables created once per run (prepareRun) for every table naming the same `prepare`. */
+  readonly shared?: {
+    readonly prepare: RunPreparation;
+    readonly select: (source: RunSource, key: PartitionKey) => SqlFragment;
+  };
 }
 
 /** The temp table holding a table's rows of the current run (`derived_<table>`). */
@@ -86,7 +89,8 @@ export async function writeDerivedFile(
 /**
  * Derives one run of hours of one scope into a temp table with one statement, then writes each hour's rows of each
  * region to their own file (an hour and region without rows has no file). The temp table keeps the SELECT's order,
- * and a filtered scan keeps the table's: files are in row order.
+ * and a filtered scan keeps the table's: files are in row order. `shared`: from the run's prepared temp tables
+ * (`spec.shared`, created by prepareRun), else from the records in one statement.
  */
 export async function deriveRun(
   c: DuckDBConnection,
@@ -94,12 +98,11 @@ export async function deriveRun(
   spec: DerivedTableSpec,
   key: PartitionKey,
   source: RunSource,
+  shared: boolean,
 ): Promise<WrittenFile[]> {
   const rows = raw(rowsTable(spec));
-  await runBound(
-    c,
-    build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE ${rows} AS ${spec.select(source, key)}`),
-  );
+  const select = shared && spec.shared ? spec.shared.select(source, key) : spec.select(source, key);
+  await runBound(c, build(`${spec.table}.derive`, sql`CREATE OR REPLACE TEMP TABLE ${rows} AS ${select}`));
   const places = await runBound(
     c,
     build(`${spec.table}.places`, sql`SELECT DISTINCT unit, place_region FROM ${rows} ORDER BY unit, place_region`),
@@ -110,9 +113,9 @@ export async function deriveRun(
     const h = Number(unit);
     const date = dateOf(h * HOUR_MS);
     const hour = (h * HOUR_MS - dayStart(date)) / HOUR_MS;
-    const select = sql`SELECT * EXCLUDE (unit, place_region) FROM ${rows} WHERE unit = ${h} AND place_region = ${region}`;
+    const hourRows = sql`SELECT * EXCLUDE (unit, place_region) FROM ${rows} WHERE unit = ${h} AND place_region = ${region}`;
     out.push(
-      await writeDerivedFile(c, target, spec.table, { accountId: key.accountId, region, date }, [hour, hour], select),
+      await writeDerivedFile(c, target, spec.table, { accountId: key.accountId, region, date }, [hour, hour], hourRows),
     );
   }
   return out;
