@@ -16,7 +16,7 @@
  * egress record) or through a NAT gateway to an external address; cross-AZ and cross-region are read from the two
  * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
  * Endpoints of tuples with a record of unknown direction are flagged unresolved (endpoint-query.ts).
- * CTEs defined: `obs_cover`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map,
+ * CTEs defined: `obs_cover`, `obs_covers`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map,
  * hs_sessions), each within a `unit` (flow-source.ts).
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
@@ -97,7 +97,7 @@ export const EDGE_ROW_COLUMNS = [
  */
 export function edgeRowCtes(perHour = false): SqlFragment {
   const sameTuple = ['unit', 'psrc', 'srcport', 'pdst', 'dstport', 'protocol']
-    .map((c) => `c.${c} IS NOT DISTINCT FROM o.${c}`)
+    .map((c) => `t.${c} IS NOT DISTINCT FROM o.${c}`)
     .join(' AND ');
   const unresolved = raw(`(SELECT * FROM oriented)`);
   return sql`obs_cover AS (
@@ -106,13 +106,25 @@ export function edgeRowCtes(perHour = false): SqlFragment {
   FROM obs
   GROUP BY unit, psrc, srcport, pdst, dstport, protocol, day, interface_id
 ),
+-- A tuple's observers as one list, so that counting a record is one equality join and a look through its (one to a
+-- few) observers. As a correlated NOT EXISTS, DuckDB deduplicated the records on eleven columns and joined them
+-- back on those: on the first run of bench:ingest's 400,000 records the check cost 120 ms of the edge statement's
+-- 409 (measured against counting every record), 69 ms of 358 as a list.
+obs_covers AS (
+  SELECT unit, psrc, srcport, pdst, dstport, protocol,
+         list({'day': day, 'interface_id': interface_id, 'prio': prio, 'cover_from': cover_from, 'cover_to': cover_to}) AS covers
+  FROM obs_cover
+  GROUP BY unit, psrc, srcport, pdst, dstport, protocol
+),
 obs_counted AS (
+  -- Counted unless an observer of the same tuple with a better rank covers the record's window. Every record's tuple
+  -- has an entry (its own observer's), so the LEFT JOIN always finds one; without one, NOT EXISTS was TRUE: coalesce.
   SELECT o.*,
-         NOT EXISTS (SELECT 1 FROM obs_cover AS c
-                     WHERE ${raw(sameTuple)} AND c.day BETWEEN o.day - 1 AND o.day + 1
-                       AND (c.prio < o.prio OR (c.prio = o.prio AND c.interface_id < o.interface_id))
-                       AND c.cover_from <= coalesce(o.end_time, o.start_time) AND o.start_time <= c.cover_to) AS counted
-  FROM obs AS o
+         coalesce(len(list_filter(t.covers, c -> c.day BETWEEN o.day - 1 AND o.day + 1
+                        AND (c.prio < o.prio OR (c.prio = o.prio AND c.interface_id < o.interface_id))
+                        AND c.cover_from <= coalesce(o.end_time, o.start_time) AND o.start_time <= c.cover_to)) = 0,
+                  TRUE) AS counted
+  FROM obs AS o LEFT JOIN obs_covers AS t ON ${raw(sameTuple)}
   WHERE ${raw(perHour ? `o.unit = ${HOUR_OF('o.start_time')}` : 'TRUE')}
 ),
 key_hour AS MATERIALIZED (
