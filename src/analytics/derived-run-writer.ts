@@ -66,7 +66,7 @@ function copyTo(select: SqlFragment, path: string): SqlFragment {
 export type WrittenFile = DerivedFile & { readonly absolute: string };
 export const withoutPath = ({ absolute: _absolute, ...file }: WrittenFile): DerivedFile => file;
 
-/** Writes `select` (over a table's rows table, rowsTable) as the derived file of `table` in partition `p` holding hours first..last. */
+/** Writes `select` (over a rowsTable) as the derived file of `table` in partition `p` holding hours first..last. */
 export async function writeDerivedFile(
   c: DuckDBConnection,
   target: WriteTarget,

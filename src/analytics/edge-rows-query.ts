@@ -16,8 +16,8 @@
  * egress record) or through a NAT gateway to an external address; cross-AZ and cross-region are read from the two
  * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
  * Endpoints of tuples with a record of unknown direction are flagged unresolved (endpoint-query.ts).
- * CTEs defined: `obs_cover`, `obs_covers`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows` (needs obs, addr_map,
- * hs_sessions), each within a `unit` (flow-source.ts).
+ * CTEs defined: `obs_cover`, `obs_covers`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows`
+ * (needs obs, addr_map, hs_sessions), each within a `unit` (flow-source.ts).
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
