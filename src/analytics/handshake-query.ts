@@ -15,8 +15,8 @@
  *   ESTABLISHED if a SYN-ACK was seen, else REJECTED if a SYN record was rejected, else UNANSWERED.
  *   RESET wins over ESTABLISHED because the spec defines it as "RST seen on either side"; REJECTED loses to a seen
  *   SYN-ACK because a reply proves the SYN got through (a REJECT elsewhere was another path or a retransmission).
- * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs` (needs `obs`, `addr_map`), each within a `unit`
- * (flow-source.ts).
+ * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs_sessions` (the handshakes with their observing
+ * records, ends not resolved yet), `hs` (needs `obs`, `addr_map`), each within a `unit` (flow-source.ts).
  */
 import type { HandshakeKey } from '../domain/connection-enums.ts';
 import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
@@ -63,8 +63,18 @@ function expandObservation(side: 'client' | 'server'): string {
   return OBSERVATION_ATTRS.map((a) => `${side}_obs.${a} AS ${side}_obs_${a}`).join(', ');
 }
 
-/** The handshake CTEs; `hs` has one row per handshake with resolved endpoints. */
-export function handshakeCtes(): SqlFragment {
+/**
+ * The handshake CTEs; `hs` has one row per handshake with resolved endpoints. `perHour` (derived per hour): `hs` holds
+ * only the handshakes kept in the end, those of the unit's own hour (handshakeRowsSql), so the ends of the others
+ * (which start in the context around the hour) are not resolved for nothing; `hs_sessions` holds every unit's.
+ */
+export function handshakeCtes(perHour = false): SqlFragment {
+  return sql`${handshakeSessionCtes()},
+${resolvedHandshakesCte(perHour)}`;
+}
+
+/** The handshake CTEs up to `hs_sessions` (needs `obs` only): the handshakes, their ends not resolved yet. */
+export function handshakeSessionCtes(): SqlFragment {
   const skew = secondsSql(HANDSHAKE_SKEW_SECONDS);
   const unresolved = sql`(
   SELECT unit, client_addr, client_port, server_addr, server_port, 6 AS protocol,
@@ -92,8 +102,8 @@ export function handshakeCtes(): SqlFragment {
   FROM hs_sess
   GROUP BY unit, client_addr, client_port, server_addr, server_port, sess
 )`;
-  const expanded = sql`(SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
-  FROM ${unresolved})`;
+  const expanded = sql`SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
+  FROM ${unresolved}`;
   return sql`tcp AS (
   SELECT * FROM obs WHERE protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & ${CONTROL_FLAGS}) <> 0
 ),
@@ -152,8 +162,16 @@ hs_sess AS (
                               RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sess
   FROM hs_seq
 ),
-hs AS MATERIALIZED (
-  ${resolveEndpointsSql(expanded)}
+hs_sessions AS MATERIALIZED (
+  ${expanded}
+)`;
+}
+
+/** CTE `hs` over `hs_sessions` and `addr_map`: the handshakes with resolved ends (see handshakeCtes). */
+export function resolvedHandshakesCte(perHour: boolean): SqlFragment {
+  const kept = raw(perHour ? `unit = ${HOUR_OF('start_time')}` : 'TRUE');
+  return sql`hs AS MATERIALIZED (
+  ${resolveEndpointsSql(sql`(SELECT * FROM hs_sessions WHERE ${kept})`)}
 )`;
 }
 
@@ -203,14 +221,22 @@ export function handshakeSelectList(): SqlFragment {
  * `unit` and kept only in the unit of the hour it starts in.
  */
 export function handshakesFromFlowsSql(source: FlowSource, placed?: PlacedIn): SqlFragment {
-  const lead = source.units ? raw('unit, ') : raw('');
-  // Derived per hour, each row also says which region partition it is filed under (PLACE_REGION_SQL).
-  const place = source.units ? raw(`, ${PLACE_REGION_SQL} AS place_region`) : raw('');
   return sql`WITH ${observationCtes(source)},
 ${addressMapCte()},
-${handshakeCtes()}
-SELECT ${lead}${handshakeSelectList()}${place} FROM hs
-WHERE ${raw(source.units ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')} AND ${placedInSql(placed)}
+${handshakeCtes(source.units !== undefined)}
+${handshakeRowsSql(source.units !== undefined, placed)}`;
+}
+
+/**
+ * The SELECT of handshake rows over the `hs` CTE, oldest first. `perHour` (derived per hour): each row is led by its
+ * `unit`, kept only in the unit of the hour it starts in, and says which region partition it is filed under
+ * (PLACE_REGION_SQL).
+ */
+export function handshakeRowsSql(perHour: boolean, placed?: PlacedIn): SqlFragment {
+  const lead = perHour ? raw('unit, ') : raw('');
+  const place = perHour ? raw(`, ${PLACE_REGION_SQL} AS place_region`) : raw('');
+  return sql`SELECT ${lead}${handshakeSelectList()}${place} FROM hs
+WHERE ${raw(perHour ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')} AND ${placedInSql(placed)}
 ORDER BY ${lead}start_time, client_addr, client_port, server_addr, server_port`;
 }
 

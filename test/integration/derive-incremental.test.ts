@@ -388,6 +388,48 @@ describe('derivation depends on the records only', () => {
     }
   }, 60_000);
 
+  it('a run derives the same rows from its shared temp tables as from one statement per table (runs too large to share)', async () => {
+    // The mixed estate (5 account/regions, v2/v3 records without flow-direction, NAT gateways, two accounts in one
+    // region for the org tables), loaded without derivation, then derived from scratch both ways.
+    const root = await mkdtemp(join(tmpdir(), 'flowql-derive-shared-'));
+    roots.push(root);
+    const src = join(root, 'src');
+    await deliver(src, await generatedObjects(11, 2, 'mixed', root));
+    const data = join(root, 'data');
+    const r = await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: false });
+    expect(r.objects.failed).toBe(0);
+    const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+    const flows = manifest.files.filter((f) => f.table === 'flows');
+    const derived: string[][] = [];
+    for (const sharedRunRecords of [undefined, 0]) {
+      const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+      const staging = await mkdtemp(join(root, 'staging-'));
+      const result = await deriveTables({
+        db,
+        root: data,
+        files: flows,
+        changes: wholePartitions(flows),
+        stagingDir: staging,
+        sharedRunRecords,
+      });
+      const c = await db.connect();
+      const rows: string[] = [];
+      // File names end in a random id: order the files by the rest of their path (table, partition, hours).
+      const named = (f: ManifestFile) => f.path.replace(/-[0-9a-f-]{36}\.parquet$/, '');
+      for (const f of [...result.files].sort((x, y) => named(x).localeCompare(named(y)))) {
+        const read = (await c.runAndReadAll(`SELECT * FROM read_parquet('${f.stagedPath}')`)).getRowObjectsJson();
+        rows.push(...read.map((row) => `${named(f)} ${JSON.stringify(row)}`));
+      }
+      c.closeSync();
+      db.closeSync();
+      derived.push(rows);
+    }
+    const tables = new Set(derived[0]!.map((row) => row.split('/')[0]));
+    expect([...tables].sort()).toEqual(['edges', 'flows_hourly', 'handshakes', 'org_edges', 'org_handshakes']);
+    expect(derived[0]!.filter((row) => row.startsWith('handshakes/')).length).toBeGreaterThan(50);
+    expect(derived[1]).toEqual(derived[0]);
+  }, 120_000);
+
   it('two observers of one side, services that disagree: the same derived files whichever flows file is read first', async () => {
     // 10.0.0.1:40000 -> 10.0.0.2:443, logged as egress by two interfaces (the same instance's two ENIs, say) whose
     // records sit in different files, naming different AWS services for the server address. any_value took the
