@@ -28,6 +28,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { TABLES } from '../src/store/layout.ts';
 import { awsShapedDataset, type ShapedDataset } from './aws-shaped-objects.ts';
 import { measureNode, type Measured } from './timed-child.ts';
 
@@ -256,7 +257,8 @@ const diff = await derivedDifferences(defaultData, d1.data);
 
 log('storage');
 const manifest = await manifestFiles(defaultData);
-const tables = ['flows', 'flows_hourly', 'handshakes', 'edges'];
+// Every table compact left in the warehouse, the daily rollups included: the storage target counts them all.
+const tables = TABLES.filter((t) => manifest.some((f) => f.table === t));
 const storage = tables.map((t) => {
   const fs = manifest.filter((f) => f.table === t);
   return {
