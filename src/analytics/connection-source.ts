@@ -1,8 +1,8 @@
 /**
  * Chooses where a connection question reads from: the derived tables (`handshakes/` or `edges/` of one account,
  * `org_handshakes/` or `org_edges/` of every account; sourceOf says which, and edges' daily rollups for whole days
- * when the question allows) when every flows partition of the filter's range has its derived file, otherwise the raw flows of the range widened by one day on
- * each side (pairing crosses midnight), paired at query time. The fallback keeps answers exact on warehouses whose
+ * when the question allows) when every flows partition of the filter's range has its derived file, otherwise the raw
+ * flows of the range widened by one day on each side (pairing crosses midnight), paired at query time. The fallback keeps answers exact on warehouses whose
  * derivation has not run (or not caught up); it is slow on large ranges, which is why derivation exists.
  */
 import type { ConnectionTable } from '../domain/connection-enums.ts';

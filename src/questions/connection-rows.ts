@@ -29,7 +29,7 @@ export async function connectionRows(
   const manifest = await ctx.warehouse.manifest();
   const daily = table === 'edges' && edgeDailyAnswers(filter, level);
   const source = connectionSource(manifest.files, filter, table, (f) => ctx.warehouse.absolutePath(f), { daily });
-  checkConnectionWindow(ctx, filter, daily, source.derived);
+  if (source.files.length > 0) checkConnectionWindow(ctx, filter, daily, source.derived);
   await scanFiles(ctx, source.files);
   return { rows: connectionRelationSql(source.rows, filter, table), files: source.files };
 }
@@ -38,7 +38,8 @@ export async function connectionRows(
  * Edge questions are validated against the rollup tiers' window (--max-tier-range-days): over whole days they read
  * edge rows summed per day. One that cannot (the TAG level or a tag filter, which look each hour's ends up at that
  * hour; partitions without derived edge files, paired from their records) is held to --max-range-days here, before
- * any statement runs. Handshakes are validated against --max-range-days directly.
+ * any statement runs (a window without records reads nothing and is let through). Handshakes are validated against
+ * --max-range-days directly.
  */
 function checkConnectionWindow(ctx: QueryContext, filter: FlowFilter, daily: boolean, derived: boolean): void {
   const max = ctx.maxRecordRangeMs;

@@ -353,6 +353,13 @@ describe("long windows: the tiers' bound for edge questions daily rows answer, t
     ).toMatch(
       /at most 31 days \(the server's --max-range-days, FLOWQL_MAX_RANGE_DAYS\) for this question: it reads hourly edge rows because the TAG level and the tag filter/,
     );
+    // A long window before the data reads nothing and is let through.
+    const before = await gql(
+      yoga,
+      `{ trafficEdges(filter: { timeRange: { from: "2023-01-01T00:00:00Z", to: "2023-07-01T00:00:00Z" } }, level: TAG, tagKey: "app", first: 5) { nodes { bytesToServer } } }`,
+    );
+    expect(before.errors).toBeUndefined();
+    expect(before.data).toEqual({ trafficEdges: { nodes: [] } });
     expect(await refused(`{ handshakes(filter: { ${window} }, first: 1) { nodes { start } } }`)).toMatch(
       /at most 31 days \(the server's --max-range-days/,
     );
