@@ -8,7 +8,7 @@
  * again only when it changes, like a loaded one; only read failures are retried on every run.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { objectKeyTime } from '../domain/object-key.ts';
+import { backlogOrder } from './backlog-order.ts';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
 import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
@@ -106,21 +106,6 @@ const GROUP_MAX_OBJECTS = 128;
  * rows), whose larger inserts the batch keeps uncompressed (ingest-batch-tables.ts); two loaders get work.
  */
 const GROUP_MAX_LINES = 100_000;
-
-/**
- * The backlog in the time its keys name (objectKeyTime), objects whose key names none first, each kind in listing
- * order. Why: a listing is in key order, which AWS's layouts make account by account (then region, flow log, day). A
- * commit re-derives the hours it touches, organisation-wide tables included, so a multi-account backfill in key order
- * derived every org hour once per account (the 100M bench: 24k records per CPU-second on the first account, 6.6k once
- * the second arrived); in time order a commit holds every account's records of the same hours.
- */
-export function backlogOrder<T extends { obj: Pick<SourceObject, 'key'> }>(backlog: readonly T[]): T[] {
-  const timed = backlog.map((item, i) => ({ item, i, time: objectKeyTime(item.obj.key) }));
-  timed.sort((a, b) =>
-    a.time === b.time ? a.i - b.i : a.time === null ? -1 : b.time === null ? 1 : a.time < b.time ? -1 : 1,
-  );
-  return timed.map((t) => t.item);
-}
 
 /** Runs one ingest. Throws only for problems with the warehouse or a source listing, never for one bad object. */
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {

@@ -6,8 +6,7 @@
 // whole days, cut inside days and across midnight; the rows must be identical. Then what the daily rows cannot answer
 // (the TAG level, a tag filter) reads hourly rows, extensions.cost names the tables read, and a late delivery retires
 // its day's daily files in its own commit until compaction writes them back.
-import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectionRelationSql } from '../../src/analytics/connection-filter-query.ts';
@@ -17,26 +16,26 @@ import { edgeDiffQuery } from '../../src/analytics/edge-diff-query.ts';
 import { EDGE_MEASURES, edgeQuery, edgeTotalsQuery } from '../../src/analytics/edge-query.ts';
 import { EDGE_GROUP_COLUMNS } from '../../src/analytics/edge-rows-query.ts';
 import { COST_GROUPS, COST_ORDERS, EDGE_LEVELS, EDGE_ORDERS } from '../../src/domain/connection-enums.ts';
-import { validateFlowFilter, type FlowFilter } from '../../src/domain/flow-filter.ts';
-import { generateDataset } from '../../src/generator/generate-dataset.ts';
+import type { FlowFilter } from '../../src/domain/flow-filter.ts';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
-import { underivedPartitions, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
+import { partitionKey, underivedPartitions, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
 import { runQuery } from '../../src/store/query-runner.ts';
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../../src/store/sql.ts';
+import {
+  AFTER,
+  DAY1,
+  DAY2,
+  DAY3,
+  filterOf,
+  ingestedRollupFixture,
+  manifestOf,
+  rowsOf,
+} from '../helpers/rollup-fixture.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
 import { startTestServer } from '../helpers/tenant-fixture.ts';
-
-const [DAY1, DAY2, DAY3, AFTER] = ['2024-09-05', '2024-09-06', '2024-09-07', '2024-09-08'];
-const filterOf = (input: Record<string, unknown>, from: string, to: string): FlowFilter =>
-  validateFlowFilter({ timeRange: { from, to }, ...input });
-const manifestOf = async (data: string) =>
-  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
-const part = (f: ManifestFile) => `${f.accountId}/${f.region}/${f.date}`;
-const rowsOf = (files: readonly ManifestFile[], table: string, date: string) =>
-  files.filter((f) => f.table === table && f.date === date).reduce((n, f) => n + f.rows, 0);
 
 let root = '';
 let data = '';
@@ -61,12 +60,9 @@ async function bothWays(filter: FlowFilter, shape: (rows: SqlFragment) => SqlQue
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'flowql-edges-daily-'));
-  await generateDataset({ outDir: join(root, 'gen'), records: 6000, days: 3, seed: 11, start: DAY1 });
-  data = join(root, 'data');
-  const storage = await createLocalWarehouseStorage(data);
-  const s = await runIngest({ sources: [join(root, 'gen', 'AWSLogs')], storage, threads: 1 });
-  expect([s.rejects, s.objects.failed]).toEqual([0, 0]);
+  const fixture = await ingestedRollupFixture('flowql-edges-daily-');
+  ({ root, data } = fixture);
+  const { storage } = fixture;
   await runCompact({ storage, threads: 1 });
 }, 180_000);
 
@@ -78,7 +74,7 @@ describe('edges_daily and org_edges_daily', () => {
       ['edges_daily', 'edges'],
       ['org_edges_daily', 'org_edges'],
     ] as const) {
-      const parts = (t: string) => [...new Set(m.files.filter((f) => f.table === t).map(part))].sort();
+      const parts = (t: string) => [...new Set(m.files.filter((f) => f.table === t).map(partitionKey))].sort();
       expect(parts(daily).length).toBeGreaterThan(0);
       expect(parts(daily)).toEqual(parts(hourly));
       for (const date of [DAY1, DAY2, DAY3]) {
@@ -276,7 +272,9 @@ describe('a late delivery', () => {
     );
     const hourlyOf = (m: Manifest, f: ManifestFile) =>
       m.files
-        .filter((h) => h.table === (f.table === 'edges_daily' ? 'edges' : 'org_edges') && part(h) === part(f))
+        .filter(
+          (h) => h.table === (f.table === 'edges_daily' ? 'edges' : 'org_edges') && partitionKey(h) === partitionKey(f),
+        )
         .map((h) => h.path)
         .sort();
     const kept = [DAY1, DAY2, DAY3].flatMap((d) => dailyOf(after, d));

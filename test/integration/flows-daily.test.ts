@@ -4,8 +4,7 @@
 // shape is run over what aggregateScope picks (daily rows for whole days, hourly rows for other whole hours, records
 // for partial hours) and over the flows alone; the rows must be identical, and extensions.cost names the tiers read.
 // Then a late delivery: it retires its day's daily file in its own commit, and compaction writes it back.
-import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FlowValue, TimeInterval } from '../../src/domain/aggregate-enums.ts';
@@ -18,8 +17,7 @@ import {
   isRateMetric,
 } from '../../src/domain/aggregate-enums.ts';
 import { TOP_N_KEYS, topNDimensions } from '../../src/domain/flow-dimensions.ts';
-import { validateFlowFilter, type FlowFilter } from '../../src/domain/flow-filter.ts';
-import { generateDataset } from '../../src/generator/generate-dataset.ts';
+import type { FlowFilter } from '../../src/domain/flow-filter.ts';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
 import { createLocalWarehouseStorage } from '../../src/ingest/local-warehouse-storage.ts';
@@ -27,7 +25,7 @@ import { importReference, readAwsIpRanges, readOwnNetworks } from '../../src/ing
 import { aggregateScope, rateWindow } from '../../src/questions/aggregate-reader.ts';
 import { datasetStatement } from '../../src/questions/dataset-statement.ts';
 import { parseDatasetRequest } from '../../src/http/dataset-params.ts';
-import { underivedPartitions, type Manifest, type ManifestFile } from '../../src/store/layout.ts';
+import { partitionKey, underivedPartitions, type Manifest } from '../../src/store/layout.ts';
 import type { AggregateScope } from '../../src/store/queries/aggregate-expressions.ts';
 import { buildFlowBreakdownQuery } from '../../src/store/queries/flow-breakdown-query.ts';
 import { flowFilterSql, prunePartitions } from '../../src/store/queries/flow-filter-query.ts';
@@ -39,6 +37,16 @@ import { parquetSourceSql } from '../../src/store/queries/parquet-source-query.t
 import { buildInterfaceStatusQuery } from '../../src/store/queries/partitions-query.ts';
 import { runQuery, type QueryContext } from '../../src/store/query-runner.ts';
 import { build, sql, type SqlQuery } from '../../src/store/sql.ts';
+import {
+  AFTER,
+  DAY1,
+  DAY2,
+  DAY3,
+  filterOf,
+  ingestedRollupFixture,
+  manifestOf,
+  rowsOf,
+} from '../helpers/rollup-fixture.ts';
 import { gql, testApi } from '../helpers/graphql.ts';
 import { SHIPPED_IP_RANGES, SHIPPED_NETWORKS } from '../helpers/reference-fixture.ts';
 import { testQueryContext } from '../helpers/query-context.ts';
@@ -46,15 +54,6 @@ import { testQueryContext } from '../helpers/query-context.ts';
 const ALL_VALUES: FlowValue[] = [...FLOW_METRICS, ...FLOW_BOUNDS].filter(
   (v) => !PER_RECORD_EXTREMES.has(v) && !isRateMetric(v),
 );
-const [DAY1, DAY2, DAY3, AFTER] = ['2024-09-05', '2024-09-06', '2024-09-07', '2024-09-08'];
-const filterOf = (input: Record<string, unknown>, from: string, to: string): FlowFilter =>
-  validateFlowFilter({ timeRange: { from, to }, ...input });
-const manifestOf = async (data: string) =>
-  JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
-const part = (f: ManifestFile) => `${f.accountId}/${f.region}/${f.date}`;
-const rowsOf = (files: readonly ManifestFile[], table: string, date: string) =>
-  files.filter((f) => f.table === table && f.date === date).reduce((n, f) => n + f.rows, 0);
-
 let root = '';
 let data = '';
 
@@ -82,12 +81,9 @@ async function bothWays(filter: FlowFilter, needs: AggregateNeeds, shape: Shape)
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'flowql-daily-'));
-  await generateDataset({ outDir: join(root, 'gen'), records: 6000, days: 3, seed: 11, start: DAY1 });
-  data = join(root, 'data');
-  const storage = await createLocalWarehouseStorage(data);
-  const s = await runIngest({ sources: [join(root, 'gen', 'AWSLogs')], storage, threads: 1 });
-  expect([s.rejects, s.objects.failed]).toEqual([0, 0]);
+  const fixture = await ingestedRollupFixture('flowql-daily-');
+  ({ root, data } = fixture);
+  const { storage } = fixture;
   // Before compaction: no daily file anywhere, and no partition counts as underived for it (the tier is optional).
   const before = await manifestOf(data);
   expect(before.files.some((f) => f.table === 'flows_daily')).toBe(false);
@@ -95,7 +91,7 @@ beforeAll(async () => {
   await runCompact({ storage, threads: 1 });
   const after = await manifestOf(data);
   expect(after.files.filter((f) => f.table === 'flows_daily').length).toBe(
-    new Set(before.files.filter((f) => f.table === 'flows').map(part)).size,
+    new Set(before.files.filter((f) => f.table === 'flows').map(partitionKey)).size,
   );
   // The shipped ip-ranges and networks, imported as a user would, name some of the generator's addresses (S3,
   // DynamoDB, RFC 5737 ranges), so the top-N by a named key has groups to compare.
@@ -107,7 +103,9 @@ describe('flows_daily', () => {
   it('has one file per flows partition, the columns of flows_hourly, and fewer rows than the hourly rows', async () => {
     const m = await manifestOf(data);
     const daily = m.files.filter((f) => f.table === 'flows_daily');
-    expect(daily.map(part).sort()).toEqual([...new Set(m.files.filter((f) => f.table === 'flows').map(part))].sort());
+    expect(daily.map(partitionKey).sort()).toEqual(
+      [...new Set(m.files.filter((f) => f.table === 'flows').map(partitionKey))].sort(),
+    );
     for (const date of [DAY1, DAY2, DAY3]) {
       expect(rowsOf(m.files, 'flows_daily', date)).toBeGreaterThan(0);
       expect(rowsOf(m.files, 'flows_daily', date)).toBeLessThan(rowsOf(m.files, 'flows_hourly', date));
@@ -371,11 +369,11 @@ describe('a late delivery', () => {
     const dailyOf = (m: Manifest) =>
       m.files
         .filter((f) => f.table === 'flows_daily')
-        .map(part)
+        .map(partitionKey)
         .sort();
     // Only the changed partition lost its daily file; every other partition keeps its own.
-    expect(dailyOf(after)).toEqual(dailyOf(before).filter((p) => p !== part(changed)));
-    expect(after.files.some((f) => f.table === 'flows_hourly' && part(f) === part(changed))).toBe(true);
+    expect(dailyOf(after)).toEqual(dailyOf(before).filter((p) => p !== partitionKey(changed)));
+    expect(after.files.some((f) => f.table === 'flows_hourly' && partitionKey(f) === partitionKey(changed))).toBe(true);
     expect(underivedPartitions(after.files)).toEqual([]);
 
     // Exact, reading the changed day from hourly rows (one partition of it has no daily file) and the others daily.

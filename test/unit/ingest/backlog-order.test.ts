@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { objectKeyTime } from '../../../src/domain/object-key.ts';
-import { backlogOrder } from '../../../src/ingest/ingest-run.ts';
+import { backlogOrder } from '../../../src/ingest/backlog-order.ts';
 
 const key = (acct: string, region: string, stamp: string) =>
   `AWSLogs/${acct}/vpcflowlogs/${region}/${stamp.slice(0, 4)}/${stamp.slice(4, 6)}/${stamp.slice(6, 8)}/` +
