@@ -5,22 +5,26 @@
  *
  * The unit of derivation is one UTC hour of one scope (derived-hours.ts `scopeOfTable`): for the connection tables an
  * account in every region (the org tables: every account and region), so a connection between regions pairs once;
- * for flows_hourly one (account, region, date) partition. A derived file holds the rows of one hour of one partition,
- * each connection row filed under one region (connection-placement.ts) (`part-derived-hHH-<id>.parquet`; `flowql
- * compact` may merge a day's into `part-derived-hAA-hBB-<id>`). The rows of an hour are computed from the scope's
- * records starting in that hour widened by the table's context on each side (DERIVE_CONTEXT_SECONDS for the
- * connection tables, whose pairing and direction look around a record; none for flows_hourly) and from nothing else.
- * So:
+ * for flows_hourly one (account, region, date) partition. A derived file holds the rows of a range of hours of one
+ * partition's day, each connection row filed under one region (connection-placement.ts), and is named by them
+ * (`part-derived-hAA-hBB-<id>.parquet`, or `part-derived-hHH-<id>` for one hour): a derivation writes the older hours
+ * of a run together and the newest ones, still receiving deliveries, one file each (derived-run-writer.ts runFiles);
+ * `flowql compact` merges a closed day's into one. The rows of an hour are computed from the scope's records starting
+ * in that hour widened by the table's context on each side (DERIVE_CONTEXT_SECONDS for the connection tables, whose
+ * pairing and direction look around a record; none for flows_hourly) and from nothing else. So:
  * - a commit re-derives only the hours whose widened span holds the start of a record it added or removed: the
- *   records' own hours and at most one neighbour each (across midnight too), never whole days;
+ *   records' own hours and at most one neighbour each (across midnight too), never whole days. A committed file
+ *   holding such an hour is retired, and its rows of the other hours are copied into new files as they are
+ *   (derived-hours.ts CarriedFile): they are the same function of the same records;
  * - an hour derived in any commit, in any order of deliveries, is the same function of the same records: incremental
  *   and from-scratch derivations write the same rows in the same order (test/integration/derive-incremental.test.ts).
  *
  * A partition's derived table is either absent (readers fall back to the raw flows, connection-source.ts) or exact
  * for every hour: a scope derived for the first time (or one with a partition not derived yet) is derived whole, and
- * an hour without rows has no file (a partition without any row keeps one empty file, to say it was derived). The new files and the files they
- * replace are committed in the same manifest swap as the flows, so a reader never sees an hour twice. The same swap
- * retires the daily rollups (written by `flowql compact`) of every partition whose hourly rows change.
+ * an hour without rows has no rows in any file (a partition without any row keeps one empty file, to say it was
+ * derived). The new files and the files they replace are committed in the same manifest swap as the flows, so a
+ * reader never sees an hour twice. The same swap retires the daily rollups (written by `flowql compact`) of every
+ * partition whose hourly rows change.
  */
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
@@ -78,6 +82,7 @@ export interface DeriveTablesOptions {
 }
 
 import {
+  carryRows,
   deriveRun,
   prepareRun,
   rowsTable,
@@ -132,11 +137,13 @@ const CONNECTION_RUN: RunPreparation = {
 /** The connection tables' rows: from the records in one statement each, or from a run's shared temp tables. */
 const HANDSHAKES = {
   contextMs: CONNECTION_CONTEXT_MS,
+  hourColumn: 'start_time',
   select: (s: RunSource) => handshakesFromFlowsSql(s),
   shared: { prepare: CONNECTION_RUN, select: runHandshakeRowsSql },
 };
 const EDGES = {
   contextMs: CONNECTION_CONTEXT_MS,
+  hourColumn: 'bucket',
   select: (s: RunSource) => edgeRowsFromFlowsSql(s),
   shared: { prepare: CONNECTION_RUN, select: runEdgeRowsSql },
 };
@@ -152,6 +159,7 @@ const DERIVED_TABLES: readonly DerivedTableSpec[] = [
   {
     table: 'flows_hourly',
     contextMs: 0,
+    hourColumn: 'start_time',
     select: (s, key) =>
       sql`SELECT *, ${key.region} AS place_region FROM (${hourlyRollupFromFlowsSql(s.files, s.units.hours)})`,
   },
@@ -262,10 +270,11 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
       complete,
     );
     const retired = plan.retired.map((f) => byPath.get(f.path)!);
-    return { spec, scope, hours: plan.hours, retired, partitionsOf, undirectedDays };
+    const carried = plan.carried.map((cf) => ({ ...cf, file: byPath.get(cf.file.path)! }));
+    return { spec, scope, hours: plan.hours, retired, carried, partitionsOf, undirectedDays };
   });
-  // Planned hours are within a day of a change, but a neighbour day re-derived whole (its merged or older file held a
-  // changed hour) reads into the day beyond: read every day the planned hours' widened spans reach.
+  // Planned hours are within a day of a change, but a day derived whole (by the rule above, or for the first time)
+  // plans its neighbours' edge hours, which read into the day beyond: read every day the planned hours' spans reach.
   const reached = new Set(near);
   for (const { spec, hours } of plans) {
     for (const { partition: p, hours: set } of hours.values()) {
@@ -303,10 +312,18 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         };
         // No record starts in an hour's widened span: it has no rows, and nothing to run. One run always happens, so
         // the partitions left without a file can be given an empty one from its (typed) rows below.
-        const wanted = partitions.flatMap(epochHours).filter((h) => reading(h).length > 0);
+        const planned = new Set(partitions.flatMap(epochHours));
+        const wanted = [...planned].filter((h) => reading(h).length > 0);
         if (wanted.length === 0) wanted.push(Math.min(...partitions.flatMap(epochHours)));
         wanted.sort((x, y) => x - y);
         const scopeKey = partitions[0]!.partition;
+        // Hours from two before the scope's newest record on get a file each (derived-run-writer.ts runFiles): the
+        // next delivery's records start in the newest hour or the one before, and reach one hour further back.
+        // Without statistics to say which is newest, every hour keeps a file of its own.
+        const newest = files.map((f) => ranges.get(located.get(f)!)?.max);
+        const openFrom = newest.every((m) => m !== undefined)
+          ? Math.floor(Math.max(...newest) / HOUR_MS) - 2
+          : -Infinity;
         for (const { hours: run, records } of runsOf(wanted, (h) =>
           estimatedRecords(reading(h), ranges, located, h, lead.contextMs),
         )) {
@@ -332,7 +349,18 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
           };
           const shared = lead.shared !== undefined && records <= (opts.sharedRunRecords ?? SHARED_RUN_RECORDS);
           if (shared) await prepareRun(c, lead.shared!.prepare, source);
-          for (const { spec } of group) written.push(...(await deriveRun(c, opts, spec, scopeKey, source, shared)));
+          for (const { spec } of group)
+            written.push(...(await deriveRun(c, opts, spec, scopeKey, source, shared, { planned, openFrom })));
+        }
+        // The rows of the hours not re-derived in the files retired above, copied as they are.
+        for (const { spec, carried } of group) {
+          for (const { file, keep } of carried.filter((cf) => scopeOf(scopePartition(cf.file, scope)) === scopeName)) {
+            const path = await locate(file);
+            for (const hours of keep) {
+              const copy = await carryRows(c, opts, file, path, spec.hourColumn, hours);
+              if (copy) written.push(copy);
+            }
+          }
         }
         // A derived partition keeps at least one file, empty if it has no rows: its presence is what tells readers
         // the partition is derived. A table's rows table holds this scope's last run, so its columns type the file.

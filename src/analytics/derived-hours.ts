@@ -78,14 +78,28 @@ export function hoursReached(span: TimeSpan, contextMs: number): number[] {
   return out;
 }
 
-/** The hours of one table to derive, per partition, and the committed files of that table they retire. */
+/**
+ * A committed derived file holding hours a derivation re-derives and hours it does not: retired, and its rows of the
+ * hours in `keep` (inclusive runs of hours of its day, in order) copied into new files as they are (derive-tables.ts
+ * `carryRows`). Those hours' records did not change, so their rows are still exact; copying them costs a scan of the
+ * file, where re-deriving them cost a derivation of every hour the file holds (a day, once compacted).
+ */
+export interface CarriedFile {
+  readonly file: ManifestFile;
+  readonly keep: readonly (readonly [number, number])[];
+}
+
+/**
+ * The hours of one table to derive, per partition; the committed files of that table they retire; and of those, the
+ * files holding hours not re-derived, whose rows of those hours are carried into new files.
+ */
 export function planTable(
   spec: { readonly table: TableName; readonly contextMs: number },
   flows: readonly ManifestFile[],
   derived: readonly ManifestFile[],
   changes: readonly FlowChange[],
   complete: (key: string) => boolean = () => true,
-): { hours: Map<string, PlannedPartition>; retired: ManifestFile[] } {
+): { hours: Map<string, PlannedPartition>; retired: ManifestFile[]; carried: CarriedFile[] } {
   const withFlows = new Set(flows.map(partitionKey));
   const files = new Map<string, ManifestFile[]>();
   for (const f of derived.filter((d) => d.table === spec.table))
@@ -124,25 +138,24 @@ export function planTable(
     if (!withFlows.has(key)) retired.push(...(files.get(key) ?? []));
     else if (!live.has(key)) for (let h = 0; h < 24; h++) add(partition, h);
   }
-  // A committed file holding several hours is replaced whole: re-derive all its hours when one of them changes.
+  // Every committed file holding a planned hour is retired; the hours it holds that are not planned are carried.
+  const carried: CarriedFile[] = [];
   for (const [key, { hours: set }] of hours) {
-    const scopeFiles = files.get(key) ?? [];
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const f of scopeFiles) {
-        const [a, b] = derivedFileHours(f.path);
-        if (retired.includes(f) || ![...set].some((h) => h >= a && h <= b)) continue;
-        retired.push(f);
-        for (let h = a; h <= b; h++) {
-          if (set.has(h)) continue;
-          set.add(h);
-          grew = true;
-        }
+    for (const f of files.get(key) ?? []) {
+      const [a, b] = derivedFileHours(f.path);
+      if (retired.includes(f) || ![...set].some((h) => h >= a && h <= b)) continue;
+      retired.push(f);
+      const keep: [number, number][] = [];
+      for (let h = a; h <= b; h++) {
+        if (set.has(h)) continue;
+        const last = keep[keep.length - 1];
+        if (last && last[1] === h - 1) last[1] = h;
+        else keep.push([h, h]);
       }
+      if (keep.length > 0) carried.push({ file: f, keep });
     }
   }
-  return { hours, retired };
+  return { hours, retired, carried };
 }
 
 /** Every hour of each partition, as a change (a partition derived on request, or in tests). */

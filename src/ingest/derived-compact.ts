@@ -1,11 +1,11 @@
 /**
- * `flowql compact` for the derived tables: a partition's hour files (derive-tables.ts writes one per derived hour)
- * merged into one file per table and day, `part-derived-hAA-hBB-<id>.parquet`, named by the hours it holds.
+ * `flowql compact` for the derived tables: a partition's files (derive-tables.ts writes one per stretch of hours,
+ * and one per hour for the newest) merged into one file per table and day, `part-derived-hAA-hBB-<id>.parquet`, named by the hours it holds.
  *
  * Rows keep their order: each hour file is in row order and the files are read in hour order, so the merged file
- * holds row for row what the hour files held. Only days at least CLOSED_AFTER_DAYS old are merged: a merged file is
- * replaced whole, so an ingest that changes one of its hours re-derives all of them (derive-tables.ts), and the day
- * still receiving deliveries must stay in hour files for an ingest to cost what it delivers.
+ * holds row for row what the hour files held. Only days at least CLOSED_AFTER_DAYS old are merged: an ingest that
+ * changes one hour of a merged file re-derives that hour and copies the file's other rows into new files
+ * (derive-tables.ts), a cost the day still receiving deliveries should not pay at every delivery.
  */
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';

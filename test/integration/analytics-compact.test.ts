@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { connectionSource } from '../../src/analytics/connection-source.ts';
+import { derivedFileHours } from '../../src/analytics/derived-hours.ts';
 import { validateFlowFilter } from '../../src/domain/flow-filter.ts';
 import { runCompact } from '../../src/ingest/ingest-compact.ts';
 import { runIngest } from '../../src/ingest/ingest-run.ts';
@@ -146,7 +147,7 @@ describe('compact keeps the derived tables consistent', () => {
     });
   }, 120_000);
 
-  it("merges a closed day's derived hour files into one per table; a later change to one of its hours re-derives them all, as from scratch", async () => {
+  it("merges a closed day's derived hour files into one per table; a later change to one of its hours re-derives that hour and carries the others' rows over, as from scratch", async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-hours-'));
     const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
     // The 26th's six lines (19:07-19:49) again two hours later, so the day has derived rows in hours 19 and 21.
@@ -203,7 +204,8 @@ describe('compact keeps the derived tables consistent', () => {
     ]);
     expect(await answers(data)).toEqual(split);
 
-    // A FIN of the shifted 43416 in hour 21: the merged files hold hour 19 too, so both hours are re-derived.
+    // A FIN of the shifted 43416 in hour 21: hours 20-22 are re-derived (21 with rows), and the merged files'
+    // rows of hour 19 are carried into a file of their own.
     await write(src, 2, [late]);
     await ingest(src, data);
     const after = await manifestOf(data);
@@ -232,7 +234,7 @@ describe('compact keeps the derived tables consistent', () => {
     ]);
   }, 120_000);
 
-  it('re-deriving a merged neighbour day whole reads the day before it too (a change at 00:10 on the 27th reaches the 26th, whose first hour reads the 25th)', async () => {
+  it("a change at 00:10 on the 27th re-derives the 26th's last hour and carries the rest of its merged file; every row as from scratch", async () => {
     const root = await mkdtemp(join(tmpdir(), 'flowql-analytics-compact-reach-'));
     const [header, ...lines] = (await readFile(FIXTURE, 'utf8')).trimEnd().split('\n');
     const at = (line: string, start: string) => {
@@ -278,6 +280,13 @@ describe('compact keeps the derived tables consistent', () => {
     ]);
     await write(src, 2, late);
     await ingest(src, data);
+    // The late records' widened span reaches 23:40 on the 26th: its hour 23 is re-derived, hours 0-22 carried as they
+    // were (before, the merged file was re-derived whole, and its hour 0 read the 25th).
+    const split = (await manifestOf(data)).files.filter((f) => f.table === 'edges' && f.date === '2019-08-26');
+    expect(split.map((f) => derivedFileHours(f.path)).sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 22],
+      [23, 23],
+    ]);
     await write(scratchSrc, 1, first);
     await write(scratchSrc, 2, late);
     await ingest(scratchSrc, scratch);

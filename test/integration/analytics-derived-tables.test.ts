@@ -32,16 +32,24 @@ describe('derived connection tables', () => {
     files = await ingestAndDerive(root, Object.values(C).flat());
   });
 
-  it('writes a file per derived table and hour with rows, and one empty file for a partition with none', () => {
+  it('writes the older hours of a day into one file, the newest hours a file each, and one empty file for a partition with none', () => {
     const hours = (table: string, date: string) =>
       files
         .filter((f) => f.table === table && f.date === date)
-        .map((f) => derivedFileHours(f.path)[0])
-        .sort((a, b) => a - b);
-    // The fixture's records start in hours 8, 10, 11, 14 and 23 of 2024-03-01, and in hour 0 of 2024-03-02.
-    expect(hours('flows_hourly', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
-    expect(hours('edges', '2024-03-01')).toEqual([8, 10, 11, 14, 23]);
-    expect(hours('edges', '2024-03-02')).toEqual([0]);
+        .map((f) => derivedFileHours(f.path))
+        .sort((a, b) => a[0] - b[0]);
+    // The fixture's records start in hours 8, 10, 11, 14 and 23 of 2024-03-01, and in hour 0 of 2024-03-02: hours
+    // from 22:00 on (two before the newest record's) are still receiving deliveries and get a file each, the older
+    // ones share one named by its first and last hour with rows.
+    expect(hours('flows_hourly', '2024-03-01')).toEqual([
+      [8, 14],
+      [23, 23],
+    ]);
+    expect(hours('edges', '2024-03-01')).toEqual([
+      [8, 14],
+      [23, 23],
+    ]);
+    expect(hours('edges', '2024-03-02')).toEqual([[0, 0]]);
     // 8 handshakes start on 2024-03-01 (SSH 1, flag sequence 2, instance pair 1, NAT 1, rejected 1, unanswered 1,
     // midnight 1); none on 2024-03-02, whose one file is empty.
     const handshakes = files.filter((f) => f.table === 'handshakes');

@@ -264,8 +264,8 @@ describe('a late delivery', () => {
     const after = await manifestOf(late);
     // The late object's account lost DAY2's edges_daily files, the org DAY2's org_edges_daily files; a daily file is
     // left only where its hourly rows did not change. (The day holds records without flow-direction, so its
-    // connection rows are derived whole, and their context reaches the merged hour files of the days around it, which
-    // are replaced whole: here every org day is derived again.)
+    // connection rows are derived whole, and their context reaches the last and first hour of the days around it,
+    // whose merged hour files are retired and their other hours' rows carried over.)
     const heldAccount = /(\d{12})_vpcflowlogs/.exec(held)![1]!;
     expect(dailyOf(after, DAY2).filter((f) => f.table === 'org_edges_daily' || f.accountId === heldAccount)).toEqual(
       [],
