@@ -104,7 +104,8 @@ export function handshakeSessionCtes(): SqlFragment {
 )`;
   const expanded = sql`SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
   FROM ${unresolved}`;
-  return sql`tcp AS (
+  // NOT MATERIALIZED: two filtered reads of obs cost less than holding every column of every TCP record once more.
+  return sql`tcp AS NOT MATERIALIZED (
   SELECT * FROM obs WHERE protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & ${CONTROL_FLAGS}) <> 0
 ),
 -- MATERIALIZED: sid numbers the rows of one scan and is only an identity for the join below; both references must
@@ -138,6 +139,25 @@ syn_seen AS (
    AND (syn.next_syn IS NULL OR x.start_time < syn.next_syn)
   GROUP BY syn.sid
 ),
+-- Numbered on the SYN records' keys alone and joined back by sid: a window sorts every column of its input.
+syn_sess AS (
+  -- RANGE, not ROWS: the running count includes every SYN tied with this one, so tied SYNs share a session whatever
+  -- order this window's sort put them in (with ROWS, a tie ordered one way here and the other way in the first
+  -- window's sort split one handshake into two). Session numbers may skip values; they only group.
+  SELECT sid, sum(is_new) OVER (PARTITION BY unit, psrc, srcport, pdst, dstport ORDER BY start_time
+                                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sess
+  FROM (
+    -- A SYN opens a session unless another SYN of the tuple (at any interface) started at most the skew before it.
+    -- The previous start is taken over the strictly earlier SYNs (EXCLUDE GROUP), so the same SYN logged at the
+    -- client's egress and the server's ingress with one start opens, or does not open, a session at both.
+    SELECT sid, unit, psrc, srcport, pdst, dstport, start_time,
+           CASE WHEN start_time - max(start_time) OVER (
+                       PARTITION BY unit, psrc, srcport, pdst, dstport ORDER BY start_time
+                       RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) <= ${skew}
+                THEN 0 ELSE 1 END AS is_new
+    FROM syn
+  )
+),
 hs_seq AS (
   SELECT syn.unit, syn.psrc AS client_addr, syn.srcport AS client_port, syn.pdst AS server_addr, syn.dstport AS server_port,
          syn.start_time, syn.action, syn.interface_id, syn.instance_id, syn.subnet_id, syn.vpc_id, syn.az_id,
@@ -145,22 +165,11 @@ hs_seq AS (
          syn.pkt_dst_aws_service AS server_service,
          coalesce(seen.answered, false) AS answered, coalesce(seen.reset, false) AS reset,
          coalesce(seen.fin, false) AS fin, greatest(seen.last_seen, coalesce(syn.end_time, syn.start_time)) AS last_seen,
-         -- A SYN opens a session unless another SYN of the tuple (at any interface) started at most the skew before
-         -- it. The previous start is taken over the strictly earlier SYNs (EXCLUDE GROUP), so the same SYN logged
-         -- at the client's egress and the server's ingress with one start opens, or does not open, a session at both.
-         CASE WHEN syn.start_time - max(syn.start_time) OVER (
-                     PARTITION BY syn.unit, syn.psrc, syn.srcport, syn.pdst, syn.dstport ORDER BY syn.start_time
-                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) <= ${skew}
-              THEN 0 ELSE 1 END AS is_new
-  FROM syn LEFT JOIN syn_seen AS seen ON seen.sid = syn.sid
+         ss.sess
+  FROM syn LEFT JOIN syn_seen AS seen ON seen.sid = syn.sid JOIN syn_sess AS ss ON ss.sid = syn.sid
 ),
 hs_sess AS (
-  -- RANGE, not ROWS: the running count includes every SYN tied with this one, so tied SYNs share a session whatever
-  -- order this window's sort put them in (with ROWS, a tie ordered one way here and the other way in hs_seq's sort
-  -- split one handshake into two). Session numbers may skip values; they only group.
-  SELECT *, sum(is_new) OVER (PARTITION BY unit, client_addr, client_port, server_addr, server_port ORDER BY start_time
-                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sess
-  FROM hs_seq
+  SELECT * FROM hs_seq
 ),
 hs_sessions AS MATERIALIZED (
   ${expanded}
