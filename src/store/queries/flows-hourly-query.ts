@@ -73,7 +73,9 @@ export function hourlyRollupFromFlowsSql(files: readonly string[], hours: readon
   const keys = HOURLY_KEY_COLUMNS.join(', ');
   const sameGroup = ['hour', ...HOURLY_KEY_COLUMNS].map((k) => `o.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
   const [first, last] = [Math.min(...hours), Math.max(...hours)];
-  return sql`WITH r AS (
+  // NOT MATERIALIZED: the records are read again for the groups past BIGINT (almost never any), which costs less than
+  // holding every column of every record for them (flows_hourly's statement on a day of bench:ingest: 118 -> 95 ms).
+  return sql`WITH r AS NOT MATERIALIZED (
   SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)}
   WHERE start_time >= ${new Date(first * HOUR_MS)} AND start_time < ${new Date((last + 1) * HOUR_MS)}
     AND list_contains(${hours}, CAST(floor(epoch(start_time) / 3600) AS BIGINT))
