@@ -14,6 +14,9 @@
  *   (c) delivery a warehouse holding every object but the day's last 3 (built by a default ingest), then the ingest of
  *                the whole prefix as cron or --watch runs it (3 new objects), at two day sizes 4x apart (N and 4N
  *                records over the same days, objects of the same size): does the cost follow the delivery or the day?
+ *                Then a late object: the larger warehouse compacted (its days' derived files merged into one each),
+ *                and an object for noon of the first day delivered (a regular object of that hour under a new name,
+ *                its records again): the hours it reaches are derived, the merged files' other hours copied.
  *   (d) peak RSS of every run.
  *
  * Each run is a child process under /usr/bin/time: wall seconds, CPU seconds (user + system, DuckDB's threads
@@ -24,9 +27,9 @@
  * Generated objects live in .bench/ingest-aws-*; --keep reuses them (and keeps the warehouses for inspection),
  * otherwise they are regenerated and removed at the end. Develop with `--records 50000 --object-records 500`.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { TABLES } from '../src/store/layout.ts';
 import { awsShapedDataset, type ShapedDataset } from './aws-shaped-objects.ts';
@@ -249,6 +252,30 @@ for (const [name, set] of [
   ]);
 }
 const [d1, d4] = deliveries as [(typeof deliveries)[number], (typeof deliveries)[number]];
+
+// (c) late: an object for a day `flowql compact` has merged. A regular object from the middle of the first day,
+// copied under a new name (AWS's name with another hash): the ingester takes it for a new object.
+log('(c) late object: compact the 4x-day warehouse, then deliver an object for noon of its first day');
+await measure(['bin/flowql.js', 'compact', '--data', d4.data, '--json']);
+const firstDay = large.objects
+  .filter((o) => o.records < 2 * OBJECT_RECORDS)
+  .slice(0, Math.floor(large.objects.length / DAYS));
+const noon = firstDay[Math.floor(firstDay.length / 2)]!;
+const lateDir = join(ROOT, 'late-object');
+await rm(lateDir, { recursive: true, force: true });
+await mkdir(lateDir, { recursive: true });
+await copyFile(noon.path, join(lateDir, basename(noon.path).replace(/_[0-9a-f]+\.log\.gz$/, '_1a7e0b1e.log.gz')));
+const late = await ingest([lateDir], d4.data);
+row([
+  `(c) late: 1 object for noon of the first (compacted) day, ${int(large.records / DAYS)} records/day`,
+  int(late.summary.records),
+  fmt(late.m.wall),
+  fmt(late.m.cpu),
+  gib(late.m.peak),
+  '',
+  `wall <= ${TARGET.deliverySeconds} s; RSS <= 1 GiB`,
+  `${verdict(late.m.wall <= TARGET.deliverySeconds)}; ${verdict(late.m.peak <= TARGET.peakRss)}`,
+]);
 const growthWall = d4.m.wall / d1.m.wall;
 const growthCpu = d4.m.cpu / d1.m.cpu;
 
