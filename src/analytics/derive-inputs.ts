@@ -102,3 +102,13 @@ export function runsOf(
   if (run.hours.length > 0) runs.push(run);
   return runs;
 }
+
+/**
+ * The first epoch hour whose derived rows get a file of their own (derived-run-writer.ts runFiles): two before the
+ * newest record the scope's `ranges` hold, since the next delivery's records start in the newest hour or the one
+ * before and reach one hour further back. Without statistics to say which record is newest, every hour (-Infinity).
+ */
+export function openHoursFrom(ranges: readonly StartRange[]): number {
+  if (ranges.some((r) => r === null)) return -Infinity;
+  return Math.floor(Math.max(...ranges.map((r) => r!.max)) / HOUR_MS) - 2;
+}

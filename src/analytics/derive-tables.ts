@@ -34,7 +34,7 @@ import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import { edgeRowsFromFlowsSql } from './edge-rows-query.ts';
 import { handshakesFromFlowsSql } from './handshake-query.ts';
-import { estimatedRecords, fileStats, runsOf, type StartRange } from './derive-inputs.ts';
+import { estimatedRecords, fileStats, openHoursFrom, runsOf, type StartRange } from './derive-inputs.ts';
 import {
   HOUR_MS,
   dailyFilesRetiredBy,
@@ -317,13 +317,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         if (wanted.length === 0) wanted.push(Math.min(...partitions.flatMap(epochHours)));
         wanted.sort((x, y) => x - y);
         const scopeKey = partitions[0]!.partition;
-        // Hours from two before the scope's newest record on get a file each (derived-run-writer.ts runFiles): the
-        // next delivery's records start in the newest hour or the one before, and reach one hour further back.
-        // Without statistics to say which is newest, every hour keeps a file of its own.
-        const newest = files.map((f) => ranges.get(located.get(f)!)?.max);
-        const openFrom = newest.every((m) => m !== undefined)
-          ? Math.floor(Math.max(...newest) / HOUR_MS) - 2
-          : -Infinity;
+        const openFrom = openHoursFrom(files.map((f) => ranges.get(located.get(f)!) ?? null));
         for (const { hours: run, records } of runsOf(wanted, (h) =>
           estimatedRecords(reading(h), ranges, located, h, lead.contextMs),
         )) {
@@ -354,13 +348,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
         }
         // The rows of the hours not re-derived in the files retired above, copied as they are.
         for (const { spec, carried } of group) {
-          for (const { file, keep } of carried.filter((cf) => scopeOf(scopePartition(cf.file, scope)) === scopeName)) {
-            const path = await locate(file);
-            for (const hours of keep) {
-              const copy = await carryRows(c, opts, file, path, spec.hourColumn, hours);
-              if (copy) written.push(copy);
-            }
-          }
+          const ours = carried.filter((cf) => scopeOf(scopePartition(cf.file, scope)) === scopeName);
+          written.push(...(await carryRows(c, opts, ours, locate, spec.hourColumn)));
         }
         // A derived partition keeps at least one file, empty if it has no rows: its presence is what tells readers
         // the partition is derived. A table's rows table holds this scope's last run, so its columns type the file.
