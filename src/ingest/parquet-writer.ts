@@ -106,6 +106,7 @@ function paddedColumns(filled: ReadonlySet<string>): string {
  * drops its tables. Rows per partition and source come from the batch itself, so staged files are not read back.
  */
 export async function flushBatch(c: DuckDBConnection, stagingDir: string, batches: BatchTables): Promise<StagedFile[]> {
+  await batches.consolidate(c);
   const tables = await batches.tables();
   if (tables.length === 0) return [];
   // Tables of different layouts meet by name; a column one of them lacks reads as NULL there.

@@ -1,6 +1,7 @@
 // The batch's uncompressed head: loads that announce their rows take uncompressed tables while the batch's plain
 // budget (PLAIN_BATCH_ROWS) holds them, reserved before any await so loaders side by side never exceed it together;
 // loads that do not announce rows, and rows past the budget, take the compressed tables; a flush resets the budget.
+// Before a flush, a batch that has both moves its uncompressed rows into the compressed table of the same columns.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,5 +77,35 @@ describe('createBatchTables', () => {
         fresh.close();
       }
     }
+  });
+
+  it('consolidates an uncompressed table into the compressed one of the same columns, and leaves other layouts alone', async () => {
+    const batches = createBatchTables();
+    const c = engine.main;
+    const V5ISH = ['version', 'account_id', 'dstaddr'];
+    const plain = await batches.tableFor(c, V2, PLAIN_BATCH_ROWS);
+    const compressed = await batches.tableFor(c, V2, 10);
+    const alone = await batches.tableFor(c, V5ISH);
+    const insert = (t: string, col: string, n: number, from: number) =>
+      c.run(`INSERT INTO ${t} (version, account_id, ${col}, region, date)
+             SELECT 2, '123456789012', '10.0.0.' || i, 'eu-west-1', DATE '2024-09-05' FROM range(${from}, ${from + n}) t(i)`);
+    await insert(plain.name, 'srcaddr', 3, 0);
+    await insert(compressed.name, 'srcaddr', 2, 3);
+    await insert(alone.name, 'dstaddr', 4, 0);
+    await batches.consolidate(c);
+    expect((await batches.tables()).map((t) => t.name)).toEqual([compressed.name, alone.name]);
+    const rows = async (t: string) =>
+      (await c.runAndReadAll(`SELECT count(*), count(DISTINCT srcaddr) FROM ${t}`)).getRows();
+    expect(await rows(compressed.name)).toEqual([[5n, 5n]]);
+    const gone = await c.runAndReadAll(
+      `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'ingest_batch_plain'`,
+    );
+    expect(gone.getRows()).toEqual([[0n]]);
+    // Only uncompressed: nothing to move into (a small batch stays as it is).
+    await batches.clear(c);
+    const small = await batches.tableFor(c, V2, 5);
+    await batches.consolidate(c);
+    expect((await batches.tables()).map((t) => t.name)).toEqual([small.name]);
+    await batches.clear(c);
   });
 });
