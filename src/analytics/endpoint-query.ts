@@ -72,8 +72,10 @@ function kindColumn(side: Side): string {
 export function resolveEndpointsSql(input: SqlFragment): SqlFragment {
   const obsCols = SIDES.flatMap((s) => ATTRS.map((a) => `${s}_obs_${a}`)).join(', ');
   const mapCols = ATTRS.map((a) => `m.${a}`).join(', ');
-  const joinBack = (side: Side) =>
-    `LEFT JOIN found AS m_${side} ON m_${side}.unit = x.unit AND m_${side}.addr = ${lookedUp(side)} AND m_${side}.at = x.first_seen`;
+  const joinBack = (side: Side) => {
+    const m = `m_${side}`;
+    return `LEFT JOIN found AS ${m} ON ${m}.unit = x.unit AND ${m}.addr = ${lookedUp(side)} AND ${m}.at = x.first_seen`;
+  };
   return sql`SELECT *, ${raw(kindColumn('client'))}, ${raw(kindColumn('server'))}
 FROM (
   WITH x AS MATERIALIZED (SELECT * FROM ${input}),

@@ -15,8 +15,9 @@
  *   ESTABLISHED if a SYN-ACK was seen, else REJECTED if a SYN record was rejected, else UNANSWERED.
  *   RESET wins over ESTABLISHED because the spec defines it as "RST seen on either side"; REJECTED loses to a seen
  *   SYN-ACK because a reply proves the SYN got through (a REJECT elsewhere was another path or a retransmission).
- * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `hs_sess`, `hs_sessions` (the handshakes with their observing
- * records, ends not resolved yet), `hs` (needs `obs`, `addr_map`), each within a `unit` (flow-source.ts).
+ * CTEs defined: `tcp`, `syn`, `syn_side`, `syn_seen`, `syn_sess`, `hs_sess`, `hs_sessions` (the handshakes with
+ * their observing records, ends not resolved yet), `hs` (needs `obs`, `addr_map`), each within a `unit`
+ * (flow-source.ts).
  */
 import type { HandshakeKey } from '../domain/connection-enums.ts';
 import { build, join, raw, sql, type SqlFragment, type SqlQuery, type SqlValue } from '../store/sql.ts';
@@ -158,7 +159,7 @@ syn_sess AS (
     FROM syn
   )
 ),
-hs_seq AS (
+hs_sess AS (
   SELECT syn.unit, syn.psrc AS client_addr, syn.srcport AS client_port, syn.pdst AS server_addr, syn.dstport AS server_port,
          syn.start_time, syn.action, syn.interface_id, syn.instance_id, syn.subnet_id, syn.vpc_id, syn.az_id,
          syn.region, syn.account_id, syn.prio, syn.pkt_src_aws_service AS client_service,
@@ -167,9 +168,6 @@ hs_seq AS (
          coalesce(seen.fin, false) AS fin, greatest(seen.last_seen, coalesce(syn.end_time, syn.start_time)) AS last_seen,
          ss.sess
   FROM syn LEFT JOIN syn_seen AS seen ON seen.sid = syn.sid JOIN syn_sess AS ss ON ss.sid = syn.sid
-),
-hs_sess AS (
-  SELECT * FROM hs_seq
 ),
 hs_sessions AS MATERIALIZED (
   ${expanded}

@@ -1,9 +1,10 @@
 /**
  * `flowql compact` for the derived tables: a partition's files (derive-tables.ts writes one per stretch of hours,
- * and one per hour for the newest) merged into one file per table and day, `part-derived-hAA-hBB-<id>.parquet`, named by the hours it holds.
+ * and one per hour for the newest) merged into one file per table and day, `part-derived-hAA-hBB-<id>.parquet`,
+ * named by the hours it holds.
  *
- * Rows keep their order: each hour file is in row order and the files are read in hour order, so the merged file
- * holds row for row what the hour files held. Only days at least CLOSED_AFTER_DAYS old are merged: an ingest that
+ * Rows keep their order: each file is in row order and the files are read in hour order, so the merged file holds
+ * row for row what the files held. Only days at least CLOSED_AFTER_DAYS old are merged: an ingest that
  * changes one hour of a merged file re-derives that hour and copies the file's other rows into new files
  * (derive-tables.ts), a cost the day still receiving deliveries should not pay at every delivery.
  */

@@ -37,8 +37,8 @@ export interface BatchTables {
   /**
    * Moves the rows of each uncompressed table into the compressed table of the same columns, where the batch has
    * both (it outgrew the plain budget), before a flush. Sorting a batch read from both at once ran out of memory: a
-   * 2.08M-record batch of 35,000-record objects (a 10M-record day's 5-minute files) failed the 512 MB budget with as few
-   * as 70,000 rows uncompressed, and wrote with them moved (bench:freshness's day).
+   * 2.08M-record batch of 35,000-record objects (a 10M-record day's 5-minute files) failed the 512 MB budget with as
+   * few as 70,000 rows uncompressed, and wrote with them moved (bench:freshness's day).
    */
   consolidate(c: DuckDBConnection): Promise<void>;
   /** Every table created since the last `clear`. */
