@@ -1,6 +1,6 @@
 /**
  * `flowql compact`: merges the files of each partition that has more than one into one sorted file (the derived
- * tables' hour files of days no longer receiving data into one file per table and day, derived-compact.ts). Each partition
+ * tables' files of days no longer receiving data into one file per table and day, derived-compact.ts). Each partition
  * is its own commit through the same protocol as ingest (new file published and old files retired by one manifest
  * swap), so a reader sees either the old files or the merged one, never both and never neither. A merge that would not
  * make the partition smaller (its files are already well compressed, e.g. written by an older flowql in another order
