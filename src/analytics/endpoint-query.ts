@@ -83,9 +83,9 @@ FROM (
   -- and joined back by equality: an ASOF join sorts its whole input, every column of every row, which cost the edge
   -- statement more than any other step.
   looked AS (
-    SELECT DISTINCT unit, ${raw(lookedUp('client'))} AS addr, first_seen AS at FROM x
+    SELECT unit, ${raw(lookedUp('client'))} AS addr, first_seen AS at FROM x
     UNION
-    SELECT DISTINCT unit, ${raw(lookedUp('server'))} AS addr, first_seen AS at FROM x
+    SELECT unit, ${raw(lookedUp('server'))} AS addr, first_seen AS at FROM x
   ),
   found AS (
     SELECT k.unit, k.addr, k.at, m.valid_to, ${raw(mapCols)}
