@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORED_COLUMNS } from '../../../src/domain/flow-schema.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
 import { loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
-import { flushBatch } from '../../../src/ingest/parquet-writer.ts';
+import { fileSlices, flushBatch } from '../../../src/ingest/parquet-writer.ts';
 import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 // Object 1 (v2), 3 records: account 111122223333 on 2023-11-14 (starts 1700000300, 1700000100) and 2023-11-15.
@@ -125,5 +125,87 @@ describe('flushBatch', () => {
       "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name LIKE 'batch%'",
     );
     expect(left.getRowObjectsJson()).toEqual([{ n: 0 }]);
+  });
+
+  it('writes a partition of more rows than a file holds as files of consecutive hours, in the same order', async () => {
+    // One day, hours 10 (2 records), 11 (1) and 12 (2) of 2023-11-14, from two objects; at most 3 rows a file: hours
+    // 10-11 in one file, 12 in another. Lines are out of order within each object.
+    const at = (h: number, m: number) => Date.UTC(2023, 10, 14, h, m) / 1000;
+    const line = (port: number, start: number) =>
+      `2 111122223333 eni-a 10.0.0.1 10.0.0.2 443 ${port} 6 1 100 ${start} ${start + 60} ACCEPT OK`;
+    const header = V2.split('\n')[0]!;
+    const objects = [
+      [3, [line(1, at(12, 5)), line(2, at(10, 30)), line(3, at(11, 0))]],
+      [4, [line(4, at(10, 1)), line(5, at(12, 59))]],
+    ] as const;
+    for (const [sourceId, lines] of objects) {
+      const path = join(dir, `s${sourceId}.log`);
+      await writeFile(path, `${[header, ...lines].join('\n')}\n`);
+      const { layout, header: h } = await layoutOfObject(path, false);
+      const ctx = { sourceId, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-14' };
+      await loadTextObject(engine.loaders[0]!, path, false, layout, h, ctx, engine.batches);
+    }
+    const staged = await flushBatch(engine.main, dir, engine.batches, 3);
+    expect(staged.map((f) => [f.date, f.rows, f.sources])).toEqual([
+      [
+        '2023-11-14',
+        3,
+        [
+          { sourceId: 3, rows: 2 },
+          { sourceId: 4, rows: 1 },
+        ],
+      ],
+      [
+        '2023-11-14',
+        2,
+        [
+          { sourceId: 3, rows: 1 },
+          { sourceId: 4, rows: 1 },
+        ],
+      ],
+    ]);
+    const ports = async (file: string) =>
+      (await engine.main.runAndReadAll(`SELECT dstport::INTEGER AS p FROM read_parquet('${file}')`))
+        .getRowObjectsJson()
+        .map((r) => r.p);
+    // Hour, then source, then line: hour 10 holds source 3 line 3 (port 2) and source 4 line 2 (port 4).
+    expect(await ports(staged[0]!.stagedPath)).toEqual([2, 4, 3]);
+    expect(await ports(staged[1]!.stagedPath)).toEqual([1, 5]);
+  });
+});
+
+describe('fileSlices', () => {
+  const c = (hour: number | null, sourceId: number, rows: number) => ({ hour, sourceId, rows });
+  it('cuts consecutive hours at the row bound, an hour above it alone, rows without a start last', () => {
+    const slices = fileSlices([c(5, 1, 2), c(3, 1, 1), c(3, 2, 1), c(4, 2, 9), c(null, 1, 1), c(6, 2, 1)], 4);
+    expect(slices).toEqual([
+      {
+        from: 3,
+        to: 3,
+        withoutStart: false,
+        sources: [
+          { sourceId: 1, rows: 1 },
+          { sourceId: 2, rows: 1 },
+        ],
+      },
+      { from: 4, to: 4, withoutStart: false, sources: [{ sourceId: 2, rows: 9 }] },
+      {
+        from: 5,
+        to: 6,
+        withoutStart: true,
+        sources: [
+          { sourceId: 1, rows: 3 },
+          { sourceId: 2, rows: 1 },
+        ],
+      },
+    ]);
+  });
+  it('keeps a partition within the bound, or without any start, in one slice', () => {
+    expect(fileSlices([c(1, 1, 2), c(2, 1, 2)], 4)).toEqual([
+      { from: 1, to: 2, withoutStart: false, sources: [{ sourceId: 1, rows: 4 }] },
+    ]);
+    expect(fileSlices([c(null, 7, 5)], 4)).toEqual([
+      { from: null, to: null, withoutStart: true, sources: [{ sourceId: 7, rows: 5 }] },
+    ]);
   });
 });
