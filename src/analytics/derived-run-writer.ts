@@ -7,6 +7,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { partitionDir, type ManifestFile, type TableName } from '../store/layout.ts';
+import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { HOUR_MS, dateOf, dayStart, derivedFileName, type CarriedFile, type PartitionKey } from './derived-hours.ts';
@@ -63,7 +64,7 @@ export async function prepareRun(c: DuckDBConnection, prep: RunPreparation, sour
 
 // COPY's target cannot be a bound parameter; the path is ours (root or staging + a uuid), quoted as a literal.
 function copyTo(select: SqlFragment, path: string): SqlFragment {
-  return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (FORMAT parquet, COMPRESSION zstd)`;
+  return sql`COPY (${select}) TO ${raw(`'${path.replaceAll("'", "''")}'`)} (${raw(PARQUET_WRITE_OPTIONS)})`;
 }
 
 /** A derived file as written, and where (staging or the warehouse). */

@@ -24,6 +24,7 @@ import {
 import { dailyRollupFromHourlySql } from '../store/queries/flows-daily-query.ts';
 import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
+import { PARQUET_SETTLED_OPTIONS } from '../store/parquet-options.ts';
 import { derivedDayClosed } from './derived-compact.ts';
 import type { StagedFile } from './parquet-writer.ts';
 
@@ -89,7 +90,7 @@ export async function writeDailyFile(
     c,
     build(
       `${table}.write`,
-      sql`COPY (${await ROLLUP_SQL[table](c, inputs)}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`,
+      sql`COPY (${await ROLLUP_SQL[table](c, inputs)}) TO ${target} (${raw(PARQUET_SETTLED_OPTIONS)})`,
     ),
   );
   return {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { derivedFileHours } from '../analytics/derived-hours.ts';
 import { partitionDir, type ManifestFile } from '../store/layout.ts';
+import { PARQUET_SETTLED_OPTIONS } from '../store/parquet-options.ts';
 import type { StagedFile } from './parquet-writer.ts';
 
 /** A day is merged once today (UTC) is at least this many days after it: AWS delivers within minutes, not days. */
@@ -49,7 +50,7 @@ export async function mergeDerivedFiles(
   // hive_partitioning = false: the partition values live in the path, not in the file (DuckDB would detect them from
   // the paths and write account_id, region and date into the merged file, unlike the hour files).
   const copied = await c.runAndReadAll(
-    `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO ${target} (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO ${target} (${PARQUET_SETTLED_OPTIONS})`,
   );
   return {
     accountId: first.accountId,

@@ -18,6 +18,7 @@ import { partitionsWantingDaily, writeDailyFile } from './daily-compact.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 import type { PostCommitStep } from './ingest-run.ts';
 import { partitionKey } from '../store/layout.ts';
+import { PARQUET_SETTLED_OPTIONS } from '../store/parquet-options.ts';
 
 /** Options of a compaction run. */
 export interface CompactOptions extends EngineOptions {
@@ -95,7 +96,7 @@ export async function runCompact(opts: CompactOptions): Promise<CompactSummary> 
       for (const f of group) inputs.push(await storage.readableFile(f.path));
       const merged = derived
         ? await mergeDerivedFiles(c, storage.stagingDir, group, inputs)
-        : await rewriteFiles(c, storage.stagingDir, first, inputs);
+        : await rewriteFiles(c, storage.stagingDir, first, inputs, [], PARQUET_SETTLED_OPTIONS);
       const rowsBefore = group.reduce((a, f) => a + f.rows, 0);
       if (!merged || merged.rows !== rowsBefore) {
         throw new Error(`compact ${label}: merged ${merged?.rows ?? 0} rows, expected ${rowsBefore}`);

@@ -17,6 +17,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
+import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import type { BatchTables } from './ingest-batch-tables.ts';
 
@@ -54,11 +55,13 @@ async function rows(c: DuckDBConnection, name: string, f: SqlFragment): Promise<
   return (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
 }
 
-async function copyTo(c: DuckDBConnection, select: SqlFragment, staged: string): Promise<void> {
-  const q = build(
-    'ingest.copy_parquet',
-    sql`COPY (${select}) TO ${raw(literal(staged))} (FORMAT parquet, COMPRESSION zstd)`,
-  );
+async function copyTo(
+  c: DuckDBConnection,
+  select: SqlFragment,
+  staged: string,
+  options = PARQUET_WRITE_OPTIONS,
+): Promise<void> {
+  const q = build('ingest.copy_parquet', sql`COPY (${select}) TO ${raw(literal(staged))} (${raw(options)})`);
   await c.run(q.text, q.params as DuckDBValue[]);
 }
 
@@ -240,7 +243,8 @@ export async function flushBatch(
 
 /**
  * Writes the rows of committed files `inputs` (local paths, same partition) minus those of `dropSources` as one
- * sorted staged file; null when no row is left. Compaction passes no sources to drop.
+ * sorted staged file; null when no row is left. Compaction passes no sources to drop, and its `options`
+ * (src/store/parquet-options.ts).
  */
 export async function rewriteFiles(
   c: DuckDBConnection,
@@ -248,6 +252,7 @@ export async function rewriteFiles(
   part: PartitionKey,
   inputs: readonly string[],
   dropSources: readonly number[] = [],
+  options = PARQUET_WRITE_OPTIONS,
 ): Promise<StagedFile | null> {
   const list = raw(`[${inputs.map(literal).join(', ')}]`);
   const drop =
@@ -259,6 +264,7 @@ export async function rewriteFiles(
     c,
     sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(FILE_ORDER)}`,
     staged,
+    options,
   );
   const file = await describe(c, stagingDir, part, staged);
   if (file.rows > 0) return file;

@@ -20,6 +20,7 @@ import {
   type ReferenceKind,
 } from '../domain/reference-tables.ts';
 import { referenceDir } from '../store/layout.ts';
+import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { build, sql } from '../store/sql.ts';
 import { commit, withRecoveredEngine, type StageHook } from './ingest-commit.ts';
 import { nextIds, type ReferenceSnapshot } from './ledger.ts';
@@ -235,7 +236,7 @@ async function stageParquet(c: DuckDBConnection, stagingDir: string, ref: Checke
         : 'SELECT *';
     await c.run(
       `COPY (${select} FROM memory.main.reference_rows ORDER BY ${ref.order ?? 'family, first_hex, prefix_len'})
-         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+         TO '${staged.replaceAll("'", "''")}' (${PARQUET_WRITE_OPTIONS})`,
     );
   } finally {
     await c.run('DROP TABLE IF EXISTS memory.main.reference_rows');
