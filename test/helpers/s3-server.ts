@@ -36,10 +36,44 @@ export interface S3TestServer {
 // s3rver's built-in account.
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
+// s3rver 3.7 answers a PUT once it has read the body, before the object's file is written (its store resolves on the
+// input's 'finish' and, for a buffered body, right after ending the write stream), so a GET sent after the PUT's
+// answer could read a truncated or empty object: a suite run on a loaded machine read an empty manifest. S3 never
+// shows part of an object, so the child writes each object to a temporary name (which listings skip: they only see
+// names ending in ._S3rver_object) and renames it into place before answering.
 const CHILD_SCRIPT = `
-import { rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 const [modUrl, dir] = process.argv.slice(1);
 const { default: S3rver } = await import(modUrl);
+const { default: Store } = await import(new URL('./stores/filesystem.js', modUrl).href);
+Store.prototype.putObject = async function (object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await mkdir(dirname(objectPath), { recursive: true });
+  const partial = objectPath + '.' + randomUUID() + '.partial';
+  const md5 = createHash('md5');
+  let size = 0;
+  await new Promise((resolve, reject) => {
+    const out = createWriteStream(partial);
+    out.on('close', resolve);
+    out.on('error', reject);
+    if (Buffer.isBuffer(object.content)) {
+      md5.update(object.content);
+      size = object.content.length;
+      out.end(object.content);
+    } else {
+      object.content.on('error', reject);
+      object.content.on('data', (chunk) => { md5.update(chunk); size += chunk.length; });
+      object.content.pipe(out);
+    }
+  });
+  await rename(partial, objectPath);
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
+};
 const server = new S3rver({ address: '127.0.0.1', port: 0, directory: dir, silent: true });
 const { port } = await server.run();
 let leaving = false;
