@@ -1,5 +1,5 @@
 /**
- * npm run bench:ingest [-- --records N --days D --object-records R --keep]
+ * npm run bench:ingest [-- --records N --days D --object-records R --repeat K --keep]
  *
  * Feeds `flowql ingest` what users have (issue 10): one flow log's v5 records as AWS delivers them, many gzip objects
  * of a few thousand records (AWS's 10-minute files; one large object a day) in AWS's S3 key layout
@@ -21,7 +21,10 @@
  *
  * Each run is a child process under /usr/bin/time: wall seconds, CPU seconds (user + system, DuckDB's threads
  * included; wall time is noisy on a shared machine, CPU time less so), peak RSS. Ratios to the baseline are CPU
- * seconds per record. After (c) the derived tables of the incremental warehouse are compared with the from-scratch
+ * seconds per record. The baseline, (a) and (b) run --repeat times (default 3) in interleaved rounds (baseline, a, b,
+ * baseline, ...): each round's ratios compare runs made side by side, the table shows their medians (the median CPU
+ * and wall of each run, the highest peak) and a line lists every round's, so a ratio can be read on a noisy machine
+ * (the baseline alone varied 2.7-3.2 CPU s between runs of the same 400,000 records). After (c) the derived tables of the incremental warehouse are compared with the from-scratch
  * ones of (b), row for row (issue 10.2: they must be equal).
  *
  * Generated objects live in .bench/ingest-aws-*; --keep reuses them (and keeps the warehouses for inspection),
@@ -48,6 +51,7 @@ const RECORDS = numberArg('--records', 1_667_088);
 const DAYS = numberArg('--days', 3);
 const OBJECT_RECORDS = numberArg('--object-records', 3_859);
 const KEEP = argv.includes('--keep');
+const REPEAT = numberArg('--repeat', 3);
 const DELIVERY_OBJECTS = 3;
 const DAY_SCALE = 4;
 
@@ -154,20 +158,6 @@ const rows: string[] = [];
 const row = (cells: readonly string[]) => rows.push(`| ${cells.join(' | ')} |`);
 const cpuRatio = (m: Measured, records: number, base: Measured) => m.cpu / records / (base.cpu / RECORDS);
 
-log(`baseline over ${files.length} objects`);
-await rm(join(ROOT, 'baseline'), { recursive: true, force: true });
-const base = await measure(['--input-type=module', '-e', BASELINE, join(ROOT, 'baseline'), ...files]);
-row([
-  'baseline `read_csv -> COPY ... PARTITION_BY` (zstd)',
-  int(RECORDS),
-  fmt(base.wall),
-  fmt(base.cpu),
-  gib(base.peak),
-  '1.00x',
-  '',
-  '',
-]);
-
 const fullRuns = [
   {
     label: '(a) `flowql ingest --no-derive`',
@@ -182,14 +172,51 @@ const fullRuns = [
     target: TARGET.defaultCpuRatio,
   },
 ];
-for (const run of fullRuns) {
-  log(run.label);
-  await rm(run.data, { recursive: true, force: true });
-  const { m, summary } = await ingest([small.objectsDir], run.data, run.extra);
-  const ratio = cpuRatio(m, summary.records, base);
+const median = (xs: readonly number[]) => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+/** The runs of one kind over the rounds: median wall and CPU, highest peak. */
+const typical = (ms: readonly Measured[]): Measured => ({
+  wall: median(ms.map((m) => m.wall)),
+  cpu: median(ms.map((m) => m.cpu)),
+  peak: Math.max(...ms.map((m) => m.peak)),
+  stdout: '',
+});
+const baseRuns: Measured[] = [];
+const roundRuns = fullRuns.map(() => [] as { m: Measured; summary: IngestSummary }[]);
+for (let round = 1; round <= REPEAT; round++) {
+  log(`round ${round} of ${REPEAT}: baseline over ${files.length} objects`);
+  await rm(join(ROOT, 'baseline'), { recursive: true, force: true });
+  baseRuns.push(await measure(['--input-type=module', '-e', BASELINE, join(ROOT, 'baseline'), ...files]));
+  for (const [i, run] of fullRuns.entries()) {
+    log(`round ${round} of ${REPEAT}: ${run.label}`);
+    await rm(run.data, { recursive: true, force: true });
+    roundRuns[i]!.push(await ingest([small.objectsDir], run.data, run.extra));
+  }
+}
+const base = typical(baseRuns);
+row([
+  'baseline `read_csv -> COPY ... PARTITION_BY` (zstd)',
+  int(RECORDS),
+  fmt(base.wall),
+  fmt(base.cpu),
+  gib(base.peak),
+  '1.00x',
+  '',
+  '',
+]);
+const roundRatios: string[] = [];
+for (const [i, run] of fullRuns.entries()) {
+  const runs = roundRuns[i]!;
+  const ratios = runs.map((r, k) => cpuRatio(r.m, r.summary.records, baseRuns[k]!));
+  const ratio = median(ratios);
+  const m = typical(runs.map((r) => r.m));
+  roundRatios.push(`${run.label.slice(0, 3)} ${ratios.map((x) => `${fmt(x, 2)}x`).join(', ')}`);
   row([
     run.label,
-    int(summary.records),
+    int(runs[0]!.summary.records),
     fmt(m.wall),
     fmt(m.cpu),
     gib(m.peak),
@@ -311,6 +338,10 @@ console.log(
 );
 console.log(
   `load average (1, 5, 15 min): before ${loadBefore}, after ${load()} (2 cores: above 2, the figures are shared)\n`,
+);
+console.log(
+  `baseline, (a) and (b): medians of ${REPEAT} interleaved round(s); CPU ratio of each round: ${roundRatios.join('; ')}; ` +
+    `baseline CPU s ${baseRuns.map((m) => fmt(m.cpu)).join(', ')}\n`,
 );
 console.log('| run | records | wall s | CPU s | peak RSS | CPU/record vs baseline | target | |');
 console.log('|---|---|---|---|---|---|---|---|');
