@@ -24,8 +24,9 @@
  * seconds per record. The baseline, (a) and (b) run --repeat times (default 3) in interleaved rounds (baseline, a, b,
  * baseline, ...): each round's ratios compare runs made side by side, the table shows their medians (the median CPU
  * and wall of each run, the highest peak) and a line lists every round's, so a ratio can be read on a noisy machine
- * (the baseline alone varied 2.7-3.2 CPU s between runs of the same 400,000 records). After (c) the derived tables of the incremental warehouse are compared with the from-scratch
- * ones of (b), row for row (issue 10.2: they must be equal).
+ * (the baseline alone varied 2.7-3.2 CPU s between runs of the same 400,000 records). After (c) the derived tables
+ * of the incremental warehouse are compared with the from-scratch ones of (b), row for row (issue 10.2: they must be
+ * equal).
  *
  * Generated objects live in .bench/ingest-aws-*; --keep reuses them (and keeps the warehouses for inspection),
  * otherwise they are regenerated and removed at the end. Develop with `--records 50000 --object-records 500`.
