@@ -212,11 +212,13 @@ export async function flushBatch(
   for (const { part, hours } of parts.values()) {
     const slices = fileSlices(hours, maxFileRows);
     for (const slice of slices) {
-      // One slice: the whole partition, no hour condition (its rows without start_time included).
+      // One slice: the whole partition, no hour condition (its rows without start_time included). Several: each has
+      // its first and last hour, and the rows without start_time go with the last (fileSlices).
+      const withoutStart = raw(slice.withoutStart ? ' OR start_time IS NULL' : '');
       const inHours =
         slices.length === 1
           ? raw('TRUE')
-          : sql`(${hourOf} BETWEEN ${slice.from ?? 0} AND ${slice.to ?? 0}${raw(slice.withoutStart ? ' OR start_time IS NULL' : '')})`;
+          : sql`(${hourOf} BETWEEN ${slice.from ?? 0} AND ${slice.to ?? 0}${withoutStart})`;
       const staged = stagedName(stagingDir);
       await copyTo(
         c,
