@@ -1,12 +1,13 @@
 /**
  * The memory budget of the ingester's DuckDB (ingest, compact, derive), apart from the engine so the CLI can name and
- * check it without loading DuckDB (returnFreedPagesAtOnce in src/library-env.ts must run first). Why 512MB: ingest-engine.ts.
+ * check it without loading DuckDB (returnFreedPagesAtOnce in src/library-env.ts must run first). Why this size:
+ * below, and ingest-engine.ts.
  */
 
 /**
  * DuckDB memory_limit of an ingest, compact or derive run unless `--memory-limit` says otherwise. 448MB, not 512MB:
  * the derivation of a large hour (an org hour of the 100M-record set, ~800,000 records with its context) fills the
- * budget, and with 512MB the ingest's peak crept up with every commit's derivation to 0.91-0.94 GiB over 20M records
+ * budget, and with 512MB the ingest's peak crept up with every commit's derivation to 0.87-0.89 GiB over 20M records
  * (the 100M run: 1.005 GiB); with 448MB the same 20M ingest peaked at 0.85 GiB, at the same CPU time within noise
  * (711 CPU s against 678-734 at 512MB). Smaller budgets spill sooner: 384MB cost 12% more CPU on a late hour of that
  * set.

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
+import { HOUR_OF } from '../analytics/normalized-records-query.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
 import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
@@ -139,33 +140,29 @@ export function fileSlices(counts: readonly HourCount[], maxRows = FLUSH_FILE_RO
   const byHour = new Map<number | null, HourCount[]>();
   for (const c of counts) byHour.set(c.hour, [...(byHour.get(c.hour) ?? []), c]);
   const hours = [...byHour.keys()].sort((a, b) => (a === null ? 1 : b === null ? -1 : a - b));
-  const slices: FileSlice[] = [];
-  let current: { from: number | null; to: number | null; withoutStart: boolean; rows: Map<number, number> } | null =
-    null;
-  let size = 0;
-  const close = () => {
-    if (current === null) return;
-    const sources = [...current.rows].sort(([a], [b]) => a - b).map(([sourceId, rows]) => ({ sourceId, rows }));
-    slices.push({ from: current.from, to: current.to, withoutStart: current.withoutStart, sources });
-    current = null;
-    size = 0;
-  };
+  // Consecutive hours go together while they fit; the rows without start_time (sorted last) join the last slice.
+  const cut: { hours: (number | null)[]; rows: number }[] = [];
   for (const hour of hours) {
-    const group = byHour.get(hour)!;
-    const rows = group.reduce((a, c) => a + c.rows, 0);
-    if (current !== null && size + rows > maxRows && hour !== null) close();
-    current ??= { from: hour, to: hour, withoutStart: false, rows: new Map() };
-    if (hour === null) current.withoutStart = true;
-    else current.to = hour;
-    for (const c of group) current.rows.set(c.sourceId, (current.rows.get(c.sourceId) ?? 0) + c.rows);
-    size += rows;
+    const rows = byHour.get(hour)!.reduce((a, c) => a + c.rows, 0);
+    const last = cut.at(-1);
+    if (last !== undefined && (hour === null || last.rows + rows <= maxRows)) {
+      last.hours.push(hour);
+      last.rows += rows;
+    } else cut.push({ hours: [hour], rows });
   }
-  close();
-  return slices;
+  return cut.map(({ hours: held }) => {
+    const timed = held.filter((h): h is number => h !== null);
+    const perSource = new Map<number, number>();
+    for (const c of held.flatMap((h) => byHour.get(h)!))
+      perSource.set(c.sourceId, (perSource.get(c.sourceId) ?? 0) + c.rows);
+    return {
+      from: timed[0] ?? null,
+      to: timed.at(-1) ?? null,
+      withoutStart: held.includes(null),
+      sources: [...perSource].sort(([a], [b]) => a - b).map(([sourceId, rows]) => ({ sourceId, rows })),
+    };
+  });
 }
-
-/** The epoch hour of a flows row's start, as fileSlices counts it. */
-const HOUR_OF_START = 'CAST(floor(epoch(start_time) / 3600) AS BIGINT)';
 
 /**
  * Writes the batch (every batch table, see ingest-batch-tables.ts) as sorted staged files per partition (one unless
@@ -188,7 +185,7 @@ export async function flushBatch(
       : `(${tables.map((t) => `SELECT * FROM ${t.name}`).join(' UNION ALL BY NAME ')})`,
   );
   const filled = new Set(tables.flatMap((t) => t.columns));
-  const hourOf = raw(filled.has('start_time') ? HOUR_OF_START : 'NULL::BIGINT');
+  const hourOf = raw(filled.has('start_time') ? HOUR_OF('start_time') : 'NULL::BIGINT');
   const counts = await rows(
     c,
     'ingest.batch_counts',
