@@ -134,7 +134,7 @@ obs_counted AS (
 key_hour AS MATERIALIZED (
   SELECT unit, psrc, srcport, pdst, dstport, protocol, day, date_trunc('hour', start_time) AS bucket,
          coalesce(sum(bytes) FILTER (counted), 0) AS bytes, coalesce(sum(packets) FILTER (counted), 0) AS packets,
-         count(*) AS records, count(*) FILTER (action = 'REJECT') AS rejected_records,
+         count(*) AS records, count(*) FILTER (rejected) AS rejected_records,
          min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen,
          bool_or(at_forwarder) AS via_nat, bool_or(prio = 4) AS unresolved,
          bool_or(prio = 1 AND list_contains(${INTERNET_TRAFFIC_PATHS}::INTEGER[], traffic_path)) AS internet_path,

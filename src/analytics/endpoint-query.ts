@@ -29,7 +29,7 @@ export function addressMapCte(): SqlFragment {
   SELECT unit, addr, interface_id, max(instance_id) AS instance_id, max(subnet_id) AS subnet_id, max(vpc_id) AS vpc_id,
          max(az_id) AS az_id, max(region) AS region, max(account_id) AS account_id,
          min(start_time) - ${slack} AS valid_from, max(coalesce(end_time, start_time)) + ${slack} AS valid_to
-  FROM (SELECT *, CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS addr FROM obs)
+  FROM (SELECT *, logged_addr AS addr FROM obs)
   WHERE addr IS NOT NULL AND interface_id IS NOT NULL
   GROUP BY unit, addr, interface_id
   -- The ASOF joins below pick the entry with the latest valid_from; of two interfaces whose spans for an address

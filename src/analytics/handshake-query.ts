@@ -82,11 +82,11 @@ export function handshakeSessionCtes(): SqlFragment {
          min(start_time) AS start_time, max(last_seen) AS end_time, min(start_time) AS first_seen,
          CAST(min(start_time) AS DATE) AS day,
          CASE WHEN bool_or(reset) THEN 'RESET' WHEN bool_or(answered) THEN 'ESTABLISHED'
-              WHEN bool_or(action = 'REJECT') THEN 'REJECTED' ELSE 'UNANSWERED' END AS state,
+              WHEN bool_or(rejected) THEN 'REJECTED' ELSE 'UNANSWERED' END AS state,
          bool_or(answered) AS syn_ack_seen, bool_or(fin) AS closed,
          list_sort(list_distinct(list(interface_id))) AS observed_interfaces,
          count(*) AS syn_records,
-         count(*) FILTER (action = 'REJECT') AS rejected_syn_records,
+         count(*) FILTER (rejected) AS rejected_syn_records,
          -- Every value below is a function of the session's set of SYN records, never of the order a scan or a sort
          -- delivered them in (any_value would be): an incremental derivation reads the same records from other files
          -- in another order and must write the same row. Ties break on properties of the records (start, interface,
@@ -161,7 +161,7 @@ syn_sess AS (
 ),
 hs_sess AS (
   SELECT syn.unit, syn.psrc AS client_addr, syn.srcport AS client_port, syn.pdst AS server_addr, syn.dstport AS server_port,
-         syn.start_time, syn.action, syn.interface_id, syn.instance_id, syn.subnet_id, syn.vpc_id, syn.az_id,
+         syn.start_time, syn.rejected, syn.interface_id, syn.instance_id, syn.subnet_id, syn.vpc_id, syn.az_id,
          syn.region, syn.account_id, syn.prio, syn.pkt_src_aws_service AS client_service,
          syn.pkt_dst_aws_service AS server_service,
          coalesce(seen.answered, false) AS answered, coalesce(seen.reset, false) AS reset,

@@ -1,7 +1,8 @@
 /**
  * The first CTEs of every connection query: raw records turned into observations with the packet-level addresses,
  * the direction relative to the recording interface (given or inferred), and whether the interface forwards traffic
- * for others (a NAT gateway). CTE names defined here: `rec`, those of own-address-query.ts, `forwarding`, `obs`.
+ * for others (a NAT gateway). CTE names defined here: `rec_once`, `rec`, those of own-address-query.ts, `forwarding`,
+ * `obs`.
  *
  * Rules (docs/semantics.md §1, §2, §5), as implemented:
  * - psrc/pdst = pkt-srcaddr/pkt-dstaddr when present, else srcaddr/dstaddr: the true ends of the packet.
@@ -16,6 +17,9 @@
  * - prio: which observation counts a directional flow's bytes: 1 the sender's egress record (egress at a
  *   non-forwarding interface), 2 the receiver's ingress record, 3 a forwarding interface's transit record, 4 a record
  *   whose direction is unknown (its bytes count only when nothing better observed the same packets).
+ * - logged_addr: the address the recording interface logged as its own (srcaddr on egress, dstaddr on ingress), what
+ *   the address map learns (endpoint-query.ts); rejected: action is REJECT. The shared run tables keep these in place
+ *   of the columns they come from (connection-run-query.ts).
  */
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { FORWARDING_INTERFACE_TYPES } from './connection-rules.ts';
@@ -24,34 +28,50 @@ import { parquetSourceSql } from '../store/queries/parquet-source-query.ts';
 import { flowScanSql, type FlowSource } from './flow-source.ts';
 
 /**
- * CTEs `rec`, `own_rec`, `own_addr`, `forwarding`, `obs` over the given records. Every CTE here and in the connection builders
- * that read them carries the record's `unit` (flow-source.ts) and groups, partitions and joins within it.
+ * CTEs `rec_once`, `rec`, `own_rec`, `own_addr`, `forwarding`, `obs` over the given records. `rec_once` holds each
+ * record once with the span of units it belongs to, `rec` one row per unit (flow-source.ts). Every CTE from `rec` on,
+ * here and in the connection builders that read them, carries the record's `unit` and groups, partitions and joins
+ * within it.
  *
- * `rec` and `obs` are used a dozen times. MATERIALIZED holds every column of every record once read, twice over (rec
- * and obs): deriving the newest day of bench:ingest's 1M AWS-shaped records over 3 days peaked at 1.8 GiB RSS (1.38
+ * `rec_once` and `obs` are used a dozen times. MATERIALIZED holds every column of every record once read, twice over
+ * (rec_once and obs): deriving the newest day of bench:ingest's 1M AWS-shaped records over 3 days peaked at 1.8 GiB RSS (1.38
  * GiB under the ingester's 1 GB memory_limit). A `stream` source inlines them instead, so each use re-reads the
  * columns it needs and streams: 0.65-0.77 GiB for the same rows and CPU time. On small sources the re-reads of Parquet
  * metadata dominate (+25% CPU on 3,000 records): derive-tables.ts streams windows of more than 250,000 records.
  */
 export function observationCtes(source: FlowSource): SqlFragment {
   const hold = raw(source.stream ? 'NOT MATERIALIZED' : 'MATERIALIZED');
-  return sql`rec AS ${hold} (
-  SELECT * FROM (
-    SELECT ${raw(REC_COLUMNS)}, ${unitColumn(source)} AS unit
-    FROM ${flowScanSql(source)}
-    WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
-  )
-  WHERE ${source.units ? sql`list_contains(${source.units.hours}, unit)` : raw('TRUE')}
+  const [unitFrom, unitTo] = unitRange(source);
+  const inUnits = source.units ? sql`list_contains(${source.units.hours}, unit)` : raw('TRUE');
+  return sql`rec_once AS ${hold} (
+  SELECT ${raw(REC_COLUMNS)}, ${unitFrom} AS unit_from, ${unitTo} AS unit_to
+  FROM ${flowScanSql(source)}
+  WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+),
+rec AS NOT MATERIALIZED (
+  SELECT * FROM (SELECT * EXCLUDE (unit_from, unit_to), unnest(range(unit_from, unit_to + 1)) AS unit FROM rec_once)
+  WHERE ${inUnits}
 ),
 ${ownAddressesSql(source)},
+-- Judged per unit from each interface's records grouped by their span of units first: the records are not unnested
+-- into their units for this (bool_and/bool_or of the groups' values equal those of their records).
 forwarding AS (
-  SELECT unit, interface_id FROM rec
+  SELECT unit, interface_id FROM (
+    SELECT interface_id, unnest(range(unit_from, unit_to + 1)) AS unit, no_instance, translates
+    FROM (
+      SELECT interface_id, unit_from, unit_to, bool_and(instance_id IS NULL) AS no_instance,
+             bool_or(psrc <> srcaddr OR pdst <> dstaddr OR list_contains(${FORWARDING_INTERFACE_TYPES}::VARCHAR[], interface_type)) AS translates
+      FROM rec_once GROUP BY interface_id, unit_from, unit_to
+    )
+  )
+  WHERE ${inUnits}
   GROUP BY unit, interface_id
-  HAVING bool_and(instance_id IS NULL)
-     AND bool_or(psrc <> srcaddr OR pdst <> dstaddr OR list_contains(${FORWARDING_INTERFACE_TYPES}::VARCHAR[], interface_type))
+  HAVING bool_and(no_instance) AND bool_or(translates)
 ),
 obs AS ${hold} (
-  SELECT *, CASE WHEN at_forwarder THEN 3 WHEN dir = 'egress' THEN 1 WHEN dir = 'ingress' THEN 2 ELSE 4 END AS prio
+  SELECT *, CASE WHEN at_forwarder THEN 3 WHEN dir = 'egress' THEN 1 WHEN dir = 'ingress' THEN 2 ELSE 4 END AS prio,
+         CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS logged_addr,
+         action = 'REJECT' AS rejected
   FROM (
     SELECT rec.*, forwarding.interface_id IS NOT NULL AS at_forwarder, rec.flow_direction IS NULL AS dir_inferred,
            coalesce(rec.flow_direction,
@@ -81,15 +101,19 @@ function ownAddressesSql(source: FlowSource): SqlFragment {
 ${ownAddressCtes()}`;
 }
 
-/** The `unit` of a record: one row per listed hour whose widened span holds its start (unnested), else 0. */
-function unitColumn(source: FlowSource): SqlFragment {
-  if (!source.units) return raw('0::BIGINT');
+/**
+ * The first and last `unit` of a record: the listed hours' numbers whose widened span may hold its start (`rec` keeps
+ * those listed), else 0 and 0.
+ */
+function unitRange(source: FlowSource): [SqlFragment, SqlFragment] {
+  if (!source.units) return [raw('0::BIGINT'), raw('0::BIGINT')];
   const c = source.units.contextSeconds;
   if (!Number.isSafeInteger(c) || c < 0) throw new Error(`derivation context must be whole seconds, got ${c}`);
   // Hours h with h*3600 - c <= t < (h+1)*3600 + c: from floor((t - c) / 3600) to floor((t + c) / 3600).
-  return raw(
-    `unnest(range(CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT), CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT) + 1))`,
-  );
+  return [
+    raw(`CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT)`),
+    raw(`CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT)`),
+  ];
 }
 
 /** The epoch hour number of a timestamp column: the `unit` whose own hour holds it. */
