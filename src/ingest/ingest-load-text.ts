@@ -205,7 +205,8 @@ export async function loadTextGroup(
     return { lo, rows };
   });
   const table = await batches.tableFor(c, columns, next - 1);
-  const ids = raw(members.map((m) => Math.trunc(m.ctx.sourceId)).join(', '));
+  const sourceIds = members.map((m) => Math.trunc(m.ctx.sourceId));
+  const ids = raw(sourceIds.join(', '));
   const dropAll = () => run(c, 'ingest.drop_group', sql`DELETE FROM ${raw(table.name)} WHERE source_id IN (${ids})`);
   const contexts = join(
     members.map(
@@ -241,13 +242,16 @@ export async function loadTextGroup(
     await dropAll();
     return members.map(() => null);
   }
+  // The range lets the scan skip the batch's earlier groups by their row groups' statistics: the IN list alone read
+  // the whole batch after every group, which grew with the batch (18 groups of 1.67M records: 0.36 -> 0.15 CPU s).
   const counts = new Map(
     (
       await c.runAndReadAll(
         build(
           'ingest.group_counts',
           sql`SELECT source_id, count(*) AS n, count(*) FILTER (WHERE source_line < 0) AS misplaced FROM ${raw(table.name)}
-              WHERE source_id IN (${ids}) GROUP BY source_id`,
+              WHERE source_id BETWEEN ${raw(String(Math.min(...sourceIds)))} AND ${raw(String(Math.max(...sourceIds)))}
+                AND source_id IN (${ids}) GROUP BY source_id`,
         ).text,
       )
     )
