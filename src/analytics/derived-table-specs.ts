@@ -7,11 +7,9 @@ import { hourlyRollupFromFlowsSql } from '../store/queries/flows-hourly-query.ts
 import { DERIVE_CONTEXT_SECONDS } from './connection-rules.ts';
 import {
   CONNECTION_RUN_TABLES,
-  runAddressMapSql,
+  runConnectionRowsSql,
   runEdgeRowsSql,
   runHandshakeRowsSql,
-  runHandshakeSessionsSql,
-  runObservationsSql,
 } from './connection-run-query.ts';
 import type { DeriveScope, PlannedPartition } from './derived-hours.ts';
 import type { DerivedTableSpec, RunPreparation, RunSource } from './derived-run-writer.ts';
@@ -21,19 +19,14 @@ import { handshakesFromFlowsSql } from './handshake-query.ts';
 const CONNECTION_CONTEXT_MS = DERIVE_CONTEXT_SECONDS * 1000;
 
 /**
- * What the connection tables of a run share (connection-run-query.ts): its observations, address map and handshakes,
- * computed once into temp tables that handshakes and edges then select from, where each used to compute all three in
- * its own statement. Timing each statement of a from-scratch derivation of bench:ingest's 400,000 records (one DuckDB
- * thread): handshakes 1.27 CPU s and edges 2.93 before; observations 0.75, address map 0.11, handshake sessions 0.65,
- * handshake rows 0.20 and edge rows 1.05 after (with edges and handshakes resolving only their own hour's rows).
+ * What the connection tables of a run share (connection-run-query.ts): one statement computes the run's
+ * observations, address map and handshakes once and both tables' rows from them, into a temp table that handshakes
+ * and edges then select their rows from. Timing each statement of a from-scratch derivation of bench:ingest's 400,000
+ * records (one DuckDB thread), when each table computed everything itself: handshakes 1.27 CPU s and edges 2.93.
  */
 const CONNECTION_RUN: RunPreparation = {
   name: 'connections',
-  tables: [
-    { table: CONNECTION_RUN_TABLES.obs, select: runObservationsSql },
-    { table: CONNECTION_RUN_TABLES.addrMap, select: runAddressMapSql },
-    { table: CONNECTION_RUN_TABLES.hsSessions, select: runHandshakeSessionsSql },
-  ],
+  tables: [{ table: CONNECTION_RUN_TABLES.rows, select: runConnectionRowsSql }],
 };
 
 /** The connection tables' rows: from the records in one statement each, or from a run's shared temp tables. */

@@ -221,13 +221,16 @@ ${edgeRowsSelectSql(source.units !== undefined, placed)}`;
  * by its `unit`, kept only in the unit of its own hour, and says which region partition it is filed under
  * (PLACE_REGION_SQL).
  */
-export function edgeRowsSelectSql(perHour: boolean, placed?: PlacedIn): SqlFragment {
+export function edgeRowsSelectSql(perHour: boolean, placed?: PlacedIn, ordered = true): SqlFragment {
   const lead = perHour ? 'unit, ' : '';
   const place = perHour ? `, ${PLACE_REGION_SQL} AS place_region` : '';
   return sql`SELECT ${raw(lead + EDGE_ROW_COLUMNS.join(', ') + place)} FROM edge_rows
 WHERE ${raw(perHour ? `unit = ${HOUR_OF('bucket')}` : 'TRUE')} AND ${placedInSql(placed)}
-ORDER BY ${raw(lead + EDGE_ROW_ORDER.join(', '))}`;
+${raw(ordered ? `ORDER BY ${edgeRowOrder(perHour)}` : '')}`;
 }
+
+/** The order edge rows are written in (derived per hour: led by their unit). */
+export const edgeRowOrder = (perHour: boolean): string => (perHour ? 'unit, ' : '') + EDGE_ROW_ORDER.join(', ');
 
 /** Edge rows computed straight from raw records (the raw fallback and the tests use it). */
 export function edgeRowsFromFlowsQuery(source: FlowSource, name = 'edges.fromFlows'): SqlQuery {

@@ -239,13 +239,16 @@ ${handshakeRowsSql(source.units !== undefined, placed)}`;
  * `unit`, kept only in the unit of the hour it starts in, and says which region partition it is filed under
  * (PLACE_REGION_SQL).
  */
-export function handshakeRowsSql(perHour: boolean, placed?: PlacedIn): SqlFragment {
+export function handshakeRowsSql(perHour: boolean, placed?: PlacedIn, ordered = true): SqlFragment {
   const lead = perHour ? raw('unit, ') : raw('');
   const place = perHour ? raw(`, ${PLACE_REGION_SQL} AS place_region`) : raw('');
   return sql`SELECT ${lead}${handshakeSelectList()}${place} FROM hs
 WHERE ${raw(perHour ? `unit = ${HOUR_OF('start_time')}` : 'TRUE')} AND ${placedInSql(placed)}
-ORDER BY ${lead}start_time, client_addr, client_port, server_addr, server_port`;
+${raw(ordered ? `ORDER BY ${handshakeRowOrder(perHour)}` : '')}`;
 }
+
+/** The order handshake rows are written in (derived per hour: led by their unit). */
+export const handshakeRowOrder = (perHour: boolean): string => `${perHour ? 'unit, ' : ''}${HANDSHAKE_ORDER}`;
 
 /** Every handshake in the records of `source`, oldest first (the raw fallback and the tests use it). */
 export function handshakesFromFlowsQuery(source: FlowSource, name = 'handshakes.fromFlows'): SqlQuery {

@@ -18,8 +18,8 @@
  *   non-forwarding interface), 2 the receiver's ingress record, 3 a forwarding interface's transit record, 4 a record
  *   whose direction is unknown (its bytes count only when nothing better observed the same packets).
  * - logged_addr: the address the recording interface logged as its own (srcaddr on egress, dstaddr on ingress), what
- *   the address map learns (endpoint-query.ts); rejected: action is REJECT. The shared run tables keep these in place
- *   of the columns they come from (connection-run-query.ts).
+ *   the address map learns (endpoint-query.ts); rejected: action is REJECT. `obs` keeps these in place of the
+ *   columns they come from, which no reader takes: held in memory, every column costs.
  */
 import { raw, sql, type SqlFragment } from '../store/sql.ts';
 import { FORWARDING_INTERFACE_TYPES } from './connection-rules.ts';
@@ -39,7 +39,7 @@ import { flowScanSql, type FlowSource } from './flow-source.ts';
  * columns it needs and streams: 0.65-0.77 GiB for the same rows and CPU time. On small sources the re-reads of Parquet
  * metadata dominate (+25% CPU on 3,000 records): derive-tables.ts streams windows of more than 250,000 records.
  */
-export function observationCtes(source: FlowSource): SqlFragment {
+export function observationCtes(source: FlowSource, holdObservations = !source.stream): SqlFragment {
   const hold = raw(source.stream ? 'NOT MATERIALIZED' : 'MATERIALIZED');
   const [unitFrom, unitTo] = unitRange(source);
   const inUnits = source.units ? sql`list_contains(${source.units.hours}, unit)` : raw('TRUE');
@@ -68,12 +68,14 @@ forwarding AS (
   GROUP BY unit, interface_id
   HAVING bool_and(no_instance) AND bool_or(translates)
 ),
-obs AS ${hold} (
-  SELECT *, CASE WHEN at_forwarder THEN 3 WHEN dir = 'egress' THEN 1 WHEN dir = 'ingress' THEN 2 ELSE 4 END AS prio,
+obs AS ${raw(holdObservations ? 'MATERIALIZED' : 'NOT MATERIALIZED')} (
+  -- Without the columns no reader of obs takes (held, each costs memory; the address map reads logged_addr).
+  SELECT * EXCLUDE (flow_direction, interface_type, srcaddr, dstaddr, dir, action),
+         CASE WHEN at_forwarder THEN 3 WHEN dir = 'egress' THEN 1 WHEN dir = 'ingress' THEN 2 ELSE 4 END AS prio,
          CASE dir WHEN 'egress' THEN srcaddr WHEN 'ingress' THEN dstaddr END AS logged_addr,
          action = 'REJECT' AS rejected
   FROM (
-    SELECT rec.*, forwarding.interface_id IS NOT NULL AS at_forwarder, rec.flow_direction IS NULL AS dir_inferred,
+    SELECT rec.*, forwarding.interface_id IS NOT NULL AS at_forwarder,
            coalesce(rec.flow_direction,
                     CASE WHEN own_addr.ambiguous AND list_contains(own_addr.addrs, rec.srcaddr)
                               AND list_contains(own_addr.addrs, rec.dstaddr) THEN NULL
