@@ -21,7 +21,7 @@ import type { FlowSource } from './flow-source.ts';
 import { handshakeRowOrder, handshakeRowsSql, handshakeSessionCtes, resolvedHandshakesCte } from './handshake-query.ts';
 import { observationCtes } from './normalized-records-query.ts';
 
-/** The temp tables a connection run shares between its tables, in the order they are created. */
+/** The temp table both connection tables of a run select their rows from (dropped after the derivation). */
 export const CONNECTION_RUN_TABLES = { rows: 'derive_connections' } as const;
 
 /**

@@ -77,7 +77,7 @@ export interface DeriveTablesOptions {
   readonly stagingDir?: string;
   /** Derive only these tables (default: every derived table); `flowql derive` writing only missing org files. */
   readonly tables?: readonly TableName[];
-  /** Largest run whose connection tables share temp tables (default SHARED_RUN_RECORDS; tests pass 0 for none). */
+  /** Largest run whose connection tables derive in one statement (default SHARED_RUN_RECORDS; tests pass 0 for none). */
   readonly sharedRunRecords?: number;
 }
 

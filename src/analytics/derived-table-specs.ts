@@ -63,12 +63,12 @@ export const DERIVED_TABLES: readonly DerivedTableSpec[] = [
 ];
 
 /**
- * Runs of at most this many records (estimated, counting each once per hour that reads it) compute the connection
- * tables from shared temp tables (CONNECTION_RUN); larger ones, a single hour of more records than a run may hold
- * (RUN_RECORDS, derive-inputs.ts), derive each table in its own streamed statement as before. The run's observations
- * are held whole: 90 MiB for the 227,938 of bench:ingest's first run, about 400 bytes each, against the 512 MB the
- * ingester gives DuckDB; an hour of a 100M-record, 10-day backfill (830,000 with its context) would not fit beside
- * the statements that read them.
+ * Runs of at most this many records (estimated, counting each once per hour that reads it) compute both connection
+ * tables in one statement (CONNECTION_RUN); larger ones, a single hour of more records than a run may hold
+ * (RUN_RECORDS, derive-inputs.ts), derive each table in its own streamed statement. The run's observations are held
+ * whole (as a temp table they took 90 MiB for the 227,938 of bench:ingest's first run, about 400 bytes each), against
+ * the 448 MB the ingester gives DuckDB; an hour of a 100M-record, 10-day backfill (830,000 with its context) would
+ * not fit beside the operators that read them.
  */
 export const SHARED_RUN_RECORDS = 250_000;
 
