@@ -5,8 +5,9 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ManifestFile } from '../store/layout.ts';
 import { runBound } from '../store/query-runner.ts';
-import { build, sql } from '../store/sql.ts';
+import { build, raw, sql } from '../store/sql.ts';
 import { HOUR_MS } from './derived-hours.ts';
+import { UNDIRECTED_KV_KEY, undirectedRecordSql } from './undirected-records.ts';
 
 /** The most records (estimated) one statement derives: fewer statements cost less planning, smaller ones less memory. */
 const RUN_RECORDS = 250_000;
@@ -24,6 +25,8 @@ interface FileStats {
 export async function fileStats(db: DuckDBInstance, paths: readonly string[]): Promise<FileStats> {
   const ranges = new Map<string, StartRange>(paths.map((p) => [p, null]));
   const undirected = new Set(paths);
+  // Files whose footer does not say (undirected-records.ts): scanned unless their statistics rule it out.
+  const scanned = new Set(paths);
   if (paths.length === 0) return { ranges, undirected };
   const c = await db.connect();
   try {
@@ -36,24 +39,36 @@ export async function fileStats(db: DuckDBInstance, paths: readonly string[]): P
        bool_or(stats_null_count IS NULL OR stats_null_count > 0) FILTER (path_in_schema = 'flow_direction') AS undirected
 FROM parquet_metadata(${paths}) WHERE path_in_schema IN ('start_time', 'flow_direction') GROUP BY file_name`,
     );
+    // What flowql wrote into the footer is the answer (undirected-records.ts); statistics and a scan for the rest.
+    const known = new Map<string, boolean>();
+    const kv = build(
+      'derive.undirectedKv',
+      sql`SELECT file_name, decode(value) AS value FROM parquet_kv_metadata(${paths}) WHERE decode(key) = ${UNDIRECTED_KV_KEY}`,
+    );
+    for (const r of (await runBound(c, kv)).getRowObjectsJS()) known.set(String(r.file_name), r.value === 'true');
+    for (const [file, holds] of known) {
+      if (!holds) undirected.delete(file);
+      scanned.delete(file);
+    }
     for (const r of (await runBound(c, q)).getRowObjectsJS()) {
       const file = String(r.file_name);
-      if (r.undirected === false) undirected.delete(file);
+      if (!known.has(file) && r.undirected === false) undirected.delete(file);
       if (r.known !== true || r.lo === null || r.hi === null) continue;
       const parse = (v: unknown) => Date.parse(`${String(v).replace(' ', 'T')}Z`);
       ranges.set(file, { min: parse(r.lo), max: parse(r.hi) });
     }
     // A null flow-direction in the statistics is usually a NODATA or SKIPDATA record (no addresses, no pairing): only
     // a record the connection rules read makes its day undirected. Those files are scanned (four columns).
-    if (undirected.size > 0) {
+    const unsure = [...undirected].filter((file) => scanned.has(file));
+    if (unsure.length > 0) {
       const scan = build(
         'derive.undirectedFiles',
-        sql`SELECT filename AS file FROM read_parquet(${[...undirected]}, filename = true)
-WHERE flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
+        sql`SELECT filename AS file FROM read_parquet(${unsure}, filename = true)
+WHERE ${raw(undirectedRecordSql())}
 GROUP BY filename`,
       );
       const found = new Set((await runBound(c, scan)).getRowObjectsJS().map((r) => String(r.file)));
-      for (const file of [...undirected]) if (!found.has(file)) undirected.delete(file);
+      for (const file of unsure) if (!found.has(file)) undirected.delete(file);
     }
   } finally {
     c.closeSync();

@@ -10,10 +10,11 @@ import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { deriveTables } from '../analytics/derive-tables.ts';
+import { undirectedRecordSql } from '../analytics/undirected-records.ts';
 import { staleDerivedFiles as staleForChanges, type FlowChange, type TimeSpan } from '../analytics/derived-hours.ts';
 import { partitionKey, type ManifestFile } from '../store/layout.ts';
 import { runBound } from '../store/query-runner.ts';
-import { build, sql } from '../store/sql.ts';
+import { build, raw, sql } from '../store/sql.ts';
 import { liveFiles } from './ledger.ts';
 import type { StagedFile } from './parquet-writer.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
@@ -58,7 +59,7 @@ async function commitChanges(c: DuckDBConnection, storage: WarehouseStorage, com
   if (read.size > 0 && commit.changedSources.length > 0) {
     const q = build(
       'derive.changedHours',
-      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(flow_direction IS NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL) AS undirected
+      sql`SELECT filename AS file, min(start_time) AS lo, max(start_time) AS hi, bool_or(${raw(undirectedRecordSql())}) AS undirected
 FROM read_parquet(${[...read.keys()]}, filename = true)
 WHERE list_contains(${commit.changedSources}, source_id)
 GROUP BY filename, date_trunc('hour', start_time)`,

@@ -17,6 +17,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
 import { HOUR_OF } from '../analytics/normalized-records-query.ts';
+import { undirectedKvOption, undirectedRecordSql } from '../analytics/undirected-records.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
 import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
@@ -56,13 +57,16 @@ async function rows(c: DuckDBConnection, name: string, f: SqlFragment): Promise<
   return (await c.runAndReadAll(q.text, q.params as DuckDBValue[])).getRowObjectsJS();
 }
 
+/** Writes `select` as a flows file, its footer saying whether it holds records without flow-direction. */
 async function copyTo(
   c: DuckDBConnection,
   select: SqlFragment,
   staged: string,
+  undirected: boolean,
   options = PARQUET_WRITE_OPTIONS,
 ): Promise<void> {
-  const q = build('ingest.copy_parquet', sql`COPY (${select}) TO ${raw(literal(staged))} (${raw(options)})`);
+  const all = `${options}, ${undirectedKvOption(undirected)}`;
+  const q = build('ingest.copy_parquet', sql`COPY (${select}) TO ${raw(literal(staged))} (${raw(all)})`);
   await c.run(q.text, q.params as DuckDBValue[]);
 }
 
@@ -119,6 +123,8 @@ export interface HourCount {
   readonly hour: number | null;
   readonly sourceId: number;
   readonly rows: number;
+  /** Whether some of them lack flow-direction (undirected-records.ts). */
+  readonly undirected?: boolean;
 }
 
 /**
@@ -130,6 +136,8 @@ export interface FileSlice {
   readonly to: number | null;
   readonly withoutStart: boolean;
   readonly sources: { sourceId: number; rows: number }[];
+  /** Whether it holds records without flow-direction (undirected-records.ts). */
+  readonly undirected: boolean;
 }
 
 /**
@@ -160,6 +168,7 @@ export function fileSlices(counts: readonly HourCount[], maxRows = FLUSH_FILE_RO
       to: timed.at(-1) ?? null,
       withoutStart: held.includes(null),
       sources: [...perSource].sort(([a], [b]) => a - b).map(([sourceId, rows]) => ({ sourceId, rows })),
+      undirected: held.some((h) => byHour.get(h)!.some((c) => c.undirected === true)),
     };
   });
 }
@@ -189,7 +198,8 @@ export async function flushBatch(
   const counts = await rows(
     c,
     'ingest.batch_counts',
-    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date, ${hourOf} AS hour, source_id, count(*) AS n
+    sql`SELECT account_id, region, CAST(date AS VARCHAR) AS date, ${hourOf} AS hour, source_id, count(*) AS n,
+               bool_or(${raw(undirectedRecordSql((col) => filled.has(col)))}) AS undirected
         FROM ${source} GROUP BY ALL ORDER BY ALL`,
   );
   const parts = new Map<string, { part: PartitionKey; hours: HourCount[] }>();
@@ -198,7 +208,9 @@ export async function flushBatch(
     const k = `${part.accountId}/${part.region}/${part.date}`;
     if (!parts.has(k)) parts.set(k, { part, hours: [] });
     const hour = r.hour === null ? null : Number(r.hour);
-    parts.get(k)!.hours.push({ hour, sourceId: Number(r.source_id), rows: Number(r.n) });
+    parts
+      .get(k)!
+      .hours.push({ hour, sourceId: Number(r.source_id), rows: Number(r.n), undirected: r.undirected === true });
   }
   const keep = STORED_COLUMNS.map((col) => col.column).filter((col) => filled.has(col));
   const inner = raw(keep.join(', '));
@@ -225,6 +237,7 @@ export async function flushBatch(
               AND ${inHours}
             ORDER BY ${orderBy})`,
         staged,
+        slice.undirected,
       );
       out.push({
         ...part,
@@ -259,10 +272,17 @@ export async function rewriteFiles(
       ? raw(`WHERE source_id NOT IN (${dropSources.map((s) => Math.trunc(s)).join(', ')})`)
       : raw('');
   const staged = stagedName(stagingDir);
+  const [holds] = await rows(
+    c,
+    'ingest.rewrite_undirected',
+    sql`SELECT coalesce(bool_or(${raw(undirectedRecordSql())}), false) AS undirected
+        FROM read_parquet(${list}, union_by_name = true) ${drop}`,
+  );
   await copyTo(
     c,
     sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(FILE_ORDER)}`,
     staged,
+    holds?.undirected === true,
     options,
   );
   const file = await describe(c, stagingDir, part, staged);

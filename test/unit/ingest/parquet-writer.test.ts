@@ -9,6 +9,8 @@ import { STORED_COLUMNS } from '../../../src/domain/flow-schema.ts';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
 import { loadTextObject } from '../../../src/ingest/ingest-load-text.ts';
 import { fileSlices, flushBatch } from '../../../src/ingest/parquet-writer.ts';
+import { fileStats } from '../../../src/analytics/derive-inputs.ts';
+import { UNDIRECTED_KV_KEY } from '../../../src/analytics/undirected-records.ts';
 import { layoutOfObject } from '../../helpers/text-layout.ts';
 
 // Object 1 (v2), 3 records: account 111122223333 on 2023-11-14 (starts 1700000300, 1700000100) and 2023-11-15.
@@ -174,10 +176,51 @@ describe('flushBatch', () => {
   });
 });
 
+describe('records without flow-direction', () => {
+  it("writes into each file's footer whether it holds one, and derivation reads that instead of scanning", async () => {
+    // Hour 10: a v5 record with flow-direction and a NODATA record (no addresses: not one the rules read); hour 12: a
+    // record of the same flow log without flow-direction. At most 2 rows a file: one file per hour.
+    const at = (h: number) => Date.UTC(2023, 10, 20, h, 5) / 1000;
+    const header =
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status flow-direction';
+    const lines = [
+      `5 111122223333 eni-a 10.0.0.1 10.0.0.2 443 50000 6 1 100 ${at(10)} ${at(10) + 60} ACCEPT OK egress`,
+      `5 111122223333 eni-a - - - - - - - ${at(10)} ${at(10) + 60} - NODATA -`,
+      `5 111122223333 eni-a 10.0.0.1 10.0.0.2 443 50001 6 1 100 ${at(12)} ${at(12) + 60} ACCEPT OK -`,
+    ];
+    const path = join(dir, 'directions.log');
+    await writeFile(path, `${[header, ...lines].join('\n')}\n`);
+    const { layout, header: h } = await layoutOfObject(path, false);
+    const ctx = { sourceId: 9, keyAccountId: '111122223333', keyRegion: 'eu-west-1', keyDate: '2023-11-20' };
+    await loadTextObject(engine.loaders[0]!, path, false, layout, h, ctx, engine.batches);
+    const [hour10, hour12] = (await flushBatch(engine.main, dir, engine.batches, 2)).map((f) => f.stagedPath);
+    const footer = async (file: string) =>
+      (
+        await engine.main.runAndReadAll(
+          `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = '${UNDIRECTED_KV_KEY}'`,
+        )
+      ).getRowObjectsJson();
+    expect(await footer(hour10!)).toEqual([{ v: 'false' }]);
+    expect(await footer(hour12!)).toEqual([{ v: 'true' }]);
+    // Copies without the key (another writer): the statistics show a NULL flow-direction in both, so both are
+    // scanned, with the same answer.
+    const copies = [join(dir, 'copy10.parquet'), join(dir, 'copy12.parquet')];
+    for (const [i, file] of [hour10!, hour12!].entries())
+      await engine.main.run(`COPY (SELECT * FROM read_parquet('${file}')) TO '${copies[i]}' (FORMAT parquet)`);
+    const stats = await fileStats(engine.instance, [hour10!, hour12!, ...copies]);
+    expect([...stats.undirected].sort()).toEqual([hour12!, copies[1]!].sort());
+  });
+});
+
 describe('fileSlices', () => {
-  const c = (hour: number | null, sourceId: number, rows: number) => ({ hour, sourceId, rows });
+  const c = (hour: number | null, sourceId: number, rows: number, undirected = false) => ({
+    hour,
+    sourceId,
+    rows,
+    undirected,
+  });
   it('cuts consecutive hours at the row bound, an hour above it alone, rows without a start last', () => {
-    const slices = fileSlices([c(5, 1, 2), c(3, 1, 1), c(3, 2, 1), c(4, 2, 9), c(null, 1, 1), c(6, 2, 1)], 4);
+    const slices = fileSlices([c(5, 1, 2), c(3, 1, 1), c(3, 2, 1), c(4, 2, 9), c(null, 1, 1, true), c(6, 2, 1)], 4);
     expect(slices).toEqual([
       {
         from: 3,
@@ -187,8 +230,9 @@ describe('fileSlices', () => {
           { sourceId: 1, rows: 1 },
           { sourceId: 2, rows: 1 },
         ],
+        undirected: false,
       },
-      { from: 4, to: 4, withoutStart: false, sources: [{ sourceId: 2, rows: 9 }] },
+      { from: 4, to: 4, withoutStart: false, sources: [{ sourceId: 2, rows: 9 }], undirected: false },
       {
         from: 5,
         to: 6,
@@ -197,15 +241,17 @@ describe('fileSlices', () => {
           { sourceId: 1, rows: 3 },
           { sourceId: 2, rows: 1 },
         ],
+        // The rows without a start of source 1 are marked: their slice says so.
+        undirected: true,
       },
     ]);
   });
   it('keeps a partition within the bound, or without any start, in one slice', () => {
-    expect(fileSlices([c(1, 1, 2), c(2, 1, 2)], 4)).toEqual([
-      { from: 1, to: 2, withoutStart: false, sources: [{ sourceId: 1, rows: 4 }] },
+    expect(fileSlices([c(1, 1, 2), c(2, 1, 2, true)], 4)).toEqual([
+      { from: 1, to: 2, withoutStart: false, sources: [{ sourceId: 1, rows: 4 }], undirected: true },
     ]);
     expect(fileSlices([c(null, 7, 5)], 4)).toEqual([
-      { from: null, to: null, withoutStart: true, sources: [{ sourceId: 7, rows: 5 }] },
+      { from: null, to: null, withoutStart: true, sources: [{ sourceId: 7, rows: 5 }], undirected: false },
     ]);
   });
 });
