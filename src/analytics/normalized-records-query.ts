@@ -34,10 +34,12 @@ import { flowScanSql, type FlowSource } from './flow-source.ts';
  * within it.
  *
  * `rec_once` and `obs` are used a dozen times. MATERIALIZED holds every column of every record once read, twice over
- * (rec_once and obs): deriving the newest day of bench:ingest's 1M AWS-shaped records over 3 days peaked at 1.8 GiB RSS (1.38
- * GiB under the ingester's 1 GB memory_limit). A `stream` source inlines them instead, so each use re-reads the
+ * (rec_once and obs): deriving the newest day of bench:ingest's 1M AWS-shaped records over 3 days peaked at 1.8 GiB RSS
+ * (1.38 GiB under the ingester's 1 GB memory_limit). A `stream` source inlines them instead, so each use re-reads the
  * columns it needs and streams: 0.65-0.77 GiB for the same rows and CPU time. On small sources the re-reads of Parquet
- * metadata dominate (+25% CPU on 3,000 records): derive-tables.ts streams windows of more than 250,000 records.
+ * metadata dominate (+25% CPU on 3,000 records): derive-tables.ts streams windows of more than 50,000 records.
+ * `holdObservations` holds `obs` whatever the source: a derivation run of at most SHARED_RUN_RECORDS
+ * (derived-table-specs.ts) streams its records but holds their observations, which every connection CTE reads.
  */
 export function observationCtes(source: FlowSource, holdObservations = !source.stream): SqlFragment {
   const hold = raw(source.stream ? 'NOT MATERIALIZED' : 'MATERIALIZED');
