@@ -7,7 +7,7 @@ import type { ManifestFile } from '../store/layout.ts';
 import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql } from '../store/sql.ts';
 import { HOUR_MS } from './derived-hours.ts';
-import { UNDIRECTED_KV_KEY, undirectedRecordSql } from './undirected-records.ts';
+import { undirectedFromFooters, undirectedRecordSql } from './undirected-records.ts';
 
 /** The most records (estimated) one statement derives: fewer statements cost less planning, smaller ones less memory. */
 const RUN_RECORDS = 250_000;
@@ -40,12 +40,7 @@ export async function fileStats(db: DuckDBInstance, paths: readonly string[]): P
 FROM parquet_metadata(${paths}) WHERE path_in_schema IN ('start_time', 'flow_direction') GROUP BY file_name`,
     );
     // What flowql wrote into the footer is the answer (undirected-records.ts); statistics and a scan for the rest.
-    const known = new Map<string, boolean>();
-    const kv = build(
-      'derive.undirectedKv',
-      sql`SELECT file_name, decode(value) AS value FROM parquet_kv_metadata(${paths}) WHERE decode(key) = ${UNDIRECTED_KV_KEY}`,
-    );
-    for (const r of (await runBound(c, kv)).getRowObjectsJS()) known.set(String(r.file_name), r.value === 'true');
+    const known = await undirectedFromFooters(c, paths);
     for (const [file, holds] of known) {
       if (!holds) undirected.delete(file);
       scanned.delete(file);

@@ -6,6 +6,8 @@
  * day's files at every delivery (2.2M records a day: 0.05-0.065 CPU s of a 3-object delivery's 1.2). Files without
  * the key (written before it, or by another writer) are scanned (derive-inputs.ts fileStats).
  */
+import { runBound, type Connection } from '../store/query-runner.ts';
+import { build, sql } from '../store/sql.ts';
 
 /** The Parquet key-value metadata key, its value 'true' or 'false'. */
 export const UNDIRECTED_KV_KEY = 'flowql_undirected_records';
@@ -22,3 +24,15 @@ export function undirectedRecordSql(has: (column: string) => boolean = () => tru
 /** The COPY option writing the fact into a Parquet file's footer. */
 export const undirectedKvOption = (undirected: boolean): string =>
   `KV_METADATA {${UNDIRECTED_KV_KEY}: '${undirected ? 'true' : 'false'}'}`;
+
+/** What the footers of `paths` say, for the files that carry the key (a file without it is not in the map). */
+export async function undirectedFromFooters(c: Connection, paths: readonly string[]): Promise<Map<string, boolean>> {
+  const said = new Map<string, boolean>();
+  if (paths.length === 0) return said;
+  const q = build(
+    'flows.undirectedFooters',
+    sql`SELECT file_name, decode(value) AS value FROM parquet_kv_metadata(${paths}) WHERE decode(key) = ${UNDIRECTED_KV_KEY}`,
+  );
+  for (const r of (await runBound(c, q)).getRowObjectsJS()) said.set(String(r.file_name), r.value === 'true');
+  return said;
+}

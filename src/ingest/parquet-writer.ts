@@ -17,7 +17,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { STORED_COLUMNS } from '../domain/flow-schema.ts';
 import type { ReferenceKind } from '../domain/reference-tables.ts';
 import { HOUR_OF } from '../analytics/normalized-records-query.ts';
-import { undirectedKvOption, undirectedRecordSql } from '../analytics/undirected-records.ts';
+import { undirectedFromFooters, undirectedKvOption, undirectedRecordSql } from '../analytics/undirected-records.ts';
 import { partitionDir, type TableName } from '../store/layout.ts';
 import { PARQUET_WRITE_OPTIONS } from '../store/parquet-options.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
@@ -124,7 +124,7 @@ export interface HourCount {
   readonly sourceId: number;
   readonly rows: number;
   /** Whether some of them lack flow-direction (undirected-records.ts). */
-  readonly undirected?: boolean;
+  readonly undirected: boolean;
 }
 
 /**
@@ -168,7 +168,7 @@ export function fileSlices(counts: readonly HourCount[], maxRows = FLUSH_FILE_RO
       to: timed.at(-1) ?? null,
       withoutStart: held.includes(null),
       sources: [...perSource].sort(([a], [b]) => a - b).map(([sourceId, rows]) => ({ sourceId, rows })),
-      undirected: held.some((h) => byHour.get(h)!.some((c) => c.undirected === true)),
+      undirected: held.some((h) => byHour.get(h)!.some((c) => c.undirected)),
     };
   });
 }
@@ -254,6 +254,27 @@ export async function flushBatch(
 }
 
 /**
+ * Whether the rows a rewrite keeps hold records without flow-direction: from the inputs' footers when every input
+ * has the key and no rows are dropped (a compaction), else by reading the rows kept.
+ */
+async function rewrittenUndirected(
+  c: DuckDBConnection,
+  inputs: readonly string[],
+  dropSources: readonly number[],
+  drop: SqlFragment,
+): Promise<boolean> {
+  const said = await undirectedFromFooters(c, inputs);
+  if (dropSources.length === 0 && inputs.every((p) => said.has(p))) return inputs.some((p) => said.get(p));
+  const [kept] = await rows(
+    c,
+    'ingest.rewrite_undirected',
+    sql`SELECT coalesce(bool_or(${raw(undirectedRecordSql())}), false) AS undirected
+        FROM read_parquet(${raw(`[${inputs.map(literal).join(', ')}]`)}, union_by_name = true) ${drop}`,
+  );
+  return kept?.undirected === true;
+}
+
+/**
  * Writes the rows of committed files `inputs` (local paths, same partition) minus those of `dropSources` as one
  * sorted staged file; null when no row is left. Compaction passes no sources to drop, and its `options`
  * (src/store/parquet-options.ts).
@@ -272,17 +293,11 @@ export async function rewriteFiles(
       ? raw(`WHERE source_id NOT IN (${dropSources.map((s) => Math.trunc(s)).join(', ')})`)
       : raw('');
   const staged = stagedName(stagingDir);
-  const [holds] = await rows(
-    c,
-    'ingest.rewrite_undirected',
-    sql`SELECT coalesce(bool_or(${raw(undirectedRecordSql())}), false) AS undirected
-        FROM read_parquet(${list}, union_by_name = true) ${drop}`,
-  );
   await copyTo(
     c,
     sql`SELECT ${raw(COLUMNS)} FROM read_parquet(${list}, union_by_name = true) ${drop} ORDER BY ${raw(FILE_ORDER)}`,
     staged,
-    holds?.undirected === true,
+    await rewrittenUndirected(c, inputs, dropSources, drop),
     options,
   );
   const file = await describe(c, stagingDir, part, staged);
