@@ -17,7 +17,7 @@
  * endpoints' az/region; `via_nat` marks tuples also seen at a forwarding interface.
  * Endpoints of tuples with a record of unknown direction are flagged unresolved (endpoint-query.ts).
  * CTEs defined: `obs_cover`, `obs_covers`, `obs_counted`, `key_hour`, `hs_tuple`, `hs_hour`, `oriented`, `edge_rows`
- * (needs obs, addr_map, hs_sessions), each within a `unit` (flow-source.ts).
+ * (needs obs, obs_tuples, addr_map, hs_sessions), each within a `unit` (flow-source.ts).
  */
 import { build, raw, sql, type SqlFragment, type SqlQuery } from '../store/sql.ts';
 import { INTERNET_TRAFFIC_PATHS } from './connection-rules.ts';
@@ -107,7 +107,7 @@ export function edgeRowCtes(perHour = false): SqlFragment {
   return sql`obs_cover AS (
   SELECT unit, psrc, srcport, pdst, dstport, protocol, day, interface_id, min(prio) AS prio,
          min(start_time) AS cover_from, max(coalesce(end_time, start_time)) AS cover_to
-  FROM obs
+  FROM obs_tuples
   GROUP BY unit, psrc, srcport, pdst, dstport, protocol, day, interface_id
 ),
 -- A tuple's observers as one list, so that counting a record is one equality join and a look through its (one to a

@@ -74,7 +74,7 @@ export function handshakeCtes(perHour = false): SqlFragment {
 ${resolvedHandshakesCte(perHour)}`;
 }
 
-/** The handshake CTEs up to `hs_sessions` (needs `obs` only): the handshakes, their ends not resolved yet. */
+/** The handshake CTEs up to `hs_sessions` (needs `obs_tuples` only): the handshakes, their ends not resolved yet. */
 export function handshakeSessionCtes(): SqlFragment {
   const skew = secondsSql(HANDSHAKE_SKEW_SECONDS);
   const unresolved = sql`(
@@ -105,9 +105,9 @@ export function handshakeSessionCtes(): SqlFragment {
 )`;
   const expanded = sql`SELECT * EXCLUDE (client_obs, server_obs), ${raw(expandObservation('client'))}, ${raw(expandObservation('server'))}
   FROM ${unresolved}`;
-  // NOT MATERIALIZED: two filtered reads of obs cost less than holding every column of every TCP record once more.
+  // NOT MATERIALIZED: two filtered reads of obs_tuples cost less than holding every column of every TCP record once more.
   return sql`tcp AS NOT MATERIALIZED (
-  SELECT * FROM obs WHERE protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & ${CONTROL_FLAGS}) <> 0
+  SELECT * FROM obs_tuples WHERE protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & ${CONTROL_FLAGS}) <> 0
 ),
 -- MATERIALIZED: sid numbers the rows of one scan and is only an identity for the join below; both references must
 -- see the same numbering.
