@@ -107,9 +107,10 @@ function tupleObservationsCte(source: FlowSource): SqlFragment {
     .map((c) => `k.${c} IS NOT DISTINCT FROM o.${c}`)
     .join(' AND ');
   return raw(`hour_tuples AS (
-  SELECT DISTINCT unit, psrc, srcport, pdst, dstport, protocol FROM obs WHERE unit = ${HOUR_OF('start_time')}
+  WITH own AS (SELECT DISTINCT unit, psrc, srcport, pdst, dstport, protocol FROM obs WHERE unit = ${HOUR_OF('start_time')})
+  SELECT * FROM own
   UNION ALL
-  SELECT DISTINCT unit, pdst, dstport, psrc, srcport, protocol FROM obs WHERE unit = ${HOUR_OF('start_time')}
+  SELECT unit, pdst, dstport, psrc, srcport, protocol FROM own
 ),
 obs_tuples AS (
   SELECT o.* FROM obs AS o SEMI JOIN hour_tuples AS k ON ${same}
