@@ -137,8 +137,14 @@ export interface PreparedText extends PreparedCommon {
   /** Its lines; null when the scan stopped early (the object is not plain). */
   readonly lines: number | null;
   /**
-   * Objects with the same key are read by one statement (loadPreparedGroup): plain objects of one compression and one
-   * header (the same field names; none for header-less ones). Null for an object that must be loaded alone.
+   * A plain gzip object's decompressed copy in staging, which the group statement reads instead (text-object-scan.ts);
+   * null when there is none. Removed with the local copy once the object is loaded.
+   */
+  readonly decoded: string | null;
+  /**
+   * Objects with the same key are read by one statement (loadPreparedGroup): plain objects of one compression (a
+   * decompressed copy reads as plain text) and one header (the same field names; none for header-less ones). Null for
+   * an object that must be loaded alone.
    */
   readonly groupKey: string | null;
 }
@@ -192,6 +198,7 @@ export async function prepareObject(obj: SourceObject, sourceId: number, staging
   };
   let format: string | null = null;
   let local: { path: string; temp: boolean } | null = null;
+  let decoded: string | null = null;
   try {
     local = await localCopy(obj, stagingDir, sourceId);
     const head = await firstBytes(local.path);
@@ -200,10 +207,25 @@ export async function prepareObject(obj: SourceObject, sourceId: number, staging
     if (sniffed === 'parquet') return { kind: 'parquet', obj, ctx, base, local, format };
     if (sniffed === 'gzip-text' || sniffed === 'text') {
       const gzip = sniffed === 'gzip-text';
-      const scan = await scanTextObject(local.path, gzip);
+      const scan = await scanTextObject(local.path, gzip, join(stagingDir, `decoded-${sourceId}.log`));
+      decoded = scan.decoded;
       const { layout, header } = textLayoutVerdict(scan.head, scan.complete);
-      const groupKey = scan.plain && scan.lines !== null ? `${sniffed}|${header ? layout.names.join(' ') : ''}` : null;
-      return { kind: 'text', obj, ctx, base, local, format, gzip, layout, header, lines: scan.lines, groupKey };
+      const read = decoded === null ? sniffed : 'text';
+      const groupKey = scan.plain && scan.lines !== null ? `${read}|${header ? layout.names.join(' ') : ''}` : null;
+      return {
+        kind: 'text',
+        obj,
+        ctx,
+        base,
+        local,
+        format,
+        gzip,
+        layout,
+        header,
+        lines: scan.lines,
+        groupKey,
+        decoded,
+      };
     }
     if (sniffed === 'cloudwatch')
       throw new NotFlowLogError(jsonSkipReason(isGzip(head) ? (gunzipPrefix(head) ?? head) : head));
@@ -212,8 +234,15 @@ export async function prepareObject(obj: SourceObject, sourceId: number, staging
     throw new Error('corrupt gzip stream: its first bytes do not inflate');
   } catch (err) {
     if (local?.temp) await rm(local.path, { force: true });
+    if (decoded !== null) await rm(decoded, { force: true });
     return { kind: 'done', obj, result: outcomeOf(base, format, obj.uri, err) };
   }
+}
+
+/** Removes a loaded object's files in staging: its download (S3) and its decompressed copy. */
+async function releaseLocal(p: PreparedText | (PreparedCommon & { readonly kind: 'parquet' })): Promise<void> {
+  if (p.local.temp) await rm(p.local.path, { force: true });
+  if (p.kind === 'text' && p.decoded !== null) await rm(p.decoded, { force: true });
 }
 
 /** Removes every row of `sourceId` from the batch (a failed object's partial rows). */
@@ -249,7 +278,7 @@ export async function loadPrepared(
     await dropRows(c, batches, p.ctx.sourceId);
     return outcomeOf(p.base, p.format, p.obj.uri, err);
   } finally {
-    if (p.local.temp) await rm(p.local.path, { force: true });
+    await releaseLocal(p);
   }
 }
 
@@ -265,10 +294,12 @@ export async function loadPreparedGroup(
   // A plain object alone (a large one, or the only one of its layout) takes the group path too: its scan already
   // counted its lines, so it needs none of the one-object path's own passes over its bytes.
   if (group.length === 1 && group[0]!.groupKey === null) return [await loadPrepared(c, group[0]!, batches)];
-  const { gzip, layout, header } = group[0]!;
+  const { layout, header } = group[0]!;
+  // One group key, one compression: every member has a decompressed copy, or none has (text-object-scan.ts).
+  const gzip = group[0]!.decoded === null && group[0]!.gzip;
   let results: (LoadResult | null)[];
   try {
-    const members = group.map((p) => ({ path: p.local.path, ctx: p.ctx, lines: p.lines ?? 0 }));
+    const members = group.map((p) => ({ path: p.decoded ?? p.local.path, ctx: p.ctx, lines: p.lines ?? 0 }));
     results = await loadTextGroup(c, members, gzip, layout, header, batches);
   } catch {
     for (const p of group) await dropRows(c, batches, p.ctx.sourceId);
@@ -288,7 +319,7 @@ export async function loadPreparedGroup(
       await dropRows(c, batches, p.ctx.sourceId);
       out.push(outcomeOf(p.base, p.format, p.obj.uri, err));
     } finally {
-      if (p.local.temp) await rm(p.local.path, { force: true });
+      await releaseLocal(p);
     }
   }
   return out;

@@ -2,10 +2,10 @@
 // rows keep its own source id and line numbers, a bad line is named in its own object, an object that breaks after its
 // scan fails alone while the others load, and a numbering that does not add up sends every object down the one-object
 // path instead of storing wrong lines.
-import { mkdir, mkdtemp, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openIngestEngine, type IngestEngine } from '../../../src/ingest/ingest-engine.ts';
 import { loadTextGroup } from '../../../src/ingest/ingest-load-text.ts';
@@ -119,6 +119,9 @@ describe('objects read by one statement', () => {
   it('an object that breaks between its scan and the statement (truncated gzip) fails alone; the others load', async () => {
     const many = (eni: string) => Array.from({ length: 300 }, (_, i) => rec(eni, i));
     const group = await prepared({ 'a.log.gz': many('eni-a'), 'b.log.gz': many('eni-b'), 'c.log.gz': many('eni-c') });
+    // The statement reads the scans' decompressed copies: b's is gone (the statement fails, each object loads alone,
+    // from its own file), and b's own file is cut short.
+    await rm(group[1]!.decoded!);
     await truncate(group[1]!.local.path, 600);
     const results = await loadPreparedGroup(engine.loaders[0]!, group, engine.batches);
     expect(results.map((r) => [r.outcome.state, r.outcome.records])).toEqual([
@@ -164,6 +167,32 @@ describe('objects read by one statement', () => {
       ['eni-b', 2],
       ['eni-b', 3],
     ]);
+  });
+
+  it("the statement reads plain gzip objects from the scan's decompressed copies, removed once the objects are loaded", async () => {
+    const group = await prepared({
+      'a.log.gz': [rec('eni-a', 1), rec('eni-a', 2)],
+      'b.log.gz': [rec('eni-b', 7)],
+      'tab.log.gz': [rec('eni-t', 1).replace(' ', '\t')],
+    });
+    const [a, b, tab] = group;
+    // The copies hold the objects' bytes as they are once inflated; the object that is not plain has none.
+    for (const p of [a!, b!]) expect(await readFile(p.decoded!)).toEqual(gunzipSync(await readFile(p.local.path)));
+    expect(tab!.decoded).toBeNull();
+    expect(a!.groupKey).toBe(`text|${HEADER}`);
+    const results = await loadPreparedGroup(engine.loaders[0]!, [a!, b!], engine.batches);
+    expect(results.map((r) => [r.outcome.state, r.outcome.records, r.outcome.format])).toEqual([
+      ['loaded', 2, 'gzip-text'],
+      ['loaded', 1, 'gzip-text'],
+    ]);
+    expect(await rows([a!.ctx.sourceId, b!.ctx.sourceId])).toEqual([
+      [a!.ctx.sourceId, 'eni-a', 1, 2],
+      [a!.ctx.sourceId, 'eni-a', 2, 3],
+      [b!.ctx.sourceId, 'eni-b', 7, 2],
+    ]);
+    await loadPreparedGroup(engine.loaders[0]!, [tab!], engine.batches);
+    const ids = group.map((p) => p.ctx.sourceId);
+    expect((await readdir(root)).filter((f) => ids.some((id) => f === `decoded-${id}.log`))).toEqual([]);
   });
 
   it('only plain objects get a group key: an empty line, a CR, a tab or a non-ASCII byte sends an object down the one-object path', async () => {
