@@ -32,8 +32,8 @@ export interface TextScan {
 }
 
 /**
- * A decompressed copy is kept only up to this size: a larger object costs the disk ten times its size for a
- * saving in CPU it would get in parts anyway (such an object is loaded alone).
+ * A decompressed copy is kept only up to this size: staging holds the copies of the objects waiting for their group,
+ * about ten times their gzip size, and a larger object is read from its gzip file as before.
  */
 export const DECODED_COPY_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -55,13 +55,22 @@ export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: 
   let newlines = 0;
   let last = -1; // the last byte seen
   let complete = true;
-  let copy: FileHandle | null = gzip && decodedCopy !== undefined ? await open(decodedCopy, 'w') : null;
+  let copy: FileHandle | null =
+    gzip && decodedCopy !== undefined ? await open(decodedCopy, 'w').catch(() => null) : null;
   let copied = 0;
-  // Stops the copy for good (an object not plain, or too large), removing what was written.
+  // Stops the copy for good (an object not plain, too large, or a failed write), removing what was written.
   const dropCopy = async () => {
-    await copy?.close();
+    await copy?.close().catch(() => {});
     copy = null;
     await rm(decodedCopy!, { force: true });
+  };
+  // A copy that cannot be written (a full disk) is only a loss of speed: the object is read from its own file.
+  const append = async (buf: Buffer) => {
+    try {
+      for (let at = 0; at < buf.length;) at += (await copy!.write(buf, at)).bytesWritten;
+    } catch {
+      await dropCopy();
+    }
   };
   try {
     for await (const buf of bytes) {
@@ -83,7 +92,7 @@ export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: 
       last = buf[buf.length - 1]!;
       if (copy !== null) {
         copied += buf.length;
-        if (plain && copied <= DECODED_COPY_MAX_BYTES) await copy.write(buf);
+        if (plain && copied <= DECODED_COPY_MAX_BYTES) await append(buf);
         else await dropCopy();
       }
       if (!plain && headBytes >= HEAD_BYTES) {
@@ -98,7 +107,7 @@ export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: 
     close();
   }
   if (copy !== null) {
-    if (plain) await copy.close();
+    if (plain) await copy.close().catch(dropCopy);
     else await dropCopy();
   }
   const all = Buffer.concat(head);
