@@ -79,6 +79,11 @@ export interface DeriveTablesOptions {
   readonly tables?: readonly TableName[];
   /** Largest run whose connection tables derive in one statement (default SHARED_RUN_RECORDS; tests pass 0 for none). */
   readonly sharedRunRecords?: number;
+  /**
+   * Set when the commit only adds records (it retires no flows file): the flows files holding all of them. An additive
+   * table then sums them into its committed rows of a derived partition instead of summing every record of the hours.
+   */
+  readonly addedFlows?: readonly string[];
 }
 
 export type { DerivedFile } from './derived-run-writer.ts';
@@ -169,7 +174,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     );
     const retired = plan.retired.map((f) => byPath.get(f.path)!);
     const carried = plan.carried.map((cf) => ({ ...cf, file: byPath.get(cf.file.path)! }));
-    return { spec, scope, hours: plan.hours, retired, carried, partitionsOf, undirectedDays };
+    return { spec, scope, hours: plan.hours, retired, carried, partitionsOf, undirectedDays, complete };
   });
   // Planned hours are within a day of a change, but a day derived whole (by the rule above, or for the first time)
   // plans its neighbours' edge hours, which read into the day beyond: read every day the planned hours' spans reach.
@@ -186,13 +191,20 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const candidates = await locateAll(reached, scopesRead);
 
   const retiredPaths = new Set(plans.flatMap((p) => p.retired.map((f) => f.path)));
+  const added = new Set(opts.addedFlows ?? []);
+  // An additive table's run in a derived partition, when the commit only adds records: the committed files it retires
+  // there (which hold the run's hours) and the added flows files among the run's inputs.
+  const additionsOf = async (retired: readonly ManifestFile[], inputs: readonly ManifestFile[], scopeName: string) => ({
+    committed: await Promise.all(retired.filter((f) => scopeOf(f) === scopeName).map(async (f) => locate(f))),
+    added: inputs.filter((f) => added.has(f.path)).map((f) => located.get(f)!),
+  });
   const written: WrittenFile[] = [];
   let hoursDerived = 0;
   const c = await opts.db.connect();
   try {
     for (const group of sharingGroups(plans)) {
       // The tables of a group have the same scope, context and planned hours (sharingGroups), so the same runs.
-      const { spec: lead, scope, hours, partitionsOf, undirectedDays } = group[0]!;
+      const { spec: lead, scope, hours, partitionsOf, undirectedDays, complete, retired } = group[0]!;
       const keyOf = (f: ManifestFile) => partitionKey(scopePartition(f, scope));
       // Epoch hour numbers to derive, per scope: one statement derives a run of them (flow-source.ts units).
       const byScope = new Map<string, PlannedPartition[]>();
@@ -239,10 +251,19 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
               ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!),
             },
           };
+          // Every partition the run's hours are in must be derived already: its committed rows count every record
+          // but the added ones.
+          const derivedBefore = run.every((h) => complete(partitionKey({ ...scopeKey, date: dateOf(h * HOUR_MS) })));
+          const additions =
+            lead.additive && opts.addedFlows && group.length === 1 && derivedBefore
+              ? await additionsOf(retired, inputs, scopeName)
+              : undefined;
           const shared = lead.shared !== undefined && records <= (opts.sharedRunRecords ?? SHARED_RUN_RECORDS);
           if (shared) await prepareRun(c, lead.shared!.prepare, source);
-          for (const { spec } of group)
-            written.push(...(await deriveRun(c, opts, spec, scopeKey, source, shared, { planned, openFrom })));
+          for (const { spec } of group) {
+            const input = { ...source, additions };
+            written.push(...(await deriveRun(c, opts, spec, scopeKey, input, shared, { planned, openFrom })));
+          }
         }
         // The rows of the hours not re-derived in the files retired above, copied as they are.
         for (const { spec, carried } of group) {

@@ -12,6 +12,7 @@ import { runBound } from '../store/query-runner.ts';
 import { build, raw, sql, type SqlFragment } from '../store/sql.ts';
 import { HOUR_MS, dateOf, dayStart, derivedFileName, type CarriedFile, type PartitionKey } from './derived-hours.ts';
 import type { FlowSource } from './flow-source.ts';
+import type { HourlyAdditions } from '../store/queries/flows-hourly-query.ts';
 import { HOUR_OF } from './normalized-records-query.ts';
 
 /** A derived file; `stagedPath` is set when it was written to `stagingDir` and still has to be published to `path`. */
@@ -24,7 +25,11 @@ export interface WriteTarget {
 }
 
 /** A run's source with its units: what a derived table's statements read. */
-export type RunSource = FlowSource & { readonly units: NonNullable<FlowSource['units']> };
+export type RunSource = FlowSource & {
+  readonly units: NonNullable<FlowSource['units']>;
+  /** For an additive table, what an ingest that only adds records changes (flows-hourly-query.ts). */
+  readonly additions?: HourlyAdditions;
+};
 
 /**
  * Temp tables computed once per run (prepareRun) and read by the SELECT of every table that shares them, named
@@ -43,6 +48,11 @@ export interface DerivedTableSpec {
   readonly select: (source: RunSource, key: PartitionKey) => SqlFragment;
   /** The column whose UTC hour is a row's hour (its `unit`): what carryRows selects a file's hours by. */
   readonly hourColumn: string;
+  /**
+   * Rows are sums of their hour's own records (no context): where a commit only adds records to a derived partition,
+   * its runs get `additions` and sum the added records into the committed rows (derive-tables.ts).
+   */
+  readonly additive?: boolean;
   /** The same rows from temp tables created once per run (prepareRun) for every table naming the same `prepare`. */
   readonly shared?: {
     readonly prepare: RunPreparation;

@@ -55,8 +55,9 @@ export const DERIVED_TABLES: readonly DerivedTableSpec[] = [
     table: 'flows_hourly',
     contextMs: 0,
     hourColumn: 'start_time',
+    additive: true,
     select: (s, key) =>
-      sql`SELECT *, ${key.region} AS place_region FROM (${hourlyRollupFromFlowsSql(s.files, s.units.hours)})`,
+      sql`SELECT *, ${key.region} AS place_region FROM (${hourlyRollupFromFlowsSql(s.files, s.units.hours, s.additions)})`,
   },
   { table: 'org_handshakes', ...HANDSHAKES },
   { table: 'org_edges', ...EDGES },

@@ -133,6 +133,9 @@ export async function deriveForCommit(
     changes,
     locate,
     stagingDir: storage.stagingDir,
+    // A commit that retires no flows file removes no record (a replaced object's rows go with a rewrite of its file):
+    // its staged files hold every record it adds, which flows_hourly can sum into its committed rows.
+    addedFlows: commit.retired.length === 0 ? commit.staged.map((f) => f.path) : undefined,
   }).finally(() => rm(linked, { recursive: true, force: true }));
   const added = result.files.map((f) => ({
     accountId: f.accountId,

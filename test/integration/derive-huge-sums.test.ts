@@ -126,4 +126,67 @@ describe('sums beyond BIGINT', () => {
     expect(res.extensions?.cost?.tiers).toEqual(['flows_daily']);
     expect(res.data.flowSummary).toEqual({ records: '2002', bytes: String(2_000n * BigInt(HUGE) + 150n) });
   });
+  it('a delivery into an hour already derived sums its records into the committed rows, past BIGINT too, as a from-scratch build', async () => {
+    // Hour 22 of one day: 600 records of 2^53 - 1 bytes in one exchange (under BIGINT) and a small one. A later
+    // delivery adds 600 more of the big exchange (the hour's group now passes BIGINT: it must become one row per
+    // record), more of the small one, and a new exchange. Built in two commits (the second one only adds records to a
+    // derived hour: flows_hourly sums them into its committed rows) and in one, flows_hourly is the same row for row.
+    const root = await mkdtemp(join(tmpdir(), 'flowql-huge-add-'));
+    const big = (i: number) =>
+      `2 111122223333 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 ${HUGE} ${1700000000 + i} ${1700000060 + i} ACCEPT OK`;
+    const small = (dst: string, i: number) =>
+      `2 111122223333 eni-1 10.0.0.1 ${dst} 40001 443 6 2 ${100 + i} ${1700000000 + i} ${1700000060 + i} ACCEPT OK`;
+    const objects = {
+      '111122223333_vpcflowlogs_eu-west-1_fl-1_20231114T2210Z_a.log.gz': [
+        ...Array.from({ length: 600 }, (_, i) => big(i)),
+        small('10.0.0.3', 0),
+      ],
+      '111122223333_vpcflowlogs_eu-west-1_fl-1_20231114T2215Z_b.log.gz': [
+        ...Array.from({ length: 600 }, (_, i) => big(600 + i)),
+        small('10.0.0.3', 1),
+        small('10.0.0.4', 2),
+      ],
+    };
+    const write = async (dir: string, names: readonly (keyof typeof objects)[]) => {
+      await mkdir(join(dir, DIR), { recursive: true });
+      for (const name of names)
+        await writeFile(join(dir, DIR, name), gzipSync(`${[HEADER, ...objects[name]].join('\n')}\n`));
+    };
+    const [first, second] = Object.keys(objects) as (keyof typeof objects)[];
+    const ingest = async (src: string, data: string) =>
+      runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), threads: 1 });
+    // Two commits: the first object, then the second delivered into the derived hour.
+    await write(join(root, 'src'), [first!]);
+    expect((await ingest(join(root, 'src'), join(root, 'two'))).records).toBe(601);
+    await write(join(root, 'src'), [second!]);
+    expect((await ingest(join(root, 'src'), join(root, 'two'))).records).toBe(602);
+    // One commit of both.
+    await write(join(root, 'both'), [first!, second!]);
+    expect((await ingest(join(root, 'both'), join(root, 'one'))).records).toBe(1_203);
+
+    const hourly = async (data: string) => {
+      const manifest = JSON.parse(await readFile(join(data, '_flowql/manifest.json'), 'utf8')) as Manifest;
+      const files = manifest.files.filter((f) => f.table === 'flows_hourly').map((f) => `'${join(data, f.path)}'`);
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const rows = (
+        await c.runAndReadAll(
+          `SELECT start_time::VARCHAR AS hour, dstaddr, records::VARCHAR AS records, packets::VARCHAR AS packets,
+                  bytes::VARCHAR AS bytes, first_seen::VARCHAR AS first_seen, last_seen::VARCHAR AS last_seen
+           FROM read_parquet([${files.join(', ')}], hive_partitioning = false)`,
+        )
+      ).getRowObjectsJson();
+      c.closeSync();
+      db.closeSync();
+      return rows;
+    };
+    const scratch = await hourly(join(root, 'one'));
+    expect(await hourly(join(root, 'two'))).toEqual(scratch);
+    // The big exchange is one row per record (1,200 of them); the small ones are summed.
+    expect(scratch.filter((r) => r.dstaddr === '10.0.0.2').map((r) => r.records)).toEqual(Array(1_200).fill('1'));
+    expect(scratch.filter((r) => r.dstaddr !== '10.0.0.2').map((r) => [r.dstaddr, r.records, r.bytes])).toEqual([
+      ['10.0.0.3', '2', '201'],
+      ['10.0.0.4', '1', '102'],
+    ]);
+  });
 });

@@ -68,22 +68,46 @@ const BIGINT_MAX = '9223372036854775807';
  * A group whose bytes or packets sum past BIGINT (each record holds at most 2^53 - 1, so it takes over a thousand
  * records of one exchange in one hour) is not summed: its records stay rows of one record each, so every byte is
  * kept in BIGINT columns and the derivation cannot fail on valid input. Readers sum rows either way.
+ *
+ * `additions` (an ingest that only adds records to hours already derived): the groups are the committed rows of the
+ * hours summed again with the added records' sums, instead of every record of the hours summed; the same rows in the
+ * same order (a group past BIGINT, its committed rows one record each, still takes its records from `files`). For
+ * bench:ingest's delivery of 3 objects (11,584 records) into an hour of 93,000 (a day of 2.2M records), whose 20,600
+ * committed rows it reads instead: 69-77 -> 47-53 ms (one thread), the same rows.
  */
-export function hourlyRollupFromFlowsSql(files: readonly string[], hours: readonly number[]): SqlFragment {
+export function hourlyRollupFromFlowsSql(
+  files: readonly string[],
+  hours: readonly number[],
+  additions?: HourlyAdditions,
+): SqlFragment {
   const keys = HOURLY_KEY_COLUMNS.join(', ');
   const sameGroup = ['hour', ...HOURLY_KEY_COLUMNS].map((k) => `o.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
   const [first, last] = [Math.min(...hours), Math.max(...hours)];
+  const inHours = (column: string) =>
+    sql`${raw(column)} >= ${new Date(first * HOUR_MS)} AND ${raw(column)} < ${new Date((last + 1) * HOUR_MS)}
+    AND list_contains(${hours}, CAST(floor(epoch(${raw(column)}) / 3600) AS BIGINT))`;
+  const sums = (from: SqlFragment) => sql`SELECT hour, ${raw(keys)}, count(*) AS records, sum(packets) AS packets,
+         sum(bytes) AS bytes, min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen
+  FROM ${from} GROUP BY hour, ${raw(keys)}`;
+  // Committed rows and the added records' sums, summed again per group: sums, counts, minima and maxima add up.
+  const merged = (a: HourlyAdditions) => sql`SELECT hour, ${raw(keys)}, CAST(sum(records) AS BIGINT) AS records,
+         sum(packets) AS packets, sum(bytes) AS bytes, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM (
+    SELECT start_time AS hour, ${raw(keys)}, records, packets, bytes, first_seen, last_seen
+    FROM ${a.committed.length > 0 ? sql`read_parquet(${a.committed}, hive_partitioning = false)` : raw(`(SELECT ${emptyHourlyColumns()} WHERE FALSE)`)}
+    WHERE ${inHours('start_time')}
+    UNION ALL
+    ${sums(sql`(SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(a.added)} WHERE ${inHours('start_time')})`)}
+  )
+  GROUP BY hour, ${raw(keys)}`;
   // NOT MATERIALIZED: the records are read again for the groups past BIGINT (almost never any), which costs less than
   // holding every column of every record for them (flows_hourly's statement on a day of bench:ingest: 118 -> 95 ms).
   return sql`WITH r AS NOT MATERIALIZED (
   SELECT *, time_bucket(INTERVAL '1 hour', start_time) AS hour FROM ${parquetSourceSql(files)}
-  WHERE start_time >= ${new Date(first * HOUR_MS)} AND start_time < ${new Date((last + 1) * HOUR_MS)}
-    AND list_contains(${hours}, CAST(floor(epoch(start_time) / 3600) AS BIGINT))
+  WHERE ${inHours('start_time')}
 ),
 g AS (
-  SELECT hour, ${raw(keys)}, count(*) AS records, sum(packets) AS packets, sum(bytes) AS bytes,
-         min(start_time) AS first_seen, max(coalesce(end_time, start_time)) AS last_seen
-  FROM r GROUP BY hour, ${raw(keys)}
+  ${additions ? merged(additions) : sums(raw('r'))}
 ),
 over AS (SELECT * FROM g WHERE coalesce(packets > ${raw(BIGINT_MAX)} OR bytes > ${raw(BIGINT_MAX)}, FALSE))
 SELECT CAST(epoch(hour) / 3600 AS BIGINT) AS unit, hour AS start_time, ${raw(keys)}, records,
@@ -96,6 +120,20 @@ FROM (
   FROM r JOIN over AS o ON ${raw(sameGroup)}
 )
 ORDER BY hour, ${raw(keys)}, first_seen, last_seen, bytes, packets, records`;
+}
+
+/**
+ * What an ingest that only adds records changes in an hour's rows (derive-tables.ts): the committed flows_hourly files
+ * holding the hours, and the flows files holding every added record (none of the committed rows counts them).
+ */
+export interface HourlyAdditions {
+  readonly committed: readonly string[];
+  readonly added: readonly string[];
+}
+
+/** The stored columns of a flows_hourly file as an empty relation's SELECT list. */
+function emptyHourlyColumns(): string {
+  return HOURLY_STORED_COLUMNS.map((c) => `CAST(NULL AS ${c.type}) AS ${c.column}`).join(', ');
 }
 
 /** A time window cut at whole hours: the whole hours inside it, and the partial hours at its ends (0 to 2). */
