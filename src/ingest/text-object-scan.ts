@@ -47,6 +47,10 @@ const NOT_PLAIN_BYTES = [0x00, 0x09, 0x0b, 0x0c, 0x0d] as const;
  * most DECODED_COPY_MAX_BYTES, else removed.
  */
 export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: string): Promise<TextScan> {
+  // Opened before the streams: nothing may be awaited between starting them and listening to them (a gunzip that
+  // fails at once, a truncated object, would raise its error to no one, an uncaught exception).
+  let copy: FileHandle | null =
+    gzip && decodedCopy !== undefined ? await open(decodedCopy, 'w').catch(() => null) : null;
   // Large chunks in both steps: every test is a C++ byte search per chunk, so fewer chunks cost less.
   const { bytes, close } = openDecoded(path, gzip, { readBytes: 256 * 1024, gunzipBytes: 256 * 1024 });
   const head: Buffer[] = [];
@@ -55,8 +59,6 @@ export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: 
   let newlines = 0;
   let last = -1; // the last byte seen
   let complete = true;
-  let copy: FileHandle | null =
-    gzip && decodedCopy !== undefined ? await open(decodedCopy, 'w').catch(() => null) : null;
   let copied = 0;
   // Stops the copy for good (an object not plain, too large, or a failed write), removing what was written.
   const dropCopy = async () => {
@@ -101,6 +103,7 @@ export async function scanTextObject(path: string, gzip: boolean, decodedCopy?: 
       }
     }
   } catch (err) {
+    close(); // before anything is awaited, as above
     if (copy !== null) await dropCopy();
     throw err;
   } finally {
