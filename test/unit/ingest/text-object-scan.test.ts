@@ -1,5 +1,6 @@
 // The object scan's decompressed copy (src/ingest/text-object-scan.ts): kept whole for a plain gzip object, never
-// left behind for an object that turns out not to be plain (even past the first chunks), never made for plain text.
+// left behind for an object that turns out not to be plain (even past the first chunks) or truncated, never made for
+// plain text.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,21 @@ describe('the decompressed copy of a scan', () => {
     const scan = await scanTextObject(await object('tab.log.gz', text, true), true, copy);
     expect([scan.plain, scan.decoded]).toEqual([false, null]);
     expect(existsSync(copy)).toBe(false);
+  });
+
+  it('is removed when the object turns out truncated, and the scan fails with the gzip error', async () => {
+    const full = gzipSync(`${HEADER}\n${MANY.join('\n')}\n`);
+    // Cut after the header (12 bytes: nothing inflates) and in the middle (some bytes were copied before the error).
+    for (const [name, bytes] of [
+      ['header.log.gz', 12],
+      ['half.log.gz', Math.floor(full.length / 2)],
+    ] as const) {
+      const path = join(dir, name);
+      await writeFile(path, full.subarray(0, bytes));
+      const copy = join(dir, `${name}.copy`);
+      await expect(scanTextObject(path, true, copy)).rejects.toThrow(/unexpected end of file/);
+      expect(existsSync(copy)).toBe(false);
+    }
   });
 
   it('is not made for an uncompressed object, which DuckDB reads as it is', async () => {
