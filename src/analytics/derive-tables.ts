@@ -241,7 +241,15 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
           const ownAddressFiles = files.filter(
             (f) => runDays.has(keyOf(f)) && undirectedDays.has(keyOf(f)) && undirected.has(located.get(f)!),
           );
+          // Every partition the run's hours are in must be derived already: its committed rows count every record
+          // but the added ones.
+          const derivedBefore = run.every((h) => complete(partitionKey({ ...scopeKey, date: dateOf(h * HOUR_MS) })));
+          const additions =
+            lead.additive && opts.addedFlows && group.length === 1 && derivedBefore
+              ? await additionsOf(retired, inputs, scopeName)
+              : undefined;
           const source = {
+            additions,
             files: inputs.map((f) => located.get(f)!),
             where: sql`start_time >= ${new Date(from)} AND start_time < ${new Date(to)}`,
             stream: records > STREAM_ABOVE_RECORDS,
@@ -251,19 +259,10 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
               ownAddressFiles: ownAddressFiles.map((f) => located.get(f)!),
             },
           };
-          // Every partition the run's hours are in must be derived already: its committed rows count every record
-          // but the added ones.
-          const derivedBefore = run.every((h) => complete(partitionKey({ ...scopeKey, date: dateOf(h * HOUR_MS) })));
-          const additions =
-            lead.additive && opts.addedFlows && group.length === 1 && derivedBefore
-              ? await additionsOf(retired, inputs, scopeName)
-              : undefined;
           const shared = lead.shared !== undefined && records <= (opts.sharedRunRecords ?? SHARED_RUN_RECORDS);
           if (shared) await prepareRun(c, lead.shared!.prepare, source);
-          for (const { spec } of group) {
-            const input = { ...source, additions };
-            written.push(...(await deriveRun(c, opts, spec, scopeKey, input, shared, { planned, openFrom })));
-          }
+          for (const { spec } of group)
+            written.push(...(await deriveRun(c, opts, spec, scopeKey, source, shared, { planned, openFrom })));
         }
         // The rows of the hours not re-derived in the files retired above, copied as they are.
         for (const { spec, carried } of group) {

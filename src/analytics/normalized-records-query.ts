@@ -45,23 +45,13 @@ export function observationCtes(source: FlowSource, holdObservations = !source.s
   const hold = raw(source.stream ? 'NOT MATERIALIZED' : 'MATERIALIZED');
   const [unitFrom, unitTo] = unitRange(source);
   const inUnits = source.units ? sql`list_contains(${source.units.hours}, unit)` : raw('TRUE');
-  // A record's units clipped to the run's first and last hour before they are unnested: a record in the context
-  // before the run's first hour (or after its last) otherwise unnests a unit dropped at once (half the rows of a
-  // one-hour run, a delivery's usual one).
-  const [firstUnit, lastUnit] = source.units
-    ? [raw(String(Math.min(...source.units.hours))), raw(String(Math.max(...source.units.hours)))]
-    : [raw('unit_from'), raw('unit_to')];
   return sql`rec_once AS ${hold} (
   SELECT ${raw(REC_COLUMNS)}, ${unitFrom} AS unit_from, ${unitTo} AS unit_to
   FROM ${flowScanSql(source)}
   WHERE srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND start_time IS NOT NULL
 ),
 rec AS NOT MATERIALIZED (
-  SELECT * FROM (
-    SELECT * EXCLUDE (unit_from, unit_to),
-           unnest(range(greatest(unit_from, ${firstUnit}), least(unit_to, ${lastUnit}) + 1)) AS unit
-    FROM rec_once
-  )
+  SELECT * FROM (SELECT * EXCLUDE (unit_from, unit_to), unnest(range(unit_from, unit_to + 1)) AS unit FROM rec_once)
   WHERE ${inUnits}
 ),
 ${ownAddressesSql(source)},
@@ -142,17 +132,20 @@ ${ownAddressCtes()}`;
 }
 
 /**
- * The first and last `unit` of a record: the listed hours' numbers whose widened span may hold its start (`rec` keeps
- * those listed), else 0 and 0.
+ * The first and last `unit` of a record: the hours' numbers whose widened span may hold its start, clipped to the
+ * run's first and last listed hour (`rec` keeps those listed), else 0 and 0. Clipped here, a record in the context
+ * before the run's first hour (or after its last) does not unnest a unit dropped at once: half the rows of a one-hour
+ * run, a delivery's usual one.
  */
 function unitRange(source: FlowSource): [SqlFragment, SqlFragment] {
   if (!source.units) return [raw('0::BIGINT'), raw('0::BIGINT')];
   const c = source.units.contextSeconds;
   if (!Number.isSafeInteger(c) || c < 0) throw new Error(`derivation context must be whole seconds, got ${c}`);
+  const [first, last] = [Math.min(...source.units.hours), Math.max(...source.units.hours)];
   // Hours h with h*3600 - c <= t < (h+1)*3600 + c: from floor((t - c) / 3600) to floor((t + c) / 3600).
   return [
-    raw(`CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT)`),
-    raw(`CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT)`),
+    raw(`greatest(CAST(floor((epoch(start_time) - ${c}) / 3600) AS BIGINT), ${first})`),
+    raw(`least(CAST(floor((epoch(start_time) + ${c}) / 3600) AS BIGINT), ${last})`),
   ];
 }
 
