@@ -1,6 +1,6 @@
 // flowql ingest over local folders, end to end in-process: exact counts read back by DuckDB over the manifest's files.
 // Fixture: test/fixtures/ingest/mixed.log.gz (7 records, 3 rejects; see mixed.expected.md).
-import { copyFile, mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -126,6 +126,35 @@ describe('flowql ingest (local)', () => {
       { state: 'loaded', n: 4 },
       { state: 'superseded', n: 1 },
     ]);
+  });
+
+  it('follows symbolic links: a linked object and a linked folder load, a loop is walked once, a dangling link fails by name', async () => {
+    const { root, src, data } = await setup();
+    const elsewhere = join(root, 'elsewhere');
+    await mkdir(join(elsewhere, 'day'), { recursive: true });
+    await writeFile(join(elsewhere, 'linked.log.gz'), textObject([rec('eni-l1', 10), rec('eni-l2', 20)]));
+    await writeFile(join(elsewhere, 'day', 'in-linked-folder.log.gz'), textObject([rec('eni-f1', 30)]));
+    await writeFile(join(src, 'plain.log.gz'), textObject([rec('eni-p1', 40)]));
+    await symlink(join(elsewhere, 'linked.log.gz'), join(src, 'a-link.log.gz'));
+    await symlink(join(elsewhere, 'day'), join(src, 'b-folder'));
+    await symlink(join(src, '..'), join(src, 'c-loop')); // an ancestor: walking it again would never end
+    await symlink(join(elsewhere, 'gone.log.gz'), join(src, 'd-dangling.log.gz'));
+
+    const run = await ingest([src], data);
+    expect(run.objects).toEqual({ listed: 4, loaded: 3, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 1 });
+    expect(run.failures.map((f) => f.uri)).toEqual([join(src, 'd-dangling.log.gz')]);
+    expect(run.failures[0]!.error).toMatch(/ENOENT/);
+    expect(
+      await visible(data, 'interface_id, bytes::INTEGER AS bytes, source_line::INTEGER AS line', 'ORDER BY 1'),
+    ).toEqual([
+      { interface_id: 'eni-f1', bytes: 30, line: 2 },
+      { interface_id: 'eni-l1', bytes: 10, line: 2 },
+      { interface_id: 'eni-l2', bytes: 20, line: 3 },
+      { interface_id: 'eni-p1', bytes: 40, line: 2 },
+    ]);
+    // Keyed by the link's path: the same links again load nothing twice.
+    const again = await ingest([src], data);
+    expect(again.objects).toMatchObject({ listed: 4, loaded: 0, skipped: 3, failed: 1 });
   });
 
   it('orders each file by hour of start_time, then source line, and commits every batch of records', async () => {
