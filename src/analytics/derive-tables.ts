@@ -40,7 +40,6 @@ import {
   planTable,
   scopeOfTable,
   scopePartition,
-  shiftedPartition,
   type DeriveScope,
   type FlowChange,
   type PartitionKey,
@@ -116,11 +115,11 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   const orgWanted = new Set(flows.map((f) => f.accountId)).size > 1;
   const scopeKeys = (p: PartitionKey): string[] =>
     (['partition', 'account', 'org'] as const).map((scope) => partitionKey(scopePartition(p, scope)));
-  // The flows files a derived hour may read: those of the changed days' scopes and their neighbours (an hour's window
-  // reaches at most into the next or previous day), located once.
+  // The flows files of the changed days' scopes, which say whether a change must re-derive its whole day (below);
+  // the neighbour days are read only where planned hours reach them (a delivery in the middle of a day reads its day's
+  // files alone: their statistics cost about 1 ms a file, read at every delivery).
   const near = new Set<string>();
-  for (const { partition: p } of opts.changes)
-    for (const d of [-1, 0, 1]) for (const k of scopeKeys(shiftedPartition(p, d))) near.add(k);
+  for (const { partition: p } of opts.changes) for (const k of scopeKeys(p)) near.add(k);
   // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
   const ranges = new Map<string, StartRange>();
@@ -174,7 +173,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     );
     const retired = plan.retired.map((f) => byPath.get(f.path)!);
     const carried = plan.carried.map((cf) => ({ ...cf, file: byPath.get(cf.file.path)! }));
-    return { spec, scope, hours: plan.hours, retired, carried, partitionsOf, undirectedDays, complete };
+    return { spec, scope, hours: plan.hours, retired, carried, partitionsOf, complete };
   });
   // Planned hours are within a day of a change, but a day derived whole (by the rule above, or for the first time)
   // plans its neighbours' edge hours, which read into the day beyond: read every day the planned hours' spans reach.
@@ -204,7 +203,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   try {
     for (const group of sharingGroups(plans)) {
       // The tables of a group have the same scope, context and planned hours (sharingGroups), so the same runs.
-      const { spec: lead, scope, hours, partitionsOf, undirectedDays, complete, retired } = group[0]!;
+      const { spec: lead, scope, hours, partitionsOf, complete, retired } = group[0]!;
       const keyOf = (f: ManifestFile) => partitionKey(scopePartition(f, scope));
       // Epoch hour numbers to derive, per scope: one statement derives a run of them (flow-source.ts units).
       const byScope = new Map<string, PlannedPartition[]>();
@@ -238,9 +237,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
           ];
           const inputs = [...new Set(run.flatMap(reading))];
           const runDays = new Set(run.map((h) => `${scopeName}/${dateOf(h * HOUR_MS)}`));
-          const ownAddressFiles = files.filter(
-            (f) => runDays.has(keyOf(f)) && undirectedDays.has(keyOf(f)) && undirected.has(located.get(f)!),
-          );
+          // Every file of the run's days was located and described (the days planned hours reach).
+          const ownAddressFiles = files.filter((f) => runDays.has(keyOf(f)) && undirected.has(located.get(f)!));
           // Every partition the run's hours are in must be derived already: its committed rows count every record
           // but the added ones.
           const derivedBefore = run.every((h) => complete(partitionKey({ ...scopeKey, date: dateOf(h * HOUR_MS) })));
