@@ -36,8 +36,11 @@ function filesUnder(dir: string, root: string, out: StoredFile[]): void {
     const p = join(dir, e.name);
     if (e.isDirectory()) filesUnder(p, root, out);
     else if (e.isFile()) {
-      const s = statSync(p, { throwIfNoEntry: false });
-      if (s) out.push({ path: relative(root, p).split(sep).join('/'), bytes: s.size });
+      try {
+        out.push({ path: relative(root, p).split(sep).join('/'), bytes: statSync(p).size });
+      } catch {
+        // Gone since the folder was read: not a file of the warehouse.
+      }
     }
   }
 }

@@ -128,7 +128,7 @@ describe('flowql ingest (local)', () => {
     ]);
   });
 
-  it('follows symbolic links: a linked object and a linked folder load, a loop is walked once, a dangling link fails by name', async () => {
+  it('follows symbolic links: a linked object and a linked folder load, a loop is walked once, dangling and looping links fail by name', async () => {
     const { root, src, data } = await setup();
     const elsewhere = join(root, 'elsewhere');
     await mkdir(join(elsewhere, 'day'), { recursive: true });
@@ -139,11 +139,12 @@ describe('flowql ingest (local)', () => {
     await symlink(join(elsewhere, 'day'), join(src, 'b-folder'));
     await symlink(join(src, '..'), join(src, 'c-loop')); // an ancestor: walking it again would never end
     await symlink(join(elsewhere, 'gone.log.gz'), join(src, 'd-dangling.log.gz'));
+    await symlink(join(src, 'e-self.log.gz'), join(src, 'e-self.log.gz')); // a loop of links: ELOOP
 
     const run = await ingest([src], data);
-    expect(run.objects).toEqual({ listed: 4, loaded: 3, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 1 });
-    expect(run.failures.map((f) => f.uri)).toEqual([join(src, 'd-dangling.log.gz')]);
-    expect(run.failures[0]!.error).toMatch(/ENOENT/);
+    expect(run.objects).toEqual({ listed: 5, loaded: 3, skipped: 0, replaced: 0, notFlowLogs: 0, failed: 2 });
+    expect(run.failures.map((f) => f.uri).sort()).toEqual([join(src, 'd-dangling.log.gz'), join(src, 'e-self.log.gz')]);
+    expect(run.failures.map((f) => f.error).join(' ')).toMatch(/ENOENT.*ELOOP|ELOOP.*ENOENT/);
     expect(
       await visible(data, 'interface_id, bytes::INTEGER AS bytes, source_line::INTEGER AS line', 'ORDER BY 1'),
     ).toEqual([
@@ -154,7 +155,7 @@ describe('flowql ingest (local)', () => {
     ]);
     // Keyed by the link's path: the same links again load nothing twice.
     const again = await ingest([src], data);
-    expect(again.objects).toMatchObject({ listed: 4, loaded: 0, skipped: 3, failed: 1 });
+    expect(again.objects).toMatchObject({ listed: 5, loaded: 0, skipped: 3, failed: 2 });
   });
 
   it('orders each file by hour of start_time, then source line, and commits every batch of records', async () => {

@@ -6,7 +6,7 @@
  * by the link's own path; a folder reached twice (a link to an ancestor) is walked once. A link to nothing is listed
  * as an object whose reading fails, so the ingest names it among its failures instead of skipping it unseen.
  */
-import { createReadStream, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { SourceObject } from './source-object.ts';
@@ -19,6 +19,15 @@ function objectOf(path: string, size: number, mtimeMs: number): SourceObject {
     version: `${size}-${Math.trunc(mtimeMs)}`,
     open: async () => createReadStream(path),
   };
+}
+
+/** What a link leads to; null when it leads nowhere (a missing target, a loop of links, no permission). */
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -41,8 +50,8 @@ function* walk(dir: string, visited: Set<string>): Iterable<SourceObject> {
       const s = statSync(p);
       yield objectOf(p, s.size, s.mtimeMs);
     } else if (e.isSymbolicLink()) {
-      const target = statSync(p, { throwIfNoEntry: false });
-      if (target === undefined) yield objectOf(p, 0, 0);
+      const target = statOrNull(p);
+      if (target === null) yield objectOf(p, 0, 0);
       else if (target.isDirectory()) yield* walk(p, visited);
       else if (target.isFile()) yield objectOf(p, target.size, target.mtimeMs);
     }
