@@ -53,6 +53,12 @@ export function registerIngestCommand(program: Command): void {
       'continuous ingest: run again every --interval seconds until SIGINT/SIGTERM (which finish the current run)',
     )
     .option('--interval <seconds>', 'pause between --watch runs, from start to start', positiveSeconds, 300)
+    .option(
+      '--full-listing-every <minutes>',
+      "with --watch, list every source whole this often; the runs between list only today's and yesterday's AWS day folders (a source with other keys is always listed whole)",
+      positiveInt('--full-listing-every'),
+      60,
+    )
     .option('--retire-grace <seconds>', RETIRE_GRACE_HELP, retireGraceSeconds)
     // Test-only: the crash tests kill the process at each commit stage; users never need it, so it stays out of --help.
     .addOption(
@@ -89,9 +95,11 @@ Examples:
         return;
       }
       const { watchIngest } = await import('./ingest-watch.ts');
+      const { RecentListing } = await import('../ingest/sources/recent-listing.ts');
       const intervalMs = (opts.interval as number) * 1000;
+      const listing = new RecentListing((opts.fullListingEvery as number) * 60_000);
       process.exitCode = await watchIngest({
-        runOnce: () => ingestCli(sources, opts),
+        runOnce: () => ingestCli(sources, { ...opts, listing }),
         intervalMs,
         stderr: process.stderr,
         signals: process,

@@ -24,9 +24,13 @@ export interface ObjectKeyInfo {
 
 const FILE_NAME =
   /^(\d{12})_vpcflowlogs_([a-z0-9-]+)_(fl-[0-9a-z]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[0-9a-zA-Z]+\.log\.(gz|parquet)$/;
-const PLAIN = /(?:^|\/)AWSLogs\/(\d{12})\/vpcflowlogs\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/(?:(\d{2})\/)?/;
-const HIVE =
-  /(?:^|\/)AWSLogs\/aws-account-id=(\d{12})\/aws-service=vpcflowlogs\/aws-region=([a-z0-9-]+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/(?:hour=(\d{2})\/)?/;
+// Each layout's folders in two parts: the flow log's own folders (account, region), then its day folders.
+const PLAIN_STEM = String.raw`AWSLogs/(\d{12})/vpcflowlogs/([a-z0-9-]+)/`;
+const PLAIN_DAY = String.raw`(\d{4})/(\d{2})/(\d{2})/(?:(\d{2})/)?`;
+const HIVE_STEM = String.raw`AWSLogs/aws-account-id=(\d{12})/aws-service=vpcflowlogs/aws-region=([a-z0-9-]+)/`;
+const HIVE_DAY = String.raw`year=(\d{4})/month=(\d{2})/day=(\d{2})/(?:hour=(\d{2})/)?`;
+const PLAIN = new RegExp(`(?:^|/)${PLAIN_STEM}${PLAIN_DAY}`);
+const HIVE = new RegExp(`(?:^|/)${HIVE_STEM}${HIVE_DAY}`);
 
 function validDate(y: string, m: string, d: string): string | null {
   const iso = `${y}-${m}-${d}`;
@@ -83,4 +87,32 @@ export function objectKeyTime(key: string): string | null {
   const info = parseObjectKey(key);
   if (info.date === null) return null;
   return info.hour === null ? info.date : `${info.date}T${String(info.hour).padStart(2, '0')}`;
+}
+
+/** Where one flow log's day folders sit in AWS's layout: the key up to them, and how they are named. */
+export interface DayFolders {
+  /** The key up to and including the region folder (`.../AWSLogs/<acct>/vpcflowlogs/<region>/`). */
+  readonly stem: string;
+  readonly style: 'plain' | 'hive';
+}
+
+const STEMS: readonly { readonly style: DayFolders['style']; readonly re: RegExp }[] = [
+  { style: 'hive', re: new RegExp(`^(.*?(?:^|/)${HIVE_STEM})${HIVE_DAY}`) },
+  { style: 'plain', re: new RegExp(`^(.*?(?:^|/)${PLAIN_STEM})${PLAIN_DAY}`) },
+];
+
+/** The day folders a key sits in, when it is laid out as AWS lays out flow logs (null otherwise). */
+export function dayFoldersOf(key: string): DayFolders | null {
+  const path = key.replaceAll('\\', '/');
+  for (const { style, re } of STEMS) {
+    const m = re.exec(path);
+    if (m) return { stem: m[1]!, style };
+  }
+  return null;
+}
+
+/** The folder of UTC `date` (YYYY-MM-DD) under `folders`, ending in `/`. */
+export function dayFolder(folders: DayFolders, date: string): string {
+  const [y, m, d] = date.split('-');
+  return folders.style === 'hive' ? `${folders.stem}year=${y}/month=${m}/day=${d}/` : `${folders.stem}${y}/${m}/${d}/`;
 }

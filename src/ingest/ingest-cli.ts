@@ -11,6 +11,7 @@
 import { notAWarehouseReason } from '../store/warehouse-presence.ts';
 import { COMMIT_STAGES, type CommitStage } from './ingest-commit.ts';
 import { createLocalWarehouseStorage } from './local-warehouse-storage.ts';
+import type { RecentListing } from './sources/recent-listing.ts';
 import { createProgressReporter, formatSummary } from './ingest-progress.ts';
 import { runIngest } from './ingest-run.ts';
 import { checkSourceExists, MissingSourceError } from './sources/source-list.ts';
@@ -31,6 +32,8 @@ export interface IngestCliOptions {
   readonly retireGrace?: number;
   /** false with --no-derive: skip deriving the derived tables (see IngestOptions.derive). */
   readonly derive?: boolean;
+  /** --watch: the listing state kept across runs (IngestOptions.listing). */
+  readonly listing?: RecentListing;
 }
 
 /** Opens `--data` (a folder, or `s3://bucket/prefix`); returns the storage and how to release it. */
@@ -118,6 +121,7 @@ export async function ingestCli(sources: readonly string[], opts: IngestCliOptio
       onLog: (l) => progress.log(l),
       stageHook,
       derive: opts.derive !== false,
+      listing: opts.listing,
     });
     progress.stop();
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

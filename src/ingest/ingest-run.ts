@@ -24,6 +24,7 @@ import { filesHoldingSources, loadedSources, nextIds, skippedSources, type Commi
 import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
 import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
 import type { SourceObject } from './sources/source-object.ts';
+import type { RecentListing } from './sources/recent-listing.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
 /** A step run after each commit with the partitions it touched (e.g. deriving handshakes and edges for them). */
@@ -54,6 +55,8 @@ export interface IngestOptions extends EngineOptions, SourceListOptions {
   readonly onLog?: (line: string) => void;
   /** Internal (crash tests): called after each commit stage. */
   readonly stageHook?: StageHook;
+  /** `--watch`: what to list at this run, kept across runs (recent-listing.ts); without it every source whole. */
+  readonly listing?: RecentListing;
 }
 
 /** What a run did. */
@@ -293,8 +296,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
 
     // The whole listing first, then the backlog in time order (backlogOrder): listing order is a key's order.
     const backlog: { obj: SourceObject; replaces: number | undefined }[] = [];
+    const scope = opts.listing?.begin();
+    if (scope?.kind === 'recent') log(`listing the day folders of ${scope.days.join(' and ')} (UTC) only`);
+    const listAll = (uri: string) => listSourceObjects(uri, opts);
     for (const source of opts.sources) {
-      for await (const obj of listSourceObjects(source, opts)) {
+      for await (const obj of opts.listing ? opts.listing.list(source, listAll) : listAll(source)) {
         if (seen.has(obj.uri)) continue;
         seen.add(obj.uri);
         totals.listed++;
@@ -306,6 +312,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         backlog.push({ obj, replaces: before?.sourceId });
       }
     }
+    opts.listing?.listed();
     // Objects are prepared (downloaded, sniffed, scanned) PREPARE_AHEAD at a time while the loaders read earlier groups.
     const ahead: Promise<PreparedObject>[] = [];
     for (const { obj, replaces } of backlogOrder(backlog)) {
