@@ -111,6 +111,16 @@ export function dayFoldersOf(key: string): DayFolders | null {
   return null;
 }
 
+// Where AWS delivers other services' logs beside flow logs (CloudTrail, its digests, load balancers, ...): AWSLogs/ then
+// the account, then a service folder that is not vpcflowlogs.
+const OTHER_SERVICE =
+  /(?:^|\/)AWSLogs\/(?:\d{12}\/(?!vpcflowlogs\/)[^/]+\/|aws-account-id=\d{12}\/aws-service=(?!vpcflowlogs\/)[^/]+\/)/;
+
+/** A key AWS delivers for another service than VPC Flow Logs (CloudTrail, load balancers, ...): never a flow log. */
+export function otherServiceLog(key: string): boolean {
+  return OTHER_SERVICE.test(key.replaceAll('\\', '/'));
+}
+
 /** The folder of UTC `date` (YYYY-MM-DD) under `folders`, ending in `/`. */
 export function dayFolder(folders: DayFolders, date: string): string {
   const [y, m, d] = date.split('-');

@@ -159,11 +159,17 @@ describe('--watch listing of an S3 prefix', () => {
     await s3?.stop();
   });
 
-  it('lists the recent day folders of each flow log the full listing found, under the prefix given', async () => {
+  it('lists the recent day folders of each flow log the full listing found, under the prefix given, beside CloudTrail', async () => {
     const root = await tempRoot();
     const data = join(root, 'data');
     await s3.put('src', `logs/${hiveKey('2026-12-01', 1)}`, object('2026-12-01', 1));
     await s3.put('src', `logs/${hiveKey('2026-12-08', 2)}`, object('2026-12-08', 2));
+    // CloudTrail under the same AWSLogs/: not a flow log (skipped once), and no reason to list the prefix whole.
+    await s3.put(
+      'src',
+      `logs/AWSLogs/${ACCOUNT}/CloudTrail/eu-west-1/2026/12/08/${ACCOUNT}_CloudTrail_x.json.gz`,
+      '{}',
+    );
     let now = NOW;
     const listing = new RecentListing(60 * MINUTE, () => now);
     const run = async () =>
@@ -175,7 +181,7 @@ describe('--watch listing of an S3 prefix', () => {
         s3Endpoint: s3.endpoint,
         s3ForcePathStyle: true,
       });
-    expect((await run()).objects).toMatchObject({ listed: 2, loaded: 2 });
+    expect((await run()).objects).toMatchObject({ listed: 3, loaded: 2, notFlowLogs: 1 });
 
     await s3.put('src', `logs/${hiveKey('2026-12-07', 3)}`, object('2026-12-07', 3));
     await s3.put('src', `logs/${hiveKey('2026-12-01', 4)}`, object('2026-12-01', 4));
@@ -184,7 +190,7 @@ describe('--watch listing of an S3 prefix', () => {
     expect(await loadedBytes(data)).toEqual([1, 2, 3]);
 
     now += 60 * MINUTE;
-    expect((await run()).objects).toMatchObject({ listed: 4, loaded: 1, skipped: 3 });
+    expect((await run()).objects).toMatchObject({ listed: 5, loaded: 1, skipped: 4 });
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 4]);
   });
 });

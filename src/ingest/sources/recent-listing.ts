@@ -8,12 +8,13 @@
  * source sits in such folders, the following runs list only the folders of today and yesterday (UTC) of each flow log
  * it found; a full listing comes again every `fullEveryMs` (default an hour), and finds what the day folders could
  * not show: a flow log (account or region) that started delivering since, an object delivered more than a day late,
- * an old object replaced. A source holding any other key (a folder of downloads, a single object) is always listed
- * whole. Listing less never loses data: an object not listed is neither loaded nor forgotten, only found later.
+ * an old object replaced. Other AWS services' logs beside them (CloudTrail under the same `AWSLogs/`) are not flow
+ * logs and wait for the whole listings too; a source holding any other key (a folder of downloads, a single object)
+ * is always listed whole. Listing less never loses data: an object not listed is neither loaded nor forgotten, only found later.
  */
 import { statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { dayFolder, dayFoldersOf, type DayFolders } from '../../domain/object-key.ts';
+import { dayFolder, dayFoldersOf, otherServiceLog, type DayFolders } from '../../domain/object-key.ts';
 import { parseS3Uri } from '../s3-client.ts';
 import type { SourceObject } from './source-object.ts';
 
@@ -90,9 +91,10 @@ export class RecentListing {
     let restrictable = true;
     for await (const obj of listAll(source)) {
       const folders = restrictable ? dayFoldersOf(obj.key) : null;
-      // A day folder above the source (a source naming one day, or one object) would list beyond it.
-      if (folders === null || !folders.stem.startsWith(within)) restrictable = false;
-      else stems.set(folders.stem, folders);
+      // A day folder above the source (a source naming one day, or one object) would list beyond it. Another AWS
+      // service's logs under the same AWSLogs/ (CloudTrail, say) are no flow logs: left to the whole listings.
+      if (folders !== null && folders.stem.startsWith(within)) stems.set(folders.stem, folders);
+      else if (!otherServiceLog(obj.key)) restrictable = false;
       yield obj;
     }
     this.folders.set(source, restrictable && stems.size > 0 ? [...stems.values()] : null);

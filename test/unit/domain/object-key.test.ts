@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseObjectKey } from '../../../src/domain/object-key.ts';
+import { dayFolder, dayFoldersOf, otherServiceLog, parseObjectKey } from '../../../src/domain/object-key.ts';
 
 describe('parseObjectKey', () => {
   it('reads the plain layout and the AWS file name (flow-logs.md §5.2 example)', () => {
@@ -60,5 +60,41 @@ describe('parseObjectKey', () => {
       format: null,
     });
     expect(parseObjectKey('AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/02/30/f.log.gz').date).toBeNull();
+  });
+});
+
+describe('dayFoldersOf, dayFolder, otherServiceLog', () => {
+  it("finds a flow log's day folders in both layouts, under any prefix, and names another day's folder", () => {
+    const plain = dayFoldersOf(
+      'p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/16/123456789012_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe.log.gz',
+    );
+    expect(plain).toEqual({ stem: 'p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/', style: 'plain' });
+    expect(dayFolder(plain!, '2026-01-09')).toBe('p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/01/09/');
+    const hive = dayFoldersOf(
+      'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2024/month=09/day=05/hour=07/x.log.parquet',
+    );
+    expect(hive).toEqual({
+      stem: 'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/',
+      style: 'hive',
+    });
+    expect(dayFolder(hive!, '2026-12-31')).toBe(
+      'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2026/month=12/day=31/',
+    );
+    // Not in a day folder: a region folder's own file, a loose download, a folder that only looks like a date.
+    expect(dayFoldersOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/readme.txt')).toBeNull();
+    expect(dayFoldersOf('downloads/123456789012_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe.log.gz')).toBeNull();
+    expect(dayFoldersOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/6/20/x.log.gz')).toBeNull();
+  });
+
+  it("tells other AWS services' logs (never flow logs) from flow logs and from anything else", () => {
+    expect(otherServiceLog('AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/x.json.gz')).toBe(true);
+    expect(otherServiceLog('b/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/01/02/x.json.gz')).toBe(true);
+    expect(otherServiceLog('AWSLogs/aws-account-id=123456789012/aws-service=elasticloadbalancing/x.log.gz')).toBe(true);
+    expect(otherServiceLog('AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/x.log.gz')).toBe(false);
+    expect(otherServiceLog('AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=x/a.log')).toBe(
+      false,
+    );
+    expect(otherServiceLog('AWSLogs/notanaccount/CloudTrail/x.json.gz')).toBe(false);
+    expect(otherServiceLog('downloads/CloudTrail/x.json.gz')).toBe(false);
   });
 });
