@@ -101,12 +101,17 @@ const STEMS: readonly { readonly style: DayFolders['style']; readonly re: RegExp
   { style: 'plain', re: new RegExp(`^(.*?(?:^|/)${PLAIN_STEM})${PLAIN_DAY}`) },
 ];
 
-/** The day folders a key sits in, when it is laid out as AWS lays out flow logs (null otherwise). */
-export function dayFoldersOf(key: string): DayFolders | null {
+/**
+ * The day folders a key sits in, and the day of its own folder, when it is laid out as AWS lays out flow logs (null
+ * otherwise, or when the folders name no calendar day).
+ */
+export function dayFolderOf(key: string): { readonly folders: DayFolders; readonly date: string } | null {
   const path = key.replaceAll('\\', '/');
   for (const { style, re } of STEMS) {
     const m = re.exec(path);
-    if (m) return { stem: m[1]!, style };
+    // m[1] the stem; m[2], m[3] account and region; m[4..6] year, month, day.
+    const date = m ? validDate(m[4]!, m[5]!, m[6]!) : null;
+    if (m && date !== null) return { folders: { stem: m[1]!, style }, date };
   }
   return null;
 }

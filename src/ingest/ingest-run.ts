@@ -297,7 +297,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     // The whole listing first, then the backlog in time order (backlogOrder): listing order is a key's order.
     const backlog: { obj: SourceObject; replaces: number | undefined }[] = [];
     const scope = opts.listing?.begin();
-    if (scope?.kind === 'recent') log(`listing the day folders of ${scope.days.join(' and ')} (UTC) only`);
+    if (scope?.kind === 'recent')
+      log(`listing the day folders of ${scope.days.join(' and ')} (UTC) and the newest only`);
     const listAll = (uri: string) => listSourceObjects(uri, opts);
     for (const source of opts.sources) {
       for await (const obj of opts.listing ? opts.listing.list(source, listAll) : listAll(source)) {

@@ -103,7 +103,7 @@ describe('--watch listing of a local folder', () => {
     now += 30_000;
     const second = await run();
     expect(second.objects).toMatchObject({ listed: 3, loaded: 1, skipped: 2 }); // 12-07's one and 12-08's two
-    expect(logs).toContain('listing the day folders of 2026-12-07 and 2026-12-08 (UTC) only');
+    expect(logs).toContain('listing the day folders of 2026-12-07 and 2026-12-08 (UTC) and the newest only');
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 4]);
 
     // An hour after the full listing: everything again, and the late object is found.
@@ -121,6 +121,33 @@ describe('--watch listing of a local folder', () => {
     const fourth = await run();
     expect(fourth.objects).toMatchObject({ listed: 3, loaded: 1 });
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('lists the newest day found and the next too: a replay of past days into a watched folder is seen at once', async () => {
+    const root = await tempRoot();
+    const src = join(root, 'src');
+    const data = join(root, 'data');
+    await put(src, plainKey('2023-11-13', 1), object('2023-11-13', 1));
+    await put(src, plainKey('2023-11-14', 2), object('2023-11-14', 2));
+    let now = NOW;
+    const listing = new RecentListing(60 * MINUTE, () => now);
+    const run = async () =>
+      (await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: false, listing }))
+        .objects;
+    expect(await run()).toMatchObject({ listed: 2, loaded: 2 });
+    // The replay goes on in the newest day, then into the next; the day before the newest is not listed.
+    await put(src, plainKey('2023-11-14', 3), object('2023-11-14', 3));
+    await put(src, plainKey('2023-11-13', 4), object('2023-11-13', 4));
+    now += 30_000;
+    expect(await run()).toMatchObject({ listed: 2, loaded: 1, skipped: 1 });
+    await put(src, plainKey('2023-11-15', 5), object('2023-11-15', 5));
+    now += 30_000;
+    expect(await run()).toMatchObject({ listed: 3, loaded: 1, skipped: 2 });
+    // 11-15 is now the newest: 11-14 is no longer listed, 11-16 is.
+    await put(src, plainKey('2023-11-16', 6), object('2023-11-16', 6));
+    now += 30_000;
+    expect(await run()).toMatchObject({ listed: 2, loaded: 1, skipped: 1 });
+    expect(await loadedBytes(data)).toEqual([1, 2, 3, 5, 6]);
   });
 
   it('lists a source whole at every run when a key sits outside the day folders, or when it names one day', async () => {

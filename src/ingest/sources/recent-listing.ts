@@ -5,16 +5,17 @@
  *
  * AWS files every object under a folder per UTC day (`.../vpcflowlogs/<region>/YYYY/MM/DD/`, or `year=/month=/day=`)
  * named after its delivery window, and delivers within minutes. So after a full listing has shown that every key of a
- * source sits in such folders, the following runs list only the folders of today and yesterday (UTC) of each flow log
- * it found; a full listing comes again every `fullEveryMs` (default an hour), and finds what the day folders could
- * not show: a flow log (account or region) that started delivering since, an object delivered more than a day late,
- * an old object replaced. Other AWS services' logs beside them (CloudTrail under the same `AWSLogs/`) are not flow
- * logs and wait for the whole listings too; a source holding any other key (a folder of downloads, a single object)
- * is always listed whole. Listing less never loses data: an object not listed is neither loaded nor forgotten, only found later.
+ * source sits in such folders, the following runs list only some day folders of each flow log it found: today's,
+ * yesterday's (UTC), and those of the newest day found there and the next (RecentListing.list). A full listing comes
+ * again every `fullEveryMs` (default an hour) and finds what those could not show: a flow log (account or region)
+ * that started delivering since, an object delivered more than a day late, an old object replaced. Other AWS
+ * services' logs beside them (CloudTrail under the same `AWSLogs/`) are no flow logs and wait for the full listings
+ * too; a source holding any other key (a folder of downloads, a single object) is always listed whole. Listing less
+ * never loses data: an object not listed is neither loaded nor forgotten, only found later.
  */
 import { statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
-import { dayFolder, dayFoldersOf, otherServiceLog, type DayFolders } from '../../domain/object-key.ts';
+import { dayFolder, dayFolderOf, otherServiceLog, type DayFolders } from '../../domain/object-key.ts';
 import { parseS3Uri } from '../s3-client.ts';
 import type { SourceObject } from './source-object.ts';
 
@@ -37,10 +38,18 @@ function keySpace(source: string): { readonly within: string; readonly uriOf: (k
   return { within, uriOf: (k) => k.split('/').join(sep) };
 }
 
+/** One flow log's day folders under a source, and the newest day a listing found in them. */
+interface FlowLogFolders {
+  readonly folders: DayFolders;
+  newest: string;
+}
+
+const dayAfter = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+
 /** The watch loop's listing state, kept from one run to the next. */
 export class RecentListing {
-  /** Per source: the day folders of its flow logs, or null when some key of it sits in no day folder. */
-  private readonly folders = new Map<string, DayFolders[] | null>();
+  /** Per source: its flow logs' day folders (by stem), or null when some key of it sits in no day folder. */
+  private readonly folders = new Map<string, Map<string, FlowLogFolders> | null>();
   private lastFull = -Infinity;
   private started = 0;
   private scope: ListingScope = { kind: 'full' };
@@ -71,32 +80,44 @@ export class RecentListing {
     if (this.scope.kind === 'full') this.lastFull = this.started;
   }
 
-  /** The objects of `source` this run lists, by `listAll` over the source or over its recent day folders. */
+  /**
+   * The objects of `source` this run lists, by `listAll` over the source or over its recent day folders: today's and
+   * yesterday's, and the newest day found in each flow log's folders and the day after it (objects copied from the
+   * past into a watched folder, a replay or a backfill, land in the newest day's folder or the next one).
+   */
   async *list(source: string, listAll: ListSource): AsyncIterable<SourceObject> {
     const known = this.folders.get(source);
     if (this.scope.kind === 'recent' && known) {
       const { uriOf } = keySpace(source);
-      for (const folders of known)
-        for (const date of this.scope.days) {
-          const uri = uriOf(dayFolder(folders, date));
+      for (const flowLog of known.values()) {
+        const days = new Set([...this.scope.days, flowLog.newest, dayAfter(flowLog.newest)]);
+        for (const date of [...days].sort()) {
+          const uri = uriOf(dayFolder(flowLog.folders, date));
           // A local day folder that does not exist (yet) holds nothing; an S3 prefix lists nothing by itself.
           if (!uri.startsWith('s3://') && !statSync(uri, { throwIfNoEntry: false })?.isDirectory()) continue;
-          yield* listAll(uri);
+          for await (const obj of listAll(uri)) {
+            if (date > flowLog.newest) flowLog.newest = date;
+            yield obj;
+          }
         }
+      }
       return;
     }
     // Everything, learning where the source's flow logs keep their day folders.
     const { within } = keySpace(source);
-    const stems = new Map<string, DayFolders>();
+    const flowLogs = new Map<string, FlowLogFolders>();
     let restrictable = true;
     for await (const obj of listAll(source)) {
-      const folders = restrictable ? dayFoldersOf(obj.key) : null;
+      const at = restrictable ? dayFolderOf(obj.key) : null;
       // A day folder above the source (a source naming one day, or one object) would list beyond it. Another AWS
       // service's logs under the same AWSLogs/ (CloudTrail, say) are no flow logs: left to the whole listings.
-      if (folders !== null && folders.stem.startsWith(within)) stems.set(folders.stem, folders);
-      else if (!otherServiceLog(obj.key)) restrictable = false;
+      if (at !== null && at.folders.stem.startsWith(within)) {
+        const seen = flowLogs.get(at.folders.stem);
+        if (!seen) flowLogs.set(at.folders.stem, { folders: at.folders, newest: at.date });
+        else if (at.date > seen.newest) seen.newest = at.date;
+      } else if (!otherServiceLog(obj.key)) restrictable = false;
       yield obj;
     }
-    this.folders.set(source, restrictable && stems.size > 0 ? [...stems.values()] : null);
+    this.folders.set(source, restrictable && flowLogs.size > 0 ? flowLogs : null);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayFolder, dayFoldersOf, otherServiceLog, parseObjectKey } from '../../../src/domain/object-key.ts';
+import { dayFolder, dayFolderOf, otherServiceLog, parseObjectKey } from '../../../src/domain/object-key.ts';
 
 describe('parseObjectKey', () => {
   it('reads the plain layout and the AWS file name (flow-logs.md §5.2 example)', () => {
@@ -63,27 +63,34 @@ describe('parseObjectKey', () => {
   });
 });
 
-describe('dayFoldersOf, dayFolder, otherServiceLog', () => {
+describe('dayFolderOf, dayFolder, otherServiceLog', () => {
   it("finds a flow log's day folders in both layouts, under any prefix, and names another day's folder", () => {
-    const plain = dayFoldersOf(
+    const plain = dayFolderOf(
       'p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/16/123456789012_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe.log.gz',
     );
-    expect(plain).toEqual({ stem: 'p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/', style: 'plain' });
-    expect(dayFolder(plain!, '2026-01-09')).toBe('p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/01/09/');
-    const hive = dayFoldersOf(
+    expect(plain).toEqual({
+      folders: { stem: 'p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/', style: 'plain' },
+      date: '2018-06-20',
+    });
+    expect(dayFolder(plain!.folders, '2026-01-09')).toBe('p/q/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/01/09/');
+    const hive = dayFolderOf(
       'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2024/month=09/day=05/hour=07/x.log.parquet',
     );
     expect(hive).toEqual({
-      stem: 'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/',
-      style: 'hive',
+      folders: {
+        stem: 'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/',
+        style: 'hive',
+      },
+      date: '2024-09-05',
     });
-    expect(dayFolder(hive!, '2026-12-31')).toBe(
+    expect(dayFolder(hive!.folders, '2026-12-31')).toBe(
       'AWSLogs/aws-account-id=098765432109/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2026/month=12/day=31/',
     );
-    // Not in a day folder: a region folder's own file, a loose download, a folder that only looks like a date.
-    expect(dayFoldersOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/readme.txt')).toBeNull();
-    expect(dayFoldersOf('downloads/123456789012_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe.log.gz')).toBeNull();
-    expect(dayFoldersOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/6/20/x.log.gz')).toBeNull();
+    // Not in a day folder: a region folder's own file, a loose download, folders that only look like a day.
+    expect(dayFolderOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/readme.txt')).toBeNull();
+    expect(dayFolderOf('downloads/123456789012_vpcflowlogs_us-east-1_fl-1_20180620T1620Z_fe.log.gz')).toBeNull();
+    expect(dayFolderOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/6/20/x.log.gz')).toBeNull();
+    expect(dayFolderOf('AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/02/30/x.log.gz')).toBeNull();
   });
 
   it("tells other AWS services' logs (never flow logs) from flow logs and from anything else", () => {
