@@ -55,7 +55,7 @@ export function registerIngestCommand(program: Command): void {
     .option('--interval <seconds>', 'pause between --watch runs, from start to start', positiveSeconds, 300)
     .option(
       '--full-listing-every <minutes>',
-      "with --watch, list every source whole this often; the runs between list only today's and yesterday's AWS day folders (a source with other keys is always listed whole)",
+      "with --watch, list every source whole this often; the runs between list only the AWS day folders that can hold new objects (today's, yesterday's, the newest found and the next; a source with other keys is always listed whole)",
       positiveInt('--full-listing-every'),
       60,
     )
