@@ -118,8 +118,8 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   // The flows files of the changed days' scopes, which say whether a change must re-derive its whole day (below);
   // the neighbour days are read only where planned hours reach them (a delivery in the middle of a day reads its day's
   // files alone: their statistics cost about 1 ms a file, read at every delivery).
-  const near = new Set<string>();
-  for (const { partition: p } of opts.changes) for (const k of scopeKeys(p)) near.add(k);
+  const changedDays = new Set<string>();
+  for (const { partition: p } of opts.changes) for (const k of scopeKeys(p)) changedDays.add(k);
   // Located and described once each: the second call (the days planned hours reach) adds only the days beyond.
   const located = new Map<ManifestFile, string>();
   const ranges = new Map<string, StartRange>();
@@ -140,11 +140,11 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
     (spec) => (!opts.tables || opts.tables.includes(spec.table)) && (orgWanted || !isOrgTable(spec.table)),
   );
   const scopesRead = [...new Set(tables.map((spec) => scopeOfTable(spec.table)))];
-  const changedNear = await locateAll(near, scopesRead);
+  const changedFiles = await locateAll(changedDays, scopesRead);
   // Days holding records without flow-direction judge own addresses from the whole day of the scope
   // (normalized-records-query.ts): a change to such a day, or one that adds or removes such records, re-derives all
   // its hours' connection rows.
-  const undirectedFiles = changedNear.filter((f) => undirected.has(located.get(f)!));
+  const undirectedFiles = changedFiles.filter((f) => undirected.has(located.get(f)!));
   const plans = tables.map((spec) => {
     const scope = scopeOfTable(spec.table);
     const key = (p: PartitionKey) => partitionKey(scopePartition(p, scope));
@@ -177,7 +177,7 @@ export async function deriveTables(opts: DeriveTablesOptions): Promise<DeriveTab
   });
   // Planned hours are within a day of a change, but a day derived whole (by the rule above, or for the first time)
   // plans its neighbours' edge hours, which read into the day beyond: read every day the planned hours' spans reach.
-  const reached = new Set(near);
+  const reached = new Set(changedDays);
   for (const { spec, hours } of plans) {
     for (const { partition: p, hours: set } of hours.values()) {
       for (const h of set) {

@@ -9,6 +9,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { backlogOrder } from './backlog-order.ts';
+import { listBacklog } from './ingest-backlog.ts';
 import { commit, recover, type RecoveryReport, type StageHook } from './ingest-commit.ts';
 import { deriveForCommit, staleDerivedFiles } from './ingest-derive.ts';
 import { openIngestEngine, type EngineOptions } from './ingest-engine.ts';
@@ -20,10 +21,9 @@ import {
   type PreparedObject,
   type PreparedText,
 } from './ingest-object.ts';
-import { filesHoldingSources, loadedSources, nextIds, skippedSources, type CommitPlan } from './ledger.ts';
+import { filesHoldingSources, nextIds, type CommitPlan } from './ledger.ts';
 import { flushBatch, rewriteFiles, type PartitionKey, type StagedFile } from './parquet-writer.ts';
-import { listSourceObjects, type SourceListOptions } from './sources/source-list.ts';
-import type { SourceObject } from './sources/source-object.ts';
+import type { SourceListOptions } from './sources/source-list.ts';
 import type { RecentListing } from './sources/recent-listing.ts';
 import type { WarehouseStorage } from './warehouse-storage.ts';
 
@@ -130,8 +130,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         `recovered: ${recovery.rolledForward} commit(s) rolled forward, ${recovery.stagedRemoved} staged and ${recovery.orphansRemoved} orphan file(s) removed`,
       );
     }
-    const loaded = await loadedSources(c);
-    const notFlowLog = await skippedSources(c);
     let { sourceId: nextSource, commitId: nextCommit } = await nextIds(c);
     let rejectsNotKept = 0;
     const totals = {
@@ -150,7 +148,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     const touched = new Set<string>();
     const failures: { uri: string; error: string }[] = [];
     const notFlowLogs: { uri: string; reason: string }[] = [];
-    const seen = new Set<string>();
     let pending: Pending = { results: [], replacing: new Map(), records: 0 };
 
     const flush = async () => {
@@ -294,29 +291,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
     };
 
-    // The whole listing first, then the backlog in time order (backlogOrder): listing order is a key's order.
-    const backlog: { obj: SourceObject; replaces: number | undefined }[] = [];
-    const scope = opts.listing?.begin();
-    if (scope?.kind === 'recent')
-      log(`listing the day folders of ${scope.days.join(' and ')} (UTC) and the newest only`);
-    const listAll = (uri: string) => listSourceObjects(uri, opts);
-    for (const source of opts.sources) {
-      for await (const obj of opts.listing ? opts.listing.list(source, listAll) : listAll(source)) {
-        if (seen.has(obj.uri)) continue;
-        seen.add(obj.uri);
-        totals.listed++;
-        const before = loaded.get(obj.uri);
-        if (before?.version === obj.version || notFlowLog.get(obj.uri) === obj.version) {
-          totals.skipped++;
-          continue;
-        }
-        backlog.push({ obj, replaces: before?.sourceId });
-      }
-    }
-    opts.listing?.listed();
+    const backlog = await listBacklog(c, opts.sources, { ...opts, log });
+    totals.listed = backlog.listed;
+    totals.skipped = backlog.skipped;
     // Objects are prepared (downloaded, sniffed, scanned) PREPARE_AHEAD at a time while the loaders read earlier groups.
     const ahead: Promise<PreparedObject>[] = [];
-    for (const { obj, replaces } of backlogOrder(backlog)) {
+    for (const { obj, replaces } of backlogOrder(backlog.pending)) {
       const sourceId = nextSource++;
       if (replaces !== undefined) replacingOf.set(sourceId, replaces);
       ahead.push(prepareObject(obj, sourceId, storage.stagingDir));

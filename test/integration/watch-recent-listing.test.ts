@@ -74,15 +74,17 @@ describe('--watch listing of a local folder', () => {
     await writeFile(join(src, key), body);
   }
 
-  it('lists the whole folder first and hourly, only the recent day folders between', async () => {
+  /**
+   * A watched folder holding one object per day of `days` (bytes 1, 2, ...), its warehouse, and the watch loop's
+   * listing on a clock the test moves (`clock.now`, from NOW); `run` is one ingest run of the loop.
+   */
+  async function watchedFolder(days: readonly string[]) {
     const root = await tempRoot();
     const src = join(root, 'src');
     const data = join(root, 'data');
-    await put(src, plainKey('2026-12-01', 1), object('2026-12-01', 1));
-    await put(src, plainKey('2026-12-07', 2), object('2026-12-07', 2));
-    await put(src, plainKey('2026-12-08', 3), object('2026-12-08', 3));
-    let now = NOW;
-    const listing = new RecentListing(60 * MINUTE, () => now);
+    for (const [i, day] of days.entries()) await put(src, plainKey(day, i + 1), object(day, i + 1));
+    const clock = { now: NOW };
+    const listing = new RecentListing(60 * MINUTE, () => clock.now);
     const logs: string[] = [];
     const run = async () =>
       runIngest({
@@ -92,6 +94,11 @@ describe('--watch listing of a local folder', () => {
         listing,
         onLog: (l) => logs.push(l),
       });
+    return { src, data, clock, logs, run };
+  }
+
+  it('lists the whole folder first and hourly, only the recent day folders between', async () => {
+    const { src, data, clock, logs, run } = await watchedFolder(['2026-12-01', '2026-12-07', '2026-12-08']);
 
     const first = await run();
     expect(first.objects).toMatchObject({ listed: 3, loaded: 3 });
@@ -100,23 +107,23 @@ describe('--watch listing of a local folder', () => {
     // 30 s later: a new object for today, and one delivered 7 days late into an old day folder.
     await put(src, plainKey('2026-12-08', 4), object('2026-12-08', 4));
     await put(src, plainKey('2026-12-01', 5), object('2026-12-01', 5));
-    now += 30_000;
+    clock.now += 30_000;
     const second = await run();
     expect(second.objects).toMatchObject({ listed: 3, loaded: 1, skipped: 2 }); // 12-07's one and 12-08's two
     expect(logs).toContain('listing the day folders of 2026-12-07 and 2026-12-08 (UTC) and the newest only');
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 4]);
 
     // An hour after the full listing: everything again, and the late object is found.
-    now = NOW + 60 * MINUTE;
+    clock.now = NOW + 60 * MINUTE;
     const third = await run();
     expect(third.objects).toMatchObject({ listed: 5, loaded: 1, skipped: 4 });
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 4, 5]);
 
     // Past midnight, within the hour of a full listing: yesterday is now 12-08, and 12-09's folder does not exist yet
     // (nothing to list, no error).
-    now = Date.parse('2026-12-08T23:30:00Z');
+    clock.now = Date.parse('2026-12-08T23:30:00Z');
     expect((await run()).objects).toMatchObject({ listed: 5, loaded: 0 });
-    now = Date.parse('2026-12-09T00:00:30Z');
+    clock.now = Date.parse('2026-12-09T00:00:30Z');
     await put(src, plainKey('2026-12-08', 6), object('2026-12-08', 6));
     const fourth = await run();
     expect(fourth.objects).toMatchObject({ listed: 3, loaded: 1 });
@@ -124,28 +131,20 @@ describe('--watch listing of a local folder', () => {
   });
 
   it('lists the newest day found and the next too: a replay of past days into a watched folder is seen at once', async () => {
-    const root = await tempRoot();
-    const src = join(root, 'src');
-    const data = join(root, 'data');
-    await put(src, plainKey('2023-11-13', 1), object('2023-11-13', 1));
-    await put(src, plainKey('2023-11-14', 2), object('2023-11-14', 2));
-    let now = NOW;
-    const listing = new RecentListing(60 * MINUTE, () => now);
-    const run = async () =>
-      (await runIngest({ sources: [src], storage: await createLocalWarehouseStorage(data), derive: false, listing }))
-        .objects;
+    const { src, data, clock, run: runOnce } = await watchedFolder(['2023-11-13', '2023-11-14']);
+    const run = async () => (await runOnce()).objects;
     expect(await run()).toMatchObject({ listed: 2, loaded: 2 });
     // The replay goes on in the newest day, then into the next; the day before the newest is not listed.
     await put(src, plainKey('2023-11-14', 3), object('2023-11-14', 3));
     await put(src, plainKey('2023-11-13', 4), object('2023-11-13', 4));
-    now += 30_000;
+    clock.now += 30_000;
     expect(await run()).toMatchObject({ listed: 2, loaded: 1, skipped: 1 });
     await put(src, plainKey('2023-11-15', 5), object('2023-11-15', 5));
-    now += 30_000;
+    clock.now += 30_000;
     expect(await run()).toMatchObject({ listed: 3, loaded: 1, skipped: 2 });
     // 11-15 is now the newest: 11-14 is no longer listed, 11-16 is.
     await put(src, plainKey('2023-11-16', 6), object('2023-11-16', 6));
-    now += 30_000;
+    clock.now += 30_000;
     expect(await run()).toMatchObject({ listed: 2, loaded: 1, skipped: 1 });
     expect(await loadedBytes(data)).toEqual([1, 2, 3, 5, 6]);
   });
